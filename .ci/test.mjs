@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Runs Jest (unit and integration tests, or one kind with --unit / --int), then prints the plain
+// line `N passed, N failed` that CI reads. Extra arguments go to Jest.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const args = process.argv.slice(2);
+const jestArgs = [];
+for (const arg of args) {
+  if (arg === "--unit") jestArgs.push("--testPathIgnorePatterns", "\\.int\\.test\\.ts$", "/node_modules/");
+  else if (arg === "--int") jestArgs.push("--testPathPatterns", "\\.int\\.test\\.ts$");
+  else jestArgs.push(arg);
+}
+const out = join(mkdtempSync(join(tmpdir(), "engram-jest-")), "results.json");
+const jest = join(process.cwd(), "node_modules", "jest", "bin", "jest.js");
+const result = spawnSync(process.execPath, [jest, "--json", "--outputFile", out, ...jestArgs], {
+  stdio: "inherit",
+  env: {
+    ...process.env,
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --experimental-vm-modules --no-warnings=ExperimentalWarning`.trim(),
+  },
+});
+let passed = 0;
+let failed = 0;
+if (existsSync(out)) {
+  const report = JSON.parse(readFileSync(out, "utf8"));
+  passed = report.numPassedTests;
+  // A suite that fails to load has no failed tests of its own: count it as one failure.
+  failed = report.numFailedTests + report.numRuntimeErrorTestSuites;
+} else {
+  failed = 1;
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(result.status === 0 && failed === 0 ? 0 : 1);

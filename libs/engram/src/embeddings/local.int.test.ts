@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { ChromaClient } from "chromadb";
+import { LocalEmbeddings } from "./local.js";
+import { startTestChroma, type TestChroma } from "../tests/chroma.js";
+
+const cosine = (a: number[], b: number[]) => a.reduce((sum, x, i) => sum + x * (b[i] ?? 0), 0);
+
+describe("LocalEmbeddings", () => {
+  const embeddings = new LocalEmbeddings();
+
+  it("is deterministic and unit-norm", async () => {
+    const [a, b] = await embeddings.embedDocuments(["I moved to Berlin last spring.", "I moved to Berlin last spring."]);
+    const again = await new LocalEmbeddings({ batchSize: 1 }).embedQuery("I moved to Berlin last spring.");
+    expect(a).toHaveLength(512);
+    expect(a).toEqual(b);
+    expect(cosine(again, a!)).toBeGreaterThan(0.9999);
+    expect(cosine(a!, a!)).toBeCloseTo(1, 4);
+  });
+
+  it("is semantic: a paraphrase scores well above an unrelated sentence", async () => {
+    const [query, paraphrase, unrelated] = await embeddings.embedDocuments([
+      "What programming language does the user like for data science?",
+      "User prefers Python for data analysis and machine learning",
+      "The train to the airport leaves at seven in the morning",
+    ]);
+    const near = cosine(query!, paraphrase!);
+    const far = cosine(query!, unrelated!);
+    expect(near).toBeGreaterThan(far + 0.25);
+  });
+
+  it("keeps one vector per input, empty and whitespace texts included, across batches", async () => {
+    const texts = Array.from({ length: 70 }, (_, i) => (i % 10 === 0 ? "  " : `sentence number ${i}`));
+    const vectors = await new LocalEmbeddings({ batchSize: 16 }).embedDocuments(texts);
+    expect(vectors).toHaveLength(70);
+    const [single] = await embeddings.embedDocuments([texts[33]!]);
+    // Batching pads inputs, which moves the last float digits, never the meaning.
+    expect(cosine(vectors[33]!, single!)).toBeGreaterThan(0.9999);
+    expect(cosine(vectors[33]!, vectors[34]!)).toBeLessThan(0.99);
+  });
+});
+
+describe("a Chroma round trip with the local embeddings", () => {
+  let chroma: TestChroma;
+  beforeAll(async () => {
+    chroma = await startTestChroma();
+  });
+  afterAll(async () => chroma.stop());
+
+  it("stores texts and recalls the right one by meaning", async () => {
+    const embeddings = new LocalEmbeddings();
+    const client = new ChromaClient({ host: chroma.server.host, port: chroma.server.port });
+    const collection = await client.createCollection({
+      name: "roundtrip",
+      embeddingFunction: null,
+      metadata: { "hnsw:space": "cosine" },
+    });
+    const docs = [
+      "My sister Anna lives in Lisbon and works as a nurse.",
+      "I am allergic to peanuts, so please avoid them in recipes.",
+      "Our team ships the mobile app every second Thursday.",
+    ];
+    await collection.add({ ids: ["d0", "d1", "d2"], documents: docs, embeddings: await embeddings.embedDocuments(docs) });
+    const result = await collection.query({
+      queryEmbeddings: [await embeddings.embedQuery("Which foods should I not eat?")],
+      nResults: 3,
+    });
+    expect(result.ids[0]?.[0]).toBe("d1");
+    const distances = result.distances[0] as number[];
+    expect(distances[0]).toBeLessThan(distances[1]!);
+  });
+});
