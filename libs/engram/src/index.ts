@@ -1,3 +1,29 @@
+export { Memory } from "./memory/memory.js";
+export type {
+  AddOptions,
+  AddResult,
+  DeleteAllResult,
+  FlushResult,
+  GetAllOptions,
+  MemoryFilters,
+  MemoryOptions,
+  MemoryPatch,
+  SearchOptions,
+} from "./memory/options.js";
+export type { ChatMessageInput } from "./memory/messages.js";
+export type {
+  HistoryEntry,
+  HistoryEvent,
+  MemoryKind,
+  MemoryRecord,
+  MemorySource,
+  Metadata,
+  MetadataValue,
+  Scope,
+  ScoredMemory,
+} from "./core/types.js";
 export { EngramError, isEngramError, type EngramErrorCode, type EngramErrorOptions } from "./core/errors.js";
 export { LocalEmbeddings, type LocalEmbeddingsOptions } from "./embeddings/local.js";
 export { startChromaServer, type ChromaServer, type ChromaServerOptions } from "./store/chroma_server.js";
+export type { ChromaConnectionOptions } from "./store/connection.js";
+export type { EpisodicStore, StoreFilter, StoreHit, StoredRecord } from "./store/types.js";

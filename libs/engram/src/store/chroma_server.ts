@@ -166,6 +166,11 @@ async function launch(
   await writeFile(join(path, STATE_FILE), JSON.stringify(state));
   const entry: Owned = { child, state, refs: 0, stopTimeoutMs };
   owned.set(path, entry);
+  // A server that dies on its own (crash, OOM kill) must not be handed out again: the next start
+  // on this folder launches a new one.
+  child.once("exit", () => {
+    if (owned.get(path) === entry) owned.delete(path);
+  });
   installExitHook();
   return entry;
 }

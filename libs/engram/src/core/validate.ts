@@ -1,0 +1,116 @@
+import { EngramError } from "./errors.js";
+import type { Metadata } from "./types.js";
+
+/**
+ * Longest content one memory may hold, in characters (about 2,000 tokens). Longer content is
+ * refused rather than split: a memory is one fact or exchange, and a silent split would change
+ * what a search returns. Split long documents yourself, or raise the limit (`maxContentChars`).
+ */
+export const DEFAULT_MAX_CONTENT_CHARS = 8_000;
+
+/** Metadata keys Engram uses for the record's own fields in the store. */
+export const RESERVED_METADATA_KEYS: ReadonlySet<string> = new Set([
+  "id",
+  "userId",
+  "agentId",
+  "threadId",
+  "kind",
+  "content",
+  "importance",
+  "role",
+  "createdAt",
+  "updatedAt",
+  "lastAccessedAt",
+  "expiresAt",
+  "sourceThreadId",
+  "sourceMessageIds",
+  "score",
+]);
+
+const MAX_METADATA_KEYS = 32;
+const MAX_METADATA_STRING = 1_000;
+
+export function validateContent(content: unknown, maxChars = DEFAULT_MAX_CONTENT_CHARS): string {
+  if (typeof content !== "string") {
+    throw new EngramError("INVALID_CONTENT", `Content must be a string, got ${typeof content}.`);
+  }
+  if (content.trim().length === 0) {
+    throw new EngramError("INVALID_CONTENT", "Content must not be empty or whitespace only.");
+  }
+  if (content.length > maxChars) {
+    throw new EngramError(
+      "CONTENT_TOO_LARGE",
+      `Content is ${content.length} characters; the limit is ${maxChars}. Split it into smaller memories or raise maxContentChars.`,
+      { details: { length: content.length, limit: maxChars } },
+    );
+  }
+  return content.trim();
+}
+
+/**
+ * Flat metadata only: string, finite number or boolean values, no reserved keys (the record's own
+ * fields) and no keys that look like filter operators.
+ */
+export function validateMetadata(input: unknown): Metadata {
+  if (input === undefined) return {};
+  if (input === null || typeof input !== "object" || Array.isArray(input)) {
+    throw new EngramError("INVALID_METADATA", "metadata must be a plain object of flat values.");
+  }
+  const entries = Object.entries(input as Record<string, unknown>);
+  if (entries.length > MAX_METADATA_KEYS) {
+    throw new EngramError("INVALID_METADATA", `metadata has ${entries.length} keys; at most ${MAX_METADATA_KEYS} are allowed.`);
+  }
+  const clean: Metadata = {};
+  for (const [key, value] of entries) {
+    if (key.length === 0 || key.startsWith("$") || key.startsWith("_engram")) {
+      throw new EngramError("INVALID_METADATA", `metadata key ${JSON.stringify(key)} is not allowed (empty, "$" or "_engram" prefix).`);
+    }
+    if (RESERVED_METADATA_KEYS.has(key)) {
+      throw new EngramError("INVALID_METADATA", `metadata key "${key}" is reserved for the record's own field; pass it as an option instead or rename it.`);
+    }
+    if (typeof value === "string") {
+      if (value.length > MAX_METADATA_STRING) {
+        throw new EngramError("INVALID_METADATA", `metadata "${key}" is longer than ${MAX_METADATA_STRING} characters.`);
+      }
+      clean[key] = value;
+    } else if (typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value))) {
+      clean[key] = value;
+    } else {
+      throw new EngramError(
+        "INVALID_METADATA",
+        `metadata "${key}" must be a string, a finite number or a boolean; nested objects, arrays and null are not stored.`,
+      );
+    }
+  }
+  return clean;
+}
+
+export function validateImportance(value: unknown): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw new EngramError("INVALID_OPTIONS", `importance must be a number from 0 to 1, got ${JSON.stringify(value)}.`);
+  }
+  return value;
+}
+
+export function validateTime(value: unknown, name: string): number {
+  const time = value instanceof Date ? value.getTime() : value;
+  if (typeof time !== "number" || !Number.isFinite(time)) {
+    throw new EngramError("INVALID_OPTIONS", `${name} must be a Date or milliseconds since the epoch, got ${JSON.stringify(value)}.`);
+  }
+  return time;
+}
+
+export function validateLimit(value: unknown, name: string, fallback: number, max = 10_000): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new EngramError("INVALID_OPTIONS", `${name} must be an integer from 0 to ${max}, got ${JSON.stringify(value)}.`);
+  }
+  return value;
+}
+
+export function validateRecordId(value: unknown): string {
+  if (typeof value !== "string" || value.trim().length === 0 || value.length > 256) {
+    throw new EngramError("INVALID_ID", `A memory id must be a non-empty string, got ${JSON.stringify(value)}.`);
+  }
+  return value;
+}

@@ -1,0 +1,376 @@
+import { join } from "node:path";
+import type Database from "better-sqlite3";
+import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import { EngramError } from "../core/errors.js";
+import { deterministicId } from "../core/ids.js";
+import { validateKind, validatePrefix, validateScope } from "../core/scope.js";
+import type { HistoryEntry, MemoryKind, MemoryRecord, Scope, ScoredMemory } from "../core/types.js";
+import {
+  DEFAULT_MAX_CONTENT_CHARS,
+  validateContent,
+  validateImportance,
+  validateLimit,
+  validateMetadata,
+  validateRecordId,
+  validateTime,
+} from "../core/validate.js";
+import { LocalEmbeddings } from "../embeddings/local.js";
+import { ChromaStore } from "../store/chroma_store.js";
+import { ChromaConnection } from "../store/connection.js";
+import { HistoryLog } from "../store/history.js";
+import { Outbox } from "../store/outbox.js";
+import { openDatabase } from "../store/sqlite.js";
+import type { EpisodicStore, StoreFilter } from "../store/types.js";
+import { normalizeMessages } from "./messages.js";
+import type {
+  AddOptions,
+  AddResult,
+  DeleteAllResult,
+  FlushResult,
+  GetAllOptions,
+  MemoryFilters,
+  MemoryOptions,
+  MemoryPatch,
+  SearchOptions,
+} from "./options.js";
+import { Writer, type WriteOp } from "./writer.js";
+
+interface Parts {
+  db: Database.Database;
+  store: EpisodicStore;
+  history: HistoryLog;
+  writer: Writer;
+}
+
+/**
+ * Long-term memory with the API the field knows from mem0: `add`, `search`, `get`, `getAll`,
+ * `update`, `delete`, `deleteAll`, `history`. Every call names a user; a user's memories are
+ * never reachable through another user's id.
+ *
+ * ```ts
+ * const m = new Memory(); // local Chroma in ./.engram, local embeddings, offline
+ * await m.add("User prefers Python for data science", { userId: "alice" });
+ * const hits = await m.search("What programming language?", { userId: "alice" });
+ * await m.close();
+ * ```
+ *
+ * Nothing starts in the constructor: the server, the model and the database open on first use.
+ */
+export class Memory {
+  private readonly dataDir: string;
+
+  private readonly embeddings: EmbeddingsInterface;
+
+  private readonly clock: () => number;
+
+  private readonly maxContentChars: number;
+
+  private readonly connection?: ChromaConnection;
+
+  private readonly prefix: string;
+
+  private parts?: Parts;
+
+  private closed = false;
+
+  constructor(private readonly options: MemoryOptions = {}) {
+    this.dataDir = options.dataDir ?? ".engram";
+    this.embeddings = options.embeddings ?? new LocalEmbeddings();
+    this.clock = options.clock ?? Date.now;
+    this.maxContentChars = options.maxContentChars ?? DEFAULT_MAX_CONTENT_CHARS;
+    this.prefix = validatePrefix(options.prefix ?? "engram");
+    if (!options.store) {
+      this.connection = new ChromaConnection(options.chroma ?? {}, join(this.dataDir, "chroma"));
+    }
+  }
+
+  /**
+   * Stores a text, or chat messages (one record per message with text; LangChain messages or
+   * `{ role, content }`). Ids are deterministic: adding the same thing twice stores it once.
+   */
+  async add(input: string | ReadonlyArray<unknown>, options: AddOptions): Promise<AddResult> {
+    const scope = validateScope(options);
+    const kind: MemoryKind = options.kind === undefined ? "episode" : validateKind(options.kind);
+    const metadata = validateMetadata(options.metadata);
+    const importance = options.importance === undefined ? 0.5 : validateImportance(options.importance);
+    const expiresAt = options.expiresAt === undefined ? undefined : validateTime(options.expiresAt, "expiresAt");
+    const warnings: string[] = [];
+    let items: Array<{ text: string; role?: string; messageId?: string }>;
+    if (typeof input === "string") {
+      items = [{ text: validateContent(input, this.maxContentChars) }];
+    } else if (Array.isArray(input)) {
+      const normalized = normalizeMessages(input);
+      warnings.push(...normalized.warnings);
+      items = normalized.messages.map((message) => ({
+        text: validateContent(message.text, this.maxContentChars),
+        role: message.role,
+        messageId: message.id,
+      }));
+      if (items.length === 0) throw new EngramError("INVALID_CONTENT", "No message had any text content to store.");
+    } else {
+      throw new EngramError("INVALID_CONTENT", "add() takes a string or an array of chat messages.");
+    }
+
+    const { history, writer } = this.open();
+    const now = this.clock();
+    const records = items.map((item): MemoryRecord => {
+      const id = item.messageId
+        ? deterministicId("message", scope.userId, scope.agentId, scope.threadId, item.messageId)
+        : deterministicId("content", scope.userId, scope.agentId, scope.threadId, kind, item.role, item.text);
+      const record: MemoryRecord = {
+        id,
+        scope: { ...scope },
+        kind,
+        content: item.text,
+        importance,
+        createdAt: now,
+        updatedAt: now,
+        lastAccessedAt: now,
+        source: {},
+        metadata,
+      };
+      if (item.role !== undefined) record.role = item.role;
+      if (expiresAt !== undefined) record.expiresAt = expiresAt;
+      if (scope.threadId !== undefined) record.source.threadId = scope.threadId;
+      if (item.messageId !== undefined) record.source.messageIds = [item.messageId];
+      return record;
+    });
+    // A record whose id is already live is a replay: keep the stored one, write nothing.
+    const fresh = records.filter((record) => !isLive(history.forMemory(record.id, scope.userId)));
+    const replayed = records.filter((record) => !fresh.includes(record));
+    for (const record of replayed) {
+      const first = history.forMemory(record.id, scope.userId).find((entry) => entry.event === "ADD");
+      if (first) record.createdAt = record.updatedAt = record.lastAccessedAt = first.at;
+    }
+    if (fresh.length === 0) return { results: records, pending: writer.pendingCount(scope.userId) > 0, warnings };
+
+    const vectors = await this.embed(fresh.map((record) => record.content));
+    const ops: WriteOp[] = fresh.map((record, i) => ({
+      op: "upsert",
+      record,
+      embedding: vectors[i]!,
+      history: { memoryId: record.id, event: "ADD", oldContent: null, newContent: record.content, reason: "add", at: now },
+    }));
+    const pending = await this.write(scope.userId, ops);
+    return { results: records, pending, warnings };
+  }
+
+  /** Memories of the user closest in meaning to `query`, best first, with their score (0..1). */
+  async search(query: string, options: SearchOptions): Promise<ScoredMemory[]> {
+    const scope = validateScope(options);
+    const text = validateContent(query, this.maxContentChars);
+    const limit = validateLimit(options.limit, "limit", 10, 1_000);
+    const threshold = options.threshold ?? 0;
+    if (typeof threshold !== "number" || !(threshold >= 0 && threshold <= 1)) {
+      throw new EngramError("INVALID_OPTIONS", `threshold must be a number from 0 to 1, got ${JSON.stringify(options.threshold)}.`);
+    }
+    const filter = this.storeFilter(scope, options.filters);
+    const { store } = this.open();
+    await this.replayPending(scope.userId);
+    if (limit === 0) return [];
+    const [vector] = await this.embed([text]);
+    const now = this.clock();
+    // Expired memories are filtered here, so ask for a few more than needed.
+    const hits = await store.query(scope.userId, vector!, limit + 10, filter);
+    return hits
+      .filter((hit) => !isExpired(hit.record, now))
+      .map((hit) => ({ ...hit.record, score: Math.max(0, 1 - hit.distance) }))
+      .filter((hit) => hit.score >= threshold)
+      .sort((a, b) => b.score - a.score)
+      .slice(0, limit);
+  }
+
+  /** One memory of the user, or null (also for ids of other users: nothing leaks). */
+  async get(id: string, options: Scope): Promise<MemoryRecord | null> {
+    const scope = validateScope(options);
+    const memoryId = validateRecordId(id);
+    const { store } = this.open();
+    await this.replayPending(scope.userId);
+    const [hit] = await store.get(scope.userId, [memoryId]);
+    return hit && !isExpired(hit.record, this.clock()) ? hit.record : null;
+  }
+
+  /** The user's memories, newest first. */
+  async getAll(options: GetAllOptions): Promise<MemoryRecord[]> {
+    const scope = validateScope(options);
+    const limit = validateLimit(options.limit, "limit", 100);
+    const offset = validateLimit(options.offset, "offset", 0, Number.MAX_SAFE_INTEGER);
+    const filter = this.storeFilter(scope, options.kind === undefined ? undefined : { kind: options.kind });
+    const { store } = this.open();
+    await this.replayPending(scope.userId);
+    const now = this.clock();
+    const records = await store.list(scope.userId, filter);
+    return records.filter((record) => !isExpired(record, now)).slice(offset, offset + limit);
+  }
+
+  /** Changes a memory's content (re-embedded) and/or importance, metadata or expiry. */
+  async update(id: string, change: string | MemoryPatch, options: Scope): Promise<MemoryRecord> {
+    const scope = validateScope(options);
+    const memoryId = validateRecordId(id);
+    const patch: MemoryPatch = typeof change === "string" ? { content: change } : change;
+    if (patch === null || typeof patch !== "object") {
+      throw new EngramError("INVALID_OPTIONS", "update() takes new content or a patch object.");
+    }
+    const content = patch.content === undefined ? undefined : validateContent(patch.content, this.maxContentChars);
+    const importance = patch.importance === undefined ? undefined : validateImportance(patch.importance);
+    const metadata = patch.metadata === undefined ? undefined : validateMetadata(patch.metadata);
+    const expiresAt =
+      patch.expiresAt === undefined || patch.expiresAt === null ? patch.expiresAt : validateTime(patch.expiresAt, "expiresAt");
+
+    const { store } = this.open();
+    await this.replayPending(scope.userId);
+    const [hit] = await store.get(scope.userId, [memoryId], { embeddings: true });
+    if (!hit) throw notFound(memoryId);
+    const before = hit.record;
+    const after: MemoryRecord = { ...before, scope: { ...before.scope }, source: { ...before.source }, updatedAt: this.clock() };
+    if (content !== undefined) after.content = content;
+    if (importance !== undefined) after.importance = importance;
+    if (metadata !== undefined) after.metadata = metadata;
+    if (expiresAt === null) delete after.expiresAt;
+    else if (expiresAt !== undefined) after.expiresAt = expiresAt;
+    const embedding =
+      content !== undefined && content !== before.content ? (await this.embed([content]))[0]! : hit.embedding ?? [];
+    await this.write(scope.userId, [
+      {
+        op: "upsert",
+        record: after,
+        embedding,
+        history: { memoryId, event: "UPDATE", oldContent: before.content, newContent: after.content, reason: "update", at: after.updatedAt },
+      },
+    ]);
+    return after;
+  }
+
+  /** Deletes one memory of the user. */
+  async delete(id: string, options: Scope): Promise<void> {
+    const scope = validateScope(options);
+    const memoryId = validateRecordId(id);
+    const { store } = this.open();
+    await this.replayPending(scope.userId);
+    const [hit] = await store.get(scope.userId, [memoryId]);
+    if (!hit) throw notFound(memoryId);
+    await this.write(scope.userId, [
+      {
+        op: "delete",
+        id: memoryId,
+        history: { memoryId, event: "DELETE", oldContent: hit.record.content, newContent: null, reason: "delete", at: this.clock() },
+      },
+    ]);
+  }
+
+  /**
+   * Erases the user from every place Engram writes: the store, the history log and the outbox.
+   * Another user's memories are untouched.
+   */
+  async deleteAll(options: Scope): Promise<DeleteAllResult> {
+    const scope = validateScope(options);
+    const { store, history, db } = this.open();
+    const outbox = this.outbox!;
+    // Pending writes first, so that no replay can bring the user back afterwards.
+    const pending = db.transaction(() => outbox.deleteUser(scope.userId))();
+    const deleted = await store.deleteUser(scope.userId);
+    const erased = history.deleteUser(scope.userId);
+    return { deleted, history: erased, pending };
+  }
+
+  /** Every version of a memory: created, updated, deleted, oldest first. */
+  async history(id: string, options: Scope): Promise<HistoryEntry[]> {
+    const scope = validateScope(options);
+    const memoryId = validateRecordId(id);
+    return this.open().history.forMemory(memoryId, scope.userId);
+  }
+
+  /** Replays writes waiting in the outbox. Throws `STORE_UNAVAILABLE` if the store is still down. */
+  async flush(): Promise<FlushResult> {
+    const { writer } = this.open();
+    const result = await writer.drain();
+    if (result.error) throw result.error;
+    return { applied: result.applied, pending: result.pending };
+  }
+
+  /** Releases what this instance started: the local server (when it started it) and the database. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const parts = this.parts;
+    this.parts = undefined;
+    await parts?.store.close();
+    await this.connection?.close();
+    parts?.db.close();
+  }
+
+  private outbox?: Outbox<WriteOp>;
+
+  private open(): Parts {
+    if (this.closed) throw new EngramError("CLOSED", "This Memory was closed.");
+    if (this.parts) return this.parts;
+    const db = openDatabase(join(this.dataDir, "engram.sqlite"));
+    const history = new HistoryLog({ db, clock: this.clock });
+    this.outbox = new Outbox<WriteOp>({ db, clock: this.clock });
+    const connection = this.connection;
+    const store =
+      this.options.store ??
+      new ChromaStore({ client: () => connection!.client(), prefix: this.prefix, describe: () => connection!.describe() });
+    this.parts = { db, store, history, writer: new Writer(db, this.outbox, history, store) };
+    return this.parts;
+  }
+
+  /** Writes through the outbox. Returns true when the store was down and the writes wait. */
+  private async write(userId: string, ops: WriteOp[]): Promise<boolean> {
+    const { writer } = this.open();
+    const seqs = writer.enqueue(userId, ops);
+    const result = await writer.drain(userId);
+    if (!result.error) return false;
+    if (result.error.code === "STORE_UNAVAILABLE") return true;
+    // Refused for good (not an outage): drop these writes so they cannot block later ones.
+    writer.discard(seqs);
+    throw result.error;
+  }
+
+  /** The next successful call replays what an outage left behind. */
+  private async replayPending(userId: string): Promise<void> {
+    const { writer } = this.open();
+    if (writer.pendingCount(userId) === 0) return;
+    const result = await writer.drain(userId);
+    if (result.error) throw result.error;
+  }
+
+  private async embed(texts: string[]): Promise<number[][]> {
+    try {
+      const vectors = await this.embeddings.embedDocuments(texts);
+      if (vectors.length !== texts.length) throw new Error(`got ${vectors.length} vectors for ${texts.length} texts`);
+      return vectors;
+    } catch (cause) {
+      if (cause instanceof EngramError) throw cause;
+      throw new EngramError("EMBEDDING_FAILED", `Embedding failed: ${(cause as Error)?.message ?? cause}`, { cause });
+    }
+  }
+
+  private storeFilter(scope: Scope, filters: MemoryFilters | undefined): StoreFilter {
+    const filter: StoreFilter = {};
+    if (scope.agentId !== undefined) filter.agentId = scope.agentId;
+    if (scope.threadId !== undefined) filter.threadId = scope.threadId;
+    if (filters === undefined) return filter;
+    if (filters === null || typeof filters !== "object") throw new EngramError("INVALID_OPTIONS", "filters must be an object.");
+    if (filters.kind !== undefined) {
+      filter.kind = Array.isArray(filters.kind) ? filters.kind.map(validateKind) : validateKind(filters.kind);
+    }
+    if (filters.createdAfter !== undefined) filter.createdAfter = validateTime(filters.createdAfter, "createdAfter");
+    if (filters.createdBefore !== undefined) filter.createdBefore = validateTime(filters.createdBefore, "createdBefore");
+    if (filters.metadata !== undefined) filter.metadata = validateMetadata(filters.metadata);
+    return filter;
+  }
+}
+
+function isLive(entries: HistoryEntry[]): boolean {
+  const last = entries[entries.length - 1];
+  return last !== undefined && last.event !== "DELETE";
+}
+
+function isExpired(record: MemoryRecord, now: number): boolean {
+  return record.expiresAt !== undefined && record.expiresAt <= now;
+}
+
+function notFound(id: string): EngramError {
+  return new EngramError("NOT_FOUND", `No memory ${id} for this user.`, { details: { id } });
+}

@@ -1,0 +1,117 @@
+import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import type { Scope, MemoryKind, Metadata } from "../core/types.js";
+import type { ChromaConnectionOptions } from "../store/connection.js";
+import type { EpisodicStore } from "../store/types.js";
+
+/** Options for `new Memory(options)`. Every field is optional: `new Memory()` runs offline. */
+export interface MemoryOptions {
+  /**
+   * Folder for everything Engram keeps on disk: the local Chroma server's data, the history log
+   * and the outbox (`engram.sqlite`).
+   * @default ".engram" (in the working directory)
+   */
+  dataDir?: string;
+  /**
+   * Where the records live. By default Engram starts the Chroma server shipped on npm, serving
+   * `<dataDir>/chroma` on 127.0.0.1 and a free port; pass `{ url }` for an existing server or
+   * Chroma Cloud, or `{ client }` for a client of your own.
+   * @default { path: "<dataDir>/chroma" }
+   */
+  chroma?: ChromaConnectionOptions;
+  /**
+   * Any LangChain `Embeddings`. Changing it for an existing data folder needs a new `prefix`:
+   * vectors of different models do not mix.
+   * @default new LocalEmbeddings() (Universal Sentence Encoder Lite, offline, 512 dimensions)
+   */
+  embeddings?: EmbeddingsInterface;
+  /**
+   * Prefix of the Chroma collection names, so several apps can share one server.
+   * @default "engram"
+   */
+  prefix?: string;
+  /** Milliseconds since the epoch; inject one in tests. @default Date.now */
+  clock?: () => number;
+  /**
+   * Longest content of one memory, in characters; longer content is refused with
+   * `CONTENT_TOO_LARGE`.
+   * @default 8000
+   */
+  maxContentChars?: number;
+  /** A store of your own instead of Chroma (the `chroma` option is then unused). */
+  store?: EpisodicStore;
+}
+
+/** Options of `add`. */
+export interface AddOptions extends Scope {
+  /** Flat metadata stored with each record (string, number or boolean values). */
+  metadata?: Metadata;
+  /** 0..1. @default 0.5 */
+  importance?: number;
+  /** The memory is not returned after this time and forgetting removes it. */
+  expiresAt?: Date | number;
+  /** @default "episode" */
+  kind?: MemoryKind;
+}
+
+/** What `add` did. */
+export interface AddResult {
+  /** The records written (or waiting in the outbox), in input order. */
+  results: import("../core/types.js").MemoryRecord[];
+  /**
+   * True when the store was unreachable: the records are safe in the outbox and reach the store
+   * on `flush()` or the next successful call.
+   */
+  pending: boolean;
+  /** What was skipped or adjusted (non-text message parts, empty messages...). */
+  warnings: string[];
+}
+
+/** Narrows `search` and `getAll`. */
+export interface MemoryFilters {
+  kind?: MemoryKind | MemoryKind[];
+  /** Only memories created at or after this time. */
+  createdAfter?: Date | number;
+  /** Only memories created before this time. */
+  createdBefore?: Date | number;
+  /** Exact matches on metadata values. */
+  metadata?: Metadata;
+}
+
+export interface SearchOptions extends Scope {
+  /** How many to return. @default 10 */
+  limit?: number;
+  filters?: MemoryFilters;
+  /** Drop results whose score is below this (0..1). @default 0 */
+  threshold?: number;
+}
+
+export interface GetAllOptions extends Scope {
+  kind?: MemoryKind | MemoryKind[];
+  /** @default 100 */
+  limit?: number;
+  /** @default 0 */
+  offset?: number;
+}
+
+/** A partial update: only the given fields change. */
+export interface MemoryPatch {
+  content?: string;
+  importance?: number;
+  metadata?: Metadata;
+  expiresAt?: Date | number | null;
+}
+
+/** What `deleteAll` removed, place by place. */
+export interface DeleteAllResult {
+  /** Records removed from the store. */
+  deleted: number;
+  /** History entries erased. */
+  history: number;
+  /** Writes that were still waiting in the outbox and were dropped. */
+  pending: number;
+}
+
+export interface FlushResult {
+  applied: number;
+  pending: number;
+}

@@ -1,0 +1,116 @@
+import type Database from "better-sqlite3";
+import { EngramError, isEngramError } from "../core/errors.js";
+import type { HistoryEvent, MemoryRecord } from "../core/types.js";
+import type { HistoryLog } from "../store/history.js";
+import type { Outbox } from "../store/outbox.js";
+import type { EpisodicStore } from "../store/types.js";
+
+/** What happened, for the history log, applied together with the write. */
+export interface HistoryNote {
+  memoryId: string;
+  event: HistoryEvent;
+  oldContent: string | null;
+  newContent: string | null;
+  reason: string;
+  /** When the change was made (not when an outage let it reach the store). */
+  at: number;
+}
+
+/** One pending store write, as kept in the outbox. */
+export type WriteOp =
+  | { op: "upsert"; record: MemoryRecord; embedding: number[]; history: HistoryNote | null }
+  | { op: "delete"; id: string; history: HistoryNote | null };
+
+export interface DrainResult {
+  applied: number;
+  pending: number;
+  /** The outage that stopped the drain, if one did. */
+  error?: EngramError;
+}
+
+/**
+ * Every store write goes through the durable outbox: it is first recorded in SQLite, then applied
+ * to the store, then marked done together with its history entry, in one transaction. A store
+ * outage leaves it pending, and the next drain replays it. Writes are idempotent (upsert by
+ * deterministic id, delete by id), so a replay after a crash never duplicates.
+ */
+export class Writer {
+  /** Drains run one at a time per process, so a write is never applied twice concurrently. */
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly outbox: Outbox<WriteOp>,
+    private readonly history: HistoryLog,
+    private readonly store: EpisodicStore,
+  ) {}
+
+  /** Records writes durably; they reach the store on the next drain. */
+  enqueue(userId: string, ops: WriteOp[]): number[] {
+    return this.outbox.enqueue(ops.map((payload) => ({ userId, key: keyOf(payload), payload })));
+  }
+
+  /** Drops writes that the store refused for good (not an outage), so they cannot block others. */
+  discard(seqs: number[]): void {
+    this.outbox.complete(seqs);
+  }
+
+  /** Applies pending writes (of one user, or of all), oldest first; stops at an outage. */
+  drain(userId?: string): Promise<DrainResult> {
+    const run = this.chain.then(() => this.drainNow(userId));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  pendingCount(userId?: string): number {
+    return this.outbox.size(userId);
+  }
+
+  private async drainNow(userId?: string): Promise<DrainResult> {
+    let applied = 0;
+    for (;;) {
+      const batch = this.outbox.pending({ userId, limit: 256 });
+      if (batch.length === 0) return { applied, pending: 0 };
+      // Consecutive upserts of one user go to the store as one call.
+      let i = 0;
+      while (i < batch.length) {
+        const first = batch[i]!;
+        let j = i + 1;
+        if (first.payload.op === "upsert") {
+          while (j < batch.length && batch[j]!.payload.op === "upsert" && batch[j]!.userId === first.userId) j += 1;
+        }
+        const group = batch.slice(i, j);
+        try {
+          if (first.payload.op === "upsert") {
+            await this.store.upsert(
+              first.userId,
+              group.map((row) => {
+                const op = row.payload as Extract<WriteOp, { op: "upsert" }>;
+                return { record: op.record, embedding: op.embedding };
+              }),
+            );
+          } else {
+            await this.store.delete(first.userId, [first.payload.id]);
+          }
+        } catch (error) {
+          const wrapped = isEngramError(error)
+            ? error
+            : new EngramError("STORE_ERROR", "Store write failed.", { cause: error });
+          this.outbox.fail(group.map((row) => row.seq), wrapped.message);
+          return { applied, pending: this.outbox.size(userId), error: wrapped };
+        }
+        this.db.transaction(() => {
+          const notes = group.flatMap((row) => (row.payload.history ? [{ ...row.payload.history, userId: row.userId }] : []));
+          if (notes.length > 0) this.history.record(notes);
+          this.outbox.complete(group.map((row) => row.seq));
+        })();
+        applied += group.length;
+        i = j;
+      }
+    }
+  }
+}
+
+function keyOf(op: WriteOp): string {
+  return op.op === "upsert" ? `upsert:${op.record.id}` : `delete:${op.id}`;
+}

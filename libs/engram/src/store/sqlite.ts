@@ -1,0 +1,77 @@
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import Database from "better-sqlite3";
+import { EngramError } from "../core/errors.js";
+
+/**
+ * The local SQLite file that holds Engram's own bookkeeping (the history log, the outbox...).
+ * Every module shares this one file, so one connection and one transaction can span them all.
+ */
+export const DATABASE_FILE_NAME = "engram.sqlite";
+
+/** Path of the shared database inside a data folder: `<dataDir>/engram.sqlite`. */
+export function databaseFile(dataDir: string): string {
+  return join(dataDir, DATABASE_FILE_NAME);
+}
+
+/**
+ * Opens (creating when missing) the SQLite database at `file`, the same way for every module:
+ *
+ * - the parent folder is created, so a fresh data folder just works;
+ * - WAL journal mode, so readers never block the writer and a crash mid-write loses nothing
+ *   that was committed;
+ * - `synchronous = NORMAL`, which is durable against process crashes in WAL mode and much faster
+ *   than FULL (only an OS crash / power loss can roll back the last commits);
+ * - `busy_timeout = 5000`, so a second process (the CLI next to a running app) waits for the
+ *   write lock instead of failing at once with SQLITE_BUSY.
+ *
+ * Tables are not created here: each module creates its own lazily on first use.
+ * @throws EngramError `OUTBOX_ERROR` when the folder or the database cannot be opened.
+ */
+export function openDatabase(file: string): Database.Database {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+  } catch (error) {
+    throw new EngramError("OUTBOX_ERROR", `Cannot create the folder of ${file}: ${messageOf(error)}`, {
+      cause: error,
+      details: { file },
+    });
+  }
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.pragma("busy_timeout = 5000");
+    return db;
+  } catch (error) {
+    db?.close();
+    throw new EngramError("OUTBOX_ERROR", `Cannot open the database ${file}: ${messageOf(error)}`, {
+      cause: error,
+      details: { file },
+    });
+  }
+}
+
+/**
+ * Runs `fn` against `db` with Engram's error contract, so callers branch on codes rather than on
+ * driver messages: `CLOSED` when the connection was closed, and any driver failure wrapped as
+ * `OUTBOX_ERROR` with the original error as `cause`. `EngramError`s thrown by `fn` pass through.
+ * `what` names the operation in the message (e.g. "outbox.enqueue").
+ */
+export function runSql<R>(db: Database.Database, what: string, fn: () => R): R {
+  if (!db.open) throw new EngramError("CLOSED", `${what}: the database is closed`);
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof EngramError) throw error;
+    throw new EngramError("OUTBOX_ERROR", `${what} failed: ${messageOf(error)}`, {
+      cause: error,
+      details: { file: db.name },
+    });
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

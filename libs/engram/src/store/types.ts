@@ -1,0 +1,47 @@
+import type { MemoryKind, MemoryRecord, Metadata } from "../core/types.js";
+
+/** Narrows a read to part of one user's memories. All fields combine with AND. */
+export interface StoreFilter {
+  kind?: MemoryKind | MemoryKind[];
+  agentId?: string;
+  threadId?: string;
+  /** Only records created at or after this time (ms since epoch). */
+  createdAfter?: number;
+  /** Only records created before this time (ms since epoch). */
+  createdBefore?: number;
+  /** Exact matches on flat metadata values. */
+  metadata?: Metadata;
+}
+
+export interface StoredRecord {
+  record: MemoryRecord;
+  embedding: number[];
+}
+
+export interface StoreHit {
+  record: MemoryRecord;
+  /** Cosine distance (0 = same direction, 2 = opposite). */
+  distance: number;
+  embedding?: number[];
+}
+
+/**
+ * The episodic store: long-term records of one user at a time. Every method names the user; an
+ * implementation must make another user's records unreachable through it. It knows nothing of
+ * LangChain or LangGraph.
+ */
+export interface EpisodicStore {
+  /** Inserts or replaces records (same id, same record: idempotent). */
+  upsert(userId: string, items: StoredRecord[]): Promise<void>;
+  /** Nearest records to `vector`, closest first. */
+  query(userId: string, vector: number[], k: number, filter?: StoreFilter): Promise<StoreHit[]>;
+  /** Records by id; ids of other users or unknown ids are simply absent. */
+  get(userId: string, ids: string[], options?: { embeddings?: boolean }): Promise<StoreHit[]>;
+  /** Every record of the user that matches, newest first. */
+  list(userId: string, filter?: StoreFilter): Promise<MemoryRecord[]>;
+  delete(userId: string, ids: string[]): Promise<void>;
+  /** Removes every record of the user; returns how many there were. */
+  deleteUser(userId: string): Promise<number>;
+  count(userId: string): Promise<number>;
+  close(): Promise<void>;
+}
