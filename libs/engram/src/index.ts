@@ -26,4 +26,5 @@ export { EngramError, isEngramError, type EngramErrorCode, type EngramErrorOptio
 export { LocalEmbeddings, type LocalEmbeddingsOptions } from "./embeddings/local.js";
 export { startChromaServer, type ChromaServer, type ChromaServerOptions } from "./store/chroma_server.js";
 export type { ChromaConnectionOptions } from "./store/connection.js";
+export { DEFAULT_RANKER, type RankerOptions, type ScoreParts } from "./scoring/ranker.js";
 export type { EpisodicStore, StoreFilter, StoreHit, StoredRecord } from "./store/types.js";

@@ -34,12 +34,15 @@ import type {
   SearchOptions,
 } from "./options.js";
 import { Writer, type WriteOp } from "./writer.js";
+import { Recall } from "./recall.js";
+import { resolveRanker, type ResolvedRankerOptions } from "../scoring/ranker.js";
 
 interface Parts {
   db: Database.Database;
   store: EpisodicStore;
   history: HistoryLog;
   writer: Writer;
+  recall: Recall;
 }
 
 /**
@@ -69,6 +72,8 @@ export class Memory {
 
   private readonly prefix: string;
 
+  private readonly ranker: ResolvedRankerOptions;
+
   private parts?: Parts;
 
   private closed = false;
@@ -79,6 +84,7 @@ export class Memory {
     this.clock = options.clock ?? Date.now;
     this.maxContentChars = options.maxContentChars ?? DEFAULT_MAX_CONTENT_CHARS;
     this.prefix = validatePrefix(options.prefix ?? "engram");
+    this.ranker = resolveRanker(options.ranker);
     if (!options.store) {
       this.connection = new ChromaConnection(options.chroma ?? {}, join(this.dataDir, "chroma"));
     }
@@ -165,19 +171,16 @@ export class Memory {
       throw new EngramError("INVALID_OPTIONS", `threshold must be a number from 0 to 1, got ${JSON.stringify(options.threshold)}.`);
     }
     const filter = this.storeFilter(scope, options.filters);
-    const { store } = this.open();
+    const { recall } = this.open();
     await this.replayPending(scope.userId);
     if (limit === 0) return [];
     const [vector] = await this.embed([text]);
     const now = this.clock();
-    // Expired memories are filtered here, so ask for a few more than needed.
-    const hits = await store.query(scope.userId, vector!, limit + 10, filter);
-    return hits
-      .filter((hit) => !isExpired(hit.record, now))
-      .map((hit) => ({ ...hit.record, score: Math.max(0, 1 - hit.distance) }))
-      .filter((hit) => hit.score >= threshold)
-      .sort((a, b) => b.score - a.score)
-      .slice(0, limit);
+    const ranked = await recall.rank(scope.userId, text, vector!, limit, filter, now);
+    return ranked
+      .filter((item) => !isExpired(item.record, now) && item.score >= threshold)
+      .slice(0, limit)
+      .map((item) => ({ ...item.record, score: item.score, scoreParts: item.parts }));
   }
 
   /** One memory of the user, or null (also for ids of other users: nothing leaks). */
@@ -269,6 +272,7 @@ export class Memory {
     // Pending writes first, so that no replay can bring the user back afterwards.
     const pending = db.transaction(() => outbox.deleteUser(scope.userId))();
     const deleted = await store.deleteUser(scope.userId);
+    this.parts!.recall.forget(scope.userId);
     const erased = history.deleteUser(scope.userId);
     return { deleted, history: erased, pending };
   }
@@ -311,7 +315,15 @@ export class Memory {
     const store =
       this.options.store ??
       new ChromaStore({ client: () => connection!.client(), prefix: this.prefix, describe: () => connection!.describe() });
-    this.parts = { db, store, history, writer: new Writer(db, this.outbox, history, store) };
+    const recall = new Recall(store, this.ranker);
+    const writer = new Writer(db, this.outbox, history, store, (userId, ops) =>
+      recall.applied(
+        userId,
+        ops.flatMap((op) => (op.op === "upsert" ? [{ id: op.record.id, text: op.record.content }] : [])),
+        ops.flatMap((op) => (op.op === "delete" ? [op.id] : [])),
+      ),
+    );
+    this.parts = { db, store, history, writer, recall };
     return this.parts;
   }
 

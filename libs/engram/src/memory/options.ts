@@ -2,6 +2,7 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import type { Scope, MemoryKind, Metadata } from "../core/types.js";
 import type { ChromaConnectionOptions } from "../store/connection.js";
 import type { EpisodicStore } from "../store/types.js";
+import type { RankerOptions } from "../scoring/ranker.js";
 
 /** Options for `new Memory(options)`. Every field is optional: `new Memory()` runs offline. */
 export interface MemoryOptions {
@@ -37,6 +38,11 @@ export interface MemoryOptions {
    * @default 8000
    */
   maxContentChars?: number;
+  /**
+   * Weights of the recall ranker behind `search` (semantic relevance, BM25 lexical match,
+   * recency, importance). Defaults tuned on LoCoMo's dev half (docs/benchmarks.md).
+   */
+  ranker?: RankerOptions;
   /** A store of your own instead of Chroma (the `chroma` option is then unused). */
   store?: EpisodicStore;
 }

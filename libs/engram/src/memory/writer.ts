@@ -43,6 +43,8 @@ export class Writer {
     private readonly outbox: Outbox<WriteOp>,
     private readonly history: HistoryLog,
     private readonly store: EpisodicStore,
+    /** Told of every write that reached the store (keeps in-process indexes current). */
+    private readonly onApplied?: (userId: string, ops: WriteOp[]) => void,
   ) {}
 
   /** Records writes durably; they reach the store on the next drain. */
@@ -104,6 +106,7 @@ export class Writer {
           if (notes.length > 0) this.history.record(notes);
           this.outbox.complete(group.map((row) => row.seq));
         })();
+        this.onApplied?.(first.userId, group.map((row) => row.payload));
         applied += group.length;
         i = j;
       }

@@ -73,13 +73,13 @@ export class ChromaStore implements EpisodicStore {
     return hits;
   }
 
-  async get(userId: string, ids: string[], options: { embeddings?: boolean } = {}): Promise<StoreHit[]> {
+  async get(userId: string, ids: string[], options: { embeddings?: boolean; filter?: StoreFilter } = {}): Promise<StoreHit[]> {
     if (ids.length === 0) return [];
     const collection = await this.collection(userId, false);
     if (!collection) return [];
     const include = options.embeddings ? ["documents", "metadatas", "embeddings"] : ["documents", "metadatas"];
     const result = await this.call("get", () =>
-      collection.get({ ids, where: whereFor(userId), include: include as never }),
+      collection.get({ ids, where: whereFor(userId, options.filter), include: include as never }),
     );
     return result.ids.flatMap((id, i) => {
       const record = fromChromaRow(id, result.documents[i] ?? null, result.metadatas[i] ?? null);

@@ -35,8 +35,8 @@ export interface EpisodicStore {
   upsert(userId: string, items: StoredRecord[]): Promise<void>;
   /** Nearest records to `vector`, closest first. */
   query(userId: string, vector: number[], k: number, filter?: StoreFilter): Promise<StoreHit[]>;
-  /** Records by id; ids of other users or unknown ids are simply absent. */
-  get(userId: string, ids: string[], options?: { embeddings?: boolean }): Promise<StoreHit[]>;
+  /** Records by id; ids of other users, unknown ids and records outside `filter` are absent. */
+  get(userId: string, ids: string[], options?: { embeddings?: boolean; filter?: StoreFilter }): Promise<StoreHit[]>;
   /** Every record of the user that matches, newest first. */
   list(userId: string, filter?: StoreFilter): Promise<MemoryRecord[]>;
   delete(userId: string, ids: string[]): Promise<void>;

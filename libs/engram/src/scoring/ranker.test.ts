@@ -1,0 +1,83 @@
+import { describe, expect, it } from "@jest/globals";
+import type { MemoryRecord } from "../core/types.js";
+import { isEngramError } from "../core/errors.js";
+import { LexicalIndex } from "./lexical_index.js";
+import { DEFAULT_RANKER, rankCandidates, resolveRanker, type Candidate } from "./ranker.js";
+import { tokenize } from "./tokenize.js";
+
+const DAY = 86_400_000;
+
+function record(id: string, content: string, createdAt = 0, importance = 0.5): MemoryRecord {
+  return { id, scope: { userId: "u" }, kind: "episode", content, importance, createdAt, updatedAt: createdAt, lastAccessedAt: createdAt, source: {}, metadata: {} };
+}
+
+describe("rankCandidates", () => {
+  it("lets a strong lexical match overtake a slightly closer vector", () => {
+    const candidates: Candidate[] = [
+      { record: record("a", "we talked about pets"), similarity: 0.52, lexical: 0 },
+      { record: record("b", "my beagle Pixel"), similarity: 0.5, lexical: 7.3 },
+    ];
+    const ranked = rankCandidates(candidates, 0, resolveRanker());
+    expect(ranked.map((r) => r.record.id)).toEqual(["b", "a"]);
+    expect(ranked[0]!.parts.lexical).toBe(1);
+    // With the lexical part switched off, the vector order wins again.
+    const dense = rankCandidates(candidates, 0, resolveRanker({ lexical: 0 }));
+    expect(dense.map((r) => r.record.id)).toEqual(["a", "b"]);
+  });
+
+  it("prefers the newer and the more important of otherwise equal memories", () => {
+    const now = 100 * DAY;
+    const older = { record: record("old", "x one", 10 * DAY), similarity: 0.6, lexical: 1 };
+    const newer = { record: record("new", "x two", 99 * DAY), similarity: 0.6, lexical: 1 };
+    expect(rankCandidates([older, newer], now, resolveRanker()).map((r) => r.record.id)).toEqual(["new", "old"]);
+    const plain = { record: record("plain", "y one", 0, 0.2), similarity: 0.6, lexical: 1 };
+    const vital = { record: record("vital", "y two", 0, 0.9), similarity: 0.6, lexical: 1 };
+    expect(rankCandidates([plain, vital], 0, resolveRanker()).map((r) => r.record.id)).toEqual(["vital", "plain"]);
+  });
+
+  it("keeps scores within 0..1 and drops exact duplicates", () => {
+    const ranked = rankCandidates(
+      [
+        { record: record("a", "Same words"), similarity: 1, lexical: 5 },
+        { record: record("b", "same words "), similarity: 0.9, lexical: 5 },
+        { record: record("c", "other"), similarity: -0.3, lexical: 0 },
+      ],
+      0,
+      DEFAULT_RANKER,
+    );
+    expect(ranked.map((r) => r.record.id)).toEqual(["a", "c"]);
+    for (const r of ranked) expect(r.score).toBeGreaterThanOrEqual(0);
+    expect(ranked[0]!.score).toBeLessThanOrEqual(1);
+  });
+
+  it("refuses negative or non-numeric weights", () => {
+    expect(() => resolveRanker({ lexical: -1 })).toThrow();
+    try {
+      resolveRanker({ recency: Number.NaN });
+    } catch (error) {
+      expect(isEngramError(error, "INVALID_OPTIONS")).toBe(true);
+    }
+  });
+});
+
+describe("lexical index", () => {
+  it("stems and drops stop words, so inflections meet", () => {
+    expect(tokenize("She MOVED to the Berlin office")).toEqual(["move", "berlin", "offic"]);
+  });
+
+  it("ranks by BM25 and follows upserts and removals", () => {
+    const index = new LexicalIndex();
+    index.upsert([
+      { id: "1", text: "Caroline went to the LGBTQ support group on Tuesday" },
+      { id: "2", text: "Melanie painted a sunrise over the lake" },
+      { id: "3", text: "Caroline said the support group was inspiring" },
+    ]);
+    expect(index.query("Which Tuesday did Caroline go to the support group?", 3).map((h) => h.id)).toEqual(["1", "3"]);
+    expect(index.query("Melanie lake", 3).map((h) => h.id)).toEqual(["2"]);
+    index.upsert([{ id: "1", text: "Caroline went hiking" }]);
+    expect(index.query("support group", 3).map((h) => h.id)).toEqual(["3"]);
+    index.remove(["3"]);
+    expect(index.query("support group", 3)).toEqual([]);
+    expect(index.size).toBe(2);
+  });
+});

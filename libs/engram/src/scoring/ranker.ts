@@ -1,0 +1,124 @@
+import { EngramError } from "../core/errors.js";
+import type { MemoryRecord } from "../core/types.js";
+
+/**
+ * Weights of the recall ranker. The final score is the weighted mean of four parts, each in 0..1,
+ * so it stays in 0..1. Defaults were tuned on the LoCoMo dev half (docs/benchmarks.md has the
+ * ablation: what each part adds).
+ */
+export interface RankerOptions {
+  /** Semantic similarity of query and memory (cosine of their embeddings). @default 1 */
+  relevance?: number;
+  /**
+   * Lexical match: BM25 over the user's memories, divided by the best BM25 score among the
+   * candidates. Catches names, numbers and rare words that sentence embeddings blur.
+   * @default 0.6
+   */
+  lexical?: number;
+  /** Recency: `0.5 ^ (age / recencyHalfLifeMs)` since the memory was created. @default 0.05 */
+  recency?: number;
+  /** Half-life of the recency part, in milliseconds. @default 30 days */
+  recencyHalfLifeMs?: number;
+  /** The memory's stored importance (0..1). @default 0.1 */
+  importance?: number;
+  /** How many candidates each retriever (vector, lexical) contributes before fusion. @default 60 */
+  candidates?: number;
+}
+
+export type ResolvedRankerOptions = Required<RankerOptions>;
+
+export const DEFAULT_RANKER: ResolvedRankerOptions = {
+  relevance: 1,
+  lexical: 0.6,
+  recency: 0.05,
+  recencyHalfLifeMs: 30 * 24 * 3_600_000,
+  importance: 0.1,
+  candidates: 60,
+};
+
+export function resolveRanker(options: RankerOptions = {}): ResolvedRankerOptions {
+  const resolved = { ...DEFAULT_RANKER, ...stripUndefined(options) };
+  for (const [key, value] of Object.entries(resolved)) {
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+      throw new EngramError("INVALID_OPTIONS", `ranker.${key} must be a finite number of 0 or more, got ${JSON.stringify(value)}.`);
+    }
+  }
+  if (resolved.recencyHalfLifeMs <= 0 || resolved.candidates < 1) {
+    throw new EngramError("INVALID_OPTIONS", "ranker.recencyHalfLifeMs and ranker.candidates must be positive.");
+  }
+  return resolved;
+}
+
+export interface Candidate {
+  record: MemoryRecord;
+  /** Cosine similarity with the query, -1..1. */
+  similarity: number;
+  /** Raw BM25 score, 0 when the memory shares no term with the query. */
+  lexical: number;
+}
+
+/** The parts of a ranked memory's score, for explanations and retriever metadata. */
+export interface ScoreParts {
+  relevance: number;
+  lexical: number;
+  recency: number;
+  importance: number;
+}
+
+export interface Ranked {
+  record: MemoryRecord;
+  score: number;
+  parts: ScoreParts;
+}
+
+/**
+ * Fuses candidates from the vector and lexical retrievers into one ranking, best first. Pure:
+ * the same candidates, time and weights give the same order. Exact duplicates (same content) keep
+ * only their best-ranked copy.
+ */
+export function rankCandidates(candidates: Candidate[], now: number, options: ResolvedRankerOptions): Ranked[] {
+  const maxLexical = candidates.reduce((max, c) => Math.max(max, c.lexical), 0);
+  const total = options.relevance + options.lexical + options.recency + options.importance || 1;
+  const ranked = candidates.map((candidate): Ranked => {
+    const age = Math.max(0, now - candidate.record.createdAt);
+    const parts: ScoreParts = {
+      relevance: Math.max(0, candidate.similarity),
+      lexical: maxLexical > 0 ? candidate.lexical / maxLexical : 0,
+      recency: Math.pow(0.5, age / options.recencyHalfLifeMs),
+      importance: candidate.record.importance,
+    };
+    const score =
+      (options.relevance * parts.relevance +
+        options.lexical * parts.lexical +
+        options.recency * parts.recency +
+        options.importance * parts.importance) /
+      total;
+    return { record: candidate.record, score, parts };
+  });
+  ranked.sort((a, b) => b.score - a.score || b.record.createdAt - a.record.createdAt || a.record.id.localeCompare(b.record.id));
+  const seen = new Set<string>();
+  return ranked.filter((item) => {
+    const key = item.record.content.trim().toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+export function cosine(a: number[], b: number[]): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i += 1) {
+    const x = a[i]!;
+    const y = b[i] ?? 0;
+    dot += x * y;
+    na += x * x;
+    nb += y * y;
+  }
+  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
