@@ -1,0 +1,250 @@
+/**
+ * Retrievers compared on LoCoMo. Each one sees every conversation's turns in order (ingest), then
+ * ranks turns for each question (dia_ids, best first). One conversation = one user's memory.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { ChromaClient, Collection } from "chromadb";
+import { LocalEmbeddings, Memory, type MemoryOptions } from "engram";
+import { Bm25Index, type IdfVariant } from "./bm25.js";
+import type { Conversation, Question, Turn } from "./data.js";
+
+export interface Retriever {
+  /** Row name in the tables. */
+  readonly name: string;
+  /** One line for the report. */
+  readonly description: string;
+  /** Sees the conversation's turns in order; `progress(n)` after each n turns stored. */
+  ingest(conv: Conversation, progress?: (turns: number) => void): Promise<void>;
+  /** Up to k turn ids (dia_ids), best first. */
+  rank(conv: Conversation, question: Question, k: number): Promise<string[]>;
+  /** The text a returned turn puts into a prompt (its token cost). @default turnContent */
+  text?(turn: Turn): string;
+  close(): Promise<void>;
+}
+
+/** What the retrievers share in one run. */
+export interface RetrieverContext {
+  /** A client of the one local Chroma server of the run, and its URL (absent when no system needs it). */
+  chroma?: { url: string; client: ChromaClient };
+  /** The local embedding model (one per process). */
+  embeddings: LocalEmbeddings;
+  /** A folder for temporary data (removed by the runner). */
+  tmpDir: string;
+}
+
+/** The text of a turn as a memory stores it and returns it into a prompt: `<speaker>: <text>`. */
+export function turnContent(turn: Turn): string {
+  return `${turn.speaker}: ${turn.text}`;
+}
+
+// --- BM25 -------------------------------------------------------------------------------------
+
+export interface Bm25RetrieverOptions {
+  name?: string;
+  k1?: number;
+  b?: number;
+  idf?: IdfVariant;
+  /** Put the session date in front of each document (the reference does). @default true */
+  withDate?: boolean;
+  /** Append the shared photo's caption (the reference does not). @default false */
+  withCaption?: boolean;
+}
+
+/**
+ * The BM25 document of a turn. The reference: `<session date> <speaker>: <text>`, without the
+ * photo caption (with it, or without the date, the figures move by 1-2 points).
+ */
+export function bm25Document(turn: Turn, options: { withDate?: boolean; withCaption?: boolean } = {}): string {
+  const content = `${turn.speaker}: ${options.withCaption ? turn.text : turn.rawText}`;
+  return (options.withDate ?? true) ? `${turn.dateText} ${content}` : content;
+}
+
+/**
+ * Plain BM25, the README's reference row: k1 1.2, b 0.75, Lucene IDF ln(1 + (N - n + 0.5) / (n + 0.5)),
+ * document = session date + speaker + text (no caption). The returned text (token cost) is the document.
+ */
+export function bm25Retriever(options: Bm25RetrieverOptions = {}): Retriever {
+  const k1 = options.k1 ?? 1.2;
+  const b = options.b ?? 0.75;
+  const idf = options.idf ?? "lucene";
+  const doc = { withDate: options.withDate ?? true, withCaption: options.withCaption ?? false };
+  const indexes = new Map<string, Bm25Index>();
+  return {
+    name: options.name ?? "bm25",
+    description:
+      `plain BM25 (k1 ${k1}, b ${b}, ${idf} IDF, lowercase [a-z0-9]+ tokens), ` +
+      `document = ${doc.withDate ? "session date + " : ""}speaker + text${doc.withCaption ? " + photo caption" : ""}, one index per conversation`,
+    text: (turn) => bm25Document(turn, doc),
+    async ingest(conv, progress) {
+      indexes.set(conv.sampleId, new Bm25Index(conv.turns.map((t) => bm25Document(t, doc)), { k1, b, idf }));
+      progress?.(conv.turns.length);
+    },
+    async rank(conv, question, k) {
+      const index = indexes.get(conv.sampleId);
+      if (!index) throw new Error(`bm25: ${conv.sampleId} was not ingested`);
+      return index.top(question.question, k).map((i) => conv.turns[i]!.diaId);
+    },
+    async close() {
+      indexes.clear();
+    },
+  };
+}
+
+// --- Recency ----------------------------------------------------------------------------------
+
+/** The last k turns, newest first (the floor). */
+export function recencyRetriever(): Retriever {
+  return {
+    name: "recency",
+    description: "the last k turns of the conversation, newest first",
+    async ingest(conv, progress) {
+      progress?.(conv.turns.length);
+    },
+    async rank(conv, _question, k) {
+      return conv.turns
+        .slice(-k)
+        .reverse()
+        .map((t) => t.diaId);
+    },
+    async close() {},
+  };
+}
+
+// --- Dense (raw Chroma) -----------------------------------------------------------------------
+
+const EMBED_BATCH = 256;
+
+/**
+ * The local embeddings (engram's LocalEmbeddings) over a raw Chroma collection per conversation,
+ * cosine space; the document is `<speaker>: <text>` (what engram stores). No engram logic.
+ */
+export function denseRetriever(ctx: RetrieverContext, options: { name?: string; prefix?: string } = {}): Retriever {
+  const chroma = ctx.chroma;
+  if (!chroma) throw new Error("dense needs the Chroma server");
+  const prefix = options.prefix ?? "locomo-dense";
+  const collections = new Map<string, Collection>();
+  return {
+    name: options.name ?? "dense",
+    description:
+      "engram's LocalEmbeddings (USE-Lite, 512-d) over a raw Chroma collection per conversation (cosine), " +
+      "document = speaker + text",
+    async ingest(conv, progress) {
+      const name = `${prefix}-${conv.sampleId}`;
+      await chroma.client.deleteCollection({ name }).catch(() => undefined);
+      const collection = await chroma.client.createCollection({
+        name,
+        embeddingFunction: null,
+        metadata: { "hnsw:space": "cosine" },
+      });
+      collections.set(conv.sampleId, collection);
+      for (let start = 0; start < conv.turns.length; start += EMBED_BATCH) {
+        const batch = conv.turns.slice(start, start + EMBED_BATCH);
+        const vectors = await ctx.embeddings.embedDocuments(batch.map(turnContent));
+        await collection.add({ ids: batch.map((t) => t.diaId), embeddings: vectors, documents: batch.map(turnContent) });
+        progress?.(batch.length);
+      }
+    },
+    async rank(conv, question, k) {
+      const collection = collections.get(conv.sampleId);
+      if (!collection) throw new Error(`dense: ${conv.sampleId} was not ingested`);
+      const vector = await ctx.embeddings.embedQuery(question.question);
+      const result = await collection.query({ queryEmbeddings: [vector], nResults: k, include: ["distances"] as never });
+      return result.ids[0] ?? [];
+    },
+    async close() {
+      for (const collection of collections.values()) {
+        await chroma.client.deleteCollection({ name: collection.name }).catch(() => undefined);
+      }
+      collections.clear();
+    },
+  };
+}
+
+// --- engram -----------------------------------------------------------------------------------
+
+export interface EngramRetrieverOptions {
+  /** Row name, e.g. "engram (dense only)". @default "engram" */
+  name?: string;
+  /** One line for the report. */
+  description?: string;
+  /** Extra `Memory` options, spread last into the constructor (ablations). */
+  memoryOptions?: Partial<MemoryOptions> & Record<string, unknown>;
+}
+
+let engramRuns = 0;
+
+/**
+ * A `Memory` over the run's Chroma server (`chroma: { url }`) with a temporary data folder; one
+ * userId per conversation. Turns arrive as they would live: one `add` per turn, as a user message
+ * `<speaker>: <text>` in thread `session_N`, with `metadata.diaId`; the clock reads the session's
+ * date (plus one second per turn of the session, so turns keep their order), and at question time
+ * the time of the conversation's last turn. Rank = `search(question, { userId, limit: k })`.
+ */
+export function engramRetriever(ctx: RetrieverContext, options: EngramRetrieverOptions = {}): Retriever {
+  const chroma = ctx.chroma;
+  if (!chroma) throw new Error("engram needs the Chroma server");
+  const run = ++engramRuns;
+  let now = 0;
+  let memory: Memory | undefined;
+  let dataDir: string | undefined;
+  let missingDiaId = 0;
+  const open = async (): Promise<Memory> => {
+    if (memory) return memory;
+    dataDir = await mkdtemp(join(ctx.tmpDir, `engram-${run}-`));
+    memory = new Memory({
+      dataDir,
+      chroma: { url: chroma.url },
+      embeddings: ctx.embeddings,
+      clock: () => now,
+      prefix: `locomo-engram-${run}`,
+      ...(options.memoryOptions as Partial<MemoryOptions> | undefined),
+    });
+    return memory;
+  };
+  const lastTime = new Map<string, number>();
+  return {
+    name: options.name ?? "engram",
+    description:
+      options.description ??
+      "engram Memory (defaults" +
+        (options.memoryOptions ? ` + ${JSON.stringify(options.memoryOptions)}` : "") +
+        "): one add per turn as it arrives, search(question, { userId, limit: k })",
+    async ingest(conv, progress) {
+      const m = await open();
+      let session = -1;
+      let position = 0;
+      for (const turn of conv.turns) {
+        position = turn.session === session ? position + 1 : 0;
+        session = turn.session;
+        now = turn.date + position * 1_000;
+        await m.add([{ role: "user", content: turnContent(turn) }], {
+          userId: conv.sampleId,
+          threadId: `session_${turn.session}`,
+          metadata: { diaId: turn.diaId },
+        });
+        progress?.(1);
+      }
+      lastTime.set(conv.sampleId, now);
+    },
+    async rank(conv, question, k) {
+      const m = await open();
+      now = lastTime.get(conv.sampleId) ?? now;
+      const hits = await m.search(question.question, { userId: conv.sampleId, limit: k });
+      const ids: string[] = [];
+      for (const hit of hits) {
+        const diaId = hit.metadata?.diaId;
+        if (typeof diaId === "string") ids.push(diaId);
+        else missingDiaId++;
+      }
+      return ids;
+    },
+    async close() {
+      if (missingDiaId > 0) process.stderr.write(`WARNING: engram returned ${missingDiaId} records without metadata.diaId\n`);
+      const m = memory;
+      memory = undefined;
+      await m?.close();
+      if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

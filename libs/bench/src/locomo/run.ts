@@ -1,0 +1,337 @@
+/**
+ * LoCoMo retrieval benchmark: every system ingests each conversation's turns in order, then ranks
+ * turns for each question of categories 1-4; recall@k / hit@k against the cleaned evidence
+ * (metric and reference figures: the README beside the data).
+ *
+ *   node --import tsx src/locomo/run.ts --systems bm25,recency,dense,engram --conversations 5
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { ChromaClient } from "chromadb";
+import { Command, InvalidArgumentError } from "commander";
+import { LocalEmbeddings, startChromaServer, type ChromaServer } from "engram";
+import { formatMachine, machineInfo, type MachineInfo } from "../machine.js";
+import { log, progressBar } from "../progress.js";
+import { summarize, type LatencySummary } from "../stats.js";
+import { CATEGORIES, CATEGORY_IDS, loadLocomo, type Conversation } from "./data.js";
+import { DEFAULT_KS, aggregate, scoreQuestion, tokensOf, type QuestionScore, type Scores } from "./metric.js";
+import { turnContent, type RetrieverContext } from "./retrievers.js";
+import { DEFAULT_SYSTEMS, SYSTEMS, type SystemSpec } from "./systems.js";
+
+const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
+const DEFAULT_DATA = resolve(REPO_ROOT, "../shared/bench/locomo/locomo-dev.json");
+const KS = [...DEFAULT_KS];
+const MAX_K = Math.max(...KS);
+
+/** The README's reference figures on the dev half (categories 1-4), in percent. */
+const REFERENCE = [
+  { method: "plain BM25 (k1 1.2, b 0.75, [a-z0-9]+ tokens, date + speaker + text)", r5: 48.4, r10: 55.5, r25: 63.3 },
+  { method: "recency (last k turns)", r5: 0.2, r10: 1.2, r25: 3.2 },
+  { method: "published DRAGON dense, turns (paper Table 3, all 10 conversations, re-weighted)", r5: 60.4, r10: 69.6, r25: 79.7 },
+];
+
+interface Params {
+  data: string;
+  systems: string[];
+  conversations?: number;
+  out: string;
+  perQuestion: boolean;
+}
+
+interface SystemResult {
+  id: string;
+  name: string;
+  description: string;
+  ingestSeconds: number;
+  /** Latency of one rank() call (ms), question embedding and search included. */
+  query: LatencySummary;
+  scores: Scores;
+  perQuestion?: Array<{ sampleId: string; qa: number; category: number; evidence: string[]; top: string[]; recall10: number }>;
+}
+
+interface Report {
+  benchmark: "locomo";
+  machine: MachineInfo;
+  chromaServerVersion?: string;
+  chromadbClient?: string;
+  parameters: Omit<Params, "out" | "perQuestion"> & { ks: number[] };
+  dataset: {
+    conversations: string[];
+    turns: number;
+    sessions: number;
+    questions: number;
+    byCategory: Record<string, number>;
+    skipped: { adversarial: number; noEvidence: number; droppedEvidenceIds: number };
+    /** Tokens (characters / 4) of the whole conversation, averaged over questions. */
+    fullContextTokens: number;
+  };
+  reference: typeof REFERENCE;
+  results: SystemResult[];
+  notes: string[];
+  totalSeconds: number;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive integer.");
+  return n;
+}
+
+function parseArgs(argv: string[]): Params {
+  const known = SYSTEMS.map((s) => s.id);
+  const program = new Command()
+    .name("locomo")
+    .description("LoCoMo retrieval benchmark: recall@k of dialogue turns for questions of categories 1-4.")
+    .option("--data <path>", "LoCoMo JSON (kept outside the repository)", DEFAULT_DATA)
+    .option("--systems <list>", `systems, comma-separated (${known.join(", ")})`, (v) => v.split(",").map((s) => s.trim()).filter(Boolean), DEFAULT_SYSTEMS)
+    .option("--conversations <n>", "only the first n conversations (quick runs)", positiveInt)
+    .option("--out <dir>", "folder for locomo.json and locomo.md", "bench-results")
+    .option("--per-question", "also write each question's top-k and recall@10 to locomo.json", false)
+    .parse(argv);
+  const o = program.opts<Params>();
+  const unknown = o.systems.filter((id) => !known.includes(id));
+  if (unknown.length) program.error(`unknown system(s): ${unknown.join(", ")}; known: ${known.join(", ")}`);
+  if (o.systems.length === 0) program.error("--systems is empty.");
+  if (!existsSync(resolve(o.data))) program.error(`LoCoMo data not found at ${resolve(o.data)} (see --data).`);
+  return { ...o, data: resolve(o.data), out: resolve(o.out) };
+}
+
+async function runSystem(spec: SystemSpec, ctx: RetrieverContext, convs: Conversation[], perQuestion: boolean): Promise<SystemResult> {
+  const retriever = spec.create(ctx);
+  try {
+    const turns = convs.reduce((n, c) => n + c.turns.length, 0);
+    const ingestBar = progressBar(`${retriever.name}: ingest`, turns);
+    const t0 = performance.now();
+    for (const conv of convs) await retriever.ingest(conv, (n) => ingestBar.increment(n));
+    const ingestSeconds = (performance.now() - t0) / 1000;
+    ingestBar.stop();
+
+    const questions = convs.reduce((n, c) => n + c.questions.length, 0);
+    const queryBar = progressBar(`${retriever.name}: questions`, questions);
+    const scores: QuestionScore[] = [];
+    const latencies: number[] = [];
+    const details: NonNullable<SystemResult["perQuestion"]> = [];
+    for (const conv of convs) {
+      const texts = new Map(conv.turns.map((t) => [t.diaId, retriever.text ? retriever.text(t) : turnContent(t)]));
+      for (const question of conv.questions) {
+        const start = performance.now();
+        const ranked = await retriever.rank(conv, question, MAX_K);
+        latencies.push(performance.now() - start);
+        const score = scoreQuestion(question.category, question.evidence, ranked, (id) => texts.get(id), KS);
+        scores.push(score);
+        if (perQuestion) {
+          details.push({
+            sampleId: conv.sampleId,
+            qa: question.index,
+            category: question.category,
+            evidence: question.evidence,
+            top: ranked.slice(0, MAX_K),
+            recall10: score.recall[10]!,
+          });
+        }
+        queryBar.increment();
+      }
+    }
+    queryBar.stop();
+    const result: SystemResult = {
+      id: spec.id,
+      name: retriever.name,
+      description: retriever.description,
+      ingestSeconds,
+      query: summarize(latencies),
+      scores: aggregate(scores, KS),
+    };
+    if (perQuestion) result.perQuestion = details;
+    log(`${retriever.name}: R@10 ${pct(result.scores.overall.recall[10]!)} (ingest ${ingestSeconds.toFixed(1)} s)`);
+    return result;
+  } finally {
+    await retriever.close();
+  }
+}
+
+function pct(x: number): string {
+  return Number.isFinite(x) ? (x * 100).toFixed(1) : "n/a";
+}
+
+function markdownTable(results: SystemResult[]): string {
+  const cats = CATEGORY_IDS.map((c) => `${CATEGORIES[c]} R@10`);
+  const lines = [
+    `| system | R@5 | R@10 | R@25 | hit@10 | tokens@10 | ${cats.join(" | ")} |`,
+    `|---|---:|---:|---:|---:|---:|${cats.map(() => "---:").join("|")}|`,
+  ];
+  for (const r of results) {
+    const o = r.scores.overall;
+    lines.push(
+      `| ${r.name} | ${pct(o.recall[5]!)} | ${pct(o.recall[10]!)} | ${pct(o.recall[25]!)} | ${pct(o.hit[10]!)} | ` +
+        `${Math.round(o.tokens[10]!)} | ${CATEGORY_IDS.map((c) => pct(r.scores.byCategory[c].recall[10]!)).join(" | ")} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+function costTable(results: SystemResult[]): string {
+  const lines = [
+    "| system | hit@5 | hit@25 | tokens@5 | tokens@25 | ingest (s) | query p50 (ms) | query p95 (ms) |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const r of results) {
+    const o = r.scores.overall;
+    lines.push(
+      `| ${r.name} | ${pct(o.hit[5]!)} | ${pct(o.hit[25]!)} | ${Math.round(o.tokens[5]!)} | ${Math.round(o.tokens[25]!)} | ` +
+        `${r.ingestSeconds.toFixed(1)} | ${r.query.p50.toFixed(1)} | ${r.query.p95.toFixed(1)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+function markdownReport(report: Report): string {
+  const d = report.dataset;
+  const cats = CATEGORY_IDS.map((c) => `${d.byCategory[c]} ${CATEGORIES[c]}`).join(", ");
+  return [
+    "# LoCoMo retrieval benchmark",
+    "",
+    `- Machine: ${formatMachine(report.machine)}`,
+    `- Date: ${report.machine.date}; total run ${report.totalSeconds.toFixed(0)} s`,
+    report.chromaServerVersion ? `- Chroma server ${report.chromaServerVersion} (npm chromadb ${report.chromadbClient}), one local server` : "",
+    `- Data: ${d.conversations.join(", ")}: ${d.turns} turns in ${d.sessions} sessions; ${d.questions} questions (${cats}); ` +
+      `skipped ${d.skipped.adversarial} adversarial, ${d.skipped.noEvidence} without usable evidence ` +
+      `(${d.skipped.droppedEvidenceIds} evidence ids not in their conversation dropped)`,
+    `- Unit: one turn (dia_id); recall@k and hit@k on sets, averaged over questions (in %); tokens = characters / 4 of the ` +
+      `top-k turns' texts as the system returns them (bm25: its document; others: \`<speaker>: <text>\` with the photo caption); ` +
+      `full context (every turn as \`<speaker>: <text>\` with captions) ≈ ${Math.round(d.fullContextTokens)} tokens per question`,
+    "",
+    markdownTable(report.results),
+    "",
+    costTable(report.results),
+    "",
+    "Systems:",
+    ...report.results.map((r) => `- **${r.name}**: ${r.description}`),
+    "",
+    "Reference (README of the data):",
+    "",
+    "| method | R@5 | R@10 | R@25 |",
+    "|---|---:|---:|---:|",
+    ...report.reference.map((r) => `| ${r.method} | ${r.r5} | ${r.r10} | ${r.r25} |`),
+    "",
+    "Notes:",
+    ...report.notes.map((n) => `- ${n}`),
+    "",
+  ]
+    .filter((line, i, all) => line !== "" || all[i - 1] !== "")
+    .join("\n");
+}
+
+async function main(): Promise<void> {
+  const params = parseArgs(process.argv);
+  const started = performance.now();
+  const machine = machineInfo();
+  const all = await loadLocomo(params.data);
+  const convs = params.conversations ? all.slice(0, params.conversations) : all;
+  const specs = params.systems.map((id) => SYSTEMS.find((s) => s.id === id)!);
+  const questions = convs.flatMap((c) => c.questions);
+  log(`LoCoMo: ${convs.length} conversations, ${convs.reduce((n, c) => n + c.turns.length, 0)} turns, ${questions.length} questions`);
+
+  const tmpDir = await mkdtemp(join(tmpdir(), "engram-bench-locomo-"));
+  let server: ChromaServer | undefined;
+  const cleanup = async () => {
+    const s = server;
+    server = undefined;
+    await s?.stop();
+    await rm(tmpDir, { recursive: true, force: true });
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`\n${signal}: stopping the Chroma server`);
+    void cleanup().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+
+  try {
+    const ctx: RetrieverContext = { embeddings: new LocalEmbeddings(), tmpDir };
+    let chromaServerVersion: string | undefined;
+    if (specs.some((s) => s.needsChroma)) {
+      server = await startChromaServer({ path: join(tmpDir, "chroma") });
+      const client = new ChromaClient({ host: server.host, port: server.port });
+      chromaServerVersion = await client.version();
+      ctx.chroma = { url: server.url, client };
+      log(`Chroma ${chromaServerVersion} at ${server.url}`);
+    }
+
+    const results: SystemResult[] = [];
+    for (const spec of specs) results.push(await runSystem(spec, ctx, convs, params.perQuestion));
+
+    const byCategory: Record<string, number> = {};
+    for (const c of CATEGORY_IDS) byCategory[c] = questions.filter((q) => q.category === c).length;
+    const fullContextTokens =
+      convs.reduce((sum, c) => sum + c.questions.length * c.turns.reduce((n, t) => n + tokensOf(turnContent(t)), 0), 0) /
+      Math.max(1, questions.length);
+    const { out, perQuestion: _perQuestion, ...parameters } = params;
+    const report: Report = {
+      benchmark: "locomo",
+      machine,
+      ...(chromaServerVersion ? { chromaServerVersion, chromadbClient: chromadbVersion() } : {}),
+      parameters: { ...parameters, ks: KS },
+      dataset: {
+        conversations: convs.map((c) => c.sampleId),
+        turns: convs.reduce((n, c) => n + c.turns.length, 0),
+        sessions: convs.reduce((n, c) => n + new Set(c.turns.map((t) => t.session)).size, 0),
+        questions: questions.length,
+        byCategory,
+        skipped: {
+          adversarial: convs.reduce((n, c) => n + c.skipped.adversarial, 0),
+          noEvidence: convs.reduce((n, c) => n + c.skipped.noEvidence, 0),
+          droppedEvidenceIds: convs.reduce((n, c) => n + c.skipped.droppedIds, 0),
+        },
+        fullContextTokens,
+      },
+      reference: REFERENCE,
+      results,
+      notes: [
+        "Each conversation is its own memory (one user); every turn is ingested in order before its questions are asked.",
+        "Evidence cleaning: every D<session>:<turn> pattern is extracted (a stray colon as in \"D:11:26\" is tolerated), leading zeros stripped, ids not in the conversation dropped; a question left with no evidence is skipped.",
+        "A shared photo's caption is part of the turn's text: \"<text> [shares a photo: <caption>]\".",
+        "Systems rank top 25 once per question; R@5 and R@10 are read from the same ranking.",
+        "engram: one Memory per row over the run's Chroma server; clock = session date + 1 s per turn of the session while ingesting, the conversation's last turn time at question time.",
+        "Query latency is one rank() call: question embedding (dense, engram) and the search.",
+      ],
+      totalSeconds: (performance.now() - started) / 1000,
+    };
+
+    await mkdir(out, { recursive: true });
+    await writeFile(join(out, "locomo.json"), `${JSON.stringify(report, null, 2)}\n`);
+    await writeFile(join(out, "locomo.md"), markdownReport(report));
+    process.stdout.write(`\n${markdownTable(results)}\n\n${costTable(results)}\n`);
+    log(`\nWrote ${join(out, "locomo.json")} and ${join(out, "locomo.md")} (${report.totalSeconds.toFixed(0)} s)`);
+  } finally {
+    await cleanup();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+/** Version of the installed `chromadb` client (its `exports` map hides package.json). */
+function chromadbVersion(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    for (let dir = dirname(require.resolve("chromadb")); dir !== dirname(dir); dir = dirname(dir)) {
+      const manifest = join(dir, "package.json");
+      if (existsSync(manifest)) {
+        const pkg = JSON.parse(readFileSync(manifest, "utf8")) as { name?: string; version?: string };
+        if (pkg.name === "chromadb") return pkg.version ?? "unknown";
+      }
+    }
+  } catch {
+    // informational only
+  }
+  return "unknown";
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`locomo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,37 @@
+/**
+ * The rows `run.ts` can run, selectable with `--systems`. To add a row (e.g. an engram ablation),
+ * append a spec, for example:
+ *
+ *   { id: "engram-dense", needsChroma: true,
+ *     create: (ctx) => engramRetriever(ctx, { name: "engram (dense only)", memoryOptions: { ranker: { ... } } }) }
+ */
+import {
+  bm25Retriever,
+  denseRetriever,
+  engramRetriever,
+  recencyRetriever,
+  type Retriever,
+  type RetrieverContext,
+} from "./retrievers.js";
+
+export interface SystemSpec {
+  /** Name on the command line. */
+  id: string;
+  /** Whether the run must start the Chroma server (and load the embedding model) for it. */
+  needsChroma: boolean;
+  create(ctx: RetrieverContext): Retriever;
+}
+
+export const SYSTEMS: readonly SystemSpec[] = [
+  { id: "bm25", needsChroma: false, create: () => bm25Retriever() },
+  { id: "recency", needsChroma: false, create: () => recencyRetriever() },
+  { id: "dense", needsChroma: true, create: (ctx) => denseRetriever(ctx) },
+  { id: "engram", needsChroma: true, create: (ctx) => engramRetriever(ctx) },
+  // BM25 variants, to check the reference definition (not run by default).
+  { id: "bm25-caption", needsChroma: false, create: () => bm25Retriever({ name: "bm25 (+ photo captions)", withCaption: true }) },
+  { id: "bm25-nodate", needsChroma: false, create: () => bm25Retriever({ name: "bm25 (no date)", withDate: false }) },
+  { id: "bm25-robertson", needsChroma: false, create: () => bm25Retriever({ name: "bm25 (robertson IDF)", idf: "robertson" }) },
+  { id: "bm25-okapi", needsChroma: false, create: () => bm25Retriever({ name: "bm25 (rank_bm25 okapi IDF)", idf: "okapi" }) },
+];
+
+export const DEFAULT_SYSTEMS = ["bm25", "recency", "dense", "engram"];

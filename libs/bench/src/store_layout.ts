@@ -1,0 +1,388 @@
+/**
+ * Store layout benchmark: the same synthetic memories stored in Chroma under different layouts
+ * (see layouts.ts), measured against one real local Chroma server started in a temporary folder.
+ *
+ *   node --import tsx src/store_layout.ts --sizes 1000,10000,100000 --users 100
+ *
+ * For every total size N it measures, per layout: bulk ingest throughput, top-k search latency for
+ * random users, single-record add latency; plus each layout's probes (the unfiltered floor). No
+ * embedding model is involved: vectors are seeded random unit vectors, identical for every layout.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { ChromaClient } from "chromadb";
+import { Command, InvalidArgumentError } from "commander";
+import { startChromaServer, type ChromaServer } from "engram";
+import { Dataset, Prng, deriveSeed, type BenchRecord } from "./data.js";
+import { LAYOUTS, type StoreLayout } from "./layouts.js";
+import { formatMachine, machineInfo, type MachineInfo } from "./machine.js";
+import { log, progressBar } from "./progress.js";
+import { formatMs, measure, type LatencySummary } from "./stats.js";
+
+const CHROMA_BATCH_LIMIT = 5461;
+
+interface Params {
+  sizes: number[];
+  users: number;
+  dim: number;
+  queries: number;
+  adds: number;
+  warmup: number;
+  k: number;
+  seed: number;
+  batchSize: number;
+  layouts: string[];
+  out: string;
+}
+
+interface OpResult {
+  summary: LatencySummary;
+  /** Timed samples in ms, in call order. */
+  samples: number[];
+  /** Calls (warm-up included) whose results failed the sanity check. */
+  badResults: number;
+}
+
+interface LayoutResult {
+  layout: string;
+  description: string;
+  ingest: { records: number; seconds: number; recordsPerSec: number; countAfter?: number };
+  search: OpResult;
+  add: OpResult;
+  probes: Record<string, OpResult>;
+}
+
+interface SizeResult {
+  size: number;
+  recordsPerUser: number;
+  layouts: LayoutResult[];
+}
+
+interface Report {
+  benchmark: "store_layout";
+  machine: MachineInfo;
+  chromaServerVersion: string;
+  chromadbClient: string;
+  parameters: Omit<Params, "out">;
+  notes: string[];
+  results: SizeResult[];
+  totalSeconds: number;
+}
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer.`);
+    return n;
+  };
+}
+
+function intList(value: string): number[] {
+  const list = value.split(",").map((s) => Number(s.trim().replace(/_/g, "")));
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new InvalidArgumentError("expected a comma-separated list of positive integers, e.g. 1000,10000");
+  }
+  return list;
+}
+
+function parseArgs(argv: string[]): Params {
+  const known = LAYOUTS.map((f) => f().name);
+  const program = new Command()
+    .name("store_layout")
+    .description("Benchmark Chroma store layouts: one shared collection filtered by userId vs one collection per user.")
+    .option("--sizes <list>", "total record counts, comma-separated", intList, [1000, 10000, 100000])
+    .option("--users <n>", "users the records are spread over", positiveInt("--users"), 100)
+    .option("--dim <n>", "vector dimensions", positiveInt("--dim"), 512)
+    .option("--queries <n>", "timed searches per layout and size", positiveInt("--queries"), 200)
+    .option("--adds <n>", "timed single-record adds per layout and size", positiveInt("--adds"), 200)
+    .option("--warmup <n>", "untimed calls before each timed operation", (v) => Number(v), 20)
+    .option("--k <n>", "results per search", positiveInt("--k"), 10)
+    .option("--seed <n>", "PRNG seed for data and queries", (v) => Number(v), 42)
+    .option("--batch-size <n>", `records per add call when ingesting (max ${CHROMA_BATCH_LIMIT})`, positiveInt("--batch-size"), 5000)
+    .option("--layouts <list>", `layouts to run, comma-separated (${known.join(", ")})`, (v) => v.split(",").map((s) => s.trim()), known)
+    .option("--out <dir>", "folder for store_layout.json and store_layout.md", "bench-results")
+    .parse(argv);
+  const o = program.opts<Params>();
+  if (o.batchSize > CHROMA_BATCH_LIMIT) program.error(`--batch-size must be at most ${CHROMA_BATCH_LIMIT} (Chroma's limit).`);
+  if (!Number.isInteger(o.warmup) || o.warmup < 0) program.error("--warmup must be a non-negative integer.");
+  if (!Number.isInteger(o.seed)) program.error("--seed must be an integer.");
+  const unknown = o.layouts.filter((name) => !known.includes(name));
+  if (unknown.length) program.error(`unknown layout(s): ${unknown.join(", ")}; known: ${known.join(", ")}`);
+  const small = o.sizes.filter((n) => n < o.users);
+  if (small.length) program.error(`every size must be at least --users (${o.users}); got ${small.join(", ")}.`);
+  return { ...o, out: resolve(o.out) };
+}
+
+interface Workload {
+  /** Search queries: warm-up ones first, then timed ones. */
+  queries: { userId: string; vector: number[] }[];
+  adds: { userId: string; record: BenchRecord }[];
+}
+
+/** Queries and adds for one size, identical for every layout. */
+function workload(params: Params, data: Dataset): Workload {
+  const prng = new Prng(deriveSeed(params.seed, "workload", data.size));
+  const nQueries = params.warmup + params.queries;
+  const queries = Array.from({ length: nQueries }, () => ({
+    userId: data.users[prng.int(data.users.length)] as string,
+    vector: prng.unitVector(new Array<number>(params.dim).fill(0)),
+  }));
+  const nAdds = params.warmup + params.adds;
+  const adds = Array.from({ length: nAdds }, (_, i) => {
+    const userId = data.users[prng.int(data.users.length)] as string;
+    const record: BenchRecord = { id: `add${i}`, userId, vector: prng.unitVector(new Array<number>(params.dim).fill(0)) };
+    return { userId, record };
+  });
+  return { queries, adds };
+}
+
+async function runLayout(
+  layout: StoreLayout,
+  client: ChromaClient,
+  data: Dataset,
+  work: Workload,
+  params: Params,
+): Promise<LayoutResult> {
+  const tag = `N=${data.size} ${layout.name}`;
+  await layout.setup({ client, prefix: `bench-${data.size}`, batchSize: params.batchSize });
+  try {
+    // Ingest.
+    const ingestBar = progressBar(`${tag} ingest`, data.size);
+    const t0 = performance.now();
+    await layout.ingest(data, (n) => ingestBar.increment(n));
+    const seconds = (performance.now() - t0) / 1000;
+    ingestBar.stop();
+    const countAfter = layout.count ? await layout.count() : undefined;
+    if (countAfter !== undefined && countAfter !== data.size) {
+      log(`WARNING: ${tag}: ${countAfter} records stored after ingest, expected ${data.size}`);
+    }
+    log(`${tag}: ingested ${data.size} records in ${seconds.toFixed(1)} s (${Math.round(data.size / seconds)}/s)`);
+
+    // Search (filtered or not, depending on the layout), with a sanity check on every result.
+    const expected = (userId: string) => Math.min(params.k, data.indicesOf(userId).length);
+    const search = await timedOp(`${tag} search`, params, params.queries, (i, warm) => {
+      const q = work.queries[warm ? i : params.warmup + i]!;
+      return layout.search(q.userId, q.vector, params.k).then((ids) => {
+        const ok = ids.length === expected(q.userId) && ids.every((id) => data.ownerOf(id) === q.userId);
+        return ok;
+      });
+    });
+
+    // Probes (same query vectors, no user).
+    const probes: Record<string, OpResult> = {};
+    for (const [label, probe] of Object.entries(layout.probes ?? {})) {
+      probes[label] = await timedOp(`${tag} ${label.split(":")[0]}`, params, params.queries, (i, warm) => {
+        const q = work.queries[warm ? i : params.warmup + i]!;
+        return probe(q.vector, params.k).then((ids) => ids.length === Math.min(params.k, data.size));
+      });
+    }
+
+    // Single-record adds, last: they change the data.
+    const add = await timedOp(`${tag} add`, params, params.adds, (i, warm) => {
+      const a = work.adds[warm ? i : params.warmup + i]!;
+      return layout.add(a.userId, a.record).then(() => true);
+    });
+
+    if (search.badResults) log(`WARNING: ${tag}: ${search.badResults} searches returned wrong or missing records`);
+    return {
+      layout: layout.name,
+      description: layout.description,
+      ingest: { records: data.size, seconds, recordsPerSec: data.size / seconds, ...(countAfter !== undefined ? { countAfter } : {}) },
+      search,
+      add,
+      probes,
+    };
+  } finally {
+    try {
+      await layout.teardown?.();
+    } catch (error) {
+      log(`WARNING: ${tag}: teardown failed: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** Warm-up then timed calls of `call`, which resolves to whether its result passed the sanity check. */
+async function timedOp(
+  label: string,
+  params: Params,
+  iterations: number,
+  call: (index: number, warmup: boolean) => Promise<boolean>,
+): Promise<OpResult> {
+  const bar = progressBar(label, params.warmup + iterations);
+  let badResults = 0;
+  const { samples, summary } = await measure(call, {
+    warmup: params.warmup,
+    iterations,
+    onCall: ({ result }) => {
+      if (!result) badResults++;
+      bar.increment();
+    },
+  });
+  bar.stop();
+  return { summary, samples: samples.map((ms) => Math.round(ms * 1000) / 1000), badResults };
+}
+
+function fmtInt(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}
+
+function markdownTable(report: Report): string {
+  const lines = [
+    "| N | layout | ingest (records/s) | search p50 (ms) | search p95 (ms) | add p50 (ms) | add p95 (ms) |",
+    "|---:|---|---:|---:|---:|---:|---:|",
+  ];
+  for (const size of report.results) {
+    for (const r of size.layouts) {
+      lines.push(
+        `| ${fmtInt(size.size)} | ${r.layout} | ${fmtInt(r.ingest.recordsPerSec)} | ${formatMs(r.search.summary.p50)} | ` +
+          `${formatMs(r.search.summary.p95)} | ${formatMs(r.add.summary.p50)} | ${formatMs(r.add.summary.p95)} |`,
+      );
+      for (const [label, probe] of Object.entries(r.probes)) {
+        lines.push(`| ${fmtInt(size.size)} | ${label} | – | ${formatMs(probe.summary.p50)} | ${formatMs(probe.summary.p95)} | – | – |`);
+      }
+    }
+  }
+  return lines.join("\n");
+}
+
+function comparisons(report: Report): string[] {
+  const out: string[] = [];
+  for (const size of report.results) {
+    const shared = size.layouts.find((l) => l.layout === "shared");
+    const perUser = size.layouts.find((l) => l.layout === "per-user");
+    if (!shared || !perUser) continue;
+    const ratio = (a: number, b: number) => (a >= b ? `${(a / b).toFixed(1)}× slower` : `${(b / a).toFixed(1)}× faster`);
+    out.push(
+      `- N=${fmtInt(size.size)} (${fmtInt(size.recordsPerUser)}/user): shared search is ` +
+        `${ratio(shared.search.summary.p50, perUser.search.summary.p50)} than per-user at p50 ` +
+        `(${formatMs(shared.search.summary.p50)} vs ${formatMs(perUser.search.summary.p50)} ms), ` +
+        `${ratio(shared.search.summary.p95, perUser.search.summary.p95)} at p95; ` +
+        `add p50 ${formatMs(shared.add.summary.p50)} vs ${formatMs(perUser.add.summary.p50)} ms; ` +
+        `ingest ${fmtInt(shared.ingest.recordsPerSec)} vs ${fmtInt(perUser.ingest.recordsPerSec)} records/s.`,
+    );
+  }
+  return out;
+}
+
+function markdownReport(report: Report): string {
+  const p = report.parameters;
+  return [
+    "# Store layout benchmark",
+    "",
+    `- Machine: ${formatMachine(report.machine)}`,
+    `- Date: ${report.machine.date}; total run ${report.totalSeconds.toFixed(0)} s`,
+    `- Chroma server ${report.chromaServerVersion} (npm chromadb ${report.chromadbClient}), one local server, client on the same machine`,
+    `- Parameters: sizes ${p.sizes.join(", ")}; ${p.users} users; ${p.dim}-d seeded random unit vectors (seed ${p.seed}); ` +
+      `top-${p.k}; ${p.queries} searches and ${p.adds} adds per layout and size after ${p.warmup} warm-up calls each; ` +
+      `ingest batches of ${p.batchSize}`,
+    "",
+    "Layouts:",
+    ...report.results[0]!.layouts.map((l) => `- \`${l.layout}\`: ${l.description}`),
+    "",
+    markdownTable(report),
+    "",
+    ...comparisons(report),
+    "",
+    "Notes:",
+    ...report.notes.map((n) => `- ${n}`),
+    "",
+  ].join("\n");
+}
+
+async function main(): Promise<void> {
+  const params = parseArgs(process.argv);
+  const started = performance.now();
+  const machine = machineInfo();
+  const layoutFactories = LAYOUTS.filter((f) => params.layouts.includes(f().name));
+
+  const dataDir = await mkdtemp(join(tmpdir(), "engram-bench-chroma-"));
+  let server: ChromaServer | undefined;
+  const cleanup = async () => {
+    const s = server;
+    server = undefined;
+    await s?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`\n${signal}: stopping the Chroma server`);
+    void cleanup().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+
+  try {
+    server = await startChromaServer({ path: dataDir });
+    const client = new ChromaClient({ host: server.host, port: server.port });
+    const chromaServerVersion = await client.version();
+    log(`Chroma ${chromaServerVersion} at ${server.url}, data in ${dataDir}`);
+
+    const results: SizeResult[] = [];
+    for (const size of params.sizes) {
+      const t = performance.now();
+      const data = new Dataset(size, params.users, params.dim, params.seed);
+      const work = workload(params, data);
+      log(`N=${size}: generated ${size} × ${params.dim}-d vectors in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      const layouts: LayoutResult[] = [];
+      for (const factory of layoutFactories) {
+        layouts.push(await runLayout(factory(), client, data, work, params));
+      }
+      results.push({ size, recordsPerUser: size / params.users, layouts });
+    }
+
+    const { out, ...parameters } = params;
+    const report: Report = {
+      benchmark: "store_layout",
+      machine,
+      chromaServerVersion,
+      chromadbClient: chromadbVersion(),
+      parameters,
+      notes: [
+        "Latencies are client-observed (HTTP round trip to the local server included), one call at a time, measured with performance.now(); no embedding call is involved.",
+        "Searches ask Chroma for ids and distances only (include: [\"distances\"]).",
+        "Both layouts are measured on identical data, queries and adds; each layout's collections are deleted before the next one runs.",
+        "per-user keeps collection handles cached (as an application would); creating each collection, and the first write that builds its index, count in its ingest time: a fixed cost per user that dominates at small N.",
+        "The floor is an unfiltered top-k query over the whole shared collection: the cost of the ANN search alone, without the userId filter.",
+        "Adds run after the searches, each a new record for a random user.",
+      ],
+      results,
+      totalSeconds: (performance.now() - started) / 1000,
+    };
+
+    await mkdir(out, { recursive: true });
+    await writeFile(join(out, "store_layout.json"), `${JSON.stringify(report, null, 2)}\n`);
+    const markdown = markdownReport(report);
+    await writeFile(join(out, "store_layout.md"), markdown);
+    process.stdout.write(`\n${markdownTable(report)}\n\n${comparisons(report).join("\n")}\n`);
+    log(`\nWrote ${join(out, "store_layout.json")} and ${join(out, "store_layout.md")}`);
+  } finally {
+    await cleanup();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+/** Version of the installed `chromadb` client (its `exports` map hides package.json). */
+function chromadbVersion(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    for (let dir = dirname(require.resolve("chromadb")); dir !== dirname(dir); dir = dirname(dir)) {
+      const manifest = join(dir, "package.json");
+      if (existsSync(manifest)) {
+        const pkg = JSON.parse(readFileSync(manifest, "utf8")) as { name?: string; version?: string };
+        if (pkg.name === "chromadb") return pkg.version ?? "unknown";
+      }
+    }
+  } catch {
+    // informational only
+  }
+  return "unknown";
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`store_layout failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
