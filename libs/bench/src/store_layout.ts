@@ -25,6 +25,9 @@ import { formatMs, measure, type LatencySummary } from "./stats.js";
 
 const CHROMA_BATCH_LIMIT = 5461;
 
+/** Set on SIGINT/SIGTERM: the server is going away, so the errors that follow are expected. */
+let interrupted = false;
+
 interface Params {
   sizes: number[];
   users: number;
@@ -37,6 +40,8 @@ interface Params {
   batchSize: number;
   layouts: string[];
   out: string;
+  /** Re-render the reports of an earlier run instead of running. */
+  fromJson?: string;
 }
 
 interface OpResult {
@@ -105,6 +110,7 @@ function parseArgs(argv: string[]): Params {
     .option("--batch-size <n>", `records per add call when ingesting (max ${CHROMA_BATCH_LIMIT})`, positiveInt("--batch-size"), 5000)
     .option("--layouts <list>", `layouts to run, comma-separated (${known.join(", ")})`, (v) => v.split(",").map((s) => s.trim()), known)
     .option("--out <dir>", "folder for store_layout.json and store_layout.md", "bench-results")
+    .option("--from-json <file>", "do not run: re-render store_layout.md (and the table) from an earlier store_layout.json")
     .parse(argv);
   const o = program.opts<Params>();
   if (o.batchSize > CHROMA_BATCH_LIMIT) program.error(`--batch-size must be at most ${CHROMA_BATCH_LIMIT} (Chroma's limit).`);
@@ -200,7 +206,7 @@ async function runLayout(
     try {
       await layout.teardown?.();
     } catch (error) {
-      log(`WARNING: ${tag}: teardown failed: ${(error as Error).message}`);
+      if (!interrupted) log(`WARNING: ${tag}: teardown failed: ${(error as Error).message}`);
     }
   }
 }
@@ -255,12 +261,14 @@ function comparisons(report: Report): string[] {
     const shared = size.layouts.find((l) => l.layout === "shared");
     const perUser = size.layouts.find((l) => l.layout === "per-user");
     if (!shared || !perUser) continue;
-    const ratio = (a: number, b: number) => (a >= b ? `${(a / b).toFixed(1)}× slower` : `${(b / a).toFixed(1)}× faster`);
+    const ratio = (a: number, b: number) =>
+      Math.max(a / b, b / a) < 1.1 ? "about as fast as" : a > b ? `${(a / b).toFixed(1)}× slower than` : `${(b / a).toFixed(1)}× faster than`;
     out.push(
       `- N=${fmtInt(size.size)} (${fmtInt(size.recordsPerUser)}/user): shared search is ` +
-        `${ratio(shared.search.summary.p50, perUser.search.summary.p50)} than per-user at p50 ` +
-        `(${formatMs(shared.search.summary.p50)} vs ${formatMs(perUser.search.summary.p50)} ms), ` +
-        `${ratio(shared.search.summary.p95, perUser.search.summary.p95)} at p95; ` +
+        `${ratio(shared.search.summary.p50, perUser.search.summary.p50)} per-user at p50 ` +
+        `(${formatMs(shared.search.summary.p50)} vs ${formatMs(perUser.search.summary.p50)} ms) and ` +
+        `${ratio(shared.search.summary.p95, perUser.search.summary.p95)} it at p95 ` +
+        `(${formatMs(shared.search.summary.p95)} vs ${formatMs(perUser.search.summary.p95)} ms); ` +
         `add p50 ${formatMs(shared.add.summary.p50)} vs ${formatMs(perUser.add.summary.p50)} ms; ` +
         `ingest ${fmtInt(shared.ingest.recordsPerSec)} vs ${fmtInt(perUser.ingest.recordsPerSec)} records/s.`,
     );
@@ -295,6 +303,11 @@ function markdownReport(report: Report): string {
 
 async function main(): Promise<void> {
   const params = parseArgs(process.argv);
+  if (params.fromJson) {
+    const report = JSON.parse(readFileSync(params.fromJson, "utf8")) as Report;
+    await writeReports(report, params.out);
+    return;
+  }
   const started = performance.now();
   const machine = machineInfo();
   const layoutFactories = LAYOUTS.filter((f) => params.layouts.includes(f().name));
@@ -308,6 +321,7 @@ async function main(): Promise<void> {
     await rm(dataDir, { recursive: true, force: true });
   };
   const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = true;
     log(`\n${signal}: stopping the Chroma server`);
     void cleanup().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
   };
@@ -333,7 +347,7 @@ async function main(): Promise<void> {
       results.push({ size, recordsPerUser: size / params.users, layouts });
     }
 
-    const { out, ...parameters } = params;
+    const { out, fromJson: _, ...parameters } = params;
     const report: Report = {
       benchmark: "store_layout",
       machine,
@@ -352,17 +366,21 @@ async function main(): Promise<void> {
       totalSeconds: (performance.now() - started) / 1000,
     };
 
-    await mkdir(out, { recursive: true });
-    await writeFile(join(out, "store_layout.json"), `${JSON.stringify(report, null, 2)}\n`);
-    const markdown = markdownReport(report);
-    await writeFile(join(out, "store_layout.md"), markdown);
-    process.stdout.write(`\n${markdownTable(report)}\n\n${comparisons(report).join("\n")}\n`);
-    log(`\nWrote ${join(out, "store_layout.json")} and ${join(out, "store_layout.md")}`);
+    await writeReports(report, out);
   } finally {
     await cleanup();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+}
+
+/** Writes store_layout.json and store_layout.md to `out` and prints the table to stdout. */
+async function writeReports(report: Report, out: string): Promise<void> {
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, "store_layout.json"), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(join(out, "store_layout.md"), markdownReport(report));
+  process.stdout.write(`\n${markdownTable(report)}\n\n${comparisons(report).join("\n")}\n`);
+  log(`\nWrote ${join(out, "store_layout.json")} and ${join(out, "store_layout.md")}`);
 }
 
 /** Version of the installed `chromadb` client (its `exports` map hides package.json). */
@@ -383,6 +401,7 @@ function chromadbVersion(): string {
 }
 
 main().catch((error: unknown) => {
+  if (interrupted) return;
   process.stderr.write(`store_layout failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exitCode = 1;
 });
