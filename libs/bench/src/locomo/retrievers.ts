@@ -5,9 +5,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { ChromaClient, Collection } from "chromadb";
-import { LocalEmbeddings, Memory, type MemoryOptions } from "engram";
+import { Memory, type MemoryOptions } from "engram";
 import { Bm25Index, type IdfVariant } from "./bm25.js";
 import type { Conversation, Question, Turn } from "./data.js";
+import type { TextEmbedder } from "./embeddings.js";
 
 export interface Retriever {
   /** Row name in the tables. */
@@ -27,8 +28,8 @@ export interface Retriever {
 export interface RetrieverContext {
   /** A client of the one local Chroma server of the run, and its URL (absent when no system needs it). */
   chroma?: { url: string; client: ChromaClient };
-  /** The local embedding model (one per process). */
-  embeddings: LocalEmbeddings;
+  /** The local embedding model (engram's LocalEmbeddings), cached by text across the run's systems. */
+  embeddings: TextEmbedder;
   /** A folder for temporary data (removed by the runner). */
   tmpDir: string;
 }
@@ -168,8 +169,8 @@ export interface EngramRetrieverOptions {
   name?: string;
   /** One line for the report. */
   description?: string;
-  /** Extra `Memory` options, spread last into the constructor (ablations). */
-  memoryOptions?: Partial<MemoryOptions> & Record<string, unknown>;
+  /** Extra `Memory` options, spread last into the constructor (ablations), e.g. `{ ranker: { lexical: 0 } }`. */
+  memoryOptions?: MemoryOptions;
 }
 
 let engramRuns = 0;
@@ -198,7 +199,7 @@ export function engramRetriever(ctx: RetrieverContext, options: EngramRetrieverO
       embeddings: ctx.embeddings,
       clock: () => now,
       prefix: `locomo-engram-${run}`,
-      ...(options.memoryOptions as Partial<MemoryOptions> | undefined),
+      ...options.memoryOptions,
     });
     return memory;
   };

@@ -14,11 +14,12 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { ChromaClient } from "chromadb";
 import { Command, InvalidArgumentError } from "commander";
-import { LocalEmbeddings, startChromaServer, type ChromaServer } from "engram";
+import { startChromaServer, type ChromaServer } from "engram";
 import { formatMachine, machineInfo, type MachineInfo } from "../machine.js";
 import { log, progressBar } from "../progress.js";
 import { summarize, type LatencySummary } from "../stats.js";
 import { CATEGORIES, CATEGORY_IDS, loadLocomo, type Conversation } from "./data.js";
+import { CachedEmbeddings } from "./embeddings.js";
 import { DEFAULT_KS, aggregate, scoreQuestion, tokensOf, type QuestionScore, type Scores } from "./metric.js";
 import { turnContent, type RetrieverContext } from "./retrievers.js";
 import { DEFAULT_SYSTEMS, SYSTEMS, type SystemSpec } from "./systems.js";
@@ -41,6 +42,8 @@ interface Params {
   conversations?: number;
   out: string;
   perQuestion: boolean;
+  /** Embed each distinct text once per run (false: every system embeds for itself, for honest ingest times). */
+  embeddingCache: boolean;
 }
 
 interface SystemResult {
@@ -70,6 +73,8 @@ interface Report {
     /** Tokens (characters / 4) of the whole conversation, averaged over questions. */
     fullContextTokens: number;
   };
+  /** Texts embedded by the model and served from the run's cache. */
+  embeddings: { model: string; embedded: number; cached: number };
   reference: typeof REFERENCE;
   results: SystemResult[];
   notes: string[];
@@ -92,6 +97,7 @@ function parseArgs(argv: string[]): Params {
     .option("--conversations <n>", "only the first n conversations (quick runs)", positiveInt)
     .option("--out <dir>", "folder for locomo.json and locomo.md", "bench-results")
     .option("--per-question", "also write each question's top-k and recall@10 to locomo.json", false)
+    .option("--no-embedding-cache", "embed again for every system (ingest and query times then include the model)")
     .parse(argv);
   const o = program.opts<Params>();
   const unknown = o.systems.filter((id) => !known.includes(id));
@@ -200,7 +206,7 @@ function markdownReport(report: Report): string {
     report.chromaServerVersion ? `- Chroma server ${report.chromaServerVersion} (npm chromadb ${report.chromadbClient}), one local server` : "",
     `- Data: ${d.conversations.join(", ")}: ${d.turns} turns in ${d.sessions} sessions; ${d.questions} questions (${cats}); ` +
       `skipped ${d.skipped.adversarial} adversarial, ${d.skipped.noEvidence} without usable evidence ` +
-      `(${d.skipped.droppedEvidenceIds} evidence ids not in their conversation dropped)`,
+      `(evidence ids not in their conversation, dropped: ${d.skipped.droppedEvidenceIds})`,
     `- Unit: one turn (dia_id); recall@k and hit@k on sets, averaged over questions (in %); tokens = characters / 4 of the ` +
       `top-k turns' texts as the system returns them (bm25: its document; others: \`<speaker>: <text>\` with the photo caption); ` +
       `full context (every turn as \`<speaker>: <text>\` with captions) ≈ ${Math.round(d.fullContextTokens)} tokens per question`,
@@ -252,7 +258,8 @@ async function main(): Promise<void> {
   process.once("SIGTERM", onSignal);
 
   try {
-    const ctx: RetrieverContext = { embeddings: new LocalEmbeddings(), tmpDir };
+    const embeddings = new CachedEmbeddings(undefined, params.embeddingCache);
+    const ctx: RetrieverContext = { embeddings, tmpDir };
     let chromaServerVersion: string | undefined;
     if (specs.some((s) => s.needsChroma)) {
       server = await startChromaServer({ path: join(tmpDir, "chroma") });
@@ -276,6 +283,7 @@ async function main(): Promise<void> {
       machine,
       ...(chromaServerVersion ? { chromaServerVersion, chromadbClient: chromadbVersion() } : {}),
       parameters: { ...parameters, ks: KS },
+      embeddings: { model: "engram LocalEmbeddings (Universal Sentence Encoder Lite, 512-d)", ...embeddings.stats },
       dataset: {
         conversations: convs.map((c) => c.sampleId),
         turns: convs.reduce((n, c) => n + c.turns.length, 0),
@@ -297,6 +305,9 @@ async function main(): Promise<void> {
         "A shared photo's caption is part of the turn's text: \"<text> [shares a photo: <caption>]\".",
         "Systems rank top 25 once per question; R@5 and R@10 are read from the same ranking.",
         "engram: one Memory per row over the run's Chroma server; clock = session date + 1 s per turn of the session while ingesting, the conversation's last turn time at question time.",
+        params.embeddingCache
+          ? "Embeddings are cached by text across the run's systems (the model is deterministic): the first system to embed a text pays for it, so ingest and query times of later ones exclude the model (--no-embedding-cache for honest per-system times)."
+          : "No embedding cache: every system embeds for itself; ingest and query times include the model.",
         "Query latency is one rank() call: question embedding (dense, engram) and the search.",
       ],
       totalSeconds: (performance.now() - started) / 1000,

@@ -27,6 +27,13 @@ export const SYSTEMS: readonly SystemSpec[] = [
   { id: "recency", needsChroma: false, create: () => recencyRetriever() },
   { id: "dense", needsChroma: true, create: (ctx) => denseRetriever(ctx) },
   { id: "engram", needsChroma: true, create: (ctx) => engramRetriever(ctx) },
+  // Sanity check: engram ranking by vector similarity alone should match the raw "dense" row.
+  {
+    id: "engram-dense-only",
+    needsChroma: true,
+    create: (ctx) =>
+      engramRetriever(ctx, { name: "engram (vector only)", memoryOptions: { ranker: { lexical: 0, recency: 0, importance: 0 } } }),
+  },
   // BM25 variants, to check the reference definition (not run by default).
   { id: "bm25-caption", needsChroma: false, create: () => bm25Retriever({ name: "bm25 (+ photo captions)", withCaption: true }) },
   { id: "bm25-nodate", needsChroma: false, create: () => bm25Retriever({ name: "bm25 (no date)", withDate: false }) },
