@@ -32,8 +32,18 @@ export const SYSTEMS: readonly SystemSpec[] = [
     id: "engram-dense-only",
     needsChroma: true,
     create: (ctx) =>
-      engramRetriever(ctx, { name: "engram (vector only)", memoryOptions: { ranker: { lexical: 0, recency: 0, importance: 0 } } }),
+      engramRetriever(ctx, {
+        name: "engram (vector only)",
+        memoryOptions: { ranker: { lexical: 0, recency: 0, importance: 0, neighbour: 0 } },
+      }),
   },
+  // Ablation: the defaults with one part switched off, to show what each part adds.
+  ...(["lexical", "neighbour", "recency", "importance"] as const).map((part) => ({
+    id: `engram-no-${part}`,
+    needsChroma: true,
+    create: (ctx: RetrieverContext) =>
+      engramRetriever(ctx, { name: `engram without ${part}`, memoryOptions: { ranker: { [part]: 0 } } }),
+  })),
   // BM25 variants, to check the reference definition (not run by default).
   { id: "bm25-caption", needsChroma: false, create: () => bm25Retriever({ name: "bm25 (+ photo captions)", withCaption: true }) },
   { id: "bm25-nodate", needsChroma: false, create: () => bm25Retriever({ name: "bm25 (no date)", withDate: false }) },
@@ -42,3 +52,6 @@ export const SYSTEMS: readonly SystemSpec[] = [
 ];
 
 export const DEFAULT_SYSTEMS = ["bm25", "recency", "dense", "engram"];
+
+/** The ablation rows of the full run. */
+export const ABLATION_SYSTEMS = ["engram-dense-only", "engram-no-lexical", "engram-no-neighbour", "engram-no-recency", "engram-no-importance"];

@@ -47,7 +47,7 @@ export interface ScoredMemory extends MemoryRecord {
   /** The ranker's fused score, 0..1. */
   score: number;
   /** What the score is made of, each 0..1 (semantic relevance, lexical match, recency, importance). */
-  scoreParts: { relevance: number; lexical: number; recency: number; importance: number };
+  scoreParts: { relevance: number; lexical: number; recency: number; importance: number; neighbour: number };
 }
 
 /** What happened to a memory, as kept by the history log. */

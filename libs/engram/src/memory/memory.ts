@@ -119,7 +119,7 @@ export class Memory {
 
     const { history, writer } = this.open();
     const now = this.clock();
-    const records = items.map((item): MemoryRecord => {
+    const records = items.map((item, position): MemoryRecord => {
       const id = item.messageId
         ? deterministicId("message", scope.userId, scope.agentId, scope.threadId, item.messageId)
         : deterministicId("content", scope.userId, scope.agentId, scope.threadId, kind, item.role, item.text);
@@ -129,9 +129,10 @@ export class Memory {
         kind,
         content: item.text,
         importance,
-        createdAt: now,
-        updatedAt: now,
-        lastAccessedAt: now,
+        // Messages of one call are 1 ms apart, so their order within the thread is kept.
+        createdAt: now + position,
+        updatedAt: now + position,
+        lastAccessedAt: now + position,
         source: {},
         metadata,
       };
@@ -319,7 +320,7 @@ export class Memory {
     const writer = new Writer(db, this.outbox, history, store, (userId, ops) =>
       recall.applied(
         userId,
-        ops.flatMap((op) => (op.op === "upsert" ? [{ id: op.record.id, text: op.record.content }] : [])),
+        ops.flatMap((op) => (op.op === "upsert" ? [op.record] : [])),
         ops.flatMap((op) => (op.op === "delete" ? [op.id] : [])),
       ),
     );

@@ -1,6 +1,7 @@
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
-import { LexicalIndex } from "../scoring/lexical_index.js";
+import type { MemoryRecord } from "../core/types.js";
 import { cosine, rankCandidates, type Candidate, type Ranked, type ResolvedRankerOptions } from "../scoring/ranker.js";
+import { UserIndex } from "./user_index.js";
 import type { EpisodicStore, StoreFilter } from "../store/types.js";
 
 /**
@@ -10,7 +11,7 @@ import type { EpisodicStore, StoreFilter } from "../store/types.js";
  * differs from the index (another process wrote), so two processes never disagree for long.
  */
 export class Recall {
-  private readonly lexical = new Map<string, LexicalIndex>();
+  private readonly users = new Map<string, UserIndex>();
 
   constructor(
     private readonly store: EpisodicStore,
@@ -19,15 +20,15 @@ export class Recall {
 
   async rank(userId: string, query: string, vector: number[], limit: number, filter: StoreFilter, now: number): Promise<Ranked[]> {
     const n = Math.max(this.ranker.candidates, limit);
-    const useLexical = this.ranker.lexical > 0;
+    const needsIndex = this.ranker.lexical > 0 || this.ranker.neighbour > 0;
     const [dense, index] = await Promise.all([
       this.store.query(userId, vector, n, filter),
-      useLexical ? this.index(userId) : Promise.resolve(undefined),
+      needsIndex ? this.index(userId) : Promise.resolve(undefined),
     ]);
     const candidates = new Map<string, Candidate>();
     for (const hit of dense) candidates.set(hit.record.id, { record: hit.record, similarity: 1 - hit.distance, lexical: 0 });
-    if (index) {
-      const hits = index.query(query, n);
+    if (index && this.ranker.lexical > 0) {
+      const hits = index.lexical.query(query, n);
       const missing = hits.filter((hit) => !candidates.has(hit.id)).map((hit) => hit.id);
       if (missing.length > 0) {
         // Lexical-only candidates still get a true semantic score, from their stored vectors.
@@ -41,29 +42,28 @@ export class Recall {
         if (candidate) candidate.lexical = hit.score;
       }
     }
-    return rankCandidates([...candidates.values()], now, this.ranker);
+    return rankCandidates([...candidates.values()], now, this.ranker, index ? (id) => index.neighbours(id) : undefined);
   }
 
   /** Keeps a built index current with this process's writes. */
-  applied(userId: string, upserts: Array<{ id: string; text: string }>, deletes: string[]): void {
-    const index = this.lexical.get(userId);
+  applied(userId: string, upserts: MemoryRecord[], deletes: string[]): void {
+    const index = this.users.get(userId);
     if (!index) return;
     index.upsert(upserts);
     index.remove(deletes);
   }
 
   forget(userId: string): void {
-    this.lexical.delete(userId);
+    this.users.delete(userId);
   }
 
-  private async index(userId: string): Promise<LexicalIndex> {
+  private async index(userId: string): Promise<UserIndex> {
     const count = await this.store.count(userId);
-    const cached = this.lexical.get(userId);
+    const cached = this.users.get(userId);
     if (cached && cached.size === count) return cached;
-    const index = new LexicalIndex();
-    const records = await this.store.list(userId);
-    index.upsert(records.map((record) => ({ id: record.id, text: record.content })));
-    this.lexical.set(userId, index);
+    const index = new UserIndex();
+    index.upsert(await this.store.list(userId));
+    this.users.set(userId, index);
     return index;
   }
 }

@@ -50,6 +50,18 @@ describe("rankCandidates", () => {
     expect(ranked[0]!.score).toBeLessThanOrEqual(1);
   });
 
+  it("lifts a memory whose neighbouring turn matches (conversational context)", () => {
+    const question = { record: record("q", "Caroline: what did you do at the support group?"), similarity: 0.7, lexical: 6 };
+    const answer = { record: record("a", "Melanie: I met people with stories like mine."), similarity: 0.3, lexical: 0 };
+    const other = { record: record("o", "Melanie: painting relaxes me"), similarity: 0.35, lexical: 0 };
+    const neighbours: Record<string, string[]> = { q: ["a"], a: ["q", "o"], o: ["a"] };
+    const plain = rankCandidates([question, answer, other], 0, resolveRanker({ neighbour: 0 }));
+    expect(plain.map((r) => r.record.id)).toEqual(["q", "o", "a"]);
+    const withContext = rankCandidates([question, answer, other], 0, resolveRanker(), (id) => neighbours[id] ?? []);
+    expect(withContext.map((r) => r.record.id)).toEqual(["q", "a", "o"]);
+    expect(withContext[1]!.parts.neighbour).toBeCloseTo(plain[0]!.score, 10);
+  });
+
   it("refuses negative or non-numeric weights", () => {
     expect(() => resolveRanker({ lexical: -1 })).toThrow();
     try {

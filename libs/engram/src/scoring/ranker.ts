@@ -15,12 +15,19 @@ export interface RankerOptions {
    * @default 0.6
    */
   lexical?: number;
-  /** Recency: `0.5 ^ (age / recencyHalfLifeMs)` since the memory was created. @default 0.05 */
+  /** Recency: `0.5 ^ (age / recencyHalfLifeMs)` since the memory was created. @default 0.02 */
   recency?: number;
-  /** Half-life of the recency part, in milliseconds. @default 30 days */
+  /** Half-life of the recency part, in milliseconds. @default 180 days */
   recencyHalfLifeMs?: number;
   /** The memory's stored importance (0..1). @default 0.1 */
   importance?: number;
+  /**
+   * Conversational context: a memory gains this share of the best score among its neighbouring
+   * turns (the memories just before and after it in the same thread) that are also candidates.
+   * An answer often sits next to the turn that matches the question's words.
+   * @default 0.3
+   */
+  neighbour?: number;
   /** How many candidates each retriever (vector, lexical) contributes before fusion. @default 60 */
   candidates?: number;
 }
@@ -30,9 +37,10 @@ export type ResolvedRankerOptions = Required<RankerOptions>;
 export const DEFAULT_RANKER: ResolvedRankerOptions = {
   relevance: 1,
   lexical: 0.6,
-  recency: 0.05,
-  recencyHalfLifeMs: 30 * 24 * 3_600_000,
+  recency: 0.02,
+  recencyHalfLifeMs: 180 * 24 * 3_600_000,
   importance: 0.1,
+  neighbour: 0.3,
   candidates: 60,
 };
 
@@ -63,6 +71,8 @@ export interface ScoreParts {
   lexical: number;
   recency: number;
   importance: number;
+  /** Best base score among neighbouring turns in the candidates (0 when none). */
+  neighbour: number;
 }
 
 export interface Ranked {
@@ -76,7 +86,12 @@ export interface Ranked {
  * the same candidates, time and weights give the same order. Exact duplicates (same content) keep
  * only their best-ranked copy.
  */
-export function rankCandidates(candidates: Candidate[], now: number, options: ResolvedRankerOptions): Ranked[] {
+export function rankCandidates(
+  candidates: Candidate[],
+  now: number,
+  options: ResolvedRankerOptions,
+  neighboursOf?: (id: string) => string[],
+): Ranked[] {
   const maxLexical = candidates.reduce((max, c) => Math.max(max, c.lexical), 0);
   const total = options.relevance + options.lexical + options.recency + options.importance || 1;
   const ranked = candidates.map((candidate): Ranked => {
@@ -86,6 +101,7 @@ export function rankCandidates(candidates: Candidate[], now: number, options: Re
       lexical: maxLexical > 0 ? candidate.lexical / maxLexical : 0,
       recency: Math.pow(0.5, age / options.recencyHalfLifeMs),
       importance: candidate.record.importance,
+      neighbour: 0,
     };
     const score =
       (options.relevance * parts.relevance +
@@ -95,6 +111,13 @@ export function rankCandidates(candidates: Candidate[], now: number, options: Re
       total;
     return { record: candidate.record, score, parts };
   });
+  if (neighboursOf && options.neighbour > 0) {
+    const base = new Map(ranked.map((item) => [item.record.id, item.score]));
+    for (const item of ranked) {
+      item.parts.neighbour = Math.max(0, ...neighboursOf(item.record.id).map((id) => base.get(id) ?? 0));
+      item.score = (item.score + options.neighbour * item.parts.neighbour) / (1 + options.neighbour);
+    }
+  }
   ranked.sort((a, b) => b.score - a.score || b.record.createdAt - a.record.createdAt || a.record.id.localeCompare(b.record.id));
   const seen = new Set<string>();
   return ranked.filter((item) => {

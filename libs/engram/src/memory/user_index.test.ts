@@ -1,0 +1,37 @@
+import { describe, expect, it } from "@jest/globals";
+import type { MemoryRecord } from "../core/types.js";
+import { UserIndex } from "./user_index.js";
+
+function turn(id: string, threadId: string | undefined, createdAt: number, content = `turn ${id}`): MemoryRecord {
+  return {
+    id,
+    scope: threadId ? { userId: "u", threadId } : { userId: "u" },
+    kind: "episode",
+    content,
+    importance: 0.5,
+    createdAt,
+    updatedAt: createdAt,
+    lastAccessedAt: createdAt,
+    source: {},
+    metadata: {},
+  };
+}
+
+describe("UserIndex", () => {
+  it("finds the turns just before and after a memory in its own thread, in time order", () => {
+    const index = new UserIndex();
+    index.upsert([turn("c", "t1", 30), turn("a", "t1", 10), turn("x", "t2", 20), turn("b", "t1", 20), turn("n", undefined, 15)]);
+    expect(index.neighbours("b")).toEqual(["a", "c"]);
+    expect(index.neighbours("a")).toEqual(["b"]);
+    expect(index.neighbours("x")).toEqual([]);
+    expect(index.neighbours("n")).toEqual([]);
+    index.remove(["b"]);
+    expect(index.neighbours("a")).toEqual(["c"]);
+    // An update that moves a memory to another thread leaves the old thread.
+    index.upsert([turn("c", "t2", 25)]);
+    expect(index.neighbours("a")).toEqual([]);
+    expect(index.neighbours("x")).toEqual(["c"]);
+    expect(index.size).toBe(4);
+    expect(index.lexical.query("turn c", 5)[0]?.id).toBe("c");
+  });
+});
