@@ -13,6 +13,14 @@ for (const arg of args) {
   else if (arg === "--int") jestArgs.push("--testPathPatterns", "\\.int\\.test\\.ts$");
   else jestArgs.push(arg);
 }
+// ts-jest compiles each file alone (isolatedModules) and skips type errors: check types first, and
+// count a type error as a failure without hiding the test results.
+const tsc = spawnSync(process.execPath, [join(process.cwd(), "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json", "--noEmit"], {
+  stdio: "inherit",
+});
+const typeErrors = tsc.status === 0 ? 0 : 1;
+if (typeErrors) console.error("Type check failed (tsc -p tsconfig.json --noEmit).");
+
 const out = join(mkdtempSync(join(tmpdir(), "engram-jest-")), "results.json");
 const jest = join(process.cwd(), "node_modules", "jest", "bin", "jest.js");
 const result = spawnSync(process.execPath, [jest, "--json", "--outputFile", out, ...jestArgs], {
@@ -28,9 +36,9 @@ if (existsSync(out)) {
   const report = JSON.parse(readFileSync(out, "utf8"));
   passed = report.numPassedTests;
   // A suite that fails to load has no failed tests of its own: count it as one failure.
-  failed = report.numFailedTests + report.numRuntimeErrorTestSuites;
+  failed = report.numFailedTests + report.numRuntimeErrorTestSuites + typeErrors;
 } else {
-  failed = 1;
+  failed = 1 + typeErrors;
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(result.status === 0 && failed === 0 ? 0 : 1);
