@@ -41,7 +41,7 @@ try {
   for (const user of fixture.users) {
     console.log(`\n${user.userId} asks:`);
     for (const question of user.questions) {
-      const hits = await memory.search(question, { userId: user.userId, limit: 2 });
+      const hits = await memory.search(question, { userId: user.userId, limit: 3 });
       console.log(`  ${question}`);
       hits.forEach((hit) => console.log(show(hit)));
       leaks.push(...hits.filter((hit) => hit.scope.userId !== user.userId).map((hit) => hit.id));
