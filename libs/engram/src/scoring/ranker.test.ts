@@ -59,7 +59,10 @@ describe("rankCandidates", () => {
     expect(plain.map((r) => r.record.id)).toEqual(["q", "o", "a"]);
     const withContext = rankCandidates([question, answer, other], 0, resolveRanker(), (id) => neighbours[id] ?? []);
     expect(withContext.map((r) => r.record.id)).toEqual(["q", "a", "o"]);
-    expect(withContext[1]!.parts.neighbour).toBeCloseTo(plain[0]!.score, 10);
+    // What the neighbour lends is its match with the query (relevance and lexical), not its recency.
+    const { relevance, lexical, recency, importance } = DEFAULT_RANKER;
+    const match = (relevance * 0.7 + lexical * 1) / (relevance + lexical + recency + importance);
+    expect(withContext[1]!.parts.neighbour).toBeCloseTo(match, 10);
   });
 
   it("refuses negative or non-numeric weights", () => {

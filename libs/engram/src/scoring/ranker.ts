@@ -22,13 +22,14 @@ export interface RankerOptions {
   /** The memory's stored importance (0..1). @default 0.1 */
   importance?: number;
   /**
-   * Conversational context: a memory gains this share of the best score among its neighbouring
-   * turns (the memories just before and after it in the same thread) that are also candidates.
+   * Conversational context: a memory gains this share of the best query match (relevance and
+   * lexical parts) among its neighbouring turns (the memories just before and after it in the same
+   * thread) that are also candidates.
    * An answer often sits next to the turn that matches the question's words.
    * @default 0.3
    */
   neighbour?: number;
-  /** How many candidates each retriever (vector, lexical) contributes before fusion. @default 60 */
+  /** How many candidates each retriever (vector, lexical) contributes before fusion. @default 100 */
   candidates?: number;
 }
 
@@ -41,7 +42,7 @@ export const DEFAULT_RANKER: ResolvedRankerOptions = {
   recencyHalfLifeMs: 180 * 24 * 3_600_000,
   importance: 0.1,
   neighbour: 0.3,
-  candidates: 60,
+  candidates: 100,
 };
 
 export function resolveRanker(options: RankerOptions = {}): ResolvedRankerOptions {
@@ -71,7 +72,7 @@ export interface ScoreParts {
   lexical: number;
   recency: number;
   importance: number;
-  /** Best base score among neighbouring turns in the candidates (0 when none). */
+  /** Best query match (relevance and lexical parts) among neighbouring turns in the candidates. */
   neighbour: number;
 }
 
@@ -112,7 +113,10 @@ export function rankCandidates(
     return { record: candidate.record, score, parts };
   });
   if (neighboursOf && options.neighbour > 0) {
-    const base = new Map(ranked.map((item) => [item.record.id, item.score]));
+    // A neighbour lends how well it matches the query, not its own recency or importance.
+    const base = new Map(
+      ranked.map((item) => [item.record.id, (options.relevance * item.parts.relevance + options.lexical * item.parts.lexical) / total]),
+    );
     for (const item of ranked) {
       item.parts.neighbour = Math.max(0, ...neighboursOf(item.record.id).map((id) => base.get(id) ?? 0));
       item.score = (item.score + options.neighbour * item.parts.neighbour) / (1 + options.neighbour);
