@@ -5,11 +5,18 @@
  * To add a layout: write a factory returning a {@link StoreLayout} and append it to
  * {@link LAYOUTS}. Only `name`, `setup`, `ingest`, `add` and `search` are required.
  */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import type { ChromaClient, Collection } from "chromadb";
+import { Memory } from "engram";
 import { chunks, type BenchRecord, type Dataset } from "./data.js";
 
 export interface LayoutContext {
   client: ChromaClient;
+  /** The server's URL (e.g. `http://127.0.0.1:40123`), for layouts that open their own client. */
+  url: string;
   /** Unique per run and size: prefix collection names with it. */
   prefix: string;
   /** Records per `add` call when bulk loading (Chroma rejects more than 5461). */
@@ -34,6 +41,14 @@ export interface StoreLayout {
    * query vector and k, and is timed like `search`.
    */
   readonly probes?: Readonly<Record<string, (vector: number[], k: number) => Promise<string[]>>>;
+  /**
+   * Untimed, after ingest and before the searches: one-time work a long-running application does
+   * once per process (e.g. building in-process indexes). May return labelled latency samples (ms)
+   * of that work, reported as extra rows (e.g. the cost of a user's first search).
+   */
+  prepare?(data: Dataset, k: number): Promise<Record<string, number[]>>;
+  /** Lines for the report's notes when this layout ran (what its figures include). */
+  readonly notes?: readonly string[];
   /** Number of records stored (sanity check after ingest). */
   count?(): Promise<number>;
   /** Drops what `setup` and the measurements created. */
@@ -165,5 +180,183 @@ export const collectionPerUser: LayoutFactory = () => {
   };
 };
 
+/**
+ * Serves precomputed vectors by text: Engram's embedding step without a model. Implements
+ * LangChain's `EmbeddingsInterface` (`embedDocuments`, `embedQuery`) structurally. Dataset records
+ * are looked up by text to their index (vectors are materialised on demand from the dataset's
+ * Float32Array: 100k × 512 JS arrays would take ~400 MB); queries and added records are registered
+ * by text just before the call that embeds them.
+ */
+export class PrecomputedEmbeddings {
+  private readonly extra = new Map<string, number[]>();
+
+  constructor(private readonly lookup: (text: string) => number[] | undefined) {}
+
+  /** Registers the vector of a text that is not a dataset record (a query, an added record). */
+  register(text: string, vector: number[]): void {
+    this.extra.set(text, vector);
+  }
+
+  forget(text: string): void {
+    this.extra.delete(text);
+  }
+
+  async embedDocuments(texts: string[]): Promise<number[][]> {
+    return texts.map((text) => this.vectorOf(text));
+  }
+
+  async embedQuery(text: string): Promise<number[]> {
+    return this.vectorOf(text);
+  }
+
+  private vectorOf(text: string): number[] {
+    const vector = this.extra.get(text) ?? this.lookup(text);
+    if (!vector) throw new Error(`no precomputed vector for ${JSON.stringify(text)}`);
+    return vector;
+  }
+}
+
+/** A counter as lowercase letters (a, b, ..., z, ba, ...): unique words that no record contains. */
+function letters(n: number): string {
+  let out = "";
+  do {
+    out = String.fromCharCode(97 + (n % 26)) + out;
+    n = Math.floor(n / 26);
+  } while (n > 0);
+  return out;
+}
+
+/**
+ * (c) Engram's own path: the public `Memory` API over the same server, with the dataset's vectors
+ * served by {@link PrecomputedEmbeddings} (no model). Each record's text is unique
+ * (`record <i> of <userId>`), so its vector, and the dataset id of a search hit, are found from the
+ * text. Memory keeps one collection per user (named from a hash of the user id) and writes through
+ * its SQLite outbox + history log in a temporary data folder.
+ */
+export const engramMemory: LayoutFactory = () => {
+  let client: ChromaClient;
+  let memory: Memory | undefined;
+  let dataDir: string | undefined;
+  let prefix = "";
+  let batchSize = 5000;
+  let dataset: Dataset | undefined;
+  let queries = 0;
+  let probes = 0;
+  /** Dataset record text → index. */
+  const recordIndex = new Map<string, number>();
+  /** Text → bench id of records added by `add` (not in the dataset). */
+  const addedIds = new Map<string, string>();
+  const embeddings = new PrecomputedEmbeddings((text) => {
+    const i = recordIndex.get(text);
+    return i === undefined || !dataset ? undefined : dataset.record(i).vector;
+  });
+  const recordText = (i: number, userId: string) => `record ${i} of ${userId}`;
+  /** One conversation thread per user, so the ranker's neighbour context has turns to look at. */
+  const threadOf = (userId: string) => `thread-${userId}`;
+  const mem = (): Memory => {
+    if (!memory) throw new Error("engram layout: setup() was not called");
+    return memory;
+  };
+  const idOf = (content: string): string =>
+    addedIds.get(content) ?? (recordIndex.has(content) ? dataset!.idOf(recordIndex.get(content)!) : `unknown:${content}`);
+  /** Query text: shares the user-id words with every record of the user (see notes). */
+  const search = async (userId: string, vector: number[], k: number, text = `query ${queries++} of ${userId}`) => {
+    embeddings.register(text, vector);
+    try {
+      const hits = await mem().search(text, { userId, limit: k });
+      return hits.map((hit) => idOf(hit.content));
+    } finally {
+      embeddings.forget(text);
+    }
+  };
+  const ownCollections = async (): Promise<Collection[]> => {
+    const out: Collection[] = [];
+    for (let offset = 0; ; offset += 100) {
+      const page = await client.listCollections({ limit: 100, offset });
+      out.push(...page.filter((c) => c.name.startsWith(`${prefix}-u-`)));
+      if (page.length < 100) return out;
+    }
+  };
+  return {
+    name: "engram",
+    description:
+      "engram Memory (public API, defaults): one collection per user, SQLite outbox + history, hybrid recall " +
+      "(vector top-60 + BM25 + neighbour context + ranker); precomputed vectors, no model",
+    notes: [
+      "engram: `new Memory({ dataDir: <temp>, chroma: { url }, embeddings, prefix })` on the same server; `embeddings` returns the dataset's precomputed vectors looked up by text (no model), so its figures are Engram's overhead over raw Chroma: validation, the SQLite outbox + history log, documents and metadata stored with each vector, and hybrid recall (dense top-60, BM25, neighbour context, ranker).",
+      "engram ingest: one `add([{ role: \"user\", content }...], { userId, threadId })` per user and batch (one record per message, same batch size as per-user; Memory then upserts in groups of 256, the outbox page); each record's text is `record <i> of <userId>`. Timed add: one `add(text, { userId, threadId })`. Search: `search(text, { userId, limit: k })`.",
+      "engram search: each call also counts the user's collection (a second round trip, in parallel, to notice other processes' writes). Query texts (`query <n> of <userId>`) share the user-id words with every record of the user, so BM25 always returns its 60 candidates and the ones the vector search did not return are fetched with their vectors (a third round trip): the path of real text queries, not the cheapest one. The `engram: search, query text sharing no word` row is the cheapest path (no BM25 candidate, nothing fetched), with the same query vectors, users in turn.",
+      "engram first search: a user's first search in a process lists all of the user's records to build the in-process BM25 index. It is done once per user, untimed, after ingest (the `first search per user` row: p50/p95 over the users), so the timed searches measure the steady state of a long-running process.",
+    ],
+    async setup(ctx) {
+      client = ctx.client;
+      batchSize = ctx.batchSize;
+      prefix = `${ctx.prefix}-engram`;
+      dataDir = await mkdtemp(join(tmpdir(), "engram-bench-memory-"));
+      memory = new Memory({ dataDir, chroma: { url: ctx.url }, embeddings, prefix });
+    },
+    async ingest(data, progress) {
+      dataset = data;
+      recordIndex.clear();
+      for (let i = 0; i < data.size; i++) recordIndex.set(recordText(i, data.userOfIndex(i)), i);
+      for (const userId of data.users) {
+        for (const indices of chunks(data.indicesOf(userId), batchSize)) {
+          const messages = indices.map((i) => ({ role: "user", content: recordText(i, userId) }));
+          await mem().add(messages, { userId, threadId: threadOf(userId) });
+          progress(messages.length);
+        }
+      }
+    },
+    async prepare(data, k) {
+      const samples: number[] = [];
+      for (const userId of data.users) {
+        const first = data.indicesOf(userId)[0];
+        const vector = first === undefined ? new Array<number>(data.dim).fill(0) : data.record(first).vector;
+        const t0 = performance.now();
+        await search(userId, vector, k, `first query of ${userId}`);
+        samples.push(performance.now() - t0);
+      }
+      return { "engram: first search per user (builds BM25 index)": samples };
+    },
+    async add(userId, record) {
+      const text = `added ${record.id} of ${userId}`;
+      embeddings.register(text, record.vector);
+      addedIds.set(text, record.id);
+      try {
+        await mem().add(text, { userId, threadId: threadOf(userId) });
+      } finally {
+        embeddings.forget(text);
+      }
+    },
+    search: (userId, vector, k) => search(userId, vector, k),
+    probes: {
+      // Users in turn (probes get no user); a text with no word of any record: BM25 finds nothing,
+      // so no lexical-only candidate is fetched: the cheapest path of a Memory search.
+      "engram: search, query text sharing no word (vector path only)": (vector, k) => {
+        const userId = dataset!.users[probes++ % dataset!.users.length]!;
+        return search(userId, vector, k, `unmatched probe ${letters(probes)}`);
+      },
+    },
+    async count() {
+      let total = 0;
+      for (const collection of await ownCollections()) total += await collection.count();
+      return total;
+    },
+    async teardown() {
+      try {
+        await memory?.close();
+      } finally {
+        memory = undefined;
+        for (const collection of await ownCollections()) await client.deleteCollection({ name: collection.name });
+        if (dataDir) await rm(dataDir, { recursive: true, force: true });
+        dataDir = undefined;
+        recordIndex.clear();
+        addedIds.clear();
+        dataset = undefined;
+      }
+    },
+  };
+};
+
 /** Every layout the benchmark knows, in report order. Add new ones here. */
-export const LAYOUTS: readonly LayoutFactory[] = [sharedCollection, collectionPerUser];
+export const LAYOUTS: readonly LayoutFactory[] = [sharedCollection, collectionPerUser, engramMemory];

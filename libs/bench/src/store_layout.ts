@@ -21,7 +21,7 @@ import { Dataset, Prng, deriveSeed, type BenchRecord } from "./data.js";
 import { LAYOUTS, type StoreLayout } from "./layouts.js";
 import { formatMachine, machineInfo, type MachineInfo } from "./machine.js";
 import { log, progressBar } from "./progress.js";
-import { formatMs, measure, type LatencySummary } from "./stats.js";
+import { formatMs, measure, summarize, type LatencySummary } from "./stats.js";
 
 const CHROMA_BATCH_LIMIT = 5461;
 
@@ -59,6 +59,8 @@ interface LayoutResult {
   search: OpResult;
   add: OpResult;
   probes: Record<string, OpResult>;
+  /** Untimed one-time work before the searches (`StoreLayout.prepare`), measured per call. */
+  oneTime?: Record<string, OpResult>;
 }
 
 interface SizeResult {
@@ -69,6 +71,8 @@ interface SizeResult {
 
 interface Report {
   benchmark: "store_layout";
+  /** The command line that produced the report (from the repository root). */
+  command?: string;
   machine: MachineInfo;
   chromaServerVersion: string;
   chromadbClient: string;
@@ -149,12 +153,13 @@ function workload(params: Params, data: Dataset): Workload {
 async function runLayout(
   layout: StoreLayout,
   client: ChromaClient,
+  url: string,
   data: Dataset,
   work: Workload,
   params: Params,
 ): Promise<LayoutResult> {
   const tag = `N=${data.size} ${layout.name}`;
-  await layout.setup({ client, prefix: `bench-${data.size}`, batchSize: params.batchSize });
+  await layout.setup({ client, url, prefix: `bench-${data.size}`, batchSize: params.batchSize });
   try {
     // Ingest.
     const ingestBar = progressBar(`${tag} ingest`, data.size);
@@ -167,6 +172,16 @@ async function runLayout(
       log(`WARNING: ${tag}: ${countAfter} records stored after ingest, expected ${data.size}`);
     }
     log(`${tag}: ingested ${data.size} records in ${seconds.toFixed(1)} s (${Math.round(data.size / seconds)}/s)`);
+
+    // One-time work of a long-running process (untimed as a whole; the layout may report samples).
+    const oneTime: Record<string, OpResult> = {};
+    if (layout.prepare) {
+      const t1 = performance.now();
+      for (const [label, samples] of Object.entries(await layout.prepare(data, params.k))) {
+        oneTime[label] = { summary: summarize(samples), samples: samples.map((ms) => Math.round(ms * 1000) / 1000), badResults: 0 };
+      }
+      log(`${tag}: prepared in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
+    }
 
     // Search (filtered or not, depending on the layout), with a sanity check on every result.
     const expected = (userId: string) => Math.min(params.k, data.indicesOf(userId).length);
@@ -201,6 +216,7 @@ async function runLayout(
       search,
       add,
       probes,
+      ...(Object.keys(oneTime).length ? { oneTime } : {}),
     };
   } finally {
     try {
@@ -247,7 +263,7 @@ function markdownTable(report: Report): string {
         `| ${fmtInt(size.size)} | ${r.layout} | ${fmtInt(r.ingest.recordsPerSec)} | ${formatMs(r.search.summary.p50)} | ` +
           `${formatMs(r.search.summary.p95)} | ${formatMs(r.add.summary.p50)} | ${formatMs(r.add.summary.p95)} |`,
       );
-      for (const [label, probe] of Object.entries(r.probes)) {
+      for (const [label, probe] of [...Object.entries(r.probes), ...Object.entries(r.oneTime ?? {})]) {
         lines.push(`| ${fmtInt(size.size)} | ${label} | – | ${formatMs(probe.summary.p50)} | ${formatMs(probe.summary.p95)} | – | – |`);
       }
     }
@@ -257,12 +273,24 @@ function markdownTable(report: Report): string {
 
 function comparisons(report: Report): string[] {
   const out: string[] = [];
+  const engramLines: string[] = [];
   for (const size of report.results) {
     const shared = size.layouts.find((l) => l.layout === "shared");
     const perUser = size.layouts.find((l) => l.layout === "per-user");
-    if (!shared || !perUser) continue;
+    const engram = size.layouts.find((l) => l.layout === "engram");
     const ratio = (a: number, b: number) =>
       Math.max(a / b, b / a) < 1.1 ? "about as fast as" : a > b ? `${(a / b).toFixed(1)}× slower than` : `${(b / a).toFixed(1)}× faster than`;
+    if (engram && perUser) {
+      engramLines.push(
+        `- N=${fmtInt(size.size)}: engram search p50 ${formatMs(engram.search.summary.p50)} / p95 ${formatMs(engram.search.summary.p95)} ms ` +
+          `vs per-user ${formatMs(perUser.search.summary.p50)} / ${formatMs(perUser.search.summary.p95)} ms ` +
+          `(+${formatMs(engram.search.summary.p50 - perUser.search.summary.p50)} ms at p50); ` +
+          `add p50 ${formatMs(engram.add.summary.p50)} / p95 ${formatMs(engram.add.summary.p95)} ms ` +
+          `vs ${formatMs(perUser.add.summary.p50)} / ${formatMs(perUser.add.summary.p95)} ms; ` +
+          `ingest ${fmtInt(engram.ingest.recordsPerSec)} vs ${fmtInt(perUser.ingest.recordsPerSec)} records/s.`,
+      );
+    }
+    if (!shared || !perUser) continue;
     out.push(
       `- N=${fmtInt(size.size)} (${fmtInt(size.recordsPerUser)}/user): shared search is ` +
         `${ratio(shared.search.summary.p50, perUser.search.summary.p50)} per-user at p50 ` +
@@ -273,7 +301,7 @@ function comparisons(report: Report): string[] {
         `ingest ${fmtInt(shared.ingest.recordsPerSec)} vs ${fmtInt(perUser.ingest.recordsPerSec)} records/s.`,
     );
   }
-  return out;
+  return [...out, ...engramLines];
 }
 
 function markdownReport(report: Report): string {
@@ -342,7 +370,7 @@ async function main(): Promise<void> {
       log(`N=${size}: generated ${size} × ${params.dim}-d vectors in ${((performance.now() - t) / 1000).toFixed(1)} s`);
       const layouts: LayoutResult[] = [];
       for (const factory of layoutFactories) {
-        layouts.push(await runLayout(factory(), client, data, work, params));
+        layouts.push(await runLayout(factory(), client, server.url, data, work, params));
       }
       results.push({ size, recordsPerUser: size / params.users, layouts });
     }
@@ -350,6 +378,7 @@ async function main(): Promise<void> {
     const { out, fromJson: _, ...parameters } = params;
     const report: Report = {
       benchmark: "store_layout",
+      command: commandLine(),
       machine,
       chromaServerVersion,
       chromadbClient: chromadbVersion(),
@@ -357,10 +386,11 @@ async function main(): Promise<void> {
       notes: [
         "Latencies are client-observed (HTTP round trip to the local server included), one call at a time, measured with performance.now(); no embedding call is involved.",
         "Searches ask Chroma for ids and distances only (include: [\"distances\"]).",
-        "Both layouts are measured on identical data, queries and adds; each layout's collections are deleted before the next one runs.",
+        "All layouts are measured on identical data, queries and adds; each layout's collections are deleted before the next one runs.",
         "per-user keeps collection handles cached (as an application would); creating each collection, and the first write that builds its index, count in its ingest time: a fixed cost per user that dominates at small N.",
         "The floor is an unfiltered top-k query over the whole shared collection: the cost of the ANN search alone, without the userId filter.",
         "Adds run after the searches, each a new record for a random user.",
+        ...layoutFactories.flatMap((f) => f().notes ?? []),
       ],
       results,
       totalSeconds: (performance.now() - started) / 1000,
@@ -381,6 +411,14 @@ async function writeReports(report: Report, out: string): Promise<void> {
   await writeFile(join(out, "store_layout.md"), markdownReport(report));
   process.stdout.write(`\n${markdownTable(report)}\n\n${comparisons(report).join("\n")}\n`);
   log(`\nWrote ${join(out, "store_layout.json")} and ${join(out, "store_layout.md")}`);
+}
+
+/** How this run was started, as a command to type from the repository root. */
+function commandLine(): string {
+  // --out is left out: where the files went does not change the figures.
+  const argv = process.argv.slice(2).filter((a, i, all) => a !== "--out" && all[i - 1] !== "--out" && !a.startsWith("--out="));
+  const args = argv.map((a) => (/^[\w.,=\/:-]+$/.test(a) ? a : JSON.stringify(a)));
+  return ["corepack yarn workspace engram-bench store-layout", ...args].join(" ");
 }
 
 /** Version of the installed `chromadb` client (its `exports` map hides package.json). */

@@ -4,6 +4,7 @@
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import type { ChromaClient, Collection } from "chromadb";
 import { Memory, type MemoryOptions } from "engram";
 import { Bm25Index, type IdfVariant } from "./bm25.js";
@@ -21,6 +22,8 @@ export interface Retriever {
   rank(conv: Conversation, question: Question, k: number): Promise<string[]>;
   /** The text a returned turn puts into a prompt (its token cost). @default turnContent */
   text?(turn: Turn): string;
+  /** Milliseconds of each per-turn add call, for systems that store turns one at a time (engram, mem0). */
+  readonly addLatencies?: readonly number[];
   close(): Promise<void>;
 }
 
@@ -204,6 +207,7 @@ export function engramRetriever(ctx: RetrieverContext, options: EngramRetrieverO
     return memory;
   };
   const lastTime = new Map<string, number>();
+  const addLatencies: number[] = [];
   return {
     name: options.name ?? "engram",
     description:
@@ -211,6 +215,7 @@ export function engramRetriever(ctx: RetrieverContext, options: EngramRetrieverO
       "engram Memory (defaults" +
         (options.memoryOptions ? ` + ${JSON.stringify(options.memoryOptions)}` : "") +
         "): one add per turn as it arrives, search(question, { userId, limit: k })",
+    addLatencies,
     async ingest(conv, progress) {
       const m = await open();
       let session = -1;
@@ -219,11 +224,13 @@ export function engramRetriever(ctx: RetrieverContext, options: EngramRetrieverO
         position = turn.session === session ? position + 1 : 0;
         session = turn.session;
         now = turn.date + position * 1_000;
+        const start = performance.now();
         await m.add([{ role: "user", content: turnContent(turn) }], {
           userId: conv.sampleId,
           threadId: `session_${turn.session}`,
           metadata: { diaId: turn.diaId },
         });
+        addLatencies.push(performance.now() - start);
         progress?.(1);
       }
       lastTime.set(conv.sampleId, now);

@@ -53,6 +53,8 @@ interface SystemResult {
   ingestSeconds: number;
   /** Latency of one rank() call (ms), question embedding and search included. */
   query: LatencySummary;
+  /** Latency of one per-turn add call (ms), for systems that store turns one at a time. */
+  add?: LatencySummary;
   scores: Scores;
   perQuestion?: Array<{ sampleId: string; qa: number; category: number; evidence: string[]; top: string[]; recall10: number }>;
 }
@@ -150,6 +152,7 @@ async function runSystem(spec: SystemSpec, ctx: RetrieverContext, convs: Convers
       description: retriever.description,
       ingestSeconds,
       query: summarize(latencies),
+      ...(retriever.addLatencies?.length ? { add: summarize(retriever.addLatencies) } : {}),
       scores: aggregate(scores, KS),
     };
     if (perQuestion) result.perQuestion = details;
@@ -182,14 +185,15 @@ function markdownTable(results: SystemResult[]): string {
 
 function costTable(results: SystemResult[]): string {
   const lines = [
-    "| system | hit@5 | hit@25 | tokens@5 | tokens@25 | ingest (s) | query p50 (ms) | query p95 (ms) |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|",
+    "| system | hit@5 | hit@25 | tokens@5 | tokens@25 | ingest (s) | add p50 (ms) | add p95 (ms) | query p50 (ms) | query p95 (ms) |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of results) {
     const o = r.scores.overall;
     lines.push(
       `| ${r.name} | ${pct(o.hit[5]!)} | ${pct(o.hit[25]!)} | ${Math.round(o.tokens[5]!)} | ${Math.round(o.tokens[25]!)} | ` +
-        `${r.ingestSeconds.toFixed(1)} | ${r.query.p50.toFixed(1)} | ${r.query.p95.toFixed(1)} |`,
+        `${r.ingestSeconds.toFixed(1)} | ${r.add ? r.add.p50.toFixed(1) : "-"} | ${r.add ? r.add.p95.toFixed(1) : "-"} | ` +
+        `${r.query.p50.toFixed(1)} | ${r.query.p95.toFixed(1)} |`,
     );
   }
   return lines.join("\n");
@@ -308,7 +312,8 @@ async function main(): Promise<void> {
         params.embeddingCache
           ? "Embeddings are cached by text across the run's systems (the model is deterministic): the first system to embed a text pays for it, so ingest and query times of later ones exclude the model (--no-embedding-cache for honest per-system times)."
           : "No embedding cache: every system embeds for itself; ingest and query times include the model.",
-        "Query latency is one rank() call: question embedding (dense, engram) and the search.",
+        "Query latency is one rank() call: question embedding (dense, engram, mem0) and the search.",
+        "Add latency is one per-turn add call (engram, mem0: embedding of the turn unless cached, and the write); bm25 and dense index in bulk (-).",
       ],
       totalSeconds: (performance.now() - started) / 1000,
     };

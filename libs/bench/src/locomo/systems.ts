@@ -13,6 +13,7 @@ import {
   type Retriever,
   type RetrieverContext,
 } from "./retrievers.js";
+import { mem0Retriever } from "./mem0_retriever.js";
 
 export interface SystemSpec {
   /** Name on the command line. */
@@ -49,6 +50,8 @@ export const SYSTEMS: readonly SystemSpec[] = [
   { id: "bm25-nodate", needsChroma: false, create: () => bm25Retriever({ name: "bm25 (no date)", withDate: false }) },
   { id: "bm25-robertson", needsChroma: false, create: () => bm25Retriever({ name: "bm25 (robertson IDF)", idf: "robertson" }) },
   { id: "bm25-okapi", needsChroma: false, create: () => bm25Retriever({ name: "bm25 (rank_bm25 okapi IDF)", idf: "okapi" }) },
+  // Peer system: mem0 (npm mem0ai, OSS Memory) offline, same embeddings, infer off (not run by default).
+  { id: "mem0", needsChroma: true, create: (ctx) => mem0Retriever(ctx) },
 ];
 
 export const DEFAULT_SYSTEMS = ["bm25", "recency", "dense", "engram"];
