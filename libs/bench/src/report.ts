@@ -495,8 +495,15 @@ function scaleChart(report: StoreLayoutReport): string | undefined {
   const height = top + plotH + 56;
   // Log scale on both axes: the layouts that stay flat sit within a few ms of each other.
   const all = [...series.values()].flat().flatMap((p) => [p.p50, p.p95]).filter((v) => v > 0);
-  const yLo = Math.floor(Math.log10(Math.min(...all)));
-  const yHi = Math.ceil(Math.log10(Math.max(...all)));
+  const ticks = (e: number) => [1, 2, 5].map((m) => m * 10 ** e);
+  const e0 = Math.floor(Math.log10(Math.min(...all)));
+  const e1 = Math.floor(Math.log10(Math.max(...all)));
+  const tickValues = [...Array(e1 - e0 + 2).keys()].flatMap((i) => ticks(e0 + i));
+  // Axis from the last 1-2-5 tick at or under the smallest value to the first at or over the largest.
+  const bottomTick = Math.max(...tickValues.filter((v) => v <= Math.min(...all)));
+  const topTick = Math.min(...tickValues.filter((v) => v >= Math.max(...all)));
+  const yLo = Math.log10(bottomTick);
+  const yHi = Math.log10(topTick);
   const [lo, hi] = [Math.log10(Math.min(...sizes)), Math.log10(Math.max(...sizes))];
   const x = (n: number) => left + ((Math.log10(n) - lo) / (hi - lo || 1)) * plotW;
   const y = (ms: number) => top + plotH - ((Math.log10(Math.max(ms, 10 ** yLo)) - yLo) / (yHi - yLo || 1)) * plotH;
@@ -507,15 +514,12 @@ function scaleChart(report: StoreLayoutReport): string | undefined {
     `<text x="${left}" y="24" font-size="16" font-weight="bold">Top-${report.parameters.k} search latency against N (${report.parameters.users} users)</text>`,
     `<text x="${left}" y="42" fill="#555">p50 solid, p95 dashed; ms (log scale), client-observed, no embedding model; ${escapeXml(date(report.machine))}</text>`,
   ];
-  for (let e = yLo; e <= yHi; e++) {
-    for (const m of [1, 2, 5]) {
-      const v = m * 10 ** e;
-      if (v > 10 ** yHi) break;
-      parts.push(
-        `<line x1="${left}" y1="${y(v).toFixed(1)}" x2="${left + plotW}" y2="${y(v).toFixed(1)}" stroke="${m === 1 ? "#d0d0d0" : "#efefef"}"/>`,
-        `<text x="${left - 8}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" fill="#555">${+v.toPrecision(3)}</text>`,
-      );
-    }
+  for (const v of tickValues.filter((t) => t >= bottomTick && t <= topTick)) {
+    const power = Math.round(v / 10 ** Math.floor(Math.log10(v) + 1e-9)) === 1;
+    parts.push(
+      `<line x1="${left}" y1="${y(v).toFixed(1)}" x2="${left + plotW}" y2="${y(v).toFixed(1)}" stroke="${power ? "#d0d0d0" : "#efefef"}"/>`,
+      `<text x="${left - 8}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" fill="#555">${+v.toPrecision(3)}</text>`,
+    );
   }
   parts.push(`<line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${top + plotH}" stroke="#333"/>`);
   for (const n of sizes) {
@@ -652,7 +656,7 @@ async function main(): Promise<void> {
         "npm run bench      # quick run, under 10 min on 2 cores: installs and builds, then LoCoMo (default systems),",
         "                   # the store layout at 1k and 10k records, and this page (results in libs/bench/bench-results)",
         "# full runs (build libs/engram first: corepack yarn workspace engram build)",
-        "corepack yarn workspace engram-bench locomo --systems bm25,recency,dense,engram,engram-dense-only,engram-no-lexical,engram-no-neighbour,engram-no-recency,engram-no-importance",
+        "corepack yarn workspace engram-bench locomo --systems <list>   # exact command: see the LoCoMo section",
         "corepack yarn workspace engram-bench store-layout   # 1k, 10k and 100k records; about 20 min",
         "corepack yarn workspace engram-bench report         # rewrites this page from libs/bench/bench-results/*.json",
       ].join("\n"),

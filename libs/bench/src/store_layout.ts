@@ -385,7 +385,7 @@ async function main(): Promise<void> {
       parameters,
       notes: [
         "Latencies are client-observed (HTTP round trip to the local server included), one call at a time, measured with performance.now(); no embedding call is involved.",
-        "Searches ask Chroma for ids and distances only (include: [\"distances\"]).",
+        "The raw layouts (shared, per-user, floor) ask Chroma for ids and distances only (include: [\"distances\"]); engram asks for what it returns (documents, metadatas, distances).",
         "All layouts are measured on identical data, queries and adds; each layout's collections are deleted before the next one runs.",
         "per-user keeps collection handles cached (as an application would); creating each collection, and the first write that builds its index, count in its ingest time: a fixed cost per user that dominates at small N.",
         "The floor is an unfiltered top-k query over the whole shared collection: the cost of the ANN search alone, without the userId filter.",
