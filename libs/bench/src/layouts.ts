@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { ChromaClient, Collection } from "chromadb";
-import { Memory } from "engram";
+import { DEFAULT_RANKER, Memory } from "engram";
 import { chunks, type BenchRecord, type Dataset } from "./data.js";
 
 export interface LayoutContext {
@@ -281,11 +281,11 @@ export const engramMemory: LayoutFactory = () => {
     name: "engram",
     description:
       "engram Memory (public API, defaults): one collection per user, SQLite outbox + history, hybrid recall " +
-      "(vector top-60 + BM25 + neighbour context + ranker); precomputed vectors, no model",
+      `(vector top-${DEFAULT_RANKER.candidates} + BM25 + neighbour context + ranker); precomputed vectors, no model`,
     notes: [
-      "engram: `new Memory({ dataDir: <temp>, chroma: { url }, embeddings, prefix })` on the same server; `embeddings` returns the dataset's precomputed vectors looked up by text (no model), so its figures are Engram's overhead over raw Chroma: validation, the SQLite outbox + history log, documents and metadata stored with each vector, and hybrid recall (dense top-60, BM25, neighbour context, ranker).",
+      `engram: \`new Memory({ dataDir: <temp>, chroma: { url }, embeddings, prefix })\` on the same server; \`embeddings\` returns the dataset's precomputed vectors looked up by text (no model), so its figures are Engram's overhead over raw Chroma: validation, the SQLite outbox + history log, documents and metadata stored with each vector, and hybrid recall (dense top-${DEFAULT_RANKER.candidates}, BM25, neighbour context, ranker).`,
       "engram ingest: one `add([{ role: \"user\", content }...], { userId, threadId })` per user and batch (one record per message, same batch size as per-user; Memory then upserts in groups of 256, the outbox page); each record's text is `record <i> of <userId>`. Timed add: one `add(text, { userId, threadId })`. Search: `search(text, { userId, limit: k })`.",
-      "engram search: each call also counts the user's collection (a second round trip, in parallel, to notice other processes' writes). Query texts (`query <n> of <userId>`) share the user-id words with every record of the user, so BM25 always returns its 60 candidates and the ones the vector search did not return are fetched with their vectors (a third round trip): the path of real text queries, not the cheapest one. The `engram: search, query text sharing no word` row is the cheapest path (no BM25 candidate, nothing fetched), with the same query vectors, users in turn.",
+      `engram search: each call also counts the user's collection (a second round trip, in parallel, to notice other processes' writes). Query texts (\`query <n> of <userId>\`) share the user-id words with every record of the user, so BM25 always returns its ${DEFAULT_RANKER.candidates} candidates (all of them when a user has fewer) and the ones the vector search did not return are fetched with their vectors (a third round trip): the path of real text queries, not the cheapest one. The \`engram: search, query text sharing no word\` row is the cheapest path (no BM25 candidate, nothing fetched), with the same query vectors, users in turn.`,
       "engram first search: a user's first search in a process lists all of the user's records to build the in-process BM25 index. It is done once per user, untimed, after ingest (the `first search per user` row: p50/p95 over the users), so the timed searches measure the steady state of a long-running process.",
     ],
     async setup(ctx) {
