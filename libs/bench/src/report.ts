@@ -657,7 +657,7 @@ async function main(): Promise<void> {
         "                   # the store layout at 1k and 10k records, and this page (results in libs/bench/bench-results)",
         "# full runs (build libs/engram first: corepack yarn workspace engram build)",
         "corepack yarn workspace engram-bench locomo --systems <list>   # exact command: see the LoCoMo section",
-        "corepack yarn workspace engram-bench store-layout   # 1k, 10k and 100k records; about 20 min",
+        "corepack yarn workspace engram-bench store-layout   # 1k, 10k and 100k records; about 12 min",
         "corepack yarn workspace engram-bench report         # rewrites this page from libs/bench/bench-results/*.json",
       ].join("\n"),
     ),
