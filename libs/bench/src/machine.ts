@@ -1,6 +1,8 @@
 /** Describes the machine a benchmark ran on, for the JSON and markdown reports. */
 import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import os from "node:os";
+import { dirname, join } from "node:path";
 
 export interface MachineInfo {
   /** `os.cpus().length` */
@@ -60,4 +62,21 @@ export function formatMachine(info: MachineInfo): string {
     `${info.cpus} × ${info.cpuModel}, ${info.totalMemGiB} GiB RAM, ` +
     `${info.distro ?? `${info.platform} ${info.release}`} (${info.arch}), Node ${info.node}`
   );
+}
+
+/** Version of the installed `chromadb` client (its `exports` map hides package.json). */
+export function chromadbVersion(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    for (let dir = dirname(require.resolve("chromadb")); dir !== dirname(dir); dir = dirname(dir)) {
+      const manifest = join(dir, "package.json");
+      if (existsSync(manifest)) {
+        const pkg = JSON.parse(readFileSync(manifest, "utf8")) as { name?: string; version?: string };
+        if (pkg.name === "chromadb") return pkg.version ?? "unknown";
+      }
+    }
+  } catch {
+    // informational only
+  }
+  return "unknown";
 }

@@ -8,18 +8,17 @@
  * random users, single-record add latency; plus each layout's probes (the unfiltered floor). No
  * embedding model is involved: vectors are seeded random unit vectors, identical for every layout.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { ChromaClient } from "chromadb";
 import { Command, InvalidArgumentError } from "commander";
 import { startChromaServer, type ChromaServer } from "engram";
 import { Dataset, Prng, deriveSeed, type BenchRecord } from "./data.js";
 import { LAYOUTS, type StoreLayout } from "./layouts.js";
-import { formatMachine, machineInfo, type MachineInfo } from "./machine.js";
+import { chromadbVersion, formatMachine, machineInfo, type MachineInfo } from "./machine.js";
 import { log, progressBar } from "./progress.js";
 import { formatMs, measure, summarize, type LatencySummary } from "./stats.js";
 
@@ -419,23 +418,6 @@ function commandLine(): string {
   const argv = process.argv.slice(2).filter((a, i, all) => a !== "--out" && all[i - 1] !== "--out" && !a.startsWith("--out="));
   const args = argv.map((a) => (/^[\w.,=\/:-]+$/.test(a) ? a : JSON.stringify(a)));
   return ["corepack yarn workspace engram-bench store-layout", ...args].join(" ");
-}
-
-/** Version of the installed `chromadb` client (its `exports` map hides package.json). */
-function chromadbVersion(): string {
-  try {
-    const require = createRequire(import.meta.url);
-    for (let dir = dirname(require.resolve("chromadb")); dir !== dirname(dir); dir = dirname(dir)) {
-      const manifest = join(dir, "package.json");
-      if (existsSync(manifest)) {
-        const pkg = JSON.parse(readFileSync(manifest, "utf8")) as { name?: string; version?: string };
-        if (pkg.name === "chromadb") return pkg.version ?? "unknown";
-      }
-    }
-  } catch {
-    // informational only
-  }
-  return "unknown";
 }
 
 main().catch((error: unknown) => {

@@ -5,17 +5,16 @@
  *
  *   node --import tsx src/locomo/run.ts --systems bm25,recency,dense,engram --conversations 5
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { ChromaClient } from "chromadb";
 import { Command, InvalidArgumentError } from "commander";
 import { startChromaServer, type ChromaServer } from "engram";
-import { formatMachine, machineInfo, type MachineInfo } from "../machine.js";
+import { chromadbVersion, formatMachine, machineInfo, type MachineInfo } from "../machine.js";
 import { log, progressBar } from "../progress.js";
 import { summarize, type LatencySummary } from "../stats.js";
 import { CATEGORIES, CATEGORY_IDS, loadLocomo, type Conversation } from "./data.js";
@@ -328,23 +327,6 @@ async function main(): Promise<void> {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
-}
-
-/** Version of the installed `chromadb` client (its `exports` map hides package.json). */
-function chromadbVersion(): string {
-  try {
-    const require = createRequire(import.meta.url);
-    for (let dir = dirname(require.resolve("chromadb")); dir !== dirname(dir); dir = dirname(dir)) {
-      const manifest = join(dir, "package.json");
-      if (existsSync(manifest)) {
-        const pkg = JSON.parse(readFileSync(manifest, "utf8")) as { name?: string; version?: string };
-        if (pkg.name === "chromadb") return pkg.version ?? "unknown";
-      }
-    }
-  } catch {
-    // informational only
-  }
-  return "unknown";
 }
 
 main().catch((error: unknown) => {
