@@ -12,6 +12,10 @@ export type EngramErrorCode =
   | "INVALID_ID"
   | "INVALID_OPTIONS"
   | "NOT_FOUND"
+  // Core memory blocks (memory/blocks.ts): refused before anything is written.
+  | "BLOCK_LIMIT"
+  | "UNKNOWN_BLOCK"
+  | "BLOCK_TEXT_NOT_FOUND"
   // The local Chroma server and connections to a Chroma server.
   | "CHROMA_PORT_IN_USE"
   | "CHROMA_DATA_DIR_NOT_WRITABLE"
