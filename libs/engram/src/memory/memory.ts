@@ -90,6 +90,11 @@ export class Memory {
     }
   }
 
+  /** The data folder (`options.dataDir`), so drop-ins can keep their files next to Memory's. */
+  get dataFolder(): string {
+    return this.dataDir;
+  }
+
   /**
    * Stores a text, or chat messages (one record per message with text; LangChain messages or
    * `{ role, content }`). Ids are deterministic: adding the same thing twice stores it once.
@@ -316,11 +321,11 @@ export class Memory {
     const store =
       this.options.store ??
       new ChromaStore({ client: () => connection!.client(), prefix: this.prefix, describe: () => connection!.describe() });
-    const recall = new Recall(store, this.ranker);
+    const recall = new Recall(store, this.ranker, this.options.recallCache);
     const writer = new Writer(db, this.outbox, history, store, (userId, ops) =>
       recall.applied(
         userId,
-        ops.flatMap((op) => (op.op === "upsert" ? [op.record] : [])),
+        ops.flatMap((op) => (op.op === "upsert" ? [{ record: op.record, embedding: op.embedding }] : [])),
         ops.flatMap((op) => (op.op === "delete" ? [op.id] : [])),
       ),
     );

@@ -3,6 +3,7 @@ import type { Scope, MemoryKind, Metadata } from "../core/types.js";
 import type { ChromaConnectionOptions } from "../store/connection.js";
 import type { EpisodicStore } from "../store/types.js";
 import type { RankerOptions } from "../scoring/ranker.js";
+import type { RecallCacheOptions } from "./recall.js";
 
 /** Options for `new Memory(options)`. Every field is optional: `new Memory()` runs offline. */
 export interface MemoryOptions {
@@ -45,6 +46,11 @@ export interface MemoryOptions {
   ranker?: RankerOptions;
   /** A store of your own instead of Chroma (the `chroma` option is then unused). */
   store?: EpisodicStore;
+  /**
+   * How much recall keeps in process (each searched user's records, vectors and BM25 index).
+   * @default { maxRecords: 100_000, exactSearchLimit: 20_000 }
+   */
+  recallCache?: RecallCacheOptions;
 }
 
 /** Options of `add`. */

@@ -1,52 +1,81 @@
-import type { EmbeddingsInterface } from "@langchain/core/embeddings";
-import type { MemoryRecord } from "../core/types.js";
-import { cosine, rankCandidates, type Candidate, type Ranked, type ResolvedRankerOptions } from "../scoring/ranker.js";
+import { rankCandidates, type Candidate, type Ranked, type ResolvedRankerOptions } from "../scoring/ranker.js";
+import { matchesFilter } from "../store/filter_match.js";
+import type { EpisodicStore, StoredRecord, StoreFilter } from "../store/types.js";
 import { UserIndex } from "./user_index.js";
-import type { EpisodicStore, StoreFilter } from "../store/types.js";
+
+/** How much recall keeps in process. */
+export interface RecallCacheOptions {
+  /**
+   * Most records kept in process over all users (records, vectors and BM25 postings: about 2.5 KB
+   * per record with 512-dimension vectors, so ~250 MB at the default). Users searched least
+   * recently leave first, and are rebuilt from the store on their next search.
+   * @default 100_000
+   */
+  maxRecords?: number;
+  /**
+   * A user with more records than this is searched through the store's vector index (HNSW)
+   * instead of an exact scan in process; BM25 and neighbours stay in process.
+   * @default 20_000
+   */
+  exactSearchLimit?: number;
+}
+
+export const DEFAULT_RECALL_CACHE: Required<RecallCacheOptions> = { maxRecords: 100_000, exactSearchLimit: 20_000 };
 
 /**
- * Hybrid recall for one user: nearest vectors from the store plus BM25 matches from an in-process
- * lexical index, fused by the ranker. The lexical index of a user is built from the store on first
- * use, kept current by this process's writes, and rebuilt when the store's count for the user
- * differs from the index (another process wrote), so two processes never disagree for long.
+ * Hybrid recall for one user: nearest vectors plus BM25 matches, fused by the ranker. A user's
+ * records, vectors and lexical index are loaded from the store on first use and kept current by
+ * this process's writes, so a warm search needs one store round trip (the count that tells whether
+ * another process wrote, in which case the index is rebuilt) instead of a vector query plus a
+ * fetch of every lexical-only candidate's vector.
  */
 export class Recall {
+  /** Built indexes, least recently used first (a Map keeps insertion order). */
   private readonly users = new Map<string, UserIndex>();
+  private readonly building = new Map<string, Promise<UserIndex>>();
+  private readonly cache: Required<RecallCacheOptions>;
 
   constructor(
     private readonly store: EpisodicStore,
     private readonly ranker: ResolvedRankerOptions,
-  ) {}
+    cache: RecallCacheOptions = {},
+  ) {
+    this.cache = { ...DEFAULT_RECALL_CACHE, ...cache };
+  }
 
   async rank(userId: string, query: string, vector: number[], limit: number, filter: StoreFilter, now: number): Promise<Ranked[]> {
     const n = Math.max(this.ranker.candidates, limit);
-    const needsIndex = this.ranker.lexical > 0 || this.ranker.neighbour > 0;
-    const [dense, index] = await Promise.all([
-      this.store.query(userId, vector, n, filter),
-      needsIndex ? this.index(userId) : Promise.resolve(undefined),
-    ]);
+    const index = await this.index(userId);
+    const accepts = (id: string): boolean => {
+      const record = index.record(id);
+      return record !== undefined && matchesFilter(record, filter);
+    };
     const candidates = new Map<string, Candidate>();
-    for (const hit of dense) candidates.set(hit.record.id, { record: hit.record, similarity: 1 - hit.distance, lexical: 0 });
-    if (index && this.ranker.lexical > 0) {
-      const hits = index.lexical.query(query, n);
-      const missing = hits.filter((hit) => !candidates.has(hit.id)).map((hit) => hit.id);
-      if (missing.length > 0) {
-        // Lexical-only candidates still get a true semantic score, from their stored vectors.
-        const fetched = await this.store.get(userId, missing, { embeddings: true, filter });
-        for (const hit of fetched) {
-          candidates.set(hit.record.id, { record: hit.record, similarity: cosine(vector, hit.embedding ?? []), lexical: 0 });
-        }
+    if (index.size <= this.cache.exactSearchLimit) {
+      for (const hit of index.vectors.nearest(vector, n, accepts)) {
+        candidates.set(hit.id, { record: index.record(hit.id)!, similarity: hit.similarity, lexical: 0 });
       }
-      for (const hit of hits) {
-        const candidate = candidates.get(hit.id);
+    } else {
+      for (const hit of await this.store.query(userId, vector, n, filter)) {
+        candidates.set(hit.record.id, { record: hit.record, similarity: 1 - hit.distance, lexical: 0 });
+      }
+    }
+    if (this.ranker.lexical > 0) {
+      for (const hit of index.lexical.query(query, n)) {
+        let candidate = candidates.get(hit.id);
+        if (!candidate && accepts(hit.id)) {
+          // Lexical-only candidates still get a true semantic score, from their kept vectors.
+          candidate = { record: index.record(hit.id)!, similarity: index.vectors.similarity(vector, hit.id) ?? 0, lexical: 0 };
+          candidates.set(hit.id, candidate);
+        }
         if (candidate) candidate.lexical = hit.score;
       }
     }
-    return rankCandidates([...candidates.values()], now, this.ranker, index ? (id) => index.neighbours(id) : undefined);
+    return rankCandidates([...candidates.values()], now, this.ranker, (id) => index.neighbours(id));
   }
 
   /** Keeps a built index current with this process's writes. */
-  applied(userId: string, upserts: MemoryRecord[], deletes: string[]): void {
+  applied(userId: string, upserts: StoredRecord[], deletes: string[]): void {
     const index = this.users.get(userId);
     if (!index) return;
     index.upsert(upserts);
@@ -60,10 +89,32 @@ export class Recall {
   private async index(userId: string): Promise<UserIndex> {
     const count = await this.store.count(userId);
     const cached = this.users.get(userId);
-    if (cached && cached.size === count) return cached;
+    if (cached && cached.size === count) {
+      this.users.delete(userId);
+      this.users.set(userId, cached);
+      return cached;
+    }
+    // Concurrent searches of a cold user share one build.
+    let build = this.building.get(userId);
+    if (!build) {
+      build = this.build(userId).finally(() => this.building.delete(userId));
+      this.building.set(userId, build);
+    }
+    return build;
+  }
+
+  private async build(userId: string): Promise<UserIndex> {
     const index = new UserIndex();
-    index.upsert(await this.store.list(userId));
+    index.upsert(await this.store.scan(userId));
+    this.users.delete(userId);
     this.users.set(userId, index);
+    let total = 0;
+    for (const kept of this.users.values()) total += kept.size;
+    for (const [other, kept] of this.users) {
+      if (total <= this.cache.maxRecords || other === userId) break;
+      this.users.delete(other);
+      total -= kept.size;
+    }
     return index;
   }
 }

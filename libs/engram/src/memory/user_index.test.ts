@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import type { MemoryRecord } from "../core/types.js";
+import type { StoredRecord } from "../store/types.js";
 import { UserIndex } from "./user_index.js";
 
 function turn(id: string, threadId: string | undefined, createdAt: number, content = `turn ${id}`): MemoryRecord {
@@ -17,10 +18,15 @@ function turn(id: string, threadId: string | undefined, createdAt: number, conte
   };
 }
 
+/** Records with a stand-in vector: these tests are about thread order, not similarity. */
+function stored(...records: MemoryRecord[]): StoredRecord[] {
+  return records.map((record) => ({ record, embedding: [1, 0] }));
+}
+
 describe("UserIndex", () => {
   it("finds the turns just before and after a memory in its own thread, in time order", () => {
     const index = new UserIndex();
-    index.upsert([turn("c", "t1", 30), turn("a", "t1", 10), turn("x", "t2", 20), turn("b", "t1", 20), turn("n", undefined, 15)]);
+    index.upsert(stored(turn("c", "t1", 30), turn("a", "t1", 10), turn("x", "t2", 20), turn("b", "t1", 20), turn("n", undefined, 15)));
     expect(index.neighbours("b")).toEqual(["a", "c"]);
     expect(index.neighbours("a")).toEqual(["b"]);
     expect(index.neighbours("x")).toEqual([]);
@@ -28,7 +34,7 @@ describe("UserIndex", () => {
     index.remove(["b"]);
     expect(index.neighbours("a")).toEqual(["c"]);
     // An update that moves a memory to another thread leaves the old thread.
-    index.upsert([turn("c", "t2", 25)]);
+    index.upsert(stored(turn("c", "t2", 25)));
     expect(index.neighbours("a")).toEqual([]);
     expect(index.neighbours("x")).toEqual(["c"]);
     expect(index.size).toBe(4);

@@ -1,5 +1,7 @@
 import type { MemoryRecord } from "../core/types.js";
 import { LexicalIndex } from "../scoring/lexical_index.js";
+import { VectorIndex } from "../scoring/vector_index.js";
+import type { StoredRecord } from "../store/types.js";
 
 interface Entry {
   id: string;
@@ -7,11 +9,14 @@ interface Entry {
 }
 
 /**
- * What recall keeps in process for one user: the BM25 index of their memories, and the order of
- * memories within each thread, so that a memory's neighbouring turns can be found.
+ * What recall keeps in process for one user: their records and vectors (exact cosine search with
+ * no store round trip), the BM25 index of their memories, and the order of memories within each
+ * thread, so that a memory's neighbouring turns can be found.
  */
 export class UserIndex {
   readonly lexical = new LexicalIndex();
+  readonly vectors = new VectorIndex();
+  private readonly records = new Map<string, MemoryRecord>();
 
   /** Thread of each memory that has one. */
   private readonly threadOf = new Map<string, string>();
@@ -23,8 +28,17 @@ export class UserIndex {
     return this.lexical.size;
   }
 
-  upsert(records: MemoryRecord[]): void {
+  record(id: string): MemoryRecord | undefined {
+    return this.records.get(id);
+  }
+
+  upsert(items: StoredRecord[]): void {
+    const records = items.map((item) => item.record);
     this.lexical.upsert(records.map((record) => ({ id: record.id, text: record.content })));
+    for (const item of items) {
+      this.records.set(item.record.id, item.record);
+      this.vectors.upsert(item.record.id, item.embedding);
+    }
     for (const record of records) {
       this.detach(record.id);
       const threadId = record.scope.threadId ?? record.source.threadId;
@@ -39,7 +53,11 @@ export class UserIndex {
 
   remove(ids: string[]): void {
     this.lexical.remove(ids);
-    for (const id of ids) this.detach(id);
+    for (const id of ids) {
+      this.records.delete(id);
+      this.vectors.remove(id);
+      this.detach(id);
+    }
   }
 
   /** The memories just before and after this one in its thread (none without a thread). */

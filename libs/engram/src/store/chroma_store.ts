@@ -102,6 +102,28 @@ export class ChromaStore implements EpisodicStore {
       .sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id));
   }
 
+  async scan(userId: string): Promise<StoredRecord[]> {
+    const collection = await this.collection(userId, false);
+    if (!collection) return [];
+    const items: StoredRecord[] = [];
+    // Paged: one user's vectors can exceed what one HTTP response should carry.
+    for (let offset = 0; ; offset += MAX_BATCH) {
+      const result = await this.call("get", () =>
+        collection.get({
+          where: whereFor(userId),
+          limit: MAX_BATCH,
+          offset,
+          include: ["documents", "metadatas", "embeddings"] as never,
+        }),
+      );
+      result.ids.forEach((id, i) => {
+        const record = fromChromaRow(id, result.documents[i] ?? null, result.metadatas[i] ?? null);
+        if (record.scope.userId === userId) items.push({ record, embedding: Array.from(result.embeddings[i] ?? []) });
+      });
+      if (result.ids.length < MAX_BATCH) return items;
+    }
+  }
+
   async delete(userId: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     const collection = await this.collection(userId, false);

@@ -39,6 +39,8 @@ export interface EpisodicStore {
   get(userId: string, ids: string[], options?: { embeddings?: boolean; filter?: StoreFilter }): Promise<StoreHit[]>;
   /** Every record of the user that matches, newest first. */
   list(userId: string, filter?: StoreFilter): Promise<MemoryRecord[]>;
+  /** Every record of the user with its vector, in no particular order (builds in-process indexes). */
+  scan(userId: string): Promise<StoredRecord[]>;
   delete(userId: string, ids: string[]): Promise<void>;
   /** Removes every record of the user; returns how many there were. */
   deleteUser(userId: string): Promise<number>;
