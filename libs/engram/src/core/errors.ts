@@ -26,6 +26,9 @@ export type EngramErrorCode =
   | "STORE_ERROR"
   // Embeddings.
   | "EMBEDDING_FAILED"
+  // Chat models used by memory (fact extraction and reconciliation).
+  | "MODEL_ERROR"
+  | "MODEL_OUTPUT_INVALID"
   // The durable outbox and history log.
   | "OUTBOX_ERROR"
   | "CLOSED";
