@@ -105,6 +105,7 @@ export class Memory {
     const metadata = validateMetadata(options.metadata);
     const importance = options.importance === undefined ? 0.5 : validateImportance(options.importance);
     const expiresAt = options.expiresAt === undefined ? undefined : validateTime(options.expiresAt, "expiresAt");
+    const explicitId = options.id === undefined ? undefined : validateRecordId(options.id);
     const warnings: string[] = [];
     let items: Array<{ text: string; role?: string; messageId?: string }>;
     if (typeof input === "string") {
@@ -122,12 +123,16 @@ export class Memory {
       throw new EngramError("INVALID_CONTENT", "add() takes a string or an array of chat messages.");
     }
 
+    if (explicitId !== undefined && items.length !== 1) {
+      throw new EngramError("INVALID_OPTIONS", `An explicit id names one record; this input makes ${items.length}.`);
+    }
+
     const { history, writer } = this.open();
     const now = this.clock();
     const records = items.map((item, position): MemoryRecord => {
-      const id = item.messageId
+      const id = explicitId ?? (item.messageId
         ? deterministicId("message", scope.userId, scope.agentId, scope.threadId, item.messageId)
-        : deterministicId("content", scope.userId, scope.agentId, scope.threadId, kind, item.role, item.text);
+        : deterministicId("content", scope.userId, scope.agentId, scope.threadId, kind, item.role, item.text));
       const record: MemoryRecord = {
         id,
         scope: { ...scope },
@@ -177,12 +182,13 @@ export class Memory {
       throw new EngramError("INVALID_OPTIONS", `threshold must be a number from 0 to 1, got ${JSON.stringify(options.threshold)}.`);
     }
     const filter = this.storeFilter(scope, options.filters);
+    const ranker = options.ranker === undefined ? this.ranker : resolveRanker({ ...this.ranker, ...options.ranker });
     const { recall } = this.open();
     await this.replayPending(scope.userId);
     if (limit === 0) return [];
     const [vector] = await this.embed([text]);
     const now = this.clock();
-    const ranked = await recall.rank(scope.userId, text, vector!, limit, filter, now);
+    const ranked = await recall.rank(scope.userId, text, vector!, limit, filter, now, ranker);
     return ranked
       .filter((item) => !isExpired(item.record, now) && item.score >= threshold)
       .slice(0, limit)

@@ -63,6 +63,13 @@ export interface AddOptions extends Scope {
   expiresAt?: Date | number;
   /** @default "episode" */
   kind?: MemoryKind;
+  /**
+   * An explicit id, for a record addressed by name rather than found by meaning (a core block's
+   * id is `deterministicId("block", userId, name)`). One record per call. While a record with
+   * this id is live, adding again keeps the stored one; change it with `update`.
+   * @default derived from the scope and the content (or the message id)
+   */
+  id?: string;
 }
 
 /** What `add` did. */
@@ -95,6 +102,12 @@ export interface SearchOptions extends Scope {
   filters?: MemoryFilters;
   /** Drop results whose score is below this (0..1). @default 0 */
   threshold?: number;
+  /**
+   * Ranker weights for this call only, over the instance's (`MemoryOptions.ranker`); fields left
+   * out keep the instance's value.
+   * @default the instance's ranker
+   */
+  ranker?: RankerOptions;
 }
 
 export interface GetAllOptions extends Scope {

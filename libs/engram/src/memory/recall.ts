@@ -43,8 +43,17 @@ export class Recall {
     this.cache = { ...DEFAULT_RECALL_CACHE, ...cache };
   }
 
-  async rank(userId: string, query: string, vector: number[], limit: number, filter: StoreFilter, now: number): Promise<Ranked[]> {
-    const n = Math.max(this.ranker.candidates, limit);
+  /** `ranker` overrides the instance's weights for this call only (a retriever's own weights). */
+  async rank(
+    userId: string,
+    query: string,
+    vector: number[],
+    limit: number,
+    filter: StoreFilter,
+    now: number,
+    ranker: ResolvedRankerOptions = this.ranker,
+  ): Promise<Ranked[]> {
+    const n = Math.max(ranker.candidates, limit);
     const index = await this.index(userId);
     const accepts = (id: string): boolean => {
       const record = index.record(id);
@@ -60,7 +69,7 @@ export class Recall {
         candidates.set(hit.record.id, { record: hit.record, similarity: 1 - hit.distance, lexical: 0 });
       }
     }
-    if (this.ranker.lexical > 0) {
+    if (ranker.lexical > 0) {
       for (const hit of index.lexical.query(query, n)) {
         let candidate = candidates.get(hit.id);
         if (!candidate && accepts(hit.id)) {
@@ -71,7 +80,7 @@ export class Recall {
         if (candidate) candidate.lexical = hit.score;
       }
     }
-    return rankCandidates([...candidates.values()], now, this.ranker, (id) => index.neighbours(id));
+    return rankCandidates([...candidates.values()], now, ranker, (id) => index.neighbours(id));
   }
 
   /** Keeps a built index current with this process's writes. */
