@@ -28,3 +28,5 @@ export { startChromaServer, type ChromaServer, type ChromaServerOptions } from "
 export type { ChromaConnectionOptions } from "./store/connection.js";
 export { DEFAULT_RANKER, type RankerOptions, type ScoreParts } from "./scoring/ranker.js";
 export type { EpisodicStore, StoreFilter, StoreHit, StoredRecord } from "./store/types.js";
+export { selectWindow, DEFAULT_WINDOW_TURNS, type WindowOptions, type WindowResult } from "./working/window.js";
+export { countTokens, MESSAGE_OVERHEAD_TOKENS } from "./working/tokens.js";

@@ -1,0 +1,122 @@
+import type { BaseMessage } from "@langchain/core/messages";
+import { Tiktoken } from "js-tiktoken/lite";
+import cl100kBase from "js-tiktoken/ranks/cl100k_base";
+
+/**
+ * Tokens a chat API spends on each message besides its text: the start and end markers, the role
+ * and a separator. OpenAI's published counting recipe for cl100k-era chat models uses 3 per
+ * message plus 1 for a name; 4 keeps the role in and errs on the side of a fuller prompt.
+ */
+export const MESSAGE_OVERHEAD_TOKENS = 4;
+
+let encoder: Tiktoken | undefined;
+
+/**
+ * The cl100k_base encoder, built on first use: its ranks ship inside js-tiktoken (nothing is
+ * downloaded), but parsing them takes a noticeable moment, so importing this module stays cheap.
+ */
+function getEncoder(): Tiktoken {
+  encoder ??= new Tiktoken(cl100kBase);
+  return encoder;
+}
+
+/** Token count of plain text. Special-token strings ("<|endoftext|>") count as ordinary text. */
+function countTextTokens(text: string): number {
+  if (text.length === 0) return 0;
+  // Empty allowed/disallowed lists: user text that happens to contain a special token's spelling
+  // must be counted, not rejected.
+  return getEncoder().encode(text, [], []).length;
+}
+
+/** The structural parts of a message that cost tokens (read without trusting the class). */
+interface MessageParts {
+  content: unknown;
+  name?: unknown;
+  tool_calls?: ReadonlyArray<{ name?: unknown; args?: unknown }>;
+  invalid_tool_calls?: ReadonlyArray<{ name?: unknown; args?: unknown }>;
+}
+
+/**
+ * The text of a message's content: the string itself, or the text parts of a multimodal array.
+ * Images and other non-text parts are left out (providers price them separately).
+ */
+export function messageText(message: BaseMessage): string {
+  return contentText((message as MessageParts).content);
+}
+
+function contentText(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return "";
+  const texts: string[] = [];
+  for (const part of content as unknown[]) {
+    if (typeof part === "string") texts.push(part);
+    else if (part !== null && typeof part === "object" && (part as { type?: unknown }).type === "text") {
+      const text = (part as { text?: unknown }).text;
+      if (typeof text === "string") texts.push(text);
+    }
+  }
+  return texts.join("\n");
+}
+
+/** Tool calls as the model wrote them: the tool's name and its JSON arguments. */
+function toolCallText(message: MessageParts): string {
+  const calls = [...(message.tool_calls ?? []), ...(message.invalid_tool_calls ?? [])];
+  if (calls.length === 0) return "";
+  return calls
+    .map((call) => {
+      const args = typeof call.args === "string" ? call.args : JSON.stringify(call.args ?? {});
+      return `${typeof call.name === "string" ? call.name : ""}${args}`;
+    })
+    .join("\n");
+}
+
+interface CachedCount {
+  content: unknown;
+  toolCalls: unknown;
+  invalidToolCalls: unknown;
+  name: unknown;
+  tokens: number;
+}
+
+/**
+ * The window re-counts the same messages on every turn; a message's count is cached for as long
+ * as its content, name and tool calls are the same values (a mutated message is counted again).
+ */
+const cache = new WeakMap<object, CachedCount>();
+
+function countMessageTokens(message: BaseMessage): number {
+  const parts = message as unknown as MessageParts;
+  const cached = cache.get(message);
+  if (
+    cached !== undefined &&
+    cached.content === parts.content &&
+    cached.toolCalls === parts.tool_calls &&
+    cached.invalidToolCalls === parts.invalid_tool_calls &&
+    cached.name === parts.name
+  ) {
+    return cached.tokens;
+  }
+  let tokens = MESSAGE_OVERHEAD_TOKENS + countTextTokens(contentText(parts.content)) + countTextTokens(toolCallText(parts));
+  if (typeof parts.name === "string" && parts.name.length > 0) tokens += countTextTokens(parts.name);
+  cache.set(message, {
+    content: parts.content,
+    toolCalls: parts.tool_calls,
+    invalidToolCalls: parts.invalid_tool_calls,
+    name: parts.name,
+    tokens,
+  });
+  return tokens;
+}
+
+/**
+ * Tokens of a text, or of chat messages as a chat model would be sent them, with the cl100k_base
+ * encoding (GPT-4 / GPT-3.5; other models' tokenizers differ by a few percent, which a budget
+ * tolerates). For messages: each message's text content, its name, the names and JSON arguments
+ * of its tool calls, plus `MESSAGE_OVERHEAD_TOKENS` per message. Runs offline.
+ */
+export function countTokens(input: string | readonly BaseMessage[]): number {
+  if (typeof input === "string") return countTextTokens(input);
+  let total = 0;
+  for (const message of input) total += countMessageTokens(message);
+  return total;
+}
