@@ -1,0 +1,86 @@
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import { RemoveMessage } from "@langchain/core/messages";
+import type { RunnableConfig } from "@langchain/core/runnables";
+import { summarize } from "../../consolidation/summarize.js";
+import { isEngramError } from "../../core/errors.js";
+import type { ImportanceScorer } from "../../scoring/importance/types.js";
+import { selectWindow, type WindowOptions } from "../../working/window.js";
+import { scopeFromConfig } from "../config.js";
+import { exchangeText } from "../messages.js";
+import type { MemoryStateType, MemoryStateUpdate } from "../state.js";
+import { defaultWarningHandler, type GraphMemory, type WarningHandler } from "../types.js";
+
+export interface ConsolidateNodeOptions {
+  memory: Pick<GraphMemory, "add" | "forget">;
+  /** The window kept in the state. @default { maxTurns: 10 } (selectWindow's defaults) */
+  window?: WindowOptions;
+  /**
+   * Writes the summaries. @default undefined: extractive summaries (the most important sentences
+   * under the budget), no model call.
+   */
+  summaryModel?: BaseChatModel;
+  /** Token budget of the running summary and of each stored summary. @default 400 */
+  summaryMaxTokens?: number;
+  /** Scores each stored summary; without one it gets importance 0.5. */
+  scorer?: ImportanceScorer;
+  /** Run `memory.forget` for the user every this many turns of a thread; 0 turns it off. @default 20 */
+  forgetEvery?: number;
+  /** Where a failed store write or forgetting pass is reported. @default console.warn */
+  onWarning?: WarningHandler;
+}
+
+export const DEFAULT_FORGET_EVERY = 20;
+
+/**
+ * The `consolidate` node. The turns that leave the window are folded into the running summary,
+ * removed from the state (`RemoveMessage`), and stored as a `summary` record that names the thread
+ * and the message ids it covers, so a turn routed past `remember` still reaches long-term memory.
+ * Every `forgetEvery` turns it runs forgetting (dedupe, decay, cap, TTL) for the user.
+ *
+ * The stored record summarizes the evicted turns alone, not the running summary: records then
+ * cover disjoint turns and map back to exactly the messages they came from. With a
+ * `summaryModel` that is a second model call per eviction.
+ */
+export function createConsolidateNode(options: ConsolidateNodeOptions) {
+  const forgetEvery = options.forgetEvery ?? DEFAULT_FORGET_EVERY;
+  const warn = options.onWarning ?? defaultWarningHandler;
+
+  return async function consolidate(state: MemoryStateType, config?: RunnableConfig): Promise<MemoryStateUpdate> {
+    const scope = scopeFromConfig(config);
+    const update: MemoryStateUpdate = {};
+    const { evicted } = selectWindow(state.messages, options.window);
+    if (evicted.length > 0) {
+      const summarizeOptions = { model: options.summaryModel, maxTokens: options.summaryMaxTokens };
+      const summary = await summarize({ previousSummary: state.summary, evicted, ...summarizeOptions });
+      const chunk = await summarize({ previousSummary: "", evicted, ...summarizeOptions });
+      const messageIds = evicted.map((m) => m.id).filter((id): id is string => typeof id === "string");
+      if (chunk.trim() !== "") {
+        const importance = options.scorer ? (await options.scorer.score({ text: exchangeText(evicted) })).value : 0.5;
+        // Memory.add keeps the write in its outbox when the store is down: nothing is lost.
+        await options.memory.add(chunk, {
+          ...scope,
+          kind: "summary",
+          importance,
+          source: { ...(scope.threadId !== undefined ? { threadId: scope.threadId } : {}), messageIds },
+        });
+      }
+      update.summary = summary;
+      update.messages = messageIds.map((id) => new RemoveMessage({ id }));
+    }
+
+    const turns = state.turnsSinceForget + 1;
+    if (forgetEvery > 0 && turns >= forgetEvery) {
+      try {
+        await options.memory.forget({ userId: scope.userId });
+      } catch (error) {
+        if (isEngramError(error) && error.code.startsWith("INVALID_")) throw error;
+        // Forgetting is upkeep: a failed pass is retried at the next interval, the turn goes on.
+        warn(`Forgetting failed (${(error as Error)?.message ?? error}); it runs again in ${forgetEvery} turns.`, error);
+      }
+      update.turnsSinceForget = 0;
+    } else {
+      update.turnsSinceForget = turns;
+    }
+    return update;
+  };
+}

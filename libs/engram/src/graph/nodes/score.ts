@@ -1,0 +1,27 @@
+import type { ImportanceScorer } from "../../scoring/importance/types.js";
+import { exchangeText, lastExchange } from "../messages.js";
+import type { MemoryStateType, MemoryStateUpdate } from "../state.js";
+
+export interface ScoreNodeOptions {
+  /** Scores the exchange 0..1. */
+  scorer: ImportanceScorer;
+}
+
+/**
+ * Novelty of the turn against long-term memory: 1 when nothing recalled resembles it, 0 when a
+ * recalled memory matches it exactly (semantic relevance 1).
+ */
+export function noveltyOf(state: Pick<MemoryStateType, "recalled">): number {
+  const best = state.recalled.reduce((max, memory) => Math.max(max, memory.scoreParts.relevance), 0);
+  return Math.min(1, Math.max(0, 1 - best));
+}
+
+/** The `score` node: the importance of the last exchange (latest human message and the replies to it). */
+export function createScoreNode(options: ScoreNodeOptions) {
+  return async function score(state: MemoryStateType): Promise<MemoryStateUpdate> {
+    const exchange = lastExchange(state.messages);
+    if (exchange.length === 0) return { importance: 0 };
+    const result = await options.scorer.score({ text: exchangeText(exchange), novelty: noveltyOf(state) });
+    return { importance: result.value };
+  };
+}
