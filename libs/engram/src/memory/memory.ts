@@ -4,7 +4,7 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { EngramError } from "../core/errors.js";
 import { deterministicId } from "../core/ids.js";
 import { validateKind, validatePrefix, validateScope } from "../core/scope.js";
-import type { HistoryEntry, MemoryKind, MemoryRecord, Scope, ScoredMemory } from "../core/types.js";
+import type { HistoryEntry, MemoryKind, MemoryRecord, MemorySource, Scope, ScoredMemory } from "../core/types.js";
 import {
   DEFAULT_MAX_CONTENT_CHARS,
   validateContent,
@@ -106,6 +106,7 @@ export class Memory {
     const importance = options.importance === undefined ? 0.5 : validateImportance(options.importance);
     const expiresAt = options.expiresAt === undefined ? undefined : validateTime(options.expiresAt, "expiresAt");
     const explicitId = options.id === undefined ? undefined : validateRecordId(options.id);
+    const source = options.source === undefined ? undefined : validateSource(options.source);
     const warnings: string[] = [];
     let items: Array<{ text: string; role?: string; messageId?: string }>;
     if (typeof input === "string") {
@@ -150,6 +151,7 @@ export class Memory {
       if (expiresAt !== undefined) record.expiresAt = expiresAt;
       if (scope.threadId !== undefined) record.source.threadId = scope.threadId;
       if (item.messageId !== undefined) record.source.messageIds = [item.messageId];
+      if (source !== undefined) record.source = { ...record.source, ...source };
       return record;
     });
     // A record whose id is already live is a replay: keep the stored one, write nothing.
@@ -397,4 +399,27 @@ function isExpired(record: MemoryRecord, now: number): boolean {
 
 function notFound(id: string): EngramError {
   return new EngramError("NOT_FOUND", `No memory ${id} for this user.`, { details: { id } });
+}
+
+/** `add`'s `source`: a thread id and message ids, all non-empty strings. */
+function validateSource(input: unknown): MemorySource {
+  if (input === null || typeof input !== "object" || Array.isArray(input)) {
+    throw new EngramError("INVALID_OPTIONS", "source must be an object like { threadId, messageIds }.");
+  }
+  const raw = input as Record<string, unknown>;
+  const source: MemorySource = {};
+  if (raw.threadId !== undefined) {
+    if (typeof raw.threadId !== "string" || raw.threadId.trim() === "") {
+      throw new EngramError("INVALID_OPTIONS", "source.threadId must be a non-empty string.");
+    }
+    source.threadId = raw.threadId;
+  }
+  if (raw.messageIds !== undefined) {
+    const ids = raw.messageIds;
+    if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string" && id.trim() !== "")) {
+      throw new EngramError("INVALID_OPTIONS", "source.messageIds must be an array of non-empty strings.");
+    }
+    source.messageIds = [...(ids as string[])];
+  }
+  return source;
 }

@@ -1,5 +1,5 @@
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
-import type { Scope, MemoryKind, Metadata } from "../core/types.js";
+import type { Scope, MemoryKind, MemorySource, Metadata } from "../core/types.js";
 import type { ChromaConnectionOptions } from "../store/connection.js";
 import type { EpisodicStore } from "../store/types.js";
 import type { RankerOptions } from "../scoring/ranker.js";
@@ -70,6 +70,12 @@ export interface AddOptions extends Scope {
    * @default derived from the scope and the content (or the message id)
    */
   id?: string;
+  /**
+   * Where the memory came from, merged into each record's `source` (a summary names the thread
+   * and the message ids it covers). Given fields win over those from the scope and the message.
+   * @default {} (the scope's threadId and the message's id)
+   */
+  source?: MemorySource;
 }
 
 /** What `add` did. */
