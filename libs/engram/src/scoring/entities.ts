@@ -1,0 +1,171 @@
+import nlp from "compromise";
+import { EngramError } from "../core/errors.js";
+import type { MemoryRecord, Metadata } from "../core/types.js";
+
+/** What kind of thing an entity is. */
+export type EntityType = "person" | "place" | "organization" | "date" | "number";
+
+/** A named thing found in a text, normalised for matching (lower case, no edge punctuation). */
+export interface Entity {
+  type: EntityType;
+  name: string;
+}
+
+/** Options of entity extraction and of the recall boost. */
+export interface EntityOptions {
+  /**
+   * Find people, places, organisations, dates and numbers in each added text (offline, with the
+   * `compromise` NLP library) and store their names in the record's `metadata.entities`.
+   * @default true
+   */
+  extract?: boolean;
+  /**
+   * How much a search result gains when the query names one of its entities: the score becomes
+   * `score + boost * (1 - 0.5 ^ named)`, capped at 1, where `named` counts the distinct entities
+   * of the record that the query names. 0 turns the boost off.
+   * @default 0.1
+   */
+  boost?: number;
+}
+
+export interface ResolvedEntityOptions {
+  extract: boolean;
+  boost: number;
+}
+
+/** The metadata key that holds a record's entity names, joined with `|`. */
+export const ENTITIES_KEY = "entities";
+
+/** Metadata strings are capped at 1,000 characters; the joined list stays below that. */
+const MAX_JOINED = 1_000;
+
+/** Shorter names (a lone digit, an initial) match too much text to mean anything. */
+const MIN_NAME_LENGTH = 2;
+
+export function resolveEntityOptions(options: EntityOptions = {}): ResolvedEntityOptions {
+  const extract = options.extract ?? true;
+  const boost = options.boost ?? 0.1;
+  if (typeof extract !== "boolean") {
+    throw new EngramError("INVALID_OPTIONS", `entities.extract must be a boolean, got ${JSON.stringify(options.extract)}.`);
+  }
+  if (typeof boost !== "number" || !Number.isFinite(boost) || boost < 0 || boost > 1) {
+    throw new EngramError("INVALID_OPTIONS", `entities.boost must be a number from 0 to 1, got ${JSON.stringify(options.boost)}.`);
+  }
+  return { extract, boost };
+}
+
+/**
+ * People, places, organisations, dates and numbers named in `text`, in order of type, without
+ * duplicates. Offline: `compromise` tags the words with its bundled lexicon and grammar, nothing is
+ * downloaded. A number that is part of a date ("2021" in "March 2021") counts once, as the date.
+ */
+export function extractEntities(text: string): Entity[] {
+  const doc = nlp(text);
+  const found: Entity[] = [];
+  const seen = new Set<string>();
+  const take = (type: EntityType, names: string[]): void => {
+    for (const raw of names) {
+      const name = normalizeEntity(raw);
+      if (name.length < MIN_NAME_LENGTH || seen.has(name)) continue;
+      seen.add(name);
+      found.push({ type, name });
+    }
+  };
+  // Titles and family words ("Dr", "sister") are tagged as part of a person; the name is the rest.
+  take("person", doc.people().not("(#Honorific|#Actor)").out("array") as string[]);
+  take("place", doc.places().out("array") as string[]);
+  take("organization", doc.organizations().out("array") as string[]);
+  take("date", doc.match("#Date+").out("array") as string[]);
+  take("number", doc.match("#Value+").not("#Date").out("array") as string[]);
+  return found;
+}
+
+/** Lower case, possessive and edge punctuation removed, inner spaces collapsed. */
+export function normalizeEntity(name: string): string {
+  return name
+    .toLowerCase()
+    .replace(/[|]/g, " ")
+    .replace(/(\d),(?=\d{3})/g, "$1")
+    .replace(/['’]s\b/g, "")
+    .replace(/^[^\p{L}\p{N}$€£]+|[^\p{L}\p{N}%]+$/gu, "")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+/** The `entities` metadata value for a list of names: `"paris|berlin"`, or undefined when empty. */
+export function joinEntities(names: Iterable<string>): string | undefined {
+  const unique: string[] = [];
+  let length = 0;
+  for (const raw of names) {
+    const name = normalizeEntity(raw);
+    if (name.length < MIN_NAME_LENGTH || unique.includes(name)) continue;
+    if (length + name.length + 1 > MAX_JOINED) break;
+    unique.push(name);
+    length += name.length + 1;
+  }
+  return unique.length > 0 ? unique.join("|") : undefined;
+}
+
+/** The entity names stored on a record (empty when it has none). */
+export function entitiesOf(metadata: Metadata): string[] {
+  const value = metadata[ENTITIES_KEY];
+  return typeof value === "string" && value.length > 0 ? value.split("|") : [];
+}
+
+/**
+ * `metadata` with the entities of `text` added under `entities`, unless the caller set that key
+ * (their value wins) or nothing was found.
+ */
+export function withEntities(metadata: Metadata, text: string, extra: Iterable<string> = []): Metadata {
+  if (metadata[ENTITIES_KEY] !== undefined) return metadata;
+  const joined = joinEntities([...extractEntities(text).map((entity) => entity.name), ...extra]);
+  return joined === undefined ? metadata : { ...metadata, [ENTITIES_KEY]: joined };
+}
+
+/**
+ * The query as a space-padded run of normalised words, so that `" berlin "` is found in it only
+ * as a whole word.
+ */
+function paddedWords(query: string): string {
+  return ` ${query
+    .toLowerCase()
+    .replace(/(\d),(?=\d{3})/g, "$1")
+    .replace(/['’]s\b/g, "")
+    .replace(/[^\p{L}\p{N}$€£%'.]+/gu, " ")
+    .replace(/\.(?=\s|$)/g, " ")
+    .replace(/\s+/g, " ")
+    .trim()} `;
+}
+
+/** How many of `entities` the query names, as whole words. */
+export function namedIn(query: string, entities: readonly string[]): number {
+  return countNamed(paddedWords(query), entities);
+}
+
+function countNamed(padded: string, entities: readonly string[]): number {
+  let named = 0;
+  for (const entity of entities) {
+    if (entity.length >= MIN_NAME_LENGTH && padded.includes(` ${entity} `)) named += 1;
+  }
+  return named;
+}
+
+/**
+ * Re-ranks ranked memories: each gains `boost * (1 - 0.5 ^ named)` (capped at 1) when the query
+ * names `named` of its stored entities, then the list is sorted again, best first. Works on any
+ * `{ record, score }` items and returns new items; the order of equal scores is kept.
+ * A lexical match already rewards shared words; this rewards shared *names*, which the tagger
+ * found when the memory was written, so "Berlin" in a question lifts the memories about Berlin
+ * above ones that merely share common words with it.
+ */
+export function boostByEntities<T extends { record: MemoryRecord; score: number }>(query: string, items: readonly T[], boost: number): T[] {
+  if (boost <= 0 || items.length === 0) return [...items];
+  const padded = paddedWords(query);
+  const boosted = items.map((item, index) => {
+    const named = countNamed(padded, entitiesOf(item.record.metadata));
+    const score = named === 0 ? item.score : Math.min(1, item.score + boost * (1 - 0.5 ** named));
+    return { item: named === 0 ? item : { ...item, score }, index };
+  });
+  boosted.sort((a, b) => b.item.score - a.item.score || a.index - b.index);
+  return boosted.map((entry) => entry.item);
+}
