@@ -1,0 +1,97 @@
+import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type Database from "better-sqlite3";
+import { AIMessage, HumanMessage, SystemMessage, ToolMessage } from "@langchain/core/messages";
+import { DeltaSnapshot } from "@langchain/langgraph-checkpoint";
+import { openDatabase } from "../../store/sqlite.js";
+import { FilingLog } from "./filing_log.js";
+import { filableMessages, type FilableMessage } from "./messages.js";
+
+describe("filableMessages", () => {
+  it("keeps human and AI messages with text, in order, and leaves out the rest", () => {
+    const picked = filableMessages([
+      new SystemMessage({ id: "s", content: "You are helpful." }),
+      new HumanMessage({ id: "h1", content: "My sister Ana lives in Porto." }),
+      new AIMessage({ id: "a1", content: "", tool_calls: [{ id: "c1", name: "lookup", args: {} }] }),
+      new ToolMessage({ id: "t1", content: "Porto: 21C", tool_call_id: "c1" }),
+      new AIMessage({ id: "a2", content: [{ type: "text", text: "Porto is lovely." }, { type: "image_url", image_url: { url: "data:," } }] }),
+      new HumanMessage({ content: "   " }),
+      "not a message",
+      null,
+    ]);
+    expect(picked).toEqual([
+      { key: "id:h1", role: "user", content: "My sister Ana lives in Porto.", id: "h1" },
+      { key: "id:a2", role: "assistant", content: "Porto is lovely.", id: "a2" },
+    ]);
+  });
+
+  it("keys a message without id by role and text, and reads DeltaChannel snapshots", () => {
+    const [a] = filableMessages([new HumanMessage("hello")]);
+    const [b] = filableMessages([new HumanMessage("hello")]);
+    const [c] = filableMessages([new AIMessage("hello")]);
+    expect(a!.key).toBe(b!.key);
+    expect(a!.key).not.toBe(c!.key);
+    expect(filableMessages(new DeltaSnapshot([new HumanMessage({ id: "d", content: "from a snapshot" })]))).toHaveLength(1);
+    expect(filableMessages(undefined)).toEqual([]);
+    expect(filableMessages({ messages: [] })).toEqual([]);
+  });
+});
+
+describe("FilingLog", () => {
+  let dir: string;
+  let db: Database.Database;
+  const msg = (id: string): FilableMessage => ({ key: `id:${id}`, role: "user", content: `text ${id}`, id });
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "engram-filing-"));
+    db = openDatabase(join(dir, "checkpoints.sqlite"));
+  });
+  afterEach(async () => {
+    db.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("takes each message once per thread and user, even after a restart, and queues what it took", () => {
+    const log = new FilingLog(db);
+    expect(log.take("t1", "alice", [msg("1"), msg("2")]).map((m) => m.id)).toEqual(["1", "2"]);
+    expect(log.take("t1", "alice", [msg("1"), msg("2"), msg("3")]).map((m) => m.id)).toEqual(["3"]);
+    // Another user in the same thread, or the same user in another thread, is a separate filing.
+    expect(log.take("t1", "bob", [msg("1")]).map((m) => m.id)).toEqual(["1"]);
+    expect(log.take("t2", "alice", [msg("1")]).map((m) => m.id)).toEqual(["1"]);
+
+    const restarted = new FilingLog(db);
+    expect(restarted.take("t1", "alice", [msg("1"), msg("3"), msg("4")]).map((m) => m.id)).toEqual(["4"]);
+    const pending = restarted.pending(100);
+    expect(pending.map((p) => [p.threadId, p.userId, p.messages.map((m) => m.id)])).toEqual([
+      ["t1", "alice", ["1", "2"]],
+      ["t1", "alice", ["3"]],
+      ["t1", "bob", ["1"]],
+      ["t2", "alice", ["1"]],
+      ["t1", "alice", ["4"]],
+    ]);
+    expect(restarted.size()).toBe(5);
+  });
+
+  it("completes and fails filings, knows a thread's users, and forgets a thread entirely", () => {
+    const log = new FilingLog(db);
+    log.take("t1", "alice", [msg("1")]);
+    log.take("t1", "bob", [msg("2")]);
+    log.take("t2", "carol", [msg("3")]);
+    const [first, second] = log.pending(10);
+    log.complete(first!.seq);
+    log.fail(second!.seq, "embedding failed");
+    expect(log.pending(10).map((p) => [p.userId, p.attempts])).toEqual([
+      ["bob", 1],
+      ["carol", 0],
+    ]);
+    expect(log.usersOf("t1").sort()).toEqual(["alice", "bob"]);
+    expect(log.dropPending("t1")).toBe(1);
+    log.forgetThread("t1");
+    expect(log.usersOf("t1")).toEqual([]);
+    expect(log.pending(10).map((p) => p.userId)).toEqual(["carol"]);
+    // A new thread with the same id starts fresh.
+    expect(log.take("t1", "alice", [msg("1")]).map((m) => m.id)).toEqual(["1"]);
+  });
+});

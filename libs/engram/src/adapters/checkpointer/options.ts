@@ -1,0 +1,70 @@
+import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
+import type { EngramError } from "../../core/errors.js";
+import type { Memory } from "../../memory/memory.js";
+
+/** Options for `new EngramCheckpointer(options)`. */
+export interface EngramCheckpointerOptions {
+  /** The long-term memory new human and AI messages are filed into. Not closed by the checkpointer. */
+  memory: Memory;
+  /**
+   * The saver that stores the checkpoints: every `getTuple`, `list`, `put`, `putWrites` and
+   * `deleteThread` goes to it unchanged (`MemorySaver`, `PostgresSaver`, any `BaseCheckpointSaver`).
+   * A saver passed here is not closed by `close()`.
+   * @default a `SqliteSaver` on `<memory data folder>/checkpoints.sqlite`, opened on first use
+   */
+  saver?: BaseCheckpointSaver;
+  /**
+   * SQLite file for the checkpointer's own bookkeeping: which messages were filed for which user
+   * and thread, and the filings not done yet (they survive a crash there). The default
+   * `SqliteSaver` shares this file (and its connection).
+   * @default "<memory data folder>/checkpoints.sqlite"
+   */
+  databasePath?: string;
+  /**
+   * The state channel holding the chat messages.
+   * @default "messages"
+   */
+  messagesChannel?: string;
+  /**
+   * Importance (0..1) given to every filed message.
+   * @default 0.5
+   */
+  importance?: number;
+  /**
+   * Told when Memory refused a message for good (too large, no text...): that message is skipped,
+   * the others of its checkpoint are filed. Outages are not reported here: those filings wait and
+   * are retried (`flush()` throws while they cannot be done).
+   * @default errors are kept and returned by the next `flush()` in `skipped`
+   */
+  onFilingError?: (error: EngramError, filing: { threadId: string; userId: string; messageId?: string }) => void;
+}
+
+/** What `flush()` did. */
+export interface CheckpointerFlushResult {
+  /** Messages handed to Memory by this flush (and by background filings since the last flush). */
+  filed: number;
+  /** Messages Memory refused for good since the last flush, with the reason. */
+  skipped: Array<{ threadId: string; userId: string; messageId?: string; error: EngramError }>;
+  /** Filings still waiting (0 unless an outage stopped the flush). */
+  pending: number;
+}
+
+/** Options of `recall`. */
+export interface CheckpointerRecallOptions {
+  /** How many memories to return. @default 5 */
+  limit?: number;
+  /**
+   * Leave out memories filed from the thread in `config` (that thread is in the window already).
+   * @default true
+   */
+  otherThreadsOnly?: boolean;
+}
+
+/** What `deleteThread` removed besides the checkpoints (kept for the last call, for reports). */
+export interface DeletedThreadMemories {
+  threadId: string;
+  /** Memories deleted, per user who filed into the thread. */
+  deleted: Record<string, number>;
+  /** Filings of the thread that were still waiting and were dropped. */
+  dropped: number;
+}
