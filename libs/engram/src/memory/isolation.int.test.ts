@@ -41,7 +41,10 @@ describe("scope isolation (property)", () => {
     await fc.assert(
       fc.asyncProperty(fc.array(command, { minLength: 3, maxLength: 14 }), async (commands) => {
         run += 1;
-        const m = new Memory({ dataDir: join(chroma.dir, `run-${run}`), prefix: `p${run}`, embeddings, chroma: { url: chroma.server.url } });
+        // Every other run writes in the background, where a drain may still be in flight when
+        // the next call (or deleteAll) comes.
+        const writes = run % 2 === 0 ? "background" : "sync";
+        const m = new Memory({ dataDir: join(chroma.dir, `run-${run}`), prefix: `p${run}`, embeddings, chroma: { url: chroma.server.url }, writes });
         // The model: which ids each user owns right now.
         const owned = USERS.map(() => new Set<string>());
         const allIds = new Map<string, number>();

@@ -281,10 +281,12 @@ export class Memory {
    */
   async deleteAll(options: Scope): Promise<DeleteAllResult> {
     const scope = validateScope(options);
-    const { store, history, db } = this.open();
+    const { store, history, db, writer } = this.open();
     const outbox = this.outbox!;
-    // Pending writes first, so that no replay can bring the user back afterwards.
+    // Pending writes first, so that no replay can bring the user back afterwards; then let a drain
+    // already in flight land, so that the store and history deletions below come after it.
     const pending = db.transaction(() => outbox.deleteUser(scope.userId))();
+    await writer.idle();
     const deleted = await store.deleteUser(scope.userId);
     this.parts!.recall.forget(scope.userId);
     const erased = history.deleteUser(scope.userId);
@@ -295,7 +297,10 @@ export class Memory {
   async history(id: string, options: Scope): Promise<HistoryEntry[]> {
     const scope = validateScope(options);
     const memoryId = validateRecordId(id);
-    return this.open().history.forMemory(memoryId, scope.userId);
+    const { history, writer } = this.open();
+    // A background write records its history when it reaches the store: let one in flight land.
+    await writer.idle();
+    return history.forMemory(memoryId, scope.userId);
   }
 
   /** Replays writes waiting in the outbox. Throws `STORE_UNAVAILABLE` if the store is still down. */
@@ -312,6 +317,8 @@ export class Memory {
     this.closed = true;
     const parts = this.parts;
     this.parts = undefined;
+    // Background writes in flight finish (or stay in the outbox) before the database closes.
+    await parts?.writer.idle();
     await parts?.store.close();
     await this.connection?.close();
     parts?.db.close();
@@ -341,16 +348,39 @@ export class Memory {
     return this.parts;
   }
 
-  /** Writes through the outbox. Returns true when the store was down and the writes wait. */
+  /**
+   * Writes through the outbox. Returns true when the writes are not in the store yet: the store was
+   * down, or (with `writes: "background"`) the drain runs after the call returns.
+   */
   private async write(userId: string, ops: WriteOp[]): Promise<boolean> {
     const { writer } = this.open();
     const seqs = writer.enqueue(userId, ops);
+    if (this.options.writes === "background") {
+      void this.drainInBackground(userId);
+      return true;
+    }
     const result = await writer.drain(userId);
     if (!result.error) return false;
     if (result.error.code === "STORE_UNAVAILABLE") return true;
     // Refused for good (not an outage): drop these writes so they cannot block later ones.
     writer.discard(seqs);
     throw result.error;
+  }
+
+  /**
+   * The drain behind `writes: "background"`. An outage leaves the writes pending for the next call
+   * or `flush()`; a refusal (not an outage: the input was validated, so this means a store that
+   * cannot take the record, e.g. vectors of another size) drops them, so they cannot block later
+   * writes, and says so as a process warning, since no caller is waiting to be told.
+   */
+  private async drainInBackground(userId: string): Promise<void> {
+    const { writer } = this.open();
+    const result = await writer.drain(userId);
+    if (!result.error || result.error.code === "STORE_UNAVAILABLE") return;
+    writer.discard(result.failed ?? []);
+    process.emitWarning(`Engram dropped ${result.failed?.length ?? 0} background write(s) the store refused: ${result.error.message}`, {
+      code: "ENGRAM_WRITE_REFUSED",
+    });
   }
 
   /** The next successful call replays what an outage left behind. */

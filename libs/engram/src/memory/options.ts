@@ -47,6 +47,16 @@ export interface MemoryOptions {
   /** A store of your own instead of Chroma (the `chroma` option is then unused). */
   store?: EpisodicStore;
   /**
+   * When `add`, `update` and `delete` return. `"sync"`: once the store has the write (an outage
+   * leaves it in the outbox and the result says `pending: true`). `"background"`: once the write is
+   * durable in the outbox (SQLite in `dataDir`); it reaches the store right after, off the caller's
+   * path. Reads in this process (`search`, `get`, `getAll`, `history`) first apply the user's
+   * pending writes, so they always see them; other processes see them once applied (milliseconds).
+   * Use it on an agent's hot path; `flush()` waits for everything.
+   * @default "sync"
+   */
+  writes?: "sync" | "background";
+  /**
    * How much recall keeps in process (each searched user's records, vectors and BM25 index).
    * @default { maxRecords: 100_000, exactSearchLimit: 20_000 }
    */

@@ -24,8 +24,10 @@ export type WriteOp =
 export interface DrainResult {
   applied: number;
   pending: number;
-  /** The outage that stopped the drain, if one did. */
+  /** The outage or refusal that stopped the drain, if one did. */
   error?: EngramError;
+  /** Outbox sequence numbers of the writes that failed (kept pending). */
+  failed?: number[];
 }
 
 /**
@@ -64,6 +66,15 @@ export class Writer {
     return run;
   }
 
+  /** Resolves when no drain is running or queued in this process. */
+  async idle(): Promise<void> {
+    let seen: Promise<unknown>;
+    do {
+      seen = this.chain;
+      await seen;
+    } while (seen !== this.chain);
+  }
+
   pendingCount(userId?: string): number {
     return this.outbox.size(userId);
   }
@@ -98,8 +109,9 @@ export class Writer {
           const wrapped = isEngramError(error)
             ? error
             : new EngramError("STORE_ERROR", "Store write failed.", { cause: error });
-          this.outbox.fail(group.map((row) => row.seq), wrapped.message);
-          return { applied, pending: this.outbox.size(userId), error: wrapped };
+          const failed = group.map((row) => row.seq);
+          this.outbox.fail(failed, wrapped.message);
+          return { applied, pending: this.outbox.size(userId), error: wrapped, failed };
         }
         this.db.transaction(() => {
           const notes = group.flatMap((row) => (row.payload.history ? [{ ...row.payload.history, userId: row.userId }] : []));
