@@ -30,3 +30,10 @@ export { DEFAULT_RANKER, type RankerOptions, type ScoreParts } from "./scoring/r
 export type { EpisodicStore, StoreFilter, StoreHit, StoredRecord } from "./store/types.js";
 export { selectWindow, DEFAULT_WINDOW_TURNS, type WindowOptions, type WindowResult } from "./working/window.js";
 export { countTokens, MESSAGE_OVERHEAD_TOKENS } from "./working/tokens.js";
+export { EngramCheckpointer, CHECKPOINTS_FILE_NAME } from "./adapters/checkpointer/checkpointer.js";
+export type {
+  EngramCheckpointerOptions,
+  CheckpointerFlushResult,
+  CheckpointerRecallOptions,
+  DeletedThreadMemories,
+} from "./adapters/checkpointer/options.js";
