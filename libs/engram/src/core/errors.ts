@@ -16,6 +16,11 @@ export type EngramErrorCode =
   | "BLOCK_LIMIT"
   | "UNKNOWN_BLOCK"
   | "BLOCK_TEXT_NOT_FOUND"
+  // The LangGraph store (adapters/store): refused before anything is written.
+  | "INVALID_NAMESPACE"
+  | "INVALID_VALUE"
+  | "INVALID_TTL"
+  | "INVALID_FILTER"
   // The local Chroma server and connections to a Chroma server.
   | "CHROMA_PORT_IN_USE"
   | "CHROMA_DATA_DIR_NOT_WRITABLE"
