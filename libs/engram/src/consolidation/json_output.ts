@@ -1,0 +1,130 @@
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import { AIMessage, HumanMessage, type BaseMessage } from "@langchain/core/messages";
+import { z } from "zod";
+import { EngramError, isEngramError } from "../core/errors.js";
+
+/** Options of {@link invokeForJson}. */
+export interface JsonCallOptions {
+  /** Names the call in errors, e.g. "fact extraction". */
+  what: string;
+  /** Aborts the model call (the memory is closing). */
+  signal?: AbortSignal;
+  /** Further attempts after an unusable reply, each told what was wrong. @default 1 */
+  retries?: number;
+}
+
+export type JsonParse<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/**
+ * Asks a chat model for JSON and returns it validated by `schema`. Works with any chat model,
+ * tool calling or not: the prompt asks for JSON, and the reply is read even when the model wraps
+ * it in prose, in a code fence or after a `<think>` block. An unusable reply (no JSON, or JSON the
+ * schema refuses) is sent back once with the reason; a second unusable reply is refused with
+ * `MODEL_OUTPUT_INVALID`. Nothing is written by this function, so a refusal leaves no partial
+ * state behind.
+ */
+export async function invokeForJson<S extends z.ZodType>(
+  model: BaseChatModel,
+  messages: BaseMessage[],
+  schema: S,
+  options: JsonCallOptions,
+): Promise<z.output<S>> {
+  const retries = options.retries ?? 1;
+  const conversation = [...messages];
+  let lastError = "";
+  let lastReply = "";
+  for (let attempt = 0; attempt <= retries; attempt += 1) {
+    const reply = await callModel(model, conversation, options);
+    const parsed = parseJsonOutput(reply, schema);
+    if (parsed.ok) return parsed.value;
+    lastError = parsed.error;
+    lastReply = reply;
+    conversation.push(
+      new AIMessage(reply),
+      new HumanMessage(
+        `That reply could not be used: ${parsed.error}\n` +
+          "Answer again with only the JSON object, exactly in the format asked for, and nothing else.",
+      ),
+    );
+  }
+  throw new EngramError(
+    "MODEL_OUTPUT_INVALID",
+    `The model's ${options.what} output was unusable after ${retries + 1} attempts: ${lastError}`,
+    { details: { what: options.what, reply: lastReply.slice(0, 2_000), error: lastError } },
+  );
+}
+
+/**
+ * Finds the JSON value in a model's reply and validates it. Candidates, in order: fenced code
+ * blocks, the whole reply, then each balanced `{...}` or `[...]` span. The first candidate that
+ * parses and passes the schema wins; otherwise the error names what was wrong with the first
+ * candidate that parsed (the schema's complaint is what helps a model on a retry).
+ */
+export function parseJsonOutput<S extends z.ZodType>(text: string, schema: S): JsonParse<z.output<S>> {
+  let firstSchemaError: string | undefined;
+  for (const candidate of jsonCandidates(text)) {
+    let value: unknown;
+    try {
+      value = JSON.parse(candidate);
+    } catch {
+      continue;
+    }
+    const result = schema.safeParse(value);
+    if (result.success) return { ok: true, value: result.data };
+    firstSchemaError ??= z.prettifyError(result.error);
+  }
+  if (firstSchemaError !== undefined) return { ok: false, error: `the JSON does not match the format:\n${firstSchemaError}` };
+  return { ok: false, error: "no JSON object was found in the reply." };
+}
+
+/** Texts that may hold the JSON, most likely first, without duplicates. */
+export function jsonCandidates(text: string): string[] {
+  const cleaned = text.replace(/<think>[\s\S]*?<\/think>/gi, "").trim();
+  const candidates: string[] = [];
+  const push = (candidate: string): void => {
+    const trimmed = candidate.trim();
+    if (trimmed.length > 0 && !candidates.includes(trimmed)) candidates.push(trimmed);
+  };
+  for (const match of cleaned.matchAll(/```[a-zA-Z0-9_-]*[ \t]*\r?\n?([\s\S]*?)```/g)) push(match[1] ?? "");
+  push(cleaned);
+  for (let start = 0; start < cleaned.length; start += 1) {
+    const char = cleaned[start];
+    if (char !== "{" && char !== "[") continue;
+    const end = matchingClose(cleaned, start);
+    if (end !== -1) push(cleaned.slice(start, end + 1));
+  }
+  return candidates;
+}
+
+/** Index of the bracket closing the one at `start`, skipping brackets inside JSON strings; -1 if none. */
+function matchingClose(text: string, start: number): number {
+  const stack: string[] = [];
+  let inString = false;
+  for (let i = start; i < text.length; i += 1) {
+    const char = text[i]!;
+    if (inString) {
+      if (char === "\\") i += 1;
+      else if (char === '"') inString = false;
+      continue;
+    }
+    if (char === '"') inString = true;
+    else if (char === "{") stack.push("}");
+    else if (char === "[") stack.push("]");
+    else if (char === "}" || char === "]") {
+      if (stack.pop() !== char) return -1;
+      if (stack.length === 0) return i;
+    }
+  }
+  return -1;
+}
+
+async function callModel(model: BaseChatModel, messages: BaseMessage[], options: JsonCallOptions): Promise<string> {
+  try {
+    const reply = await model.invoke(messages, options.signal ? { signal: options.signal } : undefined);
+    return reply.text;
+  } catch (cause) {
+    if (isEngramError(cause)) throw cause;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    throw new EngramError("MODEL_ERROR", `The model call for ${options.what} failed: ${message}`, { cause, details: { what: options.what } });
+  }
+}
