@@ -448,16 +448,17 @@ function storeLayoutSection(report: StoreLayoutReport, chartFile: string | undef
 function engramOverhead(report: StoreLayoutReport): string[] {
   const lines: string[] = [];
   for (const size of report.results) {
-    const engram = size.layouts.find((l) => l.layout === "engram");
     const perUser = size.layouts.find((l) => l.layout === "per-user");
     const floor = size.layouts.flatMap((l) => Object.entries(l.probes ?? {})).find(([label]) => label.startsWith("floor"))?.[1];
-    if (!engram || !perUser) continue;
     const s = (x: OpResult) => `${formatMs(x.summary.p50)} / ${formatMs(x.summary.p95)}`;
-    lines.push(
-      `- N=${fmtInt(size.size)}: search p50 / p95 ${s(engram.search)} ms vs ${s(perUser.search)} ms` +
-        (floor ? ` (floor ${s(floor)})` : "") +
-        `; add ${s(engram.add)} ms vs ${s(perUser.add)} ms; ingest ${fmtInt(engram.ingest.recordsPerSec)} vs ${fmtInt(perUser.ingest.recordsPerSec)} records/s`,
-    );
+    for (const engram of size.layouts.filter((l) => l.layout.startsWith("engram"))) {
+      if (!perUser) continue;
+      lines.push(
+        `- N=${fmtInt(size.size)}, ${engram.layout}: search p50 / p95 ${s(engram.search)} ms vs ${s(perUser.search)} ms` +
+          (floor ? ` (floor ${s(floor)})` : "") +
+          `; add ${s(engram.add)} ms vs ${s(perUser.add)} ms; ingest ${fmtInt(engram.ingest.recordsPerSec)} vs ${fmtInt(perUser.ingest.recordsPerSec)} records/s`,
+      );
+    }
   }
   return lines;
 }
@@ -466,6 +467,7 @@ const LINE_COLORS: Record<string, string> = {
   shared: "#d62728",
   "per-user": "#1f77b4",
   engram: "#2ca02c",
+  "engram-background": "#98df8a",
   floor: "#7f7f7f",
 };
 const EXTRA_COLORS = ["#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf"];
