@@ -1,0 +1,41 @@
+import type { BaseMessage } from "@langchain/core/messages";
+import { SystemMessage } from "@langchain/core/messages";
+import type { RunnableConfig } from "@langchain/core/runnables";
+import { buildSystemPrompt } from "../../graph/prompt.js";
+import type { CoreBlocks } from "../../memory/blocks.js";
+import type { Memory } from "../../memory/memory.js";
+import { runScope } from "./run_scope.js";
+
+/** Options of `coreMemoryPrompt`. */
+export interface CoreMemoryPromptOptions {
+  /** Where the user's learned instructions (procedure records without a block) are read. */
+  memory: Memory;
+  /** The blocks the memory tools edit: pass the same instance to `createMemoryTools`. */
+  blocks: CoreBlocks;
+  /** Your own instructions, first in the system prompt. @default DEFAULT_SYSTEM_PROMPT of graph/prompt.ts */
+  base?: string;
+  /** Most learned instructions shown (the newest). @default 50 */
+  maxInstructions?: number;
+}
+
+/**
+ * A `prompt` for `createReactAgent` (or any step taking `(state, config)`): on every model call it
+ * reads the user's core blocks and learned instructions and puts them in the system message, so an
+ * edit made by `core_memory_append` is in the very next call's prompt. The user is the run's
+ * `config.configurable.user_id`. Rendered by the graph's `buildSystemPrompt`, like every Engram
+ * prompt (`<human>\n...\n</human>` sections).
+ */
+export function coreMemoryPrompt(options: CoreMemoryPromptOptions) {
+  const { memory, blocks, base } = options;
+  const maxInstructions = options.maxInstructions ?? 50;
+  return async (state: { messages: BaseMessage[] }, config: RunnableConfig): Promise<BaseMessage[]> => {
+    const { userId } = runScope(config, "coreMemoryPrompt");
+    const [blockRecords, procedures] = await Promise.all([
+      blocks.records({ userId }),
+      memory.getAll({ userId, kind: "procedure", limit: maxInstructions + blocks.specs.length }),
+    ]);
+    const instructions = procedures.filter((record) => record.metadata.block === undefined).slice(0, maxInstructions);
+    const system = buildSystemPrompt({ base, procedures: [...blockRecords, ...instructions], summary: "", recalled: [] });
+    return [new SystemMessage(system), ...state.messages];
+  };
+}
