@@ -37,3 +37,14 @@ export type {
   CheckpointerRecallOptions,
   DeletedThreadMemories,
 } from "./adapters/checkpointer/options.js";
+export { createMemoryGraph, DEFAULT_IMPORTANCE_THRESHOLD, type MemoryGraphOptions } from "./graph/agent.js";
+export { MemoryState, type MemoryStateType, type MemoryStateUpdate } from "./graph/state.js";
+export { buildSystemPrompt, DEFAULT_SYSTEM_PROMPT, type SystemPromptParts } from "./graph/prompt.js";
+export { routeByImportance } from "./graph/edges.js";
+export { scopeFromConfig } from "./graph/config.js";
+export { createRecallNode, DEFAULT_RECALL_LIMIT, type RecallNodeOptions } from "./graph/nodes/recall.js";
+export { createModelNode, type ChatModelLike, type ModelNodeOptions } from "./graph/nodes/model.js";
+export { createScoreNode, noveltyOf, type ScoreNodeOptions } from "./graph/nodes/score.js";
+export { createRememberNode, type RememberNodeOptions } from "./graph/nodes/remember.js";
+export { createConsolidateNode, DEFAULT_FORGET_EVERY, type ConsolidateNodeOptions } from "./graph/nodes/consolidate.js";
+export type { GraphMemory, WarningHandler } from "./graph/types.js";

@@ -16,9 +16,11 @@ import type { GraphMemory, WarningHandler } from "./types.js";
 
 /**
  * Importance at or above which a turn is stored as an episode. Turns below it reach long-term
- * memory only through summaries (docs/graph.md, docs/benchmarks.md).
+ * memory only through summaries. The default heuristic scores small talk ("ok thanks") 0 and a
+ * plain personal statement ("my sister lives in Berlin") about 0.3, so this keeps the statements
+ * and drops the small talk (docs/graph.md; the LoCoMo trade-off is in docs/benchmarks.md).
  */
-export const DEFAULT_IMPORTANCE_THRESHOLD = 0.5;
+export const DEFAULT_IMPORTANCE_THRESHOLD = 0.3;
 
 /** Options of `createMemoryGraph`. Only `memory` and `model` are required. */
 export interface MemoryGraphOptions {
@@ -30,7 +32,7 @@ export interface MemoryGraphOptions {
   scorer?: ImportanceScorer;
   /** The working window kept in the state. @default { maxTurns: 10 } */
   window?: WindowOptions;
-  /** Turns scored at or above this are stored as episodes (0..1). @default DEFAULT_IMPORTANCE_THRESHOLD (0.5) */
+  /** Turns scored at or above this are stored as episodes (0..1). @default DEFAULT_IMPORTANCE_THRESHOLD (0.3) */
   importanceThreshold?: number;
   /** Your instructions, first in the system prompt. @default DEFAULT_SYSTEM_PROMPT */
   systemPrompt?: string;
