@@ -30,6 +30,22 @@ export { DEFAULT_RANKER, type RankerOptions, type ScoreParts } from "./scoring/r
 export type { EpisodicStore, StoreFilter, StoreHit, StoredRecord } from "./store/types.js";
 export { selectWindow, DEFAULT_WINDOW_TURNS, type WindowOptions, type WindowResult } from "./working/window.js";
 export { countTokens, MESSAGE_OVERHEAD_TOKENS } from "./working/tokens.js";
+export {
+  HeuristicImportanceScorer,
+  LlmImportanceScorer,
+  CombinedImportanceScorer,
+  DEFAULT_HEURISTIC_WEIGHTS,
+  DEFAULT_NOVELTY_WEIGHT,
+  LLM_IMPORTANCE_PROMPT,
+  parseRating,
+  type ImportanceInput,
+  type ImportanceScore,
+  type ImportanceScorer,
+  type HeuristicImportanceOptions,
+  type HeuristicWeights,
+  type LlmImportanceOptions,
+  type WeightedScorer,
+} from "./scoring/importance/index.js";
 export { EngramCheckpointer, CHECKPOINTS_FILE_NAME } from "./adapters/checkpointer/checkpointer.js";
 export type {
   EngramCheckpointerOptions,
