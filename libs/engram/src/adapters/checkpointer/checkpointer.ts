@@ -159,7 +159,7 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
    * filings still waiting. Safe to call again after a failure (the users are known until it
    * succeeds).
    */
-  deleteThreadMemories(threadId: string): Promise<DeletedThreadMemories> {
+  async deleteThreadMemories(threadId: string): Promise<DeletedThreadMemories> {
     const id = checkThreadId(threadId);
     return this.exclusive(async () => {
       const { log } = this.open();
