@@ -46,6 +46,7 @@ export {
   type LlmImportanceOptions,
   type WeightedScorer,
 } from "./scoring/importance/index.js";
+export { summarize, DEFAULT_SUMMARY_MAX_TOKENS, SUMMARY_PROMPT, type SummarizeInput } from "./consolidation/summarize.js";
 export { EngramCheckpointer, CHECKPOINTS_FILE_NAME } from "./adapters/checkpointer/checkpointer.js";
 export type {
   EngramCheckpointerOptions,

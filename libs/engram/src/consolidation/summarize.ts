@@ -1,0 +1,245 @@
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import { HumanMessage, type BaseMessage } from "@langchain/core/messages";
+import { EngramError } from "../core/errors.js";
+import { HeuristicImportanceScorer } from "../scoring/importance/heuristic.js";
+import { tokenize } from "../scoring/tokenize.js";
+import { countTokens, messageText } from "../working/tokens.js";
+
+/** What `summarize` folds together. */
+export interface SummarizeInput {
+  /** The running summary so far; "" when there is none. */
+  previousSummary: string;
+  /** Turns leaving the window, oldest first. System messages among them are ignored. */
+  evicted: readonly BaseMessage[];
+  /** Writes the new summary. Without one the summary is extractive (no model call). */
+  model?: BaseChatModel;
+  /** Budget of the running summary, in tokens (cl100k_base). @default 400 */
+  maxTokens?: number;
+}
+
+export const DEFAULT_SUMMARY_MAX_TOKENS = 400;
+
+/**
+ * The prompt that folds evicted turns into the running summary (LangChain's progressive
+ * summary, told what is worth keeping). `{summary}`, `{lines}` and `{maxWords}` are filled in.
+ */
+export const SUMMARY_PROMPT = `Progressively summarize the lines of conversation below, adding onto the previous summary, and return the new summary.
+Keep what is worth remembering about the user: who they are, what they like and dislike, their plans, important dates, names, numbers, and anything they asked to be remembered. Keep facts from the previous summary unless the new lines change them. Drop small talk. Write plain sentences, at most {maxWords} words. Return only the summary.
+
+Previous summary:
+<<<
+{summary}
+>>>
+
+New lines of conversation:
+<<<
+{lines}
+>>>
+
+New summary:`;
+
+/** Tool results can be whole documents; the summary prompt gets their beginning only. */
+const MAX_TOOL_RESULT_CHARS = 1_000;
+
+/** Assistant sentences rank at this fraction of their importance: the summary is about the user. */
+const ASSISTANT_FACTOR = 0.5;
+
+/** A sentence with no importance feature and fewer content words than this is filler ("ok thanks"). */
+const MIN_FILLER_WORDS = 3;
+
+const userScorer = new HeuristicImportanceScorer();
+/** "I'd be happy to help", "I can check": an assistant talking about itself says nothing about the user. */
+const assistantScorer = new HeuristicImportanceScorer({ weights: { selfDisclosure: 0 } });
+
+/**
+ * Folds the turns that left the window into the running summary, within `maxTokens`.
+ *
+ * With a `model`: one call with `SUMMARY_PROMPT`; an answer over budget is cut down extractively.
+ * Without: an extractive summary. The previous summary and the evicted messages are split into
+ * sentences, each ranked by heuristic importance (assistant sentences at half weight and without
+ * the self-disclosure feature; tool results and tool calls left out; filler dropped), and the best that fit the budget are kept,
+ * in their original order, one line per source (`user: ...`, `assistant: ...`). Deterministic:
+ * ties go to the newer sentence. With nothing evicted and a summary within budget, the previous
+ * summary is returned unchanged.
+ */
+export async function summarize(input: SummarizeInput): Promise<string> {
+  const { previousSummary, evicted, model, maxTokens } = validateInput(input);
+  const conversational = evicted.filter((m) => !isSystem(m));
+  if (conversational.length === 0 && countTokens(previousSummary) <= maxTokens) return previousSummary;
+  if (model !== undefined && conversational.length > 0) {
+    const written = await summarizeWithModel(model, previousSummary, conversational, maxTokens);
+    return countTokens(written) <= maxTokens ? written : extractiveSummary(written, [], maxTokens);
+  }
+  return extractiveSummary(previousSummary, conversational, maxTokens);
+}
+
+function validateInput(input: SummarizeInput): Required<Omit<SummarizeInput, "model">> & { model: BaseChatModel | undefined } {
+  if (input === null || typeof input !== "object") {
+    throw new EngramError("INVALID_OPTIONS", "summarize expects { previousSummary, evicted, model?, maxTokens? }.");
+  }
+  const previousSummary = input.previousSummary ?? "";
+  if (typeof previousSummary !== "string") {
+    throw new EngramError("INVALID_CONTENT", `previousSummary must be a string ("" when there is none); got ${typeof previousSummary}.`);
+  }
+  if (!Array.isArray(input.evicted)) {
+    throw new EngramError("INVALID_CONTENT", "evicted must be an array of chat messages.");
+  }
+  input.evicted.forEach((message, index) => {
+    if (message === null || typeof message !== "object" || typeof (message as { getType?: unknown }).getType !== "function") {
+      throw new EngramError("INVALID_CONTENT", `evicted[${index}] is not a LangChain chat message.`);
+    }
+  });
+  const maxTokens = input.maxTokens ?? DEFAULT_SUMMARY_MAX_TOKENS;
+  if (!Number.isInteger(maxTokens) || maxTokens < 1) {
+    throw new EngramError("INVALID_OPTIONS", `maxTokens must be a whole number of at least 1; got ${String(input.maxTokens)}.`);
+  }
+  if (input.model !== undefined && typeof (input.model as { invoke?: unknown }).invoke !== "function") {
+    throw new EngramError("INVALID_OPTIONS", "model must be a LangChain chat model.");
+  }
+  return { previousSummary, evicted: input.evicted, model: input.model, maxTokens };
+}
+
+function isSystem(message: BaseMessage): boolean {
+  const type = message.getType();
+  return type === "system" || type === "developer";
+}
+
+// ---- With a model ---------------------------------------------------------------------------------
+
+async function summarizeWithModel(model: BaseChatModel, previousSummary: string, evicted: readonly BaseMessage[], maxTokens: number): Promise<string> {
+  // Function replacements keep `$&`-like text in the conversation literal.
+  const prompt = SUMMARY_PROMPT.replace("{maxWords}", () => String(Math.max(1, Math.floor(maxTokens * 0.75))))
+    .replace("{summary}", () => (previousSummary.trim() === "" ? "(none yet)" : previousSummary.trim()))
+    .replace("{lines}", () => transcript(evicted));
+  let output: string;
+  try {
+    output = (await model.invoke([new HumanMessage(prompt)])).text;
+  } catch (error) {
+    throw new EngramError("MODEL_ERROR", `The summary model failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+  }
+  const summary = output
+    .replace(/^```[a-z]*\s*|\s*```$/gi, "")
+    .replace(/^\s*(?:new\s+)?summary\s*:\s*/i, "")
+    .trim();
+  if (summary === "") {
+    throw new EngramError("MODEL_OUTPUT_INVALID", "The summary model returned an empty summary.", { details: { output } });
+  }
+  return summary;
+}
+
+/** The evicted turns as `role: text` lines, tool calls and (shortened) results included. */
+function transcript(messages: readonly BaseMessage[]): string {
+  const lines: string[] = [];
+  for (const message of messages) {
+    const text = messageText(message).trim();
+    const type = message.getType();
+    if (type === "tool") {
+      const name = typeof message.name === "string" && message.name !== "" ? ` (${message.name})` : "";
+      const shown = text.length > MAX_TOOL_RESULT_CHARS ? `${text.slice(0, MAX_TOOL_RESULT_CHARS)}…` : text;
+      lines.push(`tool result${name}: ${shown}`);
+      continue;
+    }
+    const role = roleLabel(message);
+    if (text !== "") lines.push(`${role}: ${text}`);
+    for (const call of (message as { tool_calls?: ReadonlyArray<{ name?: string; args?: unknown }> }).tool_calls ?? []) {
+      lines.push(`${role} called ${call.name ?? "a tool"}(${JSON.stringify(call.args ?? {})})`);
+    }
+  }
+  return lines.join("\n");
+}
+
+function roleLabel(message: BaseMessage): string {
+  const type = message.getType();
+  if (type === "human") return "user";
+  if (type === "ai") return "assistant";
+  const role = (message as { role?: unknown }).role;
+  return typeof role === "string" && role !== "" ? role : type;
+}
+
+// ---- Extractive -----------------------------------------------------------------------------------
+
+interface Sentence {
+  text: string;
+  /** The line it is rendered on (a line of the previous summary, or one message). */
+  group: number;
+  label: string;
+  /** Position in the original order. */
+  order: number;
+  score: number;
+  tokens: number;
+}
+
+const LABEL = /^(user|assistant):\s+/i;
+
+function extractiveSummary(previousSummary: string, evicted: readonly BaseMessage[], maxTokens: number): string {
+  const sources: Array<{ label: string; text: string }> = [];
+  for (const line of previousSummary.split(/\r?\n/)) {
+    const label = LABEL.exec(line);
+    sources.push(label ? { label: label[1]!.toLowerCase(), text: line.slice(label[0].length) } : { label: "", text: line });
+  }
+  for (const message of evicted) {
+    const type = message.getType();
+    // Tool calls and results are the agent's mechanics; what they found is in the replies.
+    if (type === "tool") continue;
+    sources.push({ label: roleLabel(message), text: messageText(message) });
+  }
+
+  const sentences: Sentence[] = [];
+  const seen = new Set<string>();
+  sources.forEach((source, group) => {
+    for (const text of splitSentences(source.text)) {
+      const key = text.toLowerCase().replace(/[\s.!?]+/g, " ").trim();
+      if (key === "" || seen.has(key)) continue;
+      seen.add(key);
+      const assistant = source.label === "assistant";
+      const importance = (assistant ? assistantScorer : userScorer).scoreSync({ text }).value;
+      if (importance === 0 && tokenize(text).length < MIN_FILLER_WORDS) continue;
+      const score = assistant ? importance * ASSISTANT_FACTOR : importance;
+      sentences.push({ text, group, label: source.label, order: sentences.length, score, tokens: countTokens(text) });
+    }
+  });
+
+  const ranked = [...sentences].sort((a, b) => b.score - a.score || b.order - a.order);
+  // Greedy by rank with an estimate (a separator per sentence, a label per new line), then an exact
+  // count of the rendered text, dropping the lowest-ranked picks until it fits.
+  const chosen: Sentence[] = [];
+  const groups = new Set<number>();
+  let estimate = 0;
+  for (const sentence of ranked) {
+    const labelCost = groups.has(sentence.group) ? 0 : countTokens(sentence.label) + 2;
+    const cost = sentence.tokens + 1 + labelCost;
+    if (estimate + cost > maxTokens) continue;
+    chosen.push(sentence);
+    groups.add(sentence.group);
+    estimate += cost;
+  }
+  let rendered = render(chosen);
+  while (chosen.length > 0 && countTokens(rendered) > maxTokens) {
+    chosen.pop();
+    rendered = render(chosen);
+  }
+  return rendered;
+}
+
+function render(chosen: readonly Sentence[]): string {
+  const inOrder = [...chosen].sort((a, b) => a.order - b.order);
+  const lines: string[] = [];
+  let group = -1;
+  for (const sentence of inOrder) {
+    if (sentence.group !== group) {
+      lines.push(sentence.label === "" ? sentence.text : `${sentence.label}: ${sentence.text}`);
+      group = sentence.group;
+    } else {
+      lines[lines.length - 1] += ` ${sentence.text}`;
+    }
+  }
+  return lines.join("\n");
+}
+
+/** Sentences: split after `.`, `!` or `?` followed by a space, and at line breaks. */
+function splitSentences(text: string): string[] {
+  return text
+    .split(/\r?\n|(?<=[.!?])\s+/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
