@@ -1,0 +1,151 @@
+import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import type Database from "better-sqlite3";
+import { EngramError } from "../core/errors.js";
+import { JobTable, type Job } from "../store/jobs.js";
+import { openDatabase } from "../store/sqlite.js";
+import { tempDir } from "../tests/chroma.js";
+import { BackgroundQueue, type JobHandler } from "./background.js";
+
+interface Payload {
+  text: string;
+}
+
+let dir: string;
+let db: Database.Database;
+const queues: Array<BackgroundQueue<Payload>> = [];
+
+beforeEach(async () => {
+  dir = await tempDir("engram-bg-");
+  db = openDatabase(join(dir, "engram.sqlite"));
+});
+
+afterEach(async () => {
+  for (const queue of queues.splice(0)) await queue.close();
+  db.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function queue(handler: JobHandler<Payload>, options = {}): BackgroundQueue<Payload> {
+  const q = new BackgroundQueue<Payload>({ table: new JobTable<Payload>({ db, queue: "test" }), handler, options: { debounceMs: 60_000, ...options } });
+  queues.push(q);
+  return q;
+}
+
+function job(userId: string, group: string, text: string) {
+  return { userId, group, key: `${group}:${text}`, payload: { text } };
+}
+
+/** A promise with its resolve function, to hold a run open while the test looks at the queue. */
+function gate(): { wait: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const wait = new Promise<void>((resolve) => (open = resolve));
+  return { wait, open };
+}
+
+describe("BackgroundQueue", () => {
+  it("returns from submit before the run, batches a group's jobs into one run, and flush waits for it", async () => {
+    const runs: string[][] = [];
+    const q = queue(async (jobs) => {
+      runs.push(jobs.map((j) => j.payload.text));
+    });
+    expect(q.submit(job("alice", "t1", "a"))).toBe(true);
+    expect(q.submit(job("alice", "t1", "b"))).toBe(true);
+    // The same job again (same key) is not queued twice.
+    expect(q.submit(job("alice", "t1", "b"))).toBe(false);
+    expect(runs).toEqual([]);
+    expect(q.pending("alice")).toBe(2);
+    expect(await q.flush()).toEqual([]);
+    expect(runs).toEqual([["a", "b"]]);
+    expect(q.pending()).toBe(0);
+  });
+
+  it("runs at most `concurrency` groups at once and one run per user at a time", async () => {
+    const active = new Set<string>();
+    let most = 0;
+    const seen: string[] = [];
+    const hold = gate();
+    const q = queue(
+      async (jobs) => {
+        const { userId, group } = jobs[0]!;
+        expect([...active].some((key) => key.startsWith(`${userId}/`))).toBe(false);
+        active.add(`${userId}/${group}`);
+        most = Math.max(most, active.size);
+        await hold.wait;
+        seen.push(`${userId}/${group}`);
+        active.delete(`${userId}/${group}`);
+      },
+      { concurrency: 2 },
+    );
+    for (const [user, group] of [["alice", "t1"], ["alice", "t2"], ["bob", "t1"], ["carol", "t1"]] as const) q.submit(job(user, group, "x"));
+    const flushed = q.flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(active.size).toBe(2);
+    hold.open();
+    await flushed;
+    expect(most).toBe(2);
+    expect(seen.sort()).toEqual(["alice/t1", "alice/t2", "bob/t1", "carol/t1"]);
+  });
+
+  it("keeps a failed job queued with its error and drops a refused one, reporting both", async () => {
+    const q = queue(async (jobs) => {
+      if (jobs[0]!.payload.text === "down") throw new EngramError("MODEL_ERROR", "model unreachable");
+      throw new EngramError("MODEL_OUTPUT_INVALID", "unusable output");
+    }, { maxAttempts: 1 });
+    q.submit(job("alice", "t1", "down"));
+    q.submit(job("bob", "t1", "bad"));
+    const failures = await q.flush();
+    expect(failures.map((f) => [f.userId, f.error.code, f.dropped]).sort()).toEqual([
+      ["alice", "MODEL_ERROR", false],
+      ["bob", "MODEL_OUTPUT_INVALID", true],
+    ]);
+    const table = new JobTable<Payload>({ db, queue: "test" });
+    const [left] = table.pending() as Array<Job<Payload>>;
+    expect(table.pending()).toHaveLength(1);
+    expect(left).toMatchObject({ userId: "alice", attempts: 1, lastError: "model unreachable" });
+  });
+
+  it("forgetUser drops the user's jobs and a run in flight sees it must not write", async () => {
+    const hold = gate();
+    const writes: string[] = [];
+    const started = gate();
+    const q = queue(async (jobs, context) => {
+      started.open();
+      await hold.wait;
+      if (context.stillQueued()) writes.push(jobs[0]!.userId);
+    });
+    q.submit(job("alice", "t1", "a"));
+    q.submit(job("bob", "t1", "b"));
+    const flushed = q.flush();
+    await started.wait;
+    q.submit(job("alice", "t2", "later"));
+    const forgotten = q.forgetUser("alice");
+    hold.open();
+    expect(await forgotten).toBe(2);
+    await flushed;
+    expect(writes).toEqual(["bob"]);
+    expect(q.pending()).toBe(0);
+  });
+
+  it("close aborts a run in flight and leaves its jobs for the next queue, which resumes them", async () => {
+    const started = gate();
+    const first = queue(async (_jobs, context) => {
+      started.open();
+      await new Promise((_resolve, reject) => context.signal.addEventListener("abort", () => reject(new Error("aborted"))));
+    }, { debounceMs: 0 });
+    first.submit(job("alice", "t1", "a"));
+    await started.wait;
+    await first.close();
+    expect(() => first.submit(job("alice", "t1", "b"))).toThrow(/closed/);
+
+    const done: string[] = [];
+    const second = queue(async (jobs) => {
+      done.push(...jobs.map((j) => j.payload.text));
+    });
+    expect(second.pending()).toBe(1);
+    second.resume();
+    await second.flush();
+    expect(done).toEqual(["a"]);
+  });
+});

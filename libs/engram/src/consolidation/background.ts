@@ -1,0 +1,307 @@
+import { EngramError, isEngramError } from "../core/errors.js";
+import type { Job, JobTable, NewJob } from "../store/jobs.js";
+
+/** Options of the background queue. */
+export interface BackgroundOptions {
+  /**
+   * Wait this long after a group's (a thread's) latest job before running it, so that a burst of
+   * turns is handled in one run (LangMem's reflection executor debounces the same way).
+   * @default 1000
+   */
+  debounceMs?: number;
+  /** Most groups running at once (one user's groups never run at the same time). @default 2 */
+  concurrency?: number;
+  /**
+   * Failed runs of a job before it stops being retried on its own; it stays queued for `flush()`
+   * or the next open. A refusal (bad model output) is not retried: the job is dropped and reported.
+   * @default 3
+   */
+  maxAttempts?: number;
+  /** Delay before the first automatic retry; doubled for each further one. @default 2000 */
+  retryDelayMs?: number;
+}
+
+export type ResolvedBackgroundOptions = Required<BackgroundOptions>;
+
+export function resolveBackgroundOptions(options: BackgroundOptions = {}): ResolvedBackgroundOptions {
+  const resolved = {
+    debounceMs: options.debounceMs ?? 1_000,
+    concurrency: options.concurrency ?? 2,
+    maxAttempts: options.maxAttempts ?? 3,
+    retryDelayMs: options.retryDelayMs ?? 2_000,
+  };
+  for (const [name, value] of Object.entries(resolved)) {
+    const positive = name === "concurrency" || name === "maxAttempts";
+    if (typeof value !== "number" || !Number.isInteger(value) || value < (positive ? 1 : 0)) {
+      throw new EngramError("INVALID_OPTIONS", `${name} must be an integer of ${positive ? 1 : 0} or more, got ${JSON.stringify(value)}.`);
+    }
+  }
+  return resolved;
+}
+
+/** What a run of one group's jobs gets besides the jobs. */
+export interface RunContext {
+  /** Aborted when the queue closes: stop calling models, write nothing. */
+  signal: AbortSignal;
+  /**
+   * True while the jobs are still queued. Check it right before writing, in the same synchronous
+   * step as the write: false means the user was erased meanwhile, and nothing may be written.
+   */
+  stillQueued(): boolean;
+}
+
+/** Runs the queued jobs of one group (oldest first). Throwing leaves them queued (or drops a refusal). */
+export type JobHandler<T> = (jobs: Array<Job<T>>, context: RunContext) => Promise<void>;
+
+/** A failed run, as `flush()` reports it. */
+export interface JobFailure {
+  userId: string;
+  group: string;
+  error: EngramError;
+  /** True when the jobs were dropped (a refusal, or the queue gave up), false when they stay queued. */
+  dropped: boolean;
+}
+
+export interface BackgroundQueueInput<T> {
+  table: JobTable<T>;
+  handler: JobHandler<T>;
+  options?: BackgroundOptions;
+  /** Errors that retrying cannot fix; their jobs are dropped. @default MODEL_OUTPUT_INVALID and input errors */
+  isPermanent?: (error: EngramError) => boolean;
+}
+
+interface GroupRef {
+  userId: string;
+  group: string;
+}
+
+const PERMANENT = new Set(["MODEL_OUTPUT_INVALID", "INVALID_CONTENT", "CONTENT_TOO_LARGE", "INVALID_METADATA", "INVALID_OPTIONS"]);
+
+/** Failures kept for `flush()` to report; older ones are dropped past this many. */
+const MAX_KEPT_FAILURES = 100;
+
+/**
+ * Runs durable jobs off the caller's path: `submit` records the job in SQLite and returns at
+ * once; the job runs after its group has been quiet for `debounceMs`, at most `concurrency`
+ * groups at a time and one run per user at a time (so two runs never reconcile the same user's
+ * memory against each other). Jobs submitted to a group while it waits run together. A failure
+ * leaves the jobs queued and retries later with a growing delay; `resume()` (on open) picks up
+ * what an earlier process left, `flush()` runs everything now and waits for it.
+ */
+export class BackgroundQueue<T> {
+  private readonly table: JobTable<T>;
+
+  private readonly handler: JobHandler<T>;
+
+  private readonly options: ResolvedBackgroundOptions;
+
+  private readonly isPermanent: (error: EngramError) => boolean;
+
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+
+  /** Groups due to run, in the order they became due. */
+  private readonly due = new Map<string, GroupRef>();
+
+  private readonly running = new Map<string, { ref: GroupRef; done: Promise<void> }>();
+
+  private readonly busyUsers = new Set<string>();
+
+  private readonly waiters = new Set<() => void>();
+
+  private readonly failures: JobFailure[] = [];
+
+  private failureCount = 0;
+
+  private readonly controller = new AbortController();
+
+  private closed = false;
+
+  constructor(input: BackgroundQueueInput<T>) {
+    this.table = input.table;
+    this.handler = input.handler;
+    this.options = resolveBackgroundOptions(input.options);
+    this.isPermanent = input.isPermanent ?? ((error) => PERMANENT.has(error.code));
+  }
+
+  /** Records a job durably and schedules its group; false when the same job is already queued. */
+  submit(job: NewJob<T>): boolean {
+    this.assertOpen();
+    const added = this.table.add(job);
+    this.schedule({ userId: job.userId, group: job.group }, this.options.debounceMs);
+    return added;
+  }
+
+  /** Schedules every queued group to run now (what an earlier process left behind). */
+  resume(): void {
+    this.assertOpen();
+    for (const ref of this.table.groups()) this.schedule(ref, 0);
+  }
+
+  /**
+   * Runs every queued job now (debounce skipped, parked jobs retried) and waits until they are
+   * done; returns the failures of the runs it waited for.
+   */
+  async flush(): Promise<JobFailure[]> {
+    this.assertOpen();
+    const from = this.failureCount;
+    for (const ref of this.table.groups()) this.schedule(ref, 0);
+    await this.until(() => this.due.size === 0 && this.running.size === 0);
+    return this.failuresSince(from);
+  }
+
+  /** Runs one group now and waits for it: the synchronous (mem0-style) path. */
+  async runNow(userId: string, group: string): Promise<JobFailure[]> {
+    this.assertOpen();
+    const from = this.failureCount;
+    const key = keyOf({ userId, group });
+    this.schedule({ userId, group }, 0);
+    await this.until(() => !this.due.has(key) && !this.running.has(key));
+    return this.failuresSince(from).filter((failure) => failure.userId === userId && failure.group === group);
+  }
+
+  /** Jobs queued, for one user or all. */
+  pending(userId?: string): number {
+    return this.table.size(userId);
+  }
+
+  /**
+   * Erases a user's queued jobs and waits for a run of theirs in flight to settle (it sees its
+   * jobs gone and writes nothing). Returns how many jobs were dropped.
+   */
+  async forgetUser(userId: string): Promise<number> {
+    const dropped = this.table.deleteUser(userId);
+    for (const [key, ref] of this.due) if (ref.userId === userId) this.due.delete(key);
+    for (const [key, timer] of this.timers) {
+      if (parseKey(key).userId !== userId) continue;
+      clearTimeout(timer);
+      this.timers.delete(key);
+    }
+    await this.until(() => ![...this.running.values()].some((run) => run.ref.userId === userId));
+    return dropped;
+  }
+
+  /** Stops scheduling, aborts runs in flight and waits for them; queued jobs stay for the next open. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.due.clear();
+    this.controller.abort();
+    await Promise.allSettled([...this.running.values()].map((run) => run.done));
+    this.notify();
+  }
+
+  private schedule(ref: GroupRef, delayMs: number): void {
+    if (this.closed) return;
+    const key = keyOf(ref);
+    clearTimeout(this.timers.get(key));
+    this.timers.delete(key);
+    if (delayMs <= 0) {
+      this.due.set(key, ref);
+      this.pump();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.due.set(key, ref);
+      this.pump();
+    }, delayMs);
+    // A pending debounce must not keep the process alive: the job is on disk and resumes on open.
+    timer.unref();
+    this.timers.set(key, timer);
+  }
+
+  private pump(): void {
+    for (const [key, ref] of this.due) {
+      if (this.closed || this.running.size >= this.options.concurrency) break;
+      if (this.busyUsers.has(ref.userId) || this.running.has(key)) continue;
+      this.due.delete(key);
+      this.busyUsers.add(ref.userId);
+      const done = this.run(ref).finally(() => {
+        this.busyUsers.delete(ref.userId);
+        this.running.delete(key);
+        this.pump();
+        this.notify();
+      });
+      this.running.set(key, { ref, done });
+    }
+    this.notify();
+  }
+
+  private async run(ref: GroupRef): Promise<void> {
+    let jobs: Array<Job<T>>;
+    try {
+      jobs = this.table.pending(ref);
+    } catch (error) {
+      this.record({ ...ref, error: asEngramError(error), dropped: false });
+      return;
+    }
+    if (jobs.length === 0) return;
+    const seqs = jobs.map((job) => job.seq);
+    try {
+      await this.handler(jobs, { signal: this.controller.signal, stillQueued: () => this.table.allQueued(seqs) });
+      this.table.complete(seqs);
+    } catch (thrown) {
+      // Closing aborts the run on purpose: the jobs stay queued, untouched, for the next open.
+      if (this.closed) return;
+      const error = asEngramError(thrown);
+      if (this.isPermanent(error)) {
+        this.table.complete(seqs);
+        this.record({ ...ref, error, dropped: true });
+        return;
+      }
+      this.table.fail(seqs, error.message);
+      this.record({ ...ref, error, dropped: false });
+      const attempts = Math.max(...jobs.map((job) => job.attempts)) + 1;
+      if (attempts < this.options.maxAttempts) {
+        this.schedule(ref, this.options.retryDelayMs * 2 ** (attempts - 1));
+      }
+    }
+  }
+
+  private record(failure: JobFailure): void {
+    this.failures.push(failure);
+    this.failureCount += 1;
+    if (this.failures.length > MAX_KEPT_FAILURES) this.failures.shift();
+  }
+
+  private failuresSince(count: number): JobFailure[] {
+    const newer = this.failureCount - count;
+    return newer <= 0 ? [] : this.failures.slice(-Math.min(newer, this.failures.length));
+  }
+
+  private until(condition: () => boolean): Promise<void> {
+    if (condition() || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (!condition() && !this.closed) return;
+        this.waiters.delete(check);
+        resolve();
+      };
+      this.waiters.add(check);
+    });
+  }
+
+  private notify(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new EngramError("CLOSED", "This background queue was closed.");
+  }
+}
+
+function keyOf(ref: GroupRef): string {
+  return JSON.stringify([ref.userId, ref.group]);
+}
+
+function parseKey(key: string): GroupRef {
+  const [userId, group] = JSON.parse(key) as [string, string];
+  return { userId, group };
+}
+
+function asEngramError(error: unknown): EngramError {
+  if (isEngramError(error)) return error;
+  return new EngramError("MODEL_ERROR", `Background job failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+}
