@@ -1,0 +1,204 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { parseCallbackConfigArg } from "@langchain/core/callbacks/manager";
+import { Document } from "@langchain/core/documents";
+import { BaseRetriever, type BaseRetrieverInput } from "@langchain/core/retrievers";
+import { ensureConfig, type RunnableConfig } from "@langchain/core/runnables";
+import { EngramError } from "../../core/errors.js";
+import { validateScope } from "../../core/scope.js";
+import type { ScoredMemory } from "../../core/types.js";
+import type { Memory } from "../../memory/memory.js";
+import type { MemoryFilters } from "../../memory/options.js";
+import { resolveRanker, type RankerOptions, type ScoreParts } from "../../scoring/ranker.js";
+import { countTokens } from "../../working/tokens.js";
+import { runScope } from "../tools/run_scope.js";
+import { selectMemories } from "./select.js";
+
+/** Options of `new EngramRetriever(options)`. */
+export interface EngramRetrieverOptions extends BaseRetrieverInput {
+  /** Where the memories live. */
+  memory: Memory;
+  /**
+   * The user whose memories are searched. Left out, each call's `config.configurable.user_id` is
+   * used. A retriever built for one user refuses a call whose config names another.
+   * @default undefined (the run's user)
+   */
+  userId?: string;
+  /** Most documents returned. @default 4 */
+  k?: number;
+  /**
+   * Ranker weights for this retriever (semantic relevance, BM25 lexical match, recency,
+   * importance, neighbours), over the Memory's own; fields left out keep the Memory's value.
+   * @default the Memory's ranker
+   */
+  ranker?: RankerOptions;
+  /**
+   * Token budget of the returned documents' text together (cl100k_base, as the window counts). A
+   * document that does not fit is skipped for a smaller one further down.
+   * @default undefined (no budget: `k` alone bounds the result)
+   */
+  maxTokens?: number;
+  /**
+   * Near-duplicate suppression: a result whose content words (stemmed, stop words left out)
+   * overlap a better result's at or above this Jaccard similarity is dropped ("Alice is allergic
+   * to peanuts." and "The user Alice is ALLERGIC to peanuts!" share 3 of 4 words: 0.75). 1 drops
+   * only results with the same words; exact copies are always dropped.
+   * @default 0.75
+   */
+  dedupeThreshold?: number;
+  /** Kinds, times or metadata to search within. @default every kind */
+  filters?: MemoryFilters;
+  /** Results scoring below this (0..1) are dropped. @default 0 */
+  threshold?: number;
+  /**
+   * Candidates asked of the ranker before near duplicates and the budget thin them out.
+   * @default max(4 * k, 20)
+   */
+  fetchK?: number;
+}
+
+/** What each document's metadata holds. */
+export interface EngramDocumentMetadata {
+  /** The memory's own flat metadata comes first; the fields below are Engram's. */
+  [key: string]: unknown;
+  id: string;
+  /** The ranker's fused score, 0..1. */
+  score: number;
+  scoreParts: ScoreParts;
+  kind: ScoredMemory["kind"];
+  importance: number;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  /** The thread the memory came from, when known. */
+  threadId?: string;
+  /** The messages the memory came from, when known. */
+  messageIds?: string[];
+  /** Role of the message it came from (`user`, `assistant`), for episodes. */
+  role?: string;
+}
+
+/**
+ * The user of the call in progress. `BaseRetriever.invoke` hands `_getRelevantDocuments` only a
+ * callback manager, not the config, so `invoke` resolves the user and passes it down here; each
+ * call has its own async context, so concurrent calls for different users never mix.
+ */
+const callUser = new AsyncLocalStorage<string>();
+
+/**
+ * A LangChain `BaseRetriever` over Engram's recall ranker (the one behind `Memory.search`): the
+ * user's memories best first, near duplicates dropped, at most `k`, within a token budget. Each
+ * `Document` carries the memory's id, score, score parts, kind, date and source ids in metadata.
+ *
+ * ```ts
+ * const retriever = new EngramRetriever({ memory, k: 4, maxTokens: 300 });
+ * const docs = await retriever.invoke("What does the user eat?", { configurable: { user_id: "alice" } });
+ * ```
+ * Use it in an LCEL chain like any retriever, or as an agent tool (`createRetrieverTool`).
+ */
+export class EngramRetriever extends BaseRetriever<EngramDocumentMetadata> {
+  static override lc_name(): string {
+    return "EngramRetriever";
+  }
+
+  override lc_namespace = ["engram", "retrievers"];
+
+  readonly k: number;
+
+  readonly maxTokens: number | undefined;
+
+  readonly dedupeThreshold: number;
+
+  readonly fetchK: number;
+
+  private readonly memory: Memory;
+
+  private readonly userId: string | undefined;
+
+  private readonly ranker: RankerOptions | undefined;
+
+  private readonly filters: MemoryFilters | undefined;
+
+  private readonly threshold: number | undefined;
+
+  constructor(options: EngramRetrieverOptions) {
+    super(options);
+    this.memory = options.memory;
+    this.userId = options.userId === undefined ? undefined : validateScope({ userId: options.userId }).userId;
+    this.k = positiveInteger(options.k ?? 4, "k");
+    this.maxTokens = options.maxTokens === undefined ? undefined : positiveInteger(options.maxTokens, "maxTokens");
+    this.dedupeThreshold = options.dedupeThreshold ?? 0.75;
+    if (typeof this.dedupeThreshold !== "number" || !(this.dedupeThreshold > 0 && this.dedupeThreshold <= 1)) {
+      throw new EngramError("INVALID_OPTIONS", `dedupeThreshold must be a number above 0 and at most 1, got ${JSON.stringify(options.dedupeThreshold)}.`);
+    }
+    this.fetchK = positiveInteger(options.fetchK ?? Math.max(4 * this.k, 20), "fetchK");
+    if (this.fetchK < this.k) throw new EngramError("INVALID_OPTIONS", `fetchK (${this.fetchK}) must be at least k (${this.k}).`);
+    // Checked now so a bad weight fails where the retriever is built, not on its first call.
+    if (options.ranker !== undefined) resolveRanker(options.ranker);
+    this.ranker = options.ranker;
+    this.filters = options.filters;
+    this.threshold = options.threshold;
+  }
+
+  /** Resolves the call's user from its config before retrieval starts (see `callUser`). */
+  override async invoke(input: string, options?: RunnableConfig): Promise<Document<EngramDocumentMetadata>[]> {
+    // ensureConfig also reads the config of an enclosing run (a tool or chain step that passed
+    // only callbacks down, as createRetrieverTool does).
+    const config = ensureConfig(parseCallbackConfigArg(options));
+    const userId = this.userFor(config);
+    return callUser.run(userId, () => super.invoke(input, options)) as Promise<Document<EngramDocumentMetadata>[]>;
+  }
+
+  override async _getRelevantDocuments(query: string): Promise<Document<EngramDocumentMetadata>[]> {
+    const userId = callUser.getStore() ?? this.userFor(ensureConfig());
+    const ranked = await this.memory.search(query, {
+      userId,
+      limit: this.fetchK,
+      ...(this.filters === undefined ? {} : { filters: this.filters }),
+      ...(this.threshold === undefined ? {} : { threshold: this.threshold }),
+      ...(this.ranker === undefined ? {} : { ranker: this.ranker }),
+    });
+    const { kept } = selectMemories(ranked, {
+      k: this.k,
+      maxTokens: this.maxTokens,
+      dedupeThreshold: this.dedupeThreshold,
+      countTokens,
+    });
+    return kept.map(toDocument);
+  }
+
+  private userFor(config: RunnableConfig): string {
+    const configured = (config.configurable as Record<string, unknown> | undefined)?.user_id;
+    if (this.userId === undefined) return runScope(config, "EngramRetriever").userId;
+    if (configured !== undefined && configured !== null && configured !== this.userId) {
+      throw new EngramError(
+        "INVALID_USER_ID",
+        "This EngramRetriever is bound to one user and the run's config.configurable.user_id names another; " +
+          "build the retriever without userId to serve each run's user.",
+      );
+    }
+    return this.userId;
+  }
+}
+
+function toDocument(memory: ScoredMemory): Document<EngramDocumentMetadata> {
+  const metadata: EngramDocumentMetadata = {
+    ...memory.metadata,
+    id: memory.id,
+    score: memory.score,
+    scoreParts: memory.scoreParts,
+    kind: memory.kind,
+    importance: memory.importance,
+    createdAt: memory.createdAt,
+  };
+  const threadId = memory.source.threadId ?? memory.scope.threadId;
+  if (threadId !== undefined) metadata.threadId = threadId;
+  if (memory.source.messageIds !== undefined) metadata.messageIds = [...memory.source.messageIds];
+  if (memory.role !== undefined) metadata.role = memory.role;
+  return new Document({ pageContent: memory.content, metadata, id: memory.id });
+}
+
+function positiveInteger(value: unknown, name: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new EngramError("INVALID_OPTIONS", `${name} must be a positive integer, got ${JSON.stringify(value)}.`);
+  }
+  return value;
+}
