@@ -47,6 +47,19 @@ export {
   type WeightedScorer,
 } from "./scoring/importance/index.js";
 export { summarize, DEFAULT_SUMMARY_MAX_TOKENS, SUMMARY_PROMPT, type SummarizeInput } from "./consolidation/summarize.js";
+export {
+  planForget,
+  retention,
+  resolveForgetRules,
+  DEFAULT_FORGET_RULES,
+  type ForgetItem,
+  type ForgetOptions,
+  type ForgetPlan,
+  type ForgetReason,
+  type ForgetRemoval,
+  type ForgetReport,
+  type ForgetRules,
+} from "./consolidation/forget.js";
 export { EngramCheckpointer, CHECKPOINTS_FILE_NAME } from "./adapters/checkpointer/checkpointer.js";
 export type {
   EngramCheckpointerOptions,
@@ -65,3 +78,5 @@ export { createScoreNode, noveltyOf, type ScoreNodeOptions } from "./graph/nodes
 export { createRememberNode, type RememberNodeOptions } from "./graph/nodes/remember.js";
 export { createConsolidateNode, DEFAULT_FORGET_EVERY, type ConsolidateNodeOptions } from "./graph/nodes/consolidate.js";
 export type { GraphMemory, WarningHandler } from "./graph/types.js";
+export { EngramMemory } from "./adapters/base_memory/engram_memory.js";
+export type { EngramMemoryOptions } from "./adapters/base_memory/options.js";

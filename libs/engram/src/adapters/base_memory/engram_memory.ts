@@ -1,0 +1,161 @@
+import { randomUUID } from "node:crypto";
+import { AIMessage, HumanMessage, SystemMessage, getBufferString, type BaseMessage } from "@langchain/core/messages";
+import { BaseMemory, getInputValue, getOutputValue, type InputValues, type MemoryVariables, type OutputValues } from "@langchain/core/memory";
+import { EngramError } from "../../core/errors.js";
+import { deterministicId } from "../../core/ids.js";
+import { validateScope } from "../../core/scope.js";
+import type { Scope } from "../../core/types.js";
+import { buildSystemPrompt } from "../../graph/prompt.js";
+import type { EngramMemoryOptions } from "./options.js";
+import { dropThreadState, threadState, type ThreadState } from "./thread_state.js";
+import { createTurnSteps, type Recollection, type TurnSteps } from "./turn.js";
+
+/**
+ * Engram as the `memory` of a classic LangChain chain (`ConversationChain`, `LLMChain`...): the
+ * last turns verbatim, a running summary of older ones, and the user's long-term memory recalled
+ * for each input, from every earlier session of the same user.
+ *
+ * Memory variables (`memoryKeys`), names configurable:
+ * - `history`: the window of recent turns (a string, or messages with `returnMessages`); with
+ *   `contextInHistory` (default) it starts with the core blocks, summary and recalled memories;
+ * - `summary`: the running summary of the turns that left the window ("" until then);
+ * - `recalled`: core blocks, learned instructions and the memories recalled for this input,
+ *   marked as data, not instructions ("" when there are none).
+ *
+ * `saveContext` scores the turn; an important turn is stored as two episodes (human and AI, with
+ * deterministic ids), a mundane one stays in the window and reaches long-term memory only through
+ * the summary when it leaves the window.
+ */
+export class EngramMemory extends BaseMemory {
+  readonly userId: string;
+
+  readonly threadId: string;
+
+  readonly memoryKey: string;
+
+  readonly summaryKey: string;
+
+  readonly recalledKey: string;
+
+  private readonly scope: Scope;
+
+  private readonly steps: TurnSteps;
+
+  private readonly returnMessages: boolean;
+
+  private readonly contextInHistory: boolean;
+
+  private readonly humanPrefix: string;
+
+  private readonly aiPrefix: string;
+
+  constructor(private readonly options: EngramMemoryOptions) {
+    super();
+    if (options === null || typeof options !== "object") {
+      throw new EngramError("INVALID_OPTIONS", "EngramMemory needs options: new EngramMemory({ memory, userId }).");
+    }
+    if (options.userId === undefined || options.userId === null || options.userId === "") {
+      throw new EngramError("INVALID_USER_ID", 'EngramMemory needs the user: new EngramMemory({ memory, userId: "alice" }). Nothing was read or written.');
+    }
+    // The user comes from the application, once, here: a chain's inputs cannot switch it.
+    this.scope = validateScope({ userId: options.userId, threadId: options.threadId ?? randomUUID() });
+    this.userId = this.scope.userId;
+    this.threadId = this.scope.threadId!;
+    this.steps = createTurnSteps({
+      memory: options.memory,
+      scorer: options.scorer,
+      importanceThreshold: options.importanceThreshold,
+      recallLimit: options.recallLimit,
+      window: options.window,
+      summaryModel: options.model,
+      summaryMaxTokens: options.summaryMaxTokens,
+      forgetEvery: options.forgetEvery,
+      onWarning: options.onWarning,
+    });
+    this.memoryKey = options.memoryKey ?? "history";
+    this.summaryKey = options.summaryKey ?? "summary";
+    this.recalledKey = options.recalledKey ?? "recalled";
+    const keys = new Set([this.memoryKey, this.summaryKey, this.recalledKey]);
+    if (keys.size !== 3 || [...keys].some((key) => typeof key !== "string" || key === "")) {
+      throw new EngramError("INVALID_OPTIONS", "memoryKey, summaryKey and recalledKey must be three different non-empty names.");
+    }
+    this.returnMessages = options.returnMessages ?? false;
+    this.contextInHistory = options.contextInHistory ?? true;
+    this.humanPrefix = options.humanPrefix ?? "Human";
+    this.aiPrefix = options.aiPrefix ?? "AI";
+  }
+
+  /** `[memoryKey, summaryKey, recalledKey]`: by default `["history", "summary", "recalled"]`. */
+  get memoryKeys(): string[] {
+    return [this.memoryKey, this.summaryKey, this.recalledKey];
+  }
+
+  /** The window, the running summary and what long-term memory recalls for the chain's input. */
+  async loadMemoryVariables(values: InputValues): Promise<MemoryVariables> {
+    const thread = this.thread();
+    const input = this.text(getInputValue(values, this.options.inputKey), "input");
+    const window = [...thread.messages];
+    let recollection: Recollection = { recalled: [], procedures: [] };
+    if (input.trim() !== "") recollection = await this.steps.recall([...window, new HumanMessage(input)], this.scope);
+    thread.lastRecalled = recollection.recalled;
+
+    const recalled = renderSections({ ...recollection, summary: "" });
+    const context = renderSections({ ...recollection, summary: thread.summary });
+    const history = this.contextInHistory && context !== "" ? [new SystemMessage(context), ...window] : window;
+    return {
+      [this.memoryKey]: this.returnMessages ? history : getBufferString(history, this.humanPrefix, this.aiPrefix),
+      [this.summaryKey]: thread.summary,
+      [this.recalledKey]: recalled,
+    };
+  }
+
+  /** Records the turn: scored, stored when important, kept in the window, older turns summarized. */
+  async saveContext(inputValues: InputValues, outputValues: OutputValues): Promise<void> {
+    const input = this.text(getInputValue(inputValues, this.options.inputKey), "input");
+    const output = this.text(getOutputValue(outputValues, this.options.outputKey), "output");
+    const thread = this.thread();
+    const turn = thread.turns;
+    // Ids from the thread, the turn and the text: saving the same turn again stores nothing new.
+    const id = (role: string, text: string) => deterministicId("engram-memory", this.userId, this.threadId, String(turn), role, text);
+    const messages = [
+      ...thread.messages,
+      new HumanMessage({ content: input, id: id("user", input) }),
+      new AIMessage({ content: output, id: id("assistant", output) }),
+    ];
+    const outcome = await this.steps.finish(
+      { messages, summary: thread.summary, turnsSinceForget: thread.turnsSinceForget, recalled: thread.lastRecalled },
+      this.scope,
+    );
+    const evicted = new Set(outcome.evictedIds);
+    thread.messages = messages.filter((message) => !evicted.has(message.id!));
+    thread.summary = outcome.summary;
+    thread.turns = turn + 1;
+    thread.turnsSinceForget = outcome.turnsSinceForget;
+    thread.lastRecalled = [];
+  }
+
+  /** Forgets this thread's window and summary; the user's long-term memory stays. */
+  async clear(): Promise<void> {
+    dropThreadState(this.options.memory, this.userId, this.threadId);
+  }
+
+  private thread(): ThreadState {
+    return threadState(this.options.memory, this.userId, this.threadId);
+  }
+
+  private text(value: unknown, what: "input" | "output"): string {
+    if (typeof value === "string") return value;
+    // A chat model's output arrives as a message in some chains.
+    if (value instanceof AIMessage || value instanceof HumanMessage) return (value as BaseMessage).text;
+    throw new EngramError(
+      "INVALID_CONTENT",
+      `EngramMemory expects the chain's ${what} to be a string, got ${value === null ? "null" : typeof value}. Set ${what}Key to name the right ${what}.`,
+    );
+  }
+}
+
+/** Core blocks, learned instructions, the summary and the recalled memories, as the graph renders them. */
+function renderSections(parts: Recollection & { summary: string }): string {
+  // An empty base leaves only the memory sections (buildSystemPrompt starts with the base).
+  return buildSystemPrompt({ base: "", procedures: parts.procedures, summary: parts.summary, recalled: parts.recalled }).trim();
+}
