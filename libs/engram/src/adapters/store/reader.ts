@@ -1,0 +1,211 @@
+import type { Collection, Metadata as ChromaMetadata, Where } from "chromadb";
+import type { MatchCondition } from "@langchain/langgraph-checkpoint";
+import type { StoreCollections } from "./collections.js";
+import { matchesFilter, type FilterCondition } from "./filter.js";
+import { allOf, filterClauses } from "./filter_where.js";
+import { firstLabelOf, selectNamespaces } from "./namespaces.js";
+import { fromItemRow, itemId, ownerId, prefixClauses, rowWhere, startsWith, type StoredItem } from "./rows.js";
+import type { StoreIndex } from "./store_index.js";
+
+/** Rows read per Chroma `get` when scanning. */
+const SCAN_PAGE = 1_000;
+
+export interface SearchRequest {
+  prefix: string[];
+  conditions: FilterCondition[];
+  limit: number;
+  offset: number;
+  query?: string;
+}
+
+export interface ScoredItem {
+  item: StoredItem;
+  score?: number;
+}
+
+/**
+ * The read side: get by key, search (by filter, or by meaning with a query), list namespaces.
+ * Chroma narrows the candidates (collection by first label, `where` by namespace and filter);
+ * the exact rules (namespace, expiry, filter) are then applied here to every candidate.
+ */
+export class StoreReader {
+  constructor(
+    private readonly collections: StoreCollections,
+    private readonly index: StoreIndex | undefined,
+    private readonly clock: () => number,
+  ) {}
+
+  /** Live items by namespace and key, in request order (undefined: missing or expired). */
+  async getMany(requests: ReadonlyArray<{ namespace: string[]; key: string }>): Promise<Array<StoredItem | undefined>> {
+    const now = this.clock();
+    const found = new Map<string, StoredItem>();
+    const byLabel = groupBy(requests, (request) => request.namespace[0]!);
+    await Promise.all(
+      [...byLabel].map(async ([label, group]) => {
+        const collection = await this.collections.find(label);
+        if (!collection) return;
+        const ids = [...new Set(group.map((request) => itemId(request.namespace, request.key)))];
+        const rows = await this.collections.call("get", () => collection.get({ ids, include: ["documents", "metadatas"] as never }));
+        rows.ids.forEach((id, i) => {
+          const item = fromItemRow(id, rows.documents[i] ?? null, rows.metadatas[i] ?? null);
+          if (item && item.expiresAt > now) found.set(id, item);
+        });
+      }),
+    );
+    return requests.map((request) => {
+      const item = found.get(itemId(request.namespace, request.key));
+      // The id is a hash: check that the row really is this namespace and key.
+      return item && item.key === request.key && sameLabels(item.namespace, request.namespace) ? item : undefined;
+    });
+  }
+
+  async search(request: SearchRequest): Promise<ScoredItem[]> {
+    const need = request.offset + request.limit;
+    if (request.limit === 0) return [];
+    const collections = await this.collectionsUnder(request.prefix[0]);
+    const clauses = [...prefixClauses(request.prefix), ...filterClauses(request.conditions)];
+    const now = this.clock();
+    const accept = (item: StoredItem): boolean =>
+      item.expiresAt > now && startsWith(item.namespace, request.prefix) && matchesFilter(item.value, request.conditions);
+
+    if (!request.query || !this.index) {
+      const items = await this.scanAll(collections, rowWhere("item", clauses), accept);
+      return newestFirst(items).slice(request.offset, need).map((item) => ({ item }));
+    }
+    const vector = await this.index.embedQuery(request.query);
+    const perCollection = await Promise.all(
+      collections.map((collection) => this.queryCollection(collection, vector, rowWhere("vectors", clauses), need, accept)),
+    );
+    const scored = perCollection.flat().sort((a, b) => b.score! - a.score! || compareItems(a.item, b.item));
+    if (scored.length >= need) return scored.slice(request.offset, need);
+    // Fewer scored items than the page needs: every scored one is here; items with nothing
+    // embedded follow, newest first, without a score (as InMemoryStore appends them).
+    const unscoredWhere = allOf([{ _row: { $eq: "item" } }, { _vec: { $eq: false } }, ...clauses])!;
+    const unscored = newestFirst(await this.scanAll(collections, unscoredWhere, accept)).map((item) => ({ item }));
+    return [...scored, ...unscored].slice(request.offset, need);
+  }
+
+  async listNamespaces(options: { matchConditions?: MatchCondition[]; maxDepth?: number; limit: number; offset: number }): Promise<string[][]> {
+    const collections = await this.collectionsUnder(firstLabelOf(options.matchConditions));
+    const now = this.clock();
+    const namespaces = new Map<string, string[]>();
+    for (const collection of collections) {
+      await this.scan(collection, rowWhere("item", []), ["metadatas"], (_id, _document, metadata) => {
+        if (typeof metadata?._ns !== "string") return;
+        if (typeof metadata._expires === "number" && metadata._expires <= now) return;
+        namespaces.set(metadata._ns, JSON.parse(metadata._ns) as string[]);
+      });
+    }
+    return selectNamespaces(namespaces.values(), options);
+  }
+
+  /** Ids of expired items and of their extra rows, per collection (for the sweep). */
+  async expired(): Promise<Array<{ collection: Collection; items: StoredItem[] }>> {
+    const now = this.clock();
+    const where = allOf([{ _row: { $eq: "item" } }, { _expires: { $lte: now } }])!;
+    const result: Array<{ collection: Collection; items: StoredItem[] }> = [];
+    for (const collection of await this.collections.all()) {
+      const items = await this.scanAll([collection], where, () => true);
+      if (items.length > 0) result.push({ collection, items });
+    }
+    return result;
+  }
+
+  /** The collection of one first label, or every collection of the store. */
+  private async collectionsUnder(label: string | undefined): Promise<Collection[]> {
+    if (label === undefined) return this.collections.all();
+    const collection = await this.collections.find(label);
+    return collection ? [collection] : [];
+  }
+
+  /**
+   * The `need` best accepted items of one collection, best first. Asks Chroma for more rows
+   * until enough survive the exact checks or the collection has no more: rows of one item count
+   * once (its best vector), and the in-process checks may drop some.
+   */
+  private async queryCollection(
+    collection: Collection,
+    vector: number[],
+    where: Where,
+    need: number,
+    accept: (item: StoredItem) => boolean,
+  ): Promise<ScoredItem[]> {
+    for (let rows = Math.max(need * 2, 20); ; rows *= 4) {
+      const result = await this.collections.call("query", () =>
+        collection.query({ queryEmbeddings: [vector], nResults: rows, where, include: ["documents", "metadatas", "distances"] as never }),
+      );
+      const ids = result.ids[0] ?? [];
+      const best = new Map<string, number>();
+      const items = new Map<string, StoredItem>();
+      ids.forEach((id, i) => {
+        const metadata = result.metadatas[0]?.[i] ?? null;
+        const owner = ownerId(id, metadata);
+        // Rows come nearest first, so an item's first row is its best vector.
+        if (!best.has(owner)) best.set(owner, result.distances[0]?.[i] ?? 2);
+        const item = owner === id ? fromItemRow(id, result.documents[0]?.[i] ?? null, metadata) : undefined;
+        if (item) items.set(id, item);
+      });
+      const missing = [...best.keys()].filter((id) => !items.has(id));
+      if (missing.length > 0) {
+        const owners = await this.collections.call("get", () => collection.get({ ids: missing, include: ["documents", "metadatas"] as never }));
+        owners.ids.forEach((id, i) => {
+          const item = fromItemRow(id, owners.documents[i] ?? null, owners.metadatas[i] ?? null);
+          if (item) items.set(id, item);
+        });
+      }
+      const accepted: ScoredItem[] = [];
+      for (const [id, distance] of best) {
+        const item = items.get(id);
+        if (item && accept(item)) accepted.push({ item, score: 1 - distance });
+      }
+      if (accepted.length >= need || ids.length < rows) return accepted.slice(0, need);
+    }
+  }
+
+  private async scanAll(collections: Collection[], where: Where, accept: (item: StoredItem) => boolean): Promise<StoredItem[]> {
+    const items = new Map<string, StoredItem>();
+    for (const collection of collections) {
+      await this.scan(collection, where, ["documents", "metadatas"], (id, document, metadata) => {
+        const item = fromItemRow(id, document, metadata);
+        if (item && accept(item)) items.set(id, item);
+      });
+    }
+    return [...items.values()];
+  }
+
+  private async scan(
+    collection: Collection,
+    where: Where,
+    include: Array<"documents" | "metadatas">,
+    visit: (id: string, document: string | null, metadata: ChromaMetadata | null) => void,
+  ): Promise<void> {
+    for (let offset = 0; ; offset += SCAN_PAGE) {
+      const page = await this.collections.call("get", () => collection.get({ where, limit: SCAN_PAGE, offset, include: include as never }));
+      page.ids.forEach((id, i) => visit(id, page.documents[i] ?? null, page.metadatas[i] ?? null));
+      if (page.ids.length < SCAN_PAGE) return;
+    }
+  }
+}
+
+/** Newest update first; ties by namespace, then key, so pages are stable. */
+function newestFirst(items: StoredItem[]): StoredItem[] {
+  return [...items].sort((a, b) => b.updatedAt - a.updatedAt || compareItems(a, b));
+}
+
+function compareItems(a: StoredItem, b: StoredItem): number {
+  const ns = a.namespace.join("\u0000").localeCompare(b.namespace.join("\u0000"));
+  return ns !== 0 ? ns : a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+function sameLabels(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((label, i) => label === b[i]);
+}
+
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    groups.set(key, [...(groups.get(key) ?? []), item]);
+  }
+  return groups;
+}

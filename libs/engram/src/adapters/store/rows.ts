@@ -1,0 +1,140 @@
+import type { Metadata as ChromaMetadata, Where } from "chromadb";
+import { deterministicId } from "../../core/ids.js";
+import { allOf, shadowMetadata } from "./filter_where.js";
+import type { StoreValue } from "./validate.js";
+
+/**
+ * The Chroma rows of one store item. An item is one "item" row: its id derives from namespace and
+ * key, its document is the value as JSON, its metadata holds the namespace, key, times, TTL and
+ * the filter shadows, and its vector is the first embedded text. Each further embedded text (a
+ * value with several indexed fields) is one "vec" row carrying the same namespace and shadows, so
+ * a filtered query sees it too, and pointing back to the item. An item with nothing embedded gets
+ * a constant placeholder vector and `_vec: false`, which every query excludes.
+ *
+ * System keys start with "_"; value fields only ever appear as `v:` / `n:` shadows, so no value
+ * can collide with them.
+ */
+
+/** "Never expires", as an expiry time: the last millisecond a JS Date can hold. */
+export const NO_EXPIRY = 8_640_000_000_000_000;
+
+export interface StoredItem {
+  id: string;
+  namespace: string[];
+  key: string;
+  value: StoreValue;
+  createdAt: number;
+  updatedAt: number;
+  /** Milliseconds since the epoch, or NO_EXPIRY. */
+  expiresAt: number;
+  /** Minutes, restarted on read; null when the item does not expire. */
+  ttl: number | null;
+  /** How many "vec" rows the item has besides its own row. */
+  extraVectors: number;
+}
+
+export interface ChromaRow {
+  id: string;
+  embedding: number[];
+  document: string;
+  metadata: ChromaMetadata;
+}
+
+export function itemId(namespace: readonly string[], key: string): string {
+  return deterministicId("engram-store", JSON.stringify(namespace), key);
+}
+
+export function extraRowId(id: string, index: number): string {
+  return `${id}:${index}`;
+}
+
+/** Every row id an item with `extraVectors` extra rows has. */
+export function rowIds(id: string, extraVectors: number): string[] {
+  return [id, ...Array.from({ length: extraVectors }, (_, i) => extraRowId(id, i + 1))];
+}
+
+/**
+ * The rows of an item. `vectors` are its embedded texts' vectors (maybe none); `placeholder` is
+ * used as the item row's vector when there are none (Chroma wants a vector on every row).
+ * `previousKeys`: the metadata keys of the item's row before this write, if it had one.
+ */
+export function toRows(item: StoredItem, vectors: number[][], placeholder: number[], previousKeys: Iterable<string> = []): ChromaRow[] {
+  const shared: ChromaMetadata = { ...namespaceMetadata(item.namespace), ...shadowMetadata(item.value, previousKeys) };
+  const rows: ChromaRow[] = [
+    {
+      id: item.id,
+      embedding: vectors[0] ?? placeholder,
+      document: JSON.stringify(item.value),
+      metadata: {
+        ...shared,
+        _row: "item",
+        _vec: vectors.length > 0,
+        _key: item.key,
+        _ns: JSON.stringify(item.namespace),
+        _created: item.createdAt,
+        _updated: item.updatedAt,
+        _expires: item.expiresAt,
+        _ttl: item.ttl ?? 0,
+        _extra: Math.max(0, vectors.length - 1),
+      },
+    },
+  ];
+  vectors.slice(1).forEach((embedding, i) => {
+    rows.push({ id: extraRowId(item.id, i + 1), embedding, document: "", metadata: { ...shared, _row: "vec", _vec: true, _item: item.id } });
+  });
+  return rows;
+}
+
+/** Reads an item row back; undefined when the row is not an item row of this store. */
+export function fromItemRow(id: string, document: string | null, metadata: ChromaMetadata | null): StoredItem | undefined {
+  const meta = metadata ?? {};
+  if (meta._row !== "item" || typeof meta._ns !== "string" || typeof meta._key !== "string" || document === null) return undefined;
+  const ttl = typeof meta._ttl === "number" && meta._ttl > 0 ? meta._ttl : null;
+  return {
+    id,
+    namespace: JSON.parse(meta._ns) as string[],
+    key: meta._key,
+    value: JSON.parse(document) as StoreValue,
+    createdAt: Number(meta._created ?? 0),
+    updatedAt: Number(meta._updated ?? meta._created ?? 0),
+    expiresAt: typeof meta._expires === "number" ? meta._expires : NO_EXPIRY,
+    ttl,
+    extraVectors: typeof meta._extra === "number" ? meta._extra : 0,
+  };
+}
+
+/** The item a row belongs to: itself for an item row, `_item` for a vec row. */
+export function ownerId(id: string, metadata: ChromaMetadata | null): string {
+  return typeof metadata?._item === "string" ? metadata._item : id;
+}
+
+/** `_ns0`, `_ns1`, ...: one key per label, so a namespace prefix is an `$eq` per label. */
+function namespaceMetadata(namespace: readonly string[]): ChromaMetadata {
+  const metadata: ChromaMetadata = { _depth: namespace.length };
+  namespace.forEach((label, i) => {
+    metadata[`_ns${i}`] = label;
+  });
+  return metadata;
+}
+
+/**
+ * Clauses for "namespace starts with `prefix`". The first label is skipped: it chose the
+ * collection. The namespace is checked again in process, so a hash collision between two first
+ * labels could never mix them.
+ */
+export function prefixClauses(prefix: readonly string[]): Where[] {
+  const clauses: Where[] = [];
+  prefix.forEach((label, i) => {
+    if (i > 0) clauses.push({ [`_ns${i}`]: { $eq: label } });
+  });
+  return clauses;
+}
+
+export function rowWhere(kind: "item" | "vectors", clauses: Where[]): Where {
+  const own: Where = kind === "item" ? { _row: { $eq: "item" } } : { _vec: { $eq: true } };
+  return allOf([own, ...clauses])!;
+}
+
+export function startsWith(namespace: readonly string[], prefix: readonly string[]): boolean {
+  return prefix.length <= namespace.length && prefix.every((label, i) => namespace[i] === label);
+}

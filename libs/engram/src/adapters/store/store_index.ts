@@ -1,0 +1,81 @@
+import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import { EngramError } from "../../core/errors.js";
+import { textsAtPath } from "./field_text.js";
+import type { StoreValue } from "./validate.js";
+
+/**
+ * What gets embedded and how: the store's index fields, a put's own `index`, the embeddings
+ * model, and the placeholder vector for rows with nothing embedded.
+ */
+export class StoreIndex {
+  private dims?: number;
+
+  constructor(
+    private readonly embeddings: EmbeddingsInterface,
+    private readonly fields: readonly string[],
+    dims?: number,
+  ) {
+    this.dims = dims ?? readDimensions(embeddings);
+  }
+
+  /** The distinct texts of a value to embed: `index` false embeds nothing, a list overrides the fields. */
+  textsOf(value: StoreValue, index: false | string[] | undefined): string[] {
+    if (index === false) return [];
+    const texts = (index ?? this.fields).flatMap((path) => textsAtPath(value, path));
+    return [...new Set(texts)];
+  }
+
+  async embedTexts(texts: string[]): Promise<Map<string, number[]>> {
+    const unique = [...new Set(texts)];
+    if (unique.length === 0) return new Map();
+    const vectors = await this.call(() => this.embeddings.embedDocuments(unique));
+    if (vectors.length !== unique.length) {
+      throw new EngramError("EMBEDDING_FAILED", `The embeddings returned ${vectors.length} vectors for ${unique.length} texts.`);
+    }
+    vectors.forEach((vector) => this.checkSize(vector));
+    return new Map(unique.map((text, i) => [text, vectors[i]!]));
+  }
+
+  async embedQuery(query: string): Promise<number[]> {
+    const vector = await this.call(() => this.embeddings.embedQuery(query));
+    this.checkSize(vector);
+    return vector;
+  }
+
+  /**
+   * The vector of rows with nothing embedded: any fixed unit vector of the right size would do,
+   * since queries exclude those rows (`_vec: false`). The size is measured once when unknown.
+   */
+  async placeholder(): Promise<number[]> {
+    this.dims ??= (await this.embedQuery("placeholder")).length;
+    return unitVector(this.dims);
+  }
+
+  private checkSize(vector: number[]): void {
+    if (!Array.isArray(vector) || vector.length === 0 || vector.some((x) => !Number.isFinite(x))) {
+      throw new EngramError("EMBEDDING_FAILED", "The embeddings returned an empty or non-finite vector.");
+    }
+    this.dims ??= vector.length;
+    if (vector.length !== this.dims) {
+      throw new EngramError("EMBEDDING_FAILED", `The embeddings returned ${vector.length} dimensions; this store uses ${this.dims}.`);
+    }
+  }
+
+  private async call<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (cause) {
+      if (cause instanceof EngramError) throw cause;
+      throw new EngramError("EMBEDDING_FAILED", `Embedding failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    }
+  }
+}
+
+export function unitVector(dims: number): number[] {
+  return Array.from({ length: dims }, (_, i) => (i === 0 ? 1 : 0));
+}
+
+function readDimensions(embeddings: EmbeddingsInterface): number | undefined {
+  const dims = (embeddings as { dimensions?: unknown }).dimensions;
+  return typeof dims === "number" && Number.isInteger(dims) && dims > 0 ? dims : undefined;
+}

@@ -1,0 +1,159 @@
+import { EngramError } from "../../core/errors.js";
+import { validatePrefix } from "../../core/scope.js";
+import type { EngramStoreIndexConfig, EngramStoreTtlConfig } from "./options.js";
+
+/** A JSON object as the store keeps it. */
+export type StoreValue = Record<string, unknown>;
+
+/**
+ * Namespace rules, LangGraph's (`validateNamespace` in @langchain/langgraph-checkpoint) raised as
+ * `EngramError`s: labels are non-empty strings without ".", ":" or NUL. "." and ":" are the
+ * separators LangGraph's stores and tools use to print a namespace, so a label holding one would
+ * be ambiguous. `put` also refuses an empty namespace and the reserved root label "langgraph".
+ */
+export function validateNamespace(
+  namespace: unknown,
+  { allowEmpty = false, forWrite = false }: { allowEmpty?: boolean; forWrite?: boolean } = {},
+): string[] {
+  if (!Array.isArray(namespace)) {
+    throw new EngramError("INVALID_NAMESPACE", `A namespace must be an array of labels, e.g. ["alice", "memories"]; got ${describe(namespace)}.`);
+  }
+  if (namespace.length === 0 && !allowEmpty) {
+    throw new EngramError("INVALID_NAMESPACE", "A namespace must have at least one label, e.g. [\"alice\", \"memories\"].");
+  }
+  namespace.forEach((label: unknown, i) => {
+    const where = `Namespace label ${i} (${JSON.stringify(label) ?? describe(label)}) in ${safeJson(namespace)}`;
+    if (typeof label !== "string") throw new EngramError("INVALID_NAMESPACE", `${where} must be a string, got ${describe(label)}.`);
+    if (label === "") throw new EngramError("INVALID_NAMESPACE", `${where} must not be empty.`);
+    if (label.includes(".")) throw new EngramError("INVALID_NAMESPACE", `${where} must not contain "." (LangGraph's namespace separator).`);
+    if (label.includes(":")) throw new EngramError("INVALID_NAMESPACE", `${where} must not contain ":".`);
+    if (label.includes("\0")) throw new EngramError("INVALID_NAMESPACE", `${where} must not contain a NUL character.`);
+  });
+  if (forWrite && namespace[0] === "langgraph") {
+    throw new EngramError("INVALID_NAMESPACE", `The root label "langgraph" is reserved by LangGraph; got ${safeJson(namespace)}.`);
+  }
+  return namespace as string[];
+}
+
+/** Match paths of `listNamespaces` (prefix / suffix): labels or the wildcard "*", possibly empty. */
+export function validateMatchPath(path: unknown, name: string): string[] {
+  try {
+    return validateNamespace(path, { allowEmpty: true });
+  } catch (error) {
+    throw new EngramError("INVALID_NAMESPACE", `${name}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export function validateKey(key: unknown): string {
+  if (typeof key !== "string") throw new EngramError("INVALID_ID", `A store key must be a string, got ${describe(key)}.`);
+  return key;
+}
+
+/**
+ * Values are stored as JSON: a plain object whose JSON form reads back. A class instance, an
+ * array, a string or a value JSON cannot write (a BigInt, a cycle) is refused. What JSON changes
+ * silently (a Date becomes its ISO string, `undefined` fields vanish) comes back changed.
+ */
+export function validateValue(value: unknown): StoreValue {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new EngramError("INVALID_VALUE", `A store value must be a plain object, got ${describe(value)}.`);
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) {
+    const name = (value as { constructor?: { name?: string } }).constructor?.name ?? "an object with a custom prototype";
+    throw new EngramError("INVALID_VALUE", `A store value must be a plain object, got an instance of ${name}; convert it to a plain object first.`);
+  }
+  let json: string;
+  try {
+    json = JSON.stringify(value);
+  } catch (cause) {
+    throw new EngramError("INVALID_VALUE", `A store value must be JSON-serializable: ${(cause as Error).message}`, { cause });
+  }
+  return JSON.parse(json) as StoreValue;
+}
+
+/** `index` of a put: `false` (not embedded), a list of field paths, or unset (the store's fields). */
+export function validatePutIndex(index: unknown): false | string[] | undefined {
+  if (index === undefined || index === null || index === false) return index === false ? false : undefined;
+  if (Array.isArray(index) && index.every((field) => typeof field === "string" && field.length > 0)) return index as string[];
+  throw new EngramError("INVALID_OPTIONS", `index must be false or a list of non-empty field paths, got ${describe(index)}.`);
+}
+
+/** A TTL in minutes: a positive finite number; `null` means "never expires". */
+export function validateTtl(ttl: unknown, name = "ttl"): number | null | undefined {
+  if (ttl === undefined || ttl === null) return ttl;
+  if (typeof ttl !== "number" || !Number.isFinite(ttl) || ttl <= 0) {
+    throw new EngramError("INVALID_TTL", `${name} must be a positive number of minutes (or null for no expiry), got ${describe(ttl)}.`);
+  }
+  return ttl;
+}
+
+export function validateTtlConfig(config: unknown): EngramStoreTtlConfig {
+  if (config === undefined) return {};
+  if (config === null || typeof config !== "object" || Array.isArray(config)) {
+    throw new EngramError("INVALID_TTL", `ttl must be an object like { defaultTtl: 60 }, got ${describe(config)}.`);
+  }
+  const raw = config as EngramStoreTtlConfig;
+  const clean: EngramStoreTtlConfig = {};
+  const defaultTtl = validateTtl(raw.defaultTtl, "ttl.defaultTtl");
+  if (defaultTtl !== undefined && defaultTtl !== null) clean.defaultTtl = defaultTtl;
+  const interval = validateTtl(raw.sweepIntervalMinutes, "ttl.sweepIntervalMinutes");
+  if (interval !== undefined && interval !== null) clean.sweepIntervalMinutes = interval;
+  if (raw.refreshOnRead !== undefined) {
+    if (typeof raw.refreshOnRead !== "boolean") {
+      throw new EngramError("INVALID_TTL", `ttl.refreshOnRead must be a boolean, got ${describe(raw.refreshOnRead)}.`);
+    }
+    clean.refreshOnRead = raw.refreshOnRead;
+  }
+  if (raw.onSweep !== undefined) {
+    if (typeof raw.onSweep !== "function") throw new EngramError("INVALID_TTL", "ttl.onSweep must be a function.");
+    clean.onSweep = raw.onSweep;
+  }
+  return clean;
+}
+
+export function validateIndexConfig(index: unknown): EngramStoreIndexConfig | false {
+  if (index === undefined) return {};
+  if (index === false) return false;
+  if (index === null || typeof index !== "object" || Array.isArray(index)) {
+    throw new EngramError("INVALID_OPTIONS", `index must be false or an object like { fields: ["text"] }, got ${describe(index)}.`);
+  }
+  const raw = index as EngramStoreIndexConfig;
+  if (raw.fields !== undefined && validatePutIndex(raw.fields) === undefined) {
+    throw new EngramError("INVALID_OPTIONS", "index.fields must be a list of field paths.");
+  }
+  if (raw.dims !== undefined && (!Number.isInteger(raw.dims) || raw.dims < 1)) {
+    throw new EngramError("INVALID_OPTIONS", `index.dims must be a positive integer, got ${describe(raw.dims)}.`);
+  }
+  return raw;
+}
+
+export function validateStorePrefix(prefix: unknown): string {
+  if (typeof prefix !== "string") throw new EngramError("INVALID_OPTIONS", `prefix must be a string, got ${describe(prefix)}.`);
+  return validatePrefix(prefix);
+}
+
+/** A non-negative integer option (limit, offset) or a positive one (maxDepth). */
+export function validateCount(value: unknown, name: string, fallback: number | undefined, min = 0): number | undefined {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
+    throw new EngramError("INVALID_OPTIONS", `${name} must be an integer of at least ${min}, got ${describe(value)}.`);
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "number" || typeof value === "boolean") return `${typeof value} ${String(value)}`;
+  if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
+  return typeof value;
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

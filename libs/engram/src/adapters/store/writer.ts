@@ -1,0 +1,146 @@
+import type { Collection } from "chromadb";
+import { MAX_ROWS_PER_CALL, type StoreCollections } from "./collections.js";
+import { fromItemRow, itemId, NO_EXPIRY, rowIds, toRows, type ChromaRow, type StoredItem } from "./rows.js";
+import type { StoreIndex } from "./store_index.js";
+import { unitVector } from "./store_index.js";
+import type { StoreValue } from "./validate.js";
+
+/** One validated write: a value to store, or `value: null` to delete. */
+export interface WriteRequest {
+  namespace: string[];
+  key: string;
+  value: StoreValue | null;
+  index: false | string[] | undefined;
+  /** Minutes; null: never expires; undefined: the store's default. */
+  ttl: number | null | undefined;
+}
+
+/**
+ * The write side: puts and deletes, TTL refreshes, sweeping. Everything that can fail before a
+ * write (validation, embedding) has happened when these run; within one first label the rows go
+ * to Chroma in as few calls as its batch limit allows.
+ */
+export class StoreWriter {
+  constructor(
+    private readonly collections: StoreCollections,
+    private readonly index: StoreIndex | undefined,
+    private readonly clock: () => number,
+    private readonly defaultTtl: number | undefined,
+  ) {}
+
+  async write(requests: readonly WriteRequest[]): Promise<void> {
+    // The last write of an item in a batch wins, as in InMemoryStore.
+    const latest = new Map<string, WriteRequest>();
+    for (const request of requests) latest.set(itemId(request.namespace, request.key), request);
+    if (latest.size === 0) return;
+
+    const textsById = new Map<string, string[]>();
+    for (const [id, request] of latest) {
+      if (request.value !== null && this.index) textsById.set(id, this.index.textsOf(request.value, request.index));
+    }
+    const vectors = this.index ? await this.index.embedTexts([...textsById.values()].flat()) : new Map<string, number[]>();
+    const placeholder = this.index ? await this.index.placeholder() : unitVector(1);
+
+    const byLabel = new Map<string, Array<[string, WriteRequest]>>();
+    for (const entry of latest) {
+      const label = entry[1].namespace[0]!;
+      byLabel.set(label, [...(byLabel.get(label) ?? []), entry]);
+    }
+    for (const [label, entries] of byLabel) {
+      const anyPut = entries.some(([, request]) => request.value !== null);
+      const collection = anyPut ? await this.collections.findOrCreate(label) : await this.collections.find(label);
+      if (!collection) continue;
+      const previous = await this.previousRows(collection, entries.map(([id]) => id));
+      const now = this.clock();
+      const rows: ChromaRow[] = [];
+      const stale: string[] = [];
+      for (const [id, request] of entries) {
+        const before = previous.get(id);
+        if (request.value === null) {
+          if (before) stale.push(...rowIds(id, before.item.extraVectors));
+          continue;
+        }
+        const ttl = request.ttl === undefined ? this.defaultTtl ?? null : request.ttl;
+        const item: StoredItem = {
+          id,
+          namespace: request.namespace,
+          key: request.key,
+          value: request.value,
+          // An update keeps the creation time; an expired item that was never swept is gone.
+          createdAt: before && before.item.expiresAt > now ? before.item.createdAt : now,
+          updatedAt: now,
+          expiresAt: ttl === null ? NO_EXPIRY : now + ttl * 60_000,
+          ttl,
+          extraVectors: 0,
+        };
+        const own = (textsById.get(id) ?? []).map((text) => vectors.get(text)!);
+        item.extraVectors = Math.max(0, own.length - 1);
+        rows.push(...toRows(item, own, placeholder, before?.keys));
+        if (before && before.item.extraVectors > item.extraVectors) {
+          stale.push(...rowIds(id, before.item.extraVectors).slice(item.extraVectors + 1));
+        }
+      }
+      await this.upsert(collection, rows);
+      await this.delete(collection, stale);
+    }
+  }
+
+  /** Restarts the TTL of items just read. */
+  async refresh(items: readonly StoredItem[]): Promise<void> {
+    const now = this.clock();
+    const byLabel = new Map<string, StoredItem[]>();
+    for (const item of items) {
+      if (item.ttl === null) continue;
+      const label = item.namespace[0]!;
+      byLabel.set(label, [...(byLabel.get(label) ?? []), item]);
+    }
+    for (const [label, group] of byLabel) {
+      const collection = await this.collections.find(label);
+      if (!collection) continue;
+      const unique = [...new Map(group.map((item) => [item.id, item])).values()];
+      for (let start = 0; start < unique.length; start += MAX_ROWS_PER_CALL) {
+        const batch = unique.slice(start, start + MAX_ROWS_PER_CALL);
+        await this.collections.call("update", () =>
+          collection.update({ ids: batch.map((item) => item.id), metadatas: batch.map((item) => ({ _expires: now + item.ttl! * 60_000 })) }),
+        );
+      }
+    }
+  }
+
+  /** Deletes the rows of the given items (the sweep's expired items). */
+  async deleteItems(collection: Collection, items: readonly StoredItem[]): Promise<void> {
+    await this.delete(collection, items.flatMap((item) => rowIds(item.id, item.extraVectors)));
+  }
+
+  private async previousRows(collection: Collection, ids: string[]): Promise<Map<string, { item: StoredItem; keys: string[] }>> {
+    const rows = await this.collections.call("get", () => collection.get({ ids, include: ["documents", "metadatas"] as never }));
+    const previous = new Map<string, { item: StoredItem; keys: string[] }>();
+    rows.ids.forEach((id, i) => {
+      const metadata = rows.metadatas[i] ?? null;
+      const item = fromItemRow(id, rows.documents[i] ?? null, metadata);
+      if (item) previous.set(id, { item, keys: Object.keys(metadata ?? {}) });
+    });
+    return previous;
+  }
+
+  private async upsert(collection: Collection, rows: ChromaRow[]): Promise<void> {
+    for (let start = 0; start < rows.length; start += MAX_ROWS_PER_CALL) {
+      const batch = rows.slice(start, start + MAX_ROWS_PER_CALL);
+      await this.collections.call("upsert", () =>
+        collection.upsert({
+          ids: batch.map((row) => row.id),
+          embeddings: batch.map((row) => row.embedding),
+          documents: batch.map((row) => row.document),
+          metadatas: batch.map((row) => row.metadata),
+        }),
+      );
+    }
+  }
+
+  private async delete(collection: Collection, ids: string[]): Promise<void> {
+    for (let start = 0; start < ids.length; start += MAX_ROWS_PER_CALL) {
+      const batch = ids.slice(start, start + MAX_ROWS_PER_CALL);
+      await this.collections.call("delete", () => collection.delete({ ids: batch }));
+    }
+  }
+}
