@@ -5,7 +5,7 @@
  *   consolidate: turns beyond the window are folded into the running summary, removed from the
  *                state and stored as `summary` records that point at the messages they cover;
  *   forget:      duplicates merged, decayed and expired memories removed, the per-user cap applied;
- *   inventory:   what the user's long-term memory holds afterwards, by kind.
+ *   count:       what the user's long-term memory holds afterwards, by kind.
  */
 import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
 import { createConsolidateNode, MemoryState, scopeFromConfig, type Memory, type MemoryKind } from "engram";
@@ -29,7 +29,7 @@ export const graph = new StateGraph(ConsolidationState)
     const { userId } = scopeFromConfig(config);
     return { forgotten: await memory.forget({ userId }) };
   })
-  .addNode("inventory", async (_state: typeof ConsolidationState.State, config) => {
+  .addNode("count", async (_state: typeof ConsolidationState.State, config) => {
     const { userId } = scopeFromConfig(config);
     const inventory: Partial<Record<MemoryKind, number>> = {};
     for (const record of await memory.getAll({ userId, limit: 10_000 })) inventory[record.kind] = (inventory[record.kind] ?? 0) + 1;
@@ -37,6 +37,6 @@ export const graph = new StateGraph(ConsolidationState)
   })
   .addEdge(START, "consolidate")
   .addEdge("consolidate", "forget")
-  .addEdge("forget", "inventory")
-  .addEdge("inventory", END)
+  .addEdge("forget", "count")
+  .addEdge("count", END)
   .compile();
