@@ -36,6 +36,11 @@ import type {
 import { Writer, type WriteOp } from "./writer.js";
 import { Recall } from "./recall.js";
 import { resolveRanker, type ResolvedRankerOptions } from "../scoring/ranker.js";
+import { FactPipeline, forgetFactJobs, resolveInfer } from "./facts.js";
+import { isCurrent, validateIncludeInvalid } from "../consolidation/validity.js";
+import { boostByEntities, resolveEntityOptions, withEntities, type ResolvedEntityOptions } from "../scoring/entities.js";
+import { planForget, resolveForgetRules, type ForgetOptions, type ForgetReport } from "../consolidation/forget.js";
+import { forgetReport, forgetWriteOps, loadForgetItems } from "./forget_ops.js";
 
 interface Parts {
   db: Database.Database;
@@ -78,6 +83,11 @@ export class Memory {
 
   private closed = false;
 
+  private readonly entityOptions: ResolvedEntityOptions;
+
+  /** Fact extraction and reconciliation; only with a chat model (`options.model`). */
+  private facts?: FactPipeline;
+
   constructor(private readonly options: MemoryOptions = {}) {
     this.dataDir = options.dataDir ?? ".engram";
     this.embeddings = options.embeddings ?? new LocalEmbeddings();
@@ -85,6 +95,7 @@ export class Memory {
     this.maxContentChars = options.maxContentChars ?? DEFAULT_MAX_CONTENT_CHARS;
     this.prefix = validatePrefix(options.prefix ?? "engram");
     this.ranker = resolveRanker(options.ranker);
+    this.entityOptions = resolveEntityOptions(options.entities);
     if (!options.store) {
       this.connection = new ChromaConnection(options.chroma ?? {}, join(this.dataDir, "chroma"));
     }
@@ -107,6 +118,7 @@ export class Memory {
     const expiresAt = options.expiresAt === undefined ? undefined : validateTime(options.expiresAt, "expiresAt");
     const explicitId = options.id === undefined ? undefined : validateRecordId(options.id);
     const source = options.source === undefined ? undefined : validateSource(options.source);
+    const infer = resolveInfer(options.infer, kind, this.options.model !== undefined);
     const warnings: string[] = [];
     let items: Array<{ text: string; role?: string; messageId?: string }>;
     if (typeof input === "string") {
@@ -145,7 +157,7 @@ export class Memory {
         updatedAt: now + position,
         lastAccessedAt: now + position,
         source: {},
-        metadata,
+        metadata: this.entityOptions.extract ? withEntities(metadata, item.text) : metadata,
       };
       if (item.role !== undefined) record.role = item.role;
       if (expiresAt !== undefined) record.expiresAt = expiresAt;
@@ -171,6 +183,8 @@ export class Memory {
       history: { memoryId: record.id, event: "ADD", oldContent: null, newContent: record.content, reason: "add", at: now },
     }));
     const pending = await this.write(scope.userId, ops);
+    // Recorded durably here; the model calls run off this call's path (docs/facts.md).
+    if (infer) await this.facts?.submit(scope, fresh, now);
     return { results: records, pending, warnings };
   }
 
@@ -184,15 +198,16 @@ export class Memory {
       throw new EngramError("INVALID_OPTIONS", `threshold must be a number from 0 to 1, got ${JSON.stringify(options.threshold)}.`);
     }
     const filter = this.storeFilter(scope, options.filters);
+    const includeInvalid = validateIncludeInvalid(options.includeInvalid);
     const ranker = options.ranker === undefined ? this.ranker : resolveRanker({ ...this.ranker, ...options.ranker });
     const { recall } = this.open();
     await this.replayPending(scope.userId);
     if (limit === 0) return [];
     const [vector] = await this.embed([text]);
     const now = this.clock();
-    const ranked = await recall.rank(scope.userId, text, vector!, limit, filter, now, ranker);
+    const ranked = boostByEntities(text, await recall.rank(scope.userId, text, vector!, limit, filter, now, ranker), this.entityOptions.boost);
     return ranked
-      .filter((item) => !isExpired(item.record, now) && item.score >= threshold)
+      .filter((item) => !isExpired(item.record, now) && item.score >= threshold && (includeInvalid || isCurrent(item.record, now)))
       .slice(0, limit)
       .map((item) => ({ ...item.record, score: item.score, scoreParts: item.parts }));
   }
@@ -213,11 +228,12 @@ export class Memory {
     const limit = validateLimit(options.limit, "limit", 100);
     const offset = validateLimit(options.offset, "offset", 0, Number.MAX_SAFE_INTEGER);
     const filter = this.storeFilter(scope, options.kind === undefined ? undefined : { kind: options.kind });
+    const includeInvalid = validateIncludeInvalid(options.includeInvalid);
     const { store } = this.open();
     await this.replayPending(scope.userId);
     const now = this.clock();
     const records = await store.list(scope.userId, filter);
-    return records.filter((record) => !isExpired(record, now)).slice(offset, offset + limit);
+    return records.filter((record) => !isExpired(record, now) && (includeInvalid || isCurrent(record, now))).slice(offset, offset + limit);
   }
 
   /** Changes a memory's content (re-embedded) and/or importance, metadata or expiry. */
@@ -283,6 +299,8 @@ export class Memory {
     const scope = validateScope(options);
     const { store, history, db, writer } = this.open();
     const outbox = this.outbox!;
+    // Waiting fact extraction first (a run in flight settles without writing), then pending writes.
+    const extractions = await forgetFactJobs(this.facts, db, scope.userId);
     // Pending writes first, so that no replay can bring the user back afterwards; then let a drain
     // already in flight land, so that the store and history deletions below come after it.
     const pending = db.transaction(() => outbox.deleteUser(scope.userId))();
@@ -290,7 +308,26 @@ export class Memory {
     const deleted = await store.deleteUser(scope.userId);
     this.parts!.recall.forget(scope.userId);
     const erased = history.deleteUser(scope.userId);
-    return { deleted, history: erased, pending };
+    return { deleted, history: erased, pending, extractions };
+  }
+
+  /**
+   * Forgetting, on demand: removes the user's expired records, merges near-duplicates of the same
+   * kind (the kept one takes their sources), then evicts the lowest retention over `maxRecords`.
+   * Every removal goes to history with its reason ("ttl", "dedupe", "cap"). The rules are in
+   * `planForget` and docs/forgetting.md; `agentId` / `threadId` narrow what is looked at.
+   */
+  async forget(options: ForgetOptions): Promise<ForgetReport> {
+    const scope = validateScope(options);
+    const rules = resolveForgetRules(options);
+    const { store } = this.open();
+    await this.replayPending(scope.userId);
+    const items = await loadForgetItems(store, scope.userId, this.storeFilter(scope, undefined));
+    const now = this.clock();
+    const plan = planForget(items, rules, now);
+    const ops = forgetWriteOps(plan, items, now);
+    const pending = ops.length > 0 && (await this.write(scope.userId, ops));
+    return forgetReport(plan, pending);
   }
 
   /** Every version of a memory: created, updated, deleted, oldest first. */
@@ -306,8 +343,11 @@ export class Memory {
   /** Replays writes waiting in the outbox. Throws `STORE_UNAVAILABLE` if the store is still down. */
   async flush(): Promise<FlushResult> {
     const { writer } = this.open();
+    // Fact extraction waiting in the background runs now; its first failure is thrown below.
+    const failures = (await this.facts?.flush()) ?? [];
     const result = await writer.drain();
     if (result.error) throw result.error;
+    if (failures[0]) throw failures[0].error;
     return { applied: result.applied, pending: result.pending };
   }
 
@@ -317,6 +357,8 @@ export class Memory {
     this.closed = true;
     const parts = this.parts;
     this.parts = undefined;
+    // Fact extraction in flight is aborted; its jobs stay queued and resume on the next open.
+    await this.facts?.close();
     // Background writes in flight finish (or stay in the outbox) before the database closes.
     await parts?.writer.idle();
     await parts?.store.close();
@@ -345,6 +387,21 @@ export class Memory {
       ),
     );
     this.parts = { db, store, history, writer, recall };
+    if (this.options.model) {
+      this.facts = new FactPipeline({
+        model: this.options.model,
+        db,
+        store,
+        writer,
+        embed: (texts) => this.embed(texts),
+        nearest: (scope, text, limit) => this.search(text, { ...scope, limit, filters: { kind: "fact" } }),
+        clock: this.clock,
+        offlineEntities: this.entityOptions.extract,
+        options: this.options.facts,
+      });
+      // Extraction jobs an earlier process left (it crashed or closed first) run again now.
+      this.facts.resume();
+    }
     return this.parts;
   }
 
