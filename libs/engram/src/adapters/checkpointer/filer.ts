@@ -24,12 +24,43 @@ const PERMANENT: ReadonlySet<EngramErrorCode> = new Set<EngramErrorCode>([
   "INVALID_ID",
 ]);
 
+/** Consecutive filings of one thread and user, filed with one `Memory.add`. */
+export interface FilingGroup {
+  seqs: number[];
+  threadId: string;
+  userId: string;
+  messages: FilableMessage[];
+}
+
 /**
- * Files one batch into the user's memory. Memory's ids are deterministic on user, thread and
+ * Merges runs of consecutive filings of the same thread and user, up to `maxMessages` messages a
+ * group (a single filing larger than that stays whole). Order is kept.
+ */
+export function groupFilings(pending: PendingFiling[], maxMessages: number): FilingGroup[] {
+  const groups: FilingGroup[] = [];
+  for (const filing of pending) {
+    const last = groups[groups.length - 1];
+    if (
+      last &&
+      last.threadId === filing.threadId &&
+      last.userId === filing.userId &&
+      last.messages.length + filing.messages.length <= maxMessages
+    ) {
+      last.seqs.push(filing.seq);
+      last.messages.push(...filing.messages);
+    } else {
+      groups.push({ seqs: [filing.seq], threadId: filing.threadId, userId: filing.userId, messages: [...filing.messages] });
+    }
+  }
+  return groups;
+}
+
+/**
+ * Files one group into the user's memory. Memory's ids are deterministic on user, thread and
  * message id, so filing a batch again (after a crash) stores nothing twice. A store outage is
  * not an error here: Memory keeps the writes in its durable outbox and replays them.
  */
-export async function fileMessages(memory: Memory, filing: PendingFiling, importance: number): Promise<FilingOutcome> {
+export async function fileMessages(memory: Memory, filing: FilingGroup, importance: number): Promise<FilingOutcome> {
   const scope = { userId: filing.userId, threadId: filing.threadId, importance };
   try {
     await memory.add(filing.messages.map(toInput), scope);

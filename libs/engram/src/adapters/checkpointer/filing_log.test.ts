@@ -6,7 +6,8 @@ import type Database from "better-sqlite3";
 import { AIMessage, HumanMessage, SystemMessage, ToolMessage } from "@langchain/core/messages";
 import { DeltaSnapshot } from "@langchain/langgraph-checkpoint";
 import { openDatabase } from "../../store/sqlite.js";
-import { FilingLog } from "./filing_log.js";
+import { groupFilings } from "./filer.js";
+import { FilingLog, type PendingFiling } from "./filing_log.js";
 import { filableMessages, type FilableMessage } from "./messages.js";
 
 describe("filableMessages", () => {
@@ -80,8 +81,8 @@ describe("FilingLog", () => {
     log.take("t1", "bob", [msg("2")]);
     log.take("t2", "carol", [msg("3")]);
     const [first, second] = log.pending(10);
-    log.complete(first!.seq);
-    log.fail(second!.seq, "embedding failed");
+    log.complete([first!.seq]);
+    log.fail([second!.seq], "embedding failed");
     expect(log.pending(10).map((p) => [p.userId, p.attempts])).toEqual([
       ["bob", 1],
       ["carol", 0],
@@ -93,5 +94,29 @@ describe("FilingLog", () => {
     expect(log.pending(10).map((p) => p.userId)).toEqual(["carol"]);
     // A new thread with the same id starts fresh.
     expect(log.take("t1", "alice", [msg("1")]).map((m) => m.id)).toEqual(["1"]);
+  });
+});
+
+describe("groupFilings", () => {
+  const filing = (seq: number, threadId: string, userId: string, n: number): PendingFiling => ({
+    seq,
+    threadId,
+    userId,
+    attempts: 0,
+    messages: Array.from({ length: n }, (_, i) => ({ key: `id:${seq}-${i}`, role: "user" as const, content: `m${seq}-${i}`, id: `${seq}-${i}` })),
+  });
+
+  it("merges consecutive filings of one thread and user, up to the size limit, keeping order", () => {
+    const groups = groupFilings(
+      [filing(1, "t1", "alice", 1), filing(2, "t1", "alice", 2), filing(3, "t1", "bob", 1), filing(4, "t1", "alice", 1), filing(5, "t1", "alice", 3), filing(6, "t1", "alice", 9)],
+      4,
+    );
+    expect(groups.map((g) => [g.userId, g.seqs, g.messages.length])).toEqual([
+      ["alice", [1, 2], 3],
+      ["bob", [3], 1],
+      ["alice", [4, 5], 4],
+      ["alice", [6], 9],
+    ]);
+    expect(groups[0]!.messages.map((m) => m.id)).toEqual(["1-0", "2-0", "2-1"]);
   });
 });

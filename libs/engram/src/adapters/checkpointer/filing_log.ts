@@ -94,16 +94,22 @@ export class FilingLog {
     );
   }
 
-  complete(seq: number): void {
+  /** Removes filings that are done. */
+  complete(seqs: number[]): void {
     this.setup();
-    runSql(this.db, "checkpointer.complete", () => this.db.prepare("DELETE FROM engram_checkpointer_queue WHERE seq = ?").run(seq));
+    runSql(this.db, "checkpointer.complete", () => {
+      const remove = this.db.prepare("DELETE FROM engram_checkpointer_queue WHERE seq = ?");
+      this.db.transaction(() => seqs.forEach((seq) => remove.run(seq)))();
+    });
   }
 
-  fail(seq: number, error: string): void {
+  /** Notes a failed attempt; the filings stay queued. */
+  fail(seqs: number[], error: string): void {
     this.setup();
-    runSql(this.db, "checkpointer.fail", () =>
-      this.db.prepare("UPDATE engram_checkpointer_queue SET attempts = attempts + 1, last_error = ? WHERE seq = ?").run(error, seq),
-    );
+    runSql(this.db, "checkpointer.fail", () => {
+      const note = this.db.prepare("UPDATE engram_checkpointer_queue SET attempts = attempts + 1, last_error = ? WHERE seq = ?");
+      this.db.transaction(() => seqs.forEach((seq) => note.run(error, seq)))();
+    });
   }
 
   /** Every user who filed (or waits to file) messages of the thread. */
