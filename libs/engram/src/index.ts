@@ -80,3 +80,15 @@ export { createConsolidateNode, DEFAULT_FORGET_EVERY, type ConsolidateNodeOption
 export type { GraphMemory, WarningHandler } from "./graph/types.js";
 export { EngramMemory } from "./adapters/base_memory/engram_memory.js";
 export type { EngramMemoryOptions } from "./adapters/base_memory/options.js";
+export {
+  CoreBlocks,
+  blockId,
+  DEFAULT_BLOCK_LIMIT,
+  DEFAULT_CORE_BLOCKS,
+  type CoreBlock,
+  type CoreBlockSpec,
+  type CoreBlocksOptions,
+  type ResolvedCoreBlockSpec,
+} from "./memory/blocks.js";
+export { createMemoryTools, coreMemoryPrompt, type MemoryToolsOptions, type CoreMemoryPromptOptions } from "./adapters/tools/index.js";
+export { EngramRetriever, type EngramRetrieverOptions, type EngramDocumentMetadata } from "./adapters/retriever/index.js";
