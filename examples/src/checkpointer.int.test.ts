@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, expect, it } from "@jest/globals";
+import { readFile, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { AIMessage } from "@langchain/core/messages";
+import { fakeModel } from "@langchain/core/testing";
+import { Memory } from "engram";
+import { rememberAcrossThreads } from "./checkpointer.js";
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "engram-checkpointer-"));
+});
+afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+it("alice's fact from one thread reaches the model in her next thread, never in bob's, and deleteThread erases it", async () => {
+  // The embedded default in a temporary data folder: a real local Chroma server, local embeddings.
+  const memory = new Memory({ dataDir: dir });
+  const llm = fakeModel()
+    .respond(new AIMessage("Noted!"))
+    .respond(new AIMessage("How about a vegetarian francesinha in Porto?"))
+    .respond(new AIMessage("Where does your sister live?"));
+  try {
+    const { answers, erased } = await rememberAcrossThreads(llm, memory);
+    expect(answers).toEqual(["Noted!", "How about a vegetarian francesinha in Porto?", "Where does your sister live?"]);
+
+    const [, alice, bob] = llm.calls;
+    const aliceSystem = alice!.messages[0]!;
+    expect(aliceSystem.getType()).toBe("system");
+    expect(aliceSystem.text).toContain("<recalled_memories>");
+    expect(aliceSystem.text).toContain("- I'm vegetarian, and my sister Ana lives in Porto.");
+    // Bob's model call holds his question and nothing of alice's.
+    expect(bob!.messages.map((m) => m.text)).toEqual(["You are a helpful assistant.", "Any dinner ideas for when I visit my sister?"]);
+
+    expect(erased).toBe(2); // alice's message and the reply, filed from thread alice-1
+    expect((await memory.getAll({ userId: "alice" })).every((m) => m.scope.threadId === "alice-2")).toBe(true);
+  } finally {
+    await memory.close();
+  }
+});
+
+it("the code quoted in docs/checkpointer.md is this example, verbatim", async () => {
+  const doc = await readFile(fileURLToPath(new URL("../../docs/checkpointer.md", import.meta.url)), "utf8");
+  const source = await readFile(fileURLToPath(new URL("./checkpointer.ts", import.meta.url)), "utf8");
+  const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
+  expect(blocks.length).toBeGreaterThanOrEqual(2);
+  for (const block of blocks) expect(source).toContain(block);
+});
