@@ -8,10 +8,8 @@
  *   count:       what the user's long-term memory holds afterwards, by kind.
  */
 import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
-import { createConsolidateNode, MemoryState, scopeFromConfig, type Memory, type MemoryKind } from "engram";
+import { createConsolidateNode, MemoryState, scopeFromConfig, type ForgetReport, type MemoryKind } from "engram";
 import { exampleMemory } from "./memory.js";
-
-type ForgetReport = Awaited<ReturnType<Memory["forget"]>>;
 
 const ConsolidationState = Annotation.Root({
   ...MemoryState.spec,
