@@ -65,7 +65,7 @@ const assistantScorer = new HeuristicImportanceScorer({ weights: { selfDisclosur
 export async function summarize(input: SummarizeInput): Promise<string> {
   const { previousSummary, evicted, model, maxTokens } = validateInput(input);
   const conversational = evicted.filter((m) => !isSystem(m));
-  if (conversational.length === 0 && countTokens(previousSummary) <= maxTokens) return previousSummary;
+  if (conversational.length === 0 && linesTokens(previousSummary.split("\n")) <= maxTokens) return previousSummary;
   if (model !== undefined && conversational.length > 0) {
     const written = await summarizeWithModel(model, previousSummary, conversational, maxTokens);
     return countTokens(written) <= maxTokens ? written : extractiveSummary(written, [], maxTokens);
@@ -192,7 +192,7 @@ function extractiveSummary(previousSummary: string, evicted: readonly BaseMessag
       if (key === "" || seen.has(key)) continue;
       seen.add(key);
       const assistant = source.label === "assistant";
-      const importance = (assistant ? assistantScorer : userScorer).scoreSync({ text }).value;
+      const importance = sentenceImportance(text, assistant);
       if (importance === 0 && tokenize(text).length < MIN_FILLER_WORDS) continue;
       const score = assistant ? importance * ASSISTANT_FACTOR : importance;
       sentences.push({ text, group, label: source.label, order: sentences.length, score, tokens: countTokens(text) });
@@ -200,8 +200,8 @@ function extractiveSummary(previousSummary: string, evicted: readonly BaseMessag
   });
 
   const ranked = [...sentences].sort((a, b) => b.score - a.score || b.order - a.order);
-  // Greedy by rank with an estimate (a separator per sentence, a label per new line), then an exact
-  // count of the rendered text, dropping the lowest-ranked picks until it fits.
+  // Greedy by rank with an estimate (a separator per sentence, a label per new line), then a count
+  // of the rendered lines, dropping the lowest-ranked picks until it fits.
   const chosen: Sentence[] = [];
   const groups = new Set<number>();
   let estimate = 0;
@@ -213,15 +213,38 @@ function extractiveSummary(previousSummary: string, evicted: readonly BaseMessag
     groups.add(sentence.group);
     estimate += cost;
   }
-  let rendered = render(chosen);
-  while (chosen.length > 0 && countTokens(rendered) > maxTokens) {
+  let lines = renderLines(chosen);
+  while (chosen.length > 0 && linesTokens(lines) > maxTokens) {
     chosen.pop();
-    rendered = render(chosen);
+    lines = renderLines(chosen);
   }
-  return rendered;
+  return lines.join("\n");
 }
 
-function render(chosen: readonly Sentence[]): string {
+/**
+ * Tokens of the lines joined by line breaks, counted line by line (each line's count is cached,
+ * and most lines come back unchanged from the previous summary) plus one per break. BPE never
+ * merges across a line break except into a single `.\n`-like token, so this never undercounts.
+ */
+function linesTokens(lines: readonly string[]): number {
+  return lines.reduce((sum, line) => sum + countTokens(line), Math.max(0, lines.length - 1));
+}
+
+/** The running summary's sentences are ranked again on every eviction: remember their scores. */
+const importanceCache = new Map<string, number>();
+const IMPORTANCE_CACHE_ENTRIES = 10_000;
+
+function sentenceImportance(text: string, assistant: boolean): number {
+  const key = `${assistant ? "a" : "u"}${text}`;
+  const cached = importanceCache.get(key);
+  if (cached !== undefined) return cached;
+  const value = (assistant ? assistantScorer : userScorer).scoreSync({ text }).value;
+  if (importanceCache.size >= IMPORTANCE_CACHE_ENTRIES) importanceCache.clear();
+  importanceCache.set(key, value);
+  return value;
+}
+
+function renderLines(chosen: readonly Sentence[]): string[] {
   const inOrder = [...chosen].sort((a, b) => a.order - b.order);
   const lines: string[] = [];
   let group = -1;
@@ -233,7 +256,7 @@ function render(chosen: readonly Sentence[]): string {
       lines[lines.length - 1] += ` ${sentence.text}`;
     }
   }
-  return lines.join("\n");
+  return lines;
 }
 
 /** Sentences: split after `.`, `!` or `?` followed by a space, and at line breaks. */
