@@ -80,6 +80,8 @@ export { createConsolidateNode, DEFAULT_FORGET_EVERY, type ConsolidateNodeOption
 export type { GraphMemory, WarningHandler } from "./graph/types.js";
 export { EngramMemory } from "./adapters/base_memory/engram_memory.js";
 export type { EngramMemoryOptions } from "./adapters/base_memory/options.js";
+export { engramMiddleware, engramMiddlewareState, engramMiddlewareContext } from "./adapters/middleware/middleware.js";
+export type { EngramMiddlewareOptions } from "./adapters/middleware/options.js";
 export {
   CoreBlocks,
   blockId,

@@ -1,0 +1,115 @@
+import { RemoveMessage, SystemMessage, type BaseMessage } from "@langchain/core/messages";
+import { createMiddleware } from "langchain";
+import { z } from "zod";
+import { EngramError } from "../../core/errors.js";
+import { buildSystemPrompt } from "../../graph/prompt.js";
+import { lastHumanIndex } from "../../graph/messages.js";
+import { createTurnSteps, type Recollection } from "../base_memory/turn.js";
+import type { EngramMiddlewareOptions } from "./options.js";
+import { RecallCache } from "./recall_cache.js";
+import { runUser } from "./run_user.js";
+
+/**
+ * The middleware's own state, checkpointed with the thread: the running summary of the turns
+ * that left the window, and the forgetting counter.
+ */
+export const engramMiddlewareState = z.object({
+  /** Running summary of the turns removed from the thread ("" until the first eviction). */
+  engramSummary: z.string().default(""),
+  /** Runs since forgetting last ran for the user in this thread. */
+  engramTurnsSinceForget: z.number().default(0),
+});
+
+/** The run's user may come from the context: `agent.invoke(input, { context: { userId } })`. */
+export const engramMiddlewareContext = z.object({
+  /** The user, when it is not in `config.configurable.user_id`. */
+  userId: z.string().optional(),
+});
+
+/**
+ * Engram for `createAgent` (the `langchain` package): long-term memory across the threads of a
+ * user, and a running summary of the turns that leave the window.
+ *
+ * - `wrapModelCall`: the latest human message is the query; the user's core blocks, learned
+ *   instructions, the running summary and the recalled memories are added to the system message
+ *   of that call only (nothing piles up in the thread).
+ * - `afterAgent`: the run's exchange is scored and stored as episodes when important; turns
+ *   beyond the window are folded into the summary (`engramSummary` in the thread's state) and
+ *   removed from the thread's messages.
+ *
+ * The user is `config.configurable.user_id` or `context.userId`; a run with neither fails with
+ * `INVALID_USER_ID` before the model is called or anything is written.
+ */
+export function engramMiddleware(options: EngramMiddlewareOptions) {
+  if (options === null || typeof options !== "object") {
+    throw new EngramError("INVALID_OPTIONS", "engramMiddleware needs options: engramMiddleware({ memory }).");
+  }
+  const steps = createTurnSteps({
+    memory: options.memory,
+    scorer: options.scorer,
+    importanceThreshold: options.importanceThreshold,
+    recallLimit: options.recallLimit,
+    window: options.window,
+    summaryModel: options.model,
+    summaryMaxTokens: options.summaryMaxTokens,
+    forgetEvery: options.forgetEvery,
+    onWarning: options.onWarning,
+  });
+  const cache = new RecallCache();
+
+  return createMiddleware({
+    name: "EngramMiddleware",
+    stateSchema: engramMiddlewareState,
+    contextSchema: engramMiddlewareContext,
+
+    // Fail the run before the first model call when no user is named.
+    beforeAgent: (_state, runtime) => {
+      runUser(runtime);
+      return undefined;
+    },
+
+    wrapModelCall: async (request, handler) => {
+      const scope = runUser(request.runtime);
+      const recollection = await steps.recall(request.messages, scope);
+      cache.set(scope.userId, latestHumanId(request.messages), recollection.recalled);
+      const system = withMemory(request.systemMessage, recollection, request.state.engramSummary ?? "");
+      return handler(system === request.systemMessage ? request : { ...request, systemMessage: system });
+    },
+
+    afterAgent: async (state, runtime) => {
+      const scope = runUser(runtime);
+      const outcome = await steps.finish(
+        {
+          messages: state.messages,
+          summary: state.engramSummary ?? "",
+          turnsSinceForget: state.engramTurnsSinceForget ?? 0,
+          recalled: cache.take(scope.userId, latestHumanId(state.messages)),
+        },
+        scope,
+      );
+      return {
+        engramSummary: outcome.summary,
+        engramTurnsSinceForget: outcome.turnsSinceForget,
+        ...(outcome.evictedIds.length > 0 ? { messages: outcome.evictedIds.map((id) => new RemoveMessage({ id })) } : {}),
+      };
+    },
+  });
+}
+
+function latestHumanId(messages: readonly BaseMessage[]): string | undefined {
+  const index = lastHumanIndex(messages);
+  return index < 0 ? undefined : messages[index]!.id;
+}
+
+/**
+ * The call's system message with the memory sections after it. The agent's own system message is
+ * kept as it is (content blocks, cache control); without one, Engram's default instructions lead.
+ */
+function withMemory(system: SystemMessage, recollection: Recollection, summary: string): SystemMessage {
+  const parts = { procedures: recollection.procedures, summary, recalled: recollection.recalled };
+  // An empty base leaves only the memory sections (buildSystemPrompt starts with the base).
+  const sections = buildSystemPrompt({ ...parts, base: "" }).trim();
+  if (sections === "") return system;
+  if (system.text.trim() === "") return new SystemMessage(buildSystemPrompt(parts));
+  return system.concat(`\n\n${sections}`);
+}
