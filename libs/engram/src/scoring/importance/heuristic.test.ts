@@ -32,6 +32,15 @@ describe("HeuristicImportanceScorer", () => {
     expect(important.reasons.find((r) => r.startsWith("name"))).toBe('name: "Emma"');
   });
 
+  it.each([
+    ["I'm a nurse", 0.2],
+    ["My sister lives in Berlin", 0.3],
+    ["I went to a support group yesterday", 0.35],
+    ["I'm going to Kyoto in April", 0.6],
+  ])("scores %j as %d (the examples in docs/importance.md)", (text, expected) => {
+    expect(value(text)).toBeCloseTo(expected, 10);
+  });
+
   it("detects each documented feature, and only its weight moves the score", () => {
     for (const [feature, sentence] of Object.entries(FEATURE_SENTENCES)) {
       expect(fired(sentence)).toContain(feature);
