@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, expect, it, jest } from "@jest/globals";
 import { readFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +7,9 @@ import { AIMessage } from "@langchain/core/messages";
 import { fakeModel } from "@langchain/core/testing";
 import { Memory } from "engram";
 import { rememberAcrossThreads } from "./checkpointer.js";
+
+// Model loading and real Chroma writes on a shared 2-core machine: generous, never asserted on.
+jest.setTimeout(180_000);
 
 let dir: string;
 beforeAll(async () => {

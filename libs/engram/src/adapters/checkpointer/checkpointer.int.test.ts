@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Embeddings } from "@langchain/core/embeddings";
@@ -16,6 +16,9 @@ import { Memory } from "../../memory/memory.js";
 import type { MemoryOptions } from "../../memory/options.js";
 import { startTestChroma, tempDir, type TestChroma } from "../../tests/chroma.js";
 import { CHECKPOINTS_FILE_NAME, EngramCheckpointer } from "./checkpointer.js";
+
+// Model loading and real Chroma writes on a shared 2-core machine: generous, never asserted on.
+jest.setTimeout(180_000);
 
 const embeddings = new LocalEmbeddings();
 let chroma: TestChroma;
