@@ -4,6 +4,9 @@ import type { ChromaConnectionOptions } from "../store/connection.js";
 import type { EpisodicStore } from "../store/types.js";
 import type { RankerOptions } from "../scoring/ranker.js";
 import type { RecallCacheOptions } from "./recall.js";
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import type { EntityOptions } from "../scoring/entities.js";
+import type { FactOptions } from "./facts.js";
 
 /** Options for `new Memory(options)`. Every field is optional: `new Memory()` runs offline. */
 export interface MemoryOptions {
@@ -61,6 +64,21 @@ export interface MemoryOptions {
    * @default { maxRecords: 100_000, exactSearchLimit: 20_000 }
    */
   recallCache?: RecallCacheOptions;
+  /**
+   * A chat model for semantic memory: with one, `add` extracts facts from each exchange and
+   * reconciles them with the user's stored facts (add / update / invalidate / keep), off the hot
+   * path by default (docs/facts.md). Any LangChain chat model; tool calling is not needed.
+   * @default undefined (no fact extraction; everything else works offline)
+   */
+  model?: BaseChatModel;
+  /** How fact extraction runs (background queue, debounce, concurrency...). @default see FactOptions */
+  facts?: FactOptions;
+  /**
+   * Offline entity tagging on `add` (people, places, organisations, dates, numbers, stored as
+   * `metadata.entities`) and the recall boost for memories whose entities the query names.
+   * @default { extract: true, boost: 0.1 }
+   */
+  entities?: EntityOptions;
 }
 
 /** Options of `add`. */
@@ -86,6 +104,12 @@ export interface AddOptions extends Scope {
    * @default {} (the scope's threadId and the message's id)
    */
   source?: MemorySource;
+  /**
+   * Extract facts from what this call stores (needs `MemoryOptions.model`; `true` without one is
+   * refused with `INVALID_OPTIONS`). The stored records are written either way.
+   * @default true when a model is configured and `kind` is "episode", false otherwise
+   */
+  infer?: boolean;
 }
 
 /** What `add` did. */
@@ -124,6 +148,8 @@ export interface SearchOptions extends Scope {
    * @default the instance's ranker
    */
   ranker?: RankerOptions;
+  /** Also return facts that stopped being true (they carry `metadata.validUntil`). @default false */
+  includeInvalid?: boolean;
 }
 
 export interface GetAllOptions extends Scope {
@@ -132,6 +158,8 @@ export interface GetAllOptions extends Scope {
   limit?: number;
   /** @default 0 */
   offset?: number;
+  /** Also return facts that stopped being true (they carry `metadata.validUntil`). @default false */
+  includeInvalid?: boolean;
 }
 
 /** A partial update: only the given fields change. */
@@ -150,6 +178,8 @@ export interface DeleteAllResult {
   history: number;
   /** Writes that were still waiting in the outbox and were dropped. */
   pending: number;
+  /** Fact extraction jobs that were still waiting and were dropped. */
+  extractions?: number;
 }
 
 export interface FlushResult {

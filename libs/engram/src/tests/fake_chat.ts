@@ -2,8 +2,8 @@ import { BaseChatModel, type BaseChatModelParams } from "@langchain/core/languag
 import { AIMessage, type BaseMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
 
-/** A canned reply: text, or a function of the prompt (to answer by what was asked). */
-export type CannedReply = string | ((messages: BaseMessage[]) => string);
+/** A canned reply: text, or a function of the prompt (to answer by what was asked, or to wait). */
+export type CannedReply = string | ((messages: BaseMessage[]) => string | Promise<string>);
 
 export interface RecordingChatModelOptions extends BaseChatModelParams {
   /** Replies in order; the last one repeats when the list runs out. */
@@ -58,7 +58,44 @@ export class RecordingChatModel extends BaseChatModel {
     }
     const canned = this.replies[Math.min(index, this.replies.length - 1)];
     if (canned === undefined) throw new Error("RecordingChatModel has no replies");
-    const text = typeof canned === "function" ? canned(messages) : canned;
+    const text = typeof canned === "function" ? await canned(messages) : canned;
     return { generations: [{ text, message: new AIMessage(text) }] };
   }
+}
+
+/** Scripts for {@link factModel}: replies to extraction prompts and to reconciliation prompts, in order. */
+export interface FactScript {
+  extract: CannedReply[];
+  reconcile?: CannedReply[];
+}
+
+/** Which memory prompt a call was: fact extraction or reconciliation. */
+export function promptKind(messages: BaseMessage[]): "extract" | "reconcile" | "other" {
+  const system = messages[0]?.text ?? "";
+  if (system.startsWith("You extract durable facts")) return "extract";
+  if (system.startsWith("You keep a user's memory of facts")) return "reconcile";
+  return "other";
+}
+
+/**
+ * A recording fake for fact extraction: extraction prompts get the next `extract` reply,
+ * reconciliation prompts the next `reconcile` reply (the last one repeats). Retries within one
+ * step take the next reply of that step's list.
+ */
+export function factModel(script: FactScript, options: Omit<RecordingChatModelOptions, "replies"> = {}): RecordingChatModel {
+  const used = { extract: 0, reconcile: 0 };
+  return new RecordingChatModel({
+    ...options,
+    replies: [
+      (messages) => {
+        const kind = promptKind(messages);
+        if (kind === "other") throw new Error("factModel got a prompt that is neither extraction nor reconciliation");
+        const list = kind === "extract" ? script.extract : script.reconcile ?? [];
+        const reply = list[Math.min(used[kind], list.length - 1)];
+        used[kind] += 1;
+        if (reply === undefined) throw new Error(`factModel has no ${kind} reply`);
+        return typeof reply === "function" ? reply(messages) : reply;
+      },
+    ],
+  });
 }

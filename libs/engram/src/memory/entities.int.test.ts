@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, expect, it } from "@jest/globals";
+import { join } from "node:path";
+import { LocalEmbeddings } from "../embeddings/local.js";
+import type { EntityOptions } from "../scoring/entities.js";
+import { startTestChroma, type TestChroma } from "../tests/chroma.js";
+import { Memory } from "./memory.js";
+
+const embeddings = new LocalEmbeddings();
+let chroma: TestChroma;
+const opened: Memory[] = [];
+
+beforeAll(async () => {
+  chroma = await startTestChroma();
+});
+
+afterAll(async () => {
+  for (const m of opened) await m.close();
+  await chroma.stop();
+});
+
+function memory(name: string, entities?: EntityOptions): Memory {
+  const m = new Memory({ dataDir: join(chroma.dir, name), prefix: name, embeddings, chroma: { url: chroma.server.url }, ...(entities ? { entities } : {}) });
+  opened.push(m);
+  return m;
+}
+
+const texts = [
+  "We had a wonderful seafood dinner by the harbour",
+  "Sofia recommended the grilled octopus",
+  "The trip to Lisbon was in March",
+  "My favourite restaurant serves grilled fish",
+  "Ana cooked dinner for us on Friday",
+];
+
+it("tags entities offline on add, and the entity boost lifts the memory whose names the query says", async () => {
+  const plain = memory("noboost", { boost: 0 });
+  const boosted = memory("boost");
+  for (const text of texts) {
+    await plain.add(text, { userId: "u" });
+    await boosted.add(text, { userId: "u" });
+  }
+  const byContent = new Map((await boosted.getAll({ userId: "u" })).map((r) => [r.content, r.metadata.entities]));
+  expect(byContent.get("Ana cooked dinner for us on Friday")).toBe("ana|friday");
+  expect(byContent.get("The trip to Lisbon was in March")).toBe("lisbon|march");
+  expect(byContent.get("My favourite restaurant serves grilled fish")).toBeUndefined();
+
+  const query = "Which grilled octopus place did Ana mention on Friday?";
+  const without = await plain.search(query, { userId: "u", limit: 2 });
+  const withBoost = await boosted.search(query, { userId: "u", limit: 2 });
+  // Same store contents, same ranker: only the boost differs, and it reorders the top two.
+  expect(without.map((r) => r.content)).toEqual(["Sofia recommended the grilled octopus", "Ana cooked dinner for us on Friday"]);
+  expect(withBoost.map((r) => r.content)).toEqual(["Ana cooked dinner for us on Friday", "Sofia recommended the grilled octopus"]);
+  // Two names said (Ana, Friday): + 0.1 * (1 - 0.5^2).
+  expect(withBoost[0]!.score).toBeCloseTo(without[1]!.score + 0.075, 6);
+});
+
+it("extract: false stores no entities, and a caller's own entities metadata is kept", async () => {
+  const off = memory("noextract", { extract: false });
+  const [record] = (await off.add("Ana cooked dinner for us on Friday", { userId: "u" })).results;
+  expect(record!.metadata).toEqual({});
+  const on = memory("own");
+  const [own] = (await on.add("Ana cooked dinner", { userId: "u", metadata: { entities: "ana banana" } })).results;
+  expect(own!.metadata.entities).toBe("ana banana");
+});

@@ -1,0 +1,312 @@
+import type Database from "better-sqlite3";
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import { EngramError } from "../core/errors.js";
+import { deterministicId } from "../core/ids.js";
+import type { MemoryKind, MemoryRecord, MemorySource, Metadata, Scope } from "../core/types.js";
+import { BackgroundQueue, type BackgroundOptions, type JobFailure, type RunContext } from "../consolidation/background.js";
+import { extractFacts, factKey, type ExchangeMessage, type ExtractedFact } from "../consolidation/extract.js";
+import { reconcileFacts, type FactDecision } from "../consolidation/reconcile.js";
+import { SUPERSEDED_BY_KEY, SUPERSEDES_KEY, VALID_FROM_KEY, VALID_UNTIL_KEY, isCurrent } from "../consolidation/validity.js";
+import { ENTITIES_KEY, extractEntities, joinEntities } from "../scoring/entities.js";
+import { JobTable, type Job } from "../store/jobs.js";
+import type { EpisodicStore } from "../store/types.js";
+import type { WriteOp, Writer } from "./writer.js";
+
+/** Options of fact extraction (`new Memory({ model, facts })`). */
+export interface FactOptions extends BackgroundOptions {
+  /**
+   * Extract facts off the hot path: `add` returns once the exchange is stored and the extraction
+   * job recorded, and the model calls run in the background (`flush()` waits for them). `false`
+   * runs them inside `add`, which then returns when the facts are written, as mem0's `add` does.
+   * @default true
+   */
+  background?: boolean;
+  /** Nearest stored facts shown to the model for each new fact. @default 5 */
+  neighbours?: number;
+}
+
+/** An extraction job as recorded in the job table: everything needed to run it after a crash. */
+export interface FactJobPayload {
+  scope: Scope;
+  messages: ExchangeMessage[];
+  /** When the exchange was added (ms since epoch): the facts' `validFrom`. */
+  at: number;
+  source: MemorySource;
+}
+
+/** What the pipeline needs from `Memory` (its composition root). */
+export interface FactPipelineInput {
+  model: BaseChatModel;
+  db: Database.Database;
+  store: EpisodicStore;
+  writer: Writer;
+  embed(texts: string[]): Promise<number[][]>;
+  /** The user's currently valid facts nearest to `text`, best first (Memory.search, kind fact). */
+  nearest(scope: Scope, text: string, limit: number): Promise<MemoryRecord[]>;
+  clock: () => number;
+  /** Also tag each fact's entities offline (the model's own list is always kept). */
+  offlineEntities: boolean;
+  options?: FactOptions;
+}
+
+/** The job queue's name in the shared job table. */
+const QUEUE = "facts";
+
+/**
+ * `add`'s `infer`: whether to extract facts from this call. Defaults to true when a chat model is
+ * configured and the memory is an episode (an exchange), false otherwise; `true` without a model
+ * is refused before anything is written.
+ */
+export function resolveInfer(value: unknown, kind: MemoryKind, hasModel: boolean): boolean {
+  if (value === undefined) return hasModel && kind === "episode";
+  if (typeof value !== "boolean") throw new EngramError("INVALID_OPTIONS", `infer must be a boolean, got ${JSON.stringify(value)}.`);
+  if (value && !hasModel) {
+    throw new EngramError("INVALID_OPTIONS", "infer: true needs a chat model to extract facts: new Memory({ model }).");
+  }
+  return value;
+}
+
+/**
+ * Semantic memory: turns stored exchanges into facts, kept true as they change. For each job
+ * (one or more exchanges of a thread): extract facts (one model call), find each fact's nearest
+ * current facts of the same user, decide ADD / UPDATE / INVALIDATE / NONE for the batch (one model
+ * call), then write all changes through the outbox in one transaction. Facts belong to the user
+ * (and agent), not to the thread they were said in.
+ */
+export class FactPipeline {
+  private readonly queue: BackgroundQueue<FactJobPayload>;
+
+  private readonly background: boolean;
+
+  private readonly neighbours: number;
+
+  constructor(private readonly input: FactPipelineInput) {
+    const { background = true, neighbours = 5, ...queueOptions } = input.options ?? {};
+    if (typeof background !== "boolean") throw new EngramError("INVALID_OPTIONS", "facts.background must be a boolean.");
+    if (!Number.isInteger(neighbours) || neighbours < 1 || neighbours > 50) {
+      throw new EngramError("INVALID_OPTIONS", `facts.neighbours must be an integer from 1 to 50, got ${JSON.stringify(neighbours)}.`);
+    }
+    this.background = background;
+    this.neighbours = neighbours;
+    this.queue = new BackgroundQueue<FactJobPayload>({
+      table: new JobTable<FactJobPayload>({ db: input.db, queue: QUEUE, clock: input.clock }),
+      handler: (jobs, context) => this.run(jobs, context),
+      options: queueOptions,
+    });
+  }
+
+  /** Picks up the jobs an earlier process left (crash or close before they ran). */
+  resume(): void {
+    this.queue.resume();
+  }
+
+  /**
+   * Records the extraction job for freshly stored records (durably, before any model call). In
+   * the background mode it returns at once; otherwise it runs the job and throws its failure.
+   */
+  async submit(scope: Scope, records: readonly MemoryRecord[], at: number): Promise<void> {
+    if (records.length === 0) return;
+    const messageIds = records.flatMap((record) => record.source.messageIds ?? []);
+    const source: MemorySource = {};
+    if (scope.threadId !== undefined) source.threadId = scope.threadId;
+    if (messageIds.length > 0) source.messageIds = messageIds;
+    const group = JSON.stringify([scope.agentId ?? null, scope.threadId ?? null]);
+    this.queue.submit({
+      userId: scope.userId,
+      group,
+      // The same records give the same job: a replay while it waits does not queue it twice.
+      key: deterministicId("facts", ...records.map((record) => record.id)),
+      payload: { scope: { ...scope }, messages: records.map((record) => toMessage(record)), at, source },
+    });
+    if (this.background) return;
+    const [failure] = await this.queue.runNow(scope.userId, group);
+    if (failure) throw failure.error;
+  }
+
+  /** Runs every waiting job now and waits; returns the failures. */
+  flush(): Promise<JobFailure[]> {
+    return this.queue.flush();
+  }
+
+  pending(userId?: string): number {
+    return this.queue.pending(userId);
+  }
+
+  /** Drops the user's waiting jobs; a run in flight for them writes nothing. */
+  forgetUser(userId: string): Promise<number> {
+    return this.queue.forgetUser(userId);
+  }
+
+  close(): Promise<void> {
+    return this.queue.close();
+  }
+
+  private async run(jobs: Array<Job<FactJobPayload>>, context: RunContext): Promise<void> {
+    const { model, writer } = this.input;
+    const first = jobs[0]!.payload;
+    const scope: Scope = { userId: first.scope.userId };
+    if (first.scope.agentId !== undefined) scope.agentId = first.scope.agentId;
+    const at = Math.max(...jobs.map((job) => job.payload.at));
+    const source = mergeSources(jobs.map((job) => job.payload.source));
+    const facts = await extractFacts({ model, messages: jobs.flatMap((job) => job.payload.messages), at, signal: context.signal });
+    if (facts.length === 0) return;
+    const neighbours = await Promise.all(facts.map((fact) => this.input.nearest(scope, fact.text, this.neighbours)));
+    const now = this.input.clock();
+    const current = neighbours.map((list) => list.filter((record) => record.kind === "fact" && isCurrent(record, now)));
+    const decisions = await reconcileFacts({
+      model,
+      facts: facts.map((fact, i) => ({ text: fact.text, neighbours: current[i]!.map((record) => ({ id: record.id, content: record.content })) })),
+      signal: context.signal,
+    });
+    const ops = await this.plan(scope, facts, decisions, { at, now, source, jobKey: jobs[0]!.key });
+    context.signal.throwIfAborted();
+    // Checked in the same synchronous step as the enqueue: an erasure cannot slip in between.
+    if (ops.length === 0 || !context.stillQueued()) return;
+    const seqs = writer.enqueue(scope.userId, ops);
+    const result = await writer.drain(scope.userId);
+    if (!result.error || result.error.code === "STORE_UNAVAILABLE") return;
+    writer.discard(result.failed ?? seqs);
+    throw result.error;
+  }
+
+  /** The writes that carry out the decisions; changes already made (a replay) are left out. */
+  private async plan(
+    scope: Scope,
+    facts: readonly ExtractedFact[],
+    decisions: readonly FactDecision[],
+    when: { at: number; now: number; source: MemorySource; jobKey: string },
+  ): Promise<WriteOp[]> {
+    const { store } = this.input;
+    const { at, now, source } = when;
+    const changedIds = decisions.flatMap((d) => (d.event === "UPDATE" || d.event === "INVALIDATE" ? [d.id] : []));
+    // New facts: one per fact decided ADD or INVALIDATE (however many stored facts it ends).
+    const added = new Map<number, { text: string; id: string; ends: string[] }>();
+    for (const decision of decisions) {
+      if (decision.event !== "ADD" && decision.event !== "INVALIDATE") continue;
+      const entry = added.get(decision.fact) ?? { text: facts[decision.fact]!.text, id: factId(scope, facts[decision.fact]!.text), ends: [] };
+      if (decision.event === "INVALIDATE") entry.ends.push(decision.id);
+      added.set(decision.fact, entry);
+    }
+    const ids = [...new Set([...changedIds, ...[...added.values()].map((entry) => entry.id)])];
+    const stored = new Map((await store.get(scope.userId, ids, { embeddings: true })).map((hit) => [hit.record.id, hit]));
+    const renamed: string[] = [];
+    for (const entry of added.values()) {
+      const existing = stored.get(entry.id);
+      // The same fact, already current: a replay or a fact restated. Ending it would be nonsense.
+      if (existing && isCurrent(existing.record, now)) entry.ends = entry.ends.filter((id) => id !== entry.id);
+      // The same words as a fact that stopped being true: a new validity period, a new record
+      // (whose id is fixed by the job, so a replay of this job finds it).
+      else if (existing) {
+        entry.id = factId(scope, entry.text, when.jobKey);
+        renamed.push(entry.id);
+      }
+    }
+    if (renamed.length > 0) {
+      for (const hit of await store.get(scope.userId, renamed, { embeddings: true })) stored.set(hit.record.id, hit);
+    }
+    const fresh = [...added.entries()].filter(([, entry]) => {
+      const existing = stored.get(entry.id);
+      return !(existing && isCurrent(existing.record, now));
+    });
+    const updates = decisions.filter((d): d is Extract<FactDecision, { event: "UPDATE" }> => d.event === "UPDATE");
+    const changedTexts = updates.filter((d) => {
+      const hit = stored.get(d.id);
+      return hit !== undefined && isCurrent(hit.record, now) && hit.record.content !== d.text;
+    });
+    const vectors = await this.input.embed([...fresh.map(([, entry]) => entry.text), ...changedTexts.map((d) => d.text)]);
+
+    const ops: WriteOp[] = [];
+    fresh.forEach(([index, entry], i) => {
+      const metadata: Metadata = { [VALID_FROM_KEY]: at };
+      const entities = this.entitiesFor(entry.text, facts[index]!.entities);
+      if (entities !== undefined) metadata[ENTITIES_KEY] = entities;
+      if (entry.ends.length > 0) metadata[SUPERSEDES_KEY] = entry.ends.join("|");
+      const record: MemoryRecord = {
+        id: entry.id,
+        scope: { ...scope },
+        kind: "fact",
+        content: entry.text,
+        importance: 0.5,
+        createdAt: now,
+        updatedAt: now,
+        lastAccessedAt: now,
+        source: { ...source },
+        metadata,
+      };
+      ops.push({
+        op: "upsert",
+        record,
+        embedding: vectors[i]!,
+        history: { memoryId: record.id, event: "ADD", oldContent: null, newContent: record.content, reason: "extract", at: now },
+      });
+    });
+    for (const entry of added.values()) {
+      for (const endedId of entry.ends) {
+        const hit = stored.get(endedId);
+        if (!hit || !isCurrent(hit.record, now)) continue;
+        const record: MemoryRecord = {
+          ...hit.record,
+          updatedAt: now,
+          metadata: { ...hit.record.metadata, [VALID_UNTIL_KEY]: at, [SUPERSEDED_BY_KEY]: entry.id },
+        };
+        ops.push({
+          op: "upsert",
+          record,
+          embedding: hit.embedding ?? [],
+          history: { memoryId: endedId, event: "UPDATE", oldContent: hit.record.content, newContent: hit.record.content, reason: "invalidate", at: now },
+        });
+      }
+    }
+    changedTexts.forEach((decision, i) => {
+      const hit = stored.get(decision.id)!;
+      const metadata: Metadata = { ...hit.record.metadata };
+      const entities = this.entitiesFor(decision.text, facts[decision.fact]!.entities);
+      if (entities === undefined) delete metadata[ENTITIES_KEY];
+      else metadata[ENTITIES_KEY] = entities;
+      const record: MemoryRecord = { ...hit.record, content: decision.text, updatedAt: now, metadata };
+      ops.push({
+        op: "upsert",
+        record,
+        embedding: vectors[fresh.length + i]!,
+        history: { memoryId: decision.id, event: "UPDATE", oldContent: hit.record.content, newContent: decision.text, reason: "reconcile", at: now },
+      });
+    });
+    return ops;
+  }
+
+  private entitiesFor(text: string, fromModel: readonly string[]): string | undefined {
+    const offline = this.input.offlineEntities ? extractEntities(text).map((entity) => entity.name) : [];
+    return joinEntities([...fromModel, ...offline]);
+  }
+}
+
+/**
+ * Erases a user's waiting extraction jobs: through the pipeline when there is one (a run in flight
+ * then settles without writing), else straight from the job table (jobs an earlier process with a
+ * model left behind). Returns how many were dropped.
+ */
+export async function forgetFactJobs(pipeline: FactPipeline | undefined, db: Database.Database, userId: string): Promise<number> {
+  if (pipeline) return pipeline.forgetUser(userId);
+  return new JobTable<FactJobPayload>({ db, queue: QUEUE }).deleteUser(userId);
+}
+
+/**
+ * A fact's id: the same words for the same user (and agent) give the same id, so a replayed job
+ * never stores a fact twice; `period` tells apart a fact that became true again after it ended.
+ */
+function factId(scope: Scope, text: string, period?: string): string {
+  return deterministicId("fact", scope.userId, scope.agentId, factKey(text), period);
+}
+
+function toMessage(record: MemoryRecord): ExchangeMessage {
+  return record.role === undefined ? { text: record.content } : { role: record.role, text: record.content };
+}
+
+function mergeSources(sources: readonly MemorySource[]): MemorySource {
+  const merged: MemorySource = {};
+  const threadId = sources.find((source) => source.threadId !== undefined)?.threadId;
+  if (threadId !== undefined) merged.threadId = threadId;
+  const messageIds = [...new Set(sources.flatMap((source) => source.messageIds ?? []))];
+  if (messageIds.length > 0) merged.messageIds = messageIds;
+  return merged;
+}
