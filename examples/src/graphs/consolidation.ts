@@ -7,16 +7,19 @@
  *   forget:      duplicates merged, decayed and expired memories removed, the per-user cap applied;
  *   count:       what the user's long-term memory holds afterwards, by kind.
  */
-import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
-import { createConsolidateNode, MemoryState, scopeFromConfig, type ForgetReport, type MemoryKind } from "engram";
+import { END, START, StateGraph, StateSchema } from "@langchain/langgraph";
+import { z } from "zod";
+import { createConsolidateNode, MemoryState, scopeFromConfig, type ForgetReport } from "engram";
 import { exampleMemory } from "./memory.js";
 
-const ConsolidationState = Annotation.Root({
-  ...MemoryState.spec,
+const ConsolidationState = new StateSchema({
+  ...MemoryState.fields,
   /** What the forget step removed. */
-  forgotten: Annotation<ForgetReport | null>({ reducer: (_, next) => next, default: () => null }),
+  forgotten: (z.looseObject({ merged: z.number(), evicted: z.number(), expired: z.number(), removedIds: z.array(z.string()) }) as unknown as z.ZodType<ForgetReport>)
+    .nullable()
+    .default(null),
   /** The user's memories by kind after consolidation. */
-  inventory: Annotation<Partial<Record<MemoryKind, number>>>({ reducer: (_, next) => next, default: () => ({}) }),
+  inventory: z.record(z.string(), z.number()).default(() => ({})),
 });
 
 const memory = exampleMemory();
@@ -29,7 +32,7 @@ export const graph = new StateGraph(ConsolidationState)
   })
   .addNode("count", async (_state: typeof ConsolidationState.State, config) => {
     const { userId } = scopeFromConfig(config);
-    const inventory: Partial<Record<MemoryKind, number>> = {};
+    const inventory: Record<string, number> = {};
     for (const record of await memory.getAll({ userId, limit: 10_000 })) inventory[record.kind] = (inventory[record.kind] ?? 0) + 1;
     return { inventory };
   })

@@ -124,9 +124,17 @@ type AgentValues = {
 };
 
 describe("LangGraph dev server on langgraph.json", () => {
-  it("lists both example graphs", async () => {
+  it("lists both example graphs, with the state schemas Studio draws its forms from", async () => {
     const assistants = await client.assistants.search({ limit: 10 });
     expect(assistants.map((a) => a.graph_id).sort()).toEqual(["consolidation", "memory_agent"]);
+    for (const assistant of assistants) {
+      const schemas = await client.assistants.getSchemas(assistant.assistant_id);
+      const input = schemas.input_schema as { properties: Record<string, { langgraph_type?: string }> };
+      expect(input.properties.messages?.langgraph_type).toBe("messages");
+      expect(Object.keys((schemas.state_schema as { properties: object }).properties)).toEqual(
+        expect.arrayContaining(["messages", "summary", "recalled", "procedures", "importance"]),
+      );
+    }
   });
 
   it("memory_agent: a second thread of the same user recalls the first; another user's does not; state read back", async () => {

@@ -1,28 +1,52 @@
-import type { BaseMessage } from "@langchain/core/messages";
-import { Annotation, messagesStateReducer, type Messages } from "@langchain/langgraph";
-import type { MemoryRecord, ScoredMemory } from "../core/types.js";
+import { MessagesValue, StateSchema } from "@langchain/langgraph";
+import { z } from "zod";
+import { MEMORY_KINDS, type MemoryRecord, type ScoredMemory } from "../core/types.js";
+
+/*
+ * A StateSchema (not an Annotation) so the LangGraph server reads the state's JSON schema from the
+ * graph at run time: with an Annotation it type-checks the source instead, which took over 30 s
+ * (its timeout) on a loaded two-core machine, and Studio then shows no input form.
+ * The record schemas are loose: they describe the main fields for Studio and keep every other
+ * field as it is, so a record never loses data on its way through the state.
+ */
+const scope = z.looseObject({ userId: z.string(), agentId: z.string().optional(), threadId: z.string().optional() });
+
+const recordFields = {
+  id: z.string(),
+  scope,
+  kind: z.enum(MEMORY_KINDS as [string, ...string[]]),
+  content: z.string(),
+  importance: z.number(),
+  role: z.string().optional(),
+  createdAt: z.number().describe("ms since the epoch"),
+  source: z.looseObject({ threadId: z.string().optional(), messageIds: z.array(z.string()).optional() }),
+};
+
+const memoryRecord = z.looseObject(recordFields) as unknown as z.ZodType<MemoryRecord>;
+const scoredMemory = z.looseObject({
+  ...recordFields,
+  score: z.number().describe("the ranker's fused score, 0..1"),
+}) as unknown as z.ZodType<ScoredMemory>;
 
 /**
  * The memory graph's state. `messages` is the working memory (the window plus the turn in
- * progress; consolidation removes what leaves the window); everything else is rebuilt each turn
- * except `summary` and `turnsSinceForget`, which carry over in the thread's checkpoints.
+ * progress; consolidation removes what leaves the window). `summary` and `turnsSinceForget` carry
+ * over between turns in the thread's checkpoints; the rest is rebuilt each turn.
+ * Add fields of your own with `new StateSchema({ ...MemoryState.fields, mine: z.string() })`.
  */
-export const MemoryState = Annotation.Root({
+export const MemoryState = new StateSchema({
   /** The conversation. Appends and `RemoveMessage`s merge by id, as in `MessagesAnnotation`. */
-  messages: Annotation<BaseMessage[], Messages>({
-    reducer: messagesStateReducer,
-    default: () => [],
-  }),
+  messages: MessagesValue,
   /** Running summary of the turns that left the window ("" until the first eviction). */
-  summary: Annotation<string>({ reducer: (_, next) => next, default: () => "" }),
+  summary: z.string().default("").describe("Running summary of the turns that left the window"),
   /** Long-term memories recalled for the current turn, best first. */
-  recalled: Annotation<ScoredMemory[]>({ reducer: (_, next) => next, default: () => [] }),
+  recalled: z.array(scoredMemory).default(() => []).describe("Long-term memories recalled for this turn, best first"),
   /** The user's procedural memory (core blocks and learned instructions), read each turn. */
-  procedures: Annotation<MemoryRecord[]>({ reducer: (_, next) => next, default: () => [] }),
+  procedures: z.array(memoryRecord).default(() => []).describe("The user's core blocks and learned instructions"),
   /** Importance of the current turn's exchange, 0..1. */
-  importance: Annotation<number>({ reducer: (_, next) => next, default: () => 0 }),
+  importance: z.number().min(0).max(1).default(0).describe("Importance of this turn's exchange, 0..1"),
   /** Turns since forgetting last ran for this thread. */
-  turnsSinceForget: Annotation<number>({ reducer: (_, next) => next, default: () => 0 }),
+  turnsSinceForget: z.number().int().min(0).default(0),
 });
 
 export type MemoryStateType = typeof MemoryState.State;

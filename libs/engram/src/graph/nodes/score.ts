@@ -22,6 +22,7 @@ export function createScoreNode(options: ScoreNodeOptions) {
     const exchange = lastExchange(state.messages);
     if (exchange.length === 0) return { importance: 0 };
     const result = await options.scorer.score({ text: exchangeText(exchange), novelty: noveltyOf(state) });
-    return { importance: result.value };
+    // A scorer of your own may stray outside 0..1; the state holds 0..1.
+    return { importance: Number.isFinite(result.value) ? Math.min(1, Math.max(0, result.value)) : 0 };
   };
 }
