@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, it } from "@jest/globals";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { AIMessage, HumanMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
 import { fakeModel } from "@langchain/core/testing";
 import { Memory } from "engram";
@@ -33,12 +34,17 @@ it("the documented agent saves to core and archival memory in one thread and use
 
     // Friday's first model call: a new thread, and the core block is already in the system prompt.
     const friday = model.calls[2]!.messages;
-    expect(friday[0]!.text).toContain("You are Sam.");
-    expect(friday[0]!.text).toContain("<human>\nName: Alice. Vegetarian.\n</human>");
-    expect(friday[0]!.text).toContain("<persona>\nI am Sam, a cooking assistant. I keep answers short.\n</persona>");
+    expect(friday[0]!.text).toBe(
+      "You are Sam. Keep your core memory about the user current.\n\n" +
+        "<human>\nName: Alice. Vegetarian.\n</human>\n\n" +
+        "<persona>\nI am Sam, a cooking assistant. I keep answers short.\n</persona>",
+    );
+    expect(toolText(model.calls[1]!.messages)).toContain('Appended to core block "human" (24/1000 characters used).');
     expect(friday.map((m) => m.text)).not.toContain("I'm Alice. I'm vegetarian, and my sister Ana lives in Porto.");
     // Its search found what Monday saved.
-    expect(toolText(model.calls[3]!.messages)).toContain("Alice's sister Ana lives in Porto.");
+    expect(toolText(model.calls[3]!.messages)).toMatch(
+      /^Archival memory, results 1-1 for "In which city does her sister live\?":\n1\. \[\d{4}-\d\d-\d\d, fact\] Alice's sister Ana lives in Porto\. \(score 0\.\d\d\)$/,
+    );
 
     const agent = buildMemoryAgent(memory, model);
     await agent.invoke({ messages: [new HumanMessage("Any dinner ideas near my sister?")] }, { configurable: { user_id: "bob", thread_id: "b1" } });
@@ -47,4 +53,12 @@ it("the documented agent saves to core and archival memory in one thread and use
   } finally {
     await memory.close();
   }
+});
+
+it("the code quoted in docs/tools.md is this example, verbatim", async () => {
+  const doc = await readFile(fileURLToPath(new URL("../../docs/tools.md", import.meta.url)), "utf8");
+  const source = await readFile(fileURLToPath(new URL("./memory_tools.ts", import.meta.url)), "utf8");
+  const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
+  expect(blocks.length).toBeGreaterThanOrEqual(2);
+  for (const block of blocks) expect(source).toContain(block);
 });

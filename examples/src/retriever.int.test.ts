@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, it } from "@jest/globals";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { AIMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
 import { fakeModel } from "@langchain/core/testing";
 import { createReactAgent } from "@langchain/langgraph/prebuilt";
@@ -47,4 +48,12 @@ it("the documented tool gives the agent the run's user's memories only", async (
   expect(seen(1)).toContain("Alice is allergic to peanuts.");
   expect(seen(1)).not.toContain("shellfish");
   expect(seen(3)).toMatch(/^- \[\d{4}-\d\d-\d\d\] Bob is allergic to shellfish\.$/);
+});
+
+it("the code quoted in docs/retriever.md is this example, verbatim", async () => {
+  const doc = await readFile(fileURLToPath(new URL("../../docs/retriever.md", import.meta.url)), "utf8");
+  const source = await readFile(fileURLToPath(new URL("./retriever.ts", import.meta.url)), "utf8");
+  const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
+  expect(blocks.length).toBeGreaterThanOrEqual(2);
+  for (const block of blocks) expect(source).toContain(block);
 });
