@@ -115,6 +115,21 @@ describe("CoreBlocks against a real Chroma server", () => {
     ]);
   });
 
+  it("relies on Memory.add's explicit id, which names one record and refuses a bad id", async () => {
+    const two = [
+      { role: "user", content: "one" },
+      { role: "user", content: "two" },
+    ];
+    expect(await codeOf(memory.add(two, { userId: "gil", id: "x" }))).toBe("INVALID_OPTIONS");
+    expect(await codeOf(memory.add("text", { userId: "gil", id: "" }))).toBe("INVALID_ID");
+    const added = await memory.add("text", { userId: "gil", id: "named" });
+    expect(added.results[0]!.id).toBe("named");
+    // Adding again under a live id keeps the stored record.
+    await memory.add("other text", { userId: "gil", id: "named" });
+    expect((await memory.get("named", { userId: "gil" }))!.content).toBe("text");
+    expect(await memory.getAll({ userId: "gil" })).toHaveLength(1);
+  });
+
   it("refuses bad block specs when constructed", () => {
     expect(() => new CoreBlocks(memory, { blocks: [] })).toThrow("non-empty array");
     expect(() => new CoreBlocks(memory, { blocks: [{ name: "my block" }] })).toThrow("prompt tag");
