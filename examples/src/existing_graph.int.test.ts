@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, it } from "@jest/globals";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { HumanMessage, type BaseMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
 import { MemorySaver } from "@langchain/langgraph";
@@ -48,4 +49,13 @@ it("an existing chatbot graph with the memory nodes added recalls a fact from an
 
   await run("bob", "b-1", "Who has my spare key?");
   expect(model.systems.at(-1)).not.toContain("Tomas");
+});
+
+it("the code quoted in docs/graph.md is this example and the Studio agent, verbatim", async () => {
+  const read = (path: string) => readFile(fileURLToPath(new URL(path, import.meta.url)), "utf8");
+  const doc = await read("../../docs/graph.md");
+  const sources = [await read("./existing_graph.ts"), await read("./graphs/memory_agent.ts")];
+  const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
+  expect(blocks.length).toBe(2);
+  for (const block of blocks) expect(sources.some((source) => source.includes(block))).toBe(true);
 });
