@@ -308,7 +308,7 @@ export class Memory {
     const deleted = await store.deleteUser(scope.userId);
     this.parts!.recall.forget(scope.userId);
     const erased = history.deleteUser(scope.userId);
-    return { deleted, history: erased, pending, extractions };
+    return { deleted, history: erased, pending, ...(this.facts || extractions > 0 ? { extractions } : {}) };
   }
 
   /**

@@ -178,7 +178,7 @@ export interface DeleteAllResult {
   history: number;
   /** Writes that were still waiting in the outbox and were dropped. */
   pending: number;
-  /** Fact extraction jobs that were still waiting and were dropped. */
+  /** Fact extraction jobs that were still waiting and were dropped (present with a model, or when any were). */
   extractions?: number;
 }
 
