@@ -142,6 +142,23 @@ describe("createMemoryGraph against a real Chroma server and the local embedding
     expect(told.source.messageIds).toEqual([humanIds[1]]);
   });
 
+  it("runs forgetting for the user every forgetEvery turns: a near-duplicate is merged on the second turn, not the first", async () => {
+    const m = memory("forget-every");
+    await m.add("Hana's favourite tea is genmaicha.", { userId: "hana", kind: "fact" });
+    await m.add("Hana's favourite tea is genmaicha!", { userId: "hana", kind: "fact" });
+    const graph = build(m, new RecordingChatModel("Okay."), { forgetEvery: 2 });
+    const cfg = config("hana", "h-1");
+
+    await graph.invoke(say("hi"), cfg);
+    expect((await graph.getState(cfg)).values.turnsSinceForget).toBe(1);
+    expect(await m.getAll({ userId: "hana", kind: "fact" })).toHaveLength(2);
+
+    await graph.invoke(say("hello again"), cfg);
+    expect((await graph.getState(cfg)).values.turnsSinceForget).toBe(0);
+    const facts = await m.getAll({ userId: "hana", kind: "fact" });
+    expect(facts).toHaveLength(1);
+  });
+
   it("refuses a run without a user before anything is written, to the store or the thread", async () => {
     const m = memory("no-user");
     const model = new RecordingChatModel();
