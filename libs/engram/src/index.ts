@@ -94,3 +94,18 @@ export {
 } from "./memory/blocks.js";
 export { createMemoryTools, coreMemoryPrompt, type MemoryToolsOptions, type CoreMemoryPromptOptions } from "./adapters/tools/index.js";
 export { EngramRetriever, type EngramRetrieverOptions, type EngramDocumentMetadata } from "./adapters/retriever/index.js";
+export { Procedures, isLearned, type LearnOptions } from "./memory/procedures.js";
+export type { FactOptions } from "./memory/facts.js";
+export type { BackgroundOptions } from "./consolidation/background.js";
+export { extractFacts, extractionSchema, type ExchangeMessage, type ExtractedFact, type ExtractFactsInput } from "./consolidation/extract.js";
+export { reconcileFacts, type CandidateFact, type FactDecision, type ReconcileInput, type StoredFact } from "./consolidation/reconcile.js";
+export { invokeForJson, parseJsonOutput, type JsonCallOptions } from "./consolidation/json_output.js";
+export { isCurrent, VALID_FROM_KEY, VALID_UNTIL_KEY, SUPERSEDED_BY_KEY, SUPERSEDES_KEY } from "./consolidation/validity.js";
+export {
+  extractEntities,
+  boostByEntities,
+  ENTITIES_KEY,
+  type Entity,
+  type EntityOptions,
+  type EntityType,
+} from "./scoring/entities.js";
