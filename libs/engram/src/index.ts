@@ -94,6 +94,16 @@ export {
 } from "./memory/blocks.js";
 export { createMemoryTools, coreMemoryPrompt, type MemoryToolsOptions, type CoreMemoryPromptOptions } from "./adapters/tools/index.js";
 export { EngramRetriever, type EngramRetrieverOptions, type EngramDocumentMetadata } from "./adapters/retriever/index.js";
+export {
+  EngramStore,
+  collectionNameForLabel,
+  type EngramGetOperation,
+  type EngramPutOperation,
+  type EngramSearchOperation,
+  type EngramStoreIndexConfig,
+  type EngramStoreOptions,
+  type EngramStoreTtlConfig,
+} from "./adapters/store/index.js";
 export { Procedures, isLearned, type LearnOptions } from "./memory/procedures.js";
 export type { FactOptions } from "./memory/facts.js";
 export type { BackgroundOptions } from "./consolidation/background.js";
