@@ -45,6 +45,13 @@ export const SYSTEMS: readonly SystemSpec[] = [
     create: (ctx: RetrieverContext) =>
       engramRetriever(ctx, { name: `engram without ${part}`, memoryOptions: { ranker: { [part]: 0 } } }),
   })),
+  // Ablation: no entity extraction and no entity boost.
+  {
+    id: "engram-no-entities",
+    needsChroma: true,
+    create: (ctx: RetrieverContext) =>
+      engramRetriever(ctx, { name: "engram without entities", memoryOptions: { entities: { extract: false, boost: 0 } } }),
+  },
   // BM25 variants, to check the reference definition (not run by default).
   { id: "bm25-caption", needsChroma: false, create: () => bm25Retriever({ name: "bm25 (+ photo captions)", withCaption: true }) },
   { id: "bm25-nodate", needsChroma: false, create: () => bm25Retriever({ name: "bm25 (no date)", withDate: false }) },
@@ -57,4 +64,4 @@ export const SYSTEMS: readonly SystemSpec[] = [
 export const DEFAULT_SYSTEMS = ["bm25", "recency", "dense", "engram"];
 
 /** The ablation rows of the full run. */
-export const ABLATION_SYSTEMS = ["engram-dense-only", "engram-no-lexical", "engram-no-neighbour", "engram-no-recency", "engram-no-importance"];
+export const ABLATION_SYSTEMS = ["engram-dense-only", "engram-no-lexical", "engram-no-neighbour", "engram-no-recency", "engram-no-importance", "engram-no-entities"];
