@@ -1,0 +1,524 @@
+/**
+ * LoCoMo replayed through the memory graph as live turns (issue 5, "Must show").
+ *
+ * Each conversation is one user, each session one thread; every turn enters `createMemoryGraph`
+ * as a human message `<speaker>: <text>` and a scripted model (no LLM) answers "OK.". Measured:
+ * - prompt tokens the model received (system prompt + messages, `countTokens`) against the tokens
+ *   of the whole conversation so far (what a model without memory would be sent);
+ * - the graph's own cost per turn: recall + score + remember + consolidate, timed node by node
+ *   from LangGraph's callbacks, with the local embeddings (each text embedded when asked);
+ * - the importance edge's cost: after the replay, LoCoMo's questions go to `memory.search`, and the
+ *   top-k records (episodes and summaries, mapped back to the turns they cover) are scored with the
+ *   suite's recall@k, for the default threshold against storing every turn (threshold 0).
+ *
+ *   node --import tsx src/graph_replay.ts [--conversations 1] [--thresholds 0.3,0,0.5]
+ */
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { AIMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
+import { MemorySaver } from "@langchain/langgraph";
+import { Command, InvalidArgumentError } from "commander";
+import {
+  countTokens,
+  createMemoryGraph,
+  DEFAULT_IMPORTANCE_THRESHOLD,
+  DEFAULT_SYSTEM_PROMPT,
+  LocalEmbeddings,
+  Memory,
+  startChromaServer,
+  type ChromaServer,
+  type MemoryRecord,
+} from "engram";
+import {
+  coverage,
+  scoreRecords,
+  summarizeTokens,
+  turnMessageId,
+  type TokenSummary,
+  type TurnTokens,
+} from "./graph_replay_metric.js";
+import { NodeTimer, ReplayEmbeddings, SCRIPTED_REPLY, ScriptedModel, type NodeName } from "./graph_replay_parts.js";
+import { CATEGORIES, CATEGORY_IDS, loadLocomo, type Conversation } from "./locomo/data.js";
+import { DEFAULT_KS, aggregate, type QuestionScore, type Scores } from "./locomo/metric.js";
+import { turnContent } from "./locomo/retrievers.js";
+import { formatMachine, machineInfo, type MachineInfo } from "./machine.js";
+import { log, progressBar } from "./progress.js";
+import { formatMs, summarize, type LatencySummary } from "./stats.js";
+
+const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const DEFAULT_DATA = resolve(REPO_ROOT, "../shared/bench/locomo/locomo-dev.json");
+const KS = [...DEFAULT_KS];
+const MAX_K = Math.max(...KS);
+/** The graph's memory nodes: the overhead of a turn is their sum (the model node is left out). */
+const MEMORY_NODES: NodeName[] = ["recall", "score", "remember", "consolidate"];
+/** Targets of issue 5. */
+const TARGET_RATIO = 0.1;
+const TARGET_P95_MS = 25;
+
+interface Params {
+  data: string;
+  conversations?: number;
+  /** Only the first n turns of each conversation, and the questions whose evidence lies in them (smoke runs, profiling). */
+  maxTurns?: number;
+  /** Importance thresholds, one replay each; the first is the timed one. */
+  thresholds: number[];
+  out: string;
+}
+
+/** Per-turn cost of the timed replay. */
+interface Timing {
+  /** recall + score + remember + consolidate, ms. */
+  overhead: LatencySummary;
+  /** Turns on which consolidate ran forgetting (every `forgetEvery` turns of a thread) and the others. */
+  overheadForgetTurns: LatencySummary;
+  overheadOtherTurns: LatencySummary;
+  /** The whole graph run (LangGraph, checkpointer and all nodes) minus the model node, ms. */
+  runMinusModel: LatencySummary;
+  /** Each node, over the turns it ran on. */
+  nodes: Record<string, LatencySummary>;
+}
+
+interface ConversationTokens extends TokenSummary {
+  sampleId: string;
+  sessions: number;
+}
+
+interface VariantResult {
+  threshold: number;
+  isDefault: boolean;
+  turns: number;
+  /** Turns the importance edge routed through `remember` (stored as episodes). */
+  stored: number;
+  /** Share of turns some record covers at the end (episodes, summaries). */
+  covered: number;
+  /** Records at the end, by kind. */
+  records: Record<string, number>;
+  scores: Scores;
+  query: LatencySummary;
+  tokens: ConversationTokens[];
+  replaySeconds: number;
+  /** Present for the first (timed) replay only: later ones reuse its embeddings. */
+  timing?: Timing;
+  warnings: number;
+}
+
+function threshold(value: string): number {
+  const n = value.trim() === "default" ? DEFAULT_IMPORTANCE_THRESHOLD : Number(value);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`thresholds are numbers from 0 to 1 (or "default"), got ${JSON.stringify(value)}.`);
+  return n;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive integer.");
+  return n;
+}
+
+function parseArgs(argv: string[]): Params {
+  const program = new Command()
+    .name("graph-replay")
+    .description("LoCoMo replayed through the memory graph: prompt tokens, per-turn overhead, and the importance edge's cost in recall@k.")
+    .option("--data <path>", "LoCoMo JSON (kept outside the repository)", DEFAULT_DATA)
+    .option("--conversations <n>", "only the first n conversations (quick runs)", positiveInt)
+    .option("--max-turns <n>", "only the first n turns of each conversation and the questions they answer (smoke runs)", positiveInt)
+    .option(
+      "--thresholds <list>",
+      "importance thresholds, one replay each, comma-separated (\"default\" = the graph's); the first is timed",
+      (v) => [...new Set(v.split(",").filter((s) => s.trim() !== "").map(threshold))],
+      [DEFAULT_IMPORTANCE_THRESHOLD, 0],
+    )
+    .option("--out <dir>", "folder for graph-replay.json", "bench-results")
+    .parse(argv);
+  const o = program.opts<Params>();
+  if (o.thresholds.length === 0) program.error("--thresholds is empty.");
+  if (!existsSync(resolve(o.data))) program.error(`LoCoMo data not found at ${resolve(o.data)} (see --data).`);
+  return { ...o, data: resolve(o.data), out: resolve(o.out) };
+}
+
+interface RunContext {
+  chromaUrl: string;
+  tmpDir: string;
+  embeddings: ReplayEmbeddings;
+}
+
+/** Milliseconds per node and per turn, collected over a timed replay. */
+class TimingSamples {
+  overhead: number[] = [];
+  forgetTurns: number[] = [];
+  otherTurns: number[] = [];
+  runMinusModel: number[] = [];
+  nodes = new Map<NodeName, number[]>();
+
+  add(times: Partial<Record<NodeName, number>>, wall: number, forgot: boolean): void {
+    const overhead = MEMORY_NODES.reduce((sum, node) => sum + (times[node] ?? 0), 0);
+    this.overhead.push(overhead);
+    (forgot ? this.forgetTurns : this.otherTurns).push(overhead);
+    this.runMinusModel.push(wall - (times.model ?? 0));
+    for (const [node, ms] of Object.entries(times) as Array<[NodeName, number]>) {
+      const list = this.nodes.get(node) ?? [];
+      list.push(ms);
+      this.nodes.set(node, list);
+    }
+  }
+
+  summary(): Timing {
+    return {
+      overhead: summarize(this.overhead),
+      overheadForgetTurns: summarize(this.forgetTurns),
+      overheadOtherTurns: summarize(this.otherTurns),
+      runMinusModel: summarize(this.runMinusModel),
+      nodes: Object.fromEntries([...this.nodes].map(([node, list]) => [node, summarize(list)])),
+    };
+  }
+}
+
+/** One replay of the conversations at one threshold, then the questions. */
+async function runVariant(ctx: RunContext, convs: Conversation[], thresholdValue: number, index: number, timed: boolean): Promise<VariantResult> {
+  let now = 0;
+  let warnings = 0;
+  const memory = new Memory({
+    dataDir: await mkdtemp(join(ctx.tmpDir, `replay-${index}-`)),
+    chroma: { url: ctx.chromaUrl },
+    embeddings: ctx.embeddings,
+    clock: () => now,
+    prefix: `graph-replay-${index}`,
+  });
+  const model = new ScriptedModel();
+  const graph = createMemoryGraph({
+    memory,
+    model,
+    importanceThreshold: thresholdValue,
+    checkpointer: new MemorySaver(),
+    onWarning: (message) => {
+      if (warnings++ < 3) log(`warning (threshold ${thresholdValue}): ${message}`);
+    },
+  });
+  const timer = new NodeTimer();
+  const samples = new TimingSamples();
+  const label = `threshold ${thresholdValue}${timed ? " (timed)" : ""}`;
+  const bar = progressBar(`${label}: turns`, convs.reduce((n, c) => n + c.turns.length, 0));
+  const scores: QuestionScore[] = [];
+  const queryLatencies: number[] = [];
+  const tokens: ConversationTokens[] = [];
+  const records: Record<string, number> = {};
+  let stored = 0;
+  let covered = 0;
+  let turns = 0;
+  let replayMs = 0;
+  const systemTokens = countTokens([new SystemMessage(DEFAULT_SYSTEM_PROMPT)]);
+  const replyTokens = countTokens([new AIMessage(SCRIPTED_REPLY)]);
+  try {
+    for (const conv of convs) {
+      ctx.embeddings.reuse = !timed;
+      const perTurn: TurnTokens[] = [];
+      let history = systemTokens;
+      let session = -1;
+      let position = 0;
+      const started = performance.now();
+      for (const turn of conv.turns) {
+        position = turn.session === session ? position + 1 : 0;
+        session = turn.session;
+        now = turn.date + position * 1_000;
+        const human = new HumanMessage({ content: turnContent(turn), id: turnMessageId(turn.diaId) });
+        history += countTokens([human]);
+        timer.reset();
+        const t0 = performance.now();
+        const state = await graph.invoke(
+          { messages: [human] },
+          { configurable: { user_id: conv.sampleId, thread_id: `${conv.sampleId}-session-${turn.session}` }, callbacks: [timer] },
+        );
+        const wall = performance.now() - t0;
+        if (state.importance >= thresholdValue) stored++;
+        if (timed) samples.add(timer.times, wall, state.turnsSinceForget === 0);
+        perTurn.push({ engram: model.lastPromptTokens, full: history });
+        history += replyTokens;
+        bar.increment();
+      }
+      replayMs += performance.now() - started;
+      turns += conv.turns.length;
+      tokens.push({ sampleId: conv.sampleId, sessions: new Set(conv.turns.map((t) => t.session)).size, ...summarizeTokens(perTurn) });
+
+      ctx.embeddings.reuse = true;
+      for (const question of conv.questions) {
+        const t0 = performance.now();
+        const hits = await memory.search(question.question, { userId: conv.sampleId, limit: MAX_K });
+        queryLatencies.push(performance.now() - t0);
+        scores.push(scoreRecords(question.category, question.evidence, hits, KS));
+      }
+      const all: MemoryRecord[] = await memory.getAll({ userId: conv.sampleId, limit: 10_000 });
+      for (const record of all) records[record.kind] = (records[record.kind] ?? 0) + 1;
+      covered += coverage(all, conv.turns.map((t) => t.diaId)) * conv.turns.length;
+    }
+  } finally {
+    bar.stop();
+    await memory.close();
+  }
+  const result: VariantResult = {
+    threshold: thresholdValue,
+    isDefault: thresholdValue === DEFAULT_IMPORTANCE_THRESHOLD,
+    turns,
+    stored,
+    covered: covered / Math.max(1, turns),
+    records,
+    scores: aggregate(scores, KS),
+    query: summarize(queryLatencies),
+    tokens,
+    replaySeconds: replayMs / 1000,
+    warnings,
+  };
+  if (timed) result.timing = samples.summary();
+  log(
+    `${label}: stored ${pct(stored / Math.max(1, turns))}% of turns, R@10 ${pct(result.scores.overall.recall[10])}` +
+      (result.timing ? `, overhead p50 ${formatMs(result.timing.overhead.p50)} / p95 ${formatMs(result.timing.overhead.p95)} ms` : "") +
+      ` (replay ${result.replaySeconds.toFixed(0)} s)`,
+  );
+  return result;
+}
+
+function pct(x: number | undefined): string {
+  return x !== undefined && Number.isFinite(x) ? (x * 100).toFixed(1) : "n/a";
+}
+
+function fmtInt(n: number): string {
+  return Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "n/a";
+}
+
+function table(header: string[], rows: string[][]): string {
+  return [`| ${header.join(" | ")} |`, `|---|${header.slice(1).map(() => "---:").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+}
+
+function tokensTable(tokens: ConversationTokens[]): string {
+  const sum = (pick: (t: ConversationTokens) => number) => tokens.reduce((s, t) => s + pick(t), 0);
+  const rows = tokens.map((t) => [
+    t.sampleId,
+    `${fmtInt(t.turns)} / ${t.sessions}`,
+    fmtInt(t.lastEngram),
+    fmtInt(t.lastFull),
+    `**${t.lastRatio.toFixed(3)}**`,
+    fmtInt(t.maxEngram),
+    t.totalRatio.toFixed(3),
+  ]);
+  if (tokens.length > 1) {
+    rows.push([
+      "all",
+      `${fmtInt(sum((t) => t.turns))} / ${sum((t) => t.sessions)}`,
+      fmtInt(sum((t) => t.lastEngram) / tokens.length) + " (mean)",
+      fmtInt(sum((t) => t.lastFull) / tokens.length) + " (mean)",
+      `**${(Math.max(...tokens.map((t) => t.lastRatio))).toFixed(3)}** (max)`,
+      fmtInt(Math.max(...tokens.map((t) => t.maxEngram))),
+      (sum((t) => t.totalEngram) / sum((t) => t.totalFull)).toFixed(3),
+    ]);
+  }
+  return table(
+    ["conversation", "turns / sessions", "Engram prompt, last turn", "full history, last turn", "ratio, last turn", "largest Engram prompt", "ratio, all turns summed"],
+    rows,
+  );
+}
+
+function timingTable(t: Timing): string {
+  const row = (name: string, s: LatencySummary | undefined) =>
+    s ? [name, fmtInt(s.count), formatMs(s.p50), formatMs(s.p95), formatMs(s.p99), formatMs(s.mean), formatMs(s.max)] : [name, "0", "–", "–", "–", "–", "–"];
+  return table(
+    ["per turn (ms)", "turns", "p50", "p95", "p99", "mean", "max"],
+    [
+      row("**recall + score + remember + consolidate**", t.overhead),
+      row("… turns without a forgetting pass", t.overheadOtherTurns),
+      row("… turns with a forgetting pass", t.overheadForgetTurns),
+      ...(["recall", "score", "remember", "consolidate"] as const).map((n) => row(`node \`${n}\``, t.nodes[n])),
+      row("graph run minus the model node (LangGraph, checkpointer, all nodes)", t.runMinusModel),
+    ],
+  );
+}
+
+function edgeTable(variants: VariantResult[]): string {
+  return table(
+    ["importance threshold", "turns stored as episodes", "turns in long-term memory", "records (episode / summary)", "R@5", "R@10", "R@25", "hit@10", "tokens@10", ...CATEGORY_IDS.map((c) => `${CATEGORIES[c]} R@10`)],
+    variants.map((v) => {
+      const o = v.scores.overall;
+      return [
+        v.threshold === 0 ? "0 (every turn)" : v.isDefault ? `**${v.threshold} (default)**` : String(v.threshold),
+        `${pct(v.stored / Math.max(1, v.turns))}%`,
+        `${pct(v.covered)}%`,
+        `${fmtInt(v.records.episode ?? 0)} / ${fmtInt(v.records.summary ?? 0)}`,
+        pct(o.recall[5]),
+        `**${pct(o.recall[10])}**`,
+        pct(o.recall[25]),
+        pct(o.hit[10]),
+        fmtInt(o.tokens[10] ?? Number.NaN),
+        ...CATEGORY_IDS.map((c) => pct(v.scores.byCategory[c].recall[10])),
+      ];
+    }),
+  );
+}
+
+interface Report {
+  title: string;
+  markdown: string;
+  command: string;
+  machine: MachineInfo;
+  order: number;
+  benchmarkId: "graph_replay";
+  parameters: Omit<Params, "out"> & { ks: number[]; defaultThreshold: number; loadAverage: number[] };
+  dataset: { conversations: string[]; turns: number; sessions: number; questions: number };
+  figures: {
+    /** Worst (largest) last-turn ratio over the conversations. */
+    maxLastTurnRatio: number;
+    overheadP50Ms: number;
+    overheadP95Ms: number;
+    recallAt10: Record<string, number>;
+    storedShare: Record<string, number>;
+  };
+  variants: VariantResult[];
+  embeddings: { model: string; embedded: number; reused: number };
+  totalSeconds: number;
+}
+
+function markdown(report: Omit<Report, "markdown">): string {
+  const timed = report.variants[0]!;
+  const t = timed.timing!;
+  const d = report.dataset;
+  const f = report.figures;
+  const ratioOk = f.maxLastTurnRatio <= TARGET_RATIO;
+  const p95Ok = f.overheadP95Ms < TARGET_P95_MS;
+  return [
+    `Each LoCoMo conversation (${d.conversations.join(", ")}: ${fmtInt(d.turns)} turns in ${d.sessions} sessions) replayed ` +
+      "through `createMemoryGraph` as live turns: one user per conversation, one thread per session (a `MemorySaver` " +
+      "checkpointer), each turn a human message `<speaker>: <text>` answered by a scripted model (no LLM) that always says " +
+      `"${SCRIPTED_REPLY}". Graph defaults otherwise: heuristic importance, a window of 10 turns, extractive summaries, ` +
+      "5 recalled memories, forgetting every 20 turns of a thread; the local embeddings (USE-Lite, 512-d) on a local Chroma server. " +
+      `Total run ${fmtInt(report.totalSeconds)} s; load average at the start ${report.parameters.loadAverage.map((l) => l.toFixed(1)).join(" / ")} on ${report.machine.cpus} cores.`,
+    "",
+    "### Prompt tokens per turn",
+    "",
+    "What the model received through Engram (system prompt with summary and recalled memories + the window, " +
+      "`countTokens`, cl100k_base, 4 tokens per message) against the whole conversation so far with the same system " +
+      `instructions (what a model without memory is sent). Target: at most ${TARGET_RATIO} of the full history by the end ` +
+      `of a conversation: **${ratioOk ? "met" : "not met"}** (worst ratio ${f.maxLastTurnRatio.toFixed(3)}). ` +
+      `Threshold ${timed.threshold}.`,
+    "",
+    tokensTable(timed.tokens),
+    "",
+    "### The graph's overhead per turn",
+    "",
+    "Time of the memory nodes of one turn (recall + score + remember + consolidate), read from LangGraph's callbacks " +
+      "around each node, the model node left out; every text embedded by the local model when the graph asks for it " +
+      `(no cache). Target: p95 under ${TARGET_P95_MS} ms including the local embedding: **${p95Ok ? "met" : "not met"}** ` +
+      `(p95 ${formatMs(f.overheadP95Ms)} ms). Forgetting runs in \`consolidate\` every 20 turns of a thread and loads ` +
+      "the user's records.",
+    "",
+    timingTable(t),
+    "",
+    "### The importance edge's cost",
+    "",
+    "Turns scored under the threshold skip `remember`; they reach long-term memory only through the summary record " +
+      "written when they leave the window (and turns still in the window when a session ends never do). After each " +
+      `conversation's replay its questions (categories 1-4) go to \`memory.search(question, { userId, limit: ${MAX_K} })\`; ` +
+      "each returned record counts the turns it came from (`source.messageIds`; summaries cover the turns they fold), " +
+      "recall@k / hit@k as in the LoCoMo section, tokens@k = characters / 4 of the top k records' texts. " +
+      "\"Turns in long-term memory\": share of turns some record covers at the end.",
+    "",
+    edgeTable(report.variants),
+    "",
+    "Notes:",
+    "",
+    "- The scripted replies are stored as episodes with the turns routed to `remember` (they are part of the exchange); " +
+      "they map to no turn, and forgetting merges them (same text).",
+    `- Replays after the first reuse its embeddings (${fmtInt(report.embeddings.embedded)} texts embedded by the model, ` +
+      `${fmtInt(report.embeddings.reused)} served again), so only the first replay is timed.`,
+    "- Clock: the session's date plus one second per turn of the session; questions at the time of the conversation's last turn.",
+    "",
+  ].join("\n");
+}
+
+/** The first `maxTurns` turns of a conversation and the questions whose evidence lies in them. */
+function cut(conv: Conversation, maxTurns: number | undefined): Conversation {
+  if (maxTurns === undefined || maxTurns >= conv.turns.length) return conv;
+  const turns = conv.turns.slice(0, maxTurns);
+  const kept = new Set(turns.map((t) => t.diaId));
+  return { ...conv, turns, questions: conv.questions.filter((q) => q.evidence.every((id) => kept.has(id))) };
+}
+
+async function main(): Promise<void> {
+  const params = parseArgs(process.argv);
+  const started = performance.now();
+  const machine = machineInfo();
+  const loadAverage = loadavg();
+  const all = await loadLocomo(params.data);
+  const convs = (params.conversations ? all.slice(0, params.conversations) : all).map((c) => cut(c, params.maxTurns));
+  const turns = convs.reduce((n, c) => n + c.turns.length, 0);
+  log(`Graph replay: ${convs.length} conversations, ${turns} turns, thresholds ${params.thresholds.join(", ")}; load ${loadAverage.map((l) => l.toFixed(1)).join(" ")}`);
+
+  const tmpDir = await mkdtemp(join(tmpdir(), "engram-bench-graph-replay-"));
+  let server: ChromaServer | undefined;
+  const cleanup = async () => {
+    const s = server;
+    server = undefined;
+    await s?.stop();
+    await rm(tmpDir, { recursive: true, force: true });
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`\n${signal}: stopping the Chroma server`);
+    void cleanup().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+
+  try {
+    server = await startChromaServer({ path: join(tmpDir, "chroma") });
+    log(`Chroma at ${server.url}`);
+    const embeddings = new ReplayEmbeddings(new LocalEmbeddings());
+    // Load the model before the timed replay: its first call reads the weights.
+    await embeddings.embedDocuments(["warm-up"]);
+    const ctx: RunContext = { chromaUrl: server.url, tmpDir, embeddings };
+
+    const variants: VariantResult[] = [];
+    for (const [index, value] of params.thresholds.entries()) variants.push(await runVariant(ctx, convs, value, index, index === 0));
+
+    const { out, ...parameters } = params;
+    const args = process.argv.slice(2).join(" ");
+    const key = (v: VariantResult) => String(v.threshold);
+    const partial: Omit<Report, "markdown"> = {
+      title: "LoCoMo replayed through the memory graph",
+      command: `corepack yarn workspace engram-bench graph-replay${args ? ` ${args}` : ""}`,
+      machine,
+      order: 15,
+      benchmarkId: "graph_replay",
+      parameters: { ...parameters, ks: KS, defaultThreshold: DEFAULT_IMPORTANCE_THRESHOLD, loadAverage },
+      dataset: {
+        conversations: convs.map((c) => c.sampleId),
+        turns,
+        sessions: convs.reduce((n, c) => n + new Set(c.turns.map((t) => t.session)).size, 0),
+        questions: convs.reduce((n, c) => n + c.questions.length, 0),
+      },
+      figures: {
+        maxLastTurnRatio: Math.max(...variants[0]!.tokens.map((t) => t.lastRatio)),
+        overheadP50Ms: variants[0]!.timing!.overhead.p50,
+        overheadP95Ms: variants[0]!.timing!.overhead.p95,
+        recallAt10: Object.fromEntries(variants.map((v) => [key(v), v.scores.overall.recall[10]!])),
+        storedShare: Object.fromEntries(variants.map((v) => [key(v), v.stored / Math.max(1, v.turns)])),
+      },
+      variants,
+      embeddings: { model: "engram LocalEmbeddings (Universal Sentence Encoder Lite, 512-d)", ...embeddings.stats },
+      totalSeconds: (performance.now() - started) / 1000,
+    };
+    const report: Report = { ...partial, markdown: markdown(partial) };
+    await mkdir(out, { recursive: true });
+    const file = join(out, "graph-replay.json");
+    await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`\n${report.markdown}\n`);
+    log(`Wrote ${file} (${report.totalSeconds.toFixed(0)} s); machine: ${formatMachine(machine)}`);
+  } finally {
+    await cleanup();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`graph-replay failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
