@@ -84,14 +84,13 @@ export class Writer {
     for (;;) {
       const batch = this.outbox.pending({ userId, limit: 256 });
       if (batch.length === 0) return { applied, pending: 0 };
-      // Consecutive upserts of one user go to the store as one call.
       let i = 0;
       while (i < batch.length) {
         const first = batch[i]!;
         let j = i + 1;
-        if (first.payload.op === "upsert") {
-          while (j < batch.length && batch[j]!.payload.op === "upsert" && batch[j]!.userId === first.userId) j += 1;
-        }
+        // Consecutive writes of one kind and user go to the store as one call (order is kept:
+        // an upsert and a later delete of the same id never swap).
+        while (j < batch.length && batch[j]!.payload.op === first.payload.op && batch[j]!.userId === first.userId) j += 1;
         const group = batch.slice(i, j);
         try {
           if (first.payload.op === "upsert") {
@@ -103,7 +102,10 @@ export class Writer {
               }),
             );
           } else {
-            await this.store.delete(first.userId, [first.payload.id]);
+            await this.store.delete(
+              first.userId,
+              group.map((row) => (row.payload as Extract<WriteOp, { op: "delete" }>).id),
+            );
           }
         } catch (error) {
           const wrapped = isEngramError(error)
