@@ -1,4 +1,4 @@
-import nlp from "compromise";
+import nlp from "compromise/two";
 import { EngramError } from "../core/errors.js";
 import type { MemoryRecord, Metadata } from "../core/types.js";
 
@@ -54,29 +54,50 @@ export function resolveEntityOptions(options: EntityOptions = {}): ResolvedEntit
   return { extract, boost };
 }
 
+/** Tag classes in priority order: a year inside a date is part of the date, not a number. */
+const CLASSES: ReadonlyArray<[EntityType, string]> = [
+  ["date", "Date"],
+  ["person", "Person"],
+  ["place", "Place"],
+  ["organization", "Organization"],
+  ["number", "Value"],
+];
+
 /**
- * People, places, organisations, dates and numbers named in `text`, in order of type, without
- * duplicates. Offline: `compromise` tags the words with its bundled lexicon and grammar, nothing is
- * downloaded. A number that is part of a date ("2021" in "March 2021") counts once, as the date.
+ * People, places, organisations, dates and numbers named in `text`, in order of appearance,
+ * without duplicates. Offline: `compromise` tags each word with its bundled lexicon and grammar
+ * (its tagger alone, `compromise/two`, which is all this needs and the fastest build), and a
+ * run of neighbouring words with the same tag is one entity. Titles and family words ("Dr",
+ * "sister") are tagged as part of a person but are not the name, so they are left out.
  */
 export function extractEntities(text: string): Entity[] {
-  const doc = nlp(text);
   const found: Entity[] = [];
   const seen = new Set<string>();
-  const take = (type: EntityType, names: string[]): void => {
-    for (const raw of names) {
-      const name = normalizeEntity(raw);
-      if (name.length < MIN_NAME_LENGTH || seen.has(name)) continue;
+  let run: { type: EntityType; words: string[] } | undefined;
+  const close = (): void => {
+    if (!run) return;
+    const raw = run.words.join(" ");
+    const name = normalizeEntity(raw);
+    // A date names a day only with a number or a capital ("March", "Friday", "7 May"); "week" or
+    // "tomorrow" are relative and would match every question about time.
+    const named = run.type !== "date" || /[\p{N}\p{Lu}]/u.test(raw);
+    if (named && name.length >= MIN_NAME_LENGTH && !seen.has(name)) {
       seen.add(name);
-      found.push({ type, name });
+      found.push({ type: run.type, name });
     }
+    run = undefined;
   };
-  // Titles and family words ("Dr", "sister") are tagged as part of a person; the name is the rest.
-  take("person", doc.people().not("(#Honorific|#Actor)").out("array") as string[]);
-  take("place", doc.places().out("array") as string[]);
-  take("organization", doc.organizations().out("array") as string[]);
-  take("date", doc.match("#Date+").out("array") as string[]);
-  take("number", doc.match("#Value+").not("#Date").out("array") as string[]);
+  for (const term of nlp(text).termList()) {
+    const tags = term.tags ?? new Set<string>();
+    const type = tags.has("Honorific") || tags.has("Actor") ? undefined : CLASSES.find(([, tag]) => tags.has(tag))?.[0];
+    if (type === undefined || run?.type !== type) close();
+    if (type === undefined) continue;
+    run ??= { type, words: [] };
+    run.words.push(term.text);
+    // Punctuation after a word ends the run: "Paris, Berlin" are two places.
+    if (/[,.;:!?()]/.test(term.post)) close();
+  }
+  close();
   return found;
 }
 
