@@ -69,14 +69,21 @@ interface Params {
   out: string;
 }
 
-/** Per-turn cost of the timed replay. */
+/** Per-turn cost of a replay (ms). */
 interface Timing {
-  /** recall + score + remember + consolidate, ms. */
+  /** recall + score + remember + consolidate. */
   overhead: LatencySummary;
   /** Turns on which consolidate ran forgetting (every `forgetEvery` turns of a thread) and the others. */
   overheadForgetTurns: LatencySummary;
   overheadOtherTurns: LatencySummary;
-  /** The whole graph run (LangGraph, checkpointer and all nodes) minus the model node, ms. */
+  /** Time in the local embedding model during the turn, and the overhead without it. */
+  embedding: LatencySummary;
+  overheadWithoutEmbedding: LatencySummary;
+  /** Texts the model embedded per turn (mean). */
+  textsPerTurn: number;
+  /** CPU time of this process (user + system, all threads) in the four memory nodes. */
+  cpu: LatencySummary;
+  /** The whole graph run (LangGraph, checkpointer and all nodes) minus the model node. */
   runMinusModel: LatencySummary;
   /** Each node, over the turns it ran on. */
   nodes: Record<string, LatencySummary>;
@@ -101,8 +108,10 @@ interface VariantResult {
   query: LatencySummary;
   tokens: ConversationTokens[];
   replaySeconds: number;
-  /** Present for the first (timed) replay only: later ones reuse its embeddings. */
-  timing?: Timing;
+  /** Per-turn cost. Only the first replay embeds every text when asked; later ones reuse its vectors. */
+  timing: Timing;
+  /** True for the first replay: its timing includes the local embedding model. */
+  timed: boolean;
   warnings: number;
 }
 
@@ -150,15 +159,24 @@ class TimingSamples {
   overhead: number[] = [];
   forgetTurns: number[] = [];
   otherTurns: number[] = [];
+  embedding: number[] = [];
+  withoutEmbedding: number[] = [];
+  texts = 0;
+  cpu: number[] = [];
   runMinusModel: number[] = [];
   nodes = new Map<NodeName, number[]>();
 
-  add(times: Partial<Record<NodeName, number>>, wall: number, forgot: boolean): void {
-    const overhead = MEMORY_NODES.reduce((sum, node) => sum + (times[node] ?? 0), 0);
+  add(timer: NodeTimer, embedded: { modelMs: number; texts: number }, wall: number, forgot: boolean): void {
+    const sum = (parts: Partial<Record<NodeName, number>>) => MEMORY_NODES.reduce((total, node) => total + (parts[node] ?? 0), 0);
+    const overhead = sum(timer.times);
     this.overhead.push(overhead);
     (forgot ? this.forgetTurns : this.otherTurns).push(overhead);
-    this.runMinusModel.push(wall - (times.model ?? 0));
-    for (const [node, ms] of Object.entries(times) as Array<[NodeName, number]>) {
+    this.embedding.push(embedded.modelMs);
+    this.withoutEmbedding.push(overhead - embedded.modelMs);
+    this.texts += embedded.texts;
+    this.cpu.push(sum(timer.cpu));
+    this.runMinusModel.push(wall - (timer.times.model ?? 0));
+    for (const [node, ms] of Object.entries(timer.times) as Array<[NodeName, number]>) {
       const list = this.nodes.get(node) ?? [];
       list.push(ms);
       this.nodes.set(node, list);
@@ -170,6 +188,10 @@ class TimingSamples {
       overhead: summarize(this.overhead),
       overheadForgetTurns: summarize(this.forgetTurns),
       overheadOtherTurns: summarize(this.otherTurns),
+      embedding: summarize(this.embedding),
+      overheadWithoutEmbedding: summarize(this.withoutEmbedding),
+      textsPerTurn: this.texts / Math.max(1, this.overhead.length),
+      cpu: summarize(this.cpu),
       runMinusModel: summarize(this.runMinusModel),
       nodes: Object.fromEntries([...this.nodes].map(([node, list]) => [node, summarize(list)])),
     };
@@ -226,6 +248,7 @@ async function runVariant(ctx: RunContext, convs: Conversation[], thresholdValue
         const human = new HumanMessage({ content: turnContent(turn), id: turnMessageId(turn.diaId) });
         history += countTokens([human]);
         timer.reset();
+        ctx.embeddings.resetTurn();
         const t0 = performance.now();
         const state = await graph.invoke(
           { messages: [human] },
@@ -233,7 +256,7 @@ async function runVariant(ctx: RunContext, convs: Conversation[], thresholdValue
         );
         const wall = performance.now() - t0;
         if (state.importance >= thresholdValue) stored++;
-        if (timed) samples.add(timer.times, wall, state.turnsSinceForget === 0);
+        samples.add(timer, ctx.embeddings.turn, wall, state.turnsSinceForget === 0);
         perTurn.push({ engram: model.lastPromptTokens, full: history });
         history += replyTokens;
         bar.increment();
@@ -268,12 +291,14 @@ async function runVariant(ctx: RunContext, convs: Conversation[], thresholdValue
     query: summarize(queryLatencies),
     tokens,
     replaySeconds: replayMs / 1000,
+    timing: samples.summary(),
+    timed,
     warnings,
   };
-  if (timed) result.timing = samples.summary();
   log(
     `${label}: stored ${pct(stored / Math.max(1, turns))}% of turns, R@10 ${pct(result.scores.overall.recall[10])}` +
-      (result.timing ? `, overhead p50 ${formatMs(result.timing.overhead.p50)} / p95 ${formatMs(result.timing.overhead.p95)} ms` : "") +
+      `, overhead p50 ${formatMs(result.timing.overhead.p50)} / p95 ${formatMs(result.timing.overhead.p95)} ms` +
+      ` (${timed ? "" : "embeddings reused; "}per node p95: ${Object.entries(result.timing.nodes).map(([n, l]) => `${n} ${formatMs(l.p95)}`).join(", ")})` +
       ` (replay ${result.replaySeconds.toFixed(0)} s)`,
   );
   return result;
@@ -328,6 +353,9 @@ function timingTable(t: Timing): string {
       row("**recall + score + remember + consolidate**", t.overhead),
       row("… turns without a forgetting pass", t.overheadOtherTurns),
       row("… turns with a forgetting pass", t.overheadForgetTurns),
+      row(`… of which in the local embedding model (${t.textsPerTurn.toFixed(1)} texts per turn)`, t.embedding),
+      row("… without the embedding model", t.overheadWithoutEmbedding),
+      row("… CPU time of the process (user + system)", t.cpu),
       ...(["recall", "score", "remember", "consolidate"] as const).map((n) => row(`node \`${n}\``, t.nodes[n])),
       row("graph run minus the model node (LangGraph, checkpointer, all nodes)", t.runMinusModel),
     ],

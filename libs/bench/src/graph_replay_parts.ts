@@ -61,16 +61,20 @@ export class NodeTimer extends BaseCallbackHandler {
 
   private graphRun: string | undefined;
 
-  private readonly started = new Map<string, { node: NodeName; at: number }>();
+  private readonly started = new Map<string, { node: NodeName; at: number; cpu: NodeJS.CpuUsage }>();
 
   /** Milliseconds per node in the current run (a node that did not run is absent). */
   times: Partial<Record<NodeName, number>> = {};
+
+  /** CPU milliseconds of this process (user + system, all its threads) per node in the current run. */
+  cpu: Partial<Record<NodeName, number>> = {};
 
   /** Call before each run. */
   reset(): void {
     this.graphRun = undefined;
     this.started.clear();
     this.times = {};
+    this.cpu = {};
   }
 
   override handleChainStart(
@@ -89,7 +93,7 @@ export class NodeTimer extends BaseCallbackHandler {
       return;
     }
     if (parentRunId === this.graphRun && runName !== undefined && (NODES as readonly string[]).includes(runName)) {
-      this.started.set(runId, { node: runName as NodeName, at });
+      this.started.set(runId, { node: runName as NodeName, at, cpu: process.cpuUsage() });
     }
   }
 
@@ -98,6 +102,8 @@ export class NodeTimer extends BaseCallbackHandler {
     if (!start) return;
     this.started.delete(runId);
     this.times[start.node] = (this.times[start.node] ?? 0) + performance.now() - start.at;
+    const cpu = process.cpuUsage(start.cpu);
+    this.cpu[start.node] = (this.cpu[start.node] ?? 0) + (cpu.user + cpu.system) / 1000;
   }
 
   override handleChainError(_error: unknown, runId: string): void {
@@ -119,21 +125,29 @@ export class ReplayEmbeddings implements TextEmbedder {
 
   readonly stats = { embedded: 0, reused: 0 };
 
+  /** Milliseconds spent in the model and texts it embedded since the last `resetTurn()`. */
+  turn = { modelMs: 0, texts: 0 };
+
   constructor(private readonly inner: TextEmbedder) {}
 
+  resetTurn(): void {
+    this.turn = { modelMs: 0, texts: 0 };
+  }
+
+  private async model(texts: string[]): Promise<number[][]> {
+    const start = performance.now();
+    const vectors = await this.inner.embedDocuments(texts);
+    this.turn.modelMs += performance.now() - start;
+    this.turn.texts += texts.length;
+    this.stats.embedded += texts.length;
+    texts.forEach((text, i) => this.kept.set(text, vectors[i]!));
+    return vectors;
+  }
+
   async embedDocuments(texts: string[]): Promise<number[][]> {
-    if (!this.reuse) {
-      const vectors = await this.inner.embedDocuments(texts);
-      texts.forEach((text, i) => this.kept.set(text, vectors[i]!));
-      this.stats.embedded += texts.length;
-      return vectors;
-    }
+    if (!this.reuse) return this.model(texts);
     const missing = [...new Set(texts.filter((text) => !this.kept.has(text)))];
-    if (missing.length > 0) {
-      const vectors = await this.inner.embedDocuments(missing);
-      missing.forEach((text, i) => this.kept.set(text, vectors[i]!));
-    }
-    this.stats.embedded += missing.length;
+    if (missing.length > 0) await this.model(missing);
     this.stats.reused += texts.length - missing.length;
     return texts.map((text) => this.kept.get(text)!);
   }
