@@ -21,6 +21,8 @@ export type EngramErrorCode =
   | "INVALID_VALUE"
   | "INVALID_TTL"
   | "INVALID_FILTER"
+  // The CLI's import (cli/): a bad line of the file, refused before anything is written.
+  | "INVALID_IMPORT"
   // The local Chroma server and connections to a Chroma server.
   | "CHROMA_PORT_IN_USE"
   | "CHROMA_DATA_DIR_NOT_WRITABLE"

@@ -1,0 +1,123 @@
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { EngramError } from "../../core/errors.js";
+import type { MemoryRecord } from "../../core/types.js";
+import type { Memory } from "../../memory/memory.js";
+import type { CliIO } from "../io.js";
+import { parseImportFile, toExportLine, type ImportedMemory } from "../jsonl.js";
+import { addStoreOptions, withMemory, type StoreFlags } from "../memory_options.js";
+
+interface UserFlags extends StoreFlags {
+  user: string;
+}
+
+/** `getAll` takes at most this many per call. */
+const PAGE = 10_000;
+
+/** `export` and `import`: a user's memory as JSON Lines, out and back in. */
+export function registerTransferCommands(program: Command, io: CliIO): void {
+  addStoreOptions(
+    program
+      .command("export")
+      .description("write every memory of the user as JSON Lines, oldest first (no vectors: import embeds again)")
+      .option("--out <file>", "write to this file (created or replaced, readable by its owner only) instead of standard output"),
+  ).action(async (flags: UserFlags & { out?: string }) => {
+    const records = await withMemory(io, flags, (memory) => everyRecord(memory, flags.user));
+    const text = records.map((record) => `${toExportLine(record)}\n`).join("");
+    if (flags.out === undefined) {
+      io.out(text);
+      return;
+    }
+    const path = resolve(io.cwd, flags.out);
+    await writeWhole(path, text);
+    io.out(`Exported ${records.length} memories of user ${JSON.stringify(flags.user)} to ${flags.out}.\n`);
+  });
+
+  addStoreOptions(
+    program
+      .command("import")
+      .description("add the memories of a JSON Lines file (from export) to the user; every line is checked before anything is written")
+      .argument("<file>", "the JSON Lines file"),
+  ).action(async (file: string, flags: UserFlags) => {
+    const path = resolve(io.cwd, file);
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch (cause) {
+      throw new EngramError("INVALID_IMPORT", `Cannot read ${file}: ${(cause as Error).message}`, { cause, details: { path } });
+    }
+    // The whole file first: a bad line refuses the import before the store is even opened.
+    const records = parseImportFile(text);
+    const report = await importRecords(io, flags, records);
+    io.out(
+      `Imported ${report.added} memories for user ${JSON.stringify(flags.user)} from ${file}` +
+        ` (${records.length - report.added} already present${report.pending ? `, ${report.pending} waiting in the outbox for the store` : ""}).\n`,
+    );
+  });
+}
+
+/**
+ * Adds each record with its id and its creation time. `Memory` stamps a write with its clock, the
+ * hook it has for replays, so the clock reads the record's `createdAt` while its `add` runs: the
+ * record and its history entry keep the original time. Each record is written (and its store
+ * write awaited) before the next, so no write of one record sees another's time.
+ */
+async function importRecords(io: CliIO, flags: UserFlags, records: ImportedMemory[]): Promise<{ added: number; pending: number }> {
+  let replayTime: number | undefined;
+  const clock = () => replayTime ?? Date.now();
+  return withMemory(
+    io,
+    flags,
+    async (memory) => {
+      const before = (await everyRecord(memory, flags.user)).length;
+      let pending = 0;
+      for (const record of records) {
+        replayTime = record.createdAt;
+        try {
+          const result = await memory.add(record.role === undefined ? record.content : [{ role: record.role, content: record.content }], {
+            userId: flags.user,
+            ...(record.agentId === undefined ? {} : { agentId: record.agentId }),
+            ...(record.threadId === undefined ? {} : { threadId: record.threadId }),
+            kind: record.kind,
+            metadata: record.metadata,
+            infer: false,
+            ...(record.id === undefined ? {} : { id: record.id }),
+            ...(record.importance === undefined ? {} : { importance: record.importance }),
+            ...(record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }),
+            ...(record.source === undefined ? {} : { source: record.source }),
+          });
+          if (result.pending) pending += 1;
+        } finally {
+          replayTime = undefined;
+        }
+      }
+      const after = (await everyRecord(memory, flags.user)).length;
+      return { added: Math.max(0, after - before), pending };
+    },
+    { clock },
+  );
+}
+
+/** Every live record of the user (facts no longer true included), oldest first. */
+async function everyRecord(memory: Memory, userId: string): Promise<MemoryRecord[]> {
+  const records: MemoryRecord[] = [];
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await memory.getAll({ userId, limit: PAGE, offset, includeInvalid: true });
+    records.push(...page);
+    if (page.length < PAGE) break;
+  }
+  return records.reverse();
+}
+
+/** Writes beside the target, then renames: a failed export never leaves half a file in its place. */
+async function writeWhole(path: string, text: string): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(temporary, text, { mode: 0o600 });
+    await rename(temporary, path);
+  } catch (cause) {
+    await rm(temporary, { force: true });
+    throw new EngramError("INVALID_OPTIONS", `Cannot write ${path}: ${(cause as Error).message}`, { cause, details: { path } });
+  }
+}

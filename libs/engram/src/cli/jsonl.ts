@@ -1,0 +1,178 @@
+import { EngramError } from "../core/errors.js";
+import { validateKind, validateScope } from "../core/scope.js";
+import type { MemoryKind, MemoryRecord, MemorySource, Metadata, Scope } from "../core/types.js";
+import {
+  DEFAULT_MAX_CONTENT_CHARS,
+  validateContent,
+  validateImportance,
+  validateMetadata,
+  validateRecordId,
+  validateTime,
+} from "../core/validate.js";
+
+/**
+ * One line of an export: everything a record holds except its vector. Vectors belong to the
+ * embedding model of the folder they came from; an import embeds the content again, so a file
+ * moves between models and Engram versions.
+ */
+export interface ExportedMemory {
+  id: string;
+  kind: MemoryKind;
+  content: string;
+  importance: number;
+  createdAt: number;
+  updatedAt: number;
+  lastAccessedAt: number;
+  expiresAt?: number;
+  role?: string;
+  scope: Scope;
+  source: MemorySource;
+  metadata: Metadata;
+}
+
+/** A validated line of an import file, ready for `Memory.add`. */
+export interface ImportedMemory {
+  /** 1-based line number in the file, for messages. */
+  line: number;
+  id?: string;
+  kind: MemoryKind;
+  content: string;
+  importance?: number;
+  createdAt?: number;
+  expiresAt?: number;
+  role?: string;
+  agentId?: string;
+  threadId?: string;
+  source?: MemorySource;
+  metadata: Metadata;
+}
+
+/** The record as one export line (fixed key order, no vector). */
+export function toExportLine(record: MemoryRecord): string {
+  const line: ExportedMemory = {
+    id: record.id,
+    kind: record.kind,
+    content: record.content,
+    importance: record.importance,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    lastAccessedAt: record.lastAccessedAt,
+    ...(record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }),
+    ...(record.role === undefined ? {} : { role: record.role }),
+    scope: record.scope,
+    source: record.source,
+    metadata: record.metadata,
+  };
+  return JSON.stringify(line);
+}
+
+const FIELDS = new Set([
+  "id", "kind", "content", "importance", "createdAt", "updatedAt", "lastAccessedAt", "expiresAt", "role", "scope", "source", "metadata",
+]);
+const SCOPE_FIELDS = new Set(["userId", "agentId", "threadId"]);
+const SOURCE_FIELDS = new Set(["threadId", "messageIds"]);
+
+/**
+ * Reads a whole JSON Lines file and checks every line the way `Memory.add` would, so a bad line is
+ * refused (`INVALID_IMPORT`, naming its line number) before anything is written. Blank lines are
+ * skipped. A repeated id is refused too: the second line would silently be a no-op.
+ */
+export function parseImportFile(text: string, maxContentChars = DEFAULT_MAX_CONTENT_CHARS): ImportedMemory[] {
+  const records: ImportedMemory[] = [];
+  const seen = new Map<string, number>();
+  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+  lines.forEach((raw, index) => {
+    const line = index + 1;
+    if (raw.trim() === "") return;
+    let record: ImportedMemory;
+    try {
+      record = parseLine(raw, line, maxContentChars);
+    } catch (cause) {
+      const reason = cause instanceof EngramError ? `${cause.message} (${cause.code})` : (cause as Error).message;
+      throw new EngramError("INVALID_IMPORT", `Line ${line}: ${reason} Nothing was imported.`, {
+        cause,
+        details: { line, ...(cause instanceof EngramError ? { reason: cause.code } : {}) },
+      });
+    }
+    if (record.id !== undefined) {
+      const first = seen.get(record.id);
+      if (first !== undefined) {
+        throw new EngramError("INVALID_IMPORT", `Line ${line}: id ${JSON.stringify(record.id)} is already on line ${first}. Nothing was imported.`, {
+          details: { line, firstLine: first },
+        });
+      }
+      seen.set(record.id, line);
+    }
+    records.push(record);
+  });
+  return records;
+}
+
+function parseLine(raw: string, line: number, maxContentChars: number): ImportedMemory {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (cause) {
+    throw new Error(`not valid JSON (${(cause as Error).message}).`);
+  }
+  const object = plainObject(value, "the line");
+  onlyKnown(object, FIELDS, "");
+  const record: ImportedMemory = {
+    line,
+    kind: object.kind === undefined ? "episode" : validateKind(object.kind),
+    content: validateContent(object.content, maxContentChars),
+    metadata: validateMetadata(object.metadata),
+  };
+  if (object.id !== undefined) record.id = validateRecordId(object.id);
+  if (object.importance !== undefined) record.importance = validateImportance(object.importance);
+  if (object.createdAt !== undefined) record.createdAt = validateTime(object.createdAt, "createdAt");
+  // Read for their shape only: an import sets both to createdAt (docs/cli.md says why).
+  if (object.updatedAt !== undefined) validateTime(object.updatedAt, "updatedAt");
+  if (object.lastAccessedAt !== undefined) validateTime(object.lastAccessedAt, "lastAccessedAt");
+  if (object.expiresAt !== undefined) record.expiresAt = validateTime(object.expiresAt, "expiresAt");
+  if (object.role !== undefined) {
+    if (typeof object.role !== "string" || object.role.trim() === "") throw new Error("role must be a non-empty string.");
+    record.role = object.role;
+  }
+  if (object.scope !== undefined) {
+    const scope = plainObject(object.scope, "scope");
+    onlyKnown(scope, SCOPE_FIELDS, "scope.");
+    // The file's userId is only provenance: records go to the --user given to import.
+    if (scope.userId !== undefined) validateScope({ userId: scope.userId });
+    const checked = validateScope({ userId: "import", agentId: scope.agentId, threadId: scope.threadId });
+    if (checked.agentId !== undefined) record.agentId = checked.agentId;
+    if (checked.threadId !== undefined) record.threadId = checked.threadId;
+  }
+  if (object.source !== undefined) record.source = parseSource(object.source);
+  return record;
+}
+
+function parseSource(value: unknown): MemorySource {
+  const raw = plainObject(value, "source");
+  onlyKnown(raw, SOURCE_FIELDS, "source.");
+  const source: MemorySource = {};
+  if (raw.threadId !== undefined) {
+    if (typeof raw.threadId !== "string" || raw.threadId.trim() === "") throw new Error("source.threadId must be a non-empty string.");
+    source.threadId = raw.threadId;
+  }
+  if (raw.messageIds !== undefined) {
+    const ids = raw.messageIds;
+    if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string" && id.trim() !== "")) {
+      throw new Error("source.messageIds must be an array of non-empty strings.");
+    }
+    source.messageIds = [...(ids as string[])];
+  }
+  return source;
+}
+
+function plainObject(value: unknown, what: string): Record<string, unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error(`${what} must be a JSON object.`);
+  return value as Record<string, unknown>;
+}
+
+function onlyKnown(object: Record<string, unknown>, known: ReadonlySet<string>, path: string): void {
+  const unknown = Object.keys(object).filter((key) => !known.has(key));
+  if (unknown.length > 0) {
+    throw new Error(`unknown field ${unknown.map((key) => JSON.stringify(path + key)).join(", ")}; expected ${[...known].join(", ")}.`);
+  }
+}

@@ -1,0 +1,68 @@
+import { resolve } from "node:path";
+import { InvalidArgumentError, type Command } from "commander";
+import { Memory } from "../memory/memory.js";
+import type { MemoryOptions } from "../memory/options.js";
+import type { CliIO } from "./io.js";
+
+/** The options every memory command takes (`--data-dir`, `--chroma-url`, `--prefix`). */
+export interface StoreFlags {
+  /** @default ".engram" */
+  dataDir: string;
+  /** A running Chroma server; without it the local server for the data folder is used. */
+  chromaUrl?: string;
+  /** @default "engram" */
+  prefix: string;
+}
+
+export const DEFAULT_DATA_DIR = ".engram";
+
+export function addDataDirOption(command: Command): Command {
+  return command.option(
+    "--data-dir <dir>",
+    "data folder: history log and outbox (engram.sqlite), the local server's data (chroma/)",
+    DEFAULT_DATA_DIR,
+  );
+}
+
+/** Adds the options of a command that opens a user's memory. */
+export function addStoreOptions(command: Command): Command {
+  addDataDirOption(command);
+  return command
+    .option("--chroma-url <url>", "use the Chroma server at this URL instead of the local one for the data folder")
+    .option("--prefix <prefix>", "collection name prefix (several apps can share one server)", "engram")
+    .requiredOption("--user <id>", "the user whose memory this reads or changes");
+}
+
+/**
+ * Opens a `Memory` for one command and always closes it, so no server or database handle outlives
+ * the command (a local server this command started stops; one started by `server start` stays).
+ */
+export async function withMemory<T>(
+  io: CliIO,
+  flags: StoreFlags,
+  run: (memory: Memory) => Promise<T>,
+  extra: Pick<MemoryOptions, "clock"> = {},
+): Promise<T> {
+  const memory = new Memory({
+    dataDir: resolve(io.cwd, flags.dataDir),
+    prefix: flags.prefix,
+    ...(flags.chromaUrl === undefined ? {} : { chroma: { url: flags.chromaUrl } }),
+    ...extra,
+  });
+  try {
+    return await run(memory);
+  } finally {
+    await memory.close();
+  }
+}
+
+/** A commander parser for a whole number in [min, max]; a bad value is a usage error. */
+export function integerIn(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value);
+    if (!/^\d+$/.test(value.trim()) || parsed < min || parsed > max) {
+      throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}.`);
+    }
+    return parsed;
+  };
+}
