@@ -19,7 +19,7 @@ import { Command } from "commander";
 import { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { AIMessage, type BaseMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
-import { LocalEmbeddings, Memory, startChromaServer, type FactOptions } from "engram";
+import { LocalEmbeddings, Memory, extractEntities, startChromaServer, type FactOptions } from "engram";
 import { machineInfo } from "./machine.js";
 import { summarize, type LatencySummary } from "./stats.js";
 
@@ -115,6 +115,9 @@ function open(config: Config): Memory {
  * Measures configurations turn by turn in rotation, so that all of them see the same machine load
  * (the machine is shared: a configuration measured alone a minute later would see another load).
  */
+/** Two parts of every add, timed alone in the same rotation: the floor under any configuration. */
+const parts = { embedding: [] as number[], entities: [] as number[] };
+
 async function measure(configs: Config[], count: number): Promise<Run[]> {
   const memories = configs.map(open);
   const samples = configs.map((): number[] => []);
@@ -130,6 +133,15 @@ async function measure(configs: Config[], count: number): Promise<Run[]> {
         const start = performance.now();
         await memories[j]!.add(exchange(i), { userId, threadId: `${userId}-thread` });
         samples[j]!.push(performance.now() - start);
+      }
+      if (configs.length > 1) {
+        const texts = exchange(i).map((message) => message.content);
+        let start = performance.now();
+        await embeddings.embedDocuments(texts);
+        parts.embedding.push(performance.now() - start);
+        start = performance.now();
+        for (const text of texts) extractEntities(text);
+        parts.entities.push(performance.now() - start);
       }
     }
     const runs: Run[] = [];
@@ -175,6 +187,8 @@ try {
     ...runs.map((run) =>
       `| ${run.name} | ${run.turns} | ${fmt(run.add.p50)} | ${fmt(run.add.p95)} | ${fmt(run.add.max)} | ${signed(run.add.p50 - none.add.p50)} | ${fmt(run.flushMs)} | ${run.modelCalls} | ${run.facts} |`,
     ),
+    "",
+    `Parts of each add, timed alone in the same rotation: embedding the two messages p50 ${fmt(summarize(parts.embedding).p50)} ms (p95 ${fmt(summarize(parts.embedding).p95)}), offline entity tagging p50 ${fmt(summarize(parts.entities).p50)} ms (p95 ${fmt(summarize(parts.entities).p95)}).`,
   ].join("\n");
   console.log(markdown);
   for (const name of ["background", "background-writes"]) {
@@ -185,7 +199,19 @@ try {
   await mkdir(out, { recursive: true });
   await writeFile(
     join(out, "facts-latency.json"),
-    JSON.stringify({ machine: machineInfo(), loadAverage: { before: loadBefore, after: loadAfter }, modelMs, runs, targetMs: 25, markdown }, null, 2) + "\n",
+    JSON.stringify(
+      {
+        machine: machineInfo(),
+        loadAverage: { before: loadBefore, after: loadAfter },
+        modelMs,
+        runs,
+        parts: { embedding: summarize(parts.embedding), entities: summarize(parts.entities) },
+        targetMs: 25,
+        markdown,
+      },
+      null,
+      2,
+    ) + "\n",
   );
 } finally {
   await server.stop();

@@ -68,6 +68,8 @@ export interface BackgroundQueueInput<T> {
   options?: BackgroundOptions;
   /** Errors that retrying cannot fix; their jobs are dropped. @default MODEL_OUTPUT_INVALID and input errors */
   isPermanent?: (error: EngramError) => boolean;
+  /** Told of every failed run as it happens (no caller waits on a background job). */
+  onFailure?: (failure: JobFailure) => void;
 }
 
 interface GroupRef {
@@ -97,6 +99,8 @@ export class BackgroundQueue<T> {
 
   private readonly isPermanent: (error: EngramError) => boolean;
 
+  private readonly onFailure?: (failure: JobFailure) => void;
+
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
   /** Groups due to run, in the order they became due. */
@@ -121,6 +125,7 @@ export class BackgroundQueue<T> {
     this.handler = input.handler;
     this.options = resolveBackgroundOptions(input.options);
     this.isPermanent = input.isPermanent ?? ((error) => PERMANENT.has(error.code));
+    this.onFailure = input.onFailure;
   }
 
   /** Records a job durably and schedules its group; false when the same job is already queued. */
@@ -264,6 +269,7 @@ export class BackgroundQueue<T> {
     this.failures.push(failure);
     this.failureCount += 1;
     if (this.failures.length > MAX_KEPT_FAILURES) this.failures.shift();
+    this.onFailure?.(failure);
   }
 
   private failuresSince(count: number): JobFailure[] {

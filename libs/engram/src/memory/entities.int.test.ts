@@ -62,3 +62,13 @@ it("extract: false stores no entities, and a caller's own entities metadata is k
   const [own] = (await on.add("Ana cooked dinner", { userId: "u", metadata: { entities: "ana banana" } })).results;
   expect(own!.metadata.entities).toBe("ana banana");
 });
+
+it("update re-tags the entities of new content, unless the patch sets metadata", async () => {
+  const m = memory("retag");
+  const [record] = (await m.add("Ana lives in Lisbon", { userId: "u" })).results;
+  expect(record!.metadata).toEqual({ entities: "ana|lisbon" });
+  const moved = await m.update(record!.id, "Ana lives in Porto now", { userId: "u" });
+  expect(moved.metadata).toEqual({ entities: "ana|porto" });
+  const tagged = await m.update(record!.id, { content: "Ana lives in Faro", metadata: { topic: "home" } }, { userId: "u" });
+  expect(tagged.metadata).toEqual({ topic: "home" });
+});

@@ -92,6 +92,12 @@ export class FactPipeline {
       table: new JobTable<FactJobPayload>({ db: input.db, queue: QUEUE, clock: input.clock }),
       handler: (jobs, context) => this.run(jobs, context),
       options: queueOptions,
+      onFailure: (failure) => {
+        // A dropped job is lost for good: say so even when nobody calls flush().
+        if (failure.dropped && this.background) {
+          process.emitWarning(`Engram dropped a fact extraction job of one user: ${failure.error.message}`, { code: "ENGRAM_EXTRACTION_DROPPED" });
+        }
+      },
     });
   }
 

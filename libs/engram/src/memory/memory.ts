@@ -38,7 +38,7 @@ import { Recall } from "./recall.js";
 import { resolveRanker, type ResolvedRankerOptions } from "../scoring/ranker.js";
 import { FactPipeline, forgetFactJobs, resolveInfer } from "./facts.js";
 import { isCurrent, validateIncludeInvalid } from "../consolidation/validity.js";
-import { boostByEntities, resolveEntityOptions, withEntities, type ResolvedEntityOptions } from "../scoring/entities.js";
+import { boostByEntities, resolveEntityOptions, withEntities, withoutEntities, type ResolvedEntityOptions } from "../scoring/entities.js";
 import { planForget, resolveForgetRules, type ForgetOptions, type ForgetReport } from "../consolidation/forget.js";
 import { forgetReport, forgetWriteOps, loadForgetItems } from "./forget_ops.js";
 
@@ -259,6 +259,8 @@ export class Memory {
     if (content !== undefined) after.content = content;
     if (importance !== undefined) after.importance = importance;
     if (metadata !== undefined) after.metadata = metadata;
+    // New words, new names: the entities follow the content unless the patch sets metadata.
+    else if (content !== undefined && content !== before.content && this.entityOptions.extract) after.metadata = withEntities(withoutEntities(before.metadata), content);
     if (expiresAt === null) delete after.expiresAt;
     else if (expiresAt !== undefined) after.expiresAt = expiresAt;
     const embedding =

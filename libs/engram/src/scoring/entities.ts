@@ -143,6 +143,13 @@ export function withEntities(metadata: Metadata, text: string, extra: Iterable<s
   return joined === undefined ? metadata : { ...metadata, [ENTITIES_KEY]: joined };
 }
 
+/** `metadata` without its `entities` key (to tag new content afresh). */
+export function withoutEntities(metadata: Metadata): Metadata {
+  if (metadata[ENTITIES_KEY] === undefined) return metadata;
+  const { [ENTITIES_KEY]: _dropped, ...rest } = metadata;
+  return rest;
+}
+
 /**
  * The query as a space-padded run of normalised words, so that `" berlin "` is found in it only
  * as a whole word.
