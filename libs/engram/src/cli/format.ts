@@ -10,14 +10,24 @@ function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, " / ");
 }
 
-/** `<id>  <kind>  <importance>  <created>  <content>` */
-export function recordLine(record: MemoryRecord): string {
-  return [record.id, record.kind.padEnd(9), record.importance.toFixed(2), isoTime(record.createdAt), oneLine(record.content)].join("  ");
+/** `<id>  <kind>  <importance>  <created>  <content>`, one line per record, ids padded to one width. */
+export function recordLines(records: readonly MemoryRecord[]): string {
+  const width = idWidth(records);
+  return records.map((record) => `${recordLine(record, width)}\n`).join("");
 }
 
-/** A search hit: its score (0..1), then the record line. */
-export function scoredLine(hit: ScoredMemory): string {
-  return `${hit.score.toFixed(2)}  ${recordLine(hit)}`;
+/** Search hits: each one's score (0..1), then its record line. */
+export function scoredLines(hits: readonly ScoredMemory[]): string {
+  const width = idWidth(hits);
+  return hits.map((hit) => `${hit.score.toFixed(2)}  ${recordLine(hit, width)}\n`).join("");
+}
+
+function recordLine(record: MemoryRecord, idWidth: number): string {
+  return [record.id.padEnd(idWidth), record.kind.padEnd(9), record.importance.toFixed(2), isoTime(record.createdAt), oneLine(record.content)].join("  ");
+}
+
+function idWidth(records: readonly MemoryRecord[]): number {
+  return Math.max(0, ...records.map((record) => record.id.length));
 }
 
 /** Every field of one record, one per line. */

@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import { EngramError } from "../../core/errors.js";
 import { MEMORY_KINDS, type MemoryKind } from "../../core/types.js";
-import { historyLine, json, recordDetails, recordLine, scoredLine } from "../format.js";
+import { historyLine, json, recordDetails, recordLines, scoredLines } from "../format.js";
 import type { CliIO } from "../io.js";
 import { addStoreOptions, integerIn, withMemory, type StoreFlags } from "../memory_options.js";
 
@@ -25,7 +25,7 @@ export function registerInspectCommands(program: Command, io: CliIO): void {
     );
     if (flags.json) io.out(json(records));
     else if (records.length === 0) io.out(`No memories for user ${JSON.stringify(flags.user)}.\n`);
-    else io.out(records.map((record) => `${recordLine(record)}\n`).join(""));
+    else io.out(recordLines(records));
   });
 
   addStoreOptions(
@@ -39,7 +39,7 @@ export function registerInspectCommands(program: Command, io: CliIO): void {
     const hits = await withMemory(io, flags, (memory) => memory.search(query, { userId: flags.user, limit: flags.limit }));
     if (flags.json) io.out(json(hits));
     else if (hits.length === 0) io.out(`No memories for user ${JSON.stringify(flags.user)}.\n`);
-    else io.out(hits.map((hit) => `${scoredLine(hit)}\n`).join(""));
+    else io.out(scoredLines(hits));
   });
 
   addStoreOptions(
