@@ -61,7 +61,8 @@ export function toExportLine(record: MemoryRecord): string {
     ...(record.role === undefined ? {} : { role: record.role }),
     scope: record.scope,
     source: record.source,
-    metadata: record.metadata,
+    // Keys sorted: the store does not keep their order, and two exports of one memory should match.
+    metadata: Object.fromEntries(Object.entries(record.metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
   };
   return JSON.stringify(line);
 }
