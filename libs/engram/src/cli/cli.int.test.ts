@@ -284,6 +284,13 @@ describe("the built bin (node libs/engram/dist/cli/main.js)", () => {
       const after = await cli(["server", "status", "--data-dir", "data"], dir);
       expect(after.code).toBe(1);
       expect(after.out).toMatch(/^not running: /);
+
+      // With no server running, a command starts one for its run, and the process ends by itself
+      // (no process.exit in the bin) with the server stopped behind it.
+      const { stdout } = await promisify(execFile)(process.execPath, [BIN, "list", "--user", "dana", "--data-dir", "data"], { cwd: dir, timeout: 120_000 });
+      expect(stdout.split("\n").filter(Boolean).map((line) => line.split("  ").pop()).sort()).toEqual(["Dana grows tomatoes", "Dana works nights"]);
+      const afterList = await cli(["server", "status", "--data-dir", "data"], dir);
+      expect(afterList.out).toBe(`not running: no server was started for it (data folder ${join(dir, "data", "chroma")})\n`);
     } finally {
       if (child.exitCode === null) {
         child.kill("SIGKILL");
