@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, expect, it } from "@jest/globals";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import { AIMessage, type BaseMessage } from "@langchain/core/messages";
+import type { ChatResult } from "@langchain/core/outputs";
+import { factsTour } from "./facts.js";
+
+/** A model without tool calling that answers Engram's two memory prompts with canned JSON, and records them. */
+class CannedFactModel extends BaseChatModel {
+  readonly prompts: string[] = [];
+
+  _llmType(): string {
+    return "canned-facts";
+  }
+
+  async _generate(messages: BaseMessage[]): Promise<ChatResult> {
+    const prompt = messages.map((message) => message.text).join("\n");
+    this.prompts.push(prompt);
+    let text: string;
+    if (prompt.includes("Berlin") && prompt.startsWith("You extract")) {
+      text = 'Sure, here you go:\n```json\n{"facts": [{"text": "User lives in Berlin", "entities": ["Berlin"]}]}\n```';
+    } else if (prompt.startsWith("You extract")) {
+      text = '{"facts": [{"text": "User lives in Paris", "entities": ["Paris"]}]}';
+    } else {
+      text = '{"decisions": [{"fact": 0, "event": "INVALIDATE", "id": "0"}]}';
+    }
+    return { generations: [{ text, message: new AIMessage(text) }] };
+  }
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "engram-facts-"));
+});
+afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+it("Paris, then Berlin: Berlin is the current fact, Paris only with the past; the instruction is listed", async () => {
+  const model = new CannedFactModel({});
+  // The embedded default in a temporary data folder: a real local Chroma server, local embeddings.
+  const { current, withPast, instructions } = await factsTour(model, { dataDir: dir });
+
+  expect(current.map((fact) => fact.content)).toEqual(["User lives in Berlin"]);
+  expect(withPast.map((fact) => fact.content).sort()).toEqual(["User lives in Berlin", "User lives in Paris"]);
+  expect(withPast.find((fact) => fact.content.includes("Paris"))!.metadata.validUntil).toEqual(expect.any(Number));
+  expect(instructions.map((record) => record.content)).toEqual(["When the user asks for code, answer in TypeScript"]);
+  // The memory reached the model: the exchanges in the extraction prompts, Paris in the reconciliation.
+  expect(model.prompts[0]).toContain("user: I live in Paris, near the canal.\nassistant: Lovely!");
+  expect(model.prompts[1]).toContain("user: Big news: I moved to Berlin last month.");
+  expect(model.prompts[2]).toContain("You keep a user's memory of facts");
+  expect(model.prompts[2]).toContain("User lives in Paris");
+});
+
+it("the code quoted in docs/facts.md is this example, verbatim", async () => {
+  const doc = await readFile(fileURLToPath(new URL("../../docs/facts.md", import.meta.url)), "utf8");
+  const source = await readFile(fileURLToPath(new URL("./facts.ts", import.meta.url)), "utf8");
+  const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
+  expect(blocks.length).toBeGreaterThanOrEqual(1);
+  for (const block of blocks) expect(source).toContain(block);
+});
