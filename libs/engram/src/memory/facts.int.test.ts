@@ -275,3 +275,18 @@ describe("facts: extraction and reconciliation with a chat model", () => {
     expect(fact!.metadata.entities).toBe("ada|june|five");
   });
 });
+
+describe("facts: options", () => {
+  it("refuses bad fact options when the Memory is made, before any work", () => {
+    const model = factModel({ extract: [extracted()] });
+    for (const facts of [{ concurrency: 0 }, { neighbours: 500 }, { debounceMs: -1 }, { background: "yes" as unknown as boolean }]) {
+      let error: unknown;
+      try {
+        new Memory({ dataDir: join(chroma.dir, "never"), model, facts });
+      } catch (e) {
+        error = e;
+      }
+      expect(isEngramError(error, "INVALID_OPTIONS")).toBe(true);
+    }
+  });
+});

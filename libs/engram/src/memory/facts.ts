@@ -3,7 +3,7 @@ import type { BaseChatModel } from "@langchain/core/language_models/chat_models"
 import { EngramError } from "../core/errors.js";
 import { deterministicId } from "../core/ids.js";
 import type { MemoryKind, MemoryRecord, MemorySource, Metadata, Scope } from "../core/types.js";
-import { BackgroundQueue, type BackgroundOptions, type JobFailure, type RunContext } from "../consolidation/background.js";
+import { BackgroundQueue, resolveBackgroundOptions, type BackgroundOptions, type JobFailure, type RunContext } from "../consolidation/background.js";
 import { extractFacts, factKey, type ExchangeMessage, type ExtractedFact } from "../consolidation/extract.js";
 import { reconcileFacts, type FactDecision } from "../consolidation/reconcile.js";
 import { SUPERSEDED_BY_KEY, SUPERSEDES_KEY, VALID_FROM_KEY, VALID_UNTIL_KEY, isCurrent } from "../consolidation/validity.js";
@@ -52,6 +52,16 @@ export interface FactPipelineInput {
 /** The job queue's name in the shared job table. */
 const QUEUE = "facts";
 
+/** Fact options with defaults applied; `INVALID_OPTIONS` for a bad value (checked when Memory is made). */
+export function resolveFactOptions(options: FactOptions = {}): Required<FactOptions> {
+  const { background = true, neighbours = 5, ...queueOptions } = options;
+  if (typeof background !== "boolean") throw new EngramError("INVALID_OPTIONS", "facts.background must be a boolean.");
+  if (!Number.isInteger(neighbours) || neighbours < 1 || neighbours > 50) {
+    throw new EngramError("INVALID_OPTIONS", `facts.neighbours must be an integer from 1 to 50, got ${JSON.stringify(neighbours)}.`);
+  }
+  return { background, neighbours, ...resolveBackgroundOptions(queueOptions) };
+}
+
 /**
  * `add`'s `infer`: whether to extract facts from this call. Defaults to true when a chat model is
  * configured and the memory is an episode (an exchange), false otherwise; `true` without a model
@@ -81,11 +91,7 @@ export class FactPipeline {
   private readonly neighbours: number;
 
   constructor(private readonly input: FactPipelineInput) {
-    const { background = true, neighbours = 5, ...queueOptions } = input.options ?? {};
-    if (typeof background !== "boolean") throw new EngramError("INVALID_OPTIONS", "facts.background must be a boolean.");
-    if (!Number.isInteger(neighbours) || neighbours < 1 || neighbours > 50) {
-      throw new EngramError("INVALID_OPTIONS", `facts.neighbours must be an integer from 1 to 50, got ${JSON.stringify(neighbours)}.`);
-    }
+    const { background, neighbours, ...queueOptions } = resolveFactOptions(input.options);
     this.background = background;
     this.neighbours = neighbours;
     this.queue = new BackgroundQueue<FactJobPayload>({

@@ -36,7 +36,7 @@ import type {
 import { Writer, type WriteOp } from "./writer.js";
 import { Recall } from "./recall.js";
 import { resolveRanker, type ResolvedRankerOptions } from "../scoring/ranker.js";
-import { FactPipeline, forgetFactJobs, resolveInfer } from "./facts.js";
+import { FactPipeline, forgetFactJobs, resolveFactOptions, resolveInfer } from "./facts.js";
 import { isCurrent, validateIncludeInvalid } from "../consolidation/validity.js";
 import { boostByEntities, resolveEntityOptions, withEntities, withoutEntities, type ResolvedEntityOptions } from "../scoring/entities.js";
 import { planForget, resolveForgetRules, type ForgetOptions, type ForgetReport } from "../consolidation/forget.js";
@@ -96,6 +96,7 @@ export class Memory {
     this.prefix = validatePrefix(options.prefix ?? "engram");
     this.ranker = resolveRanker(options.ranker);
     this.entityOptions = resolveEntityOptions(options.entities);
+    if (options.model) resolveFactOptions(options.facts); // bad values fail here, not on first use
     if (!options.store) {
       this.connection = new ChromaConnection(options.chroma ?? {}, join(this.dataDir, "chroma"));
     }
