@@ -14,7 +14,7 @@
  *   node --import tsx src/graph_replay.ts [--conversations 1] [--thresholds 0.3,0,0.5]
  */
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -58,6 +58,8 @@ const MEMORY_NODES: NodeName[] = ["recall", "score", "remember", "consolidate"];
 /** Targets of issue 5. */
 const TARGET_RATIO = 0.1;
 const TARGET_P95_MS = 25;
+/** Thresholds at which the share of turns scored at or above is reported. */
+const IMPORTANCE_GRID = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6];
 
 interface Params {
   data: string;
@@ -67,6 +69,8 @@ interface Params {
   /** Importance thresholds, one replay each; the first is the timed one. */
   thresholds: number[];
   out: string;
+  /** Do not run: re-render the markdown of an earlier graph-replay.json, in place. */
+  fromJson?: string;
 }
 
 /** Per-turn cost of a replay (ms). */
@@ -100,6 +104,8 @@ interface VariantResult {
   turns: number;
   /** Turns the importance edge routed through `remember` (stored as episodes). */
   stored: number;
+  /** Share of turns scored at or above each of `IMPORTANCE_GRID` (what other thresholds would have stored, as scored in this replay). */
+  importanceAtOrAbove: Record<string, number>;
   /** Share of turns some record covers at the end (episodes, summaries). */
   covered: number;
   /** Records at the end, by kind. */
@@ -141,6 +147,7 @@ function parseArgs(argv: string[]): Params {
       [DEFAULT_IMPORTANCE_THRESHOLD, 0],
     )
     .option("--out <dir>", "folder for graph-replay.json", "bench-results")
+    .option("--from-json <file>", "do not run: re-render the markdown of an earlier graph-replay.json, in place")
     .parse(argv);
   const o = program.opts<Params>();
   if (o.thresholds.length === 0) program.error("--thresholds is empty.");
@@ -228,6 +235,7 @@ async function runVariant(ctx: RunContext, convs: Conversation[], thresholdValue
   const tokens: ConversationTokens[] = [];
   const records: Record<string, number> = {};
   let stored = 0;
+  const importances: number[] = [];
   let covered = 0;
   let turns = 0;
   let replayMs = 0;
@@ -256,6 +264,7 @@ async function runVariant(ctx: RunContext, convs: Conversation[], thresholdValue
         );
         const wall = performance.now() - t0;
         if (state.importance >= thresholdValue) stored++;
+        importances.push(state.importance);
         samples.add(timer, ctx.embeddings.turn, wall, state.turnsSinceForget === 0);
         perTurn.push({ engram: model.lastPromptTokens, full: history });
         history += replyTokens;
@@ -285,6 +294,7 @@ async function runVariant(ctx: RunContext, convs: Conversation[], thresholdValue
     isDefault: thresholdValue === DEFAULT_IMPORTANCE_THRESHOLD,
     turns,
     stored,
+    importanceAtOrAbove: Object.fromEntries(IMPORTANCE_GRID.map((t) => [String(t), importances.filter((v) => v >= t).length / Math.max(1, turns)])),
     covered: covered / Math.max(1, turns),
     records,
     scores: aggregate(scores, KS),
@@ -402,7 +412,34 @@ interface Report {
   };
   variants: VariantResult[];
   embeddings: { model: string; embedded: number; reused: number };
+  /** Load average when the run ended (the start is in `parameters`). */
+  loadAverageEnd?: number[];
   totalSeconds: number;
+}
+
+function loads(values: readonly number[]): string {
+  return values.map((l) => l.toFixed(1)).join(" / ");
+}
+
+/** What the edge's rows say, in words: the default against storing every turn. */
+function edgeFindings(variants: readonly VariantResult[]): string[] {
+  const base = variants.find((v) => v.isDefault);
+  const all = variants.find((v) => v.threshold === 0);
+  if (!base || !all || base === all) return [];
+  const points = (a: number | undefined, b: number | undefined) => {
+    const delta = ((a ?? NaN) - (b ?? NaN)) * 100;
+    return `${delta > 0 ? "+" : ""}${delta.toFixed(1)}`;
+  };
+  const ratio = (all.records.episode ?? 0) / Math.max(1, base.records.episode ?? 0);
+  return [
+    `Against the default threshold ${base.threshold}, storing every turn changes R@10 by ` +
+      `${points(all.scores.overall.recall[10], base.scores.overall.recall[10])} points ` +
+      `(hit@10 ${points(all.scores.overall.hit[10], base.scores.overall.hit[10])}, R@25 ${points(all.scores.overall.recall[25], base.scores.overall.recall[25])}) ` +
+      `for ${ratio.toFixed(1)}× the episode records. At the default, ` +
+      `${pct(1 - base.covered)}% of the turns never reach long-term memory: the turns still in the window when their ` +
+      "session ended, scored under the threshold (the window is summarized only when turns leave it).",
+    "",
+  ];
 }
 
 function markdown(report: Omit<Report, "markdown">): string {
@@ -418,7 +455,9 @@ function markdown(report: Omit<Report, "markdown">): string {
       "checkpointer), each turn a human message `<speaker>: <text>` answered by a scripted model (no LLM) that always says " +
       `"${SCRIPTED_REPLY}". Graph defaults otherwise: heuristic importance, a window of 10 turns, extractive summaries, ` +
       "5 recalled memories, forgetting every 20 turns of a thread; the local embeddings (USE-Lite, 512-d) on a local Chroma server. " +
-      `Total run ${fmtInt(report.totalSeconds)} s; load average at the start ${report.parameters.loadAverage.map((l) => l.toFixed(1)).join(" / ")} on ${report.machine.cpus} cores.`,
+      `Total run ${fmtInt(report.totalSeconds)} s; load average (1 / 5 / 15 min) ${loads(report.parameters.loadAverage)} at the start` +
+      (report.loadAverageEnd ? `, ${loads(report.loadAverageEnd)} at the end` : "") +
+      ` (${report.machine.cpus} cores).`,
     "",
     "### Prompt tokens per turn",
     "",
@@ -435,8 +474,12 @@ function markdown(report: Omit<Report, "markdown">): string {
     "Time of the memory nodes of one turn (recall + score + remember + consolidate), read from LangGraph's callbacks " +
       "around each node, the model node left out; every text embedded by the local model when the graph asks for it " +
       `(no cache). Target: p95 under ${TARGET_P95_MS} ms including the local embedding: **${p95Ok ? "met" : "not met"}** ` +
-      `(p95 ${formatMs(f.overheadP95Ms)} ms). Forgetting runs in \`consolidate\` every 20 turns of a thread and loads ` +
-      "the user's records.",
+      `(p95 ${formatMs(f.overheadP95Ms)} ms). The local model (USE-Lite, in-process WebAssembly) takes p50 ` +
+      `${formatMs(t.embedding.p50)} ms of a turn for ${t.textsPerTurn.toFixed(1)} texts (the query in \`recall\`, the summary ` +
+      "of the evicted turn in `consolidate`, the exchange in `remember`); without it the nodes take p50 " +
+      `${formatMs(t.overheadWithoutEmbedding.p50)} / p95 ${formatMs(t.overheadWithoutEmbedding.p95)} ms, mostly Chroma writes ` +
+      "(`remember`, `consolidate`) and the forgetting pass that `consolidate` runs every 20 turns of a thread (it loads the " +
+      "user's records with their embeddings). Wall-clock times on a shared machine: the CPU-time row is less sensitive to load.",
     "",
     timingTable(t),
     "",
@@ -450,6 +493,13 @@ function markdown(report: Omit<Report, "markdown">): string {
       "\"Turns in long-term memory\": share of turns some record covers at the end.",
     "",
     edgeTable(report.variants),
+    "",
+    ...edgeFindings(report.variants),
+    `Importance of the turns as scored in the first replay (heuristic scorer, novelty against what was recalled): share at or above ` +
+      Object.entries(timed.importanceAtOrAbove)
+        .map(([t, share]) => `${t}: ${pct(share)}%`)
+        .join(", ") +
+      ".",
     "",
     "Notes:",
     "",
@@ -472,6 +522,15 @@ function cut(conv: Conversation, maxTurns: number | undefined): Conversation {
 
 async function main(): Promise<void> {
   const params = parseArgs(process.argv);
+  if (params.fromJson) {
+    const file = resolve(params.fromJson);
+    const { markdown: _old, ...rest } = JSON.parse(await readFile(file, "utf8")) as Report;
+    const report: Report = { ...rest, markdown: markdown(rest) };
+    await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`${report.markdown}\n`);
+    log(`Re-rendered ${file}`);
+    return;
+  }
   const started = performance.now();
   const machine = machineInfo();
   const loadAverage = loadavg();
@@ -506,7 +565,7 @@ async function main(): Promise<void> {
     const variants: VariantResult[] = [];
     for (const [index, value] of params.thresholds.entries()) variants.push(await runVariant(ctx, convs, value, index, index === 0));
 
-    const { out, ...parameters } = params;
+    const { out, fromJson: _fromJson, ...parameters } = params;
     const args = process.argv.slice(2).join(" ");
     const key = (v: VariantResult) => String(v.threshold);
     const partial: Omit<Report, "markdown"> = {
@@ -531,6 +590,7 @@ async function main(): Promise<void> {
       },
       variants,
       embeddings: { model: "engram LocalEmbeddings (Universal Sentence Encoder Lite, 512-d)", ...embeddings.stats },
+      loadAverageEnd: loadavg(),
       totalSeconds: (performance.now() - started) / 1000,
     };
     const report: Report = { ...partial, markdown: markdown(partial) };
