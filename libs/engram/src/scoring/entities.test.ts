@@ -58,4 +58,22 @@ describe("entity boost", () => {
     expect(boostByEntities("What did I eat?", ranked, 0.1)).toEqual(ranked);
     expect(boostByEntities("Berlin", ranked, 0).map((item) => item.record.id)).toEqual(["cafe", "trip", "plain"]);
   });
+
+  it("weights a named entity by its rarity among the candidates: a name every candidate carries lifts none", () => {
+    const ranked = [
+      { record: record("a", { entities: "caroline" }), score: 0.5 },
+      { record: record("b", { entities: "caroline|sweden" }), score: 0.48 },
+      { record: record("c", { entities: "caroline" }), score: 0.4 },
+      { record: record("d", { entities: "melanie" }), score: 0.3 },
+    ];
+    // "caroline" is in 3 of 4 candidates: weight ln(4/3)/ln(4) = 0.21; "sweden" in 1: weight 1.
+    const boosted = boostByEntities("Did Caroline move from Sweden?", ranked, 0.1);
+    expect(boosted.map((item) => item.record.id)).toEqual(["b", "a", "c", "d"]);
+    const w = Math.log(4 / 3) / Math.log(4);
+    expect(boosted[0]!.score).toBeCloseTo(0.48 + 0.1 * (1 - 0.5 ** (1 + w)), 9);
+    expect(boosted[1]!.score).toBeCloseTo(0.5 + 0.1 * (1 - 0.5 ** w), 9);
+    // Named in every candidate: no candidate gains anything.
+    const everyone = ranked.map((item) => ({ ...item, record: record(item.record.id, { entities: "caroline" }) }));
+    expect(boostByEntities("What did Caroline say?", everyone, 0.1).map((item) => item.score)).toEqual([0.5, 0.48, 0.4, 0.3]);
+  });
 });

@@ -171,28 +171,37 @@ export function namedIn(query: string, entities: readonly string[]): number {
 }
 
 function countNamed(padded: string, entities: readonly string[]): number {
-  let named = 0;
-  for (const entity of entities) {
-    if (entity.length >= MIN_NAME_LENGTH && padded.includes(` ${entity} `)) named += 1;
-  }
-  return named;
+  return entities.filter((entity) => isNamed(padded, entity)).length;
+}
+
+function isNamed(padded: string, entity: string): boolean {
+  return entity.length >= MIN_NAME_LENGTH && padded.includes(` ${entity} `);
 }
 
 /**
- * Re-ranks ranked memories: each gains `boost * (1 - 0.5 ^ named)` (capped at 1) when the query
- * names `named` of its stored entities, then the list is sorted again, best first. Works on any
+ * Re-ranks ranked memories: each gains `boost * (1 - 0.5 ^ named)` (capped at 1), where `named`
+ * sums, over the memory's stored entities that the query names, the entity's rarity among the
+ * candidates: `ln(N / df) / ln(N)` for an entity found in `df` of the `N` candidates (1 when
+ * there is one candidate). Then the list is sorted again, best first. Works on any
  * `{ record, score }` items and returns new items; the order of equal scores is kept.
  * A lexical match already rewards shared words; this rewards shared *names*, which the tagger
  * found when the memory was written, so "Berlin" in a question lifts the memories about Berlin
- * above ones that merely share common words with it.
+ * above ones that merely share common words with it. Weighting by rarity matters: in a
+ * conversation every turn names its speaker, and a boost for a name that every candidate carries
+ * only reshuffles them (on LoCoMo an unweighted boost of 0.1 cost 3 points of recall@10).
  */
 export function boostByEntities<T extends { record: MemoryRecord; score: number }>(query: string, items: readonly T[], boost: number): T[] {
   if (boost <= 0 || items.length === 0) return [...items];
   const padded = paddedWords(query);
+  const named = items.map((item) => entitiesOf(item.record.metadata).filter((entity) => isNamed(padded, entity)));
+  const df = new Map<string, number>();
+  for (const names of named) for (const name of new Set(names)) df.set(name, (df.get(name) ?? 0) + 1);
+  const n = items.length;
+  const rarity = (name: string): number => (n === 1 ? 1 : Math.log(n / df.get(name)!) / Math.log(n));
   const boosted = items.map((item, index) => {
-    const named = countNamed(padded, entitiesOf(item.record.metadata));
-    const score = named === 0 ? item.score : Math.min(1, item.score + boost * (1 - 0.5 ** named));
-    return { item: named === 0 ? item : { ...item, score }, index };
+    const weight = [...new Set(named[index]!)].reduce((sum, name) => sum + rarity(name), 0);
+    const score = weight === 0 ? item.score : Math.min(1, item.score + boost * (1 - 0.5 ** weight));
+    return { item: weight === 0 ? item : { ...item, score }, index };
   });
   boosted.sort((a, b) => b.item.score - a.item.score || a.index - b.index);
   return boosted.map((entry) => entry.item);
