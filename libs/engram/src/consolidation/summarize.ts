@@ -3,7 +3,8 @@ import { HumanMessage, type BaseMessage } from "@langchain/core/messages";
 import { EngramError } from "../core/errors.js";
 import { HeuristicImportanceScorer } from "../scoring/importance/heuristic.js";
 import { tokenize } from "../scoring/tokenize.js";
-import { countTokens, messageText } from "../working/tokens.js";
+import { messageText } from "../working/message_text.js";
+import { countTokens } from "../working/tokens.js";
 
 /** What `summarize` folds together. */
 export interface SummarizeInput {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { AIMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
-import { countTokens, MESSAGE_OVERHEAD_TOKENS, messageText } from "./tokens.js";
+import { messageText } from "./message_text.js";
+import { countTokens, MESSAGE_OVERHEAD_TOKENS } from "./tokens.js";
 
 describe("countTokens", () => {
   it("counts text with the cl100k_base encoding", () => {

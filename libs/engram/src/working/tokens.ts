@@ -1,6 +1,7 @@
 import type { BaseMessage } from "@langchain/core/messages";
 import { Tiktoken } from "js-tiktoken/lite";
 import cl100kBase from "js-tiktoken/ranks/cl100k_base";
+import { contentText } from "./message_text.js";
 
 /**
  * Tokens a chat API spends on each message besides its text: the start and end markers, the role
@@ -50,28 +51,6 @@ interface MessageParts {
   name?: unknown;
   tool_calls?: ReadonlyArray<{ name?: unknown; args?: unknown }>;
   invalid_tool_calls?: ReadonlyArray<{ name?: unknown; args?: unknown }>;
-}
-
-/**
- * The text of a message's content: the string itself, or the text parts of a multimodal array.
- * Images and other non-text parts are left out (providers price them separately).
- */
-export function messageText(message: BaseMessage): string {
-  return contentText((message as MessageParts).content);
-}
-
-function contentText(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return "";
-  const texts: string[] = [];
-  for (const part of content as unknown[]) {
-    if (typeof part === "string") texts.push(part);
-    else if (part !== null && typeof part === "object" && (part as { type?: unknown }).type === "text") {
-      const text = (part as { text?: unknown }).text;
-      if (typeof text === "string") texts.push(text);
-    }
-  }
-  return texts.join("\n");
 }
 
 /** Tool calls as the model wrote them: the tool's name and its JSON arguments. */

@@ -1,5 +1,6 @@
 import { isDeltaSnapshot } from "@langchain/langgraph-checkpoint";
 import { shortHash } from "../../core/ids.js";
+import { contentText } from "../../working/message_text.js";
 
 /** A human or AI message of a checkpoint, in the shape `Memory.add` takes. */
 export interface FilableMessage {
@@ -41,7 +42,7 @@ export function filableMessages(channelValue: unknown): FilableMessage[] {
     const type = message.getType?.() ?? message._getType?.() ?? message.type;
     const role = typeof type === "string" ? ROLE_BY_TYPE[type] : undefined;
     if (role === undefined) continue;
-    const content = textOf(message.content).trim();
+    const content = contentText(message.content).trim();
     if (content.length === 0) continue;
     const id = typeof message.id === "string" && message.id.length > 0 ? message.id : undefined;
     // Without an id, role and text identify the message (Memory derives its record id the same way).
@@ -49,18 +50,4 @@ export function filableMessages(channelValue: unknown): FilableMessage[] {
     out.push(id === undefined ? { key, role, content } : { key, role, content, id });
   }
   return out;
-}
-
-function textOf(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return "";
-  const texts: string[] = [];
-  for (const part of content as unknown[]) {
-    if (typeof part === "string") texts.push(part);
-    else if (part !== null && typeof part === "object" && (part as { type?: unknown }).type === "text") {
-      const text = (part as { text?: unknown }).text;
-      if (typeof text === "string") texts.push(text);
-    }
-  }
-  return texts.join("\n");
 }
