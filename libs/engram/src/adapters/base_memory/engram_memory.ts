@@ -61,17 +61,7 @@ export class EngramMemory extends BaseMemory {
     this.scope = validateScope({ userId: options.userId, threadId: options.threadId ?? randomUUID() });
     this.userId = this.scope.userId;
     this.threadId = this.scope.threadId!;
-    this.steps = createTurnSteps({
-      memory: options.memory,
-      scorer: options.scorer,
-      importanceThreshold: options.importanceThreshold,
-      recallLimit: options.recallLimit,
-      window: options.window,
-      summaryModel: options.model,
-      summaryMaxTokens: options.summaryMaxTokens,
-      forgetEvery: options.forgetEvery,
-      onWarning: options.onWarning,
-    });
+    this.steps = createTurnSteps(options);
     this.memoryKey = options.memoryKey ?? "history";
     this.summaryKey = options.summaryKey ?? "summary";
     this.recalledKey = options.recalledKey ?? "recalled";

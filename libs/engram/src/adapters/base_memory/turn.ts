@@ -15,14 +15,18 @@ import { HeuristicImportanceScorer } from "../../scoring/importance/heuristic.js
 import type { ImportanceScorer } from "../../scoring/importance/types.js";
 import { selectWindow, type WindowOptions } from "../../working/window.js";
 
-/** What the drop-ins share with the memory graph (same meanings and defaults as `createMemoryGraph`). */
+/**
+ * What the drop-ins share with the memory graph (same meanings and defaults as `createMemoryGraph`,
+ * whose `summaryModel` is `model` here). The drop-ins' options objects are passed as they are.
+ */
 export interface TurnStepsOptions {
   memory: GraphMemory;
   scorer?: ImportanceScorer;
   importanceThreshold?: number;
   recallLimit?: number;
   window?: WindowOptions;
-  summaryModel?: BaseChatModel;
+  /** Writes the summaries. */
+  model?: BaseChatModel;
   summaryMaxTokens?: number;
   forgetEvery?: number;
   onWarning?: WarningHandler;
@@ -87,7 +91,7 @@ export function createTurnSteps(options: TurnStepsOptions) {
   const consolidateNode = createConsolidateNode({
     memory,
     window: options.window,
-    summaryModel: options.summaryModel,
+    summaryModel: options.model,
     summaryMaxTokens: options.summaryMaxTokens,
     scorer,
     forgetEvery,

@@ -44,17 +44,7 @@ export function engramMiddleware(options: EngramMiddlewareOptions) {
   if (options === null || typeof options !== "object") {
     throw new EngramError("INVALID_OPTIONS", "engramMiddleware needs options: engramMiddleware({ memory }).");
   }
-  const steps = createTurnSteps({
-    memory: options.memory,
-    scorer: options.scorer,
-    importanceThreshold: options.importanceThreshold,
-    recallLimit: options.recallLimit,
-    window: options.window,
-    summaryModel: options.model,
-    summaryMaxTokens: options.summaryMaxTokens,
-    forgetEvery: options.forgetEvery,
-    onWarning: options.onWarning,
-  });
+  const steps = createTurnSteps(options);
   const cache = new RecallCache();
 
   return createMiddleware({
