@@ -43,14 +43,19 @@ export interface ChromaServer {
   stop(): Promise<void>;
 }
 
-interface ServerState {
+/** What `startChromaServer` records in a data folder while a server it started runs. */
+export interface ServerState {
   pid: number;
   host: string;
   port: number;
   path: string;
 }
 
-const STATE_FILE = "engram-chroma.json";
+/**
+ * The file in the server's data folder that holds its `ServerState`: the one way another process
+ * (a second app, the CLI) can find a server `startChromaServer` started.
+ */
+export const SERVER_STATE_FILE = "engram-chroma.json";
 const STDERR_LIMIT = 8_192;
 
 interface Owned {
@@ -94,10 +99,8 @@ async function startOrReuse(
   options: ChromaServerOptions,
 ): Promise<Owned | ServerState> {
   await ensureWritable(path);
-  const previous = await readState(path);
-  if (previous && isAlive(previous.pid) && (await heartbeat(previous.host, previous.port))) {
-    return previous;
-  }
+  const previous = await localServerState(path);
+  if (previous.status === "running") return previous.server;
   let port = options.port;
   if (port !== undefined) {
     await assertPortFree(host, port, path);
@@ -163,7 +166,7 @@ async function launch(
     (stream as unknown as { unref?: () => void } | null)?.unref?.();
   }
   const state: ServerState = { pid: child.pid ?? -1, host, port, path };
-  await writeFile(join(path, STATE_FILE), JSON.stringify(state));
+  await writeFile(join(path, SERVER_STATE_FILE), JSON.stringify(state));
   const entry: Owned = { child, state, refs: 0, stopTimeoutMs };
   owned.set(path, entry);
   // A server that dies on its own (crash, OOM kill) must not be handed out again: the next start
@@ -194,7 +197,7 @@ function ownedHandle(entry: Owned, path: string): ChromaServer {
       entry.stopping ??= (async () => {
         owned.delete(path);
         await stopChild(entry.child, entry.stopTimeoutMs);
-        await rm(join(path, STATE_FILE), { force: true });
+        await rm(join(path, SERVER_STATE_FILE), { force: true });
       })();
       await entry.stopping;
     },
@@ -317,13 +320,33 @@ async function ensureWritable(path: string): Promise<void> {
   }
 }
 
-async function readState(path: string): Promise<ServerState | undefined> {
+/** The server a data folder's state file names, and whether it still runs. */
+export type LocalServerState =
+  /** No state file (or one that does not parse): no server was started for the folder. */
+  | { status: "none" }
+  /** A state file that is not an object with a numeric pid and port and a host. */
+  | { status: "unreadable" }
+  /** The server last started for the folder: its process is gone or its heartbeat does not answer. */
+  | { status: "gone"; server: ServerState }
+  | { status: "running"; server: ServerState };
+
+/**
+ * Reads `SERVER_STATE_FILE` in the Chroma data folder `path` and checks the server it names: its
+ * process alive and its heartbeat answering (a pid alone could have been reused by the OS).
+ */
+export async function localServerState(path: string): Promise<LocalServerState> {
+  let state: Partial<Record<keyof ServerState, unknown>>;
   try {
-    const state = JSON.parse(await readFile(join(path, STATE_FILE), "utf8")) as ServerState;
-    return typeof state.port === "number" && typeof state.pid === "number" ? state : undefined;
+    state = JSON.parse(await readFile(join(path, SERVER_STATE_FILE), "utf8")) as typeof state;
   } catch {
-    return undefined;
+    return { status: "none" };
   }
+  if (state === null || typeof state !== "object" || typeof state.pid !== "number" || typeof state.host !== "string" || typeof state.port !== "number") {
+    return { status: "unreadable" };
+  }
+  const server = state as ServerState;
+  const running = isAlive(server.pid) && (await heartbeat(server.host, server.port));
+  return { status: running ? "running" : "gone", server };
 }
 
 function isAlive(pid: number): boolean {
