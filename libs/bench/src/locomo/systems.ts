@@ -35,22 +35,23 @@ export const SYSTEMS: readonly SystemSpec[] = [
     create: (ctx) =>
       engramRetriever(ctx, {
         name: "engram (vector only)",
-        memoryOptions: { ranker: { lexical: 0, recency: 0, importance: 0, neighbour: 0 } },
+        memoryOptions: { ranker: { lexical: 0, recency: 0, importance: 0, neighbour: 0 }, writes: "background" },
       }),
   },
-  // Ablation: the defaults with one part switched off, to show what each part adds.
+  // Ablation: the defaults with one part switched off, to show what each part adds. Ablations write
+  // in the background (their add latencies are not reported on the page; recall is the same).
   ...(["lexical", "neighbour", "recency", "importance"] as const).map((part) => ({
     id: `engram-no-${part}`,
     needsChroma: true,
     create: (ctx: RetrieverContext) =>
-      engramRetriever(ctx, { name: `engram without ${part}`, memoryOptions: { ranker: { [part]: 0 } } }),
+      engramRetriever(ctx, { name: `engram without ${part}`, memoryOptions: { ranker: { [part]: 0 }, writes: "background" } }),
   })),
   // Ablation: no entity extraction and no entity boost.
   {
     id: "engram-no-entities",
     needsChroma: true,
     create: (ctx: RetrieverContext) =>
-      engramRetriever(ctx, { name: "engram without entities", memoryOptions: { entities: { extract: false, boost: 0 } } }),
+      engramRetriever(ctx, { name: "engram without entities", memoryOptions: { entities: { extract: false, boost: 0 }, writes: "background" } }),
   },
   // BM25 variants, to check the reference definition (not run by default).
   { id: "bm25-caption", needsChroma: false, create: () => bm25Retriever({ name: "bm25 (+ photo captions)", withCaption: true }) },
