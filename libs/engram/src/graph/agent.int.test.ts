@@ -1,23 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { join } from "node:path";
+import { describe, expect, it } from "@jest/globals";
 import { HumanMessage } from "@langchain/core/messages";
 import { MemorySaver } from "@langchain/langgraph";
 import { isEngramError } from "../core/errors.js";
-import { LocalEmbeddings } from "../embeddings/local.js";
-import { Memory } from "../memory/memory.js";
+import type { Memory } from "../memory/memory.js";
 import { freePort } from "../store/chroma_server.js";
-import { startTestChroma, type TestChroma } from "../tests/chroma.js";
+import { testMemories } from "../tests/memories.js";
 import { RecordingChatModel } from "../tests/recording_model.js";
 import { createMemoryGraph, type MemoryGraphOptions } from "./agent.js";
 
-const embeddings = new LocalEmbeddings();
-let chroma: TestChroma;
-const opened: Memory[] = [];
+const memories = testMemories();
 
-function memory(name: string, url = chroma.server.url): Memory {
-  const m = new Memory({ dataDir: join(chroma.dir, name), embeddings, chroma: { url } });
-  opened.push(m);
-  return m;
+function memory(name: string, url = memories.chroma.server.url): Memory {
+  return memories.open(name, { chroma: { url } });
 }
 
 function config(userId: string, threadId: string) {
@@ -37,15 +31,6 @@ function summarySection(system: string): string {
 function build(m: Memory, model: RecordingChatModel, extra: Partial<MemoryGraphOptions> = {}) {
   return createMemoryGraph({ memory: m, model, checkpointer: new MemorySaver(), onWarning: () => {}, ...extra });
 }
-
-beforeAll(async () => {
-  chroma = await startTestChroma();
-});
-
-afterAll(async () => {
-  for (const m of opened) await m.close();
-  await chroma.stop();
-});
 
 describe("createMemoryGraph against a real Chroma server and the local embedding model", () => {
   it("a fact told in one thread reaches the model in another thread of the same user, never another user's", async () => {

@@ -1,12 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "@jest/globals";
 import { isEngramError, type EngramErrorCode } from "../core/errors.js";
-import { LocalEmbeddings } from "../embeddings/local.js";
-import { startTestChroma, type TestChroma } from "../tests/chroma.js";
+import { testMemories } from "../tests/memories.js";
 import { blockId, CoreBlocks } from "./blocks.js";
 import { Memory } from "./memory.js";
 
-let chroma: TestChroma;
+const memories = testMemories();
 let memory: Memory;
 
 async function codeOf(promise: Promise<unknown>): Promise<EngramErrorCode | unknown> {
@@ -14,14 +12,8 @@ async function codeOf(promise: Promise<unknown>): Promise<EngramErrorCode | unkn
   return isEngramError(error) ? error.code : error;
 }
 
-beforeAll(async () => {
-  chroma = await startTestChroma();
-  memory = new Memory({ dataDir: join(chroma.dir, "data"), embeddings: new LocalEmbeddings(), chroma: { url: chroma.server.url } });
-});
-
-afterAll(async () => {
-  await memory.close();
-  await chroma.stop();
+beforeAll(() => {
+  memory = memories.open("data");
 });
 
 describe("CoreBlocks against a real Chroma server", () => {

@@ -1,27 +1,12 @@
-import { afterAll, beforeAll, expect, it } from "@jest/globals";
-import { join } from "node:path";
-import { LocalEmbeddings } from "../embeddings/local.js";
+import { expect, it } from "@jest/globals";
 import type { EntityOptions } from "../scoring/entities.js";
-import { startTestChroma, type TestChroma } from "../tests/chroma.js";
-import { Memory } from "./memory.js";
+import { testMemories } from "../tests/memories.js";
+import type { Memory } from "./memory.js";
 
-const embeddings = new LocalEmbeddings();
-let chroma: TestChroma;
-const opened: Memory[] = [];
-
-beforeAll(async () => {
-  chroma = await startTestChroma();
-});
-
-afterAll(async () => {
-  for (const m of opened) await m.close();
-  await chroma.stop();
-});
+const memories = testMemories();
 
 function memory(name: string, entities?: EntityOptions): Memory {
-  const m = new Memory({ dataDir: join(chroma.dir, name), prefix: name, embeddings, chroma: { url: chroma.server.url }, ...(entities ? { entities } : {}) });
-  opened.push(m);
-  return m;
+  return memories.open(name, { prefix: name, ...(entities ? { entities } : {}) });
 }
 
 const texts = [

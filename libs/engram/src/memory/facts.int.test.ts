@@ -1,41 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { join } from "node:path";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { BaseMessage } from "@langchain/core/messages";
 import { isEngramError } from "../core/errors.js";
 import type { MemoryRecord } from "../core/types.js";
-import { LocalEmbeddings } from "../embeddings/local.js";
-import { startTestChroma, type TestChroma } from "../tests/chroma.js";
+import { testMemories } from "../tests/memories.js";
 import { factModel, promptKind, type RecordingChatModel } from "../tests/fake_chat.js";
 import { Memory } from "./memory.js";
 import type { FactOptions } from "./facts.js";
 
-const embeddings = new LocalEmbeddings();
-let chroma: TestChroma;
-const opened: Memory[] = [];
+const memories = testMemories();
 let suite = 0;
-
-beforeAll(async () => {
-  chroma = await startTestChroma();
-});
-
-afterAll(async () => {
-  for (const m of opened) await m.close();
-  await chroma.stop();
-});
 
 /** A Memory with its own data folder and collections, extraction waiting for flush() by default. */
 function memory(model: BaseChatModel | undefined, facts: FactOptions = {}, name = `m${(suite += 1)}`): Memory {
-  const m = new Memory({
-    dataDir: join(chroma.dir, name),
-    prefix: name,
-    embeddings,
-    chroma: { url: chroma.server.url },
-    ...(model ? { model } : {}),
-    facts: { debounceMs: 60_000, ...facts },
-  });
-  opened.push(m);
-  return m;
+  return memories.open(name, { prefix: name, ...(model ? { model } : {}), facts: { debounceMs: 60_000, ...facts } });
 }
 
 const extracted = (...facts: Array<[string, string[]?]>): string =>
@@ -282,7 +261,7 @@ describe("facts: options", () => {
     for (const facts of [{ concurrency: 0 }, { neighbours: 500 }, { debounceMs: -1 }, { background: "yes" as unknown as boolean }]) {
       let error: unknown;
       try {
-        new Memory({ dataDir: join(chroma.dir, "never"), model, facts });
+        new Memory({ dataDir: join(memories.chroma.dir, "never"), model, facts });
       } catch (e) {
         error = e;
       }

@@ -1,37 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { execFileSync } from "node:child_process";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ChromaClient } from "chromadb";
 import { isEngramError, type EngramErrorCode } from "../core/errors.js";
 import type { MemoryRecord } from "../core/types.js";
-import { LocalEmbeddings } from "../embeddings/local.js";
 import { ChromaStore } from "../store/chroma_store.js";
 import { freePort, startChromaServer } from "../store/chroma_server.js";
 import type { EpisodicStore, StoreFilter, StoreHit, StoredRecord } from "../store/types.js";
-import { startTestChroma, tempDir, type TestChroma } from "../tests/chroma.js";
+import { tempDir } from "../tests/chroma.js";
+import { testMemories } from "../tests/memories.js";
 import { Memory } from "./memory.js";
 
 const DAY = 86_400_000;
 const T0 = 20_000 * DAY;
-const embeddings = new LocalEmbeddings();
-let chroma: TestChroma;
-const opened: Memory[] = [];
-
-beforeAll(async () => {
-  chroma = await startTestChroma();
-});
-
-afterAll(async () => {
-  for (const m of opened) await m.close();
-  await chroma.stop();
-});
+const memories = testMemories();
+const { embeddings } = memories;
 
 /** A Memory on the shared test server whose clock the test moves. */
 function memoryAt(name: string, clock: { now: number }): Memory {
-  const m = new Memory({ dataDir: join(chroma.dir, name), embeddings, chroma: { url: chroma.server.url }, clock: () => clock.now });
-  opened.push(m);
-  return m;
+  return memories.open(name, { clock: () => clock.now });
 }
 
 async function expectCode(promise: Promise<unknown>, code: EngramErrorCode): Promise<void> {
@@ -161,8 +149,7 @@ describe("Memory.forget when the store goes down after planning", () => {
     // The real store; the server is killed right after forget() has read the records.
     const store = new KillAfterLoad(inner, () => killChroma(path));
     const clock = { now: T0 };
-    const m = new Memory({ dataDir: join(dir, "data"), embeddings, store, clock: () => clock.now });
-    opened.push(m);
+    const m = memories.track(new Memory({ dataDir: join(dir, "data"), embeddings, store, clock: () => clock.now }));
     const [kept] = (await m.add([{ role: "user", id: "x1", content: "We adopted a beagle called Pixel." }], { userId: "eve", threadId: "t1", importance: 0.8 })).results;
     const [copy] = (await m.add([{ role: "user", id: "x2", content: "We adopted a beagle called Pixel" }], { userId: "eve", threadId: "t2" })).results;
     const [old] = (await m.add("Eve's parking ticket number is 4411", { userId: "eve", expiresAt: T0 + 1 })).results;

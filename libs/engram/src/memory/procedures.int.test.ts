@@ -1,61 +1,49 @@
-import { afterAll, beforeAll, expect, it } from "@jest/globals";
-import { join } from "node:path";
+import { beforeAll, expect, it } from "@jest/globals";
 import { isEngramError } from "../core/errors.js";
 import { deterministicId } from "../core/ids.js";
-import { LocalEmbeddings } from "../embeddings/local.js";
-import { startTestChroma, type TestChroma } from "../tests/chroma.js";
-import { Memory } from "./memory.js";
+import { testMemories } from "../tests/memories.js";
+import type { Memory } from "./memory.js";
 import { Procedures } from "./procedures.js";
 
-let chroma: TestChroma;
+const memories = testMemories();
 let memory: Memory;
 
-beforeAll(async () => {
-  chroma = await startTestChroma();
-  memory = new Memory({ dataDir: join(chroma.dir, "data"), embeddings: new LocalEmbeddings(), chroma: { url: chroma.server.url } });
-});
-
-afterAll(async () => {
-  await memory.close();
-  await chroma.stop();
+beforeAll(() => {
+  memory = memories.open("data");
 });
 
 it("learns, lists and retires instructions; core blocks and other users' instructions stay out", async () => {
   let now = 1_000;
-  const m = new Memory({ dataDir: join(chroma.dir, "clocked"), prefix: "proc", embeddings: new LocalEmbeddings(), chroma: { url: chroma.server.url }, clock: () => now });
+  const m = memories.open("clocked", { prefix: "proc", clock: () => now });
   const procedures = new Procedures(m);
-  try {
-    const code = await procedures.learn("When the user asks for code, answer in TypeScript", { userId: "alice", threadId: "t1" });
-    now = 2_000;
-    const brief = await procedures.learn("Keep answers under five sentences", { userId: "alice" });
-    // Learning the same words again keeps one record.
-    await procedures.learn("Keep answers under five sentences", { userId: "alice" });
-    await procedures.learn("Answer in French", { userId: "bob" });
-    // A core block is a procedure record too, but not a learned instruction.
-    await m.add("Name: Alice", { userId: "alice", kind: "procedure", id: deterministicId("block", "alice", "human"), metadata: { block: "human", limit: 2000 } });
+  const code = await procedures.learn("When the user asks for code, answer in TypeScript", { userId: "alice", threadId: "t1" });
+  now = 2_000;
+  const brief = await procedures.learn("Keep answers under five sentences", { userId: "alice" });
+  // Learning the same words again keeps one record.
+  await procedures.learn("Keep answers under five sentences", { userId: "alice" });
+  await procedures.learn("Answer in French", { userId: "bob" });
+  // A core block is a procedure record too, but not a learned instruction.
+  await m.add("Name: Alice", { userId: "alice", kind: "procedure", id: deterministicId("block", "alice", "human"), metadata: { block: "human", limit: 2000 } });
 
-    expect(code).toMatchObject({ kind: "procedure", scope: { userId: "alice" }, source: { threadId: "t1" } });
-    expect((await procedures.list({ userId: "alice" })).map((r) => r.content)).toEqual([
-      "When the user asks for code, answer in TypeScript",
-      "Keep answers under five sentences",
-    ]);
-    expect((await procedures.list({ userId: "bob" })).map((r) => r.content)).toEqual(["Answer in French"]);
+  expect(code).toMatchObject({ kind: "procedure", scope: { userId: "alice" }, source: { threadId: "t1" } });
+  expect((await procedures.list({ userId: "alice" })).map((r) => r.content)).toEqual([
+    "When the user asks for code, answer in TypeScript",
+    "Keep answers under five sentences",
+  ]);
+  expect((await procedures.list({ userId: "bob" })).map((r) => r.content)).toEqual(["Answer in French"]);
 
-    await procedures.retire(brief.id, { userId: "alice" });
-    expect((await procedures.list({ userId: "alice" })).map((r) => r.id)).toEqual([code.id]);
-    expect((await m.history(brief.id, { userId: "alice" })).map((v) => v.event)).toEqual(["ADD", "DELETE"]);
+  await procedures.retire(brief.id, { userId: "alice" });
+  expect((await procedures.list({ userId: "alice" })).map((r) => r.id)).toEqual([code.id]);
+  expect((await m.history(brief.id, { userId: "alice" })).map((v) => v.event)).toEqual(["ADD", "DELETE"]);
 
-    // Not retirable: another user's instruction, a core block, an unknown id.
-    for (const [id, userId] of [[code.id, "bob"], [deterministicId("block", "alice", "human"), "alice"], ["nope", "alice"]] as const) {
-      const error = await procedures.retire(id, { userId }).catch((e: unknown) => e);
-      expect(isEngramError(error, "NOT_FOUND")).toBe(true);
-    }
-    expect(await procedures.list({ userId: "alice" })).toHaveLength(1);
-    const blockError = await procedures.learn("x", { userId: "alice", metadata: { block: "persona" } }).catch((e: unknown) => e);
-    expect(isEngramError(blockError, "INVALID_METADATA")).toBe(true);
-  } finally {
-    await m.close();
+  // Not retirable: another user's instruction, a core block, an unknown id.
+  for (const [id, userId] of [[code.id, "bob"], [deterministicId("block", "alice", "human"), "alice"], ["nope", "alice"]] as const) {
+    const error = await procedures.retire(id, { userId }).catch((e: unknown) => e);
+    expect(isEngramError(error, "NOT_FOUND")).toBe(true);
   }
+  expect(await procedures.list({ userId: "alice" })).toHaveLength(1);
+  const blockError = await procedures.learn("x", { userId: "alice", metadata: { block: "persona" } }).catch((e: unknown) => e);
+  expect(isEngramError(blockError, "INVALID_METADATA")).toBe(true);
 });
 
 it("refuses a bad scope before anything is written", async () => {

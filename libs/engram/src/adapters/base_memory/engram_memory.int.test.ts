@@ -1,33 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { ConversationChain, LLMChain } from "@langchain/classic/chains";
 import { AIMessage, HumanMessage, type BaseMessage } from "@langchain/core/messages";
 import { ChatPromptTemplate, MessagesPlaceholder } from "@langchain/core/prompts";
 import { isEngramError, type EngramErrorCode } from "../../core/errors.js";
-import { LocalEmbeddings } from "../../embeddings/local.js";
-import { Memory } from "../../memory/memory.js";
-import { startTestChroma, tempDir, type TestChroma } from "../../tests/chroma.js";
+import type { Memory } from "../../memory/memory.js";
+import { testMemories } from "../../tests/memories.js";
 import { RecordingChatModel } from "../../tests/recording_model.js";
 import { EngramMemory } from "./engram_memory.js";
 import type { EngramMemoryOptions } from "./options.js";
 
-const embeddings = new LocalEmbeddings();
-let chroma: TestChroma;
-const opened: Memory[] = [];
-
-beforeAll(async () => {
-  chroma = await startTestChroma();
-});
-
-afterAll(async () => {
-  for (const m of opened) await m.close();
-  await chroma.stop();
-});
+const memories = testMemories();
+let made = 0;
 
 async function memory(): Promise<Memory> {
-  // Each test gets its own collections on the shared server.
-  const m = new Memory({ dataDir: await tempDir(), embeddings, chroma: { url: chroma.server.url }, prefix: `bm${opened.length}` });
-  opened.push(m);
-  return m;
+  // Each test gets its own data folder and collections on the shared server.
+  const name = `bm${made++}`;
+  return memories.open(name, { prefix: name });
 }
 
 function chain(model: RecordingChatModel, options: EngramMemoryOptions): ConversationChain {

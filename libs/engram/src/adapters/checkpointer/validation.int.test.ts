@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe } from "@jest/globals";
+import { beforeAll, describe } from "@jest/globals";
 import { join } from "node:path";
 import { MemorySaver } from "@langchain/langgraph-checkpoint";
 import { deltaChannelHistoryTests, validate, type CheckpointSaverTestInitializer } from "@langchain/langgraph-checkpoint-validation";
-import { LocalEmbeddings } from "../../embeddings/local.js";
-import { Memory } from "../../memory/memory.js";
-import { startTestChroma, type TestChroma } from "../../tests/chroma.js";
+import type { Memory } from "../../memory/memory.js";
+import { testMemories } from "../../tests/memories.js";
 import { EngramCheckpointer } from "./checkpointer.js";
 
 // The official conformance suite of @langchain/langgraph-checkpoint-validation, run on
@@ -14,18 +13,12 @@ import { EngramCheckpointer } from "./checkpointer.js";
 // (one test each: "should only store channel_values that have changed", a TODO upstream for
 // both MemorySaver and SqliteSaver).
 
-let chroma: TestChroma;
+const memories = testMemories();
 let memory: Memory;
 let created = 0;
 
-beforeAll(async () => {
-  chroma = await startTestChroma();
-  memory = new Memory({ dataDir: join(chroma.dir, "data"), embeddings: new LocalEmbeddings(), chroma: { url: chroma.server.url } });
-});
-
-afterAll(async () => {
-  await memory.close();
-  await chroma.stop();
+beforeAll(() => {
+  memory = memories.open("data");
 });
 
 function initializer(name: string, inner: () => MemorySaver | undefined): CheckpointSaverTestInitializer<EngramCheckpointer> {
@@ -38,7 +31,7 @@ function initializer(name: string, inner: () => MemorySaver | undefined): Checkp
       return new EngramCheckpointer({
         memory,
         ...(saver ? { saver } : {}),
-        databasePath: join(chroma.dir, `checkpoints-${created}.sqlite`),
+        databasePath: join(memories.chroma.dir, `checkpoints-${created}.sqlite`),
       });
     },
     destroyCheckpointer: (checkpointer) => checkpointer.close(),

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { AIMessage, HumanMessage, type BaseMessage } from "@langchain/core/messages";
 import { fakeModel } from "@langchain/core/testing";
 import { tool } from "@langchain/core/tools";
@@ -6,31 +6,19 @@ import { MemorySaver } from "@langchain/langgraph";
 import { createAgent } from "langchain";
 import { z } from "zod";
 import { isEngramError, type EngramErrorCode } from "../../core/errors.js";
-import { LocalEmbeddings } from "../../embeddings/local.js";
-import { Memory } from "../../memory/memory.js";
-import { startTestChroma, tempDir, type TestChroma } from "../../tests/chroma.js";
+import type { Memory } from "../../memory/memory.js";
+import { testMemories } from "../../tests/memories.js";
 import { RecordingChatModel } from "../../tests/recording_model.js";
 import { engramMiddleware } from "./middleware.js";
 import type { EngramMiddlewareOptions } from "./options.js";
 
-const embeddings = new LocalEmbeddings();
-let chroma: TestChroma;
-const opened: Memory[] = [];
-
-beforeAll(async () => {
-  chroma = await startTestChroma();
-});
-
-afterAll(async () => {
-  for (const m of opened) await m.close();
-  await chroma.stop();
-});
+const memories = testMemories();
+let made = 0;
 
 async function memory(): Promise<Memory> {
-  // Each test gets its own collections on the shared server.
-  const m = new Memory({ dataDir: await tempDir(), embeddings, chroma: { url: chroma.server.url }, prefix: `mw${opened.length}` });
-  opened.push(m);
-  return m;
+  // Each test gets its own data folder and collections on the shared server.
+  const name = `mw${made++}`;
+  return memories.open(name, { prefix: name });
 }
 
 type Model = ConstructorParameters<typeof RecordingChatModel>[0];

@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "@jest/globals";
 import { createRetrieverTool } from "@langchain/classic/tools/retriever";
 import type { DocumentInterface } from "@langchain/core/documents";
 import { AIMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
@@ -11,13 +10,12 @@ import { fakeModel } from "@langchain/core/testing";
 import "@langchain/langgraph";
 import { createReactAgent } from "@langchain/langgraph/prebuilt";
 import { isEngramError } from "../../core/errors.js";
-import { LocalEmbeddings } from "../../embeddings/local.js";
-import { Memory } from "../../memory/memory.js";
-import { startTestChroma, type TestChroma } from "../../tests/chroma.js";
+import type { Memory } from "../../memory/memory.js";
+import { testMemories } from "../../tests/memories.js";
 import { countTokens } from "../../working/tokens.js";
 import { EngramRetriever } from "./retriever.js";
 
-let chroma: TestChroma;
+const memories = testMemories();
 let memory: Memory;
 
 const PEANUTS = "Alice is allergic to peanuts and always carries an EpiPen.";
@@ -28,8 +26,7 @@ const alice = { configurable: { user_id: "alice" } };
 const bob = { configurable: { user_id: "bob" } };
 
 beforeAll(async () => {
-  chroma = await startTestChroma();
-  memory = new Memory({ dataDir: join(chroma.dir, "data"), embeddings: new LocalEmbeddings(), chroma: { url: chroma.server.url } });
+  memory = memories.open("data");
   await memory.add(PEANUTS, { userId: "alice", kind: "fact", importance: 0.9 });
   await memory.add(PEANUTS_AGAIN, { userId: "alice", kind: "fact" });
   for (const text of [
@@ -49,11 +46,6 @@ beforeAll(async () => {
     { userId: "alice", threadId: "travel" },
   );
   await memory.add(BOB_PEANUTS, { userId: "bob", kind: "fact" });
-});
-
-afterAll(async () => {
-  await memory.close();
-  await chroma.stop();
 });
 
 const texts = (docs: DocumentInterface[]): string[] => docs.map((d) => d.pageContent);

@@ -1,29 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "@jest/globals";
 import { AIMessage, HumanMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
 import { fakeModel } from "@langchain/core/testing";
 import { ToolInputParsingException, type StructuredToolInterface } from "@langchain/core/tools";
 import { MemorySaver } from "@langchain/langgraph";
 import { createReactAgent } from "@langchain/langgraph/prebuilt";
 import { isEngramError } from "../../core/errors.js";
-import { LocalEmbeddings } from "../../embeddings/local.js";
 import { blockId, CoreBlocks } from "../../memory/blocks.js";
-import { Memory } from "../../memory/memory.js";
-import { startTestChroma, type TestChroma } from "../../tests/chroma.js";
+import type { Memory } from "../../memory/memory.js";
+import { testMemories } from "../../tests/memories.js";
 import { createMemoryTools } from "./memory_tools.js";
 import { coreMemoryPrompt } from "./prompt.js";
 
-let chroma: TestChroma;
+const memories = testMemories();
 let memory: Memory;
 
-beforeAll(async () => {
-  chroma = await startTestChroma();
-  memory = new Memory({ dataDir: join(chroma.dir, "data"), embeddings: new LocalEmbeddings(), chroma: { url: chroma.server.url } });
-});
-
-afterAll(async () => {
-  await memory.close();
-  await chroma.stop();
+beforeAll(() => {
+  memory = memories.open("data");
 });
 
 /** A ReAct agent over the memory tools, its system prompt carrying the core blocks. */
