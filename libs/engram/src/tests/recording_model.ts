@@ -20,6 +20,11 @@ export class RecordingChatModel extends BaseChatModel {
     return "recording-fake";
   }
 
+  /** Agents (`createAgent`) bind their tools to the model; this fake never calls a tool, so it ignores them. */
+  override bindTools(): this {
+    return this;
+  }
+
   /** The system prompt of the last call. */
   get lastSystem(): string {
     const last = this.calls[this.calls.length - 1] ?? [];

@@ -49,15 +49,8 @@ async function errorCode(promise: Promise<unknown>): Promise<EngramErrorCode | u
   return isEngramError(error) ? error.code : error;
 }
 
-/** The recording fake, usable by createAgent (which binds the agent's tools, none here, to its model). */
-class AgentRecordingModel extends RecordingChatModel {
-  override bindTools(): this {
-    return this;
-  }
-}
-
 function recording(reply: Model = "Noted."): RecordingChatModel {
-  return new AgentRecordingModel(reply);
+  return new RecordingChatModel(reply);
 }
 
 describe("engramMiddleware in createAgent, against a real Chroma server and the local embedding model", () => {
