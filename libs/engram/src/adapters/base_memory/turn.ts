@@ -1,4 +1,3 @@
-import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { BaseMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { EngramError } from "../../core/errors.js";
@@ -10,27 +9,19 @@ import { createRecallNode, DEFAULT_RECALL_LIMIT } from "../../graph/nodes/recall
 import { createRememberNode } from "../../graph/nodes/remember.js";
 import { createScoreNode } from "../../graph/nodes/score.js";
 import type { MemoryStateType } from "../../graph/state.js";
-import type { GraphMemory, WarningHandler } from "../../graph/types.js";
 import { HeuristicImportanceScorer } from "../../scoring/importance/heuristic.js";
-import type { ImportanceScorer } from "../../scoring/importance/types.js";
-import { selectWindow, type WindowOptions } from "../../working/window.js";
+import { selectWindow } from "../../working/window.js";
+import type { EngramMemoryOptions } from "./options.js";
 
 /**
  * What the drop-ins share with the memory graph (same meanings and defaults as `createMemoryGraph`,
- * whose `summaryModel` is `model` here). The drop-ins' options objects are passed as they are.
+ * whose `summaryModel` is `model` here): the fields every drop-in's options have, documented on
+ * `EngramMemoryOptions`. The drop-ins' options objects are passed as they are.
  */
-export interface TurnStepsOptions {
-  memory: GraphMemory;
-  scorer?: ImportanceScorer;
-  importanceThreshold?: number;
-  recallLimit?: number;
-  window?: WindowOptions;
-  /** Writes the summaries. */
-  model?: BaseChatModel;
-  summaryMaxTokens?: number;
-  forgetEvery?: number;
-  onWarning?: WarningHandler;
-}
+export type TurnStepsOptions = Pick<
+  EngramMemoryOptions,
+  "memory" | "scorer" | "importanceThreshold" | "recallLimit" | "window" | "model" | "summaryMaxTokens" | "forgetEvery" | "onWarning"
+>;
 
 /** What long-term memory gives a turn. */
 export interface Recollection {
