@@ -38,6 +38,7 @@ import { Recall } from "./recall.js";
 import { resolveRanker, type ResolvedRankerOptions } from "../scoring/ranker.js";
 import { FactPipeline, forgetFactJobs, resolveFactOptions, resolveInfer } from "./facts.js";
 import { isCurrent, validateIncludeInvalid } from "../consolidation/validity.js";
+import { EmbeddingCache } from "../embeddings/cache.js";
 import { boostByEntities, resolveEntityOptions, withEntities, withoutEntities, type ResolvedEntityOptions } from "../scoring/entities.js";
 import { planForget, resolveForgetRules, type ForgetOptions, type ForgetReport } from "../consolidation/forget.js";
 import { forgetReport, forgetWriteOps, loadForgetItems } from "./forget_ops.js";
@@ -84,6 +85,7 @@ export class Memory {
   private closed = false;
 
   private readonly entityOptions: ResolvedEntityOptions;
+  private readonly embeddingCache: EmbeddingCache;
 
   /** Fact extraction and reconciliation; only with a chat model (`options.model`). */
   private facts?: FactPipeline;
@@ -96,6 +98,7 @@ export class Memory {
     this.prefix = validatePrefix(options.prefix ?? "engram");
     this.ranker = resolveRanker(options.ranker);
     this.entityOptions = resolveEntityOptions(options.entities);
+    this.embeddingCache = new EmbeddingCache(validateLimit(options.embeddingCache, "embeddingCache", 1_024, 1_000_000));
     if (options.model) resolveFactOptions(options.facts); // bad values fail here, not on first use
     if (!options.store) {
       this.connection = new ChromaConnection(options.chroma ?? {}, join(this.dataDir, "chroma"));
@@ -453,9 +456,7 @@ export class Memory {
 
   private async embed(texts: string[]): Promise<number[][]> {
     try {
-      const vectors = await this.embeddings.embedDocuments(texts);
-      if (vectors.length !== texts.length) throw new Error(`got ${vectors.length} vectors for ${texts.length} texts`);
-      return vectors;
+      return await this.embeddingCache.embed(texts, (missing) => this.embeddings.embedDocuments(missing));
     } catch (cause) {
       if (cause instanceof EngramError) throw cause;
       throw new EngramError("EMBEDDING_FAILED", `Embedding failed: ${(cause as Error)?.message ?? cause}`, { cause });

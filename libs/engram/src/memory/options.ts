@@ -60,6 +60,12 @@ export interface MemoryOptions {
    */
   writes?: "sync" | "background";
   /**
+   * How many recently embedded texts keep their vector, so that a text embedded to search (the
+   * user's message) is not embedded again to be stored. 0 turns it off.
+   * @default 1024
+   */
+  embeddingCache?: number;
+  /**
    * How much recall keeps in process (each searched user's records, vectors and BM25 index).
    * @default { maxRecords: 100_000, exactSearchLimit: 20_000 }
    */
