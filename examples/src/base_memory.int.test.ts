@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, expect, it } from "@jest/globals";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { BaseMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { Memory } from "engram";
 import { rememberAcrossSessions } from "./base_memory.js";
+import { expectQuotedVerbatim } from "./tests/doc_quotes.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -56,9 +56,5 @@ it("alice's fact from Monday's session reaches the model on Tuesday, the summary
 });
 
 it("the code quoted in docs/base-memory.md is this example, verbatim", async () => {
-  const doc = await readFile(fileURLToPath(new URL("../../docs/base-memory.md", import.meta.url)), "utf8");
-  const source = await readFile(fileURLToPath(new URL("./base_memory.ts", import.meta.url)), "utf8");
-  const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
-  expect(blocks.length).toBeGreaterThanOrEqual(1);
-  for (const block of blocks) expect(source).toContain(block);
+  await expectQuotedVerbatim("base-memory.md", ["base_memory.ts"]);
 });

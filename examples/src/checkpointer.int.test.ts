@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, expect, it, jest } from "@jest/globals";
-import { readFile, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { AIMessage } from "@langchain/core/messages";
 import { fakeModel } from "@langchain/core/testing";
 import { Memory } from "engram";
 import { rememberAcrossThreads } from "./checkpointer.js";
+import { expectQuotedVerbatim } from "./tests/doc_quotes.js";
 
 // Model loading and real Chroma writes on a shared 2-core machine: generous, never asserted on.
 jest.setTimeout(180_000);
@@ -44,9 +44,5 @@ it("alice's fact from one thread reaches the model in her next thread, never in 
 });
 
 it("the code quoted in docs/checkpointer.md is this example, verbatim", async () => {
-  const doc = await readFile(fileURLToPath(new URL("../../docs/checkpointer.md", import.meta.url)), "utf8");
-  const source = await readFile(fileURLToPath(new URL("./checkpointer.ts", import.meta.url)), "utf8");
-  const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
-  expect(blocks.length).toBeGreaterThanOrEqual(2);
-  for (const block of blocks) expect(source).toContain(block);
+  await expectQuotedVerbatim("checkpointer.md", ["checkpointer.ts"], 2);
 });

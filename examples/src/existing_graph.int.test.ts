@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, expect, it } from "@jest/globals";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { HumanMessage, type BaseMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
 import { MemorySaver } from "@langchain/langgraph";
 import { Memory } from "engram";
 import { buildChatbot } from "./existing_graph.js";
 import { ScriptedChatModel } from "./graphs/scripted_model.js";
+import { expectQuotedVerbatim } from "./tests/doc_quotes.js";
 
 /** The scripted model, keeping the system prompt of every call. */
 class RecordingModel extends ScriptedChatModel {
@@ -52,10 +52,6 @@ it("an existing chatbot graph with the memory nodes added recalls a fact from an
 });
 
 it("the code quoted in docs/graph.md is this example and the Studio agent, verbatim", async () => {
-  const read = (path: string) => readFile(fileURLToPath(new URL(path, import.meta.url)), "utf8");
-  const doc = await read("../../docs/graph.md");
-  const sources = [await read("./existing_graph.ts"), await read("./graphs/memory_agent.ts")];
-  const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
-  expect(blocks.length).toBe(2);
-  for (const block of blocks) expect(sources.some((source) => source.includes(block))).toBe(true);
+  const blocks = await expectQuotedVerbatim("graph.md", ["existing_graph.ts", "graphs/memory_agent.ts"], 2);
+  expect(blocks).toHaveLength(2);
 });

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, expect, it } from "@jest/globals";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { AIMessage, type BaseMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
 import { factsTour } from "./facts.js";
+import { expectQuotedVerbatim } from "./tests/doc_quotes.js";
 
 /** A model without tool calling that answers Engram's two memory prompts with canned JSON, and records them. */
 class CannedFactModel extends BaseChatModel {
@@ -54,9 +54,5 @@ it("Paris, then Berlin: Berlin is the current fact, Paris only with the past; th
 });
 
 it("the code quoted in docs/facts.md is this example, verbatim", async () => {
-  const doc = await readFile(fileURLToPath(new URL("../../docs/facts.md", import.meta.url)), "utf8");
-  const source = await readFile(fileURLToPath(new URL("./facts.ts", import.meta.url)), "utf8");
-  const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
-  expect(blocks.length).toBeGreaterThanOrEqual(1);
-  for (const block of blocks) expect(source).toContain(block);
+  await expectQuotedVerbatim("facts.md", ["facts.ts"]);
 });

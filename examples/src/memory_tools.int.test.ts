@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, expect, it } from "@jest/globals";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { AIMessage, HumanMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
 import { fakeModel } from "@langchain/core/testing";
 import { Memory } from "engram";
 import { buildMemoryAgent, twoThreads } from "./memory_tools.js";
+import { expectQuotedVerbatim } from "./tests/doc_quotes.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -56,9 +56,5 @@ it("the documented agent saves to core and archival memory in one thread and use
 });
 
 it("the code quoted in docs/tools.md is this example, verbatim", async () => {
-  const doc = await readFile(fileURLToPath(new URL("../../docs/tools.md", import.meta.url)), "utf8");
-  const source = await readFile(fileURLToPath(new URL("./memory_tools.ts", import.meta.url)), "utf8");
-  const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
-  expect(blocks.length).toBeGreaterThanOrEqual(2);
-  for (const block of blocks) expect(source).toContain(block);
+  await expectQuotedVerbatim("tools.md", ["memory_tools.ts"], 2);
 });

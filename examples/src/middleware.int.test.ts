@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, expect, it } from "@jest/globals";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { AIMessage } from "@langchain/core/messages";
 import { fakeModel } from "@langchain/core/testing";
 import { Memory } from "engram";
 import { rememberAcrossThreads } from "./middleware.js";
+import { expectQuotedVerbatim } from "./tests/doc_quotes.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -38,9 +38,5 @@ it("alice's fact from one thread reaches the system message in her next thread, 
 });
 
 it("the code quoted in docs/middleware.md is this example, verbatim", async () => {
-  const doc = await readFile(fileURLToPath(new URL("../../docs/middleware.md", import.meta.url)), "utf8");
-  const source = await readFile(fileURLToPath(new URL("./middleware.ts", import.meta.url)), "utf8");
-  const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
-  expect(blocks.length).toBeGreaterThanOrEqual(1);
-  for (const block of blocks) expect(source).toContain(block);
+  await expectQuotedVerbatim("middleware.md", ["middleware.ts"]);
 });

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, expect, it } from "@jest/globals";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { AIMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
 import { fakeModel } from "@langchain/core/testing";
 import { createReactAgent } from "@langchain/langgraph/prebuilt";
 import { Memory } from "engram";
 import { buildRecallChain, recallTool } from "./retriever.js";
+import { expectQuotedVerbatim } from "./tests/doc_quotes.js";
 
 let dir: string;
 let memory: Memory;
@@ -51,9 +51,5 @@ it("the documented tool gives the agent the run's user's memories only", async (
 });
 
 it("the code quoted in docs/retriever.md is this example, verbatim", async () => {
-  const doc = await readFile(fileURLToPath(new URL("../../docs/retriever.md", import.meta.url)), "utf8");
-  const source = await readFile(fileURLToPath(new URL("./retriever.ts", import.meta.url)), "utf8");
-  const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
-  expect(blocks.length).toBeGreaterThanOrEqual(2);
-  for (const block of blocks) expect(source).toContain(block);
+  await expectQuotedVerbatim("retriever.md", ["retriever.ts"], 2);
 });

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, expect, it } from "@jest/globals";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { AIMessage, HumanMessage } from "@langchain/core/messages";
 import { fakeModel } from "@langchain/core/testing";
 import type { EngramStore } from "engram";
 import { buildGraph, createStore, storeBasics } from "./store.js";
+import { expectQuotedVerbatim } from "./tests/doc_quotes.js";
 
 let dir: string;
 let store: EngramStore;
@@ -46,9 +46,5 @@ it("the documented graph: a memory from alice's first thread reaches the model i
 });
 
 it("the code quoted in docs/store.md is this example, verbatim", async () => {
-  const doc = await readFile(fileURLToPath(new URL("../../docs/store.md", import.meta.url)), "utf8");
-  const source = await readFile(fileURLToPath(new URL("./store.ts", import.meta.url)), "utf8");
-  const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
-  expect(blocks.length).toBeGreaterThanOrEqual(3);
-  for (const block of blocks) expect(source).toContain(block);
+  await expectQuotedVerbatim("store.md", ["store.ts"], 3);
 });
