@@ -1,21 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { join } from "node:path";
-import { LocalEmbeddings } from "../embeddings/local.js";
-import { startTestChroma, type TestChroma } from "../tests/chroma.js";
-import { Memory } from "./memory.js";
+import { describe, expect, it } from "@jest/globals";
+import { testMemories } from "../tests/memories.js";
 
-const embeddings = new LocalEmbeddings();
-let chroma: TestChroma;
-
-beforeAll(async () => {
-  chroma = await startTestChroma();
-});
-afterAll(async () => chroma.stop());
+const memories = testMemories();
 
 describe('Memory with writes: "background"', () => {
   it("returns before the store has the write, yet this process reads its own writes at once", async () => {
-    const dataDir = join(chroma.dir, "bg");
-    const m = new Memory({ dataDir, embeddings, chroma: { url: chroma.server.url }, writes: "background" });
+    const m = memories.open("bg", { writes: "background" });
     const added = await m.add("Alice keeps bees on her roof in Lyon", { userId: "alice" });
     expect(added.pending).toBe(true);
     const id = added.results[0]!.id;
@@ -28,14 +18,14 @@ describe('Memory with writes: "background"', () => {
     await m.close();
 
     // close() let the drain land: a second instance on another folder, reading the store only, sees it.
-    const other = new Memory({ dataDir: join(chroma.dir, "other"), embeddings, chroma: { url: chroma.server.url } });
+    const other = memories.open("other");
     const all = await other.getAll({ userId: "alice" });
     expect(all.map((record) => record.content)).toEqual(["Alice keeps bees on her roof in Lyon, three hives"]);
     await other.close();
   });
 
   it("deleteAll right after a burst of adds leaves nothing of the user and keeps the others", async () => {
-    const m = new Memory({ dataDir: join(chroma.dir, "burst"), embeddings, chroma: { url: chroma.server.url }, writes: "background" });
+    const m = memories.open("burst", { writes: "background" });
     await m.add("Bob plays the cello", { userId: "bob" });
     const adds = Array.from({ length: 8 }, (_, i) => m.add(`Carol note number ${i}`, { userId: "carol" }));
     await Promise.all(adds);

@@ -1,10 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
-import { join } from "node:path";
-import { LocalEmbeddings } from "../embeddings/local.js";
 import type { MemoryRecord } from "../core/types.js";
-import { startTestChroma, type TestChroma } from "../tests/chroma.js";
-import { Memory } from "./memory.js";
+import { testMemories } from "../tests/memories.js";
 
 const USERS = ["alice", "bob", "carol"] as const;
 const WORDS = ["tea", "coffee", "Paris", "Berlin", "cats", "dogs", "chess", "piano", "rust", "python"];
@@ -28,15 +25,10 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant("get" as const), user, pick: fc.nat() }) },
 );
 
-let chroma: TestChroma;
-beforeAll(async () => {
-  chroma = await startTestChroma();
-});
-afterAll(async () => chroma.stop());
+const memories = testMemories();
 
 describe("scope isolation (property)", () => {
   it("no call ever returns another user's record, and deleteAll leaves nothing of the user", async () => {
-    const embeddings = new LocalEmbeddings();
     let run = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(command, { minLength: 3, maxLength: 14 }), async (commands) => {
@@ -44,7 +36,7 @@ describe("scope isolation (property)", () => {
         // Every other run writes in the background, where a drain may still be in flight when
         // the next call (or deleteAll) comes.
         const writes = run % 2 === 0 ? "background" : "sync";
-        const m = new Memory({ dataDir: join(chroma.dir, `run-${run}`), prefix: `p${run}`, embeddings, chroma: { url: chroma.server.url }, writes });
+        const m = memories.open(`run-${run}`, { prefix: `p${run}`, writes });
         // The model: which ids each user owns right now.
         const owned = USERS.map(() => new Set<string>());
         const allIds = new Map<string, number>();

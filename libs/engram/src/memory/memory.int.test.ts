@@ -1,36 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { HumanMessage, AIMessage } from "@langchain/core/messages";
 import { isEngramError, type EngramErrorCode } from "../core/errors.js";
-import { LocalEmbeddings } from "../embeddings/local.js";
 import { startChromaServer, freePort } from "../store/chroma_server.js";
-import { startTestChroma, tempDir, type TestChroma } from "../tests/chroma.js";
+import { tempDir } from "../tests/chroma.js";
+import { testMemories } from "../tests/memories.js";
 import { Memory } from "./memory.js";
 
-const embeddings = new LocalEmbeddings();
-let chroma: TestChroma;
-const opened: Memory[] = [];
+const memories = testMemories();
+const { embeddings } = memories;
 
-function memory(dataDir = join(chroma.dir, "data")): Memory {
-  const m = new Memory({ dataDir, embeddings, chroma: { url: chroma.server.url } });
-  opened.push(m);
-  return m;
+function memory(name = "data"): Memory {
+  return memories.open(name);
 }
 
 async function expectCode(promise: Promise<unknown>, code: EngramErrorCode): Promise<void> {
   const error = await promise.then(() => undefined, (e: unknown) => e);
   expect(isEngramError(error, code) ? error.code : error).toBe(code);
 }
-
-beforeAll(async () => {
-  chroma = await startTestChroma();
-});
-
-afterAll(async () => {
-  for (const m of opened) await m.close();
-  await chroma.stop();
-});
 
 describe("Memory against a real Chroma server", () => {
   it("adds, searches by meaning, gets, lists, updates, deletes, with every version in history", async () => {
@@ -96,8 +84,7 @@ describe("Memory against a real Chroma server", () => {
 
   it("filters by kind, time and metadata, honours the threshold, and hides expired memories", async () => {
     let now = 1_000_000;
-    const m = new Memory({ dataDir: join(chroma.dir, "data-filters"), embeddings, chroma: { url: chroma.server.url }, clock: () => now });
-    opened.push(m);
+    const m = memories.open("data-filters", { clock: () => now });
     await m.add("Dan likes green tea in the morning", { userId: "dan", kind: "fact", metadata: { source: "chat" } });
     now = 2_000_000;
     await m.add("Dan drank green tea at the office today", { userId: "dan", metadata: { source: "log" } });
@@ -136,9 +123,8 @@ describe("Memory against a real Chroma server", () => {
 
   it("a second Memory on the same data folder sees the first one's records", async () => {
     const dir = await tempDir();
-    const first = new Memory({ dataDir: dir, embeddings });
-    const second = new Memory({ dataDir: dir, embeddings });
-    opened.push(first, second);
+    const first = memories.track(new Memory({ dataDir: dir, embeddings }));
+    const second = memories.track(new Memory({ dataDir: dir, embeddings }));
     const added = await first.add("Gina is allergic to peanuts", { userId: "gina" });
     const seen = await second.search("food allergies", { userId: "gina" });
     expect(seen.map((r) => r.id)).toEqual([added.results[0]!.id]);
@@ -149,7 +135,7 @@ describe("Memory against a real Chroma server", () => {
   });
 
   it("refuses bad input with a typed error and writes nothing", async () => {
-    const m = memory(join(chroma.dir, "data-bad"));
+    const m = memory("data-bad");
     await m.add("Hana keeps bees", { userId: "hana" });
     const other = await m.add("Ivan keeps goats", { userId: "ivan" });
     const cases: Array<[Promise<unknown>, EngramErrorCode]> = [
@@ -184,8 +170,7 @@ describe("Memory when the store goes down", () => {
     const path = join(dir, "chroma");
     const port = await freePort();
     let server = await startChromaServer({ path, port });
-    const m = new Memory({ dataDir: join(dir, "data"), embeddings, chroma: { url: server.url } });
-    opened.push(m);
+    const m = memories.track(new Memory({ dataDir: join(dir, "data"), embeddings, chroma: { url: server.url } }));
     const facts = Array.from({ length: 12 }, (_, i) => `Fact number ${i} about Jun's garden: plant ${i} is a tomato variety`);
     const results: boolean[] = [];
     for (const [i, fact] of facts.entries()) {
