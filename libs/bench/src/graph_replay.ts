@@ -165,6 +165,7 @@ async function runVariant(ctx: RunContext, convs: Conversation[], thresholdValue
     embeddings: ctx.embeddings,
     clock: () => now,
     prefix: `graph-replay-${index}`,
+    writes: "background",
   });
   const model = new ScriptedModel();
   const graph = createMemoryGraph({

@@ -60,7 +60,7 @@ export interface EngramMemoryOptions {
   /**
    * Turns scored at or above this are stored as episodes; below it a turn stays in the window and
    * reaches long-term memory only through the summary written when it leaves the window.
-   * @default DEFAULT_IMPORTANCE_THRESHOLD (0.3)
+   * @default DEFAULT_IMPORTANCE_THRESHOLD (0.1)
    */
   importanceThreshold?: number;
   /** Long-term memories recalled for each input. @default 5 */

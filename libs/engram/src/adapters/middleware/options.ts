@@ -15,7 +15,7 @@ export interface EngramMiddlewareOptions {
   /**
    * Exchanges scored at or above this are stored as episodes; below it an exchange stays in the
    * thread and reaches long-term memory only through the summary written when it leaves the window.
-   * @default DEFAULT_IMPORTANCE_THRESHOLD (0.3)
+   * @default DEFAULT_IMPORTANCE_THRESHOLD (0.1)
    */
   importanceThreshold?: number;
   /** Long-term memories recalled into each model call. @default 5 */
