@@ -1,5 +1,4 @@
 import { describe, expect, it } from "@jest/globals";
-import { execFileSync } from "node:child_process";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ChromaClient } from "chromadb";
@@ -8,7 +7,7 @@ import type { MemoryRecord } from "../core/types.js";
 import { ChromaStore } from "../store/chroma_store.js";
 import { freePort, startChromaServer } from "../store/chroma_server.js";
 import type { EpisodicStore, StoreFilter, StoreHit, StoredRecord } from "../store/types.js";
-import { tempDir } from "../tests/chroma.js";
+import { killChroma, tempDir } from "../tests/chroma.js";
 import { testMemories } from "../tests/memories.js";
 import { Memory } from "./memory.js";
 
@@ -238,12 +237,4 @@ async function waitForExit(pid: number | undefined): Promise<void> {
   };
   for (let i = 0; i < 200 && pid !== undefined && alive(); i += 1) await new Promise((done) => setTimeout(done, 50));
   await new Promise((done) => setImmediate(done));
-}
-
-/** SIGKILL the Chroma process serving `path` (not its supervisor): a crash, not a clean stop. */
-function killChroma(path: string): void {
-  const lines = execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" }).split("\n");
-  const chromaLine = lines.find((line) => line.includes("cli.mjs run --path " + path) && !line.includes(" -e "));
-  if (!chromaLine) throw new Error("chroma process not found");
-  process.kill(Number(chromaLine.trim().split(/\s+/)[0]), "SIGKILL");
 }

@@ -1,10 +1,9 @@
 import { describe, expect, it } from "@jest/globals";
-import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { HumanMessage, AIMessage } from "@langchain/core/messages";
 import { isEngramError, type EngramErrorCode } from "../core/errors.js";
 import { startChromaServer, freePort } from "../store/chroma_server.js";
-import { tempDir } from "../tests/chroma.js";
+import { killChroma, tempDir } from "../tests/chroma.js";
 import { testMemories } from "../tests/memories.js";
 import { Memory } from "./memory.js";
 
@@ -195,11 +194,3 @@ describe("Memory when the store goes down", () => {
     await server.stop();
   });
 });
-
-/** SIGKILL the Chroma process serving `path` (not its supervisor): a crash, not a clean stop. */
-function killChroma(path: string): void {
-  const lines = execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" }).split("\n");
-  const chromaLine = lines.find((line) => line.includes("cli.mjs run --path " + path) && !line.includes(" -e "));
-  if (!chromaLine) throw new Error("chroma process not found");
-  process.kill(Number(chromaLine.trim().split(/\s+/)[0]), "SIGKILL");
-}

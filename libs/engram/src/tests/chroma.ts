@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,4 +27,12 @@ export async function startTestChroma(): Promise<TestChroma> {
 
 export async function tempDir(prefix = "engram-test-"): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
+}
+
+/** SIGKILL the Chroma process serving `path` (not its supervisor): a crash, not a clean stop. */
+export function killChroma(path: string): void {
+  const lines = execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" }).split("\n");
+  const chromaLine = lines.find((line) => line.includes("cli.mjs run --path " + path) && !line.includes(" -e "));
+  if (!chromaLine) throw new Error("chroma process not found");
+  process.kill(Number(chromaLine.trim().split(/\s+/)[0]), "SIGKILL");
 }
