@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
+import { afterAll, describe, expect, it, jest } from "@jest/globals";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Embeddings } from "@langchain/core/embeddings";
@@ -11,36 +11,30 @@ import { createReactAgent } from "@langchain/langgraph/prebuilt";
 import { createAgent, createMiddleware } from "langchain";
 import { z } from "zod";
 import { isEngramError, type EngramErrorCode } from "../../core/errors.js";
-import { LocalEmbeddings } from "../../embeddings/local.js";
-import { Memory } from "../../memory/memory.js";
+import type { Memory } from "../../memory/memory.js";
 import type { MemoryOptions } from "../../memory/options.js";
-import { startTestChroma, tempDir, type TestChroma } from "../../tests/chroma.js";
+import { testMemories } from "../../tests/memories.js";
 import { CHECKPOINTS_FILE_NAME, EngramCheckpointer } from "./checkpointer.js";
 
 // Model loading and real Chroma writes on a shared 2-core machine: generous, never asserted on.
 jest.setTimeout(180_000);
 
-const embeddings = new LocalEmbeddings();
-let chroma: TestChroma;
-const memories: Memory[] = [];
 const checkpointers: EngramCheckpointer[] = [];
 
-beforeAll(async () => {
-  chroma = await startTestChroma();
-});
-
+// Declared before testMemories(), so it runs first after the suite: the checkpointers close
+// before the memories they file into.
 afterAll(async () => {
   for (const c of checkpointers) await c.close();
-  for (const m of memories) await m.close();
-  await chroma.stop();
 });
 
-async function memory(options: MemoryOptions = {}): Promise<Memory> {
-  // Each test's memory gets its own collections on the shared server.
-  const prefix = `cp${memories.length}`;
-  const m = new Memory({ dataDir: await tempDir(), embeddings, chroma: { url: chroma.server.url }, prefix, ...options });
-  memories.push(m);
-  return m;
+const memories = testMemories();
+const { embeddings } = memories;
+let made = 0;
+
+async function memory(options: Omit<MemoryOptions, "dataDir"> = {}): Promise<Memory> {
+  // Each test's memory gets its own data folder and collections on the shared server.
+  const name = `cp${made++}`;
+  return memories.open(name, { prefix: name, ...options });
 }
 
 function checkpointer(options: ConstructorParameters<typeof EngramCheckpointer>[0]): EngramCheckpointer {
@@ -214,8 +208,8 @@ describe("EngramCheckpointer with an agent and a real Memory", () => {
   });
 
   it("keeps a recorded filing across a crash: the next checkpointer on the same file files it", async () => {
-    const dataDir = await tempDir();
-    const crashed = await memory({ dataDir, prefix: "crash" });
+    // Both memories on one data folder: the second is the first one restarted.
+    const crashed = memories.open("crash", { prefix: "crash" });
     const first = checkpointer({ memory: crashed, saver: new MemorySaver() });
     await crashed.close(); // the filing below can then never be done by this process
     await first.put(
@@ -227,7 +221,7 @@ describe("EngramCheckpointer with an agent and a real Memory", () => {
     expect(await errorCode(first.flush())).toBe("CLOSED");
     await first.close();
 
-    const restarted = await memory({ dataDir, prefix: "crash" });
+    const restarted = memories.open("crash", { prefix: "crash" });
     const second = checkpointer({ memory: restarted, saver: new MemorySaver() });
     expect(await second.flush()).toEqual({ filed: 1, skipped: [], pending: 0 });
     expect((await restarted.search("Where was I born?", { userId: "alice", limit: 1 }))[0]?.content).toBe("I was born in Lisbon.");
