@@ -1,6 +1,4 @@
-import { afterAll, beforeAll, expect, it } from "@jest/globals";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { expect, it } from "@jest/globals";
 import { join } from "node:path";
 import type { BaseMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
@@ -8,12 +6,9 @@ import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { Memory } from "engram";
 import { rememberAcrossSessions } from "./base_memory.js";
 import { expectQuotedVerbatim } from "./tests/doc_quotes.js";
+import { suiteTempDir } from "./tests/temp_dir.js";
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "engram-base-memory-"));
-});
-afterAll(async () => rm(dir, { recursive: true, force: true }));
+const dir = suiteTempDir("engram-base-memory-");
 
 /** Canned replies, and every prompt it was given (classic chains read the reply's generation text). */
 class RecordingListModel extends FakeListChatModel {
@@ -29,7 +24,7 @@ const replies = ["Noted!", "Lovely.", "Try a history podcast.", "Bye!", "A veget
 
 it("alice's fact from Monday's session reaches the model on Tuesday, the summary once turns leave the window, never bob", async () => {
   // The embedded default in a temporary data folder: a real local Chroma server, local embeddings.
-  const memory = new Memory({ dataDir: dir });
+  const memory = new Memory({ dataDir: dir.path });
   const llm = new RecordingListModel({ responses: replies });
   try {
     expect(await rememberAcrossSessions(llm, memory)).toEqual(replies);

@@ -1,25 +1,19 @@
-import { afterAll, beforeAll, expect, it, jest } from "@jest/globals";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { expect, it, jest } from "@jest/globals";
 import { AIMessage } from "@langchain/core/messages";
 import { fakeModel } from "@langchain/core/testing";
 import { Memory } from "engram";
 import { rememberAcrossThreads } from "./checkpointer.js";
 import { expectQuotedVerbatim } from "./tests/doc_quotes.js";
+import { suiteTempDir } from "./tests/temp_dir.js";
 
 // Model loading and real Chroma writes on a shared 2-core machine: generous, never asserted on.
 jest.setTimeout(180_000);
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "engram-checkpointer-"));
-});
-afterAll(async () => rm(dir, { recursive: true, force: true }));
+const dir = suiteTempDir("engram-checkpointer-");
 
 it("alice's fact from one thread reaches the model in her next thread, never in bob's, and deleteThread erases it", async () => {
   // The embedded default in a temporary data folder: a real local Chroma server, local embeddings.
-  const memory = new Memory({ dataDir: dir });
+  const memory = new Memory({ dataDir: dir.path });
   const llm = fakeModel()
     .respond(new AIMessage("Noted!"))
     .respond(new AIMessage("How about a vegetarian francesinha in Porto?"))

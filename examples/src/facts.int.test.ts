@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, expect, it } from "@jest/globals";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { expect, it } from "@jest/globals";
 import { join } from "node:path";
 import { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { AIMessage, type BaseMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
 import { factsTour } from "./facts.js";
 import { expectQuotedVerbatim } from "./tests/doc_quotes.js";
+import { suiteTempDir } from "./tests/temp_dir.js";
 
 /** A model without tool calling that answers Engram's two memory prompts with canned JSON, and records them. */
 class CannedFactModel extends BaseChatModel {
@@ -31,16 +30,12 @@ class CannedFactModel extends BaseChatModel {
   }
 }
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "engram-facts-"));
-});
-afterAll(async () => rm(dir, { recursive: true, force: true }));
+const dir = suiteTempDir("engram-facts-");
 
 it("Paris, then Berlin: Berlin is the current fact, Paris only with the past; the instruction is listed", async () => {
   const model = new CannedFactModel({});
   // The embedded default in a temporary data folder: a real local Chroma server, local embeddings.
-  const { current, withPast, instructions } = await factsTour(model, { dataDir: dir });
+  const { current, withPast, instructions } = await factsTour(model, { dataDir: dir.path });
 
   expect(current.map((fact) => fact.content)).toEqual(["User lives in Berlin"]);
   expect(withPast.map((fact) => fact.content).sort()).toEqual(["User lives in Berlin", "User lives in Paris"]);

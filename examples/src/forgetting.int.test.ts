@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, expect, it } from "@jest/globals";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { expect, it } from "@jest/globals";
 import { forgetting } from "./forgetting.js";
+import { suiteTempDir } from "./tests/temp_dir.js";
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "engram-forgetting-"));
-});
-afterAll(async () => rm(dir, { recursive: true, force: true }));
+const dir = suiteTempDir("engram-forgetting-");
 
 it("the documented forgetting example merges, expires and caps, each removal in history with its reason", async () => {
   // The embedded default, in a temporary data folder: a real local Chroma server, local embeddings.
-  const { report, left, removals } = await forgetting({ dataDir: dir });
+  const { report, left, removals } = await forgetting({ dataDir: dir.path });
   expect(report).toMatchObject({ merged: 1, evicted: 1, expired: 1, pending: false });
   expect(removals.map((r) => [r.oldContent, r.reason])).toEqual([
     ["Platform 4 is closed today", "ttl"],

@@ -1,24 +1,19 @@
-import { afterAll, beforeAll, expect, it } from "@jest/globals";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { expect, it } from "@jest/globals";
 import { join } from "node:path";
 import { AIMessage, HumanMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
 import { fakeModel } from "@langchain/core/testing";
 import { Memory } from "engram";
 import { buildMemoryAgent, twoThreads } from "./memory_tools.js";
 import { expectQuotedVerbatim } from "./tests/doc_quotes.js";
+import { suiteTempDir } from "./tests/temp_dir.js";
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "engram-tools-example-"));
-});
-afterAll(async () => rm(dir, { recursive: true, force: true }));
+const dir = suiteTempDir("engram-tools-example-");
 
 const toolText = (messages: BaseMessage[]): string => messages.filter((m) => ToolMessage.isInstance(m)).map((m) => m.text).join("\n");
 
 it("the documented agent saves to core and archival memory in one thread and uses both in the next; bob sees none of it", async () => {
   // The embedded default in a temporary data folder: a real local Chroma server, local embeddings.
-  const memory = new Memory({ dataDir: dir });
+  const memory = new Memory({ dataDir: dir.path });
   const model = fakeModel()
     .respondWithTools([
       { name: "core_memory_append", args: { label: "human", content: "Name: Alice. Vegetarian." } },

@@ -1,24 +1,19 @@
-import { afterAll, beforeAll, expect, it } from "@jest/globals";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { expect, it } from "@jest/globals";
 import { join } from "node:path";
 import { AIMessage } from "@langchain/core/messages";
 import { fakeModel } from "@langchain/core/testing";
 import { Memory } from "engram";
 import { rememberAcrossThreads } from "./middleware.js";
 import { expectQuotedVerbatim } from "./tests/doc_quotes.js";
+import { suiteTempDir } from "./tests/temp_dir.js";
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "engram-middleware-"));
-});
-afterAll(async () => rm(dir, { recursive: true, force: true }));
+const dir = suiteTempDir("engram-middleware-");
 
 const replies = ["You're welcome!", "Noted!", "A vegetarian francesinha in Porto?", "Where does your sister live?"];
 
 it("alice's fact from one thread reaches the system message in her next thread, never in bob's; small talk is not stored", async () => {
   // The embedded default in a temporary data folder: a real local Chroma server, local embeddings.
-  const memory = new Memory({ dataDir: dir });
+  const memory = new Memory({ dataDir: dir.path });
   const model = replies.reduce((fake, reply) => fake.respond(new AIMessage(reply)), fakeModel());
   try {
     expect(await rememberAcrossThreads(model, memory)).toEqual(replies);
