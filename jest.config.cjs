@@ -18,6 +18,6 @@ module.exports = {
   // TF.js (the local embedding model) lives on globalThis; Jest's globals cleanup would break the
   // next test file that runs in the same worker.
   testEnvironmentOptions: { globalsCleanup: "off" },
-  testTimeout: 60_000,
+  testTimeout: 180_000,
   maxWorkers: 2,
 };
