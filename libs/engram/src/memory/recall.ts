@@ -53,8 +53,36 @@ export class Recall {
     now: number,
     ranker: ResolvedRankerOptions = this.ranker,
   ): Promise<Ranked[]> {
+    const cached = this.users.get(userId);
+    if (cached && !this.building.has(userId)) {
+      // Warm user: rank on the kept index while the store counts the user's records, and keep the
+      // result if the count says no other process wrote (the usual case). The yield lets the
+      // count request leave before the ranking occupies the thread, so the round trip and the
+      // ranking overlap instead of adding up.
+      const counting = this.store.count(userId);
+      counting.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
+      await new Promise((resolve) => setImmediate(resolve));
+      const ranked = await this.rankOn(cached, userId, query, vector, limit, filter, now, ranker);
+      if ((await counting) === cached.size && this.users.get(userId) === cached) {
+        this.users.delete(userId);
+        this.users.set(userId, cached);
+        return ranked;
+      }
+    }
+    return this.rankOn(await this.index(userId), userId, query, vector, limit, filter, now, ranker);
+  }
+
+  private async rankOn(
+    index: UserIndex,
+    userId: string,
+    query: string,
+    vector: number[],
+    limit: number,
+    filter: StoreFilter,
+    now: number,
+    ranker: ResolvedRankerOptions,
+  ): Promise<Ranked[]> {
     const n = Math.max(ranker.candidates, limit);
-    const index = await this.index(userId);
     const accepts = (id: string): boolean => {
       const record = index.record(id);
       return record !== undefined && matchesFilter(record, filter);
