@@ -356,10 +356,22 @@ async function main(): Promise<void> {
   process.once("SIGTERM", onSignal);
 
   try {
-    server = await startChromaServer({ path: dataDir });
-    const client = new ChromaClient({ host: server.host, port: server.port });
-    const chromaServerVersion = await client.version();
-    log(`Chroma ${chromaServerVersion} at ${server.url}, data in ${dataDir}`);
+    // Each layout and size runs on a fresh server in its own folder: one server holding every
+    // layout's collections at 100k records grew past 20 GB and was killed by the kernel.
+    const fresh = async (name: string) => {
+      server = await startChromaServer({ path: join(dataDir, name) });
+      return { server, client: new ChromaClient({ host: server.host, port: server.port }) };
+    };
+    const stopFresh = async (name: string) => {
+      const s = server;
+      server = undefined;
+      await s?.stop();
+      await rm(join(dataDir, name), { recursive: true, force: true });
+    };
+    const first = await fresh("version");
+    const chromaServerVersion = await first.client.version();
+    log(`Chroma ${chromaServerVersion}, a fresh server per layout and size, data under ${dataDir}`);
+    await stopFresh("version");
 
     const results: SizeResult[] = [];
     for (const size of params.sizes) {
@@ -368,8 +380,14 @@ async function main(): Promise<void> {
       const work = workload(params, data);
       log(`N=${size}: generated ${size} × ${params.dim}-d vectors in ${((performance.now() - t) / 1000).toFixed(1)} s`);
       const layouts: LayoutResult[] = [];
-      for (const factory of layoutFactories) {
-        layouts.push(await runLayout(factory(), client, server.url, data, work, params));
+      for (const [i, factory] of layoutFactories.entries()) {
+        const name = `${size}-${i}`;
+        const { server: s, client } = await fresh(name);
+        try {
+          layouts.push(await runLayout(factory(), client, s.url, data, work, params));
+        } finally {
+          await stopFresh(name);
+        }
       }
       results.push({ size, recordsPerUser: size / params.users, layouts });
     }
@@ -385,7 +403,7 @@ async function main(): Promise<void> {
       notes: [
         "Latencies are client-observed (HTTP round trip to the local server included), one call at a time, measured with performance.now(); no embedding call is involved.",
         "The raw layouts (shared, per-user, floor) ask Chroma for ids and distances only (include: [\"distances\"]); engram asks for what it returns (documents, metadatas, distances).",
-        "All layouts are measured on identical data, queries and adds; each layout's collections are deleted before the next one runs.",
+        "All layouts are measured on identical data, queries and adds; each layout and size runs on a fresh Chroma server (its own data folder), stopped after it.",
         "per-user keeps collection handles cached (as an application would); creating each collection, and the first write that builds its index, count in its ingest time: a fixed cost per user that dominates at small N.",
         "The floor is an unfiltered top-k query over the whole shared collection: the cost of the ANN search alone, without the userId filter.",
         "Adds run after the searches, each a new record for a random user.",
