@@ -22,6 +22,17 @@ export interface RecallCacheOptions {
 
 export const DEFAULT_RECALL_CACHE: Required<RecallCacheOptions> = { maxRecords: 100_000, exactSearchLimit: 20_000 };
 
+/** One search, as `rank` received it. */
+interface RankRequest {
+  userId: string;
+  query: string;
+  vector: number[];
+  limit: number;
+  filter: StoreFilter;
+  now: number;
+  ranker: ResolvedRankerOptions;
+}
+
 /**
  * Hybrid recall for one user: nearest vectors plus BM25 matches, fused by the ranker. A user's
  * records, vectors and lexical index are loaded from the store on first use and kept current by
@@ -53,6 +64,7 @@ export class Recall {
     now: number,
     ranker: ResolvedRankerOptions = this.ranker,
   ): Promise<Ranked[]> {
+    const request: RankRequest = { userId, query, vector, limit, filter, now, ranker };
     const cached = this.users.get(userId);
     if (cached && !this.building.has(userId)) {
       // Warm user: rank on the kept index while the store counts the user's records, and keep the
@@ -62,26 +74,18 @@ export class Recall {
       const counting = this.store.count(userId);
       counting.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
       await new Promise((resolve) => setImmediate(resolve));
-      const ranked = await this.rankOn(cached, userId, query, vector, limit, filter, now, ranker);
+      const ranked = await this.rankOn(cached, request);
       if ((await counting) === cached.size && this.users.get(userId) === cached) {
         this.users.delete(userId);
         this.users.set(userId, cached);
         return ranked;
       }
     }
-    return this.rankOn(await this.index(userId), userId, query, vector, limit, filter, now, ranker);
+    return this.rankOn(await this.index(userId), request);
   }
 
-  private async rankOn(
-    index: UserIndex,
-    userId: string,
-    query: string,
-    vector: number[],
-    limit: number,
-    filter: StoreFilter,
-    now: number,
-    ranker: ResolvedRankerOptions,
-  ): Promise<Ranked[]> {
+  private async rankOn(index: UserIndex, request: RankRequest): Promise<Ranked[]> {
+    const { userId, query, vector, limit, filter, now, ranker } = request;
     const n = Math.max(ranker.candidates, limit);
     const accepts = (id: string): boolean => {
       const record = index.record(id);
