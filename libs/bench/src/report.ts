@@ -23,6 +23,7 @@ import { Command } from "commander";
 import { formatMachine, type MachineInfo } from "./machine.js";
 import { log } from "./progress.js";
 import { formatMs } from "./stats.js";
+import type { StoreLayoutParameters } from "./store_layout_params.js";
 
 const BENCH_ROOT = fileURLToPath(new URL("../", import.meta.url));
 const REPO_ROOT = resolve(BENCH_ROOT, "../..");
@@ -98,18 +99,7 @@ interface StoreLayoutReport {
   machine: MachineInfo;
   chromaServerVersion?: string;
   chromadbClient?: string;
-  parameters: {
-    sizes: number[];
-    users: number;
-    dim: number;
-    queries: number;
-    adds: number;
-    warmup: number;
-    k: number;
-    seed: number;
-    batchSize: number;
-    layouts: string[];
-  };
+  parameters: StoreLayoutParameters;
   notes?: string[];
   results: Array<{ size: number; recordsPerUser: number; layouts: LayoutResult[] }>;
   totalSeconds?: number;

@@ -18,6 +18,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { startChromaServer, type ChromaServer } from "engram";
 import { Dataset, Prng, deriveSeed, type BenchRecord } from "./data.js";
 import { LAYOUTS, type StoreLayout } from "./layouts.js";
+import type { StoreLayoutParameters } from "./store_layout_params.js";
 import { chromadbVersion, formatMachine, machineInfo, type MachineInfo } from "./machine.js";
 import { log, progressBar } from "./progress.js";
 import { formatMs, measure, summarize, type LatencySummary } from "./stats.js";
@@ -27,17 +28,7 @@ const CHROMA_BATCH_LIMIT = 5461;
 /** Set on SIGINT/SIGTERM: the server is going away, so the errors that follow are expected. */
 let interrupted = false;
 
-interface Params {
-  sizes: number[];
-  users: number;
-  dim: number;
-  queries: number;
-  adds: number;
-  warmup: number;
-  k: number;
-  seed: number;
-  batchSize: number;
-  layouts: string[];
+interface Params extends StoreLayoutParameters {
   out: string;
   /** Re-render the reports of an earlier run instead of running. */
   fromJson?: string;
