@@ -14,8 +14,8 @@
  *   node --import tsx src/graph_replay.ts [--conversations 1] [--thresholds 0.3,0,0.5]
  */
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { loadavg, tmpdir } from "node:os";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -29,8 +29,6 @@ import {
   DEFAULT_SYSTEM_PROMPT,
   LocalEmbeddings,
   Memory,
-  startChromaServer,
-  type ChromaServer,
   type MemoryRecord,
 } from "engram";
 import {
@@ -46,6 +44,7 @@ import { loadLocomo, type Conversation } from "./locomo/data.js";
 import { DEFAULT_KS, aggregate, type QuestionScore } from "./locomo/metric.js";
 import { turnContent } from "./locomo/retrievers.js";
 import { formatMachine, machineInfo } from "./machine.js";
+import { Scratch } from "./scratch.js";
 import { log, progressBar } from "./progress.js";
 import { formatMs, summarize } from "./stats.js";
 
@@ -292,23 +291,11 @@ async function main(): Promise<void> {
   const turns = convs.reduce((n, c) => n + c.turns.length, 0);
   log(`Graph replay: ${convs.length} conversations, ${turns} turns, thresholds ${params.thresholds.join(", ")}; load ${loadAverage.map((l) => l.toFixed(1)).join(" ")}`);
 
-  const tmpDir = await mkdtemp(join(tmpdir(), "engram-bench-graph-replay-"));
-  let server: ChromaServer | undefined;
-  const cleanup = async () => {
-    const s = server;
-    server = undefined;
-    await s?.stop();
-    await rm(tmpDir, { recursive: true, force: true });
-  };
-  const onSignal = (signal: NodeJS.Signals) => {
-    log(`\n${signal}: stopping the Chroma server`);
-    void cleanup().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const scratch = await Scratch.open("engram-bench-graph-replay-");
+  const tmpDir = scratch.dir;
 
   try {
-    server = await startChromaServer({ path: join(tmpDir, "chroma") });
+    const server = await scratch.startServer();
     log(`Chroma at ${server.url}`);
     const embeddings = new ReplayEmbeddings(new LocalEmbeddings());
     // Load the model before the timed replay: its first call reads the weights.
@@ -353,9 +340,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${report.markdown}\n`);
     log(`Wrote ${file} (${report.totalSeconds.toFixed(0)} s); machine: ${formatMachine(machine)}`);
   } finally {
-    await cleanup();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    await scratch.close();
   }
 }
 

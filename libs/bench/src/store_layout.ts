@@ -9,17 +9,16 @@
  * embedding model is involved: vectors are seeded random unit vectors, identical for every layout.
  */
 import { readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { ChromaClient } from "chromadb";
 import { Command, InvalidArgumentError } from "commander";
-import { startChromaServer, type ChromaServer } from "engram";
 import { Dataset, Prng, deriveSeed, type BenchRecord } from "./data.js";
 import { LAYOUTS, type StoreLayout } from "./layouts.js";
 import type { StoreLayoutParameters } from "./store_layout_params.js";
 import { chromadbVersion, formatMachine, machineInfo, type MachineInfo } from "./machine.js";
+import { Scratch } from "./scratch.js";
 import { log, progressBar } from "./progress.js";
 import { formatMs, measure, summarize, type LatencySummary } from "./stats.js";
 
@@ -330,35 +329,19 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   const layoutFactories = LAYOUTS.filter((f) => params.layouts.includes(f().name));
 
-  const dataDir = await mkdtemp(join(tmpdir(), "engram-bench-chroma-"));
-  let server: ChromaServer | undefined;
-  const cleanup = async () => {
-    const s = server;
-    server = undefined;
-    await s?.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  };
-  const onSignal = (signal: NodeJS.Signals) => {
+  const scratch = await Scratch.open("engram-bench-chroma-", () => {
     interrupted = true;
-    log(`\n${signal}: stopping the Chroma server`);
-    void cleanup().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  });
+  const dataDir = scratch.dir;
 
   try {
     // Each layout and size runs on a fresh server in its own folder: one server holding every
     // layout's collections at 100k records grew past 20 GB and was killed by the kernel.
     const fresh = async (name: string) => {
-      server = await startChromaServer({ path: join(dataDir, name) });
+      const server = await scratch.startServer(name);
       return { server, client: new ChromaClient({ host: server.host, port: server.port }) };
     };
-    const stopFresh = async (name: string) => {
-      const s = server;
-      server = undefined;
-      await s?.stop();
-      await rm(join(dataDir, name), { recursive: true, force: true });
-    };
+    const stopFresh = (name: string) => scratch.stopServer(name);
     const first = await fresh("version");
     const chromaServerVersion = await first.client.version();
     log(`Chroma ${chromaServerVersion}, a fresh server per layout and size, data under ${dataDir}`);
@@ -406,9 +389,7 @@ async function main(): Promise<void> {
 
     await writeReports(report, out);
   } finally {
-    await cleanup();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    await scratch.close();
   }
 }
 

@@ -6,15 +6,14 @@
  *   node --import tsx src/locomo/run.ts --systems bm25,recency,dense,engram --conversations 5
  */
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { ChromaClient } from "chromadb";
 import { Command, InvalidArgumentError } from "commander";
-import { startChromaServer, type ChromaServer } from "engram";
 import { chromadbVersion, formatMachine, machineInfo, type MachineInfo } from "../machine.js";
+import { Scratch } from "../scratch.js";
 import { log, progressBar } from "../progress.js";
 import { summarize, type LatencySummary } from "../stats.js";
 import { CATEGORIES, CATEGORY_IDS, loadLocomo, type Conversation } from "./data.js";
@@ -245,27 +244,15 @@ async function main(): Promise<void> {
   const questions = convs.flatMap((c) => c.questions);
   log(`LoCoMo: ${convs.length} conversations, ${convs.reduce((n, c) => n + c.turns.length, 0)} turns, ${questions.length} questions`);
 
-  const tmpDir = await mkdtemp(join(tmpdir(), "engram-bench-locomo-"));
-  let server: ChromaServer | undefined;
-  const cleanup = async () => {
-    const s = server;
-    server = undefined;
-    await s?.stop();
-    await rm(tmpDir, { recursive: true, force: true });
-  };
-  const onSignal = (signal: NodeJS.Signals) => {
-    log(`\n${signal}: stopping the Chroma server`);
-    void cleanup().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const scratch = await Scratch.open("engram-bench-locomo-");
+  const tmpDir = scratch.dir;
 
   try {
     const embeddings = new CachedEmbeddings(undefined, params.embeddingCache);
     const ctx: RetrieverContext = { embeddings, tmpDir };
     let chromaServerVersion: string | undefined;
     if (specs.some((s) => s.needsChroma)) {
-      server = await startChromaServer({ path: join(tmpDir, "chroma") });
+      const server = await scratch.startServer();
       const client = new ChromaClient({ host: server.host, port: server.port });
       chromaServerVersion = await client.version();
       ctx.chroma = { url: server.url, client };
@@ -323,9 +310,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${markdownTable(results)}\n\n${costTable(results)}\n`);
     log(`\nWrote ${join(out, "locomo.json")} and ${join(out, "locomo.md")} (${report.totalSeconds.toFixed(0)} s)`);
   } finally {
-    await cleanup();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    await scratch.close();
   }
 }
 
