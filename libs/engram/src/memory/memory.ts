@@ -179,11 +179,11 @@ export class Memory {
     }
     if (fresh.length === 0) return { results: records, pending: writer.pendingCount(scope.userId) > 0, warnings };
 
-    const vectors = await this.embed(fresh.map((record) => record.content));
+    const vectors = await this.vectorsForAdd(fresh.map((record) => record.content));
     const ops: WriteOp[] = fresh.map((record, i) => ({
       op: "upsert",
       record,
-      embedding: vectors[i]!,
+      ...(vectors[i] !== undefined ? { embedding: vectors[i] } : {}),
       history: { memoryId: record.id, event: "ADD", oldContent: null, newContent: record.content, reason: "add", at: now },
     }));
     const pending = await this.write(scope.userId, ops);
@@ -385,10 +385,10 @@ export class Memory {
       this.options.store ??
       new ChromaStore({ client: () => connection!.client(), prefix: this.prefix, describe: () => connection!.describe() });
     const recall = new Recall(store, this.ranker, this.options.recallCache);
-    const writer = new Writer(db, this.outbox, history, store, (userId, ops) =>
+    const writer = new Writer(db, this.outbox, history, store, (texts) => this.embed(texts), (userId, ops) =>
       recall.applied(
         userId,
-        ops.flatMap((op) => (op.op === "upsert" ? [{ record: op.record, embedding: op.embedding }] : [])),
+        ops.flatMap((op) => (op.op === "upsert" ? [{ record: op.record, embedding: op.embedding! }] : [])),
         ops.flatMap((op) => (op.op === "delete" ? [op.id] : [])),
       ),
     );
@@ -424,7 +424,8 @@ export class Memory {
     }
     const result = await writer.drain(userId);
     if (!result.error) return false;
-    if (result.error.code === "STORE_UNAVAILABLE") return true;
+    // An outage, or a queued write the model could not embed yet: kept for the next drain.
+    if (result.error.code === "STORE_UNAVAILABLE" || result.error.code === "EMBEDDING_FAILED") return true;
     // Refused for good (not an outage): drop these writes so they cannot block later ones.
     writer.discard(seqs);
     throw result.error;
@@ -440,6 +441,13 @@ export class Memory {
     const { writer } = this.open();
     const result = await writer.drain(userId);
     if (!result.error || result.error.code === "STORE_UNAVAILABLE") return;
+    if (result.error.code === "EMBEDDING_FAILED") {
+      // The records are valid: they stay queued, and the next call or flush() embeds them again.
+      process.emitWarning(`Engram could not embed ${result.failed?.length ?? 0} background write(s); they stay queued: ${result.error.message}`, {
+        code: "ENGRAM_EMBEDDING_FAILED",
+      });
+      return;
+    }
     writer.discard(result.failed ?? []);
     process.emitWarning(`Engram dropped ${result.failed?.length ?? 0} background write(s) the store refused: ${result.error.message}`, {
       code: "ENGRAM_WRITE_REFUSED",
@@ -452,6 +460,17 @@ export class Memory {
     if (writer.pendingCount(userId) === 0) return;
     const result = await writer.drain(userId);
     if (result.error) throw result.error;
+  }
+
+  /**
+   * The vectors an `add` writes with. With `writes: "background"` a text not embedded recently is
+   * left without one (undefined) and embedded by the drain, after the call returns: the model is
+   * the slowest part of a write (tens of ms per text on two cores). A recalled message is already
+   * cached, so it costs nothing either way.
+   */
+  private async vectorsForAdd(texts: string[]): Promise<Array<number[] | undefined>> {
+    if (this.options.writes !== "background") return this.embed(texts);
+    return texts.map((text) => this.embeddingCache.get(text));
   }
 
   private async embed(texts: string[]): Promise<number[][]> {

@@ -16,9 +16,12 @@ export interface HistoryNote {
   at: number;
 }
 
-/** One pending store write, as kept in the outbox. */
+/**
+ * One pending store write, as kept in the outbox. An upsert without `embedding` is embedded when it
+ * is drained: `writes: "background"` keeps the model (the slowest part of a write) off the call.
+ */
 export type WriteOp =
-  | { op: "upsert"; record: MemoryRecord; embedding: number[]; history: HistoryNote | null }
+  | { op: "upsert"; record: MemoryRecord; embedding?: number[]; history: HistoryNote | null }
   | { op: "delete"; id: string; history: HistoryNote | null };
 
 export interface DrainResult {
@@ -45,7 +48,9 @@ export class Writer {
     private readonly outbox: Outbox<WriteOp>,
     private readonly history: HistoryLog,
     private readonly store: EpisodicStore,
-    /** Told of every write that reached the store (keeps in-process indexes current). */
+    /** Embeds the texts of upserts queued without a vector. */
+    private readonly embed: (texts: string[]) => Promise<number[][]>,
+    /** Told of every write that reached the store (keeps in-process indexes current); upserts carry their vector. */
     private readonly onApplied?: (userId: string, ops: WriteOp[]) => void,
   ) {}
 
@@ -94,12 +99,11 @@ export class Writer {
         const group = batch.slice(i, j);
         try {
           if (first.payload.op === "upsert") {
+            const upserts = group.map((row) => row.payload as Extract<WriteOp, { op: "upsert" }>);
+            await this.embedMissing(upserts);
             await this.store.upsert(
               first.userId,
-              group.map((row) => {
-                const op = row.payload as Extract<WriteOp, { op: "upsert" }>;
-                return { record: op.record, embedding: op.embedding };
-              }),
+              upserts.map((op) => ({ record: op.record, embedding: op.embedding! })),
             );
           } else {
             await this.store.delete(
@@ -125,6 +129,27 @@ export class Writer {
         i = j;
       }
     }
+  }
+
+  /**
+   * Fills in the vectors of upserts queued without one, in one model call. A failure is reported
+   * like a store outage (`EMBEDDING_FAILED` keeps the writes pending), never as a refusal: the
+   * record is valid, and dropping it would lose a memory.
+   */
+  private async embedMissing(upserts: Array<Extract<WriteOp, { op: "upsert" }>>): Promise<void> {
+    const missing = upserts.filter((op) => op.embedding === undefined);
+    if (missing.length === 0) return;
+    let vectors: number[][];
+    try {
+      vectors = await this.embed(missing.map((op) => op.record.content));
+    } catch (cause) {
+      throw isEngramError(cause) && cause.code === "EMBEDDING_FAILED"
+        ? cause
+        : new EngramError("EMBEDDING_FAILED", `Embedding a queued write failed: ${(cause as Error)?.message ?? cause}`, { cause });
+    }
+    missing.forEach((op, i) => {
+      op.embedding = vectors[i];
+    });
   }
 }
 
