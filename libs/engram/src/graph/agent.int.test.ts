@@ -140,6 +140,8 @@ describe("createMemoryGraph against a real Chroma server and the local embedding
 
     await graph.invoke(say("hello again"), cfg);
     expect((await graph.getState(cfg)).values.turnsSinceForget).toBe(0);
+    // The pass runs off the turn; flush() waits for it.
+    await m.flush();
     const facts = await m.getAll({ userId: "hana", kind: "fact" });
     expect(facts).toHaveLength(1);
   });

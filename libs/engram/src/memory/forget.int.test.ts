@@ -238,3 +238,34 @@ async function waitForExit(pid: number | undefined): Promise<void> {
   for (let i = 0; i < 200 && pid !== undefined && alive(); i += 1) await new Promise((done) => setTimeout(done, 50));
   await new Promise((done) => setImmediate(done));
 }
+
+describe("Memory.scheduleForget", () => {
+  it("checks its options at once, runs the pass off the call, and flush() and close() wait for it", async () => {
+    const clock = { now: T0 };
+    const m = memoryAt("forget-scheduled", clock);
+    await m.add("Ivo's favourite tea is genmaicha.", { userId: "ivo", kind: "fact" });
+    await m.add("Ivo's favourite tea is genmaicha!", { userId: "ivo", kind: "fact" });
+    expect(() => m.scheduleForget({ userId: "" })).toThrow(expect.objectContaining({ code: "INVALID_USER_ID" }));
+    expect(() => m.scheduleForget({ userId: "ivo", maxRecords: -1 })).toThrow(expect.objectContaining({ code: "INVALID_OPTIONS" }));
+
+    const errors: unknown[] = [];
+    m.scheduleForget({ userId: "ivo" }, (error) => errors.push(error));
+    await m.flush();
+    expect(errors).toEqual([]);
+    expect(await m.getAll({ userId: "ivo", kind: "fact" })).toHaveLength(1);
+
+    // A pass in flight when close() is called ends before the database closes: its merge lands.
+    // The same sentence told in two threads: two records, one meaning.
+    await m.add("Ivo walks his dog at 7am.", { userId: "ivo", threadId: "t1", kind: "fact" });
+    await m.add("Ivo walks his dog at 7am.", { userId: "ivo", threadId: "t2", kind: "fact" });
+    m.scheduleForget({ userId: "ivo" }, (error) => errors.push(error));
+    await m.close();
+    expect(errors).toEqual([]);
+    expect(() => m.scheduleForget({ userId: "ivo" })).toThrow(expect.objectContaining({ code: "CLOSED" }));
+    const reopened = memoryAt("forget-scheduled", clock);
+    const left = (await reopened.getAll({ userId: "ivo", kind: "fact" })).map((record) => record.content).sort();
+    expect(left).toHaveLength(2);
+    expect(left[0]).toBe("Ivo walks his dog at 7am.");
+    expect(left[1]).toMatch(/^Ivo's favourite tea is genmaicha[.!]$/);
+  });
+});

@@ -42,6 +42,7 @@ import { EmbeddingCache } from "../embeddings/cache.js";
 import { boostByEntities, resolveEntityOptions, withEntities, withoutEntities, type ResolvedEntityOptions } from "../scoring/entities.js";
 import { planForget, resolveForgetRules, type ForgetOptions, type ForgetReport } from "../consolidation/forget.js";
 import { forgetReport, forgetWriteOps, loadForgetItems } from "./forget_ops.js";
+import { UpkeepQueue } from "./upkeep.js";
 
 interface Parts {
   db: Database.Database;
@@ -89,6 +90,10 @@ export class Memory {
 
   /** Fact extraction and reconciliation; only with a chat model (`options.model`). */
   private facts?: FactPipeline;
+  /** Forgetting passes started by `scheduleForget`, one per user at a time. */
+  private readonly upkeep = new UpkeepQueue();
+  private upkeepStopped = false;
+  private closing?: Promise<void>;
 
   constructor(private readonly options: MemoryOptions = {}) {
     this.dataDir = options.dataDir ?? ".engram";
@@ -336,6 +341,26 @@ export class Memory {
     return forgetReport(plan, pending);
   }
 
+  /**
+   * `forget`, off the caller's path: checks the options, then returns at once; the pass runs after
+   * this process's pending writes of the user. Passes of one user never overlap, and requests made
+   * while one runs fold into a single pass after it (a pass reads the user's records when it
+   * starts). `flush()` and `close()` wait for passes in flight. The graph's `consolidate` node uses
+   * this, so a forgetting pass (hundreds of ms for a large user) is not part of any turn.
+   *
+   * @param onError receives a failed pass (the store down, say); it is retried only when asked
+   *   again. @default a process warning with code `ENGRAM_FORGET_FAILED`
+   */
+  scheduleForget(options: ForgetOptions, onError?: (error: unknown) => void): void {
+    const scope = validateScope(options);
+    resolveForgetRules(options);
+    if (this.upkeepStopped) throw new EngramError("CLOSED", "This Memory was closed.");
+    const report = onError ?? ((error: unknown) => {
+      process.emitWarning(`Engram's forgetting pass for a user failed: ${(error as Error)?.message ?? error}`, { code: "ENGRAM_FORGET_FAILED" });
+    });
+    this.upkeep.request(scope.userId, () => this.forget(options), report);
+  }
+
   /** Every version of a memory: created, updated, deleted, oldest first. */
   async history(id: string, options: Scope): Promise<HistoryEntry[]> {
     const scope = validateScope(options);
@@ -351,6 +376,7 @@ export class Memory {
     const { writer } = this.open();
     // Fact extraction waiting in the background runs now; its first failure is thrown below.
     const failures = (await this.facts?.flush()) ?? [];
+    await this.upkeep.idle();
     const result = await writer.drain();
     if (result.error) throw result.error;
     if (failures[0]) throw failures[0].error;
@@ -358,8 +384,14 @@ export class Memory {
   }
 
   /** Releases what this instance started: the local server (when it started it) and the database. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    return (this.closing ??= this.closeNow());
+  }
+
+  private async closeNow(): Promise<void> {
+    // Forgetting passes asked for before close() run to their end first: their writes need the database.
+    this.upkeepStopped = true;
+    await this.upkeep.idle();
     this.closed = true;
     const parts = this.parts;
     this.parts = undefined;

@@ -11,7 +11,7 @@ import type { MemoryStateType, MemoryStateUpdate } from "../state.js";
 import { defaultWarningHandler, type GraphMemory, type WarningHandler } from "../types.js";
 
 export interface ConsolidateNodeOptions {
-  memory: Pick<GraphMemory, "add" | "forget">;
+  memory: Pick<GraphMemory, "add" | "forget" | "scheduleForget">;
   /** The window kept in the state. @default { maxTurns: 10 } (selectWindow's defaults) */
   window?: WindowOptions;
   /**
@@ -35,7 +35,8 @@ export const DEFAULT_FORGET_EVERY = 20;
  * The `consolidate` node. The turns that leave the window are folded into the running summary,
  * removed from the state (`RemoveMessage`), and stored as a `summary` record that names the thread
  * and the message ids it covers, so a turn routed past `remember` still reaches long-term memory.
- * Every `forgetEvery` turns it runs forgetting (dedupe, decay, cap, TTL) for the user.
+ * Every `forgetEvery` turns it starts forgetting (dedupe, decay, cap, TTL) for the user, off the
+ * turn (`Memory.scheduleForget`; `memory.flush()` waits for it).
  *
  * The stored record summarizes the evicted turns alone, not the running summary: records then
  * cover disjoint turns and map back to exactly the messages they came from. With a
@@ -70,12 +71,16 @@ export function createConsolidateNode(options: ConsolidateNodeOptions) {
 
     const turns = state.turnsSinceForget + 1;
     if (forgetEvery > 0 && turns >= forgetEvery) {
-      try {
-        await options.memory.forget({ userId: scope.userId });
-      } catch (error) {
-        if (isEngramError(error) && error.code.startsWith("INVALID_")) throw error;
-        // Forgetting is upkeep: a failed pass is retried at the next interval, the turn goes on.
+      // Forgetting is upkeep: a failed pass is retried at the next interval, the turn goes on.
+      const failed = (error: unknown) =>
         warn(`Forgetting failed (${(error as Error)?.message ?? error}); it runs again in ${forgetEvery} turns.`, error);
+      try {
+        // Off the turn when the memory can (a pass reads and compares all of the user's records).
+        if (options.memory.scheduleForget) options.memory.scheduleForget({ userId: scope.userId }, failed);
+        else await options.memory.forget({ userId: scope.userId });
+      } catch (error) {
+        if (isEngramError(error) && (error.code.startsWith("INVALID_") || error.code === "CLOSED")) throw error;
+        failed(error);
       }
       update.turnsSinceForget = 0;
     } else {
