@@ -121,6 +121,16 @@ class TimingSamples {
   cpu: number[] = [];
   runMinusModel: number[] = [];
   nodes = new Map<NodeName, number[]>();
+  background: number[] = [];
+  backgroundEmbedding: number[] = [];
+  backgroundTexts = 0;
+
+  /** What a turn left to the background: `memory.flush()` after the run, and the model's share of it. */
+  addBackground(ms: number, embedded: { modelMs: number; texts: number }): void {
+    this.background.push(ms);
+    this.backgroundEmbedding.push(embedded.modelMs);
+    this.backgroundTexts += embedded.texts;
+  }
 
   add(timer: NodeTimer, embedded: { modelMs: number; texts: number }, wall: number, forgot: boolean): void {
     const sum = (parts: Partial<Record<NodeName, number>>) => MEMORY_NODES.reduce((total, node) => total + (parts[node] ?? 0), 0);
@@ -150,6 +160,9 @@ class TimingSamples {
       cpu: summarize(this.cpu),
       runMinusModel: summarize(this.runMinusModel),
       nodes: Object.fromEntries([...this.nodes].map(([node, list]) => [node, summarize(list)])),
+      background: summarize(this.background),
+      backgroundEmbedding: summarize(this.backgroundEmbedding),
+      backgroundTextsPerTurn: this.backgroundTexts / Math.max(1, this.background.length),
     };
   }
 }
@@ -216,6 +229,12 @@ async function runVariant(ctx: RunContext, convs: Conversation[], thresholdValue
         if (state.importance >= thresholdValue) stored++;
         importances.push(state.importance);
         samples.add(timer, ctx.embeddings.turn, wall, state.turnsSinceForget === 0);
+        // What the turn left to the background (embedding and storing its records, a forgetting
+        // pass) finishes before the next message, as it does while a user reads the reply.
+        ctx.embeddings.resetTurn();
+        const b0 = performance.now();
+        await memory.flush();
+        samples.addBackground(performance.now() - b0, ctx.embeddings.turn);
         perTurn.push({ engram: model.lastPromptTokens, full: history });
         history += replyTokens;
         bar.increment();

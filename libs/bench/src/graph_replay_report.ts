@@ -30,6 +30,14 @@ export interface Timing {
   runMinusModel: LatencySummary;
   /** Each node, over the turns it ran on. */
   nodes: Record<string, LatencySummary>;
+  /**
+   * What each turn left to the background (embedding and storing its records, forgetting passes),
+   * timed as `memory.flush()` after the run, before the next turn; and the model's share of it.
+   * Absent from runs before the model left the hot path.
+   */
+  background?: LatencySummary;
+  backgroundEmbedding?: LatencySummary;
+  backgroundTextsPerTurn?: number;
 }
 
 export interface ConversationTokens extends TokenSummary {

@@ -57,3 +57,14 @@ it("update re-tags the entities of new content, unless the patch sets metadata",
   const tagged = await m.update(record!.id, { content: "Ana lives in Faro", metadata: { topic: "home" } }, { userId: "u" });
   expect(tagged.metadata).toEqual({ topic: "home" });
 });
+
+it('with writes: "background", tags the entities in the drain: the stored record has them, and the boost uses them', async () => {
+  const m = memories.open("bg-entities", { prefix: "bg-entities", writes: "background" });
+  for (const text of texts) await m.add(text, { userId: "u" });
+  await m.flush();
+  const byContent = new Map((await m.getAll({ userId: "u" })).map((r) => [r.content, r.metadata.entities]));
+  expect(byContent.get("Ana cooked dinner for us on Friday")).toBe("ana|friday");
+  expect(byContent.get("The trip to Lisbon was in March")).toBe("lisbon|march");
+  const top = await m.search("Which grilled octopus place did Ana mention on Friday?", { userId: "u", limit: 1 });
+  expect(top[0]?.content).toBe("Ana cooked dinner for us on Friday");
+});

@@ -33,7 +33,8 @@ import type {
   MemoryPatch,
   SearchOptions,
 } from "./options.js";
-import { Writer, type WriteOp } from "./writer.js";
+import { Writer, type UpsertOp, type WriteOp } from "./writer.js";
+import { finishUpserts } from "./deferred.js";
 import { Recall } from "./recall.js";
 import { resolveRanker, type ResolvedRankerOptions } from "../scoring/ranker.js";
 import { FactPipeline, forgetFactJobs, resolveFactOptions, resolveInfer } from "./facts.js";
@@ -151,6 +152,7 @@ export class Memory {
 
     const { history, writer } = this.open();
     const now = this.clock();
+    const background = this.options.writes === "background";
     const records = items.map((item, position): MemoryRecord => {
       const id = explicitId ?? (item.messageId
         ? deterministicId("message", scope.userId, scope.agentId, scope.threadId, item.messageId)
@@ -166,7 +168,8 @@ export class Memory {
         updatedAt: now + position,
         lastAccessedAt: now + position,
         source: {},
-        metadata: this.entityOptions.extract ? withEntities(metadata, item.text) : metadata,
+        // With background writes the entities are tagged in the drain (finishUpserts), off this call.
+        metadata: this.entityOptions.extract && !background ? withEntities(metadata, item.text) : metadata,
       };
       if (item.role !== undefined) record.role = item.role;
       if (expiresAt !== undefined) record.expiresAt = expiresAt;
@@ -189,6 +192,7 @@ export class Memory {
       op: "upsert",
       record,
       ...(vectors[i] !== undefined ? { embedding: vectors[i] } : {}),
+      ...(background && this.entityOptions.extract ? { tagEntities: true } : {}),
       history: { memoryId: record.id, event: "ADD", oldContent: null, newContent: record.content, reason: "add", at: now },
     }));
     const pending = await this.write(scope.userId, ops);
@@ -417,7 +421,8 @@ export class Memory {
       this.options.store ??
       new ChromaStore({ client: () => connection!.client(), prefix: this.prefix, describe: () => connection!.describe() });
     const recall = new Recall(store, this.ranker, this.options.recallCache);
-    const writer = new Writer(db, this.outbox, history, store, (texts) => this.embed(texts), (userId, ops) =>
+    const finish = (upserts: UpsertOp[]) => finishUpserts(upserts, (texts) => this.embed(texts));
+    const writer = new Writer(db, this.outbox, history, store, finish, (userId, ops) =>
       recall.applied(
         userId,
         ops.flatMap((op) => (op.op === "upsert" ? [{ record: op.record, embedding: op.embedding! }] : [])),

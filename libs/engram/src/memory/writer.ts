@@ -17,12 +17,22 @@ export interface HistoryNote {
 }
 
 /**
- * One pending store write, as kept in the outbox. An upsert without `embedding` is embedded when it
- * is drained: `writes: "background"` keeps the model (the slowest part of a write) off the call.
+ * An upsert as kept in the outbox. With `writes: "background"` it may be queued unfinished, and is
+ * finished when drained: the model (the slowest part of a write) and the entity tagger then run
+ * after the caller's `add` has returned.
  */
-export type WriteOp =
-  | { op: "upsert"; record: MemoryRecord; embedding?: number[]; history: HistoryNote | null }
-  | { op: "delete"; id: string; history: HistoryNote | null };
+export interface UpsertOp {
+  op: "upsert";
+  record: MemoryRecord;
+  /** Absent: embedded when drained. */
+  embedding?: number[];
+  /** True: the record's entities are tagged when drained. */
+  tagEntities?: boolean;
+  history: HistoryNote | null;
+}
+
+/** One pending store write, as kept in the outbox. */
+export type WriteOp = UpsertOp | { op: "delete"; id: string; history: HistoryNote | null };
 
 export interface DrainResult {
   applied: number;
@@ -48,8 +58,11 @@ export class Writer {
     private readonly outbox: Outbox<WriteOp>,
     private readonly history: HistoryLog,
     private readonly store: EpisodicStore,
-    /** Embeds the texts of upserts queued without a vector. */
-    private readonly embed: (texts: string[]) => Promise<number[][]>,
+    /**
+     * Finishes upserts queued unfinished (fills in `embedding`, tags entities), in place, before
+     * they go to the store. A failure keeps them pending.
+     */
+    private readonly finish: (upserts: UpsertOp[]) => Promise<void>,
     /** Told of every write that reached the store (keeps in-process indexes current); upserts carry their vector. */
     private readonly onApplied?: (userId: string, ops: WriteOp[]) => void,
   ) {}
@@ -99,8 +112,8 @@ export class Writer {
         const group = batch.slice(i, j);
         try {
           if (first.payload.op === "upsert") {
-            const upserts = group.map((row) => row.payload as Extract<WriteOp, { op: "upsert" }>);
-            await this.embedMissing(upserts);
+            const upserts = group.map((row) => row.payload as UpsertOp);
+            await this.finish(upserts);
             await this.store.upsert(
               first.userId,
               upserts.map((op) => ({ record: op.record, embedding: op.embedding! })),
@@ -129,27 +142,6 @@ export class Writer {
         i = j;
       }
     }
-  }
-
-  /**
-   * Fills in the vectors of upserts queued without one, in one model call. A failure is reported
-   * like a store outage (`EMBEDDING_FAILED` keeps the writes pending), never as a refusal: the
-   * record is valid, and dropping it would lose a memory.
-   */
-  private async embedMissing(upserts: Array<Extract<WriteOp, { op: "upsert" }>>): Promise<void> {
-    const missing = upserts.filter((op) => op.embedding === undefined);
-    if (missing.length === 0) return;
-    let vectors: number[][];
-    try {
-      vectors = await this.embed(missing.map((op) => op.record.content));
-    } catch (cause) {
-      throw isEngramError(cause) && cause.code === "EMBEDDING_FAILED"
-        ? cause
-        : new EngramError("EMBEDDING_FAILED", `Embedding a queued write failed: ${(cause as Error)?.message ?? cause}`, { cause });
-    }
-    missing.forEach((op, i) => {
-      op.embedding = vectors[i];
-    });
   }
 }
 
