@@ -54,6 +54,13 @@ const KS = [...DEFAULT_KS];
 const MAX_K = Math.max(...KS);
 /** The graph's memory nodes: the overhead of a turn is their sum (the model node is left out). */
 const MEMORY_NODES: NodeName[] = ["recall", "score", "remember", "consolidate"];
+/** Turn lengths (words of the message) by which the overhead is also reported: the model's cost grows with them. */
+const LENGTH_BANDS = [
+  { label: "1-10 words", maxWords: 10 },
+  { label: "11-20 words", maxWords: 20 },
+  { label: "21-40 words", maxWords: 40 },
+  { label: "over 40 words", maxWords: Number.POSITIVE_INFINITY },
+];
 /** Thresholds at which the share of turns scored at or above is reported. */
 const IMPORTANCE_GRID = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6];
 
@@ -132,10 +139,16 @@ class TimingSamples {
     this.backgroundTexts += embedded.texts;
   }
 
-  add(timer: NodeTimer, embedded: { modelMs: number; texts: number }, wall: number, forgot: boolean): void {
+  /** Overhead and model time of the turns, by the length of the turn's message in words. */
+  byLength = LENGTH_BANDS.map(() => ({ overhead: [] as number[], embedding: [] as number[] }));
+
+  add(timer: NodeTimer, embedded: { modelMs: number; texts: number }, wall: number, forgot: boolean, words: number): void {
     const sum = (parts: Partial<Record<NodeName, number>>) => MEMORY_NODES.reduce((total, node) => total + (parts[node] ?? 0), 0);
     const overhead = sum(timer.times);
     this.overhead.push(overhead);
+    const band = this.byLength[LENGTH_BANDS.findIndex((b) => words <= b.maxWords)]!;
+    band.overhead.push(overhead);
+    band.embedding.push(embedded.modelMs);
     (forgot ? this.forgetTurns : this.otherTurns).push(overhead);
     this.embedding.push(embedded.modelMs);
     this.withoutEmbedding.push(overhead - embedded.modelMs);
@@ -163,6 +176,11 @@ class TimingSamples {
       background: summarize(this.background),
       backgroundEmbedding: summarize(this.backgroundEmbedding),
       backgroundTextsPerTurn: this.backgroundTexts / Math.max(1, this.background.length),
+      byLength: LENGTH_BANDS.map((b, i) => ({
+        band: b.label,
+        overhead: summarize(this.byLength[i]!.overhead),
+        embedding: summarize(this.byLength[i]!.embedding),
+      })),
     };
   }
 }
@@ -228,7 +246,7 @@ async function runVariant(ctx: RunContext, convs: Conversation[], thresholdValue
         const wall = performance.now() - t0;
         if (state.importance >= thresholdValue) stored++;
         importances.push(state.importance);
-        samples.add(timer, ctx.embeddings.turn, wall, state.turnsSinceForget === 0);
+        samples.add(timer, ctx.embeddings.turn, wall, state.turnsSinceForget === 0, turn.text.split(/\s+/).filter(Boolean).length);
         // What the turn left to the background (embedding and storing its records, a forgetting
         // pass) finishes before the next message, as it does while a user reads the reply.
         ctx.embeddings.resetTurn();

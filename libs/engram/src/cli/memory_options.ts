@@ -47,6 +47,8 @@ export async function withMemory<T>(
     dataDir: resolve(io.cwd, flags.dataDir),
     prefix: flags.prefix,
     ...(flags.chromaUrl === undefined ? {} : { chroma: { url: flags.chromaUrl } }),
+    // A command is one short process: its report says what reached the store, not what was queued.
+    writes: "sync",
     ...extra,
   });
   try {

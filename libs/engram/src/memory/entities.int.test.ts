@@ -58,7 +58,7 @@ it("update re-tags the entities of new content, unless the patch sets metadata",
   expect(tagged.metadata).toEqual({ topic: "home" });
 });
 
-it('with writes: "background", tags the entities in the drain: the stored record has them, and the boost uses them', async () => {
+it('with writes: "background" (the model runs in the drain), the stored record has its entities, and the boost uses them', async () => {
   const m = memories.open("bg-entities", { prefix: "bg-entities", writes: "background" });
   for (const text of texts) await m.add(text, { userId: "u" });
   await m.flush();

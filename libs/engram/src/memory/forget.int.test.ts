@@ -18,7 +18,8 @@ const { embeddings } = memories;
 
 /** A Memory on the shared test server whose clock the test moves. */
 function memoryAt(name: string, clock: { now: number }): Memory {
-  return memories.open(name, { clock: () => clock.now });
+  // writes: "sync": the reports below say whether the removals reached the store.
+  return memories.open(name, { clock: () => clock.now, writes: "sync" });
 }
 
 async function expectCode(promise: Promise<unknown>, code: EngramErrorCode): Promise<void> {

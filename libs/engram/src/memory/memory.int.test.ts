@@ -23,7 +23,9 @@ describe("Memory against a real Chroma server", () => {
   it("adds, searches by meaning, gets, lists, updates, deletes, with every version in history", async () => {
     const m = memory();
     const added = await m.add("User prefers Python for data science", { userId: "alice", metadata: { topic: "work" } });
-    expect(added.pending).toBe(false);
+    // Background writes by default: durable in the outbox when add returns, in the store right after,
+    // and every read below sees it.
+    expect(added.pending).toBe(true);
     await m.add("Alice's cat is called Miso and likes tuna", { userId: "alice" });
     await m.add("Alice is training for the Berlin marathon in September", { userId: "alice" });
 
@@ -169,7 +171,8 @@ describe("Memory when the store goes down", () => {
     const path = join(dir, "chroma");
     const port = await freePort();
     let server = await startChromaServer({ path, port });
-    const m = memories.track(new Memory({ dataDir: join(dir, "data"), embeddings, chroma: { url: server.url } }));
+    // writes: "sync", so each add says whether it reached the store (background writes always wait in the outbox first).
+    const m = memories.track(new Memory({ dataDir: join(dir, "data"), embeddings, chroma: { url: server.url }, writes: "sync" }));
     const facts = Array.from({ length: 12 }, (_, i) => `Fact number ${i} about Jun's garden: plant ${i} is a tomato variety`);
     const results: boolean[] = [];
     for (const [i, fact] of facts.entries()) {

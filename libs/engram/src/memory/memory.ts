@@ -95,6 +95,7 @@ export class Memory {
   private readonly upkeep = new UpkeepQueue();
   private upkeepStopped = false;
   private closing?: Promise<void>;
+  private readonly writes: "sync" | "background";
 
   constructor(private readonly options: MemoryOptions = {}) {
     this.dataDir = options.dataDir ?? ".engram";
@@ -105,6 +106,7 @@ export class Memory {
     this.ranker = resolveRanker(options.ranker);
     this.entityOptions = resolveEntityOptions(options.entities);
     this.embeddingCache = new EmbeddingCache(validateLimit(options.embeddingCache, "embeddingCache", 1_024, 1_000_000));
+    this.writes = validateWrites(options.writes);
     if (options.model) resolveFactOptions(options.facts); // bad values fail here, not on first use
     if (!options.store) {
       this.connection = new ChromaConnection(options.chroma ?? {}, join(this.dataDir, "chroma"));
@@ -152,7 +154,6 @@ export class Memory {
 
     const { history, writer } = this.open();
     const now = this.clock();
-    const background = this.options.writes === "background";
     const records = items.map((item, position): MemoryRecord => {
       const id = explicitId ?? (item.messageId
         ? deterministicId("message", scope.userId, scope.agentId, scope.threadId, item.messageId)
@@ -168,8 +169,7 @@ export class Memory {
         updatedAt: now + position,
         lastAccessedAt: now + position,
         source: {},
-        // With background writes the entities are tagged in the drain (finishUpserts), off this call.
-        metadata: this.entityOptions.extract && !background ? withEntities(metadata, item.text) : metadata,
+        metadata: this.entityOptions.extract ? withEntities(metadata, item.text) : metadata,
       };
       if (item.role !== undefined) record.role = item.role;
       if (expiresAt !== undefined) record.expiresAt = expiresAt;
@@ -178,12 +178,19 @@ export class Memory {
       if (source !== undefined) record.source = { ...record.source, ...source };
       return record;
     });
-    // A record whose id is already live is a replay: keep the stored one, write nothing.
-    const fresh = records.filter((record) => !isLive(history.forMemory(record.id, scope.userId)));
-    const replayed = records.filter((record) => !fresh.includes(record));
-    for (const record of replayed) {
-      const first = history.forMemory(record.id, scope.userId).find((entry) => entry.event === "ADD");
-      if (first) record.createdAt = record.updatedAt = record.lastAccessedAt = first.at;
+    // A record whose id is already live (stored, or queued and not yet drained) is a replay: keep
+    // the stored one, write nothing.
+    const fresh: MemoryRecord[] = [];
+    for (const record of records) {
+      const queued = writer.queued(scope.userId, record.id);
+      const entries = history.forMemory(record.id, scope.userId);
+      const live = queued ? queued.op === "upsert" : isLive(entries);
+      if (!live) {
+        fresh.push(record);
+        continue;
+      }
+      const firstAt = entries.find((entry) => entry.event === "ADD")?.at ?? (queued?.op === "upsert" ? queued.record.createdAt : undefined);
+      if (firstAt !== undefined) record.createdAt = record.updatedAt = record.lastAccessedAt = firstAt;
     }
     if (fresh.length === 0) return { results: records, pending: writer.pendingCount(scope.userId) > 0, warnings };
 
@@ -192,7 +199,6 @@ export class Memory {
       op: "upsert",
       record,
       ...(vectors[i] !== undefined ? { embedding: vectors[i] } : {}),
-      ...(background && this.entityOptions.extract ? { tagEntities: true } : {}),
       history: { memoryId: record.id, event: "ADD", oldContent: null, newContent: record.content, reason: "add", at: now },
     }));
     const pending = await this.write(scope.userId, ops);
@@ -455,7 +461,7 @@ export class Memory {
   private async write(userId: string, ops: WriteOp[]): Promise<boolean> {
     const { writer } = this.open();
     const seqs = writer.enqueue(userId, ops);
-    if (this.options.writes === "background") {
+    if (this.writes === "background") {
       void this.drainInBackground(userId);
       return true;
     }
@@ -506,7 +512,7 @@ export class Memory {
    * cached, so it costs nothing either way.
    */
   private async vectorsForAdd(texts: string[]): Promise<Array<number[] | undefined>> {
-    if (this.options.writes !== "background") return this.embed(texts);
+    if (this.writes !== "background") return this.embed(texts);
     return texts.map((text) => this.embeddingCache.get(text));
   }
 
@@ -569,4 +575,10 @@ function validateSource(input: unknown): MemorySource {
     source.messageIds = [...(ids as string[])];
   }
   return source;
+}
+
+function validateWrites(value: unknown): "sync" | "background" {
+  if (value === undefined) return "background";
+  if (value === "sync" || value === "background") return value;
+  throw new EngramError("INVALID_OPTIONS", `writes must be "sync" or "background", got ${JSON.stringify(value)}.`);
 }

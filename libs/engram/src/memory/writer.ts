@@ -17,17 +17,15 @@ export interface HistoryNote {
 }
 
 /**
- * An upsert as kept in the outbox. With `writes: "background"` it may be queued unfinished, and is
- * finished when drained: the model (the slowest part of a write) and the entity tagger then run
- * after the caller's `add` has returned.
+ * An upsert as kept in the outbox. With `writes: "background"` it may be queued without its vector,
+ * which is then computed when drained: the model, the slowest part of a write, runs after the
+ * caller's `add` has returned.
  */
 export interface UpsertOp {
   op: "upsert";
   record: MemoryRecord;
   /** Absent: embedded when drained. */
   embedding?: number[];
-  /** True: the record's entities are tagged when drained. */
-  tagEntities?: boolean;
   history: HistoryNote | null;
 }
 
@@ -59,8 +57,8 @@ export class Writer {
     private readonly history: HistoryLog,
     private readonly store: EpisodicStore,
     /**
-     * Finishes upserts queued unfinished (fills in `embedding`, tags entities), in place, before
-     * they go to the store. A failure keeps them pending.
+     * Finishes upserts queued without a vector (fills in `embedding`), in place, before they go to
+     * the store. A failure keeps them pending.
      */
     private readonly finish: (upserts: UpsertOp[]) => Promise<void>,
     /** Told of every write that reached the store (keeps in-process indexes current); upserts carry their vector. */
@@ -91,6 +89,17 @@ export class Writer {
       seen = this.chain;
       await seen;
     } while (seen !== this.chain);
+  }
+
+  /**
+   * The latest queued write of a record, if one is pending: an upsert (the record as it will be
+   * stored) or a delete. What history will say once the queue is drained.
+   */
+  queued(userId: string, id: string): WriteOp | undefined {
+    const upsert = this.outbox.find(userId, `upsert:${id}`);
+    const del = this.outbox.find(userId, `delete:${id}`);
+    const latest = upsert && del ? (upsert.seq > del.seq ? upsert : del) : (upsert ?? del);
+    return latest?.payload;
   }
 
   pendingCount(userId?: string): number {
@@ -133,9 +142,11 @@ export class Writer {
           return { applied, pending: this.outbox.size(userId), error: wrapped, failed };
         }
         this.db.transaction(() => {
-          const notes = group.flatMap((row) => (row.payload.history ? [{ ...row.payload.history, userId: row.userId }] : []));
+          // Another Memory on the same data folder may have drained the same rows meanwhile (the
+          // store write is idempotent): history is recorded by whichever removes the row.
+          const removed = new Set(this.outbox.complete(group.map((row) => row.seq)));
+          const notes = group.flatMap((row) => (row.payload.history && removed.has(row.seq) ? [{ ...row.payload.history, userId: row.userId }] : []));
           if (notes.length > 0) this.history.record(notes);
-          this.outbox.complete(group.map((row) => row.seq));
         })();
         this.onApplied?.(first.userId, group.map((row) => row.payload));
         applied += group.length;

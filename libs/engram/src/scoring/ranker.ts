@@ -132,7 +132,8 @@ export function rankCandidates(
   });
 }
 
-export function cosine(a: number[], b: number[]): number {
+/** Cosine similarity; 0 when either vector is zero (a missing component of `b` counts as 0). */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let dot = 0;
   let na = 0;
   let nb = 0;

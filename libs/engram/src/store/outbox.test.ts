@@ -124,12 +124,13 @@ describe("Outbox", () => {
     expect(pending.map((p) => p.attempts)).toEqual([0, 0]);
   });
 
-  it("complete() removes exactly the given seqs", () => {
+  it("complete() removes exactly the given seqs and returns those it removed (a second drainer gets none)", () => {
     const outbox = new Outbox<Write>({ db: openDb() });
     const seqs = outbox.enqueue([upsert("u1", "a", "1"), upsert("u1", "b", "2"), upsert("u2", "c", "3")]);
-    outbox.complete([seqs[0]!, seqs[2]!, 99_999]);
+    expect(outbox.complete([seqs[0]!, seqs[2]!, 99_999]).sort()).toEqual([seqs[0], seqs[2]].sort());
     expect(outbox.pending().map((p) => p.seq)).toEqual([seqs[1]]);
-    outbox.complete([]);
+    expect(outbox.complete([seqs[0]!])).toEqual([]);
+    expect(outbox.complete([])).toEqual([]);
     expect(outbox.size()).toBe(1);
   });
 

@@ -65,10 +65,11 @@ interface NewRow {
 interface Statements {
   pendingAll: Database.Statement<[number], OutboxRow>;
   pendingUser: Database.Statement<[string, number], OutboxRow>;
-  complete: Database.Statement<[string]>;
+  complete: Database.Statement<[string], { seq: number }>;
   fail: Database.Statement<[string, string]>;
   sizeAll: Database.Statement<[], { n: number }>;
   sizeUser: Database.Statement<[string], { n: number }>;
+  find: Database.Statement<[string, string], OutboxRow>;
   deleteUser: Database.Statement<[string]>;
   enqueueAll: (rows: NewRow[]) => number[];
 }
@@ -141,11 +142,15 @@ export class Outbox<T> {
     });
   }
 
-  /** Removes applied writes. Seqs that are no longer queued (replaced, already done) are ignored. */
-  complete(seqs: number[]): void {
-    runSql(this.db, "outbox.complete", () => {
+  /**
+   * Removes applied writes and returns the seqs this call removed. Seqs that are no longer queued
+   * (replaced, or completed by another drainer of the same file) are ignored and left out of the
+   * result, so only one drainer records the history of a write.
+   */
+  complete(seqs: number[]): number[] {
+    return runSql(this.db, "outbox.complete", () => {
       const statements = this.ensureReady();
-      if (seqs.length > 0) statements.complete.run(JSON.stringify(seqs));
+      return seqs.length > 0 ? statements.complete.all(JSON.stringify(seqs)).map((row) => row.seq) : [];
     });
   }
 
@@ -163,6 +168,14 @@ export class Outbox<T> {
       const statements = this.ensureReady();
       const row = userId === undefined ? statements.sizeAll.get() : statements.sizeUser.get(userId);
       return row?.n ?? 0;
+    });
+  }
+
+  /** The queued write of a (user, key), if one is pending. */
+  find(userId: string, key: string): PendingWrite<T> | undefined {
+    return runSql(this.db, "outbox.find", () => {
+      const row = this.ensureReady().find.get(userId, key);
+      return row === undefined ? undefined : this.fromRow(row);
     });
   }
 
@@ -225,8 +238,8 @@ export class Outbox<T> {
       pendingUser: this.db.prepare<[string, number], OutboxRow>(
         `SELECT ${COLUMNS} FROM outbox WHERE user_id = ? ORDER BY seq LIMIT ?`,
       ),
-      complete: this.db.prepare<[string]>(
-        "DELETE FROM outbox WHERE seq IN (SELECT value FROM json_each(?))",
+      complete: this.db.prepare<[string], { seq: number }>(
+        "DELETE FROM outbox WHERE seq IN (SELECT value FROM json_each(?)) RETURNING seq",
       ),
       fail: this.db.prepare<[string, string]>(
         `UPDATE outbox SET attempts = attempts + 1, last_error = ?
@@ -237,6 +250,7 @@ export class Outbox<T> {
         "SELECT COUNT(*) AS n FROM outbox WHERE user_id = ?",
       ),
       deleteUser: this.db.prepare<[string]>("DELETE FROM outbox WHERE user_id = ?"),
+      find: this.db.prepare<[string, string], OutboxRow>(`SELECT ${COLUMNS} FROM outbox WHERE user_id = ? AND key = ?`),
       enqueueAll: this.db.transaction((rows: NewRow[]) =>
         rows.map((row) => {
           replace.run(row);

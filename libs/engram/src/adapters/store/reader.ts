@@ -6,6 +6,7 @@ import { allOf, filterClauses } from "./filter_where.js";
 import { firstLabelOf, selectNamespaces } from "./namespaces.js";
 import { fromItemRow, itemId, ownerId, prefixClauses, rowWhere, startsWith, type StoredItem } from "./rows.js";
 import type { StoreIndex } from "./store_index.js";
+import { cosine } from "../../scoring/ranker.js";
 
 /** Rows read per Chroma `get` when scanning. */
 const SCAN_PAGE = 1_000;
@@ -131,9 +132,9 @@ export class StoreReader {
     accept: (item: StoredItem) => boolean,
   ): Promise<ScoredItem[]> {
     for (let rows = Math.max(need * 2, 20); ; rows *= 4) {
-      const result = await this.collections.call("query", () =>
+      const result = (await this.exactRows(collection, vector, where, rows)) ?? (await this.collections.call("query", () =>
         collection.query({ queryEmbeddings: [vector], nResults: rows, where, include: ["documents", "metadatas", "distances"] as never }),
-      );
+      ));
       const ids = result.ids[0] ?? [];
       const best = new Map<string, number>();
       const items = new Map<string, StoredItem>();
@@ -160,6 +161,36 @@ export class StoreReader {
       }
       if (accepted.length >= need || ids.length < rows) return accepted.slice(0, need);
     }
+  }
+
+  /**
+   * When `where` leaves at most `rows` rows, those rows ranked exactly (cosine distance computed
+   * here), in the shape of a Chroma query result; otherwise undefined. Chroma's HNSW index is
+   * approximate, and with a filter it was seen to leave out a matching row whose vector had been
+   * replaced: on a filter that leaves few rows, a search must return every one of them. Costs one
+   * ids-only `get` more per search, and the vectors of the few rows.
+   */
+  private async exactRows(
+    collection: Collection,
+    vector: number[],
+    where: Where,
+    rows: number,
+  ): Promise<{ ids: string[][]; documents: Array<Array<string | null>>; metadatas: Array<Array<ChromaMetadata | null>>; distances: number[][] } | undefined> {
+    const allowed = await this.collections.call("get", () => collection.get({ where, limit: rows + 1, include: [] as never }));
+    if (allowed.ids.length > rows) return undefined;
+    if (allowed.ids.length === 0) return { ids: [[]], documents: [[]], metadatas: [[]], distances: [[]] };
+    const found = await this.collections.call("get", () =>
+      collection.get({ ids: allowed.ids, include: ["documents", "metadatas", "embeddings"] as never }),
+    );
+    const ranked = found.ids
+      .map((id, i) => ({ id, i, distance: 1 - cosine(vector, (found.embeddings?.[i] as ArrayLike<number> | undefined) ?? []) }))
+      .sort((a, b) => a.distance - b.distance);
+    return {
+      ids: [ranked.map((r) => r.id)],
+      documents: [ranked.map((r) => found.documents[r.i] ?? null)],
+      metadatas: [ranked.map((r) => (found.metadatas[r.i] as ChromaMetadata | null) ?? null)],
+      distances: [ranked.map((r) => r.distance)],
+    };
   }
 
   private async scanAll(collections: Collection[], where: Where, accept: (item: StoredItem) => boolean): Promise<StoredItem[]> {
