@@ -30,7 +30,7 @@ export async function forgetting(options: MemoryOptions = {}): Promise<Forgettin
 
     now += 7 * DAY; // a week later
     const report = await m.forget({ ...alice, maxRecords: 2 });
-    console.log(report); // { merged: 1, evicted: 1, expired: 1, removedIds: [...], pending: false }
+    console.log(report); // { merged: 1, evicted: 1, expired: 1, removedIds: [...], pending: true }
 
     const removals = [];
     for (const id of report.removedIds) {

@@ -50,13 +50,15 @@ export interface MemoryOptions {
   /** A store of your own instead of Chroma (the `chroma` option is then unused). */
   store?: EpisodicStore;
   /**
-   * When `add`, `update` and `delete` return. `"sync"`: once the store has the write (an outage
-   * leaves it in the outbox and the result says `pending: true`). `"background"`: once the write is
-   * durable in the outbox (SQLite in `dataDir`); it reaches the store right after, off the caller's
-   * path. Reads in this process (`search`, `get`, `getAll`, `history`) first apply the user's
-   * pending writes, so they always see them; other processes see them once applied (milliseconds).
-   * Use it on an agent's hot path; `flush()` waits for everything.
-   * @default "sync"
+   * When `add`, `update` and `delete` return. `"background"`: once the write is durable in the
+   * outbox (SQLite in `dataDir`); the model embeds new texts and the write reaches the store right
+   * after, off the caller's path. Reads in this process (`search`, `get`, `getAll`, `history`)
+   * first apply the user's pending writes, so they always see them; other processes see them once
+   * applied (milliseconds). A write the model cannot embed yet stays queued; one the store refuses
+   * for good is dropped with a process warning. `"sync"`: once the store has the write (an outage
+   * leaves it in the outbox and the result says `pending: true`), and a refusal is thrown.
+   * `flush()` waits for everything.
+   * @default "background" (an agent's turn should not wait for the model or the store)
    */
   writes?: "sync" | "background";
   /**
