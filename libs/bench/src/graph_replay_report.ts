@@ -235,7 +235,7 @@ export function renderMarkdown(report: Omit<Report, "markdown">): string {
       "checkpointer), each turn a human message `<speaker>: <text>` answered by a scripted model (no LLM) that always says " +
       `"${SCRIPTED_REPLY}". Graph defaults otherwise: heuristic importance, a window of 10 turns, extractive summaries, ` +
       "5 recalled memories, forgetting every 20 turns of a thread; the local embeddings (USE-Lite, 512-d) on a local Chroma server; " +
-        '`Memory` with `writes: "background"` (the setting for an agent\'s hot path: a write returns once durable in the outbox) and its default embedding cache. ' +
+        '`Memory` with its defaults (`writes: "background"`: a write returns once durable in the outbox; the model embeds it and Chroma stores it right after) and its default embedding cache. ' +
       `Total run ${fmtInt(report.totalSeconds)} s; load average (1 / 5 / 15 min) ${loads(report.parameters.loadAverage)} at the start` +
       (report.loadAverageEnd ? `, ${loads(report.loadAverageEnd)} at the end` : "") +
       ` (${report.machine.cpus} cores).`,
