@@ -285,18 +285,18 @@ function engramMemoryLayout(writes: "sync" | "background"): StoreLayout {
   return {
     name,
     description:
-      `engram Memory (public API, defaults${writes === "background" ? ' but writes: "background"' : ""}): one collection per user, SQLite outbox + history, hybrid recall ` +
+      `engram Memory (public API, defaults${writes === "sync" ? ' but writes: "sync"' : ""}): one collection per user, SQLite outbox + history, hybrid recall ` +
       `(exact vector top-${DEFAULT_RANKER.candidates} in process + BM25 + neighbour context + ranker); precomputed vectors, no model`,
     notes:
       writes === "sync"
         ? [
-            `engram: \`new Memory({ dataDir: <temp>, chroma: { url }, embeddings, prefix })\` on the same server; \`embeddings\` returns the dataset's precomputed vectors looked up by text (no model), so its figures are Engram's overhead over raw Chroma: validation, the SQLite outbox + history log, documents and metadata stored with each vector, and hybrid recall (exact cosine top-${DEFAULT_RANKER.candidates} over the user's vectors kept in process, BM25, neighbour context, ranker).`,
+            `engram: \`new Memory({ dataDir: <temp>, chroma: { url }, embeddings, prefix, writes: "sync" })\` on the same server; \`embeddings\` returns the dataset's precomputed vectors looked up by text (no model), so its figures are Engram's overhead over raw Chroma: validation, the SQLite outbox + history log, documents and metadata stored with each vector, and hybrid recall (exact cosine top-${DEFAULT_RANKER.candidates} over the user's vectors kept in process, BM25, neighbour context, ranker).`,
             "engram ingest: one `add([{ role: \"user\", content }...], { userId, threadId })` per user and batch (one record per message, same batch size as per-user; Memory then upserts in groups of 256, the outbox page); each record's text is `record <i> of <userId>`. Timed add: one `add(text, { userId, threadId })`, returning once Chroma has the record. Search: `search(text, { userId, limit: k })`.",
             `engram search: one store round trip (the user's count, which tells whether another process wrote); the vector scan, BM25 and ranking run in process over the user's records and vectors. Query texts (\`query <n> of <userId>\`) share the user-id words with every record of the user, so BM25 always returns its ${DEFAULT_RANKER.candidates} candidates: the path of real text queries. The \`search, query text sharing no word\` row has no BM25 candidate.`,
             "engram first search: a user's first search in a process loads the user's records and vectors from the store (paged get with embeddings) to build the in-process index. It is done once per user, untimed, after ingest (the `first search per user` row: p50/p95 over the users), so the timed searches measure the steady state of a long-running process.",
           ]
         : [
-            'engram-background: the same, with `writes: "background"`: `add` returns once the write is durable in the SQLite outbox; the drain to Chroma runs right after, off the caller\'s path (and overlaps the next timed adds, as on a busy agent). Searches replay the user\'s pending writes first.',
+            'engram-background: the same with `writes: "background"` (the default since session 3): `add` returns once the write is durable in the SQLite outbox; the drain to Chroma runs right after, off the caller\'s path (and overlaps the next timed adds, as on a busy agent). Searches replay the user\'s pending writes first.',
           ],
     async setup(ctx) {
       client = ctx.client;
