@@ -296,7 +296,7 @@ function engramMemoryLayout(writes: "sync" | "background"): StoreLayout {
             "engram first search: a user's first search in a process loads the user's records and vectors from the store (paged get with embeddings) to build the in-process index. It is done once per user, untimed, after ingest (the `first search per user` row: p50/p95 over the users), so the timed searches measure the steady state of a long-running process.",
           ]
         : [
-            'engram-background: the same with `writes: "background"` (Memory's default): `add` returns once the write is durable in the SQLite outbox; the drain to Chroma runs right after, off the caller\'s path (and overlaps the next timed adds, as on a busy agent). Searches replay the user\'s pending writes first.',
+            'engram-background: the same with `writes: "background"` (Memory\'s default): `add` returns once the write is durable in the SQLite outbox; the drain to Chroma runs right after, off the caller\'s path (and overlaps the next timed adds, as on a busy agent). Searches replay the user\'s pending writes first.',
           ],
     async setup(ctx) {
       client = ctx.client;
