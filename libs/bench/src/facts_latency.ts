@@ -203,7 +203,7 @@ try {
     join(out, "facts-latency.json"),
     JSON.stringify(
       {
-        // title + markdown: report.ts puts it on the benchmarks page as a section.
+        // title + markdown: src/report/ puts it on the benchmarks page as a section.
         title: "Fact extraction off the hot path",
         machine: machineInfo(),
         loadAverage: { before: loadBefore, after: loadAfter },

@@ -1,6 +1,6 @@
 /**
  * The report of the graph replay benchmark (src/graph_replay.ts): its JSON shape and the markdown
- * that report.ts puts on the benchmarks page (`{ title, markdown }` plus the figures).
+ * that src/report/ puts on the benchmarks page (`{ title, markdown }` plus the figures).
  */
 import { CATEGORIES, CATEGORY_IDS } from "./locomo/data.js";
 import type { Scores } from "./locomo/metric.js";

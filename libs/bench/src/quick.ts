@@ -35,7 +35,7 @@ const steps: Array<{ label: string; script: string; args: string[] }> = [
     script: "src/store_layout.ts",
     args: ["--sizes", "1000,10000", "--queries", "100", "--adds", "100", "--out", out],
   },
-  { label: "report", script: "src/report.ts", args: ["--results", out, "--out", resolve(o.docs)] },
+  { label: "report", script: "src/report/main.ts", args: ["--results", out, "--out", resolve(o.docs)] },
 ];
 
 /** Set by SIGINT/SIGTERM: the running step is stopped (it cleans up after itself) and no other starts. */

@@ -1,0 +1,188 @@
+/** The LoCoMo section (src/locomo/run.ts's `locomo.json`): tables, and the grouped-bar chart `benchmarks-locomo.svg`. */
+import { formatMachine } from "../machine.js";
+import { formatMs } from "../stats.js";
+import { date, escapeXml, fence, fmtInt, fmtSigned, pct, table, wrap } from "./format.js";
+import type { LocomoReport, LocomoResult, Section } from "./types.js";
+
+const CATEGORY_NAMES: Record<string, string> = { 1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop" };
+
+/** Rows of the ablation table: engram variants other than the defaults. */
+function isAblation(r: LocomoResult): boolean {
+  return r.id.startsWith("engram-");
+}
+
+function locomoCommand(report: LocomoReport): string {
+  if (report.command) return report.command;
+  const p = report.parameters;
+  const args = [`--systems ${p.systems.join(",")}`];
+  if (p.conversations !== undefined) args.push(`--conversations ${p.conversations}`);
+  if (p.embeddingCache === false) args.push("--no-embedding-cache");
+  return `corepack yarn workspace engram-bench locomo ${args.join(" ")}`;
+}
+
+export function locomoSection(report: LocomoReport, chartFile: string): Section {
+  const d = report.dataset;
+  const ks = report.parameters.ks ?? [5, 10, 25];
+  const [k1, k2, k3] = [ks[0] ?? 5, ks[1] ?? 10, ks[2] ?? 25];
+  const systems = report.results.filter((r) => !isAblation(r));
+  const ablation = report.results.filter(isAblation);
+  const engram = report.results.find((r) => r.id === "engram");
+  const categories = Object.keys(d?.byCategory ?? report.results[0]?.scores.byCategory ?? {}).sort();
+  const catLabel = (c: string) => `${CATEGORY_NAMES[c] ?? `category ${c}`}${d?.byCategory[c] !== undefined ? ` (${d.byCategory[c]})` : ""}`;
+  const hasAdd = report.results.some((r) => r.add);
+
+  const out: string[] = [];
+  out.push(fence(locomoCommand(report)), "");
+  out.push(`- Run: ${date(report.machine)}, ${formatMachine(report.machine)}${report.totalSeconds ? `; ${fmtInt(report.totalSeconds)} s in all` : ""}`);
+  if (report.chromaServerVersion) {
+    out.push(`- Chroma server ${report.chromaServerVersion} (npm chromadb ${report.chromadbClient ?? "?"}), one local server`);
+  }
+  if (d) {
+    const cats = categories.map((c) => `${d.byCategory[c]} ${CATEGORY_NAMES[c] ?? `category ${c}`}`).join(", ");
+    out.push(
+      `- Data: ${d.conversations.length} conversations (${d.conversations.join(", ")}), ${fmtInt(d.turns)} turns in ${d.sessions} sessions; ` +
+        `${d.questions} questions (${cats})` +
+        (d.skipped ? `; skipped ${d.skipped.adversarial} adversarial and ${d.skipped.noEvidence} without usable evidence` : ""),
+    );
+  }
+  if (report.embeddings) out.push(`- Embeddings: ${report.embeddings.model}`);
+  out.push(
+    `- Metric: recall@k of the evidence turns (and hit@k: at least one found), averaged over questions, in %; ` +
+      `tokens@k = characters / 4 of the top-k turns` +
+      (d?.fullContextTokens ? ` (the whole conversation is ≈ ${fmtInt(d.fullContextTokens)} tokens)` : ""),
+    "",
+  );
+  out.push(`![Recall@${k1}/${k2}/${k3} per system](${chartFile})`, "");
+
+  out.push("### Systems", "");
+  const sysHeader = ["system", `R@${k1}`, `R@${k2}`, `R@${k3}`, `hit@${k2}`, `tokens@${k2}`, "ingest (s)"];
+  if (hasAdd) sysHeader.push("add p50 (ms)", "add p95 (ms)");
+  sysHeader.push("query p50 (ms)", "query p95 (ms)");
+  out.push(
+    table(
+      sysHeader,
+      ["l", ...sysHeader.slice(1).map(() => "r" as const)],
+      systems.map((r) => {
+        const o = r.scores.overall;
+        const row = [`**${r.name}**`, pct(o.recall[k1]), pct(o.recall[k2]), pct(o.recall[k3]), pct(o.hit[k2]), fmtInt(o.tokens[k2] ?? NaN), r.ingestSeconds.toFixed(1)];
+        if (hasAdd) row.push(r.add ? formatMs(r.add.p50) : "–", r.add ? formatMs(r.add.p95) : "–");
+        row.push(formatMs(r.query.p50), formatMs(r.query.p95));
+        return row;
+      }),
+    ),
+    "",
+  );
+  for (const r of systems) out.push(`- **${r.name}**: ${r.description}`);
+  out.push("");
+
+  if (ablation.length) {
+    out.push("### Ablation", "");
+    out.push(`Engram's ranker with one part switched off (or vector similarity alone); Δ = change of R@${k2} against the defaults, in points.`, "");
+    const rows = [...(engram ? [engram] : []), ...ablation].map((r) => {
+      const o = r.scores.overall;
+      const delta = engram && r !== engram ? fmtSigned(((o.recall[k2] ?? NaN) - (engram.scores.overall.recall[k2] ?? NaN)) * 100) : "–";
+      return [r === engram ? `**${r.name}** (defaults)` : r.name, pct(o.recall[k1]), pct(o.recall[k2]), pct(o.recall[k3]), delta, formatMs(r.query.p50)];
+    });
+    out.push(table(["row", `R@${k1}`, `R@${k2}`, `R@${k3}`, `Δ R@${k2}`, "query p50 (ms)"], ["l", "r", "r", "r", "r", "r"], rows), "");
+  }
+
+  if (categories.length) {
+    out.push("### Per category", "");
+    out.push(`R@${k2} by question category (questions in brackets).`, "");
+    out.push(
+      table(
+        ["row", ...categories.map(catLabel)],
+        ["l", ...categories.map(() => "r" as const)],
+        report.results.map((r) => [isAblation(r) ? r.name : `**${r.name}**`, ...categories.map((c) => pct(r.scores.byCategory[c]?.recall[k2]))]),
+      ),
+      "",
+    );
+  }
+
+  if (report.reference?.length) {
+    out.push("### Reference figures", "");
+    out.push("From the README beside the data (same questions and metric):", "");
+    out.push(
+      table(
+        ["method", `R@${k1}`, `R@${k2}`, `R@${k3}`],
+        ["l", "r", "r", "r"],
+        report.reference.map((r) => [r.method, r.r5.toFixed(1), r.r10.toFixed(1), r.r25.toFixed(1)]),
+      ),
+      "",
+    );
+  }
+  if (report.notes?.length) out.push("Notes:", "", ...report.notes.map((n) => `- ${n}`), "");
+  return { order: 10, title: "LoCoMo retrieval", markdown: out.join("\n") };
+}
+
+const BAR_COLORS = ["#9ecae1", "#4292c6", "#08306b"];
+
+/** Grouped bars: R@k1/k2/k3 per row of the LoCoMo results. */
+export function locomoChart(report: LocomoReport): string {
+  const ks = (report.parameters.ks ?? [5, 10, 25]).slice(0, 3);
+  const rows = [...report.results.filter((r) => !isAblation(r)), ...report.results.filter(isAblation)];
+  const firstAblation = rows.findIndex(isAblation);
+  const bar = 22;
+  const gap = 3;
+  const groupWidth = ks.length * bar + (ks.length - 1) * gap + 34;
+  const left = 56;
+  const top = 84;
+  const plotH = 260;
+  const labelLines = Math.max(1, ...rows.map((r) => Math.min(3, wrap(r.name, 14).length)));
+  const bottom = 28 + labelLines * 14;
+  const width = Math.max(520, left + rows.length * groupWidth + 24);
+  const height = top + plotH + bottom;
+  const y = (v: number) => top + plotH - (v / 100) * plotH;
+  const parts: string[] = [];
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+      `font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${left}" y="24" font-size="16" font-weight="bold">LoCoMo retrieval: recall@k of evidence turns (%)</text>`,
+  );
+  const d = report.dataset;
+  if (d) {
+    parts.push(
+      `<text x="${left}" y="42" fill="#555">${escapeXml(`${d.conversations.length} conversations, ${d.questions} questions (categories 1-4), ${date(report.machine)}`)}</text>`,
+    );
+  }
+  // Legend, on its own row under the title.
+  ks.forEach((k, i) => {
+    const lx = left + i * 70;
+    parts.push(`<rect x="${lx}" y="52" width="12" height="12" fill="${BAR_COLORS[i]}"/>`, `<text x="${lx + 16}" y="62">R@${k}</text>`);
+  });
+  // Grid and axis.
+  for (let v = 0; v <= 100; v += 20) {
+    parts.push(
+      `<line x1="${left}" y1="${y(v)}" x2="${width - 16}" y2="${y(v)}" stroke="${v === 0 ? "#333" : "#e3e3e3"}"/>`,
+      `<text x="${left - 8}" y="${y(v) + 4}" text-anchor="end" fill="#555">${v}</text>`,
+    );
+  }
+  if (firstAblation > 0) {
+    const x = left + firstAblation * groupWidth - 2;
+    parts.push(
+      `<line x1="${x}" y1="${top - 6}" x2="${x}" y2="${top + plotH + 60}" stroke="#999" stroke-dasharray="4 3"/>`,
+      `<text x="${x + 6}" y="${top + 4}" fill="#777" font-style="italic">ablation</text>`,
+    );
+  }
+  rows.forEach((r, g) => {
+    const x0 = left + g * groupWidth + 17;
+    ks.forEach((k, i) => {
+      const v = (r.scores.overall.recall[k] ?? 0) * 100;
+      const x = x0 + i * (bar + gap);
+      parts.push(
+        `<rect x="${x}" y="${y(v).toFixed(1)}" width="${bar}" height="${(plotH - (y(v) - top)).toFixed(1)}" fill="${BAR_COLORS[i]}"/>`,
+        `<text x="${x + bar / 2}" y="${(y(v) - 4).toFixed(1)}" text-anchor="middle" font-size="9.5" fill="#333">${v.toFixed(0)}</text>`,
+      );
+    });
+    // Label under the group, on up to three lines.
+    const cx = x0 + (ks.length * bar + (ks.length - 1) * gap) / 2;
+    wrap(r.name, 14).slice(0, 3).forEach((line, i) => {
+      parts.push(
+        `<text x="${cx}" y="${top + plotH + 18 + i * 14}" text-anchor="middle"${r.id === "engram" ? ' font-weight="bold"' : ""}>${escapeXml(line)}</text>`,
+      );
+    });
+  });
+  parts.push("</svg>");
+  return parts.join("\n") + "\n";
+}
