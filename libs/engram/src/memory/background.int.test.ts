@@ -9,6 +9,8 @@ class SwitchedEmbeddings extends Embeddings {
   mode: "pass" | "fail" = "pass";
   gate: Promise<void> = Promise.resolve();
   readonly embedded: string[] = [];
+  /** Texts of each model call. */
+  readonly calls: string[][] = [];
   constructor() {
     super({});
   }
@@ -16,6 +18,7 @@ class SwitchedEmbeddings extends Embeddings {
     await this.gate;
     if (this.mode === "fail") throw new Error("model unavailable");
     this.embedded.push(...texts);
+    this.calls.push([...texts]);
     return memories.embeddings.embedDocuments(texts);
   }
   async embedQuery(text: string): Promise<number[]> {
@@ -117,5 +120,26 @@ describe('Memory with writes: "background"', () => {
     } finally {
       warnings.stop();
     }
+  });
+
+  it("drains the writes of one turn together: an exchange and its summary, added back to back, take one model call and reach the store", async () => {
+    const embeddings = new SwitchedEmbeddings();
+    const m = memories.open("one-batch", { embeddings });
+    await m.add(
+      [
+        { role: "user", content: "I adopted a greyhound called Pip" },
+        { role: "assistant", content: "Congratulations on adopting Pip!" },
+      ],
+      { userId: "gus", threadId: "t1" },
+    );
+    await m.add("Gus adopted a greyhound named Pip.", { userId: "gus", kind: "summary" });
+    await m.close();
+    expect(embeddings.calls).toEqual([["I adopted a greyhound called Pip", "Congratulations on adopting Pip!", "Gus adopted a greyhound named Pip."]]);
+    const reader = memories.open("one-batch-reader");
+    expect((await reader.getAll({ userId: "gus" })).map((record) => record.content).sort()).toEqual([
+      "Congratulations on adopting Pip!",
+      "Gus adopted a greyhound named Pip.",
+      "I adopted a greyhound called Pip",
+    ]);
   });
 });

@@ -96,6 +96,8 @@ export class Memory {
   private upkeepStopped = false;
   private closing?: Promise<void>;
   private readonly writes: "sync" | "background";
+  /** Users whose background drain is scheduled for the next turn of the event loop. */
+  private readonly drainsDue = new Set<string>();
 
   constructor(private readonly options: MemoryOptions = {}) {
     this.dataDir = options.dataDir ?? ".engram";
@@ -376,7 +378,9 @@ export class Memory {
     const scope = validateScope(options);
     const memoryId = validateRecordId(id);
     const { history, writer } = this.open();
-    // A background write records its history when it reaches the store: let one in flight land.
+    // A background write records its history when it reaches the store: apply the user's queued
+    // writes first (an outage leaves them queued, and history shows what reached the store).
+    if (writer.pendingCount(scope.userId) > 0) await writer.drain(scope.userId);
     await writer.idle();
     return history.forMemory(memoryId, scope.userId);
   }
@@ -402,6 +406,10 @@ export class Memory {
     // Forgetting passes asked for before close() run to their end first: their writes need the database.
     this.upkeepStopped = true;
     await this.upkeep.idle();
+    // Background drains scheduled but not started run now, while the database is open.
+    const due = [...this.drainsDue];
+    this.drainsDue.clear();
+    for (const userId of due) await this.drainInBackground(userId);
     this.closed = true;
     const parts = this.parts;
     this.parts = undefined;
@@ -462,7 +470,7 @@ export class Memory {
     const { writer } = this.open();
     const seqs = writer.enqueue(userId, ops);
     if (this.writes === "background") {
-      void this.drainInBackground(userId);
+      this.scheduleDrain(userId);
       return true;
     }
     const result = await writer.drain(userId);
@@ -475,12 +483,28 @@ export class Memory {
   }
 
   /**
+   * Drains the user's writes on the next turn of the event loop rather than now: what the caller
+   * does next without waiting on I/O (the graph's next nodes, sending the reply) runs first, and
+   * the writes of one turn (an exchange, then a summary) reach the model and the store as one batch.
+   */
+  private scheduleDrain(userId: string): void {
+    if (this.drainsDue.has(userId)) return;
+    this.drainsDue.add(userId);
+    setImmediate(() => {
+      // close() drains what is due itself; a drain already run by it has nothing left to do here.
+      if (!this.drainsDue.delete(userId) || this.closed) return;
+      void this.drainInBackground(userId);
+    });
+  }
+
+  /**
    * The drain behind `writes: "background"`. An outage leaves the writes pending for the next call
    * or `flush()`; a refusal (not an outage: the input was validated, so this means a store that
    * cannot take the record, e.g. vectors of another size) drops them, so they cannot block later
    * writes, and says so as a process warning, since no caller is waiting to be told.
    */
   private async drainInBackground(userId: string): Promise<void> {
+    if (this.closed) return; // the writes are durable in the outbox: the next open drains them
     const { writer } = this.open();
     const result = await writer.drain(userId);
     if (!result.error || result.error.code === "STORE_UNAVAILABLE") return;
