@@ -7,6 +7,11 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
+/** Lets the event loop run `n` times (a run starts on a later turn than its request). */
+async function eventLoopTurns(n: number): Promise<void> {
+  for (let i = 0; i < n; i += 1) await new Promise((r) => setImmediate(r));
+}
+
 describe("UpkeepQueue", () => {
   it("never overlaps runs of one key, folds requests made during a run into one more run, and lets other keys run alongside", async () => {
     const queue = new UpkeepQueue();
@@ -23,14 +28,16 @@ describe("UpkeepQueue", () => {
       active -= 1;
     };
     expect(queue.request("alice", task("a1"), () => undefined)).toBe(true);
+    // Runs start on a later turn of the event loop, after the caller's synchronous work.
+    expect(log).toEqual([]);
     // Not started yet: a second request is the same run.
     expect(queue.request("alice", task("a1 again"), () => undefined)).toBe(false);
-    await new Promise((r) => setImmediate(r));
+    await eventLoopTurns(3);
     // a1 is running: one more run is queued behind it, and a third request folds into that one.
     expect(queue.request("alice", task("a2"), () => undefined)).toBe(true);
     expect(queue.request("alice", task("a3"), () => undefined)).toBe(false);
     expect(queue.request("bob", task("b1"), () => undefined)).toBe(true);
-    await new Promise((r) => setImmediate(r));
+    await eventLoopTurns(3);
     expect(log).toEqual(["start a1", "start b1"]);
     gate.resolve();
     await queue.idle();

@@ -15,7 +15,9 @@ export class UpkeepQueue {
     if (this.queued.has(key)) return false;
     this.queued.add(key);
     const previous = this.running.get(key) ?? Promise.resolve();
-    const run: Promise<void> = previous.then(async () => {
+    // Started on a later turn of the event loop, not a microtask: the caller's next steps that do
+    // not wait on I/O (the rest of a graph turn) run first.
+    const run: Promise<void> = previous.then(nextTurn).then(async () => {
       this.queued.delete(key);
       try {
         await task();
@@ -33,4 +35,8 @@ export class UpkeepQueue {
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.all(this.running.values());
   }
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
