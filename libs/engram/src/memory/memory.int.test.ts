@@ -158,6 +158,8 @@ describe("Memory against a real Chroma server", () => {
       [m.delete(other.results[0]!.id, { userId: "hana" }), "NOT_FOUND"],
     ];
     for (const [promise, code] of cases) await expectCode(promise, code);
+    // Options are checked in the constructor: nothing is opened or written for a bad one.
+    expect(() => new Memory({ writes: "async" as never })).toThrow(expect.objectContaining({ code: "INVALID_OPTIONS" }));
     expect(await m.get(other.results[0]!.id, { userId: "hana" })).toBeNull();
     expect((await m.getAll({ userId: "hana" })).map((r) => r.content)).toEqual(["Hana keeps bees"]);
     expect((await m.getAll({ userId: "ivan" })).map((r) => r.content)).toEqual(["Ivan keeps goats"]);

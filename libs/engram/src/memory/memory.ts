@@ -33,7 +33,7 @@ import type {
   MemoryPatch,
   SearchOptions,
 } from "./options.js";
-import { Writer, type UpsertOp, type WriteOp } from "./writer.js";
+import { Writer, type DrainResult, type UpsertOp, type WriteOp } from "./writer.js";
 import { finishUpserts } from "./deferred.js";
 import { Recall } from "./recall.js";
 import { resolveRanker, type ResolvedRankerOptions } from "../scoring/ranker.js";
@@ -505,8 +505,15 @@ export class Memory {
    */
   private async drainInBackground(userId: string): Promise<void> {
     if (this.closed) return; // the writes are durable in the outbox: the next open drains them
-    const { writer } = this.open();
-    const result = await writer.drain(userId);
+    let result: DrainResult;
+    try {
+      result = await this.open().writer.drain(userId);
+    } catch (error) {
+      // No caller awaits this drain: a failure must not become an unhandled rejection. The writes
+      // stay in the outbox for the next call or flush().
+      process.emitWarning(`Engram's background drain failed; the writes stay queued: ${(error as Error)?.message ?? error}`, { code: "ENGRAM_DRAIN_FAILED" });
+      return;
+    }
     if (!result.error || result.error.code === "STORE_UNAVAILABLE") return;
     if (result.error.code === "EMBEDDING_FAILED") {
       // The records are valid: they stay queued, and the next call or flush() embeds them again.
@@ -515,7 +522,7 @@ export class Memory {
       });
       return;
     }
-    writer.discard(result.failed ?? []);
+    this.parts?.writer.discard(result.failed ?? []);
     process.emitWarning(`Engram dropped ${result.failed?.length ?? 0} background write(s) the store refused: ${result.error.message}`, {
       code: "ENGRAM_WRITE_REFUSED",
     });
