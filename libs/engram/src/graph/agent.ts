@@ -18,9 +18,9 @@ import type { GraphMemory, WarningHandler } from "./types.js";
  * Importance at or above which a turn is stored as an episode. Turns below it reach long-term
  * memory only through summaries. The default heuristic scores small talk ("ok thanks") 0 and a
  * plain personal statement ("my sister lives in Berlin") about 0.3. Chosen on LoCoMo replayed
- * through the graph (docs/benchmarks.md): at 0.1, 68% of turns are stored as episodes and
- * recall@10 is that of storing every turn (63.8 vs 63.9); at 0.3, 14% are stored and recall@10
- * falls to 55.4, because turns below it that are still in the window when a session ends never
+ * through the graph (docs/benchmarks.md): at 0.1, 67% of turns are stored as episodes and
+ * recall@10 is within 0.3 points of storing every turn (64.6 vs 64.9); at 0.3, 14% were stored and
+ * recall@10 fell to 55.4, because turns below it that are still in the window when a session ends never
  * reach a summary.
  */
 export const DEFAULT_IMPORTANCE_THRESHOLD = 0.1;

@@ -33,8 +33,7 @@ import type {
   MemoryPatch,
   SearchOptions,
 } from "./options.js";
-import { Writer, type DrainResult, type UpsertOp, type WriteOp } from "./writer.js";
-import { finishUpserts } from "./deferred.js";
+import { Writer, type DrainResult, type WriteOp } from "./writer.js";
 import { Recall } from "./recall.js";
 import { resolveRanker, type ResolvedRankerOptions } from "../scoring/ranker.js";
 import { FactPipeline, forgetFactJobs, resolveFactOptions, resolveInfer } from "./facts.js";
@@ -93,7 +92,7 @@ export class Memory {
   private facts?: FactPipeline;
   /** Forgetting passes started by `scheduleForget`, one per user at a time. */
   private readonly upkeep = new UpkeepQueue();
-  private upkeepStopped = false;
+  /** Set when `close()` begins (`closed` once it has released everything). */
   private closing?: Promise<void>;
   private readonly writes: "sync" | "background";
   /** Users whose background drain is scheduled for the next turn of the event loop. */
@@ -366,7 +365,7 @@ export class Memory {
   scheduleForget(options: ForgetOptions, onError?: (error: unknown) => void): void {
     const scope = validateScope(options);
     resolveForgetRules(options);
-    if (this.upkeepStopped) throw new EngramError("CLOSED", "This Memory was closed.");
+    if (this.closing) throw new EngramError("CLOSED", "This Memory was closed.");
     const report = onError ?? ((error: unknown) => {
       process.emitWarning(`Engram's forgetting pass for a user failed: ${(error as Error)?.message ?? error}`, { code: "ENGRAM_FORGET_FAILED" });
     });
@@ -403,8 +402,8 @@ export class Memory {
   }
 
   private async closeNow(): Promise<void> {
-    // Forgetting passes asked for before close() run to their end first: their writes need the database.
-    this.upkeepStopped = true;
+    // Forgetting passes asked for before close() run to their end first: their writes need the
+    // database. (`closing` is set by now: scheduleForget refuses new passes.)
     await this.upkeep.idle();
     // Background drains scheduled but not started run now, while the database is open.
     const due = [...this.drainsDue];
@@ -435,8 +434,7 @@ export class Memory {
       this.options.store ??
       new ChromaStore({ client: () => connection!.client(), prefix: this.prefix, describe: () => connection!.describe() });
     const recall = new Recall(store, this.ranker, this.options.recallCache);
-    const finish = (upserts: UpsertOp[]) => finishUpserts(upserts, (texts) => this.embed(texts));
-    const writer = new Writer(db, this.outbox, history, store, finish, (userId, ops) =>
+    const writer = new Writer(db, this.outbox, history, store, (texts) => this.embed(texts), (userId, ops) =>
       recall.applied(
         userId,
         ops.flatMap((op) => (op.op === "upsert" ? [{ record: op.record, embedding: op.embedding! }] : [])),

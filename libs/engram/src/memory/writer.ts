@@ -56,11 +56,8 @@ export class Writer {
     private readonly outbox: Outbox<WriteOp>,
     private readonly history: HistoryLog,
     private readonly store: EpisodicStore,
-    /**
-     * Finishes upserts queued without a vector (fills in `embedding`), in place, before they go to
-     * the store. A failure keeps them pending.
-     */
-    private readonly finish: (upserts: UpsertOp[]) => Promise<void>,
+    /** Embeds the texts of upserts queued without a vector; a failure keeps them pending. */
+    private readonly embed: (texts: string[]) => Promise<number[][]>,
     /** Told of every write that reached the store (keeps in-process indexes current); upserts carry their vector. */
     private readonly onApplied?: (userId: string, ops: WriteOp[]) => void,
   ) {}
@@ -102,6 +99,19 @@ export class Writer {
     return latest?.payload;
   }
 
+  /**
+   * Fills in, in place and in one model call, the vectors of upserts that `add` queued without one
+   * (`writes: "background"`).
+   */
+  private async embedMissing(upserts: UpsertOp[]): Promise<void> {
+    const missing = upserts.filter((op) => op.embedding === undefined);
+    if (missing.length === 0) return;
+    const vectors = await this.embed(missing.map((op) => op.record.content));
+    missing.forEach((op, i) => {
+      op.embedding = vectors[i];
+    });
+  }
+
   pendingCount(userId?: string): number {
     return this.outbox.size(userId);
   }
@@ -122,7 +132,7 @@ export class Writer {
         try {
           if (first.payload.op === "upsert") {
             const upserts = group.map((row) => row.payload as UpsertOp);
-            await this.finish(upserts);
+            await this.embedMissing(upserts);
             await this.store.upsert(
               first.userId,
               upserts.map((op) => ({ record: op.record, embedding: op.embedding! })),

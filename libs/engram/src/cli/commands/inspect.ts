@@ -10,6 +10,13 @@ interface UserFlags extends StoreFlags {
   json?: boolean;
 }
 
+/** A list as JSON with `--json`, else `empty` for no items, else the items as `lines` renders them. */
+function printList<T>(io: CliIO, asJson: boolean | undefined, items: T[], empty: string, lines: (items: T[]) => string): void {
+  if (asJson) io.out(json(items));
+  else if (items.length === 0) io.out(`${empty}\n`);
+  else io.out(lines(items));
+}
+
 /** `list`, `search`, `get` and `history`: read-only views of one user's memory. */
 export function registerInspectCommands(program: Command, io: CliIO): void {
   addStoreOptions(
@@ -23,9 +30,7 @@ export function registerInspectCommands(program: Command, io: CliIO): void {
     const records = await withMemory(io, flags, (memory) =>
       memory.getAll({ userId: flags.user, limit: flags.limit, ...(flags.kind === undefined ? {} : { kind: flags.kind }) }),
     );
-    if (flags.json) io.out(json(records));
-    else if (records.length === 0) io.out(`No memories for user ${JSON.stringify(flags.user)}.\n`);
-    else io.out(recordLines(records));
+    printList(io, flags.json, records, `No memories for user ${JSON.stringify(flags.user)}.`, recordLines);
   });
 
   addStoreOptions(
@@ -37,9 +42,7 @@ export function registerInspectCommands(program: Command, io: CliIO): void {
       .option("--json", "print the hits as a JSON array (with score and scoreParts)"),
   ).action(async (query: string, flags: UserFlags & { limit: number }) => {
     const hits = await withMemory(io, flags, (memory) => memory.search(query, { userId: flags.user, limit: flags.limit }));
-    if (flags.json) io.out(json(hits));
-    else if (hits.length === 0) io.out(`No memories for user ${JSON.stringify(flags.user)}.\n`);
-    else io.out(scoredLines(hits));
+    printList(io, flags.json, hits, `No memories for user ${JSON.stringify(flags.user)}.`, scoredLines);
   });
 
   addStoreOptions(
@@ -63,8 +66,8 @@ export function registerInspectCommands(program: Command, io: CliIO): void {
       .option("--json", "print the entries as a JSON array"),
   ).action(async (id: string, flags: UserFlags) => {
     const entries = await withMemory(io, flags, (memory) => memory.history(id, { userId: flags.user }));
-    if (flags.json) io.out(json(entries));
-    else if (entries.length === 0) io.out(`No history for memory ${id} of user ${JSON.stringify(flags.user)}.\n`);
-    else io.out(entries.map((entry) => `${historyLine(entry)}\n`).join(""));
+    printList(io, flags.json, entries, `No history for memory ${id} of user ${JSON.stringify(flags.user)}.`, (list) =>
+      list.map((entry) => `${historyLine(entry)}\n`).join(""),
+    );
   });
 }
