@@ -1,0 +1,97 @@
+import { describe, expect, it } from "@jest/globals";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { isEngramError } from "../core/errors.js";
+import { decodeFloat16, encodeFloat16 } from "./float16.js";
+import { STATIC_MODEL_ID, StaticEmbeddings } from "./static.js";
+import { DEFAULT_STATIC_MODEL_PATH, decodeStaticModel, encodeStaticModel } from "./static_model.js";
+
+const cosine = (a: number[], b: number[]) => a.reduce((sum, x, i) => sum + x * (b[i] ?? 0), 0);
+
+describe("StaticEmbeddings (the shipped table)", () => {
+  const embeddings = new StaticEmbeddings();
+
+  it("names its model and size before loading anything", () => {
+    expect(embeddings.modelId).toBe(STATIC_MODEL_ID);
+    expect(embeddings.dimensions).toBe(512);
+  });
+
+  it("is deterministic and unit-norm, one vector per text, empty texts included", async () => {
+    const texts = ["I moved to Berlin last spring.", "", "   ", "I moved to Berlin last spring.", "tab\tseparated\nlines"];
+    const vectors = await embeddings.embedDocuments(texts);
+    expect(vectors).toHaveLength(texts.length);
+    for (const v of vectors) {
+      expect(v).toHaveLength(512);
+      expect(cosine(v, v)).toBeCloseTo(1, 6);
+    }
+    expect(vectors[3]).toEqual(vectors[0]);
+    expect(await new StaticEmbeddings().embedQuery(texts[0]!)).toEqual(vectors[0]);
+    // Whitespace is normalized as the teacher's tokenizer needs it.
+    expect(vectors[4]).toEqual(await embeddings.embedQuery("tab separated lines"));
+  });
+
+  it("ranks a paraphrase above an unrelated sentence", async () => {
+    const [query, paraphrase, unrelated] = await embeddings.embedDocuments([
+      "What programming language does the user like for data science?",
+      "User prefers Python for data analysis and machine learning",
+      "The train to the airport leaves at seven in the morning",
+    ]);
+    expect(cosine(query!, paraphrase!)).toBeGreaterThan(cosine(query!, unrelated!) + 0.05);
+  });
+
+  it("embeds a large batch with every vector in order", async () => {
+    const texts = Array.from({ length: 600 }, (_, i) => `memory number ${i} about ${i % 2 ? "cats" : "trains"}`);
+    const vectors = await embeddings.embedDocuments(texts);
+    expect(vectors).toHaveLength(600);
+    expect(vectors[599]).toEqual(await embeddings.embedQuery(texts[599]!));
+    expect(vectors[598]).not.toEqual(vectors[599]);
+  });
+});
+
+describe("StaticEmbeddings' model file", () => {
+  it("refuses a missing file and a file of another model with EMBEDDING_FAILED, then recovers", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "engram-static-"));
+    const path = join(dir, "model.bin");
+    const missing = new StaticEmbeddings({ modelPath: path });
+    await expect(missing.embedQuery("hello")).rejects.toMatchObject({ code: "EMBEDDING_FAILED" });
+
+    const model = decodeStaticModel(await readFile(DEFAULT_STATIC_MODEL_PATH), DEFAULT_STATIC_MODEL_PATH);
+    await writeFile(path, encodeStaticModel({ ...model, header: { ...model.header, modelId: "someone-else@1" } }));
+    const error = await missing.embedQuery("hello").catch((e: unknown) => e);
+    expect(isEngramError(error) && error.code === "EMBEDDING_FAILED" && /someone-else@1/.test(error.message)).toBe(true);
+
+    const same = new StaticEmbeddings({ modelPath: path, modelId: "someone-else@1" });
+    expect(await same.embedQuery("hello")).toEqual(await new StaticEmbeddings().embedQuery("hello"));
+  });
+
+  it("refuses a truncated file", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "engram-static-"));
+    const path = join(dir, "model.bin");
+    await writeFile(path, (await readFile(DEFAULT_STATIC_MODEL_PATH)).subarray(0, 100_000));
+    await expect(new StaticEmbeddings({ modelPath: path }).embedQuery("x")).rejects.toMatchObject({ code: "EMBEDDING_FAILED" });
+  });
+
+  it("rejects an empty model path in the constructor", () => {
+    let error: unknown;
+    try {
+      new StaticEmbeddings({ modelPath: "" });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isEngramError(error) && error.code === "INVALID_OPTIONS").toBe(true);
+  });
+});
+
+describe("float16", () => {
+  it("round-trips every half-precision value and rounds to the nearest", () => {
+    for (let bits = 0; bits < 65_536; bits += 1) {
+      const value = decodeFloat16(bits);
+      if (Number.isNaN(value)) continue;
+      expect(encodeFloat16(value)).toBe(bits);
+    }
+    expect(decodeFloat16(encodeFloat16(0.1))).toBeCloseTo(0.1, 3);
+    expect(decodeFloat16(encodeFloat16(1 / 3))).toBe(0.333251953125);
+    expect(decodeFloat16(encodeFloat16(1e-6))).toBeCloseTo(1e-6, 7);
+  });
+});

