@@ -1,6 +1,7 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { HumanMessage, SystemMessage, type BaseMessage } from "@langchain/core/messages";
 import { z } from "zod";
+import type { UsageHook } from "../core/token_usage.js";
 import { invokeForJson } from "./json_output.js";
 
 /** One message of the exchange facts are extracted from. */
@@ -38,6 +39,8 @@ export interface ExtractFactsInput {
   /** When the exchange happened (ms since epoch): lets the model resolve "yesterday". */
   at: number;
   signal?: AbortSignal;
+  /** Told the tokens of each model call. */
+  onUsage?: UsageHook;
 }
 
 const INSTRUCTIONS = `You extract durable facts about the user from a conversation, for the user's long-term memory.
@@ -72,6 +75,7 @@ export async function extractFacts(input: ExtractFactsInput): Promise<ExtractedF
   const reply = await invokeForJson(input.model, extractionPrompt(input.messages, input.at), extractionSchema, {
     what: "fact extraction",
     signal: input.signal,
+    onUsage: input.onUsage,
   });
   const seen = new Set<string>();
   const facts: ExtractedFact[] = [];

@@ -2,6 +2,7 @@ import type { BaseChatModel } from "@langchain/core/language_models/chat_models"
 import { AIMessage, HumanMessage, type BaseMessage } from "@langchain/core/messages";
 import { z } from "zod";
 import { EngramError, isEngramError } from "../core/errors.js";
+import { reportUsage, type UsageHook } from "../core/token_usage.js";
 
 /** Options of {@link invokeForJson}. */
 export interface JsonCallOptions {
@@ -11,6 +12,8 @@ export interface JsonCallOptions {
   signal?: AbortSignal;
   /** Further attempts after an unusable reply, each told what was wrong. @default 1 */
   retries?: number;
+  /** Told the tokens of every call, retries included (`memory.usage()`). */
+  onUsage?: UsageHook;
 }
 
 export type JsonParse<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -121,6 +124,7 @@ function matchingClose(text: string, start: number): number {
 async function callModel(model: BaseChatModel, messages: BaseMessage[], options: JsonCallOptions): Promise<string> {
   try {
     const reply = await model.invoke(messages, options.signal ? { signal: options.signal } : undefined);
+    reportUsage(options.onUsage, reply);
     return reply.text;
   } catch (cause) {
     if (isEngramError(cause)) throw cause;

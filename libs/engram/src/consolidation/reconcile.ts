@@ -2,6 +2,7 @@ import type { BaseChatModel } from "@langchain/core/language_models/chat_models"
 import { HumanMessage, SystemMessage, type BaseMessage } from "@langchain/core/messages";
 import { z } from "zod";
 import { MAX_FACT_CHARS } from "./extract.js";
+import type { UsageHook } from "../core/token_usage.js";
 import { invokeForJson } from "./json_output.js";
 
 /** A fact already in the user's memory, as shown to the model. */
@@ -36,6 +37,8 @@ export interface ReconcileInput {
   model: BaseChatModel;
   facts: readonly CandidateFact[];
   signal?: AbortSignal;
+  /** Told the tokens of each model call. */
+  onUsage?: UsageHook;
 }
 
 const EVENTS = ["ADD", "UPDATE", "INVALIDATE", "NONE"] as const;
@@ -82,6 +85,7 @@ export async function reconcileFacts(input: ReconcileInput): Promise<FactDecisio
   const reply = await invokeForJson(input.model, reconcilePrompt(stored, newFacts), decisionSchema(facts.length, realIds.length), {
     what: "fact reconciliation",
     signal: input.signal,
+    onUsage: input.onUsage,
   });
   return reply.decisions.map((decision): FactDecision => {
     const text = decision.text ?? facts[decision.fact]!.text;

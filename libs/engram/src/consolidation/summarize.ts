@@ -1,6 +1,7 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { HumanMessage, type BaseMessage } from "@langchain/core/messages";
 import { EngramError } from "../core/errors.js";
+import { reportUsage, type UsageHook } from "../core/token_usage.js";
 import { HeuristicImportanceScorer } from "../scoring/importance/heuristic.js";
 import { tokenize } from "../scoring/tokenize.js";
 import { messageText } from "../working/message_text.js";
@@ -16,6 +17,8 @@ export interface SummarizeInput {
   model?: BaseChatModel;
   /** Budget of the running summary, in tokens (cl100k_base). @default 400 */
   maxTokens?: number;
+  /** Told the tokens of the model call (`memory.usage()`). @default undefined */
+  onUsage?: UsageHook;
 }
 
 export const DEFAULT_SUMMARY_MAX_TOKENS = 400;
@@ -68,13 +71,13 @@ export async function summarize(input: SummarizeInput): Promise<string> {
   const conversational = evicted.filter((m) => !isSystem(m));
   if (conversational.length === 0 && linesTokens(previousSummary.split("\n")) <= maxTokens) return previousSummary;
   if (model !== undefined && conversational.length > 0) {
-    const written = await summarizeWithModel(model, previousSummary, conversational, maxTokens);
+    const written = await summarizeWithModel(model, previousSummary, conversational, maxTokens, input.onUsage);
     return countTokens(written) <= maxTokens ? written : extractiveSummary(written, [], maxTokens);
   }
   return extractiveSummary(previousSummary, conversational, maxTokens);
 }
 
-function validateInput(input: SummarizeInput): Required<Omit<SummarizeInput, "model">> & { model: BaseChatModel | undefined } {
+function validateInput(input: SummarizeInput): Required<Omit<SummarizeInput, "model" | "onUsage">> & { model: BaseChatModel | undefined } {
   if (input === null || typeof input !== "object") {
     throw new EngramError("INVALID_OPTIONS", "summarize expects { previousSummary, evicted, model?, maxTokens? }.");
   }
@@ -107,14 +110,22 @@ function isSystem(message: BaseMessage): boolean {
 
 // ---- With a model ---------------------------------------------------------------------------------
 
-async function summarizeWithModel(model: BaseChatModel, previousSummary: string, evicted: readonly BaseMessage[], maxTokens: number): Promise<string> {
+async function summarizeWithModel(
+  model: BaseChatModel,
+  previousSummary: string,
+  evicted: readonly BaseMessage[],
+  maxTokens: number,
+  onUsage: UsageHook | undefined,
+): Promise<string> {
   // Function replacements keep `$&`-like text in the conversation literal.
   const prompt = SUMMARY_PROMPT.replace("{maxWords}", () => String(Math.max(1, Math.floor(maxTokens * 0.75))))
     .replace("{summary}", () => (previousSummary.trim() === "" ? "(none yet)" : previousSummary.trim()))
     .replace("{lines}", () => transcript(evicted));
   let output: string;
   try {
-    output = (await model.invoke([new HumanMessage(prompt)])).text;
+    const reply = await model.invoke([new HumanMessage(prompt)]);
+    reportUsage(onUsage, reply);
+    output = reply.text;
   } catch (error) {
     throw new EngramError("MODEL_ERROR", `The summary model failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
   }

@@ -3,6 +3,7 @@ import type { BaseChatModel } from "@langchain/core/language_models/chat_models"
 import { EngramError } from "../core/errors.js";
 import { deterministicId } from "../core/ids.js";
 import type { MemoryKind, MemoryRecord, MemorySource, Metadata, Scope } from "../core/types.js";
+import type { UsageHook } from "../core/token_usage.js";
 import { BackgroundQueue, resolveBackgroundOptions, type BackgroundOptions, type JobFailure, type RunContext } from "../consolidation/background.js";
 import { extractFacts, factKey, type ExchangeMessage, type ExtractedFact } from "../consolidation/extract.js";
 import { reconcileFacts, type FactDecision } from "../consolidation/reconcile.js";
@@ -47,6 +48,8 @@ export interface FactPipelineInput {
   /** Also tag each fact's entities offline (the model's own list is always kept). */
   offlineEntities: boolean;
   options?: FactOptions;
+  /** Where each model call's tokens go (`memory.usage()`). */
+  usage?: (kind: "extraction" | "reconciliation", userId: string) => UsageHook;
 }
 
 /** The job queue's name in the shared job table. */
@@ -160,7 +163,14 @@ export class FactPipeline {
     if (first.scope.agentId !== undefined) scope.agentId = first.scope.agentId;
     const at = Math.max(...jobs.map((job) => job.payload.at));
     const source = mergeSources(jobs.map((job) => job.payload.source));
-    const facts = await extractFacts({ model, messages: jobs.flatMap((job) => job.payload.messages), at, signal: context.signal });
+    const usage = this.input.usage;
+    const facts = await extractFacts({
+      model,
+      messages: jobs.flatMap((job) => job.payload.messages),
+      at,
+      signal: context.signal,
+      ...(usage ? { onUsage: usage("extraction", scope.userId) } : {}),
+    });
     if (facts.length === 0) return;
     const neighbours = await Promise.all(facts.map((fact) => this.input.nearest(scope, fact.text, this.neighbours)));
     const now = this.input.clock();
@@ -169,6 +179,7 @@ export class FactPipeline {
       model,
       facts: facts.map((fact, i) => ({ text: fact.text, neighbours: current[i]!.map((record) => ({ id: record.id, content: record.content })) })),
       signal: context.signal,
+      ...(usage ? { onUsage: usage("reconciliation", scope.userId) } : {}),
     });
     const ops = await this.plan(scope, facts, decisions, { at, now, source, jobKey: jobs[0]!.key });
     context.signal.throwIfAborted();

@@ -43,6 +43,8 @@ import { boostByEntities, resolveEntityOptions, withEntities, withoutEntities, t
 import { planForget, resolveForgetRules, type ForgetOptions, type ForgetReport } from "../consolidation/forget.js";
 import { forgetReport, forgetWriteOps, loadForgetItems } from "./forget_ops.js";
 import { UpkeepQueue } from "./upkeep.js";
+import { UsageLog, type UsageKind, type UsageOptions, type UsageReport } from "./usage.js";
+import type { UsageHook } from "../core/token_usage.js";
 
 interface Parts {
   db: Database.Database;
@@ -50,6 +52,7 @@ interface Parts {
   history: HistoryLog;
   writer: Writer;
   recall: Recall;
+  usage: UsageLog;
 }
 
 /**
@@ -330,6 +333,7 @@ export class Memory {
     const deleted = await store.deleteUser(scope.userId);
     this.parts!.recall.forget(scope.userId);
     const erased = history.deleteUser(scope.userId);
+    this.parts!.usage.deleteUser(scope.userId);
     return { deleted, history: erased, pending, ...(this.facts || extractions > 0 ? { extractions } : {}) };
   }
 
@@ -370,6 +374,25 @@ export class Memory {
       process.emitWarning(`Engram's forgetting pass for a user failed: ${(error as Error)?.message ?? error}`, { code: "ENGRAM_FORGET_FAILED" });
     });
     this.upkeep.request(scope.userId, () => this.forget(options), report);
+  }
+
+  /**
+   * Tokens of the model calls Engram made itself (fact extraction, reconciliation, and summaries
+   * and LLM importance wired with `usageHook`), by kind and by user, from LangChain's
+   * `usage_metadata`. Kept in the data folder, so every process sharing it sees the same figures.
+   */
+  async usage(options: UsageOptions = {}): Promise<UsageReport> {
+    const userId = options.userId === undefined ? undefined : validateScope(options).userId;
+    return this.open().usage.report(userId === undefined ? {} : { userId });
+  }
+
+  /**
+   * A hook that counts a model call's tokens in `usage()`, for calls made outside `Memory`: pass
+   * it as `onUsage` to `summarize` or `new LlmImportanceScorer(...)`.
+   */
+  usageHook(kind: UsageKind, userId?: string): UsageHook {
+    const user = userId === undefined ? "" : validateScope({ userId }).userId;
+    return this.open().usage.hook(kind, user);
   }
 
   /** Every version of a memory: created, updated, deleted, oldest first. */
@@ -441,7 +464,7 @@ export class Memory {
         ops.flatMap((op) => (op.op === "delete" ? [op.id] : [])),
       ),
     );
-    this.parts = { db, store, history, writer, recall };
+    this.parts = { db, store, history, writer, recall, usage: new UsageLog(db, this.clock) };
     if (this.options.model) {
       this.facts = new FactPipeline({
         model: this.options.model,
@@ -453,6 +476,7 @@ export class Memory {
         clock: this.clock,
         offlineEntities: this.entityOptions.extract,
         options: this.options.facts,
+        usage: (kind, userId) => this.parts?.usage.hook(kind, userId) ?? (() => undefined),
       });
       // Extraction jobs an earlier process left (it crashed or closed first) run again now.
       this.facts.resume();

@@ -1,6 +1,7 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { AIMessage, HumanMessage, type BaseMessage } from "@langchain/core/messages";
 import { EngramError } from "../../core/errors.js";
+import { reportUsage, type UsageHook } from "../../core/token_usage.js";
 import { validateImportanceInput, type ImportanceInput, type ImportanceScore, type ImportanceScorer } from "./types.js";
 
 /**
@@ -27,6 +28,11 @@ export interface LlmImportanceOptions {
   model: BaseChatModel;
   /** The prompt, with `{text}` where the exchange goes. @default LLM_IMPORTANCE_PROMPT */
   prompt?: string;
+  /**
+   * Told the tokens of each rating call, e.g. `memory.usageHook("importance", userId)` so that
+   * `memory.usage()` counts them. @default undefined
+   */
+  onUsage?: UsageHook;
 }
 
 /**
@@ -40,6 +46,8 @@ export class LlmImportanceScorer implements ImportanceScorer {
 
   private readonly prompt: string;
 
+  private readonly onUsage?: UsageHook;
+
   constructor(options: LlmImportanceOptions) {
     if (options === null || typeof options !== "object" || options.model === undefined || typeof options.model.invoke !== "function") {
       throw new EngramError("INVALID_OPTIONS", "LlmImportanceScorer needs a chat model: new LlmImportanceScorer({ model }).");
@@ -50,6 +58,7 @@ export class LlmImportanceScorer implements ImportanceScorer {
     }
     this.model = options.model;
     this.prompt = prompt;
+    this.onUsage = options.onUsage;
   }
 
   async score(input: ImportanceInput): Promise<ImportanceScore> {
@@ -74,6 +83,7 @@ export class LlmImportanceScorer implements ImportanceScorer {
   private async invoke(messages: BaseMessage[]): Promise<string> {
     try {
       const response = await this.model.invoke(messages);
+      reportUsage(this.onUsage, response);
       return response.text;
     } catch (error) {
       throw new EngramError("MODEL_ERROR", `The importance model failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
