@@ -1,6 +1,7 @@
 import { EngramError } from "./errors.js";
 import { MEMORY_KINDS, type MemoryKind, type Scope } from "./types.js";
 import { shortHash } from "./ids.js";
+import { checkIdText } from "./text.js";
 
 /** Longest accepted user, agent or thread id. */
 export const MAX_ID_LENGTH = 256;
@@ -37,7 +38,8 @@ function checkId(value: unknown, name: string, code: "INVALID_USER_ID" | "INVALI
   if (value.length > MAX_ID_LENGTH) {
     throw new EngramError(code, `${name} is longer than ${MAX_ID_LENGTH} characters.`);
   }
-  return value;
+  // Refused, not repaired: two ids that differ only in a broken character must not become one user.
+  return checkIdText(value, name, code);
 }
 
 export function validateKind(value: unknown): MemoryKind {

@@ -1,10 +1,12 @@
 import { EngramError } from "./errors.js";
+import { checkIdText, repairText, safeContent } from "./text.js";
 import type { Metadata } from "./types.js";
 
 /**
- * Longest content one memory may hold, in characters (about 2,000 tokens). Longer content is
- * refused rather than split: a memory is one fact or exchange, and a silent split would change
- * what a search returns. Split long documents yourself, or raise the limit (`maxContentChars`).
+ * Longest content one memory may hold, in characters (about 2,000 tokens). `Memory.add` refuses
+ * longer content unless asked to split it (`oversize: "split"`, what the graph, middleware and
+ * other doors do with a long reply): a memory is one fact or exchange, and a silent split would
+ * change what a search returns. Or raise the limit (`maxContentChars`).
  */
 export const DEFAULT_MAX_CONTENT_CHARS = 8_000;
 
@@ -30,13 +32,13 @@ export const RESERVED_METADATA_KEYS: ReadonlySet<string> = new Set([
 const MAX_METADATA_KEYS = 32;
 const MAX_METADATA_STRING = 1_000;
 
-export function validateContent(content: unknown, maxChars = DEFAULT_MAX_CONTENT_CHARS): string {
-  if (typeof content !== "string") {
-    throw new EngramError("INVALID_CONTENT", `Content must be a string, got ${typeof content}.`);
-  }
-  if (content.trim().length === 0) {
-    throw new EngramError("INVALID_CONTENT", "Content must not be empty or whitespace only.");
-  }
+/**
+ * Content made safe for every driver (core/text.ts: a lone surrogate becomes U+FFFD, control
+ * characters and unpaired bidi controls are removed), trimmed, and checked: not blank, not over
+ * `maxChars`.
+ */
+export function validateContent(input: unknown, maxChars = DEFAULT_MAX_CONTENT_CHARS): string {
+  const content = safeContent(input);
   if (content.length > maxChars) {
     throw new EngramError(
       "CONTENT_TOO_LARGE",
@@ -44,7 +46,7 @@ export function validateContent(content: unknown, maxChars = DEFAULT_MAX_CONTENT
       { details: { length: content.length, limit: maxChars } },
     );
   }
-  return content.trim();
+  return content;
 }
 
 /**
@@ -68,11 +70,14 @@ export function validateMetadata(input: unknown): Metadata {
     if (RESERVED_METADATA_KEYS.has(key)) {
       throw new EngramError("INVALID_METADATA", `metadata key "${key}" is reserved for the record's own field; pass it as an option instead or rename it.`);
     }
+    checkIdText(key, `metadata key ${JSON.stringify(key)}`, "INVALID_METADATA");
     if (typeof value === "string") {
-      if (value.length > MAX_METADATA_STRING) {
+      // Values are text like content: repaired, never refused for a broken character.
+      const text = repairText(value);
+      if (text.length > MAX_METADATA_STRING) {
         throw new EngramError("INVALID_METADATA", `metadata "${key}" is longer than ${MAX_METADATA_STRING} characters.`);
       }
-      clean[key] = value;
+      clean[key] = text;
     } else if (typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value))) {
       clean[key] = value;
     } else {
@@ -112,5 +117,5 @@ export function validateRecordId(value: unknown): string {
   if (typeof value !== "string" || value.trim().length === 0 || value.length > 256) {
     throw new EngramError("INVALID_ID", `A memory id must be a non-empty string, got ${JSON.stringify(value)}.`);
   }
-  return value;
+  return checkIdText(value, "A memory id", "INVALID_ID");
 }

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type Database from "better-sqlite3";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { EngramError } from "../core/errors.js";
-import { deterministicId } from "../core/ids.js";
+import { checkIdText } from "../core/text.js";
 import { validateKind, validatePrefix, validateScope } from "../core/scope.js";
 import type { HistoryEntry, MemoryKind, MemoryRecord, MemorySource, Scope, ScoredMemory } from "../core/types.js";
 import {
@@ -22,6 +22,7 @@ import { Outbox } from "../store/outbox.js";
 import { openDatabase } from "../store/sqlite.js";
 import type { EpisodicStore, StoreFilter } from "../store/types.js";
 import { normalizeMessages } from "./messages.js";
+import { fitText, itemId, partMetadata, validateOversize, type FittedItem } from "./fit.js";
 import type {
   AddOptions,
   AddResult,
@@ -135,18 +136,17 @@ export class Memory {
     const explicitId = options.id === undefined ? undefined : validateRecordId(options.id);
     const source = options.source === undefined ? undefined : validateSource(options.source);
     const infer = resolveInfer(options.infer, kind, this.options.model !== undefined);
+    const oversize = validateOversize(options.oversize);
     const warnings: string[] = [];
-    let items: Array<{ text: string; role?: string; messageId?: string }>;
+    let items: FittedItem[];
     if (typeof input === "string") {
-      items = [{ text: validateContent(input, this.maxContentChars) }];
+      items = fitText({ text: input }, this.maxContentChars, oversize);
     } else if (Array.isArray(input)) {
       const normalized = normalizeMessages(input);
       warnings.push(...normalized.warnings);
-      items = normalized.messages.map((message) => ({
-        text: validateContent(message.text, this.maxContentChars),
-        role: message.role,
-        messageId: message.id,
-      }));
+      items = normalized.messages.flatMap((message) =>
+        fitText({ text: message.text, role: message.role, messageId: message.id }, this.maxContentChars, oversize),
+      );
       if (items.length === 0) throw new EngramError("INVALID_CONTENT", "No message had any text content to store.");
     } else {
       throw new EngramError("INVALID_CONTENT", "add() takes a string or an array of chat messages.");
@@ -157,11 +157,11 @@ export class Memory {
     }
 
     const { history, writer } = this.open();
+    if (this.connection) await this.modelGuard.beforeWrite(() => this.connection!.client());
     const now = this.clock();
     const records = items.map((item, position): MemoryRecord => {
-      const id = explicitId ?? (item.messageId
-        ? deterministicId("message", scope.userId, scope.agentId, scope.threadId, item.messageId)
-        : deterministicId("content", scope.userId, scope.agentId, scope.threadId, kind, item.role, item.text));
+      const id = explicitId ?? itemId(scope, kind, item);
+      const itemMetadata = partMetadata(metadata, item);
       const record: MemoryRecord = {
         id,
         scope: { ...scope },
@@ -618,7 +618,7 @@ function validateSource(input: unknown): MemorySource {
     if (typeof raw.threadId !== "string" || raw.threadId.trim() === "") {
       throw new EngramError("INVALID_OPTIONS", "source.threadId must be a non-empty string.");
     }
-    source.threadId = raw.threadId;
+    source.threadId = checkIdText(raw.threadId, "source.threadId", "INVALID_OPTIONS");
   }
   if (raw.messageIds !== undefined) {
     const ids = raw.messageIds;

@@ -1,4 +1,5 @@
 import { EngramError } from "../core/errors.js";
+import { isBlank, repairText } from "../core/text.js";
 
 /** A chat message as mem0 users pass it, or any LangChain `BaseMessage`. */
 export interface ChatMessageInput {
@@ -43,7 +44,9 @@ export function normalizeMessages(messages: ReadonlyArray<unknown>): { messages:
     }
     const like = message as LangChainMessageLike & Partial<ChatMessageInput>;
     const type = like.getType?.() ?? like._getType?.();
-    const role = type !== undefined ? ROLE_BY_TYPE[type] ?? type : like.role;
+    const given = type !== undefined ? ROLE_BY_TYPE[type] ?? type : like.role;
+    // A role is stored as metadata: made safe like any metadata text (core/text.ts).
+    const role = typeof given === "string" ? repairText(given).trim() : given;
     if (typeof role !== "string" || role.length === 0) {
       throw new EngramError("INVALID_CONTENT", `Message ${index} has no role.`);
     }
@@ -51,7 +54,9 @@ export function normalizeMessages(messages: ReadonlyArray<unknown>): { messages:
     if (skipped.length > 0) {
       warnings.push(`Message ${index}: skipped non-text content (${skipped.join(", ")}); text parts kept.`);
     }
-    if (text.trim().length === 0) {
+    // A message of invisible characters only (or one broken emoji) is skipped, not refused: its
+    // batch-mates are stored.
+    if (isBlank(repairText(text))) {
       warnings.push(`Message ${index}: no text content; nothing stored for it.`);
       return;
     }

@@ -118,6 +118,17 @@ export interface AddOptions extends Scope {
    * @default true when a model is configured and `kind` is "episode", false otherwise
    */
   infer?: boolean;
+  /**
+   * What to do with a text or message longer than `maxContentChars`. `"refuse"`: throw
+   * `CONTENT_TOO_LARGE` before anything is written (input validation). `"split"`: store it as
+   * linked records, cut at paragraph, sentence or word boundaries, each with the same source
+   * (thread and message id) and `metadata.part` (1-based) and `metadata.parts`; their ids are
+   * derived from the message and the part, so a replay stores nothing twice. The graph, the
+   * middleware, `EngramMemory`, the checkpointer and the memory tools split: a long reply never
+   * fails a turn.
+   * @default "refuse"
+   */
+  oversize?: "refuse" | "split";
 }
 
 /** What `add` did. */

@@ -1,0 +1,58 @@
+import { EngramError } from "../core/errors.js";
+import { deterministicId } from "../core/ids.js";
+import { safeContent, splitText } from "../core/text.js";
+import type { Metadata, Scope } from "../core/types.js";
+import { validateContent } from "../core/validate.js";
+
+/** What `add` stores for one text or message: one item, or several linked parts of it. */
+export interface FittedItem {
+  text: string;
+  role?: string;
+  messageId?: string;
+  /** 1-based position of this part and how many parts the message made; absent when it was not cut. */
+  part?: { index: number; count: number };
+}
+
+/** `add`'s `oversize` option, checked. */
+export function validateOversize(value: unknown): "refuse" | "split" {
+  if (value === undefined) return "refuse";
+  if (value === "refuse" || value === "split") return value;
+  throw new EngramError("INVALID_OPTIONS", `oversize must be "refuse" or "split", got ${JSON.stringify(value)}.`);
+}
+
+/**
+ * Makes one text safe to store (core/text.ts) and, when it is longer than `maxChars`, refuses it
+ * (`CONTENT_TOO_LARGE`) or cuts it into parts, as `oversize` says.
+ */
+export function fitText(
+  item: { text: unknown; role?: string; messageId?: string },
+  maxChars: number,
+  oversize: "refuse" | "split",
+): FittedItem[] {
+  const base = {
+    ...(item.role !== undefined ? { role: item.role } : {}),
+    ...(item.messageId !== undefined ? { messageId: item.messageId } : {}),
+  };
+  if (oversize === "refuse") return [{ ...base, text: validateContent(item.text, maxChars) }];
+  const text = safeContent(item.text);
+  if (text.length <= maxChars) return [{ ...base, text }];
+  const parts = splitText(text, maxChars);
+  return parts.map((part, i) => ({ ...base, text: part, part: { index: i + 1, count: parts.length } }));
+}
+
+/**
+ * The deterministic id of a stored item: from the message id when there is one (the same message
+ * of the same thread is the same record), else from the content; a part adds its position, so the
+ * parts of one message are distinct records and a replay finds each again.
+ */
+export function itemId(scope: Scope, kind: string, item: FittedItem): string {
+  const part = item.part === undefined ? [] : [`part ${item.part.index}/${item.part.count}`];
+  return item.messageId
+    ? deterministicId("message", scope.userId, scope.agentId, scope.threadId, item.messageId, ...part)
+    : deterministicId("content", scope.userId, scope.agentId, scope.threadId, kind, item.role, item.text, ...part);
+}
+
+/** The metadata of a part: `part` and `parts` link it to its siblings (the same source). */
+export function partMetadata(metadata: Metadata, item: FittedItem): Metadata {
+  return item.part === undefined ? metadata : { ...metadata, part: item.part.index, parts: item.part.count };
+}
