@@ -1,6 +1,8 @@
 import { rankCandidates, type Candidate, type Ranked, type ResolvedRankerOptions } from "../scoring/ranker.js";
 import { matchesFilter } from "../store/filter_match.js";
-import type { EpisodicStore, StoredRecord, StoreFilter } from "../store/types.js";
+import { sameRevision } from "../store/revision_log.js";
+import type { StoredRecord, StoreFilter, StoreRevision } from "../store/types.js";
+import type { GatedStore, WriteListener } from "./gated_store.js";
 import { UserIndex } from "./user_index.js";
 
 /** How much recall keeps in process. */
@@ -33,25 +35,32 @@ interface RankRequest {
   ranker: ResolvedRankerOptions;
 }
 
+/** A built index and the store revision it reflects (see memory/gated_store.ts). */
+interface Kept {
+  index: UserIndex;
+  expected: StoreRevision;
+}
+
 /**
  * Hybrid recall for one user: nearest vectors plus BM25 matches, fused by the ranker. A user's
  * records, vectors and lexical index are loaded from the store on first use and kept current by
- * this process's writes, so a warm search needs one store round trip (the count that tells whether
- * another process wrote, in which case the index is rebuilt) instead of a vector query plus a
- * fetch of every lexical-only candidate's vector.
+ * this process's writes, so a warm search needs one store round trip (the user's revision, which
+ * tells whether any other instance wrote since, in which case the index is rebuilt) instead of a
+ * vector query plus a fetch of every lexical-only candidate's vector.
  */
-export class Recall {
+export class Recall implements WriteListener {
   /** Built indexes, least recently used first (a Map keeps insertion order). */
-  private readonly users = new Map<string, UserIndex>();
-  private readonly building = new Map<string, Promise<UserIndex>>();
+  private readonly users = new Map<string, Kept>();
+  private readonly building = new Map<string, Promise<Kept>>();
   private readonly cache: Required<RecallCacheOptions>;
 
   constructor(
-    private readonly store: EpisodicStore,
+    private readonly store: GatedStore,
     private readonly ranker: ResolvedRankerOptions,
     cache: RecallCacheOptions = {},
   ) {
     this.cache = { ...DEFAULT_RECALL_CACHE, ...cache };
+    store.listen(this);
   }
 
   /** `ranker` overrides the instance's weights for this call only (a retriever's own weights). */
@@ -67,21 +76,30 @@ export class Recall {
     const request: RankRequest = { userId, query, vector, limit, filter, now, ranker };
     const cached = this.users.get(userId);
     if (cached && !this.building.has(userId)) {
-      // Warm user: rank on the kept index while the store counts the user's records, and keep the
-      // result if the count says no other process wrote (the usual case). The yield lets the
-      // count request leave before the ranking occupies the thread, so the round trip and the
-      // ranking overlap instead of adding up.
-      const counting = this.store.count(userId);
-      counting.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
+      // Warm user: rank on the kept index while the store reads the user's revision, and keep the
+      // result if the revision says no other instance wrote (the usual case). The yield lets the
+      // request leave before the ranking occupies the thread, so the round trip and the ranking
+      // overlap instead of adding up. `expected` is copied before the read (the argument in
+      // memory/gated_store.ts needs it so).
+      const expected = { ...cached.expected };
+      const reading = this.store.revision(userId);
+      reading.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
       await new Promise((resolve) => setImmediate(resolve));
-      const ranked = await this.rankOn(cached, request);
-      if ((await counting) === cached.size && this.users.get(userId) === cached) {
+      const ranked = await this.rankOn(cached.index, request);
+      if (this.current(cached, expected, await reading) && this.users.get(userId) === cached) {
         this.users.delete(userId);
         this.users.set(userId, cached);
         return ranked;
       }
     }
     return this.rankOn(await this.index(userId), request);
+  }
+
+  /** Whether a kept index still reflects the store, given the revision just read. */
+  private current(kept: Kept, expected: StoreRevision, read: StoreRevision): boolean {
+    // A store without revisions: the record count is all there is (the weaker check).
+    if (!this.store.tracksRevisions) return read.count === kept.index.size;
+    return sameRevision(expected, read);
   }
 
   private async rankOn(index: UserIndex, request: RankRequest): Promise<Ranked[]> {
@@ -115,12 +133,20 @@ export class Recall {
     return rankCandidates([...candidates.values()], now, ranker, (id) => index.neighbours(id));
   }
 
-  /** Keeps a built index current with this process's writes. */
+  /**
+   * Keeps a built index current with this process's writes. Called by the store's gate right after
+   * the write was acknowledged, once per write call (each advanced the revision by one).
+   */
   applied(userId: string, upserts: StoredRecord[], deletes: string[]): void {
-    const index = this.users.get(userId);
-    if (!index) return;
-    index.upsert(upserts);
-    index.remove(deletes);
+    const kept = this.users.get(userId);
+    if (!kept) return;
+    kept.index.upsert(upserts);
+    kept.index.remove(deletes);
+    kept.expected = { log: kept.expected.log, count: kept.expected.count + 1 };
+  }
+
+  erased(userId: string): void {
+    this.forget(userId);
   }
 
   forget(userId: string): void {
@@ -128,12 +154,14 @@ export class Recall {
   }
 
   private async index(userId: string): Promise<UserIndex> {
-    const count = await this.store.count(userId);
     const cached = this.users.get(userId);
-    if (cached && cached.size === count) {
-      this.users.delete(userId);
-      this.users.set(userId, cached);
-      return cached;
+    if (cached && !this.building.has(userId)) {
+      const expected = { ...cached.expected };
+      if (this.current(cached, expected, await this.store.revision(userId)) && this.users.get(userId) === cached) {
+        this.users.delete(userId);
+        this.users.set(userId, cached);
+        return cached.index;
+      }
     }
     // Concurrent searches of a cold user share one build.
     let build = this.building.get(userId);
@@ -141,21 +169,26 @@ export class Recall {
       build = this.build(userId).finally(() => this.building.delete(userId));
       this.building.set(userId, build);
     }
-    return build;
+    return (await build).index;
   }
 
-  private async build(userId: string): Promise<UserIndex> {
-    const index = new UserIndex();
-    index.upsert(await this.store.scan(userId));
-    this.users.delete(userId);
-    this.users.set(userId, index);
-    let total = 0;
-    for (const kept of this.users.values()) total += kept.size;
-    for (const [other, kept] of this.users) {
-      if (total <= this.cache.maxRecords || other === userId) break;
-      this.users.delete(other);
-      total -= kept.size;
-    }
-    return index;
+  /** Reads the revision, then the records, with none of this process's writes of the user in between. */
+  private build(userId: string): Promise<Kept> {
+    return this.store.exclusive(userId, async () => {
+      const expected = await this.store.revision(userId);
+      const index = new UserIndex();
+      index.upsert(await this.store.scan(userId));
+      const kept: Kept = { index, expected };
+      this.users.delete(userId);
+      this.users.set(userId, kept);
+      let total = 0;
+      for (const other of this.users.values()) total += other.index.size;
+      for (const [other, { index: otherIndex }] of this.users) {
+        if (total <= this.cache.maxRecords || other === userId) break;
+        this.users.delete(other);
+        total -= otherIndex.size;
+      }
+      return kept;
+    });
   }
 }

@@ -4,6 +4,7 @@ import { collectionNameFor } from "../core/scope.js";
 import type { MemoryRecord } from "../core/types.js";
 import { fromChromaRow, toChromaMetadata } from "./chroma_records.js";
 import { whereFor } from "./chroma_where.js";
+import { isNotFound, RevisionLog, type StoreRevision } from "./revision_log.js";
 import type { EpisodicStore, StoreFilter, StoreHit, StoredRecord } from "./types.js";
 
 /** Chroma's server refuses batches larger than this (its pre-flight check). */
@@ -16,11 +17,19 @@ export interface ChromaStoreOptions {
   prefix?: string;
   /** For messages: where the store is. */
   describe?: () => string;
+  /**
+   * Called when a request found the server unreachable, before the request is made once more: the
+   * connection restarts a local server that died (or waits a moment for one given by URL).
+   * @default none: an unreachable server fails the call at once
+   */
+  recover?: () => Promise<void>;
 }
 
 /**
  * The episodic store over Chroma: one cosine-space collection per user, vectors supplied by the
- * caller (never Chroma's own embedding functions, which would download models).
+ * caller (never Chroma's own embedding functions, which would download models). Every write that
+ * succeeds then advances the user's revision log (store/revision_log.ts), which other instances
+ * sharing the server read to know whether their in-process copy is current.
  */
 export class ChromaStore implements EpisodicStore {
   private readonly prefix: string;
@@ -28,8 +37,19 @@ export class ChromaStore implements EpisodicStore {
   /** Collections known to exist, by user. Missing ones are not cached: another process may create them. */
   private readonly collections = new Map<string, Promise<Collection>>();
 
+  private readonly revisions: RevisionLog;
+
+  /** The client the cached handles were made with. */
+  private lastClient?: ChromaClient;
+
   constructor(private readonly options: ChromaStoreOptions) {
     this.prefix = options.prefix ?? "engram";
+    this.revisions = new RevisionLog({ client: () => this.client(), prefix: this.prefix, call: (operation, run) => this.call(operation, run) });
+  }
+
+  /** The user's revision: it changes after every write of their records by any instance. */
+  revision(userId: string): Promise<StoreRevision> {
+    return this.healing(() => this.revisions.read(userId));
   }
 
   async upsert(userId: string, items: StoredRecord[]): Promise<void> {
@@ -39,31 +59,35 @@ export class ChromaStore implements EpisodicStore {
         throw new EngramError("INVALID_SCOPE", `Record ${item.record.id} belongs to another user than the one written.`);
       }
     }
-    const collection = await this.collection(userId, true);
-    for (let start = 0; start < items.length; start += MAX_BATCH) {
-      const batch = items.slice(start, start + MAX_BATCH);
-      await this.call("upsert", () =>
-        collection!.upsert({
-          ids: batch.map((item) => item.record.id),
-          embeddings: batch.map((item) => item.embedding),
-          documents: batch.map((item) => item.record.content),
-          metadatas: batch.map((item) => toChromaMetadata(item.record)),
-        }),
-      );
-    }
+    await this.withCollection(userId, true, async (collection) => {
+      for (let start = 0; start < items.length; start += MAX_BATCH) {
+        const batch = items.slice(start, start + MAX_BATCH);
+        await this.call("upsert", () =>
+          collection.upsert({
+            ids: batch.map((item) => item.record.id),
+            embeddings: batch.map((item) => item.embedding),
+            documents: batch.map((item) => item.record.content),
+            metadatas: batch.map((item) => toChromaMetadata(item.record)),
+          }),
+        );
+      }
+    });
+    await this.revisions.append(userId);
   }
 
   async query(userId: string, vector: number[], k: number, filter?: StoreFilter): Promise<StoreHit[]> {
-    const collection = await this.collection(userId, false);
-    if (!collection || k <= 0) return [];
-    const result = await this.call("query", () =>
-      collection.query({
-        queryEmbeddings: [vector],
-        nResults: k,
-        where: whereFor(userId, filter),
-        include: ["documents", "metadatas", "distances"] as never,
-      }),
+    if (k <= 0) return [];
+    const result = await this.withCollection(userId, false, (collection) =>
+      this.call("query", () =>
+        collection.query({
+          queryEmbeddings: [vector],
+          nResults: k,
+          where: whereFor(userId, filter),
+          include: ["documents", "metadatas", "distances"] as never,
+        }),
+      ),
     );
+    if (!result) return [];
     const ids = result.ids[0] ?? [];
     const hits: StoreHit[] = [];
     ids.forEach((id, i) => {
@@ -75,12 +99,11 @@ export class ChromaStore implements EpisodicStore {
 
   async get(userId: string, ids: string[], options: { embeddings?: boolean; filter?: StoreFilter } = {}): Promise<StoreHit[]> {
     if (ids.length === 0) return [];
-    const collection = await this.collection(userId, false);
-    if (!collection) return [];
     const include = options.embeddings ? ["documents", "metadatas", "embeddings"] : ["documents", "metadatas"];
-    const result = await this.call("get", () =>
-      collection.get({ ids, where: whereFor(userId, options.filter), include: include as never }),
+    const result = await this.withCollection(userId, false, (collection) =>
+      this.call("get", () => collection.get({ ids, where: whereFor(userId, options.filter), include: include as never })),
     );
+    if (!result) return [];
     return result.ids.flatMap((id, i) => {
       const record = fromChromaRow(id, result.documents[i] ?? null, result.metadatas[i] ?? null);
       if (record.scope.userId !== userId) return [];
@@ -91,11 +114,10 @@ export class ChromaStore implements EpisodicStore {
   }
 
   async list(userId: string, filter?: StoreFilter): Promise<MemoryRecord[]> {
-    const collection = await this.collection(userId, false);
-    if (!collection) return [];
-    const result = await this.call("get", () =>
-      collection.get({ where: whereFor(userId, filter), include: ["documents", "metadatas"] as never }),
+    const result = await this.withCollection(userId, false, (collection) =>
+      this.call("get", () => collection.get({ where: whereFor(userId, filter), include: ["documents", "metadatas"] as never })),
     );
+    if (!result) return [];
     return result.ids
       .map((id, i) => fromChromaRow(id, result.documents[i] ?? null, result.metadatas[i] ?? null))
       .filter((record) => record.scope.userId === userId)
@@ -103,8 +125,10 @@ export class ChromaStore implements EpisodicStore {
   }
 
   async scan(userId: string): Promise<StoredRecord[]> {
-    const collection = await this.collection(userId, false);
-    if (!collection) return [];
+    return (await this.withCollection(userId, false, (collection) => this.scanAll(userId, collection))) ?? [];
+  }
+
+  private async scanAll(userId: string, collection: Collection): Promise<StoredRecord[]> {
     const items: StoredRecord[] = [];
     // Paged: one user's vectors can exceed what one HTTP response should carry.
     for (let offset = 0; ; offset += MAX_BATCH) {
@@ -126,37 +150,91 @@ export class ChromaStore implements EpisodicStore {
 
   async delete(userId: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    const collection = await this.collection(userId, false);
-    if (!collection) return;
-    for (let start = 0; start < ids.length; start += MAX_BATCH) {
-      const batch = ids.slice(start, start + MAX_BATCH);
-      await this.call("delete", () => collection.delete({ ids: batch, where: whereFor(userId) }));
-    }
+    await this.withCollection(userId, false, async (collection) => {
+      for (let start = 0; start < ids.length; start += MAX_BATCH) {
+        const batch = ids.slice(start, start + MAX_BATCH);
+        await this.call("delete", () => collection.delete({ ids: batch, where: whereFor(userId) }));
+      }
+    });
+    // Also when the user had no collection: every write call that succeeds advances the revision
+    // by exactly one (memory/gated_store.ts counts on it).
+    await this.revisions.append(userId);
   }
 
   async deleteUser(userId: string): Promise<number> {
-    const collection = await this.collection(userId, false);
-    if (!collection) return 0;
-    const count = await this.call("count", () => collection.count());
-    const client = await this.client();
-    await this.call("deleteCollection", () => client.deleteCollection({ name: collection.name }));
+    const count =
+      (await this.withCollection(userId, false, async (collection) => {
+        const count = await this.call("count", () => collection.count());
+        const client = await this.client();
+        await this.call("deleteCollection", () => client.deleteCollection({ name: collection.name }));
+        return count;
+      })) ?? 0;
     this.collections.delete(userId);
+    // After the records, as every write: a reader that finds the log gone (or made anew) rebuilds
+    // and finds the records gone too.
+    await this.revisions.erase(userId);
     return count;
   }
 
   async count(userId: string): Promise<number> {
-    const collection = await this.collection(userId, false);
-    if (!collection) return 0;
-    return this.call("count", () => collection.count());
+    return (await this.withCollection(userId, false, (collection) => this.call("count", () => collection.count()))) ?? 0;
   }
 
   async close(): Promise<void> {
     this.collections.clear();
+    this.revisions.forgetHandles();
+  }
+
+  /**
+   * Runs `run` on the user's collection (undefined without one, unless `create`). A handle to a
+   * collection another process deleted (its deleteAll) fails with "not found": the handle is
+   * dropped and the call made once more on the collection that now has the name, if any.
+   */
+  private async withCollection<T>(
+    userId: string,
+    create: boolean,
+    run: (collection: Collection) => Promise<T>,
+  ): Promise<T | undefined> {
+    return this.healing(async () => {
+      for (let attempt = 0; ; attempt += 1) {
+        const collection = create ? await this.collection(userId, true) : await this.collection(userId, false);
+        if (!collection) return undefined;
+        try {
+          return await run(collection);
+        } catch (error) {
+          if (attempt > 0 || !isNotFound(error)) throw error;
+          this.collections.delete(userId);
+        }
+      }
+    });
+  }
+
+  /**
+   * Runs `run`; if the server was unreachable, lets the connection recover (a local server that
+   * died is restarted) and runs it once more. Every call here is idempotent or a read: an upsert
+   * by id, a delete by id, a query.
+   */
+  private async healing<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (!this.options.recover || !(error instanceof EngramError) || error.code !== "STORE_UNAVAILABLE") throw error;
+      await this.options.recover();
+      return run();
+    }
   }
 
   private async client(): Promise<ChromaClient> {
     try {
-      return await this.options.client();
+      const client = await this.options.client();
+      if (client !== this.lastClient) {
+        // A restarted local server may listen on another port: handles made by the old client
+        // point there, so they go.
+        if (this.lastClient) this.collections.clear();
+        if (this.lastClient) this.revisions.forgetHandles();
+        this.lastClient = client;
+      }
+      return client;
     } catch (error) {
       if (error instanceof EngramError) throw error;
       throw this.wrap("connect", error);

@@ -1,4 +1,7 @@
 import type { MemoryKind, MemoryRecord, Metadata } from "../core/types.js";
+import type { StoreRevision } from "./revision_log.js";
+
+export type { StoreRevision };
 
 /** Narrows a read to part of one user's memories. All fields combine with AND. */
 export interface StoreFilter {
@@ -45,5 +48,13 @@ export interface EpisodicStore {
   /** Removes every record of the user; returns how many there were. */
   deleteUser(userId: string): Promise<number>;
   count(userId: string): Promise<number>;
+  /**
+   * The user's revision, seen by every instance sharing the store: it must change after every
+   * `upsert`, `delete` or `deleteUser` of the user that resolved, by any instance, and a
+   * successful `upsert` or `delete` call must add exactly one to `count` (same `log`). A store
+   * without it gets the weaker check of counting the user's records (another instance's update,
+   * or a delete plus an add, then goes unseen by in-process indexes until the count changes).
+   */
+  revision?(userId: string): Promise<StoreRevision>;
   close(): Promise<void>;
 }

@@ -1,0 +1,133 @@
+import { randomUUID } from "node:crypto";
+import { ChromaNotFoundError, type ChromaClient, type Collection } from "chromadb";
+import { shortHash } from "../core/ids.js";
+
+/**
+ * Where a user's records stood when read: the revision log's collection (null when the user has
+ * none) and how many entries it held. Two revisions are equal only if both fields are.
+ */
+export interface StoreRevision {
+  log: string | null;
+  count: number;
+}
+
+export function sameRevision(a: StoreRevision, b: StoreRevision): boolean {
+  return a.log === b.log && a.count === b.count;
+}
+
+/** The collection of a user's revision log. Hashed like the records' collection. */
+export function revisionLogNameFor(prefix: string, userId: string): string {
+  return `${prefix}-r-${shortHash(userId)}`;
+}
+
+export interface RevisionLogOptions {
+  client: () => Promise<ChromaClient>;
+  prefix: string;
+  /** Wraps a driver failure (the store's own error mapping). */
+  call: <T>(operation: string, run: () => Promise<T>) => Promise<T>;
+}
+
+/**
+ * A per-user revision every instance sharing the Chroma server sees: an append-only log, one
+ * Chroma collection per user, that gains one entry (a random id and a 1-dimension vector) after
+ * each acknowledged write of the user's records. Its `count()` is the revision.
+ *
+ * Why a log and not a token: Chroma has no compare-and-set, so a value that writers overwrite can
+ * hide a write (A reads t0, B writes and sets tB, A sets tA: a reader that knows only its own tA
+ * cannot see B). An append never hides another, so the count only grows while the collection
+ * lives. `erase` (deleteAll) drops the collection; a log made afterwards has another id, which is
+ * why the revision carries the collection id too. A reader holding a handle to an erased log gets
+ * Chroma's "not found", looks the log up again by name, and sees a different revision.
+ *
+ * The argument that a cache keyed by revision is coherent is in memory/gated_store.ts, which
+ * decides when revisions are read relative to this process's own writes.
+ */
+export class RevisionLog {
+  /** Handles of logs known to exist; an erased one is dropped when Chroma says "not found". */
+  private readonly logs = new Map<string, Promise<Collection>>();
+
+  constructor(private readonly options: RevisionLogOptions) {}
+
+  /** Records one more write of the user. Called only after the write itself succeeded. */
+  async append(userId: string): Promise<void> {
+    const entry = { ids: [randomUUID()], embeddings: [[1]] };
+    try {
+      const log = await this.open(userId, true);
+      await this.options.call("append revision", () => log.add(entry));
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      // The log was erased (deleteAll elsewhere) after we took its handle: append to the new one.
+      this.logs.delete(userId);
+      const log = await this.open(userId, true);
+      await this.options.call("append revision", () => log.add(entry));
+    }
+  }
+
+  /** The user's current revision: one round trip when the log's handle is known. */
+  async read(userId: string): Promise<StoreRevision> {
+    for (let attempt = 0; ; attempt += 1) {
+      const log = await this.open(userId, false);
+      if (!log) return { log: null, count: 0 };
+      try {
+        return { log: log.id, count: await this.options.call("read revision", () => log.count()) };
+      } catch (error) {
+        if (!isNotFound(error) || attempt > 0) throw error;
+        this.logs.delete(userId);
+      }
+    }
+  }
+
+  /** Drops the user's log (after their records): a log made later starts under another id. */
+  async erase(userId: string): Promise<void> {
+    this.logs.delete(userId);
+    const client = await this.options.client();
+    try {
+      await this.options.call("erase revisions", () => client.deleteCollection({ name: revisionLogNameFor(this.options.prefix, userId) }));
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  forgetHandles(): void {
+    this.logs.clear();
+  }
+
+  private async open(userId: string, create: true): Promise<Collection>;
+  private async open(userId: string, create: false): Promise<Collection | undefined>;
+  private async open(userId: string, create: boolean): Promise<Collection | undefined> {
+    const cached = this.logs.get(userId);
+    if (cached) return cached;
+    const client = await this.options.client();
+    const name = revisionLogNameFor(this.options.prefix, userId);
+    if (!create) {
+      try {
+        const found = await this.options.call("find revisions", () => client.getCollection({ name }));
+        this.logs.set(userId, Promise.resolve(found));
+        return found;
+      } catch (error) {
+        // Not cached: another process may create it at any time.
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    }
+    const pending = this.options
+      .call("create revisions", () =>
+        client.getOrCreateCollection({ name, embeddingFunction: null, metadata: { engramRevisions: 1 } }),
+      )
+      .catch((error: unknown) => {
+        this.logs.delete(userId);
+        throw error;
+      });
+    this.logs.set(userId, pending);
+    return pending;
+  }
+}
+
+/** Chroma's "not found", also when the store's error mapping has wrapped it. */
+export function isNotFound(error: unknown): boolean {
+  for (let at: unknown = error, depth = 0; at !== undefined && at !== null && depth < 4; depth += 1) {
+    if (at instanceof ChromaNotFoundError || /does not exist|not found/i.test(String((at as Error).message ?? at))) return true;
+    at = (at as { cause?: unknown }).cause;
+  }
+  return false;
+}

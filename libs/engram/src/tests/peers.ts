@@ -1,0 +1,83 @@
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+/** What a peer's `call` rejects with when the peer's Memory threw. */
+export class PeerError extends Error {
+  constructor(
+    readonly code: string | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.name = "PeerError";
+  }
+}
+
+/** A `Memory` running in another process (tests/memory_peer.ts). */
+export interface Peer {
+  readonly pid: number;
+  call<T = unknown>(method: string, ...args: unknown[]): Promise<T>;
+  /** Closes the peer's Memory, then waits for the process to exit. */
+  close(): Promise<void>;
+}
+
+export interface PeerOptions {
+  dataDir: string;
+  chromaUrl?: string;
+  writes?: "sync" | "background";
+  embeddings: "local" | "hash";
+}
+
+const PEER_SCRIPT = fileURLToPath(new URL("./memory_peer.ts", import.meta.url));
+
+/** Starts a peer process: a real Node process with its own Memory, talking JSON lines. */
+export function startPeer(options: PeerOptions): Peer {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS; // Jest's flags are not for the peer
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ["--import", "tsx", PEER_SCRIPT, JSON.stringify(options)], {
+    env,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4_000);
+  });
+  const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  const exited = new Promise<void>((resolve) => {
+    child.on("exit", (code, signal) => {
+      for (const { reject } of waiting.values()) reject(new Error(`peer exited (${code ?? signal}): ${stderr}`));
+      waiting.clear();
+      resolve();
+    });
+  });
+  createInterface({ input: child.stdout }).on("line", (line) => {
+    let reply: { id: number; result?: unknown; error?: { code?: string; message: string } };
+    try {
+      reply = JSON.parse(line);
+    } catch {
+      return; // not a reply (a library printing to stdout would land here)
+    }
+    const waiter = waiting.get(reply.id);
+    if (!waiter) return;
+    waiting.delete(reply.id);
+    if (reply.error) waiter.reject(new PeerError(reply.error.code, reply.error.message));
+    else waiter.resolve(reply.result);
+  });
+  let next = 0;
+  const call = <T>(method: string, ...args: unknown[]): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const id = (next += 1);
+      waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      child.stdin.write(JSON.stringify({ id, method, args }) + "\n");
+    });
+  return {
+    pid: child.pid!,
+    call,
+    close: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        await call("close").catch(() => undefined);
+      }
+      await exited;
+    },
+  };
+}
