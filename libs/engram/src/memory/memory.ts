@@ -36,6 +36,7 @@ import type {
 } from "./options.js";
 import { Writer, type DrainResult, type WriteOp } from "./writer.js";
 import { Recall } from "./recall.js";
+import { GatedStore } from "./gated_store.js";
 import { resolveRanker, type ResolvedRankerOptions } from "../scoring/ranker.js";
 import { FactPipeline, forgetFactJobs, resolveFactOptions, resolveInfer } from "./facts.js";
 import { isCurrent, validateIncludeInvalid } from "../consolidation/validity.js";
@@ -185,6 +186,7 @@ export class Memory {
     // A record whose id is already live (stored, or queued and not yet drained) is a replay: keep
     // the stored one, write nothing.
     const fresh: MemoryRecord[] = [];
+    const liveByHistory: MemoryRecord[] = [];
     for (const record of records) {
       const queued = writer.queued(scope.userId, record.id);
       const entries = history.forMemory(record.id, scope.userId);
@@ -193,8 +195,13 @@ export class Memory {
         fresh.push(record);
         continue;
       }
+      if (!queued) liveByHistory.push(record);
       const firstAt = entries.find((entry) => entry.event === "ADD")?.at ?? (queued?.op === "upsert" ? queued.record.createdAt : undefined);
       if (firstAt !== undefined) record.createdAt = record.updatedAt = record.lastAccessedAt = firstAt;
+    }
+    for (const record of await this.goneFromStore(scope.userId, liveByHistory)) {
+      record.createdAt = record.updatedAt = record.lastAccessedAt = now + records.indexOf(record);
+      fresh.push(record);
     }
     if (fresh.length === 0) return { results: records, pending: writer.pendingCount(scope.userId) > 0, warnings };
 
@@ -453,17 +460,14 @@ export class Memory {
     const history = new HistoryLog({ db, clock: this.clock });
     this.outbox = new Outbox<WriteOp>({ db, clock: this.clock });
     const connection = this.connection;
-    const store =
+    // Every write goes through the gate, which keeps recall's in-process indexes coherent with
+    // other instances sharing the store (the argument is in gated_store.ts).
+    const store = new GatedStore(
       this.options.store ??
-      new ChromaStore({ client: () => connection!.client(), prefix: this.prefix, describe: () => connection!.describe() });
-    const recall = new Recall(store, this.ranker, this.options.recallCache);
-    const writer = new Writer(db, this.outbox, history, store, (texts) => this.embed(texts), (userId, ops) =>
-      recall.applied(
-        userId,
-        ops.flatMap((op) => (op.op === "upsert" ? [{ record: op.record, embedding: op.embedding! }] : [])),
-        ops.flatMap((op) => (op.op === "delete" ? [op.id] : [])),
-      ),
+        new ChromaStore({ client: () => connection!.client(), prefix: this.prefix, describe: () => connection!.describe() }),
     );
+    const recall = new Recall(store, this.ranker, this.options.recallCache);
+    const writer = new Writer(db, this.outbox, history, store, (texts) => this.embed(texts));
     this.parts = { db, store, history, writer, recall, usage: new UsageLog(db, this.clock) };
     if (this.options.model) {
       this.facts = new FactPipeline({
@@ -548,6 +552,23 @@ export class Memory {
     process.emitWarning(`Engram dropped ${result.failed?.length ?? 0} background write(s) the store refused: ${result.error.message}`, {
       code: "ENGRAM_WRITE_REFUSED",
     });
+  }
+
+  /**
+   * Of records this data folder's history calls live, those no longer in the store: an instance on
+   * another data folder sharing the server deleted them (its history is its own). They are added
+   * again rather than taken for replays. During an outage, history is trusted.
+   */
+  private async goneFromStore(userId: string, records: MemoryRecord[]): Promise<MemoryRecord[]> {
+    if (records.length === 0) return [];
+    let stored: Set<string>;
+    try {
+      stored = new Set((await this.open().store.get(userId, records.map((record) => record.id))).map((hit) => hit.record.id));
+    } catch (error) {
+      if (error instanceof EngramError && error.code === "STORE_UNAVAILABLE") return [];
+      throw error;
+    }
+    return records.filter((record) => !stored.has(record.id));
   }
 
   /** The next successful call replays what an outage left behind. */
