@@ -14,7 +14,7 @@ import {
   validateRecordId,
   validateTime,
 } from "../core/validate.js";
-import { LocalEmbeddings } from "../embeddings/local.js";
+import { StaticEmbeddings } from "../embeddings/static.js";
 import { ChromaStore } from "../store/chroma_store.js";
 import { ChromaConnection } from "../store/connection.js";
 import { HistoryLog } from "../store/history.js";
@@ -105,7 +105,7 @@ export class Memory {
 
   constructor(private readonly options: MemoryOptions = {}) {
     this.dataDir = options.dataDir ?? ".engram";
-    this.embeddings = options.embeddings ?? new LocalEmbeddings();
+    this.embeddings = options.embeddings ?? new StaticEmbeddings();
     this.clock = options.clock ?? Date.now;
     this.maxContentChars = options.maxContentChars ?? DEFAULT_MAX_CONTENT_CHARS;
     this.prefix = validatePrefix(options.prefix ?? "engram");
