@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { EngramError } from "../core/errors.js";
 import { registerEraseCommand } from "./commands/erase.js";
 import { registerInspectCommands } from "./commands/inspect.js";
+import { registerReembedCommand } from "./commands/reembed.js";
 import { registerServerCommands } from "./commands/server.js";
 import { registerTransferCommands } from "./commands/transfer.js";
 import { CliExit, resolveIO, type CliIO, type CliOptions } from "./io.js";
@@ -30,6 +31,7 @@ export function buildProgram(options: CliOptions = {}): Command {
   registerInspectCommands(program, io);
   registerTransferCommands(program, io);
   registerEraseCommand(program, io);
+  registerReembedCommand(program, io);
   return program;
 }
 

@@ -33,6 +33,7 @@ export type EngramErrorCode =
   | "STORE_ERROR"
   // Embeddings.
   | "EMBEDDING_FAILED"
+  | "EMBEDDINGS_MISMATCH"
   // Chat models used by memory (fact extraction and reconciliation).
   | "MODEL_ERROR"
   | "MODEL_OUTPUT_INVALID"

@@ -1,5 +1,6 @@
 import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
 import { EngramError } from "../core/errors.js";
+import { LEGACY_DEFAULT_MODEL_ID } from "./identity.js";
 import { EmbeddingWorkerPool } from "./worker_pool.js";
 
 /** Options for {@link LocalEmbeddings}. */
@@ -24,8 +25,11 @@ export interface LocalEmbeddingsOptions extends EmbeddingsParams {
   idleTimeoutMs?: number;
 }
 
-/** The model and the version of its weights, recorded in a data folder (embeddings/identity.ts). */
-const MODEL_ID = "universal-sentence-encoder-lite@0.2.0";
+/**
+ * The model and the version of its weights, recorded in a data folder (embeddings/identity.ts).
+ * The default before folders recorded their model, so an unmarked folder is taken to hold its vectors.
+ */
+const MODEL_ID = LEGACY_DEFAULT_MODEL_ID;
 
 const WORKER_URL = new URL("./local_worker.mjs", import.meta.url);
 

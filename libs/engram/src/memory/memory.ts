@@ -41,6 +41,8 @@ import { resolveRanker, type ResolvedRankerOptions } from "../scoring/ranker.js"
 import { FactPipeline, forgetFactJobs, resolveFactOptions, resolveInfer } from "./facts.js";
 import { isCurrent, validateIncludeInvalid } from "../consolidation/validity.js";
 import { EmbeddingCache } from "../embeddings/cache.js";
+import { embeddingsIdentity, LEGACY_DEFAULT_MODEL_ID } from "../embeddings/identity.js";
+import { ModelGuard } from "./model_guard.js";
 import { boostByEntities, resolveEntityOptions, withEntities, withoutEntities, type ResolvedEntityOptions } from "../scoring/entities.js";
 import { planForget, resolveForgetRules, type ForgetOptions, type ForgetReport } from "../consolidation/forget.js";
 import { forgetReport, forgetWriteOps, loadForgetItems } from "./forget_ops.js";
@@ -102,6 +104,8 @@ export class Memory {
   private readonly writes: "sync" | "background";
   /** Users whose background drain is scheduled for the next turn of the event loop. */
   private readonly drainsDue = new Set<string>();
+  /** One model per data folder: refuses a folder whose vectors another model wrote (model_guard.ts). */
+  private readonly modelGuard: ModelGuard;
 
   constructor(private readonly options: MemoryOptions = {}) {
     this.dataDir = options.dataDir ?? ".engram";
@@ -117,6 +121,16 @@ export class Memory {
     if (!options.store) {
       this.connection = new ChromaConnection(options.chroma ?? {}, join(this.dataDir, "chroma"));
     }
+    const chroma = options.chroma as { url?: unknown; client?: unknown } | undefined;
+    this.modelGuard = new ModelGuard({
+      modelId: embeddingsIdentity(this.embeddings),
+      // A folder written before folders recorded their model, opened with the default model, holds
+      // the vectors of the default of that time.
+      unmarkedModelId: options.embeddings === undefined ? LEGACY_DEFAULT_MODEL_ID : undefined,
+      dataDir: this.dataDir,
+      prefix: this.prefix,
+      sharedServer: !options.store && (chroma?.url !== undefined || chroma?.client !== undefined),
+    });
   }
 
   /** The data folder (`options.dataDir`), so drop-ins can keep their files next to Memory's. */
@@ -457,6 +471,12 @@ export class Memory {
     if (this.closed) throw new EngramError("CLOSED", "This Memory was closed.");
     if (this.parts) return this.parts;
     const db = openDatabase(join(this.dataDir, "engram.sqlite"));
+    try {
+      this.modelGuard.checkFolder(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
     const history = new HistoryLog({ db, clock: this.clock });
     this.outbox = new Outbox<WriteOp>({ db, clock: this.clock });
     const connection = this.connection;
@@ -464,7 +484,7 @@ export class Memory {
     // other instances sharing the store (the argument is in gated_store.ts).
     const store = new GatedStore(
       this.options.store ??
-        new ChromaStore({ client: () => connection!.client(), prefix: this.prefix, describe: () => connection!.describe() }),
+        new ChromaStore({ client: () => this.modelGuard.client(() => connection!.client()), prefix: this.prefix, describe: () => connection!.describe() }),
     );
     const recall = new Recall(store, this.ranker, this.options.recallCache);
     const writer = new Writer(db, this.outbox, history, store, (texts) => this.embed(texts));
@@ -541,7 +561,7 @@ export class Memory {
       return;
     }
     if (!result.error || result.error.code === "STORE_UNAVAILABLE") return;
-    if (result.error.code === "EMBEDDING_FAILED") {
+    if (result.error.code === "EMBEDDING_FAILED" || result.error.code === "EMBEDDINGS_MISMATCH") {
       // The records are valid: they stay queued, and the next call or flush() embeds them again.
       process.emitWarning(`Engram could not embed ${result.failed?.length ?? 0} background write(s); they stay queued: ${result.error.message}`, {
         code: "ENGRAM_EMBEDDING_FAILED",

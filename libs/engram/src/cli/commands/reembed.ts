@@ -1,0 +1,109 @@
+import { resolve } from "node:path";
+import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import { InvalidArgumentError, type Command } from "commander";
+import { LocalEmbeddings } from "../../embeddings/local.js";
+import { StaticEmbeddings } from "../../embeddings/static.js";
+import { reembed, type ReembedProgress } from "../../memory/reembed.js";
+import type { CliIO } from "../io.js";
+import { addDataDirOption, integerIn } from "../memory_options.js";
+
+/** The models the CLI can build by name; the first is Engram's default. */
+export const CLI_MODELS: Record<string, () => EmbeddingsInterface & { close?: () => Promise<void> }> = {
+  static: () => new StaticEmbeddings(),
+  "use-lite": () => new LocalEmbeddings(),
+};
+
+interface ReembedFlags {
+  dataDir: string;
+  chromaUrl?: string;
+  prefix: string;
+  model: string;
+  batchSize: number;
+}
+
+/** `reembed`: moves a data folder to another embedding model, in place, resumably. */
+export function registerReembedCommand(program: Command, io: CliIO): void {
+  addDataDirOption(
+    program
+      .command("reembed")
+      .description(
+        "re-embed every memory of the data folder with another model and record it (stop the apps using the folder first; " +
+          "after a crash, run it again: it resumes)",
+      ),
+  )
+    .option("--chroma-url <url>", "the Chroma server holding the folder's records, when it is not the folder's local server")
+    .option("--prefix <prefix>", "collection name prefix", "engram")
+    .option("--model <name>", `the model to move to: ${Object.keys(CLI_MODELS).join(" (the default model) or ")}`, parseModel, "static")
+    .option("--batch-size <n>", "records embedded and written per step", integerIn(1, 5_000), 256)
+    .action(async (flags: ReembedFlags) => {
+      const embeddings = CLI_MODELS[flags.model]!();
+      const progress = progressBar(io, process.stderr.isTTY === true);
+      try {
+        const result = await reembed({
+          dataDir: resolve(io.cwd, flags.dataDir),
+          prefix: flags.prefix,
+          ...(flags.chromaUrl === undefined ? {} : { chroma: { url: flags.chromaUrl } }),
+          embeddings,
+          batchSize: flags.batchSize,
+          onProgress: progress.update,
+        });
+        progress.end();
+        io.out(
+          `Re-embedded ${result.reembedded} of ${result.total} memories in ${result.collections} collections ` +
+            `${result.from === undefined ? "" : `from "${result.from}" `}to "${result.to}"` +
+            `${result.queued > 0 ? `; ${result.queued} queued writes will be embedded when drained` : ""}.\n`,
+        );
+      } finally {
+        progress.end();
+        await embeddings.close?.();
+      }
+    });
+}
+
+function parseModel(value: string): string {
+  if (!(value in CLI_MODELS)) throw new InvalidArgumentError(`must be one of ${Object.keys(CLI_MODELS).join(", ")}.`);
+  return value;
+}
+
+/**
+ * Progress on standard error: a bar redrawn in place on a terminal, plain lines otherwise (a log
+ * file or a pipe gets one line per tenth of the work, and the last).
+ */
+function progressBar(io: CliIO, tty: boolean): { update: (progress: ReembedProgress) => void; end: () => void } {
+  const started = Date.now();
+  let lastDraw = 0;
+  let lastTenth = -1;
+  let drawn = false;
+  let last: ReembedProgress | undefined;
+  const line = ({ done, total }: ReembedProgress): string => {
+    const fraction = total === 0 ? 1 : done / total;
+    const seconds = (Date.now() - started) / 1000;
+    const rate = seconds > 0 ? `${(done / seconds).toFixed(0)}/s` : "";
+    return `reembed ${(fraction * 100).toFixed(0).padStart(3)}% ${done}/${total} memories ${rate}`.trimEnd();
+  };
+  return {
+    update(progress) {
+      last = progress;
+      const now = Date.now();
+      if (tty) {
+        if (now - lastDraw < 100 && progress.done < progress.total) return;
+        lastDraw = now;
+        const width = 30;
+        const filled = progress.total === 0 ? width : Math.round((progress.done / progress.total) * width);
+        io.err(`\r[${"#".repeat(filled)}${" ".repeat(width - filled)}] ${line(progress)}`);
+        drawn = true;
+        return;
+      }
+      const tenth = progress.total === 0 ? 10 : Math.floor((progress.done / progress.total) * 10);
+      if (tenth === lastTenth) return;
+      lastTenth = tenth;
+      io.err(`${line(progress)}\n`);
+    },
+    end() {
+      if (tty && drawn) io.err("\n");
+      drawn = false;
+      if (!tty && last && lastTenth < 10 && last.done >= last.total) io.err(`${line(last)}\n`);
+      last = undefined;
+    },
+  };
+}

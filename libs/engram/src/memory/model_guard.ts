@@ -1,0 +1,96 @@
+import type Database from "better-sqlite3";
+import type { ChromaClient } from "chromadb";
+import { EngramError, isEngramError } from "../core/errors.js";
+import { REEMBED_PENDING, folderHasData, readFolderModel, readStoreModel, recordFolderModel, recordStoreModel, storeHasData } from "../store/model_marker.js";
+
+/** Options for {@link ModelGuard}. */
+export interface ModelGuardOptions {
+  /** The model this Memory embeds with (embeddings/identity.ts). */
+  modelId: string;
+  /**
+   * The model an unmarked folder that already holds data is taken to hold: the legacy default
+   * when the Memory uses the default embeddings, undefined (adopt `modelId`) when it was given
+   * a model explicitly.
+   */
+  unmarkedModelId?: string;
+  dataDir: string;
+  prefix: string;
+  /** The Chroma server is one that other data folders may share (`chroma: { url }` or `{ client }`). */
+  sharedServer: boolean;
+}
+
+/**
+ * One model per data folder (docs/embeddings.md): the folder's database, and the Chroma server's
+ * marker collection, record the model that wrote the vectors; a Memory with another model is
+ * refused with `EMBEDDINGS_MISMATCH` before it writes or reads a vector. A new folder (or server
+ * prefix) records this Memory's model; an unmarked one that holds data records
+ * `unmarkedModelId ?? modelId`.
+ */
+export class ModelGuard {
+  private storeChecked?: Promise<void>;
+
+  constructor(private readonly options: ModelGuardOptions) {}
+
+  /** Checks (or records) the folder's model; synchronous, in the same step that opens the database. */
+  checkFolder(db: Database.Database): void {
+    const { modelId, unmarkedModelId } = this.options;
+    const recorded =
+      readFolderModel(db) ?? recordFolderModel(db, folderHasData(db) ? (unmarkedModelId ?? modelId) : modelId, { replace: false });
+    if (recorded !== modelId) throw this.mismatch(recorded, `The data folder ${this.options.dataDir}`);
+  }
+
+  /** The client, once the server's marker for this prefix agrees with this Memory's model. */
+  async client(connect: () => Promise<ChromaClient>): Promise<ChromaClient> {
+    const client = await connect();
+    this.storeChecked ??= this.checkStore(client).catch((error: unknown) => {
+      // An outage is checked again on the next call; a mismatch stays.
+      if (!isEngramError(error, "EMBEDDINGS_MISMATCH")) this.storeChecked = undefined;
+      throw error;
+    });
+    await this.storeChecked;
+    return client;
+  }
+
+  /**
+   * Before a write is queued: on a shared server, a mismatch must refuse the call rather than
+   * surface later in a background drain. An unreachable server is not an error here: the write
+   * waits in the outbox and the drain checks again.
+   */
+  async beforeWrite(connect: () => Promise<ChromaClient>): Promise<void> {
+    if (!this.options.sharedServer) return;
+    try {
+      await this.client(connect);
+    } catch (error) {
+      if (isEngramError(error, "EMBEDDINGS_MISMATCH")) throw error;
+    }
+  }
+
+  private async checkStore(client: ChromaClient): Promise<void> {
+    const { modelId, unmarkedModelId, prefix } = this.options;
+    const recorded =
+      (await readStoreModel(client, prefix)) ??
+      (await recordStoreModel(client, prefix, (await storeHasData(client, prefix)) ? (unmarkedModelId ?? modelId) : modelId, { replace: false }));
+    if (recorded !== modelId) throw this.mismatch(recorded, `The Chroma collections of prefix "${prefix}"`);
+  }
+
+  private mismatch(recorded: string, where: string): EngramError {
+    const { modelId, dataDir, prefix } = this.options;
+    const command = `engram reembed --data-dir ${dataDir}${prefix === "engram" ? "" : ` --prefix ${prefix}`}`;
+    if (recorded.startsWith(REEMBED_PENDING)) {
+      return new EngramError(
+        "EMBEDDINGS_MISMATCH",
+        `${where} are half-way through \`engram reembed\` to "${recorded.slice(REEMBED_PENDING.length)}", which did not finish: ` +
+          `run \`${command}\` again with the same model (it resumes), then open it with that model.`,
+        { details: { recorded, modelId, dataDir, prefix } },
+      );
+    }
+    return new EngramError(
+      "EMBEDDINGS_MISMATCH",
+      `${where} hold vectors of the embedding model "${recorded}", but this Memory embeds with "${modelId}": ` +
+        `vectors of different models cannot be compared. Open it with the model that wrote it, or move it to the new model ` +
+        `with \`${command}\` ` +
+        `(add --chroma-url for a Chroma server given by URL; see docs/embeddings.md).`,
+      { details: { recorded, modelId, dataDir, prefix } },
+    );
+  }
+}

@@ -1,0 +1,202 @@
+import { join, resolve } from "node:path";
+import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import type { ChromaClient, Collection } from "chromadb";
+import { EngramError } from "../core/errors.js";
+import { validatePrefix } from "../core/scope.js";
+import { embeddingsIdentity } from "../embeddings/identity.js";
+import { ChromaConnection, type ChromaConnectionOptions } from "../store/connection.js";
+import { readFolderModel, readStoreModel, recordFolderModel, recordStoreModel, REEMBED_PENDING } from "../store/model_marker.js";
+import { openDatabase, runSql } from "../store/sqlite.js";
+
+/** Options for {@link reembed}. */
+export interface ReembedOptions {
+  /** The data folder to move. @default ".engram" */
+  dataDir?: string;
+  /** Where its records live, as for `Memory`. @default { path: "<dataDir>/chroma" } (the local server) */
+  chroma?: ChromaConnectionOptions;
+  /** Collection name prefix, as for `Memory`. @default "engram" */
+  prefix?: string;
+  /** The model to move to (what the folder is opened with afterwards). */
+  embeddings: EmbeddingsInterface;
+  /**
+   * Records embedded and written per step; a crash loses at most one step.
+   * @default 256
+   */
+  batchSize?: number;
+  /** Told after every step: records done (this run and earlier ones) out of the total. */
+  onProgress?: (progress: ReembedProgress) => void;
+}
+
+export interface ReembedProgress {
+  done: number;
+  total: number;
+}
+
+export interface ReembedResult {
+  /** The model recorded before (undefined for an unmarked folder). */
+  from?: string;
+  /** The model recorded now. */
+  to: string;
+  /** Records re-embedded in this run (a resumed run skips what an earlier run finished). */
+  reembedded: number;
+  /** Records in the folder's collections. */
+  total: number;
+  /** User collections moved. */
+  collections: number;
+  /** Queued writes (outbox) whose vector was dropped, to be embedded with the new model when drained. */
+  queued: number;
+}
+
+/** Suffix of the collection a user's records are copied into before it replaces theirs. */
+const COPY_SUFFIX = "-reembed";
+
+/**
+ * Re-embeds every memory of a data folder with another model, in place, and records that model
+ * (docs/embeddings.md). Run it with the applications that use the folder stopped.
+ *
+ * Each user collection is copied, with new vectors, into a sibling collection that then replaces it
+ * (so a model with another vector size works too). The folder is marked "re-embedding" first, so
+ * no `Memory` opens it half-moved, with either model; after a crash, running it again with the
+ * same model skips what was copied and finishes. Writes still queued in the outbox lose their
+ * vector and are embedded with the new model when drained.
+ */
+export async function reembed(options: ReembedOptions): Promise<ReembedResult> {
+  const dataDir = resolve(options.dataDir ?? ".engram");
+  const prefix = validatePrefix(options.prefix ?? "engram");
+  const batchSize = options.batchSize ?? 256;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 5_000) {
+    throw new EngramError("INVALID_OPTIONS", `batchSize must be a whole number from 1 to 5000, got ${options.batchSize}.`);
+  }
+  const target = embeddingsIdentity(options.embeddings);
+  const pending = `${REEMBED_PENDING}${target}`;
+  const db = openDatabase(join(dataDir, "engram.sqlite"));
+  const connection = new ChromaConnection(options.chroma ?? {}, join(dataDir, "chroma"));
+  try {
+    const client = await connection.client();
+    const folderBefore = readFolderModel(db);
+    const storeBefore = await readStoreModel(client, prefix);
+    const from = [folderBefore, storeBefore].find((id) => id !== undefined && !id.startsWith(REEMBED_PENDING));
+    // Copies left by an unfinished run towards another model hold that model's vectors: start over.
+    const resuming = folderBefore === pending || storeBefore === pending;
+    const collections = await userCollections(client, prefix);
+    if (!resuming) for (const copy of collections.copies.values()) await client.deleteCollection({ name: copy.name });
+    if (!resuming) collections.copies.clear();
+
+    // From here until the end, neither model may open the folder.
+    recordFolderModel(db, pending, { replace: true });
+    await recordStoreModel(client, prefix, pending, { replace: true });
+    const queued = dropQueuedVectors(db);
+
+    // Another data folder on the same server moved the collections already: only this folder's
+    // marker and queue are left to move.
+    const storeDone = storeBefore === target && collections.copies.size === 0;
+    const names = storeDone ? [] : [...new Set([...collections.bases.keys(), ...collections.copies.keys()])].sort();
+    let total = 0;
+    for (const name of names) total += await (collections.bases.get(name) ?? collections.copies.get(name))!.count();
+    let done = 0;
+    let reembedded = 0;
+    options.onProgress?.({ done, total });
+    for (const name of names) {
+      const base = collections.bases.get(name);
+      let copy = collections.copies.get(name);
+      if (base) {
+        copy ??= await client.createCollection({ name: name + COPY_SUFFIX, embeddingFunction: null, metadata: base.metadata ?? { "hnsw:space": "cosine", engram: 1 } });
+        const copied = new Set(await allIds(copy));
+        done += copied.size;
+        const todo = (await allIds(base)).filter((id) => !copied.has(id));
+        options.onProgress?.({ done, total });
+        for (let start = 0; start < todo.length; start += batchSize) {
+          const ids = todo.slice(start, start + batchSize);
+          const rows = await base.get({ ids, include: ["documents", "metadatas"] as never });
+          const texts = rows.ids.map((_, i) => rows.documents[i] ?? "");
+          const vectors = await embedAll(options.embeddings, texts);
+          await copy.upsert({ ids: rows.ids, embeddings: vectors, documents: texts, metadatas: rows.metadatas.map((m) => m ?? {}) });
+          done += rows.ids.length;
+          reembedded += rows.ids.length;
+          options.onProgress?.({ done, total });
+        }
+        // The copy is complete: it replaces the original (a crash between the two steps leaves only
+        // the copy, which the next run renames).
+        await client.deleteCollection({ name });
+      } else {
+        done += await copy!.count();
+        options.onProgress?.({ done, total });
+      }
+      await copy!.modify({ name });
+    }
+    recordFolderModel(db, target, { replace: true });
+    await recordStoreModel(client, prefix, target, { replace: true });
+    return { ...(from === undefined ? {} : { from }), to: target, reembedded, total, collections: names.length, queued };
+  } catch (error) {
+    if (error instanceof EngramError) throw error;
+    throw new EngramError("STORE_ERROR", `Re-embedding ${dataDir} failed: ${(error as Error)?.message ?? error}. Run it again to resume.`, {
+      cause: error,
+    });
+  } finally {
+    await connection.close();
+    db.close();
+  }
+}
+
+/** Every id of a collection, paged (one response should not carry a whole large collection). */
+async function allIds(collection: Collection): Promise<string[]> {
+  const ids: string[] = [];
+  const page = 5_000;
+  for (let offset = 0; ; offset += page) {
+    const result = await collection.get({ limit: page, offset, include: [] as never });
+    ids.push(...result.ids);
+    if (result.ids.length < page) return ids;
+  }
+}
+
+async function embedAll(embeddings: EmbeddingsInterface, texts: string[]): Promise<number[][]> {
+  try {
+    const vectors = await embeddings.embedDocuments(texts);
+    if (vectors.length !== texts.length) throw new Error(`got ${vectors.length} vectors for ${texts.length} texts`);
+    return vectors;
+  } catch (cause) {
+    if (cause instanceof EngramError) throw cause;
+    throw new EngramError("EMBEDDING_FAILED", `Embedding failed: ${(cause as Error)?.message ?? cause}`, { cause });
+  }
+}
+
+/** The prefix's user collections by name, and the copies an unfinished run left, by the name they replace. */
+async function userCollections(client: ChromaClient, prefix: string): Promise<{ bases: Map<string, Collection>; copies: Map<string, Collection> }> {
+  const bases = new Map<string, Collection>();
+  const copies = new Map<string, Collection>();
+  const start = `${prefix}-u-`;
+  const page = 1_000;
+  for (let offset = 0; ; offset += page) {
+    const listed = await client.listCollections({ limit: page, offset });
+    for (const collection of listed) {
+      if (!collection.name.startsWith(start)) continue;
+      if (collection.name.endsWith(COPY_SUFFIX)) copies.set(collection.name.slice(0, -COPY_SUFFIX.length), collection);
+      else bases.set(collection.name, collection);
+    }
+    if (listed.length < page) return { bases, copies };
+  }
+}
+
+/**
+ * Writes still queued hold vectors of the old model: the vector is dropped, and the drain embeds
+ * the record with the folder's model then (as for a write queued by `writes: "background"`).
+ */
+function dropQueuedVectors(db: ReturnType<typeof openDatabase>): number {
+  return runSql(db, "reembed outbox", () => {
+    const exists = db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").get();
+    if (!exists?.n) return 0;
+    const rows = db.prepare<[], { seq: number; payload: string }>("SELECT seq, payload FROM outbox").all();
+    const update = db.prepare<[string, number]>("UPDATE outbox SET payload = ? WHERE seq = ?");
+    let changed = 0;
+    db.transaction(() => {
+      for (const row of rows) {
+        const payload = JSON.parse(row.payload) as { op?: string; embedding?: unknown };
+        if (payload.op !== "upsert" || payload.embedding === undefined) continue;
+        delete payload.embedding;
+        update.run(JSON.stringify(payload), row.seq);
+        changed += 1;
+      }
+    })();
+    return changed;
+  });
+}
