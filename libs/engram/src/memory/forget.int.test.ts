@@ -144,7 +144,7 @@ describe("Memory.forget when the store goes down after planning", () => {
     const dir = await tempDir();
     const path = join(dir, "chroma");
     const port = await freePort();
-    let server = await startChromaServer({ path, port });
+    let server = await startChromaServer({ path, port, maxRestarts: 0 });
     const inner = new ChromaStore({ client: async () => new ChromaClient({ host: "127.0.0.1", port }) });
     // The real store; the server is killed right after forget() has read the records.
     const store = new KillAfterLoad(inner, () => killChroma(path));
@@ -162,7 +162,7 @@ describe("Memory.forget when the store goes down after planning", () => {
 
     // Until the dead server's supervisor has exited, startChromaServer would hand back its handle.
     await waitForExit(server.pid);
-    server = await startChromaServer({ path, port });
+    server = await startChromaServer({ path, port, maxRestarts: 0 });
     expect(await m.flush()).toEqual({ applied: 3, pending: 0 });
     expect((await m.flush()).applied).toBe(0);
     const left = await m.getAll({ userId: "eve" });

@@ -172,7 +172,7 @@ describe("Memory when the store goes down", () => {
     const dir = await tempDir();
     const path = join(dir, "chroma");
     const port = await freePort();
-    let server = await startChromaServer({ path, port });
+    let server = await startChromaServer({ path, port, maxRestarts: 0 });
     // writes: "sync", so each add says whether it reached the store (background writes always wait in the outbox first).
     const m = memories.track(new Memory({ dataDir: join(dir, "data"), embeddings, chroma: { url: server.url }, writes: "sync" }));
     const facts = Array.from({ length: 12 }, (_, i) => `Fact number ${i} about Jun's garden: plant ${i} is a tomato variety`);
@@ -187,7 +187,7 @@ describe("Memory when the store goes down", () => {
     // Adding the same text again while down keeps one pending write for it, not two.
     expect((await m.add(facts[7]!, { userId: "jun" })).pending).toBe(true);
 
-    server = await startChromaServer({ path, port });
+    server = await startChromaServer({ path, port, maxRestarts: 0 });
     const flushed = await m.flush();
     expect(flushed).toEqual({ applied: 7, pending: 0 });
     expect((await m.flush()).applied).toBe(0);

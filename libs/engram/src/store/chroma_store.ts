@@ -220,6 +220,8 @@ export class ChromaStore implements EpisodicStore {
     } catch (error) {
       if (!this.options.recover || !(error instanceof EngramError) || error.code !== "STORE_UNAVAILABLE") throw error;
       await this.options.recover();
+      // Asking for the client drops handles made by an older one (a restart on another port).
+      await this.client();
       return run();
     }
   }

@@ -15,6 +15,11 @@ export type ChromaConnectionOptions =
       path?: string;
       /** Port of the local server. @default a free port */
       port?: number;
+      /**
+       * Restarts within a minute of a local server that dies, before Engram gives up with
+       * `CHROMA_EXITED`; 0 never restarts. @default 5
+       */
+      maxRestarts?: number;
       url?: never;
       client?: never;
     }
@@ -29,23 +34,56 @@ export type ChromaConnectionOptions =
     }
   | { client: ChromaClient; url?: never };
 
-/** Resolves the connection once, lazily, and owns the local server when it started one. */
+/** How long a store waits before its one retry against a server given by URL. */
+const URL_RETRY_DELAY_MS = 250;
+
+/**
+ * Resolves the connection once, lazily, and owns the local server when it started one. A local
+ * server that dies is restarted (possibly on another port): `client()` then hands out a client for
+ * the new address, and stores drop what they cached from the old one when the client changes.
+ */
 export class ChromaConnection {
-  private ready?: Promise<ChromaClient>;
+  private ready?: Promise<void>;
 
   private server?: ChromaServer;
+
+  /** The client of a `url` or `client` connection: never changes. */
+  private fixed?: ChromaClient;
+
+  /** The client of the local server, and the address it was made for. */
+  private local?: { url: string; client: ChromaClient };
 
   constructor(
     private readonly options: ChromaConnectionOptions,
     private readonly defaultPath: string,
   ) {}
 
-  client(): Promise<ChromaClient> {
+  async client(): Promise<ChromaClient> {
     this.ready ??= this.connect().catch((error: unknown) => {
       this.ready = undefined;
       throw error;
     });
-    return this.ready;
+    await this.ready;
+    if (this.fixed) return this.fixed;
+    const server = this.server!;
+    // A restart in progress is waited for rather than failed against.
+    await server.settled();
+    if (this.local?.url !== server.url) {
+      this.local = { url: server.url, client: new ChromaClient({ host: server.host, port: server.port }) };
+    }
+    return this.local.client;
+  }
+
+  /**
+   * Called by a store after a request found the server unreachable, before its one retry. The
+   * local server is restarted if it died (rejects with `CHROMA_EXITED` if it keeps dying); a server
+   * given by URL or client is never restarted, only retried after a short pause.
+   */
+  async recover(): Promise<void> {
+    if (!this.ready) return;
+    await this.ready.catch(() => undefined);
+    if (this.server) return this.server.heal();
+    await new Promise((done) => setTimeout(done, URL_RETRY_DELAY_MS));
   }
 
   /** Description for messages, e.g. "local Chroma at http://127.0.0.1:40123". */
@@ -55,9 +93,12 @@ export class ChromaConnection {
     return this.server ? `local Chroma at ${this.server.url}` : "local Chroma";
   }
 
-  private async connect(): Promise<ChromaClient> {
+  private async connect(): Promise<void> {
     const options = this.options;
-    if ("client" in options && options.client) return options.client;
+    if ("client" in options && options.client) {
+      this.fixed = options.client;
+      return;
+    }
     if ("url" in options && options.url) {
       let url: URL;
       try {
@@ -66,7 +107,7 @@ export class ChromaConnection {
         throw new EngramError("INVALID_OPTIONS", `chroma.url is not a valid URL: ${JSON.stringify(options.url)}.`, { cause });
       }
       const ssl = url.protocol === "https:";
-      return new ChromaClient({
+      this.fixed = new ChromaClient({
         host: url.hostname,
         port: url.port ? Number(url.port) : ssl ? 443 : 8000,
         ssl,
@@ -74,10 +115,14 @@ export class ChromaConnection {
         database: options.database,
         headers: options.headers,
       });
+      return;
     }
-    const embedded = options as { path?: string; port?: number };
-    this.server = await startChromaServer({ path: resolve(embedded.path ?? this.defaultPath), port: embedded.port });
-    return new ChromaClient({ host: this.server.host, port: this.server.port });
+    const embedded = options as { path?: string; port?: number; maxRestarts?: number };
+    this.server = await startChromaServer({
+      path: resolve(embedded.path ?? this.defaultPath),
+      port: embedded.port,
+      maxRestarts: embedded.maxRestarts,
+    });
   }
 
   /** Stops the local server if this connection started it (other handles keep it alive). */
@@ -85,6 +130,8 @@ export class ChromaConnection {
     const server = this.server;
     this.server = undefined;
     this.ready = undefined;
+    this.local = undefined;
+    this.fixed = undefined;
     await server?.stop();
   }
 }

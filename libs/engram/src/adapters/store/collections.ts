@@ -23,6 +23,9 @@ export class StoreCollections {
   /** Collections known to exist. Missing ones are not cached: another process may create them. */
   private readonly known = new Map<string, Promise<Collection>>();
 
+  /** The client the cached handles were made with. */
+  private lastClient?: ChromaClient;
+
   constructor(
     private readonly prefix: string,
     private readonly connect: () => Promise<ChromaClient>,
@@ -90,7 +93,11 @@ export class StoreCollections {
 
   private async client(): Promise<ChromaClient> {
     try {
-      return await this.connect();
+      const client = await this.connect();
+      // A restarted local server may listen on another port: handles of the old client go.
+      if (this.lastClient && client !== this.lastClient) this.known.clear();
+      this.lastClient = client;
+      return client;
     } catch (error) {
       throw this.wrap("connect", error);
     }
