@@ -3,6 +3,7 @@ import { InvalidArgumentError, type Command } from "commander";
 import { Memory } from "../memory/memory.js";
 import type { MemoryOptions } from "../memory/options.js";
 import type { CliIO } from "./io.js";
+import { embeddingsForFolder } from "./models.js";
 
 /** The options every memory command takes (`--data-dir`, `--chroma-url`, `--prefix`). */
 export interface StoreFlags {
@@ -43,8 +44,12 @@ export async function withMemory<T>(
   run: (memory: Memory) => Promise<T>,
   extra: Pick<MemoryOptions, "clock"> = {},
 ): Promise<T> {
+  const dataDir = resolve(io.cwd, flags.dataDir);
+  // The model the folder records (one model per folder: docs/embeddings.md), when the CLI knows it.
+  const embeddings = embeddingsForFolder(dataDir);
   const memory = new Memory({
-    dataDir: resolve(io.cwd, flags.dataDir),
+    dataDir,
+    ...(embeddings === undefined ? {} : { embeddings }),
     prefix: flags.prefix,
     ...(flags.chromaUrl === undefined ? {} : { chroma: { url: flags.chromaUrl } }),
     // A command is one short process: its report says what reached the store, not what was queued.
@@ -55,6 +60,7 @@ export async function withMemory<T>(
     return await run(memory);
   } finally {
     await memory.close();
+    await embeddings?.close?.();
   }
 }
 

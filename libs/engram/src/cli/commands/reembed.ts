@@ -1,17 +1,9 @@
 import { resolve } from "node:path";
-import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { InvalidArgumentError, type Command } from "commander";
-import { LocalEmbeddings } from "../../embeddings/local.js";
-import { StaticEmbeddings } from "../../embeddings/static.js";
 import { reembed, type ReembedProgress } from "../../memory/reembed.js";
 import type { CliIO } from "../io.js";
 import { addDataDirOption, integerIn } from "../memory_options.js";
-
-/** The models the CLI can build by name; the first is Engram's default. */
-export const CLI_MODELS: Record<string, () => EmbeddingsInterface & { close?: () => Promise<void> }> = {
-  static: () => new StaticEmbeddings(),
-  "use-lite": () => new LocalEmbeddings(),
-};
+import { CLI_MODELS } from "../models.js";
 
 interface ReembedFlags {
   dataDir: string;
@@ -36,7 +28,7 @@ export function registerReembedCommand(program: Command, io: CliIO): void {
     .option("--model <name>", `the model to move to: ${Object.keys(CLI_MODELS).join(" (the default model) or ")}`, parseModel, "static")
     .option("--batch-size <n>", "records embedded and written per step", integerIn(1, 5_000), 256)
     .action(async (flags: ReembedFlags) => {
-      const embeddings = CLI_MODELS[flags.model]!();
+      const embeddings = CLI_MODELS[flags.model]!.create();
       const progress = progressBar(io, process.stderr.isTTY === true);
       try {
         const result = await reembed({
