@@ -12,6 +12,8 @@ export type EngramErrorCode =
   | "INVALID_ID"
   | "INVALID_OPTIONS"
   | "NOT_FOUND"
+  // A graph node given a state without a channel it needs (graph/channels.ts).
+  | "MISSING_STATE_CHANNEL"
   // Core memory blocks (memory/blocks.ts): refused before anything is written.
   | "BLOCK_LIMIT"
   | "UNKNOWN_BLOCK"

@@ -1,4 +1,4 @@
-import { MessagesValue, StateSchema } from "@langchain/langgraph";
+import { Annotation, MessagesValue, StateSchema } from "@langchain/langgraph";
 import { z } from "zod";
 import { MEMORY_KINDS, type MemoryRecord, type ScoredMemory } from "../core/types.js";
 
@@ -29,14 +29,10 @@ const scoredMemory = z.looseObject({
 }) as unknown as z.ZodType<ScoredMemory>;
 
 /**
- * The memory graph's state. `messages` is the working memory (the window plus the turn in
- * progress; consolidation removes what leaves the window). `summary` and `turnsSinceForget` carry
- * over between turns in the thread's checkpoints; the rest is rebuilt each turn.
- * Add fields of your own with `new StateSchema({ ...MemoryState.fields, mine: z.string() })`.
+ * Engram's channels without `messages`, to merge into a `StateSchema` of your own:
+ * `new StateSchema({ messages: MessagesValue, ...engramStateFields, mine: z.string() })`.
  */
-export const MemoryState = new StateSchema({
-  /** The conversation. Appends and `RemoveMessage`s merge by id, as in `MessagesAnnotation`. */
-  messages: MessagesValue,
+export const engramStateFields = {
   /** Running summary of the turns that left the window ("" until the first eviction). */
   summary: z.string().default("").describe("Running summary of the turns that left the window"),
   /** Long-term memories recalled for the current turn, best first. */
@@ -47,7 +43,45 @@ export const MemoryState = new StateSchema({
   importance: z.number().min(0).max(1).default(0).describe("Importance of this turn's exchange, 0..1"),
   /** Turns since forgetting last ran for this thread. */
   turnsSinceForget: z.number().int().min(0).default(0),
+};
+
+/**
+ * The memory graph's state. `messages` is the working memory (the window plus the turn in
+ * progress; consolidation removes what leaves the window). `summary` and `turnsSinceForget` carry
+ * over between turns in the thread's checkpoints; the rest is rebuilt each turn.
+ * Add fields of your own with `new StateSchema({ ...MemoryState.fields, mine: z.string() })`.
+ */
+export const MemoryState = new StateSchema({
+  /** The conversation. Appends and `RemoveMessage`s merge by id, as in `MessagesAnnotation`. */
+  messages: MessagesValue,
+  ...engramStateFields,
+});
+
+/** Each channel keeps the last value written; the defaults match `engramStateFields`. */
+function lastValue<T>(initial: () => T) {
+  return Annotation<T>({ reducer: (_previous: T, next: T) => next, default: initial });
+}
+
+/**
+ * Engram's channels without `messages` as an `Annotation.Root`, for graphs built on annotations:
+ * `Annotation.Root({ ...MessagesAnnotation.spec, ...EngramAnnotation.spec, mine: Annotation<string> })`.
+ */
+export const EngramAnnotation = Annotation.Root({
+  summary: lastValue<string>(() => ""),
+  recalled: lastValue<ScoredMemory[]>(() => []),
+  procedures: lastValue<MemoryRecord[]>(() => []),
+  importance: lastValue<number>(() => 0),
+  turnsSinceForget: lastValue<number>(() => 0),
 });
 
 export type MemoryStateType = typeof MemoryState.State;
 export type MemoryStateUpdate = typeof MemoryState.Update;
+
+/** Engram's channels (`summary`, `recalled`, `procedures`, `importance`, `turnsSinceForget`) and `messages`. */
+export type EngramChannel = keyof MemoryStateType;
+
+/**
+ * The part of the state a node reads or writes. A node typed with it cannot be given a state
+ * that lacks one of those channels (`addNode({ name: node })`, `addSequence`, a direct call).
+ */
+export type StateWith<K extends EngramChannel> = Pick<MemoryStateType, K>;

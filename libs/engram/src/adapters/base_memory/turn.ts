@@ -104,7 +104,7 @@ export function createTurnSteps(options: TurnStepsOptions) {
       const importance = ((await scoreNode(state)).importance as number | undefined) ?? 0;
       const stored = route({ importance }) === "remember";
       if (stored) await rememberNode({ ...state, importance }, config);
-      const update = await consolidateNode({ ...state, importance }, config);
+      const update = await consolidateNode(state, config);
       const evictedIds = ((update.messages ?? []) as BaseMessage[]).map((message) => (message as BaseMessage).id).filter((id): id is string => typeof id === "string");
       return {
         importance,

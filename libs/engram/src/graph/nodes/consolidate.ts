@@ -7,7 +7,8 @@ import type { ImportanceScorer } from "../../scoring/importance/types.js";
 import { selectWindow, type WindowOptions } from "../../working/window.js";
 import { scopeFromConfig } from "../config.js";
 import { exchangeText } from "../messages.js";
-import type { MemoryStateType, MemoryStateUpdate } from "../state.js";
+import { requireChannels } from "../channels.js";
+import type { MemoryStateUpdate, StateWith } from "../state.js";
 import { defaultWarningHandler, type GraphMemory, type WarningHandler } from "../types.js";
 
 export interface ConsolidateNodeOptions {
@@ -46,7 +47,8 @@ export function createConsolidateNode(options: ConsolidateNodeOptions) {
   const forgetEvery = options.forgetEvery ?? DEFAULT_FORGET_EVERY;
   const warn = options.onWarning ?? defaultWarningHandler;
 
-  return async function consolidate(state: MemoryStateType, config?: RunnableConfig): Promise<MemoryStateUpdate> {
+  return async function consolidate(state: StateWith<"messages" | "summary" | "turnsSinceForget">, config?: RunnableConfig): Promise<MemoryStateUpdate> {
+    requireChannels(state, "consolidate", ["messages", "summary", "turnsSinceForget"]);
     const scope = scopeFromConfig(config);
     const update: MemoryStateUpdate = {};
     const { evicted } = selectWindow(state.messages, options.window);

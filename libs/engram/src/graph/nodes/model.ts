@@ -3,7 +3,8 @@ import { SystemMessage } from "@langchain/core/messages";
 import type { BaseLanguageModelInput } from "@langchain/core/language_models/base";
 import type { RunnableConfig, RunnableInterface } from "@langchain/core/runnables";
 import { buildSystemPrompt, DEFAULT_SYSTEM_PROMPT } from "../prompt.js";
-import type { MemoryStateType, MemoryStateUpdate } from "../state.js";
+import { requireChannels } from "../channels.js";
+import type { MemoryStateUpdate, StateWith } from "../state.js";
 
 /** A chat model, or one with tools bound (`model.bindTools(...)`): anything that maps messages to a message. */
 export type ChatModelLike = RunnableInterface<BaseLanguageModelInput, BaseMessage>;
@@ -21,7 +22,8 @@ export interface ModelNodeOptions {
  * sees the kept turns plus the turn in progress.
  */
 export function createModelNode(options: ModelNodeOptions) {
-  return async function model(state: MemoryStateType, config?: RunnableConfig): Promise<MemoryStateUpdate> {
+  return async function model(state: StateWith<"messages" | "procedures" | "summary" | "recalled">, config?: RunnableConfig): Promise<MemoryStateUpdate> {
+    requireChannels(state, "model", ["messages", "procedures", "summary", "recalled"]);
     // System messages in the state (a user's own) join the one system prompt: several system
     // messages, or one that is not first, are refused by some providers.
     const own = state.messages.filter((m) => m.getType() === "system").map((m) => m.text.trim()).filter(Boolean);

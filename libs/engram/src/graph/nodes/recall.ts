@@ -3,7 +3,8 @@ import { isEngramError } from "../../core/errors.js";
 import type { MemoryKind } from "../../core/types.js";
 import { scopeFromConfig } from "../config.js";
 import { lastHumanIndex, textOf } from "../messages.js";
-import type { MemoryStateType, MemoryStateUpdate } from "../state.js";
+import { requireChannels } from "../channels.js";
+import type { MemoryStateUpdate, StateWith } from "../state.js";
 import { defaultWarningHandler, type GraphMemory, type WarningHandler } from "../types.js";
 
 export interface RecallNodeOptions {
@@ -35,7 +36,9 @@ export function createRecallNode(options: RecallNodeOptions) {
   const maxQueryChars = options.maxQueryChars ?? 2000;
   const warn = options.onWarning ?? defaultWarningHandler;
 
-  return async function recall(state: MemoryStateType, config?: RunnableConfig): Promise<MemoryStateUpdate> {
+  return async function recall(state: StateWith<"messages" | "recalled" | "procedures">, config?: RunnableConfig): Promise<MemoryStateUpdate> {
+    // Its writes would be dropped without a word in a state that has no channel for them.
+    requireChannels(state, "recall", ["messages", "recalled", "procedures"]);
     // Before any read or write: a run without a user must fail, not fall back to a shared scope.
     const { userId } = scopeFromConfig(config);
     const index = lastHumanIndex(state.messages);

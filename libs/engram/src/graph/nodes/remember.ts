@@ -1,7 +1,8 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { scopeFromConfig } from "../config.js";
 import { lastExchange } from "../messages.js";
-import type { MemoryStateType, MemoryStateUpdate } from "../state.js";
+import { requireChannels } from "../channels.js";
+import type { MemoryStateUpdate, StateWith } from "../state.js";
 import type { GraphMemory } from "../types.js";
 
 export interface RememberNodeOptions {
@@ -15,7 +16,8 @@ export interface RememberNodeOptions {
  * Memory's outbox, so the turn is not lost.
  */
 export function createRememberNode(options: RememberNodeOptions) {
-  return async function remember(state: MemoryStateType, config?: RunnableConfig): Promise<MemoryStateUpdate> {
+  return async function remember(state: StateWith<"messages" | "importance">, config?: RunnableConfig): Promise<MemoryStateUpdate> {
+    requireChannels(state, "remember", ["messages", "importance"]);
     const scope = scopeFromConfig(config);
     const exchange = lastExchange(state.messages);
     if (exchange.length === 0) return {};

@@ -1,6 +1,7 @@
 import type { ImportanceScorer } from "../../scoring/importance/types.js";
 import { exchangeText, lastExchange } from "../messages.js";
-import type { MemoryStateType, MemoryStateUpdate } from "../state.js";
+import { requireChannels } from "../channels.js";
+import type { MemoryStateType, MemoryStateUpdate, StateWith } from "../state.js";
 
 export interface ScoreNodeOptions {
   /** Scores the exchange 0..1. */
@@ -18,7 +19,8 @@ export function noveltyOf(state: Pick<MemoryStateType, "recalled">): number {
 
 /** The `score` node: the importance of the last exchange (latest human message and the replies to it). */
 export function createScoreNode(options: ScoreNodeOptions) {
-  return async function score(state: MemoryStateType): Promise<MemoryStateUpdate> {
+  return async function score(state: StateWith<"messages" | "recalled" | "importance">): Promise<MemoryStateUpdate> {
+    requireChannels(state, "score", ["messages", "recalled", "importance"]);
     const exchange = lastExchange(state.messages);
     if (exchange.length === 0) return { importance: 0 };
     const result = await options.scorer.score({ text: exchangeText(exchange), novelty: noveltyOf(state) });

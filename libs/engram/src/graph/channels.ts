@@ -1,0 +1,36 @@
+import { EngramError } from "../core/errors.js";
+import type { EngramChannel } from "./state.js";
+
+/** What each channel holds, for the error message. */
+const SHAPES: Record<EngramChannel, { test: (value: unknown) => boolean; shape: string }> = {
+  messages: { test: Array.isArray, shape: "BaseMessage[]" },
+  summary: { test: (value) => typeof value === "string", shape: "string" },
+  recalled: { test: Array.isArray, shape: "ScoredMemory[]" },
+  procedures: { test: Array.isArray, shape: "MemoryRecord[]" },
+  importance: { test: (value) => typeof value === "number", shape: "number" },
+  turnsSinceForget: { test: (value) => typeof value === "number", shape: "number" },
+};
+
+/**
+ * Refuses a state that lacks a channel a node reads or writes, naming it. LangGraph types a node
+ * added with `addNode(name, node)` from the node alone, so a graph built on `MessagesAnnotation`
+ * reaches Engram's nodes; without this check the score node fails deep inside with a bare
+ * TypeError and the recall node's memories are silently dropped (LangGraph ignores a write to a
+ * channel the graph does not have). Engram's channels all have defaults, so a graph that has them
+ * always passes.
+ */
+export function requireChannels(state: unknown, node: string, channels: readonly EngramChannel[]): void {
+  const record = (state ?? {}) as Record<string, unknown>;
+  for (const channel of channels) {
+    const { test, shape } = SHAPES[channel];
+    if (test(record[channel])) continue;
+    throw new EngramError(
+      "MISSING_STATE_CHANNEL",
+      `Engram's ${node} node needs the state channel "${channel}" (${shape}), which this graph's state ` +
+        `${channel in record ? "holds with the wrong type" : "does not have"}. Build the graph on MemoryState, ` +
+        "or merge Engram's channels into your state: new StateSchema({ messages: MessagesValue, ...engramStateFields }) " +
+        "or Annotation.Root({ ...MessagesAnnotation.spec, ...EngramAnnotation.spec }).",
+      { details: { channel, node } },
+    );
+  }
+}
