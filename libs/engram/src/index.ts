@@ -69,7 +69,15 @@ export type {
   DeletedThreadMemories,
 } from "./adapters/checkpointer/options.js";
 export { createMemoryGraph, DEFAULT_IMPORTANCE_THRESHOLD, type MemoryGraphOptions } from "./graph/agent.js";
-export { MemoryState, type MemoryStateType, type MemoryStateUpdate } from "./graph/state.js";
+export {
+  MemoryState,
+  engramStateFields,
+  EngramAnnotation,
+  type EngramChannel,
+  type MemoryStateType,
+  type MemoryStateUpdate,
+  type StateWith,
+} from "./graph/state.js";
 export { buildSystemPrompt, DEFAULT_SYSTEM_PROMPT, type SystemPromptParts } from "./graph/prompt.js";
 export { routeByImportance } from "./graph/edges.js";
 export { scopeFromConfig } from "./graph/config.js";
@@ -95,6 +103,7 @@ export {
 } from "./memory/blocks.js";
 export { createMemoryTools, coreMemoryPrompt, type MemoryToolsOptions, type CoreMemoryPromptOptions } from "./adapters/tools/index.js";
 export { EngramRetriever, type EngramRetrieverOptions, type EngramDocumentMetadata } from "./adapters/retriever/index.js";
+export { EngramChatMessageHistory, type EngramChatMessageHistoryOptions, type ChatHistoryMemory } from "./adapters/chat_history/index.js";
 export {
   EngramStore,
   collectionNameForLabel,

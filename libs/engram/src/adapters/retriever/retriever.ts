@@ -54,6 +54,15 @@ export interface EngramRetrieverOptions extends BaseRetrieverInput {
    * @default max(4 * k, 20)
    */
   fetchK?: number;
+  /**
+   * Leave one conversation out of the results: `true` for the run's own
+   * (`config.configurable.thread_id`, or `sessionId` as `RunnableWithMessageHistory` names it; a
+   * run that names neither is refused), or a thread id. For a chain whose history already holds
+   * the thread's turns, so they do not come back twice; memories from the user's other threads
+   * still do. The left-out memories do not count towards `k` (more candidates are asked for).
+   * @default false
+   */
+  excludeThread?: boolean | string;
 }
 
 /** What each document's metadata holds. */
@@ -81,7 +90,7 @@ export interface EngramDocumentMetadata {
  * callback manager, not the config, so `invoke` resolves the user and passes it down here; each
  * call has its own async context, so concurrent calls for different users never mix.
  */
-const callUser = new AsyncLocalStorage<string>();
+const callUser = new AsyncLocalStorage<{ userId: string; excludedThread: string | undefined }>();
 
 /**
  * A LangChain `BaseRetriever` over Engram's recall ranker (the one behind `Memory.search`): the
@@ -119,6 +128,8 @@ export class EngramRetriever extends BaseRetriever<EngramDocumentMetadata> {
 
   private readonly threshold: number | undefined;
 
+  private readonly excludeThread: boolean | string;
+
   constructor(options: EngramRetrieverOptions) {
     super(options);
     this.memory = options.memory;
@@ -136,6 +147,12 @@ export class EngramRetriever extends BaseRetriever<EngramDocumentMetadata> {
     this.ranker = options.ranker;
     this.filters = options.filters;
     this.threshold = options.threshold;
+    const exclude = options.excludeThread ?? false;
+    if (typeof exclude === "string") validateScope({ userId: "check", threadId: exclude });
+    else if (typeof exclude !== "boolean") {
+      throw new EngramError("INVALID_OPTIONS", `excludeThread must be true, false or a thread id, got ${JSON.stringify(exclude)}.`);
+    }
+    this.excludeThread = exclude;
   }
 
   /** Resolves the call's user from its config before retrieval starts (see `callUser`). */
@@ -143,19 +160,22 @@ export class EngramRetriever extends BaseRetriever<EngramDocumentMetadata> {
     // ensureConfig also reads the config of an enclosing run (a tool or chain step that passed
     // only callbacks down, as createRetrieverTool does).
     const config = ensureConfig(parseCallbackConfigArg(options));
-    const userId = this.userFor(config);
-    return callUser.run(userId, () => super.invoke(input, options)) as Promise<Document<EngramDocumentMetadata>[]>;
+    const call = { userId: this.userFor(config), excludedThread: this.excludedThreadFor(config) };
+    return callUser.run(call, () => super.invoke(input, options)) as Promise<Document<EngramDocumentMetadata>[]>;
   }
 
   override async _getRelevantDocuments(query: string): Promise<Document<EngramDocumentMetadata>[]> {
-    const userId = callUser.getStore() ?? this.userFor(ensureConfig());
-    const ranked = await this.memory.search(query, {
+    const call = callUser.getStore() ?? { userId: this.userFor(ensureConfig()), excludedThread: this.excludedThreadFor(ensureConfig()) };
+    const { userId, excludedThread } = call;
+    const found = await this.memory.search(query, {
       userId,
-      limit: this.fetchK,
+      // The thread left out may hold many of the best matches: ask for enough to fill k without them.
+      limit: excludedThread === undefined ? this.fetchK : this.fetchK * 2,
       ...(this.filters === undefined ? {} : { filters: this.filters }),
       ...(this.threshold === undefined ? {} : { threshold: this.threshold }),
       ...(this.ranker === undefined ? {} : { ranker: this.ranker }),
     });
+    const ranked = excludedThread === undefined ? found : found.filter((memory) => (memory.source.threadId ?? memory.scope.threadId) !== excludedThread);
     const { kept } = selectMemories(ranked, {
       k: this.k,
       maxTokens: this.maxTokens,
@@ -163,6 +183,21 @@ export class EngramRetriever extends BaseRetriever<EngramDocumentMetadata> {
       countTokens,
     });
     return kept.map(toDocument);
+  }
+
+  /** The thread to leave out of this call's results, if any. */
+  private excludedThreadFor(config: RunnableConfig): string | undefined {
+    if (this.excludeThread === false) return undefined;
+    if (typeof this.excludeThread === "string") return this.excludeThread;
+    const configurable = (config.configurable ?? {}) as Record<string, unknown>;
+    const thread = configurable.thread_id ?? configurable.sessionId;
+    if ((typeof thread !== "string" || thread === "") && typeof thread !== "number") {
+      throw new EngramError(
+        "INVALID_SCOPE",
+        "This EngramRetriever leaves the run's thread out (excludeThread: true), and the run names none: pass config.configurable.thread_id (or sessionId).",
+      );
+    }
+    return String(thread);
   }
 
   private userFor(config: RunnableConfig): string {

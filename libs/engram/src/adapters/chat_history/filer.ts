@@ -1,0 +1,97 @@
+import type { BaseMessage } from "@langchain/core/messages";
+import { summarize } from "../../consolidation/summarize.js";
+import { deterministicId } from "../../core/ids.js";
+import type { MemoryRecord } from "../../core/types.js";
+import { exchangeText, textOf } from "../../graph/messages.js";
+import type { ImportanceScorer } from "../../scoring/importance/types.js";
+import { selectWindow, type WindowOptions } from "../../working/window.js";
+import type { ChatHistoryMemory } from "./options.js";
+import { exchanges, identify, type IdentifiedMessage } from "./thread.js";
+
+/** Everything filing needs, resolved once by the history. */
+export interface FilingContext {
+  memory: ChatHistoryMemory;
+  userId: string;
+  threadId: string;
+  window: WindowOptions | undefined;
+  scorer: ImportanceScorer;
+  importanceThreshold: number;
+  model: import("@langchain/core/language_models/chat_models").BaseChatModel | undefined;
+  summaryMaxTokens: number | undefined;
+}
+
+/** Summaries of a thread kept at most (a thread's older turns, a chunk each). */
+const MAX_SUMMARIES = 1000;
+
+/**
+ * The thread's stored summaries, oldest first, and the ids of the messages they cover. The
+ * summaries live in long-term memory (kind `summary`, `source.messageIds`), so every process that
+ * shares the memory sees the same ones: nothing about the thread is kept only in one process.
+ */
+export async function storedSummaries(context: Pick<FilingContext, "memory" | "userId" | "threadId">): Promise<{ summaries: MemoryRecord[]; covered: Set<string> }> {
+  const records = await context.memory.getAll({ userId: context.userId, threadId: context.threadId, kind: "summary", limit: MAX_SUMMARIES });
+  const summaries = records
+    .filter((record) => (record.source.threadId ?? record.scope.threadId) === context.threadId)
+    .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  const covered = new Set(summaries.flatMap((record) => record.source.messageIds ?? []));
+  return { summaries, covered };
+}
+
+/**
+ * Files a thread into long-term memory: each finished exchange scored and, when at or above the
+ * threshold, stored as episodes (human and AI messages, ids from the thread, so filing again
+ * stores nothing new); the turns that left the window and no summary covers yet are summarized
+ * into one `summary` record naming their message ids. Returns the exchanges it looked at, so the
+ * caller files only newer ones next time.
+ */
+export async function fileThread(context: FilingContext, all: readonly BaseMessage[], filedExchanges: number): Promise<number> {
+  const messages = identify(all, context.userId, context.threadId);
+  const done = exchanges(messages);
+  for (const exchange of done.slice(filedExchanges)) await fileExchange(context, exchange);
+
+  const { evicted } = selectWindow(all, context.window);
+  const evictedSet = new Set(evicted);
+  const { covered } = await storedSummaries(context);
+  const uncovered = messages.filter((item) => evictedSet.has(item.message) && !covered.has(item.id) && item.message.getType() !== "system");
+  if (uncovered.length > 0) await fileSummary(context, uncovered);
+  return done.length;
+}
+
+async function fileExchange(context: FilingContext, exchange: IdentifiedMessage[]): Promise<void> {
+  const text = exchangeText(exchange.map((item) => item.message));
+  const { value } = await context.scorer.score({ text });
+  const importance = Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0;
+  if (importance < context.importanceThreshold) return;
+  const input = exchange.map(({ message, id }) => ({
+    role: message.getType() === "human" ? "user" : "assistant",
+    content: fileableText(textOf(message)),
+    id,
+  }));
+  await context.memory.add(input, { userId: context.userId, threadId: context.threadId, kind: "episode", importance, oversize: "split" });
+}
+
+async function fileSummary(context: FilingContext, uncovered: IdentifiedMessage[]): Promise<void> {
+  const evicted = uncovered.map((item) => item.message);
+  const chunk = await summarize({ previousSummary: "", evicted, model: context.model, maxTokens: context.summaryMaxTokens });
+  if (chunk.trim() === "") return;
+  const messageIds = uncovered.map((item) => item.id);
+  const { value } = await context.scorer.score({ text: exchangeText(evicted) });
+  await context.memory.add(fileableText(chunk), {
+    userId: context.userId,
+    threadId: context.threadId,
+    kind: "summary",
+    importance: Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0.5,
+    // From the messages it covers: two processes summarizing the same turns write one record.
+    id: deterministicId("engram-chat-summary", context.userId, context.threadId, ...messageIds),
+    source: { threadId: context.threadId, messageIds },
+  });
+}
+
+/**
+ * The text that reaches long-term memory. The hook where text Engram itself put into a prompt
+ * (recalled memories, the summary) is taken out before filing, so a model that echoes its prompt
+ * does not make memory feed on itself (issue 17, item 4: the shared stripping function lands here).
+ */
+function fileableText(text: string): string {
+  return text;
+}

@@ -1,0 +1,217 @@
+import { randomUUID } from "node:crypto";
+import { BaseListChatMessageHistory, InMemoryChatMessageHistory, type BaseChatMessageHistory } from "@langchain/core/chat_history";
+import { SystemMessage, type BaseMessage } from "@langchain/core/messages";
+import { EngramError } from "../../core/errors.js";
+import { validateScope } from "../../core/scope.js";
+import { DEFAULT_IMPORTANCE_THRESHOLD } from "../../graph/agent.js";
+import { routeByImportance } from "../../graph/edges.js";
+import { defaultWarningHandler, type WarningHandler } from "../../graph/types.js";
+import { HeuristicImportanceScorer } from "../../scoring/importance/heuristic.js";
+import { countTokens } from "../../working/tokens.js";
+import { selectWindow } from "../../working/window.js";
+import { fileThread, storedSummaries, type FilingContext } from "./filer.js";
+import type { EngramChatMessageHistoryOptions } from "./options.js";
+import { identify } from "./thread.js";
+
+/** How far filing has got in one thread, shared by the histories of one memory in this process. */
+interface FilingState {
+  /** Exchanges already filed (the next filing starts after them). */
+  filed: number;
+  /** The filing in progress or last finished: filings of a thread run one after another. */
+  tail: Promise<void>;
+  /** The thread's messages when no chat history is given (made on first use). */
+  inMemory?: InMemoryChatMessageHistory;
+}
+
+/** Keyed by the memory object weakly, then by [user, thread]: a history rebuilt per request finds it. */
+const filings = new WeakMap<object, Map<string, FilingState>>();
+
+/**
+ * Threads whose state is kept per memory in this process; past it the least recently used is
+ * dropped (a re-filing stores nothing twice; an in-memory default history is lost: give a chat
+ * history of your own for long-lived threads).
+ */
+const MAX_THREADS = 10_000;
+
+const DEFAULT_SUMMARY_TOKENS = 400;
+
+/**
+ * A LangChain chat history with long-term memory, for `RunnableWithMessageHistory` and anything
+ * else that takes a `BaseListChatMessageHistory`.
+ *
+ * - The verbatim messages go to the chat history you give it (in memory by default; PostgreSQL,
+ *   Redis, a file...), appended as they come; Engram never rewrites it.
+ * - After each append, off the caller's path, the thread is filed into long-term memory as the
+ *   other doors do: each finished exchange is scored and stored as episodes when important, and
+ *   the turns that left the window are summarized into a `summary` record.
+ * - `getMessages()` returns the summary of the older turns (one system message) and the window of
+ *   recent turns verbatim.
+ *
+ * Recall for the current input is the retriever's job: `new EngramRetriever({ memory, userId,
+ * excludeThread: true })` recalls from the user's other conversations and leaves this one out,
+ * whose turns are already in the history (docs/chat-history.md).
+ */
+export class EngramChatMessageHistory extends BaseListChatMessageHistory {
+  lc_namespace = ["engram", "stores", "message"];
+
+  static override lc_name(): string {
+    return "EngramChatMessageHistory";
+  }
+
+  readonly userId: string;
+
+  readonly threadId: string;
+
+  /** The chat history holding the verbatim messages. */
+  readonly history: BaseChatMessageHistory;
+
+  private readonly context: FilingContext;
+
+  private readonly warn: WarningHandler;
+
+  constructor(options: EngramChatMessageHistoryOptions) {
+    super();
+    if (options === null || typeof options !== "object") {
+      throw new EngramError("INVALID_OPTIONS", "EngramChatMessageHistory needs options: new EngramChatMessageHistory({ memory, userId }).");
+    }
+    const { memory } = options;
+    if (memory === null || typeof memory !== "object" || typeof memory.add !== "function" || typeof memory.getAll !== "function") {
+      throw new EngramError("INVALID_OPTIONS", "memory must be an Engram Memory, e.g. new Memory().");
+    }
+    if (options.userId === undefined || options.userId === null || options.userId === "") {
+      throw new EngramError(
+        "INVALID_USER_ID",
+        'EngramChatMessageHistory needs the user: new EngramChatMessageHistory({ memory, userId: "alice", threadId: sessionId }).',
+      );
+    }
+    // The user comes from the application, once, here: no message can switch it.
+    const scope = validateScope({ userId: options.userId, threadId: options.threadId ?? randomUUID() });
+    this.userId = scope.userId;
+    this.threadId = scope.threadId!;
+    this.history = options.history ?? this.defaultHistory(options.memory);
+    if (typeof this.history?.getMessages !== "function" || typeof this.history.addMessages !== "function") {
+      throw new EngramError("INVALID_OPTIONS", "history must be a LangChain chat history (getMessages, addMessages).");
+    }
+    const importanceThreshold = options.importanceThreshold ?? DEFAULT_IMPORTANCE_THRESHOLD;
+    routeByImportance(importanceThreshold);
+    selectWindow([], options.window);
+    const summaryMaxTokens = options.summaryMaxTokens ?? DEFAULT_SUMMARY_TOKENS;
+    if (!Number.isInteger(summaryMaxTokens) || summaryMaxTokens < 1) {
+      throw new EngramError("INVALID_OPTIONS", `summaryMaxTokens must be a positive integer, got ${JSON.stringify(options.summaryMaxTokens)}.`);
+    }
+    this.context = {
+      memory,
+      userId: this.userId,
+      threadId: this.threadId,
+      window: options.window,
+      scorer: options.scorer ?? new HeuristicImportanceScorer(),
+      importanceThreshold,
+      model: options.model,
+      summaryMaxTokens,
+    };
+    this.warn = options.onWarning ?? defaultWarningHandler;
+  }
+
+  /**
+   * The summary of the turns that left the window (one system message, when there is one) and
+   * the window verbatim. Turns that left the window but no stored summary covers yet (their
+   * filing is still running, or failed) come back verbatim: nothing drops out of the prompt.
+   */
+  async getMessages(): Promise<BaseMessage[]> {
+    // A filing in progress changes which turns the summary covers: wait for it, so the two reads
+    // of one RunnableWithMessageHistory run (before and after the model) see the same history.
+    await this.filing().tail;
+    const all = await this.history.getMessages();
+    const { evicted } = selectWindow(all, this.context.window);
+    if (evicted.length === 0) return all;
+    const { summaries, covered } = await storedSummaries(this.context);
+    const evictedSet = new Set(evicted);
+    const shown = identify(all, this.userId, this.threadId)
+      .filter((item) => !(evictedSet.has(item.message) && covered.has(item.id)))
+      .map((item) => item.message);
+    const summary = newestWithin(summaries.map((record) => record.content), this.context.summaryMaxTokens ?? DEFAULT_SUMMARY_TOKENS);
+    return summary === "" ? shown : [new SystemMessage(`Summary of the earlier conversation:\n${summary}`), ...shown];
+  }
+
+  /** Appends to the chat history, then files the thread into long-term memory off this call. */
+  override async addMessages(messages: BaseMessage[]): Promise<void> {
+    await this.history.addMessages(messages);
+    this.scheduleFiling();
+  }
+
+  async addMessage(message: BaseMessage): Promise<void> {
+    await this.addMessages([message]);
+  }
+
+  /** Empties the chat history of this thread. Long-term memory keeps what was filed. */
+  override async clear(): Promise<void> {
+    await this.filing().tail;
+    await this.history.clear();
+    this.filing().filed = 0;
+  }
+
+  /** Waits until everything appended so far is filed (for tests, shutdown, or before a read elsewhere). */
+  async flush(): Promise<void> {
+    await this.filing().tail;
+  }
+
+  private scheduleFiling(): void {
+    const state = this.filing();
+    // setImmediate: the caller's turn finishes first; the filing is chained after the last one,
+    // and never rejects (a failure is reported; the messages are safe in the chat history, and
+    // the next filing tries again from the same place).
+    state.tail = state.tail
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(async () => {
+        const all = await this.history.getMessages();
+        state.filed = await fileThread(this.context, all, state.filed);
+      })
+      .catch((error: unknown) => {
+        this.warn(`Filing the conversation into long-term memory failed (${(error as Error)?.message ?? error}); it is retried after the next message.`, error);
+      });
+  }
+
+  /**
+   * The in-memory default, one per memory, user and thread in this process: RunnableWithMessageHistory
+   * builds a new history for every run, and each must find the thread's messages.
+   */
+  private defaultHistory(memory: object): InMemoryChatMessageHistory {
+    const state = stateOf(memory, this.userId, this.threadId);
+    state.inMemory ??= new InMemoryChatMessageHistory();
+    return state.inMemory;
+  }
+
+  private filing(): FilingState {
+    return stateOf(this.context.memory, this.userId, this.threadId);
+  }
+}
+
+function stateOf(owner: object, userId: string, threadId: string): FilingState {
+  let threads = filings.get(owner);
+  if (!threads) {
+    threads = new Map();
+    filings.set(owner, threads);
+  }
+  // The user is part of the key: two users given the same thread id never share a state.
+  const key = JSON.stringify([userId, threadId]);
+  let state = threads.get(key);
+  // Map order is insertion order: re-inserting marks the thread as most recently used.
+  if (state) threads.delete(key);
+  else state = { filed: 0, tail: Promise.resolve() };
+  threads.set(key, state);
+  if (threads.size > MAX_THREADS) threads.delete(threads.keys().next().value!);
+  return state;
+}
+
+/** The newest texts that fit the budget together, oldest first. */
+function newestWithin(texts: string[], maxTokens: number): string {
+  const kept: string[] = [];
+  let used = 0;
+  for (let i = texts.length - 1; i >= 0; i -= 1) {
+    const cost = countTokens(texts[i]!);
+    if (kept.length > 0 && used + cost > maxTokens) break;
+    kept.unshift(texts[i]!);
+    used += cost;
+  }
+  return kept.join("\n");
+}

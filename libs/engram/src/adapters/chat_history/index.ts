@@ -1,0 +1,2 @@
+export { EngramChatMessageHistory } from "./history.js";
+export type { EngramChatMessageHistoryOptions, ChatHistoryMemory } from "./options.js";
