@@ -187,7 +187,10 @@ export class FactPipeline {
     if (ops.length === 0 || !context.stillQueued()) return;
     const seqs = writer.enqueue(scope.userId, ops);
     const result = await writer.drain(scope.userId);
-    if (!result.error || result.error.code === "STORE_UNAVAILABLE") return;
+    // A fact the store refused on its own was dropped by the drain: this job failed for it.
+    const refused = result.refused?.find((write) => seqs.includes(write.seq));
+    if (refused) throw refused.error;
+    if (!result.error || result.error.code === "STORE_UNAVAILABLE" || result.error.code === "CHROMA_EXITED") return;
     writer.discard(result.failed ?? seqs);
     throw result.error;
   }

@@ -423,7 +423,7 @@ export class Memory {
     const { history, writer } = this.open();
     // A background write records its history when it reaches the store: apply the user's queued
     // writes first (an outage leaves them queued, and history shows what reached the store).
-    if (writer.pendingCount(scope.userId) > 0) await writer.drain(scope.userId);
+    if (writer.pendingCount(scope.userId) > 0) this.warnRefused(await writer.drain(scope.userId));
     await writer.idle();
     return history.forMemory(memoryId, scope.userId);
   }
@@ -435,6 +435,7 @@ export class Memory {
     const failures = (await this.facts?.flush()) ?? [];
     await this.upkeep.idle();
     const result = await writer.drain();
+    this.warnRefused(result);
     if (result.error) throw result.error;
     if (failures[0]) throw failures[0].error;
     return { applied: result.applied, pending: result.pending };
@@ -520,9 +521,14 @@ export class Memory {
       return true;
     }
     const result = await writer.drain(userId);
+    // One of these writes refused on its own (its batch-mates were stored): the caller is told.
+    this.warnRefused(result, seqs);
+    const own = result.refused?.find((write) => seqs.includes(write.seq));
+    if (own) throw own.error;
     if (!result.error) return false;
     // An outage, or a queued write the model could not embed yet: kept for the next drain.
-    if (result.error.code === "STORE_UNAVAILABLE" || result.error.code === "EMBEDDING_FAILED") return true;
+    // CHROMA_EXITED: the local server kept dying; the writes wait for it like for any outage.
+    if (result.error.code === "STORE_UNAVAILABLE" || result.error.code === "CHROMA_EXITED" || result.error.code === "EMBEDDING_FAILED") return true;
     // Refused for good (not an outage): drop these writes so they cannot block later ones.
     writer.discard(seqs);
     throw result.error;
@@ -560,7 +566,8 @@ export class Memory {
       process.emitWarning(`Engram's background drain failed; the writes stay queued: ${(error as Error)?.message ?? error}`, { code: "ENGRAM_DRAIN_FAILED" });
       return;
     }
-    if (!result.error || result.error.code === "STORE_UNAVAILABLE") return;
+    this.warnRefused(result);
+    if (!result.error || result.error.code === "STORE_UNAVAILABLE" || result.error.code === "CHROMA_EXITED") return;
     if (result.error.code === "EMBEDDING_FAILED" || result.error.code === "EMBEDDINGS_MISMATCH") {
       // The records are valid: they stay queued, and the next call or flush() embeds them again.
       process.emitWarning(`Engram could not embed ${result.failed?.length ?? 0} background write(s); they stay queued: ${result.error.message}`, {
@@ -596,7 +603,23 @@ export class Memory {
     const { writer } = this.open();
     if (writer.pendingCount(userId) === 0) return;
     const result = await writer.drain(userId);
+    // A write the store refused was dropped (and reported): the read goes on without it.
+    this.warnRefused(result);
     if (result.error) throw result.error;
+  }
+
+  /**
+   * Says which writes a drain dropped because the store refused them one by one (their
+   * batch-mates were stored), as a process warning: no caller may be waiting to be told. `own`
+   * names writes whose caller is told by an error instead.
+   */
+  private warnRefused(result: DrainResult, own: readonly number[] = []): void {
+    const others = (result.refused ?? []).filter((write) => !own.includes(write.seq));
+    if (others.length === 0) return;
+    process.emitWarning(
+      `Engram dropped ${others.length} write(s) the store refused (record ${others.map((write) => write.id).join(", ")}); the writes queued with them were stored: ${others[0]!.error.message}`,
+      { code: "ENGRAM_WRITE_REFUSED" },
+    );
   }
 
   /**

@@ -1,8 +1,8 @@
 import type Database from "better-sqlite3";
-import { EngramError, isEngramError } from "../core/errors.js";
+import { EngramError, isEngramError, type EngramErrorCode } from "../core/errors.js";
 import type { HistoryEvent, MemoryRecord } from "../core/types.js";
 import type { HistoryLog } from "../store/history.js";
-import type { Outbox } from "../store/outbox.js";
+import type { Outbox, PendingWrite } from "../store/outbox.js";
 import type { EpisodicStore } from "../store/types.js";
 
 /** What happened, for the history log, applied together with the write. */
@@ -35,11 +35,42 @@ export type WriteOp = UpsertOp | { op: "delete"; id: string; history: HistoryNot
 export interface DrainResult {
   applied: number;
   pending: number;
-  /** The outage or refusal that stopped the drain, if one did. */
+  /** The outage that stopped the drain, if one did (its writes are kept pending). */
   error?: EngramError;
   /** Outbox sequence numbers of the writes that failed (kept pending). */
   failed?: number[];
+  /**
+   * Writes the store refused for good, each alone, while it took others: dropped from the outbox
+   * (the drain went on past them), with the store's error. Their batch-mates were applied.
+   */
+  refused?: RefusedWrite[];
 }
+
+/** A write the store refused on its own (not an outage), dropped so it cannot block later ones. */
+export interface RefusedWrite {
+  seq: number;
+  userId: string;
+  /** The record written or deleted. */
+  id: string;
+  error: EngramError;
+}
+
+/**
+ * Errors that may be the record's fault: the group is retried in halves to find the records the
+ * store refuses. Anything else (the store unreachable or exited, the model failing, a mismatch of
+ * embeddings, a closed database) stops the drain and keeps every write pending.
+ */
+const REFUSALS: ReadonlySet<EngramErrorCode> = new Set<EngramErrorCode>([
+  "STORE_ERROR",
+  "INVALID_SCOPE",
+  "INVALID_USER_ID",
+  "INVALID_CONTENT",
+  "INVALID_METADATA",
+  "INVALID_ID",
+  "CONTENT_TOO_LARGE",
+]);
+
+type Row = PendingWrite<WriteOp>;
 
 /**
  * Every store write goes through the durable outbox: it is first recorded in SQLite, then applied
@@ -118,9 +149,16 @@ export class Writer {
 
   private async drainNow(userId?: string): Promise<DrainResult> {
     let applied = 0;
+    const refused: RefusedWrite[] = [];
+    const result = (extra: Partial<DrainResult> = {}): DrainResult => ({
+      applied,
+      pending: this.outbox.size(userId),
+      ...(refused.length > 0 ? { refused } : {}),
+      ...extra,
+    });
     for (;;) {
       const batch = this.outbox.pending({ userId, limit: 256 });
-      if (batch.length === 0) return { applied, pending: 0 };
+      if (batch.length === 0) return result();
       let i = 0;
       while (i < batch.length) {
         const first = batch[i]!;
@@ -129,41 +167,103 @@ export class Writer {
         // an upsert and a later delete of the same id never swap).
         while (j < batch.length && batch[j]!.payload.op === first.payload.op && batch[j]!.userId === first.userId) j += 1;
         const group = batch.slice(i, j);
+        const outcome: { done: Row[]; refused: Array<{ row: Row; error: EngramError }> } = { done: [], refused: [] };
+        let error: EngramError | undefined;
         try {
-          if (first.payload.op === "upsert") {
-            const upserts = group.map((row) => row.payload as UpsertOp);
-            await this.embedMissing(upserts);
-            await this.store.upsert(
-              first.userId,
-              upserts.map((op) => ({ record: op.record, embedding: op.embedding! })),
-            );
-          } else {
-            await this.store.delete(
-              first.userId,
-              group.map((row) => (row.payload as Extract<WriteOp, { op: "delete" }>).id),
-            );
-          }
-        } catch (error) {
-          const wrapped = isEngramError(error)
-            ? error
-            : new EngramError("STORE_ERROR", "Store write failed.", { cause: error });
-          const failed = group.map((row) => row.seq);
-          this.outbox.fail(failed, wrapped.message);
-          return { applied, pending: this.outbox.size(userId), error: wrapped, failed };
+          if (first.payload.op === "upsert") await this.embedMissing(group.map((row) => row.payload as UpsertOp));
+          error = await this.isolate(first.userId, group, outcome);
+          // Every write refused and none taken: is it the records, or the store? Ask the store.
+          if (error === undefined && outcome.done.length === 0 && outcome.refused.length > 0) error = await this.probe(first.userId, outcome.refused[0]!.error);
+        } catch (caught) {
+          error = asStoreError(caught);
         }
-        this.db.transaction(() => {
-          // Another Memory on the same data folder may have drained the same rows meanwhile (the
-          // store write is idempotent): history is recorded by whichever removes the row.
-          const removed = new Set(this.outbox.complete(group.map((row) => row.seq)));
-          const notes = group.flatMap((row) => (row.payload.history && removed.has(row.seq) ? [{ ...row.payload.history, userId: row.userId }] : []));
-          if (notes.length > 0) this.history.record(notes);
-        })();
-        this.onApplied?.(first.userId, group.map((row) => row.payload));
-        applied += group.length;
+        this.finish(first.userId, outcome.done);
+        applied += outcome.done.length;
+        if (error) {
+          const settled = new Set(outcome.done.map((row) => row.seq));
+          const failed = group.filter((row) => !settled.has(row.seq)).map((row) => row.seq);
+          this.outbox.fail(failed, error.message);
+          return result({ error, failed });
+        }
+        if (outcome.refused.length > 0) {
+          this.outbox.complete(outcome.refused.map(({ row }) => row.seq));
+          for (const { row, error: why } of outcome.refused) refused.push({ seq: row.seq, userId: row.userId, id: idOf(row.payload), error: why });
+        }
         i = j;
       }
     }
   }
+
+  /**
+   * Applies a group of writes of one kind and user; when the store refuses it (not an outage),
+   * applies each half again, down to single writes, so that one record the store cannot take
+   * never takes its batch-mates with it. Returns the outage that stopped it, if one did.
+   */
+  private async isolate(userId: string, rows: Row[], outcome: { done: Row[]; refused: Array<{ row: Row; error: EngramError }> }): Promise<EngramError | undefined> {
+    try {
+      await this.apply(userId, rows);
+      outcome.done.push(...rows);
+      return undefined;
+    } catch (caught) {
+      const error = asStoreError(caught);
+      if (!REFUSALS.has(error.code)) return error;
+      if (rows.length === 1) {
+        outcome.refused.push({ row: rows[0]!, error });
+        return undefined;
+      }
+      const mid = Math.ceil(rows.length / 2);
+      return (await this.isolate(userId, rows.slice(0, mid), outcome)) ?? (await this.isolate(userId, rows.slice(mid), outcome));
+    }
+  }
+
+  private async apply(userId: string, rows: Row[]): Promise<void> {
+    if (rows[0]!.payload.op === "upsert") {
+      await this.store.upsert(
+        userId,
+        rows.map((row) => {
+          const op = row.payload as UpsertOp;
+          return { record: op.record, embedding: op.embedding! };
+        }),
+      );
+    } else {
+      await this.store.delete(userId, rows.map((row) => (row.payload as Extract<WriteOp, { op: "delete" }>).id));
+    }
+  }
+
+  /**
+   * When every write of a group was refused, a store that answers a plain read is up and refused
+   * these records (they are dropped); one that does not is failing, and the writes stay pending.
+   */
+  private async probe(userId: string, refusal: EngramError): Promise<EngramError | undefined> {
+    try {
+      await this.store.count(userId);
+      return undefined;
+    } catch (caught) {
+      const error = asStoreError(caught);
+      return new EngramError(error.code, `${refusal.message} (and the store then failed a read: ${error.message})`, { cause: refusal });
+    }
+  }
+
+  /** Marks applied writes done, with their history, and tells the in-process indexes. */
+  private finish(userId: string, rows: Row[]): void {
+    if (rows.length === 0) return;
+    this.db.transaction(() => {
+      // Another Memory on the same data folder may have drained the same rows meanwhile (the
+      // store write is idempotent): history is recorded by whichever removes the row.
+      const removed = new Set(this.outbox.complete(rows.map((row) => row.seq)));
+      const notes = rows.flatMap((row) => (row.payload.history && removed.has(row.seq) ? [{ ...row.payload.history, userId: row.userId }] : []));
+      if (notes.length > 0) this.history.record(notes);
+    })();
+    this.onApplied?.(userId, rows.map((row) => row.payload));
+  }
+}
+
+function asStoreError(error: unknown): EngramError {
+  return isEngramError(error) ? error : new EngramError("STORE_ERROR", `Store write failed: ${(error as Error)?.message ?? error}`, { cause: error });
+}
+
+function idOf(op: WriteOp): string {
+  return op.op === "upsert" ? op.record.id : op.id;
 }
 
 function keyOf(op: WriteOp): string {
