@@ -49,6 +49,11 @@ export interface StoreLayout {
   prepare?(data: Dataset, k: number): Promise<Record<string, number[]>>;
   /** Lines for the report's notes when this layout ran (what its figures include). */
   readonly notes?: readonly string[];
+  /**
+   * Waits until every write acknowledged so far has reached Chroma (a layout whose `add` returns
+   * before that, like Engram's background writes). Timed once, after the timed adds.
+   */
+  settle?(): Promise<void>;
   /** Number of records stored (sanity check after ingest). */
   count?(): Promise<number>;
   /** Drops what `setup` and the measurements created. */
@@ -251,7 +256,14 @@ function engramMemoryLayout(writes: "sync" | "background"): StoreLayout {
   const recordIndex = new Map<string, number>();
   /** Text → bench id of records added by `add` (not in the dataset). */
   const addedIds = new Map<string, string>();
+  /**
+   * Text → vector of records added by `add`, kept for the layout's life: with background writes
+   * the drain embeds them after `add` has returned (a few hundred vectors at most).
+   */
+  const addedVectors = new Map<string, number[]>();
   const embeddings = new PrecomputedEmbeddings((text) => {
+    const added = addedVectors.get(text);
+    if (added) return added;
     const i = recordIndex.get(text);
     return i === undefined || !dataset ? undefined : dataset.record(i).vector;
   });
@@ -297,6 +309,7 @@ function engramMemoryLayout(writes: "sync" | "background"): StoreLayout {
           ]
         : [
             'engram-background: the same with `writes: "background"` (Memory\'s default): `add` returns once the write is durable in the SQLite outbox; the drain to Chroma runs right after, off the caller\'s path (and overlaps the next timed adds, as on a busy agent). Searches replay the user\'s pending writes first.',
+            "engram-background drain: the timed adds' vectors stay served until the drain has embedded them, so every add reaches Chroma (the run fails on any ENGRAM_* warning, and on a record count short of ingest plus adds). `drain after adds` is the wall time of `flush()` after the last timed add (what was still queued), and `adds + drain per add` the wall time from the first timed add to that flush's end divided by the adds: the add's cost with its drain included.",
           ],
     async setup(ctx) {
       client = ctx.client;
@@ -331,13 +344,12 @@ function engramMemoryLayout(writes: "sync" | "background"): StoreLayout {
     },
     async add(userId, record) {
       const text = `added ${record.id} of ${userId}`;
-      embeddings.register(text, record.vector);
+      addedVectors.set(text, record.vector);
       addedIds.set(text, record.id);
-      try {
-        await mem().add(text, { userId, threadId: threadOf(userId) });
-      } finally {
-        embeddings.forget(text);
-      }
+      await mem().add(text, { userId, threadId: threadOf(userId) });
+    },
+    async settle() {
+      await mem().flush();
     },
     search: (userId, vector, k) => search(userId, vector, k),
     probes: {
@@ -363,6 +375,7 @@ function engramMemoryLayout(writes: "sync" | "background"): StoreLayout {
         dataDir = undefined;
         recordIndex.clear();
         addedIds.clear();
+        addedVectors.clear();
         dataset = undefined;
       }
     },

@@ -47,6 +47,13 @@ interface LayoutResult {
   ingest: { records: number; seconds: number; recordsPerSec: number; countAfter?: number };
   search: OpResult;
   add: OpResult;
+  /**
+   * Writes still queued when the timed adds returned, waited for: `seconds` for the wait after the
+   * last add, `msPerAdd` for the wall time from the first timed add to the end of the wait, per add.
+   */
+  drain?: { seconds: number; msPerAdd: number };
+  /** Records stored after the drain (ingest + every add, warm-up ones included). */
+  countAfterAdds?: number;
   probes: Record<string, OpResult>;
   /** Untimed one-time work before the searches (`StoreLayout.prepare`), measured per call. */
   oneTime?: Record<string, OpResult>;
@@ -192,10 +199,24 @@ async function runLayout(
     }
 
     // Single-record adds, last: they change the data.
+    let firstTimedAdd = 0;
     const add = await timedOp(`${tag} add`, params, params.adds, (i, warm) => {
+      if (!warm && i === 0) firstTimedAdd = performance.now();
       const a = work.adds[warm ? i : params.warmup + i]!;
       return layout.add(a.userId, a.record).then(() => true);
     });
+    // Every add must reach the store: wait for what a layout left queued, and time it.
+    const drainStart = performance.now();
+    await layout.settle?.();
+    const drainEnd = performance.now();
+    const drain = { seconds: (drainEnd - drainStart) / 1000, msPerAdd: (drainEnd - firstTimedAdd) / params.adds };
+    const countAfterAdds = layout.count ? await layout.count() : undefined;
+    const expectedAfterAdds = data.size + params.warmup + params.adds;
+    if (countAfterAdds !== undefined && countAfterAdds !== expectedAfterAdds) {
+      throw new Error(`${tag}: ${countAfterAdds} records in the store after the adds and their drain, expected ${expectedAfterAdds}`);
+    }
+    failOnEngramWarnings(tag);
+    log(`${tag}: drain after adds ${formatMs(drain.seconds * 1000)} ms; adds + drain ${formatMs(drain.msPerAdd)} ms per add`);
 
     if (search.badResults) log(`WARNING: ${tag}: ${search.badResults} searches returned wrong or missing records`);
     return {
@@ -204,6 +225,8 @@ async function runLayout(
       ingest: { records: data.size, seconds, recordsPerSec: data.size / seconds, ...(countAfter !== undefined ? { countAfter } : {}) },
       search,
       add,
+      drain,
+      ...(countAfterAdds !== undefined ? { countAfterAdds } : {}),
       probes,
       ...(Object.keys(oneTime).length ? { oneTime } : {}),
     };
@@ -214,6 +237,21 @@ async function runLayout(
       if (!interrupted) log(`WARNING: ${tag}: teardown failed: ${(error as Error).message}`);
     }
   }
+}
+
+/**
+ * Engram's process warnings (`ENGRAM_EMBEDDING_FAILED`, `ENGRAM_WRITE_REFUSED`, ...) mean a write
+ * did not reach the store as measured: the run fails rather than report figures without it.
+ */
+const engramWarnings: string[] = [];
+process.on("warning", (warning: Error & { code?: string }) => {
+  if (warning.code?.startsWith("ENGRAM_")) engramWarnings.push(`${warning.code}: ${warning.message}`);
+});
+
+function failOnEngramWarnings(tag: string): void {
+  if (engramWarnings.length === 0) return;
+  const seen = engramWarnings.splice(0);
+  throw new Error(`${tag}: Engram warned ${seen.length} time(s), so writes did not reach the store as measured:\n  ${seen.slice(0, 5).join("\n  ")}`);
 }
 
 /** Warm-up then timed calls of `call`, which resolves to whether its result passed the sanity check. */
@@ -243,17 +281,18 @@ function fmtInt(n: number): string {
 
 function markdownTable(report: Report): string {
   const lines = [
-    "| N | layout | ingest (records/s) | search p50 (ms) | search p95 (ms) | add p50 (ms) | add p95 (ms) |",
-    "|---:|---|---:|---:|---:|---:|---:|",
+    "| N | layout | ingest (records/s) | search p50 (ms) | search p95 (ms) | add p50 (ms) | add p95 (ms) | drain after adds (ms) | adds + drain per add (ms) |",
+    "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const size of report.results) {
     for (const r of size.layouts) {
       lines.push(
         `| ${fmtInt(size.size)} | ${r.layout} | ${fmtInt(r.ingest.recordsPerSec)} | ${formatMs(r.search.summary.p50)} | ` +
-          `${formatMs(r.search.summary.p95)} | ${formatMs(r.add.summary.p50)} | ${formatMs(r.add.summary.p95)} |`,
+          `${formatMs(r.search.summary.p95)} | ${formatMs(r.add.summary.p50)} | ${formatMs(r.add.summary.p95)} | ` +
+          `${r.drain ? formatMs(r.drain.seconds * 1000) : "–"} | ${r.drain ? formatMs(r.drain.msPerAdd) : "–"} |`,
       );
       for (const [label, probe] of [...Object.entries(r.probes), ...Object.entries(r.oneTime ?? {})]) {
-        lines.push(`| ${fmtInt(size.size)} | ${label} | – | ${formatMs(probe.summary.p50)} | ${formatMs(probe.summary.p95)} | – | – |`);
+        lines.push(`| ${fmtInt(size.size)} | ${label} | – | ${formatMs(probe.summary.p50)} | ${formatMs(probe.summary.p95)} | – | – | – | – |`);
       }
     }
   }
@@ -277,6 +316,14 @@ function comparisons(report: Report): string[] {
           `add p50 ${formatMs(engram.add.summary.p50)} / p95 ${formatMs(engram.add.summary.p95)} ms ` +
           `vs ${formatMs(perUser.add.summary.p50)} / ${formatMs(perUser.add.summary.p95)} ms; ` +
           `ingest ${fmtInt(engram.ingest.recordsPerSec)} vs ${fmtInt(perUser.ingest.recordsPerSec)} records/s.`,
+      );
+    }
+    const background = size.layouts.find((l) => l.layout === "engram-background");
+    if (background?.drain) {
+      engramLines.push(
+        `- N=${fmtInt(size.size)}: engram-background add p50 ${formatMs(background.add.summary.p50)} / p95 ${formatMs(background.add.summary.p95)} ms ` +
+          `(durable in the outbox); drain after the last add ${formatMs(background.drain.seconds * 1000)} ms; ` +
+          `adds + drain ${formatMs(background.drain.msPerAdd)} ms per add.`,
       );
     }
     if (!shared || !perUser) continue;
