@@ -25,6 +25,7 @@ export type {
 export { EngramError, isEngramError, type EngramErrorCode, type EngramErrorOptions } from "./core/errors.js";
 export { LocalEmbeddings, type LocalEmbeddingsOptions } from "./embeddings/local.js";
 export { StaticEmbeddings, STATIC_MODEL_ID, type StaticEmbeddingsOptions } from "./embeddings/static.js";
+export { reembed, type ReembedOptions, type ReembedProgress, type ReembedResult } from "./memory/reembed.js";
 export { startChromaServer, type ChromaServer, type ChromaServerOptions } from "./store/chroma_server.js";
 export type { ChromaConnectionOptions } from "./store/connection.js";
 export { DEFAULT_RANKER, type RankerOptions, type ScoreParts } from "./scoring/ranker.js";
