@@ -3,9 +3,11 @@ import { Command, CommanderError } from "commander";
 import { EngramError } from "../core/errors.js";
 import { registerEraseCommand } from "./commands/erase.js";
 import { registerInspectCommands } from "./commands/inspect.js";
+import { registerMcpCommand } from "./commands/mcp.js";
 import { registerReembedCommand } from "./commands/reembed.js";
 import { registerServerCommands } from "./commands/server.js";
 import { registerTransferCommands } from "./commands/transfer.js";
+import { registerUiCommand } from "./commands/ui.js";
 import { CliExit, resolveIO, type CliIO, type CliOptions } from "./io.js";
 
 /** Exit codes: 0 done, 1 an error (an `EngramError`, printed with its code), 2 a usage error. */
@@ -31,6 +33,8 @@ export function buildProgram(options: CliOptions = {}): Command {
   registerInspectCommands(program, io);
   registerTransferCommands(program, io);
   registerEraseCommand(program, io);
+  registerMcpCommand(program, io);
+  registerUiCommand(program, io);
   registerReembedCommand(program, io);
   return program;
 }

@@ -1,0 +1,35 @@
+import type { Command } from "commander";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { createEngramMcpServer } from "../../adapters/mcp/server.js";
+import type { CliIO } from "../io.js";
+import { addStoreOptions, withMemory, type StoreFlags } from "../memory_options.js";
+
+/**
+ * `mcp`: serves one user's memory as MCP tools over stdio, for MCP clients (Claude Desktop, IDEs)
+ * and LangChain agents (`@langchain/mcp-adapters`). The user is this command's `--user`: no tool
+ * takes one. stdout carries the protocol; everything else goes to stderr.
+ */
+export function registerMcpCommand(program: Command, io: CliIO): void {
+  const command = addStoreOptions(
+    program
+      .command("mcp")
+      .description("serve the user's memory as MCP tools over stdio (search, add, list, get, update, delete)")
+      .option("--allow-erase", "also offer erase_memories (every memory of the user, for good)"),
+  );
+  command.action(async (flags: StoreFlags & { user: string; allowErase?: boolean }) => {
+    await withMemory(io, flags, async (memory) => {
+      const server = createEngramMcpServer({ memory, userId: flags.user, allowErase: flags.allowErase === true, version: program.version() ?? "0.0.0" });
+      const transport = new StdioServerTransport();
+      // Ends when the client closes its end of the pipe (the usual way an MCP client stops a
+      // server), the transport closes, or the process is told to stop.
+      const closed = new Promise<void>((resolve) => {
+        transport.onclose = () => resolve();
+        process.stdin.once("end", () => resolve());
+      });
+      await server.connect(transport);
+      io.err(`engram mcp: serving the memory of ${JSON.stringify(flags.user)} over stdio\n`);
+      await Promise.race([closed, io.untilStopped()]);
+      await server.close();
+    });
+  });
+}
