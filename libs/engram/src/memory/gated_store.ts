@@ -1,5 +1,6 @@
 import type { MemoryRecord } from "../core/types.js";
 import type { EpisodicStore, StoreFilter, StoreHit, StoredRecord, StoreRevision } from "../store/types.js";
+import type { WriteLeases } from "../store/write_leases.js";
 
 /** Told of this process's writes, inside the gate, right after the store acknowledged them. */
 export interface WriteListener {
@@ -44,7 +45,15 @@ export class GatedStore implements EpisodicStore {
 
   private listener?: WriteListener;
 
-  constructor(private readonly inner: EpisodicStore) {}
+  /**
+   * @param leases store writes in flight on this data folder (store/write_leases.ts): a write is
+   *   made only while it is still queued in the outbox, and `deleteUser` waits for writes in flight
+   *   in other instances. Without it, writes are made as asked.
+   */
+  constructor(
+    private readonly inner: EpisodicStore,
+    private readonly leases?: WriteLeases,
+  ) {}
 
   /** Whether the store keeps revisions (a store given by the caller may not). */
   get tracksRevisions(): boolean {
@@ -72,22 +81,29 @@ export class GatedStore implements EpisodicStore {
 
   upsert(userId: string, items: StoredRecord[]): Promise<void> {
     if (items.length === 0) return Promise.resolve();
-    return this.exclusive(userId, async () => {
-      await this.inner.upsert(userId, items);
-      this.listener?.applied(userId, items, []);
-    });
+    return this.exclusive(userId, () =>
+      this.leased(userId, items.map((item) => `upsert:${item.record.id}`), async () => {
+        await this.inner.upsert(userId, items);
+        this.listener?.applied(userId, items, []);
+      }),
+    );
   }
 
   delete(userId: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return Promise.resolve();
-    return this.exclusive(userId, async () => {
-      await this.inner.delete(userId, ids);
-      this.listener?.applied(userId, [], ids);
-    });
+    return this.exclusive(userId, () =>
+      this.leased(userId, ids.map((id) => `delete:${id}`), async () => {
+        await this.inner.delete(userId, ids);
+        this.listener?.applied(userId, [], ids);
+      }),
+    );
   }
 
   deleteUser(userId: string): Promise<number> {
     return this.exclusive(userId, async () => {
+      // The caller dropped the user's queued writes first: what another instance is writing now
+      // lands before the erase, and nothing can start after it.
+      await this.leases?.settled(userId);
       try {
         return await this.inner.deleteUser(userId);
       } finally {
@@ -95,6 +111,18 @@ export class GatedStore implements EpisodicStore {
         this.listener?.erased(userId);
       }
     });
+  }
+
+  /** Writes under a lease; skips the write when its outbox rows are gone (erased, or applied by another drainer). */
+  private async leased(userId: string, keys: string[], write: () => Promise<void>): Promise<void> {
+    if (!this.leases) return write();
+    const lease = this.leases.take(userId, keys);
+    if (lease === undefined) return;
+    try {
+      await write();
+    } finally {
+      this.leases.release(lease);
+    }
   }
 
   /** Without store revisions, the user's record count stands in (see `EpisodicStore.revision`). */

@@ -1,6 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { ChromaNotFoundError, type ChromaClient, type Collection } from "chromadb";
+import { EngramError } from "../core/errors.js";
 import { shortHash } from "../core/ids.js";
+
+/** An erase elsewhere can drop the log between our lookup and our append; it cannot do so forever. */
+const APPEND_ATTEMPTS = 5;
 
 /**
  * Where a user's records stood when read: the revision log's collection (null when the user has
@@ -48,18 +52,27 @@ export class RevisionLog {
 
   constructor(private readonly options: RevisionLogOptions) {}
 
-  /** Records one more write of the user. Called only after the write itself succeeded. */
+  /**
+   * Records one more write of the user. Called only after the write itself succeeded. A failure is
+   * reported as `STORE_UNAVAILABLE`: the write is not acknowledged and stays queued (its replay is
+   * idempotent), since nothing is wrong with the records themselves.
+   */
   async append(userId: string): Promise<void> {
     const entry = { ids: [randomUUID()], embeddings: [[1]] };
-    try {
-      const log = await this.open(userId, true);
-      await this.options.call("append revision", () => log.add(entry));
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-      // The log was erased (deleteAll elsewhere) after we took its handle: append to the new one.
-      this.logs.delete(userId);
-      const log = await this.open(userId, true);
-      await this.options.call("append revision", () => log.add(entry));
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const log = await this.open(userId, true);
+        await this.options.call("append revision", () => log.add(entry));
+        return;
+      } catch (error) {
+        // The log was erased (deleteAll elsewhere) around the time we wrote: append to the new one.
+        if (isNotFound(error) && attempt < APPEND_ATTEMPTS) {
+          this.logs.delete(userId);
+          continue;
+        }
+        if (error instanceof EngramError && error.code === "STORE_UNAVAILABLE") throw error;
+        throw new EngramError("STORE_UNAVAILABLE", `Could not record the write in the user's revision log: ${(error as Error)?.message ?? error}`, { cause: error });
+      }
     }
   }
 
