@@ -37,6 +37,7 @@ import type {
 import { Writer, type DrainResult, type WriteOp } from "./writer.js";
 import { Recall } from "./recall.js";
 import { GatedStore } from "./gated_store.js";
+import { WriteLeases } from "../store/write_leases.js";
 import { resolveRanker, type ResolvedRankerOptions } from "../scoring/ranker.js";
 import { FactPipeline, forgetFactJobs, resolveFactOptions, resolveInfer } from "./facts.js";
 import { isCurrent, validateIncludeInvalid } from "../consolidation/validity.js";
@@ -486,6 +487,7 @@ export class Memory {
     const store = new GatedStore(
       this.options.store ??
         new ChromaStore({ client: () => this.modelGuard.client(() => connection!.client()), prefix: this.prefix, describe: () => connection!.describe() }),
+      new WriteLeases(db),
     );
     const recall = new Recall(store, this.ranker, this.options.recallCache);
     const writer = new Writer(db, this.outbox, history, store, (texts) => this.embed(texts));
