@@ -1,0 +1,46 @@
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { startInspector, type Inspector } from "../../ui/server.js";
+import type { UiOptions } from "../../ui/schemas.js";
+import type { CliIO } from "../io.js";
+import { addDataDirOption, integerIn } from "../memory_options.js";
+
+/** The flags of `engram ui`, as commander parses them (the same type the server validates). */
+type UiFlags = Required<Pick<UiOptions, "dataDir" | "prefix" | "host">> & Pick<UiOptions, "chromaUrl" | "port" | "allowEdit">;
+
+/**
+ * `engram ui`: the memory inspector in a browser. Prints its URL with a fresh access token (only
+ * there: the token is never logged anywhere else), serves until Ctrl+C (SIGINT) or SIGTERM, then
+ * closes everything it opened.
+ */
+export function registerUiCommand(program: Command, io: CliIO, started?: (inspector: Inspector) => void): void {
+  addDataDirOption(
+    program
+      .command("ui")
+      .description("a local web page to inspect what agents remember: users, memories, ranked search with score parts, history, token costs")
+      .option("--chroma-url <url>", "use the Chroma server at this URL instead of the local one for the data folder")
+      .option("--prefix <prefix>", "collection name prefix of the app", "engram")
+      .option("--port <n>", "port to listen on (default: a free one)", integerIn(0, 65_535))
+      .option("--host <address>", "address to listen on; anything but 127.0.0.1 exposes personal data to the network", "127.0.0.1")
+      .option("--allow-edit", "allow editing and deleting memories and erasing users (read-only without it)"),
+  ).action(async (flags: UiFlags) => {
+    const inspector = await startInspector({
+      dataDir: resolve(io.cwd, flags.dataDir),
+      prefix: flags.prefix,
+      host: flags.host,
+      allowEdit: flags.allowEdit === true,
+      ...(flags.port === undefined ? {} : { port: flags.port }),
+      ...(flags.chromaUrl === undefined ? {} : { chromaUrl: flags.chromaUrl }),
+      log: (message) => io.err(message),
+    });
+    io.out(
+      `Engram inspector (${flags.allowEdit ? "edits allowed" : "read-only"}) for ${resolve(io.cwd, flags.dataDir)}:\n` +
+        `    ${inspector.url}\n` +
+        "Open that URL (the token in it is the only way in). Ctrl+C stops it.\n",
+    );
+    started?.(inspector);
+    const signal = await io.untilStopped();
+    await inspector.close();
+    io.out(`Stopped (${signal}).\n`);
+  });
+}

@@ -1,0 +1,51 @@
+import { AIMessage, HumanMessage } from "@langchain/core/messages";
+import { summarize } from "../consolidation/summarize.js";
+import type { Memory } from "../memory/memory.js";
+import { UsageChatModel } from "./usage_model.js";
+
+const DAY = 86_400_000;
+
+/** What the inspector tests look for in the fixture data. */
+export interface InspectorFixture {
+  /** Ids by a short name. */
+  ids: Record<"miso" | "coffee" | "lisbon" | "promotion" | "oldTea", string>;
+}
+
+/**
+ * Two users' memories over several days, threads and kinds, with importance that differs from the
+ * semantic order of the query "cat" (the most important memory is about a promotion), and some
+ * token usage from a summary call, so every part of the inspector has something to show.
+ */
+export async function seedInspectorData(memory: Memory, now: number, travel: (at: number) => void): Promise<InspectorFixture> {
+  const add = async (text: string, userId: string, extra: { threadId?: string; kind?: "episode" | "fact" | "summary" | "procedure"; importance: number; daysAgo: number }) => {
+    travel(now - extra.daysAgo * DAY);
+    const { results } = await memory.add(text, {
+      userId,
+      ...(extra.threadId ? { threadId: extra.threadId } : {}),
+      kind: extra.kind ?? "episode",
+      importance: extra.importance,
+    });
+    return results[0]!.id;
+  };
+  const miso = await add("My cat Miso knocked my coffee over again this morning", "alice", { threadId: "t-home", importance: 0.4, daysAgo: 0 });
+  const coffee = await add("I switched to decaf coffee after the doctor's advice", "alice", { threadId: "t-home", importance: 0.5, daysAgo: 1 });
+  const lisbon = await add("Alice moved to Lisbon in March 2024 with her partner Ines", "alice", { kind: "fact", importance: 0.7, daysAgo: 5 });
+  const promotion = await add("Alice got promoted to head of nursing at Santa Maria hospital", "alice", { threadId: "t-work", importance: 0.95, daysAgo: 3 });
+  const oldTea = await add("Alice used to drink green tea every afternoon", "alice", { kind: "fact", importance: 0.2, daysAgo: 20 });
+  await add("Always answer Alice in short paragraphs", "alice", { kind: "procedure", importance: 0.6, daysAgo: 9 });
+  for (let i = 0; i < 12; i += 1) {
+    await add(`Small talk number ${i} about the weather in Lisbon`, "alice", { threadId: "t-chat", importance: (i % 10) / 10, daysAgo: (i * 7) % 15 });
+  }
+  await add("Bob plays the cello in a community orchestra", "bob", { threadId: "t-bob", importance: 0.6, daysAgo: 2 });
+  // Token usage of a summary, as the graph's consolidate node would report it.
+  const model = new UsageChatModel(() => "Alice has a cat named Miso and drinks decaf.");
+  await summarize({
+    previousSummary: "",
+    evicted: [new HumanMessage({ content: "My cat Miso knocked my coffee over", id: "m1" }), new AIMessage({ content: "Oh no!", id: "m2" })],
+    model,
+    onUsage: memory.usageHook("summary", "alice"),
+  });
+  travel(now);
+  await memory.flush();
+  return { ids: { miso, coffee, lisbon, promotion, oldTea } };
+}

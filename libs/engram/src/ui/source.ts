@@ -1,0 +1,147 @@
+import { join } from "node:path";
+import type Database from "better-sqlite3";
+import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import type { MemoryRecord } from "../core/types.js";
+import { collectionNameFor } from "../core/scope.js";
+import { Memory } from "../memory/memory.js";
+import { ChromaStore } from "../store/chroma_store.js";
+import { ChromaConnection, type ChromaConnectionOptions } from "../store/connection.js";
+import { databaseFile, openDatabase } from "../store/sqlite.js";
+
+/** Where the inspector reads: the same data folder and Chroma an app's `Memory` uses. */
+export interface InspectorSourceOptions {
+  /** The app's data folder (engram.sqlite: history and token usage). */
+  dataDir: string;
+  /** A running Chroma server; without it, the local server of the data folder (started if needed). */
+  chromaUrl?: string;
+  /** Collection prefix of the app's `Memory`. @default "engram" */
+  prefix?: string;
+  /** The embeddings of the app's `Memory` (search and edits embed with them). @default Memory's default */
+  embeddings?: EmbeddingsInterface;
+  /** @default Date.now */
+  clock?: () => number;
+}
+
+/** One row of the users page. */
+export interface UserSummary {
+  userId: string;
+  memories: number;
+  /** Latest write that reached the store (history) or model call (usage), ms since epoch; 0 when unknown. */
+  lastActivity: number;
+}
+
+/**
+ * What the inspector reads and changes. Changes and search go through a `Memory` on the app's data
+ * folder, so history, the outbox and the recall indexes stay right; the list views read the store
+ * directly (a page of a 100,000-record user must not go through `getAll`'s limit), caching each
+ * user's records until the user's revision (record count, latest history entry) moves.
+ */
+export class InspectorSource {
+  readonly memory: Memory;
+
+  private readonly connection: ChromaConnection;
+
+  private readonly store: ChromaStore;
+
+  private readonly prefix: string;
+
+  private readonly dataDir: string;
+
+  private db?: Database.Database;
+
+  /** The last users listed, with their cached records (at most a few users' records are kept). */
+  private readonly cache = new Map<string, { revision: string; records: MemoryRecord[] }>();
+
+  constructor(options: InspectorSourceOptions) {
+    this.prefix = options.prefix ?? "engram";
+    this.dataDir = options.dataDir;
+    const chroma: ChromaConnectionOptions = options.chromaUrl === undefined ? {} : { url: options.chromaUrl };
+    this.memory = new Memory({
+      dataDir: options.dataDir,
+      prefix: this.prefix,
+      chroma,
+      writes: "sync", // an edit shows on the next page load
+      ...(options.embeddings ? { embeddings: options.embeddings } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+    // A second handle on the same server: the local server of a data folder is shared, not restarted.
+    this.connection = new ChromaConnection(chroma, join(options.dataDir, "chroma"));
+    this.store = new ChromaStore({ client: () => this.connection.client(), prefix: this.prefix, describe: () => this.connection.describe() });
+  }
+
+  /** Every user with memories in the store (one collection each), most recently active first. */
+  async users(): Promise<UserSummary[]> {
+    const client = await this.connection.client();
+    const marker = `${this.prefix}-u-`;
+    const collections = [];
+    for (let offset = 0; ; offset += 100) {
+      const batch = await client.listCollections({ limit: 100, offset });
+      collections.push(...batch.filter((collection) => collection.name.startsWith(marker)));
+      if (batch.length < 100) break;
+    }
+    const activity = this.activity();
+    const users = await Promise.all(
+      collections.map(async (collection): Promise<UserSummary | undefined> => {
+        const [first] = (await collection.get({ limit: 1, include: ["metadatas"] as never })).metadatas;
+        const userId = first?.userId;
+        // An empty collection, or one that is not a user's (its name would not hash back to it).
+        if (typeof userId !== "string" || collectionNameFor(this.prefix, userId) !== collection.name) return undefined;
+        return { userId, memories: await collection.count(), lastActivity: activity.get(userId) ?? 0 };
+      }),
+    );
+    return users
+      .filter((user): user is UserSummary => user !== undefined)
+      .sort((a, b) => b.lastActivity - a.lastActivity || a.userId.localeCompare(b.userId));
+  }
+
+  /** The user's records, newest first (expired ones included: an inspector shows everything stored). */
+  async records(userId: string): Promise<MemoryRecord[]> {
+    const revision = `${await this.store.count(userId)}:${this.latestHistory(userId)}`;
+    const cached = this.cache.get(userId);
+    if (cached?.revision === revision) return cached.records;
+    const records = await this.store.list(userId);
+    this.cache.delete(userId);
+    this.cache.set(userId, { revision, records });
+    // A few users' records at most: the rest are read again when looked at.
+    while (this.cache.size > 4) this.cache.delete(this.cache.keys().next().value!);
+    return records;
+  }
+
+  /** One record of the user, expired or not; null for unknown ids and other users' ids. */
+  async record(userId: string, id: string): Promise<MemoryRecord | null> {
+    const [hit] = await this.store.get(userId, [id]);
+    return hit?.record ?? null;
+  }
+
+  async close(): Promise<void> {
+    await this.memory.close();
+    await this.store.close();
+    await this.connection.close();
+    this.db?.close();
+  }
+
+  /** Latest write per user from the history log and latest model call from the usage table. */
+  private activity(): Map<string, number> {
+    const latest = new Map<string, number>();
+    const rows = this.query<{ user_id: string; at: number }>(
+      "SELECT user_id, MAX(at) AS at FROM history GROUP BY user_id UNION ALL SELECT user_id, MAX(at) AS at FROM model_usage GROUP BY user_id",
+    ) ?? this.query<{ user_id: string; at: number }>("SELECT user_id, MAX(at) AS at FROM history GROUP BY user_id") ?? [];
+    for (const row of rows) latest.set(row.user_id, Math.max(latest.get(row.user_id) ?? 0, row.at));
+    return latest;
+  }
+
+  private latestHistory(userId: string): number {
+    return this.query<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM history WHERE user_id = ?", userId)?.[0]?.seq ?? 0;
+  }
+
+  /** Rows of a read, or undefined while the table does not exist yet (nothing was written). */
+  private query<T>(sql: string, ...params: unknown[]): T[] | undefined {
+    this.db ??= openDatabase(databaseFile(this.dataDir));
+    try {
+      return this.db.prepare<unknown[], T>(sql).all(...params);
+    } catch (error) {
+      if (/no such table/i.test(String(error))) return undefined;
+      throw error;
+    }
+  }
+}
