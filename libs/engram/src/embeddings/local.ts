@@ -12,14 +12,14 @@ export interface LocalEmbeddingsOptions extends EmbeddingsParams {
    */
   batchSize?: number;
   /**
-   * Worker threads running the model, each with its own copy (about 60 MB). With two or more,
+   * Worker threads running the model, each with its own copy (about 135 MB). With two or more,
    * background batches use all but one, so a query never waits behind them.
    * @default 2
    */
   threads?: number;
   /**
    * Milliseconds a worker stays loaded with nothing to do before it stops (it never keeps the
-   * process alive meanwhile). The next call loads the model again (about 0.3 s).
+   * process alive meanwhile). The next call loads the model again (one to two seconds).
    * @default 30_000
    */
   idleTimeoutMs?: number;

@@ -36,7 +36,7 @@ export class ModelGuard {
     const { modelId, unmarkedModelId } = this.options;
     const recorded =
       readFolderModel(db) ?? recordFolderModel(db, folderHasData(db) ? (unmarkedModelId ?? modelId) : modelId, { replace: false });
-    if (recorded !== modelId) throw this.mismatch(recorded, `The data folder ${this.options.dataDir}`);
+    if (recorded !== modelId) throw this.mismatch(recorded, `The data folder ${this.options.dataDir} holds`);
   }
 
   /** The client, once the server's marker for this prefix agrees with this Memory's model. */
@@ -70,23 +70,24 @@ export class ModelGuard {
     const recorded =
       (await readStoreModel(client, prefix)) ??
       (await recordStoreModel(client, prefix, (await storeHasData(client, prefix)) ? (unmarkedModelId ?? modelId) : modelId, { replace: false }));
-    if (recorded !== modelId) throw this.mismatch(recorded, `The Chroma collections of prefix "${prefix}"`);
+    if (recorded !== modelId) throw this.mismatch(recorded, `The Chroma collections of prefix "${prefix}" hold`);
   }
 
+  /** `where` ends with its verb: "The data folder X holds". */
   private mismatch(recorded: string, where: string): EngramError {
     const { modelId, dataDir, prefix } = this.options;
     const command = `engram reembed --data-dir ${dataDir}${prefix === "engram" ? "" : ` --prefix ${prefix}`}`;
     if (recorded.startsWith(REEMBED_PENDING)) {
       return new EngramError(
         "EMBEDDINGS_MISMATCH",
-        `${where} are half-way through \`engram reembed\` to "${recorded.slice(REEMBED_PENDING.length)}", which did not finish: ` +
+        `${where} vectors half-way through \`engram reembed\` to "${recorded.slice(REEMBED_PENDING.length)}", which did not finish: ` +
           `run \`${command}\` again with the same model (it resumes), then open it with that model.`,
         { details: { recorded, modelId, dataDir, prefix } },
       );
     }
     return new EngramError(
       "EMBEDDINGS_MISMATCH",
-      `${where} hold vectors of the embedding model "${recorded}", but this Memory embeds with "${modelId}": ` +
+      `${where} vectors of the embedding model "${recorded}", but this Memory embeds with "${modelId}": ` +
         `vectors of different models cannot be compared. Open it with the model that wrote it, or move it to the new model ` +
         `with \`${command}\` ` +
         `(add --chroma-url for a Chroma server given by URL; see docs/embeddings.md).`,
