@@ -42,7 +42,8 @@ describe("fuzz of the public API (model-based)", () => {
   });
 
   const open = (name: string, embeddings: EmbeddingsInterface, clock: { now: number }): Memory =>
-    new Memory({ embeddings, chroma: { url: chroma.server.url }, dataDir: join(chroma.dir, name), clock: () => clock.now });
+    // A prefix per run: a Chroma server records one embedding model per prefix (docs/embeddings.md).
+    new Memory({ embeddings, chroma: { url: chroma.server.url }, prefix: name, dataDir: join(chroma.dir, name), clock: () => clock.now });
 
   it("10,000 calls with the deterministic TEST embedding (hash of words), two instances on one data folder", async () => {
     const clock = { now: Date.UTC(2026, 0, 1) };
