@@ -144,6 +144,23 @@ describe("one model per data folder", () => {
     expect(await readStoreModel(client, "guard3")).toBe(staticModel.modelId);
   });
 
+  it("lets a folder with nothing written yet take the model that opens it", async () => {
+    const dataDir = join(await tempDir(), "empty");
+    const reader = new Memory({ dataDir, chroma: { url: chroma.server.url }, prefix: "guard5", embeddings: useLite });
+    expect(await reader.search("anything there?", { userId: "erin" })).toEqual([]);
+    await reader.close();
+    expect(folderModel(dataDir)).toBe(LEGACY_DEFAULT_MODEL_ID);
+    const writer = new Memory({ dataDir, chroma: { url: chroma.server.url }, prefix: "guard5", embeddings: staticModel, writes: "sync" });
+    await writer.add("First words in this folder.", { userId: "erin" });
+    await writer.close();
+    expect(folderModel(dataDir)).toBe(staticModel.modelId);
+    expect(await readStoreModel(client, "guard5")).toBe(staticModel.modelId);
+    // Now it holds vectors: the first model is refused.
+    const late = new Memory({ dataDir, chroma: { url: chroma.server.url }, prefix: "guard5", embeddings: useLite });
+    expect(isEngramError(await refusal(() => late.getAll({ userId: "erin" })), "EMBEDDINGS_MISMATCH")).toBe(true);
+    await late.close();
+  });
+
   it("keeps the first model when two processes race to mark a new prefix", async () => {
     const { recordStoreModel } = await import("../store/model_marker.js");
     const [x, y] = await Promise.all([

@@ -23,8 +23,8 @@ export interface ModelGuardOptions {
  * One model per data folder (docs/embeddings.md): the folder's database, and the Chroma server's
  * marker collection, record the model that wrote the vectors; a Memory with another model is
  * refused with `EMBEDDINGS_MISMATCH` before it writes or reads a vector. A new folder (or server
- * prefix) records this Memory's model; an unmarked one that holds data records
- * `unmarkedModelId ?? modelId`.
+ * prefix) records this Memory's model, and so does one with nothing written yet (no vector to
+ * protect); an unmarked one that holds data records `unmarkedModelId ?? modelId`.
  */
 export class ModelGuard {
   private storeChecked?: Promise<void>;
@@ -34,8 +34,12 @@ export class ModelGuard {
   /** Checks (or records) the folder's model; synchronous, in the same step that opens the database. */
   checkFolder(db: Database.Database): void {
     const { modelId, unmarkedModelId } = this.options;
-    const recorded =
+    let recorded =
       readFolderModel(db) ?? recordFolderModel(db, folderHasData(db) ? (unmarkedModelId ?? modelId) : modelId, { replace: false });
+    // A folder with nothing written yet has no vector to protect: it takes the model that opens it.
+    if (recorded !== modelId && !recorded.startsWith(REEMBED_PENDING) && !folderHasData(db)) {
+      recorded = recordFolderModel(db, modelId, { replace: true });
+    }
     if (recorded !== modelId) throw this.mismatch(recorded, `The data folder ${this.options.dataDir} holds`);
   }
 
@@ -67,9 +71,12 @@ export class ModelGuard {
 
   private async checkStore(client: ChromaClient): Promise<void> {
     const { modelId, unmarkedModelId, prefix } = this.options;
-    const recorded =
+    let recorded =
       (await readStoreModel(client, prefix)) ??
       (await recordStoreModel(client, prefix, (await storeHasData(client, prefix)) ? (unmarkedModelId ?? modelId) : modelId, { replace: false }));
+    if (recorded !== modelId && !recorded.startsWith(REEMBED_PENDING) && !(await storeHasData(client, prefix))) {
+      recorded = await recordStoreModel(client, prefix, modelId, { replace: true });
+    }
     if (recorded !== modelId) throw this.mismatch(recorded, `The Chroma collections of prefix "${prefix}" hold`);
   }
 
