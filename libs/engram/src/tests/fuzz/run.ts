@@ -39,6 +39,8 @@ export interface FuzzStats {
   succeeded: number;
   refused: Record<string, number>;
   fullChecks: number;
+  /** Milliseconds spent in each kind of call (full checks apart). */
+  msByOp: Record<string, number>;
 }
 
 /** A failed invariant, with what is needed to reproduce it. */
@@ -64,7 +66,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzStats> {
   const model = new Map<string, Map<string, Known>>(USERS.map((user) => [user, new Map()]));
   const seenIds: string[] = [];
   const seen = new Set<string>();
-  const stats: FuzzStats = { calls: 0, succeeded: 0, refused: {}, fullChecks: 0 };
+  const stats: FuzzStats = { calls: 0, succeeded: 0, refused: {}, fullChecks: 0, msByOp: {} };
   const recent: Command[] = [];
 
   /** The model of a user; a user id that is not a string never gets this far (checked below). */
@@ -110,6 +112,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzStats> {
     const memory = memories[memories.length > 1 && at % 5 === 4 ? 1 : 0]!;
     stats.calls += 1;
     const user = "user" in c ? c.user : undefined;
+    const started = performance.now();
     const scope = (extras?: unknown): Record<string, unknown> => ({ userId: user, ...(extras as object | undefined) });
     /** Only reached after a call succeeded: a user id that is not a string must have been refused. */
     const ownModel = (): Map<string, Known> => records(user) ?? fail(`${c.op} accepted the user id ${show(user)}`);
@@ -212,6 +215,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzStats> {
       }
       stats.refused[code] = (stats.refused[code] ?? 0) + 1;
     }
+    stats.msByOp[c.op] = Math.round((stats.msByOp[c.op] ?? 0) + performance.now() - started);
 
     if ((at + 1) % checkEvery === 0 || at === commands.length - 1) {
       await compareAll(memories, model, live, (reason) => fail(reason));
