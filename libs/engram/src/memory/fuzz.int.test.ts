@@ -53,8 +53,8 @@ describe("fuzz of the public API (model-based)", () => {
       const stats = await runFuzz({ seed: SEED, operations: 10_000, memories, clock });
       console.log(`fuzz (hash embedding, seed ${SEED}):`, JSON.stringify(stats));
       expect(stats.calls).toBe(10_000);
-      // The sequence is not all refusals: most calls reach the store.
-      expect(stats.succeeded).toBeGreaterThan(5_000);
+      // The sequence is not all refusals: about half the calls are valid and reach the store.
+      expect(stats.succeeded).toBeGreaterThan(4_000);
     } finally {
       for (const memory of memories) await memory.close();
     }
@@ -66,9 +66,9 @@ describe("fuzz of the public API (model-based)", () => {
     const clock = { now: Date.UTC(2026, 0, 1) };
     const memory = open("local", new LocalEmbeddings(), clock);
     try {
-      const stats = await runFuzz({ seed: SEED + 1, operations: 600, memories: [memory], clock, checkEvery: 200 });
+      const stats = await runFuzz({ seed: SEED + 1, operations: 300, memories: [memory], clock, checkEvery: 100 });
       console.log(`fuzz (local model, seed ${SEED + 1}):`, JSON.stringify(stats));
-      expect(stats.succeeded).toBeGreaterThan(300);
+      expect(stats.succeeded).toBeGreaterThan(120);
     } finally {
       await memory.close();
     }
