@@ -72,7 +72,7 @@ export function createMemoryGraph(options: MemoryGraphOptions) {
     .addNode("recall", createRecallNode({ memory: options.memory, limit: options.recallLimit, onWarning }))
     .addNode("model", createModelNode({ model: options.model, systemPrompt: options.systemPrompt }))
     .addNode("score", createScoreNode({ scorer }))
-    .addNode("remember", createRememberNode({ memory: options.memory }))
+    .addNode("remember", createRememberNode({ memory: options.memory, onWarning }))
     .addNode(
       "consolidate",
       createConsolidateNode({

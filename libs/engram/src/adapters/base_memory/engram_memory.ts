@@ -88,6 +88,7 @@ export class EngramMemory extends BaseMemory {
     let recollection: Recollection = { recalled: [], procedures: [] };
     if (input.trim() !== "") recollection = await this.steps.recall([...window, new HumanMessage(input)], this.scope);
     thread.lastRecalled = recollection.recalled;
+    thread.lastProcedures = recollection.procedures;
 
     const recalled = renderSections({ ...recollection, summary: "" });
     const context = renderSections({ ...recollection, summary: thread.summary });
@@ -113,7 +114,13 @@ export class EngramMemory extends BaseMemory {
       new AIMessage({ content: output, id: id("assistant", output) }),
     ];
     const outcome = await this.steps.finish(
-      { messages, summary: thread.summary, turnsSinceForget: thread.turnsSinceForget, recalled: thread.lastRecalled },
+      {
+        messages,
+        summary: thread.summary,
+        turnsSinceForget: thread.turnsSinceForget,
+        recalled: thread.lastRecalled,
+        procedures: thread.lastProcedures ?? [],
+      },
       this.scope,
     );
     const evicted = new Set(outcome.evictedIds);
@@ -122,6 +129,7 @@ export class EngramMemory extends BaseMemory {
     thread.turns = turn + 1;
     thread.turnsSinceForget = outcome.turnsSinceForget;
     thread.lastRecalled = [];
+    thread.lastProcedures = [];
   }
 
   /** Forgets this thread's window and summary; the user's long-term memory stays. */

@@ -1,5 +1,5 @@
 import type { BaseMessage } from "@langchain/core/messages";
-import type { ScoredMemory } from "../../core/types.js";
+import type { MemoryRecord, ScoredMemory } from "../../core/types.js";
 
 /** What `EngramMemory` keeps in process for one (user, thread): its short-term memory. */
 export interface ThreadState {
@@ -13,6 +13,8 @@ export interface ThreadState {
   turnsSinceForget: number;
   /** What the last `loadMemoryVariables` recalled, so `saveContext` can score the turn's novelty. */
   lastRecalled: ScoredMemory[];
+  /** The core blocks and instructions the last `loadMemoryVariables` showed (never stored back). */
+  lastProcedures?: MemoryRecord[];
 }
 
 /** Threads kept per `Memory` in one process; the least recently used thread is dropped past it. */

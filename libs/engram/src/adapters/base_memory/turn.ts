@@ -10,6 +10,7 @@ import { createRememberNode } from "../../graph/nodes/remember.js";
 import { createScoreNode } from "../../graph/nodes/score.js";
 import type { MemoryStateType } from "../../graph/state.js";
 import { HeuristicImportanceScorer } from "../../scoring/importance/heuristic.js";
+import { defaultWarningHandler } from "../../graph/types.js";
 import { selectWindow } from "../../working/window.js";
 import type { EngramMemoryOptions } from "./options.js";
 
@@ -38,6 +39,8 @@ export interface TurnInput {
   turnsSinceForget: number;
   /** What was recalled for the turn; sets its novelty. */
   recalled: ScoredMemory[];
+  /** The core blocks and learned instructions shown in the turn's prompt (never stored back). */
+  procedures?: MemoryRecord[];
 }
 
 export interface TurnOutcome {
@@ -78,7 +81,8 @@ export function createTurnSteps(options: TurnStepsOptions) {
   const scorer = options.scorer ?? new HeuristicImportanceScorer();
   const recallNode = createRecallNode({ memory, limit: recallLimit, onWarning: options.onWarning });
   const scoreNode = createScoreNode({ scorer });
-  const rememberNode = createRememberNode({ memory });
+  const rememberNode = createRememberNode({ memory, onWarning: options.onWarning });
+  const warn = options.onWarning ?? defaultWarningHandler;
   const consolidateNode = createConsolidateNode({
     memory,
     window: options.window,
@@ -101,7 +105,13 @@ export function createTurnSteps(options: TurnStepsOptions) {
     async finish(input: TurnInput, scope: Scope): Promise<TurnOutcome> {
       const config = configFor(scope);
       const state = graphState(input);
-      const importance = ((await scoreNode(state)).importance as number | undefined) ?? 0;
+      let importance = 0.5;
+      try {
+        importance = ((await scoreNode(state)).importance as number | undefined) ?? 0;
+      } catch (error) {
+        // A scorer that fails (an LLM scorer's model down) must not fail the turn: a neutral score.
+        warn(`Scoring the turn failed (${(error as Error)?.message ?? error}); it is stored with importance 0.5.`, error);
+      }
       const stored = route({ importance }) === "remember";
       if (stored) await rememberNode({ ...state, importance }, config);
       const update = await consolidateNode(state, config);

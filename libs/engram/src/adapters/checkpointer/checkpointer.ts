@@ -17,9 +17,13 @@ import type { ScoredMemory } from "../../core/types.js";
 import { validateImportance } from "../../core/validate.js";
 import type { Memory } from "../../memory/memory.js";
 import { openDatabase } from "../../store/sqlite.js";
-import { fileMessages, groupFilings, type FilingOutcome } from "./filer.js";
+import { fileMessages, groupFilings, type FilingGroup, type FilingOutcome } from "./filer.js";
 import { FilingLog } from "./filing_log.js";
 import { filableMessages } from "./messages.js";
+import { stripEngramContext } from "../../turn/engram_context.js";
+
+/** Threads whose last recall is remembered for filing (least recently recalled dropped past it). */
+const MAX_SHOWN_THREADS = 1_000;
 import type {
   CheckpointerFlushResult,
   CheckpointerRecallOptions,
@@ -90,6 +94,9 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
   private skipped: CheckpointerFlushResult["skipped"] = [];
 
   private closed = false;
+
+  /** What `recall` last returned per (user, thread): never filed back when a reply echoes it. */
+  private readonly shown = new Map<string, string[]>();
 
   constructor(private readonly options: EngramCheckpointerOptions) {
     super(options?.saver?.serde);
@@ -196,12 +203,16 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
     const scope = validateScope({ userId: configurable.user_id });
     const limit = options.limit ?? 5;
     const threadId = configurable.thread_id;
+    let found: ScoredMemory[];
     if (options.otherThreadsOnly === false || typeof threadId !== "string") {
-      return this.memory.search(query, { ...scope, limit });
+      found = await this.memory.search(query, { ...scope, limit });
+    } else {
+      // Memory can narrow a search to one thread but not exclude one: ask for more, drop this thread's.
+      const hits = await this.memory.search(query, { ...scope, limit: Math.min(limit * 4 + 20, 1_000) });
+      found = hits.filter((hit) => hit.scope.threadId !== threadId).slice(0, limit);
     }
-    // Memory can narrow a search to one thread but not exclude one: ask for more, drop this thread's.
-    const hits = await this.memory.search(query, { ...scope, limit: Math.min(limit * 4 + 20, 1_000) });
-    return hits.filter((hit) => hit.scope.threadId !== threadId).slice(0, limit);
+    if (typeof threadId === "string") this.noteShown(scope.userId, threadId, found);
+    return found;
   }
 
   /**
@@ -230,6 +241,28 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
     this.db?.close();
     this.db = undefined;
     this.log = undefined;
+  }
+
+  /** Keeps what a recall showed for a thread, so that a reply echoing it files only the rest. */
+  private noteShown(userId: string, threadId: string, found: ScoredMemory[]): void {
+    const key = JSON.stringify([userId, threadId]);
+    this.shown.delete(key);
+    this.shown.set(key, found.map((hit) => hit.content));
+    if (this.shown.size > MAX_SHOWN_THREADS) this.shown.delete(this.shown.keys().next().value!);
+  }
+
+  /**
+   * The group without what Engram put into the prompt (a recalled-memories section, or a line
+   * that is one of the memories `recall` returned for the thread) in the assistant's messages.
+   */
+  private withoutEngramContext(group: FilingGroup): FilingGroup {
+    const recalled = (this.shown.get(JSON.stringify([group.userId, group.threadId])) ?? []).map((content) => ({ content }));
+    const messages = group.messages.flatMap((message) => {
+      if (message.role !== "assistant") return [message];
+      const content = stripEngramContext(message.content, { recalled });
+      return content === "" ? [] : [{ ...message, content }];
+    });
+    return { ...group, messages };
   }
 
   /** The user and thread to file for, or undefined when the config names no user. */
@@ -272,8 +305,10 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
       if (pending.length === 0) return undefined;
       // One Memory.add per run of filings of the same thread and user: embedding in batches is
       // several times faster than one message at a time.
-      for (const group of groupFilings(pending, MESSAGES_PER_ADD)) {
-        const outcome: FilingOutcome = await fileMessages(this.memory, group, this.importance);
+      for (const whole of groupFilings(pending, MESSAGES_PER_ADD)) {
+        const group = this.withoutEngramContext(whole);
+        const outcome: FilingOutcome =
+          group.messages.length === 0 ? { filed: 0, skipped: [] } : await fileMessages(this.memory, group, this.importance);
         if (outcome.error) {
           log.fail(group.seqs, outcome.error.message);
           return outcome.error;

@@ -61,7 +61,8 @@ export function groupFilings(pending: PendingFiling[], maxMessages: number): Fil
  * not an error here: Memory keeps the writes in its durable outbox and replays them.
  */
 export async function fileMessages(memory: Memory, filing: FilingGroup, importance: number): Promise<FilingOutcome> {
-  const scope = { userId: filing.userId, threadId: filing.threadId, importance };
+  // A message longer than Memory's limit is stored as linked parts: a long reply is never refused.
+  const scope = { userId: filing.userId, threadId: filing.threadId, importance, oversize: "split" as const };
   try {
     await memory.add(filing.messages.map(toInput), scope);
     return { filed: filing.messages.length, skipped: [] };

@@ -61,19 +61,22 @@ export function engramMiddleware(options: EngramMiddlewareOptions) {
     wrapModelCall: async (request, handler) => {
       const scope = runUser(request.runtime);
       const recollection = await steps.recall(request.messages, scope);
-      cache.set(scope.userId, latestHumanId(request.messages), recollection.recalled);
+      cache.set(scope.userId, latestHumanId(request.messages), recollection);
       const system = withMemory(request.systemMessage, recollection, request.state.engramSummary ?? "");
       return handler(system === request.systemMessage ? request : { ...request, systemMessage: system });
     },
 
     afterAgent: async (state, runtime) => {
       const scope = runUser(runtime);
+      // What the model was shown: its novelty, and what is never stored back from its reply.
+      const shown = cache.take(scope.userId, latestHumanId(state.messages));
       const outcome = await steps.finish(
         {
           messages: state.messages,
           summary: state.engramSummary ?? "",
           turnsSinceForget: state.engramTurnsSinceForget ?? 0,
-          recalled: cache.take(scope.userId, latestHumanId(state.messages)),
+          recalled: shown.recalled,
+          procedures: shown.procedures,
         },
         scope,
       );

@@ -118,11 +118,14 @@ export function createMemoryTools(options: MemoryToolsOptions): StructuredToolIn
         userId: run.userId,
         kind: "fact",
         importance: insertImportance,
+        // A note longer than Memory's limit is kept as linked parts rather than refused mid-run.
+        oversize: "split",
         // The note belongs to the user, not the thread; where it was said is kept as its source.
         ...(run.threadId === undefined ? {} : { source: { threadId: run.threadId } }),
       });
       const record = added.results[0];
-      return `Saved to archival memory${record ? ` (id ${record.id})` : ""}. It can be found from any conversation with archival_memory_search.`;
+      const parts = added.results.length > 1 ? ` in ${added.results.length} linked parts` : "";
+      return `Saved to archival memory${parts}${record ? ` (id ${record.id})` : ""}. It can be found from any conversation with archival_memory_search.`;
     },
     {
       name: "archival_memory_insert",
@@ -134,7 +137,6 @@ export function createMemoryTools(options: MemoryToolsOptions): StructuredToolIn
           .string()
           .trim()
           .min(1, "content must not be empty")
-          .max(DEFAULT_MAX_CONTENT_CHARS)
           .describe("The fact or note, written so it makes sense on its own later."),
       }),
     },

@@ -10,6 +10,7 @@ import { exchangeText } from "../messages.js";
 import { requireChannels } from "../channels.js";
 import type { MemoryStateUpdate, StateWith } from "../state.js";
 import { defaultWarningHandler, type GraphMemory, type WarningHandler } from "../types.js";
+import { contextOf, withoutEngramContext } from "../echo.js";
 
 export interface ConsolidateNodeOptions {
   memory: Pick<GraphMemory, "add" | "forget" | "scheduleForget">;
@@ -47,28 +48,40 @@ export function createConsolidateNode(options: ConsolidateNodeOptions) {
   const forgetEvery = options.forgetEvery ?? DEFAULT_FORGET_EVERY;
   const warn = options.onWarning ?? defaultWarningHandler;
 
-  return async function consolidate(state: StateWith<"messages" | "summary" | "turnsSinceForget">, config?: RunnableConfig): Promise<MemoryStateUpdate> {
+  return async function consolidate(
+    state: StateWith<"messages" | "summary" | "turnsSinceForget"> & Partial<StateWith<"procedures" | "recalled">>,
+    config?: RunnableConfig,
+  ): Promise<MemoryStateUpdate> {
     requireChannels(state, "consolidate", ["messages", "summary", "turnsSinceForget"]);
     const scope = scopeFromConfig(config);
     const update: MemoryStateUpdate = {};
     const { evicted } = selectWindow(state.messages, options.window);
     if (evicted.length > 0) {
-      const summarizeOptions = { model: options.summaryModel, maxTokens: options.summaryMaxTokens };
-      const summary = await summarize({ previousSummary: state.summary, evicted, ...summarizeOptions });
-      const chunk = await summarize({ previousSummary: "", evicted, ...summarizeOptions });
-      const messageIds = evicted.map((m) => m.id).filter((id): id is string => typeof id === "string");
-      if (chunk.trim() !== "") {
-        const importance = options.scorer ? (await options.scorer.score({ text: exchangeText(evicted) })).value : 0.5;
-        // Memory.add keeps the write in its outbox when the store is down: nothing is lost.
-        await options.memory.add(chunk, {
-          ...scope,
-          kind: "summary",
-          importance,
-          source: { ...(scope.threadId !== undefined ? { threadId: scope.threadId } : {}), messageIds },
-        });
+      try {
+        const summarizeOptions = { model: options.summaryModel, maxTokens: options.summaryMaxTokens };
+        // What a model echoed of its prompt (recalled memories, the summary...) is not summarized again.
+        const said = withoutEngramContext(evicted, contextOf(state));
+        const summary = await summarize({ previousSummary: state.summary, evicted: said, ...summarizeOptions });
+        const chunk = await summarize({ previousSummary: "", evicted: said, ...summarizeOptions });
+        const messageIds = evicted.map((m) => m.id).filter((id): id is string => typeof id === "string");
+        if (chunk.trim() !== "") {
+          const importance = options.scorer ? (await options.scorer.score({ text: exchangeText(said) })).value : 0.5;
+          // Memory.add keeps the write in its outbox when the store is down: nothing is lost.
+          await options.memory.add(chunk, {
+            ...scope,
+            kind: "summary",
+            importance,
+            source: { ...(scope.threadId !== undefined ? { threadId: scope.threadId } : {}), messageIds },
+            oversize: "split",
+          });
+        }
+        update.summary = summary;
+        update.messages = messageIds.map((id) => new RemoveMessage({ id }));
+      } catch (error) {
+        // The answer is given: the evicted turns stay in the window (nothing is lost) and are
+        // folded in on a later turn.
+        warn(`Consolidation failed (${(error as Error)?.message ?? error}); the turns stay in the window and are summarized on a later turn.`, error);
       }
-      update.summary = summary;
-      update.messages = messageIds.map((id) => new RemoveMessage({ id }));
     }
 
     const turns = state.turnsSinceForget + 1;
