@@ -486,7 +486,7 @@ export class Memory {
     // other instances sharing the store (the argument is in gated_store.ts).
     const store = new GatedStore(
       this.options.store ??
-        new ChromaStore({ client: () => this.modelGuard.client(() => connection!.client()), prefix: this.prefix, describe: () => connection!.describe() }),
+        new ChromaStore({ client: () => this.modelGuard.client(() => connection!.client()), prefix: this.prefix, describe: () => connection!.describe(), recover: () => connection!.recover() }),
       new WriteLeases(db),
     );
     const recall = new Recall(store, this.ranker, this.options.recallCache);
