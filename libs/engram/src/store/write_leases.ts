@@ -1,7 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
 
-/** A lease outlives a store write that hangs this long (a crashed process's lease lapses then). */
+/**
+ * A lease lapses after this long even if its process still runs (a store write hung that long).
+ * A lease of a process that died (kill -9 mid-write) is dropped at once: its pid is checked.
+ */
 const LEASE_MS = 60_000;
 const POLL_MS = 10;
 
@@ -22,9 +25,9 @@ export class WriteLeases {
   private queued?: Database.Statement<[string, string]>;
 
   private statements?: {
-    take: Database.Statement<[string, string, number]>;
+    take: Database.Statement<[string, string, number, number]>;
     release: Database.Statement<[string]>;
-    held: Database.Statement<[string, number], { n: number }>;
+    held: Database.Statement<[string, number], { id: string; pid: number }>;
   };
 
   /** Leases are about processes being alive, so they use the real time, never a Memory's clock. */
@@ -43,7 +46,7 @@ export class WriteLeases {
     return this.db.transaction(() => {
       if (!keys.some((key) => queued.get(userId, key) !== undefined)) return undefined;
       const id = randomUUID();
-      s.take.run(id, userId, this.clock() + LEASE_MS);
+      s.take.run(id, userId, process.pid, this.clock() + LEASE_MS);
       return id;
     }).immediate();
   }
@@ -55,20 +58,39 @@ export class WriteLeases {
   /** Resolves once no live lease of the user is held (by any instance on this data folder). */
   async settled(userId: string): Promise<void> {
     const s = this.ready();
-    while ((s.held.get(userId, this.clock())?.n ?? 0) > 0) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    for (;;) {
+      const held = s.held.all(userId, this.clock()).filter((lease) => {
+        if (isAlive(lease.pid)) return true;
+        s.release.run(lease.id);
+        return false;
+      });
+      if (held.length === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
   }
 
   private ready(): NonNullable<WriteLeases["statements"]> {
     if (this.statements) return this.statements;
     this.db.exec(`
-      CREATE TABLE IF NOT EXISTS write_leases (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, expires_at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS write_leases (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, pid INTEGER NOT NULL, expires_at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS write_leases_user ON write_leases (user_id);
     `);
     this.statements = {
-      take: this.db.prepare<[string, string, number]>("INSERT INTO write_leases (id, user_id, expires_at) VALUES (?, ?, ?)"),
+      take: this.db.prepare<[string, string, number, number]>("INSERT INTO write_leases (id, user_id, pid, expires_at) VALUES (?, ?, ?, ?)"),
       release: this.db.prepare<[string]>("DELETE FROM write_leases WHERE id = ?"),
-      held: this.db.prepare<[string, number], { n: number }>("SELECT COUNT(*) AS n FROM write_leases WHERE user_id = ? AND expires_at > ?"),
+      held: this.db.prepare<[string, number], { id: string; pid: number }>("SELECT id, pid FROM write_leases WHERE user_id = ? AND expires_at > ?"),
     };
     return this.statements;
+  }
+}
+
+/** Whether a process of this machine runs (the data folder's SQLite file is local to it). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
