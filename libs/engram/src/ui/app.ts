@@ -14,6 +14,8 @@ import { usersBody } from "./users_page.js";
 export interface InspectorAppOptions {
   source: InspectorSource;
   token: string;
+  /** The token cookie's name (security.ts `newCookieName`). */
+  cookieName: string;
   allowEdit: boolean;
   /** Host headers answered (security.ts `allowedHosts`); undefined answers any. */
   hosts?: ReadonlySet<string>;
@@ -44,7 +46,7 @@ export function createInspectorApp(options: InspectorAppOptions): Hono<Env> {
   const memory = source.memory;
   const clock = options.clock ?? Date.now;
   const app = new Hono<Env>();
-  app.use("*", guard({ token: options.token, allowEdit, ...(options.hosts ? { hosts: options.hosts } : {}) }));
+  app.use("*", guard({ token: options.token, cookieName: options.cookieName, allowEdit, ...(options.hosts ? { hosts: options.hosts } : {}) }));
 
   const frame = (c: Context<Env>, title: string, crumbs: Array<{ href?: string; label: string }> = []) => ({
     title,

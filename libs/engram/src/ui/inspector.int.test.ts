@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { seedInspectorData, type InspectorFixture } from "../tests/inspector_fixture.js";
 import { testMemories } from "../tests/memories.js";
 import { startInspector, type Inspector } from "./server.js";
-import { TOKEN_COOKIE, TOKEN_HEADER } from "./security.js";
+import { TOKEN_HEADER } from "./security.js";
 
 const memories = testMemories();
 const NOW = Date.UTC(2026, 5, 1, 12);
@@ -96,7 +96,7 @@ describe("engram ui: security", () => {
       for (const route of routes()) {
         const none = await send(inspector, route.method, route.path, { body: route.body });
         expect([route.method, route.path, none.status]).toEqual([route.method, route.path, 401]);
-        const wrong = await send(inspector, route.method, route.path, { body: route.body, headers: { [TOKEN_HEADER]: "x".repeat(43), cookie: `${TOKEN_COOKIE}=nope` } });
+        const wrong = await send(inspector, route.method, route.path, { body: route.body, headers: { [TOKEN_HEADER]: "x".repeat(43), cookie: `${inspector.cookieName}=nope` } });
         expect([route.method, route.path, wrong.status]).toEqual([route.method, route.path, 401]);
       }
     }
@@ -110,7 +110,7 @@ describe("engram ui: security", () => {
     expect(first.status).toBe(303);
     expect(first.headers.get("location")).toBe("/users/alice?kind=fact");
     const cookie = first.headers.get("set-cookie")!;
-    expect(cookie).toContain(`${TOKEN_COOKIE}=${readOnly.token}`);
+    expect(cookie).toContain(`${readOnly.cookieName}=${readOnly.token}`);
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Strict/i);
     const next = await send(readOnly, "GET", "/users/alice?kind=fact", { headers: { cookie: cookie.split(";")[0]! } });
@@ -124,7 +124,7 @@ describe("engram ui: security", () => {
   it("refuses a change from another origin, or carried by the cookie alone, even with --allow-edit", async () => {
     const id = encodeURIComponent(fixture.ids.coffee);
     const path = `/api/users/alice/memories/${id}`;
-    const cookie = `${TOKEN_COOKIE}=${editable.token}`;
+    const cookie = `${editable.cookieName}=${editable.token}`;
     const attempts = [
       { headers: withToken(editable, { origin: "http://evil.example" }) },
       { headers: withToken(editable, { origin: `http://127.0.0.1:${editable.port + 1}` }) },

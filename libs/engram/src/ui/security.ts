@@ -2,8 +2,14 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 
-/** The cookie that carries the token after the first visit (HttpOnly: page scripts never read it). */
-export const TOKEN_COOKIE = "engram_ui_token";
+/**
+ * Name of the cookie that carries the token after the first visit (HttpOnly: page scripts never
+ * read it). One name per inspector: cookies ignore ports, so two inspectors on 127.0.0.1 would
+ * otherwise overwrite each other's.
+ */
+export function newCookieName(): string {
+  return `engram_ui_${randomBytes(4).toString("hex")}`;
+}
 /** The header a page's script (or a client) sends the token in; required on every change. */
 export const TOKEN_HEADER = "x-engram-token";
 /** The query parameter of the printed URL. */
@@ -16,6 +22,8 @@ export function newToken(): string {
 
 export interface GuardOptions {
   token: string;
+  /** From `newCookieName()`. */
+  cookieName: string;
   /** Host headers this server answers to (`127.0.0.1:port`...); undefined accepts any (an explicit wildcard `--host`). */
   hosts?: ReadonlySet<string>;
   /** Whether changes (non-GET requests) are allowed at all. */
@@ -54,11 +62,11 @@ export function guard(options: GuardOptions): MiddlewareHandler<{ Variables: Gua
     if (options.hosts && !options.hosts.has(host.toLowerCase())) return refuse(c, 403, "This server does not answer to that host name.");
     const header = c.req.header(TOKEN_HEADER);
     const query = c.req.query(TOKEN_QUERY);
-    const authorized = matches(header) || matches(getCookie(c, TOKEN_COOKIE)) || matches(query);
+    const authorized = matches(header) || matches(getCookie(c, options.cookieName)) || matches(query);
     if (!authorized) return refuse(c, 401, "A valid token is required: open the URL `engram ui` printed.");
     const safe = SAFE_METHODS.has(c.req.method);
     if (safe && query !== undefined && !c.req.path.startsWith("/api/")) {
-      setCookie(c, TOKEN_COOKIE, options.token, { httpOnly: true, sameSite: "Strict", path: "/" });
+      setCookie(c, options.cookieName, options.token, { httpOnly: true, sameSite: "Strict", path: "/" });
       const url = new URL(c.req.url);
       url.searchParams.delete(TOKEN_QUERY);
       return c.redirect(`${url.pathname}${url.search}`, 303);

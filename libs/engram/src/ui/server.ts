@@ -4,7 +4,7 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { EngramError } from "../core/errors.js";
 import { createInspectorApp } from "./app.js";
 import { uiOptionsSchema, type UiOptions } from "./schemas.js";
-import { allowedHosts, newToken } from "./security.js";
+import { allowedHosts, newCookieName, newToken } from "./security.js";
 import { InspectorSource } from "./source.js";
 
 /** Options of {@link startInspector}: the CLI's flags, plus what a test injects. */
@@ -24,6 +24,8 @@ export interface Inspector {
   /** The address without the token. */
   origin: string;
   token: string;
+  /** The cookie the token is kept in after the first visit. */
+  cookieName: string;
   host: string;
   port: number;
   /** Stops listening and closes the store, the database and the local server it started. */
@@ -53,9 +55,11 @@ export async function startInspector(options: StartInspectorOptions): Promise<In
     await source.users();
     // Filled in once the port is known; undefined (any host) only for an explicit wildcard bind.
     const hosts = allowedHosts(flags.host, 0) === undefined ? undefined : new Set<string>();
+    const cookieName = newCookieName();
     const app = createInspectorApp({
       source,
       token,
+      cookieName,
       allowEdit: flags.allowEdit,
       ...(options.log ? { log: options.log } : {}),
       ...(hosts ? { hosts } : {}),
@@ -71,6 +75,7 @@ export async function startInspector(options: StartInspectorOptions): Promise<In
       url: `${origin}/?token=${token}`,
       origin,
       token,
+      cookieName,
       host: info.address,
       port: info.port,
       close: async () => {
