@@ -7,17 +7,20 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { SystemMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { END, START, StateGraph, type BaseCheckpointSaver } from "@langchain/langgraph";
+import { Annotation, END, MessagesAnnotation, MessagesValue, START, StateGraph, StateSchema, type BaseCheckpointSaver } from "@langchain/langgraph";
 import {
   buildSystemPrompt,
   createRecallNode,
   createRememberNode,
   createScoreNode,
+  EngramAnnotation,
+  engramStateFields,
   HeuristicImportanceScorer,
   MemoryState,
   routeByImportance,
   type Memory,
 } from "engram";
+import { z } from "zod";
 
 export function buildChatbot(memory: Memory, model: BaseChatModel, checkpointer: BaseCheckpointSaver) {
   async function chatbot(state: typeof MemoryState.State, config: RunnableConfig) {
@@ -36,3 +39,7 @@ export function buildChatbot(memory: Memory, model: BaseChatModel, checkpointer:
     .addEdge("remember", END) // +
     .compile({ checkpointer });
 }
+
+/** A state of your own with Engram's channels merged in: either form works with the nodes above. */
+export const SchemaState = new StateSchema({ messages: MessagesValue, ...engramStateFields, topic: z.string().default("") });
+export const AnnotationState = Annotation.Root({ ...MessagesAnnotation.spec, ...EngramAnnotation.spec, topic: Annotation<string> });
