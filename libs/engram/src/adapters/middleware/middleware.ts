@@ -1,10 +1,10 @@
 import { RemoveMessage, SystemMessage, type BaseMessage } from "@langchain/core/messages";
-import { createMiddleware } from "langchain";
 import { z } from "zod";
 import { EngramError } from "../../core/errors.js";
 import { buildSystemPrompt } from "../../graph/prompt.js";
 import { lastHumanIndex } from "../../graph/messages.js";
 import { createTurnSteps, type Recollection } from "../base_memory/turn.js";
+import { createMiddleware } from "./create.js";
 import type { EngramMiddlewareOptions } from "./options.js";
 import { RecallCache } from "./recall_cache.js";
 import { runUser } from "./run_user.js";
