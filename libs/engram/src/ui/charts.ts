@@ -20,7 +20,7 @@ export function columnChart(bars: readonly Bar[], options: { width?: number; hei
   const step = bars.length > 0 ? width / bars.length : width;
   const gap = step > 4 ? 1 : 0;
   const rects = bars.map((bar, i) => {
-    const h = (bar.value / max) * (height - 20);
+    const h = (bar.value / max) * (height - 30);
     return html`<rect x="${num(i * step)}" y="${num(height - 16 - h)}" width="${num(Math.max(1, step - gap))}" height="${num(h)}" class="bar"><title>${bar.label}: ${bar.value}</title></rect>`;
   });
   const labelAt = (i: number, anchor: string) =>
