@@ -11,6 +11,8 @@ export type {
   SearchOptions,
 } from "./memory/options.js";
 export type { ChatMessageInput } from "./memory/messages.js";
+export { USAGE_KINDS, type UsageKind, type UsageOptions, type UsageReport, type UsageTotals } from "./memory/usage.js";
+export { tokenUsageOf, type TokenUsage, type UsageHook } from "./core/token_usage.js";
 export type {
   HistoryEntry,
   HistoryEvent,
