@@ -28,6 +28,7 @@ import {
   DEFAULT_IMPORTANCE_THRESHOLD,
   DEFAULT_SYSTEM_PROMPT,
   LocalEmbeddings,
+  StaticEmbeddings,
   Memory,
   type MemoryRecord,
 } from "engram";
@@ -71,6 +72,8 @@ interface Params {
   maxTurns?: number;
   /** Importance thresholds, one replay each; the first is the timed one. */
   thresholds: number[];
+  /** Embedding model: the default static one, or USE-Lite (the issue's "before"). */
+  model: "static" | "use-lite";
   out: string;
   /** Do not run: re-render the markdown of an earlier graph-replay.json, in place. */
   fromJson?: string;
@@ -95,6 +98,10 @@ function parseArgs(argv: string[]): Params {
     .description("LoCoMo replayed through the memory graph: prompt tokens, per-turn overhead, and the importance edge's cost in recall@k.")
     .option("--data <path>", "LoCoMo JSON (kept outside the repository)", DEFAULT_DATA)
     .option("--conversations <n>", "only the first n conversations (quick runs)", positiveInt)
+    .option("--model <name>", "embedding model: static (the default) or use-lite", (v) => {
+      if (v !== "static" && v !== "use-lite") throw new InvalidArgumentError("static or use-lite");
+      return v;
+    }, "static")
     .option("--max-turns <n>", "only the first n turns of each conversation and the questions they answer (smoke runs)", positiveInt)
     .option(
       "--thresholds <list>",
@@ -334,7 +341,7 @@ async function main(): Promise<void> {
   try {
     const server = await scratch.startServer();
     log(`Chroma at ${server.url}`);
-    const embeddings = new ReplayEmbeddings(new LocalEmbeddings());
+    const embeddings = new ReplayEmbeddings(params.model === "static" ? new StaticEmbeddings() : new LocalEmbeddings());
     // Load the model before the timed replay: its first call reads the weights.
     await embeddings.embedDocuments(["warm-up"]);
     const ctx: RunContext = { chromaUrl: server.url, tmpDir, embeddings };
@@ -366,7 +373,13 @@ async function main(): Promise<void> {
         storedShare: Object.fromEntries(variants.map((v) => [key(v), v.stored / Math.max(1, v.turns)])),
       },
       variants,
-      embeddings: { model: "engram LocalEmbeddings (Universal Sentence Encoder Lite, 512-d)", ...embeddings.stats },
+      embeddings: {
+        model:
+          params.model === "static"
+            ? "engram StaticEmbeddings (static model distilled from USE-Lite, 512-d; the default)"
+            : "engram LocalEmbeddings (Universal Sentence Encoder Lite, 512-d)",
+        ...embeddings.stats,
+      },
       loadAverageEnd: loadavg(),
       totalSeconds: (performance.now() - started) / 1000,
     };

@@ -1,103 +1,156 @@
 /**
- * Ingest throughput with the local embedding model, end to end: what a user pays to put turns into
- * Engram on the embedded default. Measures, against one local Chroma server started here:
- * - the model alone (`LocalEmbeddings.embedDocuments`, batches of 32), texts/s;
- * - `Memory.add` of a session's messages per call (one record per message), records/s;
- * - `Memory.add` of one turn at a time, p50/p95 per call, the embedding included.
- * Texts are LoCoMo turns when the data is there, so their lengths are real.
+ * Ingest throughput, end to end, per embedding model (the default static model and USE-Lite, in
+ * one run): what a user pays to put turns into Engram. Against one local Chroma server started here:
+ * - the model alone (`embedDocuments` of every text in one call), texts/s;
+ * - a bulk import of one user's turns: `Memory.add` of up to `--batch` messages per call (one
+ *   thread per session), then `flush()`; records/s until every record is in Chroma;
+ * - one turn per `add`, as a live agent files each turn: the default background writes (add
+ *   p50/p95, and records/s until the last `flush()` returns) and `writes: "sync"`.
+ * Texts are LoCoMo dev turns, repeated with a round number when more are asked for than exist, so
+ * their lengths are real and every text is distinct.
  *
- *   node --import tsx src/ingest.ts [--data path] [--turns 600] [--out bench-results]
+ *   node --import tsx src/ingest.ts [--models static,use-lite] [--bulk 10000] [--turns 1000] [--use-lite-turns 300]
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Command } from "commander";
-import { LocalEmbeddings, Memory, startChromaServer } from "engram";
+import { LocalEmbeddings, Memory, StaticEmbeddings } from "engram";
+import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { loadLocomo } from "./locomo/data.js";
 import { turnContent } from "./locomo/retrievers.js";
 import { machineInfo } from "./machine.js";
-import { summarize } from "./stats.js";
+import { Scratch } from "./scratch.js";
+import { summarize, type LatencySummary } from "./stats.js";
 
+const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const opts = new Command()
-  .option("--data <path>", "LoCoMo json", resolve(process.cwd(), "../../../shared/bench/locomo/locomo-dev.json"))
-  .option("--turns <n>", "turns per measurement", "600")
+  .option("--data <path>", "LoCoMo json", resolve(REPO_ROOT, "../shared/bench/locomo/locomo-dev.json"))
+  .option("--models <list>", "embedding models (static, use-lite)", "static,use-lite")
+  .option("--bulk <n>", "turns of the bulk import (static model)", "10000")
+  .option("--turns <n>", "turns added one per call (static model)", "1000")
+  .option("--use-lite-turns <n>", "turns of every USE-Lite measurement (it runs at tens of turns/s)", "300")
+  .option("--batch <n>", "messages per add call in the bulk import", "1000")
   .option("--out <dir>", "output folder", "bench-results")
   .parse()
-  .opts<{ data: string; turns: string; out: string }>();
-const turns = Number(opts.turns);
+  .opts<{ data: string; models: string; bulk: string; turns: string; useLiteTurns: string; batch: string; out: string }>();
 
-const [conv] = await loadLocomo(opts.data);
-if (!conv) throw new Error("no conversation in the data");
-const texts = conv.turns.slice(0, turns).map(turnContent);
-const dir = await mkdtemp(join(tmpdir(), "engram-ingest-"));
-const server = await startChromaServer({ path: join(dir, "chroma") });
-try {
-  // The model alone. A fresh instance per measurement: nothing is cached between them.
-  const model = new LocalEmbeddings();
-  await model.embedDocuments(["warm up the model"]);
-  let start = performance.now();
-  await model.embedDocuments(texts);
-  const modelRate = texts.length / ((performance.now() - start) / 1000);
-
-  // Memory.add, one call per session (the messages of a session together).
-  const batched = new Memory({ dataDir: join(dir, "batched"), chroma: { url: server.url }, embeddings: new LocalEmbeddings() });
-  await batched.add("warm up", { userId: "warm" });
-  const sessions = new Map<number, string[]>();
-  conv.turns.slice(0, turns).forEach((turn, i) => sessions.set(turn.session, [...(sessions.get(turn.session) ?? []), texts[i]!]));
-  start = performance.now();
-  for (const [session, contents] of sessions) {
-    await batched.add(contents.map((content) => ({ role: "user", content })), { userId: "u", threadId: `s${session}` });
-  }
-  const batchedRate = texts.length / ((performance.now() - start) / 1000);
-  await batched.close();
-
-  // Memory.add, one turn per call, as a live agent files each turn.
-  const single = new Memory({ dataDir: join(dir, "single"), chroma: { url: server.url }, embeddings: new LocalEmbeddings() });
-  await single.add("warm up", { userId: "warm" });
-  const perCall: number[] = [];
-  start = performance.now();
-  for (const text of texts) {
-    const t = performance.now();
-    await single.add([{ role: "user", content: text }], { userId: "u", threadId: "live" });
-    perCall.push(performance.now() - t);
-  }
-  const singleRate = texts.length / ((performance.now() - start) / 1000);
-  await single.close();
-
-  const add = summarize(perCall);
-  const rows = [
-    ["local model alone (batches of 32)", modelRate, "–", "–"],
-    ["Memory.add, a session per call", batchedRate, "–", "–"],
-    ["Memory.add, one turn per call", singleRate, add.p50.toFixed(1), add.p95.toFixed(1)],
-  ] as const;
-  const markdown = [
-    `${texts.length} LoCoMo turns (${conv.sampleId}), local embeddings (USE-Lite) computed for real, one local Chroma server.`,
-    "",
-    "| path | records/s | add p50 (ms) | add p95 (ms) |",
-    "|---|---:|---:|---:|",
-    ...rows.map(([name, rate, p50, p95]) => `| ${name} | ${rate.toFixed(0)} | ${p50} | ${p95} |`),
-  ].join("\n");
-  console.log(markdown);
-  await mkdir(opts.out, { recursive: true });
-  await writeFile(
-    join(opts.out, "ingest.json"),
-    JSON.stringify(
-      {
-        title: "Ingest throughput with the local embeddings",
-        command: `node --import tsx src/ingest.ts --turns ${turns}`,
-        machine: machineInfo(),
-        turns: texts.length,
-        modelTextsPerSecond: modelRate,
-        batchedRecordsPerSecond: batchedRate,
-        singleRecordsPerSecond: singleRate,
-        singleAdd: add,
-        markdown,
-      },
-      null,
-      2,
-    ),
-  );
-} finally {
-  await server.stop();
-  await rm(dir, { recursive: true, force: true });
+interface Texts {
+  text: string;
+  session: number;
 }
+
+const conversations = await loadLocomo(opts.data);
+const pool: Texts[] = conversations.flatMap((c) => c.turns.map((t) => ({ text: turnContent(t), session: t.session + 1_000 * conversations.indexOf(c) })));
+/** `n` distinct turns: the dev turns in order, then again with a round number. */
+function textsOf(n: number): Texts[] {
+  return Array.from({ length: n }, (_, i) => {
+    const base = pool[i % pool.length]!;
+    const round = Math.floor(i / pool.length);
+    return round === 0 ? base : { text: `${base.text} (round ${round + 1})`, session: base.session + 100_000 * round };
+  });
+}
+
+function make(model: string): EmbeddingsInterface {
+  if (model === "static") return new StaticEmbeddings();
+  if (model === "use-lite") return new LocalEmbeddings();
+  throw new Error(`unknown model ${model}`);
+}
+
+interface Row {
+  model: string;
+  path: string;
+  records: number;
+  perSecond: number;
+  add?: LatencySummary;
+}
+
+const rows: Row[] = [];
+const scratch = await Scratch.open("engram-ingest-");
+try {
+  const server = await scratch.startServer();
+  for (const model of opts.models.split(",").map((m) => m.trim())) {
+    const isStatic = model === "static";
+    const bulk = textsOf(isStatic ? Number(opts.bulk) : Number(opts.useLiteTurns));
+    const single = textsOf(isStatic ? Number(opts.turns) : Number(opts.useLiteTurns));
+    const open = (name: string, writes?: "sync"): Memory =>
+      new Memory({ dataDir: join(scratch.dir, `${model}-${name}`), chroma: { url: server.url }, embeddings: make(model), ...(writes ? { writes } : {}) });
+
+    // The model alone, warm (loaded by a first call).
+    const alone = make(model);
+    await alone.embedDocuments(["warm up the model"]);
+    let start = performance.now();
+    await alone.embedDocuments(bulk.map((t) => t.text));
+    rows.push({ model, path: "model alone (one embedDocuments call)", records: bulk.length, perSecond: bulk.length / ((performance.now() - start) / 1000) });
+    await (alone as { close?: () => Promise<void> }).close?.();
+
+    // Bulk import of one user: many messages per add, one thread per session, then flush.
+    const importer = open("bulk");
+    await importer.add("warm up", { userId: "warm" });
+    await importer.flush();
+    const batch = Number(opts.batch);
+    start = performance.now();
+    for (let first = 0; first < bulk.length; first += batch) {
+      const chunk = bulk.slice(first, first + batch);
+      const bySession = new Map<number, string[]>();
+      for (const t of chunk) bySession.set(t.session, [...(bySession.get(t.session) ?? []), t.text]);
+      // One call per session within the chunk: a session is one thread.
+      await Promise.all(
+        [...bySession].map(([session, texts]) => importer.add(texts.map((content) => ({ role: "user" as const, content })), { userId: "u", threadId: `s${session}` })),
+      );
+    }
+    await importer.flush();
+    rows.push({ model, path: `bulk import of one user (add of up to ${batch} messages, then flush)`, records: bulk.length, perSecond: bulk.length / ((performance.now() - start) / 1000) });
+    await importer.close();
+
+    // One turn per add, default (background) writes and sync writes.
+    for (const writes of [undefined, "sync"] as const) {
+      const live = open(writes ?? "background", writes);
+      await live.add("warm up", { userId: "warm" });
+      await live.flush();
+      const perCall: number[] = [];
+      start = performance.now();
+      for (const t of single) {
+        const t0 = performance.now();
+        await live.add([{ role: "user", content: t.text }], { userId: "u", threadId: "live" });
+        perCall.push(performance.now() - t0);
+      }
+      await live.flush();
+      rows.push({
+        model,
+        path: `one turn per add (writes: ${writes ?? "background, the default"}; until flushed)`,
+        records: single.length,
+        perSecond: single.length / ((performance.now() - start) / 1000),
+        add: summarize(perCall),
+      });
+      await live.close();
+    }
+    process.stderr.write(`${model}: done\n`);
+  }
+} finally {
+  await scratch.close();
+}
+
+const markdown = [
+  "LoCoMo dev turns (repeated with a round number past 2,760), one user, embeddings computed for real, one local Chroma server.",
+  "",
+  "| model | path | records | records/s | add p50 (ms) | add p95 (ms) |",
+  "|---|---|---:|---:|---:|---:|",
+  ...rows.map((r) => `| ${r.model} | ${r.path} | ${r.records} | ${r.perSecond.toFixed(0)} | ${r.add ? r.add.p50.toFixed(2) : "–"} | ${r.add ? r.add.p95.toFixed(2) : "–"} |`),
+].join("\n");
+console.log(markdown);
+await mkdir(opts.out, { recursive: true });
+await writeFile(
+  join(opts.out, "ingest.json"),
+  JSON.stringify(
+    {
+      title: "Ingest throughput",
+      command: `node --import tsx src/ingest.ts --models ${opts.models} --bulk ${opts.bulk} --turns ${opts.turns} --use-lite-turns ${opts.useLiteTurns}`,
+      machine: machineInfo(),
+      rows,
+      markdown,
+    },
+    null,
+    2,
+  ),
+);

@@ -65,6 +65,23 @@ describe("rankCandidates", () => {
     expect(withContext[1]!.parts.neighbour).toBeCloseTo(match, 10);
   });
 
+  it("with spread, standardizes the cosines of the candidates so a narrow band still separates them", () => {
+    // A static model's cosines crowd together: 0.84 against 0.80 is a clear lead, but raw it adds
+    // only 0.04 against a lexical part of 0..1.
+    const close = { record: record("close", "my grey cat Miso"), similarity: 0.84, lexical: 0 };
+    const wordy = { record: record("wordy", "does she have a plan"), similarity: 0.8, lexical: 1 };
+    const others = ["a", "b", "c", "d"].map((id) => ({ record: record(id, `filler ${id}`), similarity: 0.79, lexical: 2.2 }));
+    const raw = rankCandidates([close, wordy, ...others], 0, resolveRanker({ lexical: 0.6, neighbour: 0 }));
+    expect(raw[0]!.record.id).not.toBe("close");
+    const spread = rankCandidates([close, wordy, ...others], 0, resolveRanker({ lexical: 0.6, neighbour: 0, spread: 4 }));
+    expect(spread[0]!.record.id).toBe("close");
+    expect(spread[0]!.parts.relevance).toBe(1);
+    for (const r of spread) expect(r.parts.relevance).toBeGreaterThanOrEqual(0);
+    // Equal cosines carry no information: every candidate gets the middle.
+    const flat = rankCandidates(others, 0, resolveRanker({ spread: 4 }));
+    expect(flat.every((r) => r.parts.relevance === 0.5)).toBe(true);
+  });
+
   it("refuses negative or non-numeric weights", () => {
     expect(() => resolveRanker({ lexical: -1 })).toThrow();
     try {

@@ -10,6 +10,15 @@ export interface RankerOptions {
   /** Semantic similarity of query and memory (cosine of their embeddings). @default 1 */
   relevance?: number;
   /**
+   * How the cosine becomes the relevance part. 0: the cosine itself (negative counts as 0). Above
+   * 0: the cosine standardized over the query's candidates, `0.5 + z / spread` clipped to 0..1
+   * (z: standard deviations from the candidates' mean cosine), so that a model whose cosines crowd
+   * into a narrow band (the static default: most between 0.77 and 0.91) separates its candidates as
+   * much as one whose cosines spread, and weighs the same against the lexical part.
+   * @default 0
+   */
+  spread?: number;
+  /**
    * Lexical match: BM25 over the user's memories, divided by the best BM25 score among the
    * candidates. Catches names, numbers and rare words that sentence embeddings blur.
    * @default 0.6
@@ -37,6 +46,7 @@ export type ResolvedRankerOptions = Required<RankerOptions>;
 
 export const DEFAULT_RANKER: ResolvedRankerOptions = {
   relevance: 1,
+  spread: 0,
   lexical: 0.6,
   recency: 0.02,
   recencyHalfLifeMs: 180 * 24 * 3_600_000,
@@ -94,11 +104,12 @@ export function rankCandidates(
   neighboursOf?: (id: string) => string[],
 ): Ranked[] {
   const maxLexical = candidates.reduce((max, c) => Math.max(max, c.lexical), 0);
+  const relevanceOf = relevanceScale(candidates, options.spread);
   const total = options.relevance + options.lexical + options.recency + options.importance || 1;
   const ranked = candidates.map((candidate): Ranked => {
     const age = Math.max(0, now - candidate.record.createdAt);
     const parts: ScoreParts = {
-      relevance: Math.max(0, candidate.similarity),
+      relevance: relevanceOf(candidate.similarity),
       lexical: maxLexical > 0 ? candidate.lexical / maxLexical : 0,
       recency: Math.pow(0.5, age / options.recencyHalfLifeMs),
       importance: candidate.record.importance,
@@ -130,6 +141,20 @@ export function rankCandidates(
     seen.add(key);
     return true;
   });
+}
+
+/** The relevance part of each candidate's cosine (see `RankerOptions.spread`). */
+function relevanceScale(candidates: readonly Candidate[], spread: number): (similarity: number) => number {
+  if (spread <= 0 || candidates.length < 2) return (similarity) => Math.max(0, similarity);
+  let sum = 0;
+  for (const c of candidates) sum += c.similarity;
+  const mean = sum / candidates.length;
+  let squares = 0;
+  for (const c of candidates) squares += (c.similarity - mean) ** 2;
+  const sd = Math.sqrt(squares / candidates.length);
+  // All candidates equally similar: nothing to separate, all sit in the middle.
+  if (!(sd > 1e-9)) return () => 0.5;
+  return (similarity) => Math.min(1, Math.max(0, 0.5 + (similarity - mean) / (spread * sd)));
 }
 
 /** Cosine similarity; 0 when either vector is zero (a missing component of `b` counts as 0). */
