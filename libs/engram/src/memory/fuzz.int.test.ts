@@ -68,7 +68,7 @@ describe("fuzz of the public API (model-based)", () => {
     try {
       const stats = await runFuzz({ seed: SEED + 1, operations: 300, memories: [memory], clock, checkEvery: 100 });
       console.log(`fuzz (local model, seed ${SEED + 1}):`, JSON.stringify(stats));
-      expect(stats.succeeded).toBeGreaterThan(120);
+      expect(stats.succeeded).toBeGreaterThan(100);
     } finally {
       await memory.close();
     }
