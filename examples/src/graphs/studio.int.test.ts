@@ -169,6 +169,31 @@ describe("LangGraph dev server on langgraph.json", () => {
     expect(bob.values.messages.at(-1)!.content).not.toContain("March 14th");
   });
 
+  it("memory_agent: 30 turns of one thread all answer, and what it recalls is never its own echoed prompt", async () => {
+    const thread = await client.threads.create();
+    const config = { configurable: { user_id: "dana" } };
+    const topics = ["my garden", "my bike", "my sister Maya", "jazz records", "my job at the library", "Lisbon"];
+    let recalledTurns = 0;
+    for (let turn = 1; turn <= 30; turn++) {
+      const said = `Turn ${turn}: let me tell you more about ${topics[turn % topics.length]}, it matters to me.`;
+      const values = (await client.runs.wait(thread.thread_id, "memory_agent", { input: { messages: [{ role: "user", content: said }] }, config })) as AgentValues;
+      // A failed run returns no state: each of the 30 turns must end with the model's reply to it.
+      const reply = values.messages?.at(-1);
+      expect(reply?.type).toBe("ai");
+      expect(reply?.content).toContain(said);
+      // The scripted model echoes what was recalled; stored back, that would grow every turn.
+      if (values.recalled.length > 0) recalledTurns += 1;
+      for (const memory of values.recalled) {
+        expect(memory.content).not.toContain("I recall:\n- ");
+        expect(memory.content.length).toBeLessThan(2_000);
+      }
+    }
+    expect(recalledTurns).toBeGreaterThan(20);
+    const state = await client.threads.getState<AgentValues>(thread.thread_id);
+    expect(state.values.summary).not.toBe("");
+    expect(state.values.summary).not.toContain("the user said:");
+  }, 300_000);
+
   it("consolidation: folds a pasted conversation beyond the window into a stored summary and reports the inventory", async () => {
     const thread = await client.threads.create();
     const turns = [

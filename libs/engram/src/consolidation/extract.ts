@@ -1,4 +1,5 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import { isBlank, repairText } from "../core/text.js";
 import { HumanMessage, SystemMessage, type BaseMessage } from "@langchain/core/messages";
 import { z } from "zod";
 import type { UsageHook } from "../core/token_usage.js";
@@ -80,10 +81,13 @@ export async function extractFacts(input: ExtractFactsInput): Promise<ExtractedF
   const seen = new Set<string>();
   const facts: ExtractedFact[] = [];
   for (const fact of reply.facts) {
-    const key = factKey(fact.text);
+    // A model's words are made safe like any content (core/text.ts) before they are stored.
+    const text = repairText(fact.text).trim();
+    if (isBlank(text)) continue;
+    const key = factKey(text);
     if (seen.has(key)) continue;
     seen.add(key);
-    facts.push({ text: fact.text, entities: fact.entities });
+    facts.push({ text, entities: fact.entities.map((entity) => repairText(entity).trim()).filter((entity) => !isBlank(entity)) });
   }
   return facts;
 }

@@ -1,4 +1,5 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import { isBlank, repairText } from "../core/text.js";
 import { HumanMessage, SystemMessage, type BaseMessage } from "@langchain/core/messages";
 import { z } from "zod";
 import { MAX_FACT_CHARS } from "./extract.js";
@@ -88,7 +89,9 @@ export async function reconcileFacts(input: ReconcileInput): Promise<FactDecisio
     onUsage: input.onUsage,
   });
   return reply.decisions.map((decision): FactDecision => {
-    const text = decision.text ?? facts[decision.fact]!.text;
+    // A model's words are made safe like any content (core/text.ts); nothing left keeps the fact's.
+    const given = decision.text === undefined ? "" : repairText(decision.text).trim();
+    const text = isBlank(given) ? facts[decision.fact]!.text : given;
     const id = decision.id === undefined ? undefined : realIds[Number(decision.id)]!;
     switch (decision.event) {
       case "ADD":

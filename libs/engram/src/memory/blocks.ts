@@ -1,6 +1,7 @@
 import { EngramError } from "../core/errors.js";
 import { deterministicId } from "../core/ids.js";
 import { validateScope } from "../core/scope.js";
+import { isBlank, repairText } from "../core/text.js";
 import type { MemoryRecord, Scope } from "../core/types.js";
 import type { Memory } from "./memory.js";
 
@@ -178,8 +179,10 @@ export class CoreBlocks {
   }
 
   private async write(userId: string, spec: ResolvedCoreBlockSpec, before: CoreBlock, next: string): Promise<CoreBlock> {
-    // Records hold trimmed content; the limit applies to what is kept.
-    const value = next.trim();
+    // Records hold trimmed, safe content (core/text.ts); the limit applies to what is kept. A block
+    // of invisible characters only is an empty block.
+    const safe = repairText(next).trim();
+    const value = isBlank(safe) ? "" : safe;
     if (value.length > spec.limit) {
       throw new EngramError(
         "BLOCK_LIMIT",

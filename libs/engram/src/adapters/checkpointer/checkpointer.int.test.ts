@@ -227,7 +227,7 @@ describe("EngramCheckpointer with an agent and a real Memory", () => {
     expect((await restarted.search("Where was I born?", { userId: "alice", limit: 1 }))[0]?.content).toBe("I was born in Lisbon.");
   });
 
-  it("files nothing without a user id, and skips only the message Memory refuses for good", async () => {
+  it("files nothing without a user id, and a message over Memory's limit as linked parts, never refused", async () => {
     const m = await memory({ maxContentChars: 200 });
     const skipped: string[] = [];
     const engram = checkpointer({ memory: m, saver: new MemorySaver(), onFilingError: (error, filing) => skipped.push(`${filing.messageId}:${error.code}`) });
@@ -239,9 +239,13 @@ describe("EngramCheckpointer with an agent and a real Memory", () => {
     expect(await engram.getTuple(config("anon"))).toBeDefined(); // stored all the same
 
     await agent.invoke({ messages: [new HumanMessage({ id: "h2", content: "x".repeat(500) })] }, config("t1", "alice"));
-    expect(await engram.flush()).toMatchObject({ filed: 1, pending: 0 });
-    expect(skipped).toEqual(["h2:CONTENT_TOO_LARGE"]);
-    expect((await m.getAll({ userId: "alice" })).map((r) => r.content)).toEqual(["Short answer."]);
+    expect(await engram.flush()).toMatchObject({ filed: 2, pending: 0 });
+    expect(skipped).toEqual([]);
+    const stored = await m.getAll({ userId: "alice" });
+    expect(stored.map((r) => r.content).sort()).toEqual(["Short answer.", "x".repeat(100), "x".repeat(200), "x".repeat(200)].sort());
+    const parts = stored.filter((r) => r.metadata.parts === 3);
+    expect(parts.map((r) => r.metadata.part).sort()).toEqual([1, 2, 3]);
+    expect(parts.every((r) => r.source.messageIds?.[0] === "h2" && r.source.threadId === "t1")).toBe(true);
   });
 
   it("refuses bad input with a typed error before anything is stored", async () => {

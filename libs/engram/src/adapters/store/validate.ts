@@ -1,5 +1,6 @@
 import { EngramError } from "../../core/errors.js";
 import { validatePrefix } from "../../core/scope.js";
+import { isWellFormed, repairText } from "../../core/text.js";
 import type { EngramStoreIndexConfig, EngramStoreTtlConfig } from "./options.js";
 
 /** A JSON object as the store keeps it. */
@@ -28,6 +29,8 @@ export function validateNamespace(
     if (label.includes(".")) throw new EngramError("INVALID_NAMESPACE", `${where} must not contain "." (LangGraph's namespace separator).`);
     if (label.includes(":")) throw new EngramError("INVALID_NAMESPACE", `${where} must not contain ":".`);
     if (label.includes("\0")) throw new EngramError("INVALID_NAMESPACE", `${where} must not contain a NUL character.`);
+    // An id is refused, never repaired (core/text.ts): two labels must not become one.
+    if (!isWellFormed(label)) throw new EngramError("INVALID_NAMESPACE", `${where} contains a broken character (a lone UTF-16 surrogate).`);
   });
   if (forWrite && namespace[0] === "langgraph") {
     throw new EngramError("INVALID_NAMESPACE", `The root label "langgraph" is reserved by LangGraph; got ${safeJson(namespace)}.`);
@@ -46,6 +49,10 @@ export function validateMatchPath(path: unknown, name: string): string[] {
 
 export function validateKey(key: unknown): string {
   if (typeof key !== "string") throw new EngramError("INVALID_ID", `A store key must be a string, got ${describe(key)}.`);
+  // Refused, never repaired (core/text.ts): two keys must not become one item.
+  if (!isWellFormed(key) || key.includes("\0")) {
+    throw new EngramError("INVALID_ID", `A store key must not contain a NUL or a broken character (a lone UTF-16 surrogate); got ${JSON.stringify(key)}.`);
+  }
   return key;
 }
 
@@ -69,7 +76,9 @@ export function validateValue(value: unknown): StoreValue {
   } catch (cause) {
     throw new EngramError("INVALID_VALUE", `A store value must be JSON-serializable: ${(cause as Error).message}`, { cause });
   }
-  return JSON.parse(json) as StoreValue;
+  // Text inside the value is made safe like any content (core/text.ts): Chroma's JSON parser
+  // refuses a lone surrogate, and PostgreSQL a NUL.
+  return JSON.parse(json, (_key, item: unknown) => (typeof item === "string" ? repairText(item) : item)) as StoreValue;
 }
 
 /** `index` of a put: `false` (not embedded), a list of field paths, or unset (the store's fields). */

@@ -1,0 +1,51 @@
+import { describe, expect, it } from "@jest/globals";
+import { buildSystemPrompt } from "../graph/prompt.js";
+import type { MemoryRecord, ScoredMemory } from "../core/types.js";
+import { stripEngramContext } from "./engram_context.js";
+
+const at = Date.UTC(2024, 4, 1);
+function record(content: string, extra: Partial<MemoryRecord> = {}): MemoryRecord {
+  return { id: content, scope: { userId: "u" }, kind: "episode", content, importance: 0.5, createdAt: at, updatedAt: at, lastAccessedAt: at, source: {}, metadata: {}, ...extra };
+}
+function scored(content: string, role?: string): ScoredMemory {
+  return { ...record(content, role ? { role } : {}), score: 0.9, scoreParts: { relevance: 0.9, lexical: 0, recency: 0, importance: 0, neighbour: 0 } };
+}
+
+const recalled = [scored("My cat is called Miso", "user"), scored("Miso sleeps on the piano\nevery afternoon", "assistant"), scored("User likes jazz", undefined)];
+const procedures = [
+  record("Name: Alice\nLives in Lyon", { kind: "procedure", metadata: { block: "human" } }),
+  record("Always answer in French", { kind: "procedure" }),
+];
+const summary = "The user talked about her garden and her new bike.";
+const prompt = buildSystemPrompt({ procedures, summary, recalled });
+
+describe("stripEngramContext", () => {
+  it("removes a whole echoed prompt: default instructions, blocks, instructions, summary and recalled memories", () => {
+    const echoed = `${prompt}\n\nWhat is my cat called?`;
+    expect(stripEngramContext(echoed, { summary, procedures, recalled })).toBe("What is my cat called?");
+  });
+
+  it("without knowing the turn's context, still removes the recalled section, the summary and the instructions", () => {
+    const echoed = `Sure.\n${prompt}\nAnything else?`;
+    const kept = stripEngramContext(echoed);
+    expect(kept).not.toContain("Miso");
+    expect(kept).not.toContain("garden");
+    expect(kept).not.toContain("French");
+    expect(kept.startsWith("Sure.")).toBe(true);
+    expect(kept.endsWith("Anything else?")).toBe(true);
+  });
+
+  it("removes a recalled memory repeated on its own line, bare or listed, and keeps the rest of the reply", () => {
+    const reply = "I recall:\n- [2024-05-01] the user said: My cat is called Miso\nUser likes jazz\nSo your cat is Miso, and you like jazz.";
+    expect(stripEngramContext(reply, { recalled })).toBe("I recall:\nSo your cat is Miso, and you like jazz.");
+  });
+
+  it("leaves an ordinary reply untouched, code with tags included", () => {
+    const reply = "Here is the markup:\n<human>\nnot a block\n</human>\n\n- a list item\nDone.";
+    expect(stripEngramContext(reply, { recalled, summary })).toBe(reply);
+  });
+
+  it("returns an empty string when the reply was nothing but the echo", () => {
+    expect(stripEngramContext(prompt, { summary, procedures, recalled })).toBe("");
+  });
+});
