@@ -79,8 +79,14 @@ type Row = PendingWrite<WriteOp>;
  * deterministic id, delete by id), so a replay after a crash never duplicates.
  */
 export class Writer {
-  /** Drains run one at a time per process, so a write is never applied twice concurrently. */
-  private chain: Promise<unknown> = Promise.resolve();
+  /**
+   * Drains of one user run one at a time per process, so a write is never applied twice
+   * concurrently; drains of different users run side by side (their outbox rows never overlap), so
+   * a user's search, which drains that user's writes first, never queues behind every other user's.
+   */
+  private readonly chains = new Map<string, Promise<unknown>>();
+  /** The last drain of every user (`drain()` without a user): it waits for all, and all wait for it. */
+  private everyone: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly db: Database.Database,
@@ -105,18 +111,30 @@ export class Writer {
 
   /** Applies pending writes (of one user, or of all), oldest first; stops at an outage. */
   drain(userId?: string): Promise<DrainResult> {
-    const run = this.chain.then(() => this.drainNow(userId));
-    this.chain = run.catch(() => undefined);
+    if (userId === undefined) {
+      const run = Promise.all([this.everyone, ...this.chains.values()]).then(() => this.drainNow());
+      this.everyone = run.catch(() => undefined);
+      return run;
+    }
+    const run = Promise.all([this.chains.get(userId), this.everyone]).then(() => this.drainNow(userId));
+    const settled = run.catch(() => undefined);
+    this.chains.set(userId, settled);
+    // Forgotten once done, so the map holds only users with a drain in flight.
+    void settled.then(() => {
+      if (this.chains.get(userId) === settled) this.chains.delete(userId);
+    });
     return run;
   }
 
   /** Resolves when no drain is running or queued in this process. */
   async idle(): Promise<void> {
-    let seen: Promise<unknown>;
-    do {
-      seen = this.chain;
-      await seen;
-    } while (seen !== this.chain);
+    for (;;) {
+      const pending = [this.everyone, ...this.chains.values()];
+      await Promise.all(pending);
+      if (this.chains.size === 0 && pending[0] === this.everyone) return;
+      // A drain was queued meanwhile, or a finished user's entry is not yet removed: look again.
+      await new Promise<void>((done) => setImmediate(done));
+    }
   }
 
   /**
