@@ -15,7 +15,7 @@
  * so a before/after pair runs the same script.
  */
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import os, { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Command } from "commander";
@@ -92,6 +92,7 @@ async function main(): Promise<void> {
   const engram = (await import(moduleName)) as EngramModule;
   if (!(globalThis as { gc?: unknown }).gc) console.error("note: run with --expose-gc for RSS after GC");
 
+  const loadStart = os.loadavg().map((x) => Math.round(x * 10) / 10);
   const dir = await mkdtemp(join(tmpdir(), "engram-load-"));
   const server = await engram.startChromaServer({ path: join(dir, "chroma") });
   let embeddings: unknown;
@@ -179,6 +180,23 @@ async function main(): Promise<void> {
       );
     }
 
+    // A round of searches only, every write drained first: what a search costs when it does not
+    // wait for the user's queued writes (a search drains them first, and drains run one at a time).
+    const searchOnly: number[] = [];
+    const searchOnlyStart = performance.now();
+    await Promise.all(
+      Array.from({ length: users }, async (_, user) => {
+        for (let i = 0; i < turns; i += 1) {
+          const t0 = performance.now();
+          await memory.search(`What is my ${TOPICS[(user + i) % TOPICS.length]} plan?`, { userId: `user-${user}`, limit: 5 });
+          searchOnly.push(performance.now() - t0);
+        }
+      }),
+    );
+    const searchOnlyWallMs = performance.now() - searchOnlyStart;
+    const searchOnlySummary = summarize(searchOnly);
+    console.error(`search only: p50 ${searchOnlySummary.p50.toFixed(1)} p95 ${searchOnlySummary.p95.toFixed(1)} max ${searchOnlySummary.max.toFixed(1)} ms`);
+
     // No lost write, no duplicate: every user's store holds exactly what was acknowledged.
     let lost = 0;
     let unexpected = 0;
@@ -200,6 +218,8 @@ async function main(): Promise<void> {
       embeddings: flags.embeddings,
       params: { users, seedTurns, turns, rounds },
       machine: machineInfo(),
+      /** The machine is shared: its load average says how noisy the figures are. */
+      loadAverage: { start: loadStart, end: os.loadavg().map((x) => Math.round(x * 10) / 10) },
       seedMs: Math.round(seedMs),
       memory: {
         startMiB: { rss: mib(rssStart.rss), heapUsed: mib(rssStart.heapUsed) },
@@ -207,6 +227,7 @@ async function main(): Promise<void> {
         seededMiB: { rss: mib(rssSeeded.rss), heapUsed: mib(rssSeeded.heapUsed) },
       },
       rounds: results,
+      searchOnly: { searches: searchOnly.length, wallMs: Math.round(searchOnlyWallMs), search: searchOnlySummary },
       writes: { acknowledged: expected, stored, lost, unexpected },
     };
     const lines = [
@@ -220,9 +241,11 @@ async function main(): Promise<void> {
         (r) =>
           `| ${r.round} | ${r.turnsPerSecond} | ${r.search.p50.toFixed(1)} ms | ${r.search.p95.toFixed(1)} ms | ${r.search.max.toFixed(1)} ms | ${r.add.p50.toFixed(1)} ms | ${r.turn.p95.toFixed(1)} ms | ${r.rssMiB} | ${r.heapUsedMiB} | ${r.peakRssMiB} |`,
       ),
+      `| searches only | ${Math.round((searchOnly.length / (searchOnlyWallMs / 1000)) * 10) / 10} searches/s | ${searchOnlySummary.p50.toFixed(1)} ms | ${searchOnlySummary.p95.toFixed(1)} ms | ${searchOnlySummary.max.toFixed(1)} ms | | | | | |`,
       "",
       `RSS at start ${report.memory.startMiB.rss} MiB, after model load ${report.memory.warmMiB.rss} MiB, after seeding ${report.memory.seededMiB.rss} MiB (seeding took ${report.seedMs} ms). ` +
-        `Writes: ${expected} acknowledged, ${stored} stored, ${lost} lost, ${unexpected} duplicate or unexpected.`,
+        `Writes: ${expected} acknowledged, ${stored} stored, ${lost} lost, ${unexpected} duplicate or unexpected. ` +
+        `Load average (1/5/15 min) ${report.loadAverage.start.join("/")} at start, ${report.loadAverage.end.join("/")} at the end (2 cores shared with other work).`,
     ];
     const markdown = lines.join("\n");
     console.log(markdown);
