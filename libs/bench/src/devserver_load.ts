@@ -15,7 +15,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import os, { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -154,6 +154,7 @@ async function main(): Promise<void> {
     .opts<{ threads: string; turns: string; label: string; out: string }>();
   const levels = flags.threads.split(",").map(Number);
   const turns = Number(flags.turns);
+  const loadStart = os.loadavg().map((x) => x.toFixed(1)).join("/");
   const dir = await mkdtemp(join(tmpdir(), "engram-devserver-"));
   const { server, url, output } = await startDevServer(dir);
   const rows: Row[] = [];
@@ -194,6 +195,8 @@ async function main(): Promise<void> {
       const mem = byLevel(threads, "memory_agent");
       return `${threads} threads: Engram's share of a run, p50 ${(mem.run.p50 - base.run.p50).toFixed(0)} ms (${(mem.run.p50 / base.run.p50).toFixed(1)}x the baseline), p95 ${(mem.run.p95 - base.run.p95).toFixed(0)} ms.`;
     }),
+    "",
+    `Load average (1/5/15 min) ${loadStart} at start, ${os.loadavg().map((x) => x.toFixed(1)).join("/")} at the end (2 cores shared with other work).`,
   ];
   const markdown = lines.join("\n");
   console.log(markdown);
