@@ -24,8 +24,8 @@ export interface MemoryOptions {
    */
   chroma?: ChromaConnectionOptions;
   /**
-   * Any LangChain `Embeddings`. Changing it for an existing data folder needs a new `prefix`:
-   * vectors of different models do not mix.
+   * Any LangChain `Embeddings`. A data folder records the model that wrote its vectors and
+   * refuses another with `EMBEDDINGS_MISMATCH`: move it with `engram reembed` (docs/embeddings.md).
    * @default new StaticEmbeddings() (a static model distilled from Universal Sentence Encoder
    * Lite: offline, about 0.1 ms per text, 512 dimensions; `new LocalEmbeddings()` runs USE-Lite itself)
    */
