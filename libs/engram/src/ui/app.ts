@@ -147,7 +147,12 @@ export function createInspectorApp(options: InspectorAppOptions): Hono<Env> {
   app.onError((error, c) => {
     if (error instanceof BadInput) return c.json({ error: { code: "INVALID_INPUT", message: error.message } }, 400);
     if (isEngramError(error)) {
-      const status = error.code === "NOT_FOUND" ? 404 : error.code === "STORE_UNAVAILABLE" ? 503 : error.code.startsWith("INVALID") ? 400 : 500;
+      const status =
+        error.code === "NOT_FOUND" ? 404
+        : error.code === "STORE_UNAVAILABLE" ? 503
+        : error.code === "EMBEDDINGS_MISMATCH" ? 409
+        : error.code.startsWith("INVALID") ? 400
+        : 500;
       return c.json({ error: { code: error.code, message: error.message } }, status);
     }
     options.log?.(`engram ui: ${c.req.method} ${c.req.path} failed: ${error.stack ?? error.message}\n`);
