@@ -82,6 +82,7 @@ export {
   type StateWith,
 } from "./graph/state.js";
 export { buildSystemPrompt, DEFAULT_SYSTEM_PROMPT, type SystemPromptParts } from "./graph/prompt.js";
+export { stripEngramContext, type EngramContext } from "./turn/engram_context.js";
 export { routeByImportance } from "./graph/edges.js";
 export { scopeFromConfig } from "./graph/config.js";
 export { createRecallNode, DEFAULT_RECALL_LIMIT, type RecallNodeOptions } from "./graph/nodes/recall.js";

@@ -71,7 +71,7 @@ export function createMemoryGraph(options: MemoryGraphOptions) {
   const graph = new StateGraph(MemoryState)
     .addNode("recall", createRecallNode({ memory: options.memory, limit: options.recallLimit, onWarning }))
     .addNode("model", createModelNode({ model: options.model, systemPrompt: options.systemPrompt }))
-    .addNode("score", createScoreNode({ scorer }))
+    .addNode("score", createScoreNode({ scorer, onWarning }))
     .addNode("remember", createRememberNode({ memory: options.memory, onWarning }))
     .addNode(
       "consolidate",

@@ -81,6 +81,28 @@ describe("text that Chroma cannot take never reaches it", () => {
   });
 });
 
+describe("text longer than maxContentChars", () => {
+  it("is refused by a plain add, and with oversize: \"split\" stored once as linked parts, however often it is replayed", async () => {
+    const m = memories.open("split", { writes: "sync", maxContentChars: 1_000 });
+    const text = Array.from({ length: 60 }, (_, i) => `Sentence ${i} tells the story of the lighthouse keeper, part ${i}.`).join(" ");
+    expect(text.length).toBeGreaterThan(3_000);
+    const refused = await m.add(text, { userId: "erin" }).then(() => undefined, (error: unknown) => error);
+    expect(isEngramError(refused, "CONTENT_TOO_LARGE")).toBe(true);
+    const message = { role: "assistant", content: text, id: "reply-1" };
+    const first = await m.add([message], { userId: "erin", threadId: "t1", oversize: "split" });
+    const again = await m.add([message], { userId: "erin", threadId: "t1", oversize: "split" });
+    expect(again.results.map((record) => record.id)).toEqual(first.results.map((record) => record.id));
+    const stored = await m.getAll({ userId: "erin" });
+    expect(stored).toHaveLength(first.results.length);
+    expect(stored.length).toBeGreaterThanOrEqual(4);
+    const ordered = [...stored].sort((a, b) => Number(a.metadata.part) - Number(b.metadata.part));
+    expect(ordered.map((record) => record.metadata.part)).toEqual(ordered.map((_, i) => i + 1));
+    expect(ordered.every((record) => record.metadata.parts === stored.length && record.content.length <= 1_000)).toBe(true);
+    expect(ordered.every((record) => record.source.messageIds?.[0] === "reply-1" && record.source.threadId === "t1")).toBe(true);
+    expect(ordered.map((record) => record.content).join(" ")).toBe(text);
+  });
+});
+
 describe("one refused record never takes its batch-mates with it", () => {
   /**
    * A record Chroma refuses: the broken text of the issue, queued raw in the outbox as an older

@@ -80,7 +80,7 @@ export function createTurnSteps(options: TurnStepsOptions) {
   const route = routeByImportance(options.importanceThreshold ?? DEFAULT_IMPORTANCE_THRESHOLD);
   const scorer = options.scorer ?? new HeuristicImportanceScorer();
   const recallNode = createRecallNode({ memory, limit: recallLimit, onWarning: options.onWarning });
-  const scoreNode = createScoreNode({ scorer });
+  const scoreNode = createScoreNode({ scorer, onWarning: options.onWarning });
   const rememberNode = createRememberNode({ memory, onWarning: options.onWarning });
   const warn = options.onWarning ?? defaultWarningHandler;
   const consolidateNode = createConsolidateNode({
