@@ -18,7 +18,7 @@ import { Memory } from "./memory.js";
 
 const SEED = Number(process.env.ENGRAM_FUZZ_SEED ?? 20_261_206);
 
-describe("fuzz of the public API (model-based)", () => {
+describe(`fuzz of the public API (model-based, seed ${SEED})`, () => {
   let chroma: TestChroma;
   const unhandled: unknown[] = [];
   const warnings: Error[] = [];
@@ -41,9 +41,9 @@ describe("fuzz of the public API (model-based)", () => {
     await chroma.stop();
   });
 
-  const open = (name: string, embeddings: EmbeddingsInterface, clock: { now: number }): Memory =>
+  const open = (name: string, embeddings: EmbeddingsInterface, clock: { now: number }, writes?: "sync" | "background"): Memory =>
     // A prefix per run: a Chroma server records one embedding model per prefix (docs/embeddings.md).
-    new Memory({ embeddings, chroma: { url: chroma.server.url }, prefix: name, dataDir: join(chroma.dir, name), clock: () => clock.now });
+    new Memory({ embeddings, chroma: { url: chroma.server.url }, prefix: name, dataDir: join(chroma.dir, name), clock: () => clock.now, ...(writes ? { writes } : {}) });
 
   it("10,000 calls with the deterministic TEST embedding (hash of words), two instances on one data folder", async () => {
     const clock = { now: Date.UTC(2026, 0, 1) };
@@ -62,9 +62,9 @@ describe("fuzz of the public API (model-based)", () => {
     expect(warnings.map((w) => `${(w as { code?: string }).code}: ${w.message}`)).toEqual([]);
   }, 600_000);
 
-  it("a shorter run with the real local model", async () => {
+  it('a shorter run with the real local model and writes: "sync"', async () => {
     const clock = { now: Date.UTC(2026, 0, 1) };
-    const memory = open("local", new LocalEmbeddings(), clock);
+    const memory = open("local", new LocalEmbeddings(), clock, "sync");
     try {
       const stats = await runFuzz({ seed: SEED + 1, operations: 300, memories: [memory], clock, checkEvery: 100 });
       console.log(`fuzz (local model, seed ${SEED + 1}):`, JSON.stringify(stats));
