@@ -104,6 +104,10 @@ describe("engram reembed", () => {
     const client = new ChromaClient({ host: chroma.server.host, port: chroma.server.port });
     expect(await readStoreModel(client, "engram")).toBe(LEGACY_DEFAULT_MODEL_ID);
     expect((await client.listCollections({ limit: 1000 })).filter((c) => c.name.endsWith("-reembed"))).toEqual([]);
+    const users = (await client.listCollections({ limit: 1000 })).filter((c) => c.name.startsWith("engram-u-"));
+    expect(users).toHaveLength(4);
+    // The copies that replaced them keep Engram's cosine space.
+    for (const collection of users) expect(collection.metadata?.["hnsw:space"]).toBe("cosine");
 
     // Every record is there once, and USE-Lite's vectors find each user's fact by a paraphrase.
     const useLite = new LocalEmbeddings();

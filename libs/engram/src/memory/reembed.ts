@@ -100,7 +100,7 @@ export async function reembed(options: ReembedOptions): Promise<ReembedResult> {
       const base = collections.bases.get(name);
       let copy = collections.copies.get(name);
       if (base) {
-        copy ??= await client.createCollection({ name: name + COPY_SUFFIX, embeddingFunction: null, metadata: base.metadata ?? { "hnsw:space": "cosine", engram: 1 } });
+        copy ??= await client.createCollection({ name: name + COPY_SUFFIX, embeddingFunction: null, metadata: { "hnsw:space": "cosine", engram: 1, ...base.metadata } });
         const copied = new Set(await allIds(copy));
         done += copied.size;
         const todo = (await allIds(base)).filter((id) => !copied.has(id));
