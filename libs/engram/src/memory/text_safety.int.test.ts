@@ -105,8 +105,9 @@ describe("text longer than maxContentChars", () => {
 
 describe("one refused record never takes its batch-mates with it", () => {
   /**
-   * A record Chroma refuses: the broken text of the issue, queued raw in the outbox as an older
-   * version of Engram (without text safety) left it, between two valid records.
+   * Raw outbox rows between two valid records: the broken text of the issue, as an older version
+   * of Engram (without text safety) queued it, and a record Chroma refuses for good (a vector of
+   * another size than the collection's).
    */
   function queueRaw(dataDir: string, userId: string): { bad: string; good: string[] } {
     const db = openDatabase(join(dataDir, "engram.sqlite"));
@@ -123,19 +124,20 @@ describe("one refused record never takes its batch-mates with it", () => {
       source: {},
       metadata: {},
     });
-    const contents = ["Dave plays the cello in an orchestra", BROKEN, "Dave's favourite composer is Dvořák"];
+    const contents = ["Dave plays the cello in an orchestra", BROKEN, "Dave has a dog named Bruno", "Dave's favourite composer is Dvořák"];
     const ops: WriteOp[] = contents.map((content, n) => ({
       op: "upsert",
       record: record(content, n),
+      ...(n === 2 ? { embedding: [0.1, 0.2, 0.3] } : {}),
       history: { memoryId: record(content, n).id, event: "ADD", oldContent: null, newContent: content, reason: "add", at: 1 },
     }));
     outbox.enqueue(ops.map((op) => ({ userId, key: `upsert:${(op as { record: MemoryRecord }).record.id}`, payload: op })));
     db.close();
     const ids = ops.map((op) => (op as { record: MemoryRecord }).record.id);
-    return { bad: ids[1]!, good: [ids[0]!, ids[2]!] };
+    return { bad: ids[2]!, good: [ids[0]!, ids[1]!, ids[3]!] };
   }
 
-  it("the drain stores the valid records, drops only the refused one with a warning, and search does not fail", async () => {
+  it("the drain stores the valid records (broken text repaired), drops only the refused one with a warning, and search does not fail", async () => {
     const dataDir = join(memories.chroma.dir, "refused");
     const first = memories.open("refused");
     await first.getAll({ userId: "dave" }); // creates the data folder and its database
@@ -148,6 +150,7 @@ describe("one refused record never takes its batch-mates with it", () => {
     // The read drains the queue first: Chroma refuses the broken record, and the read still works.
     const hits = await m.search("What instrument does Dave play?", { userId: "dave" });
     expect(hits.map((hit) => hit.id).sort()).toEqual([...good].sort());
+    expect(hits.map((hit) => hit.content)).toContain("I love this song \uFFFD");
     expect(warnings.seen).toHaveLength(1);
     expect(warnings.seen[0]).toContain(bad);
     // Nothing is left to block later writes, and the next write and read go through.
@@ -158,6 +161,7 @@ describe("one refused record never takes its batch-mates with it", () => {
       "Dave also sings in a choir",
       "Dave plays the cello in an orchestra",
       "Dave's favourite composer is Dvořák",
+      "I love this song \uFFFD",
     ]);
     expect((await m.history(bad, { userId: "dave" })).length).toBe(0);
   });

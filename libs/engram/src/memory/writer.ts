@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { EngramError, isEngramError, type EngramErrorCode } from "../core/errors.js";
+import { repairText } from "../core/text.js";
 import type { HistoryEvent, MemoryRecord } from "../core/types.js";
 import type { HistoryLog } from "../store/history.js";
 import type { Outbox, PendingWrite } from "../store/outbox.js";
@@ -188,7 +189,13 @@ export class Writer {
         const outcome: { done: Row[]; refused: Array<{ row: Row; error: EngramError }> } = { done: [], refused: [] };
         let error: EngramError | undefined;
         try {
-          if (first.payload.op === "upsert") await this.embedMissing(group.map((row) => row.payload as UpsertOp));
+          if (first.payload.op === "upsert") {
+            const upserts = group.map((row) => row.payload as UpsertOp);
+            // Text queued by a version of Engram without text safety (an older outbox) is made safe
+            // here too, before the model or the store sees it. A no-op for text validated on the way in.
+            for (const op of upserts) op.record = safeText(op.record);
+            await this.embedMissing(upserts);
+          }
           error = await this.isolate(first.userId, group, outcome);
           // Every write refused and none taken: is it the records, or the store? Ask the store.
           if (error === undefined && outcome.done.length === 0 && outcome.refused.length > 0) error = await this.probe(first.userId, outcome.refused[0]!.error);
@@ -278,6 +285,15 @@ export class Writer {
 
 function asStoreError(error: unknown): EngramError {
   return isEngramError(error) ? error : new EngramError("STORE_ERROR", `Store write failed: ${(error as Error)?.message ?? error}`, { cause: error });
+}
+
+/** The record with its content, role and metadata strings repaired (core/text.ts). */
+function safeText(record: MemoryRecord): MemoryRecord {
+  const metadata: MemoryRecord["metadata"] = {};
+  for (const [key, value] of Object.entries(record.metadata)) metadata[key] = typeof value === "string" ? repairText(value) : value;
+  const safe: MemoryRecord = { ...record, content: repairText(record.content), metadata };
+  if (record.role !== undefined) safe.role = repairText(record.role);
+  return safe;
 }
 
 function idOf(op: WriteOp): string {
