@@ -159,6 +159,24 @@ describe("EngramChatMessageHistory in RunnableWithMessageHistory (in-memory hist
   });
 });
 
+describe("no memory of memory", () => {
+  it("a model that echoes its prompt does not get the summary Engram showed it stored again", async () => {
+    const memory = suite.open("echo");
+    // Echoes every message of its prompt after the first (the summary, the history, the input).
+    const model = new RecordingChatModel({ replies: [(messages) => messages.slice(1).map((m) => m.text).join("\n")] });
+    const chat = chatFor(memory, model, "eve");
+    for (const input of [SISTER, "I started learning the cello last month.", "My daughter Ines plays the flute.", "What should I practise first?"]) {
+      await turn(chat, memory, "eve", "echo-1", input);
+    }
+    // The model was shown a summary (it left the window)...
+    expect(model.prompts.some((prompt) => prompt.includes("Summary of the earlier conversation:"))).toBe(true);
+    // ...and no record repeats it: episodes hold what was said, summaries summarize turns.
+    const records = await memory.getAll({ userId: "eve", limit: 100 });
+    expect(records.length).toBeGreaterThan(0);
+    for (const record of records) expect(record.content).not.toContain("Summary of the earlier conversation:");
+  });
+});
+
 describe("EngramChatMessageHistory over PostgresChatMessageHistory (a real PostgreSQL)", () => {
   let postgres: TestPostgres;
   let pool: pg.Pool;

@@ -1,9 +1,10 @@
-import type { BaseMessage } from "@langchain/core/messages";
+import { AIMessage, type BaseMessage } from "@langchain/core/messages";
 import { summarize } from "../../consolidation/summarize.js";
 import { deterministicId } from "../../core/ids.js";
 import type { MemoryRecord } from "../../core/types.js";
 import { exchangeText, textOf } from "../../graph/messages.js";
 import type { ImportanceScorer } from "../../scoring/importance/types.js";
+import { stripEngramContext } from "../../turn/engram_context.js";
 import { selectWindow, type WindowOptions } from "../../working/window.js";
 import type { ChatHistoryMemory } from "./options.js";
 import { exchanges, identify, type IdentifiedMessage } from "./thread.js";
@@ -45,16 +46,27 @@ export async function storedSummaries(context: Pick<FilingContext, "memory" | "u
  * caller files only newer ones next time.
  */
 export async function fileThread(context: FilingContext, all: readonly BaseMessage[], filedExchanges: number): Promise<number> {
-  const messages = identify(all, context.userId, context.threadId);
+  const { summaries, covered } = await storedSummaries(context);
+  // What getMessages() showed the model of its own making: a model that echoes it does not get
+  // it stored again (no memory of memory).
+  const shown = { recalled: summaries };
+  const messages = identify(all, context.userId, context.threadId).map((item) => withoutEcho(item, shown));
   const done = exchanges(messages);
   for (const exchange of done.slice(filedExchanges)) await fileExchange(context, exchange);
 
   const { evicted } = selectWindow(all, context.window);
   const evictedSet = new Set(evicted);
-  const { covered } = await storedSummaries(context);
-  const uncovered = messages.filter((item) => evictedSet.has(item.message) && !covered.has(item.id) && item.message.getType() !== "system");
+  const uncovered = messages.filter((item, index) => evictedSet.has(all[index]!) && !covered.has(item.id) && item.message.getType() !== "system");
   if (uncovered.length > 0) await fileSummary(context, uncovered);
   return done.length;
+}
+
+/** An AI message without what Engram put into its prompt (the summary, recalled sections), same id. */
+function withoutEcho(item: IdentifiedMessage, shown: { recalled: MemoryRecord[] }): IdentifiedMessage {
+  if (item.message.getType() !== "ai") return item;
+  const text = textOf(item.message);
+  const kept = stripEngramContext(text, shown);
+  return kept === text ? item : { id: item.id, message: new AIMessage({ content: kept, ...(item.message.id ? { id: item.message.id } : {}) }) };
 }
 
 async function fileExchange(context: FilingContext, exchange: IdentifiedMessage[]): Promise<void> {
@@ -64,7 +76,7 @@ async function fileExchange(context: FilingContext, exchange: IdentifiedMessage[
   if (importance < context.importanceThreshold) return;
   const input = exchange.map(({ message, id }) => ({
     role: message.getType() === "human" ? "user" : "assistant",
-    content: fileableText(textOf(message)),
+    content: textOf(message),
     id,
   }));
   await context.memory.add(input, { userId: context.userId, threadId: context.threadId, kind: "episode", importance, oversize: "split" });
@@ -76,7 +88,7 @@ async function fileSummary(context: FilingContext, uncovered: IdentifiedMessage[
   if (chunk.trim() === "") return;
   const messageIds = uncovered.map((item) => item.id);
   const { value } = await context.scorer.score({ text: exchangeText(evicted) });
-  await context.memory.add(fileableText(chunk), {
+  await context.memory.add(chunk, {
     userId: context.userId,
     threadId: context.threadId,
     kind: "summary",
@@ -85,13 +97,4 @@ async function fileSummary(context: FilingContext, uncovered: IdentifiedMessage[
     id: deterministicId("engram-chat-summary", context.userId, context.threadId, ...messageIds),
     source: { threadId: context.threadId, messageIds },
   });
-}
-
-/**
- * The text that reaches long-term memory. The hook where text Engram itself put into a prompt
- * (recalled memories, the summary) is taken out before filing, so a model that echoes its prompt
- * does not make memory feed on itself (issue 17, item 4: the shared stripping function lands here).
- */
-function fileableText(text: string): string {
-  return text;
 }

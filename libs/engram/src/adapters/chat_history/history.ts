@@ -9,6 +9,7 @@ import { defaultWarningHandler, type WarningHandler } from "../../graph/types.js
 import { HeuristicImportanceScorer } from "../../scoring/importance/heuristic.js";
 import { countTokens } from "../../working/tokens.js";
 import { selectWindow } from "../../working/window.js";
+import { SUMMARY_HEADING } from "../../turn/engram_context.js";
 import { fileThread, storedSummaries, type FilingContext } from "./filer.js";
 import type { EngramChatMessageHistoryOptions } from "./options.js";
 import { identify } from "./thread.js";
@@ -130,7 +131,7 @@ export class EngramChatMessageHistory extends BaseListChatMessageHistory {
       .filter((item) => !(evictedSet.has(item.message) && covered.has(item.id)))
       .map((item) => item.message);
     const summary = newestWithin(summaries.map((record) => record.content), this.context.summaryMaxTokens ?? DEFAULT_SUMMARY_TOKENS);
-    return summary === "" ? shown : [new SystemMessage(`Summary of the earlier conversation:\n${summary}`), ...shown];
+    return summary === "" ? shown : [new SystemMessage(`${SUMMARY_HEADING}\n${summary}`), ...shown];
   }
 
   /** Appends to the chat history, then files the thread into long-term memory off this call. */
