@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "@jest/globals";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdir, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
@@ -207,6 +207,31 @@ describe("the embedded Chroma server heals", () => {
     await server.stop();
   });
 
+  it("a Memory on a server another process started follows it: restarted by its owner, then started here once the owner is gone", async () => {
+    const dir = await folder();
+    const path = join(dir, "chroma");
+    const owner = await startOwner(path);
+    const m = memory(dir);
+    await m.add(facts[0]!, { userId: "oz" });
+    await m.flush();
+    const first = await localServerState(path);
+    expect(first.status === "running" && first.server.pid).not.toBe(undefined);
+
+    // Chroma dies; its owner (the other process) restarts it; this process follows.
+    killChroma(path);
+    expect((await m.search("tomato", { userId: "oz" })).map((h) => h.content)).toEqual([facts[0]]);
+
+    // The owner dies (its supervisor stops Chroma): this process starts a server of its own.
+    process.kill(owner, "SIGKILL");
+    expect(await waitFor(async () => (await localServerState(path)).status !== "running")).toBe(true);
+    await m.add(facts[1]!, { userId: "oz" });
+    expect((await m.search("tomato", { userId: "oz" })).length).toBe(2);
+    await m.flush();
+    await expectExactlyOnce(m, "oz", facts.slice(0, 2));
+    await m.close();
+    expect(await waitFor(() => processesServing(path).length === 0)).toBe(true);
+  });
+
   it("a handle on a server another handle started follows the restart", async () => {
     const dir = await folder();
     const path = join(dir, "chroma");
@@ -223,3 +248,26 @@ describe("the embedded Chroma server heals", () => {
     expect(processesServing(path)).toEqual([]);
   });
 });
+
+/** Another application process that starts the folder's server and keeps it until killed. */
+function startOwner(path: string): Promise<number> {
+  const module = new URL("./chroma_server.ts", import.meta.url).pathname;
+  const code = `
+    import { startChromaServer } from ${JSON.stringify(module)};
+    await startChromaServer({ path: ${JSON.stringify(path)} });
+    process.send("ready");
+    setInterval(() => {}, 1000);
+  `;
+  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+    stdio: ["ignore", "ignore", "ignore", "ipc"],
+    env: { ...process.env, NODE_OPTIONS: "" },
+  });
+  return new Promise((done, fail) => {
+    child.once("message", () => {
+      child.disconnect();
+      child.unref();
+      done(child.pid ?? -1);
+    });
+    child.once("exit", (code) => fail(new Error(`owner exited early (${code})`)));
+  });
+}
