@@ -5,7 +5,7 @@ import type { Memory } from "../memory/memory.js";
  * user-scoped wrapper of one. With `scheduleForget` (a `Memory` has it) forgetting runs off the
  * turn; without it, `forget` is awaited in the turn.
  */
-export type GraphMemory = Pick<Memory, "add" | "search" | "getAll" | "forget"> & Partial<Pick<Memory, "scheduleForget">>;
+export type GraphMemory = Pick<Memory, "add" | "search" | "getAll" | "forget"> & Partial<Pick<Memory, "scheduleForget" | "usageHook">>;
 
 /** Receives what a node could not do but survived (the store down, a forgetting pass that failed). */
 export type WarningHandler = (message: string, cause?: unknown) => void;

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import { join } from "node:path";
 import { AIMessage, HumanMessage, type BaseMessage } from "@langchain/core/messages";
 import { summarize } from "../consolidation/summarize.js";
+import { createConsolidateNode } from "../graph/nodes/consolidate.js";
 import { tokenUsageOf } from "../core/token_usage.js";
 import { LlmImportanceScorer } from "../scoring/importance/llm.js";
 import { promptKind } from "../tests/fake_chat.js";
@@ -92,5 +93,23 @@ describe("memory.usage(): tokens of Engram's own model calls", () => {
     // Bad input is refused before anything is written.
     expect(() => m.usageHook("bills" as never, "cy")).toThrow(expect.objectContaining({ code: "INVALID_OPTIONS" }));
     await expect(m.usage({ userId: { $ne: "x" } as never })).rejects.toMatchObject({ code: "INVALID_USER_ID" });
+  });
+
+  it("counts the graph's summaries under the run's user", async () => {
+    const m = memories.open("graph", { prefix: "graph" });
+    const summaryModel = new UsageChatModel(() => "Dee plays chess on Sundays.");
+    const consolidate = createConsolidateNode({ memory: m, summaryModel, window: { maxTurns: 1 }, forgetEvery: 0 });
+    const messages = [
+      new HumanMessage({ content: "I play chess on Sundays", id: "u1" }),
+      new AIMessage({ content: "Nice hobby", id: "a1" }),
+      new HumanMessage({ content: "What should I cook?", id: "u2" }),
+      new AIMessage({ content: "Try a risotto", id: "a2" }),
+    ];
+    await consolidate({ messages, summary: "", turnsSinceForget: 0 }, { configurable: { user_id: "dee", thread_id: "t1" } });
+    expect(summaryModel.calls[0]!.map((message) => message.text).join("\n")).toContain("I play chess on Sundays");
+    const usage = await m.usage({ userId: "dee" });
+    const expected = summaryModel.calls.map((_, i) => summaryModel.usageOf(i)).reduce((sum, { input, output }) => sum + input + output, 0);
+    expect(usage.byKind.summary).toMatchObject({ calls: summaryModel.calls.length, totalTokens: expected });
+    expect(summaryModel.calls.length).toBe(2); // the running summary and the stored chunk
   });
 });

@@ -4,6 +4,7 @@ import { startInspector, type Inspector } from "../../ui/server.js";
 import type { UiOptions } from "../../ui/schemas.js";
 import type { CliIO } from "../io.js";
 import { addDataDirOption, integerIn } from "../memory_options.js";
+import { embeddingsForFolder } from "../models.js";
 
 /** The flags of `engram ui`, as commander parses them (the same type the server validates). */
 type UiFlags = Required<Pick<UiOptions, "dataDir" | "prefix" | "host">> & Pick<UiOptions, "chromaUrl" | "port" | "allowEdit">;
@@ -24,14 +25,21 @@ export function registerUiCommand(program: Command, io: CliIO, started?: (inspec
       .option("--host <address>", "address to listen on; anything but 127.0.0.1 exposes personal data to the network", "127.0.0.1")
       .option("--allow-edit", "allow editing and deleting memories and erasing users (read-only without it)"),
   ).action(async (flags: UiFlags) => {
+    const dataDir = resolve(io.cwd, flags.dataDir);
+    // The model the folder records (search and edits embed with it), as every command opens a folder.
+    const embeddings = embeddingsForFolder(dataDir);
     const inspector = await startInspector({
-      dataDir: resolve(io.cwd, flags.dataDir),
+      dataDir,
+      ...(embeddings === undefined ? {} : { embeddings }),
       prefix: flags.prefix,
       host: flags.host,
       allowEdit: flags.allowEdit === true,
       ...(flags.port === undefined ? {} : { port: flags.port }),
       ...(flags.chromaUrl === undefined ? {} : { chromaUrl: flags.chromaUrl }),
       log: (message) => io.err(message),
+    }).catch(async (error: unknown) => {
+      await embeddings?.close?.();
+      throw error;
     });
     io.out(
       `Engram inspector (${flags.allowEdit ? "edits allowed" : "read-only"}) for ${resolve(io.cwd, flags.dataDir)}:\n` +
@@ -41,6 +49,7 @@ export function registerUiCommand(program: Command, io: CliIO, started?: (inspec
     started?.(inspector);
     const signal = await io.untilStopped();
     await inspector.close();
+    await embeddings?.close?.();
     io.out(`Stopped (${signal}).\n`);
   });
 }

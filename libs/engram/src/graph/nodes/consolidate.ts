@@ -13,7 +13,7 @@ import { defaultWarningHandler, type GraphMemory, type WarningHandler } from "..
 import { contextOf, withoutEngramContext } from "../echo.js";
 
 export interface ConsolidateNodeOptions {
-  memory: Pick<GraphMemory, "add" | "forget" | "scheduleForget">;
+  memory: Pick<GraphMemory, "add" | "forget" | "scheduleForget" | "usageHook">;
   /** The window kept in the state. @default { maxTurns: 10 } (selectWindow's defaults) */
   window?: WindowOptions;
   /**
@@ -58,7 +58,9 @@ export function createConsolidateNode(options: ConsolidateNodeOptions) {
     const { evicted } = selectWindow(state.messages, options.window);
     if (evicted.length > 0) {
       try {
-        const summarizeOptions = { model: options.summaryModel, maxTokens: options.summaryMaxTokens };
+        // The summary model's tokens count in the user's `memory.usage()` (a Memory has the hook).
+        const onUsage = options.summaryModel ? options.memory.usageHook?.("summary", scope.userId) : undefined;
+        const summarizeOptions = { model: options.summaryModel, maxTokens: options.summaryMaxTokens, ...(onUsage ? { onUsage } : {}) };
         // What a model echoed of its prompt (recalled memories, the summary...) is not summarized again.
         const said = withoutEngramContext(evicted, contextOf(state));
         const summary = await summarize({ previousSummary: state.summary, evicted: said, ...summarizeOptions });
