@@ -15,8 +15,9 @@ export interface WriteListener {
  * coherent with writes made by other instances. The argument:
  *
  * The store keeps, per user, a revision R = (log, count) (store/revision_log.ts): `count` grows by
- * exactly one after each acknowledged write call, and `log` changes when the user is erased, so
- * R never takes the same value twice. Every writer writes the records first and advances R after.
+ * exactly one after each acknowledged write call, and `log` changes when the user is erased (or
+ * the log compacted), so R never takes the same value twice; "no log" (log = null) does recur, and
+ * is never taken as current. Every writer writes the records first and advances R after.
  *
  * An index is built inside the gate: read R0, then scan the records. It keeps `expected`, set to
  * R0. Each write of this process runs inside the gate too, so it lies wholly before the R0 read

@@ -49,7 +49,7 @@ export class ChromaStore implements EpisodicStore {
 
   /** The user's revision: it changes after every write of their records by any instance. */
   revision(userId: string): Promise<StoreRevision> {
-    return this.healing(() => this.revisions.read(userId));
+    return this.healing(() => this.revisions.read(userId, async () => (await this.collection(userId, false)) !== undefined));
   }
 
   async upsert(userId: string, items: StoredRecord[]): Promise<void> {

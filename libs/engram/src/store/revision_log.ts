@@ -7,8 +7,9 @@ import { shortHash } from "../core/ids.js";
 const APPEND_ATTEMPTS = 5;
 
 /**
- * Where a user's records stood when read: the revision log's collection (null when the user has
- * none) and how many entries it held. Two revisions are equal only if both fields are.
+ * Where a user's records stood when read: the revision log's collection and how many entries it
+ * held. `log` is null when the user has no log (nothing stored): such a revision is not one, and
+ * equals no other, since "no log" recurs (before the first write, and after each erase).
  */
 export interface StoreRevision {
   log: string | null;
@@ -16,7 +17,7 @@ export interface StoreRevision {
 }
 
 export function sameRevision(a: StoreRevision, b: StoreRevision): boolean {
-  return a.log === b.log && a.count === b.count;
+  return a.log !== null && a.log === b.log && a.count === b.count;
 }
 
 /** The collection of a user's revision log. Hashed like the records' collection. */
@@ -29,6 +30,12 @@ export interface RevisionLogOptions {
   prefix: string;
   /** Wraps a driver failure (the store's own error mapping). */
   call: <T>(operation: string, run: () => Promise<T>) => Promise<T>;
+  /**
+   * A log this long is dropped (and begins again under a new id), which costs every instance one
+   * reload of that user's index. Checked every `compactAt / 10` appends of this process.
+   * @default 10_000
+   */
+  compactAt?: number;
 }
 
 /**
@@ -50,7 +57,14 @@ export class RevisionLog {
   /** Handles of logs known to exist; an erased one is dropped when Chroma says "not found". */
   private readonly logs = new Map<string, Promise<Collection>>();
 
-  constructor(private readonly options: RevisionLogOptions) {}
+  /** Appends made by this process per user since its length was last checked. */
+  private readonly sinceCheck = new Map<string, number>();
+
+  private readonly compactAt: number;
+
+  constructor(private readonly options: RevisionLogOptions) {
+    this.compactAt = options.compactAt ?? 10_000;
+  }
 
   /**
    * Records one more write of the user. Called only after the write itself succeeded. A failure is
@@ -63,6 +77,7 @@ export class RevisionLog {
       try {
         const log = await this.open(userId, true);
         await this.options.call("append revision", () => log.add(entry));
+        await this.compactIfLong(userId, log);
         return;
       } catch (error) {
         // The log was erased (deleteAll elsewhere) around the time we wrote: append to the new one.
@@ -76,10 +91,31 @@ export class RevisionLog {
     }
   }
 
-  /** The user's current revision: one round trip when the log's handle is known. */
-  async read(userId: string): Promise<StoreRevision> {
+  /**
+   * Keeps the log short. Dropping it is safe at any time: the next log has another id, so no
+   * reader can take it for the one its index was built against (it reloads), and a writer whose
+   * append meets the dropped log appends to the new one. Best effort: a failure leaves it long.
+   */
+  private async compactIfLong(userId: string, log: Collection): Promise<void> {
+    const appended = (this.sinceCheck.get(userId) ?? 0) + 1;
+    this.sinceCheck.set(userId, appended);
+    if (appended < Math.max(1, Math.floor(this.compactAt / 10))) return;
+    this.sinceCheck.delete(userId);
+    try {
+      if ((await log.count()) >= this.compactAt) await this.erase(userId);
+    } catch {
+      // The write itself succeeded; a long log only costs space.
+    }
+  }
+
+  /**
+   * The user's current revision: one round trip when the log's handle is known. A user with
+   * records but no log (stored before revision logs existed) is given one here, so that their
+   * revision can be trusted from then on.
+   */
+  async read(userId: string, hasRecords: () => Promise<boolean>): Promise<StoreRevision> {
     for (let attempt = 0; ; attempt += 1) {
-      const log = await this.open(userId, false);
+      const log = (await this.open(userId, false)) ?? ((await hasRecords()) ? await this.open(userId, true) : undefined);
       if (!log) return { log: null, count: 0 };
       try {
         return { log: log.id, count: await this.options.call("read revision", () => log.count()) };
