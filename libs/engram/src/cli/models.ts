@@ -4,7 +4,8 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { LEGACY_DEFAULT_MODEL_ID } from "../embeddings/identity.js";
 import { LocalEmbeddings } from "../embeddings/local.js";
 import { STATIC_MODEL_ID, StaticEmbeddings } from "../embeddings/static.js";
-import { readFolderModel } from "../store/model_marker.js";
+import { EngramError } from "../core/errors.js";
+import { readFolderModel, REEMBED_PENDING } from "../store/model_marker.js";
 import { openDatabase } from "../store/sqlite.js";
 
 /** Embeddings the CLI may have to let go of (worker threads). */
@@ -17,8 +18,34 @@ export const CLI_MODELS: Record<string, { id: string; create: () => CliEmbedding
 };
 
 /**
- * The model a command should open a data folder with: the one the folder records, when the CLI
- * knows it; otherwise undefined (Memory's default, and its rules for unmarked folders).
+ * Stands for a model the CLI cannot build (OpenAI, a community model, one of the application's):
+ * it carries the folder's model id, so commands that need no vector (list, get, history, export,
+ * erase) open the folder, and those that do (search, import) say why they cannot.
+ */
+class UnavailableEmbeddings implements EmbeddingsInterface {
+  constructor(readonly modelId: string) {}
+
+  async embedDocuments(): Promise<number[][]> {
+    throw this.refusal();
+  }
+
+  async embedQuery(): Promise<number[]> {
+    throw this.refusal();
+  }
+
+  private refusal(): EngramError {
+    return new EngramError(
+      "EMBEDDING_FAILED",
+      `This data folder's vectors come from "${this.modelId}", which the CLI cannot run (it runs ${Object.keys(CLI_MODELS).join(", ")}): ` +
+        "search and import need that model; use the library with it, or move the folder with `engram reembed`.",
+    );
+  }
+}
+
+/**
+ * The model a command should open a data folder with: the one the folder records (a stand-in
+ * when the CLI cannot run it); undefined for an unmarked or half-moved folder (Memory's default,
+ * and its rules for those).
  */
 export function embeddingsForFolder(dataDir: string): CliEmbeddings | undefined {
   const file = join(dataDir, "engram.sqlite");
@@ -30,6 +57,7 @@ export function embeddingsForFolder(dataDir: string): CliEmbeddings | undefined 
   } finally {
     db.close();
   }
+  if (recorded === undefined || recorded.startsWith(REEMBED_PENDING)) return undefined;
   const known = Object.values(CLI_MODELS).find((model) => model.id === recorded);
-  return known?.create();
+  return known ? known.create() : new UnavailableEmbeddings(recorded);
 }

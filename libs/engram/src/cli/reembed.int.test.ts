@@ -11,6 +11,7 @@ import { Memory } from "../memory/memory.js";
 import { readFolderModel, readStoreModel, REEMBED_PENDING } from "../store/model_marker.js";
 import { openDatabase } from "../store/sqlite.js";
 import { startTestChroma, type TestChroma } from "../tests/chroma.js";
+import { runCli } from "./program.js";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 const USERS = ["ana", "ben", "cleo", "dev"];
@@ -128,5 +129,40 @@ describe("engram reembed", () => {
     const refused = await old.getAll({ userId: "ana" }).catch((e: unknown) => e);
     expect(isEngramError(refused, "EMBEDDINGS_MISMATCH")).toBe(true);
     await old.close();
+  });
+
+  it("opens a folder of a model it cannot run for commands that need no vector, and says why search cannot", async () => {
+    /** The application's own model, as far as the CLI knows: a deterministic TEST embedding. */
+    class AppEmbeddings {
+      readonly modelId = "test-app-model@1";
+      async embedDocuments(texts: string[]): Promise<number[][]> {
+        return texts.map((text) => [text.length % 7, 1, 2].map((x) => x / Math.hypot(text.length % 7, 1, 2)));
+      }
+      async embedQuery(text: string): Promise<number[]> {
+        return (await this.embedDocuments([text]))[0]!;
+      }
+    }
+    const appDir = join(chroma.dir, "app");
+    const app = new Memory({ dataDir: appDir, chroma: { url: chroma.server.url }, prefix: "app", embeddings: new AppEmbeddings(), writes: "sync" });
+    await app.add("A memory embedded by the application's model.", { userId: "fay" });
+    await app.close();
+
+    const run = async (args: string[]) => {
+      const result = { code: -1, out: "", err: "" };
+      result.code = await runCli([...args, "--data-dir", appDir, "--chroma-url", chroma.server.url, "--prefix", "app"], {
+        out: (text) => void (result.out += text),
+        err: (text) => void (result.err += text),
+      });
+      return result;
+    };
+    const list = await run(["list", "--user", "fay"]);
+    expect(list).toMatchObject({ code: 0, err: "" });
+    expect(list.out).toContain("A memory embedded by the application's model.");
+    const search = await run(["search", "anything", "--user", "fay"]);
+    expect(search.code).toBe(1);
+    expect(search.err).toMatch(/EMBEDDING_FAILED.*"test-app-model@1", which the CLI cannot run/);
+    const erase = await run(["erase", "--user", "fay", "--yes"]);
+    expect(erase).toMatchObject({ code: 0, err: "" });
+    expect(erase.out).toContain("1 memories from the store");
   });
 });
