@@ -1,18 +1,6 @@
-import { createRequire } from "node:module";
-import type nlpType from "compromise/two";
+import nlp from "compromise/two";
 import { EngramError } from "../core/errors.js";
 import type { MemoryRecord, Metadata } from "../core/types.js";
-
-/**
- * compromise's tagger, loaded on first use: it takes about a second to load, which
- * `import "engram"` would otherwise pay before any memory is tagged. Its CommonJS build is one
- * self-contained bundle, so loading it with require shares no classes with anything else.
- */
-let loaded: typeof nlpType | undefined;
-function tagger(): typeof nlpType {
-  loaded ??= createRequire(import.meta.url)("compromise/two") as typeof nlpType;
-  return loaded;
-}
 
 /** What kind of thing an entity is. */
 export type EntityType = "person" | "place" | "organization" | "date" | "number";
@@ -99,7 +87,7 @@ export function extractEntities(text: string): Entity[] {
     }
     run = undefined;
   };
-  for (const term of tagger()(text).termList()) {
+  for (const term of nlp(text).termList()) {
     const tags = term.tags ?? new Set<string>();
     const type = tags.has("Honorific") || tags.has("Actor") ? undefined : CLASSES.find(([, tag]) => tags.has(tag))?.[0];
     if (type === undefined || run?.type !== type) close();
