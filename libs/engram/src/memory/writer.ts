@@ -73,6 +73,9 @@ const REFUSALS: ReadonlySet<EngramErrorCode> = new Set<EngramErrorCode>([
 
 type Row = PendingWrite<WriteOp>;
 
+/** How long a single write the store refused waits before its second and last try. */
+const RETRY_DELAY_MS = 100;
+
 /**
  * Every store write goes through the durable outbox: it is first recorded in SQLite, then applied
  * to the store, then marked done together with its history entry, in one transaction. A store
@@ -233,8 +236,18 @@ export class Writer {
       const error = asStoreError(caught);
       if (!REFUSALS.has(error.code)) return error;
       if (rows.length === 1) {
-        outcome.refused.push({ row: rows[0]!, error });
-        return undefined;
+        // Once more after a moment: a store error that passes (a lock, a restart) is not a refusal.
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+        try {
+          await this.apply(userId, rows);
+          outcome.done.push(...rows);
+          return undefined;
+        } catch (again) {
+          const second = asStoreError(again);
+          if (!REFUSALS.has(second.code)) return second;
+          outcome.refused.push({ row: rows[0]!, error: second });
+          return undefined;
+        }
       }
       const mid = Math.ceil(rows.length / 2);
       return (await this.isolate(userId, rows.slice(0, mid), outcome)) ?? (await this.isolate(userId, rows.slice(mid), outcome));
