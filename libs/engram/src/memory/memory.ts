@@ -189,7 +189,7 @@ export class Memory {
         updatedAt: now + position,
         lastAccessedAt: now + position,
         source: {},
-        metadata: this.entityOptions.extract ? withEntities(metadata, item.text) : metadata,
+        metadata: this.entityOptions.extract ? withEntities(itemMetadata, item.text) : itemMetadata,
       };
       if (item.role !== undefined) record.role = item.role;
       if (expiresAt !== undefined) record.expiresAt = expiresAt;
