@@ -52,6 +52,6 @@ it("an existing chatbot graph with the memory nodes added recalls a fact from an
 });
 
 it("the code quoted in docs/graph.md is this example and the Studio agent, verbatim", async () => {
-  const blocks = await expectQuotedVerbatim("graph.md", ["existing_graph.ts", "graphs/memory_agent.ts"], 2);
-  expect(blocks).toHaveLength(2);
+  const blocks = await expectQuotedVerbatim("graph.md", ["existing_graph.ts", "graphs/memory_agent.ts"], 3);
+  expect(blocks).toHaveLength(3);
 });
