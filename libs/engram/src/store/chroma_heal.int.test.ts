@@ -135,8 +135,7 @@ describe("the embedded Chroma server heals", () => {
     let oldPort = 0;
     await killFrozen(path, async (port) => {
       oldPort = port;
-      blocker = createServer((socket) => socket.destroy());
-      await new Promise<void>((done) => blocker!.listen(port, "127.0.0.1", () => done()));
+      blocker = await listenWhenFree(port);
     });
     try {
       await a.add(facts[1]!, { userId: "lee" });
@@ -232,6 +231,27 @@ describe("the embedded Chroma server heals", () => {
     expect(await waitFor(() => processesServing(path).length === 0)).toBe(true);
   });
 
+  it("a supervisor killed on its own: Chroma still serves the folder and no second server is started on it", async () => {
+    const dir = await folder();
+    const path = join(dir, "chroma");
+    const m = memory(dir);
+    await m.add(facts[0]!, { userId: "pim" });
+    await m.flush();
+    const state = await localServerState(path);
+    if (state.status !== "running") throw new Error("no server");
+    const chroma = chromaPid(path);
+    process.kill(state.server.pid, "SIGKILL");
+    expect(await waitFor(() => !processesServing(path).includes(state.server.pid))).toBe(true);
+    await m.add(facts[1]!, { userId: "pim" });
+    expect((await m.search("tomato", { userId: "pim" })).length).toBe(2);
+    await m.flush();
+    // The same Chroma process, alone on the folder.
+    expect(chromaPid(path)).toBe(chroma);
+    expect(processesServing(path)).toEqual([chroma]);
+    await m.close();
+    killChroma(path); // unsupervised now: the test stops it
+  });
+
   it("a handle on a server another handle started follows the restart", async () => {
     const dir = await folder();
     const path = join(dir, "chroma");
@@ -270,4 +290,19 @@ function startOwner(path: string): Promise<number> {
     });
     child.once("exit", (code) => fail(new Error(`owner exited early (${code})`)));
   });
+}
+
+/** Listens on `port` as soon as the dead server's socket is gone (retried: the kill takes a moment). */
+async function listenWhenFree(port: number): Promise<Server> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const server = createServer((socket) => socket.destroy());
+    const error = await new Promise<Error | undefined>((done) => {
+      server.once("error", done);
+      server.listen(port, "127.0.0.1", () => done(undefined));
+    });
+    if (!error) return server;
+    if (Date.now() > deadline) throw error;
+    await new Promise((done) => setTimeout(done, 50));
+  }
 }

@@ -267,6 +267,10 @@ function restart(entry: Owned): Promise<void> {
         await sleep(n <= 1 ? 0 : Math.min(250 * 2 ** (n - 2), 4_000));
         if (entry.stopping || entry.refs === 0) return;
         const { host } = entry.state;
+        // Only the supervisor died (Chroma outlived it and still serves the folder): a second
+        // server on the same folder is never started. Clients keep using it; should it die too,
+        // the next heal finds it gone and starts one.
+        if (await heartbeat(host, entry.state.port, 500)) return;
         // The old port is reused when free (clients reconnect unchanged); when something took it,
         // a new one: every handle reads host and port from the entry, so clients follow.
         const port = (await listening(host, entry.state.port)) ? await freePort(host) : entry.state.port;
