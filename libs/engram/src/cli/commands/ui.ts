@@ -46,6 +46,9 @@ export function registerUiCommand(program: Command, io: CliIO, started?: (inspec
         `    ${inspector.url}\n` +
         "Open that URL (the token in it is the only way in). Ctrl+C stops it.\n",
     );
+    if (!["127.0.0.1", "::1", "localhost"].includes(flags.host)) {
+      io.err(`Warning: listening on ${flags.host}, beyond this machine: anyone who can reach it and has the URL sees these memories.\n`);
+    }
     started?.(inspector);
     const signal = await io.untilStopped();
     await inspector.close();
