@@ -69,7 +69,8 @@ async function killFrozen(path: string, meanwhile: (port: number) => Promise<voi
   process.kill(supervisor, "SIGSTOP");
   try {
     killChroma(path);
-    expect(await waitFor(async () => !(await heartbeat(host, port, 200)))).toBe(true);
+    // Gone from the process table (a zombie shows no command line) and no longer answering.
+    expect(await waitFor(async () => chromaPid(path) === undefined && !(await heartbeat(host, port, 1_000)))).toBe(true);
     await meanwhile(port);
   } finally {
     process.kill(supervisor, "SIGCONT");
