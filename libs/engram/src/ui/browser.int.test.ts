@@ -167,10 +167,10 @@ describe("engram ui in Chromium", () => {
     expect(await page.locator("#entities .pill").allTextContents()).toEqual(expect.arrayContaining(["lisbon", "ines"]));
     expect(await page.locator("#history li").evaluateAll((lis) => lis.map((li) => li.getAttribute("data-event")))).toEqual(["ADD"]);
     expect(await page.locator("#edit").count()).toBe(0);
+    await shot(page, "record");
     await page.goto(`${readOnly.origin}/users/alice/memories/${encodeURIComponent(fixture.ids.miso)}`);
     expect(await page.locator("#thread tr").count()).toBe(2); // its thread t-home: the coffee, then the cat
     expect(await page.locator("#thread tr.current-row").getAttribute("data-id")).toBe(fixture.ids.miso);
-    await shot(page, "record");
     const status = await page.evaluate(
       `fetch("/api" + location.pathname, { method: "PATCH", headers: { "content-type": "application/json", "x-engram-token": ${JSON.stringify(readOnly.token)} }, body: '{"content":"changed"}' }).then((r) => r.status)`,
     );

@@ -42,8 +42,8 @@ export function recordBody(userId: string, id: string, record: MemoryRecord | nu
 <tr><th>thread</th><td>${record.scope.threadId ?? "–"}</td></tr>
 <tr><th>source thread</th><td>${record.source.threadId ?? "–"}</td></tr>
 <tr><th>source messages</th><td>${(record.source.messageIds ?? []).map((m) => html`<span class="pill">${m}</span>`)}</td></tr></table></div>
-<div class="card"><h2>Entities</h2><p id="entities">${entitiesOf(record.metadata).map((name) => html`<span class="pill">${name}</span>`)}</p>
-<h2>Metadata</h2><table class="small">${others.map(([key, value]) => html`<tr><th>${key}</th><td>${String(value)}</td></tr>`)}</table></div>
+<div class="card"><h2>Entities</h2><p id="entities">${entitiesOf(record.metadata).map((name) => html`<span class="pill">${name}</span>`)}${entitiesOf(record.metadata).length === 0 ? html`<span class="muted">none found</span>` : ""}</p>
+<h2>Metadata</h2>${others.length === 0 ? html`<p class="muted">none</p>` : html`<table class="small">${others.map(([key, value]) => html`<tr><th>${key}</th><td>${String(value)}</td></tr>`)}</table>`}</div>
 <div class="card"><h2>Validity</h2>${validity(record, now)}</div>
 </div>
 <h2>History</h2>${timeline(entries)}
