@@ -32,7 +32,11 @@ interface Sample {
   /** Node's own start, until this script's first line (the same for every build). */
   bootMs: number;
   importMs: number;
+  /** CPU time of the import (user + system, this process): what a busy machine does not distort. */
+  importCpuMs: number;
   firstAddMs?: number;
+  /** CPU time of the first add and search (this process; the Chroma server's own is not counted). */
+  firstCallsCpuMs?: number;
   firstSearchMs?: number;
   closeMs?: number;
   /** Packages loaded by the import, among those that matter for start-up time. */
@@ -55,22 +59,27 @@ if (opts.child === "trace") {
   await new Promise((resolve) => setTimeout(resolve, 200));
   port1.close();
   const loaded = HEAVY.filter((name) => urls.some((url) => url.includes(`/node_modules/${name}/`)));
-  process.stdout.write(`${JSON.stringify({ bootMs: 0, importMs: 0, loaded })}\n`);
+  process.stdout.write(`${JSON.stringify({ bootMs: 0, importMs: 0, importCpuMs: 0, loaded })}\n`);
 } else if (opts.child) {
   const bootMs = performance.now();
   const target = opts.engram ? pathToFileURL(opts.engram).href : "engram";
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const { Memory } = (await import(target)) as typeof import("engram");
-  const sample: Sample = { bootMs, importMs: performance.now() - t0 };
+  const cpu = process.cpuUsage(cpu0);
+  const sample: Sample = { bootMs, importMs: performance.now() - t0, importCpuMs: (cpu.user + cpu.system) / 1000 };
   if (opts.child === "first-call") {
     const dir = await mkdtemp(join(tmpdir(), "engram-cold-"));
     try {
       const memory = new Memory({ dataDir: dir });
+      const cpuA = process.cpuUsage();
       const a = performance.now();
       await memory.add("User prefers Python for data science", { userId: "alice" });
       const b = performance.now();
       const found = await memory.search("What programming language?", { userId: "alice" });
       const c = performance.now();
+      const cpuC = process.cpuUsage(cpuA);
+      sample.firstCallsCpuMs = (cpuC.user + cpuC.system) / 1000;
       if (found.length === 0) throw new Error("the first search found nothing");
       await memory.close();
       Object.assign(sample, { firstAddMs: b - a, firstSearchMs: c - b, closeMs: performance.now() - c });
@@ -109,6 +118,8 @@ if (opts.child === "trace") {
       engram: target.path ?? "engram (workspace)",
       loadedByImport: child("trace", target.path).loaded ?? [],
       importMs: median(imports.map((s) => s.importMs)),
+      importCpuMs: median(imports.map((s) => s.importCpuMs)),
+      firstCallsCpuMs: median(firsts.map((s) => s.firstCallsCpuMs!)),
       bootMs: median(imports.map((s) => s.bootMs)),
       firstAddMs: median(firsts.map((s) => s.firstAddMs!)),
       firstSearchMs: median(firsts.map((s) => s.firstSearchMs!)),
@@ -123,11 +134,13 @@ if (opts.child === "trace") {
   const base = results[0]!;
   const cell = (value: number, baseline: number) => `${value.toFixed(0)}${results.length > 1 ? ` (${(value / baseline).toFixed(2)}×)` : ""}`;
   const rows: Array<[string, (r: (typeof results)[number]) => number]> = [
-    ['import { Memory } from "engram"', (r) => r.importMs],
+    ['import { Memory } from "engram", CPU time', (r) => r.importCpuMs],
+    ['import { Memory } from "engram", wall time', (r) => r.importMs],
     ["Node's own start (same code for all)", (r) => r.bootMs],
     ["first add (new Memory, empty folder)", (r) => r.firstAddMs],
     ["first search after it (local Chroma start, model load, query)", (r) => r.firstSearchMs],
     ["first add + first search", (r) => r.firstCallsMs],
+    ["first add + first search, CPU time of this process", (r) => r.firstCallsCpuMs],
     ["whole process: import, add, search, close", (r) => r.firstCallProcessWallMs],
   ];
   console.log(
