@@ -13,12 +13,10 @@
  *
  *   node --import tsx src/graph_replay.ts [--conversations 1] [--thresholds 0.3,0,0.5]
  */
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
 import { AIMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { MemorySaver } from "@langchain/langgraph";
 import { Command, InvalidArgumentError } from "commander";
@@ -42,6 +40,7 @@ import {
 import { NodeTimer, ReplayEmbeddings, SCRIPTED_REPLY, ScriptedModel, type NodeName } from "./graph_replay_parts.js";
 import { pct, renderMarkdown, type ConversationTokens, type Report, type Timing, type VariantResult } from "./graph_replay_report.js";
 import { loadLocomo, type Conversation } from "./locomo/data.js";
+import { MISSING_DATA_HELP, devConversations, findLocomoData } from "./locomo/data_path.js";
 import { DEFAULT_KS, aggregate, type QuestionScore } from "./locomo/metric.js";
 import { turnContent } from "./locomo/retrievers.js";
 import { formatMachine, machineInfo } from "./machine.js";
@@ -49,8 +48,6 @@ import { Scratch } from "./scratch.js";
 import { log, progressBar } from "./progress.js";
 import { formatMs, summarize } from "./stats.js";
 
-const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const DEFAULT_DATA = resolve(REPO_ROOT, "../shared/bench/locomo/locomo-dev.json");
 const KS = [...DEFAULT_KS];
 const MAX_K = Math.max(...KS);
 /** The graph's memory nodes: the overhead of a turn is their sum (the model node is left out). */
@@ -92,11 +89,12 @@ function positiveInt(value: string): number {
   return n;
 }
 
-function parseArgs(argv: string[]): Params {
+/** The parsed options, or undefined when no data file was asked for and none is found (a skip, not a failure). */
+function parseArgs(argv: string[]): Params | undefined {
   const program = new Command()
     .name("graph-replay")
     .description("LoCoMo replayed through the memory graph: prompt tokens, per-turn overhead, and the importance edge's cost in recall@k.")
-    .option("--data <path>", "LoCoMo JSON (kept outside the repository)", DEFAULT_DATA)
+    .option("--data <path>", "LoCoMo JSON (default: see src/locomo/data_path.ts)")
     .option("--conversations <n>", "only the first n conversations (quick runs)", positiveInt)
     .option("--model <name>", "embedding model: static (the default) or use-lite", (v) => {
       if (v !== "static" && v !== "use-lite") throw new InvalidArgumentError("static or use-lite");
@@ -112,10 +110,12 @@ function parseArgs(argv: string[]): Params {
     .option("--out <dir>", "folder for graph-replay.json", "bench-results")
     .option("--from-json <file>", "do not run: re-render the markdown of an earlier graph-replay.json, in place")
     .parse(argv);
-  const o = program.opts<Params>();
+  const o = program.opts<Omit<Params, "data"> & { data?: string }>();
   if (o.thresholds.length === 0) program.error("--thresholds is empty.");
-  if (!existsSync(resolve(o.data))) program.error(`LoCoMo data not found at ${resolve(o.data)} (see --data).`);
-  return { ...o, data: resolve(o.data), out: resolve(o.out) };
+  const data = findLocomoData(o.data);
+  if (data === undefined && o.data !== undefined) program.error(`LoCoMo data not found at ${resolve(o.data)} (see --data).`);
+  if (data === undefined && !o.fromJson) return undefined;
+  return { ...o, data: data ?? "", out: resolve(o.out) };
 }
 
 interface RunContext {
@@ -318,6 +318,10 @@ function cut(conv: Conversation, maxTurns: number | undefined): Conversation {
 
 async function main(): Promise<void> {
   const params = parseArgs(process.argv);
+  if (!params) {
+    log(MISSING_DATA_HELP);
+    return;
+  }
   if (params.fromJson) {
     const file = resolve(params.fromJson);
     const { markdown: _old, ...rest } = JSON.parse(await readFile(file, "utf8")) as Report;
@@ -330,7 +334,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const machine = machineInfo();
   const loadAverage = loadavg();
-  const all = await loadLocomo(params.data);
+  const all = devConversations(await loadLocomo(params.data));
   const convs = (params.conversations ? all.slice(0, params.conversations) : all).map((c) => cut(c, params.maxTurns));
   const turns = convs.reduce((n, c) => n + c.turns.length, 0);
   log(`Graph replay: ${convs.length} conversations, ${turns} turns, thresholds ${params.thresholds.join(", ")}; load ${loadAverage.map((l) => l.toFixed(1)).join(" ")}`);

@@ -5,11 +5,9 @@
  *
  *   node --import tsx src/locomo/run.ts --systems bm25,recency,dense,engram --conversations 5
  */
-import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
 import { ChromaClient } from "chromadb";
 import { Command, InvalidArgumentError } from "commander";
 import { chromadbVersion, formatMachine, machineInfo, type MachineInfo } from "../machine.js";
@@ -18,12 +16,11 @@ import { log, progressBar } from "../progress.js";
 import { summarize, type LatencySummary } from "../stats.js";
 import { CATEGORIES, CATEGORY_IDS, loadLocomo, type Conversation } from "./data.js";
 import { CachedEmbeddings } from "./embeddings.js";
+import { MISSING_DATA_HELP, devConversations, findLocomoData } from "./data_path.js";
 import { DEFAULT_KS, aggregate, scoreQuestion, tokensOf, type QuestionScore, type Scores } from "./metric.js";
 import { turnContent, type RetrieverContext } from "./retrievers.js";
 import { DEFAULT_SYSTEMS, SYSTEMS, type SystemSpec } from "./systems.js";
 
-const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
-const DEFAULT_DATA = resolve(REPO_ROOT, "../shared/bench/locomo/locomo-dev.json");
 const KS = [...DEFAULT_KS];
 const MAX_K = Math.max(...KS);
 
@@ -87,24 +84,27 @@ function positiveInt(value: string): number {
   return n;
 }
 
-function parseArgs(argv: string[]): Params {
+/** The parsed options, or undefined when no data file was asked for and none is found (a skip, not a failure). */
+function parseArgs(argv: string[]): Params | undefined {
   const known = SYSTEMS.map((s) => s.id);
   const program = new Command()
     .name("locomo")
     .description("LoCoMo retrieval benchmark: recall@k of dialogue turns for questions of categories 1-4.")
-    .option("--data <path>", "LoCoMo JSON (kept outside the repository)", DEFAULT_DATA)
+    .option("--data <path>", "LoCoMo JSON (default: the first found of libs/bench/data/locomo/locomo10.json, locomo-dev.json, ../shared/bench/locomo/locomo-dev.json)")
     .option("--systems <list>", `systems, comma-separated (${known.join(", ")})`, (v) => v.split(",").map((s) => s.trim()).filter(Boolean), DEFAULT_SYSTEMS)
     .option("--conversations <n>", "only the first n conversations (quick runs)", positiveInt)
     .option("--out <dir>", "folder for locomo.json and locomo.md", "bench-results")
     .option("--per-question", "also write each question's top-k and recall@10 to locomo.json", false)
     .option("--no-embedding-cache", "embed again for every system (ingest and query times then include the model)")
     .parse(argv);
-  const o = program.opts<Params>();
+  const o = program.opts<Omit<Params, "data"> & { data?: string }>();
   const unknown = o.systems.filter((id) => !known.includes(id));
   if (unknown.length) program.error(`unknown system(s): ${unknown.join(", ")}; known: ${known.join(", ")}`);
   if (o.systems.length === 0) program.error("--systems is empty.");
-  if (!existsSync(resolve(o.data))) program.error(`LoCoMo data not found at ${resolve(o.data)} (see --data).`);
-  return { ...o, data: resolve(o.data), out: resolve(o.out) };
+  const data = findLocomoData(o.data);
+  if (data === undefined && o.data !== undefined) program.error(`LoCoMo data not found at ${resolve(o.data)} (see --data).`);
+  if (data === undefined) return undefined;
+  return { ...o, data, out: resolve(o.out) };
 }
 
 async function runSystem(spec: SystemSpec, ctx: RetrieverContext, convs: Conversation[], perQuestion: boolean): Promise<SystemResult> {
@@ -236,9 +236,13 @@ function markdownReport(report: Report): string {
 
 async function main(): Promise<void> {
   const params = parseArgs(process.argv);
+  if (!params) {
+    log(MISSING_DATA_HELP);
+    return;
+  }
   const started = performance.now();
   const machine = machineInfo();
-  const all = await loadLocomo(params.data);
+  const all = devConversations(await loadLocomo(params.data));
   const convs = params.conversations ? all.slice(0, params.conversations) : all;
   const specs = params.systems.map((id) => SYSTEMS.find((s) => s.id === id)!);
   const questions = convs.flatMap((c) => c.questions);
