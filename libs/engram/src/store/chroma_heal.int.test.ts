@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { isEngramError } from "../core/errors.js";
 import { LocalEmbeddings } from "../embeddings/local.js";
 import { Memory } from "../memory/memory.js";
+import { EngramStore } from "../adapters/store/engram_store.js";
 import { heartbeat, localServerState, startChromaServer } from "./chroma_server.js";
 import { killChroma, tempDir } from "../tests/chroma.js";
 
@@ -251,6 +252,22 @@ describe("the embedded Chroma server heals", () => {
     expect(processesServing(path)).toEqual([chroma]);
     await m.close();
     killChroma(path); // unsupervised now: the test stops it
+  });
+
+  it("EngramStore (LangGraph's store) on the embedded server: a batch that finds it dead runs again once it is back", async () => {
+    const dir = await folder();
+    const path = join(dir, "chroma");
+    const store = new EngramStore({ dataDir: dir });
+    try {
+      await store.put(["users", "uma"], "prefs", { colour: "teal" });
+      killChroma(path);
+      expect((await store.get(["users", "uma"], "prefs"))?.value).toEqual({ colour: "teal" });
+      await store.put(["users", "uma"], "pets", { cat: "Miso" });
+      expect((await store.search(["users", "uma"])).map((item) => item.key).sort()).toEqual(["pets", "prefs"]);
+    } finally {
+      await store.close();
+    }
+    expect(await waitFor(() => processesServing(path).length === 0)).toBe(true);
   });
 
   it("a handle on a server another handle started follows the restart", async () => {

@@ -120,7 +120,20 @@ export class EngramStore extends BaseStore {
     if (!Array.isArray(operations)) throw new EngramError("INVALID_OPTIONS", "batch takes a list of operations.");
     const plans = operations.map((operation) => this.plan(operation));
     this.startSweeper();
+    try {
+      return (await this.run(plans)) as OperationResults<Op>;
+    } catch (error) {
+      if (!(error instanceof EngramError) || error.code !== "STORE_UNAVAILABLE") throw error;
+      // The local server died: the connection restarts it (a server given by URL is only waited
+      // for a moment), handles of the old server go, and the batch runs once more. Its writes are
+      // puts and deletes by key, so running them twice changes nothing.
+      await this.connection.recover();
+      this.collections.forget();
+      return (await this.run(plans)) as OperationResults<Op>;
+    }
+  }
 
+  private async run(plans: Plan[]): Promise<unknown[]> {
     const results: unknown[] = new Array(plans.length).fill(null);
     const gets = plans.flatMap((plan, i) => (plan.kind === "get" ? [{ plan, i }] : []));
     const reads = Promise.all([
@@ -143,7 +156,7 @@ export class EngramStore extends BaseStore {
     const toRefresh = (await reads).flat();
     await this.writer.refresh(toRefresh);
     await this.writer.write(plans.flatMap((plan) => (plan.kind === "write" ? [plan.request] : [])));
-    return results as OperationResults<Op>;
+    return results;
   }
 
   override async get(namespace: string[], key: string, options: { refreshTtl?: boolean } = {}): Promise<Item | null> {
