@@ -1,6 +1,14 @@
-import nlp from "compromise/two";
+import { createRequire } from "node:module";
+import type nlpType from "compromise/two";
 import { EngramError } from "../core/errors.js";
 import type { MemoryRecord, Metadata } from "../core/types.js";
+
+/**
+ * compromise's tagger from its CommonJS build: one bundled file, which loads with about a third
+ * less CPU than its ES module tree of many files (docs/benchmarks.md, cold start). The bundle is
+ * self-contained, so loading it with require shares no classes with anything else.
+ */
+const nlp = createRequire(import.meta.url)("compromise/two") as typeof nlpType;
 
 /** What kind of thing an entity is. */
 export type EntityType = "person" | "place" | "organization" | "date" | "number";
