@@ -17,6 +17,7 @@ import { summarize, type LatencySummary } from "../stats.js";
 import { CATEGORIES, CATEGORY_IDS, loadLocomo, type Conversation } from "./data.js";
 import { CachedEmbeddings } from "./embeddings.js";
 import { MISSING_DATA_HELP, devConversations, findLocomoData } from "./data_path.js";
+import { aggregateAnswerRecall, answerRecallAt, type AnswerRecallScores } from "./answer_recall.js";
 import { DEFAULT_KS, aggregate, scoreQuestion, tokensOf, type QuestionScore, type Scores } from "./metric.js";
 import { turnContent, type RetrieverContext } from "./retrievers.js";
 import { DEFAULT_SYSTEMS, SYSTEMS, type SystemSpec } from "./systems.js";
@@ -51,6 +52,8 @@ interface SystemResult {
   /** Latency of one per-turn add call (ms), for systems that store turns one at a time. */
   add?: LatencySummary;
   scores: Scores;
+  /** Share of the gold answer's tokens (LoCoMo's normalization) in the top-k texts: answer_recall.ts. */
+  answerRecall: AnswerRecallScores;
   perQuestion?: Array<{ sampleId: string; qa: number; category: number; evidence: string[]; top: string[]; recall10: number }>;
 }
 
@@ -120,6 +123,7 @@ async function runSystem(spec: SystemSpec, ctx: RetrieverContext, convs: Convers
     const questions = convs.reduce((n, c) => n + c.questions.length, 0);
     const queryBar = progressBar(`${retriever.name}: questions`, questions);
     const scores: QuestionScore[] = [];
+    const answers: Array<{ category: QuestionScore["category"]; recall: Record<number, number> }> = [];
     const latencies: number[] = [];
     const details: NonNullable<SystemResult["perQuestion"]> = [];
     for (const conv of convs) {
@@ -130,6 +134,7 @@ async function runSystem(spec: SystemSpec, ctx: RetrieverContext, convs: Convers
         latencies.push(performance.now() - start);
         const score = scoreQuestion(question.category, question.evidence, ranked, (id) => texts.get(id), KS);
         scores.push(score);
+        answers.push({ category: question.category, recall: answerRecallAt(question.answer, ranked, (id) => texts.get(id), KS) });
         if (perQuestion) {
           details.push({
             sampleId: conv.sampleId,
@@ -152,6 +157,7 @@ async function runSystem(spec: SystemSpec, ctx: RetrieverContext, convs: Convers
       query: summarize(latencies),
       ...(retriever.addLatencies?.length ? { add: summarize(retriever.addLatencies) } : {}),
       scores: aggregate(scores, KS),
+      answerRecall: aggregateAnswerRecall(answers, KS),
     };
     if (perQuestion) result.perQuestion = details;
     log(`${retriever.name}: R@10 ${pct(result.scores.overall.recall[10]!)} (ingest ${ingestSeconds.toFixed(1)} s)`);
@@ -176,6 +182,19 @@ function markdownTable(results: SystemResult[]): string {
     lines.push(
       `| ${r.name} | ${pct(o.recall[5]!)} | ${pct(o.recall[10]!)} | ${pct(o.recall[25]!)} | ${pct(o.hit[10]!)} | ` +
         `${Math.round(o.tokens[10]!)} | ${CATEGORY_IDS.map((c) => pct(r.scores.byCategory[c].recall[10]!)).join(" | ")} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+function answerTable(results: SystemResult[]): string {
+  const cats = CATEGORY_IDS.map((c) => `${CATEGORIES[c]} AR@10`);
+  const lines = [`| system | AR@5 | AR@10 | AR@25 | ${cats.join(" | ")} |`, `|---|---:|---:|---:|${cats.map(() => "---:").join("|")}|`];
+  for (const r of results) {
+    const a = r.answerRecall;
+    lines.push(
+      `| ${r.name} | ${pct(a.overall.recall[5]!)} | ${pct(a.overall.recall[10]!)} | ${pct(a.overall.recall[25]!)} | ` +
+        `${CATEGORY_IDS.map((c) => pct(a.byCategory[c].recall[10]!)).join(" | ")} |`,
     );
   }
   return lines.join("\n");
@@ -216,6 +235,10 @@ function markdownReport(report: Report): string {
     markdownTable(report.results),
     "",
     costTable(report.results),
+    "",
+    "Answer recall (AR@k): share of the gold answer's tokens (LoCoMo's F1 normalization: lowercase, no punctuation or articles, Porter stems) found in the top-k texts, in %:",
+    "",
+    answerTable(report.results),
     "",
     "Systems:",
     ...report.results.map((r) => `- **${r.name}**: ${r.description}`),
@@ -311,7 +334,7 @@ async function main(): Promise<void> {
     await mkdir(out, { recursive: true });
     await writeFile(join(out, "locomo.json"), `${JSON.stringify(report, null, 2)}\n`);
     await writeFile(join(out, "locomo.md"), markdownReport(report));
-    process.stdout.write(`\n${markdownTable(results)}\n\n${costTable(results)}\n`);
+    process.stdout.write(`\n${markdownTable(results)}\n\n${costTable(results)}\n\n${answerTable(results)}\n`);
     log(`\nWrote ${join(out, "locomo.json")} and ${join(out, "locomo.md")} (${report.totalSeconds.toFixed(0)} s)`);
   } finally {
     await scratch.close();

@@ -99,6 +99,34 @@ export function locomoSection(report: LocomoReport, chartFile: string): Section 
     );
   }
 
+  const withAnswers = report.results.filter((r) => r.answerRecall);
+  if (withAnswers.length) {
+    out.push("### Answer recall", "");
+    out.push(
+      `AR@k: the share of the gold answer's tokens found in the top-k texts, in % (LoCoMo's F1 normalization: commas, ` +
+        `punctuation and "a/an/the/and" dropped, lowercase, Porter stems; src/locomo/answer_recall.ts). An offline upper bound ` +
+        `on what a reader model could copy from the context; temporal answers are dates a turn rarely spells out.`,
+      "",
+    );
+    out.push(
+      table(
+        ["row", `AR@${k1}`, `AR@${k2}`, `AR@${k3}`, ...categories.map((c) => `${catLabel(c)} AR@${k2}`)],
+        ["l", "r", "r", "r", ...categories.map(() => "r" as const)],
+        withAnswers.map((r) => {
+          const a = r.answerRecall!;
+          return [
+            isAblation(r) ? r.name : `**${r.name}**`,
+            pct(a.overall.recall[k1]),
+            pct(a.overall.recall[k2]),
+            pct(a.overall.recall[k3]),
+            ...categories.map((c) => pct(a.byCategory[c]?.recall[k2])),
+          ];
+        }),
+      ),
+      "",
+    );
+  }
+
   if (report.reference?.length) {
     out.push("### Reference figures", "");
     out.push("From the README beside the data (same questions and metric):", "");

@@ -27,6 +27,8 @@ export interface LocomoResult {
   query: Summary;
   add?: Summary;
   scores: { overall: LocomoScores; byCategory: Record<string, LocomoScores> };
+  /** Answer recall by k (src/locomo/answer_recall.ts); absent in results written before it. */
+  answerRecall?: { overall: { questions: number; recall: ByK }; byCategory: Record<string, { questions: number; recall: ByK }> };
 }
 
 export interface LocomoReport {
