@@ -105,7 +105,7 @@ export function locomoSection(report: LocomoReport, chartFile: string): Section 
     out.push(
       `AR@k: the share of the gold answer's tokens found in the top-k texts, in % (LoCoMo's F1 normalization: commas, ` +
         `punctuation and "a/an/the/and" dropped, lowercase, Porter stems; src/locomo/answer_recall.ts). An offline upper bound ` +
-        `on what a reader model could copy from the context; temporal answers are dates a turn rarely spells out.`,
+        `on what a reader model could copy from the context. Temporal answers are mostly dates: a system whose texts carry the session date (bm25's document) can hold them, one returning \`<speaker>: <text>\` rarely does.`,
       "",
     );
     out.push(
