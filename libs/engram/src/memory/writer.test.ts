@@ -1,0 +1,284 @@
+import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type Database from "better-sqlite3";
+import { EngramError } from "../core/errors.js";
+import type { MemoryRecord } from "../core/types.js";
+import { HistoryLog } from "../store/history.js";
+import { Outbox } from "../store/outbox.js";
+import { databaseFile, openDatabase } from "../store/sqlite.js";
+import type { EpisodicStore, StoredRecord, StoreHit } from "../store/types.js";
+import { HashEmbeddings } from "../tests/hash_embeddings.js";
+import { Writer, type WriteOp } from "./writer.js";
+
+/**
+ * The drain's isolation of a refused write (memory/writer.ts), hermetic: the outbox and history
+ * are the real SQLite ones and the vectors come from the test embedding; the store is the only
+ * fake. It refuses, whole, any call holding a record it is told to refuse (as Chroma refuses a
+ * batch for one bad record), or is unreachable, or fails a record's first try only.
+ */
+class FakeStore implements EpisodicStore {
+  readonly records = new Map<string, StoredRecord>();
+  /** Each successful write of an id (an upsert or a delete), to prove nothing lands twice. */
+  readonly landed: string[] = [];
+  /** Every call made, as the ids it carried. */
+  readonly calls: Array<{ method: string; ids: string[] }> = [];
+  /** Ids the store refuses, every time. */
+  readonly refuse = new Set<string>();
+  /** Ids the store refuses once (a lock, a restart), then takes. */
+  readonly refuseOnce = new Set<string>();
+  /** Unreachable: every call fails, reads included. */
+  down: "no" | "unavailable" | "plain" = "no";
+  countCalls = 0;
+
+  private check(method: string, ids: string[]): void {
+    this.calls.push({ method, ids });
+    if (this.down === "unavailable") throw new EngramError("STORE_UNAVAILABLE", "Chroma is not answering (fake).");
+    // A driver error, not an EngramError: the writer cannot tell it from a refusal without asking.
+    if (this.down === "plain") throw new Error("fetch failed: ECONNREFUSED (fake)");
+    const bad = ids.find((id) => this.refuse.has(id) || this.refuseOnce.has(id));
+    if (bad !== undefined) {
+      this.refuseOnce.delete(bad);
+      throw new EngramError("STORE_ERROR", `Chroma refused the batch: record ${bad} is invalid (fake).`);
+    }
+  }
+
+  async upsert(_userId: string, items: StoredRecord[]): Promise<void> {
+    const ids = items.map((item) => item.record.id);
+    this.check("upsert", ids);
+    for (const item of items) this.records.set(item.record.id, item);
+    this.landed.push(...ids);
+  }
+
+  async delete(_userId: string, ids: string[]): Promise<void> {
+    this.check("delete", ids);
+    for (const id of ids) this.records.delete(id);
+    this.landed.push(...ids.map((id) => `delete:${id}`));
+  }
+
+  async count(userId: string): Promise<number> {
+    this.countCalls += 1;
+    this.check("count", []);
+    return [...this.records.values()].filter((item) => item.record.scope.userId === userId).length;
+  }
+
+  async query(): Promise<StoreHit[]> {
+    throw new Error("not used by the writer");
+  }
+
+  async get(): Promise<StoreHit[]> {
+    throw new Error("not used by the writer");
+  }
+
+  async list(): Promise<MemoryRecord[]> {
+    throw new Error("not used by the writer");
+  }
+
+  async scan(): Promise<StoredRecord[]> {
+    throw new Error("not used by the writer");
+  }
+
+  async deleteUser(): Promise<number> {
+    throw new Error("not used by the writer");
+  }
+
+  async close(): Promise<void> {}
+}
+
+const USER = "u1";
+const embeddings = new HashEmbeddings();
+
+function record(id: string, userId = USER): MemoryRecord {
+  return {
+    id,
+    scope: { userId },
+    kind: "episode",
+    content: `memory ${id}`,
+    importance: 0.5,
+    createdAt: 1,
+    updatedAt: 1,
+    lastAccessedAt: 1,
+    source: {},
+    metadata: {},
+  };
+}
+
+function upsert(id: string, withVector: boolean): WriteOp {
+  return {
+    op: "upsert",
+    record: record(id),
+    // Half the writes are queued without a vector (writes: "background"): the drain embeds them.
+    ...(withVector ? { embedding: [1, 0, 0] } : {}),
+    history: { memoryId: id, event: "ADD", oldContent: null, newContent: `memory ${id}`, reason: "test", at: 1 },
+  };
+}
+
+let dir: string;
+let db: Database.Database;
+let store: FakeStore;
+let outbox: Outbox<WriteOp>;
+let history: HistoryLog;
+let writer: Writer;
+let applied: string[];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "engram-writer-"));
+  db = openDatabase(databaseFile(dir));
+  store = new FakeStore();
+  outbox = new Outbox<WriteOp>({ db });
+  history = new HistoryLog({ db });
+  applied = [];
+  writer = new Writer(db, outbox, history, store, (texts) => embeddings.embedDocuments(texts), (_userId, ops) => {
+    for (const op of ops) applied.push(op.op === "upsert" ? op.record.id : `delete:${op.id}`);
+  });
+});
+
+afterEach(async () => {
+  db.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `r${String(i).padStart(2, "0")}`);
+
+function historyEvents(id: string): string[] {
+  return history.forMemory(id, USER).map((entry) => entry.event);
+}
+
+describe("Writer drain isolation (fake store)", () => {
+  it("drops exactly the one record the store refuses; its 36 batch-mates land once each, with their history", async () => {
+    const all = ids(37);
+    const bad = "r23";
+    store.refuse.add(bad);
+    const seqs = writer.enqueue(USER, all.map((id, i) => upsert(id, i % 2 === 0)));
+
+    const result = await writer.drain(USER);
+
+    expect(result.error).toBeUndefined();
+    expect(result.applied).toBe(36);
+    expect(result.pending).toBe(0);
+    expect(result.refused?.map((r) => [r.seq, r.id, r.userId, r.error.code])).toEqual([[seqs[all.indexOf(bad)], bad, USER, "STORE_ERROR"]]);
+    const good = all.filter((id) => id !== bad);
+    expect([...store.landed].sort()).toEqual(good);
+    expect([...store.records.keys()].sort()).toEqual(good);
+    expect([...applied].sort()).toEqual(good);
+    for (const id of good) expect(historyEvents(id)).toEqual(["ADD"]);
+    expect(historyEvents(bad)).toEqual([]);
+    expect(outbox.size()).toBe(0);
+    // The queued-without-vector writes were embedded by the drain (the test embedding's size).
+    expect(store.records.get("r00")!.embedding).toEqual([1, 0, 0]);
+    expect(store.records.get("r01")!.embedding).toHaveLength(64);
+    // The refused one was tried alone twice (the second try), and the halving never re-sent a
+    // record that had landed: a halving of 37 costs far fewer calls than one per record.
+    const alone = store.calls.filter((call) => call.method === "upsert" && call.ids.length === 1 && call.ids[0] === bad);
+    expect(alone).toHaveLength(2);
+    expect(store.calls.filter((call) => call.method === "upsert").length).toBeLessThan(20);
+    // Some writes were taken: no count probe was needed.
+    expect(store.countCalls).toBe(0);
+  });
+
+  it("drops two refused records of one batch and keeps the later writes in order (an upsert then a delete)", async () => {
+    const all = ids(10);
+    store.refuse.add("r00").add("r09");
+    writer.enqueue(USER, all.map((id) => upsert(id, true)));
+    writer.enqueue(USER, [{ op: "delete", id: "r05", history: { memoryId: "r05", event: "DELETE", oldContent: "memory r05", newContent: null, reason: "test", at: 2 } }]);
+
+    const result = await writer.drain(USER);
+
+    expect(result.refused?.map((r) => r.id).sort()).toEqual(["r00", "r09"]);
+    expect(result.applied).toBe(9);
+    expect(result.pending).toBe(0);
+    expect([...store.records.keys()].sort()).toEqual(["r01", "r02", "r03", "r04", "r06", "r07", "r08"]);
+    expect(store.landed.filter((id) => id === "r05" || id === "delete:r05")).toEqual(["r05", "delete:r05"]);
+    expect(historyEvents("r05")).toEqual(["ADD", "DELETE"]);
+  });
+
+  it("a record refused once and taken on its second try lands, and nothing is dropped", async () => {
+    const all = ids(8);
+    store.refuseOnce.add("r03");
+    writer.enqueue(USER, all.map((id) => upsert(id, true)));
+
+    const result = await writer.drain(USER);
+
+    // The whole batch failed on r03's first refusal; the halves then all went through.
+    expect(result.refused).toBeUndefined();
+    expect(result.applied).toBe(8);
+    expect([...store.landed].sort()).toEqual(all);
+    expect(store.countCalls).toBe(0);
+  });
+
+  it("a lone write refused twice while the store answers a read is dropped (the count probe says the store is up)", async () => {
+    store.refuse.add("r00");
+    writer.enqueue(USER, [upsert("r00", true)]);
+
+    const result = await writer.drain(USER);
+
+    expect(store.countCalls).toBe(1);
+    expect(result.error).toBeUndefined();
+    expect(result.refused?.map((r) => r.id)).toEqual(["r00"]);
+    expect(result.pending).toBe(0);
+    expect(store.records.size).toBe(0);
+  });
+
+  it.each([
+    ["says so (STORE_UNAVAILABLE)", "unavailable" as const, "STORE_UNAVAILABLE"],
+    ["fails with a plain driver error, told from a refusal by the count probe", "plain" as const, "STORE_ERROR"],
+  ])("an unreachable store that %s keeps every write queued, and a later drain lands each once", async (_what, down, code) => {
+    const all = ids(12);
+    store.refuse.add("r07");
+    store.down = down;
+    writer.enqueue(USER, all.map((id, i) => upsert(id, i % 3 === 0)));
+
+    const result = await writer.drain(USER);
+
+    expect(result.error?.code).toBe(code);
+    expect(result.applied).toBe(0);
+    expect(result.refused).toBeUndefined();
+    expect(result.pending).toBe(12);
+    expect(result.failed).toHaveLength(12);
+    expect(store.landed).toEqual([]);
+    expect(applied).toEqual([]);
+    for (const id of all) expect(historyEvents(id)).toEqual([]);
+    expect(outbox.pending({ userId: USER }).every((row) => row.attempts === 1 && row.lastError !== null)).toBe(true);
+    if (down === "plain") expect(store.countCalls).toBe(1);
+
+    store.down = "no";
+    const again = await writer.drain(USER);
+
+    expect(again.error).toBeUndefined();
+    expect(again.applied).toBe(11);
+    expect(again.refused?.map((r) => r.id)).toEqual(["r07"]);
+    expect(again.pending).toBe(0);
+    const good = all.filter((id) => id !== "r07");
+    expect([...store.landed].sort()).toEqual(good);
+    for (const id of good) expect(historyEvents(id)).toEqual(["ADD"]);
+  });
+
+  it("a store that goes down mid-isolation keeps the writes it had not taken, and applies none twice", async () => {
+    const all = ids(16);
+    store.refuse.add("r12");
+    writer.enqueue(USER, all.map((id) => upsert(id, true)));
+    // Down after the first half (r00-r07) has landed: the second half's retries meet the outage.
+    const upsertOriginal = store.upsert.bind(store);
+    store.upsert = async (userId, items) => {
+      await upsertOriginal(userId, items);
+      if (store.landed.length >= 8) store.down = "unavailable";
+    };
+
+    const result = await writer.drain(USER);
+
+    expect(result.error?.code).toBe("STORE_UNAVAILABLE");
+    expect(result.applied).toBe(8);
+    expect(result.pending).toBe(8);
+    expect([...store.landed].sort()).toEqual(all.slice(0, 8));
+
+    store.down = "no";
+    store.upsert = upsertOriginal;
+    const again = await writer.drain(USER);
+
+    expect(again.applied).toBe(7);
+    expect(again.refused?.map((r) => r.id)).toEqual(["r12"]);
+    expect([...store.landed].sort()).toEqual(all.filter((id) => id !== "r12"));
+    for (const id of all) expect(historyEvents(id)).toEqual(id === "r12" ? [] : ["ADD"]);
+  });
+});
