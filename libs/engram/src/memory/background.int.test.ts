@@ -6,6 +6,12 @@ const memories = testMemories();
 
 /** The suite's real local model behind a switch: held (a gate), failing, or passing through. */
 class SwitchedEmbeddings extends Embeddings {
+  /**
+   * The wrapped model's identity: its vectors are that model's, so a folder or prefix it wrote
+   * must open with the plain model too (without this, the class name would name a model of its own
+   * and the model guard would refuse the mix with EMBEDDINGS_MISMATCH).
+   */
+  readonly modelId = memories.embeddings.modelId;
   mode: "pass" | "fail" = "pass";
   gate: Promise<void> = Promise.resolve();
   readonly embedded: string[] = [];
