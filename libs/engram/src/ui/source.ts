@@ -6,6 +6,7 @@ import { collectionNameFor } from "../core/scope.js";
 import { Memory } from "../memory/memory.js";
 import { ChromaStore } from "../store/chroma_store.js";
 import { ChromaConnection, type ChromaConnectionOptions } from "../store/connection.js";
+import { sameRevision, type StoreRevision } from "../store/revision_log.js";
 import { databaseFile, openDatabase } from "../store/sqlite.js";
 
 /** Where the inspector reads: the same data folder and Chroma an app's `Memory` uses. */
@@ -34,7 +35,7 @@ export interface UserSummary {
  * What the inspector reads and changes. Changes and search go through a `Memory` on the app's data
  * folder, so history, the outbox and the recall indexes stay right; the list views read the store
  * directly (a page of a 100,000-record user must not go through `getAll`'s limit), caching each
- * user's records until the user's revision (record count, latest history entry) moves.
+ * user's records until the user's store revision (store/revision_log.ts) moves.
  */
 export class InspectorSource {
   readonly memory: Memory;
@@ -50,7 +51,7 @@ export class InspectorSource {
   private db?: Database.Database;
 
   /** The last users listed, with their cached records (at most a few users' records are kept). */
-  private readonly cache = new Map<string, { revision: string; records: MemoryRecord[] }>();
+  private readonly cache = new Map<string, { revision: StoreRevision; records: MemoryRecord[] }>();
 
   constructor(options: InspectorSourceOptions) {
     this.prefix = options.prefix ?? "engram";
@@ -96,11 +97,16 @@ export class InspectorSource {
 
   /** The user's records, newest first (expired ones included: an inspector shows everything stored). */
   async records(userId: string): Promise<MemoryRecord[]> {
-    const revision = `${await this.store.count(userId)}:${this.latestHistory(userId)}`;
+    // The store's revision, read before the records (as recall builds its index): it moves after
+    // every acknowledged write by any instance sharing the server, also one on another data folder
+    // whose history this folder never sees (docs/recall.md, "Consistency across processes").
+    const revision = await this.store.revision(userId);
     const cached = this.cache.get(userId);
-    if (cached?.revision === revision) return cached.records;
+    if (cached && sameRevision(cached.revision, revision)) return cached.records;
     const records = await this.store.list(userId);
     this.cache.delete(userId);
+    // "No log" recurs (before the first write, after an erase), so it never keys a cache entry.
+    if (revision.log === null) return records;
     this.cache.set(userId, { revision, records });
     // A few users' records at most: the rest are read again when looked at.
     while (this.cache.size > 4) this.cache.delete(this.cache.keys().next().value!);
@@ -128,10 +134,6 @@ export class InspectorSource {
     ) ?? this.query<{ user_id: string; at: number }>("SELECT user_id, MAX(at) AS at FROM history GROUP BY user_id") ?? [];
     for (const row of rows) latest.set(row.user_id, Math.max(latest.get(row.user_id) ?? 0, row.at));
     return latest;
-  }
-
-  private latestHistory(userId: string): number {
-    return this.query<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM history WHERE user_id = ?", userId)?.[0]?.seq ?? 0;
   }
 
   /** Rows of a read, or undefined while the table does not exist yet (nothing was written). */
