@@ -55,9 +55,9 @@ describe("rankCandidates", () => {
     const answer = { record: record("a", "Melanie: I met people with stories like mine."), similarity: 0.3, lexical: 0 };
     const other = { record: record("o", "Melanie: painting relaxes me"), similarity: 0.35, lexical: 0 };
     const neighbours: Record<string, string[]> = { q: ["a"], a: ["q", "o"], o: ["a"] };
-    const plain = rankCandidates([question, answer, other], 0, resolveRanker({ neighbour: 0 }));
+    const plain = rankCandidates([question, answer, other], 0, resolveRanker({ neighbour: 0, spread: 0 }));
     expect(plain.map((r) => r.record.id)).toEqual(["q", "o", "a"]);
-    const withContext = rankCandidates([question, answer, other], 0, resolveRanker(), (id) => neighbours[id] ?? []);
+    const withContext = rankCandidates([question, answer, other], 0, resolveRanker({ spread: 0 }), (id) => neighbours[id] ?? []);
     expect(withContext.map((r) => r.record.id)).toEqual(["q", "a", "o"]);
     // What the neighbour lends is its match with the query (relevance and lexical), not its recency.
     const { relevance, lexical, recency, importance } = DEFAULT_RANKER;
@@ -71,7 +71,7 @@ describe("rankCandidates", () => {
     const close = { record: record("close", "my grey cat Miso"), similarity: 0.84, lexical: 0 };
     const wordy = { record: record("wordy", "does she have a plan"), similarity: 0.8, lexical: 1 };
     const others = ["a", "b", "c", "d"].map((id) => ({ record: record(id, `filler ${id}`), similarity: 0.79, lexical: 2.2 }));
-    const raw = rankCandidates([close, wordy, ...others], 0, resolveRanker({ lexical: 0.6, neighbour: 0 }));
+    const raw = rankCandidates([close, wordy, ...others], 0, resolveRanker({ lexical: 0.6, neighbour: 0, spread: 0 }));
     expect(raw[0]!.record.id).not.toBe("close");
     const spread = rankCandidates([close, wordy, ...others], 0, resolveRanker({ lexical: 0.6, neighbour: 0, spread: 4 }));
     expect(spread[0]!.record.id).toBe("close");

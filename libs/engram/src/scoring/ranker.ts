@@ -1,10 +1,14 @@
 import { EngramError } from "../core/errors.js";
 import type { MemoryRecord } from "../core/types.js";
+import { describeValue } from "../core/describe.js";
 
 /**
  * Weights of the recall ranker. The final score is the weighted mean of four parts, each in 0..1,
- * so it stays in 0..1. Defaults were tuned on the LoCoMo dev half (docs/benchmarks.md has the
- * ablation: what each part adds).
+ * so it stays in 0..1. Defaults suit the default embeddings (`StaticEmbeddings`): `spread`,
+ * `lexical` and `neighbour` were chosen by leave-one-conversation-out cross-validation on the
+ * LoCoMo dev half (docs/benchmarks.md has the held-out figures and the ablation). With
+ * `LocalEmbeddings` (USE-Lite), whose cosines spread by themselves, the same procedure chooses
+ * `{ spread: 0, lexical: 0.6, neighbour: 0.3 }`.
  */
 export interface RankerOptions {
   /** Semantic similarity of query and memory (cosine of their embeddings). @default 1 */
@@ -15,13 +19,13 @@ export interface RankerOptions {
    * (z: standard deviations from the candidates' mean cosine), so that a model whose cosines crowd
    * into a narrow band (the static default: most between 0.77 and 0.91) separates its candidates as
    * much as one whose cosines spread, and weighs the same against the lexical part.
-   * @default 0
+   * @default 4
    */
   spread?: number;
   /**
    * Lexical match: BM25 over the user's memories, divided by the best BM25 score among the
    * candidates. Catches names, numbers and rare words that sentence embeddings blur.
-   * @default 0.6
+   * @default 2.5
    */
   lexical?: number;
   /** Recency: `0.5 ^ (age / recencyHalfLifeMs)` since the memory was created. @default 0.02 */
@@ -35,7 +39,7 @@ export interface RankerOptions {
    * lexical parts) among its neighbouring turns (the memories just before and after it in the same
    * thread) that are also candidates.
    * An answer often sits next to the turn that matches the question's words.
-   * @default 0.3
+   * @default 0.5
    */
   neighbour?: number;
   /** How many candidates each retriever (vector, lexical) contributes before fusion. @default 100 */
@@ -46,12 +50,12 @@ export type ResolvedRankerOptions = Required<RankerOptions>;
 
 export const DEFAULT_RANKER: ResolvedRankerOptions = {
   relevance: 1,
-  spread: 0,
-  lexical: 0.6,
+  spread: 4,
+  lexical: 2.5,
   recency: 0.02,
   recencyHalfLifeMs: 180 * 24 * 3_600_000,
   importance: 0.1,
-  neighbour: 0.3,
+  neighbour: 0.5,
   candidates: 100,
 };
 
@@ -59,7 +63,7 @@ export function resolveRanker(options: RankerOptions = {}): ResolvedRankerOption
   const resolved = { ...DEFAULT_RANKER, ...stripUndefined(options) };
   for (const [key, value] of Object.entries(resolved)) {
     if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-      throw new EngramError("INVALID_OPTIONS", `ranker.${key} must be a finite number of 0 or more, got ${JSON.stringify(value)}.`);
+      throw new EngramError("INVALID_OPTIONS", `ranker.${key} must be a finite number of 0 or more, got ${describeValue(value)}.`);
     }
   }
   if (resolved.recencyHalfLifeMs <= 0 || resolved.candidates < 1) {
