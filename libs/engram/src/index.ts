@@ -51,6 +51,7 @@ export {
   type WeightedScorer,
 } from "./scoring/importance/index.js";
 export { summarize, DEFAULT_SUMMARY_MAX_TOKENS, SUMMARY_PROMPT, type SummarizeInput } from "./consolidation/summarize.js";
+export { consolidateSession, DEFAULT_END_SESSION_THRESHOLD, type EndSessionOptions, type EndSessionResult } from "./consolidation/end_session.js";
 export {
   planForget,
   retention,
@@ -72,6 +73,8 @@ export type {
   DeletedThreadMemories,
 } from "./adapters/checkpointer/options.js";
 export { createMemoryGraph, DEFAULT_IMPORTANCE_THRESHOLD, type MemoryGraphOptions } from "./graph/agent.js";
+export { GraphSessions, type SessionEnd } from "./graph/sessions.js";
+export type { MemoryGraphSessions } from "./graph/agent.js";
 export {
   MemoryState,
   engramStateFields,

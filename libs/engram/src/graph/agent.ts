@@ -11,6 +11,7 @@ import { createModelNode, type ChatModelLike } from "./nodes/model.js";
 import { createRecallNode } from "./nodes/recall.js";
 import { createRememberNode } from "./nodes/remember.js";
 import { createScoreNode } from "./nodes/score.js";
+import { GraphSessions, type SessionEnd } from "./sessions.js";
 import { MemoryState } from "./state.js";
 import type { GraphMemory, WarningHandler } from "./types.js";
 
@@ -53,6 +54,26 @@ export interface MemoryGraphOptions {
   summaryMaxTokens?: number;
   /** Where degraded recall and failed upkeep are reported. @default console.warn */
   onWarning?: WarningHandler;
+  /**
+   * A thread with no run for this long (ms) has its session ended: the window still in its state
+   * is consolidated (important exchanges stored as episodes, the window as a summary record) and
+   * folded into the summary, so no turn is lost because the session ended. Needs a checkpointer.
+   * `graph.endSession(config)` ends one explicitly. @default undefined (no idle end)
+   */
+  idleMs?: number;
+  /** Told each ended session (idle or explicit). @default undefined */
+  onSessionEnd?: (end: SessionEnd) => void;
+}
+
+/** What `createMemoryGraph` adds to the compiled graph. */
+export interface MemoryGraphSessions {
+  /**
+   * Ends the session of `config`'s thread now (`configurable.user_id` and `thread_id`): its window
+   * is consolidated into long-term memory and the summary, as `idleMs` does. Needs a checkpointer.
+   */
+  endSession(config: RunnableConfig): Promise<SessionEnd>;
+  /** Stops the idle timers of every thread (no session is ended). */
+  cancelIdle(): void;
 }
 
 /**
@@ -92,18 +113,38 @@ export function createMemoryGraph(options: MemoryGraphOptions) {
     .addEdge("remember", "consolidate")
     .addEdge("consolidate", END)
     .compile({ checkpointer: options.checkpointer, store: options.store });
-  return requireUserBeforeRun(graph);
+  const sessions = new GraphSessions(graph, {
+    memory: options.memory,
+    scorer,
+    importanceThreshold: options.importanceThreshold ?? DEFAULT_IMPORTANCE_THRESHOLD,
+    summaryModel: options.summaryModel,
+    summaryMaxTokens: options.summaryMaxTokens,
+    idleMs: options.idleMs,
+    onSessionEnd: options.onSessionEnd,
+    onWarning,
+  });
+  const controls: MemoryGraphSessions = {
+    endSession: (config) => sessions.end(config, "explicit"),
+    cancelIdle: () => sessions.cancelIdle(),
+  };
+  return Object.assign(requireUserBeforeRun(graph, sessions), controls);
 }
 
 /**
  * Checks the user before the run starts, so a run without one leaves no trace at all (LangGraph
  * checkpoints the input before the first node runs; the nodes check again for graphs of your own).
  */
-function requireUserBeforeRun<G extends { _streamIterator: (input: never, options?: never) => AsyncGenerator<unknown> }>(graph: G): G {
+function requireUserBeforeRun<G extends { _streamIterator: (input: never, options?: never) => AsyncGenerator<unknown> }>(graph: G, sessions: GraphSessions): G {
   const run = graph._streamIterator.bind(graph) as (input: unknown, options?: RunnableConfig) => AsyncGenerator<unknown>;
   const guarded = async function* (input: unknown, options?: RunnableConfig) {
     scopeFromConfig(options);
-    yield* run(input, options);
+    // The thread's idle time counts from the end of its latest run.
+    sessions.runStarted(options);
+    try {
+      yield* run(input, options);
+    } finally {
+      sessions.runEnded(options);
+    }
   };
   Object.defineProperty(graph, "_streamIterator", { value: guarded, configurable: true, writable: true });
   return graph;

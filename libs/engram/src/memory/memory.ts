@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type Database from "better-sqlite3";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import type { BaseMessage } from "@langchain/core/messages";
 import { EngramError } from "../core/errors.js";
 import { checkIdText } from "../core/text.js";
 import { validateKind, validatePrefix, validateScope } from "../core/scope.js";
@@ -11,6 +12,7 @@ import {
   validateImportance,
   validateLimit,
   validateMetadata,
+  validateOptionObject,
   validateRecordId,
   validateTime,
 } from "../core/validate.js";
@@ -38,7 +40,7 @@ import { Writer, type DrainResult, type WriteOp } from "./writer.js";
 import { Recall } from "./recall.js";
 import { GatedStore } from "./gated_store.js";
 import { WriteLeases } from "../store/write_leases.js";
-import { resolveRanker, type ResolvedRankerOptions } from "../scoring/ranker.js";
+import { DEFAULT_RANKER, resolveRanker, type ResolvedRankerOptions } from "../scoring/ranker.js";
 import { FactPipeline, forgetFactJobs, resolveFactOptions, resolveInfer } from "./facts.js";
 import { isCurrent, validateIncludeInvalid } from "../consolidation/validity.js";
 import { EmbeddingCache } from "../embeddings/cache.js";
@@ -48,8 +50,10 @@ import { boostByEntities, resolveEntityOptions, withEntities, withoutEntities, t
 import { planForget, resolveForgetRules, type ForgetOptions, type ForgetReport } from "../consolidation/forget.js";
 import { forgetReport, forgetWriteOps, loadForgetItems } from "./forget_ops.js";
 import { UpkeepQueue } from "./upkeep.js";
+import { consolidateSession, type EndSessionResult } from "../consolidation/end_session.js";
 import { UsageLog, type UsageKind, type UsageOptions, type UsageReport } from "./usage.js";
 import type { UsageHook } from "../core/token_usage.js";
+import { describeValue } from "../core/describe.js";
 
 interface Parts {
   db: Database.Database;
@@ -240,11 +244,14 @@ export class Memory {
     const limit = validateLimit(options.limit, "limit", 10, 1_000);
     const threshold = options.threshold ?? 0;
     if (typeof threshold !== "number" || !(threshold >= 0 && threshold <= 1)) {
-      throw new EngramError("INVALID_OPTIONS", `threshold must be a number from 0 to 1, got ${JSON.stringify(options.threshold)}.`);
+      throw new EngramError("INVALID_OPTIONS", `threshold must be a number from 0 to 1, got ${describeValue(options.threshold)}.`);
     }
     const filter = this.storeFilter(scope, options.filters);
     const includeInvalid = validateIncludeInvalid(options.includeInvalid);
-    const ranker = options.ranker === undefined ? this.ranker : resolveRanker({ ...this.ranker, ...options.ranker });
+    const ranker =
+      options.ranker === undefined
+        ? this.ranker
+        : resolveRanker({ ...this.ranker, ...validateOptionObject(options.ranker, "ranker", Object.keys(DEFAULT_RANKER), "{ recency: 0.1 }") });
     const { recall } = this.open();
     await this.replayPending(scope.userId);
     if (limit === 0) return [];
@@ -289,6 +296,7 @@ export class Memory {
     if (patch === null || typeof patch !== "object") {
       throw new EngramError("INVALID_OPTIONS", "update() takes new content or a patch object.");
     }
+    validateOptionObject(patch, "update()'s patch", ["content", "importance", "metadata", "expiresAt"], '{ content: "..." }');
     const content = patch.content === undefined ? undefined : validateContent(patch.content, this.maxContentChars);
     const importance = patch.importance === undefined ? undefined : validateImportance(patch.importance);
     const metadata = patch.metadata === undefined ? undefined : validateMetadata(patch.metadata);
@@ -404,6 +412,7 @@ export class Memory {
    * `usage_metadata`. Kept in the data folder, so every process sharing it sees the same figures.
    */
   async usage(options: UsageOptions = {}): Promise<UsageReport> {
+    validateOptionObject(options, "usage() options", ["userId"], '{ userId: "alice" }');
     const userId = options.userId === undefined ? undefined : validateScope(options).userId;
     return this.open().usage.report(userId === undefined ? {} : { userId });
   }
@@ -440,6 +449,24 @@ export class Memory {
     if (result.error) throw result.error;
     if (failures[0]) throw failures[0].error;
     return { applied: result.applied, pending: result.pending };
+  }
+
+  /**
+   * Ends a thread's session: the `messages` still in your window (LangChain messages) are
+   * consolidated, so none is lost because the session ended before it left the window: exchanges
+   * of importance 0.1 or more (heuristic scorer) are stored as episodes (one stored before is kept
+   * once) and the whole window as a `summary` record naming the thread and the message ids. Memory
+   * holds no window of its own: without `messages` nothing is stored. `createMemoryGraph` does
+   * this itself with `graph.endSession(config)` or its `idleMs`.
+   */
+  async endSession(input: { userId: string; threadId: string; agentId?: string; messages?: readonly BaseMessage[] }): Promise<EndSessionResult> {
+    const scope = validateScope(input);
+    if (scope.threadId === undefined) throw new EngramError("INVALID_SCOPE", "endSession needs the threadId of the session that ended.");
+    const messages = input.messages ?? [];
+    if (!Array.isArray(messages) || messages.some((m) => typeof (m as Partial<BaseMessage>)?.getType !== "function")) {
+      throw new EngramError("INVALID_CONTENT", "endSession takes LangChain messages (BaseMessage[]) in messages.");
+    }
+    return consolidateSession(this, scope, messages, "");
   }
 
   /** Releases what this instance started: the local server (when it started it) and the database. */
@@ -486,7 +513,14 @@ export class Memory {
     // other instances sharing the store (the argument is in gated_store.ts).
     const store = new GatedStore(
       this.options.store ??
-        new ChromaStore({ client: () => this.modelGuard.client(() => connection!.client()), prefix: this.prefix, describe: () => connection!.describe(), recover: () => connection!.recover() }),
+        new ChromaStore({
+          client: () => this.modelGuard.client(() => connection!.client()),
+          prefix: this.prefix,
+          describe: () => connection!.describe(),
+          recover: () => connection!.recover(),
+          // A collection gone from under us may have been replaced by `engram reembed`: the model is checked again.
+          stale: () => this.modelGuard.recheck(),
+        }),
       new WriteLeases(db),
     );
     const recall = new Recall(store, this.ranker, this.options.recallCache);
@@ -649,7 +683,7 @@ export class Memory {
     if (scope.agentId !== undefined) filter.agentId = scope.agentId;
     if (scope.threadId !== undefined) filter.threadId = scope.threadId;
     if (filters === undefined) return filter;
-    if (filters === null || typeof filters !== "object") throw new EngramError("INVALID_OPTIONS", "filters must be an object.");
+    validateOptionObject(filters, "filters", ["kind", "createdAfter", "createdBefore", "metadata"], '{ kind: "fact" }');
     if (filters.kind !== undefined) {
       filter.kind = Array.isArray(filters.kind) ? filters.kind.map(validateKind) : validateKind(filters.kind);
     }
@@ -675,10 +709,7 @@ function notFound(id: string): EngramError {
 
 /** `add`'s `source`: a thread id and message ids, all non-empty strings. */
 function validateSource(input: unknown): MemorySource {
-  if (input === null || typeof input !== "object" || Array.isArray(input)) {
-    throw new EngramError("INVALID_OPTIONS", "source must be an object like { threadId, messageIds }.");
-  }
-  const raw = input as Record<string, unknown>;
+  const raw = validateOptionObject(input, "source", ["threadId", "messageIds"], "{ threadId, messageIds }");
   const source: MemorySource = {};
   if (raw.threadId !== undefined) {
     if (typeof raw.threadId !== "string" || raw.threadId.trim() === "") {
@@ -699,5 +730,5 @@ function validateSource(input: unknown): MemorySource {
 function validateWrites(value: unknown): "sync" | "background" {
   if (value === undefined) return "background";
   if (value === "sync" || value === "background") return value;
-  throw new EngramError("INVALID_OPTIONS", `writes must be "sync" or "background", got ${JSON.stringify(value)}.`);
+  throw new EngramError("INVALID_OPTIONS", `writes must be "sync" or "background", got ${describeValue(value)}.`);
 }
