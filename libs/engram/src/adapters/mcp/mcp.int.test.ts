@@ -72,7 +72,7 @@ describe("engram mcp over stdio, with the MCP SDK's client", () => {
     const id = added.json.added[0].id as string;
     await call(alice, "add_memory", { content: "Alice plays the cello on Sundays." });
 
-    const found = await call(alice, "search_memory", { query: "Which foods are dangerous for her?", limit: 2 });
+    const found = await call(alice, "search_memory", { query: "What is Alice allergic to?", limit: 2 });
     expect(found.json[0]).toMatchObject({ id, kind: "fact", content: "Alice is allergic to peanuts." });
     expect(found.json[0].score).toBeGreaterThan(0);
 
