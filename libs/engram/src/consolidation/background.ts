@@ -1,5 +1,6 @@
 import { EngramError, isEngramError } from "../core/errors.js";
 import type { Job, JobTable, NewJob } from "../store/jobs.js";
+import { describeValue } from "../core/describe.js";
 
 /** Options of the background queue. */
 export interface BackgroundOptions {
@@ -33,7 +34,7 @@ export function resolveBackgroundOptions(options: BackgroundOptions = {}): Resol
   for (const [name, value] of Object.entries(resolved)) {
     const positive = name === "concurrency" || name === "maxAttempts";
     if (typeof value !== "number" || !Number.isInteger(value) || value < (positive ? 1 : 0)) {
-      throw new EngramError("INVALID_OPTIONS", `${name} must be an integer of ${positive ? 1 : 0} or more, got ${JSON.stringify(value)}.`);
+      throw new EngramError("INVALID_OPTIONS", `${name} must be an integer of ${positive ? 1 : 0} or more, got ${describeValue(value)}.`);
     }
   }
   return resolved;

@@ -1,6 +1,7 @@
 import { EngramError } from "../core/errors.js";
 import type { MemoryKind, MemoryRecord, Scope } from "../core/types.js";
 import { groupNearDuplicates } from "./near_duplicates.js";
+import { describeValue } from "../core/describe.js";
 
 /** The rules of forgetting. Every field is optional; the defaults are below. */
 export interface ForgetRules {
@@ -141,7 +142,7 @@ export interface ForgetPlan {
 export function planForget(items: readonly ForgetItem[], rules: ForgetRules, now: number): ForgetPlan {
   const { dedupeThreshold, halfLifeDays, maxRecords } = resolveForgetRules(rules);
   if (typeof now !== "number" || !Number.isFinite(now)) {
-    throw new EngramError("INVALID_OPTIONS", `now must be a time in ms since the epoch, got ${JSON.stringify(now)}.`);
+    throw new EngramError("INVALID_OPTIONS", `now must be a time in ms since the epoch, got ${describeValue(now)}.`);
   }
   checkItems(items);
 
@@ -265,7 +266,7 @@ function compareIds(a: string, b: string): number {
 }
 
 function invalid(name: string, expected: string, value: unknown): EngramError {
-  return new EngramError("INVALID_OPTIONS", `${name} must be ${expected}, got ${JSON.stringify(value)}.`, {
+  return new EngramError("INVALID_OPTIONS", `${name} must be ${expected}, got ${describeValue(value)}.`, {
     details: { option: name, value },
   });
 }

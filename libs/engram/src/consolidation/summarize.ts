@@ -6,6 +6,7 @@ import { HeuristicImportanceScorer } from "../scoring/importance/heuristic.js";
 import { tokenize } from "../scoring/tokenize.js";
 import { messageText } from "../working/message_text.js";
 import { countTokens } from "../working/tokens.js";
+import { describeValue } from "../core/describe.js";
 
 /** What `summarize` folds together. */
 export interface SummarizeInput {
@@ -95,7 +96,7 @@ function validateInput(input: SummarizeInput): Required<Omit<SummarizeInput, "mo
   });
   const maxTokens = input.maxTokens ?? DEFAULT_SUMMARY_MAX_TOKENS;
   if (!Number.isInteger(maxTokens) || maxTokens < 1) {
-    throw new EngramError("INVALID_OPTIONS", `maxTokens must be a whole number of at least 1; got ${String(input.maxTokens)}.`);
+    throw new EngramError("INVALID_OPTIONS", `maxTokens must be a whole number of at least 1; got ${describeValue(input.maxTokens)}.`);
   }
   if (input.model !== undefined && typeof (input.model as { invoke?: unknown }).invoke !== "function") {
     throw new EngramError("INVALID_OPTIONS", "model must be a LangChain chat model.");

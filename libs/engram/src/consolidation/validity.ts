@@ -1,5 +1,6 @@
 import { EngramError } from "../core/errors.js";
 import type { MemoryRecord } from "../core/types.js";
+import { describeValue } from "../core/describe.js";
 
 /**
  * Temporal validity of facts, in the style of Zep's bi-temporal edges, kept in flat metadata:
@@ -23,7 +24,7 @@ export function isCurrent(record: MemoryRecord, now: number): boolean {
 export function validateIncludeInvalid(value: unknown): boolean {
   if (value === undefined) return false;
   if (typeof value !== "boolean") {
-    throw new EngramError("INVALID_OPTIONS", `includeInvalid must be a boolean, got ${JSON.stringify(value)}.`);
+    throw new EngramError("INVALID_OPTIONS", `includeInvalid must be a boolean, got ${describeValue(value)}.`);
   }
   return value;
 }

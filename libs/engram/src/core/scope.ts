@@ -2,6 +2,7 @@ import { EngramError } from "./errors.js";
 import { MEMORY_KINDS, type MemoryKind, type Scope } from "./types.js";
 import { shortHash } from "./ids.js";
 import { checkIdText } from "./text.js";
+import { describeValue } from "./describe.js";
 
 /** Longest accepted user, agent or thread id. */
 export const MAX_ID_LENGTH = 256;
@@ -44,7 +45,7 @@ function checkId(value: unknown, name: string, code: "INVALID_USER_ID" | "INVALI
 
 export function validateKind(value: unknown): MemoryKind {
   if (typeof value === "string" && (MEMORY_KINDS as readonly string[]).includes(value)) return value as MemoryKind;
-  throw new EngramError("INVALID_OPTIONS", `kind must be one of ${MEMORY_KINDS.join(", ")}, got ${JSON.stringify(value)}.`);
+  throw new EngramError("INVALID_OPTIONS", `kind must be one of ${MEMORY_KINDS.join(", ")}, got ${describeValue(value)}.`);
 }
 
 /** Valid Chroma collection name characters for the prefix. */
@@ -54,7 +55,7 @@ export function validatePrefix(prefix: string): string {
   if (!PREFIX_PATTERN.test(prefix)) {
     throw new EngramError(
       "INVALID_OPTIONS",
-      `prefix must be 1-63 characters of letters, digits, "_" or "-", starting with a letter or digit; got ${JSON.stringify(prefix)}.`,
+      `prefix must be 1-63 characters of letters, digits, "_" or "-", starting with a letter or digit; got ${describeValue(prefix)}.`,
     );
   }
   return prefix;

@@ -1,4 +1,5 @@
 import { EngramError, type EngramErrorCode } from "./errors.js";
+import { describeValue } from "./describe.js";
 
 /**
  * Text safety: what every text passes before a driver (Chroma's JSON parser, SQLite, PostgreSQL,
@@ -113,7 +114,7 @@ export function checkIdText(value: string, name: string, code: EngramErrorCode):
  */
 export function splitText(text: string, maxChars: number): string[] {
   if (!Number.isInteger(maxChars) || maxChars < 2) {
-    throw new EngramError("INVALID_OPTIONS", `maxChars must be an integer of at least 2, got ${JSON.stringify(maxChars)}.`);
+    throw new EngramError("INVALID_OPTIONS", `maxChars must be an integer of at least 2, got ${describeValue(maxChars)}.`);
   }
   const parts: string[] = [];
   let rest = text.trim();

@@ -1,6 +1,7 @@
 import { EngramError } from "./errors.js";
 import { checkIdText, repairText, safeContent } from "./text.js";
 import type { Metadata } from "./types.js";
+import { describeValue } from "./describe.js";
 
 /**
  * Longest content one memory may hold, in characters (about 2,000 tokens). `Memory.add` refuses
@@ -92,7 +93,7 @@ export function validateMetadata(input: unknown): Metadata {
 
 export function validateImportance(value: unknown): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > 1) {
-    throw new EngramError("INVALID_OPTIONS", `importance must be a number from 0 to 1, got ${JSON.stringify(value)}.`);
+    throw new EngramError("INVALID_OPTIONS", `importance must be a number from 0 to 1, got ${describeValue(value)}.`);
   }
   return value;
 }
@@ -100,7 +101,7 @@ export function validateImportance(value: unknown): number {
 export function validateTime(value: unknown, name: string): number {
   const time = value instanceof Date ? value.getTime() : value;
   if (typeof time !== "number" || !Number.isFinite(time)) {
-    throw new EngramError("INVALID_OPTIONS", `${name} must be a Date or milliseconds since the epoch, got ${JSON.stringify(value)}.`);
+    throw new EngramError("INVALID_OPTIONS", `${name} must be a Date or milliseconds since the epoch, got ${describeValue(value)}.`);
   }
   return time;
 }
@@ -108,14 +109,37 @@ export function validateTime(value: unknown, name: string): number {
 export function validateLimit(value: unknown, name: string, fallback: number, max = 10_000): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
-    throw new EngramError("INVALID_OPTIONS", `${name} must be an integer from 0 to ${max}, got ${JSON.stringify(value)}.`);
+    throw new EngramError("INVALID_OPTIONS", `${name} must be an integer from 0 to ${max}, got ${describeValue(value)}.`);
   }
   return value;
 }
 
 export function validateRecordId(value: unknown): string {
   if (typeof value !== "string" || value.trim().length === 0 || value.length > 256) {
-    throw new EngramError("INVALID_ID", `A memory id must be a non-empty string, got ${JSON.stringify(value)}.`);
+    throw new EngramError("INVALID_ID", `A memory id must be a non-empty string, got ${describeValue(value)}.`);
   }
   return checkIdText(value, "A memory id", "INVALID_ID");
+}
+
+/**
+ * An option that must be a plain object of known keys (a filter, a patch, a source, ranker
+ * weights), returned as a record. A key it does not know is refused rather than ignored: a typo
+ * such as `{ kinds: "fact" }` would otherwise filter nothing, and a patch of unknown keys would
+ * write an update that changes nothing. Keys set to `undefined` (a spread of optional fields) pass.
+ */
+export function validateOptionObject(value: unknown, name: string, known: readonly string[], example: string): Record<string, unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof Date) {
+    throw new EngramError("INVALID_OPTIONS", `${name} must be an object like ${example}, got ${describeValue(value)}.`);
+  }
+  const record = value as Record<string, unknown>;
+  const unknown = Object.keys(record).filter((key) => !known.includes(key) && record[key] !== undefined);
+  if (unknown.length > 0) {
+    throw new EngramError(
+      "INVALID_OPTIONS",
+      `${name} has unknown ${unknown.length === 1 ? "key" : "keys"} ${unknown.slice(0, 5).map((key) => describeValue(key)).join(", ")}; ` +
+        `the keys are ${known.join(", ")}.`,
+      { details: { unknown: unknown.slice(0, 20) } },
+    );
+  }
+  return record;
 }

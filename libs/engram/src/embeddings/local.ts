@@ -2,6 +2,7 @@ import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
 import { EngramError } from "../core/errors.js";
 import { LEGACY_DEFAULT_MODEL_ID } from "./identity.js";
 import { EmbeddingWorkerPool } from "./worker_pool.js";
+import { describeValue } from "../core/describe.js";
 
 /** Options for {@link LocalEmbeddings}. */
 export interface LocalEmbeddingsOptions extends EmbeddingsParams {
@@ -71,13 +72,13 @@ export class LocalEmbeddings extends Embeddings {
     this.threads = options.threads ?? 2;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
-      throw new EngramError("INVALID_OPTIONS", `batchSize must be a positive integer, got ${options.batchSize}.`);
+      throw new EngramError("INVALID_OPTIONS", `batchSize must be a positive integer, got ${describeValue(options.batchSize)}.`);
     }
     if (!Number.isInteger(this.threads) || this.threads < 1) {
-      throw new EngramError("INVALID_OPTIONS", `threads must be a positive integer, got ${options.threads}.`);
+      throw new EngramError("INVALID_OPTIONS", `threads must be a positive integer, got ${describeValue(options.threads)}.`);
     }
     if (typeof this.idleTimeoutMs !== "number" || !(this.idleTimeoutMs >= 0)) {
-      throw new EngramError("INVALID_OPTIONS", `idleTimeoutMs must be a non-negative number, got ${options.idleTimeoutMs}.`);
+      throw new EngramError("INVALID_OPTIONS", `idleTimeoutMs must be a non-negative number, got ${describeValue(options.idleTimeoutMs)}.`);
     }
     this.poolKey = `${this.threads}:${this.idleTimeoutMs}`;
   }

@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import { EngramError } from "../core/errors.js";
+import { describeValue } from "../core/describe.js";
 
 /** How urgent a request is: a query waits on a turn, a batch is background work (a drain, an import). */
 export type TaskPriority = "query" | "batch";
@@ -67,10 +68,10 @@ export class EmbeddingWorkerPool {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
     this.name = options.name ?? "the embedding model";
     if (!Number.isInteger(this.threads) || this.threads < 1) {
-      throw new EngramError("INVALID_OPTIONS", `threads must be a positive integer, got ${options.threads}.`);
+      throw new EngramError("INVALID_OPTIONS", `threads must be a positive integer, got ${describeValue(options.threads)}.`);
     }
     if (!(this.idleTimeoutMs >= 0)) {
-      throw new EngramError("INVALID_OPTIONS", `idleTimeoutMs must be a non-negative number, got ${options.idleTimeoutMs}.`);
+      throw new EngramError("INVALID_OPTIONS", `idleTimeoutMs must be a non-negative number, got ${describeValue(options.idleTimeoutMs)}.`);
     }
   }
 

@@ -4,6 +4,7 @@ import { validateScope } from "../core/scope.js";
 import { isBlank, repairText } from "../core/text.js";
 import type { MemoryRecord, Scope } from "../core/types.js";
 import type { Memory } from "./memory.js";
+import { describeValue } from "../core/describe.js";
 
 /** One core block to keep for every user: a named, size-limited text always shown to the model. */
 export interface CoreBlockSpec {
@@ -141,7 +142,7 @@ export class CoreBlocks {
       if (!before.value.includes(search)) {
         throw new EngramError(
           "BLOCK_TEXT_NOT_FOUND",
-          `Core block "${spec.name}" does not contain ${JSON.stringify(search)}; replace needs the exact text it holds.`,
+          `Core block "${spec.name}" does not contain ${describeValue(search)}; replace needs the exact text it holds.`,
           { details: { block: spec.name } },
         );
       }
@@ -165,7 +166,7 @@ export class CoreBlocks {
     if (!spec) {
       throw new EngramError(
         "UNKNOWN_BLOCK",
-        `There is no core block ${JSON.stringify(name)}; the blocks are ${this.specs.map((s) => `"${s.name}"`).join(", ")}.`,
+        `There is no core block ${describeValue(name)}; the blocks are ${this.specs.map((s) => `"${s.name}"`).join(", ")}.`,
         { details: { block: name } },
       );
     }
@@ -234,14 +235,14 @@ function resolveSpecs(specs: readonly CoreBlockSpec[]): ResolvedCoreBlockSpec[] 
     if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
       throw new EngramError(
         "INVALID_OPTIONS",
-        `A core block name must be 1-64 letters, digits or "_", starting with a letter (it becomes a prompt tag); got ${JSON.stringify(name)}.`,
+        `A core block name must be 1-64 letters, digits or "_", starting with a letter (it becomes a prompt tag); got ${describeValue(name)}.`,
       );
     }
     if (seen.has(name)) throw new EngramError("INVALID_OPTIONS", `Core block "${name}" is configured twice.`);
     seen.add(name);
     const limit = spec.limit ?? DEFAULT_BLOCK_LIMIT;
     if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1) {
-      throw new EngramError("INVALID_OPTIONS", `Core block "${name}": limit must be a positive integer, got ${JSON.stringify(spec.limit)}.`);
+      throw new EngramError("INVALID_OPTIONS", `Core block "${name}": limit must be a positive integer, got ${describeValue(spec.limit)}.`);
     }
     const initial = (spec.initial ?? "").trim();
     if (initial.length > limit) {

@@ -12,6 +12,7 @@ import { ENTITIES_KEY, extractEntities, joinEntities } from "../scoring/entities
 import { JobTable, type Job } from "../store/jobs.js";
 import type { EpisodicStore } from "../store/types.js";
 import type { WriteOp, Writer } from "./writer.js";
+import { describeValue } from "../core/describe.js";
 
 /** Options of fact extraction (`new Memory({ model, facts })`). */
 export interface FactOptions extends BackgroundOptions {
@@ -60,7 +61,7 @@ export function resolveFactOptions(options: FactOptions = {}): Required<FactOpti
   const { background = true, neighbours = 5, ...queueOptions } = options;
   if (typeof background !== "boolean") throw new EngramError("INVALID_OPTIONS", "facts.background must be a boolean.");
   if (!Number.isInteger(neighbours) || neighbours < 1 || neighbours > 50) {
-    throw new EngramError("INVALID_OPTIONS", `facts.neighbours must be an integer from 1 to 50, got ${JSON.stringify(neighbours)}.`);
+    throw new EngramError("INVALID_OPTIONS", `facts.neighbours must be an integer from 1 to 50, got ${describeValue(neighbours)}.`);
   }
   return { background, neighbours, ...resolveBackgroundOptions(queueOptions) };
 }
@@ -72,7 +73,7 @@ export function resolveFactOptions(options: FactOptions = {}): Required<FactOpti
  */
 export function resolveInfer(value: unknown, kind: MemoryKind, hasModel: boolean): boolean {
   if (value === undefined) return hasModel && kind === "episode";
-  if (typeof value !== "boolean") throw new EngramError("INVALID_OPTIONS", `infer must be a boolean, got ${JSON.stringify(value)}.`);
+  if (typeof value !== "boolean") throw new EngramError("INVALID_OPTIONS", `infer must be a boolean, got ${describeValue(value)}.`);
   if (value && !hasModel) {
     throw new EngramError("INVALID_OPTIONS", "infer: true needs a chat model to extract facts: new Memory({ model }).");
   }

@@ -3,6 +3,7 @@ import { deterministicId } from "../core/ids.js";
 import { safeContent, splitText } from "../core/text.js";
 import type { Metadata, Scope } from "../core/types.js";
 import { validateContent } from "../core/validate.js";
+import { describeValue } from "../core/describe.js";
 
 /** What `add` stores for one text or message: one item, or several linked parts of it. */
 export interface FittedItem {
@@ -17,7 +18,7 @@ export interface FittedItem {
 export function validateOversize(value: unknown): "refuse" | "split" {
   if (value === undefined) return "refuse";
   if (value === "refuse" || value === "split") return value;
-  throw new EngramError("INVALID_OPTIONS", `oversize must be "refuse" or "split", got ${JSON.stringify(value)}.`);
+  throw new EngramError("INVALID_OPTIONS", `oversize must be "refuse" or "split", got ${describeValue(value)}.`);
 }
 
 /**

@@ -8,6 +8,7 @@ import { ChromaConnection, type ChromaConnectionOptions } from "../store/connect
 import { readFolderModel, readStoreModel, recordFolderModel, recordStoreModel, REEMBED_PENDING } from "../store/model_marker.js";
 import { openDatabase, runSql } from "../store/sqlite.js";
 
+import { describeValue } from "../core/describe.js";
 /** Options for {@link reembed}. */
 export interface ReembedOptions {
   /** The data folder to move. @default ".engram" */
@@ -65,7 +66,7 @@ export async function reembed(options: ReembedOptions): Promise<ReembedResult> {
   const prefix = validatePrefix(options.prefix ?? "engram");
   const batchSize = options.batchSize ?? 256;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 5_000) {
-    throw new EngramError("INVALID_OPTIONS", `batchSize must be a whole number from 1 to 5000, got ${options.batchSize}.`);
+    throw new EngramError("INVALID_OPTIONS", `batchSize must be a whole number from 1 to 5000, got ${describeValue(options.batchSize)}.`);
   }
   const target = embeddingsIdentity(options.embeddings);
   const pending = `${REEMBED_PENDING}${target}`;

@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import { EngramError } from "../core/errors.js";
 import type { TokenUsage, UsageHook } from "../core/token_usage.js";
 import { runSql } from "../store/sqlite.js";
+import { describeValue } from "../core/describe.js";
 
 /** Which of Engram's own model calls used the tokens. */
 export type UsageKind = "extraction" | "reconciliation" | "summary" | "importance";
@@ -70,7 +71,7 @@ export class UsageLog {
   /** A hook for one user and kind of call; a failure to record is dropped, never thrown into the call. */
   hook(kind: UsageKind, userId = ""): UsageHook {
     if (!(USAGE_KINDS as readonly string[]).includes(kind)) {
-      throw new EngramError("INVALID_OPTIONS", `usage kind must be one of ${USAGE_KINDS.join(", ")}, got ${JSON.stringify(kind)}.`);
+      throw new EngramError("INVALID_OPTIONS", `usage kind must be one of ${USAGE_KINDS.join(", ")}, got ${describeValue(kind)}.`);
     }
     return (usage) => {
       try {

@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import type nlpType from "compromise/two";
 import { EngramError } from "../core/errors.js";
 import type { MemoryRecord, Metadata } from "../core/types.js";
+import { describeValue } from "../core/describe.js";
 
 /**
  * compromise's tagger from its CommonJS build: one bundled file, which loads with about a third
@@ -54,10 +55,10 @@ export function resolveEntityOptions(options: EntityOptions = {}): ResolvedEntit
   const extract = options.extract ?? true;
   const boost = options.boost ?? 0.1;
   if (typeof extract !== "boolean") {
-    throw new EngramError("INVALID_OPTIONS", `entities.extract must be a boolean, got ${JSON.stringify(options.extract)}.`);
+    throw new EngramError("INVALID_OPTIONS", `entities.extract must be a boolean, got ${describeValue(options.extract)}.`);
   }
   if (typeof boost !== "number" || !Number.isFinite(boost) || boost < 0 || boost > 1) {
-    throw new EngramError("INVALID_OPTIONS", `entities.boost must be a number from 0 to 1, got ${JSON.stringify(options.boost)}.`);
+    throw new EngramError("INVALID_OPTIONS", `entities.boost must be a number from 0 to 1, got ${describeValue(options.boost)}.`);
   }
   return { extract, boost };
 }

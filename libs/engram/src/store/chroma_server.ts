@@ -15,6 +15,7 @@ import {
   type ServerState,
 } from "./chroma_probe.js";
 import { SUPERVISOR_SOURCE } from "./chroma_supervisor.js";
+import { describeValue } from "../core/describe.js";
 
 export {
   chromaCliPath,
@@ -128,7 +129,7 @@ export async function startChromaServer(options: ChromaServerOptions): Promise<C
   const host = options.host ?? "127.0.0.1";
   const maxRestarts = options.maxRestarts ?? 5;
   if (!Number.isInteger(maxRestarts) || maxRestarts < 0) {
-    throw new EngramError("INVALID_OPTIONS", `maxRestarts must be a whole number >= 0, got ${String(options.maxRestarts)}.`);
+    throw new EngramError("INVALID_OPTIONS", `maxRestarts must be a whole number >= 0, got ${describeValue(options.maxRestarts)}.`);
   }
   const local = owned.get(path);
   if (local && !local.stopping && !local.failure) return ownedHandle(local);

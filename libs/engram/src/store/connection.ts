@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { ChromaClient } from "chromadb";
 import { EngramError } from "../core/errors.js";
 import { startChromaServer, type ChromaServer } from "./chroma_server.js";
+import { describeValue } from "../core/describe.js";
 
 /**
  * How to reach Chroma. Exactly one of three shapes:
@@ -104,7 +105,7 @@ export class ChromaConnection {
       try {
         url = new URL(options.url);
       } catch (cause) {
-        throw new EngramError("INVALID_OPTIONS", `chroma.url is not a valid URL: ${JSON.stringify(options.url)}.`, { cause });
+        throw new EngramError("INVALID_OPTIONS", `chroma.url is not a valid URL: ${describeValue(options.url)}.`, { cause });
       }
       const ssl = url.protocol === "https:";
       this.fixed = new ChromaClient({

@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { EngramError } from "../core/errors.js";
 import { runSql } from "./sqlite.js";
+import { describeValue } from "../core/describe.js";
 
 /** Options for {@link Outbox}. */
 export interface OutboxOptions {
@@ -128,7 +129,7 @@ export class Outbox<T> {
   pending(options: PendingOptions = {}): Array<PendingWrite<T>> {
     const { userId, limit } = options;
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
-      throw new EngramError("INVALID_OPTIONS", `limit must be a non-negative integer, got ${limit}`);
+      throw new EngramError("INVALID_OPTIONS", `limit must be a non-negative integer, got ${describeValue(limit)}`);
     }
     return runSql(this.db, "outbox.pending", () => {
       const statements = this.ensureReady();

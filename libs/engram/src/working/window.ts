@@ -1,6 +1,7 @@
 import type { BaseMessage } from "@langchain/core/messages";
 import { EngramError } from "../core/errors.js";
 import { countTokens } from "./tokens.js";
+import { describeValue } from "../core/describe.js";
 
 /** How much of the conversation stays verbatim in the prompt. */
 export interface WindowOptions {
@@ -84,13 +85,13 @@ export function selectWindow(messages: readonly BaseMessage[], options: WindowOp
 function resolveWindowOptions(options: WindowOptions): { maxTurns: number; maxTokens: number | undefined } {
   const maxTurns = options.maxTurns ?? DEFAULT_WINDOW_TURNS;
   if (!(maxTurns === Number.POSITIVE_INFINITY || (Number.isInteger(maxTurns) && maxTurns >= 1))) {
-    throw new EngramError("INVALID_OPTIONS", `maxTurns must be a whole number of at least 1 (or Infinity); got ${String(options.maxTurns)}.`, {
+    throw new EngramError("INVALID_OPTIONS", `maxTurns must be a whole number of at least 1 (or Infinity); got ${describeValue(options.maxTurns)}.`, {
       details: { maxTurns: options.maxTurns },
     });
   }
   const maxTokens = options.maxTokens;
   if (maxTokens !== undefined && !(Number.isInteger(maxTokens) && maxTokens >= 1)) {
-    throw new EngramError("INVALID_OPTIONS", `maxTokens must be a whole number of at least 1; got ${String(maxTokens)}.`, {
+    throw new EngramError("INVALID_OPTIONS", `maxTokens must be a whole number of at least 1; got ${describeValue(maxTokens)}.`, {
       details: { maxTokens },
     });
   }

@@ -13,6 +13,7 @@ import { HeuristicImportanceScorer } from "../../scoring/importance/heuristic.js
 import { defaultWarningHandler } from "../../graph/types.js";
 import { selectWindow } from "../../working/window.js";
 import type { EngramMemoryOptions } from "./options.js";
+import { describeValue } from "../../core/describe.js";
 
 /**
  * What the drop-ins share with the memory graph (same meanings and defaults as `createMemoryGraph`,
@@ -69,11 +70,11 @@ export function createTurnSteps(options: TurnStepsOptions) {
   }
   const recallLimit = options.recallLimit ?? DEFAULT_RECALL_LIMIT;
   if (!Number.isInteger(recallLimit) || recallLimit < 1 || recallLimit > MAX_RECALL_LIMIT) {
-    throw new EngramError("INVALID_OPTIONS", `recallLimit must be an integer from 1 to ${MAX_RECALL_LIMIT}, got ${JSON.stringify(options.recallLimit)}.`);
+    throw new EngramError("INVALID_OPTIONS", `recallLimit must be an integer from 1 to ${MAX_RECALL_LIMIT}, got ${describeValue(options.recallLimit)}.`);
   }
   const forgetEvery = options.forgetEvery;
   if (forgetEvery !== undefined && (!Number.isInteger(forgetEvery) || forgetEvery < 0)) {
-    throw new EngramError("INVALID_OPTIONS", `forgetEvery must be a whole number (0 turns forgetting off), got ${JSON.stringify(forgetEvery)}.`);
+    throw new EngramError("INVALID_OPTIONS", `forgetEvery must be a whole number (0 turns forgetting off), got ${describeValue(forgetEvery)}.`);
   }
   // selectWindow validates its options; an empty conversation makes that a free check.
   selectWindow([], options.window);

@@ -13,6 +13,7 @@ import { SUMMARY_HEADING } from "../../turn/engram_context.js";
 import { fileThread, storedSummaries, type FilingContext } from "./filer.js";
 import type { EngramChatMessageHistoryOptions } from "./options.js";
 import { identify } from "./thread.js";
+import { describeValue } from "../../core/describe.js";
 
 /** How far filing has got in one thread, shared by the histories of one memory in this process. */
 interface FilingState {
@@ -98,7 +99,7 @@ export class EngramChatMessageHistory extends BaseListChatMessageHistory {
     selectWindow([], options.window);
     const summaryMaxTokens = options.summaryMaxTokens ?? DEFAULT_SUMMARY_TOKENS;
     if (!Number.isInteger(summaryMaxTokens) || summaryMaxTokens < 1) {
-      throw new EngramError("INVALID_OPTIONS", `summaryMaxTokens must be a positive integer, got ${JSON.stringify(options.summaryMaxTokens)}.`);
+      throw new EngramError("INVALID_OPTIONS", `summaryMaxTokens must be a positive integer, got ${describeValue(options.summaryMaxTokens)}.`);
     }
     this.context = {
       memory,

@@ -12,6 +12,7 @@ import { resolveRanker, type RankerOptions, type ScoreParts } from "../../scorin
 import { countTokens } from "../../working/tokens.js";
 import { runScope } from "../tools/run_scope.js";
 import { selectMemories } from "./select.js";
+import { describeValue } from "../../core/describe.js";
 
 /** Options of `new EngramRetriever(options)`. */
 export interface EngramRetrieverOptions extends BaseRetrieverInput {
@@ -138,7 +139,7 @@ export class EngramRetriever extends BaseRetriever<EngramDocumentMetadata> {
     this.maxTokens = options.maxTokens === undefined ? undefined : positiveInteger(options.maxTokens, "maxTokens");
     this.dedupeThreshold = options.dedupeThreshold ?? 0.75;
     if (typeof this.dedupeThreshold !== "number" || !(this.dedupeThreshold > 0 && this.dedupeThreshold <= 1)) {
-      throw new EngramError("INVALID_OPTIONS", `dedupeThreshold must be a number above 0 and at most 1, got ${JSON.stringify(options.dedupeThreshold)}.`);
+      throw new EngramError("INVALID_OPTIONS", `dedupeThreshold must be a number above 0 and at most 1, got ${describeValue(options.dedupeThreshold)}.`);
     }
     this.fetchK = positiveInteger(options.fetchK ?? Math.max(4 * this.k, 20), "fetchK");
     if (this.fetchK < this.k) throw new EngramError("INVALID_OPTIONS", `fetchK (${this.fetchK}) must be at least k (${this.k}).`);
@@ -150,7 +151,7 @@ export class EngramRetriever extends BaseRetriever<EngramDocumentMetadata> {
     const exclude = options.excludeThread ?? false;
     if (typeof exclude === "string") validateScope({ userId: "check", threadId: exclude });
     else if (typeof exclude !== "boolean") {
-      throw new EngramError("INVALID_OPTIONS", `excludeThread must be true, false or a thread id, got ${JSON.stringify(exclude)}.`);
+      throw new EngramError("INVALID_OPTIONS", `excludeThread must be true, false or a thread id, got ${describeValue(exclude)}.`);
     }
     this.excludeThread = exclude;
   }
@@ -233,7 +234,7 @@ function toDocument(memory: ScoredMemory): Document<EngramDocumentMetadata> {
 
 function positiveInteger(value: unknown, name: string): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw new EngramError("INVALID_OPTIONS", `${name} must be a positive integer, got ${JSON.stringify(value)}.`);
+    throw new EngramError("INVALID_OPTIONS", `${name} must be a positive integer, got ${describeValue(value)}.`);
   }
   return value;
 }

@@ -29,6 +29,7 @@ import {
   validateValue,
 } from "./validate.js";
 import { StoreWriter, type WriteRequest } from "./writer.js";
+import { describeValue } from "../../core/describe.js";
 
 /** A get as `batch` accepts it: LangGraph's, plus whether to restart the item's TTL. */
 export interface EngramGetOperation {
@@ -318,7 +319,7 @@ export class EngramStore extends BaseStore {
 function checkCondition(condition: unknown): MatchCondition {
   const raw = (condition ?? {}) as Partial<MatchCondition>;
   if (raw.matchType !== "prefix" && raw.matchType !== "suffix") {
-    throw new EngramError("INVALID_OPTIONS", `matchType must be "prefix" or "suffix", got ${JSON.stringify(raw.matchType)}.`);
+    throw new EngramError("INVALID_OPTIONS", `matchType must be "prefix" or "suffix", got ${describeValue(raw.matchType)}.`);
   }
   return { matchType: raw.matchType, path: validateMatchPath(raw.path, raw.matchType) };
 }

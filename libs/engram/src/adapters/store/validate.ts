@@ -2,6 +2,7 @@ import { EngramError } from "../../core/errors.js";
 import { validatePrefix } from "../../core/scope.js";
 import { isWellFormed, repairText } from "../../core/text.js";
 import type { EngramStoreIndexConfig, EngramStoreTtlConfig } from "./options.js";
+import { describeValue } from "../../core/describe.js";
 
 /** A JSON object as the store keeps it. */
 export type StoreValue = Record<string, unknown>;
@@ -23,7 +24,7 @@ export function validateNamespace(
     throw new EngramError("INVALID_NAMESPACE", "A namespace must have at least one label, e.g. [\"alice\", \"memories\"].");
   }
   namespace.forEach((label: unknown, i) => {
-    const where = `Namespace label ${i} (${JSON.stringify(label) ?? describe(label)}) in ${safeJson(namespace)}`;
+    const where = `Namespace label ${i} (${describeValue(label)}) in ${safeJson(namespace)}`;
     if (typeof label !== "string") throw new EngramError("INVALID_NAMESPACE", `${where} must be a string, got ${describe(label)}.`);
     if (label === "") throw new EngramError("INVALID_NAMESPACE", `${where} must not be empty.`);
     if (label.includes(".")) throw new EngramError("INVALID_NAMESPACE", `${where} must not contain "." (LangGraph's namespace separator).`);
@@ -51,7 +52,7 @@ export function validateKey(key: unknown): string {
   if (typeof key !== "string") throw new EngramError("INVALID_ID", `A store key must be a string, got ${describe(key)}.`);
   // Refused, never repaired (core/text.ts): two keys must not become one item.
   if (!isWellFormed(key) || key.includes("\0")) {
-    throw new EngramError("INVALID_ID", `A store key must not contain a NUL or a broken character (a lone UTF-16 surrogate); got ${JSON.stringify(key)}.`);
+    throw new EngramError("INVALID_ID", `A store key must not contain a NUL or a broken character (a lone UTF-16 surrogate); got ${describeValue(key)}.`);
   }
   return key;
 }
@@ -160,9 +161,5 @@ function describe(value: unknown): string {
 }
 
 function safeJson(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
+  return describeValue(value);
 }

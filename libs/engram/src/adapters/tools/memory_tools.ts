@@ -7,6 +7,7 @@ import { CoreBlocks } from "../../memory/blocks.js";
 import type { Memory } from "../../memory/memory.js";
 import { formatBlockEdit, formatResults, type ResultPage } from "./format.js";
 import { runScope } from "./run_scope.js";
+import { describeValue } from "../../core/describe.js";
 
 /** Options of `createMemoryTools`. */
 export interface MemoryToolsOptions {
@@ -55,7 +56,7 @@ export function createMemoryTools(options: MemoryToolsOptions): StructuredToolIn
   const blocks = options.blocks ?? new CoreBlocks(memory);
   const pageSize = options.pageSize ?? 5;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 50) {
-    throw new EngramError("INVALID_OPTIONS", `pageSize must be an integer from 1 to 50, got ${JSON.stringify(options.pageSize)}.`);
+    throw new EngramError("INVALID_OPTIONS", `pageSize must be an integer from 1 to 50, got ${describeValue(options.pageSize)}.`);
   }
   const archivalKinds = options.archivalKinds ?? ["fact", "summary"];
   const insertImportance = options.insertImportance ?? 0.8;

@@ -1,5 +1,6 @@
 import { EngramError } from "../../core/errors.js";
 import { validateImportanceInput, type ImportanceInput, type ImportanceScore, type ImportanceScorer } from "./types.js";
+import { describeValue } from "../../core/describe.js";
 
 /** One scorer of a combination and its weight (a positive number; weights need not sum to 1). */
 export interface WeightedScorer {
@@ -27,7 +28,7 @@ export class CombinedImportanceScorer implements ImportanceScorer {
         throw new EngramError("INVALID_OPTIONS", `Part ${index} of the combination has no scorer with a score() method.`);
       }
       if (typeof part.weight !== "number" || !Number.isFinite(part.weight) || part.weight <= 0) {
-        throw new EngramError("INVALID_OPTIONS", `Part ${index} of the combination needs a positive weight; got ${String(part.weight)}.`, {
+        throw new EngramError("INVALID_OPTIONS", `Part ${index} of the combination needs a positive weight; got ${describeValue(part.weight)}.`, {
           details: { index, weight: part.weight },
         });
       }

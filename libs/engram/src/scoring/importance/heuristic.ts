@@ -1,5 +1,6 @@
 import { EngramError } from "../../core/errors.js";
 import { validateImportanceInput, type ImportanceInput, type ImportanceScore, type ImportanceScorer } from "./types.js";
+import { describeValue } from "../../core/describe.js";
 
 /** The heuristic's features. Each one fires at most once per text and adds its weight. */
 export interface HeuristicWeights {
@@ -141,7 +142,7 @@ export class HeuristicImportanceScorer implements ImportanceScorer {
     this.weights = resolveWeights(options.weights);
     const noveltyWeight = options.noveltyWeight ?? DEFAULT_NOVELTY_WEIGHT;
     if (typeof noveltyWeight !== "number" || !Number.isFinite(noveltyWeight) || noveltyWeight < 0 || noveltyWeight > 1) {
-      throw new EngramError("INVALID_OPTIONS", `noveltyWeight must be a number from 0 to 1; got ${String(options.noveltyWeight)}.`);
+      throw new EngramError("INVALID_OPTIONS", `noveltyWeight must be a number from 0 to 1; got ${describeValue(options.noveltyWeight)}.`);
     }
     this.noveltyWeight = noveltyWeight;
     this.includeAssistant = options.includeAssistant ?? false;
@@ -179,7 +180,7 @@ function resolveWeights(weights: Partial<HeuristicWeights> | undefined): Readonl
     }
     if (value === undefined) continue;
     if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-      throw new EngramError("INVALID_OPTIONS", `The weight of "${key}" must be a number of at least 0; got ${String(value)}.`);
+      throw new EngramError("INVALID_OPTIONS", `The weight of "${key}" must be a number of at least 0; got ${describeValue(value)}.`);
     }
     resolved[key as keyof HeuristicWeights] = value;
   }

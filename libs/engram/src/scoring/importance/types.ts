@@ -1,4 +1,5 @@
 import { EngramError } from "../../core/errors.js";
+import { describeValue } from "../../core/describe.js";
 
 /** What an importance scorer reads. */
 export interface ImportanceInput {
@@ -38,7 +39,7 @@ export function validateImportanceInput(input: ImportanceInput): { text: string;
   }
   const novelty = input.novelty ?? 1;
   if (typeof novelty !== "number" || !Number.isFinite(novelty) || novelty < 0 || novelty > 1) {
-    throw new EngramError("INVALID_OPTIONS", `novelty must be a number from 0 to 1; got ${String(input.novelty)}.`, {
+    throw new EngramError("INVALID_OPTIONS", `novelty must be a number from 0 to 1; got ${describeValue(input.novelty)}.`, {
       details: { novelty: input.novelty },
     });
   }

@@ -4,6 +4,7 @@ import type { HistoryEntry, MemoryRecord, ScoredMemory } from "../../core/types.
 import type { Memory } from "../../memory/memory.js";
 import type { AddResult } from "../../memory/options.js";
 import { command, USERS, type Command } from "./commands.js";
+import { describeValue } from "../../core/describe.js";
 
 /** Errors a caller can cause: anything else from a valid-looking call is a bug of Engram. */
 const CALLER_ERRORS = new Set([
@@ -255,15 +256,7 @@ async function compareAll(
   }
 }
 
-/** A short printable form of any value (bigints, symbols, functions and long strings included). */
+/** A short printable form of any value (bigints, symbols, functions, cycles and long strings included). */
 export function show(value: unknown): string {
-  const text =
-    JSON.stringify(value, (_key, v: unknown) => {
-      if (typeof v === "bigint") return `${v}n`;
-      if (typeof v === "symbol" || typeof v === "function") return String(v);
-      if (typeof v === "number" && !Number.isFinite(v)) return String(v);
-      if (typeof v === "string" && v.length > 80) return `${v.slice(0, 60)}...(${v.length} chars)`;
-      return v;
-    }) ?? String(value);
-  return text.length > 400 ? text.slice(0, 400) + "..." : text;
+  return describeValue(value, 400);
 }
