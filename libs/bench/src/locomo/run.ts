@@ -15,6 +15,7 @@ import { Scratch } from "../scratch.js";
 import { log, progressBar } from "../progress.js";
 import { summarize, type LatencySummary } from "../stats.js";
 import { CATEGORIES, CATEGORY_IDS, loadLocomo, type Conversation } from "./data.js";
+import { LocalEmbeddings, StaticEmbeddings } from "engram";
 import { CachedEmbeddings } from "./embeddings.js";
 import { MISSING_DATA_HELP, devConversations, findLocomoData } from "./data_path.js";
 import { aggregateAnswerRecall, answerRecallAt, type AnswerRecallScores } from "./answer_recall.js";
@@ -40,6 +41,8 @@ interface Params {
   perQuestion: boolean;
   /** Embed each distinct text once per run (false: every system embeds for itself, for honest ingest times). */
   embeddingCache: boolean;
+  /** Embedding model of the dense and engram rows. */
+  model: "static" | "use-lite";
 }
 
 interface SystemResult {
@@ -98,6 +101,7 @@ function parseArgs(argv: string[]): Params | undefined {
     .option("--conversations <n>", "only the first n conversations (quick runs)", positiveInt)
     .option("--out <dir>", "folder for locomo.json and locomo.md", "bench-results")
     .option("--per-question", "also write each question's top-k and recall@10 to locomo.json", false)
+    .option("--model <name>", "embedding model: static (the default) or use-lite", "static")
     .option("--no-embedding-cache", "embed again for every system (ingest and query times then include the model)")
     .parse(argv);
   const o = program.opts<Omit<Params, "data"> & { data?: string }>();
@@ -275,7 +279,7 @@ async function main(): Promise<void> {
   const tmpDir = scratch.dir;
 
   try {
-    const embeddings = new CachedEmbeddings(undefined, params.embeddingCache);
+    const embeddings = new CachedEmbeddings(params.model === "use-lite" ? new LocalEmbeddings() : new StaticEmbeddings(), params.embeddingCache);
     const ctx: RetrieverContext = { embeddings, tmpDir };
     let chromaServerVersion: string | undefined;
     if (specs.some((s) => s.needsChroma)) {
@@ -300,7 +304,13 @@ async function main(): Promise<void> {
       machine,
       ...(chromaServerVersion ? { chromaServerVersion, chromadbClient: chromadbVersion() } : {}),
       parameters: { ...parameters, ks: KS },
-      embeddings: { model: "engram LocalEmbeddings (Universal Sentence Encoder Lite, 512-d)", ...embeddings.stats },
+      embeddings: {
+        model:
+          params.model === "use-lite"
+            ? "engram LocalEmbeddings (Universal Sentence Encoder Lite, 512-d)"
+            : "engram StaticEmbeddings (static model distilled from USE-Lite, 512-d; the default)",
+        ...embeddings.stats,
+      },
       dataset: {
         conversations: convs.map((c) => c.sampleId),
         turns: convs.reduce((n, c) => n + c.turns.length, 0),

@@ -53,6 +53,16 @@ export const SYSTEMS: readonly SystemSpec[] = [
     create: (ctx: RetrieverContext) =>
       engramRetriever(ctx, { name: "engram without entities", memoryOptions: { entities: { extract: false, boost: 0 }, writes: "background" } }),
   },
+  // The ranker's previous defaults (tuned for USE-Lite), to compare with the static model's.
+  {
+    id: "engram-use-lite-weights",
+    needsChroma: true,
+    create: (ctx: RetrieverContext) =>
+      engramRetriever(ctx, {
+        name: "engram (USE-Lite's weights: lexical 0.6, neighbour 0.3, no spread)",
+        memoryOptions: { ranker: { lexical: 0.6, neighbour: 0.3, spread: 0 }, writes: "background" },
+      }),
+  },
   // BM25 variants, to check the reference definition (not run by default).
   { id: "bm25-caption", needsChroma: false, create: () => bm25Retriever({ name: "bm25 (+ photo captions)", withCaption: true }) },
   { id: "bm25-nodate", needsChroma: false, create: () => bm25Retriever({ name: "bm25 (no date)", withDate: false }) },
