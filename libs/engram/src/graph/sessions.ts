@@ -2,6 +2,7 @@ import type { BaseMessage } from "@langchain/core/messages";
 import { RemoveMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { consolidateSession, type EndSessionOptions, type EndSessionResult } from "../consolidation/end_session.js";
+import { describeValue } from "../core/describe.js";
 import { EngramError } from "../core/errors.js";
 import { scopeFromConfig } from "./config.js";
 import { contextOf, withoutEngramContext } from "./echo.js";
@@ -60,7 +61,7 @@ export class GraphSessions {
     private readonly options: GraphSessionOptions,
   ) {
     if (options.idleMs !== undefined && !(Number.isFinite(options.idleMs) && options.idleMs > 0)) {
-      throw new EngramError("INVALID_OPTIONS", `idleMs must be a positive number of milliseconds, got ${String(options.idleMs)}.`);
+      throw new EngramError("INVALID_OPTIONS", `idleMs must be a positive number of milliseconds, got ${describeValue(options.idleMs)}.`);
     }
     this.warn = options.onWarning ?? defaultWarningHandler;
   }
