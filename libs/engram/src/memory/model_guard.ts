@@ -29,6 +29,9 @@ export interface ModelGuardOptions {
 export class ModelGuard {
   private storeChecked?: Promise<void>;
 
+  /** The server's marker was read and agreed (a mismatch, once found, stays). */
+  private storeAgreed = false;
+
   constructor(private readonly options: ModelGuardOptions) {}
 
   /** Checks (or records) the folder's model; synchronous, in the same step that opens the database. */
@@ -46,13 +49,25 @@ export class ModelGuard {
   /** The client, once the server's marker for this prefix agrees with this Memory's model. */
   async client(connect: () => Promise<ChromaClient>): Promise<ChromaClient> {
     const client = await connect();
-    this.storeChecked ??= this.checkStore(client).catch((error: unknown) => {
+    this.storeChecked ??= this.checkStore(client).then(() => void (this.storeAgreed = true)).catch((error: unknown) => {
       // An outage is checked again on the next call; a mismatch stays.
       if (!isEngramError(error, "EMBEDDINGS_MISMATCH")) this.storeChecked = undefined;
       throw error;
     });
     await this.storeChecked;
     return client;
+  }
+
+  /**
+   * The next call reads the server's marker again. Called when a collection this Memory held went
+   * away: `engram reembed` replaces a user's collections (and revision log), and an instance still
+   * running with the old model must then be refused as a new one would be, rather than rank the
+   * new model's vectors against its own queries or write its vectors beside them.
+   */
+  recheck(): void {
+    if (!this.storeAgreed) return;
+    this.storeAgreed = false;
+    this.storeChecked = undefined;
   }
 
   /**

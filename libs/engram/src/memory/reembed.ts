@@ -6,9 +6,10 @@ import { validatePrefix } from "../core/scope.js";
 import { embeddingsIdentity } from "../embeddings/identity.js";
 import { ChromaConnection, type ChromaConnectionOptions } from "../store/connection.js";
 import { readFolderModel, readStoreModel, recordFolderModel, recordStoreModel, REEMBED_PENDING } from "../store/model_marker.js";
+import { isNotFound, revisionLogNameOf } from "../store/revision_log.js";
 import { openDatabase, runSql } from "../store/sqlite.js";
-
 import { describeValue } from "../core/describe.js";
+
 /** Options for {@link reembed}. */
 export interface ReembedOptions {
   /** The data folder to move. @default ".engram" */
@@ -124,6 +125,7 @@ export async function reembed(options: ReembedOptions): Promise<ReembedResult> {
         options.onProgress?.({ done, total });
       }
       await copy!.modify({ name });
+      await resetRevisions(client, prefix, name);
     }
     recordFolderModel(db, target, { replace: true });
     await recordStoreModel(client, prefix, target, { replace: true });
@@ -136,6 +138,20 @@ export async function reembed(options: ReembedOptions): Promise<ReembedResult> {
   } finally {
     await connection.close();
     db.close();
+  }
+}
+
+/**
+ * After a user's records were replaced, their revision log is dropped, as an erase does: a log
+ * made afterwards has another id, so every running instance that kept an index of the old vectors
+ * reloads the user on its next search (memory/gated_store.ts) and, finding its collections
+ * replaced, checks the model marker again (memory/model_guard.ts). Safe to repeat on a resumed run.
+ */
+async function resetRevisions(client: ChromaClient, prefix: string, recordsCollection: string): Promise<void> {
+  try {
+    await client.deleteCollection({ name: revisionLogNameOf(prefix, recordsCollection) });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
   }
 }
 

@@ -23,6 +23,13 @@ export interface ChromaStoreOptions {
    * @default none: an unreachable server fails the call at once
    */
   recover?: () => Promise<void>;
+  /**
+   * Told when a collection this store held a handle to is gone (another instance erased the user,
+   * or `engram reembed` replaced the user's collections), before the call is made again: a
+   * `Memory` checks the server's model marker again then (memory/model_guard.ts).
+   * @default none
+   */
+  stale?: () => void;
 }
 
 /**
@@ -44,7 +51,12 @@ export class ChromaStore implements EpisodicStore {
 
   constructor(private readonly options: ChromaStoreOptions) {
     this.prefix = options.prefix ?? "engram";
-    this.revisions = new RevisionLog({ client: () => this.client(), prefix: this.prefix, call: (operation, run) => this.call(operation, run) });
+    this.revisions = new RevisionLog({
+      client: () => this.client(),
+      prefix: this.prefix,
+      call: (operation, run) => this.call(operation, run),
+      ...(options.stale ? { stale: options.stale } : {}),
+    });
   }
 
   /** The user's revision: it changes after every write of their records by any instance. */
@@ -204,6 +216,7 @@ export class ChromaStore implements EpisodicStore {
         } catch (error) {
           if (attempt > 0 || !isNotFound(error)) throw error;
           this.collections.delete(userId);
+          this.options.stale?.();
         }
       }
     });

@@ -25,6 +25,11 @@ export function revisionLogNameFor(prefix: string, userId: string): string {
   return `${prefix}-r-${shortHash(userId)}`;
 }
 
+/** The revision log beside a user's records collection (`<prefix>-u-<hash>`), for callers that know only the collection. */
+export function revisionLogNameOf(prefix: string, recordsCollection: string): string {
+  return `${prefix}-r-${recordsCollection.slice(`${prefix}-u-`.length)}`;
+}
+
 export interface RevisionLogOptions {
   client: () => Promise<ChromaClient>;
   prefix: string;
@@ -36,6 +41,12 @@ export interface RevisionLogOptions {
    * @default 10_000
    */
   compactAt?: number;
+  /**
+   * Told when a log this process held a handle to is gone (an erase, a compaction, or
+   * `engram reembed` replacing the user's collections), before it is looked up again.
+   * @default none
+   */
+  stale?: () => void;
 }
 
 /**
@@ -82,7 +93,7 @@ export class RevisionLog {
       } catch (error) {
         // The log was erased (deleteAll elsewhere) around the time we wrote: append to the new one.
         if (isNotFound(error) && attempt < APPEND_ATTEMPTS) {
-          this.logs.delete(userId);
+          this.dropHandle(userId);
           continue;
         }
         if (error instanceof EngramError && error.code === "STORE_UNAVAILABLE") throw error;
@@ -121,9 +132,15 @@ export class RevisionLog {
         return { log: log.id, count: await this.options.call("read revision", () => log.count()) };
       } catch (error) {
         if (!isNotFound(error) || attempt > 0) throw error;
-        this.logs.delete(userId);
+        this.dropHandle(userId);
       }
     }
+  }
+
+  /** Forgets a handle Chroma said is gone, and says so. */
+  private dropHandle(userId: string): void {
+    this.logs.delete(userId);
+    this.options.stale?.();
   }
 
   /** Drops the user's log (after their records): a log made later starts under another id. */
