@@ -31,9 +31,10 @@ const opts = new Command()
   .option("--turns <n>", "turns added one per call (static model)", "1000")
   .option("--use-lite-turns <n>", "turns of every USE-Lite measurement (it runs at tens of turns/s)", "300")
   .option("--batch <n>", "messages per add call in the bulk import", "1000")
+  .option("--no-entities", "switch entity tagging off (entities: { extract: false, boost: 0 }), to see its share")
   .option("--out <dir>", "output folder", "bench-results")
   .parse()
-  .opts<{ data: string; models: string; bulk: string; turns: string; useLiteTurns: string; batch: string; out: string }>();
+  .opts<{ data: string; models: string; bulk: string; turns: string; useLiteTurns: string; batch: string; entities: boolean; out: string }>();
 
 interface Texts {
   text: string;
@@ -74,7 +75,7 @@ try {
     const bulk = textsOf(isStatic ? Number(opts.bulk) : Number(opts.useLiteTurns));
     const single = textsOf(isStatic ? Number(opts.turns) : Number(opts.useLiteTurns));
     const open = (name: string, writes?: "sync"): Memory =>
-      new Memory({ dataDir: join(scratch.dir, `${model}-${name}`), chroma: { url: server.url }, embeddings: make(model), ...(writes ? { writes } : {}) });
+      new Memory({ dataDir: join(scratch.dir, `${model}-${name}`), chroma: { url: server.url }, embeddings: make(model), ...(writes ? { writes } : {}), ...(opts.entities ? {} : { entities: { extract: false, boost: 0 } }) });
 
     // The model alone, warm (loaded by a first call).
     const alone = make(model);
@@ -132,7 +133,7 @@ try {
 }
 
 const markdown = [
-  "LoCoMo dev turns (repeated with a round number past 2,760), one user, embeddings computed for real, one local Chroma server.",
+  `LoCoMo dev turns (repeated with a round number past 2,760), one user, embeddings computed for real, one local Chroma server${opts.entities ? "" : ", entity tagging off"}.`,
   "",
   "| model | path | records | records/s | add p50 (ms) | add p95 (ms) |",
   "|---|---|---:|---:|---:|---:|",
