@@ -1,5 +1,6 @@
 import { EngramError } from "../core/errors.js";
 import { deterministicId } from "../core/ids.js";
+import { KeyedQueue } from "../core/keyed_queue.js";
 import { validateScope } from "../core/scope.js";
 import { isBlank, repairText } from "../core/text.js";
 import type { MemoryRecord, Scope } from "../core/types.js";
@@ -87,7 +88,7 @@ export class CoreBlocks {
   readonly specs: readonly ResolvedCoreBlockSpec[];
 
   /** Writes to one user's block run one after another, so parallel tool calls never lose an edit. */
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queues = new KeyedQueue();
 
   constructor(
     private readonly memory: Memory,
@@ -208,20 +209,8 @@ export class CoreBlocks {
     return { name, limit, description, value, record: added.results[0] ?? null };
   }
 
-  private async serialize<T>(userId: string, name: string, task: () => Promise<T>): Promise<T> {
-    const key = blockId(userId, name);
-    const previous = this.queues.get(key) ?? Promise.resolve();
-    const run = previous.then(task, task);
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.queues.set(key, settled);
-    try {
-      return await run;
-    } finally {
-      if (this.queues.get(key) === settled) this.queues.delete(key);
-    }
+  private serialize<T>(userId: string, name: string, task: () => Promise<T>): Promise<T> {
+    return this.queues.run(blockId(userId, name), task);
   }
 }
 

@@ -1,3 +1,4 @@
+import { KeyedQueue } from "../core/keyed_queue.js";
 import type { MemoryRecord } from "../core/types.js";
 import type { EpisodicStore, StoreFilter, StoreHit, StoredRecord, StoreRevision } from "../store/types.js";
 import type { WriteLeases } from "../store/write_leases.js";
@@ -41,8 +42,8 @@ export interface WriteListener {
  * between) was not acknowledged; the outbox replays it, and the replay advances R.
  */
 export class GatedStore implements EpisodicStore {
-  /** Tail of each user's gate: the last write or snapshot queued. */
-  private readonly gates = new Map<string, Promise<unknown>>();
+  /** Each user's gate: their writes and snapshots, one at a time. */
+  private readonly gates = new KeyedQueue();
 
   private listener?: WriteListener;
 
@@ -67,17 +68,7 @@ export class GatedStore implements EpisodicStore {
 
   /** Runs `run` with no write of the user from this process in flight, and none starting. */
   exclusive<T>(userId: string, run: () => Promise<T>): Promise<T> {
-    const previous = this.gates.get(userId) ?? Promise.resolve();
-    const result = previous.then(run, run);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.gates.set(userId, tail);
-    void tail.then(() => {
-      if (this.gates.get(userId) === tail) this.gates.delete(userId);
-    });
-    return result;
+    return this.gates.run(userId, run);
   }
 
   upsert(userId: string, items: StoredRecord[]): Promise<void> {
