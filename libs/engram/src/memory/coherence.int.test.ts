@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { MemoryRecord, ScoredMemory } from "../core/types.js";
 import type { AddResult } from "./options.js";
 import { startTestChroma, tempDir, type TestChroma } from "../tests/chroma.js";
-import { startPeer, type Peer, type PeerOptions } from "../tests/peers.js";
+import { peerGroup, type Peer, type PeerOptions } from "../tests/peers.js";
 
 /**
  * Two real processes share one store: a write one of them acknowledged is never contradicted by a
@@ -69,20 +69,15 @@ async function scenario(reader: Peer, writer: Peer): Promise<void> {
 
 describe("coherence across processes", () => {
   let chroma: TestChroma;
-  const peers: Peer[] = [];
-  const start = (options: PeerOptions): Peer => {
-    const peer = startPeer(options);
-    peers.push(peer);
-    return peer;
-  };
+  const peers = peerGroup();
+  const start = (options: PeerOptions): Peer => peers.start(options);
 
   beforeAll(async () => {
     chroma = await startTestChroma();
   });
 
   afterAll(async () => {
-    // Later peers first: the first one on a data folder owns its embedded server.
-    for (const peer of peers.reverse()) await peer.close();
+    await peers.closeAll();
     await chroma.stop();
   });
 

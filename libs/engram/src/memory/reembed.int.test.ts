@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { ScoredMemory } from "../core/types.js";
 import { StaticEmbeddings } from "../embeddings/static.js";
 import { startTestChroma, type TestChroma } from "../tests/chroma.js";
-import { PeerError, startPeer, type Peer, type PeerOptions } from "../tests/peers.js";
+import { PeerError, peerGroup, type Peer, type PeerOptions } from "../tests/peers.js";
 import { Memory } from "./memory.js";
 import type { AddResult } from "./options.js";
 import { reembed } from "./reembed.js";
@@ -22,17 +22,13 @@ async function refusal(call: Promise<unknown>): Promise<PeerError> {
 
 describe("reembed with another instance running on the same server", () => {
   let chroma: TestChroma;
-  const peers: Peer[] = [];
-  const start = (options: PeerOptions): Peer => {
-    const peer = startPeer(options);
-    peers.push(peer);
-    return peer;
-  };
+  const peers = peerGroup();
+  const start = (options: PeerOptions): Peer => peers.start(options);
   beforeAll(async () => {
     chroma = await startTestChroma();
   });
   afterAll(async () => {
-    for (const peer of peers) await peer.close();
+    await peers.closeAll();
     await chroma.stop();
   });
 

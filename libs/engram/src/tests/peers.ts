@@ -81,3 +81,24 @@ export function startPeer(options: PeerOptions): Peer {
     },
   };
 }
+
+/** Peers a suite starts, all closed by one call after it. */
+export interface PeerGroup {
+  start(options: PeerOptions): Peer;
+  /** Closes every peer started, later ones first: the first on a data folder owns its embedded server. */
+  closeAll(): Promise<void>;
+}
+
+export function peerGroup(): PeerGroup {
+  const peers: Peer[] = [];
+  return {
+    start(options) {
+      const peer = startPeer(options);
+      peers.push(peer);
+      return peer;
+    },
+    async closeAll() {
+      for (const peer of peers.splice(0).reverse()) await peer.close();
+    },
+  };
+}
