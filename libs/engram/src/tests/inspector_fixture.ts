@@ -1,6 +1,9 @@
+import { join } from "node:path";
 import { AIMessage, HumanMessage } from "@langchain/core/messages";
 import { summarize } from "../consolidation/summarize.js";
 import type { Memory } from "../memory/memory.js";
+import { startInspector, type Inspector } from "../ui/server.js";
+import type { TestMemories } from "./memories.js";
 import { UsageChatModel } from "./usage_model.js";
 
 const DAY = 86_400_000;
@@ -48,4 +51,28 @@ export async function seedInspectorData(memory: Memory, now: number, travel: (at
   travel(now);
   await memory.flush();
   return { ids: { miso, coffee, lisbon, promotion, oldTea } };
+}
+
+/** The fixture and the two inspectors the inspector suites run against. */
+export interface SeededInspectors {
+  fixture: InspectorFixture;
+  /** Without --allow-edit. */
+  readOnly: Inspector;
+  /** With --allow-edit, on the same data folder. */
+  editable: Inspector;
+}
+
+/**
+ * Seeds the fixture (dated back from `now`) into the data folder "app" of the suite's server, then
+ * starts a read-only and an editable inspector on it. The caller closes the inspectors.
+ */
+export async function startSeededInspectors(memories: TestMemories, now: number): Promise<SeededInspectors> {
+  let clock = now;
+  const seeding = memories.open("app", { clock: () => clock, writes: "sync" });
+  const fixture = await seedInspectorData(seeding, now, (at) => (clock = at));
+  await seeding.close();
+  const options = { dataDir: join(memories.chroma.dir, "app"), chromaUrl: memories.chroma.server.url, embeddings: memories.embeddings };
+  const readOnly = await startInspector(options);
+  const editable = await startInspector({ ...options, allowEdit: true });
+  return { fixture, readOnly, editable };
 }

@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { seedInspectorData, type InspectorFixture } from "../tests/inspector_fixture.js";
+import { startSeededInspectors, type InspectorFixture } from "../tests/inspector_fixture.js";
 import { testMemories } from "../tests/memories.js";
-import { startInspector, type Inspector } from "./server.js";
+import type { Inspector } from "./server.js";
 
 /**
  * The inspector in a real browser: Debian's Chromium (/usr/bin/chromium, installed by .ci/run)
@@ -30,7 +30,6 @@ const screenshots = process.env.ENGRAM_SCREENSHOTS === "1";
 
 const memories = testMemories();
 const NOW = Date.now();
-let clock = NOW;
 let fixture: InspectorFixture;
 let readOnly: Inspector;
 let editable: Inspector;
@@ -58,12 +57,7 @@ async function context(): Promise<BrowserContext> {
 }
 
 beforeAll(async () => {
-  const seeding = memories.open("app", { clock: () => clock, writes: "sync" });
-  fixture = await seedInspectorData(seeding, NOW, (at) => (clock = at));
-  await seeding.close();
-  const options = { dataDir: join(memories.chroma.dir, "app"), chromaUrl: memories.chroma.server.url, embeddings: memories.embeddings };
-  readOnly = await startInspector(options);
-  editable = await startInspector({ ...options, allowEdit: true });
+  ({ fixture, readOnly, editable } = await startSeededInspectors(memories, NOW));
   attacker = await startAttacker();
   profile = await mkdtemp(join(tmpdir(), "engram-chromium-"));
   // A fresh profile folder per run; Playwright makes its own, this one holds Chromium's crash dumps.

@@ -2,26 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { request } from "node:http";
 import { networkInterfaces } from "node:os";
 import { connect } from "node:net";
-import { join } from "node:path";
-import { seedInspectorData, type InspectorFixture } from "../tests/inspector_fixture.js";
+import { startSeededInspectors, type InspectorFixture } from "../tests/inspector_fixture.js";
 import { testMemories } from "../tests/memories.js";
-import { startInspector, type Inspector } from "./server.js";
+import type { Inspector } from "./server.js";
 import { TOKEN_HEADER } from "./security.js";
 
 const memories = testMemories();
 const NOW = Date.UTC(2026, 5, 1, 12);
-let clock = NOW;
 let fixture: InspectorFixture;
 let readOnly: Inspector;
 let editable: Inspector;
 
 beforeAll(async () => {
-  const seeding = memories.open("app", { clock: () => clock, writes: "sync" });
-  fixture = await seedInspectorData(seeding, NOW, (at) => (clock = at));
-  await seeding.close();
-  const options = { dataDir: join(memories.chroma.dir, "app"), chromaUrl: memories.chroma.server.url, embeddings: memories.embeddings };
-  readOnly = await startInspector(options);
-  editable = await startInspector({ ...options, allowEdit: true });
+  ({ fixture, readOnly, editable } = await startSeededInspectors(memories, NOW));
 });
 
 afterAll(async () => {
