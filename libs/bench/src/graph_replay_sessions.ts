@@ -54,7 +54,7 @@ function positiveInt(value: string): number {
   return n;
 }
 
-async function replay(mode: Mode, convs: Conversation[], chromaUrl: string, tmpDir: string, embeddings: ReplayEmbeddings): Promise<Result> {
+async function replay(mode: Mode, convs: Conversation[], chromaUrl: string, tmpDir: string, embeddings: ReplayEmbeddings, threshold?: number): Promise<Result> {
   let now = 0;
   const memory = new Memory({
     dataDir: await mkdtemp(join(tmpDir, `${mode}-`)),
@@ -65,7 +65,7 @@ async function replay(mode: Mode, convs: Conversation[], chromaUrl: string, tmpD
     writes: "background",
   });
   const model = new ScriptedModel();
-  const graph = createMemoryGraph({ memory, model, checkpointer: new MemorySaver(), onWarning: () => {} });
+  const graph = createMemoryGraph({ memory, model, checkpointer: new MemorySaver(), onWarning: () => {}, ...(threshold !== undefined ? { importanceThreshold: threshold } : {}) });
   const started = performance.now();
   const scores: QuestionScore[] = [];
   const records: Record<string, number> = {};
@@ -132,13 +132,14 @@ function pct(x: number | undefined): string {
   return x !== undefined && Number.isFinite(x) ? (x * 100).toFixed(1) : "n/a";
 }
 
-function markdown(results: Result[], convs: Conversation[]): string {
+function markdown(results: Result[], convs: Conversation[], threshold: number | undefined): string {
   const add = results.find((r) => r.mode === "add");
   const cats = CATEGORY_IDS.map((c) => `${CATEGORIES[c]} R@10`);
   const lines = [
     `${convs.length} LoCoMo dev conversations (${convs.map((c) => c.sampleId).join(", ")}: ${convs.reduce((n, c) => n + c.turns.length, 0)} turns, ` +
       `${convs.reduce((n, c) => n + c.questions.length, 0)} questions), one thread per session, the default static embeddings, ` +
-      "a scripted model that answers \"OK.\"; the graph with its defaults (threshold 0.1, window 10, extractive summaries, forgetting every 20 turns).",
+      "a scripted model that answers \"OK.\"; the graph with its defaults (window 10, extractive summaries, forgetting every 20 turns), importance threshold " +
+      `${threshold ?? "0.1 (the default)"}.`,
     "",
     `| replay | R@5 | R@10 | Δ R@10 vs add | R@25 | hit@10 | tokens@10 | turns in long-term memory | records (episode / summary) | prompt / full history, last turn (max) | ${cats.join(" | ")} |`,
     `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|${cats.map(() => "---:").join("|")}|`,
@@ -163,8 +164,13 @@ async function main(): Promise<void> {
     .option("--data <path>", "LoCoMo JSON (default: see src/locomo/data_path.ts)")
     .option("--conversations <n>", "only the first n conversations", positiveInt)
     .option("--out <dir>", "folder for graph-replay-sessions.json", "bench-results")
+    .option("--threshold <n>", "the graph's importance threshold (default: the graph's)", (v) => {
+      const n = Number(v);
+      if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError("a number in 0..1");
+      return n;
+    })
     .parse(process.argv)
-    .opts<{ data?: string; conversations?: number; out: string }>();
+    .opts<{ data?: string; conversations?: number; out: string; threshold?: number }>();
   const data = findLocomoData(o.data);
   if (data === undefined && o.data !== undefined) throw new Error(`LoCoMo data not found at ${resolve(o.data)} (see --data).`);
   if (data === undefined) {
@@ -183,20 +189,20 @@ async function main(): Promise<void> {
     // Every replay embeds the same texts: the first pays, the others reuse (recall is what is measured here).
     embeddings.reuse = true;
     const results: Result[] = [];
-    for (const mode of ["add", "graph", "graph-end"] as const) results.push(await replay(mode, convs, server.url, scratch.dir, embeddings));
+    for (const mode of ["add", "graph", "graph-end"] as const) results.push(await replay(mode, convs, server.url, scratch.dir, embeddings, o.threshold));
     const args = process.argv.slice(2).join(" ");
     const report = {
-      title: "The graph keeps what matters: sessions that end",
+      title: `The graph keeps what matters: sessions that end${o.threshold !== undefined ? ` (importance threshold ${o.threshold})` : ""}`,
       command: `corepack yarn workspace engram-bench graph-replay-sessions${args ? ` ${args}` : ""}`,
       machine,
       order: 16,
-      markdown: markdown(results, convs),
+      markdown: markdown(results, convs, o.threshold),
       results,
       loadAverage: { start: loadStart, end: loadavg() },
       totalSeconds: (performance.now() - started) / 1000,
     };
     await mkdir(resolve(o.out), { recursive: true });
-    const file = join(resolve(o.out), "graph-replay-sessions.json");
+    const file = join(resolve(o.out), `graph-replay-sessions${o.threshold !== undefined ? `-${o.threshold}` : ""}.json`);
     await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`\n${report.markdown}\n`);
     log(`Wrote ${file} (${report.totalSeconds.toFixed(0)} s)`);
