@@ -1,7 +1,7 @@
 /**
  * The main job, offline: a short multi-session conversation for two users goes into Engram's
- * embedded default (a local Chroma server in ./.engram and the default static embedding model,
- * distilled from USE-Lite: a table lookup per text); each user's
+ * embedded default (a local Chroma server in ./.engram and the default embedding model, USE-Lite,
+ * in worker threads); each user's
  * questions come out with what was recalled; alice's questions never recall bob's memories; and
  * `deleteAll` forgets a user.
  */

@@ -30,7 +30,7 @@ export { StaticEmbeddings, STATIC_MODEL_ID, type StaticEmbeddingsOptions } from 
 export { reembed, type ReembedOptions, type ReembedProgress, type ReembedResult } from "./memory/reembed.js";
 export { startChromaServer, type ChromaServer, type ChromaServerOptions } from "./store/chroma_server.js";
 export type { ChromaConnectionOptions } from "./store/connection.js";
-export { DEFAULT_RANKER, type RankerOptions, type ScoreParts } from "./scoring/ranker.js";
+export { DEFAULT_RANKER, STATIC_RANKER, type RankerOptions, type ScoreParts } from "./scoring/ranker.js";
 export type { EpisodicStore, StoreFilter, StoreHit, StoredRecord, StoreRevision } from "./store/types.js";
 export { selectWindow, DEFAULT_WINDOW_TURNS, type WindowOptions, type WindowResult } from "./working/window.js";
 export { countTokens, MESSAGE_OVERHEAD_TOKENS } from "./working/tokens.js";

@@ -13,8 +13,8 @@ export type CliEmbeddings = EmbeddingsInterface & { close?: () => Promise<void> 
 
 /** The models the CLI builds by name (`reembed --model`); the first is Engram's default. */
 export const CLI_MODELS: Record<string, { id: string; create: () => CliEmbeddings }> = {
-  static: { id: STATIC_MODEL_ID, create: () => new StaticEmbeddings() },
   "use-lite": { id: LEGACY_DEFAULT_MODEL_ID, create: () => new LocalEmbeddings() },
+  static: { id: STATIC_MODEL_ID, create: () => new StaticEmbeddings() },
 };
 
 /**

@@ -16,7 +16,7 @@ import {
   validateRecordId,
   validateTime,
 } from "../core/validate.js";
-import { StaticEmbeddings } from "../embeddings/static.js";
+import { LocalEmbeddings } from "../embeddings/local.js";
 import { ChromaStore } from "../store/chroma_store.js";
 import { ChromaConnection } from "../store/connection.js";
 import { HistoryLog } from "../store/history.js";
@@ -40,7 +40,8 @@ import { Writer, type DrainResult, type WriteOp } from "./writer.js";
 import { Recall } from "./recall.js";
 import { GatedStore } from "./gated_store.js";
 import { WriteLeases } from "../store/write_leases.js";
-import { DEFAULT_RANKER, resolveRanker, type ResolvedRankerOptions } from "../scoring/ranker.js";
+import { DEFAULT_RANKER, resolveRanker, STATIC_RANKER, type ResolvedRankerOptions } from "../scoring/ranker.js";
+import { STATIC_MODEL_ID } from "../embeddings/static.js";
 import { FactPipeline, forgetFactJobs, resolveFactOptions, resolveInfer } from "./facts.js";
 import { isCurrent, validateIncludeInvalid } from "../consolidation/validity.js";
 import { EmbeddingCache } from "../embeddings/cache.js";
@@ -114,11 +115,14 @@ export class Memory {
 
   constructor(private readonly options: MemoryOptions = {}) {
     this.dataDir = options.dataDir ?? ".engram";
-    this.embeddings = options.embeddings ?? new StaticEmbeddings();
+    this.embeddings = options.embeddings ?? new LocalEmbeddings();
     this.clock = options.clock ?? Date.now;
     this.maxContentChars = options.maxContentChars ?? DEFAULT_MAX_CONTENT_CHARS;
     this.prefix = validatePrefix(options.prefix ?? "engram");
-    this.ranker = resolveRanker(options.ranker);
+    // The ranker's weights were chosen per model (cross-validated on LoCoMo dev): the static
+    // model's narrow cosine band needs its own.
+    const staticModel = (this.embeddings as { modelId?: unknown }).modelId === STATIC_MODEL_ID;
+    this.ranker = resolveRanker(options.ranker, staticModel ? STATIC_RANKER : DEFAULT_RANKER);
     this.entityOptions = resolveEntityOptions(options.entities);
     this.embeddingCache = new EmbeddingCache(validateLimit(options.embeddingCache, "embeddingCache", 1_024, 1_000_000));
     this.writes = validateWrites(options.writes);

@@ -26,8 +26,10 @@ export interface MemoryOptions {
   /**
    * Any LangChain `Embeddings`. A data folder records the model that wrote its vectors and
    * refuses another with `EMBEDDINGS_MISMATCH`: move it with `engram reembed` (docs/embeddings.md).
-   * @default new StaticEmbeddings() (a static model distilled from Universal Sentence Encoder
-   * Lite: offline, about 0.1 ms per text, 512 dimensions; `new LocalEmbeddings()` runs USE-Lite itself)
+   * @default new LocalEmbeddings() (Universal Sentence Encoder Lite in worker threads: offline,
+   * 512 dimensions). `new StaticEmbeddings()` is the fast opt-in (about 0.2 ms per text, no TF.js),
+   * with about 2 points less cross-validated LoCoMo R@10 and its own ranker weights
+   * (`STATIC_RANKER`); see docs/embeddings.md.
    */
   embeddings?: EmbeddingsInterface;
   /**

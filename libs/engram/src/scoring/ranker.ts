@@ -4,11 +4,11 @@ import { describeValue } from "../core/describe.js";
 
 /**
  * Weights of the recall ranker. The final score is the weighted mean of four parts, each in 0..1,
- * so it stays in 0..1. Defaults suit the default embeddings (`StaticEmbeddings`): `spread`,
- * `lexical` and `neighbour` were chosen by leave-one-conversation-out cross-validation on the
- * LoCoMo dev half (docs/benchmarks.md has the held-out figures and the ablation). With
- * `LocalEmbeddings` (USE-Lite), whose cosines spread by themselves, the same procedure chooses
- * `{ spread: 0, lexical: 0.6, neighbour: 0.3 }`.
+ * so it stays in 0..1. Defaults suit the default embeddings (`LocalEmbeddings`, USE-Lite): `spread`,
+ * `lexical` and `neighbour` are what leave-one-conversation-out cross-validation on the LoCoMo dev
+ * half chooses for it (docs/benchmarks.md has the held-out figures and the ablation). The static
+ * model's cosines crowd into a narrow band, and the same procedure chooses other weights for it:
+ * {@link STATIC_RANKER}, which `Memory` uses by default with `StaticEmbeddings`.
  */
 export interface RankerOptions {
   /** Semantic similarity of query and memory (cosine of their embeddings). @default 1 */
@@ -19,13 +19,13 @@ export interface RankerOptions {
    * (z: standard deviations from the candidates' mean cosine), so that a model whose cosines crowd
    * into a narrow band (the static default: most between 0.77 and 0.91) separates its candidates as
    * much as one whose cosines spread, and weighs the same against the lexical part.
-   * @default 4
+   * @default 0 (4 with `StaticEmbeddings`)
    */
   spread?: number;
   /**
    * Lexical match: BM25 over the user's memories, divided by the best BM25 score among the
    * candidates. Catches names, numbers and rare words that sentence embeddings blur.
-   * @default 2.5
+   * @default 0.6 (2.5 with `StaticEmbeddings`)
    */
   lexical?: number;
   /** Recency: `0.5 ^ (age / recencyHalfLifeMs)` since the memory was created. @default 0.02 */
@@ -39,7 +39,7 @@ export interface RankerOptions {
    * lexical parts) among its neighbouring turns (the memories just before and after it in the same
    * thread) that are also candidates.
    * An answer often sits next to the turn that matches the question's words.
-   * @default 0.5
+   * @default 0.3 (0.5 with `StaticEmbeddings`)
    */
   neighbour?: number;
   /** How many candidates each retriever (vector, lexical) contributes before fusion. @default 100 */
@@ -50,17 +50,21 @@ export type ResolvedRankerOptions = Required<RankerOptions>;
 
 export const DEFAULT_RANKER: ResolvedRankerOptions = {
   relevance: 1,
-  spread: 4,
-  lexical: 2.5,
+  spread: 0,
+  lexical: 0.6,
   recency: 0.02,
   recencyHalfLifeMs: 180 * 24 * 3_600_000,
   importance: 0.1,
-  neighbour: 0.5,
+  neighbour: 0.3,
   candidates: 100,
 };
 
-export function resolveRanker(options: RankerOptions = {}): ResolvedRankerOptions {
-  const resolved = { ...DEFAULT_RANKER, ...stripUndefined(options) };
+/** The defaults for `StaticEmbeddings` (chosen the same way, on that model's cosines). */
+export const STATIC_RANKER: ResolvedRankerOptions = { ...DEFAULT_RANKER, spread: 4, lexical: 2.5, neighbour: 0.5 };
+
+/** `base` holds the defaults the options fill in (the model's own, see {@link STATIC_RANKER}). */
+export function resolveRanker(options: RankerOptions = {}, base: ResolvedRankerOptions = DEFAULT_RANKER): ResolvedRankerOptions {
+  const resolved = { ...base, ...stripUndefined(options) };
   for (const [key, value] of Object.entries(resolved)) {
     if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
       throw new EngramError("INVALID_OPTIONS", `ranker.${key} must be a finite number of 0 or more, got ${describeValue(value)}.`);

@@ -8,7 +8,7 @@ import {
   type SearchItem,
 } from "@langchain/langgraph-checkpoint";
 import { EngramError } from "../../core/errors.js";
-import { StaticEmbeddings } from "../../embeddings/static.js";
+import { LocalEmbeddings } from "../../embeddings/local.js";
 import { ChromaConnection } from "../../store/connection.js";
 import { StoreCollections } from "./collections.js";
 import { parseFilter } from "./filter.js";
@@ -106,7 +106,7 @@ export class EngramStore extends BaseStore {
     this.connection = new ChromaConnection(options.chroma ?? {}, join(options.dataDir ?? ".engram", "chroma"));
     this.collections = new StoreCollections(prefix, () => this.connection.client(), () => this.connection.describe());
     const storeIndex =
-      index === false ? undefined : new StoreIndex(index.embeddings ?? new StaticEmbeddings(), index.fields ?? ["$"], index.dims);
+      index === false ? undefined : new StoreIndex(index.embeddings ?? new LocalEmbeddings(), index.fields ?? ["$"], index.dims);
     this.reader = new StoreReader(this.collections, storeIndex, clock);
     this.writer = new StoreWriter(this.collections, storeIndex, clock, this.ttl.defaultTtl);
   }

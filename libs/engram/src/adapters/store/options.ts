@@ -16,7 +16,7 @@ export interface EngramStoreIndexConfig {
   /**
    * Any LangChain `Embeddings`. Changing it for existing data needs a new `prefix`: vectors of
    * different models do not mix.
-   * @default new StaticEmbeddings() (offline, 512 dimensions)
+   * @default new LocalEmbeddings() (USE-Lite in worker threads, offline, 512 dimensions)
    */
   embeddings?: EmbeddingsInterface;
   /**
@@ -77,7 +77,7 @@ export interface EngramStoreOptions {
   /**
    * Semantic search. `false`: no embeddings at all (a `query` is then ignored, as in
    * InMemoryStore without an index).
-   * @default { fields: ["$"], embeddings: new StaticEmbeddings() }
+   * @default { fields: ["$"], embeddings: new LocalEmbeddings() }
    */
   index?: EngramStoreIndexConfig | false;
   /** Expiry of items. @default undefined (nothing expires) */

@@ -25,7 +25,7 @@ export function registerReembedCommand(program: Command, io: CliIO): void {
   )
     .option("--chroma-url <url>", "the Chroma server holding the folder's records, when it is not the folder's local server")
     .option("--prefix <prefix>", "collection name prefix", "engram")
-    .option("--model <name>", `the model to move to: ${Object.keys(CLI_MODELS).join(" (the default model) or ")}`, parseModel, "static")
+    .option("--model <name>", `the model to move to: ${Object.keys(CLI_MODELS).join(" (the default model) or ")}`, parseModel, "use-lite")
     .option("--batch-size <n>", "records embedded and written per step", integerIn(1, 5_000), 256)
     .action(async (flags: ReembedFlags) => {
       const embeddings = CLI_MODELS[flags.model]!.create();
