@@ -1,4 +1,5 @@
 import { html, raw, type Html } from "./html.js";
+import type { ScoreParts } from "../scoring/ranker.js";
 
 /**
  * Inline SVG charts, drawn on the server from numbers: no script, no build step. Each bar has a
@@ -41,14 +42,8 @@ export function rowChart(bars: readonly Bar[], options: { width?: number; name: 
   return html`<svg class="chart" data-chart="${options.name}" viewBox="0 0 ${width} ${bars.length * row}" width="${width}" height="${bars.length * row}" role="img" aria-label="${options.name}">${rows}</svg>`;
 }
 
-/** The score parts of one search result, each with its weight (ranker.ts). */
-export interface ScoreBreakdown {
-  relevance: number;
-  lexical: number;
-  recency: number;
-  importance: number;
-  neighbour: number;
-}
+/** The score parts of one search result, or the weight of each (the ranker's own parts). */
+export type ScoreBreakdown = ScoreParts;
 
 export const SCORE_PARTS = ["relevance", "lexical", "recency", "importance", "neighbour"] as const;
 
