@@ -6,7 +6,8 @@ import { validatePrefix } from "../core/scope.js";
 import { embeddingsIdentity } from "../embeddings/identity.js";
 import { ChromaConnection, type ChromaConnectionOptions } from "../store/connection.js";
 import { readFolderModel, readStoreModel, recordFolderModel, recordStoreModel, REEMBED_PENDING } from "../store/model_marker.js";
-import { isNotFound, revisionLogNameOf } from "../store/revision_log.js";
+import { isNotFound } from "../store/not_found.js";
+import { revisionLogNameOf } from "../store/revision_log.js";
 import { openDatabase, runSql } from "../store/sqlite.js";
 import { describeValue } from "../core/describe.js";
 

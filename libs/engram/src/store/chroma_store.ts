@@ -4,7 +4,8 @@ import { collectionNameFor } from "../core/scope.js";
 import type { MemoryRecord } from "../core/types.js";
 import { fromChromaRow, toChromaMetadata } from "./chroma_records.js";
 import { whereFor } from "./chroma_where.js";
-import { isNotFound, RevisionLog, type StoreRevision } from "./revision_log.js";
+import { isNotFound } from "./not_found.js";
+import { RevisionLog, type StoreRevision } from "./revision_log.js";
 import type { EpisodicStore, StoreFilter, StoreHit, StoredRecord } from "./types.js";
 
 /** Chroma's server refuses batches larger than this (its pre-flight check). */
@@ -269,7 +270,7 @@ export class ChromaStore implements EpisodicStore {
         this.collections.set(userId, Promise.resolve(found));
         return found;
       } catch (error) {
-        if (error instanceof ChromaNotFoundError || /does not exist|not found/i.test(String(error))) return undefined;
+        if (isNotFound(error)) return undefined;
         throw this.wrap("getCollection", error);
       }
     }

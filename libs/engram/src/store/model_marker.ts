@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
-import { ChromaNotFoundError, type ChromaClient } from "chromadb";
+import type { ChromaClient } from "chromadb";
+import { isNotFound } from "./not_found.js";
 import { runSql } from "./sqlite.js";
 
 /**
@@ -72,7 +73,7 @@ export async function readStoreModel(client: ChromaClient, prefix: string): Prom
     const value = collection.metadata?.[MARKER_FIELD];
     return typeof value === "string" ? value : undefined;
   } catch (error) {
-    if (error instanceof ChromaNotFoundError || /does not exist|not found/i.test(String(error))) return undefined;
+    if (isNotFound(error)) return undefined;
     throw error;
   }
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { ChromaNotFoundError, type ChromaClient, type Collection } from "chromadb";
+import type { ChromaClient, Collection } from "chromadb";
 import { EngramError } from "../core/errors.js";
 import { shortHash } from "../core/ids.js";
+import { isNotFound } from "./not_found.js";
 
 /** An erase elsewhere can drop the log between our lookup and our append; it cannot do so forever. */
 const APPEND_ATTEMPTS = 5;
@@ -187,13 +188,4 @@ export class RevisionLog {
     this.logs.set(userId, pending);
     return pending;
   }
-}
-
-/** Chroma's "not found", also when the store's error mapping has wrapped it. */
-export function isNotFound(error: unknown): boolean {
-  for (let at: unknown = error, depth = 0; at !== undefined && at !== null && depth < 4; depth += 1) {
-    if (at instanceof ChromaNotFoundError || /does not exist|not found/i.test(String((at as Error).message ?? at))) return true;
-    at = (at as { cause?: unknown }).cause;
-  }
-  return false;
 }
