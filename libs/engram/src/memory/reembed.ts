@@ -5,6 +5,7 @@ import { EngramError } from "../core/errors.js";
 import { validatePrefix } from "../core/scope.js";
 import { embeddingsIdentity } from "../embeddings/identity.js";
 import { ChromaConnection, type ChromaConnectionOptions } from "../store/connection.js";
+import { collectionsStartingWith } from "../store/list_collections.js";
 import { readFolderModel, readStoreModel, recordFolderModel, recordStoreModel, REEMBED_PENDING } from "../store/model_marker.js";
 import { isNotFound } from "../store/not_found.js";
 import { revisionLogNameOf } from "../store/revision_log.js";
@@ -182,17 +183,11 @@ async function embedAll(embeddings: EmbeddingsInterface, texts: string[]): Promi
 async function userCollections(client: ChromaClient, prefix: string): Promise<{ bases: Map<string, Collection>; copies: Map<string, Collection> }> {
   const bases = new Map<string, Collection>();
   const copies = new Map<string, Collection>();
-  const start = `${prefix}-u-`;
-  const page = 1_000;
-  for (let offset = 0; ; offset += page) {
-    const listed = await client.listCollections({ limit: page, offset });
-    for (const collection of listed) {
-      if (!collection.name.startsWith(start)) continue;
-      if (collection.name.endsWith(COPY_SUFFIX)) copies.set(collection.name.slice(0, -COPY_SUFFIX.length), collection);
-      else bases.set(collection.name, collection);
-    }
-    if (listed.length < page) return { bases, copies };
+  for await (const collection of collectionsStartingWith(client, `${prefix}-u-`)) {
+    if (collection.name.endsWith(COPY_SUFFIX)) copies.set(collection.name.slice(0, -COPY_SUFFIX.length), collection);
+    else bases.set(collection.name, collection);
   }
+  return { bases, copies };
 }
 
 /**

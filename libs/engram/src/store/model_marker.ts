@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import type { ChromaClient } from "chromadb";
+import { collectionsStartingWith } from "./list_collections.js";
 import { isNotFound } from "./not_found.js";
 import { runSql } from "./sqlite.js";
 
@@ -97,11 +98,6 @@ export async function recordStoreModel(client: ChromaClient, prefix: string, mod
 
 /** True when the server has user collections of this prefix (written before it recorded a model). */
 export async function storeHasData(client: ChromaClient, prefix: string): Promise<boolean> {
-  const start = `${prefix}-u-`;
-  const page = 1_000;
-  for (let offset = 0; ; offset += page) {
-    const collections = await client.listCollections({ limit: page, offset });
-    if (collections.some((collection) => collection.name.startsWith(start))) return true;
-    if (collections.length < page) return false;
-  }
+  for await (const _ of collectionsStartingWith(client, `${prefix}-u-`)) return true;
+  return false;
 }

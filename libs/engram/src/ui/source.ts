@@ -6,6 +6,7 @@ import { collectionNameFor } from "../core/scope.js";
 import { Memory } from "../memory/memory.js";
 import { ChromaStore } from "../store/chroma_store.js";
 import { ChromaConnection, type ChromaConnectionOptions } from "../store/connection.js";
+import { collectionsStartingWith } from "../store/list_collections.js";
 import { sameRevision, type StoreRevision } from "../store/revision_log.js";
 import { databaseFile, openDatabase } from "../store/sqlite.js";
 
@@ -73,13 +74,8 @@ export class InspectorSource {
   /** Every user with memories in the store (one collection each), most recently active first. */
   async users(): Promise<UserSummary[]> {
     const client = await this.connection.client();
-    const marker = `${this.prefix}-u-`;
     const collections = [];
-    for (let offset = 0; ; offset += 100) {
-      const batch = await client.listCollections({ limit: 100, offset });
-      collections.push(...batch.filter((collection) => collection.name.startsWith(marker)));
-      if (batch.length < 100) break;
-    }
+    for await (const collection of collectionsStartingWith(client, `${this.prefix}-u-`, 100)) collections.push(collection);
     const activity = this.activity();
     const users = await Promise.all(
       collections.map(async (collection): Promise<UserSummary | undefined> => {
