@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { join } from "node:path";
 import type { MemoryRecord, ScoredMemory } from "../core/types.js";
 import type { AddResult } from "./options.js";
-import { startTestChroma, tempDir, type TestChroma } from "../tests/chroma.js";
-import { peerGroup, type Peer, type PeerOptions } from "../tests/peers.js";
+import { tempDir } from "../tests/chroma.js";
+import { peerSuite, type Peer } from "../tests/peers.js";
 
 /**
  * Two real processes share one store: a write one of them acknowledged is never contradicted by a
@@ -68,18 +68,8 @@ async function scenario(reader: Peer, writer: Peer): Promise<void> {
 }
 
 describe("coherence across processes", () => {
-  let chroma: TestChroma;
-  const peers = peerGroup();
-  const start = (options: PeerOptions): Peer => peers.start(options);
-
-  beforeAll(async () => {
-    chroma = await startTestChroma();
-  });
-
-  afterAll(async () => {
-    await peers.closeAll();
-    await chroma.stop();
-  });
+  const suite = peerSuite();
+  const { start } = suite;
 
   it("two processes on one data folder (embedded server)", async () => {
     const dataDir = join(await tempDir("engram-coherence-"), "data");
@@ -91,15 +81,15 @@ describe("coherence across processes", () => {
   });
 
   it("two data folders sharing one Chroma server by url", async () => {
-    const reader = start({ dataDir: join(chroma.dir, "a"), chromaUrl: chroma.server.url, embeddings: "local" });
-    const writer = start({ dataDir: join(chroma.dir, "b"), chromaUrl: chroma.server.url, embeddings: "local" });
+    const reader = start({ dataDir: join(suite.chroma.dir, "a"), chromaUrl: suite.chroma.server.url, embeddings: "local" });
+    const writer = start({ dataDir: join(suite.chroma.dir, "b"), chromaUrl: suite.chroma.server.url, embeddings: "local" });
     await scenario(reader, writer);
   });
 
   it("background writes: acknowledged by flush(), then seen by the other process", async () => {
-    const options = { chromaUrl: chroma.server.url, embeddings: "local" as const, writes: "background" as const };
-    const reader = start({ ...options, dataDir: join(chroma.dir, "c") });
-    const writer = start({ ...options, dataDir: join(chroma.dir, "d") });
+    const options = { chromaUrl: suite.chroma.server.url, embeddings: "local" as const, writes: "background" as const };
+    const reader = start({ ...options, dataDir: join(suite.chroma.dir, "c") });
+    const writer = start({ ...options, dataDir: join(suite.chroma.dir, "d") });
     const user = { userId: "bob" };
     const kept = (await reader.call<AddResult>("add", "Bob collects old maps", user)).results[0]!.id;
     const gone = (await reader.call<AddResult>("add", "Bob hates olives", user)).results[0]!.id;

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { join } from "node:path";
 import type { ScoredMemory } from "../core/types.js";
 import { StaticEmbeddings } from "../embeddings/static.js";
-import { startTestChroma, type TestChroma } from "../tests/chroma.js";
-import { PeerError, peerGroup, type Peer, type PeerOptions } from "../tests/peers.js";
+import { PeerError, peerSuite } from "../tests/peers.js";
 import { Memory } from "./memory.js";
 import type { AddResult } from "./options.js";
 import { reembed } from "./reembed.js";
@@ -21,21 +20,13 @@ async function refusal(call: Promise<unknown>): Promise<PeerError> {
 }
 
 describe("reembed with another instance running on the same server", () => {
-  let chroma: TestChroma;
-  const peers = peerGroup();
-  const start = (options: PeerOptions): Peer => peers.start(options);
-  beforeAll(async () => {
-    chroma = await startTestChroma();
-  });
-  afterAll(async () => {
-    await peers.closeAll();
-    await chroma.stop();
-  });
+  const suite = peerSuite();
+  const { start } = suite;
 
   it("a running instance with the old model does not keep the old vectors: its next search and write are refused as a new one's would be", async () => {
-    const url = chroma.server.url;
-    const moved = join(chroma.dir, "moved");
-    const other = join(chroma.dir, "other");
+    const url = suite.chroma.server.url;
+    const moved = join(suite.chroma.dir, "moved");
+    const other = join(suite.chroma.dir, "other");
     // Both folders written by the 64-dimension test embedding, sharing the server by url.
     const writer = start({ dataDir: moved, chromaUrl: url, embeddings: "hash" });
     for (const text of ["My cat is called Miso.", "I live in Lisbon.", "I drink green tea."]) await writer.call<AddResult>("add", text, alice);

@@ -1,6 +1,8 @@
+import { afterAll, beforeAll } from "@jest/globals";
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { startTestChroma, type TestChroma } from "./chroma.js";
 
 /** What a peer's `call` rejects with when the peer's Memory threw. */
 export class PeerError extends Error {
@@ -82,23 +84,38 @@ export function startPeer(options: PeerOptions): Peer {
   };
 }
 
-/** Peers a suite starts, all closed by one call after it. */
-export interface PeerGroup {
+/** What a suite of cross-process tests gets from `peerSuite()`. */
+export interface PeerSuite {
+  /** The suite's Chroma server and temporary folder (from the suite's own hooks on). */
+  readonly chroma: TestChroma;
+  /** Starts a peer process, closed after the suite. */
   start(options: PeerOptions): Peer;
-  /** Closes every peer started, later ones first: the first on a data folder owns its embedded server. */
-  closeAll(): Promise<void>;
 }
 
-export function peerGroup(): PeerGroup {
+/**
+ * A real Chroma server started before the suite; after it, every peer started closed (later ones
+ * first: the first on a data folder owns its embedded server), then the server stopped. Call it
+ * at the top of a `describe`, as `testMemories()`.
+ */
+export function peerSuite(): PeerSuite {
   const peers: Peer[] = [];
+  let chroma: TestChroma | undefined;
+  beforeAll(async () => {
+    chroma = await startTestChroma();
+  });
+  afterAll(async () => {
+    for (const peer of peers.splice(0).reverse()) await peer.close();
+    await chroma?.stop();
+  });
   return {
+    get chroma() {
+      if (chroma === undefined) throw new Error("peerSuite(): the test server starts in beforeAll; use it from a hook or a test.");
+      return chroma;
+    },
     start(options) {
       const peer = startPeer(options);
       peers.push(peer);
       return peer;
-    },
-    async closeAll() {
-      for (const peer of peers.splice(0).reverse()) await peer.close();
     },
   };
 }
