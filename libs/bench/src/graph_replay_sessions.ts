@@ -54,7 +54,7 @@ function positiveInt(value: string): number {
   return n;
 }
 
-async function replay(mode: Mode, convs: Conversation[], chromaUrl: string, tmpDir: string, embeddings: ReplayEmbeddings, threshold?: number): Promise<Result> {
+async function replay(mode: Mode, convs: Conversation[], chromaUrl: string, tmpDir: string, embeddings: ReplayEmbeddings, threshold?: number, forgetEvery?: number): Promise<Result> {
   let now = 0;
   const memory = new Memory({
     dataDir: await mkdtemp(join(tmpDir, `${mode}-`)),
@@ -65,7 +65,7 @@ async function replay(mode: Mode, convs: Conversation[], chromaUrl: string, tmpD
     writes: "background",
   });
   const model = new ScriptedModel();
-  const graph = createMemoryGraph({ memory, model, checkpointer: new MemorySaver(), onWarning: () => {}, ...(threshold !== undefined ? { importanceThreshold: threshold } : {}) });
+  const graph = createMemoryGraph({ memory, model, checkpointer: new MemorySaver(), onWarning: () => {}, ...(threshold !== undefined ? { importanceThreshold: threshold } : {}), ...(forgetEvery !== undefined ? { forgetEvery } : {}) });
   const started = performance.now();
   const scores: QuestionScore[] = [];
   const records: Record<string, number> = {};
@@ -169,8 +169,13 @@ async function main(): Promise<void> {
       if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError("a number in 0..1");
       return n;
     })
+    .option("--forget-every <n>", "the graph's forgetEvery (default: the graph's, 20; 0: never)", (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("an integer of 0 or more");
+      return n;
+    })
     .parse(process.argv)
-    .opts<{ data?: string; conversations?: number; out: string; threshold?: number }>();
+    .opts<{ data?: string; conversations?: number; out: string; threshold?: number; forgetEvery?: number }>();
   const data = findLocomoData(o.data);
   if (data === undefined && o.data !== undefined) throw new Error(`LoCoMo data not found at ${resolve(o.data)} (see --data).`);
   if (data === undefined) {
@@ -189,10 +194,10 @@ async function main(): Promise<void> {
     // Every replay embeds the same texts: the first pays, the others reuse (recall is what is measured here).
     embeddings.reuse = true;
     const results: Result[] = [];
-    for (const mode of ["add", "graph", "graph-end"] as const) results.push(await replay(mode, convs, server.url, scratch.dir, embeddings, o.threshold));
+    for (const mode of ["add", "graph", "graph-end"] as const) results.push(await replay(mode, convs, server.url, scratch.dir, embeddings, o.threshold, o.forgetEvery));
     const args = process.argv.slice(2).join(" ");
     const report = {
-      title: `The graph keeps what matters: sessions that end${o.threshold !== undefined ? ` (importance threshold ${o.threshold})` : ""}`,
+      title: `The graph keeps what matters: sessions that end${o.threshold !== undefined ? ` (importance threshold ${o.threshold})` : ""}${o.forgetEvery !== undefined ? ` (forgetEvery ${o.forgetEvery})` : ""}`,
       command: `corepack yarn workspace engram-bench graph-replay-sessions${args ? ` ${args}` : ""}`,
       machine,
       order: 16,
@@ -202,7 +207,7 @@ async function main(): Promise<void> {
       totalSeconds: (performance.now() - started) / 1000,
     };
     await mkdir(resolve(o.out), { recursive: true });
-    const file = join(resolve(o.out), `graph-replay-sessions${o.threshold !== undefined ? `-${o.threshold}` : ""}.json`);
+    const file = join(resolve(o.out), `graph-replay-sessions${o.threshold !== undefined ? `-${o.threshold}` : ""}${o.forgetEvery !== undefined ? `-forget${o.forgetEvery}` : ""}.json`);
     await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`\n${report.markdown}\n`);
     log(`Wrote ${file} (${report.totalSeconds.toFixed(0)} s)`);
