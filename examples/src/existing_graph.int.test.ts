@@ -7,6 +7,7 @@ import type { ChatResult } from "@langchain/core/outputs";
 import { MemorySaver } from "@langchain/langgraph";
 import { Memory } from "engram";
 import { buildChatbot } from "./existing_graph.js";
+import { buildAgent, closeChat } from "./session_end.js";
 import { ScriptedChatModel } from "./graphs/scripted_model.js";
 import { expectQuotedVerbatim } from "./tests/doc_quotes.js";
 
@@ -52,6 +53,24 @@ it("an existing chatbot graph with the memory nodes added recalls a fact from an
 });
 
 it("the code quoted in docs/graph.md is this example and the Studio agent, verbatim", async () => {
-  const blocks = await expectQuotedVerbatim("graph.md", ["existing_graph.ts", "graphs/memory_agent.ts"], 3);
-  expect(blocks).toHaveLength(3);
+  const blocks = await expectQuotedVerbatim("graph.md", ["existing_graph.ts", "graphs/memory_agent.ts", "session_end.ts"], 4);
+  expect(blocks).toHaveLength(4);
+});
+
+it("ending a session files the turns still in its window, so another thread recalls them", async () => {
+  const model = new RecordingModel({});
+  const agent = buildAgent(memory, model);
+  const config = { configurable: { user_id: "carol", thread_id: "c-1" } };
+  await agent.invoke({ messages: [new HumanMessage("ok")] }, config);
+  await agent.invoke({ messages: [new HumanMessage("My locker code at the gym is 4711.")] }, config);
+  await memory.flush();
+  expect(await memory.getAll({ userId: "carol", kind: "summary" })).toHaveLength(0); // the window has not overflowed
+  await closeChat(agent, "carol", "c-1");
+  await memory.flush();
+  const summaries = await memory.getAll({ userId: "carol", kind: "summary" });
+  expect(summaries.some((record) => record.content.includes("4711"))).toBe(true);
+
+  await agent.invoke({ messages: [new HumanMessage("What is my locker code at the gym?")] }, { configurable: { user_id: "carol", thread_id: "c-2" } });
+  expect(model.systems.at(-1)).toContain("4711");
+  agent.cancelIdle();
 });
