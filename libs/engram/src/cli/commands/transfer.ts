@@ -92,11 +92,25 @@ async function importRecords(io: CliIO, flags: UserFlags, records: ImportedMemor
           replayTime = undefined;
         }
       }
+      // A line written while the store was down (a server restarting) waits in the outbox: the
+      // store is usually back by the end of the file, so hand it over now rather than leave it
+      // for the next process that opens the folder.
+      if (pending > 0) pending = await flushedPending(memory, pending);
       const after = (await everyRecord(memory, flags.user)).length;
       return { added: Math.max(0, after - before), pending };
     },
     { clock },
   );
+}
+
+/** What is still queued after one replay of the outbox; a store still down leaves `pending` as it was. */
+async function flushedPending(memory: Memory, pending: number): Promise<number> {
+  try {
+    return (await memory.flush()).pending;
+  } catch (error) {
+    if (error instanceof EngramError && (error.code === "STORE_UNAVAILABLE" || error.code === "CHROMA_EXITED")) return pending;
+    throw error;
+  }
 }
 
 /** Every live record of the user (facts no longer true included), oldest first. */
