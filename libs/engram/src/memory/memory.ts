@@ -119,10 +119,10 @@ export class Memory {
     this.clock = options.clock ?? Date.now;
     this.maxContentChars = options.maxContentChars ?? DEFAULT_MAX_CONTENT_CHARS;
     this.prefix = validatePrefix(options.prefix ?? "engram");
+    const modelId = embeddingsIdentity(this.embeddings);
     // The ranker's weights were chosen per model (cross-validated on LoCoMo dev): the static
     // model's narrow cosine band needs its own.
-    const staticModel = (this.embeddings as { modelId?: unknown }).modelId === STATIC_MODEL_ID;
-    this.ranker = resolveRanker(options.ranker, staticModel ? STATIC_RANKER : DEFAULT_RANKER);
+    this.ranker = resolveRanker(options.ranker, modelId === STATIC_MODEL_ID ? STATIC_RANKER : DEFAULT_RANKER);
     this.entityOptions = resolveEntityOptions(options.entities);
     this.embeddingCache = new EmbeddingCache(validateLimit(options.embeddingCache, "embeddingCache", 1_024, 1_000_000));
     this.writes = validateWrites(options.writes);
@@ -132,7 +132,7 @@ export class Memory {
     }
     const chroma = options.chroma as { url?: unknown; client?: unknown } | undefined;
     this.modelGuard = new ModelGuard({
-      modelId: embeddingsIdentity(this.embeddings),
+      modelId,
       // A folder written before folders recorded their model, opened with the default model, holds
       // the vectors of the default of that time.
       unmarkedModelId: options.embeddings === undefined ? LEGACY_DEFAULT_MODEL_ID : undefined,
