@@ -1,0 +1,219 @@
+/**
+ * The contract of Engram's shared state: everything that is not a vector (the history log, the
+ * outbox of store writes, the background job queue, write leases, the folder's metadata, token
+ * usage and the checkpointer's filing log). Two backends implement it: SQLite in the data folder
+ * (the embedded default, one machine) and PostgreSQL (replicas on several machines; docs/deploy.md).
+ *
+ * Every method is async so that a networked backend fits; the SQLite backend answers from
+ * better-sqlite3 synchronously inside them. Every read and delete is scoped by user: no method
+ * returns or removes another user's rows. Each part creates its tables on first use (SQLite) or
+ * through the backend's versioned migrations (PostgreSQL, run once by `setup()`).
+ */
+import type { HistoryEntry } from "../core/types.js";
+import type { TokenUsage } from "../core/token_usage.js";
+
+/** What {@link HistoryState.record} takes: an entry without its id, with an optional time. */
+export type NewHistoryEntry = Omit<HistoryEntry, "id" | "at"> & { at?: number };
+
+/** Append-only log of what happened to each memory (the `history(id)` API). */
+export interface HistoryState {
+  /** Appends entries in one transaction (all or none) and returns them with ids and times. */
+  record(entries: NewHistoryEntry[]): Promise<HistoryEntry[]>;
+  /** One memory's entries, oldest first, for this user only. */
+  forMemory(memoryId: string, userId: string): Promise<HistoryEntry[]>;
+  /** Removes every entry of the user; returns how many. */
+  deleteUser(userId: string): Promise<number>;
+  countUser(userId: string): Promise<number>;
+}
+
+/** A store write to queue; a newer write with the same (user, key) supersedes a pending one. */
+export interface OutboxItem<T> {
+  userId: string;
+  /** Idempotency key naming what the write is about, e.g. `"upsert:<recordId>"`. */
+  key: string;
+  /** Stored as JSON. */
+  payload: T;
+}
+
+/** A queued store write. */
+export interface PendingWrite<T> {
+  /** Position in the queue; never reused. */
+  seq: number;
+  userId: string;
+  key: string;
+  payload: T;
+  attempts: number;
+  createdAt: number;
+  lastError: string | null;
+}
+
+/** Options of {@link OutboxState.pending} and {@link OutboxState.claim}. */
+export interface PendingOptions {
+  /** Only this user's writes. @default every user */
+  userId?: string;
+  /** At most this many. @default no limit */
+  limit?: number;
+}
+
+/**
+ * The durable queue of store writes (an outage of the vector store loses nothing). A write is
+ * queued before it is applied and removed with `complete` only after it is in the store.
+ */
+export interface OutboxState<T> {
+  /** Queues writes in one transaction and returns their seqs, in order. */
+  enqueue(items: Array<OutboxItem<T>>): Promise<number[]>;
+  /** Queued writes, oldest first. */
+  pending(options?: PendingOptions): Promise<Array<PendingWrite<T>>>;
+  /**
+   * Like `pending`, but takes a lease of `leaseMs` on the writes returned for `owner`: writes
+   * leased by another live owner are skipped, so replicas never drain the same write at once, and
+   * the writes of an owner that died are taken over once its lease lapses.
+   */
+  claim(owner: string, leaseMs: number, options?: PendingOptions): Promise<Array<PendingWrite<T>>>;
+  /** Removes applied writes; returns the seqs this call removed (others were replaced or done). */
+  complete(seqs: number[]): Promise<number[]>;
+  /** Records a failed attempt (and releases any lease on them). */
+  fail(seqs: number[], error: string): Promise<void>;
+  size(userId?: string): Promise<number>;
+  /** The queued write of a (user, key), if any. */
+  find(userId: string, key: string): Promise<PendingWrite<T> | undefined>;
+  /** Drops every queued write of the user (erasure); returns how many. */
+  deleteUser(userId: string): Promise<number>;
+}
+
+/** A background job to record (work that calls a model). */
+export interface NewJob<T> {
+  userId: string;
+  /** Jobs of one group run together, one group at a time per user. */
+  group: string;
+  /** A job with the same user and key as a queued one is not queued twice. */
+  key: string;
+  payload: T;
+}
+
+/** A queued job. */
+export interface Job<T> {
+  seq: number;
+  userId: string;
+  group: string;
+  key: string;
+  payload: T;
+  attempts: number;
+  createdAt: number;
+  lastError: string | null;
+}
+
+/** One named queue of durable background jobs (e.g. `"facts"`). */
+export interface JobState<T> {
+  /** Records a job; false when one with the same user and key is queued already. */
+  add(job: NewJob<T>): Promise<boolean>;
+  pending(filter?: { userId?: string; group?: string }): Promise<Array<Job<T>>>;
+  /** The (user, group) pairs with queued jobs. */
+  groups(): Promise<Array<{ userId: string; group: string }>>;
+  allQueued(seqs: number[]): Promise<boolean>;
+  complete(seqs: number[]): Promise<void>;
+  fail(seqs: number[], error: string): Promise<void>;
+  size(userId?: string): Promise<number>;
+  deleteUser(userId: string): Promise<number>;
+}
+
+/**
+ * Per-user locks and leases shared by every instance on the state: store writes in flight (so
+ * `deleteAll` waits for another instance's drain) and exclusive per-user sections (so two
+ * reconciliations of one user's facts never run at once, across replicas).
+ */
+export interface LeaseState {
+  /** Takes a write lease if any of `keys` is still queued in the outbox; undefined when none is. */
+  take(userId: string, keys: string[]): Promise<string | undefined>;
+  release(id: string): Promise<void>;
+  /** Resolves once no live write lease of the user is held by any instance. */
+  settled(userId: string): Promise<void>;
+  /** Runs `fn` while holding the user's exclusive lock `name` (waits for any other holder). */
+  exclusive<R>(userId: string, name: string, fn: () => Promise<R>): Promise<R>;
+}
+
+/** Small key-value facts about the state (e.g. which embedding model wrote its vectors). */
+export interface MetaState {
+  get(key: string): Promise<string | undefined>;
+  /** Sets the value unless one is set (`replace: false`); returns the value afterwards. */
+  set(key: string, value: string, options: { replace: boolean }): Promise<string>;
+  /** True when history or outbox hold any row (data written before a model was recorded). */
+  hasData(): Promise<boolean>;
+}
+
+/** Token usage of one of Engram's own model calls (`memory.usage()`). */
+export interface UsageCall {
+  userId: string;
+  /** "extraction" | "reconciliation" | "summary" | "importance". */
+  kind: string;
+  usage: TokenUsage;
+}
+
+/** Usage summed per (user, kind). */
+export interface UsageTotalsRow {
+  userId: string;
+  kind: string;
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  /** Calls whose reply carried no usage metadata. */
+  unreported: number;
+  lastAt: number;
+}
+
+export interface UsageState {
+  /** Records one call at the state's clock time. */
+  record(call: UsageCall): Promise<void>;
+  /** Sums per (user, kind), for one user or everyone. */
+  totals(filter: { userId?: string }): Promise<UsageTotalsRow[]>;
+  deleteUser(userId: string): Promise<number>;
+}
+
+/** A message the checkpointer files into long-term memory, stored as JSON. */
+export interface FilingMessage {
+  key: string;
+  [field: string]: unknown;
+}
+
+/** Messages of one thread waiting to be filed into one user's long-term memory. */
+export interface PendingFiling<M extends FilingMessage = FilingMessage> {
+  seq: number;
+  threadId: string;
+  userId: string;
+  messages: M[];
+  attempts: number;
+}
+
+/** The checkpointer's bookkeeping: what was taken per (thread, user), and filings not yet done. */
+export interface FilingState<M extends FilingMessage = FilingMessage> {
+  /** Takes the messages not taken before and queues them, atomically; returns those queued. */
+  take(threadId: string, userId: string, messages: M[]): Promise<M[]>;
+  pending(limit: number): Promise<Array<PendingFiling<M>>>;
+  size(): Promise<number>;
+  complete(seqs: number[]): Promise<void>;
+  fail(seqs: number[], error: string): Promise<void>;
+  usersOf(threadId: string): Promise<string[]>;
+  dropPending(threadId: string): Promise<number>;
+  forgetThread(threadId: string): Promise<void>;
+  /** Erasure of a user: their filing rows of every thread. */
+  deleteUser(userId: string): Promise<number>;
+}
+
+/** One backend of shared state. Constructing one does no I/O; `setup()` opens and migrates. */
+export interface StateBackend {
+  /** `"sqlite"` (a data folder) or `"postgres"`; shown in errors and by the CLI. */
+  readonly kind: "sqlite" | "postgres";
+  /** Opens connections and creates or migrates tables; idempotent, safe when replicas race. */
+  setup(): Promise<void>;
+  readonly history: HistoryState;
+  outbox<T>(): OutboxState<T>;
+  jobs<T>(queue: string): JobState<T>;
+  readonly leases: LeaseState;
+  readonly meta: MetaState;
+  readonly usage: UsageState;
+  filings<M extends FilingMessage = FilingMessage>(): FilingState<M>;
+  /** Erases every row of the user in every part (history, outbox, jobs, usage, filings). */
+  deleteUser(userId: string): Promise<void>;
+  close(): Promise<void>;
+}
