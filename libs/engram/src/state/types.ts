@@ -67,11 +67,19 @@ export interface OutboxState<T> {
   /**
    * Like `pending`, but takes a lease of `leaseMs` on the writes returned for `owner`: writes
    * leased by another live owner are skipped, so replicas never drain the same write at once, and
-   * the writes of an owner that died are taken over once its lease lapses.
+   * the writes of an owner that died are taken over once its lease lapses. A user's writes are
+   * claimed in order: while another live owner holds a claim on any write of a user, none of that
+   * user's writes is returned (a later delete never overtakes an earlier upsert of the same id).
    */
   claim(owner: string, leaseMs: number, options?: PendingOptions): Promise<Array<PendingWrite<T>>>;
   /** Removes applied writes; returns the seqs this call removed (others were replaced or done). */
   complete(seqs: number[]): Promise<number[]>;
+  /**
+   * `complete` for writes that reached the store, with their history: in one transaction, removes
+   * the writes and appends the history entry of each write this call removed (a write another
+   * drainer completed first, or that was replaced, records nothing). Returns the removed seqs.
+   */
+  completeApplied(writes: Array<{ seq: number; history: NewHistoryEntry | null }>): Promise<number[]>;
   /** Records a failed attempt (and releases any lease on them). */
   fail(seqs: number[], error: string): Promise<void>;
   size(userId?: string): Promise<number>;
