@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { EngramError } from "../core/errors.js";
+import { chromaCliPath, heartbeat, SERVER_STATE_FILE, sleep, type ServerState } from "./chroma_probe.js";
+import { SUPERVISOR_SOURCE } from "./chroma_supervisor.js";
+
+/*
+ * One Chroma process: spawn it under its supervisor, wait for its first heartbeat, keep the last
+ * of its output, stop it. Whether to start one again is chroma_restart.ts's job; handing servers
+ * out to callers is chroma_server.ts's.
+ */
+
+/** How much of a server's output is kept for error messages. */
+export const STDERR_LIMIT = 8_192;
+
+/** Spawns a supervised server and waits for its heartbeat; records it in the folder's state file. */
+export async function launch(path: string, host: string, port: number, stopTimeoutMs: number, startTimeoutMs: number): Promise<ChildProcess> {
+  const cli = chromaCliPath();
+  const args = ["run", "--path", path, "--host", host, "--port", String(port)];
+  const child = spawn(
+    process.execPath,
+    ["-e", SUPERVISOR_SOURCE, cli, String(stopTimeoutMs), ...args],
+    { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, CHROMA_TELEMETRY: "false" } },
+  );
+  const output = captureOutput(child);
+  outputs.set(child, output);
+  const exited = new Promise<number | string>((done) =>
+    child.once("exit", (code, signal) => done(signal ?? code ?? "unknown")),
+  );
+  const deadline = Date.now() + startTimeoutMs;
+  let ready = false;
+  let exitedWith: number | string | undefined;
+  void exited.then((value) => {
+    exitedWith = value;
+  });
+  while (Date.now() < deadline && exitedWith === undefined) {
+    if (await heartbeat(host, port)) {
+      ready = true;
+      break;
+    }
+    await Promise.race([sleep(50), exited]);
+  }
+  if (!ready) {
+    const stderr = output();
+    if (exitedWith !== undefined) {
+      throw new EngramError(
+        "CHROMA_EXITED",
+        `The Chroma server exited during start (${exitedWith}) for data folder ${path} on ${host}:${port}.` +
+          (stderr ? `\nServer output:\n${stderr}` : ""),
+        { details: { path, host, port, exit: exitedWith, stderr } },
+      );
+    }
+    await stopChild(child, stopTimeoutMs);
+    throw new EngramError(
+      "CHROMA_START_TIMEOUT",
+      `The Chroma server for ${path} did not answer its heartbeat on ${host}:${port} within ` +
+        `${startTimeoutMs} ms.` + (stderr ? `\nServer output:\n${stderr}` : ""),
+      { details: { path, host, port, stderr } },
+    );
+  }
+  // Let the application exit without waiting on the server: when it does, the supervisor sees
+  // its stdin close and stops Chroma. (No `process.on("exit")` hook: a library leaves no
+  // listener on the host process, and the closing pipe is enough.)
+  child.unref();
+  for (const stream of [child.stdin, child.stdout, child.stderr]) {
+    (stream as unknown as { unref?: () => void } | null)?.unref?.();
+  }
+  const state: ServerState = { pid: child.pid ?? -1, host, port, path };
+  await writeFile(join(path, SERVER_STATE_FILE), JSON.stringify(state));
+  return child;
+}
+
+/** The recent output of each supervisor this process spawned. */
+export const outputs = new WeakMap<ChildProcess, () => string>();
+
+export function childExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+/** Stops a supervisor (and so its Chroma): SIGINT, then SIGKILL after the timeout. */
+export async function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (childExited(child)) return;
+  const exited = new Promise<void>((done) => child.once("exit", () => done()));
+  child.kill("SIGINT");
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs + 1_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function captureOutput(child: ChildProcess): () => string {
+  let text = "";
+  const append = (chunk: Buffer) => {
+    text = (text + chunk.toString("utf8")).slice(-STDERR_LIMIT);
+  };
+  child.stdout?.on("data", append);
+  child.stderr?.on("data", append);
+  return () => text.trim();
+}

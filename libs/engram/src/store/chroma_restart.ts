@@ -1,0 +1,178 @@
+import type { ChildProcess } from "node:child_process";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { EngramError } from "../core/errors.js";
+import { freePort, heartbeat, listening, SERVER_STATE_FILE, sleep, type ServerState } from "./chroma_probe.js";
+import { childExited, launch, outputs, STDERR_LIMIT, stopChild } from "./chroma_launch.js";
+import type { ChromaServer } from "./chroma_server.js";
+
+/*
+ * The servers this process started, and keeping them alive: a server that dies on its own is
+ * started again on its folder (with backoff, `maxRestarts` a minute, then CHROMA_EXITED), and
+ * every handle to it follows the new port. Spawning is chroma_launch.ts's job.
+ */
+
+/** Deaths are counted over this window: `maxRestarts` in a minute, then `CHROMA_EXITED`. */
+const RESTART_WINDOW_MS = 60_000;
+/** How long `heal` waits for the exit of a server that stopped answering (the event can lag). */
+const EXIT_WAIT_MS = 2_000;
+
+export interface Owned {
+  path: string;
+  child: ChildProcess;
+  state: ServerState;
+  refs: number;
+  stopTimeoutMs: number;
+  startTimeoutMs: number;
+  maxRestarts: number;
+  /** When the server died on its own, within the restart window. */
+  deaths: number[];
+  restarts: number;
+  /** The output of the servers that died (the last few KiB), for `CHROMA_EXITED`. */
+  deathOutput: string;
+  stopping?: Promise<void>;
+  restarting?: Promise<void>;
+  /** Set when Engram gave up restarting. */
+  failure?: EngramError;
+}
+
+/** Servers this process started, by absolute data folder, shared by every handle in the process. */
+export const owned = new Map<string, Owned>();
+
+/** A server that dies on its own is restarted while someone holds a handle to it. */
+export function watch(entry: Owned): void {
+  const child = entry.child;
+  child.once("exit", () => {
+    if (entry.child !== child) return;
+    entry.deathOutput = (entry.deathOutput + "\n" + (outputs.get(child)?.() ?? "")).trim().slice(-STDERR_LIMIT);
+    if (entry.stopping || entry.refs === 0 || entry.maxRestarts === 0) {
+      // Not to be handed out again: the next start on this folder launches a new one.
+      if (owned.get(entry.path) === entry) owned.delete(entry.path);
+      return;
+    }
+    // Started at once, whether or not anyone is calling: the outbox's next drain finds it up.
+    restart(entry).catch(() => undefined);
+  });
+}
+
+/** Starts the server of `entry` again on its folder (same port when free), with backoff. */
+function restart(entry: Owned): Promise<void> {
+  entry.restarting ??= (async () => {
+    try {
+      for (;;) {
+        const now = Date.now();
+        entry.deaths = entry.deaths.filter((at) => now - at < RESTART_WINDOW_MS);
+        entry.deaths.push(now);
+        if (entry.deaths.length > entry.maxRestarts) throw giveUp(entry);
+        // 0 ms for the first death in the window, then 250 ms doubling up to 4 s.
+        const n = entry.deaths.length;
+        await sleep(n <= 1 ? 0 : Math.min(250 * 2 ** (n - 2), 4_000));
+        if (entry.stopping || entry.refs === 0) return;
+        const { host } = entry.state;
+        // Only the supervisor died (Chroma outlived it and still serves the folder): a second
+        // server on the same folder is never started. Clients keep using it; should it die too,
+        // the next heal finds it gone and starts one.
+        if (await heartbeat(host, entry.state.port, 500)) return;
+        // The old port is reused when free (clients reconnect unchanged); when something took it,
+        // a new one: every handle reads host and port from the entry, so clients follow.
+        const port = (await listening(host, entry.state.port)) ? await freePort(host) : entry.state.port;
+        let child: ChildProcess;
+        try {
+          child = await launch(entry.path, host, port, entry.stopTimeoutMs, entry.startTimeoutMs);
+        } catch (error) {
+          const stderr = (error as EngramError).details?.["stderr"];
+          entry.deathOutput = (entry.deathOutput + "\n" + (typeof stderr === "string" ? stderr : (error as Error).message)).trim().slice(-STDERR_LIMIT);
+          continue;
+        }
+        if (entry.stopping) {
+          await stopChild(child, entry.stopTimeoutMs);
+          return;
+        }
+        entry.child = child;
+        entry.state = { pid: child.pid ?? -1, host, port, path: entry.path };
+        entry.restarts += 1;
+        watch(entry);
+        return;
+      }
+    } finally {
+      entry.restarting = undefined;
+    }
+  })();
+  return entry.restarting;
+}
+
+function giveUp(entry: Owned): EngramError {
+  const output = entry.deathOutput;
+  entry.failure = new EngramError(
+    "CHROMA_EXITED",
+    `The Chroma server for ${entry.path} exited ${entry.deaths.length} times within ${RESTART_WINDOW_MS / 1000} s; ` +
+      `Engram stopped restarting it. Check the folder and the server's output, then open the Memory again.` +
+      (output ? `\nServer output:\n${output}` : ""),
+    { details: { path: entry.path, exits: entry.deaths.length, stderr: output } },
+  );
+  if (owned.get(entry.path) === entry) owned.delete(entry.path);
+  void rm(join(entry.path, SERVER_STATE_FILE), { force: true }).catch(() => undefined);
+  return entry.failure;
+}
+
+async function healOwned(entry: Owned): Promise<void> {
+  if (entry.failure) throw entry.failure;
+  if (entry.restarting) return entry.restarting;
+  if (entry.stopping) return;
+  const deadline = Date.now() + EXIT_WAIT_MS;
+  for (;;) {
+    if (await heartbeat(entry.state.host, entry.state.port, 1_000)) return;
+    // The refused request can come before the exit event: give the event a moment.
+    if (entry.failure) throw entry.failure;
+    if (entry.restarting) return entry.restarting;
+    if (childExited(entry.child)) {
+      if (entry.maxRestarts === 0) return;
+      return restart(entry);
+    }
+    if (Date.now() > deadline) return;
+    await sleep(50);
+  }
+}
+
+export function ownedHandle(entry: Owned): ChromaServer {
+  entry.refs += 1;
+  let released = false;
+  const reused = entry.refs > 1;
+  return {
+    get host() {
+      return entry.state.host;
+    },
+    get port() {
+      return entry.state.port;
+    },
+    get url() {
+      return `http://${entry.state.host}:${entry.state.port}`;
+    },
+    path: entry.path,
+    reused,
+    get pid() {
+      return entry.child.pid;
+    },
+    get restarts() {
+      return entry.restarts;
+    },
+    settled: async () => {
+      if (entry.failure) throw entry.failure;
+      await entry.restarting;
+    },
+    heal: () => healOwned(entry),
+    stop: async () => {
+      if (released) return;
+      released = true;
+      entry.refs -= 1;
+      if (entry.refs > 0) return;
+      entry.stopping ??= (async () => {
+        if (owned.get(entry.path) === entry) owned.delete(entry.path);
+        await entry.restarting?.catch(() => undefined);
+        await stopChild(entry.child, entry.stopTimeoutMs);
+        if (!entry.failure) await rm(join(entry.path, SERVER_STATE_FILE), { force: true });
+      })();
+      await entry.stopping;
+    },
+  };
+}
