@@ -41,6 +41,8 @@ export type EngramErrorCode =
   | "MODEL_OUTPUT_INVALID"
   // The durable outbox and history log.
   | "OUTBOX_ERROR"
+  // The PostgreSQL state backend (state/postgres) cannot be reached.
+  | "STATE_UNAVAILABLE"
   | "CLOSED";
 
 export interface EngramErrorOptions {
