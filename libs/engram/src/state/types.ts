@@ -118,6 +118,13 @@ export interface JobState<T> {
   pending(filter?: { userId?: string; group?: string }): Promise<Array<Job<T>>>;
   /** The (user, group) pairs with queued jobs. */
   groups(): Promise<Array<{ userId: string; group: string }>>;
+  /**
+   * Like `pending`, but leases the jobs returned to `owner` for `leaseMs`, whole groups only: a
+   * group with a job another live owner holds is skipped (so two replicas never run one group at
+   * once), and the jobs of an owner that died are taken over once its lease lapses. Claiming again
+   * as the same owner renews the lease; `fail` releases it, `complete` removes the jobs.
+   */
+  claim(owner: string, leaseMs: number, filter?: { userId?: string; group?: string }): Promise<Array<Job<T>>>;
   allQueued(seqs: number[]): Promise<boolean>;
   complete(seqs: number[]): Promise<void>;
   fail(seqs: number[], error: string): Promise<void>;
