@@ -1,15 +1,13 @@
-import { ChromaConnectionError, ChromaNotFoundError, type ChromaClient, type Collection } from "chromadb";
+import type { ChromaClient, Collection } from "chromadb";
 import { EngramError } from "../core/errors.js";
 import { collectionNameFor } from "../core/scope.js";
 import type { MemoryRecord } from "../core/types.js";
+import { ChromaCollections, MAX_ROWS_PER_CALL as MAX_BATCH } from "./chroma_collections.js";
 import { fromChromaRow, toChromaMetadata } from "./chroma_records.js";
 import { whereFor } from "./chroma_where.js";
 import { isNotFound } from "./not_found.js";
 import { RevisionLog, type StoreRevision } from "./revision_log.js";
 import type { EpisodicStore, StoreFilter, StoreHit, StoredRecord } from "./types.js";
-
-/** Chroma's server refuses batches larger than this (its pre-flight check). */
-const MAX_BATCH = 5_000;
 
 export interface ChromaStoreOptions {
   /** Resolves the client lazily (starting the local server on first use). */
@@ -42,16 +40,19 @@ export interface ChromaStoreOptions {
 export class ChromaStore implements EpisodicStore {
   private readonly prefix: string;
 
-  /** Collections known to exist, by user. Missing ones are not cached: another process may create them. */
-  private readonly collections = new Map<string, Promise<Collection>>();
+  /** The users' collections (shared handling: store/chroma_collections.ts). */
+  private readonly collections: ChromaCollections;
 
   private readonly revisions: RevisionLog;
 
-  /** The client the cached handles were made with. */
-  private lastClient?: ChromaClient;
-
   constructor(private readonly options: ChromaStoreOptions) {
     this.prefix = options.prefix ?? "engram";
+    this.collections = new ChromaCollections({
+      client: options.client,
+      ...(options.describe ? { describe: options.describe } : {}),
+      // Handles made by the old client point to the old port: the revision logs' go too.
+      clientChanged: () => this.revisions.forgetHandles(),
+    });
     this.revisions = new RevisionLog({
       client: () => this.client(),
       prefix: this.prefix,
@@ -182,7 +183,7 @@ export class ChromaStore implements EpisodicStore {
         await this.call("deleteCollection", () => client.deleteCollection({ name: collection.name }));
         return count;
       })) ?? 0;
-    this.collections.delete(userId);
+    this.collections.forget(collectionNameFor(this.prefix, userId));
     // After the records, as every write: a reader that finds the log gone (or made anew) rebuilds
     // and finds the records gone too.
     await this.revisions.erase(userId);
@@ -194,7 +195,7 @@ export class ChromaStore implements EpisodicStore {
   }
 
   async close(): Promise<void> {
-    this.collections.clear();
+    this.collections.forget();
     this.revisions.forgetHandles();
   }
 
@@ -216,7 +217,7 @@ export class ChromaStore implements EpisodicStore {
           return await run(collection);
         } catch (error) {
           if (attempt > 0 || !isNotFound(error)) throw error;
-          this.collections.delete(userId);
+          this.collections.forget(collectionNameFor(this.prefix, userId));
           this.options.stale?.();
         }
       }
@@ -240,74 +241,18 @@ export class ChromaStore implements EpisodicStore {
     }
   }
 
-  private async client(): Promise<ChromaClient> {
-    try {
-      const client = await this.options.client();
-      if (client !== this.lastClient) {
-        // A restarted local server may listen on another port: handles made by the old client
-        // point there, so they go.
-        if (this.lastClient) this.collections.clear();
-        if (this.lastClient) this.revisions.forgetHandles();
-        this.lastClient = client;
-      }
-      return client;
-    } catch (error) {
-      if (error instanceof EngramError) throw error;
-      throw this.wrap("connect", error);
-    }
+  private client(): Promise<ChromaClient> {
+    return this.collections.client();
   }
 
   private async collection(userId: string, create: true): Promise<Collection>;
   private async collection(userId: string, create: false): Promise<Collection | undefined>;
   private async collection(userId: string, create: boolean): Promise<Collection | undefined> {
-    const cached = this.collections.get(userId);
-    if (cached) return cached;
-    const client = await this.client();
     const name = collectionNameFor(this.prefix, userId);
-    if (!create) {
-      try {
-        const found = await client.getCollection({ name });
-        this.collections.set(userId, Promise.resolve(found));
-        return found;
-      } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw this.wrap("getCollection", error);
-      }
-    }
-    const pending = client
-      .getOrCreateCollection({ name, embeddingFunction: null, metadata: { "hnsw:space": "cosine", engram: 1 } })
-      .catch((error: unknown) => {
-        this.collections.delete(userId);
-        throw this.wrap("createCollection", error);
-      });
-    this.collections.set(userId, pending);
-    return pending;
+    return create ? this.collections.findOrCreate(name, { engram: 1 }) : this.collections.find(name);
   }
 
-  private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      // A collection deleted by another process (deleteAll elsewhere): forget the stale handle.
-      if (error instanceof ChromaNotFoundError) this.collections.clear();
-      throw this.wrap(operation, error);
-    }
+  private call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return this.collections.call(operation, run);
   }
-
-  private wrap(operation: string, error: unknown): EngramError {
-    if (error instanceof EngramError) return error;
-    const where = this.options.describe?.() ?? "Chroma";
-    if (isUnavailable(error)) {
-      return new EngramError("STORE_UNAVAILABLE", `${where} is unreachable (${operation}).`, { cause: error });
-    }
-    return new EngramError("STORE_ERROR", `${where} failed on ${operation}: ${(error as Error)?.message ?? String(error)}`, {
-      cause: error,
-    });
-  }
-}
-
-function isUnavailable(error: unknown): boolean {
-  if (error instanceof ChromaConnectionError) return true;
-  const text = `${(error as Error)?.message ?? ""} ${String((error as { cause?: unknown })?.cause ?? "")}`;
-  return /ECONNREFUSED|ECONNRESET|fetch failed|socket hang up|Failed to connect|ETIMEDOUT|EHOSTUNREACH/i.test(text);
 }

@@ -5,9 +5,9 @@ import { InMemoryStore } from "@langchain/langgraph";
 import { isEngramError } from "../../core/errors.js";
 import { LocalEmbeddings } from "../../embeddings/local.js";
 import { startTestChroma, type TestChroma } from "../../tests/chroma.js";
-import { collectionNameForLabel } from "./collections.js";
+import { collectionNameForLabel } from "../../store/langgraph/collections.js";
 import { EngramStore } from "./engram_store.js";
-import type { EngramStoreOptions } from "./options.js";
+import type { EngramStoreOptions } from "../../store/langgraph/options.js";
 
 const embeddings = new LocalEmbeddings();
 let chroma: TestChroma;

@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import {
   BaseStore,
   type Item,
@@ -7,29 +6,16 @@ import {
   type OperationResults,
   type SearchItem,
 } from "@langchain/langgraph-checkpoint";
-import { EngramError } from "../../core/errors.js";
-import { LocalEmbeddings } from "../../embeddings/local.js";
-import { ChromaConnection } from "../../store/connection.js";
-import { StoreCollections } from "./collections.js";
-import { parseFilter } from "./filter.js";
-import type { EngramStoreOptions, EngramStoreTtlConfig } from "./options.js";
-import { StoreReader } from "./reader.js";
-import type { StoredItem } from "./rows.js";
-import { StoreIndex } from "./store_index.js";
-import {
-  validateCount,
-  validateIndexConfig,
-  validateKey,
-  validateMatchPath,
-  validateNamespace,
-  validatePutIndex,
-  validateStorePrefix,
-  validateTtl,
-  validateTtlConfig,
-  validateValue,
-} from "./validate.js";
-import { StoreWriter, type WriteRequest } from "./writer.js";
-import { describeValue } from "../../core/describe.js";
+import { ItemStore, type ItemResult } from "../../store/langgraph/item_store.js";
+import type { EngramStoreOptions } from "../../store/langgraph/options.js";
+import type { StoredItem } from "../../store/langgraph/rows.js";
+import { validateMatchPath, validateNamespace } from "../../store/langgraph/validate.js";
+
+/*
+ * The LangGraph `BaseStore` door to the item store on Chroma (store/langgraph/): each method
+ * becomes store operations, each result a LangGraph `Item` / `SearchItem`. The storage, the
+ * checks and the TTL live in the engine.
+ */
 
 /** A get as `batch` accepts it: LangGraph's, plus whether to restart the item's TTL. */
 export interface EngramGetOperation {
@@ -62,12 +48,6 @@ export interface EngramPutOperation {
   ttl?: number | null;
 }
 
-type Plan =
-  | { kind: "get"; namespace: string[]; key: string; refresh: boolean }
-  | { kind: "search"; prefix: string[]; filter: ReturnType<typeof parseFilter>; limit: number; offset: number; query?: string; refresh: boolean }
-  | { kind: "write"; request: WriteRequest }
-  | { kind: "list"; matchConditions?: MatchCondition[]; maxDepth?: number; limit: number; offset: number };
-
 /**
  * A LangGraph `BaseStore` on Chroma: put / get / delete, search by namespace prefix, filter
  * (`$eq $ne $gt $gte $lt $lte $in $nin`) and meaning, `listNamespaces`, an index naming the
@@ -79,36 +59,11 @@ type Plan =
  * server) starts on first use or `start()`.
  */
 export class EngramStore extends BaseStore {
-  private readonly connection: ChromaConnection;
-
-  private readonly collections: StoreCollections;
-
-  private readonly reader: StoreReader;
-
-  private readonly writer: StoreWriter;
-
-  private readonly ttl: EngramStoreTtlConfig & { refreshOnRead: boolean };
-
-  private sweeper?: ReturnType<typeof setInterval>;
-
-  /** Set by `stop()`: the sweeper stays off until `start()`. */
-  private stopped = false;
-
-  private closed = false;
+  private readonly engine: ItemStore;
 
   constructor(options: EngramStoreOptions = {}) {
     super();
-    const prefix = validateStorePrefix(options.prefix ?? "engram");
-    const index = validateIndexConfig(options.index);
-    const ttl = validateTtlConfig(options.ttl);
-    this.ttl = { ...ttl, refreshOnRead: ttl.refreshOnRead ?? true };
-    const clock = options.clock ?? Date.now;
-    this.connection = new ChromaConnection(options.chroma ?? {}, join(options.dataDir ?? ".engram", "chroma"));
-    this.collections = new StoreCollections(prefix, () => this.connection.client(), () => this.connection.describe());
-    const storeIndex =
-      index === false ? undefined : new StoreIndex(index.embeddings ?? new LocalEmbeddings(), index.fields ?? ["$"], index.dims);
-    this.reader = new StoreReader(this.collections, storeIndex, clock);
-    this.writer = new StoreWriter(this.collections, storeIndex, clock, this.ttl.defaultTtl);
+    this.engine = new ItemStore(options);
   }
 
   /**
@@ -117,47 +72,8 @@ export class EngramStore extends BaseStore {
    * InMemoryStore, reads see the store as it was before the batch's writes.
    */
   async batch<Op extends Operation[]>(operations: Op): Promise<OperationResults<Op>> {
-    this.ensureOpen();
-    if (!Array.isArray(operations)) throw new EngramError("INVALID_OPTIONS", "batch takes a list of operations.");
-    const plans = operations.map((operation) => this.plan(operation));
-    this.startSweeper();
-    try {
-      return (await this.run(plans)) as OperationResults<Op>;
-    } catch (error) {
-      if (!(error instanceof EngramError) || error.code !== "STORE_UNAVAILABLE") throw error;
-      // The local server died: the connection restarts it (a server given by URL is only waited
-      // for a moment), handles of the old server go, and the batch runs once more. Its writes are
-      // puts and deletes by key, so running them twice changes nothing.
-      await this.connection.recover();
-      this.collections.forget();
-      return (await this.run(plans)) as OperationResults<Op>;
-    }
-  }
-
-  private async run(plans: Plan[]): Promise<unknown[]> {
-    const results: unknown[] = new Array(plans.length).fill(null);
-    const gets = plans.flatMap((plan, i) => (plan.kind === "get" ? [{ plan, i }] : []));
-    const reads = Promise.all([
-      this.reader.getMany(gets.map(({ plan }) => plan)).then((items) => {
-        gets.forEach(({ i }, n) => {
-          results[i] = items[n] ? toItem(items[n]) : null;
-        });
-        return gets.flatMap(({ plan }, n) => (plan.refresh && items[n] ? [items[n]] : []));
-      }),
-      ...plans.map(async (plan, i) => {
-        if (plan.kind === "search") {
-          const found = await this.reader.search({ ...plan, conditions: plan.filter });
-          results[i] = found.map(({ item, score }): SearchItem => (score === undefined ? toItem(item) : { ...toItem(item), score }));
-          return plan.refresh ? found.map(({ item }) => item) : [];
-        }
-        if (plan.kind === "list") results[i] = await this.reader.listNamespaces(plan);
-        return [];
-      }),
-    ]);
-    const toRefresh = (await reads).flat();
-    await this.writer.refresh(toRefresh);
-    await this.writer.write(plans.flatMap((plan) => (plan.kind === "write" ? [plan.request] : [])));
-    return results;
+    const results = await this.engine.batch(operations);
+    return results.map(toResult) as OperationResults<Op>;
   }
 
   override async get(namespace: string[], key: string, options: { refreshTtl?: boolean } = {}): Promise<Item | null> {
@@ -207,121 +123,37 @@ export class EngramStore extends BaseStore {
   }
 
   /** Deletes every expired item from Chroma; returns how many. Reads already hide them. */
-  async sweep(): Promise<number> {
-    this.ensureOpen();
-    let deleted = 0;
-    for (const { collection, items } of await this.reader.expired()) {
-      await this.writer.deleteItems(collection, items);
-      deleted += items.length;
-    }
-    return deleted;
+  sweep(): Promise<number> {
+    return this.engine.sweep();
   }
 
   /** Connects (starting the local server if it is the default) and starts the sweeper if one is configured. */
-  override async start(): Promise<void> {
-    this.ensureOpen();
-    this.stopped = false;
-    await this.connection.client();
-    this.startSweeper();
+  override start(): Promise<void> {
+    return this.engine.start();
   }
 
   /** Stops the sweeper. The store stays usable; `start()` turns the sweeper back on. */
   override stop(): void {
-    this.stopped = true;
-    if (this.sweeper) clearInterval(this.sweeper);
-    this.sweeper = undefined;
+    this.engine.stop();
   }
 
   /** Stops the sweeper and releases the connection (the local server stops if this store started it). */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.stop();
-    this.closed = true;
-    this.collections.forget();
-    await this.connection.close();
-  }
-
-  private startSweeper(): void {
-    const minutes = this.ttl.sweepIntervalMinutes;
-    if (minutes === undefined || this.sweeper || this.stopped || this.closed) return;
-    const report = this.ttl.onSweep ?? ((outcome) => {
-      if ("error" in outcome) console.warn(`EngramStore sweep failed: ${outcome.error.message}`);
-    });
-    this.sweeper = setInterval(() => {
-      this.sweep().then(
-        (deleted) => report({ deleted }),
-        (error: unknown) =>
-          report({ error: error instanceof EngramError ? error : new EngramError("STORE_ERROR", "The TTL sweep failed.", { cause: error }) }),
-      );
-    }, minutes * 60_000);
-    // The sweeper alone must not keep a process alive.
-    this.sweeper.unref?.();
-  }
-
-  /** Checks one operation and says what to do; throws before anything runs. */
-  private plan(operation: unknown): Plan {
-    if (operation === null || typeof operation !== "object") {
-      throw new EngramError("INVALID_OPTIONS", `A store operation must be an object, got ${operation === null ? "null" : typeof operation}.`);
-    }
-    const op = operation as Record<string, unknown>;
-    if ("namespacePrefix" in op) {
-      if (op.query !== undefined && typeof op.query !== "string") {
-        throw new EngramError("INVALID_OPTIONS", `query must be a string, got ${typeof op.query}.`);
-      }
-      return {
-        kind: "search",
-        prefix: validateNamespace(op.namespacePrefix, { allowEmpty: true }),
-        filter: parseFilter(op.filter),
-        limit: validateCount(op.limit, "limit", 10)!,
-        offset: validateCount(op.offset, "offset", 0)!,
-        query: (op.query as string | undefined) || undefined,
-        refresh: this.refreshFlag(op.refreshTtl),
-      };
-    }
-    if ("namespace" in op && "key" in op) {
-      const namespace = validateNamespace(op.namespace);
-      const key = validateKey(op.key);
-      if (!("value" in op)) return { kind: "get", namespace, key, refresh: this.refreshFlag(op.refreshTtl) };
-      if (op.value === null) return { kind: "write", request: { namespace, key, value: null, index: undefined, ttl: undefined } };
-      validateNamespace(namespace, { forWrite: true });
-      return {
-        kind: "write",
-        request: { namespace, key, value: validateValue(op.value), index: validatePutIndex(op.index), ttl: validateTtl(op.ttl) },
-      };
-    }
-    if ("matchConditions" in op || "limit" in op || "maxDepth" in op) {
-      const conditions = op.matchConditions;
-      if (conditions !== undefined && !Array.isArray(conditions)) {
-        throw new EngramError("INVALID_OPTIONS", "matchConditions must be a list.");
-      }
-      return {
-        kind: "list",
-        matchConditions: conditions?.map((condition: unknown) => checkCondition(condition)),
-        maxDepth: validateCount(op.maxDepth, "maxDepth", undefined, 1),
-        limit: validateCount(op.limit, "limit", 100)!,
-        offset: validateCount(op.offset, "offset", 0)!,
-      };
-    }
-    throw new EngramError("INVALID_OPTIONS", `Unknown store operation with fields ${Object.keys(op).join(", ") || "(none)"}.`);
-  }
-
-  private refreshFlag(value: unknown): boolean {
-    if (value === undefined || value === null) return this.ttl.refreshOnRead;
-    if (typeof value !== "boolean") throw new EngramError("INVALID_TTL", `refreshTtl must be a boolean, got ${typeof value}.`);
-    return value;
-  }
-
-  private ensureOpen(): void {
-    if (this.closed) throw new EngramError("CLOSED", "This EngramStore was closed.");
+  close(): Promise<void> {
+    return this.engine.close();
   }
 }
 
-function checkCondition(condition: unknown): MatchCondition {
-  const raw = (condition ?? {}) as Partial<MatchCondition>;
-  if (raw.matchType !== "prefix" && raw.matchType !== "suffix") {
-    throw new EngramError("INVALID_OPTIONS", `matchType must be "prefix" or "suffix", got ${describeValue(raw.matchType)}.`);
+function toResult(result: ItemResult): Item | SearchItem[] | string[][] | null {
+  switch (result.kind) {
+    case "get":
+      return result.item ? toItem(result.item) : null;
+    case "search":
+      return result.items.map(({ item, score }): SearchItem => (score === undefined ? toItem(item) : { ...toItem(item), score }));
+    case "list":
+      return result.namespaces;
+    case "write":
+      return null;
   }
-  return { matchType: raw.matchType, path: validateMatchPath(raw.path, raw.matchType) };
 }
 
 function toItem(item: StoredItem): Item {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "@jest/globals";
 import { isEngramError, type EngramErrorCode } from "../../core/errors.js";
 import { EngramStore } from "./engram_store.js";
-import { textsAtPath } from "./field_text.js";
-import { selectNamespaces } from "./namespaces.js";
-import { validateNamespace, validateTtl, validateValue } from "./validate.js";
+import { textsAtPath } from "../../store/langgraph/field_text.js";
+import { selectNamespaces } from "../../store/langgraph/namespaces.js";
+import { validateNamespace, validateTtl, validateValue } from "../../store/langgraph/validate.js";
 
 function codeOf(run: () => unknown): EngramErrorCode | "no error" | "other error" {
   try {

@@ -1,10 +1,9 @@
 import type { Collection, Metadata as ChromaMetadata, Where } from "chromadb";
-import type { MatchCondition } from "@langchain/langgraph-checkpoint";
 import type { StoreCollections } from "./collections.js";
 import { matchesFilter, type FilterCondition } from "./filter.js";
-import { allOf, filterClauses } from "./filter_where.js";
-import { firstLabelOf, selectNamespaces } from "./namespaces.js";
-import { fromItemRow, itemId, ownerId, prefixClauses, rowWhere, startsWith, type StoredItem } from "./rows.js";
+import { expiredItemsWhere, itemFilterClauses, itemPrefixClauses, itemRowWhere } from "../chroma_where.js";
+import { firstLabelOf, selectNamespaces, type NamespaceMatch } from "./namespaces.js";
+import { fromItemRow, itemId, ownerId, startsWith, type StoredItem } from "./rows.js";
 import type { StoreIndex } from "./store_index.js";
 import { cosine } from "../../scoring/ranker.js";
 
@@ -64,34 +63,33 @@ export class StoreReader {
     const need = request.offset + request.limit;
     if (request.limit === 0) return [];
     const collections = await this.collectionsUnder(request.prefix[0]);
-    const clauses = [...prefixClauses(request.prefix), ...filterClauses(request.conditions)];
+    const clauses = [...itemPrefixClauses(request.prefix), ...itemFilterClauses(request.conditions)];
     const now = this.clock();
     const accept = (item: StoredItem): boolean =>
       item.expiresAt > now && startsWith(item.namespace, request.prefix) && matchesFilter(item.value, request.conditions);
 
     if (!request.query || !this.index) {
-      const items = await this.scanAll(collections, rowWhere("item", clauses), accept);
+      const items = await this.scanAll(collections, itemRowWhere("item", clauses), accept);
       return newestFirst(items).slice(request.offset, need).map((item) => ({ item }));
     }
     const vector = await this.index.embedQuery(request.query);
     const perCollection = await Promise.all(
-      collections.map((collection) => this.queryCollection(collection, vector, rowWhere("vectors", clauses), need, accept)),
+      collections.map((collection) => this.queryCollection(collection, vector, itemRowWhere("vectors", clauses), need, accept)),
     );
     const scored = perCollection.flat().sort((a, b) => b.score! - a.score! || compareItems(a.item, b.item));
     if (scored.length >= need) return scored.slice(request.offset, need);
     // Fewer scored items than the page needs: every scored one is here; items with nothing
     // embedded follow, newest first, without a score (as InMemoryStore appends them).
-    const unscoredWhere = allOf([{ _row: { $eq: "item" } }, { _vec: { $eq: false } }, ...clauses])!;
-    const unscored = newestFirst(await this.scanAll(collections, unscoredWhere, accept)).map((item) => ({ item }));
+    const unscored = newestFirst(await this.scanAll(collections, itemRowWhere("unembedded", clauses), accept)).map((item) => ({ item }));
     return [...scored, ...unscored].slice(request.offset, need);
   }
 
-  async listNamespaces(options: { matchConditions?: MatchCondition[]; maxDepth?: number; limit: number; offset: number }): Promise<string[][]> {
+  async listNamespaces(options: { matchConditions?: NamespaceMatch[]; maxDepth?: number; limit: number; offset: number }): Promise<string[][]> {
     const collections = await this.collectionsUnder(firstLabelOf(options.matchConditions));
     const now = this.clock();
     const namespaces = new Map<string, string[]>();
     for (const collection of collections) {
-      await this.scan(collection, rowWhere("item", []), ["metadatas"], (_id, _document, metadata) => {
+      await this.scan(collection, itemRowWhere("item"), ["metadatas"], (_id, _document, metadata) => {
         if (typeof metadata?._ns !== "string") return;
         if (typeof metadata._expires === "number" && metadata._expires <= now) return;
         namespaces.set(metadata._ns, JSON.parse(metadata._ns) as string[]);
@@ -103,7 +101,7 @@ export class StoreReader {
   /** Ids of expired items and of their extra rows, per collection (for the sweep). */
   async expired(): Promise<Array<{ collection: Collection; items: StoredItem[] }>> {
     const now = this.clock();
-    const where = allOf([{ _row: { $eq: "item" } }, { _expires: { $lte: now } }])!;
+    const where = expiredItemsWhere(now);
     const result: Array<{ collection: Collection; items: StoredItem[] }> = [];
     for (const collection of await this.collections.all()) {
       const items = await this.scanAll([collection], where, () => true);

@@ -1,4 +1,12 @@
-import type { MatchCondition } from "@langchain/langgraph-checkpoint";
+/**
+ * A `listNamespaces` condition, LangGraph's `MatchCondition` by shape (this layer imports no
+ * framework): the namespace starts (`prefix`) or ends (`suffix`) with `path`, "*" matching any
+ * one label.
+ */
+export interface NamespaceMatch {
+  matchType: "prefix" | "suffix";
+  path: string[];
+}
 
 /**
  * `listNamespaces` over the namespaces that hold live items, with InMemoryStore's rules: every
@@ -9,7 +17,7 @@ import type { MatchCondition } from "@langchain/langgraph-checkpoint";
  */
 export function selectNamespaces(
   namespaces: Iterable<readonly string[]>,
-  options: { matchConditions?: readonly MatchCondition[]; maxDepth?: number; limit?: number; offset?: number },
+  options: { matchConditions?: readonly NamespaceMatch[]; maxDepth?: number; limit?: number; offset?: number },
 ): string[][] {
   let selected = [...namespaces].filter((namespace) =>
     (options.matchConditions ?? []).every((condition) => matches(condition, namespace)),
@@ -22,7 +30,7 @@ export function selectNamespaces(
   return sorted.slice(offset, options.limit === undefined ? undefined : offset + options.limit);
 }
 
-export function matches(condition: MatchCondition, namespace: readonly string[]): boolean {
+export function matches(condition: NamespaceMatch, namespace: readonly string[]): boolean {
   const path = condition.path;
   if (path.length > namespace.length) return false;
   const start = condition.matchType === "suffix" ? namespace.length - path.length : 0;
@@ -33,7 +41,7 @@ export function matches(condition: MatchCondition, namespace: readonly string[])
  * The one first label every match must have, when a prefix condition names it; otherwise
  * undefined (all of the store's collections must be read).
  */
-export function firstLabelOf(conditions: readonly MatchCondition[] | undefined): string | undefined {
+export function firstLabelOf(conditions: readonly NamespaceMatch[] | undefined): string | undefined {
   for (const condition of conditions ?? []) {
     const first = condition.path[0];
     if (condition.matchType === "prefix" && first !== undefined && first !== "*") return first;

@@ -1,6 +1,6 @@
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import type { EngramError } from "../../core/errors.js";
-import type { ChromaConnectionOptions } from "../../store/connection.js";
+import type { ChromaConnectionOptions } from "../connection.js";
 
 /**
  * Which parts of a value are embedded for semantic search, and with what. The field paths are

@@ -1,6 +1,6 @@
-import type { Metadata as ChromaMetadata, Where } from "chromadb";
+import type { Metadata as ChromaMetadata } from "chromadb";
 import { deterministicId } from "../../core/ids.js";
-import { allOf, shadowMetadata } from "./filter_where.js";
+import { shadowMetadata } from "./shadows.js";
 import type { StoreValue } from "./validate.js";
 
 /**
@@ -115,24 +115,6 @@ function namespaceMetadata(namespace: readonly string[]): ChromaMetadata {
     metadata[`_ns${i}`] = label;
   });
   return metadata;
-}
-
-/**
- * Clauses for "namespace starts with `prefix`". The first label is skipped: it chose the
- * collection. The namespace is checked again in process, so a hash collision between two first
- * labels could never mix them.
- */
-export function prefixClauses(prefix: readonly string[]): Where[] {
-  const clauses: Where[] = [];
-  prefix.forEach((label, i) => {
-    if (i > 0) clauses.push({ [`_ns${i}`]: { $eq: label } });
-  });
-  return clauses;
-}
-
-export function rowWhere(kind: "item" | "vectors", clauses: Where[]): Where {
-  const own: Where = kind === "item" ? { _row: { $eq: "item" } } : { _vec: { $eq: true } };
-  return allOf([own, ...clauses])!;
 }
 
 export function startsWith(namespace: readonly string[], prefix: readonly string[]): boolean {

@@ -1,5 +1,6 @@
 import type { Collection } from "chromadb";
-import { MAX_ROWS_PER_CALL, type StoreCollections } from "./collections.js";
+import { MAX_ROWS_PER_CALL } from "../chroma_collections.js";
+import type { StoreCollections } from "./collections.js";
 import { fromItemRow, itemId, NO_EXPIRY, rowIds, toRows, type ChromaRow, type StoredItem } from "./rows.js";
 import type { StoreIndex } from "./store_index.js";
 import { unitVector } from "./store_index.js";

@@ -3,7 +3,8 @@ import fc from "fast-check";
 import { InMemoryStore } from "@langchain/langgraph";
 import { isEngramError } from "../../core/errors.js";
 import { matchesFilter, parseFilter } from "./filter.js";
-import { filterClauses, shadowMetadata, UNSET } from "./filter_where.js";
+import { itemFilterClauses as filterClauses } from "../chroma_where.js";
+import { shadowMetadata, UNSET } from "./shadows.js";
 
 // Field values of every kind a JSON value can hold, with the awkward ones for Number(): numeric
 // strings, blanks, booleans, null, one-element arrays.

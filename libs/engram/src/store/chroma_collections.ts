@@ -1,0 +1,130 @@
+import { ChromaConnectionError, ChromaNotFoundError, type ChromaClient, type Collection, type Metadata } from "chromadb";
+import { EngramError } from "../core/errors.js";
+import { collectionsStartingWith } from "./list_collections.js";
+import { isNotFound } from "./not_found.js";
+
+/*
+ * Collection handling shared by the stores on Chroma (the records of `ChromaStore`, the items of
+ * the LangGraph store in store/langgraph/): find a collection by name, create it in cosine space
+ * with no embedding function (vectors are always supplied), cache the handles, drop them when the
+ * client changes or a collection vanishes under them, and turn driver errors into `EngramError`s.
+ */
+
+/** Chroma's server refuses batches larger than about 5,400 rows (its pre-flight check). */
+export const MAX_ROWS_PER_CALL = 5_000;
+
+export interface ChromaCollectionsOptions {
+  /** Resolves the client lazily (starting the local server on first use). */
+  client: () => Promise<ChromaClient>;
+  /** For messages: where the store is. @default "Chroma" */
+  describe?: () => string;
+  /**
+   * Told when the client changed (a restarted local server may listen on another port), after the
+   * cached handles were dropped: a store drops handles it keeps elsewhere too.
+   * @default none
+   */
+  clientChanged?: () => void;
+}
+
+/** Finds, creates and caches one store's collections; wraps driver errors as `EngramError`s. */
+export class ChromaCollections {
+  /** Collections known to exist, by name. Missing ones are not cached: another process may create them. */
+  private readonly known = new Map<string, Promise<Collection>>();
+
+  /** The client the cached handles were made with. */
+  private lastClient?: ChromaClient;
+
+  constructor(private readonly options: ChromaCollectionsOptions) {}
+
+  /** The collection of that name; undefined when it does not exist. */
+  async find(name: string): Promise<Collection | undefined> {
+    const cached = this.known.get(name);
+    if (cached) return cached;
+    const client = await this.client();
+    try {
+      const found = await client.getCollection({ name });
+      this.known.set(name, Promise.resolve(found));
+      return found;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw this.wrap("getCollection", error);
+    }
+  }
+
+  /** The collection of that name, created (cosine space, with `metadata`) when missing. */
+  async findOrCreate(name: string, metadata: Metadata): Promise<Collection> {
+    const cached = this.known.get(name);
+    if (cached) return cached;
+    const client = await this.client();
+    const pending = client
+      .getOrCreateCollection({ name, embeddingFunction: null, metadata: { "hnsw:space": "cosine", ...metadata } })
+      .catch((error: unknown) => {
+        this.known.delete(name);
+        throw this.wrap("createCollection", error);
+      });
+    this.known.set(name, pending);
+    return pending;
+  }
+
+  /** The server's collections whose name starts with `start`, listed `page` at a time. */
+  async startingWith(start: string, page: number): Promise<Collection[]> {
+    const client = await this.client();
+    return this.call("listCollections", async () => {
+      const found: Collection[] = [];
+      for await (const collection of collectionsStartingWith(client, start, page)) found.push(collection);
+      return found;
+    });
+  }
+
+  /** Runs a driver call; a collection deleted elsewhere is forgotten so the next call looks again. */
+  async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof ChromaNotFoundError) this.known.clear();
+      throw this.wrap(operation, error);
+    }
+  }
+
+  /** Drops the handle of one collection, or of all. */
+  forget(name?: string): void {
+    if (name === undefined) this.known.clear();
+    else this.known.delete(name);
+  }
+
+  /** The current client; handles made by an older one (a restart on another port) are dropped. */
+  async client(): Promise<ChromaClient> {
+    try {
+      const client = await this.options.client();
+      if (client !== this.lastClient) {
+        const changed = this.lastClient !== undefined;
+        this.lastClient = client;
+        if (changed) {
+          this.known.clear();
+          this.options.clientChanged?.();
+        }
+      }
+      return client;
+    } catch (error) {
+      throw this.wrap("connect", error);
+    }
+  }
+
+  /** A driver error as an `EngramError`: STORE_UNAVAILABLE when the server did not answer. */
+  wrap(operation: string, error: unknown): EngramError {
+    if (error instanceof EngramError) return error;
+    const where = this.options.describe?.() ?? "Chroma";
+    if (isUnavailable(error)) {
+      return new EngramError("STORE_UNAVAILABLE", `${where} is unreachable (${operation}).`, { cause: error });
+    }
+    return new EngramError("STORE_ERROR", `${where} failed on ${operation}: ${(error as Error)?.message ?? String(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+function isUnavailable(error: unknown): boolean {
+  if (error instanceof ChromaConnectionError) return true;
+  const text = `${(error as Error)?.message ?? ""} ${String((error as { cause?: unknown })?.cause ?? "")}`;
+  return /ECONNREFUSED|ECONNRESET|fetch failed|socket hang up|Failed to connect|ETIMEDOUT|EHOSTUNREACH/i.test(text);
+}
