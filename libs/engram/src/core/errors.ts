@@ -18,7 +18,7 @@ export type EngramErrorCode =
   | "BLOCK_LIMIT"
   | "UNKNOWN_BLOCK"
   | "BLOCK_TEXT_NOT_FOUND"
-  // The LangGraph store (adapters/store): refused before anything is written.
+  // The LangGraph store (store/langgraph, adapters/store): refused before anything is written.
   | "INVALID_NAMESPACE"
   | "INVALID_VALUE"
   | "INVALID_TTL"
