@@ -1,0 +1,121 @@
+import type { FilingMessage, FilingState, PendingFiling } from "../types.js";
+import type { PgHandle } from "./handle.js";
+
+interface FilingRow {
+  seq: string;
+  thread_id: string;
+  user_id: string;
+  messages: string;
+  attempts: number;
+}
+
+const MAX_ERROR_CHARS = 2_000;
+
+/**
+ * The checkpointer's bookkeeping in PostgreSQL: which messages of which thread were taken for
+ * which user (`checkpointer_filed`), and the queue of filings not yet done (`checkpointer_queue`).
+ * Unlike the SQLite log it keeps no in-process cache of taken keys: another replica may forget a
+ * thread (`deleteThread`), and a cache here would then keep a reused thread id from filing again.
+ */
+export class PostgresFilings<M extends FilingMessage = FilingMessage> implements FilingState<M> {
+  constructor(private readonly handle: PgHandle) {}
+
+  private get filed(): string {
+    return this.handle.table("checkpointer_filed");
+  }
+
+  private get queue(): string {
+    return this.handle.table("checkpointer_queue");
+  }
+
+  /** Takes the messages not taken before and queues them, in one transaction; returns those queued. */
+  async take(threadId: string, userId: string, messages: M[]): Promise<M[]> {
+    if (messages.length === 0) return [];
+    const now = this.handle.clock();
+    return this.handle.tx("filings.take", async (client) => {
+      const { rows } = await client.query<{ message_key: string }>(
+        `INSERT INTO ${this.filed} (thread_id, user_id, message_key) SELECT $1, $2, k FROM unnest($3::text[]) AS k
+         ON CONFLICT DO NOTHING RETURNING message_key`,
+        [threadId, userId, messages.map((message) => message.key)],
+      );
+      const fresh = new Set(rows.map((row) => row.message_key));
+      // A key twice in one call is taken once, with its first message.
+      const taken = messages.filter((message) => fresh.delete(message.key));
+      if (taken.length > 0) {
+        await client.query(`INSERT INTO ${this.queue} (thread_id, user_id, messages, created_at) VALUES ($1, $2, $3, $4)`, [
+          threadId,
+          userId,
+          JSON.stringify(taken),
+          now,
+        ]);
+      }
+      return taken;
+    });
+  }
+
+  async pending(limit: number): Promise<Array<PendingFiling<M>>> {
+    const rows = await this.handle.query<FilingRow>(
+      "filings.pending",
+      `SELECT seq, thread_id, user_id, messages, attempts FROM ${this.queue} ORDER BY seq LIMIT $1`,
+      [limit],
+    );
+    return rows.map((row) => ({
+      seq: Number(row.seq),
+      threadId: row.thread_id,
+      userId: row.user_id,
+      messages: JSON.parse(row.messages) as M[],
+      attempts: row.attempts,
+    }));
+  }
+
+  async size(): Promise<number> {
+    const rows = await this.handle.query<{ n: string }>("filings.size", `SELECT count(*) AS n FROM ${this.queue}`);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async complete(seqs: number[]): Promise<void> {
+    if (seqs.length === 0) return;
+    await this.handle.query("filings.complete", `DELETE FROM ${this.queue} WHERE seq = ANY($1::bigint[])`, [seqs]);
+  }
+
+  async fail(seqs: number[], error: string): Promise<void> {
+    if (seqs.length === 0) return;
+    await this.handle.query("filings.fail", `UPDATE ${this.queue} SET attempts = attempts + 1, last_error = $2 WHERE seq = ANY($1::bigint[])`, [
+      seqs,
+      error.slice(0, MAX_ERROR_CHARS),
+    ]);
+  }
+
+  async usersOf(threadId: string): Promise<string[]> {
+    const rows = await this.handle.query<{ user_id: string }>(
+      "filings.usersOf",
+      `SELECT user_id FROM ${this.filed} WHERE thread_id = $1 UNION SELECT user_id FROM ${this.queue} WHERE thread_id = $1 ORDER BY user_id`,
+      [threadId],
+    );
+    return rows.map((row) => row.user_id);
+  }
+
+  async dropPending(threadId: string): Promise<number> {
+    const rows = await this.handle.query<{ n: string }>(
+      "filings.dropPending",
+      `WITH gone AS (DELETE FROM ${this.queue} WHERE thread_id = $1 RETURNING 1) SELECT count(*) AS n FROM gone`,
+      [threadId],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async forgetThread(threadId: string): Promise<void> {
+    await this.handle.query("filings.forgetThread", `DELETE FROM ${this.filed} WHERE thread_id = $1`, [threadId]);
+  }
+
+  /** Erasure of a user: the user's taken keys and waiting filings of every thread; returns how many rows. */
+  async deleteUser(userId: string): Promise<number> {
+    const rows = await this.handle.query<{ n: string }>(
+      "filings.deleteUser",
+      `WITH a AS (DELETE FROM ${this.filed} WHERE user_id = $1 RETURNING 1), b AS (DELETE FROM ${this.queue} WHERE user_id = $1 RETURNING 1)
+       SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b) AS n`,
+      [userId],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+}

@@ -1,0 +1,204 @@
+import type { Client, Pool, PoolClient, QueryResultRow } from "pg";
+import { EngramError } from "../../core/errors.js";
+import { migrate } from "./migrations.js";
+import type { ResolvedPostgresOptions } from "./options.js";
+
+type PgModule = (typeof import("pg"))["default"];
+
+/**
+ * The server's time in ms since the epoch, as SQL. Leases and claims are about replicas being
+ * alive, on machines whose clocks may disagree: they are timed by the one clock every replica
+ * shares, the database server's (and never by a Memory's replaceable clock).
+ */
+export const NOW_MS = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+
+/** SQLSTATEs worth one more try of the whole transaction: a deadlock or a serialization failure. */
+const RETRYABLE = new Set(["40P01", "40001"]);
+const MAX_ATTEMPTS = 4;
+
+/** Error codes of a connection that failed (node's, and PostgreSQL's class 08 and shutdowns). */
+const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EHOSTUNREACH", "EPIPE", "57P01", "57P02", "57P03"]);
+
+/**
+ * What every part of the PostgreSQL state shares: the pool (created, and the schema migrated, on
+ * first use, never in a constructor), the schema's table names, the clock and error wrapping.
+ * node-postgres is imported only then, so importing Engram loads no driver it does not use.
+ */
+export class PgHandle {
+  private pgModule: Promise<PgModule> | undefined;
+
+  private pool: Pool | undefined;
+
+  private readying: Promise<Pool> | undefined;
+
+  private closed = false;
+
+  /** Connections held outside the pool (per-user locks), ended by `close()`. */
+  private readonly dedicated = new Set<Client>();
+
+  /** Work to stop at `close()` (lease refresh timers). */
+  private readonly closeHooks = new Set<() => void>();
+
+  constructor(readonly options: ResolvedPostgresOptions) {}
+
+  get clock(): () => number {
+    return this.options.clock;
+  }
+
+  get schema(): string {
+    return this.options.schema;
+  }
+
+  /** `"schema"."name"`: the schema is checked by the options, so quoting it is enough. */
+  table(name: string): string {
+    return `"${this.options.schema}"."${name}"`;
+  }
+
+  /** Creates the pool and migrates the schema, once; a failed attempt is retried by the next call. */
+  ready(): Promise<Pool> {
+    if (this.closed) return Promise.reject(closedError("setup"));
+    this.readying ??= this.open().catch((error: unknown) => {
+      this.readying = undefined;
+      throw this.wrap("setup", error);
+    });
+    return this.readying;
+  }
+
+  /** Runs one statement on any pooled connection and returns its rows. */
+  async query<R extends QueryResultRow>(what: string, text: string, values: unknown[] = []): Promise<R[]> {
+    const pool = await this.ready();
+    try {
+      return (await pool.query<R>(text, values)).rows;
+    } catch (error) {
+      throw this.wrap(what, error);
+    }
+  }
+
+  /**
+   * Runs `fn` in a transaction on one connection: all or nothing. A deadlock or serialization
+   * failure (two replicas touching the same rows in another order) reruns the whole of `fn`, so it
+   * must do nothing but queries on `client`.
+   */
+  async tx<R>(what: string, fn: (client: PoolClient) => Promise<R>): Promise<R> {
+    const pool = await this.ready();
+    for (let attempt = 1; ; attempt += 1) {
+      let client: PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        throw this.wrap(what, error);
+      }
+      let broken: Error | undefined;
+      try {
+        await client.query("BEGIN");
+        const result = await fn(client);
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        await client.query("ROLLBACK").catch((rollbackError: unknown) => {
+          // A connection that cannot roll back is dropped rather than returned to the pool.
+          broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+        });
+        if (attempt < MAX_ATTEMPTS && RETRYABLE.has(sqlState(error) ?? "")) continue;
+        throw this.wrap(what, error);
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+
+  /**
+   * A connection of its own, outside the pool, for a session-level lock held while other work
+   * uses the pool (a pooled one could starve the work it waits for). End it with {@link endClient}.
+   */
+  async client(what: string): Promise<Client> {
+    await this.ready();
+    const pg = await this.driver();
+    const client = new pg.Client(this.options.pool);
+    // An idle connection that breaks emits "error": without a listener that would crash the process.
+    client.on("error", () => {});
+    this.dedicated.add(client);
+    try {
+      await client.connect();
+    } catch (error) {
+      this.dedicated.delete(client);
+      throw this.wrap(what, error);
+    }
+    return client;
+  }
+
+  async endClient(client: Client): Promise<void> {
+    this.dedicated.delete(client);
+    await client.end().catch(() => {});
+  }
+
+  /** Registers work to stop at close; returns its removal. */
+  onClose(hook: () => void): () => void {
+    this.closeHooks.add(hook);
+    return () => this.closeHooks.delete(hook);
+  }
+
+  isClosed(): boolean {
+    return this.closed;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const hook of [...this.closeHooks]) hook();
+    this.closeHooks.clear();
+    await Promise.all([...this.dedicated].map((client) => this.endClient(client)));
+    const pool = this.pool ?? (await this.readying?.catch(() => undefined));
+    this.pool = undefined;
+    await pool?.end().catch(() => {});
+  }
+
+  /** A driver or SQL failure as an EngramError naming what failed; EngramErrors pass through. */
+  wrap(what: string, error: unknown): EngramError {
+    if (error instanceof EngramError) return error;
+    if (this.closed) return closedError(what, error);
+    const code = sqlState(error) ?? (error as { code?: unknown } | null)?.code;
+    const message = error instanceof Error ? error.message : String(error);
+    const details = { backend: "postgres", schema: this.options.schema, ...(typeof code === "string" ? { code } : {}) };
+    if ((typeof code === "string" && (UNREACHABLE.has(code) || code.startsWith("08"))) || /Connection terminated|timeout exceeded when trying to connect/i.test(message)) {
+      return new EngramError("STATE_UNAVAILABLE", `${what}: PostgreSQL cannot be reached: ${message}`, { cause: error, details });
+    }
+    return new EngramError("OUTBOX_ERROR", `${what} failed: ${message}`, { cause: error, details });
+  }
+
+  private driver(): Promise<PgModule> {
+    this.pgModule ??= import("pg").then((module) => module.default);
+    return this.pgModule;
+  }
+
+  private async open(): Promise<Pool> {
+    const pg = await this.driver();
+    if (this.closed) throw closedError("setup");
+    if (!this.pool) {
+      this.pool = new pg.Pool(this.options.pool);
+      // As for dedicated clients: a pooled idle connection that breaks is dropped by the pool.
+      this.pool.on("error", () => {});
+    }
+    const pool = this.pool;
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await migrate(client, this.options.schema);
+    } catch (error) {
+      broken = error instanceof Error ? error : new Error(String(error));
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+    return pool;
+  }
+}
+
+function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+function closedError(what: string, cause?: unknown): EngramError {
+  return new EngramError("CLOSED", `${what}: the PostgreSQL state is closed`, cause === undefined ? {} : { cause });
+}

@@ -1,0 +1,117 @@
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { LeaseState } from "../types.js";
+import { NOW_MS, type PgHandle } from "./handle.js";
+
+/**
+ * Write leases and per-user exclusive sections shared by every replica on the database.
+ *
+ * Write leases close the race between a replica applying a queued write and another replica's
+ * `deleteAll`: `take` checks that the write is still queued and records the lease in one
+ * transaction, holding a share lock on the outbox rows it found, so an erasure that deletes those
+ * rows waits for the lease to be committed (and then waits, in `settled`, for it to be released)
+ * or deletes them first (and `take` finds nothing to write). Across machines a pid means nothing:
+ * a lease is alive while its expiry, on the server's clock, is in the future, and the replica
+ * holding it pushes the expiry forward every third of its life. A replica that dies stops
+ * refreshing, and its lease lapses within `writeLeaseMs`.
+ *
+ * `exclusive` holds a session-level advisory lock on a hash of (schema, user, name) on a
+ * connection of its own for the duration of `fn`: two reconciliations of one user's facts never
+ * overlap, across replicas, and a replica that dies loses its session and so its lock at once.
+ */
+export class PostgresLeases implements LeaseState {
+  /** This instance, as the owner of its leases. */
+  private readonly owner = randomUUID();
+
+  /** Refresh timers of the leases this instance holds. */
+  private readonly refreshers = new Map<string, NodeJS.Timeout>();
+
+  /** The in-process queue of each exclusive key: one connection per key per process waits. */
+  private readonly local = new Map<string, Promise<void>>();
+
+  constructor(private readonly handle: PgHandle) {
+    handle.onClose(() => {
+      for (const timer of this.refreshers.values()) clearInterval(timer);
+      this.refreshers.clear();
+    });
+  }
+
+  private get table(): string {
+    return this.handle.table("write_leases");
+  }
+
+  async take(userId: string, keys: string[]): Promise<string | undefined> {
+    if (keys.length === 0) return undefined;
+    const ttl = this.handle.options.writeLeaseMs;
+    const id = await this.handle.tx("leases.take", async (client) => {
+      const queued = await client.query(`SELECT 1 FROM ${this.handle.table("outbox")} WHERE user_id = $1 AND key = ANY($2::text[]) FOR SHARE`, [userId, keys]);
+      if (queued.rowCount === 0) return undefined;
+      const lease = randomUUID();
+      await client.query(`INSERT INTO ${this.table} (id, user_id, owner, expires_at) VALUES ($1, $2, $3, ${NOW_MS} + $4::bigint)`, [lease, userId, this.owner, ttl]);
+      return lease;
+    });
+    if (id !== undefined) this.keepAlive(id, ttl);
+    return id;
+  }
+
+  async release(id: string): Promise<void> {
+    const timer = this.refreshers.get(id);
+    if (timer) clearInterval(timer);
+    this.refreshers.delete(id);
+    await this.handle.query("leases.release", `DELETE FROM ${this.table} WHERE id = $1`, [id]);
+  }
+
+  /** Resolves once no live write lease of the user is held by any replica; lapsed ones are dropped. */
+  async settled(userId: string): Promise<void> {
+    for (;;) {
+      const rows = await this.handle.query<{ live: string }>(
+        "leases.settled",
+        `WITH lapsed AS (DELETE FROM ${this.table} WHERE user_id = $1 AND expires_at <= ${NOW_MS})
+         SELECT count(*) AS live FROM ${this.table} WHERE user_id = $1 AND expires_at > ${NOW_MS}`,
+        [userId],
+      );
+      if (Number(rows[0]?.live ?? 0) === 0) return;
+      await sleep(this.handle.options.pollMs);
+    }
+  }
+
+  async exclusive<R>(userId: string, name: string, fn: () => Promise<R>): Promise<R> {
+    const key = JSON.stringify([this.handle.schema, userId, name]);
+    const previous = this.local.get(key) ?? Promise.resolve();
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    const tail = previous.then(() => mine);
+    this.local.set(key, tail);
+    try {
+      await previous;
+      const client = await this.handle.client("leases.exclusive");
+      try {
+        try {
+          await client.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [`engram:exclusive:${key}`]);
+        } catch (error) {
+          throw this.handle.wrap("leases.exclusive", error);
+        }
+        return await fn();
+      } finally {
+        // Ending the session releases its advisory lock (no unlock round trip to forget).
+        await this.handle.endClient(client);
+      }
+    } finally {
+      done();
+      if (this.local.get(key) === tail) this.local.delete(key);
+    }
+  }
+
+  /** Pushes the lease's expiry forward every third of its life until it is released. */
+  private keepAlive(id: string, ttl: number): void {
+    const timer = setInterval(() => {
+      this.handle
+        .query("leases.refresh", `UPDATE ${this.table} SET expires_at = ${NOW_MS} + $2::bigint WHERE id = $1`, [id, ttl])
+        // A refresh that fails (database unreachable a moment) is retried by the next tick; the
+        // lease lapses on its own if none succeeds, which is what a dead replica's does.
+        .catch(() => {});
+    }, Math.max(1, Math.floor(ttl / 3)));
+    timer.unref();
+    this.refreshers.set(id, timer);
+  }
+}

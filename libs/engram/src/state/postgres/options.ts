@@ -1,0 +1,84 @@
+import type { PoolConfig } from "pg";
+import { describeValue } from "../../core/describe.js";
+import { EngramError } from "../../core/errors.js";
+
+/** Options of {@link PostgresState}. */
+export interface PostgresStateOptions {
+  /**
+   * Where the state lives: a connection string (`postgres://user:password@host:5432/db`) or a
+   * node-postgres `PoolConfig` (ssl, pool size, timeouts...). Every replica of an app points at the
+   * same database and schema.
+   */
+  postgres: string | PoolConfig;
+  /**
+   * The schema that holds Engram's tables (created by `setup()` when missing). Two apps sharing a
+   * database keep apart by using two schemas. Letters, digits and `_`, starting with a letter or `_`.
+   * @default "engram"
+   */
+  schema?: string;
+  /** Time of rows (history entries, queued writes, usage) in ms since the epoch. @default Date.now */
+  clock?: () => number;
+  /**
+   * How long a write lease lives without being refreshed, in ms. A held lease is refreshed every
+   * third of this, so a replica that dies mid-write blocks another replica's `deleteAll` for at
+   * most this long.
+   * @default 15_000
+   */
+  writeLeaseMs?: number;
+  /**
+   * How often `settled()` looks again for live write leases, in ms.
+   * @default 25
+   */
+  pollMs?: number;
+}
+
+/** The options with defaults applied. */
+export interface ResolvedPostgresOptions {
+  pool: PoolConfig;
+  schema: string;
+  clock: () => number;
+  writeLeaseMs: number;
+  pollMs: number;
+}
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/**
+ * Checks and completes the options, without any I/O. The schema name goes into SQL text (it cannot
+ * be a bind parameter), hence the strict pattern.
+ * @throws EngramError `INVALID_OPTIONS`
+ */
+export function resolvePostgresOptions(options: PostgresStateOptions): ResolvedPostgresOptions {
+  if (options === null || typeof options !== "object") {
+    throw new EngramError("INVALID_OPTIONS", `PostgresState options must be an object, got ${describeValue(options)}.`);
+  }
+  const { postgres } = options;
+  let pool: PoolConfig;
+  if (typeof postgres === "string") {
+    if (!/^postgres(ql)?:\/\//.test(postgres)) {
+      throw new EngramError("INVALID_OPTIONS", "postgres must be a connection string starting with postgres:// (or postgresql://), or a pg PoolConfig.");
+    }
+    pool = { connectionString: postgres };
+  } else if (postgres !== null && typeof postgres === "object") {
+    pool = { ...postgres };
+  } else {
+    throw new EngramError("INVALID_OPTIONS", `postgres must be a connection string or a pg PoolConfig, got ${describeValue(postgres)}.`);
+  }
+  const schema = options.schema ?? "engram";
+  if (typeof schema !== "string" || !SCHEMA_NAME.test(schema)) {
+    throw new EngramError("INVALID_OPTIONS", `schema must be letters, digits and _ (at most 63, not starting with a digit), got ${describeValue(schema)}.`);
+  }
+  const clock = options.clock ?? Date.now;
+  if (typeof clock !== "function") throw new EngramError("INVALID_OPTIONS", `clock must be a function, got ${describeValue(clock)}.`);
+  const writeLeaseMs = positiveInteger("writeLeaseMs", options.writeLeaseMs, 15_000);
+  const pollMs = positiveInteger("pollMs", options.pollMs, 25);
+  return { pool, schema, clock, writeLeaseMs, pollMs };
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new EngramError("INVALID_OPTIONS", `${name} must be a positive integer (ms), got ${describeValue(value)}.`);
+  }
+  return value;
+}
