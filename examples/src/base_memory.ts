@@ -5,7 +5,8 @@
  */
 import { ConversationChain } from "@langchain/classic/chains";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import { EngramMemory, type Memory } from "engram";
+import type { Memory } from "engram";
+import { EngramMemory } from "engram/classic";
 
 export function createConversation(llm: BaseChatModel, memory: Memory, userId: string, sessionId: string): ConversationChain {
   return new ConversationChain({

@@ -8,7 +8,8 @@ import { HumanMessage, SystemMessage, type BaseMessage } from "@langchain/core/m
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { StructuredToolInterface } from "@langchain/core/tools";
 import { createReactAgent } from "@langchain/langgraph/prebuilt";
-import { EngramCheckpointer, type Memory } from "engram";
+import type { Memory } from "engram";
+import { EngramCheckpointer } from "engram/checkpointer";
 
 const SYSTEM_PROMPT = "You are a helpful assistant.";
 

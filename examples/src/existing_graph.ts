@@ -8,6 +8,7 @@ import type { BaseChatModel } from "@langchain/core/language_models/chat_models"
 import { SystemMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { Annotation, END, MessagesAnnotation, MessagesValue, START, StateGraph, StateSchema, type BaseCheckpointSaver } from "@langchain/langgraph";
+import { HeuristicImportanceScorer, type Memory } from "engram";
 import {
   buildSystemPrompt,
   createRecallNode,
@@ -15,11 +16,9 @@ import {
   createScoreNode,
   EngramAnnotation,
   engramStateFields,
-  HeuristicImportanceScorer,
   MemoryState,
   routeByImportance,
-  type Memory,
-} from "engram";
+} from "engram/graph";
 import { z } from "zod";
 
 export function buildChatbot(memory: Memory, model: BaseChatModel, checkpointer: BaseCheckpointSaver) {

@@ -7,7 +7,8 @@ import type { BaseChatModel } from "@langchain/core/language_models/chat_models"
 import { HumanMessage } from "@langchain/core/messages";
 import { MemorySaver } from "@langchain/langgraph";
 import { createReactAgent } from "@langchain/langgraph/prebuilt";
-import { CoreBlocks, coreMemoryPrompt, createMemoryTools, type Memory } from "engram";
+import { CoreBlocks, type Memory } from "engram";
+import { coreMemoryPrompt, createMemoryTools } from "engram/tools";
 
 export function buildMemoryAgent(memory: Memory, model: BaseChatModel) {
   const blocks = new CoreBlocks(memory, {

@@ -7,7 +7,8 @@ import type { BaseChatModel } from "@langchain/core/language_models/chat_models"
 import { HumanMessage } from "@langchain/core/messages";
 import { MemorySaver } from "@langchain/langgraph";
 import { createAgent } from "langchain";
-import { engramMiddleware, type Memory } from "engram";
+import type { Memory } from "engram";
+import { engramMiddleware } from "engram/middleware";
 
 export function createAssistant(model: BaseChatModel, memory: Memory) {
   return createAgent({

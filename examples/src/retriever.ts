@@ -8,7 +8,8 @@ import { StringOutputParser } from "@langchain/core/output_parsers";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { RunnablePassthrough, RunnableSequence } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
-import { EngramRetriever, type Memory } from "engram";
+import type { Memory } from "engram";
+import { EngramRetriever } from "engram/retriever";
 import { z } from "zod";
 
 /** One line per memory, with its date: what the model reads. */

@@ -5,7 +5,8 @@
  */
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { MemorySaver } from "@langchain/langgraph";
-import { createMemoryGraph, type Memory } from "engram";
+import type { Memory } from "engram";
+import { createMemoryGraph } from "engram/graph";
 
 export function buildAgent(memory: Memory, model: BaseChatModel) {
   return createMemoryGraph({

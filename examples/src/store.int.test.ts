@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AIMessage, HumanMessage } from "@langchain/core/messages";
 import { fakeModel } from "@langchain/core/testing";
-import type { EngramStore } from "engram";
+import type { EngramStore } from "engram/store";
 import { buildGraph, createStore, storeBasics } from "./store.js";
 import { expectQuotedVerbatim } from "./tests/doc_quotes.js";
 

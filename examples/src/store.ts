@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { SystemMessage } from "@langchain/core/messages";
 import { END, MemorySaver, MessagesAnnotation, START, StateGraph, type LangGraphRunnableConfig } from "@langchain/langgraph";
-import { EngramStore, type EngramStoreOptions } from "engram";
+import { EngramStore, type EngramStoreOptions } from "engram/store";
 
 export function createStore(options: EngramStoreOptions = {}): EngramStore {
   return new EngramStore({

@@ -4,7 +4,7 @@
  */
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { BaseMessage } from "@langchain/core/messages";
-import { countTokens, selectWindow, summarize } from "engram";
+import { countTokens, selectWindow, summarize } from "engram/working";
 
 export interface WorkingMemory {
   /** What the model is sent verbatim: system messages and the newest turns. */

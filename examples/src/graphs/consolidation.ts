@@ -9,7 +9,8 @@
  */
 import { END, START, StateGraph, StateSchema } from "@langchain/langgraph";
 import { z } from "zod";
-import { createConsolidateNode, MemoryState, scopeFromConfig, type ForgetReport } from "engram";
+import type { ForgetReport } from "engram";
+import { createConsolidateNode, MemoryState, scopeFromConfig } from "engram/graph";
 import { exampleMemory } from "./memory.js";
 
 const ConsolidationState = new StateSchema({

@@ -4,7 +4,7 @@
  * supplies the checkpointer. Runs need `configurable.user_id` (and get a `thread_id` from the
  * server's threads).
  */
-import { createMemoryGraph } from "engram";
+import { createMemoryGraph } from "engram/graph";
 import { exampleMemory } from "./memory.js";
 import { exampleModel } from "./model.js";
 

@@ -20,16 +20,9 @@ import { performance } from "node:perf_hooks";
 import { AIMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { MemorySaver } from "@langchain/langgraph";
 import { Command, InvalidArgumentError } from "commander";
-import {
-  countTokens,
-  createMemoryGraph,
-  DEFAULT_IMPORTANCE_THRESHOLD,
-  DEFAULT_SYSTEM_PROMPT,
-  LocalEmbeddings,
-  StaticEmbeddings,
-  Memory,
-  type MemoryRecord,
-} from "engram";
+import { LocalEmbeddings, StaticEmbeddings, Memory, type MemoryRecord } from "engram";
+import { createMemoryGraph, DEFAULT_IMPORTANCE_THRESHOLD, DEFAULT_SYSTEM_PROMPT } from "engram/graph";
+import { countTokens } from "engram/working";
 import {
   coverage,
   scoreRecords,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { END, START, StateGraph, MessagesAnnotation } from "@langchain/langgraph";
-import { countTokens } from "engram";
+import { countTokens } from "engram/working";
 import { turnMessageId } from "./graph_replay_metric.js";
 import { NodeTimer, ReplayEmbeddings, SCRIPTED_REPLY, ScriptedModel } from "./graph_replay_parts.js";
 

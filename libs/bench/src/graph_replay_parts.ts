@@ -8,7 +8,7 @@ import { AIMessage, type BaseMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
 import type { Serialized } from "@langchain/core/load/serializable";
 import { performance } from "node:perf_hooks";
-import { countTokens } from "engram";
+import { countTokens } from "engram/working";
 import { replyMessageId } from "./graph_replay_metric.js";
 import type { TextEmbedder } from "./locomo/embeddings.js";
 

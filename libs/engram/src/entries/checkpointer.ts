@@ -1,0 +1,11 @@
+/**
+ * `engram/checkpointer`: a LangGraph checkpointer that wraps any other (SQLite by default) and files
+ * every new turn of a thread into the user's long-term memory.
+ */
+export { EngramCheckpointer, CHECKPOINTS_FILE_NAME } from "../adapters/checkpointer/checkpointer.js";
+export type {
+  EngramCheckpointerOptions,
+  CheckpointerFlushResult,
+  CheckpointerRecallOptions,
+  DeletedThreadMemories,
+} from "../adapters/checkpointer/options.js";

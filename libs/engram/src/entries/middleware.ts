@@ -1,0 +1,7 @@
+/**
+ * `engram/middleware`: Engram as a middleware of `createAgent` (langchain v1). Its types come from
+ * the optional peer `langchain`, which an app using `createAgent` has installed anyway; Engram
+ * itself never loads it.
+ */
+export { engramMiddleware, engramMiddlewareState, engramMiddlewareContext } from "../adapters/middleware/middleware.js";
+export type { EngramMiddlewareOptions } from "../adapters/middleware/options.js";
