@@ -10,35 +10,27 @@ import {
   type CheckpointTuple,
   type PendingWrite,
 } from "@langchain/langgraph-checkpoint";
-import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { EngramError } from "../../core/errors.js";
 import { validateScope } from "../../core/scope.js";
 import type { ScoredMemory } from "../../core/types.js";
 import { validateImportance } from "../../core/validate.js";
+import { defaultWarningHandler } from "../../graph/types.js";
 import type { Memory } from "../../memory/memory.js";
+import type { FilingState } from "../../state/types.js";
 import { openDatabase } from "../../store/sqlite.js";
-import { fileMessages, groupFilings, type FilingGroup, type FilingOutcome } from "./filer.js";
 import { FilingLog } from "./filing_log.js";
-import { filableMessages } from "./messages.js";
-import { stripEngramContext } from "../../turn/engram_context.js";
-
-/** Threads whose last recall is remembered for filing (least recently recalled dropped past it). */
-const MAX_SHOWN_THREADS = 1_000;
+import { FilingWorker } from "./filing_worker.js";
+import { filableMessages, type FilableMessage } from "./messages.js";
 import type {
   CheckpointerFlushResult,
   CheckpointerRecallOptions,
   DeletedThreadMemories,
   EngramCheckpointerOptions,
 } from "./options.js";
+import { prunerFor, RetentionRunner, validateRetention, type CheckpointPruner, type PruneResult } from "./retention.js";
 
 /** File name of the default SQLite saver and of the bookkeeping, inside Memory's data folder. */
 export const CHECKPOINTS_FILE_NAME = "checkpoints.sqlite";
-
-/** Filings read from the log at a time. */
-const FILINGS_PER_READ = 256;
-
-/** Most messages handed to one `Memory.add` (one embedding batch). */
-const MESSAGES_PER_ADD = 64;
 
 type DeltaHistoryOptions = Parameters<BaseCheckpointSaver["getDeltaChannelHistory"]>[0];
 type DeltaHistory = Awaited<ReturnType<BaseCheckpointSaver["getDeltaChannelHistory"]>>;
@@ -55,13 +47,16 @@ type DeltaHistory = Awaited<ReturnType<BaseCheckpointSaver["getDeltaChannelHisto
  * ```
  *
  * - Off the hot path: `put()` returns once the inner saver has stored the checkpoint and the
- *   filing is recorded in SQLite (a few hundred microseconds); embedding and the store write run
- *   after it, in the background, one filing at a time. `flush()` waits for them. A filing recorded
- *   but not done when the process dies is done by the next checkpointer on the same file.
+ *   filing is recorded in the filing log (SQLite: a few hundred microseconds); embedding and the
+ *   store write run after it, in the background, one filing at a time. `flush()` waits for them.
+ *   A filing recorded but not done when the process dies is done by the next checkpointer on the
+ *   same log.
  * - No `user_id` in the config: the checkpoint is stored and nothing is filed.
  * - A message is filed once per thread and user (by message id, or role and text), however many
  *   checkpoints repeat it; tool and system messages, and AI messages without text, are not filed.
  * - `deleteThread` deletes the checkpoints and the thread's memories of every user who filed into it.
+ * - `retention` (off by default) keeps the last N checkpoints of a thread and expires idle threads
+ *   over `SqliteSaver` and `PostgresSaver`: `prune()`, or a background sweep.
  */
 export class EngramCheckpointer extends BaseCheckpointSaver {
   static lc_name(): string {
@@ -74,29 +69,21 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
 
   private readonly messagesChannel: string;
 
-  private readonly importance: number;
-
   private readonly givenSaver?: BaseCheckpointSaver;
+
+  private readonly worker: FilingWorker;
+
+  private readonly retention?: RetentionRunner;
 
   private db?: Database.Database;
 
-  private defaultSaver?: SqliteSaver;
+  private defaultSaver?: Promise<BaseCheckpointSaver>;
 
-  private log?: FilingLog;
+  private filings?: Promise<FilingState<FilableMessage>>;
 
-  /** Filings and thread erasures run one at a time, in order. */
-  private chain: Promise<unknown> = Promise.resolve();
-
-  private drainScheduled = false;
-
-  private filedSinceFlush = 0;
-
-  private skipped: CheckpointerFlushResult["skipped"] = [];
+  private pruner?: CheckpointPruner;
 
   private closed = false;
-
-  /** What `recall` last returned per (user, thread): never filed back when a reply echoes it. */
-  private readonly shown = new Map<string, string[]>();
 
   constructor(private readonly options: EngramCheckpointerOptions) {
     super(options?.saver?.serde);
@@ -107,34 +94,52 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
     this.givenSaver = options.saver;
     this.databasePath = options.databasePath ?? join(options.memory.dataFolder, CHECKPOINTS_FILE_NAME);
     this.messagesChannel = options.messagesChannel ?? "messages";
-    this.importance = options.importance === undefined ? 0.5 : validateImportance(options.importance);
+    const importance = options.importance === undefined ? 0.5 : validateImportance(options.importance);
+    this.worker = new FilingWorker(this.memory, () => this.filingLog(), importance, options.onFilingError);
+    const retention = validateRetention(options.retention);
+    if (retention && (retention.keepLast !== undefined || retention.idleTtlMs !== undefined)) {
+      // A given saver Engram cannot prune is refused now, before anything is stored.
+      if (this.givenSaver) this.pruner = prunerFor(this.givenSaver);
+      this.retention = new RetentionRunner({
+        retention,
+        pruner: async () => (this.pruner ??= prunerFor(await this.getSaver())),
+        fileWaiting: () => this.worker.fileWaiting(),
+        clock: options.clock ?? Date.now,
+        warn: options.onWarning ?? defaultWarningHandler,
+      });
+    }
   }
 
-  /** The saver that stores the checkpoints (the default SQLite one is opened on first use). */
-  get saver(): BaseCheckpointSaver {
+  /**
+   * The saver that stores the checkpoints: the one in options, or the default `SqliteSaver`
+   * (loaded and opened on first use: an app that passes its own saver never loads better-sqlite3).
+   */
+  async getSaver(): Promise<BaseCheckpointSaver> {
     if (this.givenSaver) return this.givenSaver;
-    if (!this.defaultSaver) this.defaultSaver = new SqliteSaver(this.open().db);
+    this.open();
+    this.defaultSaver ??= import("@langchain/langgraph-checkpoint-sqlite").then(({ SqliteSaver }) => new SqliteSaver(this.open()));
     return this.defaultSaver;
   }
 
-  override getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
-    return this.saver.getTuple(config);
+  override async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+    return (await this.getSaver()).getTuple(config);
   }
 
   override async *list(config: RunnableConfig, options?: CheckpointListOptions): AsyncGenerator<CheckpointTuple> {
-    yield* this.saver.list(config, options);
+    yield* (await this.getSaver()).list(config, options);
   }
 
-  override putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {
-    return this.saver.putWrites(config, writes, taskId, taskPath);
+  override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {
+    return (await this.getSaver()).putWrites(config, writes, taskId, taskPath);
   }
 
-  override getDeltaChannelHistory(options: DeltaHistoryOptions): Promise<DeltaHistory> {
-    return this.saver.getDeltaChannelHistory(options);
+  override async getDeltaChannelHistory(options: DeltaHistoryOptions): Promise<DeltaHistory> {
+    return (await this.getSaver()).getDeltaChannelHistory(options);
   }
 
   override getNextVersion(current: number | undefined): number {
-    return this.saver.getNextVersion(current);
+    // SqliteSaver keeps the base class's versions; a given saver may have its own.
+    return this.givenSaver ? this.givenSaver.getNextVersion(current) : super.getNextVersion(current);
   }
 
   /**
@@ -150,20 +155,19 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
     newVersions: ChannelVersions,
   ): Promise<RunnableConfig> {
     const filer = this.filerOf(config);
-    const stored = await this.saver.put(config, checkpoint, metadata, newVersions);
+    const stored = await (await this.getSaver()).put(config, checkpoint, metadata, newVersions);
     if (filer) {
       const messages = filableMessages(checkpoint.channel_values?.[this.messagesChannel]);
-      if (messages.length > 0 && this.open().log.take(filer.threadId, filer.userId, messages).length > 0) {
-        this.scheduleDrain();
-      }
+      await this.worker.record(filer.threadId, filer.userId, messages);
     }
+    this.retention?.start();
     return stored;
   }
 
   /** Deletes the thread's checkpoints (inner saver), then its memories (`deleteThreadMemories`). */
   override async deleteThread(threadId: string): Promise<void> {
     checkThreadId(threadId);
-    await this.saver.deleteThread(threadId);
+    await (await this.getSaver()).deleteThread(threadId);
     await this.deleteThreadMemories(threadId);
   }
 
@@ -174,23 +178,20 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
    */
   async deleteThreadMemories(threadId: string): Promise<DeletedThreadMemories> {
     const id = checkThreadId(threadId);
-    return this.exclusive(async () => {
-      const { log } = this.open();
-      // Waiting filings first, so nothing of the thread can be filed after its memories are gone.
-      const dropped = log.dropPending(id);
-      const deleted: Record<string, number> = {};
-      for (const userId of log.usersOf(id)) {
-        deleted[userId] = 0;
-        for (;;) {
-          const page = await this.memory.getAll({ userId, threadId: id, limit: 1_000 });
-          if (page.length === 0) break;
-          for (const record of page) await this.memory.delete(record.id, { userId });
-          deleted[userId] += page.length;
-        }
-      }
-      log.forgetThread(id);
-      return { threadId: id, deleted, dropped };
-    });
+    this.checkOpen();
+    return this.worker.deleteThreadMemories(id);
+  }
+
+  /**
+   * Applies `retention` now: deletes the checkpoints of each thread beyond `keepLast` (never the
+   * newest, nor one whose writes a run may resume from), then files every waiting filing and
+   * deletes the threads idle longer than `idleTtlMs`. Without `retention`, deletes nothing.
+   * @throws the outage that stopped the filing (then no thread expired), or the saver's error.
+   */
+  async prune(): Promise<PruneResult> {
+    this.checkOpen();
+    if (!this.retention) return { pruned: 0, expired: [] };
+    return this.retention.prune();
   }
 
   /**
@@ -211,7 +212,7 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
       const hits = await this.memory.search(query, { ...scope, limit: Math.min(limit * 4 + 20, 1_000) });
       found = hits.filter((hit) => hit.scope.threadId !== threadId).slice(0, limit);
     }
-    if (typeof threadId === "string") this.noteShown(scope.userId, threadId, found);
+    if (typeof threadId === "string") this.worker.noteShown(scope.userId, threadId, found);
     return found;
   }
 
@@ -221,48 +222,22 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
    * filings stay recorded and are retried.
    */
   async flush(): Promise<CheckpointerFlushResult> {
-    const error = await this.exclusive(() => this.drain());
-    if (error) throw error;
-    const result = { filed: this.filedSinceFlush, skipped: this.skipped, pending: this.open().log.size() };
-    this.filedSinceFlush = 0;
-    this.skipped = [];
-    return result;
+    this.checkOpen();
+    return this.worker.flush();
   }
 
   /**
-   * Waits for the filing in progress and closes the bookkeeping database and the default saver.
-   * Neither the Memory nor a saver passed in options is closed. Filings still recorded are done by
-   * the next checkpointer on the same file.
+   * Stops the retention sweep, waits for the filing in progress and closes the bookkeeping
+   * database and the default saver. Neither the Memory, a saver nor a state passed in options is
+   * closed. Filings still recorded are done by the next checkpointer on the same log.
    */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.exclusive(async () => undefined);
+    await this.retention?.stop();
+    await this.worker.idle();
     this.db?.close();
     this.db = undefined;
-    this.log = undefined;
-  }
-
-  /** Keeps what a recall showed for a thread, so that a reply echoing it files only the rest. */
-  private noteShown(userId: string, threadId: string, found: ScoredMemory[]): void {
-    const key = JSON.stringify([userId, threadId]);
-    this.shown.delete(key);
-    this.shown.set(key, found.map((hit) => hit.content));
-    if (this.shown.size > MAX_SHOWN_THREADS) this.shown.delete(this.shown.keys().next().value!);
-  }
-
-  /**
-   * The group without what Engram put into the prompt (a recalled-memories section, or a line
-   * that is one of the memories `recall` returned for the thread) in the assistant's messages.
-   */
-  private withoutEngramContext(group: FilingGroup): FilingGroup {
-    const recalled = (this.shown.get(JSON.stringify([group.userId, group.threadId])) ?? []).map((content) => ({ content }));
-    const messages = group.messages.flatMap((message) => {
-      if (message.role !== "assistant") return [message];
-      const content = stripEngramContext(message.content, { recalled });
-      return content === "" ? [] : [{ ...message, content }];
-    });
-    return { ...group, messages };
   }
 
   /** The user and thread to file for, or undefined when the config names no user. */
@@ -277,57 +252,37 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
     return { userId: scope.userId, threadId: scope.threadId };
   }
 
-  private open(): { db: Database.Database; log: FilingLog } {
+  /**
+   * The filing log, opened on first use; filings a previous process recorded but did not finish
+   * are then filed in the background.
+   */
+  private filingLog(): Promise<FilingState<FilableMessage>> {
+    if (this.closed) return Promise.reject(new EngramError("CLOSED", "This EngramCheckpointer was closed."));
+    if (!this.filings) {
+      this.filings = this.openFilingLog();
+      void this.filings.then(async (log) => ((await log.size()) > 0 ? this.worker.resume() : undefined)).catch(() => undefined);
+    }
+    return this.filings;
+  }
+
+  private async openFilingLog(): Promise<FilingState<FilableMessage>> {
+    const state = this.options.state;
+    if (state) {
+      await state.setup();
+      return state.filings<FilableMessage>();
+    }
+    return new FilingLog(this.open());
+  }
+
+  /** The bookkeeping database (and the default saver's), opened on first use. */
+  private open(): Database.Database {
     if (this.closed) throw new EngramError("CLOSED", "This EngramCheckpointer was closed.");
-    if (!this.db || !this.log) {
-      this.db = openDatabase(this.databasePath);
-      this.log = new FilingLog(this.db);
-      // Filings a previous process recorded but did not finish.
-      if (this.log.size() > 0) this.scheduleDrain();
-    }
-    return { db: this.db, log: this.log };
+    this.db ??= openDatabase(this.databasePath);
+    return this.db;
   }
 
-  private scheduleDrain(): void {
-    if (this.drainScheduled) return;
-    this.drainScheduled = true;
-    // Errors stay with the recorded filings; flush() reports them.
-    void this.exclusive(() => this.drain()).catch(() => undefined);
-  }
-
-  /** Files recorded filings, oldest first, until none is left or an outage stops it. */
-  private async drain(): Promise<EngramError | undefined> {
-    this.drainScheduled = false;
-    if (this.closed) return undefined;
-    const { log } = this.open();
-    for (;;) {
-      const pending = log.pending(FILINGS_PER_READ);
-      if (pending.length === 0) return undefined;
-      // One Memory.add per run of filings of the same thread and user: embedding in batches is
-      // several times faster than one message at a time.
-      for (const whole of groupFilings(pending, MESSAGES_PER_ADD)) {
-        const group = this.withoutEngramContext(whole);
-        const outcome: FilingOutcome =
-          group.messages.length === 0 ? { filed: 0, skipped: [] } : await fileMessages(this.memory, group, this.importance);
-        if (outcome.error) {
-          log.fail(group.seqs, outcome.error.message);
-          return outcome.error;
-        }
-        log.complete(group.seqs);
-        this.filedSinceFlush += outcome.filed;
-        for (const skip of outcome.skipped) {
-          const entry = { threadId: group.threadId, userId: group.userId, error: skip.error, ...(skip.messageId ? { messageId: skip.messageId } : {}) };
-          if (this.options.onFilingError) this.options.onFilingError(skip.error, entry);
-          else this.skipped.push(entry);
-        }
-      }
-    }
-  }
-
-  private exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(task);
-    this.chain = run.catch(() => undefined);
-    return run;
+  private checkOpen(): void {
+    if (this.closed) throw new EngramError("CLOSED", "This EngramCheckpointer was closed.");
   }
 }
 

@@ -54,17 +54,17 @@ describe("FilingLog", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("takes each message once per thread and user, even after a restart, and queues what it took", () => {
+  it("takes each message once per thread and user, even after a restart, and queues what it took", async () => {
     const log = new FilingLog(db);
-    expect(log.take("t1", "alice", [msg("1"), msg("2")]).map((m) => m.id)).toEqual(["1", "2"]);
-    expect(log.take("t1", "alice", [msg("1"), msg("2"), msg("3")]).map((m) => m.id)).toEqual(["3"]);
+    expect((await log.take("t1", "alice", [msg("1"), msg("2")])).map((m) => m.id)).toEqual(["1", "2"]);
+    expect((await log.take("t1", "alice", [msg("1"), msg("2"), msg("3")])).map((m) => m.id)).toEqual(["3"]);
     // Another user in the same thread, or the same user in another thread, is a separate filing.
-    expect(log.take("t1", "bob", [msg("1")]).map((m) => m.id)).toEqual(["1"]);
-    expect(log.take("t2", "alice", [msg("1")]).map((m) => m.id)).toEqual(["1"]);
+    expect((await log.take("t1", "bob", [msg("1")])).map((m) => m.id)).toEqual(["1"]);
+    expect((await log.take("t2", "alice", [msg("1")])).map((m) => m.id)).toEqual(["1"]);
 
     const restarted = new FilingLog(db);
-    expect(restarted.take("t1", "alice", [msg("1"), msg("3"), msg("4")]).map((m) => m.id)).toEqual(["4"]);
-    const pending = restarted.pending(100);
+    expect((await restarted.take("t1", "alice", [msg("1"), msg("3"), msg("4")])).map((m) => m.id)).toEqual(["4"]);
+    const pending = await restarted.pending(100);
     expect(pending.map((p) => [p.threadId, p.userId, p.messages.map((m) => m.id)])).toEqual([
       ["t1", "alice", ["1", "2"]],
       ["t1", "alice", ["3"]],
@@ -72,28 +72,33 @@ describe("FilingLog", () => {
       ["t2", "alice", ["1"]],
       ["t1", "alice", ["4"]],
     ]);
-    expect(restarted.size()).toBe(5);
+    expect(await restarted.size()).toBe(5);
   });
 
-  it("completes and fails filings, knows a thread's users, and forgets a thread entirely", () => {
+  it("completes and fails filings, knows a thread's users, and forgets a thread entirely", async () => {
     const log = new FilingLog(db);
-    log.take("t1", "alice", [msg("1")]);
-    log.take("t1", "bob", [msg("2")]);
-    log.take("t2", "carol", [msg("3")]);
-    const [first, second] = log.pending(10);
-    log.complete([first!.seq]);
-    log.fail([second!.seq], "embedding failed");
-    expect(log.pending(10).map((p) => [p.userId, p.attempts])).toEqual([
+    await log.take("t1", "alice", [msg("1")]);
+    await log.take("t1", "bob", [msg("2")]);
+    await log.take("t2", "carol", [msg("3")]);
+    const [first, second] = await log.pending(10);
+    await log.complete([first!.seq]);
+    await log.fail([second!.seq], "embedding failed");
+    expect((await log.pending(10)).map((p) => [p.userId, p.attempts])).toEqual([
       ["bob", 1],
       ["carol", 0],
     ]);
-    expect(log.usersOf("t1").sort()).toEqual(["alice", "bob"]);
-    expect(log.dropPending("t1")).toBe(1);
-    log.forgetThread("t1");
-    expect(log.usersOf("t1")).toEqual([]);
-    expect(log.pending(10).map((p) => p.userId)).toEqual(["carol"]);
+    expect((await log.usersOf("t1")).sort()).toEqual(["alice", "bob"]);
+    expect(await log.dropPending("t1")).toBe(1);
+    await log.forgetThread("t1");
+    expect(await log.usersOf("t1")).toEqual([]);
+    expect((await log.pending(10)).map((p) => p.userId)).toEqual(["carol"]);
+    // Erasure of a user: their rows of every thread, queued or taken.
+    await log.take("t3", "carol", [msg("4")]);
+    expect(await log.deleteUser("carol")).toBe(4);
+    expect(await log.pending(10)).toEqual([]);
+    expect(await log.usersOf("t2")).toEqual([]);
     // A new thread with the same id starts fresh.
-    expect(log.take("t1", "alice", [msg("1")]).map((m) => m.id)).toEqual(["1"]);
+    expect((await log.take("t1", "alice", [msg("1")])).map((m) => m.id)).toEqual(["1"]);
   });
 });
 

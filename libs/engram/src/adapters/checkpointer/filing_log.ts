@@ -1,15 +1,10 @@
 import type Database from "better-sqlite3";
 import { runSql } from "../../store/sqlite.js";
+import type { FilingState, PendingFiling as StatePendingFiling } from "../../state/types.js";
 import type { FilableMessage } from "./messages.js";
 
 /** Messages of one thread waiting to be filed into one user's long-term memory. */
-export interface PendingFiling {
-  seq: number;
-  threadId: string;
-  userId: string;
-  messages: FilableMessage[];
-  attempts: number;
-}
+export type PendingFiling = StatePendingFiling<FilableMessage>;
 
 interface FilingRow {
   seq: number;
@@ -28,9 +23,10 @@ const CACHED_THREADS = 1_000;
  * filings not yet done (so a crash between `put()` and the embedding loses nothing). The first
  * table also answers "which users filed into this thread", which `deleteThread` needs.
  *
- * Every method is synchronous (better-sqlite3): `put()` records its filing before it returns.
+ * It implements the `FilingState` of the state contract; its methods answer from better-sqlite3
+ * synchronously inside their promises, so `put()` records its filing before it returns.
  */
-export class FilingLog {
+export class FilingLog implements FilingState<FilableMessage> {
   /** Keys known to be taken, per thread and user: spares the database most per-put lookups. */
   private readonly known = new Map<string, Set<string>>();
 
@@ -42,7 +38,7 @@ export class FilingLog {
    * Takes the messages not taken before for this thread and user, and queues them, atomically.
    * Returns the messages queued (empty when all were taken already).
    */
-  take(threadId: string, userId: string, messages: FilableMessage[]): FilableMessage[] {
+  async take(threadId: string, userId: string, messages: FilableMessage[]): Promise<FilableMessage[]> {
     const cacheKey = `${threadId}\u0000${userId}`;
     const known = this.known.get(cacheKey) ?? new Set<string>();
     const candidates = messages.filter((message) => !known.has(message.key));
@@ -68,7 +64,7 @@ export class FilingLog {
   }
 
   /** The oldest filings waiting, at most `limit`. */
-  pending(limit: number): PendingFiling[] {
+  async pending(limit: number): Promise<PendingFiling[]> {
     this.setup();
     const rows = runSql(this.db, "checkpointer.pending", () =>
       this.db
@@ -87,7 +83,7 @@ export class FilingLog {
   }
 
   /** How many filings wait. */
-  size(): number {
+  async size(): Promise<number> {
     this.setup();
     return runSql(this.db, "checkpointer.size", () =>
       this.db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM engram_checkpointer_queue").get()!.n,
@@ -95,7 +91,7 @@ export class FilingLog {
   }
 
   /** Removes filings that are done. */
-  complete(seqs: number[]): void {
+  async complete(seqs: number[]): Promise<void> {
     this.setup();
     runSql(this.db, "checkpointer.complete", () => {
       const remove = this.db.prepare("DELETE FROM engram_checkpointer_queue WHERE seq = ?");
@@ -104,7 +100,7 @@ export class FilingLog {
   }
 
   /** Notes a failed attempt; the filings stay queued. */
-  fail(seqs: number[], error: string): void {
+  async fail(seqs: number[], error: string): Promise<void> {
     this.setup();
     runSql(this.db, "checkpointer.fail", () => {
       const note = this.db.prepare("UPDATE engram_checkpointer_queue SET attempts = attempts + 1, last_error = ? WHERE seq = ?");
@@ -113,7 +109,7 @@ export class FilingLog {
   }
 
   /** Every user who filed (or waits to file) messages of the thread. */
-  usersOf(threadId: string): string[] {
+  async usersOf(threadId: string): Promise<string[]> {
     this.setup();
     return runSql(this.db, "checkpointer.usersOf", () =>
       this.db
@@ -127,7 +123,7 @@ export class FilingLog {
   }
 
   /** Drops the thread's waiting filings, so nothing of it reaches memory any more. Returns how many. */
-  dropPending(threadId: string): number {
+  async dropPending(threadId: string): Promise<number> {
     this.setup();
     return runSql(this.db, "checkpointer.dropPending", () =>
       this.db.prepare("DELETE FROM engram_checkpointer_queue WHERE thread_id = ?").run(threadId).changes,
@@ -135,7 +131,7 @@ export class FilingLog {
   }
 
   /** Forgets which of the thread's messages were taken: a new thread with the same id starts fresh. */
-  forgetThread(threadId: string): void {
+  async forgetThread(threadId: string): Promise<void> {
     this.setup();
     runSql(this.db, "checkpointer.forgetThread", () =>
       this.db.prepare("DELETE FROM engram_checkpointer_filed WHERE thread_id = ?").run(threadId),
@@ -143,6 +139,22 @@ export class FilingLog {
     for (const key of [...this.known.keys()]) {
       if (key.startsWith(`${threadId}\u0000`)) this.known.delete(key);
     }
+  }
+
+  /** Erasure of a user: their taken keys and waiting filings of every thread. Returns how many rows. */
+  async deleteUser(userId: string): Promise<number> {
+    this.setup();
+    const removed = runSql(this.db, "checkpointer.deleteUser", () =>
+      this.db.transaction(
+        () =>
+          this.db.prepare("DELETE FROM engram_checkpointer_filed WHERE user_id = ?").run(userId).changes +
+          this.db.prepare("DELETE FROM engram_checkpointer_queue WHERE user_id = ?").run(userId).changes,
+      )(),
+    );
+    for (const key of [...this.known.keys()]) {
+      if (key.endsWith(`\u0000${userId}`)) this.known.delete(key);
+    }
+    return removed;
   }
 
   private remember(cacheKey: string, keys: Set<string>): void {

@@ -3,13 +3,13 @@ import { shortHash } from "../../core/ids.js";
 import { contentText } from "../../working/message_text.js";
 
 /** A human or AI message of a checkpoint, in the shape `Memory.add` takes. */
-export interface FilableMessage {
+export type FilableMessage = {
   /** What makes the message unique in its thread: its id, or a hash of role and text. */
   key: string;
   role: "user" | "assistant";
   content: string;
   id?: string;
-}
+};
 
 /** The parts of a LangChain message read here (structural, so serialized forms work too). */
 interface MessageLike {

@@ -1,6 +1,9 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import type { EngramError } from "../../core/errors.js";
+import type { WarningHandler } from "../../graph/types.js";
 import type { Memory } from "../../memory/memory.js";
+import type { StateBackend } from "../../state/types.js";
+import type { CheckpointRetention } from "./retention.js";
 
 /** Options for `new EngramCheckpointer(options)`. */
 export interface EngramCheckpointerOptions {
@@ -9,17 +12,34 @@ export interface EngramCheckpointerOptions {
   /**
    * The saver that stores the checkpoints: every `getTuple`, `list`, `put`, `putWrites` and
    * `deleteThread` goes to it unchanged (`MemorySaver`, `PostgresSaver`, any `BaseCheckpointSaver`).
-   * A saver passed here is not closed by `close()`.
+   * A saver passed here is not closed by `close()`. `createPostgresSaver(url)` makes a `PostgresSaver`.
    * @default a `SqliteSaver` on `<memory data folder>/checkpoints.sqlite`, opened on first use
    */
   saver?: BaseCheckpointSaver;
   /**
-   * SQLite file for the checkpointer's own bookkeeping: which messages were filed for which user
-   * and thread, and the filings not done yet (they survive a crash there). The default
-   * `SqliteSaver` shares this file (and its connection).
+   * SQLite file for the checkpointer's own bookkeeping (the filing log): which messages were filed
+   * for which user and thread, and the filings not done yet (they survive a crash there), when no
+   * `state` is given. The default `SqliteSaver` shares this file (and its connection).
    * @default "<memory data folder>/checkpoints.sqlite"
    */
   databasePath?: string;
+  /**
+   * Shared state that keeps the filing log instead of `databasePath` (its `filings()` part), e.g.
+   * the PostgreSQL state of a deployment of several replicas, so that any replica files what
+   * another recorded and `deleteThread` works from any of them. Not closed by the checkpointer.
+   * @default the state Memory was given (`new Memory({ state })`), else SQLite at `databasePath`
+   */
+  state?: StateBackend;
+  /**
+   * Checkpoint retention over `SqliteSaver` and `PostgresSaver`: keep the last N checkpoints of a
+   * thread, expire idle threads (their memories stay), by `prune()` or a background sweep.
+   * @default off: nothing is deleted but by `deleteThread`
+   */
+  retention?: CheckpointRetention;
+  /** Where a failed background sweep is reported. @default console.warn */
+  onWarning?: WarningHandler;
+  /** Milliseconds since the epoch, for `retention.idleTtlMs`; inject one in tests. @default Date.now */
+  clock?: () => number;
   /**
    * The state channel holding the chat messages.
    * @default "messages"
