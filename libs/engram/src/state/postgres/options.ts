@@ -65,8 +65,11 @@ export function resolvePostgresOptions(options: PostgresStateOptions): ResolvedP
     throw new EngramError("INVALID_OPTIONS", `postgres must be a connection string or a pg PoolConfig, got ${describeValue(postgres)}.`);
   }
   const schema = options.schema ?? "engram";
-  if (typeof schema !== "string" || !SCHEMA_NAME.test(schema)) {
-    throw new EngramError("INVALID_OPTIONS", `schema must be letters, digits and _ (at most 63, not starting with a digit), got ${describeValue(schema)}.`);
+  if (typeof schema !== "string" || !SCHEMA_NAME.test(schema) || /^pg_/i.test(schema)) {
+    throw new EngramError(
+      "INVALID_OPTIONS",
+      `schema must be letters, digits and _ (at most 63, not starting with a digit or pg_, which PostgreSQL reserves), got ${describeValue(schema)}.`,
+    );
   }
   const clock = options.clock ?? Date.now;
   if (typeof clock !== "function") throw new EngramError("INVALID_OPTIONS", `clock must be a function, got ${describeValue(clock)}.`);
