@@ -1,10 +1,11 @@
+import { EngramError } from "../core/errors.js";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { END, START, StateGraph, type BaseCheckpointSaver, type BaseStore } from "@langchain/langgraph";
-import { HeuristicImportanceScorer } from "../scoring/importance/heuristic.js";
 import type { ImportanceScorer } from "../scoring/importance/types.js";
+import { DEFAULT_IMPORTANCE_THRESHOLD, resolveTurnOptions } from "../turn/options.js";
 import type { WindowOptions } from "../working/window.js";
-import { scopeFromConfig } from "./config.js";
+import { MemoryContext } from "./context.js";
 import { routeByImportance } from "./edges.js";
 import { createConsolidateNode } from "./nodes/consolidate.js";
 import { createModelNode, type ChatModelLike } from "./nodes/model.js";
@@ -12,23 +13,17 @@ import { createRecallNode } from "./nodes/recall.js";
 import { createRememberNode } from "./nodes/remember.js";
 import { createScoreNode } from "./nodes/score.js";
 import { GraphSessions, type SessionEnd } from "./sessions.js";
-import { MemoryState } from "./state.js";
+import { MemoryState, type MemoryStateType } from "./state.js";
 import type { GraphMemory, WarningHandler } from "./types.js";
 
-/**
- * Importance at or above which a turn is stored as an episode. Turns below it reach long-term
- * memory only through summaries. The default heuristic scores small talk ("ok thanks") 0 and a
- * plain personal statement ("my sister lives in Berlin") about 0.3. Chosen on LoCoMo replayed
- * through the graph (docs/benchmarks.md): at 0.1, 67% of turns are stored as episodes and
- * recall@10 is within 0.3 points of storing every turn (64.6 vs 64.9); at 0.3, 14% were stored and
- * recall@10 fell to 55.4, because turns below it that are still in the window when a session ends never
- * reach a summary.
- */
-export const DEFAULT_IMPORTANCE_THRESHOLD = 0.1;
+export { DEFAULT_IMPORTANCE_THRESHOLD };
 
 /** Options of `createMemoryGraph`. Only `memory` and `model` are required. */
 export interface MemoryGraphOptions {
-  /** Long-term memory. The user of each run is `config.configurable.user_id`. */
+  /**
+   * Long-term memory. The user of each run is `config.configurable.user_id` (or the run's
+   * `context.userId`), checked before the run writes anything (`MemoryContext`).
+   */
   memory: GraphMemory;
   /** The chat model (or a model with tools bound) that answers. */
   model: ChatModelLike;
@@ -86,26 +81,50 @@ export interface MemoryGraphSessions {
  * ```
  */
 export function createMemoryGraph(options: MemoryGraphOptions) {
-  const scorer = options.scorer ?? new HeuristicImportanceScorer();
-  const route = routeByImportance(options.importanceThreshold ?? DEFAULT_IMPORTANCE_THRESHOLD);
-  const onWarning = options.onWarning;
-  const graph = new StateGraph(MemoryState)
-    .addNode("recall", createRecallNode({ memory: options.memory, limit: options.recallLimit, onWarning }))
+  // Every option is checked here, once, with the same codes as the other doors.
+  const turn = resolveTurnOptions(options, "createMemoryGraph");
+  if (options.model === null || typeof options.model !== "object" || typeof options.model.invoke !== "function") {
+    throw new EngramError("INVALID_OPTIONS", "createMemoryGraph: model must be a chat model (or a Runnable from messages to a message).");
+  }
+  const { memory, scorer, onWarning } = { ...options, scorer: turn.scorer, onWarning: turn.warn };
+  const route = routeByImportance(turn.importanceThreshold);
+  const sessions = new GraphSessions(undefined, {
+    memory,
+    scorer,
+    importanceThreshold: turn.importanceThreshold,
+    summaryModel: turn.summaryModel,
+    summaryMaxTokens: turn.summaryMaxTokens,
+    idleMs: options.idleMs,
+    onSessionEnd: options.onSessionEnd,
+    onWarning,
+  });
+  const recall = createRecallNode({ memory, limit: turn.recallLimit, onWarning });
+  const consolidate = createConsolidateNode({
+    memory,
+    window: turn.window,
+    summaryModel: turn.summaryModel,
+    summaryMaxTokens: turn.summaryMaxTokens,
+    scorer,
+    forgetEvery: turn.forgetEvery,
+    onWarning,
+  });
+  // LangGraph's context schema checks the run's user before the input checkpoint is written, in
+  // every copy of the compiled graph (withConfig, withListeners, a parent graph's subgraph).
+  const graph = new StateGraph({ state: MemoryState, context: MemoryContext })
+    // The thread's idle time counts from the end of its latest run: stopped when a run starts,
+    // started again when its last node is done.
+    .addNode("recall", (state: MemoryStateType, config: RunnableConfig) => {
+      sessions.runStarted(config);
+      return recall(state, config);
+    })
     .addNode("model", createModelNode({ model: options.model, systemPrompt: options.systemPrompt }))
     .addNode("score", createScoreNode({ scorer, onWarning }))
-    .addNode("remember", createRememberNode({ memory: options.memory, onWarning }))
-    .addNode(
-      "consolidate",
-      createConsolidateNode({
-        memory: options.memory,
-        window: options.window,
-        summaryModel: options.summaryModel,
-        summaryMaxTokens: options.summaryMaxTokens,
-        scorer,
-        forgetEvery: options.forgetEvery,
-        onWarning,
-      }),
-    )
+    .addNode("remember", createRememberNode({ memory, onWarning }))
+    .addNode("consolidate", async (state: MemoryStateType, config: RunnableConfig) => {
+      const update = await consolidate(state, config);
+      sessions.runEnded(config);
+      return update;
+    })
     .addEdge(START, "recall")
     .addEdge("recall", "model")
     .addEdge("model", "score")
@@ -113,39 +132,10 @@ export function createMemoryGraph(options: MemoryGraphOptions) {
     .addEdge("remember", "consolidate")
     .addEdge("consolidate", END)
     .compile({ checkpointer: options.checkpointer, store: options.store });
-  const sessions = new GraphSessions(graph, {
-    memory: options.memory,
-    scorer,
-    importanceThreshold: options.importanceThreshold ?? DEFAULT_IMPORTANCE_THRESHOLD,
-    summaryModel: options.summaryModel,
-    summaryMaxTokens: options.summaryMaxTokens,
-    idleMs: options.idleMs,
-    onSessionEnd: options.onSessionEnd,
-    onWarning,
-  });
+  sessions.attach(graph);
   const controls: MemoryGraphSessions = {
     endSession: (config) => sessions.end(config, "explicit"),
     cancelIdle: () => sessions.cancelIdle(),
   };
-  return Object.assign(requireUserBeforeRun(graph, sessions), controls);
-}
-
-/**
- * Checks the user before the run starts, so a run without one leaves no trace at all (LangGraph
- * checkpoints the input before the first node runs; the nodes check again for graphs of your own).
- */
-function requireUserBeforeRun<G extends { _streamIterator: (input: never, options?: never) => AsyncGenerator<unknown> }>(graph: G, sessions: GraphSessions): G {
-  const run = graph._streamIterator.bind(graph) as (input: unknown, options?: RunnableConfig) => AsyncGenerator<unknown>;
-  const guarded = async function* (input: unknown, options?: RunnableConfig) {
-    scopeFromConfig(options);
-    // The thread's idle time counts from the end of its latest run.
-    sessions.runStarted(options);
-    try {
-      yield* run(input, options);
-    } finally {
-      sessions.runEnded(options);
-    }
-  };
-  Object.defineProperty(graph, "_streamIterator", { value: guarded, configurable: true, writable: true });
-  return graph;
+  return Object.assign(graph, controls);
 }

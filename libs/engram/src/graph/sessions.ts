@@ -4,9 +4,9 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import { consolidateSession, type EndSessionOptions, type EndSessionResult } from "../consolidation/end_session.js";
 import { describeValue } from "../core/describe.js";
 import { EngramError } from "../core/errors.js";
-import { scopeFromConfig } from "./config.js";
-import { contextOf, withoutEngramContext } from "./echo.js";
+import { contextOf, withoutEngramContext } from "../turn/echo.js";
 import type { EngramContext } from "../turn/engram_context.js";
+import { scopeFromRun, userOfRun } from "../turn/scope.js";
 import { defaultWarningHandler, type GraphMemory, type WarningHandler } from "./types.js";
 
 /** What ending a thread's session reports (`onSessionEnd`, `graph.endSession`). */
@@ -19,7 +19,7 @@ export interface SessionEnd extends EndSessionResult {
 
 /** The parts of a compiled graph a session end uses. */
 export interface SessionGraph {
-  getState(config: RunnableConfig): Promise<{ values: unknown }>;
+  getState(config: RunnableConfig): Promise<{ values: unknown; next?: readonly string[] }>;
   updateState(config: RunnableConfig, values: Record<string, unknown>, asNode?: string): Promise<unknown>;
 }
 
@@ -56,8 +56,12 @@ export class GraphSessions {
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly warn: WarningHandler;
 
+  /**
+   * @param graph the compiled graph whose threads it ends; a graph whose nodes need the sessions
+   * before it is compiled (createMemoryGraph's) passes undefined and calls {@link attach}.
+   */
   constructor(
-    private readonly graph: SessionGraph,
+    private graph: SessionGraph | undefined,
     private readonly options: GraphSessionOptions,
   ) {
     if (options.idleMs !== undefined && !(Number.isFinite(options.idleMs) && options.idleMs > 0)) {
@@ -66,7 +70,12 @@ export class GraphSessions {
     this.warn = options.onWarning ?? defaultWarningHandler;
   }
 
-  /** A run of the thread starts: its idle timer stops. */
+  /** The compiled graph whose threads it ends. */
+  attach(graph: SessionGraph): void {
+    this.graph = graph;
+  }
+
+  /** A run of the thread starts: its idle timer stops. A node's config is taken as its run's. */
   runStarted(config: RunnableConfig | undefined): void {
     const key = threadKey(config);
     if (key === undefined) return;
@@ -75,23 +84,43 @@ export class GraphSessions {
     this.timers.delete(key);
   }
 
-  /** A run of the thread ended: its idle time starts. */
+  /**
+   * A run of the thread ended (its last node is done): its idle time starts. A node's config is
+   * taken as its run's.
+   */
   runEnded(config: RunnableConfig | undefined): void {
     const key = threadKey(config);
     if (key === undefined || this.options.idleMs === undefined) return;
     this.runStarted(config);
     // The thread's latest state is read when the timer fires, not the checkpoint the run was given.
-    const { checkpoint_id: _checkpoint, ...configurable } = (config?.configurable ?? {}) as Record<string, unknown>;
-    const timer = setTimeout(() => {
+    const configurable = runConfigurable(config);
+    // A user named in the run's context (not in configurable) is kept for the end.
+    const context = (config as { context?: unknown } | undefined)?.context;
+    const run = { configurable, ...(context !== undefined ? { context } : {}) } as RunnableConfig;
+    const idleMs = this.options.idleMs;
+    const fire = async (deferrals: number): Promise<void> => {
       this.timers.delete(key);
-      this.end({ configurable }, "idle").catch((error: unknown) => {
+      // The run's last checkpoint may not be written yet (the timer starts in its last node).
+      const state = await this.session().getState(run);
+      if ((state.next?.length ?? 0) > 0 && deferrals < MAX_DEFERRALS) {
+        this.arm(key, () => fire(deferrals + 1), idleMs);
+        return;
+      }
+      await this.end(run, "idle");
+    };
+    this.arm(key, () => fire(0), idleMs);
+  }
+
+  private arm(key: string, task: () => Promise<void>, delay: number): void {
+    const timer = setTimeout(() => {
+      task().catch((error: unknown) => {
         try {
           this.warn(`Ending the idle session failed (${(error as Error)?.message ?? error}); its window stays in the thread.`, error);
         } catch {
           // A warning handler that throws must not become an unhandled rejection.
         }
       });
-    }, this.options.idleMs);
+    }, delay);
     timer.unref?.();
     this.timers.set(key, timer);
   }
@@ -104,14 +133,14 @@ export class GraphSessions {
 
   /** Ends the session of the config's thread now. */
   async end(config: RunnableConfig, reason: SessionEnd["reason"] = "explicit"): Promise<SessionEnd> {
-    const scope = scopeFromConfig(config);
+    const scope = scopeFromRun(config, "endSession");
     if (scope.threadId === undefined) {
       throw new EngramError("INVALID_OPTIONS", "endSession needs the thread in config.configurable.thread_id.");
     }
     if (reason === "explicit") this.runStarted(config);
     let values: ThreadState;
     try {
-      values = ((await this.graph.getState(config)).values ?? {}) as ThreadState;
+      values = ((await this.session().getState(config)).values ?? {}) as ThreadState;
     } catch (error) {
       throw new EngramError("INVALID_OPTIONS", `endSession reads the thread's window from the graph's checkpointer: ${(error as Error)?.message ?? error}`, { cause: error });
     }
@@ -124,18 +153,51 @@ export class GraphSessions {
     });
     const removed = (values.messages ?? []).map((m) => m.id).filter((id): id is string => typeof id === "string");
     if (removed.length > 0) {
-      await this.graph.updateState(config, { summary: result.summary, messages: removed.map((id) => new RemoveMessage({ id })) }, "consolidate");
+      await this.session().updateState(config, { summary: result.summary, messages: removed.map((id) => new RemoveMessage({ id })) }, "consolidate");
     }
     const end: SessionEnd = { ...result, userId: scope.userId, threadId: scope.threadId, reason };
     this.options.onSessionEnd?.(end);
     return end;
   }
+
+  private session(): SessionGraph {
+    if (this.graph === undefined) throw new EngramError("INVALID_OPTIONS", "GraphSessions has no graph: pass it to the constructor or attach().");
+    return this.graph;
+  }
+}
+
+/** Times the idle end waits again for a run's last checkpoint before it ends the session anyway. */
+const MAX_DEFERRALS = 3;
+
+/**
+ * The run's own `configurable` from a run's or a node's config: LangGraph's internal keys, the
+ * checkpoint id and the node's task namespace (the last `|` part of `checkpoint_ns`) left out.
+ */
+function runConfigurable(config: RunnableConfig | undefined): Record<string, unknown> {
+  const configurable: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config?.configurable ?? {})) {
+    if (key.startsWith("__") || key === "checkpoint_id" || key === "checkpoint_map") continue;
+    configurable[key] = value;
+  }
+  if (typeof configurable.checkpoint_ns === "string") {
+    const parts = configurable.checkpoint_ns.split("|");
+    // In a node the namespace ends with the node's task ("recall:<id>"); the run's is what precedes it.
+    if (config?.configurable?.__pregel_read !== undefined) parts.pop();
+    configurable.checkpoint_ns = parts.join("|");
+    if (configurable.checkpoint_ns === "") delete configurable.checkpoint_ns;
+  }
+  return configurable;
 }
 
 function threadKey(config: RunnableConfig | undefined): string | undefined {
-  const configurable = (config?.configurable ?? {}) as Record<string, unknown>;
-  const user = configurable.user_id;
+  const configurable = runConfigurable(config);
+  let user: unknown;
+  try {
+    user = userOfRun({ configurable, context: (config as { context?: unknown } | undefined)?.context });
+  } catch {
+    return undefined;
+  }
   const thread = configurable.thread_id;
-  if (user === undefined || user === null || thread === undefined || thread === null) return undefined;
+  if (user === undefined || thread === undefined || thread === null) return undefined;
   return JSON.stringify([String(user), String(thread), configurable.checkpoint_ns ?? ""]);
 }

@@ -1,15 +1,9 @@
-import type { Memory } from "../memory/memory.js";
+import type { TurnMemory } from "../turn/types.js";
 
 /**
- * What the graph needs of a `Memory`: kept structural so a node can be given a `Memory` or a
- * user-scoped wrapper of one. With `scheduleForget` (a `Memory` has it) forgetting runs off the
- * turn; without it, `forget` is awaited in the turn.
+ * What the graph needs of a `Memory` (the turn core's `TurnMemory`): a `Memory` or a user-scoped
+ * wrapper of one.
  */
-export type GraphMemory = Pick<Memory, "add" | "search" | "getAll" | "forget"> & Partial<Pick<Memory, "scheduleForget" | "usageHook">>;
+export type GraphMemory = TurnMemory;
 
-/** Receives what a node could not do but survived (the store down, a forgetting pass that failed). */
-export type WarningHandler = (message: string, cause?: unknown) => void;
-
-export const defaultWarningHandler: WarningHandler = (message) => {
-  console.warn(`[engram] ${message}`);
-};
+export { defaultWarningHandler, type WarningHandler } from "../turn/types.js";

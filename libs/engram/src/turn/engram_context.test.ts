@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { buildSystemPrompt } from "../graph/prompt.js";
+import { buildSystemPrompt } from "./prompt.js";
 import type { MemoryRecord, ScoredMemory } from "../core/types.js";
 import { stripEngramContext } from "./engram_context.js";
 

@@ -3,7 +3,7 @@
  * summary, core blocks and learned instructions, its default instructions) must never come back
  * as a new memory when a model echoes it. Every door that stores a turn (graph, middleware,
  * `EngramMemory`, checkpointer, chat history) passes the turn's text through
- * {@link stripEngramContext} first. The prompt builder (graph/prompt.ts) renders its sections with
+ * {@link stripEngramContext} first. The prompt builder (turn/prompt.ts) renders its sections with
  * the names below, so what one writes the other can find.
  */
 

@@ -1,0 +1,41 @@
+import type { BaseMessage } from "@langchain/core/messages";
+
+/** Text of a message (text parts of multimodal content joined), "" when it has none. */
+export function textOf(message: BaseMessage): string {
+  return message.text;
+}
+
+export function isHuman(message: BaseMessage): boolean {
+  return message.getType() === "human";
+}
+
+export function isAi(message: BaseMessage): boolean {
+  return message.getType() === "ai";
+}
+
+/** Index of the latest human message, -1 when there is none. */
+export function lastHumanIndex(messages: readonly BaseMessage[]): number {
+  for (let i = messages.length - 1; i >= 0; i--) if (isHuman(messages[i]!)) return i;
+  return -1;
+}
+
+/**
+ * The current exchange: the latest human message and the AI replies after it that carry text
+ * (tool-call-only steps and tool results are left out: they are plumbing, not conversation).
+ */
+export function lastExchange(messages: readonly BaseMessage[]): BaseMessage[] {
+  const start = lastHumanIndex(messages);
+  if (start < 0) return [];
+  return messages.slice(start).filter((m, i) => (i === 0 || isAi(m)) && textOf(m).trim() !== "");
+}
+
+const ROLES: Record<string, string> = { human: "user", ai: "assistant", system: "system", tool: "tool" };
+
+/** `user: ...\nassistant: ...`, the shape the importance scorers read. */
+export function exchangeText(messages: readonly BaseMessage[]): string {
+  return messages
+    .filter((m) => textOf(m).trim() !== "")
+    .map((m) => `${ROLES[m.getType()] ?? m.getType()}: ${textOf(m).trim()}`)
+    .join("\n");
+}
+

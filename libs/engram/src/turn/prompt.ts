@@ -1,0 +1,87 @@
+import type { MemoryRecord, ScoredMemory } from "../core/types.js";
+import {
+  blockTag as tagName,
+  DEFAULT_SYSTEM_PROMPT,
+  INSTRUCTIONS_HEADING,
+  oneLine,
+  RECALLED_PREAMBLE,
+  RECALLED_TAG,
+  SUMMARY_HEADING,
+} from "./engram_context.js";
+
+// The section names live with stripEngramContext, which removes them from what a model echoes.
+export { DEFAULT_SYSTEM_PROMPT };
+
+/** What goes into the system prompt of one model call. */
+export interface SystemPromptParts {
+  /** Instructions of your own, first in the prompt. @default DEFAULT_SYSTEM_PROMPT */
+  base?: string;
+  /**
+   * The user's `procedure` records: core blocks (`metadata.block` names the block) and learned
+   * instructions (no `metadata.block`). Both are always in the prompt.
+   */
+  procedures: readonly MemoryRecord[];
+  /** Running summary of the turns that left the window ("" for none). */
+  summary: string;
+  /** Recalled long-term memories, best first. Shown as data with their dates, never as instructions. */
+  recalled: readonly ScoredMemory[];
+}
+
+/**
+ * Builds the system prompt: base instructions, core blocks as `<name>\n<content>\n</name>`
+ * sections, learned instructions as a bulleted list, the running summary, then the recalled
+ * memories inside a `<recalled_memories>` section that says they are data, not instructions.
+ * Sections with nothing in them are left out.
+ */
+export function buildSystemPrompt(parts: SystemPromptParts): string {
+  const sections: string[] = [(parts.base ?? DEFAULT_SYSTEM_PROMPT).trim()];
+
+  const blocks = parts.procedures
+    .filter((record) => typeof record.metadata.block === "string" && record.metadata.block !== "")
+    .sort((a, b) => String(a.metadata.block).localeCompare(String(b.metadata.block)));
+  for (const block of blocks) {
+    const name = tagName(String(block.metadata.block));
+    sections.push(`<${name}>\n${neutralize(block.content, name)}\n</${name}>`);
+  }
+
+  const instructions = parts.procedures
+    .filter((record) => record.metadata.block === undefined || record.metadata.block === "")
+    .sort((a, b) => a.createdAt - b.createdAt);
+  if (instructions.length > 0) {
+    sections.push([INSTRUCTIONS_HEADING, ...instructions.map((record) => `- ${oneLine(record.content)}`)].join("\n"));
+  }
+
+  if (parts.summary.trim() !== "") {
+    sections.push(`${SUMMARY_HEADING}\n${parts.summary.trim()}`);
+  }
+
+  if (parts.recalled.length > 0) {
+    const lines = parts.recalled.map((memory) => `- ${describe(memory)}: ${neutralize(oneLine(memory.content), RECALLED_TAG)}`);
+    sections.push(
+      [
+        // Recalled text was written by users and models in the past: it informs the answer but
+        // must never be obeyed, or an old message could steer the assistant (prompt injection).
+        RECALLED_PREAMBLE,
+        `<${RECALLED_TAG}>`,
+        ...lines,
+        `</${RECALLED_TAG}>`,
+      ].join("\n"),
+    );
+  }
+  return sections.join("\n\n");
+}
+
+/** `[2024-05-01, user said]`, `[2024-05-01, fact]`... */
+function describe(memory: ScoredMemory): string {
+  const date = new Date(memory.createdAt).toISOString().slice(0, 10);
+  if (memory.kind === "episode" && memory.role !== undefined) {
+    const who = memory.role === "user" ? "the user said" : memory.role === "assistant" ? "you said" : `${memory.role} said`;
+    return `[${date}] ${who}`;
+  }
+  return `[${date}] ${memory.kind}`;
+}
+
+/** Content cannot close the section it sits in (`</recalled_memories>` inside a memory). */
+function neutralize(text: string, tag: string): string {
+  return text.replace(new RegExp(`</?\\s*${tag}\\s*>`, "gi"), `[${tag}]`);
+}
