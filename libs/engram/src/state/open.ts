@@ -2,6 +2,7 @@
 import type { PoolConfig } from "pg";
 import { describeValue } from "../core/describe.js";
 import { EngramError } from "../core/errors.js";
+import { PostgresState, type PostgresStateOptions } from "./postgres/index.js";
 import { SqliteState } from "./sqlite/index.js";
 import type { StateBackend } from "./types.js";
 
@@ -41,8 +42,8 @@ export function openState(option: StateOption | undefined, defaults: OpenStateDe
   if (option === null || typeof option !== "object" || Array.isArray(option)) throw invalid(option);
   if ("postgres" in option) {
     if (typeof option.postgres !== "string" && (option.postgres === null || typeof option.postgres !== "object")) throw invalid(option);
-    // The PostgreSQL branch (state/postgres) is wired here by its lane.
-    throw new EngramError("INVALID_OPTIONS", "PostgreSQL state is not available in this build.");
+    // PostgresState checks the rest (schema, lease timings) and connects only on setup().
+    return { state: new PostgresState({ clock, ...(option as PostgresStateOptions) }), owned: true };
   }
   const keys = Object.keys(option);
   if (keys.some((key) => key !== "sqlite")) throw invalid(option);
