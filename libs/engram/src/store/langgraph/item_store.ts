@@ -1,9 +1,11 @@
 import { join } from "node:path";
 import { EngramError } from "../../core/errors.js";
+import { embeddingsIdentity } from "../../embeddings/identity.js";
 import { LocalEmbeddings } from "../../embeddings/local.js";
 import { ChromaCollections } from "../chroma_collections.js";
 import { ChromaConnection } from "../connection.js";
 import { StoreCollections } from "./collections.js";
+import { StoreModelCheck } from "./model_check.js";
 import { planOperation, type Plan } from "./operations.js";
 import type { EngramStoreOptions, EngramStoreTtlConfig } from "./options.js";
 import { StoreReader, type ScoredItem } from "./reader.js";
@@ -37,6 +39,9 @@ export class ItemStore {
 
   private readonly writer: StoreWriter;
 
+  /** Undefined without an index: such a store embeds nothing. */
+  private readonly modelCheck?: StoreModelCheck;
+
   private readonly ttl: EngramStoreTtlConfig & { refreshOnRead: boolean };
 
   private sweeper?: ReturnType<typeof setInterval>;
@@ -55,8 +60,18 @@ export class ItemStore {
     this.connection = new ChromaConnection(options.chroma ?? {}, join(options.dataDir ?? ".engram", "chroma"));
     const chroma = new ChromaCollections({ client: () => this.connection.client(), describe: () => this.connection.describe() });
     this.collections = new StoreCollections(prefix, chroma);
-    const storeIndex =
-      index === false ? undefined : new StoreIndex(index.embeddings ?? new LocalEmbeddings(), index.fields ?? ["$"], index.dims);
+    let storeIndex: StoreIndex | undefined;
+    if (index !== false) {
+      const embeddings = index.embeddings ?? new LocalEmbeddings();
+      storeIndex = new StoreIndex(embeddings, index.fields ?? ["$"], index.dims);
+      this.modelCheck = new StoreModelCheck({
+        prefix,
+        modelId: embeddingsIdentity(embeddings),
+        client: () => chroma.client(),
+        call: (operation, run) => chroma.call(operation, run),
+        hasData: async () => (await this.collections.all()).length > 0,
+      });
+    }
     this.reader = new StoreReader(this.collections, storeIndex, clock);
     this.writer = new StoreWriter(this.collections, storeIndex, clock, this.ttl.defaultTtl);
   }
@@ -85,6 +100,10 @@ export class ItemStore {
   }
 
   private async run(plans: Plan[]): Promise<ItemResult[]> {
+    // Only vectors of two models cannot mix: a batch that embeds or queries checks the model first.
+    if (plans.some((plan) => (plan.kind === "write" && plan.request.value !== null) || (plan.kind === "search" && plan.query))) {
+      await this.modelCheck?.check();
+    }
     const results: ItemResult[] = plans.map(() => ({ kind: "write" }));
     const gets = plans.flatMap((plan, i) => (plan.kind === "get" ? [{ plan, i }] : []));
     const reads = Promise.all([

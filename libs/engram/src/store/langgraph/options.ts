@@ -15,7 +15,8 @@ export interface EngramStoreIndexConfig {
   fields?: string[];
   /**
    * Any LangChain `Embeddings`. Changing it for existing data needs a new `prefix`: vectors of
-   * different models do not mix.
+   * different models do not mix, so the prefix records its model and another model's puts and
+   * queries are refused with `EMBEDDINGS_MISMATCH` (store/langgraph/model_check.ts).
    * @default new LocalEmbeddings() (USE-Lite in worker threads, offline, 512 dimensions)
    */
   embeddings?: EmbeddingsInterface;
