@@ -9,3 +9,5 @@ export type {
   CheckpointerRecallOptions,
   DeletedThreadMemories,
 } from "../adapters/checkpointer/options.js";
+export type { CheckpointRetention, PruneResult } from "../adapters/checkpointer/retention.js";
+export { createPostgresSaver, type PostgresCheckpointSaver, type PostgresSaverOptions } from "../adapters/checkpointer/postgres_saver.js";
