@@ -51,4 +51,20 @@ export class LexicalIndex {
       .slice(0, limit)
       .map((hit) => ({ id: String(hit.id), score: hit.score }));
   }
+
+  /**
+   * Best matches first for already-tokenized terms, each weighing its own share of the score (the
+   * expansion terms of pseudo-relevance feedback, see scoring/feedback.ts).
+   */
+  queryTerms(terms: ReadonlyArray<readonly [string, number]>, limit: number): LexicalHit[] {
+    if (terms.length === 0) return [];
+    const weights = new Map(terms);
+    return this.search
+      .search(terms.map(([term]) => term).join(" "), {
+        tokenize: (text) => text.split(" "),
+        boostTerm: (term) => weights.get(term) ?? 0,
+      })
+      .slice(0, limit)
+      .map((hit) => ({ id: String(hit.id), score: hit.score }));
+  }
 }

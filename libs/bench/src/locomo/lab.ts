@@ -1,0 +1,277 @@
+/**
+ * The recall lab: Engram's ranking pipeline replayed in process over the LoCoMo dev conversations,
+ * with every new part (time-aware recall, pseudo-relevance feedback, session context, MMR, the
+ * entity boost and recency re-fitted) switched on one at a time, each part's weights chosen by
+ * leave-one-conversation-out cross-validation ({@link crossValidate}: a fold's weights are chosen
+ * on the other four conversations, scored on the held-out one). Prints the ablation table that
+ * docs/benchmarks.md quotes.
+ *
+ * It is the library's own code, imported from its source (ranker, BM25 index, entity tagger and
+ * boost, date resolution, PRF, session boost, MMR), fed what `Memory.search` feeds it: the top
+ * `candidates` turns by cosine plus the top `candidates` by BM25 of one user's memories (one
+ * conversation), each turn's `createdAt` = session date + 1 s per turn, the question asked at the
+ * conversation's last turn. Vectors are cached on disk by model (the models are deterministic).
+ *
+ *   node --import tsx src/locomo/lab.ts [--model use-lite|static] [--variants base,dates,...]
+ */
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Command } from "commander";
+import { rankCandidates, DEFAULT_RANKER, STATIC_RANKER, type Candidate, type Ranked, type ResolvedRankerOptions } from "../../../engram/src/scoring/ranker.js";
+import { boostByEntities, withEntities } from "../../../engram/src/scoring/entities.js";
+import { boostByDates, withDates } from "../../../engram/src/scoring/dates.js";
+import { LexicalIndex } from "../../../engram/src/scoring/lexical_index.js";
+import { expansionTerms } from "../../../engram/src/scoring/feedback.js";
+import { boostBySession, diversify } from "../../../engram/src/scoring/context.js";
+import type { MemoryRecord } from "../../../engram/src/core/types.js";
+import { CATEGORIES, CATEGORY_IDS, loadLocomo, type Category } from "./data.js";
+import { devConversations, findLocomoData, MISSING_DATA_HELP } from "./data_path.js";
+import { recallAt } from "./metric.js";
+import { crossValidate } from "./cv.js";
+import { embedWithUseLite } from "./use_lite_inline.js";
+
+/** As retrievers.ts's turnContent (not imported: that module loads the built package). */
+const turnContent = (turn: { speaker: string; text: string }): string => `${turn.speaker}: ${turn.text}`;
+
+const program = new Command()
+  .option("--data <path>", "LoCoMo json (default: see data_path.ts)")
+  .option("--model <name>", "embedding model: use-lite (the default model) or static", "use-lite")
+  .option("--vectors <file>", "vector cache (default bench-results/lab-vectors-<model>.json)")
+  .option("--out <dir>", "output folder", "bench-results")
+  .option("--variants <list>", "rows of the ablation (see VARIANTS)", "")
+  .parse();
+const opts = program.opts<{ data?: string; model: string; vectors?: string; out: string; variants: string }>();
+
+const dataPath = findLocomoData(opts.data);
+if (!dataPath) {
+  console.log(MISSING_DATA_HELP);
+  process.exit(0);
+}
+const conversations = devConversations(await loadLocomo(dataPath));
+await mkdir(opts.out, { recursive: true });
+
+// ---- vectors, cached by model and text ----------------------------------------------------------
+const cachePath = opts.vectors ?? join(opts.out, `lab-vectors-${opts.model}.json`);
+const cache = new Map<string, number[]>(existsSync(cachePath) ? (JSON.parse(await readFile(cachePath, "utf8")) as Array<[string, number[]]>) : []);
+async function embed(texts: string[]): Promise<number[][]> {
+  const missing = [...new Set(texts.filter((t) => !cache.has(t)))];
+  if (missing.length > 0) {
+    const started = performance.now();
+    let fresh: number[][];
+    if (opts.model === "use-lite") fresh = await embedWithUseLite(missing);
+    else if (opts.model === "static") {
+      const { StaticEmbeddings } = await import("../../../engram/src/embeddings/static.js");
+      fresh = await new StaticEmbeddings().embedDocuments(missing);
+    } else throw new Error(`unknown --model ${opts.model}`);
+    missing.forEach((t, i) => cache.set(t, normalize(fresh[i]!)));
+    await writeFile(cachePath, JSON.stringify([...cache]));
+    process.stderr.write(`embedded ${missing.length} texts with ${opts.model} in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+  }
+  return texts.map((t) => cache.get(t)!);
+}
+function normalize(v: number[]): number[] {
+  const n = Math.sqrt(v.reduce((s, x) => s + x * x, 0)) || 1;
+  return v.map((x) => x / n);
+}
+function dot(a: number[], b: number[]): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i += 1) s += a[i]! * b[i]!;
+  return s;
+}
+
+// ---- what Memory would hold and retrieve ---------------------------------------------------------
+interface Question {
+  conv: string;
+  category: Category;
+  query: string;
+  evidence: string[];
+  now: number;
+  /** Candidate pool (top N by cosine + top N by BM25), and the PRF pool's extra lexical hits. */
+  pool: Candidate[];
+  vectorOf: Map<string, number[]>;
+  lexical: LexicalIndex;
+  neighbours: (id: string) => string[];
+}
+const N = DEFAULT_RANKER.candidates;
+const questions: Question[] = [];
+for (const conv of conversations) {
+  const contents = conv.turns.map((t) => turnContent(t));
+  const vectors = await embed([...contents, ...conv.questions.map((q) => q.question)]);
+  const records: MemoryRecord[] = [];
+  let session = -1;
+  let position = 0;
+  for (const [i, turn] of conv.turns.entries()) {
+    position = turn.session === session ? position + 1 : 0;
+    session = turn.session;
+    const createdAt = turn.date + position * 1_000;
+    const metadata = withDates(withEntities({ diaId: turn.diaId }, contents[i]!), contents[i]!, createdAt);
+    records.push({
+      id: turn.diaId,
+      scope: { userId: conv.sampleId, threadId: `session_${turn.session}` },
+      kind: "episode",
+      content: contents[i]!,
+      importance: 0.5,
+      createdAt,
+      updatedAt: createdAt,
+      lastAccessedAt: createdAt,
+      source: { threadId: `session_${turn.session}` },
+      metadata,
+    } as unknown as MemoryRecord);
+  }
+  const lexical = new LexicalIndex();
+  lexical.upsert(records.map((r) => ({ id: r.id, text: r.content })));
+  const byId = new Map(records.map((r, i) => [r.id, i]));
+  const vectorOf = new Map(records.map((r, i) => [r.id, vectors[i]!]));
+  const neighbours = (id: string): string[] => {
+    const i = byId.get(id)!;
+    return [records[i - 1], records[i + 1]].filter((r) => r && r.scope.threadId === records[i]!.scope.threadId).map((r) => r!.id);
+  };
+  const now = records.at(-1)!.createdAt;
+  for (const [qi, q] of conv.questions.entries()) {
+    const qv = vectors[contents.length + qi]!;
+    const sims = records.map((_, i) => dot(qv, vectors[i]!));
+    const pool = new Map<string, Candidate>();
+    for (const i of sims.map((s, i) => ({ s, i })).sort((a, b) => b.s - a.s).slice(0, N).map((x) => x.i)) {
+      pool.set(records[i]!.id, { record: records[i]!, similarity: sims[i]!, lexical: 0 });
+    }
+    for (const hit of lexical.query(q.question, N)) {
+      const i = byId.get(hit.id)!;
+      const c = pool.get(hit.id) ?? { record: records[i]!, similarity: sims[i]!, lexical: 0 };
+      c.lexical = hit.score;
+      pool.set(hit.id, c);
+    }
+    questions.push({ conv: conv.sampleId, category: q.category, query: q.question, evidence: q.evidence, now, pool: [...pool.values()], vectorOf, lexical, neighbours });
+  }
+}
+process.stderr.write(`${questions.length} questions over ${conversations.length} conversations\n`);
+
+// ---- the pipeline --------------------------------------------------------------------------------
+export interface Setting {
+  lexical: number;
+  neighbour: number;
+  spread: number;
+  recency: number;
+  entity: number;
+  date: number;
+  /** PRF: weight of the expansion query's BM25 against the question's own (0: off). */
+  prf: number;
+  prfDocs: number;
+  session: number;
+  /** MMR's lambda over the top 25 (1: off). */
+  mmr: number;
+}
+const base = opts.model === "static" ? STATIC_RANKER : DEFAULT_RANKER;
+const DEFAULT: Setting = { lexical: base.lexical, neighbour: base.neighbour, spread: base.spread, recency: base.recency, entity: 0.1, date: 0, prf: 0, prfDocs: 10, session: 0, mmr: 1 };
+
+function rankQuestion(q: Question, s: Setting): Ranked[] {
+  const ranker: ResolvedRankerOptions = { ...base, lexical: s.lexical, neighbour: s.neighbour, spread: s.spread, recency: s.recency };
+  let pool = q.pool;
+  if (s.prf > 0) {
+    // First pass, then BM25 of the terms the best first-pass memories share (RM3-style expansion).
+    const first = rankCandidates(pool.map((c) => ({ ...c })), q.now, ranker, q.neighbours).slice(0, s.prfDocs);
+    const terms = expansionTerms(q.query, first.map((r) => ({ text: r.record.content, weight: r.score })));
+    const extra = new Map(q.lexical.queryTerms(terms, N).map((h) => [h.id, h.score]));
+    const top = Math.max(...q.pool.map((c) => c.lexical), 1e-9);
+    const topExtra = Math.max(...extra.values(), 1e-9);
+    pool = q.pool.map((c) => ({ ...c, lexical: c.lexical + s.prf * (top / topExtra) * (extra.get(c.record.id) ?? 0) }));
+  }
+  let ranked = rankCandidates(pool.map((c) => ({ ...c })), q.now, ranker, q.neighbours);
+  ranked = boostByEntities(q.query, ranked, s.entity);
+  ranked = boostByDates(q.query, ranked, s.date, q.now);
+  if (s.session > 0) ranked = boostBySession(ranked, s.session);
+  if (s.mmr < 1) ranked = diversify(ranked, (a, b) => dot(q.vectorOf.get(a)!, q.vectorOf.get(b)!), s.mmr, 25);
+  return ranked;
+}
+
+const memo = new Map<string, Array<[number, number, number]>>();
+function scoreAll(s: Setting): Array<[number, number, number]> {
+  const key = JSON.stringify(s);
+  let out = memo.get(key);
+  if (!out) {
+    out = questions.map((q) => {
+      const ids = rankQuestion(q, s).slice(0, 25).map((r) => r.record.id);
+      return [recallAt(q.evidence, ids, 5), recallAt(q.evidence, ids, 10), recallAt(q.evidence, ids, 25)] as [number, number, number];
+    });
+    memo.set(key, out);
+  }
+  return out;
+}
+
+function product(baseSetting: Setting, axes: Partial<Record<keyof Setting, number[]>>): Setting[] {
+  let settings: Setting[] = [baseSetting];
+  for (const [key, values] of Object.entries(axes) as Array<[keyof Setting, number[]]>) {
+    settings = settings.flatMap((s) => values.map((v) => ({ ...s, [key]: v })));
+  }
+  return settings;
+}
+
+/** Each row: the grid its folds choose from (the library's current weights are always in it). */
+const refit = { lexical: [0.4, 0.6, 1], neighbour: [0.2, 0.3, 0.5] };
+const VARIANTS: Record<string, { label: string; grid: () => Setting[] }> = {
+  defaults: { label: "DEFAULT_RANKER as shipped (no choice)", grid: () => [DEFAULT] },
+  base: { label: "ranker re-fitted (lexical, neighbour)", grid: () => product(DEFAULT, refit) },
+  recency: { label: "+ recency and entity boost re-fitted", grid: () => product(DEFAULT, { ...refit, recency: [0, 0.02, 0.1], entity: [0, 0.1, 0.2] }) },
+  dates: { label: "+ time-aware (date boost)", grid: () => product(DEFAULT, { ...refit, date: [0, 0.1, 0.2, 0.4] }) },
+  prf: { label: "+ PRF (RM3 on BM25)", grid: () => product(DEFAULT, { ...refit, prf: [0, 0.2, 0.4, 0.8] }) },
+  session: { label: "+ session context", grid: () => product(DEFAULT, { ...refit, session: [0, 0.05, 0.1, 0.2] }) },
+  mmr: { label: "+ MMR in the top 25", grid: () => product(DEFAULT, { ...refit, mmr: [1, 0.9, 0.8, 0.7] }) },
+};
+
+const rows = opts.variants ? opts.variants.split(",") : Object.keys(VARIANTS);
+const fmt = (x: number) => (100 * x).toFixed(1);
+const lines: string[] = [];
+const report: Record<string, unknown> = {};
+for (const name of rows) {
+  const variant = VARIANTS[name];
+  if (!variant) throw new Error(`unknown variant ${name}`);
+  const started = performance.now();
+  const settings = variant.grid();
+  const groups = questions.map((q) => q.conv);
+  const cv = crossValidate(groups, settings, (s) => scoreAll(s).map((r) => r[1]));
+  const folds = cv.folds.map((fold) => {
+    const scores = scoreAll(fold.chosen);
+    const idx = questions.map((q, i) => (q.conv === fold.heldOut ? i : -1)).filter((i) => i >= 0);
+    const mean = (k: 0 | 1 | 2, keep: (i: number) => boolean = () => true) => {
+      const kept = idx.filter(keep);
+      return kept.reduce((s, i) => s + scores[i]![k], 0) / Math.max(1, kept.length);
+    };
+    return { heldOut: fold.heldOut, chosen: fold.chosen, r5: mean(0), r10: mean(1), r25: mean(2), cat: CATEGORY_IDS.map((c) => mean(1, (i) => questions[i]!.category === c)) };
+  });
+  const avg = (pick: (f: (typeof folds)[number]) => number) => folds.reduce((s, f) => s + pick(f), 0) / folds.length;
+  const r10s = folds.map((f) => f.r10);
+  const inSample = scoreAll(cv.inSample.setting);
+  const summary = {
+    label: variant.label,
+    settings: settings.length,
+    r5: avg((f) => f.r5),
+    r10: avg((f) => f.r10),
+    r25: avg((f) => f.r25),
+    range: [Math.min(...r10s), Math.max(...r10s)],
+    byCategory: Object.fromEntries(CATEGORY_IDS.map((c, j) => [CATEGORIES[c], avg((f) => f.cat[j]!)])),
+    inSampleR10: inSample.reduce((s, r) => s + r[1], 0) / inSample.length,
+    inSampleSetting: cv.inSample.setting,
+    folds,
+  };
+  report[name] = summary;
+  const changed = (s: Setting) =>
+    (Object.keys(s) as Array<keyof Setting>)
+      .filter((k) => s[k] !== DEFAULT[k])
+      .map((k) => `${k} ${s[k]}`)
+      .join(", ") || "defaults";
+  lines.push(
+    `| ${variant.label} | ${fmt(summary.r5)} | ${fmt(summary.r10)} | ${fmt(summary.r25)} | ${fmt(summary.range[0]!)}-${fmt(summary.range[1]!)} | ` +
+      `${CATEGORY_IDS.map((c) => fmt(summary.byCategory[CATEGORIES[c]]!)).join(" | ")} | ${fmt(summary.inSampleR10)} | ${changed(cv.inSample.setting)} |`,
+  );
+  process.stderr.write(`${name}: ${settings.length} settings, held-out R@10 ${fmt(summary.r10)} (${((performance.now() - started) / 1000).toFixed(0)} s); folds: ${folds.map((f) => changed(f.chosen)).join(" / ")}\n`);
+}
+const table = [
+  `${opts.model}: ${questions.length} questions, leave-one-conversation-out over ${conversations.length} conversations (held-out means).`,
+  "",
+  `| row | R@5 | R@10 | R@25 | held-out R@10 range | ${CATEGORY_IDS.map((c) => CATEGORIES[c]).join(" | ")} | in-sample R@10 | in-sample choice |`,
+  `|---|---:|---:|---:|---|${CATEGORY_IDS.map(() => "---:").join("|")}|---:|---|`,
+  ...lines,
+].join("\n");
+console.log(table);
+await writeFile(join(opts.out, `lab-${opts.model}.json`), JSON.stringify(report, null, 2));
+await writeFile(join(opts.out, `lab-${opts.model}.md`), `${table}\n`);
