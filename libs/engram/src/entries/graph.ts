@@ -17,6 +17,7 @@ export {
 export { buildSystemPrompt, DEFAULT_SYSTEM_PROMPT, type SystemPromptParts } from "../graph/prompt.js";
 export { routeByImportance } from "../graph/edges.js";
 export { scopeFromConfig } from "../graph/config.js";
+export { MemoryContext, type MemoryContextType } from "../graph/context.js";
 export { createRecallNode, DEFAULT_RECALL_LIMIT, type RecallNodeOptions } from "../graph/nodes/recall.js";
 export { createModelNode, type ChatModelLike, type ModelNodeOptions } from "../graph/nodes/model.js";
 export { createScoreNode, type ScoreNodeOptions } from "../graph/nodes/score.js";

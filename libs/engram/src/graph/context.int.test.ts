@@ -37,7 +37,7 @@ const SAVERS: Array<[string, () => BaseCheckpointSaver]> = [
 
 describe.each(SAVERS)("the memory graph refuses a run without a user and writes no checkpoint (%s)", (saverName, makeSaver) => {
   it("the graph itself, withConfig, withListeners: INVALID_USER_ID, no model call, no checkpoint", async () => {
-    const m = memories.open(`copies-${saverName}`);
+    const m = memories.open(`copies-${saverName}`, { prefix: `copies${saverName}` });
     const model = new RecordingChatModel("ok");
     const saver = makeSaver();
     const graph = createMemoryGraph({ memory: m, model, checkpointer: saver, onWarning: () => {} });
@@ -75,7 +75,7 @@ describe.each(SAVERS)("the memory graph refuses a run without a user and writes 
   });
 
   it("as a subgraph of a graph of your own: the subgraph refuses, and writes no checkpoint of its own", async () => {
-    const m = memories.open(`subgraph-${saverName}`);
+    const m = memories.open(`subgraph-${saverName}`, { prefix: `sub${saverName}` });
     const model = new RecordingChatModel("ok");
     const saver = makeSaver();
     const memoryGraph = createMemoryGraph({ memory: m, model, onWarning: () => {} });

@@ -5,10 +5,13 @@ import { EngramError } from "../../core/errors.js";
 import { deterministicId } from "../../core/ids.js";
 import { validateScope } from "../../core/scope.js";
 import type { Scope } from "../../core/types.js";
-import { buildSystemPrompt } from "../../graph/prompt.js";
-import type { EngramMemoryOptions } from "./options.js";
+import { finishTurn } from "../../turn/finish.js";
+import { resolveTurnOptions, type ResolvedTurnOptions } from "../../turn/options.js";
+import { buildSystemPrompt } from "../../turn/prompt.js";
+import { recallFor } from "../../turn/recall.js";
+import type { Recollection } from "../../turn/types.js";
+import { turnOptionsOf, type EngramMemoryOptions } from "./options.js";
 import { dropThreadState, threadState, type ThreadState } from "./thread_state.js";
-import { createTurnSteps, type Recollection, type TurnSteps } from "./turn.js";
 
 /**
  * Engram as the `memory` of a classic LangChain chain (`ConversationChain`, `LLMChain`...): the
@@ -39,7 +42,7 @@ export class EngramMemory extends BaseMemory {
 
   private readonly scope: Scope;
 
-  private readonly steps: TurnSteps;
+  private readonly turn: ResolvedTurnOptions;
 
   private readonly returnMessages: boolean;
 
@@ -61,7 +64,7 @@ export class EngramMemory extends BaseMemory {
     this.scope = validateScope({ userId: options.userId, threadId: options.threadId ?? randomUUID() });
     this.userId = this.scope.userId;
     this.threadId = this.scope.threadId!;
-    this.steps = createTurnSteps(options);
+    this.turn = resolveTurnOptions(turnOptionsOf(options), "EngramMemory");
     this.memoryKey = options.memoryKey ?? "history";
     this.summaryKey = options.summaryKey ?? "summary";
     this.recalledKey = options.recalledKey ?? "recalled";
@@ -85,8 +88,8 @@ export class EngramMemory extends BaseMemory {
     const thread = this.thread();
     const input = this.text(getInputValue(values, this.options.inputKey), "input");
     const window = [...thread.messages];
-    let recollection: Recollection = { recalled: [], procedures: [] };
-    if (input.trim() !== "") recollection = await this.steps.recall([...window, new HumanMessage(input)], this.scope);
+    let recollection: Recollection = { recalled: [], procedures: [], degraded: false };
+    if (input.trim() !== "") recollection = await recallFor(this.turn, [...window, new HumanMessage(input)], this.scope);
     thread.lastRecalled = recollection.recalled;
     thread.lastProcedures = recollection.procedures;
 
@@ -113,7 +116,8 @@ export class EngramMemory extends BaseMemory {
       new HumanMessage({ content: input, id: id("user", input) }),
       new AIMessage({ content: output, id: id("assistant", output) }),
     ];
-    const outcome = await this.steps.finish(
+    const outcome = await finishTurn(
+      this.turn,
       {
         messages,
         summary: thread.summary,
@@ -153,7 +157,7 @@ export class EngramMemory extends BaseMemory {
 }
 
 /** Core blocks, learned instructions, the summary and the recalled memories, as the graph renders them. */
-function renderSections(parts: Recollection & { summary: string }): string {
+function renderSections(parts: Pick<Recollection, "recalled" | "procedures"> & { summary: string }): string {
   // An empty base leaves only the memory sections (buildSystemPrompt starts with the base).
   return buildSystemPrompt({ base: "", procedures: parts.procedures, summary: parts.summary, recalled: parts.recalled }).trim();
 }

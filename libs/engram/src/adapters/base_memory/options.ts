@@ -1,6 +1,8 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import type { GraphMemory, WarningHandler } from "../../graph/types.js";
 import type { ImportanceScorer } from "../../scoring/importance/types.js";
+import { renamedOption } from "../../turn/renamed.js";
+import type { TurnOptions } from "../../turn/options.js";
+import type { TurnMemory as GraphMemory, WarningHandler } from "../../turn/types.js";
 import type { WindowOptions } from "../../working/window.js";
 
 /** Options of `new EngramMemory(options)`. Only `memory` and `userId` are required. */
@@ -65,12 +67,19 @@ export interface EngramMemoryOptions {
   importanceThreshold?: number;
   /** Long-term memories recalled for each input. @default 5 */
   recallLimit?: number;
-  /** Writes the summaries. @default undefined (extractive summaries, no model call) */
-  model?: BaseChatModel;
+  /** Writes the summaries (was `model`). @default undefined (extractive summaries, no model call) */
+  summaryModel?: BaseChatModel;
   /** Token budget of the running summary. @default 400 */
   summaryMaxTokens?: number;
   /** Run forgetting for the user every this many turns of a thread; 0 turns it off. @default 20 */
   forgetEvery?: number;
   /** Where a degraded recall (the store down) is reported. @default console.warn */
   onWarning?: WarningHandler;
+}
+
+/** The turn core's options from `EngramMemory`'s (the rest are the door's own). */
+export function turnOptionsOf(options: EngramMemoryOptions): TurnOptions {
+  renamedOption(options, "model", "summaryModel", "EngramMemory");
+  const { memory, scorer, importanceThreshold, recallLimit, window, summaryModel, summaryMaxTokens, forgetEvery, onWarning } = options;
+  return { memory, scorer, importanceThreshold, recallLimit, window, summaryModel, summaryMaxTokens, forgetEvery, onWarning };
 }

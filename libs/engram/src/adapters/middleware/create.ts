@@ -4,8 +4,8 @@ import type { createMiddleware as langchainCreateMiddleware } from "langchain";
 const MIDDLEWARE_BRAND = Symbol.for("AgentMiddleware");
 
 /**
- * `createMiddleware` of `langchain`, without loading `langchain`: loading it costs about a second,
- * and `import "engram"` would pay it for every user, not only those of the middleware. langchain's
+ * `createMiddleware` of `langchain`, without loading `langchain`: loading it is slow (docs/benchmarks.md,
+ * "Cold start"), and `import "engram"` would pay it for every user, not only those of the middleware. langchain's
  * own only copies the config's hooks and schemas onto an object marked with its exported
  * `MIDDLEWARE_BRAND`; this does the same (create.test.ts checks that both give the same object).
  */

@@ -1,13 +1,16 @@
 import { RemoveMessage, SystemMessage, type BaseMessage } from "@langchain/core/messages";
 import { z } from "zod";
 import { EngramError } from "../../core/errors.js";
-import { buildSystemPrompt } from "../../graph/prompt.js";
-import { lastHumanIndex } from "../../graph/messages.js";
-import { createTurnSteps, type Recollection } from "../base_memory/turn.js";
+import { finishTurn } from "../../turn/finish.js";
+import { lastHumanIndex } from "../../turn/messages.js";
+import { resolveTurnOptions } from "../../turn/options.js";
+import { buildSystemPrompt } from "../../turn/prompt.js";
+import { recallFor } from "../../turn/recall.js";
+import { scopeFromRun } from "../../turn/scope.js";
+import type { Recollection } from "../../turn/types.js";
 import { createMiddleware } from "./create.js";
-import type { EngramMiddlewareOptions } from "./options.js";
-import { RecallCache } from "./recall_cache.js";
-import { runUser } from "./run_user.js";
+import { turnOptionsOf, type EngramMiddlewareOptions } from "./options.js";
+import { ShownRecollections } from "./shown_recollections.js";
 
 /**
  * The middleware's own state, checkpointed with the thread: the running summary of the turns
@@ -44,8 +47,8 @@ export function engramMiddleware(options: EngramMiddlewareOptions) {
   if (options === null || typeof options !== "object") {
     throw new EngramError("INVALID_OPTIONS", "engramMiddleware needs options: engramMiddleware({ memory }).");
   }
-  const steps = createTurnSteps(options);
-  const cache = new RecallCache();
+  const turn = resolveTurnOptions(turnOptionsOf(options), "engramMiddleware");
+  const shown = new ShownRecollections();
 
   return createMiddleware({
     name: "EngramMiddleware",
@@ -54,29 +57,30 @@ export function engramMiddleware(options: EngramMiddlewareOptions) {
 
     // Fail the run before the first model call when no user is named.
     beforeAgent: (_state, runtime) => {
-      runUser(runtime);
+      scopeFromRun(runtime, "engramMiddleware");
       return undefined;
     },
 
     wrapModelCall: async (request, handler) => {
-      const scope = runUser(request.runtime);
-      const recollection = await steps.recall(request.messages, scope);
-      cache.set(scope.userId, latestHumanId(request.messages), recollection);
+      const scope = scopeFromRun(request.runtime, "engramMiddleware");
+      const recollection = await recallFor(turn, request.messages, scope);
+      shown.set(scope.userId, latestHumanId(request.messages), recollection);
       const system = withMemory(request.systemMessage, recollection, request.state.engramSummary ?? "");
       return handler(system === request.systemMessage ? request : { ...request, systemMessage: system });
     },
 
     afterAgent: async (state, runtime) => {
-      const scope = runUser(runtime);
+      const scope = scopeFromRun(runtime, "engramMiddleware");
       // What the model was shown: its novelty, and what is never stored back from its reply.
-      const shown = cache.take(scope.userId, latestHumanId(state.messages));
-      const outcome = await steps.finish(
+      const seen = shown.take(scope.userId, latestHumanId(state.messages));
+      const outcome = await finishTurn(
+        turn,
         {
           messages: state.messages,
           summary: state.engramSummary ?? "",
           turnsSinceForget: state.engramTurnsSinceForget ?? 0,
-          recalled: shown.recalled,
-          procedures: shown.procedures,
+          recalled: seen.recalled,
+          procedures: seen.procedures,
         },
         scope,
       );
@@ -98,7 +102,7 @@ function latestHumanId(messages: readonly BaseMessage[]): string | undefined {
  * The call's system message with the memory sections after it. The agent's own system message is
  * kept as it is (content blocks, cache control); without one, Engram's default instructions lead.
  */
-function withMemory(system: SystemMessage, recollection: Recollection, summary: string): SystemMessage {
+function withMemory(system: SystemMessage, recollection: Pick<Recollection, "recalled" | "procedures">, summary: string): SystemMessage {
   const parts = { procedures: recollection.procedures, summary, recalled: recollection.recalled };
   // An empty base leaves only the memory sections (buildSystemPrompt starts with the base).
   const sections = buildSystemPrompt({ ...parts, base: "" }).trim();

@@ -1,6 +1,8 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import type { GraphMemory, WarningHandler } from "../../graph/types.js";
 import type { ImportanceScorer } from "../../scoring/importance/types.js";
+import type { TurnOptions } from "../../turn/options.js";
+import { renamedOption } from "../../turn/renamed.js";
+import type { TurnMemory as GraphMemory, WarningHandler } from "../../turn/types.js";
 import type { WindowOptions } from "../../working/window.js";
 
 /** Options of `engramMiddleware(options)`. Only `memory` is required. */
@@ -26,12 +28,19 @@ export interface EngramMiddlewareOptions {
    * @default { maxTurns: 10 }
    */
   window?: WindowOptions;
-  /** Writes the summaries. @default undefined (extractive summaries, no model call) */
-  model?: BaseChatModel;
+  /** Writes the summaries (was `model`). @default undefined (extractive summaries, no model call) */
+  summaryModel?: BaseChatModel;
   /** Token budget of the running summary. @default 400 */
   summaryMaxTokens?: number;
   /** Run forgetting for the user every this many runs of a thread; 0 turns it off. @default 20 */
   forgetEvery?: number;
   /** Where a degraded recall (the store down) is reported. @default console.warn */
   onWarning?: WarningHandler;
+}
+
+/** The turn core's options from the middleware's. */
+export function turnOptionsOf(options: EngramMiddlewareOptions): TurnOptions {
+  renamedOption(options, "model", "summaryModel", "engramMiddleware");
+  const { memory, scorer, importanceThreshold, recallLimit, window, summaryModel, summaryMaxTokens, forgetEvery, onWarning } = options;
+  return { memory, scorer, importanceThreshold, recallLimit, window, summaryModel, summaryMaxTokens, forgetEvery, onWarning };
 }

@@ -10,7 +10,8 @@ import type { Memory } from "../../memory/memory.js";
 import type { MemoryFilters } from "../../memory/options.js";
 import { resolveRanker, type RankerOptions, type ScoreParts } from "../../scoring/ranker.js";
 import { countTokens } from "../../working/tokens.js";
-import { runScope } from "../tools/run_scope.js";
+import { checkMemory, positiveInteger } from "../../turn/options.js";
+import { scopeFromRun, userOfRun } from "../../turn/scope.js";
 import { selectMemories } from "./select.js";
 import { describeValue } from "../../core/describe.js";
 
@@ -133,7 +134,10 @@ export class EngramRetriever extends BaseRetriever<EngramDocumentMetadata> {
 
   constructor(options: EngramRetrieverOptions) {
     super(options);
-    this.memory = options.memory;
+    if (options === null || typeof options !== "object") {
+      throw new EngramError("INVALID_OPTIONS", "EngramRetriever needs options: new EngramRetriever({ memory }).");
+    }
+    this.memory = checkMemory(options.memory, "EngramRetriever") as Memory;
     this.userId = options.userId === undefined ? undefined : validateScope({ userId: options.userId }).userId;
     this.k = positiveInteger(options.k ?? 4, "k");
     this.maxTokens = options.maxTokens === undefined ? undefined : positiveInteger(options.maxTokens, "maxTokens");
@@ -202,12 +206,12 @@ export class EngramRetriever extends BaseRetriever<EngramDocumentMetadata> {
   }
 
   private userFor(config: RunnableConfig): string {
-    const configured = (config.configurable as Record<string, unknown> | undefined)?.user_id;
-    if (this.userId === undefined) return runScope(config, "EngramRetriever").userId;
-    if (configured !== undefined && configured !== null && configured !== this.userId) {
+    if (this.userId === undefined) return scopeFromRun(config, "EngramRetriever").userId;
+    const configured = userOfRun(config, "EngramRetriever");
+    if (configured !== undefined && configured !== this.userId) {
       throw new EngramError(
         "INVALID_USER_ID",
-        "This EngramRetriever is bound to one user and the run's config.configurable.user_id names another; " +
+        "This EngramRetriever is bound to one user and the run (config.configurable.user_id or its context) names another; " +
           "build the retriever without userId to serve each run's user.",
       );
     }
@@ -230,11 +234,4 @@ function toDocument(memory: ScoredMemory): Document<EngramDocumentMetadata> {
   if (memory.source.messageIds !== undefined) metadata.messageIds = [...memory.source.messageIds];
   if (memory.role !== undefined) metadata.role = memory.role;
   return new Document({ pageContent: memory.content, metadata, id: memory.id });
-}
-
-function positiveInteger(value: unknown, name: string): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw new EngramError("INVALID_OPTIONS", `${name} must be a positive integer, got ${describeValue(value)}.`);
-  }
-  return value;
 }

@@ -6,7 +6,8 @@ import { DEFAULT_MAX_CONTENT_CHARS } from "../../core/validate.js";
 import { CoreBlocks } from "../../memory/blocks.js";
 import type { Memory } from "../../memory/memory.js";
 import { formatBlockEdit, formatResults, type ResultPage } from "./format.js";
-import { runScope } from "./run_scope.js";
+import { checkMemory } from "../../turn/options.js";
+import { scopeFromRun } from "../../turn/scope.js";
 import { describeValue } from "../../core/describe.js";
 
 /** Options of `createMemoryTools`. */
@@ -46,13 +47,16 @@ const MAX_RESULTS = 1_000;
  *   any thread;
  * - `conversation_search`: past messages with this user, in every thread or only this one.
  *
- * The user is the run's `config.configurable.user_id` (the thread `config.configurable.thread_id`),
- * never a tool argument, so a model cannot reach another user's memory; a run without a user gets
+ * The user is the run's `config.configurable.user_id` or `context.userId` (the thread
+ * `config.configurable.thread_id`), resolved by the turn core's `scopeFromRun`, never a tool argument, so a model cannot reach another user's memory; a run without a user gets
  * an `INVALID_USER_ID` error and nothing is read or written. Arguments are checked by zod schemas
  * before any write.
  */
 export function createMemoryTools(options: MemoryToolsOptions): StructuredToolInterface[] {
-  const { memory } = options;
+  if (options === null || typeof options !== "object") {
+    throw new EngramError("INVALID_OPTIONS", "createMemoryTools needs options: createMemoryTools({ memory }).");
+  }
+  const memory = checkMemory(options.memory, "createMemoryTools") as Memory;
   const blocks = options.blocks ?? new CoreBlocks(memory);
   const pageSize = options.pageSize ?? 5;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 50) {
@@ -79,7 +83,7 @@ export function createMemoryTools(options: MemoryToolsOptions): StructuredToolIn
 
   const coreAppend = tool(
     async ({ label: name, content }, config: ToolRunnableConfig) => {
-      const scope = userOnly(runScope(config, "The memory tools"));
+      const scope = userOnly(scopeFromRun(config, "The memory tools"));
       return formatBlockEdit("Appended to", await blocks.append(scope, name, content));
     },
     {
@@ -96,7 +100,7 @@ export function createMemoryTools(options: MemoryToolsOptions): StructuredToolIn
 
   const coreReplace = tool(
     async ({ label: name, old_content, new_content }, config: ToolRunnableConfig) => {
-      const scope = userOnly(runScope(config, "The memory tools"));
+      const scope = userOnly(scopeFromRun(config, "The memory tools"));
       return formatBlockEdit("Replaced text in", await blocks.replace(scope, name, old_content, new_content));
     },
     {
@@ -114,7 +118,7 @@ export function createMemoryTools(options: MemoryToolsOptions): StructuredToolIn
 
   const archivalInsert = tool(
     async ({ content }, config: ToolRunnableConfig) => {
-      const run = runScope(config, "The memory tools");
+      const run = scopeFromRun(config, "The memory tools");
       const added = await memory.add(content, {
         userId: run.userId,
         kind: "fact",
@@ -145,7 +149,7 @@ export function createMemoryTools(options: MemoryToolsOptions): StructuredToolIn
 
   const archivalSearch = tool(
     async ({ query: text, page: number }, config: ToolRunnableConfig) => {
-      const run = runScope(config, "The memory tools");
+      const run = scopeFromRun(config, "The memory tools");
       return formatResults(
         await searchPage(memory, text, { userId: run.userId }, archivalKinds, number, pageSize, "archival memory"),
       );
@@ -161,7 +165,7 @@ export function createMemoryTools(options: MemoryToolsOptions): StructuredToolIn
 
   const conversationSearch = tool(
     async ({ query: text, page: number, this_thread_only }, config: ToolRunnableConfig) => {
-      const run = runScope(config, "The memory tools");
+      const run = scopeFromRun(config, "The memory tools");
       if (this_thread_only && run.threadId === undefined) {
         throw new EngramError(
           "INVALID_SCOPE",

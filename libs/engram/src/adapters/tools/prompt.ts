@@ -1,10 +1,10 @@
 import type { BaseMessage } from "@langchain/core/messages";
 import { SystemMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { buildSystemPrompt } from "../../graph/prompt.js";
+import { buildSystemPrompt } from "../../turn/prompt.js";
 import type { CoreBlocks } from "../../memory/blocks.js";
 import type { Memory } from "../../memory/memory.js";
-import { runScope } from "./run_scope.js";
+import { scopeFromRun } from "../../turn/scope.js";
 
 /** Options of `coreMemoryPrompt`. */
 export interface CoreMemoryPromptOptions {
@@ -12,7 +12,7 @@ export interface CoreMemoryPromptOptions {
   memory: Memory;
   /** The blocks the memory tools edit: pass the same instance to `createMemoryTools`. */
   blocks: CoreBlocks;
-  /** Your own instructions, first in the system prompt. @default DEFAULT_SYSTEM_PROMPT of graph/prompt.ts */
+  /** Your own instructions, first in the system prompt. @default DEFAULT_SYSTEM_PROMPT of turn/prompt.ts */
   base?: string;
   /** Most learned instructions shown (the newest). @default 50 */
   maxInstructions?: number;
@@ -29,7 +29,7 @@ export function coreMemoryPrompt(options: CoreMemoryPromptOptions) {
   const { memory, blocks, base } = options;
   const maxInstructions = options.maxInstructions ?? 50;
   return async (state: { messages: BaseMessage[] }, config: RunnableConfig): Promise<BaseMessage[]> => {
-    const { userId } = runScope(config, "coreMemoryPrompt");
+    const { userId } = scopeFromRun(config, "coreMemoryPrompt");
     const [blockRecords, procedures] = await Promise.all([
       blocks.records({ userId }),
       memory.getAll({ userId, kind: "procedure", limit: maxInstructions + blocks.specs.length }),

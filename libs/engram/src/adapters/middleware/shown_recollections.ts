@@ -1,22 +1,24 @@
 import type { MemoryRecord, ScoredMemory } from "../../core/types.js";
 
 /** What the model call showed: recalled memories (they set novelty) and procedures (never stored back). */
-export interface CachedRecollection {
+export interface ShownRecollection {
   recalled: ScoredMemory[];
   procedures: MemoryRecord[];
 }
 
 /**
- * What was recalled for a user's message, kept between the model call that recalled it and the
- * end of the run, where it sets the exchange's novelty. Only a hint: on a miss (another worker ran
- * the model call, or the entry was pushed out) the exchange counts as new, the scorer's default.
+ * What the middleware's model call showed for a user's message, kept (per message, in process)
+ * until the end of the run, where it sets the exchange's novelty and is kept out of what is
+ * stored. Not a cache of recall (that is Memory's recall index): only a hint, so on a miss (another
+ * worker ran the model call, or the entry was pushed out) the exchange counts as new, the
+ * scorer's default.
  */
-export class RecallCache {
-  private readonly entries = new Map<string, CachedRecollection>();
+export class ShownRecollections {
+  private readonly entries = new Map<string, ShownRecollection>();
 
   constructor(private readonly capacity = 1_000) {}
 
-  set(userId: string, messageId: string | undefined, recalled: CachedRecollection): void {
+  set(userId: string, messageId: string | undefined, recalled: ShownRecollection): void {
     if (messageId === undefined) return;
     const key = JSON.stringify([userId, messageId]);
     this.entries.delete(key);
@@ -25,7 +27,7 @@ export class RecallCache {
   }
 
   /** Takes the entry out: it is read once, at the end of the run. */
-  take(userId: string, messageId: string | undefined): CachedRecollection {
+  take(userId: string, messageId: string | undefined): ShownRecollection {
     const none = { recalled: [], procedures: [] };
     if (messageId === undefined) return none;
     const key = JSON.stringify([userId, messageId]);
