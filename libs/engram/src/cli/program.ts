@@ -4,6 +4,7 @@ import { EngramError } from "../core/errors.js";
 import { registerEraseCommand } from "./commands/erase.js";
 import { registerInspectCommands } from "./commands/inspect.js";
 import { registerMcpCommand } from "./commands/mcp.js";
+import { registerMigrateStateCommand } from "./commands/migrate_state.js";
 import { registerReembedCommand } from "./commands/reembed.js";
 import { registerServerCommands } from "./commands/server.js";
 import { registerTransferCommands } from "./commands/transfer.js";
@@ -36,6 +37,7 @@ export function buildProgram(options: CliOptions = {}): Command {
   registerMcpCommand(program, io);
   registerUiCommand(program, io);
   registerReembedCommand(program, io);
+  registerMigrateStateCommand(program, io);
   return program;
 }
 

@@ -1,9 +1,10 @@
 import { resolve } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
-import { reembed, type ReembedProgress } from "../../memory/reembed.js";
+import { reembed } from "../../memory/reembed.js";
 import type { CliIO } from "../io.js";
 import { addDataDirOption, integerIn } from "../memory_options.js";
 import { CLI_MODELS } from "../models.js";
+import { progressBar } from "../progress.js";
 
 interface ReembedFlags {
   dataDir: string;
@@ -29,7 +30,7 @@ export function registerReembedCommand(program: Command, io: CliIO): void {
     .option("--batch-size <n>", "records embedded and written per step", integerIn(1, 5_000), 256)
     .action(async (flags: ReembedFlags) => {
       const embeddings = CLI_MODELS[flags.model]!.create();
-      const progress = progressBar(io, process.stderr.isTTY === true);
+      const progress = progressBar(io, process.stderr.isTTY === true, "reembed", "memories");
       try {
         const result = await reembed({
           dataDir: resolve(io.cwd, flags.dataDir),
@@ -55,47 +56,4 @@ export function registerReembedCommand(program: Command, io: CliIO): void {
 function parseModel(value: string): string {
   if (!(value in CLI_MODELS)) throw new InvalidArgumentError(`must be one of ${Object.keys(CLI_MODELS).join(", ")}.`);
   return value;
-}
-
-/**
- * Progress on standard error: a bar redrawn in place on a terminal, plain lines otherwise (a log
- * file or a pipe gets one line per tenth of the work, and the last).
- */
-function progressBar(io: CliIO, tty: boolean): { update: (progress: ReembedProgress) => void; end: () => void } {
-  const started = Date.now();
-  let lastDraw = 0;
-  let lastTenth = -1;
-  let drawn = false;
-  let last: ReembedProgress | undefined;
-  const line = ({ done, total }: ReembedProgress): string => {
-    const fraction = total === 0 ? 1 : done / total;
-    const seconds = (Date.now() - started) / 1000;
-    const rate = seconds > 0 ? `${(done / seconds).toFixed(0)}/s` : "";
-    return `reembed ${(fraction * 100).toFixed(0).padStart(3)}% ${done}/${total} memories ${rate}`.trimEnd();
-  };
-  return {
-    update(progress) {
-      last = progress;
-      const now = Date.now();
-      if (tty) {
-        if (now - lastDraw < 100 && progress.done < progress.total) return;
-        lastDraw = now;
-        const width = 30;
-        const filled = progress.total === 0 ? width : Math.round((progress.done / progress.total) * width);
-        io.err(`\r[${"#".repeat(filled)}${" ".repeat(width - filled)}] ${line(progress)}`);
-        drawn = true;
-        return;
-      }
-      const tenth = progress.total === 0 ? 10 : Math.floor((progress.done / progress.total) * 10);
-      if (tenth === lastTenth) return;
-      lastTenth = tenth;
-      io.err(`${line(progress)}\n`);
-    },
-    end() {
-      if (tty && drawn) io.err("\n");
-      drawn = false;
-      if (!tty && last && lastTenth < 10 && last.done >= last.total) io.err(`${line(last)}\n`);
-      last = undefined;
-    },
-  };
 }

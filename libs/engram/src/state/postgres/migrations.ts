@@ -107,6 +107,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX checkpointer_queue_user ON $schema.checkpointer_queue (user_id);
     `,
   },
+  {
+    version: 2,
+    name: "state_imports: rows copied from SQLite state by engram migrate-state",
+    // A queued write copied once and drained here must not come back when the copy is rerun:
+    // each copied row of a queue is remembered by its source file and seq.
+    sql: `
+      CREATE TABLE $schema.state_imports (
+        source TEXT NOT NULL,
+        part TEXT NOT NULL,
+        source_seq BIGINT NOT NULL,
+        PRIMARY KEY (source, part, source_seq)
+      );
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -52,6 +52,7 @@ describe("PostgresState (a real PostgreSQL)", () => {
       "meta",
       "model_usage",
       "outbox",
+      "state_imports",
       "write_leases",
     ]);
     const again = open({ schema });
@@ -59,6 +60,23 @@ describe("PostgresState (a real PostgreSQL)", () => {
     await again.setup();
     const after = await admin.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".engram_migrations`);
     expect(Number(after.rows[0]!.n)).toBe(MIGRATIONS.length);
+  });
+
+  it("a schema of an older release is brought up to date by the next setup(), keeping its rows", async () => {
+    const schema = freshSchema();
+    const old = open({ schema });
+    await old.history.record([{ memoryId: "m1", userId: "alice", event: "ADD", oldContent: null, newContent: "kept", reason: "add" }]);
+    // Undo the newest step, as a schema made by the release before it would be.
+    const newest = MIGRATIONS[MIGRATIONS.length - 1]!;
+    await admin.query(`DROP TABLE "${schema}".state_imports`);
+    await admin.query(`DELETE FROM "${schema}".engram_migrations WHERE version = $1`, [newest.version]);
+    await old.close();
+    const upgraded = open({ schema });
+    await upgraded.setup();
+    const { rows } = await admin.query<{ version: number }>(`SELECT version FROM "${schema}".engram_migrations ORDER BY version`);
+    expect(rows.map((row) => row.version)).toEqual(MIGRATIONS.map((m) => m.version));
+    expect((await admin.query(`SELECT to_regclass('"${schema}".state_imports') AS t`)).rows[0].t).not.toBeNull();
+    expect((await upgraded.history.forMemory("m1", "alice")).map((e) => e.newContent)).toEqual(["kept"]);
   });
 
   it("two schemas in one database are two separate states", async () => {

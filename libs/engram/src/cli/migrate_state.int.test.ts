@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { PostgresState } from "../state/postgres/index.js";
+import { SqliteState } from "../state/sqlite/index.js";
+import { tempDir } from "../tests/chroma.js";
+import { freshDatabase, startPostgres, type TestPostgres } from "../tests/postgres.js";
+import { runCli } from "./program.js";
+
+let postgres: TestPostgres | undefined;
+let database = "";
+let folder = "";
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+async function cli(args: string[]): Promise<Run> {
+  const run: Run = { code: -1, out: "", err: "" };
+  run.code = await runCli(args, { out: (text) => void (run.out += text), err: (text) => void (run.err += text), cwd: folder });
+  return run;
+}
+
+const usage = { inputTokens: 7, outputTokens: 3, totalTokens: 10, reported: true };
+
+/** A data folder's state as a running app leaves it: something in every part, for two users. */
+async function seed(dir: string): Promise<void> {
+  const state = new SqliteState({ path: dir, clock: () => 1_000 });
+  try {
+    await state.setup();
+    await state.meta.set("embeddings", "use-lite", { replace: false });
+    for (const user of ["alice", "bob"]) {
+      await state.history.record([
+        { memoryId: `${user}-m1`, userId: user, event: "ADD", oldContent: null, newContent: `${user} likes tea`, reason: "add" },
+        { memoryId: `${user}-m1`, userId: user, event: "UPDATE", oldContent: `${user} likes tea`, newContent: `${user} likes green tea`, reason: "update" },
+      ]);
+      await state.outbox<{ op: string; n: number }>().enqueue([
+        { userId: user, key: `upsert:${user}-1`, payload: { op: "upsert", n: 1 } },
+        { userId: user, key: `delete:${user}-2`, payload: { op: "delete", n: 2 } },
+      ]);
+      await state.jobs<{ text: string }>("facts").add({ userId: user, group: "t1", key: `job-${user}`, payload: { text: "hi" } });
+      await state.usage.record({ userId: user, kind: "extraction", usage });
+      await state.filings().take("thread-1", user, [{ key: `${user}-msg-1`, text: "hello" }]);
+    }
+    await state.outbox().fail([(await state.outbox().pending({ limit: 1 }))[0]!.seq], "store down");
+  } finally {
+    await state.close();
+  }
+}
+
+beforeAll(async () => {
+  postgres = await startPostgres();
+  database = await freshDatabase(postgres.url);
+  folder = await tempDir("engram-migrate-");
+  await seed(join(folder, "data"));
+});
+
+afterAll(async () => {
+  await postgres?.stop();
+  await rm(folder, { recursive: true, force: true });
+});
+
+describe("engram migrate-state (SQLite data folder -> a real PostgreSQL)", () => {
+  it("copies every part with a progress bar, and the PostgreSQL state reads what the folder held", async () => {
+    const run = await cli(["migrate-state", "--from", "data", "--to", database, "--schema", "app", "--batch-size", "3"]);
+    expect(run.code).toBe(0);
+    expect(run.out).toBe(
+      'Copied 1 metadata entries, 4 history entries, 4 queued writes, 2 jobs, 2 usage records, 2 filed message keys, 2 pending filings into schema "app".\n',
+    );
+    // Not a terminal: one line per tenth of the work, ending at 100%.
+    expect(run.err).toMatch(/^migrate-state +\d+% \d+\/17 rows/m);
+    expect(run.err.trimEnd().split("\n").pop()).toMatch(/^migrate-state 100% 17\/17 rows/);
+
+    const state = new PostgresState({ postgres: database, schema: "app" });
+    try {
+      expect(await state.meta.get("embeddings")).toBe("use-lite");
+      const history = await state.history.forMemory("alice-m1", "alice");
+      expect(history.map((e) => [e.event, e.newContent, e.at])).toEqual([
+        ["ADD", "alice likes tea", 1_000],
+        ["UPDATE", "alice likes green tea", 1_000],
+      ]);
+      expect(await state.history.forMemory("alice-m1", "bob")).toEqual([]);
+      const pending = await state.outbox<{ op: string; n: number }>().pending();
+      expect(pending.map((w) => [w.userId, w.key, w.payload.n, w.attempts, w.lastError])).toEqual([
+        ["alice", "upsert:alice-1", 1, 1, "store down"],
+        ["alice", "delete:alice-2", 2, 0, null],
+        ["bob", "upsert:bob-1", 1, 0, null],
+        ["bob", "delete:bob-2", 2, 0, null],
+      ]);
+      expect((await state.jobs<{ text: string }>("facts").pending()).map((j) => [j.userId, j.group, j.key, j.payload.text])).toEqual([
+        ["alice", "t1", "job-alice", "hi"],
+        ["bob", "t1", "job-bob", "hi"],
+      ]);
+      expect(await state.usage.totals({ userId: "bob" })).toEqual([
+        { userId: "bob", kind: "extraction", calls: 1, inputTokens: 7, outputTokens: 3, totalTokens: 10, unreported: 0, lastAt: 1_000 },
+      ]);
+      expect((await state.filings().pending(10)).map((f) => [f.threadId, f.userId, f.messages])).toEqual([
+        ["thread-1", "alice", [{ key: "alice-msg-1", text: "hello" }]],
+        ["thread-1", "bob", [{ key: "bob-msg-1", text: "hello" }]],
+      ]);
+      // The taken keys came along: the same message is not filed twice after the move.
+      expect(await state.filings().take("thread-1", "alice", [{ key: "alice-msg-1", text: "hello" }])).toEqual([]);
+
+      // The replicas drain the copied queues; a rerun of the copy must not bring them back.
+      await state.outbox().complete(pending.map((w) => w.seq));
+      await state.jobs("facts").complete((await state.jobs("facts").pending()).map((j) => j.seq));
+      await state.filings().complete((await state.filings().pending(10)).map((f) => f.seq));
+      await state.meta.set("embeddings", "static", { replace: true });
+
+      const again = await cli(["migrate-state", "--from", join(folder, "data", "engram.sqlite"), "--to", database, "--schema", "app"]);
+      expect(again.code).toBe(0);
+      expect(again.out).toBe('Copied nothing into schema "app"; 17 rows were there already.\n');
+      expect(again.err).toContain('warning: PostgreSQL already records embeddings = "static" (the folder has "use-lite")');
+      expect(await state.outbox().size()).toBe(0);
+      expect(await state.jobs("facts").size()).toBe(0);
+      expect(await state.filings().size()).toBe(0);
+      expect(await state.history.countUser("alice")).toBe(2);
+      expect((await state.usage.totals({}))[0]!.calls).toBe(1);
+    } finally {
+      await state.close();
+    }
+  });
+
+  it("refuses a folder without state and a URL that is not PostgreSQL, and writes nothing", async () => {
+    const missing = await cli(["migrate-state", "--from", "nowhere", "--to", database, "--schema", "other"]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/^error \[INVALID_OPTIONS\]: There is no SQLite state to copy at .*nowhere\/engram\.sqlite/);
+    const badUrl = await cli(["migrate-state", "--from", "data", "--to", "mysql://localhost/db"]);
+    expect(badUrl.code).toBe(2);
+    expect(badUrl.err).toContain("must be a postgres:// (or postgresql://) URL");
+    const state = new PostgresState({ postgres: database, schema: "other" });
+    try {
+      await state.setup();
+      expect(await state.meta.hasData()).toBe(false);
+    } finally {
+      await state.close();
+    }
+  });
+});

@@ -1,0 +1,301 @@
+import { existsSync, realpathSync, statSync } from "node:fs";
+import { extname } from "node:path";
+import type { PoolClient } from "pg";
+import { describeValue } from "../../core/describe.js";
+import { EngramError } from "../../core/errors.js";
+import { databaseFile, openDatabase, type SqliteDatabase } from "../sqlite/database.js";
+import { PgHandle } from "./handle.js";
+import { resolvePostgresOptions, type PostgresStateOptions } from "./options.js";
+
+/** The parts of the state that are copied, in the order they are. */
+export const COPIED_PARTS = ["meta", "history", "outbox", "jobs", "usage", "filed", "filings"] as const;
+export type CopiedPart = (typeof COPIED_PARTS)[number];
+
+/** How far a copy is: rows looked at so far, of all parts, against the total. */
+export interface CopyProgress {
+  done: number;
+  total: number;
+  part: CopiedPart;
+}
+
+/** Options of {@link copySqliteState}. */
+export interface CopySqliteStateOptions {
+  /** The data folder (its `engram.sqlite`) or the `.sqlite` file to copy from. Stop the apps using it first. */
+  from: string;
+  /** The PostgreSQL state to copy into (created and migrated when missing). */
+  to: PostgresStateOptions;
+  /** Rows read and written per statement. @default 500 */
+  batchSize?: number;
+  /** Called after each batch. */
+  onProgress?: (progress: CopyProgress) => void;
+}
+
+/** What a copy did, per part. */
+export interface CopyResult {
+  /** Rows written into PostgreSQL. */
+  copied: Record<CopiedPart, number>;
+  /** Rows already there (an earlier run copied them, or PostgreSQL holds a newer row of the key). */
+  skipped: Record<CopiedPart, number>;
+  /** Metadata PostgreSQL already held with another value (kept): e.g. another embedding model. */
+  metaConflicts: Array<{ key: string; sqlite: string; postgres: string }>;
+}
+
+/** One source table: how to page through it and how to write a page. */
+interface PartPlan {
+  part: CopiedPart;
+  table: string;
+  /** Columns read, the first being the paging key (`seq`, or the filing log's primary key). */
+  select: string;
+  order: string;
+  write(client: PoolClient, rows: Row[]): Promise<number>;
+}
+
+type Row = Record<string, unknown>;
+
+/**
+ * Copies a data folder's SQLite state (history, queued writes, jobs, metadata, usage and the
+ * checkpointer's filing log) into PostgreSQL, for a move from one process to replicas. Rerunning
+ * it is safe: history and taken filing keys are copied by their own identity, and every queued row
+ * (write, job, usage call, filing) is remembered by its source file and seq in `state_imports`,
+ * so a row copied once is never copied again, even after PostgreSQL drained it. Write leases and
+ * claims are not copied: they belong to the processes that stopped.
+ * @throws EngramError `INVALID_OPTIONS` when `from` holds no SQLite state or an option is wrong.
+ */
+export async function copySqliteState(options: CopySqliteStateOptions): Promise<CopyResult> {
+  const batchSize = options.batchSize ?? 500;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new EngramError("INVALID_OPTIONS", `batchSize must be a positive integer, got ${describeValue(batchSize)}.`);
+  }
+  const file = sourceFile(options.from);
+  const handle = new PgHandle(resolvePostgresOptions(options.to));
+  const db = openDatabase(file);
+  const result: CopyResult = { copied: zeros(), skipped: zeros(), metaConflicts: [] };
+  try {
+    const source = realpathSync(file);
+    const plans = planParts(handle, source, result);
+    const present = plans.filter((plan) => tableExists(db, plan.table));
+    const total = present.reduce((sum, plan) => sum + count(db, plan.table), 0);
+    await handle.ready();
+    let done = 0;
+    for (const plan of present) {
+      for (const rows of pages(db, plan, batchSize)) {
+        const written = await handle.tx(`migrate-state.${plan.part}`, (client) => plan.write(client, rows));
+        result.copied[plan.part] += written;
+        result.skipped[plan.part] += rows.length - written;
+        done += rows.length;
+        options.onProgress?.({ done, total, part: plan.part });
+      }
+    }
+    options.onProgress?.({ done, total, part: present[present.length - 1]?.part ?? "meta" });
+    return result;
+  } finally {
+    db.close();
+    await handle.close();
+  }
+}
+
+function sourceFile(from: string): string {
+  if (typeof from !== "string" || from.trim() === "") {
+    throw new EngramError("INVALID_OPTIONS", `from must be a data folder or a .sqlite file, got ${describeValue(from)}.`);
+  }
+  const ext = extname(from).toLowerCase();
+  const file = (ext === ".sqlite" || ext === ".db") && !isDirectory(from) ? from : databaseFile(from);
+  if (!existsSync(file)) throw new EngramError("INVALID_OPTIONS", `There is no SQLite state to copy at ${file}.`, { details: { file } });
+  return file;
+}
+
+function isDirectory(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory();
+}
+
+/** Reads a table page by page, in key order (keyset paging: no offset rescans). */
+function* pages(db: SqliteDatabase, plan: PartPlan, batchSize: number): Generator<Row[]> {
+  const keyed = plan.order === "seq";
+  let after: unknown[] = keyed ? [-1] : ["", "", ""];
+  const where = keyed ? "seq > ?" : "(thread_id, user_id, message_key) > (?, ?, ?)";
+  const statement = db.prepare(`SELECT ${plan.select} FROM ${plan.table} WHERE ${where} ORDER BY ${plan.order} LIMIT ?`);
+  for (;;) {
+    const rows = statement.all(...after, batchSize) as Row[];
+    if (rows.length === 0) return;
+    yield rows;
+    const last = rows[rows.length - 1]!;
+    after = keyed ? [last.seq] : [last.thread_id, last.user_id, last.message_key];
+    if (rows.length < batchSize) return;
+  }
+}
+
+function tableExists(db: SqliteDatabase, table: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
+}
+
+function count(db: SqliteDatabase, table: string): number {
+  return (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+}
+
+function zeros(): Record<CopiedPart, number> {
+  return { meta: 0, history: 0, outbox: 0, jobs: 0, usage: 0, filed: 0, filings: 0 };
+}
+
+const column = <T>(rows: Row[], name: string, map: (value: unknown) => T = (value) => value as T): T[] => rows.map((row) => map(row[name]));
+
+/**
+ * `INSERT ... SELECT` of the rows of a page not yet imported from this source: the import marks
+ * and the rows go in one statement, so a page is copied whole or not at all.
+ */
+async function insertOnce(client: PoolClient, handle: PgHandle, source: string, part: CopiedPart, seqs: unknown[], insert: string, values: unknown[]): Promise<number> {
+  const { rows } = await client.query(
+    `WITH fresh AS (
+       INSERT INTO ${handle.table("state_imports")} (source, part, source_seq)
+       SELECT $1, $2, s FROM unnest($3::bigint[]) AS s ON CONFLICT DO NOTHING RETURNING source_seq
+     )
+     ${insert.replace("$FRESH", "(SELECT source_seq FROM fresh)")}`,
+    [source, part, seqs, ...values],
+  );
+  return rows.length;
+}
+
+function planParts(handle: PgHandle, source: string, result: CopyResult): PartPlan[] {
+  const t = (name: string) => handle.table(name);
+  return [
+    {
+      part: "meta",
+      table: "engram_meta",
+      select: "rowid AS seq, key, value, updated_at",
+      order: "seq",
+      async write(client, rows) {
+        const { rows: inserted } = await client.query<{ key: string }>(
+          `INSERT INTO ${t("meta")} (key, value, updated_at) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+           ON CONFLICT (key) DO NOTHING RETURNING key`,
+          [column(rows, "key"), column(rows, "value"), column(rows, "updated_at")],
+        );
+        const fresh = new Set(inserted.map((row) => row.key));
+        const kept = rows.filter((row) => !fresh.has(String(row.key)));
+        if (kept.length > 0) {
+          const { rows: current } = await client.query<{ key: string; value: string }>(`SELECT key, value FROM ${t("meta")} WHERE key = ANY($1::text[])`, [
+            column(kept, "key"),
+          ]);
+          for (const row of kept) {
+            const there = current.find((c) => c.key === row.key);
+            if (there && there.value !== row.value) result.metaConflicts.push({ key: String(row.key), sqlite: String(row.value), postgres: there.value });
+          }
+        }
+        return inserted.length;
+      },
+    },
+    {
+      part: "history",
+      table: "history",
+      select: "seq, id, memory_id, user_id, event, old_content, new_content, at, reason",
+      order: "seq",
+      async write(client, rows) {
+        const { rows: inserted } = await client.query(
+          `INSERT INTO ${t("history")} (id, memory_id, user_id, event, old_content, new_content, at, reason)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[])
+           ON CONFLICT (id) DO NOTHING RETURNING seq`,
+          ["id", "memory_id", "user_id", "event", "old_content", "new_content", "at", "reason"].map((name) => column(rows, name)),
+        );
+        return inserted.length;
+      },
+    },
+    {
+      part: "outbox",
+      table: "outbox",
+      select: "seq, user_id, key, payload, created_at, attempts, last_error",
+      order: "seq",
+      write: (client, rows) =>
+        insertOnce(
+          client,
+          handle,
+          source,
+          "outbox",
+          column(rows, "seq"),
+          `INSERT INTO ${t("outbox")} (user_id, key, payload, created_at, attempts, last_error)
+           SELECT r.user_id, r.key, r.payload, r.created_at, r.attempts, r.last_error
+           FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::int[], $9::text[])
+             AS r(seq, user_id, key, payload, created_at, attempts, last_error)
+           WHERE r.seq IN $FRESH ORDER BY r.seq
+           ON CONFLICT (user_id, key) DO NOTHING RETURNING seq`,
+          ["user_id", "key", "payload", "created_at", "attempts", "last_error"].map((name) => column(rows, name)),
+        ),
+    },
+    {
+      part: "jobs",
+      table: "jobs",
+      select: "seq, queue, user_id, grp, key, payload, created_at, attempts, last_error",
+      order: "seq",
+      write: (client, rows) =>
+        insertOnce(
+          client,
+          handle,
+          source,
+          "jobs",
+          column(rows, "seq"),
+          `INSERT INTO ${t("jobs")} (queue, user_id, grp, key, payload, created_at, attempts, last_error)
+           SELECT r.queue, r.user_id, r.grp, r.key, r.payload, r.created_at, r.attempts, r.last_error
+           FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::int[], $11::text[])
+             AS r(seq, queue, user_id, grp, key, payload, created_at, attempts, last_error)
+           WHERE r.seq IN $FRESH ORDER BY r.seq
+           ON CONFLICT (queue, user_id, key) DO NOTHING RETURNING seq`,
+          ["queue", "user_id", "grp", "key", "payload", "created_at", "attempts", "last_error"].map((name) => column(rows, name)),
+        ),
+    },
+    {
+      part: "usage",
+      table: "model_usage",
+      select: "seq, user_id, kind, input_tokens, output_tokens, total_tokens, reported, at",
+      order: "seq",
+      write: (client, rows) =>
+        insertOnce(
+          client,
+          handle,
+          source,
+          "usage",
+          column(rows, "seq"),
+          `INSERT INTO ${t("model_usage")} (user_id, kind, input_tokens, output_tokens, total_tokens, reported, at)
+           SELECT r.user_id, r.kind, r.input_tokens, r.output_tokens, r.total_tokens, r.reported, r.at
+           FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::boolean[], $10::bigint[])
+             AS r(seq, user_id, kind, input_tokens, output_tokens, total_tokens, reported, at)
+           WHERE r.seq IN $FRESH ORDER BY r.seq RETURNING seq`,
+          [
+            ...["user_id", "kind", "input_tokens", "output_tokens", "total_tokens"].map((name) => column(rows, name)),
+            column(rows, "reported", (value) => Number(value) !== 0),
+            column(rows, "at"),
+          ],
+        ),
+    },
+    {
+      part: "filed",
+      table: "engram_checkpointer_filed",
+      select: "thread_id, user_id, message_key",
+      order: "thread_id, user_id, message_key",
+      async write(client, rows) {
+        const { rows: inserted } = await client.query(
+          `INSERT INTO ${t("checkpointer_filed")} (thread_id, user_id, message_key) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+           ON CONFLICT DO NOTHING RETURNING 1`,
+          [column(rows, "thread_id"), column(rows, "user_id"), column(rows, "message_key")],
+        );
+        return inserted.length;
+      },
+    },
+    {
+      part: "filings",
+      table: "engram_checkpointer_queue",
+      select: "seq, thread_id, user_id, messages, created_at, attempts, last_error",
+      order: "seq",
+      write: (client, rows) =>
+        insertOnce(
+          client,
+          handle,
+          source,
+          "filings",
+          column(rows, "seq"),
+          `INSERT INTO ${t("checkpointer_queue")} (thread_id, user_id, messages, created_at, attempts, last_error)
+           SELECT r.thread_id, r.user_id, r.messages, r.created_at, r.attempts, r.last_error
+           FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::int[], $9::text[])
+             AS r(seq, thread_id, user_id, messages, created_at, attempts, last_error)
+           WHERE r.seq IN $FRESH ORDER BY r.seq RETURNING seq`,
+          ["thread_id", "user_id", "messages", "created_at", "attempts", "last_error"].map((name) => column(rows, name)),
+        ),
+    },
+  ];
+}
