@@ -14,11 +14,12 @@ import { EngramError } from "../../core/errors.js";
 import { validateScope } from "../../core/scope.js";
 import type { ScoredMemory } from "../../core/types.js";
 import { validateImportance } from "../../core/validate.js";
+import { runNamesUser, scopeFromRun } from "../../turn/scope.js";
 import { defaultWarningHandler } from "../../graph/types.js";
 import type { Memory } from "../../memory/memory.js";
+import { openDatabase } from "../../state/sqlite/database.js";
+import { SqliteFilings } from "../../state/sqlite/filings.js";
 import type { FilingState } from "../../state/types.js";
-import { openDatabase } from "../../store/sqlite.js";
-import { FilingLog } from "./filing_log.js";
 import { FilingWorker } from "./filing_worker.js";
 import { filableMessages, type FilableMessage } from "./messages.js";
 import type {
@@ -201,7 +202,8 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
    */
   async recall(query: string, config: RunnableConfig, options: CheckpointerRecallOptions = {}): Promise<ScoredMemory[]> {
     const configurable = config?.configurable ?? {};
-    const scope = validateScope({ userId: configurable.user_id });
+    // The turn core resolves every door's user (turn/scope.ts).
+    const scope = { userId: scopeFromRun(config, "EngramCheckpointer.recall").userId };
     const limit = options.limit ?? 5;
     const threadId = configurable.thread_id;
     let found: ScoredMemory[];
@@ -242,10 +244,9 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
 
   /** The user and thread to file for, or undefined when the config names no user. */
   private filerOf(config: RunnableConfig): { userId: string; threadId: string } | undefined {
-    const configurable = config?.configurable ?? {};
-    if (configurable.user_id === undefined || configurable.user_id === null) return undefined;
-    const threadId = typeof configurable.thread_id === "number" ? String(configurable.thread_id) : configurable.thread_id;
-    const scope = validateScope({ userId: configurable.user_id, threadId });
+    // A run that names no user is stored and not filed; one that names a bad user is refused.
+    if (!runNamesUser(config)) return undefined;
+    const scope = scopeFromRun(config, "EngramCheckpointer");
     if (scope.threadId === undefined) {
       throw new EngramError("INVALID_SCOPE", "config.configurable.thread_id is required to file messages.");
     }
@@ -271,7 +272,8 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
       await state.setup();
       return state.filings<FilableMessage>();
     }
-    return new FilingLog(this.open());
+    // The SQLite state's filing log, on this file and connection (shared with the default saver).
+    return new SqliteFilings<FilableMessage>({ db: () => this.open(), clock: this.options.clock ?? Date.now });
   }
 
   /** The bookkeeping database (and the default saver's), opened on first use. */

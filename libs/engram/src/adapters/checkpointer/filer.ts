@@ -1,6 +1,6 @@
 import { EngramError, isEngramError, type EngramErrorCode } from "../../core/errors.js";
 import type { Memory } from "../../memory/memory.js";
-import type { PendingFiling } from "./filing_log.js";
+import type { PendingFiling } from "../../state/types.js";
 import type { FilableMessage } from "./messages.js";
 
 /** What filing one recorded batch did. */
@@ -36,7 +36,7 @@ export interface FilingGroup {
  * Merges runs of consecutive filings of the same thread and user, up to `maxMessages` messages a
  * group (a single filing larger than that stays whole). Order is kept.
  */
-export function groupFilings(pending: PendingFiling[], maxMessages: number): FilingGroup[] {
+export function groupFilings(pending: Array<PendingFiling<FilableMessage>>, maxMessages: number): FilingGroup[] {
   const groups: FilingGroup[] = [];
   for (const filing of pending) {
     const last = groups[groups.length - 1];

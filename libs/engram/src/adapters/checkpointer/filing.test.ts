@@ -5,10 +5,18 @@ import { join } from "node:path";
 import type Database from "better-sqlite3";
 import { AIMessage, HumanMessage, SystemMessage, ToolMessage } from "@langchain/core/messages";
 import { DeltaSnapshot } from "@langchain/langgraph-checkpoint";
-import { openDatabase } from "../../store/sqlite.js";
+import { openDatabase } from "../../state/sqlite/database.js";
+import { SqliteFilings } from "../../state/sqlite/filings.js";
+import type { PendingFiling } from "../../state/types.js";
 import { groupFilings } from "./filer.js";
-import { FilingLog, type PendingFiling } from "./filing_log.js";
 import { filableMessages, type FilableMessage } from "./messages.js";
+
+/** The checkpointer's default filing log: the SQLite state's, on the checkpoints file's connection. */
+class FilingLog extends SqliteFilings<FilableMessage> {
+  constructor(db: Database.Database) {
+    super({ db: () => db, clock: Date.now });
+  }
+}
 
 describe("filableMessages", () => {
   it("keeps human and AI messages with text, in order, and leaves out the rest", () => {
@@ -40,7 +48,7 @@ describe("filableMessages", () => {
   });
 });
 
-describe("FilingLog", () => {
+describe("the default filing log (SqliteFilings on the checkpoints file)", () => {
   let dir: string;
   let db: Database.Database;
   const msg = (id: string): FilableMessage => ({ key: `id:${id}`, role: "user", content: `text ${id}`, id });
@@ -103,7 +111,7 @@ describe("FilingLog", () => {
 });
 
 describe("groupFilings", () => {
-  const filing = (seq: number, threadId: string, userId: string, n: number): PendingFiling => ({
+  const filing = (seq: number, threadId: string, userId: string, n: number): PendingFiling<FilableMessage> => ({
     seq,
     threadId,
     userId,
