@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { freshDatabase, startPostgres, type TestPostgres } from "../../tests/postgres.js";
+import type { ReplicaChildConfig } from "../../tests/state_replica_child.js";
+import { PostgresState } from "./index.js";
+
+const CHILD = fileURLToPath(new URL("../../tests/state_replica_child.ts", import.meta.url));
+const SLOW = 120_000;
+
+let postgres: TestPostgres | undefined;
+let database = "";
+let admin: pg.Client;
+
+beforeAll(async () => {
+  postgres = await startPostgres();
+  database = await freshDatabase(postgres.url);
+  admin = new pg.Client({ connectionString: database });
+  await admin.connect();
+  await admin.query("CREATE TABLE applied (id BIGSERIAL PRIMARY KEY, seq BIGINT NOT NULL, user_id TEXT NOT NULL, owner TEXT NOT NULL)");
+  await admin.query("CREATE TABLE sections (id BIGSERIAL PRIMARY KEY, user_id TEXT NOT NULL, owner TEXT NOT NULL, started TIMESTAMPTZ NOT NULL, ended TIMESTAMPTZ)");
+});
+
+afterAll(async () => {
+  await admin?.end();
+  await postgres?.stop();
+});
+
+interface ChildRun {
+  lines: string[];
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+/** A replica process running TypeScript from src; SIGKILLed when `killWhen` says so. */
+function replica(config: ReplicaChildConfig, killWhen: (line: string, lines: string[]) => boolean = () => false): Promise<ChildRun> {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", CHILD, JSON.stringify(config)], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, NODE_OPTIONS: "" },
+  });
+  const run: ChildRun = { lines: [], code: null, signal: null, stderr: "" };
+  child.stderr!.on("data", (chunk: Buffer) => void (run.stderr += chunk.toString()));
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    run.lines.push(line);
+    if (killWhen(line, run.lines)) child.kill("SIGKILL");
+  });
+  return new Promise((resolve) => {
+    child.on("exit", (code, signal) => {
+      run.code = code;
+      run.signal = signal;
+      resolve(run);
+    });
+  });
+}
+
+describe("PostgresState shared by replica processes (real child processes, one kill -9)", () => {
+  it("three replicas drain one outbox: every write applied, only the killed replica's claim twice, each user's in order", async () => {
+    const schema = "drain";
+    const state = new PostgresState({ postgres: database, schema });
+    const users = ["u0", "u1", "u2", "u3", "u4", "u5"];
+    let seqs: number[];
+    try {
+      seqs = await state.outbox<{ n: number }>().enqueue(Array.from({ length: 90 }, (_, n) => ({ userId: users[n % users.length]!, key: `k${n}`, payload: { n } })));
+    } finally {
+      await state.close();
+    }
+    const config = (owner: string): ReplicaChildConfig => ({ url: database, schema, owner, mode: "drain", leaseMs: 1_500 });
+    const [killed, b, c] = await Promise.all([
+      replica(config("A"), (line) => line.startsWith("claimed ")),
+      replica(config("B")),
+      replica(config("C")),
+    ]);
+    expect(killed.signal).toBe("SIGKILL");
+    expect([b.code, c.code, b.stderr + c.stderr]).toEqual([0, 0, ""]);
+    const heldByDead = killed.lines[0]!.split(" ").slice(1).map(Number);
+    expect(heldByDead.length).toBeGreaterThan(0);
+
+    const { rows } = await admin.query<{ seq: string; user_id: string; owner: string }>("SELECT seq, user_id, owner FROM applied ORDER BY id");
+    const applied = rows.map((row) => ({ seq: Number(row.seq), userId: row.user_id, owner: row.owner }));
+    const times = new Map<number, number>();
+    for (const { seq } of applied) times.set(seq, (times.get(seq) ?? 0) + 1);
+    // Every write applied; twice only where the dead replica may have applied it before dying.
+    expect([...times.keys()].sort((x, y) => x - y)).toEqual(seqs);
+    const twice = [...times.entries()].filter(([, n]) => n > 1).map(([seq]) => seq);
+    for (const seq of twice) expect(heldByDead).toContain(seq);
+    // The dead replica's claim was taken over by the live ones after its lease.
+    for (const seq of heldByDead) expect(applied.some((a) => a.seq === seq && a.owner !== "A")).toBe(true);
+    // Each user's writes were applied in queue order, across the three processes.
+    for (const user of users) {
+      const order = applied.filter((a) => a.userId === user).map((a) => a.seq);
+      expect(order).toEqual([...order].sort((x, y) => x - y));
+    }
+    const check = new PostgresState({ postgres: database, schema });
+    try {
+      expect(await check.outbox().size()).toBe(0);
+    } finally {
+      await check.close();
+    }
+  }, SLOW);
+
+  it("exclusive sections of one user never overlap across processes, and a replica killed inside one frees it", async () => {
+    const schema = "exclusive";
+    const config = (owner: string): ReplicaChildConfig => ({ url: database, schema, owner, mode: "exclusive", users: ["alice", "bob"], rounds: 4 });
+    const [killed, b, c] = await Promise.all([
+      // Killed inside its third section: if its lock outlived it, the others would never finish.
+      replica(config("A"), (_line, lines) => lines.filter((l) => l.startsWith("inside ")).length === 3),
+      replica(config("B")),
+      replica(config("C")),
+    ]);
+    expect(killed.signal).toBe("SIGKILL");
+    expect([b.code, c.code, b.stderr + c.stderr]).toEqual([0, 0, ""]);
+    const { rows } = await admin.query<{ user_id: string; owner: string; started: Date; ended: Date | null }>(
+      "SELECT user_id, owner, started, ended FROM sections ORDER BY started",
+    );
+    expect(rows.filter((row) => row.owner !== "A" && row.ended !== null)).toHaveLength(2 * 2 * 4);
+    for (const user of ["alice", "bob"]) {
+      const sections = rows.filter((row) => row.user_id === user);
+      for (let i = 1; i < sections.length; i += 1) {
+        const before = sections[i - 1]!;
+        // A section of the killed replica never ended: the next one only started after it began.
+        if (before.ended !== null) expect(sections[i]!.started.getTime()).toBeGreaterThanOrEqual(before.ended.getTime());
+      }
+    }
+  }, SLOW);
+});
