@@ -36,6 +36,7 @@ import type {
   MemoryPatch,
   SearchOptions,
 } from "./options.js";
+import { withCurrentNames } from "./options.js";
 import { Writer, type DrainResult, type WriteOp } from "./writer.js";
 import { Recall } from "./recall.js";
 import { GatedStore } from "./gated_store.js";
@@ -114,6 +115,8 @@ export class Memory {
   private readonly modelGuard: ModelGuard;
 
   constructor(private readonly options: MemoryOptions = {}) {
+    // `extractionModel` and `recallIndex` (or their deprecated names `model` and `recallCache`).
+    options = this.options = withCurrentNames(options);
     this.dataDir = options.dataDir ?? ".engram";
     this.embeddings = options.embeddings ?? new LocalEmbeddings();
     this.clock = options.clock ?? Date.now;

@@ -7,6 +7,7 @@ import type { RecallCacheOptions } from "./recall.js";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { EntityOptions } from "../scoring/entities.js";
 import type { FactOptions } from "./facts.js";
+import { EngramError } from "../core/errors.js";
 
 /** Options for `new Memory(options)`. Every field is optional: `new Memory()` runs offline. */
 export interface MemoryOptions {
@@ -71,15 +72,24 @@ export interface MemoryOptions {
    */
   embeddingCache?: number;
   /**
-   * How much recall keeps in process (each searched user's records, vectors and BM25 index).
+   * The in-process recall index: how much recall keeps in process (each searched user's records,
+   * vectors and BM25 index) for an exact scan without a store round trip.
    * @default { maxRecords: 100_000, exactSearchLimit: 20_000 }
    */
+  recallIndex?: RecallCacheOptions;
+  /** @deprecated The same as `recallIndex` (it is an index recall scans, not a cache of results); still accepted. */
   recallCache?: RecallCacheOptions;
   /**
-   * A chat model for semantic memory: with one, `add` extracts facts from each exchange and
-   * reconciles them with the user's stored facts (add / update / invalidate / keep), off the hot
-   * path by default (docs/facts.md). Any LangChain chat model; tool calling is not needed.
+   * The fact-extraction model: with one, `add` extracts facts from each exchange and reconciles
+   * them with the user's stored facts (add / update / invalidate / keep), off the hot path by
+   * default (docs/facts.md). Any LangChain chat model; tool calling is not needed. (The answering
+   * model is the graph's `model`; the summary model is `summaryModel` in every door.)
    * @default undefined (no fact extraction; everything else works offline)
+   */
+  extractionModel?: BaseChatModel;
+  /**
+   * @deprecated The same as `extractionModel`, under the name that also meant the answering and
+   * the summary model elsewhere; still accepted.
    */
   model?: BaseChatModel;
   /** How fact extraction runs (background queue, debounce, concurrency...). @default see FactOptions */
@@ -207,4 +217,25 @@ export interface DeleteAllResult {
 export interface FlushResult {
   applied: number;
   pending: number;
+}
+
+/**
+ * `options` under the names Memory's parts read (`model`, `recallCache`), whichever names they
+ * were given: `extractionModel` and `recallIndex`, or their deprecated names. Two different values
+ * under both names are an error.
+ */
+export function withCurrentNames(options: MemoryOptions): MemoryOptions {
+  if (options === null || typeof options !== "object") return options;
+  const { extractionModel, model, recallIndex, recallCache } = options;
+  if (extractionModel !== undefined && model !== undefined && extractionModel !== model) {
+    throw new EngramError("INVALID_OPTIONS", "Memory: extractionModel and model (its deprecated name) name two different models; pass extractionModel only.");
+  }
+  if (recallIndex !== undefined && recallCache !== undefined && recallIndex !== recallCache) {
+    throw new EngramError("INVALID_OPTIONS", "Memory: recallIndex and recallCache (its deprecated name) are both given; pass recallIndex only.");
+  }
+  return {
+    ...options,
+    ...(extractionModel !== undefined ? { model: extractionModel } : {}),
+    ...(recallIndex !== undefined ? { recallCache: recallIndex } : {}),
+  };
 }
