@@ -76,6 +76,23 @@ export class ChromaCollections {
     });
   }
 
+  /**
+   * Runs `run`; if the server was unreachable, lets `recover` heal it (the connection restarts a
+   * local server that died, or waits a moment for one given by URL) and runs it once more. The
+   * callers' work is idempotent or a read (upserts and deletes by id, queries), so once more is safe.
+   */
+  async healing<T>(run: () => Promise<T>, recover: (() => Promise<void>) | undefined): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (!recover || !(error instanceof EngramError) || error.code !== "STORE_UNAVAILABLE") throw error;
+      await recover();
+      // Asking for the client drops handles made by an older one (a restart on another port).
+      await this.client();
+      return run();
+    }
+  }
+
   /** Runs a driver call; a collection deleted elsewhere is forgotten so the next call looks again. */
   async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {

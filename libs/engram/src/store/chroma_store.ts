@@ -229,16 +229,8 @@ export class ChromaStore implements EpisodicStore {
    * died is restarted) and runs it once more. Every call here is idempotent or a read: an upsert
    * by id, a delete by id, a query.
    */
-  private async healing<T>(run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (!this.options.recover || !(error instanceof EngramError) || error.code !== "STORE_UNAVAILABLE") throw error;
-      await this.options.recover();
-      // Asking for the client drops handles made by an older one (a restart on another port).
-      await this.client();
-      return run();
-    }
+  private healing<T>(run: () => Promise<T>): Promise<T> {
+    return this.collections.healing(run, this.options.recover);
   }
 
   private client(): Promise<ChromaClient> {

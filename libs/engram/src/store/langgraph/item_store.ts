@@ -33,6 +33,8 @@ export type ItemResult =
 export class ItemStore {
   private readonly connection: ChromaConnection;
 
+  private readonly chroma: ChromaCollections;
+
   private readonly collections: StoreCollections;
 
   private readonly reader: StoreReader;
@@ -59,6 +61,7 @@ export class ItemStore {
     const clock = options.clock ?? Date.now;
     this.connection = new ChromaConnection(options.chroma ?? {}, join(options.dataDir ?? ".engram", "chroma"));
     const chroma = new ChromaCollections({ client: () => this.connection.client(), describe: () => this.connection.describe() });
+    this.chroma = chroma;
     this.collections = new StoreCollections(prefix, chroma);
     let storeIndex: StoreIndex | undefined;
     if (index !== false) {
@@ -86,17 +89,16 @@ export class ItemStore {
     if (!Array.isArray(operations)) throw new EngramError("INVALID_OPTIONS", "batch takes a list of operations.");
     const plans = operations.map((operation) => planOperation(operation, this.ttl.refreshOnRead));
     this.startSweeper();
-    try {
-      return await this.run(plans);
-    } catch (error) {
-      if (!(error instanceof EngramError) || error.code !== "STORE_UNAVAILABLE") throw error;
-      // The local server died: the connection restarts it (a server given by URL is only waited
-      // for a moment), handles of the old server go, and the batch runs once more. Its writes are
-      // puts and deletes by key, so running them twice changes nothing.
-      await this.connection.recover();
-      this.collections.forget();
-      return this.run(plans);
-    }
+    // The local server died: the connection restarts it (a server given by URL is only waited for
+    // a moment), handles of the old server go, and the batch runs once more. Its writes are puts
+    // and deletes by key, so running them twice changes nothing.
+    return this.chroma.healing(
+      () => this.run(plans),
+      async () => {
+        await this.connection.recover();
+        this.collections.forget();
+      },
+    );
   }
 
   private async run(plans: Plan[]): Promise<ItemResult[]> {
