@@ -3,6 +3,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { LeaseState } from "../types.js";
 import { NOW_MS, type PgHandle } from "./handle.js";
 
+/** The longest a write lease is kept alive by refreshing; it lapses `writeLeaseMs` later. */
+const MAX_HOLD_MS = 60_000;
+
 /**
  * Write leases and per-user exclusive sections shared by every replica on the database.
  *
@@ -102,9 +105,19 @@ export class PostgresLeases implements LeaseState {
     }
   }
 
-  /** Pushes the lease's expiry forward every third of its life until it is released. */
+  /**
+   * Pushes the lease's expiry forward every third of its life until it is released, for at most
+   * {@link MAX_HOLD_MS}: a store write hung that long no longer holds up another replica's erasure
+   * (as in the SQLite state, whose leases lapse after a minute whatever their process does).
+   */
   private keepAlive(id: string, ttl: number): void {
+    const until = Date.now() + MAX_HOLD_MS;
     const timer = setInterval(() => {
+      if (Date.now() >= until) {
+        clearInterval(timer);
+        this.refreshers.delete(id);
+        return;
+      }
       this.handle
         .query("leases.refresh", `UPDATE ${this.table} SET expires_at = ${NOW_MS} + $2::bigint WHERE id = $1`, [id, ttl])
         // A refresh that fails (database unreachable a moment) is retried by the next tick; the

@@ -20,8 +20,8 @@ export interface PostgresStateOptions {
   clock?: () => number;
   /**
    * How long a write lease lives without being refreshed, in ms. A held lease is refreshed every
-   * third of this, so a replica that dies mid-write blocks another replica's `deleteAll` for at
-   * most this long.
+   * third of this (for at most a minute: a store write hung longer stops holding it), so a replica
+   * that dies mid-write blocks another replica's `deleteAll` for at most this long.
    * @default 15_000
    */
   writeLeaseMs?: number;
