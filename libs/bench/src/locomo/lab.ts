@@ -18,12 +18,12 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Command } from "commander";
-import { rankCandidates, DEFAULT_RANKER, STATIC_RANKER, type Candidate, type Ranked, type ResolvedRankerOptions } from "../../../engram/src/scoring/ranker.js";
+import { finishRanking, rankCandidates, scoreCandidates, DEFAULT_RANKER, STATIC_RANKER, type Candidate, type Ranked, type ResolvedRankerOptions } from "../../../engram/src/scoring/ranker.js";
 import { boostByEntities, withEntities } from "../../../engram/src/scoring/entities.js";
-import { boostByDates, withDates } from "../../../engram/src/scoring/dates.js";
+import { withDates } from "../../../engram/src/scoring/dates.js";
 import { LexicalIndex } from "../../../engram/src/scoring/lexical_index.js";
 import { expansionTerms } from "../../../engram/src/scoring/feedback.js";
-import { boostBySession, diversify } from "../../../engram/src/scoring/context.js";
+import { diversify } from "../../../engram/src/scoring/context.js";
 import type { MemoryRecord } from "../../../engram/src/core/types.js";
 import { CATEGORIES, CATEGORY_IDS, loadLocomo, type Category } from "./data.js";
 import { devConversations, findLocomoData, MISSING_DATA_HELP } from "./data_path.js";
@@ -164,8 +164,29 @@ export interface Setting {
 const base = opts.model === "static" ? STATIC_RANKER : DEFAULT_RANKER;
 const DEFAULT: Setting = { lexical: base.lexical, neighbour: base.neighbour, spread: base.spread, recency: base.recency, entity: 0.1, date: 0, prf: 0, prfDocs: 10, session: 0, mmr: 1 };
 
-function rankQuestion(q: Question, s: Setting): Ranked[] {
-  const ranker: ResolvedRankerOptions = { ...base, lexical: s.lexical, neighbour: s.neighbour, spread: s.spread, recency: s.recency };
+/**
+ * The ranker's first half (`scoreCandidates`) per question, shared by the settings that differ only
+ * in what follows it; then what `Memory.search` runs after it, in its order: `finishRanking` (date
+ * and session boosts, duplicates) and the entity boost. MMR (not in the library) comes last.
+ */
+const firstStage = new Map<string, Ranked[][]>();
+function rankQuestion(q: Question, qi: number, s: Setting): Ranked[] {
+  const key = JSON.stringify([s.lexical, s.neighbour, s.spread, s.recency, s.prf, s.prfDocs]);
+  let stage = firstStage.get(key);
+  if (!stage) firstStage.set(key, (stage = []));
+  const scored = (stage[qi] ??= scoreFirst(q, s));
+  let ranked = finishRanking(scored, q.now, rankerOf(s), q.query);
+  ranked = boostByEntities(q.query, ranked, s.entity);
+  if (s.mmr < 1) ranked = diversify(ranked, (a, b) => dot(q.vectorOf.get(a)!, q.vectorOf.get(b)!), s.mmr, 25);
+  return ranked;
+}
+
+function rankerOf(s: Setting): ResolvedRankerOptions {
+  return { ...base, lexical: s.lexical, neighbour: s.neighbour, spread: s.spread, recency: s.recency, dates: s.date, session: s.session };
+}
+
+function scoreFirst(q: Question, s: Setting): Ranked[] {
+  const ranker = rankerOf(s);
   let pool = q.pool;
   if (s.prf > 0) {
     // First pass, then BM25 of the terms the best first-pass memories share (RM3-style expansion).
@@ -176,12 +197,7 @@ function rankQuestion(q: Question, s: Setting): Ranked[] {
     const topExtra = Math.max(...extra.values(), 1e-9);
     pool = q.pool.map((c) => ({ ...c, lexical: c.lexical + s.prf * (top / topExtra) * (extra.get(c.record.id) ?? 0) }));
   }
-  let ranked = rankCandidates(pool.map((c) => ({ ...c })), q.now, ranker, q.neighbours);
-  ranked = boostByEntities(q.query, ranked, s.entity);
-  ranked = boostByDates(q.query, ranked, s.date, q.now);
-  if (s.session > 0) ranked = boostBySession(ranked, s.session);
-  if (s.mmr < 1) ranked = diversify(ranked, (a, b) => dot(q.vectorOf.get(a)!, q.vectorOf.get(b)!), s.mmr, 25);
-  return ranked;
+  return scoreCandidates(pool.map((c) => ({ ...c })), q.now, ranker, q.neighbours);
 }
 
 const memo = new Map<string, Array<[number, number, number]>>();
@@ -189,8 +205,8 @@ function scoreAll(s: Setting): Array<[number, number, number]> {
   const key = JSON.stringify(s);
   let out = memo.get(key);
   if (!out) {
-    out = questions.map((q) => {
-      const ids = rankQuestion(q, s).slice(0, 25).map((r) => r.record.id);
+    out = questions.map((q, qi) => {
+      const ids = rankQuestion(q, qi, s).slice(0, 25).map((r) => r.record.id);
       return [recallAt(q.evidence, ids, 5), recallAt(q.evidence, ids, 10), recallAt(q.evidence, ids, 25)] as [number, number, number];
     });
     memo.set(key, out);
@@ -212,9 +228,13 @@ const VARIANTS: Record<string, { label: string; grid: () => Setting[] }> = {
   defaults: { label: "DEFAULT_RANKER as shipped (no choice)", grid: () => [DEFAULT] },
   base: { label: "ranker re-fitted (lexical, neighbour)", grid: () => product(DEFAULT, refit) },
   recency: { label: "+ recency and entity boost re-fitted", grid: () => product(DEFAULT, { ...refit, recency: [0, 0.02, 0.1], entity: [0, 0.1, 0.2] }) },
-  dates: { label: "+ time-aware (date boost)", grid: () => product(DEFAULT, { ...refit, date: [0, 0.1, 0.2, 0.4] }) },
+  dates: { label: "+ time-aware (date boost)", grid: () => product(DEFAULT, { ...refit, date: [0, 0.2, 0.4, 0.8, 1.6] }) },
   prf: { label: "+ PRF (RM3 on BM25)", grid: () => product(DEFAULT, { ...refit, prf: [0, 0.2, 0.4, 0.8] }) },
-  session: { label: "+ session context", grid: () => product(DEFAULT, { ...refit, session: [0, 0.05, 0.1, 0.2] }) },
+  session: { label: "+ session context", grid: () => product(DEFAULT, { ...refit, session: [0, 0.1, 0.2, 0.4, 0.8] }) },
+  combined: {
+    label: "time-aware + session context",
+    grid: () => product(DEFAULT, { ...refit, date: [0, 0.4, 0.8, 1.6], session: [0, 0.2, 0.4, 0.8] }),
+  },
   mmr: { label: "+ MMR in the top 25", grid: () => product(DEFAULT, { ...refit, mmr: [1, 0.9, 0.8, 0.7] }) },
 };
 

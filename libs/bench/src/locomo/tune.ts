@@ -240,6 +240,8 @@ function scoreAll(setting: Setting): Array<[number, number, number]> {
   const poolList = poolsFor(setting);
   const ranker: Required<RankerOptions> = {
     ...DEFAULT_RANKER,
+    dates: 0,
+    session: 0,
     relevance: 1,
     spread: setting.spread,
     lexical: setting.lexical,

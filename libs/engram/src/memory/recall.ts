@@ -130,7 +130,7 @@ export class Recall implements WriteListener {
         if (candidate) candidate.lexical = hit.score;
       }
     }
-    return rankCandidates([...candidates.values()], now, ranker, (id) => index.neighbours(id));
+    return rankCandidates([...candidates.values()], now, ranker, (id) => index.neighbours(id), query);
   }
 
   /**

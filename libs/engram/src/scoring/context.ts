@@ -15,7 +15,8 @@ function threadOf(record: MemoryRecord): string | undefined {
 
 /**
  * Each memory gains `weight` times the best score of the *other* candidates of its thread (none
- * without a thread), then the list is sorted again, best first (ties keep their order).
+ * without a thread), divided by `1 + weight` (scores stay in 0..1), then the list is sorted again,
+ * best first (ties keep their order).
  */
 export function boostBySession<T extends { record: MemoryRecord; score: number }>(items: readonly T[], weight: number): T[] {
   if (weight <= 0 || items.length === 0) return [...items];
@@ -31,7 +32,8 @@ export function boostBySession<T extends { record: MemoryRecord; score: number }
     const thread = threadOf(item.record);
     const pair = thread === undefined ? undefined : best.get(thread);
     const other = pair === undefined ? -Infinity : item.score === pair[0] ? pair[1] : pair[0];
-    return { item: Number.isFinite(other) ? { ...item, score: item.score + weight * other } : item, index };
+    // Divided by 1 + weight so that scores stay in 0..1; the order is the same.
+    return { item: { ...item, score: (item.score + weight * (Number.isFinite(other) ? other : 0)) / (1 + weight) }, index };
   });
   boosted.sort((a, b) => b.item.score - a.item.score || a.index - b.index);
   return boosted.map((entry) => entry.item);

@@ -136,10 +136,16 @@ export function dateKeys(text: string, at?: number): string[] {
   return [...keys];
 }
 
-/** Keys of a stored memory: the day it was written and the dates its text named (resolved when written). */
-export function recordDateKeys(record: Pick<MemoryRecord, "createdAt" | "metadata">): string[] {
+/** The dated keys (day, month, year) of the dates `text` names, relative ones resolved against `at`. */
+function namedDateKeys(text: string, at: number): string[] {
+  return dateKeys(text, at).filter((k) => k.startsWith("d:") || k.startsWith("m:") || k.startsWith("y:"));
+}
+
+/** Keys of a stored memory: the day it was written and the dates its text names, resolved against that day. */
+export function recordDateKeys(record: Pick<MemoryRecord, "createdAt" | "metadata" | "content">): string[] {
   const stored = record.metadata[DATES_KEY];
-  const named = typeof stored === "string" && stored.length > 0 ? stored.split("|") : [];
+  // Stored by withDates when written; else resolved now against createdAt, the time of writing.
+  const named = typeof stored === "string" ? (stored.length > 0 ? stored.split("|") : []) : namedDateKeys(record.content, record.createdAt);
   return [...dayKeys(record.createdAt), ...named];
 }
 
@@ -149,15 +155,15 @@ export function recordDateKeys(record: Pick<MemoryRecord, "createdAt" | "metadat
  */
 export function withDates<M extends Record<string, unknown>>(metadata: M, text: string, at: number): M {
   if (metadata[DATES_KEY] !== undefined) return metadata;
-  const keys = dateKeys(text, at).filter((k) => k.startsWith("d:") || k.startsWith("m:") || k.startsWith("y:"));
+  const keys = namedDateKeys(text, at);
   return keys.length === 0 ? metadata : { ...metadata, [DATES_KEY]: keys.join("|") };
 }
 
 /**
  * Re-ranks ranked memories by the dates the query names: each memory whose keys match one gains
  * `boost` times the best matching key's rarity among the candidates (`ln(N / df) / ln(N)`: a year
- * that every candidate shares lifts none of them), then the list is sorted again, best first.
- * Relative dates in the query ("last week") are resolved against `now`. No date named: unchanged.
+ * that every candidate shares lifts none of them), then the list is sorted again, best first (every score divided by
+ * `1 + boost`, so scores stay in 0..1). Relative dates in the query ("last week") are resolved against `now`. No date named: unchanged.
  */
 export function boostByDates<T extends { record: MemoryRecord; score: number }>(query: string, items: readonly T[], boost: number, now: number): T[] {
   if (boost <= 0 || items.length === 0) return [...items];
@@ -175,7 +181,8 @@ export function boostByDates<T extends { record: MemoryRecord; score: number }>(
   const rarity = (key: string): number => (n === 1 ? 1 : Math.log(n / df.get(key)!) / Math.log(n));
   const boosted = items.map((item, index) => {
     const weight = Math.max(0, ...[...matched[index]!].map(rarity));
-    return { item: weight === 0 ? item : { ...item, score: item.score + boost * weight }, index };
+    // Divided by 1 + boost so that scores stay in 0..1; the order is the same.
+    return { item: { ...item, score: (item.score + boost * weight) / (1 + boost) }, index };
   });
   boosted.sort((a, b) => b.item.score - a.item.score || a.index - b.index);
   return boosted.map((entry) => entry.item);

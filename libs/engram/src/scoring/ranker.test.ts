@@ -113,3 +113,36 @@ describe("lexical index", () => {
     expect(index.size).toBe(2);
   });
 });
+
+describe("rankCandidates: time-aware and session parts", () => {
+  const at = Date.UTC(2023, 4, 8, 13, 56);
+  function inThread(id: string, content: string, createdAt: number, threadId: string): MemoryRecord {
+    return { ...record(id, content, createdAt), scope: { userId: "u", threadId }, source: { threadId } };
+  }
+
+  it("lifts the turn that said 'yesterday' the day after the date the question names", () => {
+    const candidates: Candidate[] = [
+      { record: inThread("other", "I love painting sunsets", at - 40 * DAY, "s1"), similarity: 0.6, lexical: 2 },
+      { record: inThread("said", "I went to a support group yesterday", at, "s2"), similarity: 0.5, lexical: 1 },
+    ];
+    const query = "What did Caroline do on 7 May 2023?";
+    const plain = rankCandidates(candidates, at, resolveRanker());
+    expect(plain.map((r) => r.record.id)).toEqual(["other", "said"]);
+    // Without the query, or with a zero weight, the date plays no part.
+    expect(rankCandidates(candidates, at, resolveRanker({ dates: 2 })).map((r) => r.record.id)).toEqual(["other", "said"]);
+    expect(rankCandidates(candidates, at, resolveRanker({ dates: 0 }), undefined, query).map((r) => r.record.id)).toEqual(["other", "said"]);
+    expect(rankCandidates(candidates, at, resolveRanker({ dates: 2 }), undefined, query).map((r) => r.record.id)).toEqual(["said", "other"]);
+  });
+
+  it("lifts a turn whose session holds a strong match", () => {
+    const candidates: Candidate[] = [
+      { record: inThread("match", "the camping trip was great", 0, "s1"), similarity: 0.8, lexical: 3 },
+      { record: inThread("lonely", "trip planning", 0, "s2"), similarity: 0.42, lexical: 0 },
+      { record: inThread("mate", "we saw the meteor shower", 1, "s1"), similarity: 0.4, lexical: 0 },
+    ];
+    const ids = (session: number) => rankCandidates(candidates, 0, resolveRanker({ session, neighbour: 0 })).map((r) => r.record.id);
+    expect(ids(0)).toEqual(["match", "lonely", "mate"]);
+    expect(ids(0.5)).toEqual(["match", "mate", "lonely"]);
+  });
+});
+

@@ -1,6 +1,8 @@
 import { EngramError } from "../core/errors.js";
 import type { MemoryRecord } from "../core/types.js";
 import { describeValue } from "../core/describe.js";
+import { boostBySession } from "./context.js";
+import { boostByDates } from "./dates.js";
 
 /**
  * Weights of the recall ranker. The final score is the weighted mean of four parts, each in 0..1,
@@ -42,6 +44,20 @@ export interface RankerOptions {
    * @default 0.3 (0.5 with `StaticEmbeddings`)
    */
   neighbour?: number;
+  /**
+   * Time-aware recall: when the query names a date ("on 7 May 2023", "in June 2023", "last week"),
+   * memories written on it, or whose text spoke of it ("yesterday", resolved when it was written),
+   * gain this much times the date's rarity among the candidates (scoring/dates.ts).
+   * @default 0
+   */
+  dates?: number;
+  /**
+   * Session context: a memory gains this share of the best score among the other candidates of
+   * its thread (scoring/context.ts), so the turns of the session that the question is about
+   * move up together.
+   * @default 0
+   */
+  session?: number;
   /** How many candidates each retriever (vector, lexical) contributes before fusion. @default 100 */
   candidates?: number;
 }
@@ -56,6 +72,8 @@ export const DEFAULT_RANKER: ResolvedRankerOptions = {
   recencyHalfLifeMs: 180 * 24 * 3_600_000,
   importance: 0.1,
   neighbour: 0.3,
+  dates: 0,
+  session: 0,
   candidates: 100,
 };
 
@@ -102,10 +120,37 @@ export interface Ranked {
 
 /**
  * Fuses candidates from the vector and lexical retrievers into one ranking, best first. Pure:
- * the same candidates, time and weights give the same order. Exact duplicates (same content) keep
- * only their best-ranked copy.
+ * the same candidates, query, time and weights give the same order. Exact duplicates (same
+ * content) keep only their best-ranked copy. `query` enables the date boost (`options.dates`).
  */
 export function rankCandidates(
+  candidates: Candidate[],
+  now: number,
+  options: ResolvedRankerOptions,
+  neighboursOf?: (id: string) => string[],
+  query?: string,
+): Ranked[] {
+  return finishRanking(scoreCandidates(candidates, now, options, neighboursOf), now, options, query);
+}
+
+/**
+ * The second half of {@link rankCandidates}: the date boost (when the query names a date), the
+ * session boost, then duplicates dropped. Apart so that a replay can score once and vary these.
+ */
+export function finishRanking(scored: readonly Ranked[], now: number, options: ResolvedRankerOptions, query?: string): Ranked[] {
+  const byDates = query === undefined ? [...scored] : boostByDates(query, scored, options.dates, now);
+  const bySession = boostBySession(byDates, options.session);
+  const seen = new Set<string>();
+  return bySession.filter((item) => {
+    const key = item.record.content.trim().toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** The first half of {@link rankCandidates}: each candidate's fused score, best first. */
+export function scoreCandidates(
   candidates: Candidate[],
   now: number,
   options: ResolvedRankerOptions,
@@ -142,13 +187,7 @@ export function rankCandidates(
     }
   }
   ranked.sort((a, b) => b.score - a.score || b.record.createdAt - a.record.createdAt || a.record.id.localeCompare(b.record.id));
-  const seen = new Set<string>();
-  return ranked.filter((item) => {
-    const key = item.record.content.trim().toLowerCase();
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  return ranked;
 }
 
 /** The relevance part of each candidate's cosine (see `RankerOptions.spread`). */
