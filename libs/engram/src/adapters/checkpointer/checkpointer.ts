@@ -267,7 +267,9 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
   }
 
   private async openFilingLog(): Promise<FilingState<FilableMessage>> {
-    const state = this.options.state;
+    // Memory's state when it is shared by replicas (PostgreSQL); SQLite state is one machine's,
+    // and the checkpoints file keeps the filings as it always has.
+    const state = this.options.state ?? (this.memory.state.kind === "postgres" ? this.memory.state : undefined);
     if (state) {
       await state.setup();
       return state.filings<FilableMessage>();

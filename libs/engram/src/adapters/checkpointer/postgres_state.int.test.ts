@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { HumanMessage } from "@langchain/core/messages";
+import type { RunnableConfig } from "@langchain/core/runnables";
+import type { Checkpoint } from "@langchain/langgraph-checkpoint";
+import { isEngramError } from "../../core/errors.js";
+import type { Memory } from "../../memory/memory.js";
+import { PostgresState } from "../../state/postgres/index.js";
+import { testMemories } from "../../tests/memories.js";
+import { freshDatabase, startPostgres, type TestPostgres } from "../../tests/postgres.js";
+import { CHECKPOINTS_FILE_NAME, EngramCheckpointer } from "./checkpointer.js";
+import { createPostgresSaver, type PostgresCheckpointSaver } from "./postgres_saver.js";
+
+// A deployment of several replicas: checkpoints in PostgresSaver and Memory's shared state in
+// PostgreSQL (a real cluster started for the suite), records on one Chroma server. Each "replica"
+// is a Memory, a PostgresSaver (its own pool) and an EngramCheckpointer of its own.
+
+jest.setTimeout(180_000);
+
+const closing: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const step of closing.reverse()) await step().catch(() => undefined);
+});
+
+const memories = testMemories();
+let postgres: TestPostgres | undefined;
+let url = "";
+beforeAll(async () => {
+  postgres = await startPostgres();
+  url = await freshDatabase(postgres.url, "engram_ckpt_state");
+});
+afterAll(async () => {
+  await postgres?.stop();
+});
+
+let replicas = 0;
+
+/**
+ * One replica. By default its checkpointer keeps the filing log in its Memory's state; a replica
+ * that is to "die" (its Memory closed under it) is given the same database as a state of its own,
+ * which closing the Memory leaves open.
+ */
+async function replica(prefix: string, ownState = false): Promise<{ memory: Memory; engram: EngramCheckpointer; saver: PostgresCheckpointSaver }> {
+  const name = `replica${replicas++}`;
+  const memory = memories.open(name, { prefix, state: { postgres: url } });
+  const saver = await createPostgresSaver(url, { schema: `${prefix}_checkpoints` });
+  const state = ownState ? new PostgresState({ postgres: url }) : undefined;
+  const engram = new EngramCheckpointer({ memory, saver, ...(state ? { state } : {}) });
+  closing.push(async () => {
+    await engram.close();
+    await saver.end();
+    await state?.close();
+  });
+  return { memory, engram, saver };
+}
+
+function cfg(threadId: string, userId?: string): RunnableConfig {
+  return { configurable: userId === undefined ? { thread_id: threadId } : { thread_id: threadId, user_id: userId } };
+}
+
+function checkpointOf(n: number, text: string): Checkpoint {
+  return {
+    v: 4,
+    id: `1f0b0000-0000-6000-8000-${String(n).padStart(12, "0")}`,
+    ts: new Date().toISOString(),
+    channel_values: { messages: [new HumanMessage({ id: `m${n}`, content: text })] },
+    channel_versions: { messages: n },
+    versions_seen: {},
+  };
+}
+
+async function errorCode(promise: Promise<unknown>): Promise<unknown> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  return isEngramError(error) ? error.code : error;
+}
+
+describe("EngramCheckpointer with PostgresSaver and Memory's PostgreSQL state", () => {
+  it("keeps the filing log in the shared state: a filing one replica recorded is filed by another, and deleteThread from any replica erases the thread", async () => {
+    const a = await replica("deploy1", true);
+    const b = await replica("deploy1");
+    // Replica a records a filing and dies before it can file it (its Memory is gone).
+    await a.memory.close();
+    await a.engram.put(cfg("t1", "alice"), checkpointOf(1, "I keep bees on my roof."), { source: "input", step: -1, parents: {} }, { messages: 1 });
+    expect(await errorCode(a.engram.flush())).toBe("CLOSED");
+
+    // Replica b sees a's checkpoint (PostgresSaver) and files a's waiting filing (the shared log).
+    expect((await b.engram.getTuple(cfg("t1")))?.checkpoint.id).toBe(checkpointOf(1, "").id);
+    expect(await b.engram.flush()).toEqual({ filed: 1, skipped: [], pending: 0 });
+    const hits = await b.memory.search("What do I keep on my roof?", { userId: "alice", limit: 1 });
+    expect(hits[0]?.content).toBe("I keep bees on my roof.");
+    // Nothing of the checkpointer went to a local file.
+    expect(existsSync(join(a.memory.dataFolder, CHECKPOINTS_FILE_NAME))).toBe(false);
+    expect(existsSync(join(b.memory.dataFolder, CHECKPOINTS_FILE_NAME))).toBe(false);
+
+    // Filed through b, erased from a third replica: the users of the thread are in the shared log.
+    const c = await replica("deploy1");
+    await c.engram.deleteThread("t1");
+    expect(await c.engram.getTuple(cfg("t1"))).toBeUndefined();
+    expect(await b.memory.getAll({ userId: "alice", threadId: "t1" })).toEqual([]);
+    // The same message in a new thread with the same id is filed again (the thread was forgotten).
+    await c.engram.put(cfg("t1", "alice"), checkpointOf(2, "I keep bees on my roof."), { source: "input", step: -1, parents: {} }, { messages: 2 });
+    expect((await c.engram.flush()).filed).toBe(1);
+  });
+
+  it("Memory.deleteAll on any replica drops the user's filings still waiting in the shared log", async () => {
+    const a = await replica("deploy2", true);
+    const b = await replica("deploy2");
+    await a.memory.close();
+    await a.engram.put(cfg("t9", "bob"), checkpointOf(3, "My PIN is 2468."), { source: "input", step: -1, parents: {} }, { messages: 3 });
+    await a.engram.put(cfg("t9", "carol"), checkpointOf(4, "I play the oboe."), { source: "input", step: -1, parents: {} }, { messages: 4 });
+
+    await b.memory.deleteAll({ userId: "bob" });
+    expect(await b.engram.flush()).toEqual({ filed: 1, skipped: [], pending: 0 });
+    expect(await b.memory.getAll({ userId: "bob" })).toEqual([]);
+    expect((await b.memory.getAll({ userId: "carol" })).map((r) => r.content)).toEqual(["I play the oboe."]);
+  });
+});
