@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import { Memory } from "../memory/memory.js";
 import type { MemoryOptions } from "../memory/options.js";
+import { stateFromUrl } from "../state/open.js";
 import type { CliIO } from "./io.js";
 import { embeddingsForFolder } from "./models.js";
 
@@ -13,6 +14,8 @@ export interface StoreFlags {
   chromaUrl?: string;
   /** @default "engram" */
   prefix: string;
+  /** Shared state: `postgres://...`, or a folder of SQLite state. @default the data folder */
+  state?: string;
 }
 
 export const DEFAULT_DATA_DIR = ".engram";
@@ -31,6 +34,7 @@ export function addStoreOptions(command: Command): Command {
   return command
     .option("--chroma-url <url>", "use the Chroma server at this URL instead of the local one for the data folder")
     .option("--prefix <prefix>", "collection name prefix (several apps can share one server)", "engram")
+    .option("--state <url>", "shared state (history, outbox, jobs): postgres://... for PostgreSQL, or a folder of SQLite state (default: the data folder)")
     .requiredOption("--user <id>", "the user whose memory this reads or changes");
 }
 
@@ -46,9 +50,11 @@ export async function withMemory<T>(
 ): Promise<T> {
   const dataDir = resolve(io.cwd, flags.dataDir);
   // The model the folder records (one model per folder: docs/embeddings.md), when the CLI knows it.
-  const embeddings = embeddingsForFolder(dataDir);
+  const state = flags.state === undefined ? undefined : stateFromUrl(flags.state);
+  const embeddings = await embeddingsForFolder(dataDir, state);
   const memory = new Memory({
     dataDir,
+    ...(state === undefined ? {} : { state }),
     ...(embeddings === undefined ? {} : { embeddings }),
     prefix: flags.prefix,
     ...(flags.chromaUrl === undefined ? {} : { chroma: { url: flags.chromaUrl } }),

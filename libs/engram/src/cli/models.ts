@@ -5,8 +5,9 @@ import { LEGACY_DEFAULT_MODEL_ID } from "../embeddings/identity.js";
 import { LocalEmbeddings } from "../embeddings/local.js";
 import { STATIC_MODEL_ID, StaticEmbeddings } from "../embeddings/static.js";
 import { EngramError } from "../core/errors.js";
-import { readFolderModel, REEMBED_PENDING } from "../store/model_marker.js";
-import { openDatabase } from "../store/sqlite.js";
+import { MODEL_KEY, REEMBED_PENDING } from "../store/model_marker.js";
+import { openState, type StateOption } from "../state/open.js";
+import { DATABASE_FILE_NAME } from "../state/sqlite/database.js";
 
 /** Embeddings the CLI may have to let go of (worker threads). */
 export type CliEmbeddings = EmbeddingsInterface & { close?: () => Promise<void> };
@@ -47,15 +48,16 @@ class UnavailableEmbeddings implements EmbeddingsInterface {
  * when the CLI cannot run it); undefined for an unmarked or half-moved folder (Memory's default,
  * and its rules for those).
  */
-export function embeddingsForFolder(dataDir: string): CliEmbeddings | undefined {
-  const file = join(dataDir, "engram.sqlite");
-  if (!existsSync(file)) return undefined;
-  const db = openDatabase(file);
+export async function embeddingsForFolder(dataDir: string, state?: StateOption): Promise<CliEmbeddings | undefined> {
+  // A folder that holds no state yet records no model (and is not created by looking).
+  if (state === undefined && !existsSync(join(dataDir, DATABASE_FILE_NAME))) return undefined;
+  const opened = openState(state, { dataDir });
   let recorded: string | undefined;
   try {
-    recorded = readFolderModel(db);
+    await opened.state.setup();
+    recorded = await opened.state.meta.get(MODEL_KEY);
   } finally {
-    db.close();
+    if (opened.owned) await opened.state.close();
   }
   if (recorded === undefined || recorded.startsWith(REEMBED_PENDING)) return undefined;
   const known = Object.values(CLI_MODELS).find((model) => model.id === recorded);

@@ -8,10 +8,17 @@ import { LEGACY_DEFAULT_MODEL_ID } from "../embeddings/identity.js";
 import { LocalEmbeddings } from "../embeddings/local.js";
 import { StaticEmbeddings } from "../embeddings/static.js";
 import { Memory } from "../memory/memory.js";
-import { readFolderModel, readStoreModel, REEMBED_PENDING } from "../store/model_marker.js";
-import { openDatabase } from "../store/sqlite.js";
+import { readStoreModel, REEMBED_PENDING } from "../store/model_marker.js";
+import { openDatabase, type SqliteDatabase } from "../state/sqlite/database.js";
 import { startTestChroma, type TestChroma } from "../tests/chroma.js";
 import { runCli } from "./program.js";
+
+/** The model the folder's SQLite state records (the `embeddings` key of `engram_meta`). */
+function readFolderModel(db: SqliteDatabase): string | undefined {
+  const table = db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'engram_meta'").get()!.n;
+  return table === 0 ? undefined : db.prepare<[], { value: string }>("SELECT value FROM engram_meta WHERE key = 'embeddings'").get()?.value;
+}
+
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 const USERS = ["ana", "ben", "cleo", "dev"];

@@ -1,10 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import { rm } from "node:fs/promises";
-import { join } from "node:path";
-import type Database from "better-sqlite3";
 import { EngramError } from "../core/errors.js";
-import { JobTable, type Job } from "../store/jobs.js";
-import { openDatabase } from "../store/sqlite.js";
+import { SqliteState } from "../state/sqlite/index.js";
+import type { Job } from "../state/types.js";
 import { tempDir } from "../tests/chroma.js";
 import { BackgroundQueue, type JobHandler } from "./background.js";
 
@@ -13,22 +11,22 @@ interface Payload {
 }
 
 let dir: string;
-let db: Database.Database;
+let state: SqliteState;
 const queues: Array<BackgroundQueue<Payload>> = [];
 
 beforeEach(async () => {
   dir = await tempDir("engram-bg-");
-  db = openDatabase(join(dir, "engram.sqlite"));
+  state = new SqliteState({ path: dir });
 });
 
 afterEach(async () => {
   for (const queue of queues.splice(0)) await queue.close();
-  db.close();
+  await state.close();
   await rm(dir, { recursive: true, force: true });
 });
 
 function queue(handler: JobHandler<Payload>, options = {}): BackgroundQueue<Payload> {
-  const q = new BackgroundQueue<Payload>({ table: new JobTable<Payload>({ db, queue: "test" }), handler, options: { debounceMs: 60_000, ...options } });
+  const q = new BackgroundQueue<Payload>({ table: state.jobs<Payload>("test"), handler, options: { debounceMs: 60_000, ...options } });
   queues.push(q);
   return q;
 }
@@ -50,15 +48,15 @@ describe("BackgroundQueue", () => {
     const q = queue(async (jobs) => {
       runs.push(jobs.map((j) => j.payload.text));
     });
-    expect(q.submit(job("alice", "t1", "a"))).toBe(true);
-    expect(q.submit(job("alice", "t1", "b"))).toBe(true);
+    expect(await q.submit(job("alice", "t1", "a"))).toBe(true);
+    expect(await q.submit(job("alice", "t1", "b"))).toBe(true);
     // The same job again (same key) is not queued twice.
-    expect(q.submit(job("alice", "t1", "b"))).toBe(false);
+    expect(await q.submit(job("alice", "t1", "b"))).toBe(false);
     expect(runs).toEqual([]);
-    expect(q.pending("alice")).toBe(2);
+    expect(await q.pending("alice")).toBe(2);
     expect(await q.flush()).toEqual([]);
     expect(runs).toEqual([["a", "b"]]);
-    expect(q.pending()).toBe(0);
+    expect(await q.pending()).toBe(0);
   });
 
   it("runs at most `concurrency` groups at once and one run per user at a time", async () => {
@@ -78,7 +76,7 @@ describe("BackgroundQueue", () => {
       },
       { concurrency: 2 },
     );
-    for (const [user, group] of [["alice", "t1"], ["alice", "t2"], ["bob", "t1"], ["carol", "t1"]] as const) q.submit(job(user, group, "x"));
+    for (const [user, group] of [["alice", "t1"], ["alice", "t2"], ["bob", "t1"], ["carol", "t1"]] as const) await q.submit(job(user, group, "x"));
     const flushed = q.flush();
     await new Promise((resolve) => setImmediate(resolve));
     expect(active.size).toBe(2);
@@ -93,16 +91,16 @@ describe("BackgroundQueue", () => {
       if (jobs[0]!.payload.text === "down") throw new EngramError("MODEL_ERROR", "model unreachable");
       throw new EngramError("MODEL_OUTPUT_INVALID", "unusable output");
     }, { maxAttempts: 1 });
-    q.submit(job("alice", "t1", "down"));
-    q.submit(job("bob", "t1", "bad"));
+    await q.submit(job("alice", "t1", "down"));
+    await q.submit(job("bob", "t1", "bad"));
     const failures = await q.flush();
     expect(failures.map((f) => [f.userId, f.error.code, f.dropped]).sort()).toEqual([
       ["alice", "MODEL_ERROR", false],
       ["bob", "MODEL_OUTPUT_INVALID", true],
     ]);
-    const table = new JobTable<Payload>({ db, queue: "test" });
-    const [left] = table.pending() as Array<Job<Payload>>;
-    expect(table.pending()).toHaveLength(1);
+    const table = state.jobs<Payload>("test");
+    const [left] = (await table.pending()) as Array<Job<Payload>>;
+    expect(await table.pending()).toHaveLength(1);
     expect(left).toMatchObject({ userId: "alice", attempts: 1, lastError: "model unreachable" });
   });
 
@@ -113,19 +111,19 @@ describe("BackgroundQueue", () => {
     const q = queue(async (jobs, context) => {
       started.open();
       await hold.wait;
-      if (context.stillQueued()) writes.push(jobs[0]!.userId);
+      if (await context.stillQueued()) writes.push(jobs[0]!.userId);
     });
-    q.submit(job("alice", "t1", "a"));
-    q.submit(job("bob", "t1", "b"));
+    await q.submit(job("alice", "t1", "a"));
+    await q.submit(job("bob", "t1", "b"));
     const flushed = q.flush();
     await started.wait;
-    q.submit(job("alice", "t2", "later"));
+    await q.submit(job("alice", "t2", "later"));
     const forgotten = q.forgetUser("alice");
     hold.open();
     expect(await forgotten).toBe(2);
     await flushed;
     expect(writes).toEqual(["bob"]);
-    expect(q.pending()).toBe(0);
+    expect(await q.pending()).toBe(0);
   });
 
   it("close aborts a run in flight and leaves its jobs for the next queue, which resumes them", async () => {
@@ -134,17 +132,17 @@ describe("BackgroundQueue", () => {
       started.open();
       await new Promise((_resolve, reject) => context.signal.addEventListener("abort", () => reject(new Error("aborted"))));
     }, { debounceMs: 0 });
-    first.submit(job("alice", "t1", "a"));
+    await first.submit(job("alice", "t1", "a"));
     await started.wait;
     await first.close();
-    expect(() => first.submit(job("alice", "t1", "b"))).toThrow(/closed/);
+    await expect(first.submit(job("alice", "t1", "b"))).rejects.toThrow(/closed/);
 
     const done: string[] = [];
     const second = queue(async (jobs) => {
       done.push(...jobs.map((j) => j.payload.text));
     });
-    expect(second.pending()).toBe(1);
-    second.resume();
+    expect(await second.pending()).toBe(1);
+    await second.resume();
     await second.flush();
     expect(done).toEqual(["a"]);
   });

@@ -1,5 +1,6 @@
+/** Runs durable background jobs (fact extraction) off the caller's path, from a queue of the shared state. */
 import { EngramError, isEngramError } from "../core/errors.js";
-import type { Job, JobTable, NewJob } from "../store/jobs.js";
+import type { Job, JobState, NewJob } from "../state/types.js";
 import { describeValue } from "../core/describe.js";
 
 /** Options of the background queue. */
@@ -45,10 +46,11 @@ export interface RunContext {
   /** Aborted when the queue closes: stop calling models, write nothing. */
   signal: AbortSignal;
   /**
-   * True while the jobs are still queued. Check it right before writing, in the same synchronous
-   * step as the write: false means the user was erased meanwhile, and nothing may be written.
+   * True while the jobs are still queued. Check it right before writing: false means the user was
+   * erased meanwhile, and nothing may be written (an erasure waits for a run in flight to settle,
+   * so one that starts after the check comes after the write).
    */
-  stillQueued(): boolean;
+  stillQueued(): Promise<boolean>;
 }
 
 /** Runs the queued jobs of one group (oldest first). Throwing leaves them queued (or drops a refusal). */
@@ -64,7 +66,7 @@ export interface JobFailure {
 }
 
 export interface BackgroundQueueInput<T> {
-  table: JobTable<T>;
+  table: JobState<T>;
   handler: JobHandler<T>;
   options?: BackgroundOptions;
   /** Errors that retrying cannot fix; their jobs are dropped. @default MODEL_OUTPUT_INVALID and input errors */
@@ -84,7 +86,7 @@ const PERMANENT = new Set(["MODEL_OUTPUT_INVALID", "INVALID_CONTENT", "CONTENT_T
 const MAX_KEPT_FAILURES = 100;
 
 /**
- * Runs durable jobs off the caller's path: `submit` records the job in SQLite and returns at
+ * Runs durable jobs off the caller's path: `submit` records the job in the state and returns at
  * once; the job runs after its group has been quiet for `debounceMs`, at most `concurrency`
  * groups at a time and one run per user at a time (so two runs never reconcile the same user's
  * memory against each other). Jobs submitted to a group while it waits run together. A failure
@@ -92,7 +94,7 @@ const MAX_KEPT_FAILURES = 100;
  * what an earlier process left, `flush()` runs everything now and waits for it.
  */
 export class BackgroundQueue<T> {
-  private readonly table: JobTable<T>;
+  private readonly table: JobState<T>;
 
   private readonly handler: JobHandler<T>;
 
@@ -130,17 +132,17 @@ export class BackgroundQueue<T> {
   }
 
   /** Records a job durably and schedules its group; false when the same job is already queued. */
-  submit(job: NewJob<T>): boolean {
+  async submit(job: NewJob<T>): Promise<boolean> {
     this.assertOpen();
-    const added = this.table.add(job);
+    const added = await this.table.add(job);
     this.schedule({ userId: job.userId, group: job.group }, this.options.debounceMs);
     return added;
   }
 
   /** Schedules every queued group to run now (what an earlier process left behind). */
-  resume(): void {
+  async resume(): Promise<void> {
     this.assertOpen();
-    for (const ref of this.table.groups()) this.schedule(ref, 0);
+    for (const ref of await this.table.groups()) this.schedule(ref, 0);
   }
 
   /**
@@ -150,7 +152,7 @@ export class BackgroundQueue<T> {
   async flush(): Promise<JobFailure[]> {
     this.assertOpen();
     const from = this.failureCount;
-    for (const ref of this.table.groups()) this.schedule(ref, 0);
+    for (const ref of await this.table.groups()) this.schedule(ref, 0);
     await this.until(() => this.due.size === 0 && this.running.size === 0);
     return this.failuresSince(from);
   }
@@ -166,7 +168,7 @@ export class BackgroundQueue<T> {
   }
 
   /** Jobs queued, for one user or all. */
-  pending(userId?: string): number {
+  pending(userId?: string): Promise<number> {
     return this.table.size(userId);
   }
 
@@ -175,7 +177,7 @@ export class BackgroundQueue<T> {
    * jobs gone and writes nothing). Returns how many jobs were dropped.
    */
   async forgetUser(userId: string): Promise<number> {
-    const dropped = this.table.deleteUser(userId);
+    const dropped = await this.table.deleteUser(userId);
     for (const [key, ref] of this.due) if (ref.userId === userId) this.due.delete(key);
     for (const [key, timer] of this.timers) {
       if (parseKey(key).userId !== userId) continue;
@@ -238,7 +240,7 @@ export class BackgroundQueue<T> {
   private async run(ref: GroupRef): Promise<void> {
     let jobs: Array<Job<T>>;
     try {
-      jobs = this.table.pending(ref);
+      jobs = await this.table.pending(ref);
     } catch (error) {
       this.record({ ...ref, error: asEngramError(error), dropped: false });
       return;
@@ -247,17 +249,17 @@ export class BackgroundQueue<T> {
     const seqs = jobs.map((job) => job.seq);
     try {
       await this.handler(jobs, { signal: this.controller.signal, stillQueued: () => this.table.allQueued(seqs) });
-      this.table.complete(seqs);
+      await this.table.complete(seqs);
     } catch (thrown) {
       // Closing aborts the run on purpose: the jobs stay queued, untouched, for the next open.
       if (this.closed) return;
       const error = asEngramError(thrown);
       if (this.isPermanent(error)) {
-        this.table.complete(seqs);
+        await this.table.complete(seqs).catch(() => undefined);
         this.record({ ...ref, error, dropped: true });
         return;
       }
-      this.table.fail(seqs, error.message);
+      await this.table.fail(seqs, error.message).catch(() => undefined);
       this.record({ ...ref, error, dropped: false });
       const attempts = Math.max(...jobs.map((job) => job.attempts)) + 1;
       if (attempts < this.options.maxAttempts) {

@@ -1,4 +1,4 @@
-import type Database from "better-sqlite3";
+/** Semantic memory: extraction jobs that turn stored exchanges into facts and reconcile them. */
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { EngramError } from "../core/errors.js";
 import { deterministicId } from "../core/ids.js";
@@ -9,9 +9,9 @@ import { extractFacts, factKey, type ExchangeMessage, type ExtractedFact } from 
 import { reconcileFacts, type FactDecision } from "../consolidation/reconcile.js";
 import { SUPERSEDED_BY_KEY, SUPERSEDES_KEY, VALID_FROM_KEY, VALID_UNTIL_KEY, isCurrent } from "../consolidation/validity.js";
 import { ENTITIES_KEY, extractEntities, joinEntities } from "../scoring/entities.js";
-import { JobTable, type Job } from "../store/jobs.js";
+import type { Job, StateBackend } from "../state/types.js";
 import type { EpisodicStore } from "../store/types.js";
-import type { WriteOp, Writer } from "./writer.js";
+import type { WriteOp } from "./writer.js";
 import { describeValue } from "../core/describe.js";
 
 /** Options of fact extraction (`new Memory({ model, facts })`). */
@@ -39,9 +39,11 @@ export interface FactJobPayload {
 /** What the pipeline needs from `Memory` (its composition root). */
 export interface FactPipelineInput {
   model: BaseChatModel;
-  db: Database.Database;
+  /** The shared state: the job queue and the per-user lock of reconciliation. */
+  state: StateBackend;
   store: EpisodicStore;
-  writer: Writer;
+  /** Writes through the outbox and waits for the store (the write policy, memory/write_policy.ts). */
+  write(userId: string, ops: WriteOp[]): Promise<boolean>;
   embed(texts: string[]): Promise<number[][]>;
   /** The user's currently valid facts nearest to `text`, best first (Memory.search, kind fact). */
   nearest(scope: Scope, text: string, limit: number): Promise<MemoryRecord[]>;
@@ -99,8 +101,13 @@ export class FactPipeline {
     this.background = background;
     this.neighbours = neighbours;
     this.queue = new BackgroundQueue<FactJobPayload>({
-      table: new JobTable<FactJobPayload>({ db: input.db, queue: QUEUE, clock: input.clock }),
-      handler: (jobs, context) => this.run(jobs, context),
+      table: input.state.jobs<FactJobPayload>(QUEUE),
+      // One reconciliation of a user's facts at a time, across every process on the state: two
+      // runs side by side could both add the same fact. A run that waited finds its jobs done.
+      handler: (jobs, context) =>
+        input.state.leases.exclusive(jobs[0]!.userId, QUEUE, async () => {
+          if (await context.stillQueued()) await this.run(jobs, context);
+        }),
       options: queueOptions,
       onFailure: (failure) => {
         // A dropped job is lost for good: say so even when nobody calls flush().
@@ -112,8 +119,8 @@ export class FactPipeline {
   }
 
   /** Picks up the jobs an earlier process left (crash or close before they ran). */
-  resume(): void {
-    this.queue.resume();
+  resume(): Promise<void> {
+    return this.queue.resume();
   }
 
   /**
@@ -127,7 +134,7 @@ export class FactPipeline {
     if (scope.threadId !== undefined) source.threadId = scope.threadId;
     if (messageIds.length > 0) source.messageIds = messageIds;
     const group = JSON.stringify([scope.agentId ?? null, scope.threadId ?? null]);
-    this.queue.submit({
+    await this.queue.submit({
       userId: scope.userId,
       group,
       // The same records give the same job: a replay while it waits does not queue it twice.
@@ -144,7 +151,7 @@ export class FactPipeline {
     return this.queue.flush();
   }
 
-  pending(userId?: string): number {
+  pending(userId?: string): Promise<number> {
     return this.queue.pending(userId);
   }
 
@@ -158,7 +165,7 @@ export class FactPipeline {
   }
 
   private async run(jobs: Array<Job<FactJobPayload>>, context: RunContext): Promise<void> {
-    const { model, writer } = this.input;
+    const { model } = this.input;
     const first = jobs[0]!.payload;
     const scope: Scope = { userId: first.scope.userId };
     if (first.scope.agentId !== undefined) scope.agentId = first.scope.agentId;
@@ -184,16 +191,10 @@ export class FactPipeline {
     });
     const ops = await this.plan(scope, facts, decisions, { at, now, source, jobKey: jobs[0]!.key });
     context.signal.throwIfAborted();
-    // Checked in the same synchronous step as the enqueue: an erasure cannot slip in between.
-    if (ops.length === 0 || !context.stillQueued()) return;
-    const seqs = writer.enqueue(scope.userId, ops);
-    const result = await writer.drain(scope.userId);
-    // A fact the store refused on its own was dropped by the drain: this job failed for it.
-    const refused = result.refused?.find((write) => seqs.includes(write.seq));
-    if (refused) throw refused.error;
-    if (!result.error || result.error.code === "STORE_UNAVAILABLE" || result.error.code === "CHROMA_EXITED") return;
-    writer.discard(result.failed ?? seqs);
-    throw result.error;
+    // An erasure that starts after this check waits for this run to settle, then drops what it wrote.
+    if (ops.length === 0 || !(await context.stillQueued())) return;
+    // An outage leaves the facts queued in the outbox; a refusal fails this job.
+    await this.input.write(scope.userId, ops);
   }
 
   /** The writes that carry out the decisions; changes already made (a replay) are left out. */
@@ -312,9 +313,11 @@ export class FactPipeline {
  * then settles without writing), else straight from the job table (jobs an earlier process with a
  * model left behind). Returns how many were dropped.
  */
-export async function forgetFactJobs(pipeline: FactPipeline | undefined, db: Database.Database, userId: string): Promise<number> {
-  if (pipeline) return pipeline.forgetUser(userId);
-  return new JobTable<FactJobPayload>({ db, queue: QUEUE }).deleteUser(userId);
+export async function forgetFactJobs(pipeline: FactPipeline | undefined, state: StateBackend, userId: string): Promise<number> {
+  const dropped = pipeline ? await pipeline.forgetUser(userId) : 0;
+  // Another process's run of the user holds the lock: the erasure waits for it, then drops what
+  // was queued meanwhile (the run's writes are in the outbox or the store, erased next).
+  return dropped + (await state.leases.exclusive(userId, QUEUE, () => state.jobs<FactJobPayload>(QUEUE).deleteUser(userId)));
 }
 
 /**

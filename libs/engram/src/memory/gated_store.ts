@@ -1,7 +1,8 @@
+/** The store as a Memory uses it: per-user gates that keep in-process indexes coherent (the argument below). */
 import { KeyedQueue } from "../core/keyed_queue.js";
 import type { MemoryRecord } from "../core/types.js";
 import type { EpisodicStore, StoreFilter, StoreHit, StoredRecord, StoreRevision } from "../store/types.js";
-import type { WriteLeases } from "../store/write_leases.js";
+import type { LeaseState } from "../state/types.js";
 
 /** Told of this process's writes, inside the gate, right after the store acknowledged them. */
 export interface WriteListener {
@@ -48,13 +49,13 @@ export class GatedStore implements EpisodicStore {
   private listener?: WriteListener;
 
   /**
-   * @param leases store writes in flight on this data folder (store/write_leases.ts): a write is
+   * @param leases store writes in flight on the shared state (state/sqlite/leases.ts): a write is
    *   made only while it is still queued in the outbox, and `deleteUser` waits for writes in flight
    *   in other instances. Without it, writes are made as asked.
    */
   constructor(
     private readonly inner: EpisodicStore,
-    private readonly leases?: WriteLeases,
+    private readonly leases?: LeaseState,
   ) {}
 
   /** Whether the store keeps revisions (a store given by the caller may not). */
@@ -108,12 +109,12 @@ export class GatedStore implements EpisodicStore {
   /** Writes under a lease; skips the write when its outbox rows are gone (erased, or applied by another drainer). */
   private async leased(userId: string, keys: string[], write: () => Promise<void>): Promise<void> {
     if (!this.leases) return write();
-    const lease = this.leases.take(userId, keys);
+    const lease = await this.leases.take(userId, keys);
     if (lease === undefined) return;
     try {
       await write();
     } finally {
-      this.leases.release(lease);
+      await this.leases.release(lease);
     }
   }
 

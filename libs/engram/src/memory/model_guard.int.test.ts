@@ -5,10 +5,17 @@ import { isEngramError } from "../core/errors.js";
 import { embeddingsIdentity, LEGACY_DEFAULT_MODEL_ID } from "../embeddings/identity.js";
 import { LocalEmbeddings } from "../embeddings/local.js";
 import { StaticEmbeddings } from "../embeddings/static.js";
-import { markerCollectionName, readFolderModel, readStoreModel } from "../store/model_marker.js";
-import { openDatabase } from "../store/sqlite.js";
+import { markerCollectionName, readStoreModel } from "../store/model_marker.js";
+import { openDatabase, type SqliteDatabase } from "../state/sqlite/database.js";
 import { startTestChroma, tempDir, type TestChroma } from "../tests/chroma.js";
 import { Memory } from "./memory.js";
+
+/** The model the folder's SQLite state records (the `embeddings` key of `engram_meta`). */
+function readFolderModel(db: SqliteDatabase): string | undefined {
+  const table = db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'engram_meta'").get()!.n;
+  return table === 0 ? undefined : db.prepare<[], { value: string }>("SELECT value FROM engram_meta WHERE key = 'embeddings'").get()?.value;
+}
+
 
 const useLite = new LocalEmbeddings();
 const staticModel = new StaticEmbeddings();

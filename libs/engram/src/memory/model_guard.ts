@@ -1,7 +1,8 @@
-import type Database from "better-sqlite3";
+/** One embedding model per data folder and server prefix: refuses a Memory whose model did not write the vectors. */
 import type { ChromaClient } from "chromadb";
 import { EngramError, isEngramError } from "../core/errors.js";
-import { REEMBED_PENDING, folderHasData, readFolderModel, readStoreModel, recordFolderModel, recordStoreModel, storeHasData } from "../store/model_marker.js";
+import type { MetaState } from "../state/types.js";
+import { MODEL_KEY, REEMBED_PENDING, readStoreModel, recordStoreModel, storeHasData } from "../store/model_marker.js";
 
 /** Options for {@link ModelGuard}. */
 export interface ModelGuardOptions {
@@ -34,14 +35,14 @@ export class ModelGuard {
 
   constructor(private readonly options: ModelGuardOptions) {}
 
-  /** Checks (or records) the folder's model; synchronous, in the same step that opens the database. */
-  checkFolder(db: Database.Database): void {
+  /** Checks (or records) the model of the state (the data folder's, or the shared one's), when it opens. */
+  async checkFolder(meta: MetaState): Promise<void> {
     const { modelId, unmarkedModelId } = this.options;
     let recorded =
-      readFolderModel(db) ?? recordFolderModel(db, folderHasData(db) ? (unmarkedModelId ?? modelId) : modelId, { replace: false });
+      (await meta.get(MODEL_KEY)) ?? (await meta.set(MODEL_KEY, (await meta.hasData()) ? (unmarkedModelId ?? modelId) : modelId, { replace: false }));
     // A folder with nothing written yet has no vector to protect: it takes the model that opens it.
-    if (recorded !== modelId && !recorded.startsWith(REEMBED_PENDING) && !folderHasData(db)) {
-      recorded = recordFolderModel(db, modelId, { replace: true });
+    if (recorded !== modelId && !recorded.startsWith(REEMBED_PENDING) && !(await meta.hasData())) {
+      recorded = await meta.set(MODEL_KEY, modelId, { replace: true });
     }
     if (recorded !== modelId) throw this.mismatch(recorded, `The data folder ${this.options.dataDir} holds`);
   }

@@ -7,6 +7,7 @@ import type { RecallCacheOptions } from "./recall.js";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { EntityOptions } from "../scoring/entities.js";
 import type { FactOptions } from "./facts.js";
+import type { StateOption } from "../state/open.js";
 import { EngramError } from "../core/errors.js";
 
 /** Options for `new Memory(options)`. Every field is optional: `new Memory()` runs offline. */
@@ -38,6 +39,15 @@ export interface MemoryOptions {
    * @default "engram"
    */
   prefix?: string;
+  /**
+   * Where Engram keeps its shared state: the history log, the outbox of store writes, the job
+   * queue, leases, token usage and the checkpointer's filing log. `{ sqlite: "<folder>" }` is
+   * SQLite in that folder (`engram.sqlite`); `{ postgres: "postgres://..." }` (or a pg `PoolConfig`)
+   * is PostgreSQL, which replicas on several machines share (docs/deploy.md); a `StateBackend`
+   * you made is used as is and not closed by `close()`.
+   * @default SQLite in the data folder (`<dataDir>/engram.sqlite`)
+   */
+  state?: StateOption;
   /** Milliseconds since the epoch; inject one in tests. @default Date.now */
   clock?: () => number;
   /**

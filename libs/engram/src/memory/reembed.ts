@@ -6,16 +6,19 @@ import { validatePrefix } from "../core/scope.js";
 import { embeddingsIdentity } from "../embeddings/identity.js";
 import { ChromaConnection, type ChromaConnectionOptions } from "../store/connection.js";
 import { collectionsStartingWith } from "../store/list_collections.js";
-import { readFolderModel, readStoreModel, recordFolderModel, recordStoreModel, REEMBED_PENDING } from "../store/model_marker.js";
+import { MODEL_KEY, readStoreModel, recordStoreModel, REEMBED_PENDING } from "../store/model_marker.js";
 import { isNotFound } from "../store/not_found.js";
 import { revisionLogNameOf } from "../store/revision_log.js";
-import { openDatabase, runSql } from "../store/sqlite.js";
+import { openState, type StateOption } from "../state/open.js";
+import type { OutboxState, StateBackend } from "../state/types.js";
 import { describeValue } from "../core/describe.js";
 
 /** Options for {@link reembed}. */
 export interface ReembedOptions {
   /** The data folder to move. @default ".engram" */
   dataDir?: string;
+  /** Where its shared state lives, as for `Memory`. @default SQLite in the data folder */
+  state?: StateOption;
   /** Where its records live, as for `Memory`. @default { path: "<dataDir>/chroma" } (the local server) */
   chroma?: ChromaConnectionOptions;
   /** Collection name prefix, as for `Memory`. @default "engram" */
@@ -73,11 +76,13 @@ export async function reembed(options: ReembedOptions): Promise<ReembedResult> {
   }
   const target = embeddingsIdentity(options.embeddings);
   const pending = `${REEMBED_PENDING}${target}`;
-  const db = openDatabase(join(dataDir, "engram.sqlite"));
+  const opened = openState(options.state, { dataDir });
+  const state = opened.state;
   const connection = new ChromaConnection(options.chroma ?? {}, join(dataDir, "chroma"));
   try {
+    await state.setup();
     const client = await connection.client();
-    const folderBefore = readFolderModel(db);
+    const folderBefore = await state.meta.get(MODEL_KEY);
     const storeBefore = await readStoreModel(client, prefix);
     const from = [folderBefore, storeBefore].find((id) => id !== undefined && !id.startsWith(REEMBED_PENDING));
     // Copies left by an unfinished run towards another model hold that model's vectors: start over.
@@ -87,9 +92,9 @@ export async function reembed(options: ReembedOptions): Promise<ReembedResult> {
     if (!resuming) collections.copies.clear();
 
     // From here until the end, neither model may open the folder.
-    recordFolderModel(db, pending, { replace: true });
+    await state.meta.set(MODEL_KEY, pending, { replace: true });
     await recordStoreModel(client, prefix, pending, { replace: true });
-    const queued = dropQueuedVectors(db);
+    const queued = await dropQueuedVectors(state);
 
     // Another data folder on the same server moved the collections already: only this folder's
     // marker and queue are left to move.
@@ -129,7 +134,7 @@ export async function reembed(options: ReembedOptions): Promise<ReembedResult> {
       await copy!.modify({ name });
       await resetRevisions(client, prefix, name);
     }
-    recordFolderModel(db, target, { replace: true });
+    await state.meta.set(MODEL_KEY, target, { replace: true });
     await recordStoreModel(client, prefix, target, { replace: true });
     return { ...(from === undefined ? {} : { from }), to: target, reembedded, total, collections: names.length, queued };
   } catch (error) {
@@ -139,7 +144,7 @@ export async function reembed(options: ReembedOptions): Promise<ReembedResult> {
     });
   } finally {
     await connection.close();
-    db.close();
+    if (opened.owned) await state.close();
   }
 }
 
@@ -194,22 +199,17 @@ async function userCollections(client: ChromaClient, prefix: string): Promise<{ 
  * Writes still queued hold vectors of the old model: the vector is dropped, and the drain embeds
  * the record with the folder's model then (as for a write queued by `writes: "background"`).
  */
-function dropQueuedVectors(db: ReturnType<typeof openDatabase>): number {
-  return runSql(db, "reembed outbox", () => {
-    const exists = db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").get();
-    if (!exists?.n) return 0;
-    const rows = db.prepare<[], { seq: number; payload: string }>("SELECT seq, payload FROM outbox").all();
-    const update = db.prepare<[string, number]>("UPDATE outbox SET payload = ? WHERE seq = ?");
-    let changed = 0;
-    db.transaction(() => {
-      for (const row of rows) {
-        const payload = JSON.parse(row.payload) as { op?: string; embedding?: unknown };
-        if (payload.op !== "upsert" || payload.embedding === undefined) continue;
-        delete payload.embedding;
-        update.run(JSON.stringify(payload), row.seq);
-        changed += 1;
-      }
-    })();
-    return changed;
-  });
+async function dropQueuedVectors(state: StateBackend): Promise<number> {
+  const outbox: OutboxState<{ op?: string; embedding?: unknown }> = state.outbox();
+  const writes = await outbox.pending();
+  let changed = 0;
+  for (const write of writes) {
+    if (write.payload.op !== "upsert" || write.payload.embedding === undefined) continue;
+    delete write.payload.embedding;
+    changed += 1;
+  }
+  // Every queued write is queued again, in its order, in one transaction (a replaced write moves to
+  // the back of the queue, so re-queueing only the changed ones could reorder an upsert and a delete).
+  if (changed > 0) await outbox.enqueue(writes.map((write) => ({ userId: write.userId, key: write.key, payload: write.payload })));
+  return changed;
 }

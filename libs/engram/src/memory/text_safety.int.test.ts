@@ -4,8 +4,7 @@ import { isEngramError } from "../core/errors.js";
 import { deterministicId } from "../core/ids.js";
 import { isWellFormed } from "../core/text.js";
 import type { MemoryRecord } from "../core/types.js";
-import { Outbox } from "../store/outbox.js";
-import { openDatabase } from "../store/sqlite.js";
+import { SqliteState } from "../state/sqlite/index.js";
 import { testMemories } from "../tests/memories.js";
 import type { WriteOp } from "./writer.js";
 
@@ -109,9 +108,9 @@ describe("one refused record never takes its batch-mates with it", () => {
    * of Engram (without text safety) queued it, and a record Chroma refuses for good (a vector of
    * another size than the collection's).
    */
-  function queueRaw(dataDir: string, userId: string): { bad: string; good: string[] } {
-    const db = openDatabase(join(dataDir, "engram.sqlite"));
-    const outbox = new Outbox<WriteOp>({ db });
+  async function queueRaw(dataDir: string, userId: string): Promise<{ bad: string; good: string[] }> {
+    const state = new SqliteState({ path: dataDir });
+    const outbox = state.outbox<WriteOp>();
     const record = (content: string, n: number): MemoryRecord => ({
       id: deterministicId("raw", userId, String(n)),
       scope: { userId },
@@ -131,8 +130,8 @@ describe("one refused record never takes its batch-mates with it", () => {
       ...(n === 2 ? { embedding: [0.1, 0.2, 0.3] } : {}),
       history: { memoryId: record(content, n).id, event: "ADD", oldContent: null, newContent: content, reason: "add", at: 1 },
     }));
-    outbox.enqueue(ops.map((op) => ({ userId, key: `upsert:${(op as { record: MemoryRecord }).record.id}`, payload: op })));
-    db.close();
+    await outbox.enqueue(ops.map((op) => ({ userId, key: `upsert:${(op as { record: MemoryRecord }).record.id}`, payload: op })));
+    await state.close();
     const ids = ops.map((op) => (op as { record: MemoryRecord }).record.id);
     return { bad: ids[2]!, good: [ids[0]!, ids[1]!, ids[3]!] };
   }
@@ -142,7 +141,7 @@ describe("one refused record never takes its batch-mates with it", () => {
     const first = memories.open("refused");
     await first.getAll({ userId: "dave" }); // creates the data folder and its database
     await first.close();
-    const { bad, good } = queueRaw(dataDir, "dave");
+    const { bad, good } = await queueRaw(dataDir, "dave");
 
     const warnings = warningsWithCode("ENGRAM_WRITE_REFUSED");
     stopWarnings = warnings.stop;

@@ -2,12 +2,10 @@ import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type Database from "better-sqlite3";
 import { EngramError } from "../core/errors.js";
 import type { MemoryRecord } from "../core/types.js";
-import { HistoryLog } from "../store/history.js";
-import { Outbox } from "../store/outbox.js";
-import { databaseFile, openDatabase } from "../store/sqlite.js";
+import { SqliteState } from "../state/sqlite/index.js";
+import type { HistoryState, OutboxState } from "../state/types.js";
 import type { EpisodicStore, StoredRecord, StoreHit } from "../store/types.js";
 import { HashEmbeddings } from "../tests/hash_embeddings.js";
 import { Writer, type WriteOp } from "./writer.js";
@@ -115,34 +113,39 @@ function upsert(id: string, withVector: boolean): WriteOp {
 }
 
 let dir: string;
-let db: Database.Database;
+let state: SqliteState;
 let store: FakeStore;
-let outbox: Outbox<WriteOp>;
-let history: HistoryLog;
+let outbox: OutboxState<WriteOp>;
+let history: HistoryState;
 let writer: Writer;
 let applied: string[];
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "engram-writer-"));
-  db = openDatabase(databaseFile(dir));
+  state = new SqliteState({ path: dir });
   store = new FakeStore();
-  outbox = new Outbox<WriteOp>({ db });
-  history = new HistoryLog({ db });
+  outbox = state.outbox<WriteOp>();
+  history = state.history;
   applied = [];
-  writer = new Writer(db, outbox, history, store, (texts) => embeddings.embedDocuments(texts), (_userId, ops) => {
-    for (const op of ops) applied.push(op.op === "upsert" ? op.record.id : `delete:${op.id}`);
+  writer = new Writer({
+    outbox,
+    store,
+    embed: (texts) => embeddings.embedDocuments(texts),
+    onApplied: (_userId, ops) => {
+      for (const op of ops) applied.push(op.op === "upsert" ? op.record.id : `delete:${op.id}`);
+    },
   });
 });
 
 afterEach(async () => {
-  db.close();
+  await state.close();
   await rm(dir, { recursive: true, force: true });
 });
 
 const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `r${String(i).padStart(2, "0")}`);
 
-function historyEvents(id: string): string[] {
-  return history.forMemory(id, USER).map((entry) => entry.event);
+async function historyEvents(id: string): Promise<string[]> {
+  return (await history.forMemory(id, USER)).map((entry) => entry.event);
 }
 
 describe("Writer drain isolation (fake store)", () => {
@@ -150,7 +153,7 @@ describe("Writer drain isolation (fake store)", () => {
     const all = ids(37);
     const bad = "r23";
     store.refuse.add(bad);
-    const seqs = writer.enqueue(USER, all.map((id, i) => upsert(id, i % 2 === 0)));
+    const seqs = await writer.enqueue(USER, all.map((id, i) => upsert(id, i % 2 === 0)));
 
     const result = await writer.drain(USER);
 
@@ -162,9 +165,9 @@ describe("Writer drain isolation (fake store)", () => {
     expect([...store.landed].sort()).toEqual(good);
     expect([...store.records.keys()].sort()).toEqual(good);
     expect([...applied].sort()).toEqual(good);
-    for (const id of good) expect(historyEvents(id)).toEqual(["ADD"]);
-    expect(historyEvents(bad)).toEqual([]);
-    expect(outbox.size()).toBe(0);
+    for (const id of good) expect(await historyEvents(id)).toEqual(["ADD"]);
+    expect(await historyEvents(bad)).toEqual([]);
+    expect(await outbox.size()).toBe(0);
     // The queued-without-vector writes were embedded by the drain (the test embedding's size).
     expect(store.records.get("r00")!.embedding).toEqual([1, 0, 0]);
     expect(store.records.get("r01")!.embedding).toHaveLength(64);
@@ -180,8 +183,8 @@ describe("Writer drain isolation (fake store)", () => {
   it("drops two refused records of one batch and keeps the later writes in order (an upsert then a delete)", async () => {
     const all = ids(10);
     store.refuse.add("r00").add("r09");
-    writer.enqueue(USER, all.map((id) => upsert(id, true)));
-    writer.enqueue(USER, [{ op: "delete", id: "r05", history: { memoryId: "r05", event: "DELETE", oldContent: "memory r05", newContent: null, reason: "test", at: 2 } }]);
+    await writer.enqueue(USER, all.map((id) => upsert(id, true)));
+    await writer.enqueue(USER, [{ op: "delete", id: "r05", history: { memoryId: "r05", event: "DELETE", oldContent: "memory r05", newContent: null, reason: "test", at: 2 } }]);
 
     const result = await writer.drain(USER);
 
@@ -190,13 +193,13 @@ describe("Writer drain isolation (fake store)", () => {
     expect(result.pending).toBe(0);
     expect([...store.records.keys()].sort()).toEqual(["r01", "r02", "r03", "r04", "r06", "r07", "r08"]);
     expect(store.landed.filter((id) => id === "r05" || id === "delete:r05")).toEqual(["r05", "delete:r05"]);
-    expect(historyEvents("r05")).toEqual(["ADD", "DELETE"]);
+    expect(await historyEvents("r05")).toEqual(["ADD", "DELETE"]);
   });
 
   it("a record refused once and taken on its second try lands, and nothing is dropped", async () => {
     const all = ids(8);
     store.refuseOnce.add("r03");
-    writer.enqueue(USER, all.map((id) => upsert(id, true)));
+    await writer.enqueue(USER, all.map((id) => upsert(id, true)));
 
     const result = await writer.drain(USER);
 
@@ -209,7 +212,7 @@ describe("Writer drain isolation (fake store)", () => {
 
   it("a lone write refused twice while the store answers a read is dropped (the count probe says the store is up)", async () => {
     store.refuse.add("r00");
-    writer.enqueue(USER, [upsert("r00", true)]);
+    await writer.enqueue(USER, [upsert("r00", true)]);
 
     const result = await writer.drain(USER);
 
@@ -227,7 +230,7 @@ describe("Writer drain isolation (fake store)", () => {
     const all = ids(12);
     store.refuse.add("r07");
     store.down = down;
-    writer.enqueue(USER, all.map((id, i) => upsert(id, i % 3 === 0)));
+    await writer.enqueue(USER, all.map((id, i) => upsert(id, i % 3 === 0)));
 
     const result = await writer.drain(USER);
 
@@ -238,8 +241,8 @@ describe("Writer drain isolation (fake store)", () => {
     expect(result.failed).toHaveLength(12);
     expect(store.landed).toEqual([]);
     expect(applied).toEqual([]);
-    for (const id of all) expect(historyEvents(id)).toEqual([]);
-    expect(outbox.pending({ userId: USER }).every((row) => row.attempts === 1 && row.lastError !== null)).toBe(true);
+    for (const id of all) expect(await historyEvents(id)).toEqual([]);
+    expect((await outbox.pending({ userId: USER })).every((row) => row.attempts === 1 && row.lastError !== null)).toBe(true);
     if (down === "plain") expect(store.countCalls).toBe(1);
 
     store.down = "no";
@@ -251,13 +254,13 @@ describe("Writer drain isolation (fake store)", () => {
     expect(again.pending).toBe(0);
     const good = all.filter((id) => id !== "r07");
     expect([...store.landed].sort()).toEqual(good);
-    for (const id of good) expect(historyEvents(id)).toEqual(["ADD"]);
+    for (const id of good) expect(await historyEvents(id)).toEqual(["ADD"]);
   });
 
   it("a store that goes down mid-isolation keeps the writes it had not taken, and applies none twice", async () => {
     const all = ids(16);
     store.refuse.add("r12");
-    writer.enqueue(USER, all.map((id) => upsert(id, true)));
+    await writer.enqueue(USER, all.map((id) => upsert(id, true)));
     // Down after the first half (r00-r07) has landed: the second half's retries meet the outage.
     const upsertOriginal = store.upsert.bind(store);
     store.upsert = async (userId, items) => {
@@ -279,6 +282,6 @@ describe("Writer drain isolation (fake store)", () => {
     expect(again.applied).toBe(7);
     expect(again.refused?.map((r) => r.id)).toEqual(["r12"]);
     expect([...store.landed].sort()).toEqual(all.filter((id) => id !== "r12"));
-    for (const id of all) expect(historyEvents(id)).toEqual(id === "r12" ? [] : ["ADD"]);
+    for (const id of all) expect(await historyEvents(id)).toEqual(id === "r12" ? [] : ["ADD"]);
   });
 });

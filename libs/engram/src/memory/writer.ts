@@ -1,9 +1,11 @@
-import type Database from "better-sqlite3";
+/**
+ * The write path's last step: store writes queued in the outbox of the shared state are applied to
+ * the store, oldest first, and completed together with their history.
+ */
 import { EngramError, isEngramError, type EngramErrorCode } from "../core/errors.js";
 import { repairText } from "../core/text.js";
 import type { HistoryEvent, MemoryRecord } from "../core/types.js";
-import type { HistoryLog } from "../store/history.js";
-import type { Outbox, PendingWrite } from "../store/outbox.js";
+import type { OutboxState, PendingWrite } from "../state/types.js";
 import type { EpisodicStore } from "../store/types.js";
 
 /** What happened, for the history log, applied together with the write. */
@@ -73,12 +75,23 @@ const REFUSALS: ReadonlySet<EngramErrorCode> = new Set<EngramErrorCode>([
 
 type Row = PendingWrite<WriteOp>;
 
+/** What a {@link Writer} works with. */
+export interface WriterInput {
+  /** The outbox of the shared state. */
+  outbox: OutboxState<WriteOp>;
+  store: EpisodicStore;
+  /** Embeds the texts of upserts queued without a vector; a failure keeps them pending. */
+  embed: (texts: string[]) => Promise<number[][]>;
+  /** Told of every write that reached the store (keeps in-process indexes current); upserts carry their vector. */
+  onApplied?: (userId: string, ops: WriteOp[]) => void;
+}
+
 /** How long a single write the store refused waits before its second and last try. */
 const RETRY_DELAY_MS = 100;
 
 /**
- * Every store write goes through the durable outbox: it is first recorded in SQLite, then applied
- * to the store, then marked done together with its history entry, in one transaction. A store
+ * Every store write goes through the durable outbox: it is first recorded in the shared state, then
+ * applied to the store, then marked done together with its history entry, in one transaction. A store
  * outage leaves it pending, and the next drain replays it. Writes are idempotent (upsert by
  * deterministic id, delete by id), so a replay after a crash never duplicates.
  */
@@ -92,25 +105,29 @@ export class Writer {
   /** The last drain of every user (`drain()` without a user): it waits for all, and all wait for it. */
   private everyone: Promise<unknown> = Promise.resolve();
 
-  constructor(
-    private readonly db: Database.Database,
-    private readonly outbox: Outbox<WriteOp>,
-    private readonly history: HistoryLog,
-    private readonly store: EpisodicStore,
-    /** Embeds the texts of upserts queued without a vector; a failure keeps them pending. */
-    private readonly embed: (texts: string[]) => Promise<number[][]>,
-    /** Told of every write that reached the store (keeps in-process indexes current); upserts carry their vector. */
-    private readonly onApplied?: (userId: string, ops: WriteOp[]) => void,
-  ) {}
+  private readonly outbox: OutboxState<WriteOp>;
+
+  private readonly store: EpisodicStore;
+
+  private readonly embed: (texts: string[]) => Promise<number[][]>;
+
+  private readonly onApplied?: (userId: string, ops: WriteOp[]) => void;
+
+  constructor(input: WriterInput) {
+    this.outbox = input.outbox;
+    this.store = input.store;
+    this.embed = input.embed;
+    this.onApplied = input.onApplied;
+  }
 
   /** Records writes durably; they reach the store on the next drain. */
-  enqueue(userId: string, ops: WriteOp[]): number[] {
+  enqueue(userId: string, ops: WriteOp[]): Promise<number[]> {
     return this.outbox.enqueue(ops.map((payload) => ({ userId, key: keyOf(payload), payload })));
   }
 
   /** Drops writes that the store refused for good (not an outage), so they cannot block others. */
-  discard(seqs: number[]): void {
-    this.outbox.complete(seqs);
+  async discard(seqs: number[]): Promise<void> {
+    await this.outbox.complete(seqs);
   }
 
   /** Applies pending writes (of one user, or of all), oldest first; stops at an outage. */
@@ -145,9 +162,8 @@ export class Writer {
    * The latest queued write of a record, if one is pending: an upsert (the record as it will be
    * stored) or a delete. What history will say once the queue is drained.
    */
-  queued(userId: string, id: string): WriteOp | undefined {
-    const upsert = this.outbox.find(userId, `upsert:${id}`);
-    const del = this.outbox.find(userId, `delete:${id}`);
+  async queued(userId: string, id: string): Promise<WriteOp | undefined> {
+    const [upsert, del] = await Promise.all([this.outbox.find(userId, `upsert:${id}`), this.outbox.find(userId, `delete:${id}`)]);
     const latest = upsert && del ? (upsert.seq > del.seq ? upsert : del) : (upsert ?? del);
     return latest?.payload;
   }
@@ -165,21 +181,21 @@ export class Writer {
     });
   }
 
-  pendingCount(userId?: string): number {
+  pendingCount(userId?: string): Promise<number> {
     return this.outbox.size(userId);
   }
 
   private async drainNow(userId?: string): Promise<DrainResult> {
     let applied = 0;
     const refused: RefusedWrite[] = [];
-    const result = (extra: Partial<DrainResult> = {}): DrainResult => ({
+    const result = async (extra: Partial<DrainResult> = {}): Promise<DrainResult> => ({
       applied,
-      pending: this.outbox.size(userId),
+      pending: await this.outbox.size(userId),
       ...(refused.length > 0 ? { refused } : {}),
       ...extra,
     });
     for (;;) {
-      const batch = this.outbox.pending({ userId, limit: 256 });
+      const batch = await this.outbox.pending({ userId, limit: 256 });
       if (batch.length === 0) return result();
       let i = 0;
       while (i < batch.length) {
@@ -205,16 +221,16 @@ export class Writer {
         } catch (caught) {
           error = asStoreError(caught);
         }
-        this.finish(first.userId, outcome.done);
+        await this.finish(first.userId, outcome.done);
         applied += outcome.done.length;
         if (error) {
           const settled = new Set(outcome.done.map((row) => row.seq));
           const failed = group.filter((row) => !settled.has(row.seq)).map((row) => row.seq);
-          this.outbox.fail(failed, error.message);
+          await this.outbox.fail(failed, error.message);
           return result({ error, failed });
         }
         if (outcome.refused.length > 0) {
-          this.outbox.complete(outcome.refused.map(({ row }) => row.seq));
+          await this.outbox.complete(outcome.refused.map(({ row }) => row.seq));
           for (const { row, error: why } of outcome.refused) refused.push({ seq: row.seq, userId: row.userId, id: idOf(row.payload), error: why });
         }
         i = j;
@@ -283,15 +299,13 @@ export class Writer {
   }
 
   /** Marks applied writes done, with their history, and tells the in-process indexes. */
-  private finish(userId: string, rows: Row[]): void {
+  private async finish(userId: string, rows: Row[]): Promise<void> {
     if (rows.length === 0) return;
-    this.db.transaction(() => {
-      // Another Memory on the same data folder may have drained the same rows meanwhile (the
-      // store write is idempotent): history is recorded by whichever removes the row.
-      const removed = new Set(this.outbox.complete(rows.map((row) => row.seq)));
-      const notes = rows.flatMap((row) => (row.payload.history && removed.has(row.seq) ? [{ ...row.payload.history, userId: row.userId }] : []));
-      if (notes.length > 0) this.history.record(notes);
-    })();
+    // Another Memory on the same state may have drained the same rows meanwhile (the store write
+    // is idempotent): history is recorded by whichever removes the row (in the same transaction).
+    await this.outbox.completeApplied(
+      rows.map((row) => ({ seq: row.seq, history: row.payload.history ? { ...row.payload.history, userId: row.userId } : null })),
+    );
     this.onApplied?.(userId, rows.map((row) => row.payload));
   }
 }

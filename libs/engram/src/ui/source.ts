@@ -1,5 +1,5 @@
+/** What the inspector reads and changes: the app's Memory, its store, and its shared state. */
 import { join } from "node:path";
-import type Database from "better-sqlite3";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import type { MemoryRecord } from "../core/types.js";
 import { collectionNameFor } from "../core/scope.js";
@@ -8,12 +8,14 @@ import { ChromaStore } from "../store/chroma_store.js";
 import { ChromaConnection, type ChromaConnectionOptions } from "../store/connection.js";
 import { collectionsStartingWith } from "../store/list_collections.js";
 import { sameRevision, type StoreRevision } from "../store/revision_log.js";
-import { databaseFile, openDatabase } from "../store/sqlite.js";
+import { openState, type OpenedState, type StateOption } from "../state/open.js";
 
 /** Where the inspector reads: the same data folder and Chroma an app's `Memory` uses. */
 export interface InspectorSourceOptions {
   /** The app's data folder (engram.sqlite: history and token usage). */
   dataDir: string;
+  /** The app's shared state, as for `Memory`. @default SQLite in the data folder */
+  state?: StateOption;
   /** A running Chroma server; without it, the local server of the data folder (started if needed). */
   chromaUrl?: string;
   /** Collection prefix of the app's `Memory`. @default "engram" */
@@ -49,7 +51,8 @@ export class InspectorSource {
 
   private readonly dataDir: string;
 
-  private db?: Database.Database;
+  /** The state the activity column reads (history and usage): the app's, opened on its own. */
+  private readonly state: OpenedState;
 
   /** The last users listed, with their cached records (at most a few users' records are kept). */
   private readonly cache = new Map<string, { revision: StoreRevision; records: MemoryRecord[] }>();
@@ -58,8 +61,10 @@ export class InspectorSource {
     this.prefix = options.prefix ?? "engram";
     this.dataDir = options.dataDir;
     const chroma: ChromaConnectionOptions = options.chromaUrl === undefined ? {} : { url: options.chromaUrl };
+    this.state = openState(options.state, { dataDir: options.dataDir });
     this.memory = new Memory({
       dataDir: options.dataDir,
+      ...(options.state === undefined ? {} : { state: options.state }),
       prefix: this.prefix,
       chroma,
       writes: "sync", // an edit shows on the next page load
@@ -76,7 +81,7 @@ export class InspectorSource {
     const client = await this.connection.client();
     const collections = [];
     for await (const collection of collectionsStartingWith(client, `${this.prefix}-u-`, 100)) collections.push(collection);
-    const activity = this.activity();
+    const activity = await this.activity();
     const users = await Promise.all(
       collections.map(async (collection): Promise<UserSummary | undefined> => {
         const [first] = (await collection.get({ limit: 1, include: ["metadatas"] as never })).metadatas;
@@ -119,27 +124,19 @@ export class InspectorSource {
     await this.memory.close();
     await this.store.close();
     await this.connection.close();
-    this.db?.close();
+    if (this.state.owned) await this.state.state.close();
   }
 
-  /** Latest write per user from the history log and latest model call from the usage table. */
-  private activity(): Map<string, number> {
+  /** Latest write per user from the history log and latest model call from the usage totals. */
+  private async activity(): Promise<Map<string, number>> {
     const latest = new Map<string, number>();
-    const rows = this.query<{ user_id: string; at: number }>(
-      "SELECT user_id, MAX(at) AS at FROM history GROUP BY user_id UNION ALL SELECT user_id, MAX(at) AS at FROM model_usage GROUP BY user_id",
-    ) ?? this.query<{ user_id: string; at: number }>("SELECT user_id, MAX(at) AS at FROM history GROUP BY user_id") ?? [];
-    for (const row of rows) latest.set(row.user_id, Math.max(latest.get(row.user_id) ?? 0, row.at));
+    const { state } = this.state;
+    await state.setup();
+    const rows = [
+      ...((await state.history.latest?.()) ?? []),
+      ...(await state.usage.totals({})).map((row) => ({ userId: row.userId, at: row.lastAt })),
+    ];
+    for (const row of rows) latest.set(row.userId, Math.max(latest.get(row.userId) ?? 0, row.at));
     return latest;
-  }
-
-  /** Rows of a read, or undefined while the table does not exist yet (nothing was written). */
-  private query<T>(sql: string, ...params: unknown[]): T[] | undefined {
-    this.db ??= openDatabase(databaseFile(this.dataDir));
-    try {
-      return this.db.prepare<unknown[], T>(sql).all(...params);
-    } catch (error) {
-      if (/no such table/i.test(String(error))) return undefined;
-      throw error;
-    }
   }
 }

@@ -27,7 +27,7 @@ export function registerUiCommand(program: Command, io: CliIO, started?: (inspec
   ).action(async (flags: UiFlags) => {
     const dataDir = resolve(io.cwd, flags.dataDir);
     // The model the folder records (search and edits embed with it), as every command opens a folder.
-    const embeddings = embeddingsForFolder(dataDir);
+    const embeddings = await embeddingsForFolder(dataDir);
     const inspector = await startInspector({
       dataDir,
       ...(embeddings === undefined ? {} : { embeddings }),

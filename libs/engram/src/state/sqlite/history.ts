@@ -55,6 +55,13 @@ export class SqliteHistory implements HistoryState {
     return runSql(this.db, "history.deleteUser", () => this.ensureReady().deleteUser.run(userId).changes);
   }
 
+  async latest(): Promise<Array<{ userId: string; at: number }>> {
+    return runSql(this.db, "history.latest", () => {
+      this.ensureReady();
+      return this.db.prepare<[], { userId: string; at: number }>("SELECT user_id AS userId, MAX(at) AS at FROM history GROUP BY user_id").all();
+    });
+  }
+
   async countUser(userId: string): Promise<number> {
     return runSql(this.db, "history.countUser", () => this.ensureReady().countUser.get(userId)?.n ?? 0);
   }

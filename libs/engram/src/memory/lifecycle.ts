@@ -1,0 +1,204 @@
+/**
+ * Memory's lifecycle: its options resolved once (constructing does no I/O), its parts opened by a
+ * lazy `setup()` that every call awaits (the shared state, the model check, the store, recall and
+ * the writer), and one closing state for `close()`.
+ */
+import { join } from "node:path";
+import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import { EngramError } from "../core/errors.js";
+import { validatePrefix } from "../core/scope.js";
+import { DEFAULT_MAX_CONTENT_CHARS, validateLimit } from "../core/validate.js";
+import { EmbeddingCache } from "../embeddings/cache.js";
+import { embeddingsIdentity, LEGACY_DEFAULT_MODEL_ID } from "../embeddings/identity.js";
+import { LocalEmbeddings } from "../embeddings/local.js";
+import { STATIC_MODEL_ID } from "../embeddings/static.js";
+import { DEFAULT_RANKER, resolveRanker, STATIC_RANKER, type ResolvedRankerOptions } from "../scoring/ranker.js";
+import { resolveEntityOptions, type ResolvedEntityOptions } from "../scoring/entities.js";
+import { openState, type OpenedState } from "../state/open.js";
+import type { StateBackend } from "../state/types.js";
+import { ChromaStore } from "../store/chroma_store.js";
+import { ChromaConnection } from "../store/connection.js";
+import { Embedder } from "./embedder.js";
+import { resolveFactOptions } from "./facts.js";
+import { GatedStore } from "./gated_store.js";
+import { ModelGuard } from "./model_guard.js";
+import type { MemoryOptions } from "./options.js";
+import { Recall } from "./recall.js";
+import { validateWrites } from "./records.js";
+import { Writer, type WriteOp } from "./writer.js";
+import type { WriteMode } from "./write_policy.js";
+
+/** The options of a Memory with defaults applied and checked, once. */
+export interface MemoryConfig {
+  options: MemoryOptions;
+  dataDir: string;
+  clock: () => number;
+  maxContentChars: number;
+  prefix: string;
+  ranker: ResolvedRankerOptions;
+  entities: ResolvedEntityOptions;
+  writes: WriteMode;
+  embedder: Embedder;
+  /** The Chroma connection, unless the caller gave a store of their own. */
+  connection?: ChromaConnection;
+  /** One model per data folder: refuses a folder whose vectors another model wrote. */
+  modelGuard: ModelGuard;
+  /** The shared state, and whether this Memory owns it (closes it). */
+  state: OpenedState;
+}
+
+/** Resolves and checks every option: a bad value fails here, when the Memory is made. */
+export function resolveMemoryConfig(options: MemoryOptions): MemoryConfig {
+  const dataDir = options.dataDir ?? ".engram";
+  const embeddings: EmbeddingsInterface = options.embeddings ?? new LocalEmbeddings();
+  const clock = options.clock ?? Date.now;
+  const prefix = validatePrefix(options.prefix ?? "engram");
+  const modelId = embeddingsIdentity(embeddings);
+  // The ranker's weights were chosen per model (cross-validated on LoCoMo dev): the static
+  // model's narrow cosine band needs its own.
+  const ranker = resolveRanker(options.ranker, modelId === STATIC_MODEL_ID ? STATIC_RANKER : DEFAULT_RANKER);
+  const entities = resolveEntityOptions(options.entities);
+  const cache = new EmbeddingCache(validateLimit(options.embeddingCache, "embeddingCache", 1_024, 1_000_000));
+  const writes = validateWrites(options.writes);
+  if (options.model) resolveFactOptions(options.facts);
+  const connection = options.store ? undefined : new ChromaConnection(options.chroma ?? {}, join(dataDir, "chroma"));
+  const chroma = options.chroma as { url?: unknown; client?: unknown } | undefined;
+  const modelGuard = new ModelGuard({
+    modelId,
+    // A folder written before folders recorded their model, opened with the default model, holds
+    // the vectors of the default of that time.
+    unmarkedModelId: options.embeddings === undefined ? LEGACY_DEFAULT_MODEL_ID : undefined,
+    dataDir,
+    prefix,
+    sharedServer: !options.store && (chroma?.url !== undefined || chroma?.client !== undefined),
+  });
+  return {
+    options,
+    dataDir,
+    clock,
+    maxContentChars: options.maxContentChars ?? DEFAULT_MAX_CONTENT_CHARS,
+    prefix,
+    ranker,
+    entities,
+    writes,
+    embedder: new Embedder(embeddings, cache),
+    ...(connection ? { connection } : {}),
+    modelGuard,
+    state: openState(options.state, { dataDir, clock }),
+  };
+}
+
+/** What `setup()` opens. */
+export interface MemoryParts {
+  state: StateBackend;
+  store: GatedStore;
+  writer: Writer;
+  recall: Recall;
+}
+
+/** What the Memory does when its parts open and before they close. */
+export interface LifecycleHooks {
+  /** Right after the parts open (fact extraction starts here). */
+  opened(parts: MemoryParts): Promise<void>;
+  /** Work that must finish while the parts are open (forgetting passes, due drains). */
+  settle(): Promise<void>;
+  /** Stops background work (extraction in flight is aborted; its jobs stay queued). */
+  stop(): Promise<void>;
+}
+
+type Phase = "open" | "closing" | "closed";
+
+export class MemoryLifecycle {
+  /** `closing` from the start of `close()`, `closed` once no drain may start any more. */
+  private phase: Phase = "open";
+
+  private opening?: Promise<MemoryParts>;
+
+  private closing?: Promise<void>;
+
+  constructor(
+    private readonly config: MemoryConfig,
+    private readonly hooks: LifecycleHooks,
+  ) {}
+
+  get state(): StateBackend {
+    return this.config.state.state;
+  }
+
+  /** True once `close()` began. */
+  get isClosing(): boolean {
+    return this.phase !== "open";
+  }
+
+  /** True once the parts are closing (no drain starts any more). */
+  get isClosed(): boolean {
+    return this.phase === "closed";
+  }
+
+  /** @throws EngramError `CLOSED` once `close()` began, as every call after it does. */
+  assertOpen(): void {
+    if (this.phase !== "open") throw new EngramError("CLOSED", "This Memory was closed.");
+  }
+
+  /**
+   * The parts, opened on first use (idempotent). A failure (a folder of another model, the state
+   * unreachable) is thrown to this call, and the next call tries again.
+   * @throws EngramError `CLOSED` once closed.
+   */
+  setup(): Promise<MemoryParts> {
+    if (this.phase === "closed") return Promise.reject(new EngramError("CLOSED", "This Memory was closed."));
+    this.opening ??= this.open().catch((error: unknown) => {
+      this.opening = undefined;
+      throw error;
+    });
+    return this.opening;
+  }
+
+  /** Releases what this Memory started: background work, the store, the local server, the state it owns. */
+  close(): Promise<void> {
+    return (this.closing ??= this.closeNow());
+  }
+
+  private async open(): Promise<MemoryParts> {
+    const { config } = this;
+    const { options, connection, modelGuard } = config;
+    const state = this.state;
+    await state.setup();
+    await modelGuard.checkFolder(state.meta);
+    // Every write goes through the gate, which keeps recall's in-process indexes coherent with
+    // other instances sharing the store (the argument is in gated_store.ts).
+    const store = new GatedStore(
+      options.store ??
+        new ChromaStore({
+          client: () => modelGuard.client(() => connection!.client()),
+          prefix: config.prefix,
+          describe: () => connection!.describe(),
+          recover: () => connection!.recover(),
+          // A collection gone from under us may have been replaced by `engram reembed`: the model is checked again.
+          stale: () => modelGuard.recheck(),
+        }),
+      state.leases,
+    );
+    const recall = new Recall(store, config.ranker, options.recallCache);
+    const writer = new Writer({ outbox: state.outbox<WriteOp>(), store, embed: (texts) => config.embedder.embed(texts) });
+    const parts = { state, store, writer, recall };
+    await this.hooks.opened(parts);
+    return parts;
+  }
+
+  private async closeNow(): Promise<void> {
+    this.phase = "closing";
+    // Forgetting passes asked for before close() and background drains scheduled but not started
+    // run to their end first, while the parts are open.
+    await this.hooks.settle();
+    this.phase = "closed";
+    const parts = await this.opening?.catch(() => undefined);
+    this.opening = undefined;
+    await this.hooks.stop();
+    // Background writes in flight finish (or stay in the outbox) before the state closes.
+    await parts?.writer.idle();
+    await parts?.store.close();
+    await this.config.connection?.close();
+    if (this.config.state.owned) await this.state.close();
+  }
+}

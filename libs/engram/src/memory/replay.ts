@@ -1,0 +1,65 @@
+/**
+ * Replay detection for `add`: a record whose id is already live (stored, or queued and not yet
+ * drained) is a replay, and the stored one is kept; nothing is written for it.
+ */
+import { EngramError } from "../core/errors.js";
+import type { HistoryEntry, MemoryRecord } from "../core/types.js";
+import type { HistoryState } from "../state/types.js";
+import type { EpisodicStore } from "../store/types.js";
+import type { Writer } from "./writer.js";
+
+/** Where liveness is read: the outbox (through the writer), the history log and the store. */
+export interface ReplaySources {
+  writer: Writer;
+  history: HistoryState;
+  store: EpisodicStore;
+}
+
+/**
+ * The records of `records` to write. A replay keeps its first time (records are changed in place:
+ * the caller returns them as stored); a record the history calls live but the store lost (another
+ * data folder sharing the server deleted it) is written again at `now` plus its position.
+ */
+export async function freshRecords(sources: ReplaySources, userId: string, records: MemoryRecord[], now: number): Promise<MemoryRecord[]> {
+  const fresh: MemoryRecord[] = [];
+  const liveByHistory: MemoryRecord[] = [];
+  for (const record of records) {
+    const queued = await sources.writer.queued(userId, record.id);
+    const entries = await sources.history.forMemory(record.id, userId);
+    const live = queued ? queued.op === "upsert" : isLive(entries);
+    if (!live) {
+      fresh.push(record);
+      continue;
+    }
+    if (!queued) liveByHistory.push(record);
+    const firstAt = entries.find((entry) => entry.event === "ADD")?.at ?? (queued?.op === "upsert" ? queued.record.createdAt : undefined);
+    if (firstAt !== undefined) record.createdAt = record.updatedAt = record.lastAccessedAt = firstAt;
+  }
+  for (const record of await goneFromStore(sources.store, userId, liveByHistory)) {
+    record.createdAt = record.updatedAt = record.lastAccessedAt = now + records.indexOf(record);
+    fresh.push(record);
+  }
+  return fresh;
+}
+
+/**
+ * Of records this state's history calls live, those no longer in the store: an instance on another
+ * data folder sharing the server deleted them (its history is its own). They are added again
+ * rather than taken for replays. During an outage, history is trusted.
+ */
+async function goneFromStore(store: EpisodicStore, userId: string, records: MemoryRecord[]): Promise<MemoryRecord[]> {
+  if (records.length === 0) return [];
+  let stored: Set<string>;
+  try {
+    stored = new Set((await store.get(userId, records.map((record) => record.id))).map((hit) => hit.record.id));
+  } catch (error) {
+    if (error instanceof EngramError && error.code === "STORE_UNAVAILABLE") return [];
+    throw error;
+  }
+  return records.filter((record) => !stored.has(record.id));
+}
+
+function isLive(entries: HistoryEntry[]): boolean {
+  const last = entries[entries.length - 1];
+  return last !== undefined && last.event !== "DELETE";
+}

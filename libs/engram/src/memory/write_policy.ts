@@ -1,0 +1,147 @@
+/**
+ * The write policy, in one place: when a write returns (`writes: "sync"` or `"background"`), what
+ * becomes of writes a drain could not apply (kept for the next drain, or dropped), and who is told
+ * (the caller by an error, or nobody waiting: a process warning).
+ */
+import type { EngramError } from "../core/errors.js";
+import type { DrainResult, Writer, WriteOp } from "./writer.js";
+
+/** When `add`, `update` and `delete` return (MemoryOptions.writes). */
+export type WriteMode = "sync" | "background";
+
+/** What the policy needs from the Memory's lifecycle. */
+export interface WritePolicyInput {
+  mode: WriteMode;
+  /** The writer, once the Memory is set up. */
+  writer(): Promise<Writer>;
+  /** True once the Memory closed: a drain scheduled for later then has nothing to do (its writes stay durable). */
+  closed(): boolean;
+}
+
+/**
+ * What becomes of writes a drain stopped on:
+ * - `wait`: an outage (the store down, the local server exiting): they stay queued, quietly;
+ * - `retry`: valid records the model could not embed yet (or, with nobody waiting, a model the
+ *   folder does not match, which a reembed or a restart fixes): they stay queued;
+ * - `drop`: the store refused them for good: dropped, so they cannot block later writes.
+ */
+function verdict(error: EngramError, waiting: boolean): "wait" | "retry" | "drop" {
+  if (error.code === "STORE_UNAVAILABLE" || error.code === "CHROMA_EXITED") return "wait";
+  if (error.code === "EMBEDDING_FAILED" || (!waiting && error.code === "EMBEDDINGS_MISMATCH")) return "retry";
+  return "drop";
+}
+
+export class WritePolicy {
+  /** Users whose background drain is scheduled for the next turn of the event loop. */
+  private readonly due = new Set<string>();
+
+  constructor(private readonly input: WritePolicyInput) {}
+
+  get mode(): WriteMode {
+    return this.input.mode;
+  }
+
+  /**
+   * Writes through the outbox. Returns true when the writes are not in the store yet: the store was
+   * down, or (background) the drain runs after the call returns. `mode` overrides the Memory's
+   * (fact extraction, already off the caller's path, writes `"sync"`).
+   */
+  async write(userId: string, ops: WriteOp[], mode: WriteMode = this.input.mode): Promise<boolean> {
+    const writer = await this.input.writer();
+    const seqs = await writer.enqueue(userId, ops);
+    if (mode === "background") {
+      this.schedule(userId);
+      return true;
+    }
+    return this.settle(writer, await writer.drain(userId), seqs);
+  }
+
+  /** The next successful read replays what an outage left behind; an outage that remains is thrown. */
+  async replayPending(userId: string): Promise<void> {
+    const writer = await this.input.writer();
+    if ((await writer.pendingCount(userId)) === 0) return;
+    const result = await writer.drain(userId);
+    // A write the store refused was dropped (and reported): the read goes on without it.
+    this.warnRefused(result);
+    if (result.error) throw result.error;
+  }
+
+  /** Drains now the background drains scheduled and not started (close() runs them while open). */
+  async drainDue(): Promise<void> {
+    const due = [...this.due];
+    this.due.clear();
+    for (const userId of due) await this.drainInBackground(userId);
+  }
+
+  /**
+   * Says which writes a drain dropped because the store refused them one by one (their
+   * batch-mates were stored), as a process warning: no caller may be waiting to be told. `own`
+   * names writes whose caller is told by an error instead.
+   */
+  warnRefused(result: DrainResult, own: readonly number[] = []): void {
+    const others = (result.refused ?? []).filter((write) => !own.includes(write.seq));
+    if (others.length === 0) return;
+    process.emitWarning(
+      `Engram dropped ${others.length} write(s) the store refused (record ${others.map((write) => write.id).join(", ")}); the writes queued with them were stored: ${others[0]!.error.message}`,
+      { code: "ENGRAM_WRITE_REFUSED" },
+    );
+  }
+
+  /**
+   * Drains the user's writes on the next turn of the event loop rather than now: what the caller
+   * does next without waiting on I/O (the graph's next nodes, sending the reply) runs first, and
+   * the writes of one turn (an exchange, then a summary) reach the model and the store as one batch.
+   */
+  private schedule(userId: string): void {
+    if (this.due.has(userId)) return;
+    this.due.add(userId);
+    setImmediate(() => {
+      // close() drains what is due itself; a drain already run by it has nothing left to do here.
+      if (!this.due.delete(userId) || this.input.closed()) return;
+      void this.drainInBackground(userId);
+    });
+  }
+
+  /** The drain behind `writes: "background"`: nobody waits on it, so it never throws. */
+  private async drainInBackground(userId: string): Promise<void> {
+    if (this.input.closed()) return; // the writes are durable in the outbox: the next open drains them
+    try {
+      const writer = await this.input.writer();
+      await this.settle(writer, await writer.drain(userId));
+    } catch (error) {
+      // No caller awaits this drain: a failure must not become an unhandled rejection. The writes
+      // stay in the outbox for the next call or flush().
+      process.emitWarning(`Engram's background drain failed; the writes stay queued: ${(error as Error)?.message ?? error}`, { code: "ENGRAM_DRAIN_FAILED" });
+    }
+  }
+
+  /**
+   * The policy applied to a drain's result. `own`: the seqs of a caller waiting on them (undefined
+   * for a background drain, which nobody waits on). Returns true when writes stay pending; throws
+   * the refusal of the caller's own writes.
+   */
+  private async settle(writer: Writer, result: DrainResult, own?: number[]): Promise<boolean> {
+    const waiting = own !== undefined;
+    this.warnRefused(result, own);
+    // One of the caller's writes refused on its own (its batch-mates were stored): the caller is told.
+    const refused = result.refused?.find((write) => own?.includes(write.seq));
+    if (refused) throw refused.error;
+    if (!result.error) return false;
+    const what = verdict(result.error, waiting);
+    if (what === "wait") return true;
+    if (what === "retry") {
+      if (!waiting) {
+        process.emitWarning(`Engram could not embed ${result.failed?.length ?? 0} background write(s); they stay queued: ${result.error.message}`, {
+          code: "ENGRAM_EMBEDDING_FAILED",
+        });
+      }
+      return true;
+    }
+    await writer.discard(own ?? result.failed ?? []);
+    if (waiting) throw result.error;
+    process.emitWarning(`Engram dropped ${result.failed?.length ?? 0} background write(s) the store refused: ${result.error.message}`, {
+      code: "ENGRAM_WRITE_REFUSED",
+    });
+    return true;
+  }
+}
