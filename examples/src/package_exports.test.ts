@@ -74,6 +74,7 @@ const EXPECTED: Record<string, string[]> = {
   "engram/classic": ["EngramMemory"],
   "engram/chat-history": ["EngramChatMessageHistory"],
   "engram/mcp": ["createEngramMcpServer"],
+  "engram/state": ["PostgresState", "SqliteState"],
   "engram/ui": [
     "InspectorSource",
     "createInspectorApp",

@@ -3,8 +3,8 @@
  * a user picks, core blocks and procedures, and the maintenance calls (`reembed`, `planForget`).
  * Each framework door is a subpath of its own (`engram/graph`, `engram/middleware`,
  * `engram/checkpointer`, `engram/store`, `engram/retriever`, `engram/tools`, `engram/classic`,
- * `engram/chat-history`, `engram/mcp`, `engram/working`, `engram/ui`: see src/entries/), so
- * `import { Memory } from "engram"` loads none of them.
+ * `engram/chat-history`, `engram/mcp`, `engram/state`, `engram/working`, `engram/ui`: see
+ * src/entries/), so `import { Memory } from "engram"` loads none of them.
  */
 export { Memory } from "./memory/memory.js";
 export type {
@@ -40,6 +40,7 @@ export { StaticEmbeddings, STATIC_MODEL_ID, type StaticEmbeddingsOptions } from 
 export { reembed, type ReembedOptions, type ReembedProgress, type ReembedResult } from "./memory/reembed.js";
 export { startChromaServer, type ChromaServer, type ChromaServerOptions } from "./store/chroma_server.js";
 export type { ChromaConnectionOptions } from "./store/connection.js";
+export type { StateOption } from "./state/open.js";
 export { DEFAULT_RANKER, STATIC_RANKER, type RankerOptions, type ScoreParts } from "./scoring/ranker.js";
 export type { EpisodicStore, StoreFilter, StoreHit, StoredRecord, StoreRevision } from "./store/types.js";
 export {
