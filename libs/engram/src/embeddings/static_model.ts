@@ -28,7 +28,7 @@ export interface StaticModel {
   header: StaticModelHeader;
   /** Weight of each piece in a text's mean. */
   weights: Float32Array;
-  /** Float16 bits of each piece's unit vector, row by row. */
+  /** Float16 bits of each piece's vector (centered, see `centerOf` in static_build.ts), row by row. */
   vectors: Uint16Array;
 }
 
