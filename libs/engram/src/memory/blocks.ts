@@ -1,3 +1,7 @@
+/**
+ * Core blocks: named, size-limited texts per user (persona, user profile) kept as records and
+ * always shown to the model.
+ */
 import { EngramError } from "../core/errors.js";
 import { deterministicId } from "../core/ids.js";
 import { KeyedQueue } from "../core/keyed_queue.js";

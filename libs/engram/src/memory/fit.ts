@@ -1,3 +1,7 @@
+/**
+ * Fits `add`'s input to the content limit: one item per text or message, or linked parts of a long
+ * one (`oversize: "split"`).
+ */
 import { EngramError } from "../core/errors.js";
 import { deterministicId } from "../core/ids.js";
 import { safeContent, splitText } from "../core/text.js";

@@ -1,3 +1,7 @@
+/**
+ * Carries out a forgetting plan: loads a user's records for `planForget` and turns its decisions
+ * into outbox writes and a report.
+ */
 import type { ForgetItem, ForgetPlan, ForgetReport } from "../consolidation/forget.js";
 import type { EpisodicStore, StoreFilter } from "../store/types.js";
 import type { WriteOp } from "./writer.js";

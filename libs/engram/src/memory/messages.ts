@@ -1,3 +1,7 @@
+/**
+ * Normalises chat messages (mem0's `{ role, content }` or LangChain messages) into the texts `add`
+ * stores.
+ */
 import { EngramError } from "../core/errors.js";
 import { isBlank, repairText } from "../core/text.js";
 

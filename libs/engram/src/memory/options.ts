@@ -1,3 +1,7 @@
+/**
+ * The options and results of Memory's public calls (`new Memory(options)`, `add`, `search`,
+ * `getAll`, `update`, `deleteAll`, `flush`).
+ */
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import type { Scope, MemoryKind, MemorySource, Metadata } from "../core/types.js";
 import type { ChromaConnectionOptions } from "../store/connection.js";

@@ -1,3 +1,7 @@
+/**
+ * Procedural memory: instructions the agent learns, stored as `procedure` records and recalled
+ * into the system prompt.
+ */
 import { EngramError } from "../core/errors.js";
 import { validateScope } from "../core/scope.js";
 import type { MemoryRecord, Metadata, Scope } from "../core/types.js";

@@ -1,3 +1,7 @@
+/**
+ * Recall: ranks a user's memories for a query from an in-process index kept coherent with the
+ * store (gated_store.ts).
+ */
 import { rankCandidates, type Candidate, type Ranked, type ResolvedRankerOptions } from "../scoring/ranker.js";
 import { matchesFilter } from "../store/filter_match.js";
 import { sameRevision } from "../store/revision_log.js";

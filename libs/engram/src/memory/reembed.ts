@@ -1,3 +1,7 @@
+/**
+ * `engram reembed`: moves a data folder's vectors to another embedding model, in place and
+ * resumable.
+ */
 import { join, resolve } from "node:path";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import type { ChromaClient, Collection } from "chromadb";

@@ -1,3 +1,4 @@
+/** The in-process index of one user's memories that recall searches (vectors, BM25, thread order). */
 import type { MemoryRecord } from "../core/types.js";
 import { LexicalIndex } from "../scoring/lexical_index.js";
 import { VectorIndex } from "../scoring/vector_index.js";
