@@ -116,3 +116,25 @@ describe("EngramCheckpointer with PostgresSaver and Memory's PostgreSQL state", 
     expect((await b.memory.getAll({ userId: "carol" })).map((r) => r.content)).toEqual(["I play the oboe."]);
   });
 });
+
+describe("createPostgresSaver", () => {
+  it("refuses bad input before connecting, reports an unreachable database as STORE_UNAVAILABLE, and sets up once when replicas start together", async () => {
+    expect(await errorCode(createPostgresSaver(""))).toBe("INVALID_OPTIONS");
+    expect(await errorCode(createPostgresSaver(url, { schema: 'x"; DROP TABLE y; --' }))).toBe("INVALID_OPTIONS");
+    expect(await errorCode(createPostgresSaver(url, { maxConnections: 1 }))).toBe("INVALID_OPTIONS");
+    const closed = new URL(url);
+    closed.port = "1"; // nothing listens there
+    expect(await errorCode(createPostgresSaver(closed.toString()))).toBe("STORE_UNAVAILABLE");
+
+    // PostgresSaver's own setup() is not safe when several processes race on a fresh schema
+    // (CREATE TABLE / the migrations table); the factory serializes it with an advisory lock.
+    const savers = await Promise.all([1, 2, 3, 4].map(() => createPostgresSaver(url, { schema: "raced" })));
+    try {
+      const config = { configurable: { thread_id: "r1", checkpoint_ns: "" } };
+      await savers[0]!.put(config, checkpointOf(5, "hello"), { source: "input", step: -1, parents: {} }, { messages: 5 });
+      expect((await savers[3]!.getTuple(config))?.checkpoint.id).toBe(checkpointOf(5, "").id);
+    } finally {
+      for (const saver of savers) await saver.end();
+    }
+  });
+});
