@@ -11,6 +11,8 @@ import { emptyCheckpoint, MemorySaver } from "@langchain/langgraph-checkpoint";
 import { createAgent } from "langchain";
 import { EngramCheckpointer } from "../adapters/checkpointer/checkpointer.js";
 import { EngramMemory } from "../adapters/base_memory/engram_memory.js";
+import { EngramChatMessageHistory } from "../adapters/chat_history/history.js";
+import type { EngramChatMessageHistoryOptions } from "../adapters/chat_history/options.js";
 import type { EngramMemoryOptions } from "../adapters/base_memory/options.js";
 import { engramMiddleware } from "../adapters/middleware/middleware.js";
 import type { EngramMiddlewareOptions } from "../adapters/middleware/options.js";
@@ -23,6 +25,7 @@ import { createRecallNode } from "../graph/nodes/recall.js";
 import type { Memory } from "../memory/memory.js";
 import { testMemories } from "../tests/memories.js";
 import { RecordingChatModel } from "../tests/recording_model.js";
+import { MemoryContext } from "./run_context.js";
 
 const memories = testMemories();
 
@@ -61,10 +64,17 @@ const BAD_TURN_OPTIONS: Array<[string, Record<string, unknown>]> = [
   ["memory {}", { memory: {} }],
 ];
 
+/** The options EngramChatMessageHistory takes of the turn's (it recalls nothing and does not forget). */
+const CHAT_HISTORY_OPTIONS = new Set(["window", "importanceThreshold", "summaryMaxTokens", "scorer", "summaryModel", "onWarning", "memory"]);
+
 /** The doors that run turns, each built with the same options (plus what the door itself requires). */
-function turnDoors(m: Memory): Array<[string, (bad: Record<string, unknown>) => unknown]> {
+function turnDoors(m: Memory, bad: Record<string, unknown> = {}): Array<[string, (bad: Record<string, unknown>) => unknown]> {
   const model = new RecordingChatModel("never called");
+  const chatHistory: Array<[string, (bad: Record<string, unknown>) => unknown]> = Object.keys(bad).every((key) => CHAT_HISTORY_OPTIONS.has(key))
+    ? [["EngramChatMessageHistory", (options) => new EngramChatMessageHistory({ memory: m, userId: "alice", threadId: "t", onWarning: () => {}, ...options } as EngramChatMessageHistoryOptions)]]
+    : [];
   return [
+    ...chatHistory,
     ["createMemoryGraph", (bad) => createMemoryGraph({ memory: m, model, onWarning: () => {}, ...bad } as MemoryGraphOptions)],
     ["engramMiddleware", (bad) => engramMiddleware({ memory: m, onWarning: () => {}, ...bad } as EngramMiddlewareOptions)],
     ["EngramMemory", (bad) => new EngramMemory({ memory: m, userId: "alice", onWarning: () => {}, ...bad } as EngramMemoryOptions)],
@@ -74,7 +84,7 @@ function turnDoors(m: Memory): Array<[string, (bad: Record<string, unknown>) => 
 describe("every door refuses the same bad options with the same code, when it is built", () => {
   it.each(BAD_TURN_OPTIONS)("%s: INVALID_OPTIONS from the graph, the middleware and EngramMemory", async (_name, bad) => {
     const m = memories.open("options");
-    for (const [door, build] of turnDoors(m)) {
+    for (const [door, build] of turnDoors(m, bad)) {
       expect([door, await codeOf(() => build(bad))]).toEqual([door, "INVALID_OPTIONS"]);
     }
   });
@@ -107,6 +117,8 @@ describe("every door refuses the same bad options with the same code, when it is
     const summaryModel = new RecordingChatModel("summary");
     expect(await codeOf(() => engramMiddleware({ memory: m, model: summaryModel } as never))).toBe("INVALID_OPTIONS");
     expect(await codeOf(() => new EngramMemory({ memory: m, userId: "a", model: summaryModel } as never))).toBe("INVALID_OPTIONS");
+    expect(await codeOf(() => new EngramChatMessageHistory({ memory: m, userId: "a", model: summaryModel } as never))).toBe("INVALID_OPTIONS");
+    expect(await codeOf(() => new EngramChatMessageHistory({ memory: m, userId: "a", summaryModel }))).toBe("accepted");
   });
 });
 
@@ -129,6 +141,14 @@ describe("every door refuses a run without a usable user with INVALID_USER_ID, a
     const graphSaver = new MemorySaver();
     const graph = createMemoryGraph({ memory: m, model, checkpointer: graphSaver, onWarning: () => {} });
     const agent = createAgent({ model, middleware: [engramMiddleware({ memory: m, onWarning: () => {} })], checkpointer: new MemorySaver() });
+    // With Engram's context schema, createAgent refuses before it saves its input too.
+    const guardedSaver = new MemorySaver();
+    const guarded = createAgent({
+      model,
+      middleware: [engramMiddleware({ memory: m, onWarning: () => {} })],
+      checkpointer: guardedSaver,
+      contextSchema: MemoryContext,
+    });
     const tools = createMemoryTools({ memory: m });
     const search = tools.find((tool) => tool.name === "archival_memory_search")!;
     const insert = tools.find((tool) => tool.name === "archival_memory_insert")!;
@@ -141,6 +161,7 @@ describe("every door refuses a run without a usable user with INVALID_USER_ID, a
       ["createMemoryGraph", () => graph.invoke(input, run(user, "g"))],
       ["createMemoryGraph via withConfig", () => graph.withConfig({ recursionLimit: 30 }).invoke(input, run(user, "g2"))],
       ["engramMiddleware", () => agent.invoke(input, run(user, "a"))],
+      ["engramMiddleware + contextSchema: MemoryContext", () => guarded.invoke(input, run(user, "a2"))],
       ["EngramMemory", () => new EngramMemory({ memory: m, ...("user_id" in user ? { userId: user.user_id as string } : {}) } as EngramMemoryOptions)],
       ["archival_memory_search", () => search.invoke({ query: "PIN" }, run(user, "t"))],
       ["archival_memory_insert", () => insert.invoke({ content: "PIN 4321" }, run(user, "t"))],
@@ -154,9 +175,9 @@ describe("every door refuses a run without a usable user with INVALID_USER_ID, a
     for (const [door, call] of doors) expect([door, await codeOf(call)]).toEqual([door, "INVALID_USER_ID"]);
 
     expect(model.calls).toHaveLength(0);
-    // createAgent saves its input before the middleware's beforeAgent hook can refuse the run;
-    // the graph (a context schema) and the checkpointer refuse before anything is saved.
-    for (const saver of [graphSaver, inner]) {
+    // createAgent saves its input before the middleware's beforeAgent hook can refuse the run
+    // (unless it is given MemoryContext); the graph and the checkpointer refuse before anything is saved.
+    for (const saver of [graphSaver, guardedSaver, inner]) {
       const stored = [];
       for await (const tuple of saver.list({})) stored.push(tuple);
       expect(stored).toEqual([]);

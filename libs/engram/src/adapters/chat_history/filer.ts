@@ -2,7 +2,7 @@ import { AIMessage, type BaseMessage } from "@langchain/core/messages";
 import { summarize } from "../../consolidation/summarize.js";
 import { deterministicId } from "../../core/ids.js";
 import type { MemoryRecord } from "../../core/types.js";
-import { exchangeText, textOf } from "../../graph/messages.js";
+import { exchangeText, textOf } from "../../turn/messages.js";
 import type { ImportanceScorer } from "../../scoring/importance/types.js";
 import { stripEngramContext } from "../../turn/engram_context.js";
 import { selectWindow, type WindowOptions } from "../../working/window.js";

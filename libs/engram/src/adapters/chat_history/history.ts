@@ -3,10 +3,9 @@ import { BaseListChatMessageHistory, InMemoryChatMessageHistory, type BaseChatMe
 import { SystemMessage, type BaseMessage } from "@langchain/core/messages";
 import { EngramError } from "../../core/errors.js";
 import { validateScope } from "../../core/scope.js";
-import { DEFAULT_IMPORTANCE_THRESHOLD } from "../../graph/agent.js";
-import { routeByImportance } from "../../graph/edges.js";
-import { defaultWarningHandler, type WarningHandler } from "../../graph/types.js";
-import { HeuristicImportanceScorer } from "../../scoring/importance/heuristic.js";
+import { checkImportanceThreshold, checkModel, checkScorer, checkWarningHandler, checkWindow } from "../../turn/options.js";
+import { renamedOption } from "../../turn/renamed.js";
+import type { WarningHandler } from "../../turn/types.js";
 import { countTokens } from "../../working/tokens.js";
 import { selectWindow } from "../../working/window.js";
 import { SUMMARY_HEADING } from "../../turn/engram_context.js";
@@ -94,9 +93,10 @@ export class EngramChatMessageHistory extends BaseListChatMessageHistory {
     if (typeof this.history?.getMessages !== "function" || typeof this.history.addMessages !== "function") {
       throw new EngramError("INVALID_OPTIONS", "history must be a LangChain chat history (getMessages, addMessages).");
     }
-    const importanceThreshold = options.importanceThreshold ?? DEFAULT_IMPORTANCE_THRESHOLD;
-    routeByImportance(importanceThreshold);
-    selectWindow([], options.window);
+    // The turn core's checks: the same bad value gets the same error here as at the other doors.
+    renamedOption(options, "model", "summaryModel", "EngramChatMessageHistory");
+    const importanceThreshold = checkImportanceThreshold(options.importanceThreshold);
+    const window = checkWindow(options.window);
     const summaryMaxTokens = options.summaryMaxTokens ?? DEFAULT_SUMMARY_TOKENS;
     if (!Number.isInteger(summaryMaxTokens) || summaryMaxTokens < 1) {
       throw new EngramError("INVALID_OPTIONS", `summaryMaxTokens must be a positive integer, got ${describeValue(options.summaryMaxTokens)}.`);
@@ -105,13 +105,13 @@ export class EngramChatMessageHistory extends BaseListChatMessageHistory {
       memory,
       userId: this.userId,
       threadId: this.threadId,
-      window: options.window,
-      scorer: options.scorer ?? new HeuristicImportanceScorer(),
+      window,
+      scorer: checkScorer(options.scorer),
       importanceThreshold,
-      model: options.model,
+      model: checkModel(options.summaryModel, "summaryModel"),
       summaryMaxTokens,
     };
-    this.warn = options.onWarning ?? defaultWarningHandler;
+    this.warn = checkWarningHandler(options.onWarning);
   }
 
   /**

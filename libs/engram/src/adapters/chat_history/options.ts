@@ -1,6 +1,6 @@
 import type { BaseChatMessageHistory } from "@langchain/core/chat_history";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import type { WarningHandler } from "../../graph/types.js";
+import type { WarningHandler } from "../../turn/types.js";
 import type { Memory } from "../../memory/memory.js";
 import type { ImportanceScorer } from "../../scoring/importance/types.js";
 import type { WindowOptions } from "../../working/window.js";
@@ -36,8 +36,8 @@ export interface EngramChatMessageHistoryOptions {
    * @default DEFAULT_IMPORTANCE_THRESHOLD (0.1)
    */
   importanceThreshold?: number;
-  /** Writes the summaries. @default undefined (extractive summaries, no model call) */
-  model?: BaseChatModel;
+  /** Writes the summaries (was `model`). @default undefined (extractive summaries, no model call) */
+  summaryModel?: BaseChatModel;
   /** Token budget of each stored summary and of the summary `getMessages()` returns. @default 400 */
   summaryMaxTokens?: number;
   /** Where a failed background filing is reported (the messages stay in `history`). @default console.warn */

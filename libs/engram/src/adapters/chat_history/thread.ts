@@ -1,6 +1,6 @@
 import type { BaseMessage } from "@langchain/core/messages";
 import { deterministicId } from "../../core/ids.js";
-import { textOf } from "../../graph/messages.js";
+import { textOf } from "../../turn/messages.js";
 
 /**
  * Messages of a thread with an id each. A chat history may keep messages without ids (a
