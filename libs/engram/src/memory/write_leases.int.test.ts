@@ -10,7 +10,7 @@ import { Memory } from "./memory.js";
 /**
  * Two instances on one data folder: A drains a background write of the user while B runs
  * deleteAll. Whichever way they interleave, the user's record must not come back after B's
- * deleteAll returned (store/write_leases.ts).
+ * deleteAll returned (state/sqlite/leases.ts).
  */
 
 /** A point where a call stops until the test lets it go on. */
