@@ -29,6 +29,8 @@ import { CATEGORIES, CATEGORY_IDS, loadLocomo, type Category } from "./data.js";
 import { devConversations, findLocomoData, MISSING_DATA_HELP } from "./data_path.js";
 import { recallAt } from "./metric.js";
 import { crossValidate } from "./cv.js";
+import { Bm25Index } from "./bm25.js";
+import { answerRecallAt } from "./answer_recall.js";
 import { embedWithUseLite } from "./use_lite_inline.js";
 
 /** As retrievers.ts's turnContent (not imported: that module loads the built package). */
@@ -86,6 +88,10 @@ interface Question {
   category: Category;
   query: string;
   evidence: string[];
+  answer: string;
+  /** The peers' rankings (plain BM25 as the reference row, cosine alone), best first. */
+  bm25: string[];
+  dense: string[];
   now: number;
   /** Candidate pool (top N by cosine + top N by BM25), and the PRF pool's extra lexical hits. */
   pool: Candidate[];
@@ -95,6 +101,7 @@ interface Question {
 }
 const N = DEFAULT_RANKER.candidates;
 const questions: Question[] = [];
+const textsOf = new Map<string, Map<string, string>>();
 for (const conv of conversations) {
   const contents = conv.turns.map((t) => turnContent(t));
   const vectors = await embed([...contents, ...conv.questions.map((q) => q.question)]);
@@ -128,6 +135,10 @@ for (const conv of conversations) {
     return [records[i - 1], records[i + 1]].filter((r) => r && r.scope.threadId === records[i]!.scope.threadId).map((r) => r!.id);
   };
   const now = records.at(-1)!.createdAt;
+  // The reference BM25 of the run's peers: document = session date + speaker + text (no caption).
+  const reference = new Bm25Index(conv.turns.map((t) => `${t.dateText} ${t.speaker}: ${t.rawText}`));
+  const textOf = new Map(records.map((r) => [r.id, r.content]));
+  textsOf.set(conv.sampleId, textOf);
   for (const [qi, q] of conv.questions.entries()) {
     const qv = vectors[contents.length + qi]!;
     const sims = records.map((_, i) => dot(qv, vectors[i]!));
@@ -141,7 +152,9 @@ for (const conv of conversations) {
       c.lexical = hit.score;
       pool.set(hit.id, c);
     }
-    questions.push({ conv: conv.sampleId, category: q.category, query: q.question, evidence: q.evidence, now, pool: [...pool.values()], vectorOf, lexical, neighbours });
+    const bm25 = reference.top(q.question, 25).map((i) => records[i]!.id);
+    const dense = sims.map((s, i) => ({ s, i })).sort((a, b) => b.s - a.s).slice(0, 25).map((x) => records[x.i]!.id);
+    questions.push({ conv: conv.sampleId, category: q.category, query: q.question, evidence: q.evidence, answer: q.answer, bm25, dense, now, pool: [...pool.values()], vectorOf, lexical, neighbours });
   }
 }
 process.stderr.write(`${questions.length} questions over ${conversations.length} conversations\n`);
@@ -223,7 +236,7 @@ function product(baseSetting: Setting, axes: Partial<Record<keyof Setting, numbe
 }
 
 /** Each row: the grid its folds choose from (the library's current weights are always in it). */
-const refit = { lexical: [0.4, 0.6, 1], neighbour: [0.2, 0.3, 0.5] };
+const refit = opts.model === "static" ? { lexical: [1.5, 2.5, 4], neighbour: [0.3, 0.5, 0.8] } : { lexical: [0.4, 0.6, 1], neighbour: [0.2, 0.3, 0.5] };
 const VARIANTS: Record<string, { label: string; grid: () => Setting[] }> = {
   defaults: { label: "DEFAULT_RANKER as shipped (no choice)", grid: () => [DEFAULT] },
   base: { label: "ranker re-fitted (lexical, neighbour)", grid: () => product(DEFAULT, refit) },
@@ -231,6 +244,18 @@ const VARIANTS: Record<string, { label: string; grid: () => Setting[] }> = {
   dates: { label: "+ time-aware (date boost)", grid: () => product(DEFAULT, { ...refit, date: [0, 0.2, 0.4, 0.8, 1.6] }) },
   prf: { label: "+ PRF (RM3 on BM25)", grid: () => product(DEFAULT, { ...refit, prf: [0, 0.2, 0.4, 0.8] }) },
   session: { label: "+ session context", grid: () => product(DEFAULT, { ...refit, session: [0, 0.1, 0.2, 0.4, 0.8] }) },
+  final: {
+    label: "all kept parts re-fitted together (recency, entity, dates, session)",
+    grid: () =>
+      product(DEFAULT, {
+        lexical: refit.lexical.slice(1),
+        neighbour: refit.neighbour.slice(1),
+        recency: [0, 0.02],
+        entity: [0, 0.1],
+        date: [0, 0.4, 0.8],
+        session: [0, 0.4, 0.8],
+      }),
+  },
   combined: {
     label: "time-aware + session context",
     grid: () => product(DEFAULT, { ...refit, date: [0, 0.4, 0.8, 1.6], session: [0, 0.2, 0.4, 0.8] }),
@@ -295,3 +320,46 @@ const table = [
 console.log(table);
 await writeFile(join(opts.out, `lab-${opts.model}.json`), JSON.stringify(report, null, 2));
 await writeFile(join(opts.out, `lab-${opts.model}.md`), `${table}\n`);
+
+// ---- peers in the same run: R@k and answer recall (AR@10) per category -------------------------
+// engram (held-out): each conversation ranked with the weights its fold chose on the other four.
+const finalFolds = (report.final as { folds?: Array<{ heldOut: string; chosen: Setting }> } | undefined)?.folds;
+const peerRows: Array<[string, (q: Question, qi: number) => string[]]> = [
+  ["bm25 (reference)", (q) => q.bm25],
+  ["dense (cosine alone)", (q) => q.dense],
+  ["engram, DEFAULT_RANKER before this work", (q, qi) => rankQuestion(q, qi, DEFAULT).slice(0, 25).map((r) => r.record.id)],
+];
+if (finalFolds) {
+  const chosenFor = new Map(finalFolds.map((f) => [f.heldOut, f.chosen]));
+  peerRows.push(["engram, CV-chosen (held-out)", (q, qi) => rankQuestion(q, qi, chosenFor.get(q.conv)!).slice(0, 25).map((r) => r.record.id)]);
+}
+const peerLines: string[] = [];
+for (const [name, rank] of peerRows) {
+  const per = questions.map((q, qi) => {
+    const ids = rank(q, qi);
+    const ar = answerRecallAt(q.answer, ids, (id) => textsOf.get(q.conv)!.get(id), [10])[10]!;
+    return { q, r5: recallAt(q.evidence, ids, 5), r10: recallAt(q.evidence, ids, 10), r25: recallAt(q.evidence, ids, 25), ar };
+  });
+  // Conversations weigh equally, as in the CV rows.
+  const convMean = (pick: (p: (typeof per)[number]) => number, keep: (p: (typeof per)[number]) => boolean = () => true) => {
+    const convs = [...new Set(per.map((p) => p.q.conv))];
+    const means = convs.map((c) => {
+      const kept = per.filter((p) => p.q.conv === c && keep(p) && Number.isFinite(pick(p)));
+      return kept.reduce((sum, p) => sum + pick(p), 0) / Math.max(1, kept.length);
+    });
+    return means.reduce((a, b) => a + b, 0) / means.length;
+  };
+  peerLines.push(
+    `| ${name} | ${fmt(convMean((p) => p.r5))} | ${fmt(convMean((p) => p.r10))} | ${fmt(convMean((p) => p.r25))} | ` +
+      `${CATEGORY_IDS.map((c) => fmt(convMean((p) => p.r10, (p) => p.q.category === c))).join(" | ")} | ` +
+      `${fmt(convMean((p) => p.ar))} | ${CATEGORY_IDS.map((c) => fmt(convMean((p) => p.ar, (p) => p.q.category === c))).join(" | ")} |`,
+  );
+}
+const peers = [
+  `| system | R@5 | R@10 | R@25 | ${CATEGORY_IDS.map((c) => `${CATEGORIES[c]} R@10`).join(" | ")} | AR@10 | ${CATEGORY_IDS.map((c) => `${CATEGORIES[c]} AR@10`).join(" | ")} |`,
+  `|---|---:|---:|---:|${CATEGORY_IDS.map(() => "---:").join("|")}|---:|${CATEGORY_IDS.map(() => "---:").join("|")}|`,
+  ...peerLines,
+].join("\n");
+console.log(`\n${peers}`);
+await writeFile(join(opts.out, `lab-${opts.model}-peers.md`), `${peers}\n`);
+

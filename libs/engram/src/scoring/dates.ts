@@ -143,6 +143,15 @@ function namedDateKeys(text: string, at: number): string[] {
 
 /** Keys of a stored memory: the day it was written and the dates its text names, resolved against that day. */
 export function recordDateKeys(record: Pick<MemoryRecord, "createdAt" | "metadata" | "content">): string[] {
+  let keys = keysOf.get(record);
+  if (!keys) keysOf.set(record, (keys = computeRecordDateKeys(record)));
+  return keys;
+}
+
+/** A record's keys, kept while the record object lives (recall keeps records across searches). */
+const keysOf = new WeakMap<object, string[]>();
+
+function computeRecordDateKeys(record: Pick<MemoryRecord, "createdAt" | "metadata" | "content">): string[] {
   const stored = record.metadata[DATES_KEY];
   // Stored by withDates when written; else resolved now against createdAt, the time of writing.
   const named = typeof stored === "string" ? (stored.length > 0 ? stored.split("|") : []) : namedDateKeys(record.content, record.createdAt);
