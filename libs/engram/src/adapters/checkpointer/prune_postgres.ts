@@ -132,6 +132,9 @@ export class PostgresSaverPruner implements CheckpointPruner {
     const client = await this.pool.connect();
     try {
       await client.query("BEGIN");
+      // Replicas pruning at once take turns (short transactions), rather than deadlock on rows
+      // they both delete.
+      await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`engram:prune:${this.schema}`]);
       const result = await work(client);
       await client.query("COMMIT");
       return result;
