@@ -6,7 +6,9 @@
  *   test's `applied` table (standing in for the vector store), then completes them; prints
  *   `claimed <seq>...` before applying and exits once the outbox is empty.
  * - `exclusive`: runs `rounds` exclusive sections of each user, each recording its start and end
- *   (on the server's clock) in the test's `sections` table; prints `inside <user>` on entering.
+ *   (on the server's clock) in the test's `sections` table; prints `inside <user>` on entering,
+ *   and hangs inside section `hangAt` if given.
+ * Prints `ready` once its state is set up.
  */
 import pg from "pg";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -20,6 +22,8 @@ export interface ReplicaChildConfig {
   leaseMs?: number;
   users?: string[];
   rounds?: number;
+  /** `exclusive`: the section (counted from 0) inside which this replica hangs until it is killed. */
+  hangAt?: number;
 }
 
 async function main(): Promise<void> {
@@ -29,6 +33,7 @@ async function main(): Promise<void> {
   const test = new pg.Client({ connectionString: config.url });
   await test.connect();
   await state.setup();
+  say("ready");
   try {
     if (config.mode === "drain") {
       const outbox = state.outbox<{ n: number }>();
@@ -47,14 +52,16 @@ async function main(): Promise<void> {
         await outbox.complete(writes.map((write) => write.seq));
       }
     } else {
+      let section = 0;
       for (let round = 0; round < (config.rounds ?? 5); round += 1) {
         for (const user of config.users ?? ["alice"]) {
           await state.leases.exclusive(user, "facts", async () => {
-            say(`inside ${user}`);
             const { rows } = await test.query<{ id: string }>(
               "INSERT INTO sections (user_id, owner, started) VALUES ($1, $2, clock_timestamp()) RETURNING id",
               [user, config.owner],
             );
+            say(`inside ${user}`);
+            if (section++ === config.hangAt) await new Promise(() => undefined);
             await sleep(15);
             await test.query("UPDATE sections SET ended = clock_timestamp() WHERE id = $1", [rows[0]!.id]);
           });

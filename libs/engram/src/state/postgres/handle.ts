@@ -1,4 +1,4 @@
-import type { Client, Pool, PoolClient, QueryResultRow } from "pg";
+import type { Pool, PoolClient, QueryResultRow } from "pg";
 import { EngramError } from "../../core/errors.js";
 import { migrate } from "./migrations.js";
 import type { ResolvedPostgresOptions } from "./options.js";
@@ -33,8 +33,11 @@ export class PgHandle {
 
   private closed = false;
 
-  /** Connections held outside the pool (per-user locks), ended by `close()`. */
-  private readonly dedicated = new Set<Client>();
+  /** The pool of lock connections (per-user exclusive sections), created on first use. */
+  private locks: Pool | undefined;
+
+  /** Lock connections lent out: closed by `close()`, which ends the locks they hold. */
+  private readonly lent = new Set<PoolClient>();
 
   /** Work to stop at `close()` (lease refresh timers). */
   private readonly closeHooks = new Set<() => void>();
@@ -64,13 +67,20 @@ export class PgHandle {
     return this.readying;
   }
 
-  /** Runs one statement on any pooled connection and returns its rows. */
+  /**
+   * Runs one statement on any pooled connection and returns its rows. A statement is its own
+   * transaction: one that failed on a deadlock or serialization failure changed nothing and is
+   * run again.
+   */
   async query<R extends QueryResultRow>(what: string, text: string, values: unknown[] = []): Promise<R[]> {
     const pool = await this.ready();
-    try {
-      return (await pool.query<R>(text, values)).rows;
-    } catch (error) {
-      throw this.wrap(what, error);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return (await pool.query<R>(text, values)).rows;
+      } catch (error) {
+        if (attempt < MAX_ATTEMPTS && RETRYABLE.has(sqlState(error) ?? "")) continue;
+        throw this.wrap(what, error);
+      }
     }
   }
 
@@ -108,28 +118,32 @@ export class PgHandle {
   }
 
   /**
-   * A connection of its own, outside the pool, for a session-level lock held while other work
-   * uses the pool (a pooled one could starve the work it waits for). End it with {@link endClient}.
+   * A connection outside the main pool, for a session-level lock held while other work uses the
+   * main pool (a connection of that pool could starve the work it waits for). Lock connections
+   * have a pool of their own, so a section does not pay for a new connection; give it back with
+   * {@link releaseLockClient}, saying whether its session is clean (no lock left on it).
    */
-  async client(what: string): Promise<Client> {
+  async lockClient(what: string): Promise<PoolClient> {
     await this.ready();
     const pg = await this.driver();
-    const client = new pg.Client(this.options.pool);
-    // An idle connection that breaks emits "error": without a listener that would crash the process.
-    client.on("error", () => {});
-    this.dedicated.add(client);
+    if (this.closed) throw closedError(what);
+    if (!this.locks) {
+      this.locks = quiet(new pg.Pool({ ...this.options.pool, max: this.options.lockConnections }));
+    }
+    let client: PoolClient;
     try {
-      await client.connect();
+      client = await this.locks.connect();
     } catch (error) {
-      this.dedicated.delete(client);
       throw this.wrap(what, error);
     }
+    this.lent.add(client);
     return client;
   }
 
-  async endClient(client: Client): Promise<void> {
-    this.dedicated.delete(client);
-    await client.end().catch(() => {});
+  /** Returns a lock connection: reused when `clean`, else closed (which ends any lock it holds). */
+  releaseLockClient(client: PoolClient, clean: boolean): void {
+    if (!this.lent.delete(client)) return;
+    client.release(clean ? undefined : new Error("lock session not clean"));
   }
 
   /** Registers work to stop at close; returns its removal. */
@@ -147,7 +161,10 @@ export class PgHandle {
     this.closed = true;
     for (const hook of [...this.closeHooks]) hook();
     this.closeHooks.clear();
-    await Promise.all([...this.dedicated].map((client) => this.endClient(client)));
+    for (const client of [...this.lent]) this.releaseLockClient(client, false);
+    const locks = this.locks;
+    this.locks = undefined;
+    await locks?.end().catch(() => {});
     const pool = this.pool ?? (await this.readying?.catch(() => undefined));
     this.pool = undefined;
     await pool?.end().catch(() => {});
@@ -175,9 +192,7 @@ export class PgHandle {
     const pg = await this.driver();
     if (this.closed) throw closedError("setup");
     if (!this.pool) {
-      this.pool = new pg.Pool(this.options.pool);
-      // As for dedicated clients: a pooled idle connection that breaks is dropped by the pool.
-      this.pool.on("error", () => {});
+      this.pool = quiet(new pg.Pool(this.options.pool));
     }
     const pool = this.pool;
     const client = await pool.connect();
@@ -192,6 +207,18 @@ export class PgHandle {
     }
     return pool;
   }
+}
+
+/**
+ * A connection that breaks emits "error" (besides failing its query, if one runs): an idle one on
+ * the pool, one lent out on the client itself, where pg-pool leaves no listener. Unheard, either
+ * would crash the process; the failure already reaches the caller through the query, and the pool
+ * drops the broken connection.
+ */
+function quiet(pool: Pool): Pool {
+  pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
+  return pool;
 }
 
 function sqlState(error: unknown): string | undefined {

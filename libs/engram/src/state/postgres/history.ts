@@ -38,17 +38,22 @@ export async function insertHistory(client: Pick<PoolClient, "query">, table: st
   await client.query(
     `INSERT INTO ${table} (id, memory_id, user_id, event, old_content, new_content, at, reason)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[])`,
-    [
-      entries.map((e) => e.id),
-      entries.map((e) => e.memoryId),
-      entries.map((e) => e.userId),
-      entries.map((e) => e.event),
-      entries.map((e) => e.oldContent),
-      entries.map((e) => e.newContent),
-      entries.map((e) => e.at),
-      entries.map((e) => e.reason),
-    ],
+    historyColumns(entries),
   );
+}
+
+/** Entries as the eight column arrays of the history table (id, memory_id, ..., reason), for unnest. */
+export function historyColumns(entries: readonly HistoryEntry[]): unknown[][] {
+  return [
+    entries.map((e) => e.id),
+    entries.map((e) => e.memoryId),
+    entries.map((e) => e.userId),
+    entries.map((e) => e.event),
+    entries.map((e) => e.oldContent),
+    entries.map((e) => e.newContent),
+    entries.map((e) => e.at),
+    entries.map((e) => e.reason),
+  ];
 }
 
 /** The history log in PostgreSQL: every read and delete is scoped by user. */

@@ -19,7 +19,7 @@ const MAX_HOLD_MS = 60_000;
  * refreshing, and its lease lapses within `writeLeaseMs`.
  *
  * `exclusive` holds a session-level advisory lock on a hash of (schema, user, name) on a
- * connection of its own for the duration of `fn`: two reconciliations of one user's facts never
+ * connection of the lock pool (not the main pool) for the duration of `fn`: two reconciliations of one user's facts never
  * overlap, across replicas, and a replica that dies loses its session and so its lock at once.
  */
 export class PostgresLeases implements LeaseState {
@@ -46,13 +46,18 @@ export class PostgresLeases implements LeaseState {
   async take(userId: string, keys: string[]): Promise<string | undefined> {
     if (keys.length === 0) return undefined;
     const ttl = this.handle.options.writeLeaseMs;
-    const id = await this.handle.tx("leases.take", async (client) => {
-      const queued = await client.query(`SELECT 1 FROM ${this.handle.table("outbox")} WHERE user_id = $1 AND key = ANY($2::text[]) FOR SHARE`, [userId, keys]);
-      if (queued.rowCount === 0) return undefined;
-      const lease = randomUUID();
-      await client.query(`INSERT INTO ${this.table} (id, user_id, owner, expires_at) VALUES ($1, $2, $3, ${NOW_MS} + $4::bigint)`, [lease, userId, this.owner, ttl]);
-      return lease;
-    });
+    // One statement: the share locks on the queued rows (all of them: count reads the whole CTE,
+    // EXISTS would stop at the first) are held until the lease is committed, so an erasure deleting
+    // any of those rows waits for the lease, and then sees it in settled().
+    const rows = await this.handle.query<{ id: string }>(
+      "leases.take",
+      `WITH queued AS (SELECT 1 FROM ${this.handle.table("outbox")} WHERE user_id = $1 AND key = ANY($2::text[]) FOR SHARE)
+       INSERT INTO ${this.table} (id, user_id, owner, expires_at)
+       SELECT $3, $1, $4, ${NOW_MS} + $5::bigint WHERE (SELECT count(*) FROM queued) > 0
+       RETURNING id`,
+      [userId, keys, randomUUID(), this.owner, ttl],
+    );
+    const id = rows[0]?.id;
     if (id !== undefined) this.keepAlive(id, ttl);
     return id;
   }
@@ -87,17 +92,27 @@ export class PostgresLeases implements LeaseState {
     this.local.set(key, tail);
     try {
       await previous;
-      const client = await this.handle.client("leases.exclusive");
+      const lock = `engram:exclusive:${key}`;
+      const client = await this.handle.lockClient("leases.exclusive");
+      let clean = false;
       try {
         try {
-          await client.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [`engram:exclusive:${key}`]);
+          await client.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [lock]);
         } catch (error) {
           throw this.handle.wrap("leases.exclusive", error);
         }
-        return await fn();
+        try {
+          return await fn();
+        } finally {
+          // Unlocked on the same session, which then goes back to the pool; a session that cannot
+          // unlock is closed instead, and the server drops its locks with it.
+          clean = await client.query<{ ok: boolean }>("SELECT pg_advisory_unlock(hashtextextended($1, 0)) AS ok", [lock]).then(
+            (result) => result.rows[0]?.ok === true,
+            () => false,
+          );
+        }
       } finally {
-        // Ending the session releases its advisory lock (no unlock round trip to forget).
-        await this.handle.endClient(client);
+        this.handle.releaseLockClient(client, clean);
       }
     } finally {
       done();

@@ -26,6 +26,12 @@ export interface PostgresStateOptions {
    */
   writeLeaseMs?: number;
   /**
+   * Most connections held for per-user exclusive sections at once (each section holds one for its
+   * duration, besides the main pool's; more sections wait for one).
+   * @default 20
+   */
+  lockConnections?: number;
+  /**
    * How often `settled()` looks again for live write leases, in ms.
    * @default 25
    */
@@ -38,6 +44,7 @@ export interface ResolvedPostgresOptions {
   schema: string;
   clock: () => number;
   writeLeaseMs: number;
+  lockConnections: number;
   pollMs: number;
 }
 
@@ -75,13 +82,14 @@ export function resolvePostgresOptions(options: PostgresStateOptions): ResolvedP
   if (typeof clock !== "function") throw new EngramError("INVALID_OPTIONS", `clock must be a function, got ${describeValue(clock)}.`);
   const writeLeaseMs = positiveInteger("writeLeaseMs", options.writeLeaseMs, 15_000);
   const pollMs = positiveInteger("pollMs", options.pollMs, 25);
-  return { pool, schema, clock, writeLeaseMs, pollMs };
+  const lockConnections = positiveInteger("lockConnections", options.lockConnections, 20);
+  return { pool, schema, clock, writeLeaseMs, lockConnections, pollMs };
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value <= 0) {
-    throw new EngramError("INVALID_OPTIONS", `${name} must be a positive integer (ms), got ${describeValue(value)}.`);
+    throw new EngramError("INVALID_OPTIONS", `${name} must be a positive integer, got ${describeValue(value)}.`);
   }
   return value;
 }

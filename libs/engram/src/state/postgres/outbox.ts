@@ -2,7 +2,7 @@ import { describeValue } from "../../core/describe.js";
 import { EngramError } from "../../core/errors.js";
 import type { NewHistoryEntry, OutboxItem, OutboxState, PendingOptions, PendingWrite } from "../types.js";
 import { NOW_MS, type PgHandle } from "./handle.js";
-import { deleteUserRows, insertHistory, stampHistory } from "./history.js";
+import { deleteUserRows, historyColumns, stampHistory } from "./history.js";
 
 interface OutboxRow {
   seq: string;
@@ -56,25 +56,26 @@ export class PostgresOutbox<T> implements OutboxState<T> {
         attempts = 0, last_error = NULL
       RETURNING seq, user_id, key`;
     const distinct = new Set(items.map((item) => JSON.stringify([item.userId, item.key]))).size === items.length;
-    return this.handle.tx("outbox.enqueue", async (client) => {
-      if (!distinct) {
-        // A key twice in one batch: one statement per item, so each replaces the one before.
+    if (!distinct) {
+      // A key twice in one batch: one statement per item, in a transaction, so each replaces the one before.
+      return this.handle.tx("outbox.enqueue", async (client) => {
         const seqs: number[] = [];
         for (const [index, item] of items.entries()) {
           const { rows } = await client.query<{ seq: string }>(upsert, [[item.userId], [item.key], [payloads[index]], [now]]);
           seqs.push(Number(rows[0]!.seq));
         }
         return seqs;
-      }
-      const { rows } = await client.query<{ seq: string; user_id: string; key: string }>(upsert, [
-        items.map((item) => item.userId),
-        items.map((item) => item.key),
-        payloads,
-        items.map(() => now),
-      ]);
-      const seqOf = new Map(rows.map((row) => [JSON.stringify([row.user_id, row.key]), Number(row.seq)]));
-      return items.map((item) => seqOf.get(JSON.stringify([item.userId, item.key]))!);
-    });
+      });
+    }
+    // One statement: all items or none, in one round trip.
+    const rows = await this.handle.query<{ seq: string; user_id: string; key: string }>("outbox.enqueue", upsert, [
+      items.map((item) => item.userId),
+      items.map((item) => item.key),
+      payloads,
+      items.map(() => now),
+    ]);
+    const seqOf = new Map(rows.map((row) => [JSON.stringify([row.user_id, row.key]), Number(row.seq)]));
+    return items.map((item) => seqOf.get(JSON.stringify([item.userId, item.key]))!);
   }
 
   /** Queued writes, oldest first (the order they must be replayed in). */
@@ -137,15 +138,32 @@ export class PostgresOutbox<T> implements OutboxState<T> {
   async completeApplied(writes: Array<{ seq: number; history: NewHistoryEntry | null }>): Promise<number[]> {
     if (writes.length === 0) return [];
     const seqs = writes.map((write) => write.seq);
-    const now = this.handle.clock();
-    return this.handle.tx("outbox.completeApplied", async (client) => {
-      const { rows } = await client.query<{ seq: string }>(`DELETE FROM ${this.table} WHERE seq = ANY($1::bigint[]) RETURNING seq`, [seqs]);
-      const removed = inOrder(seqs, rows);
-      const done = new Set(removed);
-      const notes = writes.flatMap((write) => (write.history && done.has(write.seq) ? [write.history] : []));
-      await insertHistory(client, this.handle.table("history"), stampHistory(notes, now));
-      return removed;
-    });
+    const noted = writes.filter((write) => write.history !== null);
+    const entries = stampHistory(
+      noted.map((write) => write.history!),
+      this.handle.clock(),
+    );
+    // One statement (one transaction, one round trip): the history of a write goes in only if
+    // this statement removed the write.
+    const rows = await this.handle.query<{ seq: string }>(
+      "outbox.completeApplied",
+      `WITH gone AS (DELETE FROM ${this.table} WHERE seq = ANY($1::bigint[]) RETURNING seq),
+      noted AS (
+        INSERT INTO ${this.handle.table("history")} (id, memory_id, user_id, event, old_content, new_content, at, reason)
+        SELECT n.id, n.memory_id, n.user_id, n.event, n.old_content, n.new_content, n.at, n.reason
+        FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[])
+          WITH ORDINALITY AS n(seq, id, memory_id, user_id, event, old_content, new_content, at, reason, ord)
+        WHERE n.seq IN (SELECT seq FROM gone) ORDER BY n.ord
+        RETURNING 1
+      )
+      SELECT seq FROM gone`,
+      [
+        seqs,
+        noted.map((write) => write.seq),
+        ...historyColumns(entries),
+      ],
+    );
+    return inOrder(seqs, rows);
   }
 
   /** Records a failed attempt and releases the claim, so any replica may retry it. */

@@ -36,11 +36,16 @@ interface ChildRun {
 }
 
 /** A replica process running TypeScript from src; SIGKILLed when `killWhen` says so. */
-function replica(config: ReplicaChildConfig, killWhen: (line: string, lines: string[]) => boolean = () => false): Promise<ChildRun> {
+function replica(
+  config: ReplicaChildConfig,
+  killWhen: (line: string, lines: string[]) => boolean = () => false,
+  onStart?: (kill: () => void) => void,
+): Promise<ChildRun> {
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", CHILD, JSON.stringify(config)], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, NODE_OPTIONS: "" },
   });
+  onStart?.(() => child.kill("SIGKILL"));
   const run: ChildRun = { lines: [], code: null, signal: null, stderr: "" };
   child.stderr!.on("data", (chunk: Buffer) => void (run.stderr += chunk.toString()));
   createInterface({ input: child.stdout! }).on("line", (line) => {
@@ -57,7 +62,7 @@ function replica(config: ReplicaChildConfig, killWhen: (line: string, lines: str
 }
 
 describe("PostgresState shared by replica processes (real child processes, one kill -9)", () => {
-  it("three replicas drain one outbox: every write applied, only the killed replica's claim twice, each user's in order", async () => {
+  it("a replica killed holding a claim, then two racing: every write applied, only the dead one's claim twice, each user's in order", async () => {
     const schema = "drain";
     const state = new PostgresState({ postgres: database, schema });
     const users = ["u0", "u1", "u2", "u3", "u4", "u5"];
@@ -68,14 +73,12 @@ describe("PostgresState shared by replica processes (real child processes, one k
       await state.close();
     }
     const config = (owner: string): ReplicaChildConfig => ({ url: database, schema, owner, mode: "drain", leaseMs: 1_500 });
-    const [killed, b, c] = await Promise.all([
-      replica(config("A"), (line) => line.startsWith("claimed ")),
-      replica(config("B")),
-      replica(config("C")),
-    ]);
+    // A claims first and dies holding its claim; B and C then race each other and must take over.
+    const killed = await replica(config("A"), (line) => line.startsWith("claimed "));
+    const [b, c] = await Promise.all([replica(config("B")), replica(config("C"))]);
     expect(killed.signal).toBe("SIGKILL");
     expect([b.code, c.code, b.stderr + c.stderr]).toEqual([0, 0, ""]);
-    const heldByDead = killed.lines[0]!.split(" ").slice(1).map(Number);
+    const heldByDead = killed.lines.find((line) => line.startsWith("claimed "))!.split(" ").slice(1).map(Number);
     expect(heldByDead.length).toBeGreaterThan(0);
 
     const { rows } = await admin.query<{ seq: string; user_id: string; owner: string }>("SELECT seq, user_id, owner FROM applied ORDER BY id");
@@ -101,21 +104,45 @@ describe("PostgresState shared by replica processes (real child processes, one k
     }
   }, SLOW);
 
-  it("exclusive sections of one user never overlap across processes, and a replica killed inside one frees it", async () => {
+  it("exclusive sections of one user never overlap across processes, and a replica killed inside one frees it for the others", async () => {
     const schema = "exclusive";
-    const config = (owner: string): ReplicaChildConfig => ({ url: database, schema, owner, mode: "exclusive", users: ["alice", "bob"], rounds: 4 });
-    const [killed, b, c] = await Promise.all([
-      // Killed inside its third section: if its lock outlived it, the others would never finish.
-      replica(config("A"), (_line, lines) => lines.filter((l) => l.startsWith("inside ")).length === 3),
-      replica(config("B")),
-      replica(config("C")),
-    ]);
+    const config = (owner: string, hangAt?: number): ReplicaChildConfig => ({
+      url: database,
+      schema,
+      owner,
+      mode: "exclusive",
+      users: ["alice", "bob"],
+      rounds: 4,
+      ...(hangAt === undefined ? {} : { hangAt }),
+    });
+    // A hangs inside its third section (alice's) and is killed once B and C are up and wanting it:
+    // if A's lock outlived A, they would never finish.
+    let killA!: () => void;
+    let aHangs!: () => void;
+    const hanging = new Promise<void>((resolve) => (aHangs = resolve));
+    const killedRun = replica(config("A", 2), (_line, lines) => {
+      if (lines.filter((l) => l.startsWith("inside ")).length === 3) aHangs();
+      return false;
+    }, (kill) => (killA = kill));
+    await hanging;
+    let ready = 0;
+    const other = (owner: string) =>
+      replica(config(owner), (line) => {
+        if (line === "ready" && (ready += 1) === 2) setTimeout(() => killA(), 300);
+        return false;
+      });
+    const [killed, b, c] = await Promise.all([killedRun, other("B"), other("C")]);
     expect(killed.signal).toBe("SIGKILL");
     expect([b.code, c.code, b.stderr + c.stderr]).toEqual([0, 0, ""]);
     const { rows } = await admin.query<{ user_id: string; owner: string; started: Date; ended: Date | null }>(
       "SELECT user_id, owner, started, ended FROM sections ORDER BY started",
     );
     expect(rows.filter((row) => row.owner !== "A" && row.ended !== null)).toHaveLength(2 * 2 * 4);
+    expect(rows.filter((row) => row.owner === "A").map((row) => [row.user_id, row.ended])).toEqual([
+      ["alice", expect.any(Date)],
+      ["bob", expect.any(Date)],
+      ["alice", null],
+    ]);
     for (const user of ["alice", "bob"]) {
       const sections = rows.filter((row) => row.user_id === user);
       for (let i = 1; i < sections.length; i += 1) {
