@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { HumanMessage } from "@langchain/core/messages";
+import { AIMessage, HumanMessage, type BaseMessage } from "@langchain/core/messages";
+import { END, MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { Checkpoint } from "@langchain/langgraph-checkpoint";
 import { isEngramError } from "../../core/errors.js";
@@ -11,6 +12,7 @@ import { testMemories } from "../../tests/memories.js";
 import { freshDatabase, startPostgres, type TestPostgres } from "../../tests/postgres.js";
 import { CHECKPOINTS_FILE_NAME, EngramCheckpointer } from "./checkpointer.js";
 import { createPostgresSaver, type PostgresCheckpointSaver } from "./postgres_saver.js";
+import type { CheckpointRetention } from "./retention.js";
 
 // A deployment of several replicas: checkpoints in PostgresSaver and Memory's shared state in
 // PostgreSQL (a real cluster started for the suite), records on one Chroma server. Each "replica"
@@ -41,12 +43,16 @@ let replicas = 0;
  * that is to "die" (its Memory closed under it) is given the same database as a state of its own,
  * which closing the Memory leaves open.
  */
-async function replica(prefix: string, ownState = false): Promise<{ memory: Memory; engram: EngramCheckpointer; saver: PostgresCheckpointSaver }> {
+async function replica(
+  prefix: string,
+  ownState = false,
+  retention?: CheckpointRetention,
+): Promise<{ memory: Memory; engram: EngramCheckpointer; saver: PostgresCheckpointSaver }> {
   const name = `replica${replicas++}`;
   const memory = memories.open(name, { prefix, state: { postgres: url } });
   const saver = await createPostgresSaver(url, { schema: `${prefix}_checkpoints` });
   const state = ownState ? new PostgresState({ postgres: url }) : undefined;
-  const engram = new EngramCheckpointer({ memory, saver, ...(state ? { state } : {}) });
+  const engram = new EngramCheckpointer({ memory, saver, ...(state ? { state } : {}), ...(retention ? { retention } : {}) });
   closing.push(async () => {
     await engram.close();
     await saver.end();
@@ -114,6 +120,38 @@ describe("EngramCheckpointer with PostgresSaver and Memory's PostgreSQL state", 
     expect(await b.engram.flush()).toEqual({ filed: 1, skipped: [], pending: 0 });
     expect(await b.memory.getAll({ userId: "bob" })).toEqual([]);
     expect((await b.memory.getAll({ userId: "carol" })).map((r) => r.content)).toEqual(["I play the oboe."]);
+  });
+});
+
+describe("retention across replicas", () => {
+  it("two replicas running turns on shared threads and pruning at the same time keep every thread whole", async () => {
+    const replicasOf = [await replica("deploy3", false, { keepLast: 1 }), await replica("deploy3", false, { keepLast: 1 })];
+    const graphs = replicasOf.map(({ engram }) =>
+      new StateGraph(MessagesAnnotation)
+        .addNode("assistant", (state) => ({ messages: [new AIMessage(`Reply ${state.messages.length}`)] }))
+        .addEdge(START, "assistant")
+        .addEdge("assistant", END)
+        .compile({ checkpointer: engram }),
+    );
+    const threads = ["r1", "r2", "r3"];
+    let pruned = 0;
+    for (let turn = 1; turn <= 4; turn += 1) {
+      // Each thread's turn goes to one replica (alternating), while both prune.
+      const prunes = replicasOf.map(({ engram }) => engram.prune());
+      await Promise.all(threads.map((thread, i) => graphs[(i + turn) % 2]!.invoke({ messages: [new HumanMessage(`${thread} turn ${turn}`)] }, cfg(thread))));
+      for (const result of await Promise.all(prunes)) pruned += result.pruned;
+    }
+    for (const result of await Promise.all(replicasOf.map(({ engram }) => engram.prune()))) pruned += result.pruned;
+    expect(pruned).toBeGreaterThan(0);
+    for (const thread of threads) {
+      const state = await graphs[0]!.getState(cfg(thread));
+      const texts = (state.values.messages as BaseMessage[]).map((m) => m.text);
+      expect(texts.filter((text) => !text.startsWith("Reply"))).toEqual([1, 2, 3, 4].map((turn) => `${thread} turn ${turn}`));
+      expect(texts).toHaveLength(8);
+      let count = 0;
+      for await (const _ of replicasOf[1]!.engram.list(cfg(thread))) count += 1;
+      expect(count).toBe(1);
+    }
   });
 });
 
