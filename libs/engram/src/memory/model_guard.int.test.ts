@@ -130,7 +130,7 @@ describe("one model per data folder", () => {
     await client.deleteCollection({ name: markerCollectionName("guard3") });
 
     const implicit = new Memory({ dataDir, chroma: { url: chroma.server.url }, prefix: "guard3" });
-    const implicitModel = embeddingsIdentity((implicit as unknown as { embeddings: StaticEmbeddings }).embeddings);
+    const implicitModel = embeddingsIdentity((implicit as unknown as { config: { embedder: { embeddings: StaticEmbeddings } } }).config.embedder.embeddings);
     if (implicitModel === LEGACY_DEFAULT_MODEL_ID) {
       await implicit.getAll({ userId: "carol" });
     } else {
