@@ -260,8 +260,17 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
   private filingLog(): Promise<FilingState<FilableMessage>> {
     if (this.closed) return Promise.reject(new EngramError("CLOSED", "This EngramCheckpointer was closed."));
     if (!this.filings) {
-      this.filings = this.openFilingLog();
-      void this.filings.then(async (log) => ((await log.size()) > 0 ? this.worker.resume() : undefined)).catch(() => undefined);
+      const opening = this.openFilingLog();
+      this.filings = opening;
+      opening
+        .then(
+          async (log) => ((await log.size()) > 0 ? this.worker.resume() : undefined),
+          () => {
+            // A state that could not be reached (PostgreSQL down) is tried again on the next call.
+            if (this.filings === opening) this.filings = undefined;
+          },
+        )
+        .catch(() => undefined);
     }
     return this.filings;
   }

@@ -5,9 +5,10 @@ import { AIMessage, HumanMessage, type BaseMessage } from "@langchain/core/messa
 import { END, MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { Checkpoint } from "@langchain/langgraph-checkpoint";
-import { isEngramError } from "../../core/errors.js";
+import { EngramError, isEngramError } from "../../core/errors.js";
 import type { Memory } from "../../memory/memory.js";
 import { PostgresState } from "../../state/postgres/index.js";
+import type { StateBackend } from "../../state/types.js";
 import { testMemories } from "../../tests/memories.js";
 import { freshDatabase, startPostgres, type TestPostgres } from "../../tests/postgres.js";
 import { CHECKPOINTS_FILE_NAME, EngramCheckpointer } from "./checkpointer.js";
@@ -120,6 +121,41 @@ describe("EngramCheckpointer with PostgresSaver and Memory's PostgreSQL state", 
     expect(await b.engram.flush()).toEqual({ filed: 1, skipped: [], pending: 0 });
     expect(await b.memory.getAll({ userId: "bob" })).toEqual([]);
     expect((await b.memory.getAll({ userId: "carol" })).map((r) => r.content)).toEqual(["I play the oboe."]);
+  });
+});
+
+describe("a shared state that is down", () => {
+  it("fails the filing of a put while it cannot be reached, and is tried again on the next put: nothing is lost", async () => {
+    const memory = memories.open("flaky", { prefix: "flaky" });
+    const saver = await createPostgresSaver(url, { schema: "flaky_checkpoints" });
+    const real = new PostgresState({ postgres: url });
+    let down = true;
+    // The real state, whose setup fails while "down" (as when PostgreSQL cannot be reached).
+    const flaky = new Proxy(real, {
+      get(target, property) {
+        if (property === "setup") {
+          return async () => {
+            if (down) throw new EngramError("STATE_UNAVAILABLE", "PostgreSQL is down");
+            return target.setup();
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    }) as StateBackend;
+    const engram = new EngramCheckpointer({ memory, saver, state: flaky });
+    closing.push(async () => {
+      await engram.close();
+      await saver.end();
+      await real.close();
+    });
+    const first = checkpointOf(6, "I was born in Lisbon.");
+    expect(await errorCode(engram.put(cfg("f1", "dana"), first, { source: "input", step: -1, parents: {} }, { messages: 6 }))).toBe("STATE_UNAVAILABLE");
+    down = false;
+    const second = { ...checkpointOf(7, ""), channel_values: { messages: [...(first.channel_values.messages as BaseMessage[]), new HumanMessage({ id: "m7", content: "I moved to Oslo." })] } };
+    await engram.put(cfg("f1", "dana"), second, { source: "loop", step: 0, parents: {} }, { messages: 7 });
+    expect(await engram.flush()).toEqual({ filed: 2, skipped: [], pending: 0 });
+    expect((await memory.getAll({ userId: "dana" })).map((r) => r.content).sort()).toEqual(["I moved to Oslo.", "I was born in Lisbon."]);
   });
 });
 

@@ -16,6 +16,8 @@ import type { CheckpointPruner, DoomedCheckpoint } from "./retention.js";
 export class SqliteSaverPruner implements CheckpointPruner {
   readonly kind = "sqlite";
 
+  private checked = false;
+
   constructor(private readonly db: Database.Database) {}
 
   async keepLast(threadIds: string[], keep: number): Promise<DoomedCheckpoint[]> {
@@ -89,6 +91,7 @@ export class SqliteSaverPruner implements CheckpointPruner {
 
   /** False until the saver created its tables (nothing stored yet: nothing to prune). */
   private ready(): boolean {
+    if (this.checked) return true;
     const tables = this.db
       .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('checkpoints', 'writes')")
       .all()
@@ -96,6 +99,7 @@ export class SqliteSaverPruner implements CheckpointPruner {
     if (tables.length < 2) return false;
     checkColumns("checkpoints", this.columns("checkpoints"), ["thread_id", "checkpoint_ns", "checkpoint_id", "parent_checkpoint_id", "type", "checkpoint"]);
     checkColumns("writes", this.columns("writes"), ["thread_id", "checkpoint_ns", "checkpoint_id"]);
+    this.checked = true;
     return true;
   }
 
