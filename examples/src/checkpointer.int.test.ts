@@ -38,5 +38,5 @@ it("alice's fact from one thread reaches the model in her next thread, never in 
 });
 
 it("the code quoted in docs/checkpointer.md is this example, verbatim", async () => {
-  await expectQuotedVerbatim("checkpointer.md", ["checkpointer.ts"], 1);
+  await expectQuotedVerbatim("checkpointer.md", ["checkpointer.ts", "checkpointer_postgres.ts"], 2);
 });
