@@ -66,7 +66,17 @@ const recordOf = (conv: string, t: Turn): MemoryRecord => {
   const key = `${conv}/${t.diaId}`;
   let record = records.get(key);
   if (!record) {
-    record = { id: t.diaId, content: t.content, createdAt: t.createdAt, importance: t.importance, metadata: withEntities({ diaId: t.diaId }, t.content) } as unknown as MemoryRecord;
+    // The thread is the LoCoMo session, as the ingest stores it (`session_<n>`), for ranker parts that read it.
+    const threadId = `session_${t.diaId.slice(1).split(":")[0]}`;
+    record = {
+      id: t.diaId,
+      scope: { userId: conv, threadId },
+      source: {},
+      content: t.content,
+      createdAt: t.createdAt,
+      importance: t.importance,
+      metadata: withEntities({ diaId: t.diaId }, t.content),
+    } as unknown as MemoryRecord;
     records.set(key, record);
   }
   return record;
