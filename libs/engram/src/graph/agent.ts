@@ -1,4 +1,3 @@
-import { EngramError } from "../core/errors.js";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { END, START, StateGraph, type BaseCheckpointSaver, type BaseStore } from "@langchain/langgraph";
@@ -83,9 +82,6 @@ export interface MemoryGraphSessions {
 export function createMemoryGraph(options: MemoryGraphOptions) {
   // Every option is checked here, once, with the same codes as the other doors.
   const turn = resolveTurnOptions(options, "createMemoryGraph");
-  if (options.model === null || typeof options.model !== "object" || typeof options.model.invoke !== "function") {
-    throw new EngramError("INVALID_OPTIONS", "createMemoryGraph: model must be a chat model (or a Runnable from messages to a message).");
-  }
   const { memory, scorer, onWarning } = { ...options, scorer: turn.scorer, onWarning: turn.warn };
   const route = routeByImportance(turn.importanceThreshold);
   const sessions = new GraphSessions(undefined, {
@@ -112,7 +108,8 @@ export function createMemoryGraph(options: MemoryGraphOptions) {
   // every copy of the compiled graph (withConfig, withListeners, a parent graph's subgraph).
   const graph = new StateGraph({ state: MemoryState, context: MemoryContext })
     // The thread's idle time counts from the end of its latest run: stopped when a run starts,
-    // started again when its last node is done.
+    // started again when its last node is done. (A run that fails midway starts none: ending a
+    // thread whose checkpoint still waits on a failed node: LangGraph's updateState did not return.)
     .addNode("recall", (state: MemoryStateType, config: RunnableConfig) => {
       sessions.runStarted(config);
       return recall(state, config);

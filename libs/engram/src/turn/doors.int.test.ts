@@ -101,6 +101,9 @@ describe("every door refuses the same bad options with the same code, when it is
     expect(await codeOf(() => createRecallNode({ memory: m, kinds: ["memo" as never] }))).toBe("INVALID_OPTIONS");
     expect(await codeOf(() => createConsolidateNode({ memory: m, forgetEvery: -3 }))).toBe("INVALID_OPTIONS");
     expect(await codeOf(() => createConsolidateNode({ memory: m, window: { maxTurns: -2 } }))).toBe("INVALID_OPTIONS");
+    const model = new RecordingChatModel("never called");
+    expect(await codeOf(() => createMemoryGraph({ memory: m, model: "gpt-4" as never }))).toBe("INVALID_OPTIONS");
+    expect(await codeOf(() => createMemoryGraph({ memory: m, model, systemPrompt: 42 as never }))).toBe("INVALID_OPTIONS");
   });
 
   it("a memory that is missing is INVALID_OPTIONS at every door, the non-turn ones included", async () => {

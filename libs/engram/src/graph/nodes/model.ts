@@ -2,6 +2,8 @@ import type { BaseMessage } from "@langchain/core/messages";
 import { SystemMessage } from "@langchain/core/messages";
 import type { BaseLanguageModelInput } from "@langchain/core/language_models/base";
 import type { RunnableConfig, RunnableInterface } from "@langchain/core/runnables";
+import { describeValue } from "../../core/describe.js";
+import { EngramError } from "../../core/errors.js";
 import { buildSystemPrompt, DEFAULT_SYSTEM_PROMPT } from "../prompt.js";
 import { requireChannels } from "../channels.js";
 import type { MemoryStateUpdate, StateWith } from "../state.js";
@@ -22,6 +24,12 @@ export interface ModelNodeOptions {
  * sees the kept turns plus the turn in progress.
  */
 export function createModelNode(options: ModelNodeOptions) {
+  if (options?.model === null || typeof options?.model !== "object" || typeof options.model.invoke !== "function") {
+    throw new EngramError("INVALID_OPTIONS", "model must be a chat model (or a Runnable from messages to a message).");
+  }
+  if (options.systemPrompt !== undefined && typeof options.systemPrompt !== "string") {
+    throw new EngramError("INVALID_OPTIONS", `systemPrompt must be a string, got ${describeValue(options.systemPrompt)}.`);
+  }
   return async function model(state: StateWith<"messages" | "procedures" | "summary" | "recalled">, config?: RunnableConfig): Promise<MemoryStateUpdate> {
     requireChannels(state, "model", ["messages", "procedures", "summary", "recalled"]);
     // System messages in the state (a user's own) join the one system prompt: several system
