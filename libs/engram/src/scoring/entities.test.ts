@@ -40,7 +40,7 @@ describe("offline entity extraction", () => {
 
   it("refuses a boost outside 0..1", () => {
     expect(() => resolveEntityOptions({ boost: 2 })).toThrow(/entities.boost/);
-    expect(resolveEntityOptions()).toEqual({ extract: true, boost: 0.1 });
+    expect(resolveEntityOptions()).toEqual({ extract: true, boost: 0 });
   });
 });
 
