@@ -11,9 +11,6 @@ interface FilingRow {
   attempts: number;
 }
 
-/** How many (thread, user) key sets the in-process cache keeps before it drops the oldest. */
-const CACHED_THREADS = 1_000;
-
 /**
  * The checkpointer's bookkeeping, in SQLite: which messages of which thread were already taken
  * for which user (so nothing is filed twice, across restarts too), and a durable queue of the
@@ -23,9 +20,6 @@ const CACHED_THREADS = 1_000;
  * The methods answer from better-sqlite3 synchronously inside their promises.
  */
 export class SqliteFilings<M extends FilingMessage = FilingMessage> implements FilingState<M> {
-  /** Keys known to be taken, per thread and user: spares the database most per-put lookups. */
-  private readonly known = new Map<string, Set<string>>();
-
   private ready = false;
 
   constructor(private readonly handle: SqliteHandle) {}
@@ -39,17 +33,16 @@ export class SqliteFilings<M extends FilingMessage = FilingMessage> implements F
    * Returns the messages queued (empty when all were taken already).
    */
   async take(threadId: string, userId: string, messages: M[]): Promise<M[]> {
-    const cacheKey = `${threadId}\u0000${userId}`;
-    const known = this.known.get(cacheKey) ?? new Set<string>();
-    const candidates = messages.filter((message) => !known.has(message.key));
-    if (candidates.length === 0) return [];
+    if (messages.length === 0) return [];
     this.setup();
-    const fresh = runSql(this.db, "checkpointer.take", () =>
+    // No cache of taken keys in process: another instance (or process) may forget the thread or
+    // erase the user, and a stale cache would then skip messages that must be filed again.
+    return runSql(this.db, "checkpointer.take", () =>
       this.db.transaction(() => {
         const insert = this.db.prepare(
           "INSERT OR IGNORE INTO engram_checkpointer_filed (thread_id, user_id, message_key) VALUES (?, ?, ?)",
         );
-        const taken = candidates.filter((message) => insert.run(threadId, userId, message.key).changes === 1);
+        const taken = messages.filter((message) => insert.run(threadId, userId, message.key).changes === 1);
         if (taken.length > 0) {
           this.db
             .prepare("INSERT INTO engram_checkpointer_queue (thread_id, user_id, messages, created_at) VALUES (?, ?, ?, ?)")
@@ -58,9 +51,6 @@ export class SqliteFilings<M extends FilingMessage = FilingMessage> implements F
         return taken;
       })(),
     );
-    for (const message of candidates) known.add(message.key);
-    this.remember(cacheKey, known);
-    return fresh;
   }
 
   /** The oldest filings waiting, at most `limit`. */
@@ -136,9 +126,6 @@ export class SqliteFilings<M extends FilingMessage = FilingMessage> implements F
     runSql(this.db, "checkpointer.forgetThread", () =>
       this.db.prepare("DELETE FROM engram_checkpointer_filed WHERE thread_id = ?").run(threadId),
     );
-    for (const key of [...this.known.keys()]) {
-      if (key.startsWith(`${threadId}\u0000`)) this.known.delete(key);
-    }
   }
 
   /** Erasure of a user: their taken keys and waiting filings of every thread. Returns how many rows. */
@@ -151,17 +138,7 @@ export class SqliteFilings<M extends FilingMessage = FilingMessage> implements F
           this.db.prepare("DELETE FROM engram_checkpointer_queue WHERE user_id = ?").run(userId).changes,
       )(),
     );
-    for (const key of [...this.known.keys()]) {
-      if (key.endsWith(`\u0000${userId}`)) this.known.delete(key);
-    }
     return removed;
-  }
-
-  private remember(cacheKey: string, keys: Set<string>): void {
-    // Re-inserting moves the entry to the end, so the first one is the least recently used.
-    this.known.delete(cacheKey);
-    this.known.set(cacheKey, keys);
-    if (this.known.size > CACHED_THREADS) this.known.delete(this.known.keys().next().value!);
   }
 
   private setup(): void {

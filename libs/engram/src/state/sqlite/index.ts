@@ -105,7 +105,6 @@ export class SqliteState implements StateBackend {
         }
       })(),
     );
-    await this.filings().deleteUser(userId); // drops its in-process cache of the user (rows are gone)
   }
 
   async close(): Promise<void> {
