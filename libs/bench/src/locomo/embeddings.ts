@@ -22,6 +22,11 @@ export class CachedEmbeddings implements TextEmbedder {
     private readonly enabled = true,
   ) {}
 
+  /** Vectors computed earlier by the same model (a run's disk cache, see locomo/lab.ts), by text. */
+  seed(entries: Iterable<readonly [string, number[]]>): void {
+    for (const [text, vector] of entries) this.cache.set(text, vector);
+  }
+
   async embedDocuments(texts: string[]): Promise<number[][]> {
     if (!this.enabled) {
       this.stats.embedded += texts.length;

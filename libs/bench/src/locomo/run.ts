@@ -5,7 +5,7 @@
  *
  *   node --import tsx src/locomo/run.ts --systems bm25,recency,dense,engram --conversations 5
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { ChromaClient } from "chromadb";
@@ -41,6 +41,7 @@ interface Params {
   perQuestion: boolean;
   /** Embed each distinct text once per run (false: every system embeds for itself, for honest ingest times). */
   embeddingCache: boolean;
+  vectors?: string;
   /** Embedding model of the dense and engram rows. */
   model: "static" | "use-lite";
 }
@@ -102,6 +103,7 @@ function parseArgs(argv: string[]): Params | undefined {
     .option("--out <dir>", "folder for locomo.json and locomo.md", "bench-results")
     .option("--per-question", "also write each question's top-k and recall@10 to locomo.json", false)
     .option("--model <name>", "embedding model: static (the default) or use-lite", "static")
+    .option("--vectors <file>", "seed the embedding cache from this file of [text, vector] pairs written by an earlier run of the same model (locomo/lab.ts)")
     .option("--no-embedding-cache", "embed again for every system (ingest and query times then include the model)")
     .parse(argv);
   const o = program.opts<Omit<Params, "data"> & { data?: string }>();
@@ -280,6 +282,7 @@ async function main(): Promise<void> {
 
   try {
     const embeddings = new CachedEmbeddings(params.model === "use-lite" ? new LocalEmbeddings() : new StaticEmbeddings(), params.embeddingCache);
+    if (params.vectors) embeddings.seed(JSON.parse(await readFile(params.vectors, "utf8")) as Array<[string, number[]]>);
     const ctx: RetrieverContext = { embeddings, tmpDir };
     let chromaServerVersion: string | undefined;
     if (specs.some((s) => s.needsChroma)) {
