@@ -62,7 +62,9 @@ export function createInspectorApp(options: InspectorAppOptions): Hono<Env> {
       userId,
       limit: query.limit,
       includeInvalid: query.includeInvalid === "true",
-      ranker: weightsOf(query),
+      // Ranked by the parts the score bars and sliders show: the date and session boosts, which
+      // have no bar, are off here (a bar would not add up to the score).
+      ranker: { ...weightsOf(query), dates: 0, session: 0 },
     });
 
   // ---- pages

@@ -91,7 +91,7 @@ describe("EngramRetriever against a real Chroma server", () => {
   });
 
   it("passes its ranker weights to the core ranker", async () => {
-    const lexicalOnly = new EngramRetriever({ memory, k: 3, ranker: { relevance: 0, lexical: 1, recency: 0, importance: 0, neighbour: 0 } });
+    const lexicalOnly = new EngramRetriever({ memory, k: 3, ranker: { relevance: 0, lexical: 1, recency: 0, importance: 0, neighbour: 0, session: 0 } });
     const docs = await lexicalOnly.invoke("Radiohead", alice);
     expect(docs[0]!.pageContent).toContain("Radiohead");
     for (const doc of docs) expect(doc.metadata.score).toBeCloseTo(doc.metadata.scoreParts.lexical, 6);
