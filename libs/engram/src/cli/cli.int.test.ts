@@ -74,6 +74,16 @@ afterAll(async () => {
 });
 
 describe("engram CLI on a real Chroma server and the local embeddings", () => {
+  it("--state points a command at shared state elsewhere: history is read from there, not from the data folder", async () => {
+    const elsewhere = join(chroma.dir, "state-elsewhere");
+    const empty = await cli(["history", ids.cello!, "--user", "bob", "--json", ...at("data"), "--state", elsewhere]);
+    expect(empty).toMatchObject({ code: 0, err: "" });
+    expect(JSON.parse(empty.out)).toEqual([]);
+    expect(existsSync(join(elsewhere, "engram.sqlite"))).toBe(true);
+    const here = await cli(["history", ids.cello!, "--user", "bob", "--json", ...at("data"), "--state", join(chroma.dir, "data")]);
+    expect((JSON.parse(here.out) as HistoryEntry[]).map((entry) => entry.event)).toEqual(["ADD"]);
+  });
+
   it("exports alice, erases her (with counts), imports her into a fresh folder where search finds a paraphrase; bob untouched", async () => {
     const bob = await listJson("bob");
     const bobHistory = await historyJson(ids.peanuts!, "bob");

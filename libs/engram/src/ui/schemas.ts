@@ -16,6 +16,8 @@ export const uiOptionsSchema = z.object({
   dataDir: z.string().min(1),
   /** An existing Chroma server instead of the local one of the data folder. */
   chromaUrl: z.url().optional(),
+  /** The app's shared state: postgres://... for PostgreSQL, or a folder of SQLite state (default: the data folder). */
+  state: z.string().min(1).optional(),
   /** Collection prefix. */
   prefix: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}$/).default("engram"),
   /** 0 picks a free port. */

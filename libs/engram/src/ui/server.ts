@@ -6,6 +6,7 @@ import { createInspectorApp } from "./app.js";
 import { uiOptionsSchema, type UiOptions } from "./schemas.js";
 import { allowedHosts, newCookieName, newToken } from "./security.js";
 import { InspectorSource } from "./source.js";
+import { stateFromUrl } from "../state/open.js";
 
 /** Options of {@link startInspector}: the CLI's flags, plus what a test injects. */
 export interface StartInspectorOptions extends UiOptions {
@@ -47,6 +48,7 @@ export async function startInspector(options: StartInspectorOptions): Promise<In
     dataDir: flags.dataDir,
     prefix: flags.prefix,
     ...(flags.chromaUrl ? { chromaUrl: flags.chromaUrl } : {}),
+    ...(flags.state ? { state: stateFromUrl(flags.state) } : {}),
     ...(options.embeddings ? { embeddings: options.embeddings } : {}),
   });
   let server: ServerType | undefined;

@@ -5,9 +5,10 @@ import type { UiOptions } from "../../ui/schemas.js";
 import type { CliIO } from "../io.js";
 import { addDataDirOption, integerIn } from "../memory_options.js";
 import { embeddingsForFolder } from "../models.js";
+import { stateFromUrl } from "../../state/open.js";
 
 /** The flags of `engram ui`, as commander parses them (the same type the server validates). */
-type UiFlags = Required<Pick<UiOptions, "dataDir" | "prefix" | "host">> & Pick<UiOptions, "chromaUrl" | "port" | "allowEdit">;
+type UiFlags = Required<Pick<UiOptions, "dataDir" | "prefix" | "host">> & Pick<UiOptions, "chromaUrl" | "state" | "port" | "allowEdit">;
 
 /**
  * `engram ui`: the memory inspector in a browser. Prints its URL with a fresh access token (only
@@ -21,13 +22,14 @@ export function registerUiCommand(program: Command, io: CliIO, started?: (inspec
       .description("a local web page to inspect what agents remember: users, memories, ranked search with score parts, history, token costs")
       .option("--chroma-url <url>", "use the Chroma server at this URL instead of the local one for the data folder")
       .option("--prefix <prefix>", "collection name prefix of the app", "engram")
+      .option("--state <url>", "the app's shared state: postgres://... for PostgreSQL, or a folder of SQLite state (default: the data folder)")
       .option("--port <n>", "port to listen on (default: a free one)", integerIn(0, 65_535))
       .option("--host <address>", "address to listen on; anything but 127.0.0.1 exposes personal data to the network", "127.0.0.1")
       .option("--allow-edit", "allow editing and deleting memories and erasing users (read-only without it)"),
   ).action(async (flags: UiFlags) => {
     const dataDir = resolve(io.cwd, flags.dataDir);
     // The model the folder records (search and edits embed with it), as every command opens a folder.
-    const embeddings = await embeddingsForFolder(dataDir);
+    const embeddings = await embeddingsForFolder(dataDir, flags.state === undefined ? undefined : stateFromUrl(flags.state));
     const inspector = await startInspector({
       dataDir,
       ...(embeddings === undefined ? {} : { embeddings }),
@@ -36,6 +38,7 @@ export function registerUiCommand(program: Command, io: CliIO, started?: (inspec
       allowEdit: flags.allowEdit === true,
       ...(flags.port === undefined ? {} : { port: flags.port }),
       ...(flags.chromaUrl === undefined ? {} : { chromaUrl: flags.chromaUrl }),
+      ...(flags.state === undefined ? {} : { state: flags.state }),
       log: (message) => io.err(message),
     }).catch(async (error: unknown) => {
       await embeddings?.close?.();
