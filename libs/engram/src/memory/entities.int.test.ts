@@ -61,6 +61,24 @@ it("update re-tags the entities of new content, unless the patch sets metadata",
   expect(tagged.metadata).toEqual({ topic: "home" });
 });
 
+it("stores the dates a text speaks of, resolved against the time it was written, and re-resolves them on update", async () => {
+  // 1:56 pm on 8 May 2023, a LoCoMo session's time.
+  const at = Date.UTC(2023, 4, 8, 13, 56);
+  const m = memories.open("dates", { prefix: "dates", clock: () => at });
+  const [said] = (await m.add("I went to a support group yesterday", { userId: "u" })).results;
+  expect(said!.metadata.dates).toBe("d:2023-05-07|m:2023-05|y:2023");
+  const [plain] = (await m.add("I like pottery", { userId: "u" })).results;
+  expect(plain!.metadata.dates).toBeUndefined();
+  const moved = await m.update(said!.id, "I went to a support group last Saturday", { userId: "u" });
+  expect(moved.metadata.dates).toBe("d:2023-05-06|m:2023-05|y:2023");
+  const undated = await m.update(said!.id, "I went to a support group", { userId: "u" });
+  expect(undated.metadata.dates).toBeUndefined();
+  // The question names the day; the turn said "yesterday" the day after.
+  await m.update(said!.id, "I went to a support group yesterday", { userId: "u" });
+  const [top] = await m.search("What did I do on 7 May 2023?", { userId: "u", limit: 1 });
+  expect(top!.content).toBe("I went to a support group yesterday");
+});
+
 it('with writes: "background" (the model runs in the drain), the stored record has its entities, and the boost uses them', async () => {
   const m = memories.open("bg-entities", { prefix: "bg-entities", writes: "background", entities: { boost: 0.1 } });
   for (const text of texts) await m.add(text, { userId: "u" });

@@ -17,6 +17,7 @@ import {
 import { describeValue } from "../core/describe.js";
 import { resolveRanker, DEFAULT_RANKER, type ResolvedRankerOptions } from "../scoring/ranker.js";
 import { withEntities, withoutEntities } from "../scoring/entities.js";
+import { withDates, withoutDates } from "../scoring/dates.js";
 import type { StoreFilter } from "../store/types.js";
 import { normalizeMessages } from "./messages.js";
 import { fitText, itemId, partMetadata, validateOversize, type FittedItem } from "./fit.js";
@@ -87,7 +88,8 @@ export function planAdd(
         updatedAt: now + position,
         lastAccessedAt: now + position,
         source: {},
-        metadata: rules.extractEntities ? withEntities(itemMetadata, item.text) : itemMetadata,
+        // Offline tagging: entities, and the dates the text speaks of resolved against now (scoring/dates.ts).
+        metadata: rules.extractEntities ? withDates(withEntities(itemMetadata, item.text), item.text, now + position) : itemMetadata,
       };
       if (item.role !== undefined) record.role = item.role;
       if (expiresAt !== undefined) record.expiresAt = expiresAt;
@@ -139,8 +141,10 @@ export function patched(before: MemoryRecord, patch: CheckedPatch, now: number, 
   if (patch.content !== undefined) after.content = patch.content;
   if (patch.importance !== undefined) after.importance = patch.importance;
   if (patch.metadata !== undefined) after.metadata = patch.metadata;
-  else if (patch.content !== undefined && patch.content !== before.content && extractEntities) {
-    after.metadata = withEntities(withoutEntities(before.metadata), patch.content);
+  else if (patch.content !== undefined && patch.content !== before.content) {
+    // The old content's resolved dates never stay; new ones are resolved against the record's own time.
+    const undated = withoutDates(before.metadata);
+    after.metadata = extractEntities ? withDates(withEntities(withoutEntities(undated), patch.content), patch.content, before.createdAt) : undated;
   }
   if (patch.expiresAt === null) delete after.expiresAt;
   else if (patch.expiresAt !== undefined) after.expiresAt = patch.expiresAt;

@@ -168,6 +168,13 @@ export function withDates<M extends Record<string, unknown>>(metadata: M, text: 
   return keys.length === 0 ? metadata : { ...metadata, [DATES_KEY]: keys.join("|") };
 }
 
+/** `metadata` without its `dates` key (to resolve new content afresh). */
+export function withoutDates<M extends Record<string, unknown>>(metadata: M): M {
+  if (metadata[DATES_KEY] === undefined) return metadata;
+  const { [DATES_KEY]: _dropped, ...rest } = metadata;
+  return rest as M;
+}
+
 /**
  * Re-ranks ranked memories by the dates the query names: each memory whose keys match one gains
  * `boost` times the best matching key's rarity among the candidates (`ln(N / df) / ln(N)`: a year
