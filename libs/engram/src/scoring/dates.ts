@@ -164,7 +164,14 @@ function computeRecordDateKeys(record: Pick<MemoryRecord, "createdAt" | "metadat
  */
 export function withDates<M extends Record<string, unknown>>(metadata: M, text: string, at: number): M {
   if (metadata[DATES_KEY] !== undefined) return metadata;
-  const keys = namedDateKeys(text, at);
+  // Metadata strings are capped at 1,000 characters: keep whole keys up to that.
+  const keys: string[] = [];
+  let length = 0;
+  for (const key of namedDateKeys(text, at)) {
+    if (length + key.length + 1 > 1_000) break;
+    keys.push(key);
+    length += key.length + 1;
+  }
   return keys.length === 0 ? metadata : { ...metadata, [DATES_KEY]: keys.join("|") };
 }
 
