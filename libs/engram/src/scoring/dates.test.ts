@@ -38,7 +38,7 @@ describe("withDates", () => {
     expect(withDates({ a: 1 }, "I painted a sunrise yesterday", AT)).toEqual({ a: 1, [DATES_KEY]: "d:2023-05-07|m:2023-05|y:2023" });
     expect(withDates({ [DATES_KEY]: "mine" }, "yesterday", AT)).toEqual({ [DATES_KEY]: "mine" });
     // A text naming many dates keeps whole keys within metadata's 1,000 characters.
-    const many = withDates({}, Array.from({ length: 200 }, (_, i) => `${(i % 28) + 1} May ${1900 + i}`).join(", "), AT)[DATES_KEY] as string;
+    const many = withDates<Record<string, unknown>>({}, Array.from({ length: 200 }, (_, i) => `${(i % 28) + 1} May ${1900 + i}`).join(", "), AT)[DATES_KEY] as string;
     expect(many.length).toBeLessThanOrEqual(1_000);
     expect(many.split("|").every((k) => /^(d:\d{4}-\d\d-\d\d|m:\d{4}-\d\d|y:\d{4})$/.test(k))).toBe(true);
     const plain = { a: 1 };
