@@ -180,7 +180,8 @@ export class MemoryLifecycle {
       state.leases,
     );
     const recall = new Recall(store, config.ranker, options.recallCache);
-    const writer = new Writer({ outbox: state.outbox<WriteOp>(), store, embed: (texts) => config.embedder.embed(texts) });
+    // Drains of one user never overlap across instances on the state (the "drain" lock, writer.ts).
+    const writer = new Writer({ outbox: state.outbox<WriteOp>(), store, embed: (texts) => config.embedder.embed(texts), leases: state.leases });
     const parts = { state, store, writer, recall };
     await this.hooks.opened(parts);
     return parts;

@@ -32,7 +32,7 @@ import { checkPatch, isExpired, notFound, patched, planAdd, searchSettings, stor
 import { freshRecords } from "./replay.js";
 import { Scheduling } from "./scheduling.js";
 import { usageHook, usageReport, type UsageKind, type UsageOptions, type UsageReport } from "./usage.js";
-import type { WriteOp } from "./writer.js";
+import { DRAIN_LOCK, type WriteOp } from "./writer.js";
 import { WritePolicy } from "./write_policy.js";
 
 /**
@@ -228,14 +228,17 @@ export class Memory {
    */
   async deleteAll(options: Scope): Promise<DeleteAllResult> {
     const scope = validateScope(options);
-    const { store, state, writer, recall } = await this.parts();
+    const { store, state, recall } = await this.parts();
     // Waiting fact extraction first (a run in flight settles without writing), then pending writes.
+    // The "facts" lock taken there is released before the "drain" lock below (never the reverse order).
     const extractions = await this.scheduling.forgetUser(state, scope.userId);
-    // Pending writes first, so that no replay can bring the user back afterwards; then let a drain
-    // already in flight land, so that the store and history deletions below come after it.
-    const pending = await state.outbox<WriteOp>().deleteUser(scope.userId);
-    await writer.idle();
-    const deleted = await store.deleteUser(scope.userId);
+    // Under the user's drain lock, held by every drain step of every instance (writer.ts): a drain
+    // in flight lands first, and none can start on a batch read before the pending writes are
+    // dropped, so no replay brings the user back after the store is erased.
+    const [pending, deleted] = await state.leases.exclusive(scope.userId, DRAIN_LOCK, async () => {
+      const dropped = await state.outbox<WriteOp>().deleteUser(scope.userId);
+      return [dropped, await store.deleteUser(scope.userId)] as const;
+    });
     recall.forget(scope.userId);
     const erased = await state.history.deleteUser(scope.userId);
     await state.deleteUser(scope.userId);

@@ -5,7 +5,7 @@
 import { EngramError, isEngramError, type EngramErrorCode } from "../core/errors.js";
 import { repairText } from "../core/text.js";
 import type { HistoryEvent, MemoryRecord } from "../core/types.js";
-import type { OutboxState, PendingWrite } from "../state/types.js";
+import type { LeaseState, OutboxState, PendingWrite } from "../state/types.js";
 import type { EpisodicStore } from "../store/types.js";
 
 /** What happened, for the history log, applied together with the write. */
@@ -75,6 +75,12 @@ const REFUSALS: ReadonlySet<EngramErrorCode> = new Set<EngramErrorCode>([
 
 type Row = PendingWrite<WriteOp>;
 
+/** What the drains of one `drain()` call add up to. */
+interface Tally {
+  applied: number;
+  refused: RefusedWrite[];
+}
+
 /** What a {@link Writer} works with. */
 export interface WriterInput {
   /** The outbox of the shared state. */
@@ -84,7 +90,23 @@ export interface WriterInput {
   embed: (texts: string[]) => Promise<number[][]>;
   /** Told of every write that reached the store (keeps in-process indexes current); upserts carry their vector. */
   onApplied?: (userId: string, ops: WriteOp[]) => void;
+  /**
+   * The shared state's per-user locks: each batch of a user is read, applied and completed under
+   * the user's {@link DRAIN_LOCK}, so drains of one user never overlap across instances.
+   * @default none (drains are serial in this process only)
+   */
+  leases?: Pick<LeaseState, "exclusive">;
 }
+
+/**
+ * The per-user exclusive section (`LeaseState.exclusive`) of a drain step and of `deleteAll`'s
+ * erase. Without it, instance A could read a batch holding `upsert:X`, instance B apply that
+ * upsert and a later `delete:X`, and A's stale upsert (its key was still queued when A took its
+ * write lease) land after B's delete: the deleted record would come back. Lock order: a section
+ * holding the user's `"facts"` lock may take `"drain"` (fact runs write through the writer), never
+ * the reverse, and nothing drains while holding `"drain"`.
+ */
+export const DRAIN_LOCK = "drain";
 
 /** How long a single write the store refused waits before its second and last try. */
 const RETRY_DELAY_MS = 100;
@@ -113,11 +135,14 @@ export class Writer {
 
   private readonly onApplied?: (userId: string, ops: WriteOp[]) => void;
 
+  private readonly leases?: Pick<LeaseState, "exclusive">;
+
   constructor(input: WriterInput) {
     this.outbox = input.outbox;
     this.store = input.store;
     this.embed = input.embed;
     this.onApplied = input.onApplied;
+    this.leases = input.leases;
   }
 
   /** Records writes durably; they reach the store on the next drain. */
@@ -186,56 +211,83 @@ export class Writer {
   }
 
   private async drainNow(userId?: string): Promise<DrainResult> {
-    let applied = 0;
-    const refused: RefusedWrite[] = [];
+    const tally: Tally = { applied: 0, refused: [] };
     const result = async (extra: Partial<DrainResult> = {}): Promise<DrainResult> => ({
-      applied,
+      applied: tally.applied,
       pending: await this.outbox.size(userId),
-      ...(refused.length > 0 ? { refused } : {}),
+      ...(tally.refused.length > 0 ? { refused: tally.refused } : {}),
       ...extra,
     });
+    if (userId !== undefined) return result(await this.drainUser(userId, tally));
+    // Everyone: user by user, each under their own lock (a batch of several users read outside
+    // the locks would be stale by the time it is applied).
     for (;;) {
-      const batch = await this.outbox.pending({ userId, limit: 256 });
-      if (batch.length === 0) return result();
-      let i = 0;
-      while (i < batch.length) {
-        const first = batch[i]!;
-        let j = i + 1;
-        // Consecutive writes of one kind and user go to the store as one call (order is kept:
-        // an upsert and a later delete of the same id never swap).
-        while (j < batch.length && batch[j]!.payload.op === first.payload.op && batch[j]!.userId === first.userId) j += 1;
-        const group = batch.slice(i, j);
-        const outcome: { done: Row[]; refused: Array<{ row: Row; error: EngramError }> } = { done: [], refused: [] };
-        let error: EngramError | undefined;
-        try {
-          if (first.payload.op === "upsert") {
-            const upserts = group.map((row) => row.payload as UpsertOp);
-            // Text queued by a version of Engram without text safety (an older outbox) is made safe
-            // here too, before the model or the store sees it. A no-op for text validated on the way in.
-            for (const op of upserts) op.record = safeText(op.record);
-            await this.embedMissing(upserts);
-          }
-          error = await this.isolate(first.userId, group, outcome);
-          // Every write refused and none taken: is it the records, or the store? Ask the store.
-          if (error === undefined && outcome.done.length === 0 && outcome.refused.length > 0) error = await this.probe(first.userId, outcome.refused[0]!.error);
-        } catch (caught) {
-          error = asStoreError(caught);
-        }
-        await this.finish(first.userId, outcome.done);
-        applied += outcome.done.length;
-        if (error) {
-          const settled = new Set(outcome.done.map((row) => row.seq));
-          const failed = group.filter((row) => !settled.has(row.seq)).map((row) => row.seq);
-          await this.outbox.fail(failed, error.message);
-          return result({ error, failed });
-        }
-        if (outcome.refused.length > 0) {
-          await this.outbox.complete(outcome.refused.map(({ row }) => row.seq));
-          for (const { row, error: why } of outcome.refused) refused.push({ seq: row.seq, userId: row.userId, id: idOf(row.payload), error: why });
-        }
-        i = j;
+      const users = [...new Set((await this.outbox.pending({ limit: 256 })).map((row) => row.userId))];
+      if (users.length === 0) return result();
+      for (const user of users) {
+        const stop = await this.drainUser(user, tally);
+        if (stop.error) return result(stop);
       }
     }
+  }
+
+  /** Drains one user's writes, batch by batch, each batch inside the user's drain lock. */
+  private async drainUser(userId: string, tally: Tally): Promise<Partial<DrainResult>> {
+    for (;;) {
+      const step = (): Promise<Partial<DrainResult> | undefined> => this.drainBatch(userId, tally);
+      const stop = await (this.leases ? this.leases.exclusive(userId, DRAIN_LOCK, step) : step());
+      if (stop) return stop;
+    }
+  }
+
+  /**
+   * Reads the user's oldest pending writes and applies them in order, completing each group before
+   * the next; run inside the drain lock, so the batch read here is never stale. Returns what stops
+   * the drain (nothing left: `{}`; an outage: its error), or undefined to read the next batch.
+   */
+  private async drainBatch(userId: string, tally: Tally): Promise<Partial<DrainResult> | undefined> {
+    const refused = tally.refused;
+    const batch = await this.outbox.pending({ userId, limit: 256 });
+    if (batch.length === 0) return {};
+    let i = 0;
+    while (i < batch.length) {
+      const first = batch[i]!;
+      let j = i + 1;
+      // Consecutive writes of one kind and user go to the store as one call (order is kept:
+      // an upsert and a later delete of the same id never swap).
+      while (j < batch.length && batch[j]!.payload.op === first.payload.op && batch[j]!.userId === first.userId) j += 1;
+      const group = batch.slice(i, j);
+      const outcome: { done: Row[]; refused: Array<{ row: Row; error: EngramError }> } = { done: [], refused: [] };
+      let error: EngramError | undefined;
+      try {
+        if (first.payload.op === "upsert") {
+          const upserts = group.map((row) => row.payload as UpsertOp);
+          // Text queued by a version of Engram without text safety (an older outbox) is made safe
+          // here too, before the model or the store sees it. A no-op for text validated on the way in.
+          for (const op of upserts) op.record = safeText(op.record);
+          await this.embedMissing(upserts);
+        }
+        error = await this.isolate(first.userId, group, outcome);
+        // Every write refused and none taken: is it the records, or the store? Ask the store.
+        if (error === undefined && outcome.done.length === 0 && outcome.refused.length > 0) error = await this.probe(first.userId, outcome.refused[0]!.error);
+      } catch (caught) {
+        error = asStoreError(caught);
+      }
+      await this.finish(first.userId, outcome.done);
+      tally.applied += outcome.done.length;
+      if (error) {
+        const settled = new Set(outcome.done.map((row) => row.seq));
+        const failed = group.filter((row) => !settled.has(row.seq)).map((row) => row.seq);
+        await this.outbox.fail(failed, error.message);
+        return { error, failed };
+      }
+      if (outcome.refused.length > 0) {
+        await this.outbox.complete(outcome.refused.map(({ row }) => row.seq));
+        for (const { row, error: why } of outcome.refused) refused.push({ seq: row.seq, userId: row.userId, id: idOf(row.payload), error: why });
+      }
+      i = j;
+    }
+    return undefined;
   }
 
   /**
