@@ -33,8 +33,13 @@ export class PgHandle {
 
   private closed = false;
 
-  /** The pool of lock connections (per-user exclusive sections), created on first use. */
-  private locks: Pool | undefined;
+  /**
+   * The pools of lock connections (per-user exclusive sections), one per lock name, each created
+   * on first use: a section may take another name's lock while it holds its own (a fact run
+   * drains its writes: "facts", then "drain"), and with one shared pool, sections of the outer
+   * name holding every connection would wait for ever for one to take the inner lock.
+   */
+  private readonly locks = new Map<string, Pool>();
 
   /** Lock connections lent out: closed by `close()`, which ends the locks they hold. */
   private readonly lent = new Set<PoolClient>();
@@ -122,17 +127,20 @@ export class PgHandle {
    * main pool (a connection of that pool could starve the work it waits for). Lock connections
    * have a pool of their own, so a section does not pay for a new connection; give it back with
    * {@link releaseLockClient}, saying whether its session is clean (no lock left on it).
+   * @param name the lock's name: each name has its own pool (see `locks`).
    */
-  async lockClient(what: string): Promise<PoolClient> {
+  async lockClient(what: string, name = ""): Promise<PoolClient> {
     await this.ready();
     const pg = await this.driver();
     if (this.closed) throw closedError(what);
-    if (!this.locks) {
-      this.locks = quiet(new pg.Pool({ ...this.options.pool, max: this.options.lockConnections }));
+    let locks = this.locks.get(name);
+    if (!locks) {
+      locks = quiet(new pg.Pool({ ...this.options.pool, max: this.options.lockConnections }));
+      this.locks.set(name, locks);
     }
     let client: PoolClient;
     try {
-      client = await this.locks.connect();
+      client = await locks.connect();
     } catch (error) {
       throw this.wrap(what, error);
     }
@@ -162,9 +170,9 @@ export class PgHandle {
     for (const hook of [...this.closeHooks]) hook();
     this.closeHooks.clear();
     for (const client of [...this.lent]) this.releaseLockClient(client, false);
-    const locks = this.locks;
-    this.locks = undefined;
-    await locks?.end().catch(() => {});
+    const locks = [...this.locks.values()];
+    this.locks.clear();
+    await Promise.all(locks.map((pool) => pool.end().catch(() => {})));
     const pool = this.pool ?? (await this.readying?.catch(() => undefined));
     this.pool = undefined;
     await pool?.end().catch(() => {});

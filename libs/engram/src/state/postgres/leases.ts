@@ -93,7 +93,8 @@ export class PostgresLeases implements LeaseState {
     try {
       await previous;
       const lock = `engram:exclusive:${key}`;
-      const client = await this.handle.lockClient("leases.exclusive");
+      // A pool per lock name: a "facts" section takes a "drain" lock (writer.ts) and must find a connection.
+      const client = await this.handle.lockClient("leases.exclusive", name);
       let clean = false;
       try {
         try {

@@ -26,8 +26,9 @@ export interface PostgresStateOptions {
    */
   writeLeaseMs?: number;
   /**
-   * Most connections held for per-user exclusive sections at once (each section holds one for its
-   * duration, besides the main pool's; more sections wait for one).
+   * Most connections held for per-user exclusive sections of one lock name at once (each section
+   * holds one for its duration, besides the main pool's; more sections wait for one). Each name
+   * ("facts", "drain", ...) has its own connections, since a section of one may take another's.
    * @default 20
    */
   lockConnections?: number;
