@@ -200,6 +200,8 @@ export class Memory {
         record: after,
         embedding,
         history: { memoryId, event: "UPDATE", oldContent: before.content, newContent: after.content, reason: "update", at: after.updatedAt },
+        // Another instance may delete it before this write drains: the drain then drops it.
+        ifStored: true,
       },
     ]);
     return after;

@@ -8,7 +8,7 @@ import { SqliteState } from "../state/sqlite/index.js";
 import type { HistoryState, OutboxState } from "../state/types.js";
 import type { EpisodicStore, StoredRecord, StoreHit } from "../store/types.js";
 import { HashEmbeddings } from "../tests/hash_embeddings.js";
-import { Writer, type WriteOp } from "./writer.js";
+import { Writer, type UpsertOp, type WriteOp } from "./writer.js";
 
 /**
  * The drain's isolation of a refused write (memory/writer.ts), hermetic: the outbox and history
@@ -65,8 +65,12 @@ class FakeStore implements EpisodicStore {
     throw new Error("not used by the writer");
   }
 
-  async get(): Promise<StoreHit[]> {
-    throw new Error("not used by the writer");
+  async get(_userId: string, ids: string[]): Promise<StoreHit[]> {
+    this.check("get", []);
+    return ids.flatMap((id) => {
+      const item = this.records.get(id);
+      return item ? [{ record: item.record, distance: 0 }] : [];
+    });
   }
 
   async list(): Promise<MemoryRecord[]> {
@@ -283,5 +287,55 @@ describe("Writer drain isolation (fake store)", () => {
     expect(again.refused?.map((r) => r.id)).toEqual(["r12"]);
     expect([...store.landed].sort()).toEqual(all.filter((id) => id !== "r12"));
     for (const id of all) expect(await historyEvents(id)).toEqual(id === "r12" ? [] : ["ADD"]);
+  });
+});
+
+describe("Writer: an update of a memory deleted meanwhile (another instance's delete or deleteAll)", () => {
+  function update(id: string): UpsertOp {
+    return {
+      op: "upsert",
+      record: { ...record(id), content: `updated ${id}`, updatedAt: 2 },
+      embedding: [0, 1, 0],
+      history: { memoryId: id, event: "UPDATE", oldContent: `memory ${id}`, newContent: `updated ${id}`, reason: "update", at: 2 },
+      ifStored: true,
+    };
+  }
+
+  it("drops the update of a record no longer stored: the deleted memory does not come back and no UPDATE is recorded", async () => {
+    await writer.enqueue(USER, [upsert("a", true)]);
+    await writer.drain(USER);
+    // Another instance checked "a" exists, then the record was deleted before its update was queued.
+    await writer.enqueue(USER, [{ op: "delete", id: "a", history: null }]);
+    await writer.drain(USER);
+    await writer.enqueue(USER, [update("a"), upsert("b", true)]);
+    await writer.drain(USER);
+    expect(store.records.has("a")).toBe(false);
+    expect(store.records.get("b")?.record.content).toBe("memory b");
+    expect(await historyEvents("a")).toEqual(["ADD"]);
+    expect(await outbox.size(USER)).toBe(0);
+  });
+
+  it("applies an update of a stored record, and an unmarked write of a record not stored yet", async () => {
+    await writer.enqueue(USER, [upsert("c", true)]);
+    await writer.drain(USER);
+    const unmarked: WriteOp = { ...update("d"), ifStored: false };
+    await writer.enqueue(USER, [update("c"), unmarked]);
+    await writer.drain(USER);
+    expect(store.records.get("c")?.record.content).toBe("updated c");
+    expect(store.records.get("d")?.record.content).toBe("updated d");
+    expect(await historyEvents("c")).toEqual(["ADD", "UPDATE"]);
+  });
+
+  it("keeps the update queued when the store cannot be read (an outage loses nothing)", async () => {
+    await writer.enqueue(USER, [upsert("e", true)]);
+    await writer.drain(USER);
+    store.down = "unavailable";
+    await writer.enqueue(USER, [update("e")]);
+    const result = await writer.drain(USER);
+    expect(result.error?.code).toBe("STORE_UNAVAILABLE");
+    expect(await outbox.size(USER)).toBe(1);
+    store.down = "no";
+    await writer.drain(USER);
+    expect(store.records.get("e")?.record.content).toBe("updated e");
   });
 });

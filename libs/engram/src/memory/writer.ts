@@ -7,6 +7,7 @@ import { repairText } from "../core/text.js";
 import type { HistoryEvent, MemoryRecord } from "../core/types.js";
 import type { LeaseState, OutboxState, PendingWrite } from "../state/types.js";
 import type { EpisodicStore } from "../store/types.js";
+import { updatesOfErased } from "./erased_updates.js";
 
 /** What happened, for the history log, applied together with the write. */
 export interface HistoryNote {
@@ -30,6 +31,8 @@ export interface UpsertOp {
   /** Absent: embedded when drained. */
   embedding?: number[];
   history: HistoryNote | null;
+  /** Apply only while the record is stored (set by `update()`, which read it from the store). */
+  ifStored?: boolean;
 }
 
 /** One pending store write, as kept in the outbox. */
@@ -256,7 +259,20 @@ export class Writer {
       // Consecutive writes of one kind and user go to the store as one call (order is kept:
       // an upsert and a later delete of the same id never swap).
       while (j < batch.length && batch[j]!.payload.op === first.payload.op && batch[j]!.userId === first.userId) j += 1;
-      const group = batch.slice(i, j);
+      let group = batch.slice(i, j);
+      const orphans = first.payload.op === "upsert" ? await updatesOfErased(this.store, first.userId, group).catch(asStoreError) : new Set<number>();
+      if (orphans instanceof EngramError) {
+        await this.outbox.fail(group.map((row) => row.seq), orphans.message);
+        return { error: orphans, failed: group.map((row) => row.seq) };
+      }
+      if (orphans.size > 0) {
+        await this.outbox.complete([...orphans]);
+        group = group.filter((row) => !orphans.has(row.seq));
+        if (group.length === 0) {
+          i = j;
+          continue;
+        }
+      }
       const outcome: { done: Row[]; refused: Array<{ row: Row; error: EngramError }> } = { done: [], refused: [] };
       let error: EngramError | undefined;
       try {
