@@ -68,6 +68,8 @@ export class PostgresJobs<T> implements JobState<T> {
       locked AS (
         SELECT j.seq, j.user_id, j.grp FROM ${t} j, now
         WHERE j.queue = $3 AND ($4::text IS NULL OR j.user_id = $4) AND ($5::text IS NULL OR j.grp = $5)
+          -- On the row itself too: a claim committed after this statement's snapshot is seen by the re-check of a locked row.
+          AND (j.claimed_by IS NULL OR j.claimed_by = $1 OR j.claimed_until <= now.ms)
           AND NOT EXISTS (SELECT 1 FROM ${t} c WHERE c.queue = j.queue AND c.user_id = j.user_id AND c.grp = j.grp
                           AND c.claimed_by IS NOT NULL AND c.claimed_by <> $1 AND c.claimed_until > now.ms)
         ORDER BY j.seq

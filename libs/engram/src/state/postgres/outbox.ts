@@ -105,6 +105,9 @@ export class PostgresOutbox<T> implements OutboxState<T> {
       locked AS (
         SELECT o.seq, o.user_id FROM ${t} o, now
         WHERE ($3::text IS NULL OR o.user_id = $3)
+          -- On the row itself too: a claim committed after this statement's snapshot is seen here
+          -- when the row is locked (the re-check), and missed by the NOT EXISTS below.
+          AND (o.claimed_by IS NULL OR o.claimed_by = $1 OR o.claimed_until <= now.ms)
           AND NOT EXISTS (SELECT 1 FROM ${t} c WHERE c.user_id = o.user_id AND c.claimed_by IS NOT NULL
                           AND c.claimed_by <> $1 AND c.claimed_until > now.ms)
         ORDER BY o.seq LIMIT $4
