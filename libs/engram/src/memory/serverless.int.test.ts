@@ -55,15 +55,17 @@ async function child(mode: "memory" | "sqlite"): Promise<ChildRun> {
 }
 
 describe("Memory where native modules cannot load (serverless)", () => {
-  it("runs add, search, get, update, history, delete and deleteAll over Chroma's server and PostgreSQL, loading no native addon", async () => {
+  it("imports engram and runs add, search, get, update, history, flush, usage, delete and deleteAll over Chroma's server and PostgreSQL, loading no native addon", async () => {
     const run = await child("memory");
     expect({ code: run.code, err: run.code === 0 ? "" : run.err }).toEqual({ code: 0, err: "" });
     expect(run.last).toEqual({
       hit: "I play the cello on Sundays.",
       got: "I play the viola on Sundays.",
       history: ["ADD", "UPDATE"],
+      pending: 0,
+      usage: 0,
       afterDelete: ["I play the viola on Sundays."],
-      erased: 1,
+      erased: { deleted: 1, history: 4, pending: 0 },
       left: 0,
       bob: ["Bob keeps bees."],
       addonsAtImport: [],

@@ -7,8 +7,8 @@
  * default SQLite state, which must fail (the block is real).
  */
 import { existsSync } from "node:fs";
-import { StaticEmbeddings } from "../embeddings/static.js";
-import { Memory } from "../memory/memory.js";
+// The package's entry, as an app imports it: importing it must load no native addon either.
+import { Memory, StaticEmbeddings } from "../index.js";
 
 interface ChildConfig {
   mode: "memory" | "sqlite";
@@ -51,10 +51,12 @@ if (config.mode === "sqlite") {
   await memory.update(id, "I play the viola on Sundays.", alice);
   const got = (await memory.get(id, alice))?.content;
   const history = (await memory.history(id, alice)).map((entry) => entry.event);
+  const pending = (await memory.flush()).pending;
+  const usage = (await memory.usage(alice)).total.calls;
   const sister = (await memory.search("sister", { ...alice, limit: 1 }))[0]!;
   await memory.delete(sister.id, alice);
   const afterDelete = (await memory.getAll(alice)).map((record) => record.content);
-  const erased = (await memory.deleteAll(alice)).deleted;
+  const erased = await memory.deleteAll(alice);
   const left = (await memory.getAll(alice)).length + (await memory.search("viola", alice)).length;
   const bob = (await memory.getAll({ userId: "bob" })).map((record) => record.content);
   await memory.flush();
@@ -64,6 +66,8 @@ if (config.mode === "sqlite") {
       hit,
       got,
       history,
+      pending,
+      usage,
       afterDelete,
       erased,
       left,
