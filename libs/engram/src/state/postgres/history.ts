@@ -1,6 +1,6 @@
-import { randomUUID } from "node:crypto";
 import type { PoolClient } from "pg";
 import type { HistoryEntry, HistoryEvent } from "../../core/types.js";
+import { stampHistory } from "../history_stamp.js";
 import type { HistoryState, NewHistoryEntry } from "../types.js";
 import type { PgHandle } from "./handle.js";
 
@@ -13,20 +13,6 @@ interface HistoryRow {
   new_content: string | null;
   at: string;
   reason: string | null;
-}
-
-/** Gives entries their ids and times (the clock read once: a batch happens at one instant). */
-export function stampHistory(entries: readonly NewHistoryEntry[], now: number): HistoryEntry[] {
-  return entries.map((entry) => ({
-    id: randomUUID(),
-    memoryId: entry.memoryId,
-    userId: entry.userId,
-    event: entry.event,
-    oldContent: entry.oldContent,
-    newContent: entry.newContent,
-    at: entry.at ?? now,
-    reason: entry.reason,
-  }));
 }
 
 /**

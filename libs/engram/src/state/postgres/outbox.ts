@@ -2,7 +2,8 @@ import { describeValue } from "../../core/describe.js";
 import { EngramError } from "../../core/errors.js";
 import type { NewHistoryEntry, OutboxItem, OutboxState, PendingOptions, PendingWrite } from "../types.js";
 import { NOW_MS, type PgHandle } from "./handle.js";
-import { deleteUserRows, historyColumns, stampHistory } from "./history.js";
+import { stampHistory } from "../history_stamp.js";
+import { deleteUserRows, historyColumns } from "./history.js";
 
 interface OutboxRow {
   seq: string;

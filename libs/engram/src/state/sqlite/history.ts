@@ -1,8 +1,8 @@
 /** The history log of the SQLite state: what happened to each memory, in the `history` table. */
-import { randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
 import type { HistoryEntry, HistoryEvent } from "../../core/types.js";
 import type { HistoryState, NewHistoryEntry } from "../types.js";
+import { stampHistory } from "../history_stamp.js";
 import { runSql, type SqliteHandle } from "./database.js";
 
 interface HistoryRow {
@@ -76,16 +76,7 @@ export class SqliteHistory implements HistoryState {
       const statements = this.ensureReady();
       if (entries.length === 0) return [];
       const now = this.handle.clock();
-      const recorded: HistoryEntry[] = entries.map((entry) => ({
-        id: randomUUID(),
-        memoryId: entry.memoryId,
-        userId: entry.userId,
-        event: entry.event,
-        oldContent: entry.oldContent,
-        newContent: entry.newContent,
-        at: entry.at ?? now,
-        reason: entry.reason,
-      }));
+      const recorded = stampHistory(entries, now);
       statements.recordAll(recorded.map(toRow));
       return recorded;
     });
