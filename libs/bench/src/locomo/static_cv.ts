@@ -19,25 +19,9 @@ import { boostByEntities, withEntities } from "../../../engram/src/scoring/entit
 import type { MemoryRecord } from "../../../engram/src/core/types.js";
 import { CATEGORIES, CATEGORY_IDS, type Category } from "./data.js";
 import { recallAt } from "./metric.js";
+import type { Sample, Turn } from "./tune_samples.js";
 import { crossValidate } from "./cv.js";
 
-interface Turn {
-  diaId: string;
-  content: string;
-  createdAt: number;
-  importance: number;
-  lexical: number;
-  cosStatic: number;
-  cosUse: number;
-}
-interface Sample {
-  conv: string;
-  category: Category;
-  query: string;
-  evidence: string[];
-  now: number;
-  turns: Turn[];
-}
 interface Setting {
   spread: number;
   lexical: number;

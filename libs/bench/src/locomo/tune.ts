@@ -30,30 +30,12 @@ import { CATEGORIES, CATEGORY_IDS, loadLocomo, type Category, type Conversation 
 import { recallAt } from "./metric.js";
 import { turnContent } from "./retrievers.js";
 import { Scratch } from "../scratch.js";
+import type { Sample, Turn } from "./tune_samples.js";
 import { crossValidate, type Fold } from "./cv.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 const DEFAULT_DATA = resolve(REPO_ROOT, "../shared/bench/locomo/locomo-dev.json");
 
-interface Turn {
-  diaId: string;
-  content: string;
-  createdAt: number;
-  importance: number;
-  /** Engram's BM25 part (normalized by the best match over all the user's turns). */
-  lexical: number;
-  cosStatic: number;
-  cosUse: number;
-}
-
-interface Sample {
-  conv: string;
-  category: Category;
-  query: string;
-  evidence: string[];
-  now: number;
-  turns: Turn[];
-}
 
 type Relevance = "static" | "use" | "both";
 
