@@ -9,7 +9,7 @@ import type { ChromaClient, Collection } from "chromadb";
 import { Memory, type MemoryOptions } from "engram";
 import { Bm25Index, type IdfVariant } from "./bm25.js";
 import type { Conversation, Question, Turn } from "./data.js";
-import type { TextEmbedder } from "./embeddings.js";
+import { MODEL_LABELS, type ModelName, type TextEmbedder } from "./embeddings.js";
 
 export interface Retriever {
   /** Row name in the tables. */
@@ -22,6 +22,8 @@ export interface Retriever {
   rank(conv: Conversation, question: Question, k: number): Promise<string[]>;
   /** The text a returned turn puts into a prompt (its token cost). @default turnContent */
   text?(turn: Turn): string;
+  /** The embedding model's id, for rows that embed. */
+  readonly model?: string;
   /** Milliseconds of each per-turn add call, for systems that store turns one at a time (engram, mem0). */
   readonly addLatencies?: readonly number[];
   close(): Promise<void>;
@@ -31,8 +33,16 @@ export interface Retriever {
 export interface RetrieverContext {
   /** A client of the one local Chroma server of the run, and its URL (absent when no system needs it). */
   chroma?: { url: string; client: ChromaClient };
-  /** The local embedding model (engram's LocalEmbeddings), cached by text across the run's systems. */
+  /** The default model's embeddings (what `new Memory()` embeds with), cached by text across the run's systems. */
   embeddings: TextEmbedder;
+  /** Which model that is (`--model`, else the library's default). */
+  defaultModel: ModelName;
+  /** The model `new Memory()` embeds with (asked of the library). */
+  libraryDefault: ModelName;
+  /** Each model's embeddings (cached by text), for rows that name their model. */
+  embeddingsFor(model: ModelName): TextEmbedder;
+  /** Each model's id (`modelId`, what a data folder records). */
+  modelIds: Record<ModelName, string>;
   /** A folder for temporary data (removed by the runner). */
   tmpDir: string;
 }
@@ -123,15 +133,18 @@ const EMBED_BATCH = 256;
  * The local embeddings (engram's LocalEmbeddings) over a raw Chroma collection per conversation,
  * cosine space; the document is `<speaker>: <text>` (what engram stores). No engram logic.
  */
-export function denseRetriever(ctx: RetrieverContext, options: { name?: string; prefix?: string } = {}): Retriever {
+export function denseRetriever(ctx: RetrieverContext, options: { name?: string; prefix?: string; model?: ModelName } = {}): Retriever {
   const chroma = ctx.chroma;
   if (!chroma) throw new Error("dense needs the Chroma server");
-  const prefix = options.prefix ?? "locomo-dense";
+  const model = options.model ?? ctx.defaultModel;
+  const embeddings = ctx.embeddingsFor(model);
+  const prefix = options.prefix ?? `locomo-dense-${model}`;
   const collections = new Map<string, Collection>();
   return {
-    name: options.name ?? "dense",
+    name: options.name ?? `dense, ${MODEL_LABELS[model]}`,
+    model: ctx.modelIds[model],
     description:
-      "engram's LocalEmbeddings (USE-Lite, 512-d) over a raw Chroma collection per conversation (cosine), " +
+      `the embedding model alone (${ctx.modelIds[model]}, 512-d) over a raw Chroma collection per conversation (cosine), ` +
       "document = speaker + text",
     async ingest(conv, progress) {
       const name = `${prefix}-${conv.sampleId}`;
@@ -144,7 +157,7 @@ export function denseRetriever(ctx: RetrieverContext, options: { name?: string; 
       collections.set(conv.sampleId, collection);
       for (let start = 0; start < conv.turns.length; start += EMBED_BATCH) {
         const batch = conv.turns.slice(start, start + EMBED_BATCH);
-        const vectors = await ctx.embeddings.embedDocuments(batch.map(turnContent));
+        const vectors = await embeddings.embedDocuments(batch.map(turnContent));
         await collection.add({ ids: batch.map((t) => t.diaId), embeddings: vectors, documents: batch.map(turnContent) });
         progress?.(batch.length);
       }
@@ -152,7 +165,7 @@ export function denseRetriever(ctx: RetrieverContext, options: { name?: string; 
     async rank(conv, question, k) {
       const collection = collections.get(conv.sampleId);
       if (!collection) throw new Error(`dense: ${conv.sampleId} was not ingested`);
-      const vector = await ctx.embeddings.embedQuery(question.question);
+      const vector = await embeddings.embedQuery(question.question);
       const result = await collection.query({ queryEmbeddings: [vector], nResults: k, include: ["distances"] as never });
       return result.ids[0] ?? [];
     },
@@ -174,6 +187,11 @@ export interface EngramRetrieverOptions {
   description?: string;
   /** Extra `Memory` options, spread last into the constructor (ablations), e.g. `{ ranker: { lexical: 0 } }`. */
   memoryOptions?: MemoryOptions;
+  /**
+   * Embed with this model (Memory then uses that model's own ranker defaults, as it does when
+   * given the model). @default the library's default model
+   */
+  model?: ModelName;
 }
 
 let engramRuns = 0;
@@ -189,6 +207,8 @@ export function engramRetriever(ctx: RetrieverContext, options: EngramRetrieverO
   const chroma = ctx.chroma;
   if (!chroma) throw new Error("engram needs the Chroma server");
   const run = ++engramRuns;
+  const model = options.model ?? ctx.defaultModel;
+  const embeddings = ctx.embeddingsFor(model);
   let now = 0;
   let memory: Memory | undefined;
   let dataDir: string | undefined;
@@ -199,7 +219,7 @@ export function engramRetriever(ctx: RetrieverContext, options: EngramRetrieverO
     memory = new Memory({
       dataDir,
       chroma: { url: chroma.url },
-      embeddings: ctx.embeddings,
+      embeddings,
       clock: () => now,
       prefix: `locomo-engram-${run}`,
       ...options.memoryOptions,
@@ -209,12 +229,14 @@ export function engramRetriever(ctx: RetrieverContext, options: EngramRetrieverO
   const lastTime = new Map<string, number>();
   const addLatencies: number[] = [];
   return {
-    name: options.name ?? "engram",
+    name: options.name ?? `engram, ${MODEL_LABELS[model]}${options.model || model !== ctx.libraryDefault ? "" : " (defaults)"}`,
+    model: ctx.modelIds[model],
     description:
-      options.description ??
-      "engram Memory (defaults" +
-        (options.memoryOptions ? ` + ${JSON.stringify(options.memoryOptions)}` : "") +
-        "): one add per turn as it arrives, search(question, { userId, limit: k })",
+      (options.description ??
+        "engram Memory (defaults" +
+          (options.memoryOptions ? ` + ${JSON.stringify(options.memoryOptions)}` : "") +
+          "): one add per turn as it arrives (thread = session, clock = the turn's time), search(question, { userId, limit: k })") +
+      `; model ${ctx.modelIds[model]}${model === ctx.libraryDefault ? " (the default)" : ""}, with its own ranker defaults`,
     addLatencies,
     async ingest(conv, progress) {
       const m = await open();

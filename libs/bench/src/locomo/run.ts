@@ -4,8 +4,13 @@
  * (metric and reference figures: the README beside the data).
  *
  *   node --import tsx src/locomo/run.ts --systems bm25,recency,dense,engram --conversations 5
+ *
+ * Rows that name no model use the library's default (found by asking a Memory, default_model.ts);
+ * `dense-<model>` / `engram-<model>` rows name theirs. The run records its duration, the load
+ * average (sampled every 15 s) and each row's CPU time: the machine may be shared.
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { ChromaClient } from "chromadb";
@@ -15,8 +20,8 @@ import { Scratch } from "../scratch.js";
 import { log, progressBar } from "../progress.js";
 import { summarize, type LatencySummary } from "../stats.js";
 import { CATEGORIES, CATEGORY_IDS, loadLocomo, type Conversation } from "./data.js";
-import { LocalEmbeddings, StaticEmbeddings } from "engram";
-import { CachedEmbeddings } from "./embeddings.js";
+import { CachedEmbeddings, createModel, MODEL_NAMES, modelIds, type ModelName } from "./embeddings.js";
+import { libraryDefaultModel } from "./default_model.js";
 import { MISSING_DATA_HELP, devConversations, findLocomoData } from "./data_path.js";
 import { aggregateAnswerRecall, answerRecallAt, type AnswerRecallScores } from "./answer_recall.js";
 import { DEFAULT_KS, aggregate, scoreQuestion, tokensOf, type QuestionScore, type Scores } from "./metric.js";
@@ -42,15 +47,22 @@ interface Params {
   /** Embed each distinct text once per run (false: every system embeds for itself, for honest ingest times). */
   embeddingCache: boolean;
   vectors?: string;
-  /** Embedding model of the dense and engram rows. */
-  model: "static" | "use-lite";
+  /** Embedding model of the rows that name none: the library's default unless given. */
+  model: ModelName | "default";
 }
 
 interface SystemResult {
   id: string;
+  group: "system" | "ablation";
   name: string;
   description: string;
+  /** The embedding model's id (what a data folder records), for rows that embed. */
+  model?: string;
   ingestSeconds: number;
+  /** The row's wall time (ingest and questions), its process CPU time, and the 1-minute load average before and after. */
+  seconds: number;
+  cpuSeconds: number;
+  load: { start: number; end: number };
   /** Latency of one rank() call (ms), question embedding and search included. */
   query: LatencySummary;
   /** Latency of one per-turn add call (ms), for systems that store turns one at a time. */
@@ -63,6 +75,8 @@ interface SystemResult {
 
 interface Report {
   benchmark: "locomo";
+  /** The command line that produced this file. */
+  command: string;
   machine: MachineInfo;
   chromaServerVersion?: string;
   chromadbClient?: string;
@@ -77,8 +91,10 @@ interface Report {
     /** Tokens (characters / 4) of the whole conversation, averaged over questions. */
     fullContextTokens: number;
   };
-  /** Texts embedded by the model and served from the run's cache. */
-  embeddings: { model: string; embedded: number; cached: number };
+  /** The default model's description, and texts embedded by each model and served from the run's cache. */
+  embeddings: { model: string; defaultModel: string; libraryDefault: string; byModel: Record<string, { embedded: number; cached: number; seeded: number }> };
+  /** 1-minute load average: at the start, the end, and the mean / max of samples every 15 s; the process's nice value. */
+  load: { start: number; end: number; mean: number; max: number; samples: number; nice: number; cpus: number };
   reference: typeof REFERENCE;
   results: SystemResult[];
   notes: string[];
@@ -102,22 +118,52 @@ function parseArgs(argv: string[]): Params | undefined {
     .option("--conversations <n>", "only the first n conversations (quick runs)", positiveInt)
     .option("--out <dir>", "folder for locomo.json and locomo.md", "bench-results")
     .option("--per-question", "also write each question's top-k and recall@10 to locomo.json", false)
-    .option("--model <name>", "embedding model: static (the default) or use-lite", "static")
-    .option("--vectors <file>", "seed the embedding cache from this file of [text, vector] pairs written by an earlier run of the same model (locomo/lab.ts)")
+    .option("--model <name>", "embedding model of the rows that name none: default (what new Memory() uses), use-lite or static", "default")
+    .option("--vectors <file>", "seed the embedding cache of the model that wrote this file of [text, vector] pairs (locomo/lab.ts's cache; checked against the model)")
     .option("--no-embedding-cache", "embed again for every system (ingest and query times then include the model)")
     .parse(argv);
   const o = program.opts<Omit<Params, "data"> & { data?: string }>();
   const unknown = o.systems.filter((id) => !known.includes(id));
   if (unknown.length) program.error(`unknown system(s): ${unknown.join(", ")}; known: ${known.join(", ")}`);
   if (o.systems.length === 0) program.error("--systems is empty.");
+  if (o.model !== "default" && !MODEL_NAMES.includes(o.model)) program.error(`--model must be default, ${MODEL_NAMES.join(" or ")}.`);
   const data = findLocomoData(o.data);
   if (data === undefined && o.data !== undefined) program.error(`LoCoMo data not found at ${resolve(o.data)} (see --data).`);
   if (data === undefined) return undefined;
   return { ...o, data, out: resolve(o.out) };
 }
 
+/**
+ * The model that wrote a seed file: the one whose own vectors for the file's first texts agree with
+ * the file's (cosine above 0.999). A file of another model (or version) is refused.
+ */
+async function modelOfVectors(entries: Array<[string, number[]]>, caches: Record<ModelName, CachedEmbeddings>): Promise<ModelName> {
+  const probe = entries.slice(0, 3);
+  if (probe.length === 0) throw new Error("--vectors: the file holds no vectors");
+  for (const model of MODEL_NAMES) {
+    const fresh = await caches[model].embedFresh(probe.map(([text]) => text));
+    if (probe.every(([, vector], i) => cosine(vector, fresh[i]!) > 0.999)) return model;
+  }
+  throw new Error(`--vectors: the file's vectors match none of ${MODEL_NAMES.join(", ")} (another model or version wrote it)`);
+}
+
+function cosine(a: readonly number[], b: readonly number[]): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return a.length === b.length && na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
+}
+
 async function runSystem(spec: SystemSpec, ctx: RetrieverContext, convs: Conversation[], perQuestion: boolean): Promise<SystemResult> {
   const retriever = spec.create(ctx);
+  const began = performance.now();
+  const cpu = process.cpuUsage();
+  const loadStart = os.loadavg()[0]!;
   try {
     const turns = convs.reduce((n, c) => n + c.turns.length, 0);
     const ingestBar = progressBar(`${retriever.name}: ingest`, turns);
@@ -155,18 +201,27 @@ async function runSystem(spec: SystemSpec, ctx: RetrieverContext, convs: Convers
       }
     }
     queryBar.stop();
+    const used = process.cpuUsage(cpu);
     const result: SystemResult = {
       id: spec.id,
+      group: spec.group ?? "system",
       name: retriever.name,
       description: retriever.description,
+      ...(retriever.model ? { model: retriever.model } : {}),
       ingestSeconds,
+      seconds: (performance.now() - began) / 1000,
+      cpuSeconds: (used.user + used.system) / 1e6,
+      load: { start: loadStart, end: os.loadavg()[0]! },
       query: summarize(latencies),
       ...(retriever.addLatencies?.length ? { add: summarize(retriever.addLatencies) } : {}),
       scores: aggregate(scores, KS),
       answerRecall: aggregateAnswerRecall(answers, KS),
     };
     if (perQuestion) result.perQuestion = details;
-    log(`${retriever.name}: R@10 ${pct(result.scores.overall.recall[10]!)} (ingest ${ingestSeconds.toFixed(1)} s)`);
+    log(
+      `${retriever.name}: R@10 ${pct(result.scores.overall.recall[10]!)} (ingest ${ingestSeconds.toFixed(1)} s, ` +
+        `row ${result.seconds.toFixed(0)} s, CPU ${result.cpuSeconds.toFixed(0)} s, load ${loadStart.toFixed(1)} -> ${result.load.end.toFixed(1)})`,
+    );
     return result;
   } finally {
     await retriever.close();
@@ -208,15 +263,15 @@ function answerTable(results: SystemResult[]): string {
 
 function costTable(results: SystemResult[]): string {
   const lines = [
-    "| system | hit@5 | hit@25 | tokens@5 | tokens@25 | ingest (s) | add p50 (ms) | add p95 (ms) | query p50 (ms) | query p95 (ms) |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| system | hit@5 | hit@25 | tokens@5 | tokens@25 | ingest (s) | add p50 (ms) | add p95 (ms) | query p50 (ms) | query p95 (ms) | row (s) | CPU (s) |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of results) {
     const o = r.scores.overall;
     lines.push(
       `| ${r.name} | ${pct(o.hit[5]!)} | ${pct(o.hit[25]!)} | ${Math.round(o.tokens[5]!)} | ${Math.round(o.tokens[25]!)} | ` +
         `${r.ingestSeconds.toFixed(1)} | ${r.add ? r.add.p50.toFixed(1) : "-"} | ${r.add ? r.add.p95.toFixed(1) : "-"} | ` +
-        `${r.query.p50.toFixed(1)} | ${r.query.p95.toFixed(1)} |`,
+        `${r.query.p50.toFixed(1)} | ${r.query.p95.toFixed(1)} | ${r.seconds.toFixed(0)} | ${r.cpuSeconds.toFixed(0)} |`,
     );
   }
   return lines.join("\n");
@@ -281,20 +336,48 @@ async function main(): Promise<void> {
   const tmpDir = scratch.dir;
 
   try {
-    const embeddings = new CachedEmbeddings(params.model === "use-lite" ? new LocalEmbeddings() : new StaticEmbeddings(), params.embeddingCache);
-    if (params.vectors) embeddings.seed(JSON.parse(await readFile(params.vectors, "utf8")) as Array<[string, number[]]>);
-    const ctx: RetrieverContext = { embeddings, tmpDir };
+    const ids = modelIds();
+    const caches = Object.fromEntries(
+      MODEL_NAMES.map((model) => [model, new CachedEmbeddings(createModel(model), params.embeddingCache, ids[model])]),
+    ) as Record<ModelName, CachedEmbeddings>;
+    const seeded: Partial<Record<ModelName, number>> = {};
+    if (params.vectors) {
+      const entries = JSON.parse(await readFile(params.vectors, "utf8")) as Array<[string, number[]]>;
+      const model = await modelOfVectors(entries, caches);
+      caches[model].seed(entries);
+      seeded[model] = entries.length;
+      log(`Seeded the ${model} cache with ${entries.length} vectors from ${params.vectors}`);
+    }
+    const loadSamples: number[] = [os.loadavg()[0]!];
+    const sampler = setInterval(() => loadSamples.push(os.loadavg()[0]!), 15_000);
+    sampler.unref();
     let chromaServerVersion: string | undefined;
+    let chroma: RetrieverContext["chroma"];
+    let libraryDefault: ModelName | undefined;
     if (specs.some((s) => s.needsChroma)) {
       const server = await scratch.startServer();
       const client = new ChromaClient({ host: server.host, port: server.port });
       chromaServerVersion = await client.version();
-      ctx.chroma = { url: server.url, client };
+      chroma = { url: server.url, client };
       log(`Chroma ${chromaServerVersion} at ${server.url}`);
+      libraryDefault = await libraryDefaultModel(server.url, tmpDir, ids);
+      log(`new Memory() embeds with ${ids[libraryDefault]} (${libraryDefault})`);
     }
+    const defaultModel: ModelName = params.model === "default" ? (libraryDefault ?? "static") : params.model;
+    const ctx: RetrieverContext = {
+      embeddings: caches[defaultModel],
+      defaultModel,
+      libraryDefault: libraryDefault ?? defaultModel,
+      embeddingsFor: (model) => caches[model],
+      modelIds: ids,
+      tmpDir,
+      ...(chroma ? { chroma } : {}),
+    };
 
     const results: SystemResult[] = [];
     for (const spec of specs) results.push(await runSystem(spec, ctx, convs, params.perQuestion));
+    clearInterval(sampler);
+    loadSamples.push(os.loadavg()[0]!);
 
     const byCategory: Record<string, number> = {};
     for (const c of CATEGORY_IDS) byCategory[c] = questions.filter((q) => q.category === c).length;
@@ -304,15 +387,29 @@ async function main(): Promise<void> {
     const { out, perQuestion: _perQuestion, ...parameters } = params;
     const report: Report = {
       benchmark: "locomo",
+      command: `corepack yarn workspace engram-bench locomo ${process.argv.slice(2).join(" ")}`.trim(),
       machine,
       ...(chromaServerVersion ? { chromaServerVersion, chromadbClient: chromadbVersion() } : {}),
       parameters: { ...parameters, ks: KS },
       embeddings: {
         model:
-          params.model === "use-lite"
+          `${ids[defaultModel]}: ` +
+          (defaultModel === "use-lite"
             ? "engram LocalEmbeddings (Universal Sentence Encoder Lite, 512-d)"
-            : "engram StaticEmbeddings (static model distilled from USE-Lite, 512-d; the default)",
-        ...embeddings.stats,
+            : "engram StaticEmbeddings (static model distilled from USE-Lite, 512-d)") +
+          (libraryDefault === defaultModel ? ", the library's default (new Memory())" : libraryDefault ? `, not the library's default (${ids[libraryDefault]})` : ""),
+        defaultModel: ids[defaultModel],
+        libraryDefault: libraryDefault ? ids[libraryDefault] : "not probed (no row embeds)",
+        byModel: Object.fromEntries(MODEL_NAMES.map((m) => [ids[m], { ...caches[m].stats, seeded: seeded[m] ?? 0 }])),
+      },
+      load: {
+        start: loadSamples[0]!,
+        end: loadSamples[loadSamples.length - 1]!,
+        mean: loadSamples.reduce((a, b) => a + b, 0) / loadSamples.length,
+        max: Math.max(...loadSamples),
+        samples: loadSamples.length,
+        nice: os.getPriority(),
+        cpus: os.cpus().length,
       },
       dataset: {
         conversations: convs.map((c) => c.sampleId),
@@ -333,13 +430,15 @@ async function main(): Promise<void> {
         "Each conversation is its own memory (one user); every turn is ingested in order before its questions are asked.",
         "Evidence cleaning: every D<session>:<turn> pattern is extracted (a stray colon as in \"D:11:26\" is tolerated), leading zeros stripped, ids not in the conversation dropped; a question left with no evidence is skipped.",
         "A shared photo's caption is part of the turn's text: \"<text> [shares a photo: <caption>]\".",
-        "Systems rank top 25 once per question; R@5 and R@10 are read from the same ranking.",
-        "engram: one Memory per row over the run's Chroma server; clock = session date + 1 s per turn of the session while ingesting, the conversation's last turn time at question time.",
+        "Systems rank top 25 once per question; R@5 and R@10 are read from the same ranking (mem0 included: one search with topK 25 per question).",
+        "engram: one Memory per row over the run's Chroma server; each turn is one add in thread session_<n> (the session boost's unit) with the clock at the session's date + 1 s per turn of the session (the record's time, which the date boost and the resolution of relative dates read); questions at the conversation's last turn time.",
+        `Rows without a model in their name embed with ${ids[defaultModel]}${libraryDefault === defaultModel ? ", what new Memory() uses (asked of the library at the start of the run)" : ""}; engram rows get each model's own ranker defaults, as Memory gives them.`,
         params.embeddingCache
           ? "Embeddings are cached by text across the run's systems (the model is deterministic): the first system to embed a text pays for it, so ingest and query times of later ones exclude the model (--no-embedding-cache for honest per-system times)."
           : "No embedding cache: every system embeds for itself; ingest and query times include the model.",
         "Query latency is one rank() call: question embedding (dense, engram, mem0) and the search.",
         "Add latency is one per-turn add call (engram, mem0: embedding of the turn unless cached, and the write); bm25 and dense index in bulk (-).",
+        `Run under nice ${os.getPriority()} on ${os.cpus().length} cores shared with other work: 1-minute load average ${loadSamples[0]!.toFixed(1)} at the start, ${loadSamples[loadSamples.length - 1]!.toFixed(1)} at the end (mean ${(loadSamples.reduce((a, b) => a + b, 0) / loadSamples.length).toFixed(1)}, max ${Math.max(...loadSamples).toFixed(1)}); times are wall-clock under that load, CPU seconds per row beside them.`,
       ],
       totalSeconds: (performance.now() - started) / 1000,
     };

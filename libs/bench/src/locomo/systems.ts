@@ -2,9 +2,13 @@
  * The rows `run.ts` can run, selectable with `--systems`. To add a row (e.g. an engram ablation),
  * append a spec, for example:
  *
- *   { id: "engram-dense", needsChroma: true,
+ *   { id: "engram-dense", needsChroma: true, group: "ablation",
  *     create: (ctx) => engramRetriever(ctx, { name: "engram (dense only)", memoryOptions: { ranker: { ... } } }) }
+ *
+ * Rows without a model of their own (bm25 aside) use the library's default model, the one
+ * `new Memory()` embeds with (run.ts finds it); `dense-<model>` and `engram-<model>` name theirs.
  */
+import { MODEL_LABELS, MODEL_NAMES } from "./embeddings.js";
 import {
   bm25Retriever,
   denseRetriever,
@@ -20,6 +24,8 @@ export interface SystemSpec {
   id: string;
   /** Whether the run must start the Chroma server (and load the embedding model) for it. */
   needsChroma: boolean;
+  /** "ablation": an engram variant with a part switched off (its own table in the report). @default "system" */
+  group?: "system" | "ablation";
   create(ctx: RetrieverContext): Retriever;
 }
 
@@ -28,21 +34,32 @@ export const SYSTEMS: readonly SystemSpec[] = [
   { id: "recency", needsChroma: false, create: () => recencyRetriever() },
   { id: "dense", needsChroma: true, create: (ctx) => denseRetriever(ctx) },
   { id: "engram", needsChroma: true, create: (ctx) => engramRetriever(ctx) },
+  // Each model as an explicit row (issue 13: LoCoMo rows per model), whatever the default is.
+  ...MODEL_NAMES.flatMap((model) => [
+    { id: `dense-${model}`, needsChroma: true, create: (ctx: RetrieverContext) => denseRetriever(ctx, { model }) },
+    {
+      id: `engram-${model}`,
+      needsChroma: true,
+      create: (ctx: RetrieverContext) => engramRetriever(ctx, { model, name: `engram, ${MODEL_LABELS[model]}` }),
+    },
+  ]),
   // Sanity check: engram ranking by vector similarity alone should match the raw "dense" row.
   {
     id: "engram-dense-only",
     needsChroma: true,
+    group: "ablation",
     create: (ctx) =>
       engramRetriever(ctx, {
         name: "engram (vector only)",
-        memoryOptions: { ranker: { lexical: 0, recency: 0, importance: 0, neighbour: 0 }, writes: "background" },
+        memoryOptions: { ranker: { lexical: 0, recency: 0, importance: 0, neighbour: 0, dates: 0, session: 0 }, writes: "background" },
       }),
   },
   // Ablation: the defaults with one part switched off, to show what each part adds. Ablations write
   // in the background (their add latencies are not reported on the page; recall is the same).
-  ...(["lexical", "neighbour", "recency", "importance"] as const).map((part) => ({
+  ...(["lexical", "neighbour", "recency", "importance", "dates", "session"] as const).map((part) => ({
     id: `engram-no-${part}`,
     needsChroma: true,
+    group: "ablation" as const,
     create: (ctx: RetrieverContext) =>
       engramRetriever(ctx, { name: `engram without ${part}`, memoryOptions: { ranker: { [part]: 0 }, writes: "background" } }),
   })),
@@ -50,13 +67,15 @@ export const SYSTEMS: readonly SystemSpec[] = [
   {
     id: "engram-no-entities",
     needsChroma: true,
+    group: "ablation",
     create: (ctx: RetrieverContext) =>
       engramRetriever(ctx, { name: "engram without entities", memoryOptions: { entities: { extract: false, boost: 0 }, writes: "background" } }),
   },
-  // The ranker's previous defaults (tuned for USE-Lite), to compare with the static model's.
+  // USE-Lite's ranker weights before the date and session boosts, for comparison.
   {
     id: "engram-use-lite-weights",
     needsChroma: true,
+    group: "ablation",
     create: (ctx: RetrieverContext) =>
       engramRetriever(ctx, {
         name: "engram (USE-Lite's weights: lexical 0.6, neighbour 0.3, no spread)",
@@ -68,11 +87,23 @@ export const SYSTEMS: readonly SystemSpec[] = [
   { id: "bm25-nodate", needsChroma: false, create: () => bm25Retriever({ name: "bm25 (no date)", withDate: false }) },
   { id: "bm25-robertson", needsChroma: false, create: () => bm25Retriever({ name: "bm25 (robertson IDF)", idf: "robertson" }) },
   { id: "bm25-okapi", needsChroma: false, create: () => bm25Retriever({ name: "bm25 (rank_bm25 okapi IDF)", idf: "okapi" }) },
-  // Peer system: mem0 (npm mem0ai, OSS Memory) offline, same embeddings, infer off (not run by default).
+  // Peer system: mem0 (npm mem0ai, OSS Memory) offline, the default model's embeddings, infer off.
   { id: "mem0", needsChroma: true, create: (ctx) => mem0Retriever(ctx) },
 ];
 
 export const DEFAULT_SYSTEMS = ["bm25", "recency", "dense", "engram"];
 
+/** The rows of the full run: every peer, each model, then the ablations. */
+export const FULL_SYSTEMS = ["bm25", "dense", "engram", "engram-use-lite", "engram-static", "mem0"];
+
 /** The ablation rows of the full run. */
-export const ABLATION_SYSTEMS = ["engram-dense-only", "engram-no-lexical", "engram-no-neighbour", "engram-no-recency", "engram-no-importance", "engram-no-entities"];
+export const ABLATION_SYSTEMS = [
+  "engram-dense-only",
+  "engram-no-lexical",
+  "engram-no-neighbour",
+  "engram-no-recency",
+  "engram-no-importance",
+  "engram-no-dates",
+  "engram-no-session",
+  "engram-no-entities",
+];
