@@ -81,6 +81,24 @@ export function describeStateConformance(target: ConformanceTarget): void {
       expect(await state.history.countUser("bob")).toBe(1);
     });
 
+    it("history: latest gives each user's newest entry time, from any instance, and forgets a deleted user", async () => {
+      const open = await store();
+      const [replicaA, replicaB] = [await open(), await open()];
+      expect(await replicaA.history.latest()).toEqual([]);
+      await replicaA.history.record([entry("alice", "m1", "old", 1_000), entry("alice", "m2", "new", 3_000), entry("bob", "m1", "bob's", 2_000)]);
+      // Written later with an earlier time: the newest time wins, not the last write.
+      await replicaB.history.record([entry("alice", "m3", "back-dated", 500)]);
+      const byUser = (rows: Array<{ userId: string; at: number }>) => [...rows].sort((a, b) => a.userId.localeCompare(b.userId));
+      const expected = [
+        { userId: "alice", at: 3_000 },
+        { userId: "bob", at: 2_000 },
+      ];
+      expect(byUser(await replicaA.history.latest())).toEqual(expected);
+      expect(byUser(await replicaB.history.latest())).toEqual(expected);
+      await replicaB.history.deleteUser("alice");
+      expect(await replicaA.history.latest()).toEqual([{ userId: "bob", at: 2_000 }]);
+    });
+
     it("outbox: a newer write of the same (user, key) supersedes the queued one, which completes as nothing", async () => {
       const outbox = (await one()).outbox<Payload>();
       const [first] = await outbox.enqueue([{ userId: "alice", key: "upsert:a", payload: { v: 1 } }]);

@@ -24,8 +24,8 @@ export interface HistoryState {
   /** Removes every entry of the user; returns how many. */
   deleteUser(userId: string): Promise<number>;
   countUser(userId: string): Promise<number>;
-  /** Each user's latest entry time (the inspector's activity column); optional for a backend. */
-  latest?(): Promise<Array<{ userId: string; at: number }>>;
+  /** Each user's latest entry time, one row per user with entries (the inspector's activity column). */
+  latest(): Promise<Array<{ userId: string; at: number }>>;
 }
 
 /** A store write to queue; a newer write with the same (user, key) supersedes a pending one. */

@@ -133,7 +133,7 @@ export class InspectorSource {
     const { state } = this.state;
     await state.setup();
     const rows = [
-      ...((await state.history.latest?.()) ?? []),
+      ...(await state.history.latest()),
       ...(await state.usage.totals({})).map((row) => ({ userId: row.userId, at: row.lastAt })),
     ];
     for (const row of rows) latest.set(row.userId, Math.max(latest.get(row.userId) ?? 0, row.at));

@@ -77,6 +77,16 @@ export class PostgresHistory implements HistoryState {
     return deleteUserRows(this.handle, "history.deleteUser", this.table, userId);
   }
 
+  /** Each user's latest entry time, for the inspector's activity column. */
+  async latest(): Promise<Array<{ userId: string; at: number }>> {
+    const rows = await this.handle.query<{ user_id: string; at: string }>(
+      "history.latest",
+      `SELECT user_id, max(at) AS at FROM ${this.table} GROUP BY user_id`,
+    );
+    // bigint arrives as a string: times in milliseconds fit a double exactly.
+    return rows.map((row) => ({ userId: row.user_id, at: Number(row.at) }));
+  }
+
   async countUser(userId: string): Promise<number> {
     const rows = await this.handle.query<{ n: string }>("history.countUser", `SELECT count(*) AS n FROM ${this.table} WHERE user_id = $1`, [userId]);
     return Number(rows[0]?.n ?? 0);
