@@ -40,9 +40,32 @@ const MODES: Record<Mode, string> = {
   "graph-end": "graph (defaults) + `graph.endSession` when a session ends",
 };
 
+/** The graph's settings a replay varies (undefined: the graph's default). */
+export interface GraphSettings {
+  threshold?: number;
+  forgetEvery?: number;
+  /** The window's maxTurns. */
+  window?: number;
+  summaryMaxTokens?: number;
+  recallLimit?: number;
+}
+
+/** One conversation's figures in a replay (for cross-validation over conversations). */
+export interface ConversationResult {
+  sampleId: string;
+  /** R@10 of each question, in order. */
+  recall10: number[];
+  /** Prompt / full history at the conversation's last turn (graph modes). */
+  lastRatio?: number;
+}
+
 interface Result {
   mode: Mode;
+  settings: GraphSettings;
   scores: Scores;
+  conversations: ConversationResult[];
+  /** Share of the top-10 slots by what fills them: user episodes, other episodes, summaries, other. */
+  top10: Record<string, number>;
   records: Record<string, number>;
   covered: number;
   /** Worst last-turn ratio of prompt tokens to the full history (graph modes). */
@@ -56,20 +79,27 @@ function positiveInt(value: string): number {
   return n;
 }
 
-async function replay(mode: Mode, convs: Conversation[], chromaUrl: string, tmpDir: string, embeddings: ReplayEmbeddings, threshold?: number, forgetEvery?: number): Promise<Result> {
+async function replay(mode: Mode, convs: Conversation[], chromaUrl: string, tmpDir: string, embeddings: ReplayEmbeddings, settings: GraphSettings = {}): Promise<Result> {
+  const { threshold, forgetEvery } = settings;
   let now = 0;
   const memory = new Memory({
     dataDir: await mkdtemp(join(tmpDir, `${mode}-`)),
     chroma: { url: chromaUrl },
     embeddings,
     clock: () => now,
-    prefix: `sessions-${mode}`,
+    prefix: `sessions-${mode}-${++replays}`,
     writes: "background",
   });
   const model = new ScriptedModel();
-  const graph = createMemoryGraph({ memory, model, checkpointer: new MemorySaver(), onWarning: () => {}, ...(threshold !== undefined ? { importanceThreshold: threshold } : {}), ...(forgetEvery !== undefined ? { forgetEvery } : {}) });
+  const graph = createMemoryGraph({ memory, model, checkpointer: new MemorySaver(), onWarning: () => {}, ...(threshold !== undefined ? { importanceThreshold: threshold } : {}), ...(forgetEvery !== undefined ? { forgetEvery } : {}),
+    ...(settings.window !== undefined ? { window: { maxTurns: settings.window } } : {}),
+    ...(settings.summaryMaxTokens !== undefined ? { summaryMaxTokens: settings.summaryMaxTokens } : {}),
+    ...(settings.recallLimit !== undefined ? { recallLimit: settings.recallLimit } : {}),
+  });
   const started = performance.now();
   const scores: QuestionScore[] = [];
+  const conversations: ConversationResult[] = [];
+  const top10: Record<string, number> = {};
   const records: Record<string, number> = {};
   let covered = 0;
   let turns = 0;
@@ -104,11 +134,20 @@ async function replay(mode: Mode, convs: Conversation[], chromaUrl: string, tmpD
       if (mode === "graph-end" && session !== -1) await graph.endSession(configOf(session));
       await memory.flush();
       turns += conv.turns.length;
-      if (perTurn.length) maxLastRatio = Math.max(maxLastRatio, summarizeTokens(perTurn).lastRatio);
+      const lastRatio = perTurn.length ? summarizeTokens(perTurn).lastRatio : undefined;
+      if (lastRatio !== undefined) maxLastRatio = Math.max(maxLastRatio, lastRatio);
+      const recall10: number[] = [];
       for (const question of conv.questions) {
         const hits = await memory.search(question.question, { userId: conv.sampleId, limit: MAX_K });
-        scores.push(scoreRecords(question.category, question.evidence, hits, KS));
+        const score = scoreRecords(question.category, question.evidence, hits, KS);
+        scores.push(score);
+        recall10.push(score.recall[10]!);
+        for (const hit of hits.slice(0, 10)) {
+          const what = hit.kind === "episode" ? (hit.role === "user" ? "user episode" : "other episode") : hit.kind === "summary" ? "summary" : "other";
+          top10[what] = (top10[what] ?? 0) + 1;
+        }
       }
+      conversations.push({ sampleId: conv.sampleId, recall10, ...(lastRatio !== undefined ? { lastRatio } : {}) });
       const all: MemoryRecord[] = await memory.getAll({ userId: conv.sampleId, limit: 10_000 });
       for (const record of all) records[record.kind] = (records[record.kind] ?? 0) + 1;
       covered += coverage(all, conv.turns.map((t) => t.diaId)) * conv.turns.length;
@@ -118,16 +157,30 @@ async function replay(mode: Mode, convs: Conversation[], chromaUrl: string, tmpD
     graph.cancelIdle();
     await memory.close();
   }
+  const slots = Object.values(top10).reduce((a, b) => a + b, 0);
   const result: Result = {
     mode,
+    settings,
     scores: aggregate(scores, KS),
+    conversations,
+    top10: Object.fromEntries(Object.entries(top10).map(([what, n]) => [what, n / Math.max(1, slots)])),
     records,
     covered: covered / Math.max(1, turns),
     ...(mode === "add" ? {} : { maxLastRatio }),
     seconds: (performance.now() - started) / 1000,
   };
-  log(`${MODES[mode]}: R@10 ${pct(result.scores.overall.recall[10])} (${result.seconds.toFixed(0)} s)`);
+  log(
+    `${MODES[mode]} ${JSON.stringify(settings)}: R@10 ${pct(result.scores.overall.recall[10])}` +
+      ` (${conversations.map((c) => `${c.sampleId} ${pct(mean(c.recall10))}${c.lastRatio !== undefined ? ` / ${c.lastRatio.toFixed(3)}` : ""}`).join(", ")})` +
+      `; top 10: ${Object.entries(result.top10).map(([what, share]) => `${what} ${pct(share)}%`).join(", ")} (${result.seconds.toFixed(0)} s)`,
+  );
   return result;
+}
+
+let replays = 0;
+
+function mean(values: readonly number[]): number {
+  return values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0) / values.length;
 }
 
 function pct(x: number | undefined): string {
@@ -176,8 +229,24 @@ async function main(): Promise<void> {
       if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("an integer of 0 or more");
       return n;
     })
+    .option("--only <ids>", "only these conversations, comma-separated sample ids (e.g. conv-30,conv-41)", (v) => v.split(",").map((s) => s.trim()).filter(Boolean))
+    .option("--modes <list>", "replays to run, comma-separated: add, graph, graph-end", (v) => {
+      const modes = v.split(",").map((s) => s.trim());
+      if (modes.some((m) => !(m in MODES))) throw new InvalidArgumentError("add, graph and/or graph-end");
+      return modes as Mode[];
+    }, ["add", "graph", "graph-end"] as Mode[])
+    .option(
+      "--variants <json>",
+      'extra graph + endSession replays with other settings, a JSON list, e.g. \'[{"window":6,"summaryMaxTokens":200,"recallLimit":3}]\' (keys: threshold, forgetEvery, window, summaryMaxTokens, recallLimit)',
+      (v) => {
+        const list = JSON.parse(v) as unknown;
+        if (!Array.isArray(list)) throw new InvalidArgumentError("a JSON list of settings");
+        return list as GraphSettings[];
+      },
+      [] as GraphSettings[],
+    )
     .parse(process.argv)
-    .opts<{ data?: string; conversations?: number; out: string; threshold?: number; forgetEvery?: number }>();
+    .opts<{ data?: string; conversations?: number; only?: string[]; modes: Mode[]; variants: GraphSettings[]; out: string; threshold?: number; forgetEvery?: number }>();
   const data = findLocomoData(o.data);
   if (data === undefined && o.data !== undefined) throw new Error(`LoCoMo data not found at ${resolve(o.data)} (see --data).`);
   if (data === undefined) {
@@ -185,7 +254,8 @@ async function main(): Promise<void> {
     return;
   }
   const all = devConversations(await loadLocomo(data));
-  const convs = o.conversations ? all.slice(0, o.conversations) : all;
+  const chosen = o.only ? all.filter((c) => o.only!.includes(c.sampleId)) : all;
+  const convs = o.conversations ? chosen.slice(0, o.conversations) : chosen;
   const machine = machineInfo();
   const loadStart = loadavg();
   const started = performance.now();
@@ -196,7 +266,9 @@ async function main(): Promise<void> {
     // Every replay embeds the same texts: the first pays, the others reuse (recall is what is measured here).
     embeddings.reuse = true;
     const results: Result[] = [];
-    for (const mode of ["add", "graph", "graph-end"] as const) results.push(await replay(mode, convs, server.url, scratch.dir, embeddings, o.threshold, o.forgetEvery));
+    const base: GraphSettings = { ...(o.threshold !== undefined ? { threshold: o.threshold } : {}), ...(o.forgetEvery !== undefined ? { forgetEvery: o.forgetEvery } : {}) };
+    for (const mode of o.modes) results.push(await replay(mode, convs, server.url, scratch.dir, embeddings, mode === "add" ? {} : base));
+    for (const variant of o.variants) results.push(await replay("graph-end", convs, server.url, scratch.dir, embeddings, { ...base, ...variant }));
     const args = process.argv.slice(2).join(" ");
     const report = {
       title: `The graph keeps what matters: sessions that end${o.threshold !== undefined ? ` (importance threshold ${o.threshold})` : ""}${o.forgetEvery !== undefined ? ` (forgetEvery ${o.forgetEvery})` : ""}`,
