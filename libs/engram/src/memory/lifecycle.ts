@@ -13,7 +13,7 @@ import { embeddingsIdentity, LEGACY_DEFAULT_MODEL_ID } from "../embeddings/ident
 import { LocalEmbeddings } from "../embeddings/local.js";
 import { STATIC_MODEL_ID } from "../embeddings/static.js";
 import { DEFAULT_RANKER, resolveRanker, STATIC_RANKER, type ResolvedRankerOptions } from "../scoring/ranker.js";
-import { resolveEntityOptions, type ResolvedEntityOptions } from "../scoring/entities.js";
+import { resolveEntityOptions, withEntities, type ResolvedEntityOptions } from "../scoring/entities.js";
 import { openState, type OpenedState } from "../state/open.js";
 import type { StateBackend } from "../state/types.js";
 import { ChromaStore } from "../store/chroma_store.js";
@@ -23,6 +23,7 @@ import { resolveFactOptions } from "./facts.js";
 import { GatedStore } from "./gated_store.js";
 import { ModelGuard } from "./model_guard.js";
 import type { MemoryOptions } from "./options.js";
+import { PendingOverlay, validatePendingReads } from "./pending_overlay.js";
 import { Recall } from "./recall.js";
 import { validateWrites } from "./records.js";
 import { Writer, type WriteOp } from "./writer.js";
@@ -61,6 +62,7 @@ export function resolveMemoryConfig(options: MemoryOptions): MemoryConfig {
   const cache = new EmbeddingCache(validateLimit(options.embeddingCache, "embeddingCache", 1_024, 1_000_000));
   const writes = validateWrites(options.writes);
   if (options.model) resolveFactOptions(options.facts);
+  validatePendingReads(options.recallCache?.pending);
   const connection = options.store ? undefined : new ChromaConnection(options.chroma ?? {}, join(dataDir, "chroma"));
   const chroma = options.chroma as { url?: unknown; client?: unknown } | undefined;
   const modelGuard = new ModelGuard({
@@ -94,6 +96,8 @@ export interface MemoryParts {
   store: GatedStore;
   writer: Writer;
   recall: Recall;
+  /** The user's queued writes for search (`recallIndex.pending: "overlay"`, the default); absent with `"drain"`. */
+  overlay?: PendingOverlay;
 }
 
 /** What the Memory does when its parts open and before they close. */
@@ -181,8 +185,17 @@ export class MemoryLifecycle {
     );
     const recall = new Recall(store, config.ranker, options.recallCache);
     // Drains of one user never overlap across instances on the state (the "drain" lock, writer.ts).
-    const writer = new Writer({ outbox: state.outbox<WriteOp>(), store, embed: (texts) => config.embedder.embed(texts), leases: state.leases });
-    const parts = { state, store, writer, recall };
+    const writer = new Writer({
+      outbox: state.outbox<WriteOp>(),
+      store,
+      embed: (texts) => config.embedder.embed(texts),
+      // Entity tagging of added records runs in the drain, off the caller's path (records.ts).
+      tag: (record) => ({ ...record, metadata: withEntities(record.metadata, record.content) }),
+      leases: state.leases,
+    });
+    const embed = (texts: string[]) => config.embedder.embed(texts);
+    const overlay = validatePendingReads(options.recallCache?.pending) === "overlay" ? new PendingOverlay(state.outbox<WriteOp>(), embed) : undefined;
+    const parts = { state, store, writer, recall, ...(overlay ? { overlay } : {}) };
     await this.hooks.opened(parts);
     return parts;
   }

@@ -29,6 +29,7 @@ import type {
   SearchOptions,
 } from "./options.js";
 import { checkPatch, isExpired, notFound, patched, planAdd, searchSettings, storeFilter } from "./records.js";
+import { buildMany, planAddMany, type AddManyItem, type AddManyOptions } from "./add_many.js";
 import { freshRecords } from "./replay.js";
 import { Scheduling } from "./scheduling.js";
 import { usageHook, usageReport, type UsageKind, type UsageOptions, type UsageReport } from "./usage.js";
@@ -129,12 +130,60 @@ export class Memory {
       op: "upsert",
       record,
       ...(vectors[i] !== undefined ? { embedding: vectors[i] } : {}),
+      ...(plan.tagEntities ? { tagEntities: true } : {}),
       history: { memoryId: record.id, event: "ADD", oldContent: null, newContent: record.content, reason: "add", at: now },
     }));
     const pending = await this.policy.write(scope.userId, ops);
     // Recorded durably here; the model calls run off this call's path (docs/facts.md).
     if (plan.infer) await this.scheduling.extract(scope, fresh, now);
     return { results: records, pending, warnings: plan.warnings };
+  }
+
+  /**
+   * Stores many texts of one user in one call: a bulk import (a chat log, an export of another
+   * memory). Each item is what `add(content, options)` would store, with its own thread, role and
+   * time (`createdAt`); every item is checked before anything is written (a bad one refuses the
+   * call: `items[3]: ...`). The records go to the outbox in one transaction and reach the store in
+   * large batches, so the per-call costs of `add` are paid once. Replays store nothing twice.
+   */
+  async addMany(items: ReadonlyArray<AddManyItem>, options: AddManyOptions): Promise<AddResult> {
+    const scope = validateScope(options);
+    const hasModel = this.config.options.model !== undefined;
+    const planned = planAddMany(items, options, scope, {
+      maxContentChars: this.config.maxContentChars,
+      extractEntities: this.config.entities.extract,
+      infer: (kind, infer) => resolveInfer(infer, kind, hasModel),
+    });
+    const { writer, history, store } = await this.parts();
+    if (planned.length === 0) return { results: [], pending: false, warnings: [] };
+    if (this.config.connection) await this.config.modelGuard.beforeWrite(() => this.config.connection!.client());
+    const now = this.config.clock();
+    const built = buildMany(planned, now);
+    const records = built.flatMap((entry) => entry.records);
+    const warnings = built.flatMap((entry, index) => entry.item.plan.warnings.map((warning) => `items[${index}]: ${warning}`));
+    const fresh = new Set(await freshRecords({ writer, history, store }, scope.userId, records, now));
+    const writes = built.flatMap(({ item, records: own }) => own.filter((record) => fresh.has(record)).map((record) => ({ item, record })));
+    if (writes.length === 0) return { results: records, pending: (await writer.pendingCount(scope.userId)) > 0, warnings };
+    const vectors = await this.config.embedder.forAdd(writes.map(({ record }) => record.content), this.policy.mode);
+    const ops: WriteOp[] = writes.map(({ item, record }, i) => ({
+      op: "upsert",
+      record,
+      ...(vectors[i] !== undefined ? { embedding: vectors[i] } : {}),
+      ...(item.plan.tagEntities ? { tagEntities: true } : {}),
+      history: { memoryId: record.id, event: "ADD", oldContent: null, newContent: record.content, reason: "add", at: item.createdAt ?? now },
+    }));
+    const pending = await this.policy.write(scope.userId, ops);
+    // One extraction job per scope (thread), as `add` records one per call.
+    const extractions = new Map<string, { scope: Scope; records: MemoryRecord[] }>();
+    for (const { item, record } of writes) {
+      if (!item.plan.infer) continue;
+      const key = JSON.stringify([item.scope.agentId, item.scope.threadId]);
+      const group = extractions.get(key) ?? { scope: item.scope, records: [] };
+      group.records.push(record);
+      extractions.set(key, group);
+    }
+    for (const group of extractions.values()) await this.scheduling.extract(group.scope, group.records, now);
+    return { results: records, pending, warnings };
   }
 
   /** Memories of the user closest in meaning to `query`, best first, with their score (0..1). */
@@ -145,12 +194,16 @@ export class Memory {
     const { threshold, ranker } = searchSettings(options, this.config.ranker);
     const filter = storeFilter(scope, options.filters);
     const includeInvalid = validateIncludeInvalid(options.includeInvalid);
-    const { recall } = await this.parts();
-    await this.policy.replayPending(scope.userId);
+    const { recall, overlay } = await this.parts();
+    // The user's queued writes are read from the outbox (before the store) and ranked with the
+    // stored memories, so the search never waits for the drain (memory/pending_overlay.ts).
+    const pending = overlay ? await overlay.read(scope.userId) : undefined;
+    if (!pending) await this.policy.replayPending(scope.userId);
+    else if (pending.rows > 0) this.policy.replayInBackground(scope.userId);
     if (limit === 0) return [];
     const [vector] = await this.config.embedder.embed([text]);
     const now = this.config.clock();
-    const ranked = boostByEntities(text, await recall.rank(scope.userId, text, vector!, limit, filter, now, ranker), this.config.entities.boost);
+    const ranked = boostByEntities(text, await recall.rank(scope.userId, text, vector!, limit, filter, now, ranker, pending), this.config.entities.boost);
     return ranked
       .filter((item) => !isExpired(item.record, now) && item.score >= threshold && (includeInvalid || isCurrent(item.record, now)))
       .slice(0, limit)

@@ -2,11 +2,12 @@
  * Recall: ranks a user's memories for a query from an in-process index kept coherent with the
  * store (gated_store.ts).
  */
-import { rankCandidates, type Candidate, type Ranked, type ResolvedRankerOptions } from "../scoring/ranker.js";
+import { cosine, rankCandidates, type Candidate, type Ranked, type ResolvedRankerOptions } from "../scoring/ranker.js";
 import { matchesFilter } from "../store/filter_match.js";
 import { sameRevision } from "../store/revision_log.js";
 import type { StoredRecord, StoreFilter, StoreRevision } from "../store/types.js";
 import type { GatedStore, WriteListener } from "./gated_store.js";
+import type { PendingReads, PendingView } from "./pending_overlay.js";
 import { UserIndex } from "./user_index.js";
 
 /** How much recall keeps in process. */
@@ -24,9 +25,18 @@ export interface RecallCacheOptions {
    * @default 20_000
    */
   exactSearchLimit?: number;
+  /**
+   * How a search sees the user's writes still queued for the store (`writes: "background"`, or the
+   * store down): `"overlay"` ranks them from the shared state's outbox with the stored memories,
+   * so a search never waits for the drain and still finds every acknowledged write, in any process
+   * sharing the state (memory/pending_overlay.ts); `"drain"` applies them to the store first and
+   * waits, which under write load makes a search wait for its user's whole queue.
+   * @default "overlay"
+   */
+  pending?: PendingReads;
 }
 
-export const DEFAULT_RECALL_CACHE: Required<RecallCacheOptions> = { maxRecords: 100_000, exactSearchLimit: 20_000 };
+export const DEFAULT_RECALL_CACHE: Required<RecallCacheOptions> = { maxRecords: 100_000, exactSearchLimit: 20_000, pending: "overlay" };
 
 /** One search, as `rank` received it. */
 interface RankRequest {
@@ -37,6 +47,7 @@ interface RankRequest {
   filter: StoreFilter;
   now: number;
   ranker: ResolvedRankerOptions;
+  pending?: PendingView;
 }
 
 /** A built index and the store revision it reflects (see memory/gated_store.ts). */
@@ -67,7 +78,11 @@ export class Recall implements WriteListener {
     store.listen(this);
   }
 
-  /** `ranker` overrides the instance's weights for this call only (a retriever's own weights). */
+  /**
+   * `ranker` overrides the instance's weights for this call only (a retriever's own weights).
+   * `pending`: the user's queued writes, read from the outbox before this call (pending_overlay.ts):
+   * ranked with the stored memories, their deletes hiding stored ones.
+   */
   async rank(
     userId: string,
     query: string,
@@ -76,8 +91,9 @@ export class Recall implements WriteListener {
     filter: StoreFilter,
     now: number,
     ranker: ResolvedRankerOptions = this.ranker,
+    pending?: PendingView,
   ): Promise<Ranked[]> {
-    const request: RankRequest = { userId, query, vector, limit, filter, now, ranker };
+    const request: RankRequest = { userId, query, vector, limit, filter, now, ranker, ...(pending && pending.rows > 0 ? { pending } : {}) };
     const cached = this.users.get(userId);
     if (cached && !this.building.has(userId)) {
       // Warm user: rank on the kept index while the store reads the user's revision, and keep the
@@ -107,9 +123,12 @@ export class Recall implements WriteListener {
   }
 
   private async rankOn(index: UserIndex, request: RankRequest): Promise<Ranked[]> {
-    const { userId, query, vector, limit, filter, now, ranker } = request;
+    const { userId, query, vector, limit, filter, now, ranker, pending } = request;
     const n = Math.max(ranker.candidates, limit);
+    // A stored memory with a queued write is the queued version (an upsert) or gone (a delete).
+    const queued = (id: string): boolean => pending !== undefined && (pending.deleted.has(id) || pending.upserts.has(id));
     const accepts = (id: string): boolean => {
+      if (queued(id)) return false;
       const record = index.record(id);
       return record !== undefined && matchesFilter(record, filter);
     };
@@ -120,6 +139,7 @@ export class Recall implements WriteListener {
       }
     } else {
       for (const hit of await this.store.query(userId, vector, n, filter)) {
+        if (queued(hit.record.id)) continue;
         candidates.set(hit.record.id, { record: hit.record, similarity: 1 - hit.distance, lexical: 0 });
       }
     }
@@ -134,6 +154,7 @@ export class Recall implements WriteListener {
         if (candidate) candidate.lexical = hit.score;
       }
     }
+    if (pending) for (const candidate of queuedCandidates(index, request, n)) candidates.set(candidate.record.id, candidate);
     return rankCandidates([...candidates.values()], now, ranker, (id) => index.neighbours(id), query);
   }
 
@@ -195,4 +216,24 @@ export class Recall implements WriteListener {
       return kept;
     });
   }
+}
+
+/**
+ * The queued upserts that can answer the request, scored like stored candidates: cosine with the
+ * query, and BM25 against the user's stored memories (pending_lexical.ts); the best `n` by each,
+ * as each retriever contributes its best `n` of the stored ones. An update the drain would drop
+ * (its record deleted before it gets there, see writer.ts `ifStored`) is left out.
+ */
+function queuedCandidates(index: UserIndex, request: RankRequest, n: number): Candidate[] {
+  const { query, vector, filter, ranker, pending } = request;
+  const live = [...pending!.upserts.values()].filter(
+    (item) => (!item.ifStored || (index.record(item.record.id) !== undefined && !item.afterDelete)) && matchesFilter(item.record, filter),
+  );
+  if (live.length === 0) return [];
+  const lexical = ranker.lexical > 0 ? index.lexicalStats().score(query, live.map((item) => item.record.content)) : live.map(() => 0);
+  const scored = live.map((item, i): Candidate => ({ record: item.record, similarity: cosine(vector, item.vector), lexical: lexical[i]! }));
+  if (scored.length <= n) return scored;
+  const bySimilarity = [...scored].sort((a, b) => b.similarity - a.similarity).slice(0, n);
+  const byLexical = scored.filter((c) => c.lexical > 0).sort((a, b) => b.lexical - a.lexical).slice(0, n);
+  return [...new Set([...bySimilarity, ...byLexical])];
 }

@@ -3,6 +3,7 @@ import type { MemoryRecord } from "../core/types.js";
 import { LexicalIndex } from "../scoring/lexical_index.js";
 import { VectorIndex } from "../scoring/vector_index.js";
 import type { StoredRecord } from "../store/types.js";
+import { LexicalStats } from "./pending_lexical.js";
 
 interface Entry {
   id: string;
@@ -25,8 +26,19 @@ export class UserIndex {
   /** Each thread's memories in time order (sorted lazily after writes). */
   private readonly threads = new Map<string, { entries: Entry[]; sorted: boolean }>();
 
+  /** BM25 statistics for scoring queued memories (pending_lexical.ts); built on first use. */
+  private stats?: LexicalStats;
+
   get size(): number {
     return this.lexical.size;
+  }
+
+  lexicalStats(): LexicalStats {
+    if (!this.stats) {
+      this.stats = new LexicalStats();
+      for (const record of this.records.values()) this.stats.add(record.content);
+    }
+    return this.stats;
   }
 
   record(id: string): MemoryRecord | undefined {
@@ -37,6 +49,11 @@ export class UserIndex {
     const records = items.map((item) => item.record);
     this.lexical.upsert(records.map((record) => ({ id: record.id, text: record.content })));
     for (const item of items) {
+      const before = this.records.get(item.record.id);
+      if (this.stats) {
+        if (before) this.stats.remove(before.content);
+        this.stats.add(item.record.content);
+      }
       this.records.set(item.record.id, item.record);
       this.vectors.upsert(item.record.id, item.embedding);
     }
@@ -55,6 +72,8 @@ export class UserIndex {
   remove(ids: string[]): void {
     this.lexical.remove(ids);
     for (const id of ids) {
+      const before = this.records.get(id);
+      if (before && this.stats) this.stats.remove(before.content);
       this.records.delete(id);
       this.vectors.remove(id);
       this.detach(id);

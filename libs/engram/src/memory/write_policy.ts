@@ -35,6 +35,9 @@ export class WritePolicy {
   /** Users whose background drain is scheduled for the next turn of the event loop. */
   private readonly due = new Set<string>();
 
+  /** Background drains running now, per user. */
+  private readonly draining = new Map<string, number>();
+
   constructor(private readonly input: WritePolicyInput) {}
 
   get mode(): WriteMode {
@@ -64,6 +67,15 @@ export class WritePolicy {
     // A write the store refused was dropped (and reported): the read goes on without it.
     this.warnRefused(result);
     if (result.error) throw result.error;
+  }
+
+  /**
+   * What a read that does not wait for the drain (a search with the pending overlay) does instead
+   * of `replayPending`: the user's queued writes, left by an outage say, get a background drain,
+   * unless one is scheduled or running in this process already (it takes every write queued).
+   */
+  replayInBackground(userId: string): void {
+    if (!this.draining.has(userId) && !this.input.closed()) this.schedule(userId);
   }
 
   /** Drains now the background drains scheduled and not started (close() runs them while open). */
@@ -105,6 +117,7 @@ export class WritePolicy {
   /** The drain behind `writes: "background"`: nobody waits on it, so it never throws. */
   private async drainInBackground(userId: string): Promise<void> {
     if (this.input.closed()) return; // the writes are durable in the outbox: the next open drains them
+    this.draining.set(userId, (this.draining.get(userId) ?? 0) + 1);
     try {
       const writer = await this.input.writer();
       await this.settle(writer, await writer.drain(userId));
@@ -112,6 +125,10 @@ export class WritePolicy {
       // No caller awaits this drain: a failure must not become an unhandled rejection. The writes
       // stay in the outbox for the next call or flush().
       process.emitWarning(`Engram's background drain failed; the writes stay queued: ${(error as Error)?.message ?? error}`, { code: "ENGRAM_DRAIN_FAILED" });
+    } finally {
+      const left = (this.draining.get(userId) ?? 1) - 1;
+      if (left > 0) this.draining.set(userId, left);
+      else this.draining.delete(userId);
     }
   }
 

@@ -1,0 +1,159 @@
+/**
+ * Read-your-writes without waiting for the drain: a search reads the user's writes still queued in
+ * the shared state's outbox and ranks them with what already reached the store (memory/recall.ts),
+ * instead of first applying them to the store and waiting (which, under write load, made a search
+ * wait for the whole drain queue of its user).
+ *
+ * Why it keeps read-your-writes, in this process and in any other sharing the state: a write is
+ * acknowledged once its row is in the outbox, and its row leaves the outbox only after the store
+ * acknowledged the write (writer.ts: apply, then complete). A search reads the outbox first, then
+ * the store (the in-process index and the user's store revision). So every write acknowledged
+ * before the search began is in the outbox read, or was completed before it, hence was in the
+ * store before the store read. A write in both reads (drained in between) counts once: the queued
+ * version wins, and it is the same write.
+ */
+import { EngramError } from "../core/errors.js";
+import { describeValue } from "../core/describe.js";
+import type { MemoryRecord } from "../core/types.js";
+import type { OutboxState, PendingWrite } from "../state/types.js";
+import type { UpsertOp, WriteOp } from "./writer.js";
+
+/**
+ * How a search sees the user's writes not yet in the store: `"overlay"` reads them from the outbox
+ * and ranks them with the stored ones (the search never waits for the drain); `"drain"` applies
+ * them to the store first and waits (the behaviour before the overlay, kept to compare).
+ */
+export type PendingReads = "overlay" | "drain";
+
+/** A queued upsert as a search ranks it. */
+export interface PendingRecord {
+  record: MemoryRecord;
+  vector: number[];
+  /**
+   * Written by `update()`: the drain applies it only if the record is stored when it gets there,
+   * so the search shows it only if the record is stored and no queued delete comes before it.
+   */
+  ifStored: boolean;
+  /** A delete of the same record queued before this upsert. */
+  afterDelete: boolean;
+}
+
+/** One user's queued writes, as one search sees them. */
+export interface PendingView {
+  /** The latest queued write of each record that is an upsert: it replaces any stored version. */
+  upserts: Map<string, PendingRecord>;
+  /** Records whose latest queued write is a delete: never returned. */
+  deleted: Set<string>;
+  /** Outbox rows read (0: nothing queued for the user). */
+  rows: number;
+}
+
+/** A view with nothing queued. */
+export const NOTHING_PENDING: PendingView = { upserts: new Map(), deleted: new Set(), rows: 0 };
+
+/** Checks `recallIndex.pending`. */
+export function validatePendingReads(value: unknown): PendingReads {
+  if (value === undefined) return "overlay";
+  if (value === "overlay" || value === "drain") return value;
+  throw new EngramError("INVALID_OPTIONS", `recallIndex.pending must be "overlay" or "drain", got ${describeValue(value)}.`);
+}
+
+/**
+ * Reads users' queued writes for search. An upsert queued without a vector (`writes: "background"`
+ * leaves the model to the drain) is embedded here, once per outbox row: the row's seq is never
+ * reused and its payload never changes (re-queueing a key makes a new row), so the vector is kept
+ * by seq until the row leaves the outbox. The texts go through Memory's embedding cache, so the
+ * drain then finds them embedded.
+ */
+export class PendingOverlay {
+  /** Vectors of queued rows, per user, by seq; users least recently read first. */
+  private readonly vectors = new Map<string, Map<number, Promise<number[]>>>();
+  private kept = 0;
+
+  constructor(
+    private readonly outbox: Pick<OutboxState<WriteOp>, "pending">,
+    private readonly embed: (texts: string[]) => Promise<number[][]>,
+    /** Most row vectors kept over all users. @default 4096 */
+    private readonly maxVectors = 4_096,
+  ) {}
+
+  async read(userId: string): Promise<PendingView> {
+    const rows = await this.outbox.pending({ userId });
+    if (rows.length === 0) {
+      this.drop(userId);
+      return NOTHING_PENDING;
+    }
+    const latest = new Map<string, PendingWrite<WriteOp>>();
+    const deletedAt = new Map<string, number>();
+    for (const row of rows) {
+      const id = row.payload.op === "upsert" ? row.payload.record.id : row.payload.id;
+      if (row.payload.op === "delete") deletedAt.set(id, row.seq);
+      // Oldest first: a later row of the same record replaces an earlier one.
+      latest.set(id, row);
+    }
+    const view: PendingView = { upserts: new Map(), deleted: new Set(), rows: rows.length };
+    const upserts: Array<PendingWrite<UpsertOp>> = [];
+    for (const [id, row] of latest) {
+      if (row.payload.op === "delete") view.deleted.add(id);
+      else upserts.push(row as PendingWrite<UpsertOp>);
+    }
+    const vectors = await this.vectorsOf(userId, upserts);
+    upserts.forEach((row, i) => {
+      const op = row.payload;
+      const before = deletedAt.get(op.record.id);
+      view.upserts.set(op.record.id, {
+        record: op.record,
+        vector: vectors[i]!,
+        ifStored: op.ifStored === true,
+        afterDelete: before !== undefined && before < row.seq,
+      });
+    });
+    return view;
+  }
+
+  /** The rows' vectors: the queued one, else one embedded before for the same row, else embedded now (in one call). */
+  private async vectorsOf(userId: string, rows: Array<PendingWrite<UpsertOp>>): Promise<number[][]> {
+    const before = this.vectors.get(userId);
+    const now = new Map<number, Promise<number[]>>();
+    const missing: Array<PendingWrite<UpsertOp>> = [];
+    for (const row of rows) {
+      const queued = row.payload.embedding;
+      if (queued !== undefined) continue;
+      const kept = before?.get(row.seq);
+      if (kept) now.set(row.seq, kept);
+      else missing.push(row);
+    }
+    if (missing.length > 0) {
+      const batch = this.embed(missing.map((row) => row.payload.record.content));
+      missing.forEach((row, i) => now.set(row.seq, batch.then((vectors) => vectors[i]!)));
+    }
+    // Rows gone from the outbox are forgotten here: only the rows just read stay.
+    this.drop(userId);
+    if (now.size > 0) {
+      this.vectors.set(userId, now);
+      this.kept += now.size;
+      this.evict(userId);
+    }
+    try {
+      return await Promise.all(rows.map((row) => (row.payload.embedding !== undefined ? row.payload.embedding : now.get(row.seq)!)));
+    } catch (error) {
+      // A failed embedding is not kept: the next search tries again.
+      if (this.vectors.get(userId) === now) this.drop(userId);
+      throw error;
+    }
+  }
+
+  private drop(userId: string): void {
+    const kept = this.vectors.get(userId);
+    if (!kept) return;
+    this.kept -= kept.size;
+    this.vectors.delete(userId);
+  }
+
+  private evict(keep: string): void {
+    for (const userId of this.vectors.keys()) {
+      if (this.kept <= this.maxVectors) return;
+      if (userId !== keep) this.drop(userId);
+    }
+  }
+}
