@@ -23,8 +23,9 @@ import { CATEGORIES, CATEGORY_IDS, loadLocomo, type Conversation } from "./data.
 import { CachedEmbeddings, createModel, MODEL_NAMES, modelIds, type ModelName } from "./embeddings.js";
 import { libraryDefaultModel } from "./default_model.js";
 import { MISSING_DATA_HELP, devConversations, findLocomoData } from "./data_path.js";
+import { judgeAll, judgeConfig, openJudgeModels, scoreJudged, type ChatLike, type JudgeConfig, type JudgeItem, type JudgeScores } from "./judge.js";
 import { aggregateAnswerRecall, answerRecallAt, type AnswerRecallScores } from "./answer_recall.js";
-import { DEFAULT_KS, aggregate, scoreQuestion, tokensOf, type QuestionScore, type Scores } from "./metric.js";
+import { DEFAULT_KS, aggregate, scoreQuestion, tokensOf, topK, type QuestionScore, type Scores } from "./metric.js";
 import { turnContent, type RetrieverContext } from "./retrievers.js";
 import { DEFAULT_SYSTEMS, SYSTEMS, type SystemSpec } from "./systems.js";
 
@@ -49,6 +50,12 @@ interface Params {
   vectors?: string;
   /** Embedding model of the rows that name none: the library's default unless given. */
   model: ModelName | "default";
+  /** LLM judge (judge.ts): the model names it runs with, how many turns the reader gets, which rows. */
+  judgeModel?: string;
+  judgeJudgeModel?: string;
+  judgeK: number;
+  judgeConcurrency: number;
+  judgeSystems?: string[];
 }
 
 interface SystemResult {
@@ -70,6 +77,8 @@ interface SystemResult {
   scores: Scores;
   /** Share of the gold answer's tokens (LoCoMo's normalization) in the top-k texts: answer_recall.ts. */
   answerRecall: AnswerRecallScores;
+  /** The LLM judge's J (judge.ts), when a server was configured. */
+  judge?: { reader: string; judge: string; k: number; seconds: number; scores: JudgeScores };
   perQuestion?: Array<{ sampleId: string; qa: number; category: number; evidence: string[]; top: string[]; recall10: number }>;
 }
 
@@ -121,12 +130,22 @@ function parseArgs(argv: string[]): Params | undefined {
     .option("--model <name>", "embedding model of the rows that name none: default (what new Memory() uses), use-lite or static", "default")
     .option("--vectors <file>", "seed the embedding cache of the model that wrote this file of [text, vector] pairs (locomo/lab.ts's cache; checked against the model)")
     .option("--no-embedding-cache", "embed again for every system (ingest and query times then include the model)")
+    .option("--judge-model <name>", "run the LLM judge (J, Mem0's protocol) with this model on the OpenAI-compatible server at OPENAI_BASE_URL (key: OPENAI_API_KEY)")
+    .option("--judge-judge-model <name>", "a different model for the judging step (default: --judge-model)")
+    .option("--judge-k <k>", "turns the reader model gets", positiveInt, 10)
+    .option("--judge-concurrency <n>", "requests in flight", positiveInt, 4)
+    .option("--judge-systems <list>", "rows to judge (default: every row but the ablations)", (v) => v.split(",").map((s) => s.trim()).filter(Boolean))
     .parse(argv);
   const o = program.opts<Omit<Params, "data"> & { data?: string }>();
   const unknown = o.systems.filter((id) => !known.includes(id));
   if (unknown.length) program.error(`unknown system(s): ${unknown.join(", ")}; known: ${known.join(", ")}`);
   if (o.systems.length === 0) program.error("--systems is empty.");
   if (o.model !== "default" && !MODEL_NAMES.includes(o.model)) program.error(`--model must be default, ${MODEL_NAMES.join(" or ")}.`);
+  try {
+    judgeConfig(process.env, o.judgeModel, o.judgeJudgeModel);
+  } catch (error) {
+    program.error((error as Error).message);
+  }
   const data = findLocomoData(o.data);
   if (data === undefined && o.data !== undefined) program.error(`LoCoMo data not found at ${resolve(o.data)} (see --data).`);
   if (data === undefined) return undefined;
@@ -159,7 +178,20 @@ function cosine(a: readonly number[], b: readonly number[]): number {
   return a.length === b.length && na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
 }
 
-async function runSystem(spec: SystemSpec, ctx: RetrieverContext, convs: Conversation[], perQuestion: boolean): Promise<SystemResult> {
+interface JudgeRun {
+  config: JudgeConfig;
+  models: { reader: ChatLike; judge: ChatLike };
+  k: number;
+  concurrency: number;
+}
+
+async function runSystem(
+  spec: SystemSpec,
+  ctx: RetrieverContext,
+  convs: Conversation[],
+  perQuestion: boolean,
+  judge?: JudgeRun,
+): Promise<SystemResult> {
   const retriever = spec.create(ctx);
   const began = performance.now();
   const cpu = process.cpuUsage();
@@ -178,8 +210,10 @@ async function runSystem(spec: SystemSpec, ctx: RetrieverContext, convs: Convers
     const answers: Array<{ category: QuestionScore["category"]; recall: Record<number, number> }> = [];
     const latencies: number[] = [];
     const details: NonNullable<SystemResult["perQuestion"]> = [];
+    const judgeItems: JudgeItem[] = [];
     for (const conv of convs) {
       const texts = new Map(conv.turns.map((t) => [t.diaId, retriever.text ? retriever.text(t) : turnContent(t)]));
+      const turnsById = new Map(conv.turns.map((t) => [t.diaId, t]));
       for (const question of conv.questions) {
         const start = performance.now();
         const ranked = await retriever.rank(conv, question, MAX_K);
@@ -187,6 +221,14 @@ async function runSystem(spec: SystemSpec, ctx: RetrieverContext, convs: Convers
         const score = scoreQuestion(question.category, question.evidence, ranked, (id) => texts.get(id), KS);
         scores.push(score);
         answers.push({ category: question.category, recall: answerRecallAt(question.answer, ranked, (id) => texts.get(id), KS) });
+        if (judge) {
+          // The reader gets each turn as every memory system returns it, with the time it was said.
+          const memories = topK(ranked, judge.k).flatMap((id) => {
+            const turn = turnsById.get(id);
+            return turn ? [{ time: turn.dateText, text: turnContent(turn) }] : [];
+          });
+          judgeItems.push({ question: question.question, gold: question.answer, category: question.category, memories });
+        }
         if (perQuestion) {
           details.push({
             sampleId: conv.sampleId,
@@ -201,6 +243,21 @@ async function runSystem(spec: SystemSpec, ctx: RetrieverContext, convs: Convers
       }
     }
     queryBar.stop();
+    let judged: SystemResult["judge"];
+    if (judge) {
+      const bar = progressBar(`${retriever.name}: LLM judge`, judgeItems.length);
+      const t1 = performance.now();
+      const results = await judgeAll(judgeItems, judge.models, { concurrency: judge.concurrency, progress: () => bar.increment() });
+      bar.stop();
+      judged = {
+        reader: judge.config.model,
+        judge: judge.config.judgeModel,
+        k: judge.k,
+        seconds: (performance.now() - t1) / 1000,
+        scores: scoreJudged(judgeItems, results),
+      };
+      log(`${retriever.name}: J ${pct(judged.scores.overall.j)} (${judged.scores.unreadable} unreadable judge replies)`);
+    }
     const used = process.cpuUsage(cpu);
     const result: SystemResult = {
       id: spec.id,
@@ -216,6 +273,7 @@ async function runSystem(spec: SystemSpec, ctx: RetrieverContext, convs: Convers
       ...(retriever.addLatencies?.length ? { add: summarize(retriever.addLatencies) } : {}),
       scores: aggregate(scores, KS),
       answerRecall: aggregateAnswerRecall(answers, KS),
+      ...(judged ? { judge: judged } : {}),
     };
     if (perQuestion) result.perQuestion = details;
     log(
@@ -226,6 +284,30 @@ async function runSystem(spec: SystemSpec, ctx: RetrieverContext, convs: Convers
   } finally {
     await retriever.close();
   }
+}
+
+/** The command as a reader would rerun it: the arguments given, less where the files went (--out). */
+function commandLine(args: string[]): string {
+  const kept: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--out") i++;
+    else if (!args[i]!.startsWith("--out=")) kept.push(args[i]!);
+  }
+  return ["corepack yarn workspace engram-bench locomo", ...kept].join(" ");
+}
+
+function judgeTable(results: SystemResult[]): string {
+  const judged = results.filter((r) => r.judge);
+  if (judged.length === 0) return "";
+  const cats = CATEGORY_IDS.map((c) => `${CATEGORIES[c]} J`);
+  const lines = [`| system | J | ${cats.join(" | ")} | reader / judge | k | unreadable |`, `|---|---:|${cats.map(() => "---:").join("|")}|---|---:|---:|`];
+  for (const r of judged) {
+    const j = r.judge!;
+    lines.push(
+      `| ${r.name} | ${pct(j.scores.overall.j)} | ${CATEGORY_IDS.map((c) => pct(j.scores.byCategory[c].j)).join(" | ")} | ${j.reader} / ${j.judge} | ${j.k} | ${j.scores.unreadable} |`,
+    );
+  }
+  return lines.join("\n");
 }
 
 function pct(x: number): string {
@@ -301,6 +383,7 @@ function markdownReport(report: Report): string {
     "",
     answerTable(report.results),
     "",
+    ...(judgeTable(report.results) ? ["LLM judge (J, Mem0's protocol, src/locomo/judge.ts): share of answers judged CORRECT, in %:", "", judgeTable(report.results), ""] : []),
     "Systems:",
     ...report.results.map((r) => `- **${r.name}**: ${r.description}`),
     "",
@@ -374,8 +457,15 @@ async function main(): Promise<void> {
       ...(chroma ? { chroma } : {}),
     };
 
+    const judgeSettings = judgeConfig(process.env, params.judgeModel, params.judgeJudgeModel);
+    const judge: JudgeRun | undefined = judgeSettings
+      ? { config: judgeSettings, models: await openJudgeModels(judgeSettings), k: params.judgeK, concurrency: params.judgeConcurrency }
+      : undefined;
+    if (!judge && process.env.OPENAI_BASE_URL) log("OPENAI_BASE_URL is set: add --judge-model <name> to run the LLM judge (J).");
+    const judged = (spec: SystemSpec) =>
+      judge && (params.judgeSystems ? params.judgeSystems.includes(spec.id) : (spec.group ?? "system") === "system") ? judge : undefined;
     const results: SystemResult[] = [];
-    for (const spec of specs) results.push(await runSystem(spec, ctx, convs, params.perQuestion));
+    for (const spec of specs) results.push(await runSystem(spec, ctx, convs, params.perQuestion, judged(spec)));
     clearInterval(sampler);
     loadSamples.push(os.loadavg()[0]!);
 
@@ -385,9 +475,13 @@ async function main(): Promise<void> {
       convs.reduce((sum, c) => sum + c.questions.length * c.turns.reduce((n, t) => n + tokensOf(turnContent(t)), 0), 0) /
       Math.max(1, questions.length);
     const { out, perQuestion: _perQuestion, ...parameters } = params;
+    if (!judge) {
+      delete parameters.judgeModel;
+      delete parameters.judgeJudgeModel;
+    }
     const report: Report = {
       benchmark: "locomo",
-      command: `corepack yarn workspace engram-bench locomo ${process.argv.slice(2).join(" ")}`.trim(),
+      command: commandLine(process.argv.slice(2)),
       machine,
       ...(chromaServerVersion ? { chromaServerVersion, chromadbClient: chromadbVersion() } : {}),
       parameters: { ...parameters, ks: KS },
@@ -446,7 +540,7 @@ async function main(): Promise<void> {
     await mkdir(out, { recursive: true });
     await writeFile(join(out, "locomo.json"), `${JSON.stringify(report, null, 2)}\n`);
     await writeFile(join(out, "locomo.md"), markdownReport(report));
-    process.stdout.write(`\n${markdownTable(results)}\n\n${costTable(results)}\n\n${answerTable(results)}\n`);
+    process.stdout.write(`\n${markdownTable(results)}\n\n${costTable(results)}\n\n${answerTable(results)}\n${judge ? `\n${judgeTable(results)}\n` : ""}`);
     log(`\nWrote ${join(out, "locomo.json")} and ${join(out, "locomo.md")} (${report.totalSeconds.toFixed(0)} s)`);
   } finally {
     await scratch.close();
