@@ -1,0 +1,335 @@
+/**
+ * The graph's overhead per turn with the static model (issue 13 item 5: p95 <= 15 ms, embedding
+ * included; issue 5: p95 < 25 ms), before and after, in one process.
+ *
+ * A few hundred LoCoMo turns (one dev conversation, one user, one thread per session) go through
+ * `createMemoryGraph` with `StaticEmbeddings` and a scripted chat model (no LLM). Each turn is timed
+ * node by node from LangGraph's callbacks (recall + score + remember + consolidate = the overhead;
+ * the model node is left out), with the process's CPU time per turn and the load average. What a
+ * turn leaves to the background (its records' embedding and upserts) is `memory.flush()`ed after
+ * the turn, timed apart, as a user reading the reply gives it that time.
+ *
+ * "before" is the engram source of a git commit (`--baseline`, extracted with `git archive` into a
+ * temporary folder, nothing in the working tree touched), "after" is the working tree's source;
+ * both run in this process on one Chroma server, in alternating order over `--rounds`, with the
+ * same embeddings instance, so load hits both alike. `--baseline none` measures the tree alone.
+ *
+ *   cd libs/bench && node --import tsx src/graph_overhead.ts [--turns 300] [--rounds 2] [--baseline <commit>|none]
+ */
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { HumanMessage } from "@langchain/core/messages";
+import { MemorySaver } from "@langchain/langgraph";
+import { Command, InvalidArgumentError } from "commander";
+import { StaticEmbeddings } from "../../engram/src/embeddings/static.js";
+import { startChromaServer } from "../../engram/src/store/chroma_server.js";
+import type { Memory as MemoryClass } from "../../engram/src/memory/memory.js";
+import type { createMemoryGraph as createGraph } from "../../engram/src/graph/agent.js";
+import { NodeTimer, ScriptedModel, type NodeName } from "./graph_replay_parts.js";
+import { loadLocomo, type Turn } from "./locomo/data.js";
+import { MISSING_DATA_HELP, devConversations, findLocomoData } from "./locomo/data_path.js";
+import { turnContent } from "./locomo/retrievers.js";
+import { formatMachine, machineInfo } from "./machine.js";
+import { log } from "./progress.js";
+import { summarize, type LatencySummary } from "./stats.js";
+
+const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const MEMORY_NODES: NodeName[] = ["recall", "score", "remember", "consolidate"];
+/** The commit this lane started from (session 6, before the turn was made faster). */
+const DEFAULT_BASELINE = "f5710eb";
+/** Turns replayed on another user before the timed rounds, so that both variants run JIT-warm code. */
+const WARM_UP_TURNS = 30;
+
+interface Params {
+  data: string;
+  conversation: string;
+  turns: number;
+  rounds: number;
+  baseline: string;
+  detail?: boolean;
+  out: string;
+}
+
+/** An engram source tree, loaded in this process. */
+interface Variant {
+  name: string;
+  Memory: typeof MemoryClass;
+  createMemoryGraph: typeof createGraph;
+}
+
+/** The static model, timed: how long the turn spent in it. */
+class TimedEmbeddings {
+  readonly modelId: string;
+  readonly dimensions = 512;
+  ms = 0;
+  texts = 0;
+
+  constructor(private readonly inner: StaticEmbeddings) {
+    this.modelId = inner.modelId;
+  }
+
+  async embedDocuments(texts: string[]): Promise<number[][]> {
+    const t0 = performance.now();
+    const vectors = await this.inner.embedDocuments(texts);
+    this.ms += performance.now() - t0;
+    this.texts += texts.length;
+    return vectors;
+  }
+
+  async embedQuery(text: string): Promise<number[]> {
+    return (await this.embedDocuments([text]))[0]!;
+  }
+}
+
+/** Per-turn samples of one variant, over every round. */
+class Samples {
+  overhead: number[] = [];
+  embedding: number[] = [];
+  withoutEmbedding: number[] = [];
+  cpu: number[] = [];
+  runMinusModel: number[] = [];
+  background: number[] = [];
+  nodes = new Map<NodeName, number[]>();
+  /** Wall time per turn in each Memory method the graph called (`--detail`). */
+  calls = new Map<string, number[]>();
+  load: number[] = [];
+
+  summary(): Record<string, LatencySummary> {
+    return {
+      "recall + score + remember + consolidate (wall)": summarize(this.overhead),
+      "… of which in the static model": summarize(this.embedding),
+      "… without the model": summarize(this.withoutEmbedding),
+      "… CPU time of the process (user + system)": summarize(this.cpu),
+      ...Object.fromEntries(MEMORY_NODES.map((n) => [`node ${n}`, summarize(this.nodes.get(n) ?? [])])),
+      ...Object.fromEntries([...this.calls].map(([method, list]) => [`… in memory.${method}() (all calls of the turn)`, summarize(list)])),
+      "graph run minus the model node": summarize(this.runMinusModel),
+      "left to the background (memory.flush() after the turn)": summarize(this.background),
+    };
+  }
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive integer.");
+  return n;
+}
+
+function parseArgs(argv: string[]): Params | undefined {
+  const program = new Command()
+    .name("graph-overhead")
+    .description("The memory graph's overhead per turn with the static model, before (a git commit's engram source) and after (the working tree), in one process.")
+    .option("--data <path>", "LoCoMo JSON (default: see src/locomo/data_path.ts)")
+    .option("--conversation <id>", "the dev conversation replayed", "conv-26")
+    .option("--turns <n>", "turns replayed per variant and round", positiveInt, 300)
+    .option("--rounds <n>", "rounds; variants alternate their order from round to round", positiveInt, 2)
+    .option("--baseline <commit>", "the 'before' engram source (a git commit), or none", DEFAULT_BASELINE)
+    .option("--detail", "also time each Memory method the graph calls (search, getAll, add) per turn")
+    .option("--out <dir>", "folder for graph-overhead.json", "bench-results")
+    .parse(argv);
+  const o = program.opts<Omit<Params, "data"> & { data?: string }>();
+  const data = findLocomoData(o.data);
+  if (data === undefined && o.data !== undefined) program.error(`LoCoMo data not found at ${resolve(o.data)}.`);
+  if (data === undefined) return undefined;
+  return { ...o, data, out: resolve(o.out) };
+}
+
+async function loadVariant(name: string, srcDir: string): Promise<Variant> {
+  const url = (file: string) => pathToFileURL(join(srcDir, file)).href;
+  const memory = (await import(url("memory/memory.ts"))) as { Memory: typeof MemoryClass };
+  const graph = (await import(url("graph/agent.ts"))) as { createMemoryGraph: typeof createGraph };
+  return { name, Memory: memory.Memory, createMemoryGraph: graph.createMemoryGraph };
+}
+
+/** The engram source of `commit`, in a temporary folder that resolves packages from this repository. */
+async function extractBaseline(commit: string, dir: string): Promise<string> {
+  const archive = execFileSync("git", ["-C", REPO_ROOT, "archive", commit, "libs/engram/src"], { maxBuffer: 1 << 30 });
+  execFileSync("tar", ["-x", "-C", dir], { input: archive });
+  await symlink(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"));
+  return join(dir, "libs/engram/src");
+}
+
+interface RunContext {
+  chromaUrl: string;
+  tmpDir: string;
+  embeddings: TimedEmbeddings;
+  detail: boolean;
+}
+
+const TIMED_METHODS = ["search", "getAll", "add"] as const;
+
+/** Wraps the instance's methods so that each turn's time in them adds up in `spent`. */
+function timeMethods(memory: MemoryClass, spent: Map<string, number>): void {
+  const target = memory as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  for (const method of TIMED_METHODS) {
+    const original = target[method]!.bind(memory);
+    target[method] = async (...args: unknown[]) => {
+      const t0 = performance.now();
+      try {
+        return await original(...args);
+      } finally {
+        spent.set(method, (spent.get(method) ?? 0) + performance.now() - t0);
+      }
+    };
+  }
+}
+
+let runs = 0;
+
+/** Replays `turns` through a fresh Memory and graph of `variant`; adds each turn's figures to `samples` (when given). */
+async function replay(ctx: RunContext, variant: Variant, userId: string, turns: readonly Turn[], samples?: Samples): Promise<void> {
+  let now = 0;
+  const index = runs++;
+  const memory = new variant.Memory({
+    dataDir: await mkdtemp(join(ctx.tmpDir, `overhead-${index}-`)),
+    chroma: { url: ctx.chromaUrl },
+    embeddings: ctx.embeddings,
+    clock: () => now,
+    prefix: `overhead-${index}`,
+    writes: "background",
+  });
+  const graph = variant.createMemoryGraph({
+    memory,
+    model: new ScriptedModel(),
+    checkpointer: new MemorySaver(),
+    onWarning: (message) => log(`warning (${variant.name}): ${message}`),
+  });
+  const timer = new NodeTimer();
+  const spent = new Map<string, number>();
+  if (ctx.detail) timeMethods(memory, spent);
+  let session = -1;
+  let position = 0;
+  try {
+    for (const turn of turns) {
+      position = turn.session === session ? position + 1 : 0;
+      session = turn.session;
+      now = turn.date + position * 1_000;
+      timer.reset();
+      spent.clear();
+      ctx.embeddings.ms = 0;
+      const t0 = performance.now();
+      await graph.invoke(
+        { messages: [new HumanMessage({ content: turnContent(turn), id: `${turn.diaId}` })] },
+        { configurable: { user_id: userId, thread_id: `${userId}-session-${turn.session}` }, callbacks: [timer] },
+      );
+      const wall = performance.now() - t0;
+      const modelMs = ctx.embeddings.ms;
+      const calls = new Map(spent);
+      const b0 = performance.now();
+      await memory.flush();
+      const background = performance.now() - b0;
+      if (!samples) continue;
+      const overhead = MEMORY_NODES.reduce((sum, n) => sum + (timer.times[n] ?? 0), 0);
+      samples.overhead.push(overhead);
+      samples.embedding.push(modelMs);
+      samples.withoutEmbedding.push(overhead - modelMs);
+      samples.cpu.push(MEMORY_NODES.reduce((sum, n) => sum + (timer.cpu[n] ?? 0), 0));
+      samples.runMinusModel.push(wall - (timer.times.model ?? 0));
+      samples.background.push(background);
+      for (const method of ctx.detail ? TIMED_METHODS : []) {
+        const list = samples.calls.get(method) ?? [];
+        list.push(calls.get(method) ?? 0);
+        samples.calls.set(method, list);
+      }
+      for (const n of MEMORY_NODES) {
+        if (timer.times[n] === undefined) continue;
+        const list = samples.nodes.get(n) ?? [];
+        list.push(timer.times[n]!);
+        samples.nodes.set(n, list);
+      }
+    }
+    samples?.load.push(loadavg()[0]!);
+  } finally {
+    await memory.close();
+  }
+}
+
+const fmt = (ms: number) => (Number.isNaN(ms) ? "–" : ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
+
+function table(results: Array<{ variant: string; summary: Record<string, LatencySummary> }>): string {
+  const rows = Object.keys(results[0]!.summary);
+  const lines = [
+    `| per turn (ms) | ${results.map((r) => `${r.variant} p50 / p95 / p99`).join(" | ")} |${results.length === 2 ? " after/before p50, p95 |" : ""}`,
+    `|---|${results.map(() => "---:|").join("")}${results.length === 2 ? "---:|" : ""}`,
+  ];
+  for (const row of rows) {
+    const cells = results.map((r) => {
+      const s = r.summary[row]!;
+      return `${fmt(s.p50)} / ${fmt(s.p95)} / ${fmt(s.p99)}`;
+    });
+    let ratio = "";
+    if (results.length === 2) {
+      const [b, a] = [results[0]!.summary[row]!, results[1]!.summary[row]!];
+      ratio = ` ${(a.p50 / b.p50).toFixed(2)}, ${(a.p95 / b.p95).toFixed(2)} |`;
+    }
+    lines.push(`| ${row} | ${cells.join(" | ")} |${ratio}`);
+  }
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  const params = parseArgs(process.argv);
+  if (!params) {
+    log(MISSING_DATA_HELP);
+    return;
+  }
+  const started = performance.now();
+  const loadStart = loadavg();
+  const conv = devConversations(await loadLocomo(params.data)).find((c) => c.sampleId === params.conversation);
+  if (!conv) throw new Error(`no conversation ${params.conversation} in ${params.data}`);
+  const turns = conv.turns.slice(0, params.turns);
+  const tmpDir = await mkdtemp(join(tmpdir(), "engram-bench-overhead-"));
+  const server = await startChromaServer({ path: join(tmpDir, "chroma") });
+  try {
+    const variants: Variant[] = [];
+    if (params.baseline !== "none") {
+      const dir = await mkdtemp(join(tmpDir, "baseline-"));
+      variants.push(await loadVariant(`before (${params.baseline})`, await extractBaseline(params.baseline, dir)));
+    }
+    variants.push(await loadVariant("after (working tree)", join(REPO_ROOT, "libs/engram/src")));
+    const embeddings = new TimedEmbeddings(new StaticEmbeddings());
+    await embeddings.embedDocuments(["warm-up"]);
+    const ctx: RunContext = { chromaUrl: server.url, tmpDir, embeddings, detail: params.detail === true };
+    log(`Graph overhead: ${turns.length} turns of ${conv.sampleId} x ${params.rounds} rounds, ${variants.map((v) => v.name).join(" vs ")}; load ${loadStart.map((l) => l.toFixed(1)).join(" ")}`);
+    for (const v of variants) await replay(ctx, v, "warm-up", conv.turns.slice(0, WARM_UP_TURNS));
+    const samples = variants.map(() => new Samples());
+    for (let round = 0; round < params.rounds; round += 1) {
+      const order = variants.map((_, i) => i);
+      if (round % 2 === 1) order.reverse();
+      for (const i of order) {
+        const t0 = performance.now();
+        await replay(ctx, variants[i]!, `${conv.sampleId}-r${round}`, turns, samples[i]);
+        const s = summarize(samples[i]!.overhead.slice(-turns.length));
+        log(`round ${round + 1} ${variants[i]!.name}: overhead p50 ${fmt(s.p50)} / p95 ${fmt(s.p95)} ms (${((performance.now() - t0) / 1000).toFixed(0)} s, load ${loadavg()[0]!.toFixed(1)})`);
+      }
+    }
+    const results = variants.map((v, i) => ({
+      variant: v.name,
+      summary: samples[i]!.summary(),
+      meanLoad1m: samples[i]!.load.reduce((a, b) => a + b, 0) / samples[i]!.load.length,
+    }));
+    const machine = machineInfo();
+    const markdown = [
+      `Graph overhead per turn, static model: ${turns.length} turns of ${conv.sampleId} x ${params.rounds} rounds per variant`,
+      `(${formatMachine(machine)}; load average 1 min at start ${loadStart[0]!.toFixed(1)}, end ${loadavg()[0]!.toFixed(1)}, cores ${machine.cpus})`,
+      "",
+      table(results),
+    ].join("\n");
+    await mkdir(params.out, { recursive: true });
+    const file = join(params.out, "graph-overhead.json");
+    await writeFile(file, `${JSON.stringify({ params, machine, loadStart, loadEnd: loadavg(), results, markdown }, null, 2)}\n`);
+    process.stdout.write(`\n${markdown}\n\n`);
+    log(`Wrote ${file} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+  } finally {
+    await server.stop();
+    await rm(tmpDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`graph-overhead failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
