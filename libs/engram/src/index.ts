@@ -19,6 +19,7 @@ export type {
   SearchOptions,
 } from "./memory/options.js";
 export type { ChatMessageInput } from "./memory/messages.js";
+export type { AddManyItem, AddManyOptions } from "./memory/add_many.js";
 export type { RecallCacheOptions } from "./memory/recall.js";
 export type { EndSessionResult } from "./consolidation/end_session.js";
 export type { UsageKind, UsageOptions, UsageReport, UsageTotals } from "./memory/usage.js";

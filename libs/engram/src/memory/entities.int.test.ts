@@ -54,7 +54,10 @@ it("extract: false stores no entities, and a caller's own entities metadata is k
 it("update re-tags the entities of new content, unless the patch sets metadata", async () => {
   const m = memory("retag");
   const [record] = (await m.add("Ana lives in Lisbon", { userId: "u" })).results;
-  expect(record!.metadata).toEqual({ entities: "ana|lisbon" });
+  // The tagger runs when the write drains, off add's path: add returns the record as queued, and
+  // once stored (get drains the user's writes first) it is tagged.
+  expect(record!.metadata).toEqual({});
+  expect((await m.get(record!.id, { userId: "u" }))!.metadata).toEqual({ entities: "ana|lisbon" });
   const moved = await m.update(record!.id, "Ana lives in Porto now", { userId: "u" });
   expect(moved.metadata).toEqual({ entities: "ana|porto" });
   const tagged = await m.update(record!.id, { content: "Ana lives in Faro", metadata: { topic: "home" } }, { userId: "u" });

@@ -29,6 +29,8 @@ export interface AddPlan {
   /** Extract facts from what this call stores. */
   infer: boolean;
   warnings: string[];
+  /** The drain tags the records' entities (writer.ts `UpsertOp.tagEntities`). */
+  tagEntities: boolean;
   /** The records, at `now`. */
   build(now: number): MemoryRecord[];
 }
@@ -88,8 +90,9 @@ export function planAdd(
         updatedAt: now + position,
         lastAccessedAt: now + position,
         source: {},
-        // Offline tagging: entities, and the dates the text speaks of resolved against now (scoring/dates.ts).
-        metadata: rules.extractEntities ? withDates(withEntities(itemMetadata, item.text), item.text, now + position) : itemMetadata,
+        // Offline tagging: the dates the text speaks of, resolved against now (scoring/dates.ts); the
+        // entities are tagged when the write drains (`tagEntities`), off the caller's path.
+        metadata: rules.extractEntities ? withDates(itemMetadata, item.text, now + position) : itemMetadata,
       };
       if (item.role !== undefined) record.role = item.role;
       if (expiresAt !== undefined) record.expiresAt = expiresAt;
@@ -98,7 +101,7 @@ export function planAdd(
       if (source !== undefined) record.source = { ...record.source, ...source };
       return record;
     });
-  return { kind, infer, warnings, build };
+  return { kind, infer, warnings, build, tagEntities: rules.extractEntities };
 }
 
 /** `search`'s threshold and per-call ranker, checked. */

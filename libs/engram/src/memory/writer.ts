@@ -33,6 +33,12 @@ export interface UpsertOp {
   history: HistoryNote | null;
   /** Apply only while the record is stored (set by `update()`, which read it from the store). */
   ifStored?: boolean;
+  /**
+   * True: the record's `metadata.entities` is tagged when drained ({@link WriterInput.tag}), off
+   * the caller's path: the tagger costs milliseconds a text, more than the rest of an `add`.
+   * Absent: the metadata is final.
+   */
+  tagEntities?: boolean;
 }
 
 /** One pending store write, as kept in the outbox. */
@@ -91,6 +97,11 @@ export interface WriterInput {
   store: EpisodicStore;
   /** Embeds the texts of upserts queued without a vector; a failure keeps them pending. */
   embed: (texts: string[]) => Promise<number[][]>;
+  /**
+   * Completes a record queued with `tagEntities` (its entities tagged into the metadata).
+   * @default none: such records are stored as queued
+   */
+  tag?: (record: MemoryRecord) => MemoryRecord;
   /** Told of every write that reached the store (keeps in-process indexes current); upserts carry their vector. */
   onApplied?: (userId: string, ops: WriteOp[]) => void;
   /**
@@ -115,6 +126,16 @@ export const DRAIN_LOCK = "drain";
 const RETRY_DELAY_MS = 100;
 
 /**
+ * Writes a drain step reads, applies and completes at once: one lock, one store call (plus its
+ * revision append) and one state transaction for up to this many writes of a user. Below the
+ * Chroma client's 5,461 rows per call; large enough that a bulk import's per-call costs vanish.
+ */
+const DRAIN_BATCH = 1_000;
+
+/** Tagging runs this long at most before the drain yields to the event loop (other calls' turns). */
+const TAG_SLICE_MS = 10;
+
+/**
  * Every store write goes through the durable outbox: it is first recorded in the shared state, then
  * applied to the store, then marked done together with its history entry, in one transaction. A store
  * outage leaves it pending, and the next drain replays it. Writes are idempotent (upsert by
@@ -130,6 +151,13 @@ export class Writer {
   /** The last drain of every user (`drain()` without a user): it waits for all, and all wait for it. */
   private everyone: Promise<unknown> = Promise.resolve();
 
+  /**
+   * Each user's drain that is queued and not started yet. A drain reads the outbox when it starts,
+   * so a later call shares it instead of queueing another behind it: a run of one-turn adds whose
+   * drains pile up while the store is busy costs one drain, not one each.
+   */
+  private readonly waiting = new Map<string, Promise<DrainResult>>();
+
   private readonly outbox: OutboxState<WriteOp>;
 
   private readonly store: EpisodicStore;
@@ -138,6 +166,8 @@ export class Writer {
 
   private readonly onApplied?: (userId: string, ops: WriteOp[]) => void;
 
+  private readonly tag?: (record: MemoryRecord) => MemoryRecord;
+
   private readonly leases?: Pick<LeaseState, "exclusive">;
 
   constructor(input: WriterInput) {
@@ -145,6 +175,7 @@ export class Writer {
     this.store = input.store;
     this.embed = input.embed;
     this.onApplied = input.onApplied;
+    this.tag = input.tag;
     this.leases = input.leases;
   }
 
@@ -165,12 +196,20 @@ export class Writer {
       this.everyone = run.catch(() => undefined);
       return run;
     }
-    const run = Promise.all([this.chains.get(userId), this.everyone]).then(() => this.drainNow(userId));
+    const queued = this.waiting.get(userId);
+    if (queued) return queued;
+    const run: Promise<DrainResult> = Promise.all([this.chains.get(userId), this.everyone]).then(() => {
+      // Started: writes queued from now on are not in what it reads, so later calls queue anew.
+      if (this.waiting.get(userId) === run) this.waiting.delete(userId);
+      return this.drainNow(userId);
+    });
+    this.waiting.set(userId, run);
     const settled = run.catch(() => undefined);
     this.chains.set(userId, settled);
     // Forgotten once done, so the map holds only users with a drain in flight.
     void settled.then(() => {
       if (this.chains.get(userId) === settled) this.chains.delete(userId);
+      if (this.waiting.get(userId) === run) this.waiting.delete(userId);
     });
     return run;
   }
@@ -209,6 +248,20 @@ export class Writer {
     });
   }
 
+  /** Tags, in place, the records queued with `tagEntities`, yielding to the event loop between slices. */
+  private async tagMissing(upserts: UpsertOp[]): Promise<void> {
+    let slice = performance.now();
+    for (const op of upserts) {
+      if (!op.tagEntities) continue;
+      if (this.tag) op.record = this.tag(op.record);
+      delete op.tagEntities;
+      if (performance.now() - slice > TAG_SLICE_MS) {
+        await new Promise<void>((done) => setImmediate(done));
+        slice = performance.now();
+      }
+    }
+  }
+
   pendingCount(userId?: string): Promise<number> {
     return this.outbox.size(userId);
   }
@@ -225,7 +278,7 @@ export class Writer {
     // Everyone: user by user, each under their own lock (a batch of several users read outside
     // the locks would be stale by the time it is applied).
     for (;;) {
-      const users = [...new Set((await this.outbox.pending({ limit: 256 })).map((row) => row.userId))];
+      const users = [...new Set((await this.outbox.pending({ limit: DRAIN_BATCH })).map((row) => row.userId))];
       if (users.length === 0) return result();
       for (const user of users) {
         const stop = await this.drainUser(user, tally);
@@ -250,7 +303,7 @@ export class Writer {
    */
   private async drainBatch(userId: string, tally: Tally): Promise<Partial<DrainResult> | undefined> {
     const refused = tally.refused;
-    const batch = await this.outbox.pending({ userId, limit: 256 });
+    const batch = await this.outbox.pending({ userId, limit: DRAIN_BATCH });
     if (batch.length === 0) return {};
     let i = 0;
     while (i < batch.length) {
@@ -281,6 +334,7 @@ export class Writer {
           // Text queued by a version of Engram without text safety (an older outbox) is made safe
           // here too, before the model or the store sees it. A no-op for text validated on the way in.
           for (const op of upserts) op.record = safeText(op.record);
+          await this.tagMissing(upserts);
           await this.embedMissing(upserts);
         }
         error = await this.isolate(first.userId, group, outcome);
