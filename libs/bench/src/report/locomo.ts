@@ -1,14 +1,47 @@
 /** The LoCoMo section (src/locomo/run.ts's `locomo.json`): tables, and the grouped-bar chart `benchmarks-locomo.svg`. */
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { formatMachine } from "../machine.js";
 import { formatMs } from "../stats.js";
 import { date, escapeXml, fence, fmtInt, fmtSigned, pct, table, wrap } from "./format.js";
-import type { LocomoReport, LocomoResult, Section } from "./types.js";
+import type { LabResults, LabRow, LocomoReport, LocomoResult, Section } from "./types.js";
 
 const CATEGORY_NAMES: Record<string, string> = { 1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop" };
 
-/** Rows of the ablation table: engram variants other than the defaults. */
+/** Rows of the ablation table: engram variants with a part switched off (older files: every engram- row). */
 function isAblation(r: LocomoResult): boolean {
-  return r.id.startsWith("engram-");
+  return r.group ? r.group === "ablation" : r.id.startsWith("engram-");
+}
+
+/** Rows whose weights were fitted on these conversations (Engram's ranker): their figures are in-sample. */
+function isTuned(r: LocomoResult): boolean {
+  return r.id === "engram" || r.id.startsWith("engram-");
+}
+
+/**
+ * locomo/lab.ts's cross-validation results in the results folder (`lab-<model>.json`, rows keyed
+ * by variant, e.g. "defaults" and "final"), for the held-out figures beside the run's in-sample ones.
+ */
+export function loadLabResults(resultsDir: string): LabResults[] {
+  if (!existsSync(resultsDir)) return [];
+  const out: LabResults[] = [];
+  for (const name of readdirSync(resultsDir).sort()) {
+    const m = /^lab-([a-z0-9-]+)\.json$/.exec(name);
+    if (!m || m[1]!.startsWith("vectors")) continue;
+    const file = join(resultsDir, name);
+    try {
+      const data = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+      const rows: Record<string, LabRow> = {};
+      for (const [key, value] of Object.entries(data)) {
+        const row = value as Partial<LabRow> | null;
+        if (row && typeof row.label === "string" && typeof row.r10 === "number" && Array.isArray(row.range)) rows[key] = row as LabRow;
+      }
+      if (Object.keys(rows).length) out.push({ model: m[1]!, file: name, date: statSync(file).mtime.toISOString(), rows });
+    } catch {
+      // not a lab file
+    }
+  }
+  return out;
 }
 
 function locomoCommand(report: LocomoReport): string {
@@ -20,13 +53,14 @@ function locomoCommand(report: LocomoReport): string {
   return `corepack yarn workspace engram-bench locomo ${args.join(" ")}`;
 }
 
-export function locomoSection(report: LocomoReport, chartFile: string): Section {
+export function locomoSection(report: LocomoReport, chartFile: string, lab: LabResults[] = []): Section {
   const d = report.dataset;
   const ks = report.parameters.ks ?? [5, 10, 25];
   const [k1, k2, k3] = [ks[0] ?? 5, ks[1] ?? 10, ks[2] ?? 25];
   const systems = report.results.filter((r) => !isAblation(r));
   const ablation = report.results.filter(isAblation);
   const engram = report.results.find((r) => r.id === "engram");
+  const tunedNote = (r: LocomoResult) => (isTuned(r) && !isAblation(r) ? " (in-sample)" : "");
   const categories = Object.keys(d?.byCategory ?? report.results[0]?.scores.byCategory ?? {}).sort();
   const catLabel = (c: string) => `${CATEGORY_NAMES[c] ?? `category ${c}`}${d?.byCategory[c] !== undefined ? ` (${d.byCategory[c]})` : ""}`;
   const hasAdd = report.results.some((r) => r.add);
@@ -34,6 +68,13 @@ export function locomoSection(report: LocomoReport, chartFile: string): Section 
   const out: string[] = [];
   out.push(fence(locomoCommand(report)), "");
   out.push(`- Run: ${date(report.machine)}, ${formatMachine(report.machine)}${report.totalSeconds ? `; ${fmtInt(report.totalSeconds)} s in all` : ""}`);
+  if (report.load) {
+    const l = report.load;
+    out.push(
+      `- Load: the machine was shared; 1-minute load average ${l.start.toFixed(1)} at the start, ${l.end.toFixed(1)} at the end ` +
+        `(mean ${l.mean.toFixed(1)}, max ${l.max.toFixed(1)} over ${l.samples} samples, ${l.cpus} cores), run under nice ${l.nice}: times are inflated; CPU seconds per row are in the cost table`,
+    );
+  }
   if (report.chromaServerVersion) {
     out.push(`- Chroma server ${report.chromaServerVersion} (npm chromadb ${report.chromadbClient ?? "?"}), one local server`);
   }
@@ -45,7 +86,12 @@ export function locomoSection(report: LocomoReport, chartFile: string): Section 
         (d.skipped ? `; skipped ${d.skipped.adversarial} adversarial and ${d.skipped.noEvidence} without usable evidence` : ""),
     );
   }
-  if (report.embeddings) out.push(`- Embeddings: ${report.embeddings.model}`);
+  if (report.embeddings) {
+    out.push(
+      `- Embeddings: ${report.embeddings.model}` +
+        (report.embeddings.defaultModel ? `; rows named with another model embed with it (and get Memory's ranker defaults for it)` : ""),
+    );
+  }
   out.push(
     `- Metric: recall@k of the evidence turns (and hit@k: at least one found), averaged over questions, in %; ` +
       `tokens@k = characters / 4 of the top-k turns` +
@@ -55,18 +101,36 @@ export function locomoSection(report: LocomoReport, chartFile: string): Section 
   out.push(`![Recall@${k1}/${k2}/${k3} per system](${chartFile})`, "");
 
   out.push("### Systems", "");
-  const sysHeader = ["system", `R@${k1}`, `R@${k2}`, `R@${k3}`, `hit@${k2}`, `tokens@${k2}`, "ingest (s)"];
+  out.push(
+    "Figures marked *in-sample* come from Engram's ranker, whose weights were chosen on these same five conversations " +
+      "(by leave-one-conversation-out cross-validation: every fold chose the same setting); the held-out figures are under " +
+      "[In-sample and held-out](#in-sample-and-held-out). bm25, dense and mem0 are not tuned on LoCoMo.",
+    "",
+  );
+  const sysHeader = ["system", "figures", `R@${k1}`, `R@${k2}`, `R@${k3}`, `hit@${k2}`, `tokens@${k2}`, "ingest (s)"];
   if (hasAdd) sysHeader.push("add p50 (ms)", "add p95 (ms)");
   sysHeader.push("query p50 (ms)", "query p95 (ms)");
+  const hasCpu = systems.some((r) => r.cpuSeconds !== undefined);
+  if (hasCpu) sysHeader.push("row (s)", "CPU (s)");
   out.push(
     table(
       sysHeader,
       ["l", ...sysHeader.slice(1).map(() => "r" as const)],
       systems.map((r) => {
         const o = r.scores.overall;
-        const row = [`**${r.name}**`, pct(o.recall[k1]), pct(o.recall[k2]), pct(o.recall[k3]), pct(o.hit[k2]), fmtInt(o.tokens[k2] ?? NaN), r.ingestSeconds.toFixed(1)];
+        const row = [
+          `**${r.name}**`,
+          isTuned(r) ? "in-sample" : "untuned",
+          pct(o.recall[k1]),
+          pct(o.recall[k2]),
+          pct(o.recall[k3]),
+          pct(o.hit[k2]),
+          fmtInt(o.tokens[k2] ?? NaN),
+          r.ingestSeconds.toFixed(1),
+        ];
         if (hasAdd) row.push(r.add ? formatMs(r.add.p50) : "–", r.add ? formatMs(r.add.p95) : "–");
         row.push(formatMs(r.query.p50), formatMs(r.query.p95));
+        if (hasCpu) row.push(r.seconds !== undefined ? fmtInt(r.seconds) : "–", r.cpuSeconds !== undefined ? fmtInt(r.cpuSeconds) : "–");
         return row;
       }),
     ),
@@ -77,7 +141,7 @@ export function locomoSection(report: LocomoReport, chartFile: string): Section 
 
   if (ablation.length) {
     out.push("### Ablation", "");
-    out.push(`Engram's ranker with one part switched off (or vector similarity alone); Δ = change of R@${k2} against the defaults, in points.`, "");
+    out.push(`Engram's ranker with one part switched off (or vector similarity alone), all in-sample; Δ = change of R@${k2} against the defaults, in points.`, "");
     const rows = [...(engram ? [engram] : []), ...ablation].map((r) => {
       const o = r.scores.overall;
       const delta = engram && r !== engram ? fmtSigned(((o.recall[k2] ?? NaN) - (engram.scores.overall.recall[k2] ?? NaN)) * 100) : "–";
@@ -93,7 +157,7 @@ export function locomoSection(report: LocomoReport, chartFile: string): Section 
       table(
         ["row", ...categories.map(catLabel)],
         ["l", ...categories.map(() => "r" as const)],
-        report.results.map((r) => [isAblation(r) ? r.name : `**${r.name}**`, ...categories.map((c) => pct(r.scores.byCategory[c]?.recall[k2]))]),
+        report.results.map((r) => [isAblation(r) ? r.name : `**${r.name}**${tunedNote(r)}`, ...categories.map((c) => pct(r.scores.byCategory[c]?.recall[k2]))]),
       ),
       "",
     );
@@ -115,7 +179,7 @@ export function locomoSection(report: LocomoReport, chartFile: string): Section 
         withAnswers.map((r) => {
           const a = r.answerRecall!;
           return [
-            isAblation(r) ? r.name : `**${r.name}**`,
+            isAblation(r) ? r.name : `**${r.name}**${tunedNote(r)}`,
             pct(a.overall.recall[k1]),
             pct(a.overall.recall[k2]),
             pct(a.overall.recall[k3]),
@@ -123,6 +187,95 @@ export function locomoSection(report: LocomoReport, chartFile: string): Section 
           ];
         }),
       ),
+      "",
+    );
+  }
+
+  const judged = report.results.filter((r) => r.judge);
+  out.push("### LLM judge (J)", "");
+  if (judged.length) {
+    const j0 = judged[0]!.judge!;
+    out.push(
+      `The Mem0 paper's protocol (src/locomo/judge.ts): a reader model (${j0.reader}) answers each question from the top ${j0.k} turns ` +
+        `with their dates, a judge model (${j0.judge}) labels the answer CORRECT or WRONG against the gold answer; J = share CORRECT, in %. ` +
+        "The prompts are this repository's wording of the protocol: compare the rows with each other, not with the paper's table.",
+      "",
+    );
+    out.push(
+      table(
+        ["row", "J", ...categories.map((c) => `${catLabel(c)} J`), "unreadable", "time (s)"],
+        ["l", "r", ...categories.map(() => "r" as const), "r", "r"],
+        judged.map((r) => {
+          const j = r.judge!;
+          return [
+            `**${r.name}**${tunedNote(r)}`,
+            pct(j.scores.overall.j),
+            ...categories.map((c) => pct(j.scores.byCategory[c]?.j)),
+            String(j.scores.unreadable),
+            fmtInt(j.seconds),
+          ];
+        }),
+      ),
+      "",
+    );
+  } else {
+    out.push(
+      "Not measured in this run (it needs an OpenAI-compatible server): `OPENAI_BASE_URL=... OPENAI_API_KEY=... " +
+        "corepack yarn workspace engram-bench locomo --systems ... --judge-model <model>` adds J per row and category " +
+        "(src/locomo/judge.ts: the Mem0 paper's answer-then-judge protocol, CORRECT/WRONG).",
+      "",
+    );
+  }
+
+  const heldOut = lab.flatMap((l) => {
+    const final = l.rows.final ?? Object.values(l.rows).at(-1);
+    return final ? [{ lab: l, row: final, before: l.rows.defaults }] : [];
+  });
+  if (heldOut.length) {
+    out.push("### In-sample and held-out", "");
+    out.push(
+      "Held-out figures: `src/locomo/lab.ts` (leave-one-conversation-out over the five conversations: each fold chooses the ranker's " +
+        "weights on four and is scored on the fifth; the mean of the five held-out scores, conversations weighing equally, and their range). " +
+        "Its replay ranks the same candidates with the library's own scoring code; \"in-sample\" is the best setting scored on all five. " +
+        "This run's engram rows use the weights the folds chose (the library's defaults for each model), so they are in-sample figures.",
+      "",
+    );
+    const rows = heldOut.map(({ lab: l, row, before }) => {
+      const run = report.results.find((r) => r.id === `engram-${l.model}`);
+      return [
+        `${l.model}: ${row.label}`,
+        pct(row.r5),
+        `**${pct(row.r10)}**`,
+        pct(row.r25),
+        `${pct(row.range[0])}-${pct(row.range[1])}`,
+        ...categories.map((c) => pct(row.byCategory[CATEGORY_NAMES[c] ?? c])),
+        pct(row.inSampleR10),
+        before ? pct(before.r10) : "–",
+        run ? pct(run.scores.overall.recall[k2]) : "–",
+        `${l.file} (${l.date.slice(0, 16).replace("T", " ")} UTC)`,
+      ];
+    });
+    out.push(
+      table(
+        [
+          "model: lab row",
+          `held-out R@${k1}`,
+          `held-out R@${k2}`,
+          `held-out R@${k3}`,
+          `held-out R@${k2} range`,
+          ...categories.map((c) => `${CATEGORY_NAMES[c] ?? c}`),
+          `in-sample R@${k2} (replay)`,
+          `held-out R@${k2} before (shipped defaults of that time)`,
+          `this run, R@${k2} (in-sample)`,
+          "source",
+        ],
+        ["l", "r", "r", "r", "l", ...categories.map(() => "r" as const), "r", "r", "r", "l"],
+        rows,
+      ),
+      "",
+    );
+    out.push(
+      `The replay's means weigh conversations equally; this run's means weigh questions equally (the conversations have different numbers of questions), so the two differ slightly for the same weights.`,
       "",
     );
   }

@@ -10,7 +10,8 @@
  *   command line that produced it, `machine`: `MachineInfo` from machine.ts, `order`: a number for
  *   its place, default 100) is included as is: its `markdown` under `## <title>`. That is the whole
  *   convention for a new benchmark: write those fields into its JSON in the same folder.
- * JSONs of neither kind are skipped (named on stderr).
+ * JSONs of neither kind are skipped (named on stderr), except that the LoCoMo section reads
+ * locomo/lab.ts's `lab-<model>.json` for its held-out figures.
  *
  * Charts are hand-written SVG (no dependencies): `benchmarks-locomo.svg` (R@5/R@10/R@25 per
  * system, grouped bars) and `benchmarks-scale.svg` (search p50/p95 against N per layout).
@@ -27,7 +28,7 @@ import { formatMachine, type MachineInfo } from "../machine.js";
 import { log } from "../progress.js";
 import { date, fence, slug } from "./format.js";
 import { load } from "./load.js";
-import { locomoChart, locomoSection } from "./locomo.js";
+import { loadLabResults, locomoChart, locomoSection } from "./locomo.js";
 import { scaleChart, storeLayoutSection } from "./store_layout.js";
 import type { Chart, Section } from "./types.js";
 
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
     if (item.kind === "locomo") {
       const chart = `${stem}-locomo.svg`;
       charts.push({ file: chart, svg: locomoChart(item.data) });
-      sections.push(locomoSection(item.data, chart));
+      sections.push(locomoSection(item.data, chart, loadLabResults(resultsDir)));
       machines.push(item.data.machine);
     } else if (item.kind === "store_layout") {
       const svg = scaleChart(item.data);

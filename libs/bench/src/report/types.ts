@@ -21,14 +21,50 @@ export interface LocomoScores {
 
 export interface LocomoResult {
   id: string;
+  /** "ablation" rows get their own table; absent in older files (then: ids starting "engram-"). */
+  group?: "system" | "ablation";
   name: string;
   description: string;
+  /** The embedding model's id, for rows that embed. */
+  model?: string;
   ingestSeconds: number;
+  /** The row's wall time, CPU time and 1-minute load average before and after (absent in older files). */
+  seconds?: number;
+  cpuSeconds?: number;
+  load?: { start: number; end: number };
   query: Summary;
   add?: Summary;
   scores: { overall: LocomoScores; byCategory: Record<string, LocomoScores> };
   /** Answer recall by k (src/locomo/answer_recall.ts); absent in results written before it. */
   answerRecall?: { overall: { questions: number; recall: ByK }; byCategory: Record<string, { questions: number; recall: ByK }> };
+  /** The LLM judge's J (src/locomo/judge.ts), when the run had a server. */
+  judge?: {
+    reader: string;
+    judge: string;
+    k: number;
+    seconds: number;
+    scores: { overall: { questions: number; j: number }; byCategory: Record<string, { questions: number; j: number }>; unreadable: number };
+  };
+}
+
+/** One row of locomo/lab.ts's cross-validation results (`lab-<model>.json`): held-out means over folds. */
+export interface LabRow {
+  label: string;
+  r5: number;
+  r10: number;
+  r25: number;
+  range: [number, number];
+  byCategory: Record<string, number>;
+  inSampleR10: number;
+  inSampleSetting?: Record<string, number>;
+}
+
+/** A lab results file, by model name (`use-lite`, `static`), with its file's date. */
+export interface LabResults {
+  model: string;
+  file: string;
+  date: string;
+  rows: Record<string, LabRow>;
 }
 
 export interface LocomoReport {
@@ -47,7 +83,8 @@ export interface LocomoReport {
     skipped?: { adversarial: number; noEvidence: number; droppedEvidenceIds: number };
     fullContextTokens?: number;
   };
-  embeddings?: { model: string; embedded: number; cached: number };
+  embeddings?: { model: string; defaultModel?: string; libraryDefault?: string; embedded?: number; cached?: number };
+  load?: { start: number; end: number; mean: number; max: number; samples: number; nice: number; cpus: number };
   reference?: Array<{ method: string; r5: number; r10: number; r25: number }>;
   results: LocomoResult[];
   notes?: string[];
