@@ -1,0 +1,130 @@
+import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { MemoryRecord } from "../core/types.js";
+import { SqliteState } from "../state/sqlite/index.js";
+import { PendingOverlay, validatePendingReads } from "./pending_overlay.js";
+import { LexicalStats } from "./pending_lexical.js";
+import type { WriteOp } from "./writer.js";
+
+// The view a search takes of a user's queued writes, read from a real SQLite outbox.
+
+let dir: string;
+let state: SqliteState;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "engram-overlay-"));
+  state = new SqliteState({ path: dir });
+});
+
+afterEach(async () => {
+  await state.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function record(id: string, content: string, userId = "alice"): MemoryRecord {
+  return { id, scope: { userId }, kind: "episode", content, importance: 0.5, createdAt: 1, updatedAt: 1, lastAccessedAt: 1, source: {}, metadata: {} };
+}
+
+const upsert = (id: string, content: string, extra: { ifStored?: boolean; embedding?: number[] } = {}): WriteOp => ({
+  op: "upsert",
+  record: record(id, content),
+  history: null,
+  ...extra,
+});
+const del = (id: string): WriteOp => ({ op: "delete", id, history: null });
+const keyOf = (op: WriteOp) => (op.op === "upsert" ? `upsert:${op.record.id}` : `delete:${op.id}`);
+
+/** A deterministic embedding that counts the texts it embeds. */
+function countingEmbed(): { embed: (texts: string[]) => Promise<number[][]>; texts: string[] } {
+  const texts: string[] = [];
+  return {
+    texts,
+    embed: async (batch) => {
+      texts.push(...batch);
+      return batch.map((text) => [text.length, 1, 0]);
+    },
+  };
+}
+
+describe("PendingOverlay: a user's queued writes as one search sees them", () => {
+  it("the latest queued write of each record wins; deletes hide; another user's rows are never read", async () => {
+    const outbox = state.outbox<WriteOp>();
+    const queue = (userId: string, ops: WriteOp[]) => outbox.enqueue(ops.map((payload) => ({ userId, key: keyOf(payload), payload })));
+    await queue("alice", [upsert("a", "first"), upsert("b", "gone soon"), upsert("c", "kept")]);
+    await queue("alice", [del("b"), upsert("a", "second")]);
+    // Deleted, then added again: the add is the latest write.
+    await queue("alice", [del("c"), upsert("c", "back again")]);
+    await queue("bob", [upsert("x", "bob's")]);
+    const { embed, texts } = countingEmbed();
+    const view = await new PendingOverlay(outbox, embed).read("alice");
+    // Re-queueing a key replaces its row: a and c have one row each.
+    expect(view.rows).toBe(5);
+    expect([...view.deleted]).toEqual(["b"]);
+    expect([...view.upserts.keys()].sort()).toEqual(["a", "c"]);
+    expect(view.upserts.get("a")?.record.content).toBe("second");
+    expect(view.upserts.get("c")).toMatchObject({ afterDelete: true, ifStored: false });
+    expect(texts.sort()).toEqual(["back again", "second"]);
+  });
+
+  it("embeds each queued row once, uses a queued vector as is, and forgets rows once drained", async () => {
+    const outbox = state.outbox<WriteOp>();
+    const queue = (ops: WriteOp[]) => outbox.enqueue(ops.map((payload) => ({ userId: "alice", key: keyOf(payload), payload })));
+    const [first] = await queue([upsert("a", "needs a vector")]);
+    await queue([upsert("b", "has one", { embedding: [0, 0, 1], ifStored: true })]);
+    const { embed, texts } = countingEmbed();
+    const overlay = new PendingOverlay(outbox, embed);
+    const one = await overlay.read("alice");
+    const two = await overlay.read("alice");
+    expect(texts).toEqual(["needs a vector"]);
+    expect(two.upserts.get("a")?.vector).toEqual(one.upserts.get("a")?.vector);
+    expect(two.upserts.get("b")).toMatchObject({ vector: [0, 0, 1], ifStored: true, afterDelete: false });
+    // Drained: the row is gone, and so is the view's entry; a new row of the same record is embedded anew.
+    await outbox.complete([first!]);
+    expect((await overlay.read("alice")).upserts.has("a")).toBe(false);
+    await queue([upsert("a", "needs a vector")]);
+    await overlay.read("alice");
+    expect(texts).toEqual(["needs a vector", "needs a vector"]);
+    const empty = await overlay.read("carol");
+    expect(empty.rows).toBe(0);
+  });
+
+  it("a failed embedding fails the read and is tried again on the next", async () => {
+    const outbox = state.outbox<WriteOp>();
+    await outbox.enqueue([{ userId: "alice", key: "upsert:a", payload: upsert("a", "text") }]);
+    let calls = 0;
+    const overlay = new PendingOverlay(outbox, async (batch) => {
+      calls += 1;
+      if (calls === 1) throw new Error("model down");
+      return batch.map(() => [1, 0]);
+    });
+    await expect(overlay.read("alice")).rejects.toThrow("model down");
+    expect((await overlay.read("alice")).upserts.get("a")?.vector).toEqual([1, 0]);
+  });
+
+  it("recallIndex.pending accepts overlay or drain", () => {
+    expect(validatePendingReads(undefined)).toBe("overlay");
+    expect(validatePendingReads("drain")).toBe("drain");
+    expect(() => validatePendingReads("later")).toThrow(/recallIndex.pending/);
+  });
+});
+
+describe("LexicalStats: BM25 of queued memories against the stored ones", () => {
+  it("scores a rarer matching term higher, counts matched query terms, and follows additions and removals", () => {
+    const stats = new LexicalStats();
+    for (const text of ["my garden has roses", "the garden gate is blue", "garden party on sunday"]) stats.add(text);
+    const [rare, common, none] = stats.score("garden violin", ["I play the violin", "I love my garden", "nothing here"]);
+    expect(rare).toBeGreaterThan(common!);
+    expect(none).toBe(0);
+    const [both] = stats.score("garden violin", ["violin in the garden"]);
+    expect(both).toBeGreaterThan(rare!);
+    // Violin stored twice: no longer rare; removed again: as before.
+    stats.add("violin lessons on monday");
+    stats.add("a violin concert");
+    expect(stats.score("garden violin", ["I play the violin", "I love my garden", "nothing here"])[0]).toBeLessThan(rare!);
+    stats.remove("violin lessons on monday");
+    stats.remove("a violin concert");
+    expect(stats.score("garden violin", ["I play the violin", "I love my garden", "nothing here"])).toEqual([rare, common, none]);
+  });
+});
