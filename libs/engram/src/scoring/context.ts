@@ -4,6 +4,9 @@
  * - {@link boostBySession}: a memory in a thread (a conversation's session) where other candidates
  *   match the question well is lifted: the answer to "what did she paint after the camping trip?"
  *   sits in the session that talks about the trip, not always in the turn that names it.
+ * - {@link weighBySpeaker}: a turn the assistant said counts less than the user's own: it asks
+ *   about, praises or restates what the user said ("Exciting! Do you have a training plan?"), so it
+ *   shares the question's words without holding the answer, which sits in the user's turn next to it.
  * - {@link diversify}: maximal marginal relevance over the top of the list, so that near-repeats of
  *   one matching turn do not fill the k slots that a multi-part question needs.
  */
@@ -37,6 +40,17 @@ export function boostBySession<T extends { record: MemoryRecord; score: number }
   });
   boosted.sort((a, b) => b.item.score - a.item.score || a.index - b.index);
   return boosted.map((entry) => entry.item);
+}
+
+/**
+ * Each memory the assistant said (role `"assistant"`) keeps `share` of its score; the others keep
+ * theirs. Then the list is sorted again, best first (ties keep their order). `share` 1 changes nothing.
+ */
+export function weighBySpeaker<T extends { record: MemoryRecord; score: number }>(items: readonly T[], share: number): T[] {
+  if (share >= 1 || !items.some((item) => item.record.role === "assistant")) return [...items];
+  const weighed = items.map((item, index) => ({ item: item.record.role === "assistant" ? { ...item, score: item.score * share } : item, index }));
+  weighed.sort((a, b) => b.item.score - a.item.score || a.index - b.index);
+  return weighed.map((entry) => entry.item);
 }
 
 /**

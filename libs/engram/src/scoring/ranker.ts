@@ -1,7 +1,7 @@
 import { EngramError } from "../core/errors.js";
 import type { MemoryRecord } from "../core/types.js";
 import { describeValue } from "../core/describe.js";
-import { boostBySession } from "./context.js";
+import { boostBySession, weighBySpeaker } from "./context.js";
 import { boostByDates } from "./dates.js";
 
 /**
@@ -64,6 +64,16 @@ export interface RankerOptions {
    * @default 0.4 (0 with `StaticEmbeddings`; chosen by cross-validation on LoCoMo)
    */
   session?: number;
+  /**
+   * Who said it: a turn the assistant said (role `"assistant"`) keeps this share of its score
+   * (scoring/context.ts). What an assistant's turn holds about the user came from the user's own
+   * turns, which it still lifts (the neighbour and session parts see its full match); ranked as an
+   * equal, its questions and compliments ("Do you have a training plan?") come first whenever they
+   * share the question's words. A design choice, not fitted: LoCoMo has no assistant turns. 1 turns
+   * it off; at most 1.
+   * @default 0.5
+   */
+  assistant?: number;
   /** How many candidates each retriever (vector, lexical) contributes before fusion. @default 100 */
   candidates?: number;
 }
@@ -80,6 +90,7 @@ export const DEFAULT_RANKER: ResolvedRankerOptions = {
   neighbour: 0.3,
   dates: 0.4,
   session: 0.4,
+  assistant: 0.5,
   candidates: 100,
 };
 
@@ -93,6 +104,9 @@ export function resolveRanker(options: RankerOptions = {}, base: ResolvedRankerO
     if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
       throw new EngramError("INVALID_OPTIONS", `ranker.${key} must be a finite number of 0 or more, got ${describeValue(value)}.`);
     }
+  }
+  if (resolved.assistant > 1) {
+    throw new EngramError("INVALID_OPTIONS", `ranker.assistant is the share of its score an assistant's turn keeps, at most 1; got ${resolved.assistant}.`);
   }
   if (resolved.recencyHalfLifeMs <= 0 || resolved.candidates < 1) {
     throw new EngramError("INVALID_OPTIONS", "ranker.recencyHalfLifeMs and ranker.candidates must be positive.");
@@ -141,13 +155,15 @@ export function rankCandidates(
 
 /**
  * The second half of {@link rankCandidates}: the date boost (when the query names a date), the
- * session boost, then duplicates dropped. Apart so that a replay can score once and vary these.
+ * session boost, the assistant's turns weighed down, then duplicates dropped. Apart so that a
+ * replay can score once and vary these.
  */
 export function finishRanking(scored: readonly Ranked[], now: number, options: ResolvedRankerOptions, query?: string): Ranked[] {
   const byDates = query === undefined ? [...scored] : boostByDates(query, scored, options.dates, now);
-  const bySession = boostBySession(byDates, options.session);
+  // After the session boost: an assistant's turn still lifts its session with its full match.
+  const bySpeaker = weighBySpeaker(boostBySession(byDates, options.session), options.assistant);
   const seen = new Set<string>();
-  return bySession.filter((item) => {
+  return bySpeaker.filter((item) => {
     const key = item.record.content.trim().toLowerCase();
     if (seen.has(key)) return false;
     seen.add(key);
