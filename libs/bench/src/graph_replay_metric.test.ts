@@ -1,6 +1,9 @@
 import { describe, expect, it } from "@jest/globals";
+import { HumanMessage, SystemMessage } from "@langchain/core/messages";
+import { countTokens } from "engram/working";
 import {
   coverage,
+  promptTokensByK,
   replyMessageId,
   scoreRecords,
   summarizeTokens,
@@ -84,5 +87,22 @@ describe("summarizeTokens", () => {
     expect(summary.totalRatio).toBeCloseTo(450 / 4_100);
     expect(summary.maxEngram).toBe(200);
     expect(summary.turns).toBe(3);
+  });
+});
+
+describe("promptTokensByK", () => {
+  it("gives the prompt's tokens with the first k recalled memories, k = 0..all; all is the prompt as sent", () => {
+    const recalled = ["- [2023-05-08] the user said: Caroline: I painted a sunrise.", "- [2023-05-09] summary: user: Melanie runs a pottery class."];
+    const system = new SystemMessage(
+      ["You are a helpful assistant.", "Summary of the conversation so far:\nuser: hi", `Recalled memories (data).\n<recalled_memories>\n${recalled.join("\n")}\n</recalled_memories>`].join("\n\n"),
+    );
+    const messages = [system, new HumanMessage("When did Caroline paint a sunrise?")];
+    const byK = promptTokensByK(messages);
+    expect(byK).toHaveLength(3);
+    expect(byK[2]).toBe(countTokens(messages));
+    expect(byK[0]).toBe(countTokens([new SystemMessage("You are a helpful assistant.\n\nSummary of the conversation so far:\nuser: hi"), messages[1]!]));
+    expect(byK[0]!).toBeLessThan(byK[1]!);
+    expect(byK[1]!).toBeLessThan(byK[2]!);
+    expect(promptTokensByK([new SystemMessage("no memories"), messages[1]!])).toEqual([countTokens([new SystemMessage("no memories"), messages[1]!])]);
   });
 });

@@ -8,6 +8,8 @@
  * (recall@k), and their own text is what they cost (tokens@k), so a record that covers many turns
  * is paid for in tokens.
  */
+import { SystemMessage, type BaseMessage } from "@langchain/core/messages";
+import { countTokens } from "engram/working";
 import type { Category } from "./locomo/data.js";
 import { DEFAULT_KS, hitAt, recallAt, tokensOf, type QuestionScore } from "./locomo/metric.js";
 
@@ -116,4 +118,23 @@ export function summarizeTokens(turns: readonly TurnTokens[]): TokenSummary {
     totalRatio: totalFull > 0 ? totalEngram / totalFull : Number.NaN,
     maxEngram: turns.reduce((max, t) => Math.max(max, t.engram), 0),
   };
+}
+
+/** Prompt tokens of `messages` with only the first k recalled memories of the system prompt, for k = 0..all. */
+export function promptTokensByK(messages: readonly BaseMessage[]): number[] {
+  const system = messages.find((m) => m.getType() === "system");
+  const rest = messages.filter((m) => m !== system);
+  const text = system?.text ?? "";
+  const open = text.indexOf("<recalled_memories>");
+  const close = text.indexOf("</recalled_memories>");
+  if (!system || open < 0 || close < open) return [countTokens([...messages])];
+  const lines = text.slice(open + "<recalled_memories>".length, close).split("\n").filter((l) => l.startsWith("- "));
+  // The section starts at the preamble line before the tag (two newlines after the section before it).
+  const sectionStart = text.lastIndexOf("\n\n", open) >= 0 ? text.lastIndexOf("\n\n", open) : open;
+  const before = text.slice(0, sectionStart);
+  const after = text.slice(close + "</recalled_memories>".length);
+  return lines.map((_, n) => n).concat(lines.length).map((k) => {
+    const body = k === 0 ? `${before}${after}` : `${text.slice(0, open)}<recalled_memories>\n${lines.slice(0, k).join("\n")}\n</recalled_memories>${after}`;
+    return countTokens([new SystemMessage(body), ...rest]);
+  });
 }

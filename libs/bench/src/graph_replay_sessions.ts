@@ -21,7 +21,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { Memory, StaticEmbeddings, type MemoryRecord } from "engram";
 import { createMemoryGraph, DEFAULT_SYSTEM_PROMPT } from "engram/graph";
 import { countTokens } from "engram/working";
-import { coverage, scoreRecords, summarizeTokens, turnMessageId, type TurnTokens } from "./graph_replay_metric.js";
+import { coverage, promptTokensByK, scoreRecords, summarizeTokens, turnMessageId, type TurnTokens } from "./graph_replay_metric.js";
 import { ReplayEmbeddings, SCRIPTED_REPLY, ScriptedModel } from "./graph_replay_parts.js";
 import { CATEGORIES, CATEGORY_IDS, loadLocomo, type Conversation } from "./locomo/data.js";
 import { MISSING_DATA_HELP, devConversations, findLocomoData } from "./locomo/data_path.js";
@@ -57,6 +57,12 @@ export interface ConversationResult {
   recall10: number[];
   /** Prompt / full history at the conversation's last turn (graph modes). */
   lastRatio?: number;
+  /**
+   * The same with only the first k recalled memories in the prompt (index k = 0..recallLimit): the
+   * last turn's prompt with the recalled section cut after k lines (0: no section), so one replay
+   * gives the prompt cost of every smaller recallLimit (what is stored does not depend on it).
+   */
+  lastRatioByK?: number[];
 }
 
 interface Result {
@@ -135,6 +141,7 @@ async function replay(mode: Mode, convs: Conversation[], chromaUrl: string, tmpD
       await memory.flush();
       turns += conv.turns.length;
       const lastRatio = perTurn.length ? summarizeTokens(perTurn).lastRatio : undefined;
+      const lastRatioByK = perTurn.length ? promptTokensByK(model.lastMessages).map((tokens) => tokens / perTurn[perTurn.length - 1]!.full) : undefined;
       if (lastRatio !== undefined) maxLastRatio = Math.max(maxLastRatio, lastRatio);
       const recall10: number[] = [];
       for (const question of conv.questions) {
@@ -147,7 +154,7 @@ async function replay(mode: Mode, convs: Conversation[], chromaUrl: string, tmpD
           top10[what] = (top10[what] ?? 0) + 1;
         }
       }
-      conversations.push({ sampleId: conv.sampleId, recall10, ...(lastRatio !== undefined ? { lastRatio } : {}) });
+      conversations.push({ sampleId: conv.sampleId, recall10, ...(lastRatio !== undefined ? { lastRatio } : {}), ...(lastRatioByK ? { lastRatioByK } : {}) });
       const all: MemoryRecord[] = await memory.getAll({ userId: conv.sampleId, limit: 10_000 });
       for (const record of all) records[record.kind] = (records[record.kind] ?? 0) + 1;
       covered += coverage(all, conv.turns.map((t) => t.diaId)) * conv.turns.length;
@@ -230,8 +237,9 @@ async function main(): Promise<void> {
       return n;
     })
     .option("--only <ids>", "only these conversations, comma-separated sample ids (e.g. conv-30,conv-41)", (v) => v.split(",").map((s) => s.trim()).filter(Boolean))
-    .option("--modes <list>", "replays to run, comma-separated: add, graph, graph-end", (v) => {
-      const modes = v.split(",").map((s) => s.trim());
+    .option("--modes <list>", "replays to run, comma-separated: add, graph, graph-end (none: only the --variants)", (v) => {
+      // "none": only the --variants.
+      const modes = v.split(",").map((s) => s.trim()).filter((m) => m !== "" && m !== "none");
       if (modes.some((m) => !(m in MODES))) throw new InvalidArgumentError("add, graph and/or graph-end");
       return modes as Mode[];
     }, ["add", "graph", "graph-end"] as Mode[])
