@@ -145,7 +145,7 @@ export function locomoSection(report: LocomoReport, chartFile: string, lab: LabR
     const rows = [...(engram ? [engram] : []), ...ablation].map((r) => {
       const o = r.scores.overall;
       const delta = engram && r !== engram ? fmtSigned(((o.recall[k2] ?? NaN) - (engram.scores.overall.recall[k2] ?? NaN)) * 100) : "–";
-      return [r === engram ? `**${r.name}** (defaults)` : r.name, pct(o.recall[k1]), pct(o.recall[k2]), pct(o.recall[k3]), delta, formatMs(r.query.p50)];
+      return [r === engram ? `**${r.name}**${r.name.includes("defaults") ? "" : " (defaults)"}` : r.name, pct(o.recall[k1]), pct(o.recall[k2]), pct(o.recall[k3]), delta, formatMs(r.query.p50)];
     });
     out.push(table(["row", `R@${k1}`, `R@${k2}`, `R@${k3}`, `Δ R@${k2}`, "query p50 (ms)"], ["l", "r", "r", "r", "r", "r"], rows), "");
   }
