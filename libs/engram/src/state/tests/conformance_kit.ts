@@ -1,0 +1,32 @@
+/**
+ * What every part of the shared-state conformance suite (state/conformance.ts) is given, and the
+ * helpers they share.
+ */
+import type { NewHistoryEntry, StateBackend } from "../types.js";
+
+/** How a part gets state to test; every instance opened is set up, and closed after the test. */
+export interface StateKit {
+  /** A fresh, empty store and a function that opens another instance on it (another replica). */
+  store(): Promise<() => Promise<StateBackend>>;
+  /** One instance on a fresh store. */
+  one(): Promise<StateBackend>;
+}
+
+export type Payload = { v: number };
+
+/**
+ * A claim that must outlive a few round trips on a busy machine, and the wait after which it has
+ * surely lapsed (an owner that "died").
+ */
+export const LEASE_MS = 1_500;
+export const LAPSE_MS = 1_800;
+
+export const entry = (userId: string, memoryId: string, newContent: string, at?: number): NewHistoryEntry => ({
+  memoryId,
+  userId,
+  event: "ADD",
+  oldContent: null,
+  newContent,
+  reason: "add",
+  ...(at === undefined ? {} : { at }),
+});

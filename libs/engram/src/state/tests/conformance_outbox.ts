@@ -1,0 +1,80 @@
+import { expect, it } from "@jest/globals";
+import { entry, type Payload, type StateKit } from "./conformance_kit.js";
+
+/**
+ * The outbox queue: supersession by (user, key), order, attempts and errors, seqs never reused,
+ * completeApplied.
+ */
+export function outboxCases({ store, one }: StateKit): void {
+  it("outbox: a newer write of the same (user, key) supersedes the queued one, which completes as nothing", async () => {
+    const outbox = (await one()).outbox<Payload>();
+    const [first] = await outbox.enqueue([{ userId: "alice", key: "upsert:a", payload: { v: 1 } }]);
+    const [other] = await outbox.enqueue([{ userId: "bob", key: "upsert:a", payload: { v: 9 } }]);
+    const [second] = await outbox.enqueue([{ userId: "alice", key: "upsert:a", payload: { v: 2 } }]);
+    expect(second!).toBeGreaterThan(first!);
+    expect(await outbox.size("alice")).toBe(1);
+    expect((await outbox.find("alice", "upsert:a"))!.payload).toEqual({ v: 2 });
+    // The drainer that applied v1 completes its seq: the newer write stays queued.
+    expect(await outbox.complete([first!])).toEqual([]);
+    expect((await outbox.pending({ userId: "alice" })).map((w) => w.seq)).toEqual([second]);
+    // Within one batch the last item wins, and every item gets its own seq.
+    const batch = await outbox.enqueue([
+      { userId: "carol", key: "k", payload: { v: 1 } },
+      { userId: "carol", key: "k", payload: { v: 2 } },
+    ]);
+    expect(batch).toHaveLength(2);
+    expect(batch[1]!).toBeGreaterThan(batch[0]!);
+    expect((await outbox.pending({ userId: "carol" })).map((w) => [w.seq, w.payload.v])).toEqual([[batch[1], 2]]);
+    expect((await outbox.find("bob", "upsert:a"))!.seq).toBe(other);
+  });
+
+  it("outbox: queued oldest first, with attempts and errors; a payload that is not JSON queues nothing", async () => {
+    const outbox = (await one()).outbox<Payload>();
+    const seqs = await outbox.enqueue([1, 2, 3].map((v) => ({ userId: v === 2 ? "bob" : "alice", key: `k${v}`, payload: { v } })));
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect((await outbox.pending()).map((w) => w.payload.v)).toEqual([1, 2, 3]);
+    expect((await outbox.pending({ limit: 2 })).map((w) => w.payload.v)).toEqual([1, 2]);
+    await outbox.fail([seqs[0]!], "store down");
+    const [failed] = await outbox.pending({ limit: 1 });
+    expect(failed).toMatchObject({ attempts: 1, lastError: "store down", userId: "alice", key: "k1" });
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    await expect(
+      outbox.enqueue([
+        { userId: "alice", key: "fine", payload: { v: 4 } },
+        { userId: "alice", key: "bad", payload: cyclic as unknown as Payload },
+      ]),
+    ).rejects.toMatchObject({ code: "OUTBOX_ERROR" });
+    expect(await outbox.find("alice", "fine")).toBeUndefined();
+    expect(await outbox.size()).toBe(3);
+  });
+
+  it("outbox: seqs are never handed out again, also by another instance after everything completed", async () => {
+    const open = await store();
+    const a = await open();
+    const first = await a.outbox<Payload>().enqueue([1, 2, 3].map((v) => ({ userId: "alice", key: `k${v}`, payload: { v } })));
+    expect(await a.outbox().complete(first)).toEqual(first);
+    expect(await a.outbox().size()).toBe(0);
+    const b = await open();
+    const later = await b.outbox<Payload>().enqueue([{ userId: "alice", key: "k1", payload: { v: 1 } }]);
+    expect(later[0]!).toBeGreaterThan(Math.max(...first));
+  });
+
+  it("outbox: completeApplied records the history of the writes it removed, once", async () => {
+    const state = await one();
+    const outbox = state.outbox<Payload>();
+    const [a, b] = await outbox.enqueue([
+      { userId: "alice", key: "upsert:m1", payload: { v: 1 } },
+      { userId: "alice", key: "delete:m2", payload: { v: 2 } },
+    ]);
+    const writes = [
+      { seq: a!, history: entry("alice", "m1", "applied") },
+      { seq: b!, history: null },
+    ];
+    expect(await outbox.completeApplied(writes)).toEqual([a, b]);
+    // A second drainer that applied the same writes removes nothing and records nothing.
+    expect(await outbox.completeApplied(writes)).toEqual([]);
+    expect((await state.history.forMemory("m1", "alice")).map((e) => e.newContent)).toEqual(["applied"]);
+    expect(await state.history.countUser("alice")).toBe(1);
+  });
+}
