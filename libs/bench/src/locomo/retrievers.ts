@@ -255,6 +255,9 @@ export function engramRetriever(ctx: RetrieverContext, options: EngramRetrieverO
         addLatencies.push(performance.now() - start);
         progress?.(1);
       }
+      // The questions come after the conversation: its writes are stored first (counted in the
+      // ingest time), so the rows rank what the store holds, not writes still in the outbox.
+      await m.flush();
       lastTime.set(conv.sampleId, now);
     },
     async rank(conv, question, k) {
