@@ -42,8 +42,10 @@ const program = new Command()
   .option("--vectors <file>", "vector cache (default bench-results/lab-vectors-<model>.json)")
   .option("--out <dir>", "output folder", "bench-results")
   .option("--variants <list>", "rows of the ablation (see VARIANTS)", "")
+  .option("--name <name>", "names the output files lab-<name>*.md (default: the model)")
   .parse();
-const opts = program.opts<{ data?: string; model: string; vectors?: string; out: string; variants: string }>();
+const opts = program.opts<{ data?: string; model: string; vectors?: string; out: string; variants: string; name?: string }>();
+const outName = opts.name ?? opts.model;
 
 const dataPath = findLocomoData(opts.data);
 if (!dataPath) {
@@ -173,9 +175,20 @@ export interface Setting {
   session: number;
   /** MMR's lambda over the top 25 (1: off). */
   mmr: number;
+  /**
+   * Dense feedback (Rocchio on the vectors): each candidate's cosine gains this times its cosine
+   * with the mean vector of the first pass' top `prfDocs` memories (0: off).
+   */
+  dprf: number;
+  /**
+   * Late interaction with the static table's piece vectors: each candidate's cosine gains this
+   * times the weighted mean, over the question's content pieces, of the best cosine with one of the
+   * memory's content pieces (0: off).
+   */
+  late: number;
 }
 const base = opts.model === "static" ? STATIC_RANKER : DEFAULT_RANKER;
-const DEFAULT: Setting = { lexical: base.lexical, neighbour: base.neighbour, spread: base.spread, recency: base.recency, entity: 0.1, date: 0, prf: 0, prfDocs: 10, session: 0, mmr: 1 };
+const DEFAULT: Setting = { lexical: base.lexical, neighbour: base.neighbour, spread: base.spread, recency: base.recency, entity: 0.1, date: 0, prf: 0, prfDocs: 10, session: 0, mmr: 1, dprf: 0, late: 0 };
 
 /**
  * The ranker's first half (`scoreCandidates`) per question, shared by the settings that differ only
@@ -184,10 +197,10 @@ const DEFAULT: Setting = { lexical: base.lexical, neighbour: base.neighbour, spr
  */
 const firstStage = new Map<string, Ranked[][]>();
 function rankQuestion(q: Question, qi: number, s: Setting): Ranked[] {
-  const key = JSON.stringify([s.lexical, s.neighbour, s.spread, s.recency, s.prf, s.prfDocs]);
+  const key = JSON.stringify([s.lexical, s.neighbour, s.spread, s.recency, s.prf, s.prfDocs, s.dprf, s.late]);
   let stage = firstStage.get(key);
   if (!stage) firstStage.set(key, (stage = []));
-  const scored = (stage[qi] ??= scoreFirst(q, s));
+  const scored = (stage[qi] ??= scoreFirst(q, qi, s));
   let ranked = finishRanking(scored, q.now, rankerOf(s), q.query);
   ranked = boostByEntities(q.query, ranked, s.entity);
   if (s.mmr < 1) ranked = diversify(ranked, (a, b) => dot(q.vectorOf.get(a)!, q.vectorOf.get(b)!), s.mmr, 25);
@@ -198,7 +211,7 @@ function rankerOf(s: Setting): ResolvedRankerOptions {
   return { ...base, lexical: s.lexical, neighbour: s.neighbour, spread: s.spread, recency: s.recency, dates: s.date, session: s.session };
 }
 
-function scoreFirst(q: Question, s: Setting): Ranked[] {
+function scoreFirst(q: Question, qi: number, s: Setting): Ranked[] {
   const ranker = rankerOf(s);
   let pool = q.pool;
   if (s.prf > 0) {
@@ -210,7 +223,79 @@ function scoreFirst(q: Question, s: Setting): Ranked[] {
     const topExtra = Math.max(...extra.values(), 1e-9);
     pool = q.pool.map((c) => ({ ...c, lexical: c.lexical + s.prf * (top / topExtra) * (extra.get(c.record.id) ?? 0) }));
   }
+  if (s.late > 0) {
+    const query = lateTokens(q.query);
+    const scores = (lateOf[qi] ??= new Map());
+    pool = pool.map((c) => {
+      let late = scores.get(c.record.id);
+      if (late === undefined) scores.set(c.record.id, (late = lateScore(query, lateTokens(c.record.content))));
+      return { ...c, similarity: c.similarity + s.late * late };
+    });
+  }
+  if (s.dprf > 0) {
+    const first = rankCandidates(pool.map((c) => ({ ...c })), q.now, ranker, q.neighbours).slice(0, s.prfDocs);
+    const centroid = new Array<number>(q.vectorOf.get(first[0]!.record.id)!.length).fill(0);
+    for (const r of first) q.vectorOf.get(r.record.id)!.forEach((x, d) => (centroid[d]! += x));
+    const unit = normalize(centroid);
+    pool = pool.map((c) => ({ ...c, similarity: c.similarity + s.dprf * dot(unit, q.vectorOf.get(c.record.id)!) }));
+  }
   return scoreCandidates(pool.map((c) => ({ ...c })), q.now, ranker, q.neighbours);
+}
+
+// ---- late interaction over the static table's pieces (the "late" setting) ----------------------
+const { loadStaticModel } = await import("../../../engram/src/embeddings/static_model.js");
+const { SentencePieceTokenizer } = await import("../../../engram/src/embeddings/tokenizer.js");
+const { float16Table } = await import("../../../engram/src/embeddings/float16.js");
+const staticModel = await loadStaticModel();
+const staticTokenizer = new SentencePieceTokenizer(staticModel.header.vocabulary);
+const halfTable = float16Table();
+/** Pieces below this SIF weight (the 450 or so most frequent) take no part: function words. */
+const LATE_MIN_WEIGHT = 0.3;
+const pieceUnit = new Map<number, Float32Array>();
+function pieceVector(id: number): Float32Array {
+  let v = pieceUnit.get(id);
+  if (!v) {
+    const dims = staticModel.header.dimensions;
+    v = new Float32Array(dims);
+    for (let d = 0; d < dims; d += 1) v[d] = halfTable[staticModel.vectors[id * dims + d]!]!;
+    const n = Math.hypot(...v) || 1;
+    for (let d = 0; d < dims; d += 1) v[d]! /= n;
+    pieceUnit.set(id, v);
+  }
+  return v;
+}
+interface LateTokens {
+  vectors: Float32Array[];
+  weights: number[];
+}
+const lateCache = new Map<string, LateTokens>();
+function lateTokens(text: string): LateTokens {
+  let t = lateCache.get(text);
+  if (!t) {
+    const ids = [...new Set(staticTokenizer.encode(text.replace(/\s+/g, " ").trim() || "."))].filter((id) => (staticModel.weights[id] ?? 0) >= LATE_MIN_WEIGHT);
+    t = { vectors: ids.map(pieceVector), weights: ids.map((id) => staticModel.weights[id]!) };
+    lateCache.set(text, t);
+  }
+  return t;
+}
+/** Late scores by question and memory (they depend on neither the weights nor the pool). */
+const lateOf: Array<Map<string, number>> = [];
+function lateScore(query: LateTokens, doc: LateTokens): number {
+  if (query.vectors.length === 0 || doc.vectors.length === 0) return 0;
+  let total = 0;
+  let weights = 0;
+  for (let i = 0; i < query.vectors.length; i += 1) {
+    const qv = query.vectors[i]!;
+    let best = -1;
+    for (const dv of doc.vectors) {
+      let s = 0;
+      for (let d = 0; d < qv.length; d += 1) s += qv[d]! * dv[d]!;
+      if (s > best) best = s;
+    }
+    total += query.weights[i]! * best;
+    weights += query.weights[i]!;
+  }
+  return total / weights;
 }
 
 const memo = new Map<string, Array<[number, number, number]>>();
@@ -261,6 +346,41 @@ const VARIANTS: Record<string, { label: string; grid: () => Setting[] }> = {
     grid: () => product(DEFAULT, { ...refit, date: [0, 0.4, 0.8, 1.6], session: [0, 0.2, 0.4, 0.8] }),
   },
   mmr: { label: "+ MMR in the top 25", grid: () => product(DEFAULT, { ...refit, mmr: [1, 0.9, 0.8, 0.7] }) },
+  // The axes "final" never chose (recency, entity) fixed at 0; the cosine's scale (spread) and the
+  // lexical weight re-fitted over a wider range, for a model whose cosines differ from USE-Lite's.
+  wide: {
+    label: "lexical, spread, neighbour, dates, session re-fitted (recency, entity 0)",
+    grid: () =>
+      product({ ...DEFAULT, recency: 0, entity: 0 }, {
+        lexical: opts.model === "static" ? [2.5, 4, 6] : [0.6, 1, 1.5],
+        spread: [0, 2, 4, 8],
+        neighbour: refit.neighbour.slice(1),
+        date: [0.4],
+        session: [0, 0.4],
+      }),
+  },
+  late: {
+    label: "final's choices + late interaction over static pieces",
+    grid: () =>
+      product({ ...DEFAULT, recency: 0, entity: 0, date: 0.4 }, {
+        lexical: refit.lexical.slice(1),
+        neighbour: refit.neighbour.slice(1),
+        session: [0, 0.4],
+        late: [0, 0.25, 0.5, 1],
+      }),
+  },
+  dprf: {
+    label: "wide + dense feedback (Rocchio on the first pass' top memories)",
+    grid: () =>
+      product({ ...DEFAULT, recency: 0, entity: 0, date: 0.4 }, {
+        lexical: opts.model === "static" ? [2.5, 4, 6] : [0.6, 1, 1.5],
+        spread: [base.spread],
+        neighbour: refit.neighbour.slice(1),
+        session: [0, 0.4],
+        dprf: [0, 0.3, 0.6, 1],
+        prfDocs: [5],
+      }),
+  },
 };
 
 const rows = opts.variants ? opts.variants.split(",") : Object.keys(VARIANTS);
@@ -318,12 +438,12 @@ const table = [
   ...lines,
 ].join("\n");
 console.log(table);
-await writeFile(join(opts.out, `lab-${opts.model}.json`), JSON.stringify(report, null, 2));
-await writeFile(join(opts.out, `lab-${opts.model}.md`), `${table}\n`);
+await writeFile(join(opts.out, `lab-${outName}.json`), JSON.stringify(report, null, 2));
+await writeFile(join(opts.out, `lab-${outName}.md`), `${table}\n`);
 
 // ---- peers in the same run: R@k and answer recall (AR@10) per category -------------------------
 // engram (held-out): each conversation ranked with the weights its fold chose on the other four.
-const finalFolds = (report.final as { folds?: Array<{ heldOut: string; chosen: Setting }> } | undefined)?.folds;
+const finalFolds = ((report.final ?? report[rows.at(-1)!]) as { folds?: Array<{ heldOut: string; chosen: Setting }> } | undefined)?.folds;
 const peerRows: Array<[string, (q: Question, qi: number) => string[]]> = [
   ["bm25 (reference)", (q) => q.bm25],
   ["dense (cosine alone)", (q) => q.dense],
@@ -361,5 +481,5 @@ const peers = [
   ...peerLines,
 ].join("\n");
 console.log(`\n${peers}`);
-await writeFile(join(opts.out, `lab-${opts.model}-peers.md`), `${peers}\n`);
+await writeFile(join(opts.out, `lab-${outName}-peers.md`), `${peers}\n`);
 
