@@ -79,7 +79,16 @@ interface SystemResult {
   answerRecall: AnswerRecallScores;
   /** The LLM judge's J (judge.ts), when a server was configured. */
   judge?: { reader: string; judge: string; k: number; seconds: number; scores: JudgeScores };
-  perQuestion?: Array<{ sampleId: string; qa: number; category: number; evidence: string[]; top: string[]; recall10: number }>;
+  perQuestion?: Array<{
+    sampleId: string;
+    qa: number;
+    category: number;
+    evidence: string[];
+    top: string[];
+    recall10: number;
+    /** The reader's answer and the judge's label, when the judge ran. */
+    judge?: { answer: string; label: string };
+  }>;
 }
 
 interface Report {
@@ -249,6 +258,7 @@ async function runSystem(
       const t1 = performance.now();
       const results = await judgeAll(judgeItems, judge.models, { concurrency: judge.concurrency, progress: () => bar.increment() });
       bar.stop();
+      if (perQuestion) results.forEach((r, i) => (details[i]!.judge = { answer: r.answer, label: r.label }));
       judged = {
         reader: judge.config.model,
         judge: judge.config.judgeModel,
