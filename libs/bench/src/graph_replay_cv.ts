@@ -49,6 +49,21 @@ const mean = (values: readonly number[]) => (values.length === 0 ? Number.NaN : 
 const pct = (x: number) => (Number.isFinite(x) ? (x * 100).toFixed(1) : "n/a");
 const signed = (points: number) => `${points > 0 ? "+" : ""}${points.toFixed(1)}`;
 
+/**
+ * Replays of the same mode and settings from several runs (e.g. the conversations split over two
+ * processes) as one, their conversations joined in the order given.
+ */
+export function mergeRuns(replays: readonly ReplayResult[]): ReplayResult[] {
+  const merged = new Map<string, ReplayResult>();
+  for (const replay of replays) {
+    const key = JSON.stringify([replay.mode, Object.entries(replay.settings).sort()]);
+    const seen = merged.get(key);
+    if (seen) seen.conversations = [...seen.conversations, ...replay.conversations.filter((c) => !seen.conversations.some((s) => s.sampleId === c.sampleId))];
+    else merged.set(key, { ...replay, conversations: [...replay.conversations] });
+  }
+  return [...merged.values()];
+}
+
 /** Every (replay, k) of the graph + endSession replays, largest budget first (ties go to it). */
 export function budgetSettings(replays: readonly ReplayResult[]): BudgetSetting[] {
   const settings: BudgetSetting[] = [];
@@ -117,10 +132,35 @@ export function crossValidateBudget(settings: readonly BudgetSetting[], add: Rec
   };
 }
 
+/** Per conversation: plain add against the graph + endSession at the graph's defaults (the largest budget, window 10, summary 400, k 5). */
+export function renderDefaults(settings: readonly BudgetSetting[], add: Record<string, number[]>): string[] {
+  const defaults = settings.find((s) => s.window === 10 && s.summaryMaxTokens === 400 && s.k === 5);
+  if (!defaults) return [];
+  const conversations = Object.keys(defaults.byConversation);
+  const rows = conversations.map((c) => {
+    const graph = mean(defaults.byConversation[c]!.recall10);
+    const plain = mean(add[c] ?? []);
+    return `| ${c} | ${defaults.byConversation[c]!.recall10.length} | ${pct(plain)} | ${pct(graph)} | ${signed((graph - plain) * 100)} | ${defaults.byConversation[c]!.ratio.toFixed(3)} |`;
+  });
+  const graphAll = mean(conversations.flatMap((c) => defaults.byConversation[c]!.recall10));
+  const addAll = mean(conversations.flatMap((c) => add[c] ?? []));
+  const worst = Math.max(...conversations.map((c) => defaults.byConversation[c]!.ratio));
+  return [
+    "The graph with its defaults (window 10, summary budget 400 tokens, 5 recalled memories, threshold 0.1, forgetting every 20 turns) and `graph.endSession` when each session ends, against plain `Memory.add` of every turn:",
+    "",
+    "| conversation | questions | plain add R@10 | graph + endSession R@10 | Δ | prompt / full history, last turn |",
+    "|---|---:|---:|---:|---:|---:|",
+    ...rows,
+    `| **all** | ${conversations.reduce((n, c) => n + defaults.byConversation[c]!.recall10.length, 0)} | **${pct(addAll)}** | **${pct(graphAll)}** | **${signed((graphAll - addAll) * 100)}** | ${worst.toFixed(3)} (worst) |`,
+    "",
+  ];
+}
+
 export function renderBudget(settings: readonly BudgetSetting[], add: Record<string, number[]>, cv: BudgetCv): string {
   const conversations = Object.keys(settings[0]?.byConversation ?? {});
   const addPooled = mean(conversations.flatMap((c) => add[c] ?? []));
   const lines = [
+    ...renderDefaults(settings, add),
     `The curve: each graph + \`endSession\` replay (window, stored summary budget in tokens) with the first k of its recalled memories in the prompt (k = recallLimit; what is stored does not depend on it). R@10 pooled over the ${conversations.length} conversations' questions; plain \`Memory.add\` of every turn gives ${pct(addPooled)} in the same runs. Prompt: the model's prompt at a conversation's last turn against the whole conversation so far (target ≤ ${PROMPT_TARGET}).`,
     "",
     "| setting | R@10 | Δ R@10 vs add | prompt / full history, worst conversation | mean over conversations |",
@@ -155,8 +195,10 @@ async function main(): Promise<void> {
     .option("--out <dir>", "folder for graph-replay-cv.json", "bench-results")
     .parse(process.argv)
     .opts<{ inputs: string[]; out: string }>();
-  const files = await Promise.all(o.inputs.map(async (f) => JSON.parse(await readFile(resolve(f), "utf8")) as { results: ReplayResult[]; machine?: unknown }));
-  const replays = files.flatMap((f) => f.results);
+  const files = await Promise.all(
+    o.inputs.map(async (f) => JSON.parse(await readFile(resolve(f), "utf8")) as { results: ReplayResult[]; machine?: unknown; command?: string; loadAverage?: { start: number[]; end: number[] }; totalSeconds?: number }),
+  );
+  const replays = mergeRuns(files.flatMap((f) => f.results));
   const addReplay = replays.find((r) => r.mode === "add");
   if (!addReplay) throw new Error("no add replay in the inputs");
   const add = Object.fromEntries(addReplay.conversations.map((c) => [c.sampleId, c.recall10]));
@@ -164,11 +206,17 @@ async function main(): Promise<void> {
   if (settings.length === 0) throw new Error("no graph-end replay with lastRatioByK in the inputs");
   const cv = crossValidateBudget(settings, add);
   const report = {
-    title: "The graph's prompt budget against recall, chosen by cross-validation",
+    title: "The graph keeps what matters: sessions that end",
     command: `corepack yarn workspace engram-bench graph-replay-cv ${process.argv.slice(2).join(" ")}`,
     ...(files[0]?.machine ? { machine: files[0].machine } : {}),
     order: 16.5,
-    markdown: renderBudget(settings, add, cv),
+    markdown: [
+      "Replays (LoCoMo dev conversations, one user per conversation and one thread per session, the default static embeddings, a scripted model that answers \"OK.\", each in one process on its own Chroma server; a run's conversations may be split over processes started together):",
+      "",
+      ...files.map((f) => `- \`${f.command ?? "?"}\`${f.totalSeconds !== undefined ? ` (${Math.round(f.totalSeconds)} s` : ""}${f.loadAverage ? `, load average ${f.loadAverage.start[0]!.toFixed(0)} at the start` : ""}${f.totalSeconds !== undefined ? ")" : ""}`),
+      "",
+      renderBudget(settings, add, cv),
+    ].join("\n"),
     cv,
   };
   await mkdir(resolve(o.out), { recursive: true });

@@ -66,7 +66,7 @@ describe("createMemoryGraph against a real Chroma server and the local embedding
     expect(model.lastSystem).not.toContain("pilot");
   });
 
-  it("folds evicted turns into the summary in the prompt, removes them from the state and stores a summary record with its source", async () => {
+  it("folds evicted turns into the summary in the prompt, removes them from the state and stores the unimportant ones as a summary record with its source", async () => {
     const m = memory("summary");
     const model = new RecordingChatModel("Got it.");
     const graph = build(m, model, { window: { maxTurns: 2 } });
@@ -76,6 +76,7 @@ describe("createMemoryGraph against a real Chroma server and the local embedding
     const firstTurnIds = (await graph.getState(cfg)).values.messages.map((message: { id?: string }) => message.id);
     expect(summarySection(model.lastSystem)).toBe("");
     await graph.invoke(say("Can you suggest a good rain jacket?"), cfg);
+    const secondTurnIds = (await graph.getState(cfg)).values.messages.slice(2).map((message: { id?: string }) => message.id);
     await graph.invoke(say("What about boots for wet ground?"), cfg);
 
     const state = (await graph.getState(cfg)).values;
@@ -88,10 +89,15 @@ describe("createMemoryGraph against a real Chroma server and the local embedding
     expect(summarySection(model.lastSystem)).toContain("Kungsleden");
     expect(model.lastConversation.join(" ")).not.toContain("Kungsleden");
 
+    // The first turn (a preference) is an episode already: no summary record repeats it. The
+    // second (a question that says nothing about Erin) reaches long-term memory in a summary record.
     const summaries = await m.getAll({ userId: "erin", kind: "summary" });
-    const first = summaries.find((record) => record.content.includes("Kungsleden"));
-    expect(first?.source.threadId).toBe("erin-long");
-    expect(first?.source.messageIds).toEqual(firstTurnIds);
+    expect(summaries.filter((record) => record.content.includes("Kungsleden"))).toEqual([]);
+    const episodes = await m.getAll({ userId: "erin", kind: "episode" });
+    expect(episodes.find((record) => record.content.includes("Kungsleden"))?.source.messageIds).toEqual([firstTurnIds[0]]);
+    const second = summaries.find((record) => record.content.includes("rain jacket"));
+    expect(second?.source.threadId).toBe("erin-long");
+    expect(second?.source.messageIds).toEqual(secondTurnIds);
   });
 
   it("the importance edge routes small talk past remember and an important turn through it", async () => {

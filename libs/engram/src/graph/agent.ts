@@ -101,6 +101,7 @@ export function createMemoryGraph(options: MemoryGraphOptions) {
     summaryModel: turn.summaryModel,
     summaryMaxTokens: turn.summaryMaxTokens,
     scorer,
+    importanceThreshold: turn.importanceThreshold,
     forgetEvery: turn.forgetEvery,
     onWarning,
   });

@@ -83,9 +83,12 @@ describe("ending a session consolidates its window (real Chroma server, local em
     const end = await endedOnce;
     expect(end).toMatchObject({ userId: "cleo", threadId: "cleo-1", reason: "idle", episodes: 1 });
     const stored = await m.getAll({ userId: "cleo" });
-    // One episode per message (human + reply), stored once, and the window's summary.
+    // One episode per message (human + reply), stored once; no summary record repeats them (a
+    // turn is in long-term memory once: every exchange here is an episode, none is left to summarize).
     expect(stored.filter((r) => r.kind === "episode").map((r) => r.content).sort()).toEqual([FACT, "Noted."].sort());
-    expect(stored.filter((r) => r.kind === "summary")).toHaveLength(1);
+    expect(stored.filter((r) => r.kind === "summary")).toHaveLength(0);
+    expect(end.summarized).toBe(0);
+    expect(end.summary).toContain("Steinway");
 
     graph.cancelIdle();
     await graph.invoke(say("Where is the piano kept?"), config("cleo", "cleo-2"));
@@ -129,22 +132,30 @@ describe("ending a session consolidates its window (real Chroma server, local em
 });
 
 describe("Memory.endSession", () => {
-  it("stores the window's important exchanges and its summary once, however often the end is told", async () => {
+  it("stores the window's important exchanges as episodes and the others as one summary, once, however often the end is told", async () => {
     const m = memories.open("memory-end");
     const window = [
       new HumanMessage({ content: FACT, id: "h1" }),
       new AIMessage({ content: "What a lovely heirloom.", id: "a1" }),
-      new HumanMessage({ content: "ok", id: "h2" }),
-      new AIMessage({ content: "ok", id: "a2" }),
+      new HumanMessage({ content: "The weather is grey again today.", id: "h2" }),
+      new AIMessage({ content: "Grey days are common in autumn.", id: "a2" }),
+      new HumanMessage({ content: "ok", id: "h3" }),
+      new AIMessage({ content: "ok", id: "a3" }),
     ];
     const first = await m.endSession({ userId: "fay", threadId: "fay-1", messages: window });
-    expect(first.summarized).toBe(4);
-    // "ok" / "ok" is small talk (importance 0): only the piano exchange is an episode.
+    // The weather and "ok" score 0 (no importance feature): only the piano exchange is an episode,
+    // and the summary record covers the rest, not the piano again.
     expect(first.episodes).toBe(1);
+    expect(first.summarized).toBe(4);
+    expect(first.summary).toContain("Steinway");
     const stored = await m.getAll({ userId: "fay" });
     expect(stored.filter((r) => r.kind === "episode").map((r) => r.source.messageIds)).toEqual(expect.arrayContaining([["h1"], ["a1"]]));
     expect(stored.filter((r) => r.kind === "episode")).toHaveLength(2);
-    expect(stored.filter((r) => r.kind === "summary")[0]!.source).toMatchObject({ threadId: "fay-1", messageIds: ["h1", "a1", "h2", "a2"] });
+    const summaries = stored.filter((r) => r.kind === "summary");
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]!.source).toMatchObject({ threadId: "fay-1", messageIds: ["h2", "a2", "h3", "a3"] });
+    expect(summaries[0]!.content).toContain("grey");
+    expect(summaries[0]!.content).not.toContain("Steinway");
 
     await m.endSession({ userId: "fay", threadId: "fay-1", messages: window });
     expect(await m.getAll({ userId: "fay" })).toHaveLength(stored.length);

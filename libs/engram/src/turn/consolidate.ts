@@ -5,11 +5,11 @@
  */
 import type { BaseMessage } from "@langchain/core/messages";
 import { summarize } from "../consolidation/summarize.js";
+import { storeWindow } from "../consolidation/window_records.js";
 import { isEngramError } from "../core/errors.js";
 import type { MemoryRecord, Scope, ScoredMemory } from "../core/types.js";
 import { selectWindow } from "../working/window.js";
 import { contextOf, withoutEngramContext } from "./echo.js";
-import { exchangeText } from "./messages.js";
 import type { ResolvedTurnOptions } from "./options.js";
 
 /** What consolidation did. */
@@ -23,18 +23,22 @@ export interface Consolidation {
 }
 
 /**
- * Folds the turns that leave the window into the running summary and stores them as a `summary`
- * record naming the thread and the message ids it covers (so a turn routed past `remember` still
- * reaches long-term memory). The record summarizes the evicted turns alone, not the running
- * summary: records then cover disjoint turns and map back to exactly the messages they came from
- * (with a summary model that is a second call per eviction). A failed fold is a warning and the
- * turns stay in the window, to be folded in on a later turn.
+ * Folds the turns that leave the window into the running summary and stores what they leave in
+ * long-term memory (`storeWindow`): with `importanceThreshold`, the exchanges scored at or above
+ * it as episodes (stored by `remember` already, unless their novelty kept them out) and the rest as
+ * a `summary` record naming the thread and the message ids it covers (so a turn routed past
+ * `remember` still reaches long-term memory, and none is there twice); without it, every evicted
+ * turn goes into the summary record. The record summarizes the evicted turns alone, not the
+ * running summary: records then cover disjoint turns and map back to exactly the messages they came
+ * from (with a summary model that is a second call per eviction). A failed fold is a warning and
+ * the turns stay in the window, to be folded in on a later turn.
  *
  * Every `forgetEvery` turns it starts forgetting (dedupe, decay, cap, TTL) for the user, off the
  * turn when the memory can (`Memory.scheduleForget`; `memory.flush()` waits for it).
  */
 export async function consolidateTurn(
-  options: Pick<ResolvedTurnOptions, "memory" | "window" | "summaryModel" | "summaryMaxTokens" | "scorer" | "forgetEvery" | "warn">,
+  options: Pick<ResolvedTurnOptions, "memory" | "window" | "summaryModel" | "summaryMaxTokens" | "scorer" | "forgetEvery" | "warn"> &
+    Partial<Pick<ResolvedTurnOptions, "importanceThreshold">>,
   state: { messages: readonly BaseMessage[]; summary: string; turnsSinceForget: number; recalled?: readonly ScoredMemory[]; procedures?: readonly MemoryRecord[] },
   scope: Scope,
   scoreSummary = true,
@@ -49,22 +53,20 @@ export async function consolidateTurn(
       const summarizeOptions = { model: options.summaryModel, maxTokens: options.summaryMaxTokens, ...(onUsage ? { onUsage } : {}) };
       // What a model echoed of its prompt (recalled memories, the summary...) is not summarized again.
       const said = withoutEngramContext(evicted, contextOf(state));
-      const summary = await summarize({ previousSummary: state.summary, evicted: said, ...summarizeOptions });
-      const chunk = await summarize({ previousSummary: "", evicted: said, ...summarizeOptions });
-      const messageIds = evicted.map((m) => m.id).filter((id): id is string => typeof id === "string");
-      if (chunk.trim() !== "") {
-        const importance = scoreSummary ? (await options.scorer.score({ text: exchangeText(said) })).value : 0.5;
-        // Memory.add keeps the write in its outbox when the store is down: nothing is lost.
-        await memory.add(chunk, {
-          ...scope,
-          kind: "summary",
-          importance,
-          source: { ...(scope.threadId !== undefined ? { threadId: scope.threadId } : {}), messageIds },
-          oversize: "split",
-        });
-      }
-      result.summary = summary;
-      result.evictedIds = messageIds;
+      // Important exchanges stay episodes (remember stored them during their turn: a no-op then, but
+      // one whose novelty kept it out is stored now), the rest go into one summary record.
+      const context = contextOf(state);
+      await storeWindow(memory, scope, evicted, {
+        clean: (exchange) => withoutEngramContext(exchange, context),
+        scorer: options.scorer,
+        importanceThreshold: options.importanceThreshold,
+        summaryModel: options.summaryModel,
+        summaryMaxTokens: options.summaryMaxTokens,
+        ...(onUsage ? { onUsage } : {}),
+        ...(scoreSummary ? {} : { summaryImportance: 0.5 }),
+      });
+      result.summary = await summarize({ previousSummary: state.summary, evicted: said, ...summarizeOptions });
+      result.evictedIds = evicted.map((m) => m.id).filter((id): id is string => typeof id === "string");
     } catch (error) {
       warn(`Consolidation failed (${(error as Error)?.message ?? error}); the turns stay in the window and are summarized on a later turn.`, error);
     }

@@ -6,6 +6,7 @@ import type { WindowOptions } from "../../working/window.js";
 import { consolidateTurn } from "../../turn/consolidate.js";
 import {
   checkForgetEvery,
+  checkImportanceThreshold,
   checkMemory,
   checkModel,
   checkScorer,
@@ -33,6 +34,12 @@ export interface ConsolidateNodeOptions {
   summaryMaxTokens?: number;
   /** Scores each stored summary; without one it gets importance 0.5. */
   scorer?: ImportanceScorer;
+  /**
+   * The graph's importance edge: evicted exchanges scored at or above it (by `scorer`, or the
+   * heuristic) are kept as episodes, not repeated in the summary record. @default undefined:
+   * every evicted turn goes into the summary record
+   */
+  importanceThreshold?: number;
   /** Run `memory.forget` for the user every this many turns of a thread; 0 turns it off. @default 20 */
   forgetEvery?: number;
   /** Where a failed store write or forgetting pass is reported. @default console.warn */
@@ -52,6 +59,7 @@ export function createConsolidateNode(options: ConsolidateNodeOptions) {
     summaryModel: checkModel(options.summaryModel, "summaryModel"),
     summaryMaxTokens: options.summaryMaxTokens === undefined ? undefined : positiveInteger(options.summaryMaxTokens, "summaryMaxTokens"),
     scorer: checkScorer(options.scorer),
+    importanceThreshold: options.importanceThreshold === undefined ? undefined : checkImportanceThreshold(options.importanceThreshold),
     forgetEvery: checkForgetEvery(options.forgetEvery),
     warn: checkWarningHandler(options.onWarning),
   };
