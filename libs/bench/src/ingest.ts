@@ -1,50 +1,58 @@
 /**
- * Ingest throughput, end to end, per embedding model (the default static model and USE-Lite, in
- * one run): what a user pays to put turns into Engram. Against one local Chroma server started here:
- * - the model alone (`embedDocuments` of every text in one call), texts/s;
- * - a bulk import of one user's turns: `Memory.add` of up to `--batch` messages per call (one
- *   thread per session), then `flush()`; records/s until every record is in Chroma;
- * - one turn per `add`, as a live agent files each turn: the default background writes (add
- *   p50/p95, and records/s until the last `flush()` returns) and `writes: "sync"`.
- * Texts are LoCoMo dev turns, repeated with a round number when more are asked for than exist, so
- * their lengths are real and every text is distinct.
+ * Ingest throughput with the static model (`StaticEmbeddings`, passed explicitly) and one local
+ * Chroma server started here, against a baseline build of Engram in the same process (the library
+ * source of an earlier commit, extracted with `git archive`), so a before/after pair shares the
+ * machine's load. For each configuration, baseline and current run back to back:
+ * - bulk import of one user's turns: `addMany(items, { userId })` (the baseline, which has no
+ *   `addMany`, gets `add` of up to 1,000 messages per call, one thread per session, as before),
+ *   then `flush()`; turns/s until every record is in Chroma;
+ * - one turn per `add` (background writes, the default): the add rate (calls acknowledged, durable
+ *   in the outbox), add p50/p95, and the rate including the drain (until `flush()` returns).
+ * Each with entity tagging on (the default) and off (`entities: { extract: false }`). Every run
+ * reports the CPU time per turn of this process and of the Chroma server (its process tree, from
+ * /proc), and the 1-minute load average; it fails when a record is missing from the store or
+ * Engram warns (a write dropped or left queued).
+ * Texts are LoCoMo dev turns, repeated with a round number when more are asked for than exist.
  *
- *   node --import tsx src/ingest.ts [--models static,use-lite] [--bulk 10000] [--turns 1000] [--use-lite-turns 300]
+ *   node --import tsx src/ingest.ts [--bulk 10000] [--turns 2000] [--tagged 2000] [--baseline f5710eb|none]
  */
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Command } from "commander";
-import { LocalEmbeddings, Memory, StaticEmbeddings } from "engram";
-import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import * as current from "../../engram/src/index.js";
 import { loadLocomo } from "./locomo/data.js";
-import { turnContent } from "./locomo/retrievers.js";
-import { machineInfo } from "./machine.js";
+import { formatMachine, machineInfo } from "./machine.js";
 import { Scratch } from "./scratch.js";
 import { summarize, type LatencySummary } from "./stats.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const opts = new Command()
   .option("--data <path>", "LoCoMo json", resolve(REPO_ROOT, "../shared/bench/locomo/locomo-dev.json"))
-  .option("--models <list>", "embedding models (static, use-lite)", "static,use-lite")
-  .option("--bulk <n>", "turns of the bulk import (static model)", "10000")
-  .option("--turns <n>", "turns added one per call (static model)", "1000")
-  .option("--use-lite-turns <n>", "turns of every USE-Lite measurement (it runs at tens of turns/s)", "300")
-  .option("--batch <n>", "messages per add call in the bulk import", "1000")
-  .option("--no-entities", "switch entity tagging off (entities: { extract: false, boost: 0 }), to see its share")
+  .option("--bulk <n>", "turns of the bulk import, entity tagging off", "10000")
+  .option("--turns <n>", "turns added one per call, entity tagging off", "2000")
+  .option("--tagged <n>", "turns of each run with entity tagging on (both paths; the tagger costs milliseconds a turn)", "2000")
+  .option("--baseline <ref>", "git commit whose libs/engram/src is the baseline, or none", "f5710eb")
   .option("--out <dir>", "output folder", "bench-results")
   .parse()
-  .opts<{ data: string; models: string; bulk: string; turns: string; useLiteTurns: string; batch: string; entities: boolean; out: string }>();
+  .opts<{ data: string; bulk: string; turns: string; tagged: string; baseline: string; out: string }>();
 
-interface Texts {
+type Engine = typeof current;
+type Path = "bulk" | "single";
+
+interface Turn {
   text: string;
   session: number;
 }
 
 const conversations = await loadLocomo(opts.data);
-const pool: Texts[] = conversations.flatMap((c) => c.turns.map((t) => ({ text: turnContent(t), session: t.session + 1_000 * conversations.indexOf(c) })));
+/** A turn as the LoCoMo bench stores it (locomo/retrievers.ts turnContent: speaker, then text). */
+const pool: Turn[] = conversations.flatMap((c, ci) => c.turns.map((t) => ({ text: `${t.speaker}: ${t.text}`, session: t.session + 1_000 * ci })));
 /** `n` distinct turns: the dev turns in order, then again with a round number. */
-function textsOf(n: number): Texts[] {
+function turnsOf(n: number): Turn[] {
   return Array.from({ length: n }, (_, i) => {
     const base = pool[i % pool.length]!;
     const round = Math.floor(i / pool.length);
@@ -52,103 +60,179 @@ function textsOf(n: number): Texts[] {
   });
 }
 
-function make(model: string): EmbeddingsInterface {
-  if (model === "static") return new StaticEmbeddings();
-  if (model === "use-lite") return new LocalEmbeddings();
-  throw new Error(`unknown model ${model}`);
+/**
+ * The baseline's library source, extracted once into libs/bench/bench-results (git-ignored): inside
+ * the repository, so its imports resolve to the workspace's node_modules.
+ */
+async function loadBaseline(ref: string): Promise<Engine | undefined> {
+  if (ref === "none") return undefined;
+  const dir = resolve(REPO_ROOT, "libs/bench/bench-results", `baseline-${ref}`);
+  const entry = join(dir, "libs/engram/src/index.ts");
+  if (!existsSync(entry)) {
+    await mkdir(dir, { recursive: true });
+    const tar = execFileSync("git", ["archive", "--format=tar", ref, "libs/engram/src"], { cwd: REPO_ROOT, maxBuffer: 1 << 30 });
+    // Without its tests: a test runner over the repository must not find them.
+    execFileSync("tar", ["-x", "-C", dir, "--wildcards", "--exclude=*.test.ts"], { input: tar });
+  }
+  return (await import(pathToFileURL(entry).href)) as Engine;
 }
 
-interface Row {
-  model: string;
-  path: string;
-  records: number;
-  perSecond: number;
+/** CPU seconds of a process and its descendants (Linux /proc; 0 elsewhere). */
+function treeCpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const tick = 100;
+  let total = 0;
+  const visit = (id: number): void => {
+    try {
+      const stat = readFileSync(`/proc/${id}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      total += (Number(fields[11]) + Number(fields[12])) / tick;
+      for (const task of readdirSync(`/proc/${id}/task`)) {
+        const children = readFileSync(`/proc/${id}/task/${task}/children`, "utf8").trim();
+        for (const child of children ? children.split(" ") : []) visit(Number(child));
+      }
+    } catch {
+      // gone meanwhile
+    }
+  };
+  visit(pid);
+  return total;
+}
+
+function cpuSeconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+}
+
+interface Run {
+  engine: "baseline" | "current";
+  path: Path;
+  tagging: boolean;
+  turns: number;
+  /** Turns/s of the calls alone (acknowledged, durable in the outbox). */
+  addRate: number;
+  /** Turns/s until `flush()` returned: every record in Chroma. */
+  drainedRate: number;
+  /** CPU ms per turn of this process, adds and drain. */
+  cpuMsPerTurn: number;
+  /** CPU ms per turn of the Chroma server's processes. */
+  chromaCpuMsPerTurn: number;
+  load1: number;
   add?: LatencySummary;
 }
 
-const rows: Row[] = [];
+const warnings: string[] = [];
+process.on("warning", (warning) => {
+  const code = (warning as Error & { code?: string }).code;
+  if (code?.startsWith("ENGRAM_")) warnings.push(`${code}: ${warning.message}`);
+});
+
+const baseline = await loadBaseline(opts.baseline);
+const engines: Array<["baseline" | "current", Engine]> = [...(baseline ? [["baseline", baseline] as ["baseline", Engine]] : []), ["current", current]];
+const runs: Run[] = [];
 const scratch = await Scratch.open("engram-ingest-");
 try {
   const server = await scratch.startServer();
-  for (const model of opts.models.split(",").map((m) => m.trim())) {
-    const isStatic = model === "static";
-    const bulk = textsOf(isStatic ? Number(opts.bulk) : Number(opts.useLiteTurns));
-    const single = textsOf(isStatic ? Number(opts.turns) : Number(opts.useLiteTurns));
-    const open = (name: string, writes?: "sync"): Memory =>
-      new Memory({ dataDir: join(scratch.dir, `${model}-${name}`), chroma: { url: server.url }, embeddings: make(model), ...(writes ? { writes } : {}), ...(opts.entities ? {} : { entities: { extract: false, boost: 0 } }) });
-
-    // The model alone, warm (loaded by a first call).
-    const alone = make(model);
-    await alone.embedDocuments(["warm up the model"]);
-    let start = performance.now();
-    await alone.embedDocuments(bulk.map((t) => t.text));
-    rows.push({ model, path: "model alone (one embedDocuments call)", records: bulk.length, perSecond: bulk.length / ((performance.now() - start) / 1000) });
-    await (alone as { close?: () => Promise<void> }).close?.();
-
-    // Bulk import of one user: many messages per add, one thread per session, then flush.
-    const importer = open("bulk");
-    await importer.add("warm up", { userId: "warm" });
-    await importer.flush();
-    const batch = Number(opts.batch);
-    start = performance.now();
-    for (let first = 0; first < bulk.length; first += batch) {
-      const chunk = bulk.slice(first, first + batch);
-      const bySession = new Map<number, string[]>();
-      for (const t of chunk) bySession.set(t.session, [...(bySession.get(t.session) ?? []), t.text]);
-      // One call per session within the chunk: a session is one thread.
-      await Promise.all(
-        [...bySession].map(([session, texts]) => importer.add(texts.map((content) => ({ role: "user" as const, content })), { userId: "u", threadId: `s${session}` })),
-      );
-    }
-    await importer.flush();
-    rows.push({ model, path: `bulk import of one user (add of up to ${batch} messages, then flush)`, records: bulk.length, perSecond: bulk.length / ((performance.now() - start) / 1000) });
-    await importer.close();
-
-    // One turn per add, default (background) writes and sync writes.
-    for (const writes of [undefined, "sync"] as const) {
-      const live = open(writes ?? "background", writes);
-      await live.add("warm up", { userId: "warm" });
-      await live.flush();
-      const perCall: number[] = [];
-      start = performance.now();
-      for (const t of single) {
-        const t0 = performance.now();
-        await live.add([{ role: "user", content: t.text }], { userId: "u", threadId: "live" });
-        perCall.push(performance.now() - t0);
-      }
-      await live.flush();
-      rows.push({
-        model,
-        path: `one turn per add (writes: ${writes ?? "background, the default"}; until flushed)`,
-        records: single.length,
-        perSecond: single.length / ((performance.now() - start) / 1000),
-        add: summarize(perCall),
+  const configs: Array<{ path: Path; tagging: boolean; turns: number }> = [
+    { path: "bulk", tagging: false, turns: Number(opts.bulk) },
+    { path: "single", tagging: false, turns: Number(opts.turns) },
+    { path: "bulk", tagging: true, turns: Number(opts.tagged) },
+    { path: "single", tagging: true, turns: Number(opts.tagged) },
+  ];
+  for (const config of configs) {
+    for (const [name, engine] of engines) {
+      const label = `${name}-${config.path}-${config.tagging ? "tagged" : "plain"}`;
+      const memory = new engine.Memory({
+        dataDir: join(scratch.dir, label),
+        chroma: { url: server.url },
+        embeddings: new current.StaticEmbeddings(),
+        ...(config.tagging ? {} : { entities: { extract: false, boost: 0 } }),
       });
-      await live.close();
+      // Loads the model and the tagger, opens the state and the marker collection: not timed.
+      await memory.add("warm up", { userId: `warm-${label}` });
+      await memory.flush();
+      const turns = turnsOf(config.turns);
+      const userId = `u-${label}`;
+      const perCall: number[] = [];
+      const load1 = os.loadavg()[0]!;
+      const chroma0 = treeCpuSeconds(server.pid);
+      const cpu0 = cpuSeconds();
+      const start = performance.now();
+      if (config.path === "bulk") {
+        const items = turns.map((t) => ({ content: t.text, role: "user", threadId: `s${t.session}` }));
+        if (typeof (memory as { addMany?: unknown }).addMany === "function") {
+          await memory.addMany(items, { userId });
+        } else {
+          // The baseline's bulk path: up to 1,000 messages per add, one call per session (thread).
+          for (let first = 0; first < items.length; first += 1_000) {
+            const byThread = new Map<string, Array<{ role: string; content: string }>>();
+            for (const item of items.slice(first, first + 1_000)) byThread.set(item.threadId, [...(byThread.get(item.threadId) ?? []), item]);
+            await Promise.all([...byThread].map(([threadId, messages]) => memory.add(messages, { userId, threadId })));
+          }
+        }
+      } else {
+        for (const t of turns) {
+          const t0 = performance.now();
+          await memory.add([{ role: "user", content: t.text }], { userId, threadId: "live" });
+          perCall.push(performance.now() - t0);
+        }
+      }
+      const added = performance.now();
+      await memory.flush();
+      const done = performance.now();
+      const cpu = cpuSeconds() - cpu0;
+      const chroma = treeCpuSeconds(server.pid) - chroma0;
+      const stored = (await memory.getAll({ userId, limit: 10_000 })).length;
+      await memory.close();
+      if (stored !== Math.min(turns.length, 10_000)) throw new Error(`${label}: ${stored} of ${turns.length} records in the store`);
+      if (warnings.length > 0) throw new Error(`${label}: Engram warned: ${warnings.join("; ")}`);
+      const run: Run = {
+        engine: name,
+        ...config,
+        addRate: turns.length / ((added - start) / 1000),
+        drainedRate: turns.length / ((done - start) / 1000),
+        cpuMsPerTurn: (cpu * 1000) / turns.length,
+        chromaCpuMsPerTurn: (chroma * 1000) / turns.length,
+        load1,
+        ...(perCall.length > 0 ? { add: summarize(perCall) } : {}),
+      };
+      runs.push(run);
+      process.stderr.write(`${label}: ${run.drainedRate.toFixed(0)} turns/s incl. drain, add ${run.addRate.toFixed(0)}/s, ${run.cpuMsPerTurn.toFixed(2)} + ${run.chromaCpuMsPerTurn.toFixed(2)} CPU ms/turn, load ${load1.toFixed(1)}\n`);
     }
-    process.stderr.write(`${model}: done\n`);
   }
 } finally {
   await scratch.close();
 }
 
+const int = (x: number): string => Math.round(x).toLocaleString("en-US");
+const ms = (x: number): string => (x >= 10 ? x.toFixed(0) : x.toFixed(2));
+const pathName = (r: Run): string => (r.path === "bulk" ? "bulk import of one user" : "one turn per add");
+const ratio = (r: Run, pick: (x: Run) => number): string => {
+  const before = runs.find((b) => b.engine === "baseline" && b.path === r.path && b.tagging === r.tagging);
+  return r.engine === "current" && before ? ` (${(pick(r) / pick(before)).toFixed(1)}x)` : "";
+};
 const markdown = [
-  `LoCoMo dev turns (repeated with a round number past 2,760), one user, embeddings computed for real, one local Chroma server${opts.entities ? "" : ", entity tagging off"}.`,
+  `One user's LoCoMo dev turns (repeated with a round number past 2,760), static model, one local Chroma server; baseline = libs/engram/src of ${opts.baseline}, run in the same process just before each current row.`,
   "",
-  "| model | path | records | records/s | add p50 (ms) | add p95 (ms) |",
-  "|---|---|---:|---:|---:|---:|",
-  ...rows.map((r) => `| ${r.model} | ${r.path} | ${r.records} | ${r.perSecond.toFixed(0)} | ${r.add ? r.add.p50.toFixed(2) : "–"} | ${r.add ? r.add.p95.toFixed(2) : "–"} |`),
+  "| path | entity tagging | build | turns | add (turns/s) | add p50 / p95 (ms) | incl. drain (turns/s) | CPU ms/turn: Node + Chroma | load (1 min) |",
+  "|---|---|---|---:|---:|---:|---:|---:|---:|",
+  ...runs.map(
+    (r) =>
+      `| ${pathName(r)} | ${r.tagging ? "on (default)" : "off"} | ${r.engine} | ${int(r.turns)} | ${int(r.addRate)}${ratio(r, (x) => x.addRate)} | ${r.add ? `${ms(r.add.p50)} / ${ms(r.add.p95)}` : "–"} | ${int(r.drainedRate)}${ratio(r, (x) => x.drainedRate)} | ${ms(r.cpuMsPerTurn)} + ${ms(r.chromaCpuMsPerTurn)} | ${r.load1.toFixed(1)} |`,
+  ),
 ].join("\n");
 console.log(markdown);
 await mkdir(opts.out, { recursive: true });
+const machine = machineInfo();
 await writeFile(
   join(opts.out, "ingest.json"),
   JSON.stringify(
     {
-      title: "Ingest throughput",
-      command: `node --import tsx src/ingest.ts --models ${opts.models} --bulk ${opts.bulk} --turns ${opts.turns} --use-lite-turns ${opts.useLiteTurns}`,
-      machine: machineInfo(),
-      rows,
+      title: "Ingest throughput (static model)",
+      command: `node --import tsx src/ingest.ts --bulk ${opts.bulk} --turns ${opts.turns} --tagged ${opts.tagged} --baseline ${opts.baseline}`,
+      machine,
+      machineLine: formatMachine(machine),
+      runs,
       markdown,
     },
     null,

@@ -339,3 +339,71 @@ describe("Writer: an update of a memory deleted meanwhile (another instance's de
     expect(store.records.get("e")?.record.content).toBe("updated e");
   });
 });
+
+describe("Writer batching (a bulk import's drain)", () => {
+  it("drains 2,600 writes in store calls of at most 250, in order, tagging the records queued untagged, with one history entry each", async () => {
+    const tagged: string[] = [];
+    const tagging = new Writer({
+      outbox,
+      store,
+      embed: (texts) => embeddings.embedDocuments(texts),
+      tag: (queued) => {
+        tagged.push(queued.id);
+        return { ...queued, metadata: { ...queued.metadata, entities: `tag ${queued.id}` } };
+      },
+    });
+    const all = Array.from({ length: 2_600 }, (_, i) => `b${String(i).padStart(4, "0")}`);
+    await tagging.enqueue(USER, all.map((id, i) => ({ ...(upsert(id, false) as UpsertOp), ...(i % 2 === 0 ? { tagEntities: true } : {}) })));
+    // A delete queued after them lands after its upsert, in the last call.
+    await tagging.enqueue(USER, [{ op: "delete", id: "b0007", history: { memoryId: "b0007", event: "DELETE", oldContent: "memory b0007", newContent: null, reason: "test", at: 2 } }]);
+
+    const result = await tagging.drain(USER);
+
+    expect(result).toMatchObject({ applied: 2_601, pending: 0 });
+    const upserts = store.calls.filter((call) => call.method === "upsert");
+    expect(upserts.every((call) => call.ids.length <= 250)).toBe(true);
+    // Queue order: every call carries the next ids, and the delete comes last.
+    expect(upserts.flatMap((call) => call.ids)).toEqual(all);
+    expect(store.calls.filter((call) => call.method !== "get").at(-1)).toEqual({ method: "delete", ids: ["b0007"] });
+    // Steps of 1,000 rows read at a time: 4 + 4 calls, then 250 + 250 + 100 and the delete.
+    expect(upserts.length).toBe(11);
+    expect(tagged).toEqual(all.filter((_, i) => i % 2 === 0));
+    expect(store.records.get("b0000")!.record.metadata).toEqual({ entities: "tag b0000" });
+    expect(store.records.get("b0001")!.record.metadata).toEqual({});
+    expect(store.records.get("b0001")!.embedding).toHaveLength(64);
+    expect(await historyEvents("b2599")).toEqual(["ADD"]);
+    expect(await historyEvents("b0007")).toEqual(["ADD", "DELETE"]);
+  });
+
+  it("shares a drain that is queued and not started: drains asked for meanwhile read the outbox once", async () => {
+    await writer.enqueue(USER, [upsert("x0", true)]);
+    const first = writer.drain(USER);
+    // Not started yet (it starts on a later tick): the next call shares it.
+    expect(writer.drain(USER)).toBe(first);
+    // Hold the store's next upsert, to see a started drain.
+    let entered!: () => void;
+    const inStore = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const upsertNow = store.upsert.bind(store);
+    store.upsert = async (userId, items) => {
+      entered();
+      await gate;
+      return upsertNow(userId, items);
+    };
+    await inStore;
+    // Started: a write queued now is not in what it read, so a call gets a drain of its own, which
+    // the calls after it share.
+    await writer.enqueue(USER, [upsert("x1", true)]);
+    const second = writer.drain(USER);
+    expect(second).not.toBe(first);
+    await writer.enqueue(USER, [upsert("x2", true)]);
+    expect(writer.drain(USER)).toBe(second);
+    release();
+    // A drain reads again until the queue is empty: the first takes the later writes too, in a
+    // second store call, and the second finds nothing left.
+    expect((await first).applied).toBe(3);
+    expect(await second).toMatchObject({ applied: 0, pending: 0 });
+    expect(store.calls.filter((call) => call.method === "upsert").map((call) => call.ids)).toEqual([["x0"], ["x1", "x2"]]);
+  });
+});

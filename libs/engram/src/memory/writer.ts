@@ -132,6 +132,12 @@ const RETRY_DELAY_MS = 100;
  */
 const DRAIN_BATCH = 1_000;
 
+/**
+ * Upserts per store call within a drain step: small enough that the next call's tagging and
+ * embedding overlap this one's time in the store, large enough that per-call costs stay small.
+ */
+const STORE_CALL = 250;
+
 /** Tagging runs this long at most before the drain yields to the event loop (other calls' turns). */
 const TAG_SLICE_MS = 10;
 
@@ -305,14 +311,15 @@ export class Writer {
     const refused = tally.refused;
     const batch = await this.outbox.pending({ userId, limit: DRAIN_BATCH });
     if (batch.length === 0) return {};
-    let i = 0;
-    while (i < batch.length) {
-      const first = batch[i]!;
-      let j = i + 1;
-      // Consecutive writes of one kind and user go to the store as one call (order is kept:
-      // an upsert and a later delete of the same id never swap).
-      while (j < batch.length && batch[j]!.payload.op === first.payload.op && batch[j]!.userId === first.userId) j += 1;
-      let group = batch.slice(i, j);
+    const groups = storeCalls(batch);
+    // Pipelined: the next group's tagging and embedding (CPU here) run while this group's store
+    // call is in flight (CPU in the store's process), so a bulk import keeps both busy.
+    let next = this.prepare(groups[0]!);
+    for (let g = 0; g < groups.length; g += 1) {
+      let group = groups[g]!;
+      const first = group[0]!;
+      const unprepared = await next;
+      next = g + 1 < groups.length ? this.prepare(groups[g + 1]!) : Promise.resolve(undefined);
       const orphans = first.payload.op === "upsert" ? await updatesOfErased(this.store, first.userId, group).catch(asStoreError) : new Set<number>();
       if (orphans instanceof EngramError) {
         await this.outbox.fail(group.map((row) => row.seq), orphans.message);
@@ -321,22 +328,12 @@ export class Writer {
       if (orphans.size > 0) {
         await this.outbox.complete([...orphans]);
         group = group.filter((row) => !orphans.has(row.seq));
-        if (group.length === 0) {
-          i = j;
-          continue;
-        }
+        if (group.length === 0) continue;
       }
       const outcome: { done: Row[]; refused: Array<{ row: Row; error: EngramError }> } = { done: [], refused: [] };
       let error: EngramError | undefined;
       try {
-        if (first.payload.op === "upsert") {
-          const upserts = group.map((row) => row.payload as UpsertOp);
-          // Text queued by a version of Engram without text safety (an older outbox) is made safe
-          // here too, before the model or the store sees it. A no-op for text validated on the way in.
-          for (const op of upserts) op.record = safeText(op.record);
-          await this.tagMissing(upserts);
-          await this.embedMissing(upserts);
-        }
+        if (unprepared) throw unprepared;
         error = await this.isolate(first.userId, group, outcome);
         // Every write refused and none taken: is it the records, or the store? Ask the store.
         if (error === undefined && outcome.done.length === 0 && outcome.refused.length > 0) error = await this.probe(first.userId, outcome.refused[0]!.error);
@@ -355,9 +352,28 @@ export class Writer {
         await this.outbox.complete(outcome.refused.map(({ row }) => row.seq));
         for (const { row, error: why } of outcome.refused) refused.push({ seq: row.seq, userId: row.userId, id: idOf(row.payload), error: why });
       }
-      i = j;
     }
     return undefined;
+  }
+
+  /**
+   * Readies a group of upserts for the store, in place: text made safe (text queued by a version
+   * of Engram without text safety, an older outbox, is repaired here too, before the model or the
+   * store sees it; a no-op for text validated on the way in), entities tagged, vectors computed.
+   * Resolves to the failure instead of rejecting: it may run ahead of a drain step that stops first.
+   */
+  private prepare(rows: Row[]): Promise<EngramError | undefined> {
+    if (rows[0]!.payload.op !== "upsert") return Promise.resolve(undefined);
+    const upserts = rows.map((row) => row.payload as UpsertOp);
+    const run = async (): Promise<void> => {
+      for (const op of upserts) op.record = safeText(op.record);
+      await this.tagMissing(upserts);
+      await this.embedMissing(upserts);
+    };
+    return run().then(
+      () => undefined,
+      (caught: unknown) => asStoreError(caught),
+    );
   }
 
   /**
@@ -430,6 +446,22 @@ export class Writer {
     );
     this.onApplied?.(userId, rows.map((row) => row.payload));
   }
+}
+
+/**
+ * A batch cut into store calls, in order: consecutive writes of one kind and user go as one call
+ * (an upsert and a later delete of the same id never swap), upserts at most {@link STORE_CALL} a call.
+ */
+function storeCalls(batch: Row[]): Row[][] {
+  const groups: Row[][] = [];
+  for (const row of batch) {
+    const last = groups[groups.length - 1];
+    const head = last?.[0];
+    const joins = head !== undefined && head.payload.op === row.payload.op && head.userId === row.userId && (row.payload.op !== "upsert" || last!.length < STORE_CALL);
+    if (joins) last!.push(row);
+    else groups.push([row]);
+  }
+  return groups;
 }
 
 function asStoreError(error: unknown): EngramError {

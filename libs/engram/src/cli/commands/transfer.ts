@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { EngramError } from "../../core/errors.js";
 import type { MemoryRecord } from "../../core/types.js";
 import type { Memory } from "../../memory/memory.js";
+import { MAX_ADD_MANY_ITEMS, type AddManyItem } from "../../memory/add_many.js";
 import type { CliIO } from "../io.js";
 import { parseImportFile, toExportLine, type ImportedMemory } from "../jsonl.js";
 import { addStoreOptions, withMemory, type StoreFlags } from "../memory_options.js";
@@ -58,57 +59,46 @@ export function registerTransferCommands(program: Command, io: CliIO): void {
 }
 
 /**
- * Adds each record with its id and its creation time. `Memory` stamps a write with its clock, the
- * hook it has for replays, so the clock reads the record's `createdAt` while its `add` runs: the
- * record and its history entry keep the original time. Each record is written (and its store
- * write awaited) before the next, so no write of one record sees another's time.
+ * Adds the records with `addMany` (every line checked before anything is written, one outbox
+ * transaction per call), each with its id and its creation time: the record and its history entry
+ * keep the original time.
  */
 async function importRecords(io: CliIO, flags: UserFlags, records: ImportedMemory[]): Promise<{ added: number; pending: number }> {
-  let replayTime: number | undefined;
-  const clock = () => replayTime ?? Date.now();
-  return withMemory(
-    io,
-    flags,
-    async (memory) => {
-      const before = (await everyRecord(memory, flags.user)).length;
-      let pending = 0;
-      for (const record of records) {
-        replayTime = record.createdAt;
-        try {
-          const result = await memory.add(record.role === undefined ? record.content : [{ role: record.role, content: record.content }], {
-            userId: flags.user,
-            ...(record.agentId === undefined ? {} : { agentId: record.agentId }),
-            ...(record.threadId === undefined ? {} : { threadId: record.threadId }),
-            kind: record.kind,
-            metadata: record.metadata,
-            infer: false,
-            ...(record.id === undefined ? {} : { id: record.id }),
-            ...(record.importance === undefined ? {} : { importance: record.importance }),
-            ...(record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }),
-            ...(record.source === undefined ? {} : { source: record.source }),
-          });
-          if (result.pending) pending += 1;
-        } finally {
-          replayTime = undefined;
-        }
-      }
-      // A line written while the store was down (a server restarting) waits in the outbox: the
-      // store is usually back by the end of the file, so hand it over now rather than leave it
-      // for the next process that opens the folder.
-      if (pending > 0) pending = await flushedPending(memory, pending);
-      const after = (await everyRecord(memory, flags.user)).length;
-      return { added: Math.max(0, after - before), pending };
-    },
-    { clock },
-  );
+  return withMemory(io, flags, async (memory) => {
+    const before = (await everyRecord(memory, flags.user)).length;
+    const items: AddManyItem[] = records.map((record) => ({
+      content: record.content,
+      kind: record.kind,
+      metadata: record.metadata,
+      ...(record.role === undefined ? {} : { role: record.role }),
+      ...(record.agentId === undefined ? {} : { agentId: record.agentId }),
+      ...(record.threadId === undefined ? {} : { threadId: record.threadId }),
+      ...(record.id === undefined ? {} : { id: record.id }),
+      ...(record.importance === undefined ? {} : { importance: record.importance }),
+      ...(record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }),
+      ...(record.source === undefined ? {} : { source: record.source }),
+      ...(record.createdAt === undefined ? {} : { createdAt: record.createdAt }),
+    }));
+    let waiting = false;
+    for (let first = 0; first < items.length; first += MAX_ADD_MANY_ITEMS) {
+      const result = await memory.addMany(items.slice(first, first + MAX_ADD_MANY_ITEMS), { userId: flags.user, infer: false });
+      waiting ||= result.pending;
+    }
+    // Lines written while the store was down (a server restarting) wait in the outbox: the store
+    // is usually back by the end of the file, so hand them over now rather than leave them for the
+    // next process that opens the folder.
+    const pending = waiting ? await flushedPending(memory, flags.user) : 0;
+    const after = (await everyRecord(memory, flags.user)).length;
+    return { added: Math.max(0, after - before), pending };
+  });
 }
 
-/** What is still queued after one replay of the outbox; a store still down leaves `pending` as it was. */
-async function flushedPending(memory: Memory, pending: number): Promise<number> {
+/** What is still queued after one replay of the outbox; with the store still down, the user's queued writes. */
+async function flushedPending(memory: Memory, userId: string): Promise<number> {
   try {
     return (await memory.flush()).pending;
   } catch (error) {
-    if (error instanceof EngramError && (error.code === "STORE_UNAVAILABLE" || error.code === "CHROMA_EXITED")) return pending;
+    if (error instanceof EngramError && (error.code === "STORE_UNAVAILABLE" || error.code === "CHROMA_EXITED")) return memory.state.outbox().size(userId);
     throw error;
   }
 }
