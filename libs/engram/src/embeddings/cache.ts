@@ -7,6 +7,9 @@
 export class EmbeddingCache {
   private readonly entries = new Map<string, number[]>();
 
+  /** Texts being embedded now, by the call that embeds them. */
+  private readonly inFlight = new Map<string, Promise<number[]>>();
+
   constructor(private readonly maxEntries: number) {}
 
   get(text: string): number[] | undefined {
@@ -25,13 +28,41 @@ export class EmbeddingCache {
     while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
 
-  /** Embeds only the texts not cached (once each), in one call, and returns every vector in order. */
+  /**
+   * Embeds only the texts neither cached nor being embedded by another call (once each), in one
+   * call, and returns every vector in order. A text another call is embedding waits for that call:
+   * a search embedding a queued write (memory/pending_overlay.ts) and the drain embedding the same
+   * write share one model call.
+   */
   async embed(texts: readonly string[], embed: (missing: string[]) => Promise<number[][]>): Promise<number[][]> {
-    const missing = [...new Set(texts.filter((text) => this.get(text) === undefined))];
-    const fresh = missing.length > 0 ? await embed(missing) : [];
-    if (fresh.length !== missing.length) throw new Error(`got ${fresh.length} vectors for ${missing.length} texts`);
-    const found = new Map(missing.map((text, i) => [text, fresh[i]!]));
-    for (const [text, vector] of found) this.set(text, vector);
-    return texts.map((text) => found.get(text) ?? this.get(text)!);
+    const found = new Map<string, number[] | Promise<number[]>>();
+    const missing: string[] = [];
+    for (const text of new Set(texts)) {
+      const known = this.get(text) ?? this.inFlight.get(text);
+      if (known !== undefined) found.set(text, known);
+      else missing.push(text);
+    }
+    if (missing.length > 0) {
+      const batch = embed(missing).then((fresh) => {
+        if (fresh.length !== missing.length) throw new Error(`got ${fresh.length} vectors for ${missing.length} texts`);
+        return fresh;
+      });
+      const own = missing.map((text, i) => {
+        const one = batch.then((fresh) => fresh[i]!);
+        one.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
+        this.inFlight.set(text, one);
+        found.set(text, one);
+        return one;
+      });
+      try {
+        const fresh = await batch;
+        missing.forEach((text, i) => this.set(text, fresh[i]!));
+      } finally {
+        missing.forEach((text, i) => {
+          if (this.inFlight.get(text) === own[i]) this.inFlight.delete(text);
+        });
+      }
+    }
+    return Promise.all(texts.map((text) => found.get(text)!));
   }
 }

@@ -123,10 +123,9 @@ export class PendingOverlay {
       if (kept) now.set(row.seq, kept);
       else missing.push(row);
     }
-    if (missing.length > 0) {
-      const batch = this.embed(missing.map((row) => row.payload.record.content));
-      missing.forEach((row, i) => now.set(row.seq, batch.then((vectors) => vectors[i]!)));
-    }
+    // One text per call: a search waits on these, and a heavy model in worker threads serves single
+    // texts ahead of background batches such as the drain's (embeddings/local.ts).
+    for (const row of missing) now.set(row.seq, this.embed([row.payload.record.content]).then((vectors) => vectors[0]!));
     // Rows gone from the outbox are forgotten here: only the rows just read stay.
     this.drop(userId);
     if (now.size > 0) {
