@@ -13,6 +13,11 @@
  * conversation's last turn. Vectors are cached on disk by model (the models are deterministic).
  *
  *   node --import tsx src/locomo/lab.ts [--model use-lite|static] [--variants base,dates,...]
+ *     [--vectors <cache>] [--name <outputs' name>]
+ *
+ * `--vectors` may be a cache written by an experiment (static_model/vocab_ext.ts, asym_query.py):
+ * every text found there is not embedded again. The rows `wide`, `dprf` and `late` are issue 13's
+ * attempts to close the static model's gap (docs/embeddings.md, "Static or USE-Lite: the figures").
  */
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
