@@ -15,6 +15,7 @@
  * same embeddings instance, so load hits both alike. `--baseline none` measures the tree alone.
  *
  *   cd libs/bench && node --import tsx src/graph_overhead.ts [--turns 300] [--rounds 2] [--baseline <commit>|none]
+ *     [--back-to-back] [--detail]
  */
 import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
@@ -22,14 +23,16 @@ import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { HumanMessage } from "@langchain/core/messages";
+import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
+import { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import { AIMessage, HumanMessage, type BaseMessage } from "@langchain/core/messages";
+import type { ChatResult } from "@langchain/core/outputs";
 import { MemorySaver } from "@langchain/langgraph";
 import { Command, InvalidArgumentError } from "commander";
 import { StaticEmbeddings } from "../../engram/src/embeddings/static.js";
 import { startChromaServer } from "../../engram/src/store/chroma_server.js";
 import type { Memory as MemoryClass } from "../../engram/src/memory/memory.js";
 import type { createMemoryGraph as createGraph } from "../../engram/src/graph/agent.js";
-import { NodeTimer, ScriptedModel, type NodeName } from "./graph_replay_parts.js";
 import { loadLocomo, type Turn } from "./locomo/data.js";
 import { MISSING_DATA_HELP, devConversations, findLocomoData } from "./locomo/data_path.js";
 import { turnContent } from "./locomo/retrievers.js";
@@ -38,6 +41,9 @@ import { log } from "./progress.js";
 import { summarize, type LatencySummary } from "./stats.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+/** The graph's nodes, as `createMemoryGraph` names them; the overhead is the memory nodes' sum. */
+const NODES = ["recall", "model", "score", "remember", "consolidate"] as const;
+type NodeName = (typeof NODES)[number];
 const MEMORY_NODES: NodeName[] = ["recall", "score", "remember", "consolidate"];
 /** The commit this lane started from (session 6, before the turn was made faster). */
 const DEFAULT_BASELINE = "f5710eb";
@@ -51,6 +57,7 @@ interface Params {
   rounds: number;
   baseline: string;
   detail?: boolean;
+  backToBack?: boolean;
   out: string;
 }
 
@@ -59,6 +66,80 @@ interface Variant {
   name: string;
   Memory: typeof MemoryClass;
   createMemoryGraph: typeof createGraph;
+}
+
+/**
+ * The chat model of the runs, no LLM: "OK." to every turn, with an id derived from the human
+ * message's. (This file imports engram's source only, never its build, so it runs while the build
+ * is being remade; graph_replay_parts.ts has a token-counting twin that imports the build.)
+ */
+class FakeChatModel extends BaseChatModel {
+  constructor() {
+    super({});
+  }
+
+  _llmType(): string {
+    return "fake-overhead";
+  }
+
+  async _generate(messages: BaseMessage[]): Promise<ChatResult> {
+    const human = [...messages].reverse().find((m) => m.getType() === "human");
+    const message = new AIMessage({ content: "OK.", ...(typeof human?.id === "string" ? { id: `${human.id}-reply` } : {}) });
+    return { generations: [{ text: "OK.", message }] };
+  }
+}
+
+/**
+ * Times each node of a graph run from LangGraph's callbacks (a chain run whose parent is the
+ * graph's run and whose name is a node's), wall and process CPU. Awaited handlers: the clock is
+ * read when the node starts and ends.
+ */
+class NodeTimer extends BaseCallbackHandler {
+  name = "graph-overhead-node-timer";
+  override awaitHandlers = true;
+  private graphRun: string | undefined;
+  private readonly started = new Map<string, { node: NodeName; at: number; cpu: NodeJS.CpuUsage }>();
+  times: Partial<Record<NodeName, number>> = {};
+  cpu: Partial<Record<NodeName, number>> = {};
+
+  reset(): void {
+    this.graphRun = undefined;
+    this.started.clear();
+    this.times = {};
+    this.cpu = {};
+  }
+
+  override handleChainStart(
+    _chain: unknown,
+    _inputs: unknown,
+    runId: string,
+    parentRunId?: string,
+    _tags?: string[],
+    _metadata?: Record<string, unknown>,
+    _runType?: string,
+    runName?: string,
+  ): void {
+    if (parentRunId === undefined) {
+      this.graphRun = runId;
+      return;
+    }
+    if (parentRunId === this.graphRun && (NODES as readonly string[]).includes(runName ?? "")) {
+      this.started.set(runId, { node: runName as NodeName, at: performance.now(), cpu: process.cpuUsage() });
+    }
+  }
+
+  override handleChainEnd(_outputs: unknown, runId: string): void {
+    const start = this.started.get(runId);
+    if (!start) return;
+    this.started.delete(runId);
+    this.times[start.node] = (this.times[start.node] ?? 0) + performance.now() - start.at;
+    const cpu = process.cpuUsage(start.cpu);
+    this.cpu[start.node] = (this.cpu[start.node] ?? 0) + (cpu.user + cpu.system) / 1000;
+  }
+
+  override handleChainError(_error: unknown, runId: string): void {
+    this.started.delete(runId);
+  }
 }
 
 /** The static model, timed: how long the turn spent in it. */
@@ -127,6 +208,7 @@ function parseArgs(argv: string[]): Params | undefined {
     .option("--turns <n>", "turns replayed per variant and round", positiveInt, 300)
     .option("--rounds <n>", "rounds; variants alternate their order from round to round", positiveInt, 2)
     .option("--baseline <commit>", "the 'before' engram source (a git commit), or none", DEFAULT_BASELINE)
+    .option("--back-to-back", "no memory.flush() between turns: each turn starts while the last one's writes may still drain")
     .option("--detail", "also time each Memory method the graph calls (search, getAll, add) per turn")
     .option("--out <dir>", "folder for graph-overhead.json", "bench-results")
     .parse(argv);
@@ -146,7 +228,7 @@ async function loadVariant(name: string, srcDir: string): Promise<Variant> {
 
 /** The engram source of `commit`, in a temporary folder that resolves packages from this repository. */
 async function extractBaseline(commit: string, dir: string): Promise<string> {
-  const archive = execFileSync("git", ["-C", REPO_ROOT, "archive", commit, "libs/engram/src"], { maxBuffer: 1 << 30 });
+  const archive = execFileSync("git", ["-C", REPO_ROOT, "archive", commit, "libs/engram/src", "libs/engram/package.json"], { maxBuffer: 1 << 30 });
   execFileSync("tar", ["-x", "-C", dir], { input: archive });
   await symlink(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"));
   return join(dir, "libs/engram/src");
@@ -157,6 +239,8 @@ interface RunContext {
   tmpDir: string;
   embeddings: TimedEmbeddings;
   detail: boolean;
+  /** Skip the flush after each turn (the background row then times nothing). */
+  backToBack: boolean;
 }
 
 const TIMED_METHODS = ["search", "getAll", "add"] as const;
@@ -193,7 +277,7 @@ async function replay(ctx: RunContext, variant: Variant, userId: string, turns: 
   });
   const graph = variant.createMemoryGraph({
     memory,
-    model: new ScriptedModel(),
+    model: new FakeChatModel(),
     checkpointer: new MemorySaver(),
     onWarning: (message) => log(`warning (${variant.name}): ${message}`),
   });
@@ -219,7 +303,7 @@ async function replay(ctx: RunContext, variant: Variant, userId: string, turns: 
       const modelMs = ctx.embeddings.ms;
       const calls = new Map(spent);
       const b0 = performance.now();
-      await memory.flush();
+      if (!ctx.backToBack) await memory.flush();
       const background = performance.now() - b0;
       if (!samples) continue;
       const overhead = MEMORY_NODES.reduce((sum, n) => sum + (timer.times[n] ?? 0), 0);
@@ -292,7 +376,7 @@ async function main(): Promise<void> {
     variants.push(await loadVariant("after (working tree)", join(REPO_ROOT, "libs/engram/src")));
     const embeddings = new TimedEmbeddings(new StaticEmbeddings());
     await embeddings.embedDocuments(["warm-up"]);
-    const ctx: RunContext = { chromaUrl: server.url, tmpDir, embeddings, detail: params.detail === true };
+    const ctx: RunContext = { chromaUrl: server.url, tmpDir, embeddings, detail: params.detail === true, backToBack: params.backToBack === true };
     log(`Graph overhead: ${turns.length} turns of ${conv.sampleId} x ${params.rounds} rounds, ${variants.map((v) => v.name).join(" vs ")}; load ${loadStart.map((l) => l.toFixed(1)).join(" ")}`);
     for (const v of variants) await replay(ctx, v, "warm-up", conv.turns.slice(0, WARM_UP_TURNS));
     const samples = variants.map(() => new Samples());
@@ -313,7 +397,7 @@ async function main(): Promise<void> {
     }));
     const machine = machineInfo();
     const markdown = [
-      `Graph overhead per turn, static model: ${turns.length} turns of ${conv.sampleId} x ${params.rounds} rounds per variant`,
+      `Graph overhead per turn, static model: ${turns.length} turns of ${conv.sampleId} x ${params.rounds} rounds per variant${params.backToBack ? ", back to back (no flush between turns)" : ""}`,
       `(${formatMachine(machine)}; load average 1 min at start ${loadStart[0]!.toFixed(1)}, end ${loadavg()[0]!.toFixed(1)}, cores ${machine.cpus})`,
       "",
       table(results),
