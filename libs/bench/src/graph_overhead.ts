@@ -404,7 +404,20 @@ async function main(): Promise<void> {
     ].join("\n");
     await mkdir(params.out, { recursive: true });
     const file = join(params.out, "graph-overhead.json");
-    await writeFile(file, `${JSON.stringify({ params, machine, loadStart, loadEnd: loadavg(), results, markdown }, null, 2)}\n`);
+    const args = process.argv.slice(2).join(" ");
+    // title, command, machine, order and markdown: the report generator's convention (report/main.ts).
+    const report = {
+      title: "The graph's overhead per turn with the static model, before and after",
+      command: `cd libs/bench && node --import tsx src/graph_overhead.ts${args ? ` ${args}` : ""}`,
+      order: 16,
+      machine,
+      params,
+      loadStart,
+      loadEnd: loadavg(),
+      results,
+      markdown,
+    };
+    await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`\n${markdown}\n\n`);
     log(`Wrote ${file} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
   } finally {
