@@ -192,9 +192,13 @@ async function main(): Promise<void> {
     .name("graph-replay-cv")
     .description("The graph's prompt budget (window, summary, recalled k) against R@10, chosen by leave-one-conversation-out CV.")
     .requiredOption("--inputs <files>", "graph-replay-sessions JSONs, comma-separated (one must hold the add replay)", (v) => v.split(",").filter(Boolean))
-    .option("--out <dir>", "folder for graph-replay-cv.json", "bench-results")
+    .option("--out <dir>", "folder for the JSON", "bench-results")
+    .option("--name <name>", "the JSON's name (without .json)", "graph-replay-cv")
+    .option("--title <text>", "the section's title", "The graph keeps what matters: sessions that end")
+    .option("--order <n>", "the section's place in docs/benchmarks.md", Number, 16)
+    .option("--model <text>", "the embeddings, as the section names them", "the static embeddings (StaticEmbeddings)")
     .parse(process.argv)
-    .opts<{ inputs: string[]; out: string }>();
+    .opts<{ inputs: string[]; out: string; name: string; title: string; order: number; model: string }>();
   const files = await Promise.all(
     o.inputs.map(async (f) => JSON.parse(await readFile(resolve(f), "utf8")) as { results: ReplayResult[]; machine?: unknown; command?: string; loadAverage?: { start: number[]; end: number[] }; totalSeconds?: number }),
   );
@@ -206,21 +210,21 @@ async function main(): Promise<void> {
   if (settings.length === 0) throw new Error("no graph-end replay with lastRatioByK in the inputs");
   const cv = crossValidateBudget(settings, add);
   const report = {
-    title: "The graph keeps what matters: sessions that end",
+    title: o.title,
     command: `corepack yarn workspace engram-bench graph-replay-cv ${process.argv.slice(2).join(" ")}`,
     ...(files[0]?.machine ? { machine: files[0].machine } : {}),
-    order: 16.5,
+    order: o.order,
     markdown: [
-      "Replays (LoCoMo dev conversations, one user per conversation and one thread per session, the default static embeddings, a scripted model that answers \"OK.\", each in one process on its own Chroma server; a run's conversations may be split over processes started together):",
+      `Replays (LoCoMo dev conversations, one user per conversation and one thread per session, ${o.model}, a scripted model that answers \"OK.\", each process on its own Chroma server; a run's conversations split over processes started together; \`--out\` left out):`,
       "",
-      ...files.map((f) => `- \`${f.command ?? "?"}\`${f.totalSeconds !== undefined ? ` (${Math.round(f.totalSeconds)} s` : ""}${f.loadAverage ? `, load average ${f.loadAverage.start[0]!.toFixed(0)} at the start` : ""}${f.totalSeconds !== undefined ? ")" : ""}`),
+      ...files.map((f) => `- \`${(f.command ?? "?").replace(/ --out \S+/, "")}\`${f.totalSeconds !== undefined ? ` (${Math.round(f.totalSeconds)} s` : ""}${f.loadAverage ? `, load average ${f.loadAverage.start[0]!.toFixed(0)} at the start` : ""}${f.totalSeconds !== undefined ? ")" : ""}`),
       "",
       renderBudget(settings, add, cv),
     ].join("\n"),
     cv,
   };
   await mkdir(resolve(o.out), { recursive: true });
-  const file = join(resolve(o.out), "graph-replay-cv.json");
+  const file = join(resolve(o.out), `${o.name}.json`);
   await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`${report.markdown}\n`);
   log(`Wrote ${file}`);

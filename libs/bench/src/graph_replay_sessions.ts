@@ -18,7 +18,7 @@ import { performance } from "node:perf_hooks";
 import { AIMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { MemorySaver } from "@langchain/langgraph";
 import { Command, InvalidArgumentError } from "commander";
-import { Memory, StaticEmbeddings, type MemoryRecord } from "engram";
+import { LocalEmbeddings, Memory, StaticEmbeddings, type MemoryRecord } from "engram";
 import { createMemoryGraph, DEFAULT_SYSTEM_PROMPT } from "engram/graph";
 import { countTokens } from "engram/working";
 import { coverage, promptTokensByK, scoreRecords, summarizeTokens, turnMessageId, type TurnTokens } from "./graph_replay_metric.js";
@@ -194,12 +194,12 @@ function pct(x: number | undefined): string {
   return x !== undefined && Number.isFinite(x) ? (x * 100).toFixed(1) : "n/a";
 }
 
-function markdown(results: Result[], convs: Conversation[], threshold: number | undefined): string {
+function markdown(results: Result[], convs: Conversation[], threshold: number | undefined, model: "static" | "use-lite"): string {
   const add = results.find((r) => r.mode === "add");
   const cats = CATEGORY_IDS.map((c) => `${CATEGORIES[c]} R@10`);
   const lines = [
     `${convs.length} LoCoMo dev conversations (${convs.map((c) => c.sampleId).join(", ")}: ${convs.reduce((n, c) => n + c.turns.length, 0)} turns, ` +
-      `${convs.reduce((n, c) => n + c.questions.length, 0)} questions), one thread per session, the default static embeddings, ` +
+      `${convs.reduce((n, c) => n + c.questions.length, 0)} questions), one thread per session, ${model === "use-lite" ? "USE-Lite embeddings (LocalEmbeddings)" : "the static embeddings"}, ` +
       "a scripted model that answers \"OK.\"; the graph with its defaults (window 10, extractive summaries, forgetting every 20 turns), importance threshold " +
       `${threshold ?? "0.1 (the default)"}.`,
     "",
@@ -236,6 +236,10 @@ async function main(): Promise<void> {
       if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("an integer of 0 or more");
       return n;
     })
+    .option("--model <name>", "embedding model: static or use-lite (USE-Lite, LocalEmbeddings)", (v) => {
+      if (v !== "static" && v !== "use-lite") throw new InvalidArgumentError("static or use-lite");
+      return v;
+    }, "static")
     .option("--only <ids>", "only these conversations, comma-separated sample ids (e.g. conv-30,conv-41)", (v) => v.split(",").map((s) => s.trim()).filter(Boolean))
     .option("--modes <list>", "replays to run, comma-separated: add, graph, graph-end (none: only the --variants)", (v) => {
       // "none": only the --variants.
@@ -254,7 +258,7 @@ async function main(): Promise<void> {
       [] as GraphSettings[],
     )
     .parse(process.argv)
-    .opts<{ data?: string; conversations?: number; only?: string[]; modes: Mode[]; variants: GraphSettings[]; out: string; threshold?: number; forgetEvery?: number }>();
+    .opts<{ data?: string; model: "static" | "use-lite"; conversations?: number; only?: string[]; modes: Mode[]; variants: GraphSettings[]; out: string; threshold?: number; forgetEvery?: number }>();
   const data = findLocomoData(o.data);
   if (data === undefined && o.data !== undefined) throw new Error(`LoCoMo data not found at ${resolve(o.data)} (see --data).`);
   if (data === undefined) {
@@ -270,7 +274,7 @@ async function main(): Promise<void> {
   const scratch = await Scratch.open("engram-bench-graph-sessions-");
   try {
     const server = await scratch.startServer();
-    const embeddings = new ReplayEmbeddings(new StaticEmbeddings());
+    const embeddings = new ReplayEmbeddings(o.model === "use-lite" ? new LocalEmbeddings() : new StaticEmbeddings());
     // Every replay embeds the same texts: the first pays, the others reuse (recall is what is measured here).
     embeddings.reuse = true;
     const results: Result[] = [];
@@ -283,7 +287,7 @@ async function main(): Promise<void> {
       command: `corepack yarn workspace engram-bench graph-replay-sessions${args ? ` ${args}` : ""}`,
       machine,
       order: 16,
-      markdown: markdown(results, convs, o.threshold),
+      markdown: markdown(results, convs, o.threshold, o.model),
       results,
       loadAverage: { start: loadStart, end: loadavg() },
       totalSeconds: (performance.now() - started) / 1000,
