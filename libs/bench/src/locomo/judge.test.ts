@@ -95,6 +95,8 @@ describe("LLM judge (J) over an OpenAI-compatible server", () => {
   });
 
   afterAll(async () => {
+    // The client keeps its connections alive: end them, or the test's process lingers.
+    server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
