@@ -18,15 +18,14 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os, { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Command } from "commander";
 import * as current from "../../engram/src/index.js";
 import { loadLocomo } from "./locomo/data.js";
 import { formatMachine, machineInfo } from "./machine.js";
-import { Scratch } from "./scratch.js";
 import { summarize, type LatencySummary } from "./stats.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -130,9 +129,10 @@ process.on("warning", (warning) => {
 const baseline = await loadBaseline(opts.baseline);
 const engines: Array<["baseline" | "current", Engine]> = [...(baseline ? [["baseline", baseline] as ["baseline", Engine]] : []), ["current", current]];
 const runs: Run[] = [];
-const scratch = await Scratch.open("engram-ingest-");
+// The library's own launcher, from the source (not the built package another session may be rebuilding).
+const scratch = { dir: await mkdtemp(join(tmpdir(), "engram-ingest-")) };
+const server = await current.startChromaServer({ path: join(scratch.dir, "chroma") });
 try {
-  const server = await scratch.startServer();
   const configs: Array<{ path: Path; tagging: boolean; turns: number }> = [
     { path: "bulk", tagging: false, turns: Number(opts.bulk) },
     { path: "single", tagging: false, turns: Number(opts.turns) },
@@ -201,7 +201,8 @@ try {
     }
   }
 } finally {
-  await scratch.close();
+  await server.stop();
+  await rm(scratch.dir, { recursive: true, force: true });
 }
 
 const int = (x: number): string => Math.round(x).toLocaleString("en-US");

@@ -469,7 +469,7 @@ function asStoreError(error: unknown): EngramError {
 }
 
 /** The record with its content, role and metadata strings repaired (core/text.ts). */
-function safeText(record: MemoryRecord): MemoryRecord {
+export function safeText(record: MemoryRecord): MemoryRecord {
   const metadata: MemoryRecord["metadata"] = {};
   for (const [key, value] of Object.entries(record.metadata)) metadata[key] = typeof value === "string" ? repairText(value) : value;
   const safe: MemoryRecord = { ...record, content: repairText(record.content), metadata };
