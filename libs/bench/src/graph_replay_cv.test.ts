@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { budgetSettings, crossValidateBudget, label } from "./graph_replay_cv.js";
+import { budgetSettings, crossValidateBudget, label, mergeRuns } from "./graph_replay_cv.js";
 
 const conv = (sampleId: string, recall10: number[], lastRatioByK: number[]) => ({ sampleId, recall10, lastRatioByK });
 
@@ -40,5 +40,14 @@ describe("graph replay budget cross-validation", () => {
     expect(cv.heldOut.maxRatio).toBeCloseTo(0.12);
     expect(cv.heldOut.graph).toBeCloseTo((1 + 0.5 + 1) / 3);
     expect(cv.heldOut.gap).toBeCloseTo((0 - 0.5 + 0.5) / 3);
+  });
+
+  it("joins one replay split over processes by conversation, and keeps other settings apart", () => {
+    const part = (settings: object, ids: string[]) => ({ mode: "graph-end" as const, settings, conversations: ids.map((id) => conv(id, [1], [0.1, 0.2])) });
+    const merged = mergeRuns([part({}, ["c1", "c2"]), part({ window: 4 }, ["c1"]), part({}, ["c3", "c1"])]);
+    expect(merged.map((r) => [r.settings, r.conversations.map((c) => c.sampleId)])).toEqual([
+      [{}, ["c1", "c2", "c3"]],
+      [{ window: 4 }, ["c1"]],
+    ]);
   });
 });
