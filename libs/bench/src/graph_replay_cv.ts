@@ -133,34 +133,36 @@ export function crossValidateBudget(settings: readonly BudgetSetting[], add: Rec
 }
 
 /** Per conversation: plain add against the graph + endSession at the graph's defaults (the largest budget, window 10, summary 400, k 5). */
-export function renderDefaults(settings: readonly BudgetSetting[], add: Record<string, number[]>): string[] {
+export function renderDefaults(settings: readonly BudgetSetting[], add: Record<string, number[]>, noEnd?: Record<string, number[]>): string[] {
   const defaults = settings.find((s) => s.window === 10 && s.summaryMaxTokens === 400 && s.k === 5);
   if (!defaults) return [];
   const conversations = Object.keys(defaults.byConversation);
   const rows = conversations.map((c) => {
     const graph = mean(defaults.byConversation[c]!.recall10);
     const plain = mean(add[c] ?? []);
-    return `| ${c} | ${defaults.byConversation[c]!.recall10.length} | ${pct(plain)} | ${pct(graph)} | ${signed((graph - plain) * 100)} | ${defaults.byConversation[c]!.ratio.toFixed(3)} |`;
+    const without = noEnd ? ` ${pct(mean(noEnd[c] ?? []))} |` : "";
+    return `| ${c} | ${defaults.byConversation[c]!.recall10.length} | ${pct(plain)} |${without} ${pct(graph)} | ${signed((graph - plain) * 100)} | ${defaults.byConversation[c]!.ratio.toFixed(3)} |`;
   });
+  const withoutAll = noEnd ? ` ${pct(mean(conversations.flatMap((c) => noEnd[c] ?? [])))} |` : "";
   const graphAll = mean(conversations.flatMap((c) => defaults.byConversation[c]!.recall10));
   const addAll = mean(conversations.flatMap((c) => add[c] ?? []));
   const worst = Math.max(...conversations.map((c) => defaults.byConversation[c]!.ratio));
   return [
     "The graph with its defaults (window 10, summary budget 400 tokens, 5 recalled memories, threshold 0.1, forgetting every 20 turns) and `graph.endSession` when each session ends, against plain `Memory.add` of every turn:",
     "",
-    "| conversation | questions | plain add R@10 | graph + endSession R@10 | Δ | prompt / full history, last turn |",
-    "|---|---:|---:|---:|---:|---:|",
+    `| conversation | questions | plain add R@10 |${noEnd ? " graph, sessions left as they end |" : ""} graph + endSession R@10 | Δ vs add | prompt / full history, last turn |`,
+    `|---|---:|---:|${noEnd ? "---:|" : ""}---:|---:|---:|`,
     ...rows,
-    `| **all** | ${conversations.reduce((n, c) => n + defaults.byConversation[c]!.recall10.length, 0)} | **${pct(addAll)}** | **${pct(graphAll)}** | **${signed((graphAll - addAll) * 100)}** | ${worst.toFixed(3)} (worst) |`,
+    `| **all** | ${conversations.reduce((n, c) => n + defaults.byConversation[c]!.recall10.length, 0)} | **${pct(addAll)}** |${withoutAll} **${pct(graphAll)}** | **${signed((graphAll - addAll) * 100)}** | ${worst.toFixed(3)} (worst) |`,
     "",
   ];
 }
 
-export function renderBudget(settings: readonly BudgetSetting[], add: Record<string, number[]>, cv: BudgetCv): string {
+export function renderBudget(settings: readonly BudgetSetting[], add: Record<string, number[]>, cv: BudgetCv, noEnd?: Record<string, number[]>): string {
   const conversations = Object.keys(settings[0]?.byConversation ?? {});
   const addPooled = mean(conversations.flatMap((c) => add[c] ?? []));
   const lines = [
-    ...renderDefaults(settings, add),
+    ...renderDefaults(settings, add, noEnd),
     `The curve: each graph + \`endSession\` replay (window, stored summary budget in tokens) with the first k of its recalled memories in the prompt (k = recallLimit; what is stored does not depend on it). R@10 pooled over the ${conversations.length} conversations' questions; plain \`Memory.add\` of every turn gives ${pct(addPooled)} in the same runs. Prompt: the model's prompt at a conversation's last turn against the whole conversation so far (target ≤ ${PROMPT_TARGET}).`,
     "",
     "| setting | R@10 | Δ R@10 vs add | prompt / full history, worst conversation | mean over conversations |",
@@ -206,6 +208,8 @@ async function main(): Promise<void> {
   const addReplay = replays.find((r) => r.mode === "add");
   if (!addReplay) throw new Error("no add replay in the inputs");
   const add = Object.fromEntries(addReplay.conversations.map((c) => [c.sampleId, c.recall10]));
+  const graphOnly = replays.find((r) => r.mode === "graph" && Object.keys(r.settings).length === 0);
+  const noEnd = graphOnly ? Object.fromEntries(graphOnly.conversations.map((c) => [c.sampleId, c.recall10])) : undefined;
   const settings = budgetSettings(replays);
   if (settings.length === 0) throw new Error("no graph-end replay with lastRatioByK in the inputs");
   const cv = crossValidateBudget(settings, add);
@@ -219,7 +223,7 @@ async function main(): Promise<void> {
       "",
       ...files.map((f) => `- \`${(f.command ?? "?").replace(/ --out \S+/, "")}\`${f.totalSeconds !== undefined ? ` (${Math.round(f.totalSeconds)} s` : ""}${f.loadAverage ? `, load average ${f.loadAverage.start[0]!.toFixed(0)} at the start` : ""}${f.totalSeconds !== undefined ? ")" : ""}`),
       "",
-      renderBudget(settings, add, cv),
+      renderBudget(settings, add, cv, noEnd),
     ].join("\n"),
     cv,
   };
