@@ -160,12 +160,18 @@ async function main(): Promise<void> {
     .option("--seed-turns <n>", "exchanges each user stores before the timed rounds", "2")
     .option("--turns <n>", "timed turns per user per round", "3")
     .option("--rounds <n>", "timed rounds per mode (RSS is compared between them)", "3")
+    .option(
+      "--think-ms <n>",
+      "each user's pause between turns (jittered 0.5x-1.5x): an agent's turn waits for its model for seconds; 0 sends turns back to back, which measures saturation (search time = users / throughput), not a search",
+      "1000",
+    )
     .option("--pending <modes>", "how a search sees queued writes: drain, overlay, or both (compared in one run)", "drain,overlay")
     .option("--embeddings <kind>", "default | use-lite | static", "default")
     .option("--label <label>", "name of the run in the output file", "run")
     .option("--out <dir>", "output folder", "results")
     .parse();
-  const flags = program.opts<{ users: string; seedTurns: string; turns: string; rounds: string; pending: string; embeddings: string; label: string; out: string }>();
+  const flags = program.opts<{ users: string; seedTurns: string; turns: string; rounds: string; thinkMs: string; pending: string; embeddings: string; label: string; out: string }>();
+  const thinkMs = Number(flags.thinkMs);
   const users = Number(flags.users);
   const seedTurns = Number(flags.seedTurns);
   const turns = Number(flags.turns);
@@ -228,7 +234,7 @@ async function main(): Promise<void> {
       // Alternating order, so neither mode always runs first on a machine whose load drifts.
       const order = round % 2 === 0 ? subjects : [...subjects].reverse();
       for (const subject of order) {
-        const row = await runRound(subject, round, { users, seedTurns, turns }, chromaCpu);
+        const row = await runRound(subject, round, { users, seedTurns, turns, thinkMs }, chromaCpu);
         results.push(row);
         console.error(
           `${row.mode} round ${row.round}: ${row.turnsPerSecond} turns/s (${row.turnsPerSecondWithFlush} with flush), search p50 ${row.search.p50.toFixed(1)} p95 ${row.search.p95.toFixed(1)} ms, CPU ${row.cpuMsPerTurn} ms/turn, load ${row.load1}`,
@@ -238,7 +244,7 @@ async function main(): Promise<void> {
 
     // Searches only, every write drained first: what a search costs when nothing is queued.
     const searchOnly: SearchOnly[] = [];
-    for (const subject of subjects) {
+    for (const subject of rounds % 2 === 0 ? subjects : [...subjects].reverse()) {
       const times: number[] = [];
       const cpu0 = ownCpuMs();
       const chroma0 = chromaCpu();
@@ -299,7 +305,7 @@ async function main(): Promise<void> {
       label: flags.label,
       engram: moduleName,
       embeddings: flags.embeddings,
-      params: { users, seedTurns, turns, rounds, modes },
+      params: { users, seedTurns, turns, rounds, thinkMs, modes },
       machine: machineInfo(),
       /** The machine is shared: its load average says how noisy the figures are. */
       loadAverage: { start: loadStart, end: os.loadavg().map(round1) },
@@ -319,7 +325,7 @@ async function main(): Promise<void> {
     const lines = [
       `### ${report.title}`,
       "",
-      `Engram: \`${moduleName}\`, embeddings: ${flags.embeddings}. ${users} users at once, each ${seedTurns} stored exchanges, then ${rounds} rounds per mode of ${turns} turns (search, then add the exchange), modes in alternating order. ` +
+      `Engram: \`${moduleName}\`, embeddings: ${flags.embeddings}. ${users} users at once, each ${seedTurns} stored exchanges, then ${rounds} rounds per mode of ${turns} turns (search, then add the exchange, then a pause of ${thinkMs} ms x 0.5-1.5), modes in alternating order. ` +
         "`drain`: a search first applies the user's queued writes to the store and waits; `overlay`: it ranks them from the outbox (memory/pending_overlay.ts). " +
         `${formatMachine(report.machine)}`,
       "",
@@ -364,10 +370,10 @@ async function main(): Promise<void> {
 async function runRound(
   subject: Subject,
   round: number,
-  shape: { users: number; seedTurns: number; turns: number },
+  shape: { users: number; seedTurns: number; turns: number; thinkMs: number },
   chromaCpu: () => number | undefined,
 ): Promise<Round> {
-  const { users, seedTurns, turns } = shape;
+  const { users, seedTurns, turns, thinkMs } = shape;
   const { memory } = subject;
   const searches: number[] = [];
   const adds: number[] = [];
@@ -393,6 +399,8 @@ async function runRound(
         searches.push(t1 - t0);
         adds.push(t2 - t1);
         turnTimes.push(t2 - t0);
+        // Deterministic jitter, so users do not move in lockstep.
+        if (thinkMs > 0) await new Promise((done) => setTimeout(done, thinkMs * (0.5 + ((user * 7 + i * 13) % 11) / 10)));
       }
     }),
   );

@@ -16,7 +16,7 @@ import { EngramError } from "../core/errors.js";
 import { describeValue } from "../core/describe.js";
 import type { MemoryRecord } from "../core/types.js";
 import type { OutboxState, PendingWrite } from "../state/types.js";
-import type { UpsertOp, WriteOp } from "./writer.js";
+import { safeText, type UpsertOp, type WriteOp } from "./writer.js";
 
 /**
  * How a search sees the user's writes not yet in the store: `"overlay"` reads them from the outbox
@@ -102,7 +102,8 @@ export class PendingOverlay {
       const op = row.payload;
       const before = deletedAt.get(op.record.id);
       view.upserts.set(op.record.id, {
-        record: op.record,
+        // As the drain will store it: text queued by an older version without text safety is repaired.
+        record: safeText(op.record),
         vector: vectors[i]!,
         ifStored: op.ifStored === true,
         afterDelete: before !== undefined && before < row.seq,
@@ -125,7 +126,7 @@ export class PendingOverlay {
     }
     // One text per call: a search waits on these, and a heavy model in worker threads serves single
     // texts ahead of background batches such as the drain's (embeddings/local.ts).
-    for (const row of missing) now.set(row.seq, this.embed([row.payload.record.content]).then((vectors) => vectors[0]!));
+    for (const row of missing) now.set(row.seq, this.embed([safeText(row.payload.record).content]).then((vectors) => vectors[0]!));
     // Rows gone from the outbox are forgotten here: only the rows just read stay.
     this.drop(userId);
     if (now.size > 0) {

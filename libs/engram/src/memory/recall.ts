@@ -227,7 +227,11 @@ export class Recall implements WriteListener {
 function queuedCandidates(index: UserIndex, request: RankRequest, n: number): Candidate[] {
   const { query, vector, filter, ranker, pending } = request;
   const live = [...pending!.upserts.values()].filter(
-    (item) => (!item.ifStored || (index.record(item.record.id) !== undefined && !item.afterDelete)) && matchesFilter(item.record, filter),
+    (item) =>
+      // A vector of another size than the query's cannot be stored beside the others: the store refuses it.
+      item.vector.length === vector.length &&
+      (!item.ifStored || (index.record(item.record.id) !== undefined && !item.afterDelete)) &&
+      matchesFilter(item.record, filter),
   );
   if (live.length === 0) return [];
   const lexical = ranker.lexical > 0 ? index.lexicalStats().score(query, live.map((item) => item.record.content)) : live.map(() => 0);
