@@ -197,72 +197,44 @@ function planParts(handle: PgHandle, source: string, result: CopyResult): PartPl
         return inserted.length;
       },
     },
-    {
+    copiedOnce(handle, source, {
       part: "outbox",
       table: "outbox",
-      select: "seq, user_id, key, payload, created_at, attempts, last_error",
-      order: "seq",
-      write: (client, rows) =>
-        insertOnce(
-          client,
-          handle,
-          source,
-          "outbox",
-          column(rows, "seq"),
-          `INSERT INTO ${t("outbox")} (user_id, key, payload, created_at, attempts, last_error)
-           SELECT r.user_id, r.key, r.payload, r.created_at, r.attempts, r.last_error
-           FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::int[], $9::text[])
-             AS r(seq, user_id, key, payload, created_at, attempts, last_error)
-           WHERE r.seq IN $FRESH ORDER BY r.seq
-           ON CONFLICT (user_id, key) DO NOTHING RETURNING seq`,
-          ["user_id", "key", "payload", "created_at", "attempts", "last_error"].map((name) => column(rows, name)),
-        ),
-    },
-    {
+      target: "outbox",
+      columns: [["user_id", "text"], ["key", "text"], ["payload", "text"], ["created_at", "bigint"], ["attempts", "int"], ["last_error", "text"]],
+      conflict: "(user_id, key)",
+    }),
+    copiedOnce(handle, source, {
       part: "jobs",
       table: "jobs",
-      select: "seq, queue, user_id, grp, key, payload, created_at, attempts, last_error",
-      order: "seq",
-      write: (client, rows) =>
-        insertOnce(
-          client,
-          handle,
-          source,
-          "jobs",
-          column(rows, "seq"),
-          `INSERT INTO ${t("jobs")} (queue, user_id, grp, key, payload, created_at, attempts, last_error)
-           SELECT r.queue, r.user_id, r.grp, r.key, r.payload, r.created_at, r.attempts, r.last_error
-           FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::int[], $11::text[])
-             AS r(seq, queue, user_id, grp, key, payload, created_at, attempts, last_error)
-           WHERE r.seq IN $FRESH ORDER BY r.seq
-           ON CONFLICT (queue, user_id, key) DO NOTHING RETURNING seq`,
-          ["queue", "user_id", "grp", "key", "payload", "created_at", "attempts", "last_error"].map((name) => column(rows, name)),
-        ),
-    },
-    {
+      target: "jobs",
+      columns: [
+        ["queue", "text"],
+        ["user_id", "text"],
+        ["grp", "text"],
+        ["key", "text"],
+        ["payload", "text"],
+        ["created_at", "bigint"],
+        ["attempts", "int"],
+        ["last_error", "text"],
+      ],
+      conflict: "(queue, user_id, key)",
+    }),
+    copiedOnce(handle, source, {
       part: "usage",
       table: "model_usage",
-      select: "seq, user_id, kind, input_tokens, output_tokens, total_tokens, reported, at",
-      order: "seq",
-      write: (client, rows) =>
-        insertOnce(
-          client,
-          handle,
-          source,
-          "usage",
-          column(rows, "seq"),
-          `INSERT INTO ${t("model_usage")} (user_id, kind, input_tokens, output_tokens, total_tokens, reported, at)
-           SELECT r.user_id, r.kind, r.input_tokens, r.output_tokens, r.total_tokens, r.reported, r.at
-           FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::boolean[], $10::bigint[])
-             AS r(seq, user_id, kind, input_tokens, output_tokens, total_tokens, reported, at)
-           WHERE r.seq IN $FRESH ORDER BY r.seq RETURNING seq`,
-          [
-            ...["user_id", "kind", "input_tokens", "output_tokens", "total_tokens"].map((name) => column(rows, name)),
-            column(rows, "reported", (value) => Number(value) !== 0),
-            column(rows, "at"),
-          ],
-        ),
-    },
+      target: "model_usage",
+      columns: [
+        ["user_id", "text"],
+        ["kind", "text"],
+        ["input_tokens", "bigint"],
+        ["output_tokens", "bigint"],
+        ["total_tokens", "bigint"],
+        // SQLite keeps booleans as 0 and 1.
+        ["reported", "boolean", (value) => Number(value) !== 0],
+        ["at", "bigint"],
+      ],
+    }),
     {
       part: "filed",
       table: "engram_checkpointer_filed",
@@ -277,25 +249,57 @@ function planParts(handle: PgHandle, source: string, result: CopyResult): PartPl
         return inserted.length;
       },
     },
-    {
+    copiedOnce(handle, source, {
       part: "filings",
       table: "engram_checkpointer_queue",
-      select: "seq, thread_id, user_id, messages, created_at, attempts, last_error",
-      order: "seq",
-      write: (client, rows) =>
-        insertOnce(
-          client,
-          handle,
-          source,
-          "filings",
-          column(rows, "seq"),
-          `INSERT INTO ${t("checkpointer_queue")} (thread_id, user_id, messages, created_at, attempts, last_error)
-           SELECT r.thread_id, r.user_id, r.messages, r.created_at, r.attempts, r.last_error
-           FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::int[], $9::text[])
-             AS r(seq, thread_id, user_id, messages, created_at, attempts, last_error)
-           WHERE r.seq IN $FRESH ORDER BY r.seq RETURNING seq`,
-          ["thread_id", "user_id", "messages", "created_at", "attempts", "last_error"].map((name) => column(rows, name)),
-        ),
-    },
+      target: "checkpointer_queue",
+      columns: [["thread_id", "text"], ["user_id", "text"], ["messages", "text"], ["created_at", "bigint"], ["attempts", "int"], ["last_error", "text"]],
+    }),
   ];
+}
+
+/**
+ * A queue table copied row by row once per source seq (its own seq is new in PostgreSQL): the
+ * columns after `seq`, each with its PostgreSQL type, named alike in both databases.
+ */
+interface QueueTable {
+  part: CopiedPart;
+  /** The SQLite table. */
+  table: string;
+  /** The PostgreSQL table, before the schema's prefix. */
+  target: string;
+  columns: Array<[name: string, type: string, convert?: (value: unknown) => unknown]>;
+  /** A unique key a newer row in PostgreSQL may already hold (that row is kept). */
+  conflict?: string;
+}
+
+/**
+ * The plan of a {@link QueueTable}: paged by seq, each page written by {@link insertOnce} with an
+ * `INSERT ... SELECT` over the page's columns unnested (`$3` the seqs, then one array per column),
+ * in seq order, of the rows not imported before.
+ */
+function copiedOnce(handle: PgHandle, source: string, spec: QueueTable): PartPlan {
+  const names = spec.columns.map(([name]) => name);
+  const arrays = ["$3::bigint[]", ...spec.columns.map(([, type], i) => `$${i + 4}::${type}[]`)];
+  const insert = `INSERT INTO ${handle.table(spec.target)} (${names.join(", ")})
+     SELECT ${names.map((name) => `r.${name}`).join(", ")}
+     FROM unnest(${arrays.join(", ")}) AS r(seq, ${names.join(", ")})
+     WHERE r.seq IN $FRESH ORDER BY r.seq
+     ${spec.conflict ? `ON CONFLICT ${spec.conflict} DO NOTHING ` : ""}RETURNING seq`;
+  return {
+    part: spec.part,
+    table: spec.table,
+    select: `seq, ${names.join(", ")}`,
+    order: "seq",
+    write: (client, rows) =>
+      insertOnce(
+        client,
+        handle,
+        source,
+        spec.part,
+        column(rows, "seq"),
+        insert,
+        spec.columns.map(([name, , convert]) => column(rows, name, convert)),
+      ),
+  };
 }
