@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { budgetSettings, crossValidateBudget, label, mergeRuns } from "./graph_replay_cv.js";
+import { budgetSettings, crossValidateBudget, label, mergeRuns, shellQuote } from "./graph_replay_cv.js";
 
 const conv = (sampleId: string, recall10: number[], lastRatioByK: number[]) => ({ sampleId, recall10, lastRatioByK });
 
@@ -49,5 +49,14 @@ describe("graph replay budget cross-validation", () => {
       [{}, ["c1", "c2", "c3"]],
       [{ window: 4 }, ["c1"]],
     ]);
+  });
+});
+
+describe("shellQuote", () => {
+  it("leaves plain arguments and quotes the others so that a shell reads them back", () => {
+    expect(shellQuote("--only")).toBe("--only");
+    expect(shellQuote("conv-26,conv-30")).toBe("conv-26,conv-30");
+    expect(shellQuote('[{"window":6}]')).toBe(`'[{"window":6}]'`);
+    expect(shellQuote("it's (USE-Lite)")).toBe(`'it'\\''s (USE-Lite)'`);
   });
 });

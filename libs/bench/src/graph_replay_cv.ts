@@ -45,6 +45,11 @@ export interface BudgetSetting {
   byConversation: Record<string, { recall10: number[]; ratio: number }>;
 }
 
+/** A command-line argument as a shell reads it back (single quotes when it needs any). */
+export function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`;
+}
+
 const mean = (values: readonly number[]) => (values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0) / values.length);
 const pct = (x: number) => (Number.isFinite(x) ? (x * 100).toFixed(1) : "n/a");
 const signed = (points: number) => `${points > 0 ? "+" : ""}${points.toFixed(1)}`;
@@ -215,13 +220,14 @@ async function main(): Promise<void> {
   const cv = crossValidateBudget(settings, add);
   const report = {
     title: o.title,
-    command: `corepack yarn workspace engram-bench graph-replay-cv ${process.argv.slice(2).join(" ")}`,
+    command: `corepack yarn workspace engram-bench graph-replay-cv ${process.argv.slice(2).map(shellQuote).join(" ")}`,
     ...(files[0]?.machine ? { machine: files[0].machine } : {}),
     order: o.order,
     markdown: [
       `Replays (LoCoMo dev conversations, one user per conversation and one thread per session, ${o.model}, a scripted model that answers \"OK.\", each process on its own Chroma server; a run's conversations split over processes started together; \`--out\` left out):`,
       "",
-      ...files.map((f) => `- \`${(f.command ?? "?").replace(/ --out \S+/, "")}\`${f.totalSeconds !== undefined ? ` (${Math.round(f.totalSeconds)} s` : ""}${f.loadAverage ? `, load average ${f.loadAverage.start[0]!.toFixed(0)} at the start` : ""}${f.totalSeconds !== undefined ? ")" : ""}`),
+      // The replays' commands were saved as their arguments joined by spaces (none holds a space).
+      ...files.map((f) => `- \`${(f.command ?? "?").replace(/ --out \S+/, "").split(" ").map(shellQuote).join(" ")}\`${f.totalSeconds !== undefined ? ` (${Math.round(f.totalSeconds)} s` : ""}${f.loadAverage ? `, load average ${f.loadAverage.start[0]!.toFixed(0)} at the start` : ""}${f.totalSeconds !== undefined ? ")" : ""}`),
       "",
       renderBudget(settings, add, cv, noEnd),
     ].join("\n"),
