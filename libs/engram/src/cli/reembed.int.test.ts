@@ -3,14 +3,16 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ChromaClient } from "chromadb";
+import { EngramStore } from "../adapters/store/engram_store.js";
 import { isEngramError } from "../core/errors.js";
-import { LEGACY_DEFAULT_MODEL_ID } from "../embeddings/identity.js";
+import { embeddingsIdentity, LEGACY_DEFAULT_MODEL_ID } from "../embeddings/identity.js";
 import { LocalEmbeddings } from "../embeddings/local.js";
 import { StaticEmbeddings } from "../embeddings/static.js";
 import { Memory } from "../memory/memory.js";
 import { readStoreModel, REEMBED_PENDING } from "../store/model_marker.js";
 import { openDatabase, type SqliteDatabase } from "../state/sqlite/database.js";
 import { startTestChroma, type TestChroma } from "../tests/chroma.js";
+import { HashEmbeddings } from "../tests/hash_embeddings.js";
 import { runCli } from "./program.js";
 
 /** The model the folder's SQLite state records (the `embeddings` key of `engram_meta`). */
@@ -171,5 +173,22 @@ describe("engram reembed", () => {
     const erase = await run(["erase", "--user", "fay", "--yes"]);
     expect(erase).toMatchObject({ code: 0, err: "" });
     expect(erase.out).toContain("1 memories from the store");
+  });
+
+  it("says that the LangGraph store of the prefix was not moved, and how to move it", async () => {
+    const shopDir = join(chroma.dir, "shop");
+    const hash = new HashEmbeddings();
+    const store = new EngramStore({ dataDir: shopDir, chroma: { url: chroma.server.url }, prefix: "shop", index: { embeddings: hash } });
+    await store.put(["gus", "prefs"], "seat", { text: "Aisle seats on long flights." });
+    await store.close();
+    const result = { code: -1, out: "", err: "" };
+    result.code = await runCli(["reembed", "--model", "static", "--data-dir", shopDir, "--chroma-url", chroma.server.url, "--prefix", "shop"], {
+      out: (text) => void (result.out += text),
+      err: (text) => void (result.err += text),
+    });
+    expect(result.code).toBe(0);
+    expect(result.out).toContain("Re-embedded 0 of 0 memories");
+    expect(result.err).toContain(`note: the LangGraph store (EngramStore) of prefix "shop" was not moved: its 1 collections keep their vectors of "${embeddingsIdentity(hash)}"`);
+    expect(result.err).toContain("open an EngramStore with the new model under a new prefix and put every item again");
   });
 });

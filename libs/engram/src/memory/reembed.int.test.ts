@@ -1,7 +1,10 @@
 import { describe, expect, it } from "@jest/globals";
 import { join } from "node:path";
+import { EngramStore } from "../adapters/store/engram_store.js";
 import type { ScoredMemory } from "../core/types.js";
+import { embeddingsIdentity } from "../embeddings/identity.js";
 import { StaticEmbeddings } from "../embeddings/static.js";
+import { HashEmbeddings } from "../tests/hash_embeddings.js";
 import { PeerError, peerSuite } from "../tests/peers.js";
 import { Memory } from "./memory.js";
 import type { AddResult } from "./options.js";
@@ -63,5 +66,37 @@ describe("reembed with another instance running on the same server", () => {
     } finally {
       await after.close();
     }
+  });
+});
+
+describe("reembed and the LangGraph store", () => {
+  const suite = peerSuite();
+
+  it("leaves EngramStore's items as they were, says so in its result, and the store keeps working with its own model", async () => {
+    const url = suite.chroma.server.url;
+    const dataDir = join(suite.chroma.dir, "with-store");
+    const storeModel = new HashEmbeddings();
+    const store = new EngramStore({ dataDir, chroma: { url }, index: { embeddings: storeModel, fields: ["text"] } });
+    await store.put(["alice", "notes"], "cat", { text: "My cat is called Miso." });
+    await store.put(["bob", "notes"], "tea", { text: "I drink green tea." });
+    await store.close();
+    const memory = new Memory({ dataDir, chroma: { url }, embeddings: storeModel, writes: "sync" });
+    await memory.add("I live in Lisbon.", alice);
+    await memory.close();
+
+    const staticModel = new StaticEmbeddings();
+    const result = await reembed({ dataDir, chroma: { url }, embeddings: staticModel });
+    expect(result).toMatchObject({ to: staticModel.modelId, reembedded: 1, store: { collections: 2, model: embeddingsIdentity(storeModel) } });
+
+    // The store was not touched: still its model's, and searchable with it.
+    const again = new EngramStore({ dataDir, chroma: { url }, index: { embeddings: storeModel, fields: ["text"] } });
+    try {
+      const hits = await again.search(["alice"], { query: "cat Miso" });
+      expect(hits.map((hit) => hit.key)).toEqual(["cat"]);
+    } finally {
+      await again.close();
+    }
+    // A folder without a store says so too.
+    expect((await reembed({ dataDir: join(suite.chroma.dir, "no-store"), chroma: { url }, embeddings: staticModel, prefix: "lonely" })).store).toEqual({ collections: 0 });
   });
 });

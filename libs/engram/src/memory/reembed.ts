@@ -12,6 +12,7 @@ import { ChromaConnection, type ChromaConnectionOptions } from "../store/connect
 import { collectionsStartingWith } from "../store/list_collections.js";
 import { MODEL_KEY, readStoreModel, recordStoreModel, REEMBED_PENDING } from "../store/model_marker.js";
 import { isNotFound } from "../store/not_found.js";
+import { storeMarkerName } from "../store/langgraph/model_check.js";
 import { revisionLogNameOf } from "../store/revision_log.js";
 import { openState, type StateOption } from "../state/open.js";
 import type { OutboxState, StateBackend } from "../state/types.js";
@@ -56,6 +57,13 @@ export interface ReembedResult {
   collections: number;
   /** Queued writes (outbox) whose vector was dropped, to be embedded with the new model when drained. */
   queued: number;
+  /**
+   * The LangGraph store (`EngramStore`) under the same prefix, left as it was: its collections of
+   * items and the model its marker records. Its items keep their values, not the texts its index
+   * embedded (a put may name its own fields), so they cannot be re-embedded from what is stored;
+   * the store keeps working with its own model (docs/embeddings.md says how to move it).
+   */
+  store: { collections: number; model?: string };
 }
 
 /** Suffix of the collection a user's records are copied into before it replaces theirs. */
@@ -140,7 +148,8 @@ export async function reembed(options: ReembedOptions): Promise<ReembedResult> {
     }
     await state.meta.set(MODEL_KEY, target, { replace: true });
     await recordStoreModel(client, prefix, target, { replace: true });
-    return { ...(from === undefined ? {} : { from }), to: target, reembedded, total, collections: names.length, queued };
+    const store = await storeLeftAsItWas(client, prefix);
+    return { ...(from === undefined ? {} : { from }), to: target, reembedded, total, collections: names.length, queued, store };
   } catch (error) {
     if (error instanceof EngramError) throw error;
     throw new EngramError("STORE_ERROR", `Re-embedding ${dataDir} failed: ${(error as Error)?.message ?? error}. Run it again to resume.`, {
@@ -197,6 +206,14 @@ async function userCollections(client: ChromaClient, prefix: string): Promise<{ 
     else bases.set(collection.name, collection);
   }
   return { bases, copies };
+}
+
+/** The LangGraph store's item collections under the prefix (store/langgraph/collections.ts) and its recorded model. */
+async function storeLeftAsItWas(client: ChromaClient, prefix: string): Promise<ReembedResult["store"]> {
+  let collections = 0;
+  for await (const collection of collectionsStartingWith(client, `${prefix}-ns-`)) if (collection.metadata?.engramStore === 1) collections += 1;
+  const model = collections === 0 ? undefined : await readStoreModel(client, storeMarkerName(prefix));
+  return { collections, ...(model === undefined ? {} : { model }) };
 }
 
 /**

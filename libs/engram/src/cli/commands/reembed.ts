@@ -46,6 +46,15 @@ export function registerReembedCommand(program: Command, io: CliIO): void {
             `${result.from === undefined ? "" : `from "${result.from}" `}to "${result.to}"` +
             `${result.queued > 0 ? `; ${result.queued} queued writes will be embedded when drained` : ""}.\n`,
         );
+        if (result.store.collections > 0) {
+          io.err(
+            `note: the LangGraph store (EngramStore) of prefix "${flags.prefix}" was not moved: its ${result.store.collections} ` +
+              `collections keep their vectors${result.store.model === undefined ? "" : ` of "${result.store.model}"`}, and it keeps ` +
+              "working with that model. It stores each value, not the texts its index embedded, so reembed cannot redo them. " +
+              "To move it, open an EngramStore with the new model under a new prefix and put every item again " +
+              "(listNamespaces, then search each namespace); see docs/embeddings.md.\n",
+          );
+        }
       } finally {
         progress.end();
         await embeddings.close?.();
