@@ -89,8 +89,13 @@ describe("EngramMemory in classic chains, against a real Chroma server and the l
 
     const vars = await (c.memory as EngramMemory).loadMemoryVariables({ input: "anything else?" });
     expect(vars.summary).toContain("Kungsleden");
+    // Stored once: the preference is an episode (no summary record repeats it), the rain-jacket
+    // question (nothing about Erin) reaches long-term memory in a summary record.
     const summaries = await m.getAll({ userId: "erin", kind: "summary" });
-    expect(summaries.some((record) => record.content.includes("Kungsleden") && record.source.threadId === "erin-1")).toBe(true);
+    expect(summaries.some((record) => record.content.includes("Kungsleden"))).toBe(false);
+    expect(summaries.some((record) => record.content.includes("rain jacket") && record.source.threadId === "erin-1")).toBe(true);
+    const episodes = await m.getAll({ userId: "erin", kind: "episode" });
+    expect(episodes.some((record) => record.content.includes("Kungsleden") && record.source.threadId === "erin-1")).toBe(true);
   });
 
   it("stores an important turn as two episodes with deterministic ids, a mundane one not at all", async () => {
