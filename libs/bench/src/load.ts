@@ -195,6 +195,9 @@ async function main(): Promise<void> {
     memory: new engram.Memory({
       dataDir: join(dir, `data-${mode}`),
       chroma: { url: server.url },
+      // Collections of its own: the modes write the same ids, and on shared collections each
+      // mode's writes would advance the other's revisions (and rebuild its recall indexes).
+      prefix: `load${mode}`,
       recallIndex: { pending: mode },
       ...(embeddings ? { embeddings } : {}),
     }),
@@ -387,6 +390,8 @@ async function runRound(
   const start = performance.now();
   await Promise.all(
     Array.from({ length: users }, async (_, user) => {
+      // Users arrive spread over one pause, not all in the round's first millisecond.
+      if (thinkMs > 0) await new Promise((done) => setTimeout(done, (thinkMs * ((user * 7) % 11)) / 10));
       for (let i = 0; i < turns; i += 1) {
         const turn = seedTurns + round * turns + i;
         const t0 = performance.now();
