@@ -26,7 +26,7 @@ import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import os, { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { Command } from "commander";
 import { machineInfo, formatMachine } from "./machine.js";
 import { median, summarize, type LatencySummary } from "./stats.js";
@@ -65,6 +65,8 @@ interface Round {
   cpuMsPerTurn: number;
   /** CPU of the Chroma server per turn, round and flush, ms (undefined when it cannot be read). */
   chromaCpuMsPerTurn?: number;
+  /** Event-loop delay p99 during the round, ms: how long a ready callback (a search's next step) waited. */
+  loopDelayP99: number;
   /** 1-minute load average at the round's end. */
   load1: number;
   /** MiB after the round's writes were flushed and a GC ran. */
@@ -332,15 +334,15 @@ async function main(): Promise<void> {
         "`drain`: a search first applies the user's queued writes to the store and waits; `overlay`: it ranks them from the outbox (memory/pending_overlay.ts). " +
         `${formatMachine(report.machine)}`,
       "",
-      "| mode | round | turns/s | with flush | search p50 | search p95 | search max | add p50 | turn p95 | CPU ms/turn | Chroma CPU ms/turn | load 1m | RSS after (MiB) |",
-      "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+      "| mode | round | turns/s | with flush | search p50 | search p95 | search max | add p50 | turn p95 | CPU ms/turn | Chroma CPU ms/turn | event-loop delay p99 | load 1m | RSS after (MiB) |",
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
       ...results.map(
         (r) =>
-          `| ${r.mode} | ${r.round} | ${r.turnsPerSecond} | ${r.turnsPerSecondWithFlush} | ${r.search.p50.toFixed(1)} ms | ${r.search.p95.toFixed(1)} ms | ${r.search.max.toFixed(1)} ms | ${r.add.p50.toFixed(1)} ms | ${r.turn.p95.toFixed(1)} ms | ${r.cpuMsPerTurn} | ${chromaCell(r.chromaCpuMsPerTurn)} | ${r.load1} | ${r.rssMiB} |`,
+          `| ${r.mode} | ${r.round} | ${r.turnsPerSecond} | ${r.turnsPerSecondWithFlush} | ${r.search.p50.toFixed(1)} ms | ${r.search.p95.toFixed(1)} ms | ${r.search.max.toFixed(1)} ms | ${r.add.p50.toFixed(1)} ms | ${r.turn.p95.toFixed(1)} ms | ${r.cpuMsPerTurn} | ${chromaCell(r.chromaCpuMsPerTurn)} | ${r.loopDelayP99} ms | ${r.load1} | ${r.rssMiB} |`,
       ),
       ...searchOnly.map(
         (s) =>
-          `| ${s.mode} | searches only | ${round1(s.searches / (s.wallMs / 1000))} searches/s | | ${s.search.p50.toFixed(1)} ms | ${s.search.p95.toFixed(1)} ms | ${s.search.max.toFixed(1)} ms | | | ${s.cpuMsPerSearch} per search | ${chromaCell(s.chromaCpuMsPerSearch)} | | |`,
+          `| ${s.mode} | searches only | ${round1(s.searches / (s.wallMs / 1000))} searches/s | | ${s.search.p50.toFixed(1)} ms | ${s.search.p95.toFixed(1)} ms | ${s.search.max.toFixed(1)} ms | | | ${s.cpuMsPerSearch} per search | ${chromaCell(s.chromaCpuMsPerSearch)} | | | |`,
       ),
       "",
       ...modes.map((mode) => {
@@ -387,6 +389,8 @@ async function runRound(
   }, 250);
   const cpu0 = ownCpuMs();
   const chroma0 = chromaCpu();
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   const start = performance.now();
   await Promise.all(
     Array.from({ length: users }, async (_, user) => {
@@ -411,6 +415,7 @@ async function runRound(
   );
   const wallMs = performance.now() - start;
   clearInterval(sampler);
+  loop.disable();
   const flushStart = performance.now();
   await memory.flush();
   const flushMs = performance.now() - flushStart;
@@ -433,6 +438,7 @@ async function runRound(
     turn: summarize(turnTimes),
     cpuMsPerTurn: round2(cpuMs / count),
     ...(chroma0 !== undefined && chroma1 !== undefined ? { chromaCpuMsPerTurn: round2((chroma1 - chroma0) / count) } : {}),
+    loopDelayP99: round1(loop.percentile(99) / 1e6),
     load1,
     rssMiB: mib(usage.rss),
     heapUsedMiB: mib(usage.heapUsed),
