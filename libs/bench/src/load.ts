@@ -301,7 +301,7 @@ async function main(): Promise<void> {
       modes.map((mode) => {
         const rows = mixed(mode);
         const searchP95 = median(rows.map((r) => r.search.p95));
-        return [mode, { searchP50: median(rows.map((r) => r.search.p50)), searchP95, cpuMsPerTurn: median(rows.map((r) => r.cpuMsPerTurn)) }];
+        return [mode, { searchP50: median(rows.map((r) => r.search.p50)), searchP95, cpuMsPerTurn: round2(median(rows.map((r) => r.cpuMsPerTurn))) }];
       }),
     ) as Partial<Record<Mode, { searchP50: number; searchP95: number; cpuMsPerTurn: number }>>;
 
