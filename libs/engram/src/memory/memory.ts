@@ -196,7 +196,8 @@ export class Memory {
     const includeInvalid = validateIncludeInvalid(options.includeInvalid);
     const { recall, overlay } = await this.parts();
     // The user's queued writes are read from the outbox (before the store) and ranked with the
-    // stored memories, so the search never waits for the drain (memory/pending_overlay.ts).
+    // stored memories, so the search never waits for the drain (memory/pending_overlay.ts); with
+    // more queued texts than one search should embed (a bulk import), it waits for the drain instead.
     const pending = overlay ? await overlay.read(scope.userId) : undefined;
     if (!pending) await this.policy.replayPending(scope.userId);
     else if (pending.rows > 0) this.policy.replayInBackground(scope.userId);

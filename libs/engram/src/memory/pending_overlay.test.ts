@@ -58,7 +58,7 @@ describe("PendingOverlay: a user's queued writes as one search sees them", () =>
     await queue("alice", [del("c"), upsert("c", "back again")]);
     await queue("bob", [upsert("x", "bob's")]);
     const { embed, texts } = countingEmbed();
-    const view = await new PendingOverlay(outbox, embed).read("alice");
+    const view = (await new PendingOverlay(outbox, embed).read("alice"))!;
     // Re-queueing a key replaces its row: a and c have one row each.
     expect(view.rows).toBe(5);
     expect([...view.deleted]).toEqual(["b"]);
@@ -68,6 +68,19 @@ describe("PendingOverlay: a user's queued writes as one search sees them", () =>
     expect(texts.sort()).toEqual(["back again", "second"]);
   });
 
+  it("leaves a bulk queue to the drain: more texts to embed than its cap and read gives undefined, embedding nothing", async () => {
+    const outbox = state.outbox<WriteOp>();
+    const queue = (ops: WriteOp[]) => outbox.enqueue(ops.map((payload) => ({ userId: "alice", key: keyOf(payload), payload })));
+    await queue([upsert("a", "one"), upsert("b", "two"), upsert("c", "three", { embedding: [0, 1, 0] })]);
+    const { embed, texts } = countingEmbed();
+    // Two texts need a vector: a cap of 1 refuses, a cap of 2 reads them.
+    expect(await new PendingOverlay(outbox, embed, 4_096, 1).read("alice")).toBeUndefined();
+    expect(texts).toEqual([]);
+    const view = await new PendingOverlay(outbox, embed, 4_096, 2).read("alice");
+    expect([...(view?.upserts.keys() ?? [])].sort()).toEqual(["a", "b", "c"]);
+    expect(texts.sort()).toEqual(["one", "two"]);
+  });
+
   it("embeds each queued row once, uses a queued vector as is, and forgets rows once drained", async () => {
     const outbox = state.outbox<WriteOp>();
     const queue = (ops: WriteOp[]) => outbox.enqueue(ops.map((payload) => ({ userId: "alice", key: keyOf(payload), payload })));
@@ -75,19 +88,19 @@ describe("PendingOverlay: a user's queued writes as one search sees them", () =>
     await queue([upsert("b", "has one", { embedding: [0, 0, 1], ifStored: true })]);
     const { embed, texts } = countingEmbed();
     const overlay = new PendingOverlay(outbox, embed);
-    const one = await overlay.read("alice");
-    const two = await overlay.read("alice");
+    const one = (await overlay.read("alice"))!;
+    const two = (await overlay.read("alice"))!;
     expect(texts).toEqual(["needs a vector"]);
     expect(two.upserts.get("a")?.vector).toEqual(one.upserts.get("a")?.vector);
     expect(two.upserts.get("b")).toMatchObject({ vector: [0, 0, 1], ifStored: true, afterDelete: false });
     // Drained: the row is gone, and so is the view's entry; a new row of the same record is embedded anew.
     await outbox.complete([first!]);
-    expect((await overlay.read("alice")).upserts.has("a")).toBe(false);
+    expect((await overlay.read("alice"))!.upserts.has("a")).toBe(false);
     await queue([upsert("a", "needs a vector")]);
     await overlay.read("alice");
     expect(texts).toEqual(["needs a vector", "needs a vector"]);
     const empty = await overlay.read("carol");
-    expect(empty.rows).toBe(0);
+    expect(empty!.rows).toBe(0);
   });
 
   it("a failed embedding fails the read and is tried again on the next", async () => {
@@ -100,7 +113,7 @@ describe("PendingOverlay: a user's queued writes as one search sees them", () =>
       return batch.map(() => [1, 0]);
     });
     await expect(overlay.read("alice")).rejects.toThrow("model down");
-    expect((await overlay.read("alice")).upserts.get("a")?.vector).toEqual([1, 0]);
+    expect((await overlay.read("alice"))!.upserts.get("a")?.vector).toEqual([1, 0]);
   });
 
   it("recallIndex.pending accepts overlay or drain", () => {

@@ -75,9 +75,20 @@ export class PendingOverlay {
     private readonly embed: (texts: string[]) => Promise<number[][]>,
     /** Most row vectors kept over all users. @default 4096 */
     private readonly maxVectors = 4_096,
+    /**
+     * Most queued texts one search embeds. More than that (a bulk `addMany` still draining, say)
+     * and the search waits for the drain instead ({@link read} returns undefined): the drain embeds
+     * in batches, where one search embedding thousands of texts one at a time would take longer
+     * and hold the model against every other request. @default 64
+     */
+    private readonly maxEmbedPerRead = 64,
   ) {}
 
-  async read(userId: string): Promise<PendingView> {
+  /**
+   * The user's queued writes, or undefined when more than `maxEmbedPerRead` of them still need a
+   * vector: the caller then drains the user's queue and reads the store alone.
+   */
+  async read(userId: string): Promise<PendingView | undefined> {
     const rows = await this.outbox.pending({ userId });
     if (rows.length === 0) {
       this.drop(userId);
@@ -97,6 +108,9 @@ export class PendingOverlay {
       if (row.payload.op === "delete") view.deleted.add(id);
       else upserts.push(row as PendingWrite<UpsertOp>);
     }
+    const kept = this.vectors.get(userId);
+    const toEmbed = upserts.filter((row) => row.payload.embedding === undefined && kept?.get(row.seq) === undefined).length;
+    if (toEmbed > this.maxEmbedPerRead) return undefined;
     const vectors = await this.vectorsOf(userId, upserts);
     upserts.forEach((row, i) => {
       const op = row.payload;
