@@ -46,7 +46,12 @@ interface EngramModule {
   StaticEmbeddings?: new () => unknown;
 }
 
-type Mode = "drain" | "overlay";
+/**
+ * `overlay-state`: `overlay` with recall's revisions read from the shared state instead of Chroma
+ * (`recallIndex.revisions: "state"`; memory/gated_store.ts). `drain` and `overlay` read Chroma's
+ * (the modes share one server by url, where `"auto"` reads the store's).
+ */
+type Mode = "drain" | "overlay" | "overlay-state";
 
 interface Round {
   mode: Mode;
@@ -167,7 +172,7 @@ async function main(): Promise<void> {
       "each user's pause between turns (jittered 0.5x-1.5x): an agent's turn waits for its model for seconds; 0 sends turns back to back, which measures saturation (search time = users / throughput), not a search",
       "1000",
     )
-    .option("--pending <modes>", "how a search sees queued writes: drain, overlay, or both (compared in one run)", "drain,overlay")
+    .option("--pending <modes>", "how a search sees queued writes: drain, overlay, overlay-state (revisions from the state), several compared in one run", "drain,overlay")
     .option("--embeddings <kind>", "default | use-lite | static", "default")
     .option("--label <label>", "name of the run in the output file", "run")
     .option("--out <dir>", "output folder", "results")
@@ -179,7 +184,7 @@ async function main(): Promise<void> {
   const turns = Number(flags.turns);
   const rounds = Number(flags.rounds);
   const modes = flags.pending.split(",").map((mode) => mode.trim()) as Mode[];
-  for (const mode of modes) if (mode !== "drain" && mode !== "overlay") throw new Error(`--pending: drain or overlay, got ${mode}`);
+  for (const mode of modes) if (mode !== "drain" && mode !== "overlay" && mode !== "overlay-state") throw new Error(`--pending: drain, overlay or overlay-state, got ${mode}`);
   // The source of this tree by default: a stale build cannot be measured by mistake.
   const moduleName = process.env.ENGRAM_MODULE ?? fileURLToPath(new URL("../../engram/src/index.ts", import.meta.url));
   const engram = (await import(moduleName)) as EngramModule;
@@ -200,7 +205,7 @@ async function main(): Promise<void> {
       // Collections of its own: the modes write the same ids, and on shared collections each
       // mode's writes would advance the other's revisions (and rebuild its recall indexes).
       prefix: `load${mode}`,
-      recallIndex: { pending: mode },
+      recallIndex: mode === "overlay-state" ? { pending: "overlay", revisions: "state" } : { pending: mode, revisions: "store" },
       ...(embeddings ? { embeddings } : {}),
     }),
     acknowledged: new Map(),

@@ -2,11 +2,24 @@
 import { KeyedQueue } from "../core/keyed_queue.js";
 import type { MemoryRecord } from "../core/types.js";
 import type { EpisodicStore, StoreFilter, StoreHit, StoredRecord, StoreRevision } from "../store/types.js";
-import type { LeaseState } from "../state/types.js";
+import type { LeaseState, RevisionState } from "../state/types.js";
+
+/**
+ * The `log` of a revision read from the shared state (see "Revisions in the shared state" below):
+ * never a Chroma collection id, so a state revision never equals a store one.
+ */
+export const STATE_REVISION = "state";
+
+/** A write's bump of the state revision: the value it replaced (null: none) and the new one. */
+export interface RevisionBump {
+  before: number | null;
+  after: number;
+}
 
 /** Told of this process's writes, inside the gate, right after the store acknowledged them. */
 export interface WriteListener {
-  applied(userId: string, upserts: StoredRecord[], deletes: string[]): void;
+  /** `bump`: the state revision's move by this write, when revisions are kept in the state. */
+  applied(userId: string, upserts: StoredRecord[], deletes: string[], bump?: RevisionBump): void;
   erased(userId: string): void;
 }
 
@@ -41,6 +54,21 @@ export interface WriteListener {
  *
  * A write whose records reached the store but whose revision did not advance (the store failed in
  * between) was not acknowledged; the outbox replays it, and the replay advances R.
+ *
+ * Revisions in the shared state (the default): reading R from Chroma costs a round trip to a
+ * server that the drains keep busy, on every warm search. The shared state (SQLite in the folder,
+ * or PostgreSQL for replicas: every instance sharing the store shares it, docs/deploy.md) keeps a
+ * per-user revision S instead (state/types.ts `RevisionState`), read next to the outbox. Every
+ * write through this gate, of any instance, advances S after the store acknowledged it and before
+ * the write counts as done (the outbox row is completed after this returns); an erase advances it
+ * too. S's values come from one sequence, so S never takes the same value twice; "none" (null)
+ * recurs and is never current. The argument above holds with S for R, with one change: instead
+ * of counting its own writes, this process takes from each bump the value S had before it; if
+ * that is `expected`, no other write advanced S in between, and `expected` becomes the new value;
+ * otherwise the index is not current any more (`expected` becomes "none"), and is rebuilt. An
+ * index built when S is none first advances S (a fresh value: nothing but a rebuild elsewhere
+ * depends on it), so an idle user's index stays current. Writers that bypass this gate must
+ * advance S too: `engram reembed` clears every user's S after replacing a user's collections.
  */
 export class GatedStore implements EpisodicStore {
   /** Each user's gate: their writes and snapshots, one at a time. */
@@ -56,11 +84,13 @@ export class GatedStore implements EpisodicStore {
   constructor(
     private readonly inner: EpisodicStore,
     private readonly leases?: LeaseState,
+    /** Per-user revisions in the shared state; without them, the store's are read (see above). */
+    private readonly revisions?: RevisionState,
   ) {}
 
-  /** Whether the store keeps revisions (a store given by the caller may not). */
+  /** Whether revisions are kept (in the state, or by the store: a store given by the caller may not). */
   get tracksRevisions(): boolean {
-    return typeof this.inner.revision === "function";
+    return this.revisions !== undefined || typeof this.inner.revision === "function";
   }
 
   listen(listener: WriteListener): void {
@@ -77,7 +107,7 @@ export class GatedStore implements EpisodicStore {
     return this.exclusive(userId, () =>
       this.leased(userId, items.map((item) => `upsert:${item.record.id}`), async () => {
         await this.inner.upsert(userId, items);
-        this.listener?.applied(userId, items, []);
+        this.listener?.applied(userId, items, [], await this.advance(userId));
       }),
     );
   }
@@ -87,7 +117,7 @@ export class GatedStore implements EpisodicStore {
     return this.exclusive(userId, () =>
       this.leased(userId, ids.map((id) => `delete:${id}`), async () => {
         await this.inner.delete(userId, ids);
-        this.listener?.applied(userId, [], ids);
+        this.listener?.applied(userId, [], ids, await this.advance(userId));
       }),
     );
   }
@@ -100,10 +130,27 @@ export class GatedStore implements EpisodicStore {
       try {
         return await this.inner.deleteUser(userId);
       } finally {
-        // Even a failed erase may have removed part of the user: the index is not trusted after it.
+        // Even a failed erase may have removed part of the user: the index is not trusted after it,
+        // here or in any other instance.
         this.listener?.erased(userId);
+        await this.revisions?.bump(userId);
       }
     });
+  }
+
+  /**
+   * Advances the user's state revision after a write the store acknowledged. If that fails, the
+   * write is not acknowledged (it stays queued and its replay advances it); the index here, which
+   * does not hold it, is dropped all the same, since the store does.
+   */
+  private async advance(userId: string): Promise<RevisionBump | undefined> {
+    if (!this.revisions) return undefined;
+    try {
+      return await this.revisions.bump(userId);
+    } catch (error) {
+      this.listener?.erased(userId);
+      throw error;
+    }
   }
 
   /** Writes under a lease; skips the write when its outbox rows are gone (erased, or applied by another drainer). */
@@ -118,10 +165,25 @@ export class GatedStore implements EpisodicStore {
     }
   }
 
-  /** Without store revisions, the user's record count stands in (see `EpisodicStore.revision`). */
+  /**
+   * The user's revision now: from the state when it keeps them; else from the store; without store
+   * revisions, the user's record count stands in (see `EpisodicStore.revision`).
+   */
   async revision(userId: string): Promise<StoreRevision> {
+    if (this.revisions) return stateRevision(await this.revisions.read(userId));
     if (this.inner.revision) return this.inner.revision(userId);
     return { log: null, count: await this.inner.count(userId) };
+  }
+
+  /**
+   * The revision an index built now reflects: {@link revision}, except that a user with no state
+   * revision gets a fresh one first, so the index can be current (see "Revisions in the shared
+   * state" above). Called inside the gate, before the scan.
+   */
+  async baseline(userId: string): Promise<StoreRevision> {
+    if (!this.revisions) return this.revision(userId);
+    const read = await this.revisions.read(userId);
+    return stateRevision(read ?? (await this.revisions.bump(userId)).after);
   }
 
   query(userId: string, vector: number[], k: number, filter?: StoreFilter): Promise<StoreHit[]> {
@@ -147,4 +209,9 @@ export class GatedStore implements EpisodicStore {
   close(): Promise<void> {
     return this.inner.close();
   }
+}
+
+/** A state revision as a {@link StoreRevision}: none is `log: null`, which equals nothing. */
+function stateRevision(value: number | null): StoreRevision {
+  return value === null ? { log: null, count: 0 } : { log: STATE_REVISION, count: value };
 }

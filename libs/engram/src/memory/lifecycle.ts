@@ -24,7 +24,7 @@ import { GatedStore } from "./gated_store.js";
 import { ModelGuard } from "./model_guard.js";
 import type { MemoryOptions } from "./options.js";
 import { PendingOverlay, validatePendingReads } from "./pending_overlay.js";
-import { Recall } from "./recall.js";
+import { Recall, validateRevisionSource } from "./recall.js";
 import { validateWrites } from "./records.js";
 import { Writer, type WriteOp } from "./writer.js";
 import type { WriteMode } from "./write_policy.js";
@@ -63,6 +63,7 @@ export function resolveMemoryConfig(options: MemoryOptions): MemoryConfig {
   const writes = validateWrites(options.writes);
   if (options.model) resolveFactOptions(options.facts);
   validatePendingReads(options.recallCache?.pending);
+  validateRevisionSource(options.recallCache?.revisions);
   const connection = options.store ? undefined : new ChromaConnection(options.chroma ?? {}, join(dataDir, "chroma"));
   const chroma = options.chroma as { url?: unknown; client?: unknown } | undefined;
   const modelGuard = new ModelGuard({
@@ -182,6 +183,9 @@ export class MemoryLifecycle {
           stale: () => modelGuard.recheck(),
         }),
       state.leases,
+      // A warm search checks its index against the state's revision, without a store round trip,
+      // when every writer of the store shares this state (recall.ts, `revisions`).
+      revisionsInState(options) ? state.revisions : undefined,
     );
     const recall = new Recall(store, config.ranker, options.recallCache);
     // Drains of one user never overlap across instances on the state (the "drain" lock, writer.ts).
@@ -215,4 +219,15 @@ export class MemoryLifecycle {
     await this.config.connection?.close();
     if (this.config.state.owned) await this.state.close();
   }
+}
+
+/**
+ * Whether recall reads revisions from the state (`recallIndex.revisions`): `"auto"` does when the
+ * store is the data folder's own server, which only instances on this folder (and state) write.
+ */
+function revisionsInState(options: MemoryOptions): boolean {
+  const source = validateRevisionSource(options.recallCache?.revisions);
+  if (source !== "auto") return source === "state";
+  const chroma = options.chroma as { url?: unknown; client?: unknown; path?: unknown } | undefined;
+  return options.store === undefined && chroma?.url === undefined && chroma?.client === undefined && chroma?.path === undefined;
 }

@@ -2,11 +2,13 @@
  * Recall: ranks a user's memories for a query from an in-process index kept coherent with the
  * store (gated_store.ts).
  */
+import { EngramError } from "../core/errors.js";
+import { describeValue } from "../core/describe.js";
 import { cosine, rankCandidates, type Candidate, type Ranked, type ResolvedRankerOptions } from "../scoring/ranker.js";
 import { matchesFilter } from "../store/filter_match.js";
 import { sameRevision } from "../store/revision_log.js";
 import type { StoredRecord, StoreFilter, StoreRevision } from "../store/types.js";
-import type { GatedStore, WriteListener } from "./gated_store.js";
+import { STATE_REVISION, type GatedStore, type RevisionBump, type WriteListener } from "./gated_store.js";
 import type { PendingReads, PendingView } from "./pending_overlay.js";
 import { UserIndex } from "./user_index.js";
 
@@ -34,9 +36,32 @@ export interface RecallCacheOptions {
    * @default "overlay"
    */
   pending?: PendingReads;
+  /**
+   * Where a warm search checks that its in-process index is current (memory/gated_store.ts has the
+   * argument): `"state"` reads the user's revision from the shared state, next to the outbox read,
+   * with no store round trip; it sees the writes of every instance on the same state only, so use
+   * it when every instance writing the store shares this state (one data folder, or replicas on
+   * one PostgreSQL). `"store"` reads the store's revision log: a round trip per search, queued
+   * behind the drains' writes on a busy server, that sees every writer of the store.
+   * `"auto"`: `"state"` when the store is the data folder's own server (no `chroma.url`,
+   * `chroma.client`, `chroma.path` or `store`, so every writer opens this folder), else `"store"`
+   * (two data folders may share one server by url).
+   * @default "auto"
+   */
+  revisions?: RevisionSource;
 }
 
-export const DEFAULT_RECALL_CACHE: Required<RecallCacheOptions> = { maxRecords: 100_000, exactSearchLimit: 20_000, pending: "overlay" };
+/** Where recall reads a user's revision: see {@link RecallCacheOptions.revisions}. */
+export type RevisionSource = "auto" | "state" | "store";
+
+export const DEFAULT_RECALL_CACHE: Required<RecallCacheOptions> = { maxRecords: 100_000, exactSearchLimit: 20_000, pending: "overlay", revisions: "auto" };
+
+/** Checks `recallIndex.revisions`. */
+export function validateRevisionSource(value: unknown): RevisionSource {
+  if (value === undefined) return "auto";
+  if (value === "auto" || value === "state" || value === "store") return value;
+  throw new EngramError("INVALID_OPTIONS", `recallIndex.revisions must be "auto", "state" or "store", got ${describeValue(value)}.`);
+}
 
 /** One search, as `rank` received it. */
 interface RankRequest {
@@ -162,12 +187,19 @@ export class Recall implements WriteListener {
    * Keeps a built index current with this process's writes. Called by the store's gate right after
    * the write was acknowledged, once per write call (each advanced the revision by one).
    */
-  applied(userId: string, upserts: StoredRecord[], deletes: string[]): void {
+  applied(userId: string, upserts: StoredRecord[], deletes: string[], bump?: RevisionBump): void {
     const kept = this.users.get(userId);
     if (!kept) return;
     kept.index.upsert(upserts);
     kept.index.remove(deletes);
-    kept.expected = { log: kept.expected.log, count: kept.expected.count + 1 };
+    if (!bump) {
+      kept.expected = { log: kept.expected.log, count: kept.expected.count + 1 };
+      return;
+    }
+    // The state's revision moved from what the index expected to `after` by this write alone;
+    // any other value before it means another write came between: the index is rebuilt.
+    const mine = kept.expected.log === STATE_REVISION && kept.expected.count === bump.before;
+    kept.expected = mine ? { log: STATE_REVISION, count: bump.after } : { log: null, count: 0 };
   }
 
   erased(userId: string): void {
@@ -200,7 +232,7 @@ export class Recall implements WriteListener {
   /** Reads the revision, then the records, with none of this process's writes of the user in between. */
   private build(userId: string): Promise<Kept> {
     return this.store.exclusive(userId, async () => {
-      const expected = await this.store.revision(userId);
+      const expected = await this.store.baseline(userId);
       const index = new UserIndex();
       index.upsert(await this.store.scan(userId));
       const kept: Kept = { index, expected };

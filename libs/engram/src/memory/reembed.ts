@@ -145,6 +145,9 @@ export async function reembed(options: ReembedOptions): Promise<ReembedResult> {
       }
       await copy!.modify({ name });
       await resetRevisions(client, prefix, name);
+      // And every user's revision in the state (it names users, not collections): running
+      // instances reload each user on their next search (memory/gated_store.ts).
+      await state.revisions.clear();
     }
     await state.meta.set(MODEL_KEY, target, { replace: true });
     await recordStoreModel(client, prefix, target, { replace: true });

@@ -7,6 +7,7 @@ import type { StateKit } from "./tests/conformance_kit.js";
 import { lockCases } from "./tests/conformance_locks.js";
 import { outboxCases } from "./tests/conformance_outbox.js";
 import { recordCases } from "./tests/conformance_records.js";
+import { revisionCases } from "./tests/conformance_revisions.js";
 
 /**
  * How the suite gets state to test: `fresh()` makes a new, empty store and returns a function
@@ -24,7 +25,7 @@ export interface ConformanceTarget {
  * must both pass it unchanged. It checks the promises the rest of Engram builds on: writes
  * superseded by key, seqs never reused, every read and delete scoped by user, claims that skip
  * another live owner and take over after its lease, exclusive sections that never overlap, two
- * instances racing setup and claims, and erasure that leaves nothing of the user in any part.
+ * instances racing setup and claims, store revisions that form one chain, and erasure that leaves nothing of the user in any part.
  * The cases live in state/tests/conformance_*.ts, one part of the state each.
  */
 export function describeStateConformance(target: ConformanceTarget): void {
@@ -53,5 +54,6 @@ export function describeStateConformance(target: ConformanceTarget): void {
     lockCases(kit);
     recordCases(kit);
     erasureCases(kit);
+    revisionCases(kit);
   });
 }

@@ -149,6 +149,27 @@ export interface LeaseState {
   exclusive<R>(userId: string, name: string, fn: () => Promise<R>): Promise<R>;
 }
 
+/**
+ * A per-user revision of the user's records in the vector store, kept in the shared state so that
+ * an instance can tell whether its in-process index of a user is current with one state read
+ * instead of a store round trip (memory/gated_store.ts has the argument). Every writer advances it
+ * after the store acknowledged a write of the user's records, before the write counts as done.
+ * Values come from one sequence for the whole state, so a value is never taken twice, not even by
+ * a user erased and written again.
+ */
+export interface RevisionState {
+  /** The user's revision; null when none is recorded (never written, or erased since). */
+  read(userId: string): Promise<number | null>;
+  /**
+   * Advances the user's revision to a new value, atomically: returns the value it replaced (null:
+   * none was recorded) and the new one. Two bumps of a user never return the same `before`
+   * unless it is null.
+   */
+  bump(userId: string): Promise<{ before: number | null; after: number }>;
+  /** Drops every user's revision (their store records were replaced, e.g. by `engram reembed`). */
+  clear(): Promise<void>;
+}
+
 /** Small key-value facts about the state (e.g. which embedding model wrote its vectors). */
 export interface MetaState {
   get(key: string): Promise<string | undefined>;
@@ -229,8 +250,9 @@ export interface StateBackend {
   readonly leases: LeaseState;
   readonly meta: MetaState;
   readonly usage: UsageState;
+  readonly revisions: RevisionState;
   filings<M extends FilingMessage = FilingMessage>(): FilingState<M>;
-  /** Erases every row of the user in every part (history, outbox, jobs, usage, filings). */
+  /** Erases every row of the user in every part (history, outbox, jobs, usage, filings, revisions). */
   deleteUser(userId: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -121,6 +121,17 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: "store_revisions: each user's store revision, from one sequence (memory/gated_store.ts)",
+    sql: `
+      CREATE SEQUENCE $schema.store_revision_seq;
+      CREATE TABLE $schema.store_revisions (
+        user_id TEXT PRIMARY KEY,
+        revision BIGINT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

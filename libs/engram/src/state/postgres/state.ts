@@ -7,10 +7,11 @@ import { PostgresLeases } from "./leases.js";
 import { PostgresMeta } from "./meta.js";
 import { resolvePostgresOptions, type PostgresStateOptions } from "./options.js";
 import { PostgresOutbox } from "./outbox.js";
+import { PostgresRevisions } from "./revisions.js";
 import { PostgresUsage } from "./usage.js";
 
 /** Every table that names a user: what erasure empties (leases go by themselves, meta names none). */
-const USER_TABLES = ["history", "outbox", "jobs", "model_usage", "checkpointer_filed", "checkpointer_queue"] as const;
+const USER_TABLES = ["history", "outbox", "jobs", "model_usage", "checkpointer_filed", "checkpointer_queue", "store_revisions"] as const;
 
 /**
  * Shared state in PostgreSQL, for replicas on several machines (docs/deploy.md): every replica
@@ -32,6 +33,8 @@ export class PostgresState implements StateBackend {
 
   readonly usage: PostgresUsage;
 
+  readonly revisions: PostgresRevisions;
+
   private readonly handle: PgHandle;
 
   private outboxPart?: PostgresOutbox<unknown>;
@@ -47,6 +50,7 @@ export class PostgresState implements StateBackend {
     this.leases = new PostgresLeases(this.handle);
     this.meta = new PostgresMeta(this.handle);
     this.usage = new PostgresUsage(this.handle);
+    this.revisions = new PostgresRevisions(this.handle);
   }
 
   /** The schema holding the tables. */

@@ -13,6 +13,7 @@ import { SqliteJobs } from "./jobs.js";
 import { SqliteLeases } from "./leases.js";
 import { SqliteMeta } from "./meta.js";
 import { SqliteOutbox } from "./outbox.js";
+import { SqliteRevisions } from "./revisions.js";
 import { SqliteUsage } from "./usage.js";
 
 /** Options of {@link SqliteState}. */
@@ -45,6 +46,8 @@ export class SqliteState implements StateBackend {
 
   readonly usage: SqliteUsage;
 
+  readonly revisions: SqliteRevisions;
+
   private db?: Database.Database;
 
   private closed = false;
@@ -65,6 +68,7 @@ export class SqliteState implements StateBackend {
     this.leases = new SqliteLeases(this.handle);
     this.meta = new SqliteMeta(this.handle);
     this.usage = new SqliteUsage(this.handle);
+    this.revisions = new SqliteRevisions(this.handle);
   }
 
   async setup(): Promise<void> {
@@ -98,9 +102,10 @@ export class SqliteState implements StateBackend {
       this.usage.totals({ userId }),
       this.filings().size(),
     ]);
+    this.revisions.ensureTables();
     runSql(db, "state.deleteUser", () =>
       db.transaction(() => {
-        for (const table of ["history", "outbox", "jobs", "model_usage", "engram_checkpointer_filed", "engram_checkpointer_queue"]) {
+        for (const table of ["history", "outbox", "jobs", "model_usage", "engram_checkpointer_filed", "engram_checkpointer_queue", "store_revisions"]) {
           db.prepare(`DELETE FROM ${table} WHERE user_id = ?`).run(userId);
         }
       })(),
