@@ -53,6 +53,7 @@ describe("PostgresState (a real PostgreSQL)", () => {
       "model_usage",
       "outbox",
       "state_imports",
+      "store_revisions",
       "write_leases",
     ]);
     const again = open({ schema });
@@ -68,14 +69,16 @@ describe("PostgresState (a real PostgreSQL)", () => {
     await old.history.record([{ memoryId: "m1", userId: "alice", event: "ADD", oldContent: null, newContent: "kept", reason: "add" }]);
     // Undo the newest step, as a schema made by the release before it would be.
     const newest = MIGRATIONS[MIGRATIONS.length - 1]!;
-    await admin.query(`DROP TABLE "${schema}".state_imports`);
+    await admin.query(`DROP TABLE "${schema}".store_revisions`);
+    await admin.query(`DROP SEQUENCE "${schema}".store_revision_seq`);
     await admin.query(`DELETE FROM "${schema}".engram_migrations WHERE version = $1`, [newest.version]);
     await old.close();
     const upgraded = open({ schema });
     await upgraded.setup();
     const { rows } = await admin.query<{ version: number }>(`SELECT version FROM "${schema}".engram_migrations ORDER BY version`);
     expect(rows.map((row) => row.version)).toEqual(MIGRATIONS.map((m) => m.version));
-    expect((await admin.query(`SELECT to_regclass('"${schema}".state_imports') AS t`)).rows[0].t).not.toBeNull();
+    expect((await admin.query(`SELECT to_regclass('"${schema}".store_revisions') AS t`)).rows[0].t).not.toBeNull();
+    expect((await upgraded.revisions.bump("alice")).before).toBeNull();
     expect((await upgraded.history.forMemory("m1", "alice")).map((e) => e.newContent)).toEqual(["kept"]);
   });
 
