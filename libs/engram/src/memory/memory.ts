@@ -34,6 +34,7 @@ import { freshRecords } from "./replay.js";
 import { Scheduling } from "./scheduling.js";
 import { usageHook, usageReport, type UsageKind, type UsageOptions, type UsageReport } from "./usage.js";
 import { DRAIN_LOCK, type WriteOp } from "./writer.js";
+import { withQueued } from "./pending_overlay.js";
 import { WritePolicy } from "./write_policy.js";
 
 /**
@@ -215,10 +216,14 @@ export class Memory {
   async get(id: string, options: Scope): Promise<MemoryRecord | null> {
     const scope = validateScope(options);
     const memoryId = validateRecordId(id);
-    const { store } = await this.parts();
-    await this.policy.replayPending(scope.userId);
+    const { store, overlay } = await this.parts();
+    // As search: the user's queued writes (read first) over the store, without waiting for the drain.
+    const queued = overlay ? await overlay.records(scope.userId) : undefined;
+    if (!queued) await this.policy.replayPending(scope.userId);
+    else if (queued.rows > 0) this.policy.replayInBackground(scope.userId);
     const [hit] = await store.get(scope.userId, [memoryId]);
-    return hit && !isExpired(hit.record, this.config.clock()) ? hit.record : null;
+    const record = queued ? withQueued(hit ? [hit.record] : [], queued, {}).find((one) => one.id === memoryId) : hit?.record;
+    return record && !isExpired(record, this.config.clock()) ? record : null;
   }
 
   /** The user's memories, newest first. */
@@ -228,10 +233,15 @@ export class Memory {
     const offset = validateLimit(options.offset, "offset", 0, Number.MAX_SAFE_INTEGER);
     const filter = storeFilter(scope, options.kind === undefined ? undefined : { kind: options.kind });
     const includeInvalid = validateIncludeInvalid(options.includeInvalid);
-    const { store } = await this.parts();
-    await this.policy.replayPending(scope.userId);
+    const { store, overlay } = await this.parts();
+    // As search: the user's queued writes (read first) over the store, so a turn's procedures read
+    // never waits for the drain (memory/pending_overlay.ts).
+    const queued = overlay ? await overlay.records(scope.userId) : undefined;
+    if (!queued) await this.policy.replayPending(scope.userId);
+    else if (queued.rows > 0) this.policy.replayInBackground(scope.userId);
     const now = this.config.clock();
-    const records = await store.list(scope.userId, filter);
+    const stored = await store.list(scope.userId, filter);
+    const records = queued ? withQueued(stored, queued, filter) : stored;
     return records.filter((record) => !isExpired(record, now) && (includeInvalid || isCurrent(record, now))).slice(offset, offset + limit);
   }
 

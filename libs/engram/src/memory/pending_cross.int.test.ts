@@ -16,6 +16,8 @@ const peerClient = (peer: Peer): ScenarioClient => ({
   update: (id, text, options) => peer.call("update", id, text, options),
   delete: (id, options) => peer.call("delete", id, options),
   search: (query, options) => peer.call("search", query, options),
+  getAll: (options) => peer.call("getAll", options),
+  get: (id, options) => peer.call("get", id, options),
   flush: () => peer.call("flush"),
 });
 

@@ -28,6 +28,8 @@ const client = (memory: Memory) => ({
   update: (id: string, text: string, options: { userId: string }) => memory.update(id, text, options),
   delete: (id: string, options: { userId: string }) => memory.delete(id, options),
   search: (query: string, options: { userId: string; limit?: number }) => memory.search(query, options),
+  getAll: (options: { userId: string; kind?: "episode" | "procedure" }) => memory.getAll(options),
+  get: (id: string, options: { userId: string }) => memory.get(id, options),
   flush: () => memory.flush(),
 });
 

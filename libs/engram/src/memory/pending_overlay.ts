@@ -16,6 +16,8 @@ import { EngramError } from "../core/errors.js";
 import { describeValue } from "../core/describe.js";
 import type { MemoryRecord } from "../core/types.js";
 import type { OutboxState, PendingWrite } from "../state/types.js";
+import { matchesFilter } from "../store/filter_match.js";
+import type { StoreFilter } from "../store/types.js";
 import { safeText, type UpsertOp, type WriteOp } from "./writer.js";
 
 /**
@@ -50,6 +52,31 @@ export interface PendingView {
 
 /** A view with nothing queued. */
 export const NOTHING_PENDING: PendingView = { upserts: new Map(), deleted: new Set(), rows: 0 };
+
+/** One user's queued writes as `getAll` and `get` see them: {@link PendingView} without vectors. */
+export interface QueuedRecords {
+  upserts: Map<string, Omit<PendingRecord, "vector">>;
+  deleted: Set<string>;
+  rows: number;
+}
+
+/**
+ * The user's records as listed by the store (`list`, read after the outbox), with their queued
+ * writes applied as the drain will apply them: a queued delete hides the stored record, a queued
+ * upsert replaces it or adds one (an update, `ifStored`, only over a stored record with no delete
+ * queued before it), filtered as the list was. Newest first, as `ChromaStore.list` orders.
+ */
+export function withQueued(stored: MemoryRecord[], queued: QueuedRecords, filter: StoreFilter): MemoryRecord[] {
+  if (queued.rows === 0) return stored;
+  const storedIds = new Set(stored.map((record) => record.id));
+  const records = stored.filter((record) => !queued.deleted.has(record.id) && !queued.upserts.has(record.id));
+  for (const [id, item] of queued.upserts) {
+    // An update's record keeps its kind and scope, so "not in the filtered list" is "not stored" for it.
+    if (item.ifStored && (!storedIds.has(id) || item.afterDelete)) continue;
+    if (matchesFilter(item.record, filter)) records.push(item.record);
+  }
+  return records.sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id));
+}
 
 /** Checks `recallIndex.pending`. */
 export function validatePendingReads(value: unknown): PendingReads {
@@ -89,25 +116,33 @@ export class PendingOverlay {
    * vector: the caller then drains the user's queue and reads the store alone.
    */
   async read(userId: string): Promise<PendingView | undefined> {
+    return this.viewOf(userId, await this.outbox.pending({ userId }));
+  }
+
+  /**
+   * The user's queued writes as records, without vectors (nothing is embedded): for `getAll` and
+   * `get`, which then read the store and apply them with {@link withQueued}. Read before the store,
+   * for the reason at the top of this file.
+   */
+  async records(userId: string): Promise<QueuedRecords> {
     const rows = await this.outbox.pending({ userId });
+    const { upserts, deleted, deletedAt } = latestOf(rows);
+    const queued: QueuedRecords = { upserts: new Map(), deleted, rows: rows.length };
+    for (const row of upserts) {
+      const op = row.payload;
+      const before = deletedAt.get(op.record.id);
+      queued.upserts.set(op.record.id, { record: safeText(op.record), ifStored: op.ifStored === true, afterDelete: before !== undefined && before < row.seq });
+    }
+    return queued;
+  }
+
+  private async viewOf(userId: string, rows: Array<PendingWrite<WriteOp>>): Promise<PendingView | undefined> {
     if (rows.length === 0) {
       this.drop(userId);
       return NOTHING_PENDING;
     }
-    const latest = new Map<string, PendingWrite<WriteOp>>();
-    const deletedAt = new Map<string, number>();
-    for (const row of rows) {
-      const id = row.payload.op === "upsert" ? row.payload.record.id : row.payload.id;
-      if (row.payload.op === "delete") deletedAt.set(id, row.seq);
-      // Oldest first: a later row of the same record replaces an earlier one.
-      latest.set(id, row);
-    }
-    const view: PendingView = { upserts: new Map(), deleted: new Set(), rows: rows.length };
-    const upserts: Array<PendingWrite<UpsertOp>> = [];
-    for (const [id, row] of latest) {
-      if (row.payload.op === "delete") view.deleted.add(id);
-      else upserts.push(row as PendingWrite<UpsertOp>);
-    }
+    const { upserts, deleted, deletedAt } = latestOf(rows);
+    const view: PendingView = { upserts: new Map(), deleted, rows: rows.length };
     const kept = this.vectors.get(userId);
     const toEmbed = upserts.filter((row) => row.payload.embedding === undefined && kept?.get(row.seq) === undefined).length;
     if (toEmbed > this.maxEmbedPerRead) return undefined;
@@ -170,4 +205,22 @@ export class PendingOverlay {
       if (userId !== keep) this.drop(userId);
     }
   }
+}
+
+/** Each record's latest queued write (oldest first: a later row replaces an earlier one), and where its deletes were queued. */
+function latestOf(rows: Array<PendingWrite<WriteOp>>): { upserts: Array<PendingWrite<UpsertOp>>; deleted: Set<string>; deletedAt: Map<string, number> } {
+  const latest = new Map<string, PendingWrite<WriteOp>>();
+  const deletedAt = new Map<string, number>();
+  for (const row of rows) {
+    const id = row.payload.op === "upsert" ? row.payload.record.id : row.payload.id;
+    if (row.payload.op === "delete") deletedAt.set(id, row.seq);
+    latest.set(id, row);
+  }
+  const upserts: Array<PendingWrite<UpsertOp>> = [];
+  const deleted = new Set<string>();
+  for (const [id, row] of latest) {
+    if (row.payload.op === "delete") deleted.add(id);
+    else upserts.push(row as PendingWrite<UpsertOp>);
+  }
+  return { upserts, deleted, deletedAt };
 }

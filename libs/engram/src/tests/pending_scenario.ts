@@ -14,6 +14,8 @@ export interface ScenarioClient {
   update(id: string, text: string, options: { userId: string }): Promise<unknown>;
   delete(id: string, options: { userId: string }): Promise<unknown>;
   search(query: string, options: { userId: string; limit?: number }): Promise<Array<{ id: string; content: string }>>;
+  getAll(options: { userId: string; kind?: "episode" | "procedure" }): Promise<Array<{ id: string; content: string }>>;
+  get(id: string, options: { userId: string }): Promise<{ id: string; content: string } | null>;
   flush(): Promise<unknown>;
 }
 
@@ -52,6 +54,19 @@ async function check(readers: ScenarioClient[], ids: { sister: string; bees: str
     // The stored version is replaced, never returned beside the queued one.
     expect(carol.filter((hit) => hit.id === ids.carol)).toHaveLength(1);
     expect(carol.map((hit) => hit.content)).not.toContain(PARIS);
+
+    // getAll and get (a graph turn reads the user's procedures with getAll) see the same.
+    const alice = await reader.getAll({ ...ALICE, kind: "episode" });
+    expect(alice.find((record) => record.id === ids.sister)?.content).toBe(SISTER);
+    expect(alice).toHaveLength(3);
+    expect((await reader.getAll({ ...ALICE, kind: "procedure" })).map((record) => record.id)).not.toContain(ids.sister);
+    expect((await reader.getAll(BOB)).map((record) => record.id)).not.toContain(ids.bees);
+    expect((await reader.getAll(CAROL)).filter((record) => record.id === ids.carol).map((record) => record.content)).toEqual([ROME]);
+    expect((await reader.get(ids.sister, ALICE))?.content).toBe(SISTER);
+    expect(await reader.get(ids.bees, BOB)).toBeNull();
+    expect((await reader.get(ids.carol, CAROL))?.content).toBe(ROME);
+    // Never another user's: the queued write of alice is not bob's.
+    expect(await reader.get(ids.sister, BOB)).toBeNull();
   }
 }
 
@@ -78,7 +93,7 @@ export async function pendingOverlayScenario({ writer, readers, hold, queued }: 
     for (const user of ["alice", "bob", "carol"]) expect(await queued(user)).toBe(1);
 
     await check(readers, { sister, bees, carol });
-    // The searches did not drain (they could not: the locks are held) and did not wait for it.
+    // The searches, getAll and get did not drain (they could not: the locks are held) and did not wait for it.
     for (const user of ["alice", "bob", "carol"]) expect(await queued(user)).toBe(1);
 
     released = true;
