@@ -67,8 +67,12 @@ export interface WriteListener {
  * that is `expected`, no other write advanced S in between, and `expected` becomes the new value;
  * otherwise the index is not current any more (`expected` becomes "none"), and is rebuilt. An
  * index built when S is none first advances S (a fresh value: nothing but a rebuild elsewhere
- * depends on it), so an idle user's index stays current. Writers that bypass this gate must
- * advance S too: `engram reembed` clears every user's S after replacing a user's collections.
+ * depends on it), so an idle user's index stays current. Every gate on a state advances S,
+ * also in instances that read R from the store (`recallIndex.revisions`), so readers of S see their
+ * writes. Writers that bypass this gate must advance S too: `engram reembed` clears every user's S
+ * after replacing a user's collections. What S cannot see: an instance on another state writing
+ * the same store (two data folders sharing a server by url); recall reads S only where that
+ * cannot happen, or where the caller says so (recall.ts, `revisions`).
  */
 export class GatedStore implements EpisodicStore {
   /** Each user's gate: their writes and snapshots, one at a time. */
@@ -84,13 +88,23 @@ export class GatedStore implements EpisodicStore {
   constructor(
     private readonly inner: EpisodicStore,
     private readonly leases?: LeaseState,
-    /** Per-user revisions in the shared state; without them, the store's are read (see above). */
+    /**
+     * Per-user revisions in the shared state, advanced by every write here whether or not they are
+     * read, so that instances on the state that read them see this one's writes.
+     */
     private readonly revisions?: RevisionState,
+    /** Whether {@link revision} reads the state's revisions (else the store's; see above). */
+    private readonly readsState = revisions !== undefined,
   ) {}
 
   /** Whether revisions are kept (in the state, or by the store: a store given by the caller may not). */
   get tracksRevisions(): boolean {
-    return this.revisions !== undefined || typeof this.inner.revision === "function";
+    return this.stateRevisions !== undefined || typeof this.inner.revision === "function";
+  }
+
+  /** The state's revisions when they are the ones read. */
+  private get stateRevisions(): RevisionState | undefined {
+    return this.readsState ? this.revisions : undefined;
   }
 
   listen(listener: WriteListener): void {
@@ -170,7 +184,7 @@ export class GatedStore implements EpisodicStore {
    * revisions, the user's record count stands in (see `EpisodicStore.revision`).
    */
   async revision(userId: string): Promise<StoreRevision> {
-    if (this.revisions) return stateRevision(await this.revisions.read(userId));
+    if (this.stateRevisions) return stateRevision(await this.stateRevisions.read(userId));
     if (this.inner.revision) return this.inner.revision(userId);
     return { log: null, count: await this.inner.count(userId) };
   }
@@ -181,9 +195,10 @@ export class GatedStore implements EpisodicStore {
    * state" above). Called inside the gate, before the scan.
    */
   async baseline(userId: string): Promise<StoreRevision> {
-    if (!this.revisions) return this.revision(userId);
-    const read = await this.revisions.read(userId);
-    return stateRevision(read ?? (await this.revisions.bump(userId)).after);
+    const revisions = this.stateRevisions;
+    if (!revisions) return this.revision(userId);
+    const read = await revisions.read(userId);
+    return stateRevision(read ?? (await revisions.bump(userId)).after);
   }
 
   query(userId: string, vector: number[], k: number, filter?: StoreFilter): Promise<StoreHit[]> {

@@ -183,9 +183,11 @@ export class MemoryLifecycle {
           stale: () => modelGuard.recheck(),
         }),
       state.leases,
-      // A warm search checks its index against the state's revision, without a store round trip,
-      // when every writer of the store shares this state (recall.ts, `revisions`).
-      revisionsInState(options) ? state.revisions : undefined,
+      // Every write advances the user's revision in the state; a warm search checks its index
+      // against it, without a store round trip, when every writer of the store shares this state
+      // (recall.ts, `revisions`), else against the store's.
+      state.revisions,
+      revisionsInState(options),
     );
     const recall = new Recall(store, config.ranker, options.recallCache);
     // Drains of one user never overlap across instances on the state (the "drain" lock, writer.ts).

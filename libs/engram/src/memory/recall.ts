@@ -192,7 +192,8 @@ export class Recall implements WriteListener {
     if (!kept) return;
     kept.index.upsert(upserts);
     kept.index.remove(deletes);
-    if (!bump) {
+    // Revisions read from the store (or none yet): one more write of this process, counted.
+    if (!bump || kept.expected.log !== STATE_REVISION) {
       kept.expected = { log: kept.expected.log, count: kept.expected.count + 1 };
       return;
     }

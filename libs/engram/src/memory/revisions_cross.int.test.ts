@@ -70,4 +70,24 @@ describe("a warm index follows another process's writes through the state's revi
       await memory.close();
     }
   });
+
+  it("a process that reads the store's revisions still advances the state's: a reader of the state's sees its writes", async () => {
+    const dataDir = join(suite.chroma.dir, "mixed");
+    const reader = suite.start({ dataDir, writes: "sync", embeddings: "local" });
+    await reader.call("getAll", ALICE);
+    const memory = new Memory({ dataDir, writes: "sync", embeddings: new LocalEmbeddings(), recallIndex: { revisions: "store" } });
+    try {
+      type Hit = { id: string; content: string };
+      const tea = (await memory.add("Alice drinks green tea every morning.", ALICE)).results[0]!.id;
+      await memory.add("Alice's dog is called Pixel.", ALICE);
+      expect((await reader.call<Hit[]>("search", "What does Alice drink?", { ...ALICE, limit: 5 }))[0]?.id).toBe(tea);
+      await memory.update(tea, "Alice drinks black coffee every morning.", ALICE);
+      const hits = await reader.call<Hit[]>("search", "What does Alice drink?", { ...ALICE, limit: 5 });
+      expect(hits.filter((hit) => hit.id === tea).map((hit) => hit.content)).toEqual(["Alice drinks black coffee every morning."]);
+      await memory.delete(tea, ALICE);
+      expect((await reader.call<Hit[]>("search", "What does Alice drink?", { ...ALICE, limit: 5 })).map((hit) => hit.id)).not.toContain(tea);
+    } finally {
+      await memory.close();
+    }
+  });
 });
