@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MemoryRecord } from "../core/types.js";
 import { SqliteState } from "../state/sqlite/index.js";
-import { PendingOverlay, validatePendingReads } from "./pending_overlay.js";
+import { PendingOverlay, validatePendingReads, withQueued } from "./pending_overlay.js";
 import { LexicalStats } from "./pending_lexical.js";
 import type { WriteOp } from "./writer.js";
 
@@ -120,6 +120,42 @@ describe("PendingOverlay: a user's queued writes as one search sees them", () =>
     expect(validatePendingReads(undefined)).toBe("overlay");
     expect(validatePendingReads("drain")).toBe("drain");
     expect(() => validatePendingReads("later")).toThrow(/recallIndex.pending/);
+  });
+});
+
+describe("withQueued: getAll's and get's view of the store list with the queued writes applied", () => {
+  it("a delete hides, an upsert replaces or adds, an update only over a stored record with no delete before it; filtered, newest first, embedding nothing", async () => {
+    const outbox = state.outbox<WriteOp>();
+    const { embed, texts } = countingEmbed();
+    const overlay = new PendingOverlay(outbox, embed);
+    const at = (r: MemoryRecord, createdAt: number): MemoryRecord => ({ ...r, createdAt });
+    const stored = [at(record("s3", "stored three"), 3), at(record("s2", "stored two"), 2), at(record("s1", "stored one"), 1)];
+    const queue = (ops: WriteOp[]) => outbox.enqueue(ops.map((payload) => ({ userId: "alice", key: keyOf(payload), payload })));
+    const upsertAt = (id: string, content: string, createdAt: number, extra: { ifStored?: boolean } = {}, kind: MemoryRecord["kind"] = "episode"): WriteOp => ({
+      op: "upsert",
+      record: { ...at(record(id, content), createdAt), kind },
+      history: null,
+      ...extra,
+    });
+    await queue([
+      del("s1"),
+      upsertAt("s2", "stored two, changed", 2),
+      upsertAt("n5", "new five", 5),
+      // Updates: of a record not stored (dropped by the drain), and of one deleted before it is queued.
+      upsert("gone", "an update of nothing", { ifStored: true }),
+      del("s3"),
+      upsertAt("s3", "an update after a delete", 3, { ifStored: true }),
+      upsertAt("p", "a procedure", 9, {}, "procedure"),
+    ]);
+    await outbox.enqueue([{ userId: "bob", key: "upsert:b", payload: upsert("b", "bob's") }]);
+    const queued = await overlay.records("alice");
+    expect(withQueued(stored, queued, { kind: "episode" }).map((r) => [r.id, r.content])).toEqual([
+      ["n5", "new five"],
+      ["s2", "stored two, changed"],
+    ]);
+    expect(withQueued(stored, queued, { kind: "procedure" }).map((r) => r.id)).toEqual(["p"]);
+    expect(withQueued([], await overlay.records("nobody"), {})).toEqual([]);
+    expect(texts).toEqual([]);
   });
 });
 
