@@ -58,6 +58,8 @@ interface Params {
   baseline: string;
   detail?: boolean;
   backToBack?: boolean;
+  /** `recallIndex.revisions` of both variants (an engram source from before it ignores it). */
+  revisions?: string;
   out: string;
 }
 
@@ -209,6 +211,7 @@ function parseArgs(argv: string[]): Params | undefined {
     .option("--rounds <n>", "rounds; variants alternate their order from round to round", positiveInt, 2)
     .option("--baseline <commit>", "the 'before' engram source (a git commit), or none", DEFAULT_BASELINE)
     .option("--back-to-back", "no memory.flush() between turns: each turn starts while the last one's writes may still drain")
+    .option("--revisions <source>", "recallIndex.revisions of both variants: state (the shared state's), store (Chroma's); default: Memory's (store, on a server by url)")
     .option("--detail", "also time each Memory method the graph calls (search, getAll, add) per turn")
     .option("--out <dir>", "folder for graph-overhead.json", "bench-results")
     .parse(argv);
@@ -241,6 +244,7 @@ interface RunContext {
   detail: boolean;
   /** Skip the flush after each turn (the background row then times nothing). */
   backToBack: boolean;
+  revisions?: string;
 }
 
 const TIMED_METHODS = ["search", "getAll", "add"] as const;
@@ -274,6 +278,7 @@ async function replay(ctx: RunContext, variant: Variant, userId: string, turns: 
     clock: () => now,
     prefix: `overhead-${index}`,
     writes: "background",
+    ...(ctx.revisions === undefined ? {} : { recallIndex: { revisions: ctx.revisions as "state" | "store" } }),
   });
   const graph = variant.createMemoryGraph({
     memory,
@@ -376,7 +381,8 @@ async function main(): Promise<void> {
     variants.push(await loadVariant("after (working tree)", join(REPO_ROOT, "libs/engram/src")));
     const embeddings = new TimedEmbeddings(new StaticEmbeddings());
     await embeddings.embedDocuments(["warm-up"]);
-    const ctx: RunContext = { chromaUrl: server.url, tmpDir, embeddings, detail: params.detail === true, backToBack: params.backToBack === true };
+    const ctx: RunContext = { chromaUrl: server.url, tmpDir, embeddings, detail: params.detail === true, backToBack: params.backToBack === true, ...(params.revisions === undefined ? {} : { revisions: params.revisions }) };
+    if (params.revisions !== undefined && params.revisions !== "state" && params.revisions !== "store") throw new Error(`--revisions: state or store, got ${params.revisions}`);
     log(`Graph overhead: ${turns.length} turns of ${conv.sampleId} x ${params.rounds} rounds, ${variants.map((v) => v.name).join(" vs ")}; load ${loadStart.map((l) => l.toFixed(1)).join(" ")}`);
     for (const v of variants) await replay(ctx, v, "warm-up", conv.turns.slice(0, WARM_UP_TURNS));
     const samples = variants.map(() => new Samples());
