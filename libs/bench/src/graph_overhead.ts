@@ -23,7 +23,6 @@ import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { AIMessage, HumanMessage, type BaseMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
@@ -37,13 +36,12 @@ import { loadLocomo, type Turn } from "./locomo/data.js";
 import { MISSING_DATA_HELP, devConversations, findLocomoData } from "./locomo/data_path.js";
 import { turnContent } from "./locomo/retrievers.js";
 import { formatMachine, machineInfo } from "./machine.js";
+import { NodeTimer, type NodeName } from "./node_timer.js";
 import { log } from "./progress.js";
 import { summarize, type LatencySummary } from "./stats.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 /** The graph's nodes, as `createMemoryGraph` names them; the overhead is the memory nodes' sum. */
-const NODES = ["recall", "model", "score", "remember", "consolidate"] as const;
-type NodeName = (typeof NODES)[number];
 const MEMORY_NODES: NodeName[] = ["recall", "score", "remember", "consolidate"];
 /** The commit this lane started from (session 6, before the turn was made faster). */
 const DEFAULT_BASELINE = "f5710eb";
@@ -88,59 +86,6 @@ class FakeChatModel extends BaseChatModel {
     const human = [...messages].reverse().find((m) => m.getType() === "human");
     const message = new AIMessage({ content: "OK.", ...(typeof human?.id === "string" ? { id: `${human.id}-reply` } : {}) });
     return { generations: [{ text: "OK.", message }] };
-  }
-}
-
-/**
- * Times each node of a graph run from LangGraph's callbacks (a chain run whose parent is the
- * graph's run and whose name is a node's), wall and process CPU. Awaited handlers: the clock is
- * read when the node starts and ends.
- */
-class NodeTimer extends BaseCallbackHandler {
-  name = "graph-overhead-node-timer";
-  override awaitHandlers = true;
-  private graphRun: string | undefined;
-  private readonly started = new Map<string, { node: NodeName; at: number; cpu: NodeJS.CpuUsage }>();
-  times: Partial<Record<NodeName, number>> = {};
-  cpu: Partial<Record<NodeName, number>> = {};
-
-  reset(): void {
-    this.graphRun = undefined;
-    this.started.clear();
-    this.times = {};
-    this.cpu = {};
-  }
-
-  override handleChainStart(
-    _chain: unknown,
-    _inputs: unknown,
-    runId: string,
-    parentRunId?: string,
-    _tags?: string[],
-    _metadata?: Record<string, unknown>,
-    _runType?: string,
-    runName?: string,
-  ): void {
-    if (parentRunId === undefined) {
-      this.graphRun = runId;
-      return;
-    }
-    if (parentRunId === this.graphRun && (NODES as readonly string[]).includes(runName ?? "")) {
-      this.started.set(runId, { node: runName as NodeName, at: performance.now(), cpu: process.cpuUsage() });
-    }
-  }
-
-  override handleChainEnd(_outputs: unknown, runId: string): void {
-    const start = this.started.get(runId);
-    if (!start) return;
-    this.started.delete(runId);
-    this.times[start.node] = (this.times[start.node] ?? 0) + performance.now() - start.at;
-    const cpu = process.cpuUsage(start.cpu);
-    this.cpu[start.node] = (this.cpu[start.node] ?? 0) + (cpu.user + cpu.system) / 1000;
-  }
-
-  override handleChainError(_error: unknown, runId: string): void {
-    this.started.delete(runId);
   }
 }
 
