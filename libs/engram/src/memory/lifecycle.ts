@@ -3,6 +3,7 @@
  * lazy `setup()` that every call awaits (the shared state, the model check, the store, recall and
  * the writer), and one closing state for `close()`.
  */
+import type { MemoryRecord } from "../core/types.js";
 import { join } from "node:path";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { EngramError } from "../core/errors.js";
@@ -196,11 +197,11 @@ export class MemoryLifecycle {
       store,
       embed: (texts) => config.embedder.embed(texts),
       // Entity tagging of added records runs in the drain, off the caller's path (records.ts).
-      tag: (record) => ({ ...record, metadata: withEntities(record.metadata, record.content) }),
+      tag: tagRecord,
       leases: state.leases,
     });
     const embed = (texts: string[]) => config.embedder.embed(texts);
-    const overlay = validatePendingReads(options.recallCache?.pending) === "overlay" ? new PendingOverlay(state.outbox<WriteOp>(), embed) : undefined;
+    const overlay = validatePendingReads(options.recallCache?.pending) === "overlay" ? new PendingOverlay(state.outbox<WriteOp>(), embed, undefined, undefined, tagRecord) : undefined;
     const parts = { state, store, writer, recall, ...(overlay ? { overlay } : {}) };
     await this.hooks.opened(parts);
     return parts;
@@ -232,4 +233,9 @@ function revisionsInState(options: MemoryOptions): boolean {
   if (source !== "auto") return source === "state";
   const chroma = options.chroma as { url?: unknown; client?: unknown; path?: unknown } | undefined;
   return options.store === undefined && chroma?.url === undefined && chroma?.client === undefined && chroma?.path === undefined;
+}
+
+/** A record with its entities tagged into the metadata: what the drain does to one queued with `tagEntities`. */
+function tagRecord(record: MemoryRecord): MemoryRecord {
+  return { ...record, metadata: withEntities(record.metadata, record.content) };
 }

@@ -109,7 +109,18 @@ export class PendingOverlay {
      * and hold the model against every other request. @default 64
      */
     private readonly maxEmbedPerRead = 64,
+    /**
+     * What the drain does to a record queued with `tagEntities` (writer.ts `tag`), done here too so
+     * that a queued record reads as it will be stored. @default none
+     */
+    private readonly tag?: (record: MemoryRecord) => MemoryRecord,
   ) {}
+
+  /** A queued upsert's record as the drain will store it. */
+  private stored(op: UpsertOp): MemoryRecord {
+    const record = safeText(op.record);
+    return op.tagEntities && this.tag ? this.tag(record) : record;
+  }
 
   /**
    * The user's queued writes, or undefined when more than `maxEmbedPerRead` of them still need a
@@ -131,7 +142,7 @@ export class PendingOverlay {
     for (const row of upserts) {
       const op = row.payload;
       const before = deletedAt.get(op.record.id);
-      queued.upserts.set(op.record.id, { record: safeText(op.record), ifStored: op.ifStored === true, afterDelete: before !== undefined && before < row.seq });
+      queued.upserts.set(op.record.id, { record: this.stored(op), ifStored: op.ifStored === true, afterDelete: before !== undefined && before < row.seq });
     }
     return queued;
   }
@@ -152,7 +163,7 @@ export class PendingOverlay {
       const before = deletedAt.get(op.record.id);
       view.upserts.set(op.record.id, {
         // As the drain will store it: text queued by an older version without text safety is repaired.
-        record: safeText(op.record),
+        record: this.stored(op),
         vector: vectors[i]!,
         ifStored: op.ifStored === true,
         afterDelete: before !== undefined && before < row.seq,
