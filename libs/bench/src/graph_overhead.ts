@@ -27,7 +27,8 @@ import { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { AIMessage, HumanMessage, type BaseMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
 import { MemorySaver } from "@langchain/langgraph";
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
+import { positiveInt } from "./cli_args.js";
 import { StaticEmbeddings } from "../../engram/src/embeddings/static.js";
 import { startChromaServer } from "../../engram/src/store/chroma_server.js";
 import type { Memory as MemoryClass } from "../../engram/src/memory/memory.js";
@@ -138,12 +139,6 @@ class Samples {
       "left to the background (memory.flush() after the turn)": summarize(this.background),
     };
   }
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive integer.");
-  return n;
 }
 
 function parseArgs(argv: string[]): Params | undefined {

@@ -20,6 +20,7 @@ import { performance } from "node:perf_hooks";
 import { AIMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { MemorySaver } from "@langchain/langgraph";
 import { Command, InvalidArgumentError } from "commander";
+import { positiveInt } from "./cli_args.js";
 import { LocalEmbeddings, StaticEmbeddings, Memory, type MemoryRecord } from "engram";
 import { createMemoryGraph, DEFAULT_IMPORTANCE_THRESHOLD, DEFAULT_SYSTEM_PROMPT } from "engram/graph";
 import { countTokens } from "engram/working";
@@ -73,12 +74,6 @@ interface Params {
 function threshold(value: string): number {
   const n = value.trim() === "default" ? DEFAULT_IMPORTANCE_THRESHOLD : Number(value);
   if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`thresholds are numbers from 0 to 1 (or "default"), got ${JSON.stringify(value)}.`);
-  return n;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive integer.");
   return n;
 }
 

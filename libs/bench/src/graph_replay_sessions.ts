@@ -18,6 +18,7 @@ import { performance } from "node:perf_hooks";
 import { AIMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { MemorySaver } from "@langchain/langgraph";
 import { Command, InvalidArgumentError } from "commander";
+import { positiveInt } from "./cli_args.js";
 import { LocalEmbeddings, Memory, StaticEmbeddings, type MemoryRecord } from "engram";
 import { createMemoryGraph, DEFAULT_SYSTEM_PROMPT } from "engram/graph";
 import { countTokens } from "engram/working";
@@ -77,12 +78,6 @@ interface Result {
   /** Worst last-turn ratio of prompt tokens to the full history (graph modes). */
   maxLastRatio?: number;
   seconds: number;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive integer.");
-  return n;
 }
 
 async function replay(mode: Mode, convs: Conversation[], chromaUrl: string, tmpDir: string, embeddings: ReplayEmbeddings, settings: GraphSettings = {}): Promise<Result> {

@@ -14,7 +14,8 @@ import os from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { ChromaClient } from "chromadb";
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
+import { positiveInt } from "../cli_args.js";
 import { chromadbVersion, formatMachine, machineInfo, type MachineInfo } from "../machine.js";
 import { Scratch } from "../scratch.js";
 import { log, progressBar } from "../progress.js";
@@ -117,12 +118,6 @@ interface Report {
   results: SystemResult[];
   notes: string[];
   totalSeconds: number;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive integer.");
-  return n;
 }
 
 /** The parsed options, or undefined when no data file was asked for and none is found (a skip, not a failure). */
