@@ -5,6 +5,7 @@ import { ChromaStore } from "../store/chroma_store.js";
 import type { EpisodicStore, StoredRecord } from "../store/types.js";
 import { testMemories } from "../tests/memories.js";
 import { Memory } from "./memory.js";
+import { gate, random } from "../tests/interleave.js";
 
 /**
  * Two instances on one data folder drain one user's writes. A drain reads a batch and applies it;
@@ -13,26 +14,6 @@ import { Memory } from "./memory.js";
  * the delete and bring the record back. Each drain step runs under the user's "drain" lock
  * (writer.ts), so an acknowledged delete holds.
  */
-
-/** A point where a call stops until the test lets it go on. */
-function gate(): { reached: Promise<void>; open: () => void; wait: () => Promise<void> } {
-  let reach!: () => void;
-  let open!: () => void;
-  const reached = new Promise<void>((resolve) => (reach = resolve));
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { reached, open, wait: () => (reach(), opened) };
-}
-
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32), so every run interleaves alike. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

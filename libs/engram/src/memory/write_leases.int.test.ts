@@ -6,21 +6,13 @@ import type { EpisodicStore, StoredRecord } from "../store/types.js";
 import { HashEmbeddings } from "../tests/hash_embeddings.js";
 import { testMemories } from "../tests/memories.js";
 import { Memory } from "./memory.js";
+import { gate } from "../tests/interleave.js";
 
 /**
  * Two instances on one data folder: A drains a background write of the user while B runs
  * deleteAll. Whichever way they interleave, the user's record must not come back after B's
  * deleteAll returned (state/sqlite/leases.ts).
  */
-
-/** A point where a call stops until the test lets it go on. */
-function gate(): { reached: Promise<void>; open: () => void; wait: () => Promise<void> } {
-  let reach!: () => void;
-  let open!: () => void;
-  const reached = new Promise<void>((resolve) => (reach = resolve));
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { reached, open, wait: () => (reach(), opened) };
-}
 
 describe("deleteAll against another instance's drain in flight", () => {
   const memories = testMemories();

@@ -13,6 +13,7 @@
 import { createInterface } from "node:readline";
 import { StaticEmbeddings } from "../embeddings/static.js";
 import { Memory } from "../memory/memory.js";
+import { random } from "./interleave.js";
 
 export interface ReplicaWorkerConfig {
   name: string;
@@ -30,18 +31,6 @@ export const WORDS = ["tea", "chess", "violin", "garden", "river", "coffee", "be
 
 const config = JSON.parse(process.argv[2] ?? "{}") as ReplicaWorkerConfig;
 const say = (line: Record<string, unknown>) => process.stdout.write(JSON.stringify(line) + "\n");
-
-/** A small seeded generator (mulberry32), so a failing run can be replayed from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const memory = new Memory({
   dataDir: config.dataDir,
