@@ -22,6 +22,12 @@ const RUN_MS = 14_000;
 const RESTART_RUN_MS = 7_000;
 /** C is killed as it starts a write, once it has acknowledged this many. */
 const KILL_AFTER_WRITES = 5;
+/**
+ * Operations each lane runs at least, however slow the machine: a CI run once acknowledged 79 and 11
+ * operations on A and C in 14 s, too few for the run's own sanity checks below (which then failed
+ * although no invariant did). 25 per lane, two lanes, gives A, B and C2 ~20 adds each.
+ */
+const MIN_OPS_PER_LANE = 25;
 
 let chroma: TestChroma | undefined;
 let postgres: TestPostgres | undefined;
@@ -79,7 +85,14 @@ interface Worker {
 
 const ops = new Map<string, Op>();
 
-function startWorker(name: string, writes: "sync" | "background", durationMs: number, seed: number, onStart?: (op: Op) => void): Worker {
+function startWorker(
+  name: string,
+  writes: "sync" | "background",
+  durationMs: number,
+  seed: number,
+  options: { minOpsPerLane: number; onStart?: (op: Op) => void },
+): Worker {
+  const { minOpsPerLane, onStart } = options;
   const config: ReplicaWorkerConfig = {
     name,
     chromaUrl: chroma!.server.url,
@@ -87,6 +100,7 @@ function startWorker(name: string, writes: "sync" | "background", durationMs: nu
     dataDir: join(chroma!.dir, `replica-${name}`),
     users: USERS,
     durationMs,
+    minOpsPerLane,
     lanes: 2,
     writes,
     seed,
@@ -130,18 +144,22 @@ describe("Memory replicas on one Chroma server and one PostgreSQL (real processe
   it("acknowledged writes stored exactly once, deletes and deleteAll hold on every replica, histories complete, no result crosses users", async () => {
     const seed = Date.now() % 100_000;
     const began = Date.now();
-    const a = startWorker("A", "sync", RUN_MS, seed);
-    const b = startWorker("B", "background", RUN_MS, seed + 1);
+    const a = startWorker("A", "sync", RUN_MS, seed, { minOpsPerLane: MIN_OPS_PER_LANE });
+    const b = startWorker("B", "background", RUN_MS, seed + 1, { minOpsPerLane: MIN_OPS_PER_LANE });
     const isWrite = (op: Op) => op.op === "add" || op.op === "update" || op.op === "delete";
     // C dies mid-way, as it starts a write (its other lane may be inside one too).
-    const killed = startWorker("C", "background", RUN_MS, seed + 2, (op) => {
-      const done = [...ops.values()].filter((o) => o.k.startsWith("C.") && isWrite(o) && o.ok === true).length;
-      if (done >= KILL_AFTER_WRITES && isWrite(op)) killed.child.kill("SIGKILL");
+    // Its minimum (the first operations of a lane are add, update, ..., delete) makes sure it acknowledged writes.
+    const killed = startWorker("C", "background", RUN_MS, seed + 2, {
+      minOpsPerLane: 6,
+      onStart: (op) => {
+        const done = [...ops.values()].filter((o) => o.k.startsWith("C.") && isWrite(o) && o.ok === true).length;
+        if (done >= KILL_AFTER_WRITES && isWrite(op)) killed.child.kill("SIGKILL");
+      },
     });
     // On a machine too slow for C to get that far, it dies at the end of its run instead.
     killed.ran.then(() => killed.child.kill("SIGKILL")).catch(() => undefined);
     expect((await killed.exited).signal).toBe("SIGKILL");
-    const c = startWorker("C2", "background", RESTART_RUN_MS, seed + 3);
+    const c = startWorker("C2", "background", RESTART_RUN_MS, seed + 3, { minOpsPerLane: MIN_OPS_PER_LANE });
     const replicas = [a, b, c];
     await Promise.all(replicas.map((worker) => worker.ran));
 
