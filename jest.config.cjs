@@ -18,6 +18,8 @@ module.exports = {
   // TF.js (the local embedding model) lives on globalThis; Jest's globals cleanup would break the
   // next test file that runs in the same worker.
   testEnvironmentOptions: { globalsCleanup: "off" },
-  testTimeout: 180_000,
+  // Generous: a timeout only catches a hang, and CI runs on slow, loaded machines where the longest
+  // suites (fuzz, crash, agents with the local model) have taken 2-3 minutes; waiting costs nothing.
+  testTimeout: 600_000,
   maxWorkers: 2,
 };

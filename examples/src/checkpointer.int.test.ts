@@ -7,7 +7,7 @@ import { expectQuotedVerbatim } from "./tests/doc_quotes.js";
 import { suiteTempDir } from "./tests/temp_dir.js";
 
 // Model loading and real Chroma writes on a shared 2-core machine: generous, never asserted on.
-jest.setTimeout(180_000);
+jest.setTimeout(600_000); // a hang, not a slow machine (jest.config.cjs)
 
 const dir = suiteTempDir("engram-checkpointer-");
 

@@ -6,7 +6,7 @@ import { freshDatabase, startPostgres, type TestPostgres } from "../../libs/engr
 import { chatThenPrune, createReplicaAssistant } from "./checkpointer_postgres.js";
 
 // Real servers: a private PostgreSQL cluster and a Chroma server, started for this suite.
-jest.setTimeout(180_000);
+jest.setTimeout(600_000); // a hang, not a slow machine (jest.config.cjs)
 
 let postgres: TestPostgres | undefined;
 let chroma: TestChroma | undefined;

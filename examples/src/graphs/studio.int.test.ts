@@ -85,9 +85,10 @@ beforeAll(async () => {
   server.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   server.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
-  await waitUntilUp(url, 90_000);
+  // The dev server compiles both graphs before it answers: tens of seconds on a loaded machine.
+  await waitUntilUp(url, 400_000);
   client = new Client({ apiUrl: url });
-}, 120_000);
+}, 480_000);
 
 afterAll(async () => {
   if (server?.pid !== undefined && server.exitCode === null) {
@@ -99,13 +100,14 @@ afterAll(async () => {
       } catch {
         // already gone
       }
-    }, 10_000);
+    }, 30_000);
     await exited;
     clearTimeout(timer);
   }
   if (dir !== undefined) {
-    // Chroma stops within a few seconds of its parent going away; then nothing may be left.
-    const deadline = Date.now() + 15_000;
+    // Chroma stops within a few seconds of its parent going away (longer on a loaded machine);
+    // then nothing may be left.
+    const deadline = Date.now() + 120_000;
     let left = await processesMentioning(dir);
     while (left.length > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 250));
@@ -115,7 +117,7 @@ afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
     expect(left).toEqual([]);
   }
-}, 60_000);
+}, 240_000);
 
 type AgentValues = {
   messages: Array<{ type: string; content: string }>;
@@ -192,7 +194,7 @@ describe("LangGraph dev server on langgraph.json", () => {
     const state = await client.threads.getState<AgentValues>(thread.thread_id);
     expect(state.values.summary).not.toBe("");
     expect(state.values.summary).not.toContain("the user said:");
-  }, 300_000);
+  }, 900_000);
 
   it("consolidation: folds a pasted conversation beyond the window into a stored summary and reports the inventory", async () => {
     const thread = await client.threads.create();

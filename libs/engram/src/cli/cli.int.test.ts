@@ -15,7 +15,7 @@ import { runCli } from "./program.js";
 
 const BIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 const DOC = fileURLToPath(new URL("../../../../docs/cli.md", import.meta.url));
-const SLOW = 240_000;
+const SLOW = 600_000;
 
 let chroma: TestChroma;
 let seeded: Memory;

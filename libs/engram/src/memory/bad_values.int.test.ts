@@ -100,7 +100,7 @@ describe("a BigInt, a cycle, a symbol or a prototype-less object anywhere in a c
     });
     const added = await memory.add("I like tea", { userId: "a" });
     id = added.results[0]!.id;
-  }, 120_000);
+  }, 600_000);
 
   afterAll(async () => {
     await memory?.close();
@@ -131,7 +131,7 @@ describe("a BigInt, a cycle, a symbol or a prototype-less object anywhere in a c
     const all = await memory.getAll({ userId: "a" });
     expect(all.map((r) => [r.id, r.content])).toEqual([[id, "I like tea"]]);
     expect((await memory.history(id, { userId: "a" })).map((h) => h.event)).toEqual(["ADD"]);
-  }, 300_000);
+  }, 600_000);
 
   it("the example from the report: search with limit: 10n, and a cyclic filter", async () => {
     await expect(memory.search("x", { userId: "a", limit: 10n as never })).rejects.toMatchObject({ name: "EngramError", code: "INVALID_OPTIONS" });

@@ -60,7 +60,7 @@ describe(`fuzz of the public API (model-based, seed ${SEED})`, () => {
     }
     expect(unhandled).toEqual([]);
     expect(warnings.map((w) => `${(w as { code?: string }).code}: ${w.message}`)).toEqual([]);
-  }, 600_000);
+  }, 1_200_000);
 
   it('a shorter run with the real local model and writes: "sync"', async () => {
     const clock = { now: Date.UTC(2026, 0, 1) };
@@ -74,5 +74,5 @@ describe(`fuzz of the public API (model-based, seed ${SEED})`, () => {
     }
     expect(unhandled).toEqual([]);
     expect(warnings.map((w) => `${(w as { code?: string }).code}: ${w.message}`)).toEqual([]);
-  }, 600_000);
+  }, 1_200_000);
 });

@@ -9,7 +9,7 @@ import { peerSuite, type Peer } from "../tests/peers.js";
 // local model, background writes. The test process holds the users' "drain" locks in the shared
 // state, so neither process can drain; the other process's search still finds the queued writes.
 
-jest.setTimeout(180_000);
+jest.setTimeout(600_000); // a hang, not a slow machine (jest.config.cjs)
 
 const peerClient = (peer: Peer): ScenarioClient => ({
   add: (text, options) => peer.call("add", text, options),

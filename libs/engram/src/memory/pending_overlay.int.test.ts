@@ -9,7 +9,7 @@ import type { Memory } from "./memory.js";
 // the users held back by their "drain" lock, searches rank the queued writes from the outbox.
 // A real Chroma server, the local model, real SQLite and PostgreSQL states.
 
-jest.setTimeout(120_000);
+jest.setTimeout(600_000); // a hang, not a slow machine (jest.config.cjs)
 
 const suite = testMemories();
 let postgres: TestPostgres | undefined;

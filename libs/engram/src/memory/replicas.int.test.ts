@@ -13,7 +13,7 @@ import type { ReplicaWorkerConfig } from "../tests/replica_worker.js";
 // -9ed mid-way and restarted. After every replica flushed, each is asked what its own Memory (warm
 // in-process caches included) returns, and the acknowledgements are checked against it.
 
-jest.setTimeout(240_000);
+jest.setTimeout(600_000); // a hang, not a slow machine (jest.config.cjs)
 
 const WORKER = fileURLToPath(new URL("../tests/replica_worker.ts", import.meta.url));
 const USERS = ["ana", "bo", "cy"];

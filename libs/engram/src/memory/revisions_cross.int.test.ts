@@ -10,7 +10,7 @@ import { Memory } from "./memory.js";
 // the search in this process, whose index of the user is warm, must never return a record that
 // process deleted, changed or erased. The local model, a real Chroma server, real SQLite state.
 
-jest.setTimeout(180_000);
+jest.setTimeout(600_000); // a hang, not a slow machine (jest.config.cjs)
 
 const ALICE = { userId: "alice" };
 const BOB = { userId: "bob" };

@@ -11,7 +11,7 @@ import { freshDatabase, startPostgres, type TestPostgres } from "../tests/postgr
 // better-sqlite3, TF.js or Chroma's bindings throws and logs the attempt; the test also reads the
 // child's loaded shared objects, so any `.node` addon is seen, blocked or not.
 
-jest.setTimeout(180_000);
+jest.setTimeout(600_000); // a hang, not a slow machine (jest.config.cjs)
 
 const TESTS = fileURLToPath(new URL("../tests/", import.meta.url));
 let chroma: TestChroma | undefined;

@@ -17,7 +17,7 @@ import { testMemories } from "../../tests/memories.js";
 import { CHECKPOINTS_FILE_NAME, EngramCheckpointer } from "./checkpointer.js";
 
 // Model loading and real Chroma writes on a shared 2-core machine: generous, never asserted on.
-jest.setTimeout(180_000);
+jest.setTimeout(600_000); // a hang, not a slow machine (jest.config.cjs)
 
 const checkpointers: EngramCheckpointer[] = [];
 

@@ -9,7 +9,7 @@ import { freshDatabase, startPostgres, type TestPostgres } from "../../tests/pos
 // which any load of better-sqlite3 throws runs the checkpointer over PostgresSaver with Memory's
 // PostgreSQL state, on a real PostgreSQL cluster and a real Chroma server.
 
-jest.setTimeout(180_000);
+jest.setTimeout(600_000); // a hang, not a slow machine (jest.config.cjs)
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const memories = testMemories();

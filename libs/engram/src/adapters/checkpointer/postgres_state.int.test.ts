@@ -19,7 +19,7 @@ import type { CheckpointRetention } from "./retention.js";
 // PostgreSQL (a real cluster started for the suite), records on one Chroma server. Each "replica"
 // is a Memory, a PostgresSaver (its own pool) and an EngramCheckpointer of its own.
 
-jest.setTimeout(180_000);
+jest.setTimeout(600_000); // a hang, not a slow machine (jest.config.cjs)
 
 const closing: Array<() => Promise<void>> = [];
 afterAll(async () => {

@@ -19,7 +19,7 @@ import { createPostgresSaver, type PostgresCheckpointSaver } from "./postgres_sa
 // default saver, a file in a temporary folder) and PostgresSaver (a private PostgreSQL cluster
 // started for this suite), with a real Memory (Chroma server, local embedding model).
 
-jest.setTimeout(180_000);
+jest.setTimeout(600_000); // a hang, not a slow machine (jest.config.cjs)
 
 const cleanup: Array<() => Promise<void>> = [];
 afterAll(async () => {

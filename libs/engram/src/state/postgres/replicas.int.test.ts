@@ -8,7 +8,7 @@ import type { ReplicaChildConfig } from "../../tests/state_replica_child.js";
 import { PostgresState } from "./index.js";
 
 const CHILD = fileURLToPath(new URL("../../tests/state_replica_child.ts", import.meta.url));
-const SLOW = 120_000;
+const SLOW = 600_000;
 
 let postgres: TestPostgres | undefined;
 let database = "";
