@@ -124,15 +124,17 @@ describe("PostgresState (a real PostgreSQL)", () => {
 
   it("a held write lease outlives writeLeaseMs (refreshed); a dead holder's lapses after it", async () => {
     const schema = freshSchema();
-    const holder = open({ schema, writeLeaseMs: 600 });
-    const eraser = open({ schema, writeLeaseMs: 600 });
+    // Refreshed every third of its life: 2 s leaves the refresh timer 1.3 s of slack on a loaded
+    // machine before a live holder's lease could lapse (600 ms left 400 ms).
+    const holder = open({ schema, writeLeaseMs: 2_000 });
+    const eraser = open({ schema, writeLeaseMs: 2_000 });
     await holder.outbox<number>().enqueue([{ userId: "alice", key: "upsert:x", payload: 1 }]);
     const lease = await holder.leases.take("alice", ["upsert:x"]);
     expect(lease).toBeDefined();
     let settled = false;
     const waiting = eraser.leases.settled("alice").then(() => (settled = true));
     // Three lifetimes of the lease: a live holder keeps it.
-    await sleep(1_800);
+    await sleep(6_000);
     expect(settled).toBe(false);
     // The holder "dies": closing stops the refresh without releasing, as a crash would.
     await holder.close();
@@ -190,7 +192,10 @@ describe("PostgresState (a real PostgreSQL)", () => {
       expect(Number(rows[0]!.n)).toBeGreaterThanOrEqual(2);
     });
     await state.close();
-    for (let i = 0; i < 50; i += 1) {
+    // A closed connection leaves pg_stat_activity when its backend exits: soon, but on a loaded
+    // machine not within a fixed 50 polls (about 1 s, as this was).
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
       const { rows } = await admin.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1", [`engram_${schema}`]);
       if (Number(rows[0]!.n) === 0) return;
       await sleep(20);

@@ -16,10 +16,13 @@ export type Payload = { v: number };
 
 /**
  * A claim that must outlive a few round trips on a busy machine, and the wait after which it has
- * surely lapsed (an owner that "died").
+ * surely lapsed (an owner that "died"). The lease is timed from the claim, the lapse from after
+ * the claim returned, so LAPSE_MS > LEASE_MS always sees it lapsed; LEASE_MS must exceed the
+ * longest stall between a claim and the checks that it still holds (a 1.5 s lease could lapse
+ * on a loaded CI machine after two round trips, and another owner then took the user's writes).
  */
-export const LEASE_MS = 1_500;
-export const LAPSE_MS = 1_800;
+export const LEASE_MS = 6_000;
+export const LAPSE_MS = 6_500;
 
 export const entry = (userId: string, memoryId: string, newContent: string, at?: number): NewHistoryEntry => ({
   memoryId,
