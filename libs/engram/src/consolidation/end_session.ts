@@ -2,6 +2,7 @@ import type { BaseChatModel } from "@langchain/core/language_models/chat_models"
 import type { BaseMessage } from "@langchain/core/messages";
 import type { Memory } from "../memory/memory.js";
 import type { UsageHook } from "../core/token_usage.js";
+import { validateTime } from "../core/validate.js";
 import { HeuristicImportanceScorer } from "../scoring/importance/heuristic.js";
 import type { ImportanceScorer } from "../scoring/importance/types.js";
 import { summarize } from "./summarize.js";
@@ -22,6 +23,13 @@ export interface EndSessionOptions {
   summaryMaxTokens?: number;
   /** Told the summary model's tokens (`memory.usage()`). @default undefined */
   onUsage?: UsageHook;
+  /**
+   * When each message was said: what the end stores of a turn carries the turn's time (its
+   * `createdAt`, and the day its relative dates such as "yesterday" resolve against), not the
+   * end's. A message without one is stored at the end's time.
+   * @default undefined (everything at the end's time)
+   */
+  timeOf?: (message: BaseMessage) => Date | number | undefined;
 }
 
 /** What ending a session did. */
@@ -66,6 +74,12 @@ export async function consolidateSession(
   const messageIds = messages.map((m) => m.id).filter((id): id is string => typeof id === "string");
   if (conversation.length === 0) return { episodes: 0, summarized: 0, summary: previousSummary, messageIds };
 
+  // Every time is checked before the first write: a bad one must not leave half a window stored.
+  const times = new Map<BaseMessage, number>();
+  for (const message of options.timeOf ? conversation : []) {
+    const time = options.timeOf!(message);
+    if (time !== undefined) times.set(message, validateTime(time, "timeOf(message)"));
+  }
   const summarizeOptions = { model: options.summaryModel, maxTokens: options.summaryMaxTokens, ...(options.onUsage ? { onUsage: options.onUsage } : {}) };
   const stored = await storeWindow(memory, scope, conversation, {
     scorer,
@@ -73,6 +87,7 @@ export async function consolidateSession(
     summaryModel: options.summaryModel,
     summaryMaxTokens: options.summaryMaxTokens,
     ...(options.onUsage ? { onUsage: options.onUsage } : {}),
+    ...(times.size > 0 ? { timeOf: (message: BaseMessage) => times.get(message) } : {}),
   });
   const summary = await summarize({ previousSummary, evicted: conversation, ...summarizeOptions });
   return { episodes: stored.episodes, summarized: stored.summarized.length, summary, messageIds };

@@ -45,6 +45,13 @@ export interface WindowRecordsOptions {
    * @default the exchange as it is
    */
   clean?: (exchange: BaseMessage[]) => BaseMessage[];
+  /**
+   * When a message was said (ms since the epoch): an exchange's episode is stored at its first
+   * message's time and the summary record at its latest covered message's, so their day and the
+   * relative dates they speak of resolve against the turns, not against when they left.
+   * @default undefined: everything at the time of the call
+   */
+  timeOf?: (message: BaseMessage) => number | undefined;
 }
 
 /** What a window left in long-term memory. */
@@ -104,7 +111,8 @@ export async function storeWindow(
     if (importanceThreshold !== undefined) {
       const importance = clamp((await scorer.score({ text: exchangeLines(exchange) })).value);
       if (importance >= importanceThreshold) {
-        await memory.add(exchange, { ...scope, kind: "episode", importance, oversize: "split" });
+        const createdAt = firstTime(original, options.timeOf);
+        await memory.add(exchange, { ...scope, kind: "episode", importance, oversize: "split", ...(createdAt !== undefined ? { createdAt } : {}) });
         episodes++;
         continue;
       }
@@ -124,14 +132,26 @@ export async function storeWindow(
   if (chunk.trim() === "") return { episodes, summarized: [] };
   const summarized = covered.map((m) => m.id).filter((id): id is string => typeof id === "string");
   const importance = options.summaryImportance ?? clamp((await scorer.score({ text: exchangeLines(rest) })).value);
+  const createdAt = firstTime([...covered].reverse(), options.timeOf);
   await memory.add(chunk, {
     ...scope,
     kind: "summary",
     importance,
     source: { ...(scope.threadId !== undefined ? { threadId: scope.threadId } : {}), messageIds: summarized },
     oversize: "split",
+    ...(createdAt !== undefined ? { createdAt } : {}),
   });
   return { episodes, summarized };
+}
+
+/** The time of the first of `messages` that has one. */
+function firstTime(messages: readonly BaseMessage[], timeOf: WindowRecordsOptions["timeOf"]): number | undefined {
+  if (timeOf === undefined) return undefined;
+  for (const message of messages) {
+    const time = timeOf(message);
+    if (time !== undefined) return time;
+  }
+  return undefined;
 }
 
 function clamp(value: number): number {

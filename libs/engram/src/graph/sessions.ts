@@ -21,10 +21,13 @@ export interface SessionEnd extends EndSessionResult {
 export interface SessionGraph {
   getState(config: RunnableConfig): Promise<{ values: unknown; next?: readonly string[] }>;
   updateState(config: RunnableConfig, values: Record<string, unknown>, asNode?: string): Promise<unknown>;
+  /** The thread's checkpoints, newest first: when each message of the window was said. Without it, the end's time. */
+  getStateHistory?(config: RunnableConfig): AsyncIterableIterator<{ values: unknown; createdAt?: string }>;
 }
 
-export interface GraphSessionOptions extends Omit<EndSessionOptions, "onUsage"> {
-  memory: Pick<GraphMemory, "add" | "usageHook">;
+export interface GraphSessionOptions extends Omit<EndSessionOptions, "onUsage" | "timeOf"> {
+  /** With `now` (a `Memory` has it), turn times are read on the Memory's clock. */
+  memory: Pick<GraphMemory, "add" | "usageHook"> & { now?(): number };
   /**
    * A thread with no run for this long (ms) has its session ended. @default undefined (only
    * `graph.endSession(config)` ends one)
@@ -147,9 +150,11 @@ export class GraphSessions {
     // What a model echoed of its prompt is not stored again (no memory of memory).
     const window = withoutEngramContext(values.messages ?? [], contextOf(values));
     const onUsage = this.options.summaryModel ? this.options.memory.usageHook?.("summary", scope.userId) : undefined;
+    const times = await this.turnTimes(config, window);
     const result = await consolidateSession(this.options.memory, scope, window, values.summary ?? "", {
       ...this.options,
       ...(onUsage ? { onUsage } : {}),
+      ...(times.size > 0 ? { timeOf: (message: BaseMessage) => (message.id === undefined ? undefined : times.get(message.id)) } : {}),
     });
     const removed = (values.messages ?? []).map((m) => m.id).filter((id): id is string => typeof id === "string");
     if (removed.length > 0) {
@@ -158,6 +163,33 @@ export class GraphSessions {
     const end: SessionEnd = { ...result, userId: scope.userId, threadId: scope.threadId, reason };
     this.options.onSessionEnd?.(end);
     return end;
+  }
+
+  /**
+   * When each message of the window was said: the time of the thread's oldest checkpoint that holds
+   * it (the run that brought it), so a late or idle end stores each turn at its own time. On the
+   * Memory's clock: as long before its `now()` as the checkpoint is before the wall clock's now
+   * (the same time with the default clock). The history is read back only as far as the window.
+   */
+  private async turnTimes(config: RunnableConfig, window: readonly BaseMessage[]): Promise<Map<string, number>> {
+    const times = new Map<string, number>();
+    const ids = new Set(window.map((m) => m.id).filter((id): id is string => typeof id === "string"));
+    const history = this.session().getStateHistory;
+    if (history === undefined || ids.size === 0) return times;
+    const wall = Date.now();
+    const now = this.options.memory.now?.() ?? wall;
+    for await (const snapshot of history.call(this.session(), config)) {
+      const created = snapshot.createdAt === undefined ? Number.NaN : Date.parse(snapshot.createdAt);
+      let held = 0;
+      for (const message of ((snapshot.values ?? {}) as ThreadState).messages ?? []) {
+        if (message.id === undefined || !ids.has(message.id)) continue;
+        held++;
+        if (Number.isFinite(created)) times.set(message.id, now - Math.max(0, wall - created));
+      }
+      // Older checkpoints hold none of the window either.
+      if (held === 0) break;
+    }
+    return times;
   }
 
   private session(): SessionGraph {

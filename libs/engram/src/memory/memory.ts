@@ -12,7 +12,7 @@ import { validateContent, validateLimit, validateOptionObject, validateRecordId 
 import type { UsageHook } from "../core/token_usage.js";
 import { isCurrent, validateIncludeInvalid } from "../consolidation/validity.js";
 import { planForget, resolveForgetRules, type ForgetOptions, type ForgetReport } from "../consolidation/forget.js";
-import { consolidateSession, type EndSessionResult } from "../consolidation/end_session.js";
+import { consolidateSession, type EndSessionOptions, type EndSessionResult } from "../consolidation/end_session.js";
 import { boostByEntities } from "../scoring/entities.js";
 import { resolveInfer } from "./facts.js";
 import { forgetReport, forgetWriteOps, loadForgetItems } from "./forget_ops.js";
@@ -121,7 +121,7 @@ export class Memory {
     });
     const { writer, history, store } = await this.parts();
     if (this.config.connection) await this.config.modelGuard.beforeWrite(() => this.config.connection!.client());
-    const now = this.config.clock();
+    const now = plan.createdAt ?? this.config.clock();
     const records = plan.build(now);
     const fresh = await freshRecords({ writer, history, store }, scope.userId, records, now);
     if (fresh.length === 0) return { results: records, pending: (await writer.pendingCount(scope.userId)) > 0, warnings: plan.warnings };
@@ -402,17 +402,32 @@ export class Memory {
    * consolidated, so none is lost because the session ended before it left the window: exchanges
    * of importance 0.1 or more (heuristic scorer) are stored as episodes (one stored before is kept
    * once) and the whole window as a `summary` record naming the thread and the message ids. Memory
-   * holds no window of its own: without `messages` nothing is stored. `createMemoryGraph` does
-   * this itself with `graph.endSession(config)` or its `idleMs`.
+   * holds no window of its own: without `messages` nothing is stored. `timeOf` tells when each
+   * message was said, so a late end stores each turn at its own time (default: the end's time).
+   * `createMemoryGraph` does this itself with `graph.endSession(config)` or its `idleMs`.
    */
-  async endSession(input: { userId: string; threadId: string; agentId?: string; messages?: readonly BaseMessage[] }): Promise<EndSessionResult> {
+  async endSession(input: {
+    userId: string;
+    threadId: string;
+    agentId?: string;
+    messages?: readonly BaseMessage[];
+    timeOf?: EndSessionOptions["timeOf"];
+  }): Promise<EndSessionResult> {
     const scope = validateScope(input);
     if (scope.threadId === undefined) throw new EngramError("INVALID_SCOPE", "endSession needs the threadId of the session that ended.");
     const messages = input.messages ?? [];
     if (!Array.isArray(messages) || messages.some((m) => typeof (m as Partial<BaseMessage>)?.getType !== "function")) {
       throw new EngramError("INVALID_CONTENT", "endSession takes LangChain messages (BaseMessage[]) in messages.");
     }
-    return consolidateSession(this, scope, messages, "");
+    if (input.timeOf !== undefined && typeof input.timeOf !== "function") {
+      throw new EngramError("INVALID_OPTIONS", "endSession's timeOf must be a function of a message.");
+    }
+    return consolidateSession(this, scope, messages, "", input.timeOf ? { timeOf: input.timeOf } : {});
+  }
+
+  /** The time by this Memory's `clock` (`options.clock`): what a write now is stamped with. */
+  now(): number {
+    return this.config.clock();
   }
 
   /** Releases what this instance started: the local server (when it started it) and the state (when it opened it). */

@@ -157,6 +157,12 @@ export interface AddOptions extends Scope {
    * @default "refuse"
    */
   oversize?: "refuse" | "split";
+  /**
+   * When it was said: the records' `createdAt`, their history entry's time, and the time the
+   * relative dates they speak of ("yesterday") are resolved against. A late session end stores
+   * each turn at its own time this way. @default now (the Memory's `clock`)
+   */
+  createdAt?: Date | number;
 }
 
 /** What `add` did. */

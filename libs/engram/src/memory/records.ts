@@ -33,6 +33,8 @@ export interface AddPlan {
   tagEntities: boolean;
   /** The records, at `now`. */
   build(now: number): MemoryRecord[];
+  /** The call's `createdAt`, checked (undefined: the call's own time). */
+  createdAt?: number;
 }
 
 /** What record building needs from the Memory. */
@@ -60,6 +62,7 @@ export function planAdd(
   const source = options.source === undefined ? undefined : validateSource(options.source);
   const infer = rules.infer(kind);
   const oversize = validateOversize(options.oversize);
+  const createdAt = options.createdAt === undefined ? undefined : validateTime(options.createdAt, "createdAt");
   const warnings: string[] = [];
   let items: FittedItem[];
   if (typeof input === "string") {
@@ -101,7 +104,7 @@ export function planAdd(
       if (source !== undefined) record.source = { ...record.source, ...source };
       return record;
     });
-  return { kind, infer, warnings, build, tagEntities: rules.extractEntities };
+  return { kind, infer, warnings, build, tagEntities: rules.extractEntities, ...(createdAt !== undefined ? { createdAt } : {}) };
 }
 
 /** `search`'s threshold and per-call ranker, checked. */
