@@ -11,6 +11,7 @@ import type { Memory } from "../../memory/memory.js";
 import type { MemoryOptions } from "../../memory/options.js";
 import { testMemories } from "../../tests/memories.js";
 import { freshDatabase, startPostgres, type TestPostgres } from "../../tests/postgres.js";
+import { waitFor } from "../../tests/wait.js";
 import { EngramCheckpointer } from "./checkpointer.js";
 import type { EngramCheckpointerOptions } from "./options.js";
 import { createPostgresSaver, type PostgresCheckpointSaver } from "./postgres_saver.js";
@@ -306,14 +307,15 @@ describe.each<Kind>(["sqlite", "postgres"])("retention over %s", (kind) => {
       const { engram, saver } = await setUp(kind, { retention: { keepLast: 1, sweepEveryMs: 20 }, onWarning: (message) => warnings.push(message) });
       const graph = chatGraph(engram);
       for (let turn = 1; turn <= 3; turn += 1) await graph.invoke({ messages: [new HumanMessage(`turn ${turn}`)] }, cfg("swept"));
-      for (let i = 0; i < 500 && (await checkpointIds(engram, "swept")).length > 1; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      // Until the sweep has run (not a fixed number of polls: a loaded machine runs it late).
+      await waitFor(async () => (await checkpointIds(engram, "swept")).length <= 1);
       expect((await checkpointIds(engram, "swept")).length).toBe(1);
       expect(warnings).toEqual([]);
 
       // Break the saver's database under the sweep.
       if (saver) await saver.end();
       else (await engram.getSaver() as unknown as { db: { close(): void } }).db.close();
-      for (let i = 0; i < 500 && warnings.length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      await waitFor(() => warnings.length > 0);
       expect(warnings[0]).toMatch(/checkpoint retention sweep failed/);
       await engram.close();
       expect(rejections).toEqual([]);
