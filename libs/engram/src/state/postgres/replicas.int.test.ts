@@ -72,7 +72,11 @@ describe("PostgresState shared by replica processes (real child processes, one k
     } finally {
       await state.close();
     }
-    const config = (owner: string): ReplicaChildConfig => ({ url: database, schema, owner, mode: "drain", leaseMs: 1_500 });
+    // Only the dead replica's lease is short (so B and C take its claim over soon). The live ones
+    // hold 60 s leases: with 1.5 s, a live replica stalled that long between its claim and its
+    // complete (a loaded machine) lost its claim, and a write applied twice by two live replicas
+    // failed the check below on timing, not on a bug.
+    const config = (owner: string): ReplicaChildConfig => ({ url: database, schema, owner, mode: "drain", leaseMs: owner === "A" ? 1_500 : 60_000 });
     // A claims first and dies holding its claim; B and C then race each other and must take over.
     const killed = await replica(config("A"), (line) => line.startsWith("claimed "));
     const [b, c] = await Promise.all([replica(config("B")), replica(config("C"))]);
