@@ -151,7 +151,9 @@ function importInChild(groups: string[][]): ChildReport {
     cwd: EXAMPLES,
     encoding: "utf8",
     env: { ...process.env, NODE_OPTIONS: "", ENGRAM_LOAD_LOG: log, ENGRAM_GROUPS: JSON.stringify(groups) },
-    timeout: 120_000,
+    // Loads every framework door (LangChain, LangGraph, MCP): 27 s once on a loaded machine; the
+    // limit only catches a hang.
+    timeout: 400_000,
   });
   expect({ status: child.status, stderr: child.stderr }).toMatchObject({ status: 0 });
   return JSON.parse(child.stdout.trim().split("\n").pop()!) as ChildReport;
