@@ -74,6 +74,26 @@ describe.each(SAVERS)("the memory graph refuses a run without a user and writes 
     expect((await graph.getState({ configurable: { thread_id: "ok-2" } })).values.messages).toHaveLength(2);
   });
 
+  it("an empty context and no user anywhere: refused before memory or the model is reached; LangGraph has saved the input in the thread (a documented limit)", async () => {
+    const m = memories.open(`empty-${saverName}`, { prefix: `empty${saverName}` });
+    const model = new RecordingChatModel("ok");
+    const saver = makeSaver();
+    const graph = createMemoryGraph({ memory: m, model, checkpointer: saver, onWarning: () => {} });
+    const error = await errorOf(graph.invoke(say("Remember this: my PIN is 4321."), { configurable: { thread_id: "e-1" }, context: {} } as RunnableConfig));
+    expect(isEngramError(error) && error.code).toBe("INVALID_USER_ID");
+    expect(model.calls).toHaveLength(0);
+    // LangGraph shows the context schema the context alone when a run passes one (the LangGraph
+    // server passes {} with every run), so the recall node refuses, after LangGraph has saved the
+    // input and the step that applied it (docs/graph.md). The day LangGraph checks configurable
+    // for an empty context, this fails: the docs' limit is then gone.
+    const written: string[] = [];
+    for await (const tuple of saver.list({})) written.push(String(tuple.metadata?.source));
+    expect(written.sort()).toEqual(["input", "loop"]);
+    const kept = (await graph.getState({ configurable: { thread_id: "e-1" } })).values;
+    expect(kept.messages.map((message: HumanMessage) => message.getType())).toEqual(["human"]);
+    expect(kept.recalled).toEqual([]);
+  });
+
   it("as a subgraph of a graph of your own: the subgraph refuses, and writes no checkpoint of its own", async () => {
     const m = memories.open(`subgraph-${saverName}`, { prefix: `sub${saverName}` });
     const model = new RecordingChatModel("ok");

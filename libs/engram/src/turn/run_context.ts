@@ -19,7 +19,8 @@ import { userOfRun } from "./scope.js";
  *   context too: LangGraph does not show this check the `configurable`);
  * - an empty context (`{}`, which the LangGraph server passes with every run) is let through,
  *   and the nodes take the user from `configurable.user_id` and refuse a run that names none
- *   before reading or writing memory. Only there can a user-less run leave its input checkpoint.
+ *   before reading or writing memory. Only there can a user-less run leave a trace: LangGraph
+ *   has saved its input (and the step applying it) in the thread (graph/context.int.test.ts).
  */
 export const MemoryContext = z
   .looseObject({
