@@ -1,7 +1,7 @@
 /**
  * BM25 of queued (not yet stored) memories against a user's stored ones, so the ranker weighs a
  * queued memory's lexical match on the same scale as the stored memories' (recall.ts gets theirs
- * from the user's MiniSearch index).
+ * from the user's `LexicalIndex`, scoring/lexical_index.ts).
  */
 import { tokenize } from "../scoring/tokenize.js";
 
@@ -9,7 +9,7 @@ import { tokenize } from "../scoring/tokenize.js";
 const K1 = 1.2;
 const B = 0.75;
 
-/** A document as BM25 sees it: term frequencies and length (distinct terms, as MiniSearch counts it). */
+/** A document as BM25 sees it: term frequencies and length (distinct terms, as `LexicalIndex` counts it). */
 interface Doc {
   tf: Map<string, number>;
   length: number;
@@ -49,7 +49,7 @@ export class LexicalStats {
   }
 
   /**
-   * The BM25 score of each text against `query`, as MiniSearch scores a stored memory (the sum over
+   * The BM25 score of each text against `query`, as `LexicalIndex` scores a stored memory (the sum over
    * the query's terms, times the number of distinct query terms matched), with the texts counted
    * into the corpus beside the stored memories. A stored version that a queued one replaces stays
    * counted: a few documents of difference, for the seconds a write waits in the queue.
