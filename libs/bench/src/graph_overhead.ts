@@ -59,6 +59,8 @@ interface Params {
   backToBack?: boolean;
   /** `recallIndex.revisions` of both variants (an engram source from before it ignores it). */
   revisions?: string;
+  /** LangGraph's `durability` of each run (default: LangGraph's, "async"). */
+  durability?: "async" | "sync" | "exit";
   out: string;
 }
 
@@ -126,6 +128,8 @@ class Samples {
   /** Wall time per turn in each Memory method the graph called (`--detail`). */
   calls = new Map<string, number[]>();
   load: number[] = [];
+  /** Chroma requests made during the graph runs (`--detail`), by method and endpoint, over all turns. */
+  chroma = new Map<string, number>();
 
   summary(): Record<string, LatencySummary> {
     return {
@@ -151,7 +155,10 @@ function parseArgs(argv: string[]): Params | undefined {
     .option("--rounds <n>", "rounds; variants alternate their order from round to round", positiveInt, 2)
     .option("--baseline <commit>", "the 'before' engram source (a git commit), or none", DEFAULT_BASELINE)
     .option("--back-to-back", "no memory.flush() between turns: each turn starts while the last one's writes may still drain")
-    .option("--revisions <source>", "recallIndex.revisions of both variants: state (the shared state's), store (Chroma's); default: Memory's (store, on a server by url)")
+    // Both variants share one server by url, where Memory's "auto" would read Chroma's revisions; a
+    // `new Memory()` on its data folder's own server reads the state's: the default here too.
+    .option("--revisions <source>", "recallIndex.revisions of both variants: state (the shared state's, what a Memory on its own server reads), store (Chroma's)", "state")
+    .option("--durability <mode>", "LangGraph's durability of each run: async (its default), sync or exit")
     .option("--detail", "also time each Memory method the graph calls (search, getAll, add) per turn")
     .option("--out <dir>", "folder for graph-overhead.json", "bench-results")
     .parse(argv);
@@ -185,9 +192,33 @@ interface RunContext {
   /** Skip the flush after each turn (the background row then times nothing). */
   backToBack: boolean;
   revisions?: string;
+  durability?: Params["durability"];
 }
 
 const TIMED_METHODS = ["search", "getAll", "add"] as const;
+
+/**
+ * Counts the HTTP requests this process sends to Chroma while `counting` is set (`--detail`): the
+ * client calls `globalThis.fetch` per request, so one wrapper sees every variant's calls. Keyed
+ * by method and the path's last segment (`POST get`, `POST upsert`, `GET count`...).
+ */
+const chromaRequests = { counting: false, seen: new Map<string, number>() };
+
+function countChromaRequests(): void {
+  const original = globalThis.fetch;
+  globalThis.fetch = (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+    if (chromaRequests.counting) {
+      const request = input instanceof Request ? input : undefined;
+      const url = request ? request.url : String(input);
+      const method = init?.method ?? request?.method ?? "GET";
+      const segment = new URL(url).pathname.split("/").filter(Boolean).pop() ?? "";
+      // A collection's id or name (engram's start with the run's prefix) stands for any collection.
+      const key = `${method} ${/^[0-9a-f-]{36}$/.test(segment) || segment.startsWith("overhead-") ? "<collection>" : segment}`;
+      chromaRequests.seen.set(key, (chromaRequests.seen.get(key) ?? 0) + 1);
+    }
+    return original(input, init);
+  };
+}
 
 /** Wraps the instance's methods so that each turn's time in them adds up in `spent`. */
 function timeMethods(memory: MemoryClass, spent: Map<string, number>): void {
@@ -239,12 +270,20 @@ async function replay(ctx: RunContext, variant: Variant, userId: string, turns: 
       timer.reset();
       spent.clear();
       ctx.embeddings.ms = 0;
+      chromaRequests.seen.clear();
+      chromaRequests.counting = samples !== undefined && ctx.detail;
       const t0 = performance.now();
       await graph.invoke(
         { messages: [new HumanMessage({ content: turnContent(turn), id: `${turn.diaId}` })] },
-        { configurable: { user_id: userId, thread_id: `${userId}-session-${turn.session}` }, callbacks: [timer] },
+        {
+          configurable: { user_id: userId, thread_id: `${userId}-session-${turn.session}` },
+          callbacks: [timer],
+          ...(ctx.durability === undefined ? {} : { durability: ctx.durability }),
+        },
       );
       const wall = performance.now() - t0;
+      chromaRequests.counting = false;
+      for (const [key, n] of chromaRequests.seen) samples?.chroma.set(key, (samples.chroma.get(key) ?? 0) + n);
       const modelMs = ctx.embeddings.ms;
       const calls = new Map(spent);
       const b0 = performance.now();
@@ -299,6 +338,19 @@ function table(results: Array<{ variant: string; summary: Record<string, Latency
   return lines.join("\n");
 }
 
+/** Chroma requests per turn during the graph run (drains started by the turn's writes included), per variant. */
+function chromaTable(rows: Array<{ variant: string; seen: Map<string, number>; turns: number }>): string {
+  const keys = [...new Set(rows.flatMap((r) => [...r.seen.keys()]))].sort();
+  const total = (seen: Map<string, number>) => [...seen.values()].reduce((a, b) => a + b, 0);
+  const lines = [
+    `| Chroma requests per turn, during the run | ${rows.map((r) => r.variant).join(" | ")} |`,
+    `|---|${rows.map(() => "---:|").join("")}`,
+    ...keys.map((key) => `| ${key} | ${rows.map((r) => ((r.seen.get(key) ?? 0) / r.turns).toFixed(2)).join(" | ")} |`),
+    `| all | ${rows.map((r) => (total(r.seen) / r.turns).toFixed(2)).join(" | ")} |`,
+  ];
+  return lines.join("\n");
+}
+
 async function main(): Promise<void> {
   const params = parseArgs(process.argv);
   if (!params) {
@@ -319,9 +371,11 @@ async function main(): Promise<void> {
       variants.push(await loadVariant(`before (${params.baseline})`, await extractBaseline(params.baseline, dir)));
     }
     variants.push(await loadVariant("after (working tree)", join(REPO_ROOT, "libs/engram/src")));
+    if (params.detail) countChromaRequests();
     const embeddings = new TimedEmbeddings(new StaticEmbeddings());
     await embeddings.embedDocuments(["warm-up"]);
-    const ctx: RunContext = { chromaUrl: server.url, tmpDir, embeddings, detail: params.detail === true, backToBack: params.backToBack === true, ...(params.revisions === undefined ? {} : { revisions: params.revisions }) };
+    const ctx: RunContext = { chromaUrl: server.url, tmpDir, embeddings, detail: params.detail === true, backToBack: params.backToBack === true, ...(params.revisions === undefined ? {} : { revisions: params.revisions }), ...(params.durability === undefined ? {} : { durability: params.durability }) };
+    if (params.durability !== undefined && !["async", "sync", "exit"].includes(params.durability)) throw new Error(`--durability: async, sync or exit, got ${params.durability}`);
     if (params.revisions !== undefined && params.revisions !== "state" && params.revisions !== "store") throw new Error(`--revisions: state or store, got ${params.revisions}`);
     log(`Graph overhead: ${turns.length} turns of ${conv.sampleId} x ${params.rounds} rounds, ${variants.map((v) => v.name).join(" vs ")}; load ${loadStart.map((l) => l.toFixed(1)).join(" ")}`);
     for (const v of variants) await replay(ctx, v, "warm-up", conv.turns.slice(0, WARM_UP_TURNS));
@@ -342,11 +396,13 @@ async function main(): Promise<void> {
       meanLoad1m: samples[i]!.load.reduce((a, b) => a + b, 0) / samples[i]!.load.length,
     }));
     const machine = machineInfo();
+    const requests = params.detail ? chromaTable(variants.map((v, i) => ({ variant: v.name, seen: samples[i]!.chroma, turns: samples[i]!.overhead.length }))) : "";
     const markdown = [
       `Graph overhead per turn, static model: ${turns.length} turns of ${conv.sampleId} x ${params.rounds} rounds per variant${params.backToBack ? ", back to back (no flush between turns)" : ""}`,
       `(${formatMachine(machine)}; load average 1 min at start ${loadStart[0]!.toFixed(1)}, end ${loadavg()[0]!.toFixed(1)}, cores ${machine.cpus})`,
       "",
       table(results),
+      ...(requests ? ["", requests] : []),
     ].join("\n");
     await mkdir(params.out, { recursive: true });
     const file = join(params.out, "graph-overhead.json");

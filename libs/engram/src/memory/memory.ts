@@ -14,6 +14,7 @@ import { isCurrent, validateIncludeInvalid } from "../consolidation/validity.js"
 import { planForget, resolveForgetRules, type ForgetOptions, type ForgetReport } from "../consolidation/forget.js";
 import { consolidateSession, type EndSessionOptions, type EndSessionResult } from "../consolidation/end_session.js";
 import { boostByEntities } from "../scoring/entities.js";
+import { addUpserts, extractionJobs, type AddWrite } from "./add_ops.js";
 import { resolveInfer } from "./facts.js";
 import { forgetReport, forgetWriteOps, loadForgetItems } from "./forget_ops.js";
 import { MemoryLifecycle, resolveMemoryConfig, type MemoryConfig, type MemoryParts } from "./lifecycle.js";
@@ -119,25 +120,15 @@ export class Memory {
       extractEntities: this.config.entities.extract,
       infer: (kind) => resolveInfer(options.infer, kind, hasModel),
     });
-    const { writer, history, store } = await this.parts();
+    const { writer, history, store, recall } = await this.parts();
     if (this.config.connection) await this.config.modelGuard.beforeWrite(() => this.config.connection!.client());
     const now = plan.createdAt ?? this.config.clock();
     const records = plan.build(now);
-    const fresh = await freshRecords({ writer, history, store }, scope.userId, records, now);
+    const fresh = await freshRecords({ writer, history, store, recall }, scope.userId, records, now);
     if (fresh.length === 0) return { results: records, pending: (await writer.pendingCount(scope.userId)) > 0, warnings: plan.warnings };
 
-    const vectors = await this.config.embedder.forAdd(fresh.map((record) => record.content), this.policy.mode);
-    const ops: WriteOp[] = fresh.map((record, i) => ({
-      op: "upsert",
-      record,
-      ...(vectors[i] !== undefined ? { embedding: vectors[i] } : {}),
-      ...(plan.tagEntities ? { tagEntities: true } : {}),
-      history: { memoryId: record.id, event: "ADD", oldContent: null, newContent: record.content, reason: "add", at: now },
-    }));
-    const pending = await this.policy.write(scope.userId, ops);
-    // Recorded durably here; the model calls run off this call's path (docs/facts.md).
-    if (plan.infer) await this.scheduling.extract(scope, fresh, now);
-    return { results: records, pending, warnings: plan.warnings };
+    const writes: AddWrite[] = fresh.map((record) => ({ record, scope, at: now, tagEntities: plan.tagEntities, infer: plan.infer }));
+    return { results: records, pending: await this.storeFresh(scope, writes, now), warnings: plan.warnings };
   }
 
   /**
@@ -163,28 +154,26 @@ export class Memory {
     const records = built.flatMap((entry) => entry.records);
     const warnings = built.flatMap((entry, index) => entry.item.plan.warnings.map((warning) => `items[${index}]: ${warning}`));
     const fresh = new Set(await freshRecords({ writer, history, store }, scope.userId, records, now));
-    const writes = built.flatMap(({ item, records: own }) => own.filter((record) => fresh.has(record)).map((record) => ({ item, record })));
+    const writes: AddWrite[] = built.flatMap(({ item, records: own }) =>
+      own
+        .filter((record) => fresh.has(record))
+        .map((record) => ({ record, scope: item.scope, at: item.createdAt ?? now, tagEntities: item.plan.tagEntities, infer: item.plan.infer })),
+    );
     if (writes.length === 0) return { results: records, pending: (await writer.pendingCount(scope.userId)) > 0, warnings };
+    return { results: records, pending: await this.storeFresh(scope, writes, now), warnings };
+  }
+
+  /**
+   * The last steps of `add` and `addMany`: the fresh records' upserts (vectors computed here with
+   * `writes: "sync"`) written through the write policy, then their fact-extraction jobs, one per
+   * scope, recorded durably (the model calls run off this call's path: docs/facts.md). Resolves to
+   * whether writes of the user are still queued.
+   */
+  private async storeFresh(scope: Scope, writes: AddWrite[], now: number): Promise<boolean> {
     const vectors = await this.config.embedder.forAdd(writes.map(({ record }) => record.content), this.policy.mode);
-    const ops: WriteOp[] = writes.map(({ item, record }, i) => ({
-      op: "upsert",
-      record,
-      ...(vectors[i] !== undefined ? { embedding: vectors[i] } : {}),
-      ...(item.plan.tagEntities ? { tagEntities: true } : {}),
-      history: { memoryId: record.id, event: "ADD", oldContent: null, newContent: record.content, reason: "add", at: item.createdAt ?? now },
-    }));
-    const pending = await this.policy.write(scope.userId, ops);
-    // One extraction job per scope (thread), as `add` records one per call.
-    const extractions = new Map<string, { scope: Scope; records: MemoryRecord[] }>();
-    for (const { item, record } of writes) {
-      if (!item.plan.infer) continue;
-      const key = JSON.stringify([item.scope.agentId, item.scope.threadId]);
-      const group = extractions.get(key) ?? { scope: item.scope, records: [] };
-      group.records.push(record);
-      extractions.set(key, group);
-    }
-    for (const group of extractions.values()) await this.scheduling.extract(group.scope, group.records, now);
-    return { results: records, pending, warnings };
+    const pending = await this.policy.write(scope.userId, addUpserts(writes, vectors));
+    for (const job of extractionJobs(writes)) await this.scheduling.extract(job.scope, job.records, now);
+    return pending;
   }
 
   /** Memories of the user closest in meaning to `query`, best first, with their score (0..1). */
@@ -196,12 +185,9 @@ export class Memory {
     const filter = storeFilter(scope, options.filters);
     const includeInvalid = validateIncludeInvalid(options.includeInvalid);
     const { recall, overlay } = await this.parts();
-    // The user's queued writes are read from the outbox (before the store) and ranked with the
-    // stored memories, so the search never waits for the drain (memory/pending_overlay.ts); with
-    // more queued texts than one search should embed (a bulk import), it waits for the drain instead.
-    const pending = overlay ? await overlay.read(scope.userId) : undefined;
-    if (!pending) await this.policy.replayPending(scope.userId);
-    else if (pending.rows > 0) this.policy.replayInBackground(scope.userId);
+    // The user's queued writes are ranked with the stored memories, so the search never waits for
+    // the drain; with more queued texts than one search should embed (a bulk import), it waits.
+    const pending = await this.queuedFirst(scope.userId, overlay && (() => overlay.read(scope.userId)));
     if (limit === 0) return [];
     const [vector] = await this.config.embedder.embed([text]);
     const now = this.config.clock();
@@ -216,13 +202,11 @@ export class Memory {
   async get(id: string, options: Scope): Promise<MemoryRecord | null> {
     const scope = validateScope(options);
     const memoryId = validateRecordId(id);
-    const { store, overlay } = await this.parts();
-    // As search: the user's queued writes (read first) over the store, without waiting for the drain.
-    const queued = overlay ? await overlay.records(scope.userId) : undefined;
-    if (!queued) await this.policy.replayPending(scope.userId);
-    else if (queued.rows > 0) this.policy.replayInBackground(scope.userId);
-    const [hit] = await store.get(scope.userId, [memoryId]);
-    const record = queued ? withQueued(hit ? [hit.record] : [], queued, {}).find((one) => one.id === memoryId) : hit?.record;
+    const { store, recall, overlay } = await this.parts();
+    // As search: the user's queued writes over the store (recall's index when current), without waiting for the drain.
+    const queued = await this.queuedFirst(scope.userId, overlay && (() => overlay.records(scope.userId)));
+    const [hit] = (await recall.find(scope.userId, [memoryId])) ?? (await store.get(scope.userId, [memoryId])).map((one) => one.record);
+    const record = queued ? withQueued(hit ? [hit] : [], queued, {}).find((one) => one.id === memoryId) : hit;
     return record && !isExpired(record, this.config.clock()) ? record : null;
   }
 
@@ -233,16 +217,29 @@ export class Memory {
     const offset = validateLimit(options.offset, "offset", 0, Number.MAX_SAFE_INTEGER);
     const filter = storeFilter(scope, options.kind === undefined ? undefined : { kind: options.kind });
     const includeInvalid = validateIncludeInvalid(options.includeInvalid);
-    const { store, overlay } = await this.parts();
-    // As search: the user's queued writes (read first) over the store, so a turn's procedures read
-    // never waits for the drain (memory/pending_overlay.ts).
-    const queued = overlay ? await overlay.records(scope.userId) : undefined;
-    if (!queued) await this.policy.replayPending(scope.userId);
-    else if (queued.rows > 0) this.policy.replayInBackground(scope.userId);
+    const { store, recall, overlay } = await this.parts();
+    // As search: the user's queued writes over the stored records, so a turn's procedures read never
+    // waits for the drain; those come from recall's index when it is current (a warm turn makes no
+    // store round trip for them), else from the store.
+    const queued = await this.queuedFirst(scope.userId, overlay && (() => overlay.records(scope.userId)));
     const now = this.config.clock();
-    const stored = await store.list(scope.userId, filter);
+    const stored = (await recall.list(scope.userId, filter)) ?? (await store.list(scope.userId, filter));
     const records = queued ? withQueued(stored, queued, filter) : stored;
     return records.filter((record) => !isExpired(record, now) && (includeInvalid || isCurrent(record, now))).slice(offset, offset + limit);
+  }
+
+  /**
+   * What search, get and getAll do before reading the store: the user's queued writes, read from
+   * the outbox first (memory/pending_overlay.ts has why that order keeps read-your-writes), with a
+   * background drain started for them; or, without an overlay (`recallIndex.pending: "drain"`, or
+   * more queued texts than a search should embed), the queue drained first and undefined returned:
+   * the caller reads the store alone.
+   */
+  private async queuedFirst<T extends { rows: number }>(userId: string, read: (() => Promise<T | undefined>) | undefined): Promise<T | undefined> {
+    const queued = read ? await read() : undefined;
+    if (!queued) await this.policy.replayPending(userId);
+    else if (queued.rows > 0) this.policy.replayInBackground(userId);
+    return queued;
   }
 
   /** Changes a memory's content (re-embedded) and/or importance, metadata or expiry. */

@@ -7,6 +7,7 @@ import { describeValue } from "../core/describe.js";
 import { cosine, rankCandidates, type Candidate, type Ranked, type ResolvedRankerOptions } from "../scoring/ranker.js";
 import { matchesFilter } from "../store/filter_match.js";
 import { sameRevision } from "../store/revision_log.js";
+import type { MemoryRecord } from "../core/types.js";
 import type { StoredRecord, StoreFilter, StoreRevision } from "../store/types.js";
 import { STATE_REVISION, type GatedStore, type RevisionBump, type WriteListener } from "./gated_store.js";
 import type { PendingReads, PendingView } from "./pending_overlay.js";
@@ -138,6 +139,38 @@ export class Recall implements WriteListener {
       }
     }
     return this.rankOn(await this.index(userId), request);
+  }
+
+  /**
+   * The user's kept index if it reflects every write acknowledged before this call (the revision
+   * read here says no other instance wrote since it was built: the argument in gated_store.ts), else
+   * undefined, and the caller reads the store. Nothing is built: a cold user costs one revision read.
+   * Callers that also read the outbox read it before calling this, as search does.
+   */
+  async currentIndex(userId: string): Promise<UserIndex | undefined> {
+    const cached = this.users.get(userId);
+    if (!cached || this.building.has(userId)) return undefined;
+    const expected = { ...cached.expected };
+    const read = await this.store.revision(userId);
+    return this.current(cached, expected, read) && this.users.get(userId) === cached ? cached.index : undefined;
+  }
+
+  /**
+   * The user's stored records matching `filter`, newest first (as the store lists them), from the
+   * kept index when it is current: a warm turn's procedures read (`getAll`) makes no store round
+   * trip. Undefined when it is not: the caller lists the store.
+   */
+  async list(userId: string, filter: StoreFilter): Promise<MemoryRecord[] | undefined> {
+    return (await this.currentIndex(userId))?.list(filter);
+  }
+
+  /**
+   * Which of `ids` the store holds, as records, from the kept index when it is current (`get`, and
+   * `add`'s replay check of records the history calls live); undefined when it is not.
+   */
+  async find(userId: string, ids: readonly string[]): Promise<MemoryRecord[] | undefined> {
+    const index = await this.currentIndex(userId);
+    return index && ids.flatMap((id) => index.stored(id) ?? []);
   }
 
   /** Whether a kept index still reflects the store, given the revision just read. */

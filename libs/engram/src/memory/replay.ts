@@ -6,6 +6,7 @@ import { EngramError } from "../core/errors.js";
 import type { HistoryEntry, MemoryRecord } from "../core/types.js";
 import type { HistoryState } from "../state/types.js";
 import type { EpisodicStore } from "../store/types.js";
+import type { Recall } from "./recall.js";
 import type { Writer } from "./writer.js";
 
 /** Where liveness is read: the outbox (through the writer), the history log and the store. */
@@ -13,6 +14,8 @@ export interface ReplaySources {
   writer: Writer;
   history: HistoryState;
   store: EpisodicStore;
+  /** Recall's in-process index: when current, it answers for the store with no round trip. */
+  recall?: Pick<Recall, "find">;
 }
 
 /**
@@ -35,7 +38,7 @@ export async function freshRecords(sources: ReplaySources, userId: string, recor
     const firstAt = entries.find((entry) => entry.event === "ADD")?.at ?? (queued?.op === "upsert" ? queued.record.createdAt : undefined);
     if (firstAt !== undefined) record.createdAt = record.updatedAt = record.lastAccessedAt = firstAt;
   }
-  for (const record of await goneFromStore(sources.store, userId, liveByHistory)) {
+  for (const record of await goneFromStore(sources, userId, liveByHistory)) {
     record.createdAt = record.updatedAt = record.lastAccessedAt = now + records.indexOf(record);
     fresh.push(record);
   }
@@ -47,11 +50,15 @@ export async function freshRecords(sources: ReplaySources, userId: string, recor
  * data folder sharing the server deleted them (its history is its own). They are added again
  * rather than taken for replays. During an outage, history is trusted.
  */
-async function goneFromStore(store: EpisodicStore, userId: string, records: MemoryRecord[]): Promise<MemoryRecord[]> {
+async function goneFromStore({ store, recall }: ReplaySources, userId: string, records: MemoryRecord[]): Promise<MemoryRecord[]> {
   if (records.length === 0) return [];
+  const ids = records.map((record) => record.id);
   let stored: Set<string>;
   try {
-    stored = new Set((await store.get(userId, records.map((record) => record.id))).map((hit) => hit.record.id));
+    // The consolidate node's evicted exchange, stored by remember a few turns before, is such a
+    // record: on a warm user the index answers, and the turn makes no store round trip for it.
+    const found = (await recall?.find(userId, ids)) ?? (await store.get(userId, ids)).map((hit) => hit.record);
+    stored = new Set(found.map((record) => record.id));
   } catch (error) {
     if (error instanceof EngramError && error.code === "STORE_UNAVAILABLE") return [];
     throw error;

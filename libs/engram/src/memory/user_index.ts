@@ -2,7 +2,8 @@
 import type { MemoryRecord } from "../core/types.js";
 import { LexicalIndex } from "../scoring/lexical_index.js";
 import { VectorIndex } from "../scoring/vector_index.js";
-import type { StoredRecord } from "../store/types.js";
+import { matchesFilter } from "../store/filter_match.js";
+import type { StoredRecord, StoreFilter } from "../store/types.js";
 import { LexicalStats } from "./pending_lexical.js";
 
 interface Entry {
@@ -43,6 +44,23 @@ export class UserIndex {
 
   record(id: string): MemoryRecord | undefined {
     return this.records.get(id);
+  }
+
+  /**
+   * The records matching `filter`, newest first (ties by id), as the store lists them: copies, so
+   * a caller changing one changes nothing kept here, in the form the store reads back (an empty
+   * `messageIds` is not stored).
+   */
+  list(filter: StoreFilter): MemoryRecord[] {
+    const found: MemoryRecord[] = [];
+    for (const record of this.records.values()) if (matchesFilter(record, filter)) found.push(storedCopy(record));
+    return found.sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id));
+  }
+
+  /** A copy of one record as the store returns it ({@link list}), or undefined. */
+  stored(id: string): MemoryRecord | undefined {
+    const record = this.records.get(id);
+    return record && storedCopy(record);
   }
 
   upsert(items: StoredRecord[]): void {
@@ -100,4 +118,12 @@ export class UserIndex {
     const thread = this.threads.get(threadId);
     if (thread) thread.entries = thread.entries.filter((entry) => entry.id !== id);
   }
+}
+
+/** A record as the store returns it from a read: its own objects, and no empty message id list. */
+function storedCopy(record: MemoryRecord): MemoryRecord {
+  const { messageIds, ...source } = record.source;
+  const copy: MemoryRecord = { ...record, scope: { ...record.scope }, source, metadata: { ...record.metadata } };
+  if (messageIds !== undefined && messageIds.length > 0) copy.source.messageIds = [...messageIds];
+  return copy;
 }
