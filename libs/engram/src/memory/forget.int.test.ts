@@ -9,6 +9,7 @@ import { freePort, startChromaServer } from "../store/chroma_server.js";
 import type { EpisodicStore, StoreFilter, StoreHit, StoredRecord } from "../store/types.js";
 import { killChroma, tempDir } from "../tests/chroma.js";
 import { testMemories } from "../tests/memories.js";
+import { waitFor } from "../tests/wait.js";
 import { Memory } from "./memory.js";
 
 const DAY = 86_400_000;
@@ -236,7 +237,9 @@ async function waitForExit(pid: number | undefined): Promise<void> {
       return false;
     }
   };
-  for (let i = 0; i < 200 && pid !== undefined && alive(); i += 1) await new Promise((done) => setTimeout(done, 50));
+  // Until it is gone, however long a loaded machine takes (200 polls of 50 ms could end first, and
+  // the restart on its port below then got the dead server's handle back).
+  expect(await waitFor(() => pid === undefined || !alive())).toBe(true);
   await new Promise((done) => setImmediate(done));
 }
 

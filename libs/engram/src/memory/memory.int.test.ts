@@ -5,6 +5,7 @@ import { isEngramError, type EngramErrorCode } from "../core/errors.js";
 import { startChromaServer, freePort } from "../store/chroma_server.js";
 import { killChroma, tempDir } from "../tests/chroma.js";
 import { testMemories } from "../tests/memories.js";
+import { processGone, waitFor } from "../tests/wait.js";
 import { Memory } from "./memory.js";
 
 const memories = testMemories();
@@ -187,6 +188,11 @@ describe("Memory when the store goes down", () => {
     // Adding the same text again while down keeps one pending write for it, not two.
     expect((await m.add(facts[7]!, { userId: "jun" })).pending).toBe(true);
 
+    // Until the dead server's supervisor has exited, startChromaServer would hand back its handle
+    // (a loaded machine can be slow to see the exit; the adds above are no sure wait).
+    const dead = server.pid;
+    expect(await waitFor(() => processGone(dead))).toBe(true);
+    await new Promise((done) => setImmediate(done));
     server = await startChromaServer({ path, port, maxRestarts: 0 });
     const flushed = await m.flush();
     expect(flushed).toEqual({ applied: 7, pending: 0 });
