@@ -93,8 +93,12 @@ describe("kill -9 of the application process", () => {
   it("in the middle of background drains: after a restart every acknowledged message is stored exactly once", async () => {
     const dataDir = join(chroma.dir, "drain");
     const killAfter = 40;
+    // Far more adds than the kill needs: the child keeps adding while this process reads 'ack 40'
+    // and sends the kill, which on a loaded machine can lag by seconds (with 400 the child could
+    // finish, print 'done' and let the drain empty the outbox before the kill landed).
+    const count = 4_000;
     const run = await runChild(
-      { mode: "drain", dataDir, chromaUrl: chroma.server.url, userId: "dee", count: 400 },
+      { mode: "drain", dataDir, chromaUrl: chroma.server.url, userId: "dee", count },
       (line) => line.startsWith(`ack ${killAfter} `),
     );
     expect(run.signal).toBe("SIGKILL");
@@ -111,7 +115,7 @@ describe("kill -9 of the application process", () => {
     const contents = await expectExactlyOnce(m, "dee", acknowledged);
     // Only messages the child made, each once (a write durable just before the kill may be there
     // without its ack line: it was never acknowledged, so it may go either way).
-    const made = new Set(Array.from({ length: 400 }, (_, i) => exchange(i).map((message) => message.content)).flat());
+    const made = new Set(Array.from({ length: count }, (_, i) => exchange(i).map((message) => message.content)).flat());
     for (const content of contents) expect(made.has(content)).toBe(true);
     expect(rows(dataDir, "outbox")).toBe(0);
   });
