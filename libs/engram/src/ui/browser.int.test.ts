@@ -52,8 +52,14 @@ async function shot(page: Page, name: string): Promise<void> {
 }
 
 /** A fresh browser context: no cookies. */
+/** Playwright's waits (30 s by default) only catch a hang: a loaded CI machine renders slowly. */
+const BROWSER_WAIT_MS = 120_000;
+
 async function context(): Promise<BrowserContext> {
-  return browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  ctx.setDefaultTimeout(BROWSER_WAIT_MS);
+  ctx.setDefaultNavigationTimeout(BROWSER_WAIT_MS);
+  return ctx;
 }
 
 beforeAll(async () => {
@@ -61,7 +67,7 @@ beforeAll(async () => {
   attacker = await startAttacker();
   profile = await mkdtemp(join(tmpdir(), "engram-chromium-"));
   // A fresh profile folder per run; Playwright makes its own, this one holds Chromium's crash dumps.
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...ARGS, `--crash-dumps-dir=${profile}`] });
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, timeout: BROWSER_WAIT_MS, args: [...ARGS, `--crash-dumps-dir=${profile}`] });
 });
 
 afterAll(async () => {
