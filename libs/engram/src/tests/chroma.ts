@@ -13,8 +13,11 @@ export interface TestChroma {
 
 export async function startTestChroma(): Promise<TestChroma> {
   const dir = await mkdtemp(join(tmpdir(), "engram-test-"));
-  // No try/catch: a server that cannot start must fail the suite, never skip it.
-  const server = await startChromaServer({ path: join(dir, "chroma") });
+  // A server that cannot start fails the suite, never skips it. But a loaded CI machine may take
+  // far longer than the default 30 s to answer the first heartbeat, and the free port chosen can be
+  // taken by another process before Chroma binds it (Chroma then exits): wait long, and start
+  // again (on a new free port) up to twice when the server exited during start.
+  const server = await startServer(join(dir, "chroma"));
   return {
     server,
     dir,
@@ -23,6 +26,16 @@ export async function startTestChroma(): Promise<TestChroma> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+async function startServer(path: string): Promise<ChromaServer> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startChromaServer({ path, startTimeoutMs: 180_000 });
+    } catch (error) {
+      if (attempt >= 3 || (error as { code?: string }).code !== "CHROMA_EXITED") throw error;
+    }
+  }
 }
 
 export async function tempDir(prefix = "engram-test-"): Promise<string> {

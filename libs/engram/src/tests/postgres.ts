@@ -96,11 +96,22 @@ export async function startPostgres(): Promise<TestPostgres> {
       await chown(dir, Number(uid.trim()), Number(gid.trim()));
     }
     cancelWatchdog = watchdog(process.pid, stopCommand, dir);
-    const port = await freePort();
     await shell(`${bin}/initdb -D ${quote(data)} -A trust -U postgres -N >/dev/null`);
-    const settings = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
-    await shell(`${bin}/pg_ctl -D ${quote(data)} -o "${settings}" -l ${quote(join(dir, "log"))} -w start >/dev/null`);
-    return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, stop };
+    // The free port is only free when asked: another suite's server (this machine runs two Jest
+    // workers and other processes) can take it before PostgreSQL binds it, and the start then
+    // fails. Try again on a new port. pg_ctl waits 60 s by default; a loaded machine gets 300 s.
+    for (let attempt = 1; ; attempt += 1) {
+      const port = await freePort();
+      const settings = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
+      try {
+        await shell(`${bin}/pg_ctl -D ${quote(data)} -o "${settings}" -l ${quote(join(dir, "log"))} -w -t 300 start >/dev/null`);
+        return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, stop };
+      } catch (error) {
+        if (attempt >= 3) throw error;
+        // A half-started server (it may have bound the socket and then failed) is stopped first.
+        await shell(`${bin}/pg_ctl -D ${quote(data)} stop -m immediate >/dev/null 2>&1 || true`);
+      }
+    }
   } catch (error) {
     await stop().catch(() => {});
     throw error;
