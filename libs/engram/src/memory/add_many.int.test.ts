@@ -16,7 +16,7 @@ const items: AddManyItem[] = [
 ];
 
 it("stores many texts of one user in one call: each with its thread, role and time, tagged and dated, once on a replay", async () => {
-  const m = memories.open("bulk", { prefix: "bulk", embeddings });
+  const m = memories.open("bulk", { prefix: "bulk", embeddings, entities: { extract: true } });
   const before = Date.now();
   const added = await m.addMany(items, { userId: "u" });
   expect(added.results.map((record) => record.content)).toEqual(items.map((item) => item.content));

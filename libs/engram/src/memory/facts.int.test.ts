@@ -245,7 +245,8 @@ describe("facts: extraction and reconciliation with a chat model", () => {
     await first.close();
 
     const model = factModel({ extract: [extracted(["User's daughter Ada turns five in June", ["Ada", "June"]])] });
-    const second = memory(model, {}, name);
+    // With offline tagging on (off by default), so the fact's entities merge both lists.
+    const second = memories.open(name, { prefix: name, model, facts: { debounceMs: 60_000 }, entities: { extract: true } });
     await second.flush();
     expect(prompts(model, "extract")[0]).toContain("user: My daughter Ada turns five in June");
     const [fact] = await facts(second, "kai");

@@ -14,6 +14,7 @@ import { isCurrent, validateIncludeInvalid } from "../consolidation/validity.js"
 import { planForget, resolveForgetRules, type ForgetOptions, type ForgetReport } from "../consolidation/forget.js";
 import { consolidateSession, type EndSessionOptions, type EndSessionResult } from "../consolidation/end_session.js";
 import { boostByEntities } from "../scoring/entities.js";
+import { addUpserts, extractionJobs, type AddWrite } from "./add_ops.js";
 import { resolveInfer } from "./facts.js";
 import { forgetReport, forgetWriteOps, loadForgetItems } from "./forget_ops.js";
 import { MemoryLifecycle, resolveMemoryConfig, type MemoryConfig, type MemoryParts } from "./lifecycle.js";
@@ -126,18 +127,8 @@ export class Memory {
     const fresh = await freshRecords({ writer, history, store, recall }, scope.userId, records, now);
     if (fresh.length === 0) return { results: records, pending: (await writer.pendingCount(scope.userId)) > 0, warnings: plan.warnings };
 
-    const vectors = await this.config.embedder.forAdd(fresh.map((record) => record.content), this.policy.mode);
-    const ops: WriteOp[] = fresh.map((record, i) => ({
-      op: "upsert",
-      record,
-      ...(vectors[i] !== undefined ? { embedding: vectors[i] } : {}),
-      ...(plan.tagEntities ? { tagEntities: true } : {}),
-      history: { memoryId: record.id, event: "ADD", oldContent: null, newContent: record.content, reason: "add", at: now },
-    }));
-    const pending = await this.policy.write(scope.userId, ops);
-    // Recorded durably here; the model calls run off this call's path (docs/facts.md).
-    if (plan.infer) await this.scheduling.extract(scope, fresh, now);
-    return { results: records, pending, warnings: plan.warnings };
+    const writes: AddWrite[] = fresh.map((record) => ({ record, scope, at: now, tagEntities: plan.tagEntities, infer: plan.infer }));
+    return { results: records, pending: await this.storeFresh(scope, writes, now), warnings: plan.warnings };
   }
 
   /**
@@ -163,28 +154,26 @@ export class Memory {
     const records = built.flatMap((entry) => entry.records);
     const warnings = built.flatMap((entry, index) => entry.item.plan.warnings.map((warning) => `items[${index}]: ${warning}`));
     const fresh = new Set(await freshRecords({ writer, history, store }, scope.userId, records, now));
-    const writes = built.flatMap(({ item, records: own }) => own.filter((record) => fresh.has(record)).map((record) => ({ item, record })));
+    const writes: AddWrite[] = built.flatMap(({ item, records: own }) =>
+      own
+        .filter((record) => fresh.has(record))
+        .map((record) => ({ record, scope: item.scope, at: item.createdAt ?? now, tagEntities: item.plan.tagEntities, infer: item.plan.infer })),
+    );
     if (writes.length === 0) return { results: records, pending: (await writer.pendingCount(scope.userId)) > 0, warnings };
+    return { results: records, pending: await this.storeFresh(scope, writes, now), warnings };
+  }
+
+  /**
+   * The last steps of `add` and `addMany`: the fresh records' upserts (vectors computed here with
+   * `writes: "sync"`) written through the write policy, then their fact-extraction jobs, one per
+   * scope, recorded durably (the model calls run off this call's path: docs/facts.md). Resolves to
+   * whether writes of the user are still queued.
+   */
+  private async storeFresh(scope: Scope, writes: AddWrite[], now: number): Promise<boolean> {
     const vectors = await this.config.embedder.forAdd(writes.map(({ record }) => record.content), this.policy.mode);
-    const ops: WriteOp[] = writes.map(({ item, record }, i) => ({
-      op: "upsert",
-      record,
-      ...(vectors[i] !== undefined ? { embedding: vectors[i] } : {}),
-      ...(item.plan.tagEntities ? { tagEntities: true } : {}),
-      history: { memoryId: record.id, event: "ADD", oldContent: null, newContent: record.content, reason: "add", at: item.createdAt ?? now },
-    }));
-    const pending = await this.policy.write(scope.userId, ops);
-    // One extraction job per scope (thread), as `add` records one per call.
-    const extractions = new Map<string, { scope: Scope; records: MemoryRecord[] }>();
-    for (const { item, record } of writes) {
-      if (!item.plan.infer) continue;
-      const key = JSON.stringify([item.scope.agentId, item.scope.threadId]);
-      const group = extractions.get(key) ?? { scope: item.scope, records: [] };
-      group.records.push(record);
-      extractions.set(key, group);
-    }
-    for (const group of extractions.values()) await this.scheduling.extract(group.scope, group.records, now);
-    return { results: records, pending, warnings };
+    const pending = await this.policy.write(scope.userId, addUpserts(writes, vectors));
+    for (const job of extractionJobs(writes)) await this.scheduling.extract(job.scope, job.records, now);
+    return pending;
   }
 
   /** Memories of the user closest in meaning to `query`, best first, with their score (0..1). */

@@ -111,8 +111,8 @@ export interface MemoryOptions {
   /**
    * Offline entity tagging on `add` (people, places, organisations, dates, numbers, stored as
    * `metadata.entities`) and the recall boost for memories whose entities the query names (off by
-   * default: cross-validation on LoCoMo chose 0).
-   * @default { extract: true, boost: 0 }
+   * default: cross-validation on LoCoMo chose 0). Tagging follows the boost unless set.
+   * @default { extract: false, boost: 0 }
    */
   entities?: EntityOptions;
 }

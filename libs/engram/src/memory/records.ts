@@ -93,9 +93,10 @@ export function planAdd(
         updatedAt: now + position,
         lastAccessedAt: now + position,
         source: {},
-        // Offline tagging: the dates the text speaks of, resolved against now (scoring/dates.ts); the
-        // entities are tagged when the write drains (`tagEntities`), off the caller's path.
-        metadata: rules.extractEntities ? withDates(itemMetadata, item.text, now + position) : itemMetadata,
+        // The dates the text speaks of, resolved against now (scoring/dates.ts), whatever the entity
+        // option (the ranker's date boost reads them); the entities, when on, are tagged when the
+        // write drains (`tagEntities`), off the caller's path.
+        metadata: withDates(itemMetadata, item.text, now + position),
       };
       if (item.role !== undefined) record.role = item.role;
       if (expiresAt !== undefined) record.expiresAt = expiresAt;
@@ -150,7 +151,7 @@ export function patched(before: MemoryRecord, patch: CheckedPatch, now: number, 
   else if (patch.content !== undefined && patch.content !== before.content) {
     // The old content's resolved dates never stay; new ones are resolved against the record's own time.
     const undated = withoutDates(before.metadata);
-    after.metadata = extractEntities ? withDates(withEntities(withoutEntities(undated), patch.content), patch.content, before.createdAt) : undated;
+    after.metadata = withDates(extractEntities ? withEntities(withoutEntities(undated), patch.content) : undated, patch.content, before.createdAt);
   }
   if (patch.expiresAt === null) delete after.expiresAt;
   else if (patch.expiresAt !== undefined) after.expiresAt = patch.expiresAt;

@@ -40,7 +40,11 @@ describe("offline entity extraction", () => {
 
   it("refuses a boost outside 0..1", () => {
     expect(() => resolveEntityOptions({ boost: 2 })).toThrow(/entities.boost/);
-    expect(resolveEntityOptions()).toEqual({ extract: true, boost: 0 });
+    // Tagging follows the boost unless set: only the boost reads the names.
+    expect(resolveEntityOptions()).toEqual({ extract: false, boost: 0 });
+    expect(resolveEntityOptions({ boost: 0.1 })).toEqual({ extract: true, boost: 0.1 });
+    expect(resolveEntityOptions({ boost: 0.1, extract: false })).toEqual({ extract: false, boost: 0.1 });
+    expect(resolveEntityOptions({ extract: true })).toEqual({ extract: true, boost: 0 });
   });
 });
 

@@ -4,12 +4,21 @@ import { EngramError } from "../core/errors.js";
 import type { MemoryRecord, Metadata } from "../core/types.js";
 import { describeValue } from "../core/describe.js";
 
+const requireHere = createRequire(import.meta.url);
+
+let tagger: typeof nlpType | undefined;
+
 /**
  * compromise's tagger from its CommonJS build: one bundled file, which loads with about a third
  * less CPU than its ES module tree of many files (docs/benchmarks.md, cold start). The bundle is
- * self-contained, so loading it with require shares no classes with anything else.
+ * self-contained, so loading it with require shares no classes with anything else. Loaded on
+ * first use (about 1 s of CPU): tagging is off by default, and when on it runs in the drain, off
+ * the caller's path, so importing Engram does not pay for it.
  */
-const nlp = createRequire(import.meta.url)("compromise/two") as typeof nlpType;
+function nlp(text: string): ReturnType<typeof nlpType> {
+  tagger ??= requireHere("compromise/two") as typeof nlpType;
+  return tagger(text);
+}
 
 /** What kind of thing an entity is. */
 export type EntityType = "person" | "place" | "organization" | "date" | "number";
@@ -24,8 +33,11 @@ export interface Entity {
 export interface EntityOptions {
   /**
    * Find people, places, organisations, dates and numbers in each added text (offline, with the
-   * `compromise` NLP library) and store their names in the record's `metadata.entities`.
-   * @default true
+   * `compromise` NLP library) and store their names in the record's `metadata.entities`. The
+   * tagger costs 3-4 ms of CPU a text, more than the rest of a write, and only the boost reads the
+   * names, so it follows the boost unless set. (`metadata.dates`, read by the ranker's date boost,
+   * is resolved either way.)
+   * @default true when `boost` > 0, else false
    */
   extract?: boolean;
   /**
@@ -53,13 +65,13 @@ const MAX_JOINED = 1_000;
 const MIN_NAME_LENGTH = 2;
 
 export function resolveEntityOptions(options: EntityOptions = {}): ResolvedEntityOptions {
-  const extract = options.extract ?? true;
   const boost = options.boost ?? 0;
-  if (typeof extract !== "boolean") {
-    throw new EngramError("INVALID_OPTIONS", `entities.extract must be a boolean, got ${describeValue(options.extract)}.`);
-  }
   if (typeof boost !== "number" || !Number.isFinite(boost) || boost < 0 || boost > 1) {
     throw new EngramError("INVALID_OPTIONS", `entities.boost must be a number from 0 to 1, got ${describeValue(options.boost)}.`);
+  }
+  const extract = options.extract ?? boost > 0;
+  if (typeof extract !== "boolean") {
+    throw new EngramError("INVALID_OPTIONS", `entities.extract must be a boolean, got ${describeValue(options.extract)}.`);
   }
   return { extract, boost };
 }

@@ -68,7 +68,8 @@ export interface SeededInspectors {
  */
 export async function startSeededInspectors(memories: TestMemories, now: number): Promise<SeededInspectors> {
   let clock = now;
-  const seeding = memories.open("app", { clock: () => clock, writes: "sync" });
+  // Entity tagging on (off by default): the record page shows a record's entities.
+  const seeding = memories.open("app", { clock: () => clock, writes: "sync", entities: { extract: true } });
   const fixture = await seedInspectorData(seeding, now, (at) => (clock = at));
   await seeding.close();
   const options = { dataDir: join(memories.chroma.dir, "app"), chromaUrl: memories.chroma.server.url, embeddings: memories.embeddings };

@@ -1,0 +1,54 @@
+/**
+ * What `add` and `addMany` share once their records are built and known fresh: the outbox's upsert
+ * of each record (with its vector when the write mode computed one, its history entry at the
+ * record's own time) and the fact-extraction jobs, one per scope. `add` is one call of `addMany`
+ * with one item: both go through here, so the two paths cannot drift apart.
+ */
+import type { MemoryRecord, Scope } from "../core/types.js";
+import type { WriteOp } from "./writer.js";
+
+/** A fresh record to store, with what its write needs. */
+export interface AddWrite {
+  record: MemoryRecord;
+  /** The scope of the call (or item) that made it: facts extracted from it are stored there. */
+  scope: Scope;
+  /** When it was said: its history entry's time. */
+  at: number;
+  /** The drain tags its entities (`entities.extract`). */
+  tagEntities: boolean;
+  /** Facts are extracted from it (`infer`, for its kind). */
+  infer: boolean;
+}
+
+/**
+ * The upserts of `writes`, in order; `vectors[i]` is the vector of `writes[i]` when the write mode
+ * computed it on the call's path (absent: embedded when drained).
+ */
+export function addUpserts(writes: readonly AddWrite[], vectors: ReadonlyArray<number[] | undefined>): WriteOp[] {
+  return writes.map(({ record, at, tagEntities }, i) => {
+    const vector = vectors[i];
+    return {
+      op: "upsert",
+      record,
+      ...(vector !== undefined ? { embedding: vector } : {}),
+      ...(tagEntities ? { tagEntities: true } : {}),
+      history: { memoryId: record.id, event: "ADD", oldContent: null, newContent: record.content, reason: "add", at },
+    };
+  });
+}
+
+/**
+ * The fact-extraction jobs of `writes`: one per scope (agent and thread), its records in order, as
+ * `add` records one job per call. Records not to infer from are left out.
+ */
+export function extractionJobs(writes: readonly AddWrite[]): Array<{ scope: Scope; records: MemoryRecord[] }> {
+  const jobs = new Map<string, { scope: Scope; records: MemoryRecord[] }>();
+  for (const { scope, record, infer } of writes) {
+    if (!infer) continue;
+    const key = JSON.stringify([scope.agentId, scope.threadId]);
+    const job = jobs.get(key) ?? { scope, records: [] };
+    job.records.push(record);
+    jobs.set(key, job);
+  }
+  return [...jobs.values()];
+}
