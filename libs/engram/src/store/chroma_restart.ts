@@ -14,8 +14,12 @@ import type { ChromaServer } from "./chroma_server.js";
 
 /** Deaths are counted over this window: `maxRestarts` in a minute, then `CHROMA_EXITED`. */
 const RESTART_WINDOW_MS = 60_000;
-/** How long `heal` waits for the exit of a server that stopped answering (the event can lag). */
-const EXIT_WAIT_MS = 2_000;
+/**
+ * How long `heal` waits for the exit of a server that stopped answering (the event can lag: on a
+ * loaded machine the supervisor takes seconds to see Chroma die and exit, and with 2 s here heal
+ * gave up before the restart, so a CLI import after a kill -9 ended with a write left queued).
+ */
+const EXIT_WAIT_MS = 15_000;
 
 export interface Owned {
   path: string;
