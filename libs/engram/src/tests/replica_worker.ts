@@ -66,7 +66,9 @@ async function lane(index: number, until: number): Promise<void> {
   const own = new Map<string, string[]>(config.users.map((user) => [user, []]));
   let step = 0;
   const firstUser = pick(config.users);
-  const cap = until + 60_000;
+  // Only a bound against a hang: reaching it cuts a lane short of minOpsPerLane, which the test's
+  // own sanity checks depend on, so it is far beyond what 25 operations take on a loaded machine.
+  const cap = until + 180_000;
   while ((Date.now() < until || step < config.minOpsPerLane) && Date.now() < cap) {
     const user = step < FIRST_ROLLS.length ? firstUser : pick(config.users);
     const mine = own.get(user)!;
