@@ -123,6 +123,7 @@ class Samples {
   withoutEmbedding: number[] = [];
   cpu: number[] = [];
   runMinusModel: number[] = [];
+  runCpuMinusModel: number[] = [];
   background: number[] = [];
   nodes = new Map<NodeName, number[]>();
   /** Wall time per turn in each Memory method the graph called (`--detail`). */
@@ -140,6 +141,7 @@ class Samples {
       ...Object.fromEntries(MEMORY_NODES.map((n) => [`node ${n}`, summarize(this.nodes.get(n) ?? [])])),
       ...Object.fromEntries([...this.calls].map(([method, list]) => [`… in memory.${method}() (all calls of the turn)`, summarize(list)])),
       "graph run minus the model node": summarize(this.runMinusModel),
+      "… CPU time of the process": summarize(this.runCpuMinusModel),
       "left to the background (memory.flush() after the turn)": summarize(this.background),
     };
   }
@@ -272,6 +274,7 @@ async function replay(ctx: RunContext, variant: Variant, userId: string, turns: 
       ctx.embeddings.ms = 0;
       chromaRequests.seen.clear();
       chromaRequests.counting = samples !== undefined && ctx.detail;
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       await graph.invoke(
         { messages: [new HumanMessage({ content: turnContent(turn), id: `${turn.diaId}` })] },
@@ -282,6 +285,7 @@ async function replay(ctx: RunContext, variant: Variant, userId: string, turns: 
         },
       );
       const wall = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
       chromaRequests.counting = false;
       for (const [key, n] of chromaRequests.seen) samples?.chroma.set(key, (samples.chroma.get(key) ?? 0) + n);
       const modelMs = ctx.embeddings.ms;
@@ -296,6 +300,7 @@ async function replay(ctx: RunContext, variant: Variant, userId: string, turns: 
       samples.withoutEmbedding.push(overhead - modelMs);
       samples.cpu.push(MEMORY_NODES.reduce((sum, n) => sum + (timer.cpu[n] ?? 0), 0));
       samples.runMinusModel.push(wall - (timer.times.model ?? 0));
+      samples.runCpuMinusModel.push((cpu.user + cpu.system) / 1000 - (timer.cpu.model ?? 0));
       samples.background.push(background);
       for (const method of ctx.detail ? TIMED_METHODS : []) {
         const list = samples.calls.get(method) ?? [];
