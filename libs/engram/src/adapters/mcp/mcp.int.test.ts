@@ -28,10 +28,17 @@ function serverArgs(user: string, ...extra: string[]): string[] {
   return ["--import", "tsx", MAIN, "mcp", "--user", user, "--data-dir", join(chroma.dir, "data"), "--chroma-url", chroma.server.url, ...extra];
 }
 
+/**
+ * The MCP SDK gives each request 60 s; the server compiles the CLI (tsx) before it answers
+ * `initialize` and loads the local model on its first search, each far slower on a loaded CI
+ * machine. The limit only catches a hang.
+ */
+const REQUEST = { timeout: 300_000 };
+
 async function connect(user: string, ...extra: string[]): Promise<Client> {
   const client = new Client({ name: "engram-test", version: "1.0.0" });
   // stderr inherited: the server's own messages show in the test output, never on the protocol.
-  await client.connect(new StdioClientTransport({ command: process.execPath, args: serverArgs(user, ...extra), stderr: "inherit" }));
+  await client.connect(new StdioClientTransport({ command: process.execPath, args: serverArgs(user, ...extra), stderr: "inherit" }), REQUEST);
   return client;
 }
 
@@ -41,7 +48,7 @@ function text(result: unknown): string {
 }
 
 async function call(client: Client, name: string, args: Record<string, unknown>) {
-  const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+  const result = (await client.callTool({ name, arguments: args }, undefined, REQUEST)) as CallToolResult;
   return { isError: result.isError === true, text: text(result), json: result.isError ? undefined : JSON.parse(text(result)) };
 }
 
@@ -58,7 +65,7 @@ describe("engram mcp over stdio, with the MCP SDK's client", () => {
   });
 
   it("lists the memory tools, none taking a user, and no erase without the flag", async () => {
-    const { tools } = await alice.listTools();
+    const { tools } = await alice.listTools(undefined, REQUEST);
     expect(tools.map((t) => t.name).sort()).toEqual(["add_memory", "delete_memory", "get_memory", "list_memories", "search_memory", "update_memory"]);
     for (const tool of tools) {
       const properties = Object.keys((tool.inputSchema as { properties?: object }).properties ?? {});
@@ -118,7 +125,7 @@ describe("engram mcp --allow-erase", () => {
     const carol = await connect("carol", "--allow-erase");
     const dave = await connect("dave");
     try {
-      expect((await carol.listTools()).tools.map((t) => t.name)).toContain("erase_memories");
+      expect((await carol.listTools(undefined, REQUEST)).tools.map((t) => t.name)).toContain("erase_memories");
       await call(carol, "add_memory", { content: "Carol lives in Lisbon." });
       await call(dave, "add_memory", { content: "Dave lives in Porto." });
       expect((await call(carol, "erase_memories", { confirm: "yes" })).isError).toBe(true);
@@ -137,6 +144,7 @@ describe("a LangChain agent with the tools from @langchain/mcp-adapters", () => 
   it("loads engram's tools and calls them; the model reads the server's user's memories", async () => {
     const client = new MultiServerMCPClient({
       mcpServers: { engram: { transport: "stdio", command: process.execPath, args: serverArgs("erin"), stderr: "inherit" } },
+      defaultToolTimeout: REQUEST.timeout,
     });
     try {
       const tools = await client.getTools();
