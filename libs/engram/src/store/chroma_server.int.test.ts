@@ -7,22 +7,13 @@ import { ChromaClient } from "chromadb";
 import { isEngramError } from "../core/errors.js";
 import { freePort, heartbeat, startChromaServer } from "./chroma_server.js";
 import { tempDir } from "../tests/chroma.js";
+import { processGone } from "../tests/wait.js";
 
 const dirs: string[] = [];
 async function dataDir(): Promise<string> {
   const dir = await tempDir();
   dirs.push(dir);
   return join(dir, "chroma");
-}
-
-function alive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Pids of processes whose command line mentions the folder: the supervisor and Chroma itself. */
@@ -48,7 +39,7 @@ describe("local Chroma server", () => {
     expect(processesServing(path).length).toBeGreaterThanOrEqual(2);
     await server.stop();
     expect(await heartbeat(server.host, server.port)).toBe(false);
-    expect(alive(server.pid)).toBe(false);
+    expect(processGone(server.pid)).toBe(true);
     expect(processesServing(path)).toEqual([]);
   });
 
