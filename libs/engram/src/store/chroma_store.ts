@@ -4,6 +4,7 @@ import { collectionNameFor } from "../core/scope.js";
 import type { MemoryRecord } from "../core/types.js";
 import { ChromaCollections, MAX_ROWS_PER_CALL as MAX_BATCH } from "./chroma_collections.js";
 import { fromChromaRow, toChromaMetadata } from "./chroma_records.js";
+import { upsertRows } from "./chroma_upsert.js";
 import { whereFor } from "./chroma_where.js";
 import { isNotFound } from "./not_found.js";
 import { RevisionLog, type StoreRevision } from "./revision_log.js";
@@ -77,7 +78,7 @@ export class ChromaStore implements EpisodicStore {
       for (let start = 0; start < items.length; start += MAX_BATCH) {
         const batch = items.slice(start, start + MAX_BATCH);
         await this.call("upsert", () =>
-          collection.upsert({
+          upsertRows(collection, {
             ids: batch.map((item) => item.record.id),
             embeddings: batch.map((item) => item.embedding),
             documents: batch.map((item) => item.record.content),
