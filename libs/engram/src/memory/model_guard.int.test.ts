@@ -8,6 +8,7 @@ import { StaticEmbeddings } from "../embeddings/static.js";
 import { markerCollectionName, readStoreModel } from "../store/model_marker.js";
 import { openDatabase, type SqliteDatabase } from "../state/sqlite/database.js";
 import { startTestChroma, tempDir, type TestChroma } from "../tests/chroma.js";
+import { HashEmbeddings } from "../tests/hash_embeddings.js";
 import { Memory } from "./memory.js";
 
 /** The model the folder's SQLite state records (the `embeddings` key of `engram_meta`). */
@@ -100,6 +101,25 @@ describe("one model per data folder", () => {
     const again = new Memory({ dataDir, chroma: { url: chroma.server.url }, prefix: "guard1", embeddings: new StaticEmbeddings() });
     expect((await again.search("where do I live?", { userId: "alice" }))[0]?.content).toBe("I moved to Lisbon in March.");
     await again.close();
+  });
+
+  it("the refusal names the command that moves the folder to this Memory's model, or the library's reembed() when the CLI cannot run it", async () => {
+    const dataDir = join(await tempDir(), "data");
+    const first = new Memory({ dataDir, chroma: { url: chroma.server.url }, prefix: "guard-cmd", embeddings: useLite, writes: "sync" });
+    await first.add("I moved to Lisbon in March.", { userId: "alice" });
+    await first.close();
+    // `engram reembed` moves to USE-Lite (its default) unless told `--model static`.
+    const toStatic = new Memory({ dataDir, chroma: { url: chroma.server.url }, prefix: "guard-cmd", embeddings: staticModel });
+    const error = await refusal(() => toStatic.getAll({ userId: "alice" }));
+    expect(isEngramError(error, "EMBEDDINGS_MISMATCH")).toBe(true);
+    expect(error.message).toContain(`\`engram reembed --data-dir ${dataDir} --prefix guard-cmd --model static\``);
+    await toStatic.close();
+    const custom = new Memory({ dataDir, chroma: { url: chroma.server.url }, prefix: "guard-cmd", embeddings: new HashEmbeddings() });
+    const other = await refusal(() => custom.getAll({ userId: "alice" }));
+    expect(isEngramError(other, "EMBEDDINGS_MISMATCH")).toBe(true);
+    expect(other.message).toContain("`reembed({ embeddings, ... })`");
+    expect(other.message).not.toContain("engram reembed --data-dir");
+    await custom.close();
   });
 
   it("refuses a new folder on a shared server whose collections another model wrote, even with background writes", async () => {

@@ -1,6 +1,8 @@
 /** One embedding model per data folder and server prefix: refuses a Memory whose model did not write the vectors. */
 import type { ChromaClient } from "chromadb";
 import { EngramError, isEngramError } from "../core/errors.js";
+import { LEGACY_DEFAULT_MODEL_ID } from "../embeddings/identity.js";
+import { STATIC_MODEL_ID } from "../embeddings/static.js";
 import type { MetaState } from "../state/types.js";
 import { MODEL_KEY, REEMBED_PENDING, readStoreModel, recordStoreModel, storeHasData } from "../store/model_marker.js";
 
@@ -99,12 +101,17 @@ export class ModelGuard {
   /** `where` ends with its verb: "The data folder X holds". */
   private mismatch(recorded: string, where: string): EngramError {
     const { modelId, dataDir, prefix } = this.options;
-    const command = `engram reembed --data-dir ${dataDir}${prefix === "engram" ? "" : ` --prefix ${prefix}`}`;
+    // The command that moves the folder to `target`: the CLI runs USE-Lite (its default) and the static model only.
+    const command = (target: string): string | undefined => {
+      const model = target === LEGACY_DEFAULT_MODEL_ID ? "" : target === STATIC_MODEL_ID ? " --model static" : undefined;
+      return model === undefined ? undefined : `\`engram reembed --data-dir ${dataDir}${prefix === "engram" ? "" : ` --prefix ${prefix}`}${model}\``;
+    };
     if (recorded.startsWith(REEMBED_PENDING)) {
+      const target = recorded.slice(REEMBED_PENDING.length);
       return new EngramError(
         "EMBEDDINGS_MISMATCH",
-        `${where} vectors half-way through \`engram reembed\` to "${recorded.slice(REEMBED_PENDING.length)}", which did not finish: ` +
-          `run \`${command}\` again with the same model (it resumes), then open it with that model.`,
+        `${where} vectors half-way through \`engram reembed\` to "${target}", which did not finish: ` +
+          `run ${command(target) ?? "`reembed()` (from engram)"} again with the same model (it resumes), then open it with that model.`,
         { details: { recorded, modelId, dataDir, prefix } },
       );
     }
@@ -112,7 +119,7 @@ export class ModelGuard {
       "EMBEDDINGS_MISMATCH",
       `${where} vectors of the embedding model "${recorded}", but this Memory embeds with "${modelId}": ` +
         `vectors of different models cannot be compared. Open it with the model that wrote it, or move it to the new model ` +
-        `with \`${command}\` ` +
+        `with ${command(modelId) ?? "`reembed({ embeddings, ... })` (from engram: the CLI runs only its two local models)"} ` +
         `(add --chroma-url for a Chroma server given by URL; see docs/embeddings.md).`,
       { details: { recorded, modelId, dataDir, prefix } },
     );
