@@ -8,7 +8,9 @@
  *   then `flush()`; turns/s until every record is in Chroma;
  * - one turn per `add` (background writes, the default): the add rate (calls acknowledged, durable
  *   in the outbox), add p50/p95, and the rate including the drain (until `flush()` returns).
- * Each with entity tagging on (the default) and off (`entities: { extract: false }`). Every run
+ * Entity tagging: "off" (`entities: { extract: false }`: the bulk import, the target's row), "default"
+ * (the engine's own defaults: tagging on in builds before it followed the boost, off since; one turn
+ * per `add`, the other target's row) and "on" (`entities: { extract: true }`, both paths). Every run
  * reports the CPU time per turn of this process and of the Chroma server (its process tree, from
  * /proc), and the 1-minute load average; it fails when a record is missing from the store or
  * Engram warns (a write dropped or left queued).
@@ -32,8 +34,8 @@ const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const opts = new Command()
   .option("--data <path>", "LoCoMo json", resolve(REPO_ROOT, "../shared/bench/locomo/locomo-dev.json"))
   .option("--bulk <n>", "turns of the bulk import, entity tagging off", "10000")
-  .option("--turns <n>", "turns added one per call, entity tagging off", "2000")
-  .option("--tagged <n>", "turns of each run with entity tagging on (both paths; the tagger costs milliseconds a turn)", "2000")
+  .option("--turns <n>", "turns added one per call, with the default options", "2000")
+  .option("--tagged <n>", "turns of each run with entity tagging on (both paths; the tagger costs milliseconds a turn; 0: none)", "2000")
   .option("--baseline <ref>", "git commit whose libs/engram/src is the baseline, or none", "f5710eb")
   .option("--out <dir>", "output folder", "bench-results")
   .parse()
@@ -41,6 +43,7 @@ const opts = new Command()
 
 type Engine = typeof current;
 type Path = "bulk" | "single";
+type Tagging = "off" | "default" | "on";
 
 interface Turn {
   text: string;
@@ -106,7 +109,9 @@ function cpuSeconds(): number {
 interface Run {
   engine: "baseline" | "current";
   path: Path;
-  tagging: boolean;
+  tagging: Tagging;
+  /** Whether the records were tagged (read back from a warm-up record). */
+  tagged: boolean;
   turns: number;
   /** Turns/s of the calls alone (acknowledged, durable in the outbox). */
   addRate: number;
@@ -133,24 +138,26 @@ const runs: Run[] = [];
 const scratch = { dir: await mkdtemp(join(tmpdir(), "engram-ingest-")) };
 const server = await current.startChromaServer({ path: join(scratch.dir, "chroma") });
 try {
-  const configs: Array<{ path: Path; tagging: boolean; turns: number }> = [
-    { path: "bulk", tagging: false, turns: Number(opts.bulk) },
-    { path: "single", tagging: false, turns: Number(opts.turns) },
-    { path: "bulk", tagging: true, turns: Number(opts.tagged) },
-    { path: "single", tagging: true, turns: Number(opts.tagged) },
-  ];
+  const configs: Array<{ path: Path; tagging: Tagging; turns: number }> = [
+    { path: "bulk" as const, tagging: "off" as const, turns: Number(opts.bulk) },
+    { path: "single" as const, tagging: "default" as const, turns: Number(opts.turns) },
+    { path: "bulk" as const, tagging: "on" as const, turns: Number(opts.tagged) },
+    { path: "single" as const, tagging: "on" as const, turns: Number(opts.tagged) },
+  ].filter((config) => config.turns > 0);
   for (const config of configs) {
     for (const [name, engine] of engines) {
-      const label = `${name}-${config.path}-${config.tagging ? "tagged" : "plain"}`;
+      const label = `${name}-${config.path}-${config.tagging}`;
       const memory = new engine.Memory({
         dataDir: join(scratch.dir, label),
         chroma: { url: server.url },
         embeddings: new current.StaticEmbeddings(),
-        ...(config.tagging ? {} : { entities: { extract: false, boost: 0 } }),
+        ...(config.tagging === "off" ? { entities: { extract: false, boost: 0 } } : config.tagging === "on" ? { entities: { extract: true } } : {}),
       });
       // Loads the model and the tagger, opens the state and the marker collection: not timed.
-      await memory.add("warm up", { userId: `warm-${label}` });
+      await memory.add("Ana flew to Lisbon to warm up", { userId: `warm-${label}` });
       await memory.flush();
+      // Whether this engine's options tag entities (read back, so any baseline is named right).
+      const tagged = (await memory.getAll({ userId: `warm-${label}` }))[0]?.metadata.entities !== undefined;
       const turns = turnsOf(config.turns);
       const userId = `u-${label}`;
       const perCall: number[] = [];
@@ -189,6 +196,7 @@ try {
       const run: Run = {
         engine: name,
         ...config,
+        tagged,
         addRate: turns.length / ((added - start) / 1000),
         drainedRate: turns.length / ((done - start) / 1000),
         cpuMsPerTurn: (cpu * 1000) / turns.length,
@@ -207,6 +215,7 @@ try {
 
 const int = (x: number): string => Math.round(x).toLocaleString("en-US");
 const ms = (x: number): string => (x >= 10 ? x.toFixed(0) : x.toFixed(2));
+const taggingName = (r: Run): string => (r.tagging === "default" ? `default (${r.tagged ? "on" : "off"})` : r.tagging);
 const pathName = (r: Run): string => (r.path === "bulk" ? "bulk import of one user" : "one turn per add");
 const ratio = (r: Run, pick: (x: Run) => number): string => {
   const before = runs.find((b) => b.engine === "baseline" && b.path === r.path && b.tagging === r.tagging);
@@ -219,7 +228,7 @@ const markdown = [
   "|---|---|---|---:|---:|---:|---:|---:|---:|",
   ...runs.map(
     (r) =>
-      `| ${pathName(r)} | ${r.tagging ? "on (default)" : "off"} | ${r.engine} | ${int(r.turns)} | ${int(r.addRate)}${ratio(r, (x) => x.addRate)} | ${r.add ? `${ms(r.add.p50)} / ${ms(r.add.p95)}` : "–"} | ${int(r.drainedRate)}${ratio(r, (x) => x.drainedRate)} | ${ms(r.cpuMsPerTurn)} + ${ms(r.chromaCpuMsPerTurn)} | ${r.load1.toFixed(1)} |`,
+      `| ${pathName(r)} | ${taggingName(r)} | ${r.engine} | ${int(r.turns)} | ${int(r.addRate)}${ratio(r, (x) => x.addRate)} | ${r.add ? `${ms(r.add.p50)} / ${ms(r.add.p95)}` : "–"} | ${int(r.drainedRate)}${ratio(r, (x) => x.drainedRate)} | ${ms(r.cpuMsPerTurn)} + ${ms(r.chromaCpuMsPerTurn)} | ${r.load1.toFixed(1)} |`,
   ),
 ].join("\n");
 console.log(markdown);
