@@ -62,6 +62,7 @@ describe("records written by the graph carry the features plain Memory.add gives
       onWarning: () => {},
     });
     const session = { configurable: { user_id: "caroline", thread_id: "session-1" } };
+    const wallStart = Date.now();
     await graph.invoke({ messages: [new HumanMessage({ content: TURN, id: "turn-1" })] }, session);
     expect(model.lastConversation).toEqual([TURN]);
     if (endSession) {
@@ -69,6 +70,7 @@ describe("records written by the graph carry the features plain Memory.add gives
       expect(await viaGraph.getAll({ userId: "caroline" })).toEqual([]);
       await graph.endSession(session);
     }
+    const wallElapsed = Date.now() - wallStart;
     await plain.flush();
     await viaGraph.flush();
 
@@ -76,7 +78,20 @@ describe("records written by the graph carry the features plain Memory.add gives
     expect(expected!.dates).toContain("d:2023-05-07");
     expect(expected!.threadId).toBe("session-1");
     const stored = (await viaGraph.getAll({ userId: "caroline" })).filter((r) => r.kind === "episode" && r.role === "user");
-    expect(stored.map(features)).toEqual([expected]);
+    if (endSession) {
+      // The end stores the turn at its run's time, read from the thread's checkpoint (graph/sessions.ts):
+      // on the Memory's clock, as long before its now() as the checkpoint is before the wall clock's
+      // now. Under this test's frozen clock that is TURN_TIME minus the real time since the run: never
+      // later, and no earlier than the time this test took (774 ms once on a loaded machine, so an
+      // exact TURN_TIME failed). Every other feature, the dates resolved against it included, is exact.
+      for (const record of stored) {
+        expect(record.createdAt).toBeLessThanOrEqual(TURN_TIME);
+        expect(record.createdAt).toBeGreaterThanOrEqual(TURN_TIME - wallElapsed);
+      }
+      expect(stored.map((record) => ({ ...features(record), createdAt: expected!.createdAt }))).toEqual([expected]);
+    } else {
+      expect(stored.map(features)).toEqual([expected]);
+    }
 
     // A later session asks about the day: the graph's recall finds the turn and shows it to the model.
     now = TURN_TIME + 3 * 86_400_000;
