@@ -341,7 +341,7 @@ describe("Writer: an update of a memory deleted meanwhile (another instance's de
 });
 
 describe("Writer batching (a bulk import's drain)", () => {
-  it("drains 2,600 writes in store calls of at most 250, in order, tagging the records queued untagged, with one history entry each", async () => {
+  it("drains 2,600 writes in store calls of at most 1,000, in order, tagging the records queued untagged, with one history entry each", async () => {
     const tagged: string[] = [];
     const tagging = new Writer({
       outbox,
@@ -361,12 +361,12 @@ describe("Writer batching (a bulk import's drain)", () => {
 
     expect(result).toMatchObject({ applied: 2_601, pending: 0 });
     const upserts = store.calls.filter((call) => call.method === "upsert");
-    expect(upserts.every((call) => call.ids.length <= 250)).toBe(true);
+    expect(upserts.every((call) => call.ids.length <= 1_000)).toBe(true);
     // Queue order: every call carries the next ids, and the delete comes last.
     expect(upserts.flatMap((call) => call.ids)).toEqual(all);
     expect(store.calls.filter((call) => call.method !== "get").at(-1)).toEqual({ method: "delete", ids: ["b0007"] });
-    // Steps of 1,000 rows read at a time: 4 + 4 calls, then 250 + 250 + 100 and the delete.
-    expect(upserts.length).toBe(11);
+    // Steps of 2,000 rows read at a time: 1,000 + 1,000, then 600 and the delete.
+    expect(upserts.map((call) => call.ids.length)).toEqual([1_000, 1_000, 600]);
     expect(tagged).toEqual(all.filter((_, i) => i % 2 === 0));
     expect(store.records.get("b0000")!.record.metadata).toEqual({ entities: "tag b0000" });
     expect(store.records.get("b0001")!.record.metadata).toEqual({});
