@@ -171,19 +171,23 @@ describe("kill -9 of the Chroma server", () => {
     child.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString()));
     const exited = new Promise<number | null>((done) => child.once("close", (code) => done(code)));
 
-    // Kill the server once a good part of the file is in (history rows are written with each record).
+    // Kill the server once the file's records are queued for the store and not all stored yet (a
+    // history row is written as each record is stored; the drain stores up to 1,000 in one call, so
+    // the 300 records reach the store at once: the kill lands before or during that call).
     let atKill = 0;
     for (;;) {
       await new Promise((done) => setTimeout(done, 50));
       let written = 0;
+      let queued = 0;
       try {
         const db = new Database(join(dataDir, "engram.sqlite"), { readonly: true, fileMustExist: true });
         written = (db.prepare("SELECT COUNT(*) AS n FROM history").get() as { n: number }).n;
+        queued = (db.prepare("SELECT COUNT(*) AS n FROM outbox").get() as { n: number }).n;
         db.close();
       } catch {
         continue; // not created yet
       }
-      if (written >= 100) {
+      if (queued > 0 || written >= 100) {
         atKill = written;
         killChroma(join(dataDir, "chroma"));
         break;
