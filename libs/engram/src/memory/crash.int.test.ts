@@ -157,7 +157,11 @@ describe("kill -9 of the Chroma server", () => {
   it("during a large CLI import: the import heals and finishes; every line is stored exactly once", async () => {
     const dataDir = join(chroma.dir, "import");
     const file = join(chroma.dir, "import.jsonl");
-    const total = 300;
+    // Enough lines that storing them takes seconds (Chroma takes 600-700 records/s): the poll below
+    // must see the import under way (queued, not all stored) and kill it then. With 300 the whole
+    // drain took one store call of well under a second, and a loaded run's poll first saw it done
+    // (history at 300: killed after the import, a failure on timing).
+    const total = 3_000;
     const ids = Array.from({ length: total }, (_, i) => `imp-${String(i).padStart(4, "0")}`);
     const lines = ids.map((id, i) =>
       JSON.stringify({ id, kind: "episode", content: `Imported note ${i}: the ${i % 2 ? "red" : "blue"} kettle number ${i}`, createdAt: 1_700_000_000_000 + i, metadata: {} }),
