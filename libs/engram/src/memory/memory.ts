@@ -120,11 +120,11 @@ export class Memory {
       extractEntities: this.config.entities.extract,
       infer: (kind) => resolveInfer(options.infer, kind, hasModel),
     });
-    const { writer, history, store, recall } = await this.parts();
+    const { writer, history, recall } = await this.parts();
     if (this.config.connection) await this.config.modelGuard.beforeWrite(() => this.config.connection!.client());
     const now = plan.createdAt ?? this.config.clock();
     const records = plan.build(now);
-    const fresh = await freshRecords({ writer, history, store, recall }, scope.userId, records, now);
+    const fresh = await freshRecords({ writer, history, recall }, scope.userId, records, now);
     if (fresh.length === 0) return { results: records, pending: (await writer.pendingCount(scope.userId)) > 0, warnings: plan.warnings };
 
     const writes: AddWrite[] = fresh.map((record) => ({ record, scope, at: now, tagEntities: plan.tagEntities, infer: plan.infer }));
@@ -146,14 +146,14 @@ export class Memory {
       extractEntities: this.config.entities.extract,
       infer: (kind, infer) => resolveInfer(infer, kind, hasModel),
     });
-    const { writer, history, store } = await this.parts();
+    const { writer, history, recall } = await this.parts();
     if (planned.length === 0) return { results: [], pending: false, warnings: [] };
     if (this.config.connection) await this.config.modelGuard.beforeWrite(() => this.config.connection!.client());
     const now = this.config.clock();
     const built = buildMany(planned, now);
     const records = built.flatMap((entry) => entry.records);
     const warnings = built.flatMap((entry, index) => entry.item.plan.warnings.map((warning) => `items[${index}]: ${warning}`));
-    const fresh = new Set(await freshRecords({ writer, history, store }, scope.userId, records, now));
+    const fresh = new Set(await freshRecords({ writer, history, recall }, scope.userId, records, now));
     const writes: AddWrite[] = built.flatMap(({ item, records: own }) =>
       own
         .filter((record) => fresh.has(record))
@@ -202,10 +202,10 @@ export class Memory {
   async get(id: string, options: Scope): Promise<MemoryRecord | null> {
     const scope = validateScope(options);
     const memoryId = validateRecordId(id);
-    const { store, recall, overlay } = await this.parts();
+    const { recall, overlay } = await this.parts();
     // As search: the user's queued writes over the store (recall's index when current), without waiting for the drain.
     const queued = await this.queuedFirst(scope.userId, overlay && (() => overlay.records(scope.userId)));
-    const [hit] = (await recall.find(scope.userId, [memoryId])) ?? (await store.get(scope.userId, [memoryId])).map((one) => one.record);
+    const [hit] = await recall.find(scope.userId, [memoryId]);
     const record = queued ? withQueued(hit ? [hit] : [], queued, {}).find((one) => one.id === memoryId) : hit;
     return record && !isExpired(record, this.config.clock()) ? record : null;
   }
@@ -217,13 +217,13 @@ export class Memory {
     const offset = validateLimit(options.offset, "offset", 0, Number.MAX_SAFE_INTEGER);
     const filter = storeFilter(scope, options.kind === undefined ? undefined : { kind: options.kind });
     const includeInvalid = validateIncludeInvalid(options.includeInvalid);
-    const { store, recall, overlay } = await this.parts();
+    const { recall, overlay } = await this.parts();
     // As search: the user's queued writes over the stored records, so a turn's procedures read never
     // waits for the drain; those come from recall's index when it is current (a warm turn makes no
     // store round trip for them), else from the store.
     const queued = await this.queuedFirst(scope.userId, overlay && (() => overlay.records(scope.userId)));
     const now = this.config.clock();
-    const stored = (await recall.list(scope.userId, filter)) ?? (await store.list(scope.userId, filter));
+    const stored = await recall.list(scope.userId, filter);
     const records = queued ? withQueued(stored, queued, filter) : stored;
     return records.filter((record) => !isExpired(record, now) && (includeInvalid || isCurrent(record, now))).slice(offset, offset + limit);
   }

@@ -72,10 +72,18 @@ export function withQueued(stored: MemoryRecord[], queued: QueuedRecords, filter
   const records = stored.filter((record) => !queued.deleted.has(record.id) && !queued.upserts.has(record.id));
   for (const [id, item] of queued.upserts) {
     // An update's record keeps its kind and scope, so "not in the filtered list" is "not stored" for it.
-    if (item.ifStored && (!storedIds.has(id) || item.afterDelete)) continue;
-    if (matchesFilter(item.record, filter)) records.push(item.record);
+    if (landsOver(item, storedIds.has(id)) && matchesFilter(item.record, filter)) records.push(item.record);
   }
   return records.sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id));
+}
+
+/**
+ * Whether a queued upsert will be stored when the drain gets to it, given whether its record is
+ * stored now: an update (`ifStored`) only over a stored record with no delete queued before it;
+ * any other upsert always. The rule of writer.ts `ifStored`, for every read of queued writes.
+ */
+export function landsOver(item: Pick<PendingRecord, "ifStored" | "afterDelete">, stored: boolean): boolean {
+  return !item.ifStored || (stored && !item.afterDelete);
 }
 
 /** Checks `recallIndex.pending`. */
@@ -139,11 +147,7 @@ export class PendingOverlay {
     const rows = await this.outbox.pending({ userId });
     const { upserts, deleted, deletedAt } = latestOf(rows);
     const queued: QueuedRecords = { upserts: new Map(), deleted, rows: rows.length };
-    for (const row of upserts) {
-      const op = row.payload;
-      const before = deletedAt.get(op.record.id);
-      queued.upserts.set(op.record.id, { record: this.stored(op), ifStored: op.ifStored === true, afterDelete: before !== undefined && before < row.seq });
-    }
+    for (const row of upserts) queued.upserts.set(row.payload.record.id, this.queuedItem(row, deletedAt));
     return queued;
   }
 
@@ -158,18 +162,16 @@ export class PendingOverlay {
     const toEmbed = upserts.filter((row) => row.payload.embedding === undefined && kept?.get(row.seq) === undefined).length;
     if (toEmbed > this.maxEmbedPerRead) return undefined;
     const vectors = await this.vectorsOf(userId, upserts);
-    upserts.forEach((row, i) => {
-      const op = row.payload;
-      const before = deletedAt.get(op.record.id);
-      view.upserts.set(op.record.id, {
-        // As the drain will store it: text queued by an older version without text safety is repaired.
-        record: this.stored(op),
-        vector: vectors[i]!,
-        ifStored: op.ifStored === true,
-        afterDelete: before !== undefined && before < row.seq,
-      });
-    });
+    upserts.forEach((row, i) => view.upserts.set(row.payload.record.id, { ...this.queuedItem(row, deletedAt), vector: vectors[i]! }));
     return view;
+  }
+
+  /** A queued upsert as reads see it, given where the user's deletes were queued ({@link latestOf}). */
+  private queuedItem(row: PendingWrite<UpsertOp>, deletedAt: Map<string, number>): Omit<PendingRecord, "vector"> {
+    const op = row.payload;
+    const before = deletedAt.get(op.record.id);
+    // As the drain will store it: text queued by an older version without text safety is repaired.
+    return { record: this.stored(op), ifStored: op.ifStored === true, afterDelete: before !== undefined && before < row.seq };
   }
 
   /** The rows' vectors: the queued one, else one embedded before for the same row, else embedded now (in one call). */

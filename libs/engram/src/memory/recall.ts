@@ -10,7 +10,7 @@ import { sameRevision } from "../store/revision_log.js";
 import type { MemoryRecord } from "../core/types.js";
 import type { StoredRecord, StoreFilter, StoreRevision } from "../store/types.js";
 import { STATE_REVISION, type GatedStore, type RevisionBump, type WriteListener } from "./gated_store.js";
-import type { PendingReads, PendingView } from "./pending_overlay.js";
+import { landsOver, type PendingReads, type PendingView } from "./pending_overlay.js";
 import { UserIndex } from "./user_index.js";
 
 /** How much recall keeps in process. */
@@ -156,21 +156,22 @@ export class Recall implements WriteListener {
   }
 
   /**
-   * The user's stored records matching `filter`, newest first (as the store lists them), from the
-   * kept index when it is current: a warm turn's procedures read (`getAll`) makes no store round
-   * trip. Undefined when it is not: the caller lists the store.
+   * The user's stored records matching `filter`, newest first (as the store lists them): from the
+   * kept index when it is current (a warm turn's procedures read, `getAll`, makes no store round
+   * trip), else from the store.
    */
-  async list(userId: string, filter: StoreFilter): Promise<MemoryRecord[] | undefined> {
-    return (await this.currentIndex(userId))?.list(filter);
+  async list(userId: string, filter: StoreFilter): Promise<MemoryRecord[]> {
+    return (await this.currentIndex(userId))?.list(filter) ?? this.store.list(userId, filter);
   }
 
   /**
-   * Which of `ids` the store holds, as records, from the kept index when it is current (`get`, and
-   * `add`'s replay check of records the history calls live); undefined when it is not.
+   * Which of `ids` the store holds, as records (`get`, and `add`'s replay check of records the
+   * history calls live): from the kept index when it is current, else from the store.
    */
-  async find(userId: string, ids: readonly string[]): Promise<MemoryRecord[] | undefined> {
+  async find(userId: string, ids: readonly string[]): Promise<MemoryRecord[]> {
     const index = await this.currentIndex(userId);
-    return index && ids.flatMap((id) => index.stored(id) ?? []);
+    if (index) return ids.flatMap((id) => index.stored(id) ?? []);
+    return (await this.store.get(userId, [...ids])).map((hit) => hit.record);
   }
 
   /** Whether a kept index still reflects the store, given the revision just read. */
@@ -296,7 +297,7 @@ function queuedCandidates(index: UserIndex, request: RankRequest, n: number): Ca
     (item) =>
       // A vector of another size than the query's cannot be stored beside the others: the store refuses it.
       item.vector.length === vector.length &&
-      (!item.ifStored || (index.record(item.record.id) !== undefined && !item.afterDelete)) &&
+      landsOver(item, index.record(item.record.id) !== undefined) &&
       matchesFilter(item.record, filter),
   );
   if (live.length === 0) return [];

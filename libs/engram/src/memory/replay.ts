@@ -5,17 +5,17 @@
 import { EngramError } from "../core/errors.js";
 import type { HistoryEntry, MemoryRecord } from "../core/types.js";
 import type { HistoryState } from "../state/types.js";
-import type { EpisodicStore } from "../store/types.js";
 import type { Recall } from "./recall.js";
 import type { Writer } from "./writer.js";
 
-/** Where liveness is read: the outbox (through the writer), the history log and the store. */
+/**
+ * Where liveness is read: the outbox (through the writer), the history log and the store (through
+ * recall, whose in-process index answers for it with no round trip when current).
+ */
 export interface ReplaySources {
   writer: Writer;
   history: HistoryState;
-  store: EpisodicStore;
-  /** Recall's in-process index: when current, it answers for the store with no round trip. */
-  recall?: Pick<Recall, "find">;
+  recall: Pick<Recall, "find">;
 }
 
 /**
@@ -50,15 +50,14 @@ export async function freshRecords(sources: ReplaySources, userId: string, recor
  * data folder sharing the server deleted them (its history is its own). They are added again
  * rather than taken for replays. During an outage, history is trusted.
  */
-async function goneFromStore({ store, recall }: ReplaySources, userId: string, records: MemoryRecord[]): Promise<MemoryRecord[]> {
+async function goneFromStore({ recall }: ReplaySources, userId: string, records: MemoryRecord[]): Promise<MemoryRecord[]> {
   if (records.length === 0) return [];
   const ids = records.map((record) => record.id);
   let stored: Set<string>;
   try {
     // The consolidate node's evicted exchange, stored by remember a few turns before, is such a
     // record: on a warm user the index answers, and the turn makes no store round trip for it.
-    const found = (await recall?.find(userId, ids)) ?? (await store.get(userId, ids)).map((hit) => hit.record);
-    stored = new Set(found.map((record) => record.id));
+    stored = new Set((await recall.find(userId, ids)).map((record) => record.id));
   } catch (error) {
     if (error instanceof EngramError && error.code === "STORE_UNAVAILABLE") return [];
     throw error;
