@@ -2,7 +2,7 @@
 import { KeyedQueue } from "../core/keyed_queue.js";
 import type { MemoryRecord } from "../core/types.js";
 import type { EpisodicStore, StoreFilter, StoreHit, StoredRecord, StoreRevision } from "../store/types.js";
-import type { LeaseState, RevisionState } from "../state/types.js";
+import type { LeaseState, RevisionBump, RevisionState } from "../state/types.js";
 
 /**
  * The `log` of a revision read from the shared state (see "Revisions in the shared state" below):
@@ -10,11 +10,6 @@ import type { LeaseState, RevisionState } from "../state/types.js";
  */
 export const STATE_REVISION = "state";
 
-/** A write's bump of the state revision: the value it replaced (null: none) and the new one. */
-export interface RevisionBump {
-  before: number | null;
-  after: number;
-}
 
 /** Told of this process's writes, inside the gate, right after the store acknowledged them. */
 export interface WriteListener {

@@ -9,7 +9,8 @@ import { matchesFilter } from "../store/filter_match.js";
 import { sameRevision } from "../store/revision_log.js";
 import type { MemoryRecord } from "../core/types.js";
 import type { StoredRecord, StoreFilter, StoreRevision } from "../store/types.js";
-import { STATE_REVISION, type GatedStore, type RevisionBump, type WriteListener } from "./gated_store.js";
+import type { RevisionBump } from "../state/types.js";
+import { STATE_REVISION, type GatedStore, type WriteListener } from "./gated_store.js";
 import { landsOver, type PendingReads, type PendingView } from "./pending_overlay.js";
 import { UserIndex } from "./user_index.js";
 

@@ -149,6 +149,12 @@ export interface LeaseState {
   exclusive<R>(userId: string, name: string, fn: () => Promise<R>): Promise<R>;
 }
 
+/** A bump of a user's revision: the value it replaced (null: none was recorded) and the new one. */
+export interface RevisionBump {
+  before: number | null;
+  after: number;
+}
+
 /**
  * A per-user revision of the user's records in the vector store, kept in the shared state so that
  * an instance can tell whether its in-process index of a user is current with one state read
@@ -165,7 +171,7 @@ export interface RevisionState {
    * none was recorded) and the new one. Two bumps of a user never return the same `before`
    * unless it is null.
    */
-  bump(userId: string): Promise<{ before: number | null; after: number }>;
+  bump(userId: string): Promise<RevisionBump>;
   /** Drops every user's revision (their store records were replaced, e.g. by `engram reembed`). */
   clear(): Promise<void>;
 }

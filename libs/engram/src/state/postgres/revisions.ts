@@ -1,5 +1,5 @@
 /** Per-user store revisions (state/types.ts `RevisionState`), in `store_revisions`. */
-import type { RevisionState } from "../types.js";
+import type { RevisionBump, RevisionState } from "../types.js";
 import type { PgHandle } from "./handle.js";
 
 /**
@@ -21,7 +21,7 @@ export class PostgresRevisions implements RevisionState {
     return rows[0] === undefined ? null : Number(rows[0].revision);
   }
 
-  async bump(userId: string): Promise<{ before: number | null; after: number }> {
+  async bump(userId: string): Promise<RevisionBump> {
     const seq = this.handle.table("store_revision_seq");
     const updated = await this.handle.query<{ before: string; after: string }>(
       "revisions.bump",

@@ -1,6 +1,6 @@
 /** Per-user store revisions (state/types.ts `RevisionState`), in `store_revisions`. */
 import type Database from "better-sqlite3";
-import type { RevisionState } from "../types.js";
+import type { RevisionBump, RevisionState } from "../types.js";
 import { runSql, type SqliteHandle } from "./database.js";
 
 /**
@@ -26,7 +26,7 @@ export class SqliteRevisions implements RevisionState {
     return row?.revision ?? null;
   }
 
-  async bump(userId: string): Promise<{ before: number | null; after: number }> {
+  async bump(userId: string): Promise<RevisionBump> {
     this.ensureTables();
     const db = this.db;
     return runSql(db, "revisions.bump", () =>
