@@ -9,7 +9,7 @@ import { freePort, startChromaServer } from "../store/chroma_server.js";
 import type { EpisodicStore, StoreFilter, StoreHit, StoredRecord } from "../store/types.js";
 import { killChroma, tempDir } from "../tests/chroma.js";
 import { testMemories } from "../tests/memories.js";
-import { waitFor } from "../tests/wait.js";
+import { processGone, waitFor } from "../tests/wait.js";
 import { Memory } from "./memory.js";
 
 const DAY = 86_400_000;
@@ -229,17 +229,9 @@ class KillAfterLoad implements EpisodicStore {
 }
 
 async function waitForExit(pid: number | undefined): Promise<void> {
-  const alive = (): boolean => {
-    try {
-      process.kill(pid!, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   // Until it is gone, however long a loaded machine takes (200 polls of 50 ms could end first, and
   // the restart on its port below then got the dead server's handle back).
-  expect(await waitFor(() => pid === undefined || !alive())).toBe(true);
+  expect(await waitFor(() => processGone(pid))).toBe(true);
   await new Promise((done) => setImmediate(done));
 }
 

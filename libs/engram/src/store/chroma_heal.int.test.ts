@@ -9,6 +9,7 @@ import { Memory } from "../memory/memory.js";
 import { EngramStore } from "../adapters/store/engram_store.js";
 import { heartbeat, localServerState, startChromaServer } from "./chroma_server.js";
 import { killChroma, tempDir } from "../tests/chroma.js";
+import { waitFor } from "../tests/wait.js";
 
 // The embedded server heals (issue 12 item 5): a local Chroma that Engram started and that dies
 // (kill -9) is started again on the same folder; clients follow it to its new port; a server that
@@ -48,16 +49,6 @@ function processesServing(path: string): number[] {
     .split("\n")
     .filter((line) => line.includes("--path " + path + " ") && !line.includes("ps -eo"))
     .map((line) => Number(line.trim().split(/\s+/)[0]));
-}
-
-/** Polls until `check` holds; the deadline only bounds a hang (a loaded machine is slow to reap and restart). */
-async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 120_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((done) => setTimeout(done, 50));
-  }
-  return false;
 }
 
 /**

@@ -7,7 +7,10 @@ import { ChromaClient } from "chromadb";
 import { isEngramError } from "../core/errors.js";
 import { freePort, heartbeat, startChromaServer } from "./chroma_server.js";
 import { tempDir } from "../tests/chroma.js";
-import { processGone } from "../tests/wait.js";
+import { processGone, waitFor } from "../tests/wait.js";
+
+/** How long this file waits for a server to stop answering or exit (its own bound, kept as it was). */
+const SERVER_WAIT_MS = 15_000;
 
 const dirs: string[] = [];
 async function dataDir(): Promise<string> {
@@ -69,7 +72,7 @@ describe("local Chroma server", () => {
       expect(await heartbeat("127.0.0.1", port)).toBe(true);
     } finally {
       process.kill(ownerPid, "SIGINT");
-      await waitFor(async () => !(await heartbeat("127.0.0.1", port)));
+      await waitFor(async () => !(await heartbeat("127.0.0.1", port)), SERVER_WAIT_MS);
     }
     expect(processesServing(path)).toEqual([]);
   });
@@ -135,7 +138,7 @@ describe("local Chroma server", () => {
     const path = await dataDir();
     const error = await startChromaServer({ path, startTimeoutMs: 1 }).catch((e: unknown) => e);
     expect(isEngramError(error, "CHROMA_START_TIMEOUT")).toBe(true);
-    expect(await waitFor(() => processesServing(path).length === 0)).toBe(true);
+    expect(await waitFor(() => processesServing(path).length === 0, SERVER_WAIT_MS)).toBe(true);
   });
 
   it("reports a data folder that cannot be written", async () => {
@@ -156,8 +159,8 @@ describe("local Chroma server", () => {
       const owner = await startOwner(path, port);
       expect(await heartbeat("127.0.0.1", port)).toBe(true);
       process.kill(owner, signal);
-      expect(await waitFor(async () => !(await heartbeat("127.0.0.1", port)))).toBe(true);
-      expect(await waitFor(async () => processesServing(path).length === 0)).toBe(true);
+      expect(await waitFor(async () => !(await heartbeat("127.0.0.1", port)), SERVER_WAIT_MS)).toBe(true);
+      expect(await waitFor(async () => processesServing(path).length === 0, SERVER_WAIT_MS)).toBe(true);
     }
   });
 });
@@ -186,13 +189,4 @@ function startOwner(path: string, port: number): Promise<number> {
     });
     child.once("exit", (code) => fail(new Error(`owner exited early (${code})`)));
   });
-}
-
-async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  return false;
 }
