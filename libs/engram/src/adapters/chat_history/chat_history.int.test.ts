@@ -152,10 +152,12 @@ describe("EngramChatMessageHistory in RunnableWithMessageHistory (in-memory hist
     const error = await retriever.invoke("sister", {}).catch((caught: unknown) => caught);
     expect(isEngramError(error, "INVALID_SCOPE")).toBe(true);
     const fromS2 = await retriever.invoke("Where does my sister live?", { configurable: { thread_id: "s2" } });
-    expect(fromS2.map((d) => d.pageContent)).toContain(SISTER);
+    // s1's turn and s1's summary of it (the evicted turn, verbatim) score within a hair of each
+    // other, and near-duplicate suppression keeps whichever ranks first: either carries the fact.
+    expect(fromS2.some((d) => d.pageContent.includes(SISTER))).toBe(true);
     expect(fromS2.every((d) => d.metadata.threadId !== "s2")).toBe(true);
     const fixed = new EngramRetriever({ memory, userId: "alice", excludeThread: "s1" });
-    expect((await fixed.invoke("Where does my sister live?")).map((d) => d.pageContent)).not.toContain(SISTER);
+    expect((await fixed.invoke("Where does my sister live?")).some((d) => d.pageContent.includes("Marta"))).toBe(false);
   });
 });
 
