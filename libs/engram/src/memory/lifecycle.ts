@@ -201,7 +201,7 @@ export class MemoryLifecycle {
       leases: state.leases,
     });
     const embed = (texts: string[]) => config.embedder.embed(texts);
-    const overlay = validatePendingReads(options.recallCache?.pending) === "overlay" ? new PendingOverlay(state.outbox<WriteOp>(), embed, undefined, undefined, tagRecord) : undefined;
+    const overlay = validatePendingReads(options.recallCache?.pending) === "overlay" ? new PendingOverlay(state.outbox<WriteOp>(), embed, { tag: tagRecord }) : undefined;
     const parts = { state, store, writer, recall, ...(overlay ? { overlay } : {}) };
     await this.hooks.opened(parts);
     return parts;

@@ -74,9 +74,9 @@ describe("PendingOverlay: a user's queued writes as one search sees them", () =>
     await queue([upsert("a", "one"), upsert("b", "two"), upsert("c", "three", { embedding: [0, 1, 0] })]);
     const { embed, texts } = countingEmbed();
     // Two texts need a vector: a cap of 1 refuses, a cap of 2 reads them.
-    expect(await new PendingOverlay(outbox, embed, 4_096, 1).read("alice")).toBeUndefined();
+    expect(await new PendingOverlay(outbox, embed, { maxEmbedPerRead: 1 }).read("alice")).toBeUndefined();
     expect(texts).toEqual([]);
-    const view = await new PendingOverlay(outbox, embed, 4_096, 2).read("alice");
+    const view = await new PendingOverlay(outbox, embed, { maxEmbedPerRead: 2 }).read("alice");
     expect([...(view?.upserts.keys() ?? [])].sort()).toEqual(["a", "b", "c"]);
     expect(texts.sort()).toEqual(["one", "two"]);
   });

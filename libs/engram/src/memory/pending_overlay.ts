@@ -93,6 +93,24 @@ export function validatePendingReads(value: unknown): PendingReads {
   throw new EngramError("INVALID_OPTIONS", `recallIndex.pending must be "overlay" or "drain", got ${describeValue(value)}.`);
 }
 
+/** Limits and the record transform of a {@link PendingOverlay}. */
+export interface PendingOverlayOptions {
+  /** Most row vectors kept over all users. @default 4096 */
+  maxVectors?: number;
+  /**
+   * Most queued texts one search embeds. More than that (a bulk `addMany` still draining, say)
+   * and the search waits for the drain instead ({@link PendingOverlay.read} returns undefined): the
+   * drain embeds in batches, where one search embedding thousands of texts one at a time would take
+   * longer and hold the model against every other request. @default 64
+   */
+  maxEmbedPerRead?: number;
+  /**
+   * What the drain does to a record queued with `tagEntities` (writer.ts `tag`), done here too so
+   * that a queued record reads as it will be stored. @default none
+   */
+  tag?: (record: MemoryRecord) => MemoryRecord;
+}
+
 /**
  * Reads users' queued writes for search. An upsert queued without a vector (`writes: "background"`
  * leaves the model to the drain) is embedded here, once per outbox row: the row's seq is never
@@ -105,24 +123,19 @@ export class PendingOverlay {
   private readonly vectors = new Map<string, Map<number, Promise<number[]>>>();
   private kept = 0;
 
+  private readonly maxVectors: number;
+  private readonly maxEmbedPerRead: number;
+  private readonly tag: ((record: MemoryRecord) => MemoryRecord) | undefined;
+
   constructor(
     private readonly outbox: Pick<OutboxState<WriteOp>, "pending">,
     private readonly embed: (texts: string[]) => Promise<number[][]>,
-    /** Most row vectors kept over all users. @default 4096 */
-    private readonly maxVectors = 4_096,
-    /**
-     * Most queued texts one search embeds. More than that (a bulk `addMany` still draining, say)
-     * and the search waits for the drain instead ({@link read} returns undefined): the drain embeds
-     * in batches, where one search embedding thousands of texts one at a time would take longer
-     * and hold the model against every other request. @default 64
-     */
-    private readonly maxEmbedPerRead = 64,
-    /**
-     * What the drain does to a record queued with `tagEntities` (writer.ts `tag`), done here too so
-     * that a queued record reads as it will be stored. @default none
-     */
-    private readonly tag?: (record: MemoryRecord) => MemoryRecord,
-  ) {}
+    options: PendingOverlayOptions = {},
+  ) {
+    this.maxVectors = options.maxVectors ?? 4_096;
+    this.maxEmbedPerRead = options.maxEmbedPerRead ?? 64;
+    this.tag = options.tag;
+  }
 
   /** A queued upsert's record as the drain will store it. */
   private stored(op: UpsertOp): MemoryRecord {
