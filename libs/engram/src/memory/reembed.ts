@@ -9,6 +9,7 @@ import { EngramError } from "../core/errors.js";
 import { validatePrefix } from "../core/scope.js";
 import { embeddingsIdentity } from "../embeddings/identity.js";
 import { ChromaConnection, type ChromaConnectionOptions } from "../store/connection.js";
+import { rowText } from "../store/chroma_records.js";
 import { collectionsStartingWith } from "../store/list_collections.js";
 import { MODEL_KEY, readStoreModel, recordStoreModel, REEMBED_PENDING } from "../store/model_marker.js";
 import { isNotFound } from "../store/not_found.js";
@@ -129,7 +130,8 @@ export async function reembed(options: ReembedOptions): Promise<ReembedResult> {
         for (let start = 0; start < todo.length; start += batchSize) {
           const ids = todo.slice(start, start + batchSize);
           const rows = await base.get({ ids, include: ["documents", "metadatas"] as never });
-          const texts = rows.ids.map((_, i) => rows.documents[i] ?? "");
+          // Rows keep their text in the document or, since it moved, in the metadata (store/chroma_records.ts).
+          const texts = rows.ids.map((_, i) => rowText(rows.documents[i], rows.metadatas[i]));
           const vectors = await embedAll(options.embeddings, texts);
           await copy.upsert({ ids: rows.ids, embeddings: vectors, documents: texts, metadatas: rows.metadatas.map((m) => m ?? {}) });
           done += rows.ids.length;

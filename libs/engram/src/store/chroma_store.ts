@@ -3,7 +3,7 @@ import { EngramError } from "../core/errors.js";
 import { collectionNameFor } from "../core/scope.js";
 import type { MemoryRecord } from "../core/types.js";
 import { ChromaCollections, MAX_ROWS_PER_CALL as MAX_BATCH } from "./chroma_collections.js";
-import { fromChromaRow, toChromaMetadata } from "./chroma_records.js";
+import { fromChromaRow, STORED_DOCUMENT, toChromaMetadata } from "./chroma_records.js";
 import { upsertRows } from "./chroma_upsert.js";
 import { whereFor } from "./chroma_where.js";
 import { isNotFound } from "./not_found.js";
@@ -81,7 +81,8 @@ export class ChromaStore implements EpisodicStore {
           upsertRows(collection, {
             ids: batch.map((item) => item.record.id),
             embeddings: batch.map((item) => item.embedding),
-            documents: batch.map((item) => item.record.content),
+            // The text travels in the metadata (store/chroma_records.ts TEXT_KEY).
+            documents: batch.map(() => STORED_DOCUMENT),
             metadatas: batch.map((item) => toChromaMetadata(item.record)),
           }),
         );
