@@ -111,6 +111,10 @@ describe("Memory against a real Chroma server", () => {
     }
     await m.add("Frank plays the cello too", { userId: "frank" });
     await m.add("Frank lives in Oslo as well", { userId: "frank" });
+    // The adds drain in the background: stored first, so that the counts below are the store's and
+    // the history's (a drain still queued when deleteAll runs counts its writes as `pending` instead;
+    // background.int.test.ts covers that case).
+    await m.flush();
     const erinBefore = (await m.getAll({ userId: "erin" })).length;
     const frankBefore = (await m.getAll({ userId: "frank" })).length;
     expect([erinBefore, frankBefore]).toEqual([3, 2]);
