@@ -16,7 +16,7 @@
  * Engram warns (a write dropped or left queued).
  * Texts are LoCoMo dev turns, repeated with a round number when more are asked for than exist.
  *
- *   node --import tsx src/ingest.ts [--bulk 10000] [--turns 2000] [--tagged 2000] [--baseline f5710eb|none]
+ *   node --import tsx src/ingest.ts [--bulk 10000] [--turns 2000] [--tagged 2000] [--baseline f5710eb|none] [--rounds 1]
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -37,9 +37,10 @@ const opts = new Command()
   .option("--turns <n>", "turns added one per call, with the default options", "2000")
   .option("--tagged <n>", "turns of each run with entity tagging on (both paths; the tagger costs milliseconds a turn; 0: none)", "2000")
   .option("--baseline <ref>", "git commit whose libs/engram/src is the baseline, or none", "f5710eb")
+  .option("--rounds <n>", "baseline/current pairs per configuration, alternating (medians printed: the machine is shared)", "1")
   .option("--out <dir>", "output folder", "bench-results")
   .parse()
-  .opts<{ data: string; bulk: string; turns: string; tagged: string; baseline: string; out: string }>();
+  .opts<{ data: string; bulk: string; turns: string; tagged: string; baseline: string; rounds: string; out: string }>();
 
 type Engine = typeof current;
 type Path = "bulk" | "single";
@@ -145,8 +146,8 @@ try {
     { path: "single" as const, tagging: "on" as const, turns: Number(opts.tagged) },
   ].filter((config) => config.turns > 0);
   for (const config of configs) {
-    for (const [name, engine] of engines) {
-      const label = `${name}-${config.path}-${config.tagging}`;
+    for (let round = 1; round <= Number(opts.rounds); round += 1) for (const [name, engine] of engines) {
+      const label = `${name}-${config.path}-${config.tagging}-r${round}`;
       const memory = new engine.Memory({
         dataDir: join(scratch.dir, label),
         chroma: { url: server.url },
@@ -217,18 +218,40 @@ const int = (x: number): string => Math.round(x).toLocaleString("en-US");
 const ms = (x: number): string => (x >= 10 ? x.toFixed(0) : x.toFixed(2));
 const taggingName = (r: Run): string => (r.tagging === "default" ? `default (${r.tagged ? "on" : "off"})` : r.tagging);
 const pathName = (r: Run): string => (r.path === "bulk" ? "bulk import of one user" : "one turn per add");
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+/** One row per build and configuration: the median of its rounds (each field on its own). */
+const rows: Array<Run & { rounds: number }> = [];
+for (const r of runs) {
+  if (rows.some((x) => x.engine === r.engine && x.path === r.path && x.tagging === r.tagging)) continue;
+  const same = runs.filter((x) => x.engine === r.engine && x.path === r.path && x.tagging === r.tagging);
+  const pick = (f: (x: Run) => number): number => median(same.map(f));
+  rows.push({
+    ...r,
+    rounds: same.length,
+    addRate: pick((x) => x.addRate),
+    drainedRate: pick((x) => x.drainedRate),
+    cpuMsPerTurn: pick((x) => x.cpuMsPerTurn),
+    chromaCpuMsPerTurn: pick((x) => x.chromaCpuMsPerTurn),
+    load1: pick((x) => x.load1),
+    ...(r.add ? { add: { ...r.add, p50: pick((x) => x.add?.p50 ?? 0), p95: pick((x) => x.add?.p95 ?? 0) } } : {}),
+  });
+}
 const ratio = (r: Run, pick: (x: Run) => number): string => {
-  const before = runs.find((b) => b.engine === "baseline" && b.path === r.path && b.tagging === r.tagging);
+  const before = rows.find((b) => b.engine === "baseline" && b.path === r.path && b.tagging === r.tagging);
   return r.engine === "current" && before ? ` (${(pick(r) / pick(before)).toFixed(1)}x)` : "";
 };
 const markdown = [
-  `One user's LoCoMo dev turns (repeated with a round number past 2,760), static model, one local Chroma server; baseline = libs/engram/src of ${opts.baseline}, run in the same process just before each current row.`,
+  `One user's LoCoMo dev turns (repeated with a round number past 2,760), static model, one local Chroma server; baseline = libs/engram/src of ${opts.baseline}, run in the same process just before each current run (rounds alternate baseline and current; each figure is the median of the rounds).`,
   "",
-  "| path | entity tagging | build | turns | add (turns/s) | add p50 / p95 (ms) | incl. drain (turns/s) | CPU ms/turn: Node + Chroma | load (1 min) |",
-  "|---|---|---|---:|---:|---:|---:|---:|---:|",
-  ...runs.map(
+  "| path | entity tagging | build | turns | rounds | add (turns/s) | add p50 / p95 (ms) | incl. drain (turns/s) | CPU ms/turn: Node + Chroma | load (1 min) |",
+  "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+  ...rows.map(
     (r) =>
-      `| ${pathName(r)} | ${taggingName(r)} | ${r.engine} | ${int(r.turns)} | ${int(r.addRate)}${ratio(r, (x) => x.addRate)} | ${r.add ? `${ms(r.add.p50)} / ${ms(r.add.p95)}` : "–"} | ${int(r.drainedRate)}${ratio(r, (x) => x.drainedRate)} | ${ms(r.cpuMsPerTurn)} + ${ms(r.chromaCpuMsPerTurn)} | ${r.load1.toFixed(1)} |`,
+      `| ${pathName(r)} | ${taggingName(r)} | ${r.engine} | ${int(r.turns)} | ${r.rounds} | ${int(r.addRate)}${ratio(r, (x) => x.addRate)} | ${r.add ? `${ms(r.add.p50)} / ${ms(r.add.p95)}` : "–"} | ${int(r.drainedRate)}${ratio(r, (x) => x.drainedRate)} | ${ms(r.cpuMsPerTurn)} + ${ms(r.chromaCpuMsPerTurn)} | ${r.load1.toFixed(1)} |`,
   ),
 ].join("\n");
 console.log(markdown);
@@ -239,7 +262,7 @@ await writeFile(
   JSON.stringify(
     {
       title: "Ingest throughput (static model)",
-      command: `node --import tsx src/ingest.ts --bulk ${opts.bulk} --turns ${opts.turns} --tagged ${opts.tagged} --baseline ${opts.baseline}`,
+      command: `node --import tsx src/ingest.ts --bulk ${opts.bulk} --turns ${opts.turns} --tagged ${opts.tagged} --baseline ${opts.baseline} --rounds ${opts.rounds}`,
       machine,
       machineLine: formatMachine(machine),
       runs,

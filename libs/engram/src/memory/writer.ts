@@ -140,6 +140,9 @@ const DRAIN_BATCH = 2_000;
  */
 const STORE_CALL = 1_000;
 
+/** Texts per model call when the drain embeds a group: it yields to the event loop between calls. */
+const EMBED_SLICE = 200;
+
 /** Tagging runs this long at most before the drain yields to the event loop (other calls' turns). */
 const TAG_SLICE_MS = 10;
 
@@ -249,11 +252,16 @@ export class Writer {
    */
   private async embedMissing(upserts: UpsertOp[]): Promise<void> {
     const missing = upserts.filter((op) => op.embedding === undefined);
-    if (missing.length === 0) return;
-    const vectors = await this.embed(missing.map((op) => op.record.content));
-    missing.forEach((op, i) => {
-      op.embedding = vectors[i];
-    });
+    // In slices, yielding between them: a model that computes on this thread (the static one) would
+    // otherwise hold the event loop for a whole group, and with it the store call in flight.
+    for (let start = 0; start < missing.length; start += EMBED_SLICE) {
+      if (start > 0) await afterSend();
+      const slice = missing.slice(start, start + EMBED_SLICE);
+      const vectors = await this.embed(slice.map((op) => op.record.content));
+      slice.forEach((op, i) => {
+        op.embedding = vectors[i];
+      });
+    }
   }
 
   /** Tags, in place, the records queued with `tagEntities`, yielding to the event loop between slices. */
@@ -315,13 +323,16 @@ export class Writer {
     if (batch.length === 0) return {};
     const groups = storeCalls(batch);
     // Pipelined: the next group's tagging and embedding (CPU here) run while this group's store
-    // call is in flight (CPU in the store's process), so a bulk import keeps both busy.
+    // call is in flight (CPU in the store's process), so a bulk import keeps both busy. The next
+    // group is prepared only once this group's request is sent, and in slices (embedMissing): the
+    // model computes on this thread, and a preparation started first would hold the request back.
     let next = this.prepare(groups[0]!);
     for (let g = 0; g < groups.length; g += 1) {
       let group = groups[g]!;
       const first = group[0]!;
       const unprepared = await next;
-      next = g + 1 < groups.length ? this.prepare(groups[g + 1]!) : Promise.resolve(undefined);
+      const prepareNext = (): Promise<EngramError | undefined> =>
+        g + 1 < groups.length ? afterSend().then(() => this.prepare(groups[g + 1]!)) : Promise.resolve(undefined);
       const orphans = first.payload.op === "upsert" ? await updatesOfErased(this.store, first.userId, group).catch(asStoreError) : new Set<number>();
       if (orphans instanceof EngramError) {
         await this.outbox.fail(group.map((row) => row.seq), orphans.message);
@@ -330,18 +341,21 @@ export class Writer {
       if (orphans.size > 0) {
         await this.outbox.complete([...orphans]);
         group = group.filter((row) => !orphans.has(row.seq));
-        if (group.length === 0) continue;
+        if (group.length === 0) {
+          next = prepareNext();
+          continue;
+        }
       }
       const outcome: { done: Row[]; refused: Array<{ row: Row; error: EngramError }> } = { done: [], refused: [] };
-      let error: EngramError | undefined;
-      try {
-        if (unprepared) throw unprepared;
-        error = await this.isolate(first.userId, group, outcome);
+      const applying = (async (): Promise<EngramError | undefined> => {
+        if (unprepared) return unprepared;
+        const stopped = await this.isolate(first.userId, group, outcome);
         // Every write refused and none taken: is it the records, or the store? Ask the store.
-        if (error === undefined && outcome.done.length === 0 && outcome.refused.length > 0) error = await this.probe(first.userId, outcome.refused[0]!.error);
-      } catch (caught) {
-        error = asStoreError(caught);
-      }
+        if (stopped === undefined && outcome.done.length === 0 && outcome.refused.length > 0) return this.probe(first.userId, outcome.refused[0]!.error);
+        return stopped;
+      })().catch(asStoreError);
+      next = prepareNext();
+      const error = await applying;
       await this.finish(first.userId, outcome.done);
       tally.applied += outcome.done.length;
       if (error) {
@@ -464,6 +478,11 @@ function storeCalls(batch: Row[]): Row[][] {
     else groups.push([row]);
   }
   return groups;
+}
+
+/** Resolves after the event loop's I/O phase: a request started before is then on its way. */
+function afterSend(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function asStoreError(error: unknown): EngramError {
