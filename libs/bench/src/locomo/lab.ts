@@ -28,6 +28,7 @@ import { boostByEntities, withEntities } from "../../../engram/src/scoring/entit
 import { withDates } from "../../../engram/src/scoring/dates.js";
 import { LexicalIndex } from "../../../engram/src/scoring/lexical_index.js";
 import { expansionTerms } from "../../../engram/src/scoring/feedback.js";
+import { tokenize as tokenizeTerms } from "../../../engram/src/scoring/tokenize.js";
 import { diversify } from "../../../engram/src/scoring/context.js";
 import type { MemoryRecord } from "../../../engram/src/core/types.js";
 import { CATEGORIES, CATEGORY_IDS, loadLocomo, type Category } from "./data.js";
@@ -48,8 +49,11 @@ const program = new Command()
   .option("--out <dir>", "output folder", "bench-results")
   .option("--variants <list>", "rows of the ablation (see VARIANTS)", "")
   .option("--name <name>", "names the output files lab-<name>*.md (default: the model)")
+  .option("--second <file>", "a second vector cache (every text in it), mixed into the cosine by the `second` weight")
+  .option("--second-pool", "also take the top candidates by the second vectors' cosine into the pool")
+  .option("--dump-texts <file>", "writes {questions, turns} of the dev conversations as JSON and exits")
   .parse();
-const opts = program.opts<{ data?: string; model: string; vectors?: string; out: string; variants: string; name?: string }>();
+const opts = program.opts<{ data?: string; model: string; vectors?: string; out: string; variants: string; name?: string; second?: string; secondPool?: boolean; dumpTexts?: string }>();
 const outName = opts.name ?? opts.model;
 
 const dataPath = findLocomoData(opts.data);
@@ -59,6 +63,24 @@ if (!dataPath) {
 }
 const conversations = devConversations(await loadLocomo(dataPath));
 await mkdir(opts.out, { recursive: true });
+if (opts.dumpTexts) {
+  const turns = conversations.flatMap((c) => c.turns.map((t) => turnContent(t)));
+  const questionTexts = conversations.flatMap((c) => c.questions.map((q) => q.question));
+  const convs = conversations.map((c) => ({ id: c.sampleId, questions: c.questions.map((q) => q.question), turns: c.turns.map((t) => turnContent(t)) }));
+  await writeFile(opts.dumpTexts, JSON.stringify({ questions: [...new Set(questionTexts)], turns: [...new Set(turns)], convs }));
+  process.exit(0);
+}
+/**
+ * The second vectors (`--second`): "keep both vectors" designs, e.g. memories' USE-Lite vectors
+ * (embedded off the turn's path) against the question's true USE-Lite vector (the upper bound) or
+ * its static vector mapped into USE-Lite's space (static_model/both_map.py).
+ */
+const second = opts.second ? new Map<string, number[]>(JSON.parse(await readFile(opts.second, "utf8")) as Array<[string, number[]]>) : undefined;
+function secondVector(text: string): number[] {
+  const v = second!.get(text);
+  if (!v) throw new Error(`--second: no vector for ${JSON.stringify(text.slice(0, 60))}`);
+  return v;
+}
 
 // ---- vectors, cached by model and text ----------------------------------------------------------
 const cachePath = opts.vectors ?? join(opts.out, `lab-vectors-${opts.model}.json`);
@@ -103,6 +125,9 @@ interface Question {
   /** Candidate pool (top N by cosine + top N by BM25), and the PRF pool's extra lexical hits. */
   pool: Candidate[];
   vectorOf: Map<string, number[]>;
+  /** The question's and the memories' second vectors (`--second`), when given. */
+  secondQuery?: number[];
+  secondOf?: Map<string, number[]>;
   lexical: LexicalIndex;
   neighbours: (id: string) => string[];
 }
@@ -137,6 +162,7 @@ for (const conv of conversations) {
   lexical.upsert(records.map((r) => ({ id: r.id, text: r.content })));
   const byId = new Map(records.map((r, i) => [r.id, i]));
   const vectorOf = new Map(records.map((r, i) => [r.id, vectors[i]!]));
+  const secondOf = second ? new Map(records.map((r) => [r.id, normalize(secondVector(r.content))])) : undefined;
   const neighbours = (id: string): string[] => {
     const i = byId.get(id)!;
     return [records[i - 1], records[i + 1]].filter((r) => r && r.scope.threadId === records[i]!.scope.threadId).map((r) => r!.id);
@@ -153,6 +179,13 @@ for (const conv of conversations) {
     for (const i of sims.map((s, i) => ({ s, i })).sort((a, b) => b.s - a.s).slice(0, N).map((x) => x.i)) {
       pool.set(records[i]!.id, { record: records[i]!, similarity: sims[i]!, lexical: 0 });
     }
+    if (secondOf && opts.secondPool) {
+      const q2 = normalize(secondVector(q.question));
+      const sims2 = records.map((r) => dot(q2, secondOf.get(r.id)!));
+      for (const i of sims2.map((s, i) => ({ s, i })).sort((a, b) => b.s - a.s).slice(0, N).map((x) => x.i)) {
+        if (!pool.has(records[i]!.id)) pool.set(records[i]!.id, { record: records[i]!, similarity: sims[i]!, lexical: 0 });
+      }
+    }
     for (const hit of lexical.query(q.question, N)) {
       const i = byId.get(hit.id)!;
       const c = pool.get(hit.id) ?? { record: records[i]!, similarity: sims[i]!, lexical: 0 };
@@ -161,7 +194,7 @@ for (const conv of conversations) {
     }
     const bm25 = reference.top(q.question, 25).map((i) => records[i]!.id);
     const dense = sims.map((s, i) => ({ s, i })).sort((a, b) => b.s - a.s).slice(0, 25).map((x) => records[x.i]!.id);
-    questions.push({ conv: conv.sampleId, category: q.category, query: q.question, evidence: q.evidence, answer: q.answer, bm25, dense, now, pool: [...pool.values()], vectorOf, lexical, neighbours });
+    questions.push({ conv: conv.sampleId, category: q.category, query: q.question, evidence: q.evidence, answer: q.answer, bm25, dense, now, pool: [...pool.values()], vectorOf, lexical, neighbours, secondOf, secondQuery: second ? normalize(secondVector(q.question)) : undefined });
   }
 }
 process.stderr.write(`${questions.length} questions over ${conversations.length} conversations\n`);
@@ -191,9 +224,26 @@ export interface Setting {
    * memory's content pieces (0: off).
    */
   late: number;
+  /**
+   * Query expansion with the static table's neighbouring pieces: each content word of the question
+   * that is a whole piece brings its `qexpK` nearest whole-word pieces (cosine of the centered piece
+   * vectors), searched by BM25 as extra terms weighted by that cosine, added to the candidates'
+   * lexical score with this weight (0: off), as PRF adds its expansion.
+   */
+  qexp: number;
+  qexpK: number;
+  /**
+   * Dense feedback in the second vectors' space (`--second`, the memories' USE-Lite vectors): each
+   * candidate's cosine gains this times the cosine of its second vector with the mean second vector
+   * of the first pass' top `prfDocs` memories. The question's own second vector is not used: a
+   * pseudo-query in USE-Lite's space with no USE-Lite on the query's path (0: off).
+   */
+  dprf2: number;
+  /** The cosine becomes (1 - second) x the model's + second x the second vectors' (0: off). */
+  second: number;
 }
 const base = opts.model === "static" ? STATIC_RANKER : DEFAULT_RANKER;
-const DEFAULT: Setting = { lexical: base.lexical, neighbour: base.neighbour, spread: base.spread, recency: base.recency, entity: 0.1, date: 0, prf: 0, prfDocs: 10, session: 0, mmr: 1, dprf: 0, late: 0 };
+const DEFAULT: Setting = { lexical: base.lexical, neighbour: base.neighbour, spread: base.spread, recency: base.recency, entity: 0.1, date: 0, prf: 0, prfDocs: 10, session: 0, mmr: 1, dprf: 0, late: 0, second: 0, qexp: 0, qexpK: 3, dprf2: 0 };
 
 /**
  * The ranker's first half (`scoreCandidates`) per question, shared by the settings that differ only
@@ -202,7 +252,7 @@ const DEFAULT: Setting = { lexical: base.lexical, neighbour: base.neighbour, spr
  */
 const firstStage = new Map<string, Ranked[][]>();
 function rankQuestion(q: Question, qi: number, s: Setting): Ranked[] {
-  const key = JSON.stringify([s.lexical, s.neighbour, s.spread, s.recency, s.prf, s.prfDocs, s.dprf, s.late]);
+  const key = JSON.stringify([s.lexical, s.neighbour, s.spread, s.recency, s.prf, s.prfDocs, s.dprf, s.late, s.second, s.qexp, s.qexpK, s.dprf2]);
   let stage = firstStage.get(key);
   if (!stage) firstStage.set(key, (stage = []));
   const scored = (stage[qi] ??= scoreFirst(q, qi, s));
@@ -228,6 +278,18 @@ function scoreFirst(q: Question, qi: number, s: Setting): Ranked[] {
     const topExtra = Math.max(...extra.values(), 1e-9);
     pool = q.pool.map((c) => ({ ...c, lexical: c.lexical + s.prf * (top / topExtra) * (extra.get(c.record.id) ?? 0) }));
   }
+  if (s.qexp > 0) {
+    const terms = neighbourTerms(q.query, s.qexpK);
+    const extra = new Map(q.lexical.queryTerms(terms, N).map((h) => [h.id, h.score]));
+    const top = Math.max(...pool.map((c) => c.lexical), 1e-9);
+    const topExtra = Math.max(...extra.values(), 1e-9);
+    pool = pool.map((c) => ({ ...c, lexical: c.lexical + s.qexp * (top / topExtra) * (extra.get(c.record.id) ?? 0) }));
+  }
+  if (s.second > 0) {
+    if (!q.secondQuery || !q.secondOf) throw new Error("the `second` weight needs --second <cache>");
+    const w = s.second;
+    pool = pool.map((c) => ({ ...c, similarity: (1 - w) * c.similarity + w * dot(q.secondQuery!, q.secondOf!.get(c.record.id)!) }));
+  }
   if (s.late > 0) {
     const query = lateTokens(q.query);
     const scores = (lateOf[qi] ??= new Map());
@@ -243,6 +305,14 @@ function scoreFirst(q: Question, qi: number, s: Setting): Ranked[] {
     for (const r of first) q.vectorOf.get(r.record.id)!.forEach((x, d) => (centroid[d]! += x));
     const unit = normalize(centroid);
     pool = pool.map((c) => ({ ...c, similarity: c.similarity + s.dprf * dot(unit, q.vectorOf.get(c.record.id)!) }));
+  }
+  if (s.dprf2 > 0) {
+    if (!q.secondOf) throw new Error("the `dprf2` weight needs --second <cache>");
+    const first = rankCandidates(pool.map((c) => ({ ...c })), q.now, ranker, q.neighbours).slice(0, s.prfDocs);
+    const centroid = new Array<number>(q.secondOf.get(first[0]!.record.id)!.length).fill(0);
+    for (const r of first) q.secondOf.get(r.record.id)!.forEach((x, d) => (centroid[d]! += x));
+    const unit = normalize(centroid);
+    pool = pool.map((c) => ({ ...c, similarity: c.similarity + s.dprf2 * dot(unit, q.secondOf!.get(c.record.id)!) }));
   }
   return scoreCandidates(pool.map((c) => ({ ...c })), q.now, ranker, q.neighbours);
 }
@@ -283,6 +353,40 @@ function lateTokens(text: string): LateTokens {
   }
   return t;
 }
+// ---- query expansion with neighbouring pieces (the "qexp" setting) ------------------------------
+/** Whole-word pieces ("▁word", 3 letters or more, not among the most frequent): expansion terms. */
+const wordPieces = staticModel.header.vocabulary
+  .map((entry, id) => ({ id, piece: Array.isArray(entry) ? String(entry[0]) : String(entry) }))
+  .filter(({ id, piece }) => /^\u2581[a-z]{3,}$/.test(piece) && (staticModel.weights[id] ?? 0) >= LATE_MIN_WEIGHT && tokenizeTerms(piece.slice(1)).length === 1);
+const neighbourCache = new Map<string, Array<[string, number]>>();
+function neighbourTerms(query: string, k: number): Array<[string, number]> {
+  const key = `${k}\u0000${query}`;
+  let terms = neighbourCache.get(key);
+  if (!terms) {
+    const asked = new Set(tokenizeTerms(query));
+    const best = new Map<string, number>();
+    const ids = new Set(staticTokenizer.encode(query.replace(/\s+/g, " ").trim() || "."));
+    for (const { id } of wordPieces.filter((w) => ids.has(w.id))) {
+      const qv = pieceVector(id);
+      const scored = wordPieces
+        .filter((w) => w.id !== id)
+        .map((w) => {
+          const v = pieceVector(w.id);
+          let dotted = 0;
+          for (let d = 0; d < qv.length; d += 1) dotted += qv[d]! * v[d]!;
+          return { term: tokenizeTerms(w.piece.slice(1))[0]!, cos: dotted };
+        })
+        .filter((x) => !asked.has(x.term))
+        .sort((a, b) => b.cos - a.cos)
+        .slice(0, k);
+      for (const { term, cos } of scored) if (cos > 0) best.set(term, Math.max(best.get(term) ?? 0, cos));
+    }
+    terms = [...best];
+    neighbourCache.set(key, terms);
+  }
+  return terms;
+}
+
 /** Late scores by question and memory (they depend on neither the weights nor the pool). */
 const lateOf: Array<Map<string, number>> = [];
 function lateScore(query: LateTokens, doc: LateTokens): number {
@@ -372,6 +476,50 @@ const VARIANTS: Record<string, { label: string; grid: () => Setting[] }> = {
         neighbour: refit.neighbour.slice(1),
         session: [0, 0.4],
         late: [0, 0.25, 0.5, 1],
+      }),
+  },
+  // Both vectors: the model's cosine ranks the candidates, then the second vectors' cosine is mixed
+  // in (weight 0 allowed: the model alone is in the grid).
+  second: {
+    label: "both vectors: cosine mixed with the second cache's (--second)",
+    grid: () =>
+      product({ ...DEFAULT, recency: 0, entity: 0, date: 0.4 }, {
+        lexical: [0.6, 1, 1.5, 2.5, 4],
+        neighbour: [0.3, 0.5],
+        session: [0, 0.4],
+        second: [0, 0.25, 0.5, 0.75, 1],
+      }),
+  },
+  both: {
+    label: "both vectors (--second) and dense feedback in the memories' second space, re-fitted together",
+    grid: () =>
+      product({ ...DEFAULT, recency: 0, entity: 0, date: 0.4, session: 0.4, prfDocs: 5 }, {
+        lexical: [1.5, 2.5, 4],
+        neighbour: [0.3, 0.5],
+        second: [0, 0.5, 0.75, 1],
+        dprf2: [0, 0.25, 0.5],
+      }),
+  },
+  dprf2: {
+    label: "both vectors, no USE-Lite query: dense feedback in the memories' USE-Lite space (--second)",
+    grid: () =>
+      product({ ...DEFAULT, recency: 0, entity: 0, date: 0.4 }, {
+        lexical: refit.lexical,
+        neighbour: refit.neighbour.slice(1),
+        session: [0, 0.4],
+        dprf2: [0, 0.25, 0.5, 1],
+        prfDocs: [3, 5],
+      }),
+  },
+  qexp: {
+    label: "+ query expansion with the static table's neighbouring pieces (BM25 of the neighbours)",
+    grid: () =>
+      product({ ...DEFAULT, recency: 0, entity: 0, date: 0.4 }, {
+        lexical: refit.lexical,
+        neighbour: refit.neighbour.slice(1),
+        session: [0, 0.4],
+        qexp: [0, 0.1, 0.2, 0.4],
+        qexpK: [3, 10],
       }),
   },
   dprf: {

@@ -1,0 +1,91 @@
+"""Both vectors, query side cheap (issue 13): memories keep USE-Lite's vectors (embedded off the
+turn's path), the question keeps only its static vector, mapped into USE-Lite's space by a linear
+(ridge) map. Writes a second-vector cache for `lab.ts --second`: turns -> USE-Lite's vectors,
+questions -> unit(static(q) @ M). lab.ts then mixes (1 - w) x static cosine + w x this cosine,
+with w chosen by its cross-validation (w = 0 in the grid).
+
+Where the map is fitted (--fit):
+- corpus: the distillation corpus (corpus.ts: package documentation and generated text, never
+  LoCoMo), lambda chosen on a held-out tenth of it; the shippable design.
+- turns-cv: a diagnostic of what an in-domain map could give at best: for each conversation, the
+  map is fitted on the *other four* conversations' turns (their static and USE-Lite vectors, no
+  question, no label), so the held-out conversation's questions are mapped by a map that never
+  saw it. Not shippable as such (LoCoMo text), but it bounds the approach.
+
+  python3 both_map.py --fit corpus --corpus /tmp/sd/m --texts texts.json \
+    --static ../../bench-results/lab-vectors-static.json --use-lite ../../bench-results/lab-vectors-use-lite.json \
+    --out both-corpus.json
+  (texts.json: `lab.ts --dump-texts texts.json`; corpus: corpus.ts + tokenize.ts output)
+"""
+import argparse
+import json
+import sys
+
+import numpy as np
+
+from fit_table import design, load_ids, load_model, unit
+
+
+def ridge_map(x, y, lam):
+    return np.linalg.solve(x.T @ x + lam * np.eye(x.shape[1]), x.T @ y)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--fit", choices=["corpus", "turns-cv"], required=True)
+    p.add_argument("--model", default="../../../engram/models/static-use-lite.bin")
+    p.add_argument("--corpus", help="corpus folder (corpus.ids.i32/offsets.i32 and teacher.f32)")
+    p.add_argument("--texts", required=True)
+    p.add_argument("--static", required=True)
+    p.add_argument("--use-lite", required=True)
+    p.add_argument("--lam", type=float, default=0)
+    p.add_argument("--out", required=True)
+    a = p.parse_args()
+
+    texts = json.load(open(a.texts))
+    static = dict(json.load(open(a.static)))
+    use_lite = dict(json.load(open(a.use_lite)))
+    S = lambda ts: unit(np.array([static[t] for t in ts], dtype=np.float64))
+    U = lambda ts: unit(np.array([use_lite[t] for t in ts], dtype=np.float64))
+    out = {t: use_lite[t] for t in texts["turns"]}
+    report = []
+    if a.fit == "corpus":
+        header, weights, table = load_model(a.model)
+        table = table.astype(np.float16).astype(np.float64)
+        ids, offsets = load_ids(a.corpus + "/corpus")
+        x = unit(design(ids, offsets, weights, header["vocabSize"]) @ table)
+        y = np.fromfile(a.corpus + "/teacher.f32", dtype="<f4").astype(np.float64).reshape(-1, 512)
+        n = min(len(x), len(y))
+        x, y = x[:n], unit(y[:n])
+        held = np.arange(n) % 10 == 0
+        lams = [a.lam] if a.lam else [0.01, 0.1, 1, 10]
+        best = max(lams, key=lambda lam: float(np.mean(np.sum(unit(x[held] @ ridge_map(x[~held], y[~held], lam)) * y[held], axis=1))))
+        m = ridge_map(x, y, best)
+        print(f"corpus: {n} texts, lambda {best}", file=sys.stderr)
+        q = texts["questions"]
+        mapped = unit(S(q) @ m)
+        for t, v in zip(q, mapped):
+            out[t] = v.round(6).tolist()
+        report.append(("all", mapped, U(q), S(q)))
+    else:
+        for conv in texts["convs"]:
+            train = [t for c in texts["convs"] if c["id"] != conv["id"] for t in c["turns"]]
+            x, y = S(train), U(train)
+            # lambda chosen on every tenth training turn, still inside the four conversations.
+            held = np.arange(len(train)) % 10 == 0
+            lams = [a.lam] if a.lam else [0.01, 0.1, 1, 10]
+            best = max(lams, key=lambda lam: float(np.mean(np.sum(unit(x[held] @ ridge_map(x[~held], y[~held], lam)) * y[held], axis=1))))
+            m = ridge_map(x, y, best)
+            q = conv["questions"]
+            mapped = unit(S(q) @ m)
+            for t, v in zip(q, mapped):
+                out[t] = v.round(6).tolist()
+            report.append((f"{conv['id']} (lambda {best})", mapped, U(q), S(q)))
+    for name, mapped, teacher, raw in report:
+        print(f"{name}: questions' mean cosine to USE-Lite's own vector {np.mean(np.sum(mapped * teacher, axis=1)):.3f} mapped, "
+              f"{np.mean(np.sum(raw * teacher, axis=1)):.3f} unmapped", file=sys.stderr)
+    json.dump(list(out.items()), open(a.out, "w"))
+
+
+if __name__ == "__main__":
+    main()
