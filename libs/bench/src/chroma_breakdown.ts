@@ -61,7 +61,7 @@ const nodeCpu = (): number => {
   return (usage.user + usage.system) / 1e6;
 };
 
-type MetaLayout = "full" | "packed" | "none" | "full+text";
+type MetaLayout = "full" | "packed" | "none" | "full+text" | "packed+text";
 interface Variant {
   name: string;
   dims: number;
@@ -82,6 +82,7 @@ const all: Variant[] = [
   { name: "packed-no-doc", dims: 512, meta: "packed", document: false, perCall: 1000 },
   { name: "text-in-meta", dims: 512, meta: "full+text", document: false, perCall: 1000 },
   { name: "text-in-meta-empty-doc", dims: 512, meta: "full+text", document: "empty", perCall: 1000 },
+  { name: "packed-text-empty-doc", dims: 512, meta: "packed+text", document: "empty", perCall: 1000 },
   { name: "bare-8", dims: 8, meta: "none", document: false, perCall: 1000 },
   { name: "call-250", dims: 512, meta: "full", document: true, perCall: 250 },
   { name: "call-5000", dims: 512, meta: "full", document: true, perCall: 5000 },
@@ -170,7 +171,9 @@ try {
               ? fullRow(i, turns[i]!.thread)
               : v.meta === "full+text"
                 ? { ...fullRow(i, turns[i]!.thread), _text: turns[i]!.text }
-                : v.meta === "packed"
+                : v.meta === "packed+text"
+                  ? { ...packedRow(i, turns[i]!.thread), _text: turns[i]!.text }
+                  : v.meta === "packed"
                   ? packedRow(i, turns[i]!.thread)
                   : {},
           );

@@ -17,15 +17,22 @@
  *   node --expose-gc --import tsx src/load.ts --label quiet          # both modes, ~2-3 min loaded
  *   node --expose-gc --import tsx src/load.ts --pending overlay --embeddings use-lite --label x
  *   ENGRAM_MODULE=/path/to/other/libs/engram/src/index.ts node --expose-gc --import tsx src/load.ts --pending drain --label before
+ *   node --expose-gc --import tsx src/load.ts --pending overlay-state,baseline:overlay-state --baseline 0a7ecca --embeddings static --label x
+ *
+ * A mode named `baseline:<mode>` runs on the library source of `--baseline <ref>` (extracted with
+ * `git archive`), in the same process and on the same server as the others: a before/after pair
+ * that shares the machine's load. Round 1 holds each user's first search (its recall index built
+ * from the store); its p95 is printed on its own.
  *
  * It measures the source of this tree (libs/engram/src); ENGRAM_MODULE points it at another build
  * of Engram (an older one ignores `pending`).
  */
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import os, { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { Command } from "commander";
 import { machineInfo, formatMachine } from "./machine.js";
@@ -53,8 +60,25 @@ interface EngramModule {
  */
 type Mode = "drain" | "overlay" | "overlay-state";
 
+/** A mode, or `baseline:<mode>`: the same mode on the baseline's source. */
+type ModeName = Mode | `baseline:${Mode}`;
+
+const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+/** The library source of `ref`, extracted once into libs/bench/bench-results (as ingest.ts does). */
+async function loadBaseline(ref: string): Promise<EngramModule> {
+  const dir = resolve(REPO_ROOT, "libs/bench/bench-results", `baseline-${ref}`);
+  const entry = join(dir, "libs/engram/src/index.ts");
+  if (!existsSync(entry)) {
+    await mkdir(dir, { recursive: true });
+    const tar = execFileSync("git", ["archive", "--format=tar", ref, "libs/engram/src"], { cwd: REPO_ROOT, maxBuffer: 1 << 30 });
+    execFileSync("tar", ["-x", "-C", dir, "--wildcards", "--exclude=*.test.ts"], { input: tar });
+  }
+  return (await import(pathToFileURL(entry).href)) as EngramModule;
+}
+
 interface Round {
-  mode: Mode;
+  mode: ModeName;
   round: number;
   turns: number;
   wallMs: number;
@@ -82,7 +106,7 @@ interface Round {
 }
 
 interface SearchOnly {
-  mode: Mode;
+  mode: ModeName;
   searches: number;
   wallMs: number;
   search: LatencySummary;
@@ -150,7 +174,7 @@ function treeCpuMs(pid: number | undefined): number | undefined {
 
 /** One configuration under test: its Memory and what it acknowledged. */
 interface Subject {
-  mode: Mode;
+  mode: ModeName;
   memory: LoadMemory;
   acknowledged: Map<number, Set<string>>;
 }
@@ -174,20 +198,23 @@ async function main(): Promise<void> {
     )
     .option("--pending <modes>", "how a search sees queued writes: drain, overlay, overlay-state (revisions from the state), several compared in one run", "drain,overlay")
     .option("--embeddings <kind>", "default | use-lite | static", "default")
+    .option("--baseline <ref>", "git commit whose libs/engram/src runs the baseline:<mode> modes", "0a7ecca")
     .option("--label <label>", "name of the run in the output file", "run")
     .option("--out <dir>", "output folder", "results")
     .parse();
-  const flags = program.opts<{ users: string; seedTurns: string; turns: string; rounds: string; thinkMs: string; pending: string; embeddings: string; label: string; out: string }>();
+  const flags = program.opts<{ users: string; seedTurns: string; turns: string; rounds: string; thinkMs: string; pending: string; embeddings: string; baseline: string; label: string; out: string }>();
   const thinkMs = Number(flags.thinkMs);
   const users = Number(flags.users);
   const seedTurns = Number(flags.seedTurns);
   const turns = Number(flags.turns);
   const rounds = Number(flags.rounds);
-  const modes = flags.pending.split(",").map((mode) => mode.trim()) as Mode[];
-  for (const mode of modes) if (mode !== "drain" && mode !== "overlay" && mode !== "overlay-state") throw new Error(`--pending: drain, overlay or overlay-state, got ${mode}`);
+  const modes = flags.pending.split(",").map((mode) => mode.trim()) as ModeName[];
+  const plain = (name: ModeName): Mode => name.replace(/^baseline:/, "") as Mode;
+  for (const mode of modes.map(plain)) if (mode !== "drain" && mode !== "overlay" && mode !== "overlay-state") throw new Error(`--pending: drain, overlay or overlay-state (or baseline:<mode>), got ${mode}`);
   // The source of this tree by default: a stale build cannot be measured by mistake.
   const moduleName = process.env.ENGRAM_MODULE ?? fileURLToPath(new URL("../../engram/src/index.ts", import.meta.url));
   const engram = (await import(moduleName)) as EngramModule;
+  const baseline = modes.some((mode) => mode.startsWith("baseline:")) ? await loadBaseline(flags.baseline) : undefined;
   if (!(globalThis as { gc?: unknown }).gc) console.error("note: run with --expose-gc for RSS after GC");
 
   const loadStart = os.loadavg().map(round1);
@@ -197,15 +224,15 @@ async function main(): Promise<void> {
   let embeddings: unknown;
   if (flags.embeddings === "use-lite") embeddings = new engram.LocalEmbeddings!();
   else if (flags.embeddings === "static") embeddings = new engram.StaticEmbeddings!();
-  const subjects: Subject[] = modes.map((mode) => ({
-    mode,
-    memory: new engram.Memory({
-      dataDir: join(dir, `data-${mode}`),
+  const subjects: Subject[] = modes.map((name) => ({
+    mode: name,
+    memory: new (name.startsWith("baseline:") ? baseline! : engram).Memory({
+      dataDir: join(dir, `data-${name.replace(":", "-")}`),
       chroma: { url: server.url },
       // Collections of its own: the modes write the same ids, and on shared collections each
       // mode's writes would advance the other's revisions (and rebuild its recall indexes).
-      prefix: `load${mode}`,
-      recallIndex: mode === "overlay-state" ? { pending: "overlay", revisions: "state" } : { pending: mode, revisions: "store" },
+      prefix: `load${name.replace(":", "-")}`,
+      recallIndex: plain(name) === "overlay-state" ? { pending: "overlay", revisions: "state" } : { pending: plain(name), revisions: "store" },
       ...(embeddings ? { embeddings } : {}),
     }),
     acknowledged: new Map(),
@@ -301,14 +328,24 @@ async function main(): Promise<void> {
       writes[subject.mode] = { acknowledged, stored, lost, unexpected };
     }
 
-    const mixed = (mode: Mode) => results.filter((r) => r.mode === mode);
+    const mixed = (mode: ModeName) => results.filter((r) => r.mode === mode);
     const target = Object.fromEntries(
       modes.map((mode) => {
         const rows = mixed(mode);
         const searchP95 = median(rows.map((r) => r.search.p95));
-        return [mode, { searchP50: median(rows.map((r) => r.search.p50)), searchP95, cpuMsPerTurn: round2(median(rows.map((r) => r.cpuMsPerTurn))) }];
+        const first = rows.find((r) => r.round === 1)!;
+        return [
+          mode,
+          {
+            searchP50: median(rows.map((r) => r.search.p50)),
+            searchP95,
+            cpuMsPerTurn: round2(median(rows.map((r) => r.cpuMsPerTurn))),
+            firstRoundP95: first.search.p95,
+            firstRoundCpuMsPerTurn: first.cpuMsPerTurn,
+          },
+        ];
       }),
-    ) as Partial<Record<Mode, { searchP50: number; searchP95: number; cpuMsPerTurn: number }>>;
+    ) as Partial<Record<ModeName, { searchP50: number; searchP95: number; cpuMsPerTurn: number; firstRoundP95: number; firstRoundCpuMsPerTurn: number }>>;
 
     const report = {
       title: `Load: ${users} users in one process (${flags.label})`,
@@ -352,8 +389,15 @@ async function main(): Promise<void> {
       "",
       ...modes.map((mode) => {
         const t = target[mode]!;
-        return `**${mode}**: search p50 ${t.searchP50.toFixed(1)} ms, p95 ${t.searchP95.toFixed(1)} ms (median over rounds; target p95 <= 50 ms), CPU ${t.cpuMsPerTurn} ms per turn.`;
+        return `**${mode}**: search p50 ${t.searchP50.toFixed(1)} ms, p95 ${t.searchP95.toFixed(1)} ms (median over rounds; target p95 <= 50 ms), CPU ${t.cpuMsPerTurn} ms per turn; round 1 (each user's first search) p95 ${t.firstRoundP95.toFixed(1)} ms, CPU ${t.firstRoundCpuMsPerTurn} ms per turn.`;
       }),
+      ...modes
+        .filter((mode) => mode.startsWith("baseline:") && target[plain(mode)])
+        .map((mode) => {
+          const before = target[mode]!;
+          const after = target[plain(mode)]!;
+          return `${plain(mode)} against ${mode} (${flags.baseline}): round 1 p95 ${round1(after.firstRoundP95)} / ${round1(before.firstRoundP95)} ms (${round2(after.firstRoundP95 / before.firstRoundP95)}x), median-round p95 ${round1(after.searchP95)} / ${round1(before.searchP95)} ms.`;
+        }),
       ...(target.drain && target.overlay
         ? [`Search p95, drain / overlay: ${round1(target.drain.searchP95 / target.overlay.searchP95)}x; p50: ${round1(target.drain.searchP50 / target.overlay.searchP50)}x.`]
         : []),
