@@ -8,7 +8,6 @@ import type { HistoryEvent, MemoryRecord } from "../core/types.js";
 import type { LeaseState, OutboxState, PendingWrite } from "../state/types.js";
 import type { EpisodicStore } from "../store/types.js";
 import { updatesOfErased } from "./erased_updates.js";
-import { StoreSlots } from "./store_slots.js";
 
 /** What happened, for the history log, applied together with the write. */
 export interface HistoryNote {
@@ -141,13 +140,6 @@ const DRAIN_BATCH = 2_000;
  */
 const STORE_CALL = 1_000;
 
-/**
- * Store writes (upsert or delete calls) this process's drains have in flight at once, over all
- * users: enough to keep the store busy, few enough that a read (a cold user's first search) does
- * not queue behind every user's write (memory/store_slots.ts).
- */
-const STORE_WRITES_IN_FLIGHT = 2;
-
 /** Texts per model call when the drain embeds a group: it yields to the event loop between calls. */
 const EMBED_SLICE = 200;
 
@@ -188,8 +180,6 @@ export class Writer {
   private readonly tag?: (record: MemoryRecord) => MemoryRecord;
 
   private readonly leases?: Pick<LeaseState, "exclusive">;
-
-  private readonly slots = new StoreSlots(STORE_WRITES_IN_FLIGHT);
 
   constructor(input: WriterInput) {
     this.outbox = input.outbox;
@@ -434,11 +424,7 @@ export class Writer {
     }
   }
 
-  private apply(userId: string, rows: Row[]): Promise<void> {
-    return this.slots.run(() => this.write(userId, rows));
-  }
-
-  private async write(userId: string, rows: Row[]): Promise<void> {
+  private async apply(userId: string, rows: Row[]): Promise<void> {
     if (rows[0]!.payload.op === "upsert") {
       await this.store.upsert(
         userId,
