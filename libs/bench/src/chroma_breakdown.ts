@@ -84,6 +84,8 @@ const all: Variant[] = [
   { name: "text-in-meta-empty-doc", dims: 512, meta: "full+text", document: "empty", perCall: 1000 },
   { name: "packed-text-empty-doc", dims: 512, meta: "packed+text", document: "empty", perCall: 1000 },
   { name: "bare-8", dims: 8, meta: "none", document: false, perCall: 1000 },
+  { name: "call-2", dims: 512, meta: "full", document: true, perCall: 2 },
+  { name: "call-2-text-in-meta", dims: 512, meta: "full+text", document: "empty", perCall: 2 },
   { name: "call-250", dims: 512, meta: "full", document: true, perCall: 250 },
   { name: "call-5000", dims: 512, meta: "full", document: true, perCall: 5000 },
 ];
