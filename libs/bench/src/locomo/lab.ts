@@ -494,7 +494,7 @@ const VARIANTS: Record<string, { label: string; grid: () => Setting[] }> = {
     label: "both vectors (--second) and dense feedback in the memories' second space, re-fitted together",
     grid: () =>
       product({ ...DEFAULT, recency: 0, entity: 0, date: 0.4, session: 0.4, prfDocs: 5 }, {
-        lexical: [1.5, 2.5, 4],
+        lexical: [1, 1.5, 2.5, 4],
         neighbour: [0.3, 0.5],
         second: [0, 0.5, 0.75, 1],
         dprf2: [0, 0.25, 0.5],
