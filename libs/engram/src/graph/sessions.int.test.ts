@@ -73,7 +73,10 @@ describe("ending a session consolidates its window (real Chroma server, local em
       model,
       checkpointer: new MemorySaver(),
       importanceThreshold: 0,
-      idleMs: 30,
+      // Long enough that the end never comes before the run's last checkpoint: the idle end looks
+      // for it at most 4 times, idleMs apart (graph/sessions.ts), 120 ms in all at 30 ms, which a
+      // loaded machine can exceed between the last node and its checkpoint.
+      idleMs: 2_000,
       onSessionEnd: (end) => ended(end),
       onWarning: () => {},
     });
