@@ -7,6 +7,7 @@ with w chosen by its cross-validation (w = 0 in the grid).
 Where the map is fitted (--fit):
 - corpus: the distillation corpus (corpus.ts: package documentation and generated text, never
   LoCoMo), lambda chosen on a held-out tenth of it; the shippable design.
+- none: no map, the question's static vector as it is (the table was made of USE-Lite's vectors).
 - turns-cv: a diagnostic of what an in-domain map could give at best: for each conversation, the
   map is fitted on the *other four* conversations' turns (their static and USE-Lite vectors, no
   question, no label), so the held-out conversation's questions are mapped by a map that never
@@ -32,7 +33,7 @@ def ridge_map(x, y, lam):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--fit", choices=["corpus", "turns-cv"], required=True)
+    p.add_argument("--fit", choices=["corpus", "turns-cv", "none"], required=True)
     p.add_argument("--model", default="../../../engram/models/static-use-lite.bin")
     p.add_argument("--corpus", help="corpus folder (corpus.ids.i32/offsets.i32 and teacher.f32)")
     p.add_argument("--texts", required=True)
@@ -49,7 +50,12 @@ def main():
     U = lambda ts: unit(np.array([use_lite[t] for t in ts], dtype=np.float64))
     out = {t: use_lite[t] for t in texts["turns"]}
     report = []
-    if a.fit == "corpus":
+    if a.fit == "none":
+        q = texts["questions"]
+        for t, v in zip(q, S(q)):
+            out[t] = v.round(6).tolist()
+        report.append(("all", S(q), U(q), S(q)))
+    elif a.fit == "corpus":
         header, weights, table = load_model(a.model)
         table = table.astype(np.float16).astype(np.float64)
         ids, offsets = load_ids(a.corpus + "/corpus")
