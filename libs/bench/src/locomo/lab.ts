@@ -17,7 +17,12 @@
  *
  * `--vectors` may be a cache written by an experiment (static_model/vocab_ext.ts, asym_query.py):
  * every text found there is not embedded again. The rows `wide`, `dprf` and `late` are issue 13's
- * attempts to close the static model's gap (docs/embeddings.md, "Static or USE-Lite: the figures").
+ * attempts to close the static model's gap (docs/embeddings.md, "Static or USE-Lite: the figures");
+ * so are `qexp` (query expansion with the static table's neighbouring pieces) and the "both
+ * vectors" rows `second`, `dprf2` and `both`, which read a second vector cache (`--second`: the
+ * memories' USE-Lite vectors and the question's vector from static_model/both_map.py, or its true
+ * USE-Lite vector for the bound; `--second-pool` also takes the second cosine's top candidates into
+ * the pool). `--dump-texts` writes the dev texts for the Python scripts of static_model/.
  */
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
