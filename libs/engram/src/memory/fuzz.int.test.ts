@@ -60,7 +60,8 @@ describe(`fuzz of the public API (model-based, seed ${SEED})`, () => {
     }
     expect(unhandled).toEqual([]);
     expect(warnings.map((w) => `${(w as { code?: string }).code}: ${w.message}`)).toEqual([]);
-  }, 1_200_000);
+    // Only a hang bound: 342 s in a clean-clone run, 483 s in one with two CPU hogs (load 15-17).
+  }, 2_400_000);
 
   it('a shorter run with the real local model and writes: "sync"', async () => {
     const clock = { now: Date.UTC(2026, 0, 1) };
