@@ -7,7 +7,6 @@ import { fromChromaRow, STORED_DOCUMENT, toChromaMetadata } from "./chroma_recor
 import { upsertRows } from "./chroma_upsert.js";
 import { whereFor } from "./chroma_where.js";
 import { isNotFound } from "./not_found.js";
-import { ReadPriority } from "./read_priority.js";
 import { RevisionLog, type StoreRevision } from "./revision_log.js";
 import type { EpisodicStore, StoreFilter, StoreHit, StoredRecord } from "./types.js";
 
@@ -47,9 +46,6 @@ export class ChromaStore implements EpisodicStore {
 
   private readonly revisions: RevisionLog;
 
-  /** Scans go before writes sent meanwhile (store/read_priority.ts). */
-  private readonly priority = new ReadPriority();
-
   constructor(private readonly options: ChromaStoreOptions) {
     this.prefix = options.prefix ?? "engram";
     this.collections = new ChromaCollections({
@@ -78,7 +74,6 @@ export class ChromaStore implements EpisodicStore {
         throw new EngramError("INVALID_SCOPE", `Record ${item.record.id} belongs to another user than the one written.`);
       }
     }
-    await this.priority.beforeWrite();
     await this.withCollection(userId, true, async (collection) => {
       for (let start = 0; start < items.length; start += MAX_BATCH) {
         const batch = items.slice(start, start + MAX_BATCH);
@@ -146,7 +141,7 @@ export class ChromaStore implements EpisodicStore {
   }
 
   async scan(userId: string): Promise<StoredRecord[]> {
-    return this.priority.read(async () => (await this.withCollection(userId, false, (collection) => this.scanAll(userId, collection))) ?? []);
+    return (await this.withCollection(userId, false, (collection) => this.scanAll(userId, collection))) ?? [];
   }
 
   private async scanAll(userId: string, collection: Collection): Promise<StoredRecord[]> {
@@ -171,7 +166,6 @@ export class ChromaStore implements EpisodicStore {
 
   async delete(userId: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.priority.beforeWrite();
     await this.withCollection(userId, false, async (collection) => {
       for (let start = 0; start < ids.length; start += MAX_BATCH) {
         const batch = ids.slice(start, start + MAX_BATCH);
