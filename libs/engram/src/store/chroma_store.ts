@@ -77,18 +77,43 @@ export class ChromaStore implements EpisodicStore {
     await this.withCollection(userId, true, async (collection) => {
       for (let start = 0; start < items.length; start += MAX_BATCH) {
         const batch = items.slice(start, start + MAX_BATCH);
+        const metadatas = batch.map((item) => toChromaMetadata(item.record));
+        await this.dropStaleRows(collection, batch, metadatas);
         await this.call("upsert", () =>
           upsertRows(collection, {
             ids: batch.map((item) => item.record.id),
             embeddings: batch.map((item) => item.embedding),
             // The text travels in the metadata (store/chroma_records.ts TEXT_KEY).
             documents: batch.map(() => STORED_DOCUMENT),
-            metadatas: batch.map((item) => toChromaMetadata(item.record)),
+            metadatas,
           }),
         );
       }
     });
     await this.revisions.append(userId);
+  }
+
+  /**
+   * Chroma merges an upsert's metadata into the stored row's, so a key the new version no longer
+   * has (a removed TTL, a metadata key an update dropped, the dates of a rewritten text) would stay
+   * behind: read back, filtered on, and, for `expiresAt`, expiring a memory its user kept. Rows
+   * whose stored keys are not all in the new metadata are deleted first; the upsert then writes them
+   * whole. Only rewritten records (updatedAt after createdAt) are read: an add's new id has no row.
+   * A crash between the two calls loses nothing: the write stays in the outbox until the upsert is
+   * done, and the drain writes it again.
+   */
+  private async dropStaleRows(collection: Collection, batch: StoredRecord[], metadatas: Record<string, unknown>[]): Promise<void> {
+    const rewritten = batch.flatMap((item, i) => (item.record.updatedAt !== item.record.createdAt ? [i] : []));
+    if (rewritten.length === 0) return;
+    const ids = rewritten.map((i) => batch[i]!.record.id);
+    const stored = await this.call("get", () => collection.get({ ids, include: ["metadatas"] as never }));
+    const next = new Map(rewritten.map((i) => [batch[i]!.record.id, metadatas[i]!]));
+    const stale = stored.ids.filter((id, i) => {
+      const keys = next.get(id);
+      const before = stored.metadatas[i];
+      return keys !== undefined && before != null && Object.keys(before).some((key) => !(key in keys));
+    });
+    if (stale.length > 0) await this.call("delete", () => collection.delete({ ids: stale }));
   }
 
   async query(userId: string, vector: number[], k: number, filter?: StoreFilter): Promise<StoreHit[]> {
