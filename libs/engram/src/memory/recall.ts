@@ -215,7 +215,10 @@ export class Recall implements WriteListener {
       }
     }
     if (pending) for (const candidate of queuedCandidates(index, request, n)) candidates.set(candidate.record.id, candidate);
-    return rankCandidates([...candidates.values()], now, ranker, (id) => index.neighbours(id), query);
+    // Neighbouring turns as they will be once the queue is drained, so a memory scores the same
+    // before and after the drain (a turn's neighbour may still be queued, or replaced).
+    const neighbours = pending ? index.neighboursWith(landing(index, pending, vector.length), pending.deleted) : (id: string) => index.neighbours(id);
+    return rankCandidates([...candidates.values()], now, ranker, neighbours, query);
   }
 
   /**
@@ -284,6 +287,15 @@ export class Recall implements WriteListener {
       return kept;
     });
   }
+}
+
+/** The queued upserts the drain will store (see {@link queuedCandidates}), unfiltered. */
+function landing(index: UserIndex, pending: PendingView, dimensions: number): MemoryRecord[] {
+  const records: MemoryRecord[] = [];
+  for (const item of pending.upserts.values()) {
+    if (item.vector.length === dimensions && landsOver(item, index.record(item.record.id) !== undefined)) records.push(item.record);
+  }
+  return records;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import fc from "fast-check";
 import type { MemoryRecord } from "../core/types.js";
 import type { StoredRecord } from "../store/types.js";
 import { UserIndex } from "./user_index.js";
@@ -39,5 +40,31 @@ describe("UserIndex", () => {
     expect(index.neighbours("x")).toEqual(["c"]);
     expect(index.size).toBe(4);
     expect(index.lexical.query("turn c", 5)[0]?.id).toBe("c");
+  });
+
+  it("neighboursWith gives each memory the neighbours it will have once the queued writes land", () => {
+    const record = fc.record({
+      id: fc.constantFrom("a", "b", "c", "d", "e", "f", "g"),
+      thread: fc.constantFrom("t1", "t2", undefined),
+      at: fc.integer({ min: 0, max: 6 }),
+    });
+    fc.assert(
+      fc.property(fc.array(record, { maxLength: 7 }), fc.array(record, { maxLength: 4 }), fc.uniqueArray(fc.constantFrom("a", "b", "c", "d", "e", "f", "g"), { maxLength: 3 }), (storedTurns, queuedTurns, removedIds) => {
+        const now = new UserIndex();
+        now.upsert(stored(...storedTurns.map((t) => turn(t.id, t.thread, t.at))));
+        // The latest queued write of an id wins, as the overlay reads the outbox; a removal of an id queued after it.
+        const queued = new Map(queuedTurns.map((t) => [t.id, turn(t.id, t.thread, t.at)]));
+        const removed = new Set(removedIds.filter((id) => !queued.has(id)));
+        const drained = new UserIndex();
+        drained.upsert(stored(...storedTurns.map((t) => turn(t.id, t.thread, t.at))));
+        drained.upsert(stored(...queued.values()));
+        drained.remove([...removed]);
+        const before = now.neighboursWith([...queued.values()], removed);
+        for (const id of ["a", "b", "c", "d", "e", "f", "g"]) {
+          expect(before(id)).toEqual(drained.record(id) ? drained.neighbours(id) : []);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });

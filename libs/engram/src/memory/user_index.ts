@@ -103,12 +103,56 @@ export class UserIndex {
     const threadId = this.threadOf.get(id);
     const thread = threadId === undefined ? undefined : this.threads.get(threadId);
     if (!thread) return [];
+    return around(this.sorted(thread), id);
+  }
+
+  /**
+   * {@link neighbours} once queued writes land: `queued` records replace or join their threads and
+   * `removed` ids leave them. A search ranking stored and queued memories together thus links each
+   * to the same turns whether the drain has run yet or not.
+   */
+  neighboursWith(queued: readonly MemoryRecord[], removed: ReadonlySet<string>): (id: string) => string[] {
+    if (queued.length === 0 && removed.size === 0) return (id) => this.neighbours(id);
+    const changed = new Set<string>([...removed, ...queued.map((record) => record.id)]);
+    const joining = new Map<string, Entry[]>();
+    const queuedThread = new Map<string, string>();
+    for (const record of queued) {
+      const threadId = record.scope.threadId ?? record.source.threadId;
+      if (threadId === undefined) continue;
+      queuedThread.set(record.id, threadId);
+      joining.set(threadId, [...(joining.get(threadId) ?? []), { id: record.id, createdAt: record.createdAt }]);
+    }
+    const touched = new Set<string>(joining.keys());
+    for (const id of changed) {
+      const threadId = this.threadOf.get(id);
+      if (threadId !== undefined) touched.add(threadId);
+    }
+    // Touched threads are merged when first asked for: only candidates' threads are.
+    const merged = new Map<string, Entry[]>();
+    const entriesOf = (threadId: string): Entry[] => {
+      let entries = merged.get(threadId);
+      if (entries === undefined) {
+        const stored = this.threads.get(threadId);
+        const kept = stored ? this.sorted(stored).filter((entry) => !changed.has(entry.id)) : [];
+        entries = [...kept, ...(joining.get(threadId) ?? [])].sort(byTime);
+        merged.set(threadId, entries);
+      }
+      return entries;
+    };
+    return (id) => {
+      if (removed.has(id)) return [];
+      const threadId = queuedThread.get(id) ?? (changed.has(id) ? undefined : this.threadOf.get(id));
+      if (threadId === undefined) return [];
+      return touched.has(threadId) ? around(entriesOf(threadId), id) : this.neighbours(id);
+    };
+  }
+
+  private sorted(thread: { entries: Entry[]; sorted: boolean }): Entry[] {
     if (!thread.sorted) {
-      thread.entries.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+      thread.entries.sort(byTime);
       thread.sorted = true;
     }
-    const at = thread.entries.findIndex((entry) => entry.id === id);
-    return [thread.entries[at - 1]?.id, thread.entries[at + 1]?.id].filter((n): n is string => n !== undefined);
+    return thread.entries;
   }
 
   private detach(id: string): void {
@@ -118,6 +162,17 @@ export class UserIndex {
     const thread = this.threads.get(threadId);
     if (thread) thread.entries = thread.entries.filter((entry) => entry.id !== id);
   }
+}
+
+function byTime(a: Entry, b: Entry): number {
+  return a.createdAt - b.createdAt || a.id.localeCompare(b.id);
+}
+
+/** The ids just before and after `id` in time-ordered entries. */
+function around(entries: readonly Entry[], id: string): string[] {
+  const at = entries.findIndex((entry) => entry.id === id);
+  if (at < 0) return [];
+  return [entries[at - 1]?.id, entries[at + 1]?.id].filter((n): n is string => n !== undefined);
 }
 
 /** A record as the store returns it from a read: its own objects, and no empty message id list. */
