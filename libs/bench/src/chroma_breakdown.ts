@@ -15,7 +15,6 @@
  *
  *   node --import tsx src/chroma_breakdown.ts [--records 5000] [--rounds 3] [--only a,b]
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os, { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -25,6 +24,7 @@ import { Command } from "commander";
 import { StaticEmbeddings, startChromaServer } from "../../engram/src/index.js";
 import { upsertRows } from "../../engram/src/store/chroma_upsert.js";
 import { loadLocomo } from "./locomo/data.js";
+import { treeCpuSeconds } from "./process_cpu.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const opts = new Command()
@@ -34,27 +34,6 @@ const opts = new Command()
   .option("--only <names>", "comma-separated variant names")
   .parse()
   .opts<{ data: string; records: string; rounds: string; only?: string }>();
-
-/** CPU seconds of a process and its descendants (Linux /proc). */
-function treeCpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  let total = 0;
-  const visit = (id: number): void => {
-    try {
-      const stat = readFileSync(`/proc/${id}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      total += (Number(fields[11]) + Number(fields[12])) / 100;
-      for (const task of readdirSync(`/proc/${id}/task`)) {
-        const children = readFileSync(`/proc/${id}/task/${task}/children`, "utf8").trim();
-        for (const child of children ? children.split(" ") : []) visit(Number(child));
-      }
-    } catch {
-      // gone meanwhile
-    }
-  };
-  visit(pid);
-  return total;
-}
 
 const nodeCpu = (): number => {
   const usage = process.cpuUsage();

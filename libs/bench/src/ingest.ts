@@ -18,16 +18,16 @@
  *
  *   node --import tsx src/ingest.ts [--bulk 10000] [--turns 2000] [--tagged 2000] [--baseline f5710eb|none] [--rounds 1]
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os, { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import * as current from "../../engram/src/index.js";
 import { loadLocomo } from "./locomo/data.js";
+import { importBaseline } from "./baseline_source.js";
 import { formatMachine, machineInfo } from "./machine.js";
+import { treeCpuSeconds } from "./process_cpu.js";
 import { summarize, type LatencySummary } from "./stats.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -63,44 +63,11 @@ function turnsOf(n: number): Turn[] {
   });
 }
 
-/**
- * The baseline's library source, extracted once into libs/bench/bench-results (git-ignored): inside
- * the repository, so its imports resolve to the workspace's node_modules.
- */
+/** The baseline's library source (baseline_source.ts), or none. */
 async function loadBaseline(ref: string): Promise<Engine | undefined> {
-  if (ref === "none") return undefined;
-  const dir = resolve(REPO_ROOT, "libs/bench/bench-results", `baseline-${ref}`);
-  const entry = join(dir, "libs/engram/src/index.ts");
-  if (!existsSync(entry)) {
-    await mkdir(dir, { recursive: true });
-    const tar = execFileSync("git", ["archive", "--format=tar", ref, "libs/engram/src"], { cwd: REPO_ROOT, maxBuffer: 1 << 30 });
-    // Without its tests: a test runner over the repository must not find them.
-    execFileSync("tar", ["-x", "-C", dir, "--wildcards", "--exclude=*.test.ts"], { input: tar });
-  }
-  return (await import(pathToFileURL(entry).href)) as Engine;
+  return ref === "none" ? undefined : importBaseline<Engine>(ref);
 }
 
-/** CPU seconds of a process and its descendants (Linux /proc; 0 elsewhere). */
-function treeCpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  const tick = 100;
-  let total = 0;
-  const visit = (id: number): void => {
-    try {
-      const stat = readFileSync(`/proc/${id}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      total += (Number(fields[11]) + Number(fields[12])) / tick;
-      for (const task of readdirSync(`/proc/${id}/task`)) {
-        const children = readFileSync(`/proc/${id}/task/${task}/children`, "utf8").trim();
-        for (const child of children ? children.split(" ") : []) visit(Number(child));
-      }
-    } catch {
-      // gone meanwhile
-    }
-  };
-  visit(pid);
-  return total;
-}
 
 function cpuSeconds(): number {
   const usage = process.cpuUsage();

@@ -27,14 +27,14 @@
  * It measures the source of this tree (libs/engram/src); ENGRAM_MODULE points it at another build
  * of Engram (an older one ignores `pending`).
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import os, { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { Command } from "commander";
+import { importBaseline } from "./baseline_source.js";
 import { machineInfo, formatMachine } from "./machine.js";
 import { median, summarize, type LatencySummary } from "./stats.js";
 
@@ -63,18 +63,8 @@ type Mode = "drain" | "overlay" | "overlay-state";
 /** A mode, or `baseline:<mode>`: the same mode on the baseline's source. */
 type ModeName = Mode | `baseline:${Mode}`;
 
-const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-
-/** The library source of `ref`, extracted once into libs/bench/bench-results (as ingest.ts does). */
 async function loadBaseline(ref: string): Promise<EngramModule> {
-  const dir = resolve(REPO_ROOT, "libs/bench/bench-results", `baseline-${ref}`);
-  const entry = join(dir, "libs/engram/src/index.ts");
-  if (!existsSync(entry)) {
-    await mkdir(dir, { recursive: true });
-    const tar = execFileSync("git", ["archive", "--format=tar", ref, "libs/engram/src"], { cwd: REPO_ROOT, maxBuffer: 1 << 30 });
-    execFileSync("tar", ["-x", "-C", dir, "--wildcards", "--exclude=*.test.ts"], { input: tar });
-  }
-  return (await import(pathToFileURL(entry).href)) as EngramModule;
+  return importBaseline<EngramModule>(ref);
 }
 
 interface Round {
