@@ -99,6 +99,45 @@ describe("ending a session consolidates its window (real Chroma server, local em
     graph.cancelIdle();
   });
 
+  it("the idle end waits for the run's last checkpoint: a checkpointer slower than idleMs does not make it read an older one", async () => {
+    const m = memories.open("end-idle-slow-saver");
+    const model = new RecordingChatModel("Noted.");
+    /** Every checkpoint takes 300 ms to write, ten times the idle time. */
+    class SlowSaver extends MemorySaver {
+      override async put(...args: Parameters<MemorySaver["put"]>): ReturnType<MemorySaver["put"]> {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return super.put(...args);
+      }
+    }
+    // The end either happens or fails with a warning (an end that read an older checkpoint fails
+    // to remove messages the run already moved): either settles this.
+    let ended: (end: SessionEnd) => void = () => {};
+    let warned: (message: string) => void = () => {};
+    const endedOnce = new Promise<SessionEnd>((resolve, reject) => {
+      ended = resolve;
+      warned = (message) => reject(new Error(message));
+    });
+    const graph = createMemoryGraph({
+      memory: m,
+      model,
+      checkpointer: new SlowSaver(),
+      importanceThreshold: 0,
+      idleMs: 30,
+      onSessionEnd: (end) => ended(end),
+      onWarning: (message) => warned(message),
+    });
+    const cfg = config("gus", "gus-1");
+    await graph.invoke(say(FACT), cfg);
+    const end = await endedOnce;
+    // The end read the run's final window (the human turn and the reply), stored once.
+    expect(end).toMatchObject({ userId: "gus", threadId: "gus-1", reason: "idle", episodes: 1 });
+    const stored = await m.getAll({ userId: "gus" });
+    expect(stored.filter((r) => r.kind === "episode").map((r) => r.content).sort()).toEqual([FACT, "Noted."].sort());
+    // And the window left the thread.
+    expect(((await graph.getState(cfg)).values as { messages: unknown[] }).messages).toEqual([]);
+    graph.cancelIdle();
+  });
+
   it("an explicit end stops the idle timer; ending again finds an empty window and stores nothing new", async () => {
     const m = memories.open("end-idle-restart");
     const model = new RecordingChatModel("Noted.");

@@ -19,7 +19,8 @@ export interface SessionEnd extends EndSessionResult {
 
 /** The parts of a compiled graph a session end uses. */
 export interface SessionGraph {
-  getState(config: RunnableConfig): Promise<{ values: unknown; next?: readonly string[] }>;
+  /** The thread's latest checkpoint; its `metadata.step` tells the idle end whether a run's last step is written. */
+  getState(config: RunnableConfig): Promise<{ values: unknown; next?: readonly string[]; metadata?: { step?: number } }>;
   updateState(config: RunnableConfig, values: Record<string, unknown>, asNode?: string): Promise<unknown>;
   /** The thread's checkpoints, newest first: when each message of the window was said. Without it, the end's time. */
   getStateHistory?(config: RunnableConfig): AsyncIterableIterator<{ values: unknown; createdAt?: string }>;
@@ -101,17 +102,26 @@ export class GraphSessions {
     const context = (config as { context?: unknown } | undefined)?.context;
     const run = { configurable, ...(context !== undefined ? { context } : {}) } as RunnableConfig;
     const idleMs = this.options.idleMs;
-    const fire = async (deferrals: number): Promise<void> => {
+    // The timer starts in the run's last node, before LangGraph writes that step's checkpoint
+    // (later still with durability "async", or a slow checkpointer): the end waits until the
+    // thread's latest checkpoint is at least that step and has nothing left to run, or it would
+    // read the window from an older checkpoint and race the run's own write. The wait is bounded in
+    // time, not in tries, so a short idleMs on a loaded machine does not cut it short; a thread
+    // left with nodes to run for longer than that (an interrupt, a crashed run) is ended then.
+    const lastStep = (config?.metadata as { langgraph_step?: unknown } | undefined)?.langgraph_step;
+    const patience = Math.max(MAX_DEFERRALS * idleMs, LAST_CHECKPOINT_WAIT_MS);
+    const fire = async (firstFiredAt: number): Promise<void> => {
       this.timers.delete(key);
-      // The run's last checkpoint may not be written yet (the timer starts in its last node).
       const state = await this.session().getState(run);
-      if ((state.next?.length ?? 0) > 0 && deferrals < MAX_DEFERRALS) {
-        this.arm(key, () => fire(deferrals + 1), idleMs);
+      const step = state.metadata?.step;
+      const written = typeof lastStep !== "number" || (typeof step === "number" && step >= lastStep);
+      if ((!written || (state.next?.length ?? 0) > 0) && Date.now() - firstFiredAt < patience) {
+        this.arm(key, () => fire(firstFiredAt), Math.min(idleMs, LAST_CHECKPOINT_POLL_MS));
         return;
       }
       await this.end(run, "idle");
     };
-    this.arm(key, () => fire(0), idleMs);
+    this.arm(key, () => fire(Date.now()), idleMs);
   }
 
   private arm(key: string, task: () => Promise<void>, delay: number): void {
@@ -198,8 +208,12 @@ export class GraphSessions {
   }
 }
 
-/** Times the idle end waits again for a run's last checkpoint before it ends the session anyway. */
+/** idleMs periods the idle end waits for a run's last checkpoint before it ends the session anyway (at least LAST_CHECKPOINT_WAIT_MS). */
 const MAX_DEFERRALS = 3;
+/** The least time the idle end waits for a run's last checkpoint. */
+const LAST_CHECKPOINT_WAIT_MS = 30_000;
+/** How often it looks for that checkpoint meanwhile, at most. */
+const LAST_CHECKPOINT_POLL_MS = 1_000;
 
 /**
  * The run's own `configurable` from a run's or a node's config: LangGraph's internal keys, the
