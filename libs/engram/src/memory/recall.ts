@@ -11,7 +11,7 @@ import type { MemoryRecord } from "../core/types.js";
 import type { StoredRecord, StoreFilter, StoreRevision } from "../store/types.js";
 import type { RevisionBump } from "../state/types.js";
 import { STATE_REVISION, type GatedStore, type WriteListener } from "./gated_store.js";
-import { landsOver, type PendingReads, type PendingView } from "./pending_overlay.js";
+import { landsOver, type PendingReads, type PendingRecord, type PendingView } from "./pending_overlay.js";
 import { UserIndex } from "./user_index.js";
 
 /** How much recall keeps in process. */
@@ -214,10 +214,12 @@ export class Recall implements WriteListener {
         if (candidate) candidate.lexical = hit.score;
       }
     }
-    if (pending) for (const candidate of queuedCandidates(index, request, n)) candidates.set(candidate.record.id, candidate);
+    if (!pending) return rankCandidates([...candidates.values()], now, ranker, (id) => index.neighbours(id), query);
+    const landed = landing(index, pending, vector.length);
+    for (const candidate of queuedCandidates(index, request, landed, n)) candidates.set(candidate.record.id, candidate);
     // Neighbouring turns as they will be once the queue is drained, so a memory scores the same
     // before and after the drain (a turn's neighbour may still be queued, or replaced).
-    const neighbours = pending ? index.neighboursWith(landing(index, pending, vector.length), pending.deleted) : (id: string) => index.neighbours(id);
+    const neighbours = index.neighboursWith(landed.map((item) => item.record), pending.deleted);
     return rankCandidates([...candidates.values()], now, ranker, neighbours, query);
   }
 
@@ -289,30 +291,23 @@ export class Recall implements WriteListener {
   }
 }
 
-/** The queued upserts the drain will store (see {@link queuedCandidates}), unfiltered. */
-function landing(index: UserIndex, pending: PendingView, dimensions: number): MemoryRecord[] {
-  const records: MemoryRecord[] = [];
-  for (const item of pending.upserts.values()) {
-    if (item.vector.length === dimensions && landsOver(item, index.record(item.record.id) !== undefined)) records.push(item.record);
-  }
-  return records;
+/**
+ * The queued upserts the drain will store, whatever the request's filter: an update the drain would
+ * drop (its record deleted before it gets there, see writer.ts `ifStored`) is left out, and so is a
+ * vector of another size than the query's (the store refuses it beside the others).
+ */
+function landing(index: UserIndex, pending: PendingView, dimensions: number): PendingRecord[] {
+  return [...pending.upserts.values()].filter((item) => item.vector.length === dimensions && landsOver(item, index.record(item.record.id) !== undefined));
 }
 
 /**
- * The queued upserts that can answer the request, scored like stored candidates: cosine with the
- * query, and BM25 against the user's stored memories (pending_lexical.ts); the best `n` by each,
- * as each retriever contributes its best `n` of the stored ones. An update the drain would drop
- * (its record deleted before it gets there, see writer.ts `ifStored`) is left out.
+ * The queued upserts ({@link landing}) that can answer the request, scored like stored candidates:
+ * cosine with the query, and BM25 against the user's stored memories (pending_lexical.ts); the best
+ * `n` by each, as each retriever contributes its best `n` of the stored ones.
  */
-function queuedCandidates(index: UserIndex, request: RankRequest, n: number): Candidate[] {
-  const { query, vector, filter, ranker, pending } = request;
-  const live = [...pending!.upserts.values()].filter(
-    (item) =>
-      // A vector of another size than the query's cannot be stored beside the others: the store refuses it.
-      item.vector.length === vector.length &&
-      landsOver(item, index.record(item.record.id) !== undefined) &&
-      matchesFilter(item.record, filter),
-  );
+function queuedCandidates(index: UserIndex, request: RankRequest, landed: readonly PendingRecord[], n: number): Candidate[] {
+  const { query, vector, filter, ranker } = request;
+  const live = landed.filter((item) => matchesFilter(item.record, filter));
   if (live.length === 0) return [];
   const lexical = ranker.lexical > 0 ? index.lexicalStats().score(query, live.map((item) => item.record.content)) : live.map(() => 0);
   const scored = live.map((item, i): Candidate => ({ record: item.record, similarity: cosine(vector, item.vector), lexical: lexical[i]! }));
