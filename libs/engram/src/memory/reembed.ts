@@ -9,7 +9,7 @@ import { EngramError } from "../core/errors.js";
 import { validatePrefix } from "../core/scope.js";
 import { embeddingsIdentity } from "../embeddings/identity.js";
 import { ChromaConnection, type ChromaConnectionOptions } from "../store/connection.js";
-import { rowText } from "../store/chroma_records.js";
+import { rowText, STORED_DOCUMENT, TEXT_KEY } from "../store/chroma_records.js";
 import { collectionsStartingWith } from "../store/list_collections.js";
 import { MODEL_KEY, readStoreModel, recordStoreModel, REEMBED_PENDING } from "../store/model_marker.js";
 import { isNotFound } from "../store/not_found.js";
@@ -130,10 +130,16 @@ export async function reembed(options: ReembedOptions): Promise<ReembedResult> {
         for (let start = 0; start < todo.length; start += batchSize) {
           const ids = todo.slice(start, start + batchSize);
           const rows = await base.get({ ids, include: ["documents", "metadatas"] as never });
-          // Rows keep their text in the document or, since it moved, in the metadata (store/chroma_records.ts).
+          // Rows keep their text in the document or, since it moved, in the metadata (store/chroma_records.ts);
+          // the copy is written in the current layout: the text in the metadata, the document empty.
           const texts = rows.ids.map((_, i) => rowText(rows.documents[i], rows.metadatas[i]));
           const vectors = await embedAll(options.embeddings, texts);
-          await copy.upsert({ ids: rows.ids, embeddings: vectors, documents: texts, metadatas: rows.metadatas.map((m) => m ?? {}) });
+          await copy.upsert({
+            ids: rows.ids,
+            embeddings: vectors,
+            documents: rows.ids.map(() => STORED_DOCUMENT),
+            metadatas: rows.metadatas.map((m, i) => ({ ...(m ?? {}), [TEXT_KEY]: texts[i]! })),
+          });
           done += rows.ids.length;
           reembedded += rows.ids.length;
           options.onProgress?.({ done, total });
