@@ -148,6 +148,30 @@ describe("local Chroma server", () => {
     expect(await waitFor(() => processesServing(path).length === 0, SERVER_WAIT_MS)).toBe(true);
   });
 
+  it("refuses a start timeout that is not a positive number, before it makes the folder", async () => {
+    const path = await dataDir();
+    for (const startTimeoutMs of [0, -5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const error = await startChromaServer({ path, startTimeoutMs }).catch((e: unknown) => e);
+      expect(isEngramError(error, "INVALID_OPTIONS")).toBe(true);
+      expect((error as Error).message).toContain("startTimeoutMs");
+    }
+    await expect(import("node:fs/promises").then((fs) => fs.stat(path))).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("passes the connection's startTimeoutMs to the local server it starts", async () => {
+    const { ChromaConnection } = await import("./connection.js");
+    const path = await dataDir();
+    const connection = new ChromaConnection({ startTimeoutMs: 1 }, path);
+    try {
+      const error = await connection.client().catch((e: unknown) => e);
+      expect(isEngramError(error, "CHROMA_START_TIMEOUT")).toBe(true);
+      expect((error as Error).message).toContain("within 1 ms");
+    } finally {
+      await connection.close();
+    }
+    expect(await waitFor(() => processesServing(path).length === 0, SERVER_WAIT_MS)).toBe(true);
+  });
+
   it("reports a data folder that cannot be written", async () => {
     const parent = await dataDir();
     await mkdir(parent, { recursive: true });

@@ -32,7 +32,12 @@ export interface ChromaServerOptions {
   host?: string;
   /** Port to listen on. @default a free port chosen by the OS */
   port?: number;
-  /** How long to wait for the first heartbeat. @default 30000 */
+  /**
+   * How long to wait for the first heartbeat. The server is ready in well under a second on an idle
+   * machine; the margin is for a loaded one (a CI box running tests beside it), where a start that
+   * gives up too early fails the user's first call for nothing.
+   * @default 60000
+   */
   startTimeoutMs?: number;
   /** How long `stop()` waits after SIGINT before SIGKILL. @default 5000 */
   stopTimeoutMs?: number;
@@ -83,6 +88,9 @@ export interface ChromaServer {
 /** How long a reused server's starter is given to restart it before this process starts one. */
 const REUSED_GRACE_MS = 3_000;
 
+/** See `ChromaServerOptions.startTimeoutMs`. */
+const DEFAULT_START_TIMEOUT_MS = 60_000;
+
 /** Starts in flight, so two concurrent starts on one folder share one server. */
 const starting = new Map<string, Promise<Owned | ServerState>>();
 
@@ -98,6 +106,10 @@ export async function startChromaServer(options: ChromaServerOptions): Promise<C
   const maxRestarts = options.maxRestarts ?? 5;
   if (!Number.isInteger(maxRestarts) || maxRestarts < 0) {
     throw new EngramError("INVALID_OPTIONS", `maxRestarts must be a whole number >= 0, got ${describeValue(options.maxRestarts)}.`);
+  }
+  const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  if (typeof startTimeoutMs !== "number" || !Number.isFinite(startTimeoutMs) || startTimeoutMs <= 0) {
+    throw new EngramError("INVALID_OPTIONS", `startTimeoutMs must be a number of milliseconds > 0, got ${describeValue(options.startTimeoutMs)}.`);
   }
   const local = owned.get(path);
   if (local && !local.stopping && !local.failure) return ownedHandle(local);
@@ -127,7 +139,7 @@ async function startOrReuse(
     port = await freePort(host);
   }
   const stopTimeoutMs = options.stopTimeoutMs ?? 5_000;
-  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+  const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   const child = await launch(path, host, port, stopTimeoutMs, startTimeoutMs);
   const entry: Owned = {
     path,

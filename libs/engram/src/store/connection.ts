@@ -21,6 +21,11 @@ export type ChromaConnectionOptions =
        * `CHROMA_EXITED`; 0 never restarts. @default 5
        */
       maxRestarts?: number;
+      /**
+       * How long to wait for the local server's first heartbeat before failing with
+       * `CHROMA_START_TIMEOUT`. @default 60000
+       */
+      startTimeoutMs?: number;
       url?: never;
       client?: never;
     }
@@ -118,11 +123,12 @@ export class ChromaConnection {
       });
       return;
     }
-    const embedded = options as { path?: string; port?: number; maxRestarts?: number };
+    const embedded = options as { path?: string; port?: number; maxRestarts?: number; startTimeoutMs?: number };
     this.server = await startChromaServer({
       path: resolve(embedded.path ?? this.defaultPath),
       port: embedded.port,
       maxRestarts: embedded.maxRestarts,
+      startTimeoutMs: embedded.startTimeoutMs,
     });
   }
 
