@@ -7,6 +7,7 @@ import { decodeFloat16, encodeFloat16, float16Table } from "./float16.js";
 import { centerOf } from "./static_build.js";
 import { STATIC_MODEL_ID, StaticEmbeddings } from "./static.js";
 import { DEFAULT_STATIC_MODEL_PATH, decodeStaticModel, encodeStaticModel } from "./static_model.js";
+import { SentencePieceTokenizer } from "./tokenizer.js";
 
 const cosine = (a: number[], b: number[]) => a.reduce((sum, x, i) => sum + x * (b[i] ?? 0), 0);
 
@@ -39,6 +40,30 @@ describe("StaticEmbeddings (the shipped table)", () => {
       "The train to the airport leaves at seven in the morning",
     ]);
     expect(cosine(query!, paraphrase!)).toBeGreaterThan(cosine(query!, unrelated!) + 0.05);
+  });
+
+  it("gives exactly the weighted mean of the table's float16 rows, whatever was encoded before", async () => {
+    const model = decodeStaticModel(await readFile(DEFAULT_STATIC_MODEL_PATH), DEFAULT_STATIC_MODEL_PATH);
+    const tokenizer = new SentencePieceTokenizer(model.header.vocabulary);
+    const halves = float16Table();
+    const dims = model.header.dimensions;
+    // The definition, read straight from the float16 bits, with the original tokenizer's reading.
+    const reference = (text: string): number[] => {
+      const normalized = text.replace(/\s+/g, " ").trim();
+      const sum = new Float64Array(dims);
+      for (const id of tokenizer.encodeWhole(normalized.length > 0 ? normalized : ".")) {
+        for (let d = 0; d < dims; d += 1) sum[d]! += model.weights[id]! * halves[model.vectors[id * dims + d]!]!;
+      }
+      const norm = Math.sqrt(sum.reduce((total, x) => total + x * x, 0));
+      return Array.from(sum, (x) => x / norm);
+    };
+    const texts = ["Caroline: I went to a LGBTQ support group yesterday", "Meet at 12:30 :) or 9:00", "émoji 😀 ok", "", "unbelievably unbelievable", "Caroline: I went to a LGBTQ support group yesterday"];
+    const fresh = new StaticEmbeddings({ modelPath: DEFAULT_STATIC_MODEL_PATH });
+    for (const [i, vector] of (await fresh.embedDocuments(texts)).entries()) {
+      const expected = reference(texts[i]!);
+      // Float64 sums in the same order: equal to the last bit.
+      expect(vector).toEqual(expected);
+    }
   });
 
   it("embeds a large batch with every vector in order", async () => {

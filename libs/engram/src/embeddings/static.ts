@@ -29,6 +29,15 @@ interface Encoder {
   tokenizer: SentencePieceTokenizer;
   model: StaticModel;
   halves: Float32Array;
+  /**
+   * The table's rows as float32 (the same values as `halves` of the float16 bits), each decoded the
+   * first time a text uses its piece: a mean then streams one contiguous row per piece instead of a
+   * lookup per component, about twice as fast. Untouched rows are never written, so the memory
+   * behind them is not used (a text uses a few thousand of the 8,000 pieces).
+   */
+  rows: Float32Array;
+  /** 1 for a piece whose row is decoded in `rows`. */
+  decoded: Uint8Array;
 }
 
 /** One tokenizer per loaded table (building it takes a few milliseconds). */
@@ -96,7 +105,13 @@ export class StaticEmbeddings extends Embeddings {
         }
         let encoder = encoders.get(model);
         if (!encoder) {
-          encoder = { model, tokenizer: new SentencePieceTokenizer(model.header.vocabulary), halves: float16Table() };
+          encoder = {
+            model,
+            tokenizer: new SentencePieceTokenizer(model.header.vocabulary),
+            halves: float16Table(),
+            rows: new Float32Array(model.vectors.length),
+            decoded: new Uint8Array(model.header.vocabSize),
+          };
           encoders.set(model, encoder);
         }
         return encoder;
@@ -111,16 +126,21 @@ export class StaticEmbeddings extends Embeddings {
 }
 
 /** The SIF-weighted mean of the text's piece vectors, L2-normalized. */
-function encode({ tokenizer, model, halves }: Encoder, text: string): number[] {
+function encode(encoder: Encoder, text: string): number[] {
+  const { tokenizer, model, rows } = encoder;
   const dims = model.header.dimensions;
+  const weights = model.weights;
   const sum = new Float64Array(dims);
   // The teacher's tokenizer splits on spaces only, and an empty text has no pieces.
   const normalized = text.replace(/\s+/g, " ").trim();
   const ids = tokenizer.encode(normalized.length > 0 ? normalized : ".");
-  for (const id of ids) {
-    const weight = model.weights[id] ?? 0;
+  for (let i = 0; i < ids.length; i += 1) {
+    const id = ids[i]!;
+    if (encoder.decoded[id] === 0) decodeRow(encoder, id);
+    const weight = weights[id] ?? 0;
     const row = id * dims;
-    for (let d = 0; d < dims; d += 1) sum[d]! += weight * halves[model.vectors[row + d]!]!;
+    // Summed in float64 in the pieces' order: the same value whatever was encoded before.
+    for (let d = 0; d < dims; d += 1) sum[d]! += weight * rows[row + d]!;
   }
   let norm = 0;
   for (let d = 0; d < dims; d += 1) norm += sum[d]! * sum[d]!;
@@ -128,4 +148,12 @@ function encode({ tokenizer, model, halves }: Encoder, text: string): number[] {
   const vector = new Array<number>(dims);
   for (let d = 0; d < dims; d += 1) vector[d] = norm > 0 ? sum[d]! / norm : 0;
   return vector;
+}
+
+/** Decodes one piece's row of float16 bits into `rows`. */
+function decodeRow({ model, halves, rows, decoded }: Encoder, id: number): void {
+  const dims = model.header.dimensions;
+  const vectors = model.vectors;
+  for (let d = id * dims, end = d + dims; d < end; d += 1) rows[d] = halves[vectors[d]!]!;
+  decoded[id] = 1;
 }
