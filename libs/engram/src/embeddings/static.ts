@@ -138,9 +138,21 @@ function encode(encoder: Encoder, text: string): number[] {
     const id = ids[i]!;
     if (encoder.decoded[id] === 0) decodeRow(encoder, id);
     const weight = weights[id] ?? 0;
-    const row = id * dims;
-    // Summed in float64 in the pieces' order: the same value whatever was encoded before.
-    for (let d = 0; d < dims; d += 1) sum[d]! += weight * rows[row + d]!;
+    // Summed in float64 in the pieces' order: the same value whatever was encoded before. Eight
+    // components a step: V8 does not unroll, and the loop's own work is then a third of the time.
+    let r = id * dims;
+    let d = 0;
+    for (; d + 8 <= dims; d += 8, r += 8) {
+      sum[d]! += weight * rows[r]!;
+      sum[d + 1]! += weight * rows[r + 1]!;
+      sum[d + 2]! += weight * rows[r + 2]!;
+      sum[d + 3]! += weight * rows[r + 3]!;
+      sum[d + 4]! += weight * rows[r + 4]!;
+      sum[d + 5]! += weight * rows[r + 5]!;
+      sum[d + 6]! += weight * rows[r + 6]!;
+      sum[d + 7]! += weight * rows[r + 7]!;
+    }
+    for (; d < dims; d += 1, r += 1) sum[d]! += weight * rows[r]!;
   }
   let norm = 0;
   for (let d = 0; d < dims; d += 1) norm += sum[d]! * sum[d]!;
