@@ -8,6 +8,7 @@
  *   then `flush()`; turns/s until every record is in Chroma;
  * - one turn per `add` (background writes, the default): the add rate (calls acknowledged, durable
  *   in the outbox), add p50/p95, and the rate including the drain (until `flush()` returns).
+ * Each build encodes with its own `StaticEmbeddings` (the same table file).
  * Entity tagging: "off" (`entities: { extract: false }`: the bulk import, the target's row), "default"
  * (the engine's own defaults: tagging on in builds before it followed the boost, off since; one turn
  * per `add`, the other target's row) and "on" (`entities: { extract: true }`, both paths). Every run
@@ -24,6 +25,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import * as current from "../../engram/src/index.js";
+import { DEFAULT_STATIC_MODEL_PATH } from "../../engram/src/embeddings/static_model.js";
 import { loadLocomo } from "./locomo/data.js";
 import { importBaseline } from "./baseline_source.js";
 import { formatMachine, machineInfo } from "./machine.js";
@@ -118,7 +120,9 @@ try {
       const memory = new engine.Memory({
         dataDir: join(scratch.dir, label),
         chroma: { url: server.url },
-        embeddings: new current.StaticEmbeddings(),
+        // Each build's own encoder (the model's CPU is part of a turn's), reading the same table:
+        // the baseline's extracted source has no models/ folder.
+        embeddings: new engine.StaticEmbeddings({ modelPath: DEFAULT_STATIC_MODEL_PATH }),
         ...(config.tagging === "off" ? { entities: { extract: false, boost: 0 } } : config.tagging === "on" ? { entities: { extract: true } } : {}),
       });
       // Loads the model and the tagger, opens the state and the marker collection: not timed.
