@@ -23,7 +23,7 @@ interface NewRow {
   created_at: number;
 }
 
-interface Statements {
+interface Statements<T> {
   pendingAll: Database.Statement<[number], OutboxRow>;
   pendingUser: Database.Statement<[string, number], OutboxRow>;
   complete: Database.Statement<[string], { seq: number }>;
@@ -36,6 +36,12 @@ interface Statements {
   find: Database.Statement<[string, string], OutboxRow>;
   deleteUser: Database.Statement<[string]>;
   enqueueAll: (rows: NewRow[]) => number[];
+  /**
+   * The transactions, made once: better-sqlite3 prepares a transaction's BEGIN, COMMIT and
+   * ROLLBACK when it is made, which cost more than the statements of a small drain step.
+   */
+  completeAppliedAll: Database.Transaction<(writes: Array<{ seq: number; history: NewHistoryEntry | null }>) => number[]>;
+  claimAll: Database.Transaction<(owner: string, leaseMs: number, userId: string | undefined, max: number) => Array<PendingWrite<T>>>;
 }
 
 const COLUMNS = "seq, user_id, key, payload, created_at, attempts, last_error";
@@ -62,7 +68,7 @@ const OTHER_CLAIM = `SELECT 1 FROM outbox c WHERE c.user_id = o.user_id AND c.cl
  * synchronous.
  */
 export class SqliteOutbox<T> implements OutboxState<T> {
-  private statements: Statements | undefined;
+  private statements: Statements<T> | undefined;
 
   constructor(
     private readonly handle: SqliteHandle,
@@ -126,15 +132,7 @@ export class SqliteOutbox<T> implements OutboxState<T> {
    */
   async completeApplied(writes: Array<{ seq: number; history: NewHistoryEntry | null }>): Promise<number[]> {
     if (writes.length === 0) return [];
-    return runSql(this.db, "outbox.completeApplied", () =>
-      this.db.transaction(() => {
-        const removed = this.completeNow(writes.map((write) => write.seq));
-        const done = new Set(removed);
-        const notes = writes.flatMap((write) => (write.history && done.has(write.seq) ? [write.history] : []));
-        if (notes.length > 0) this.history.recordNow(notes);
-        return removed;
-      })(),
-    );
+    return runSql(this.db, "outbox.completeApplied", () => this.ensureReady().completeAppliedAll(writes));
   }
 
   /**
@@ -148,19 +146,7 @@ export class SqliteOutbox<T> implements OutboxState<T> {
     if (!Number.isFinite(leaseMs) || leaseMs <= 0) {
       throw new EngramError("INVALID_OPTIONS", `leaseMs must be a positive number, got ${describeValue(leaseMs)}`);
     }
-    return runSql(this.db, "outbox.claim", () => {
-      const statements = this.ensureReady();
-      return this.db.transaction(() => {
-        const now = Date.now();
-        const max = limit ?? -1;
-        const rows =
-          userId === undefined
-            ? statements.claimable.all(owner, now, max)
-            : statements.claimableUser.all(owner, now, userId, max);
-        if (rows.length > 0) statements.claimRows.run(owner, now + leaseMs, JSON.stringify(rows.map((row) => row.seq)));
-        return rows.map((row) => this.fromRow(row));
-      }).immediate();
-    });
+    return runSql(this.db, "outbox.claim", () => this.ensureReady().claimAll.immediate(owner, leaseMs, userId, limit ?? -1));
   }
 
   /** Synchronous `complete`, for a transaction that spans it. */
@@ -230,15 +216,23 @@ export class SqliteOutbox<T> implements OutboxState<T> {
    * (user_id, key) index both enforces "one pending write per key" and serves per-user lookups.
    * Seq lists are passed as one JSON array (read with `json_each`) so any number fits one statement.
    */
-  private ensureReady(): Statements {
+  private ensureReady(): Statements<T> {
     if (this.statements) return this.statements;
     ensureOutboxTable(this.db);
-    const replace = this.db.prepare<[NewRow]>(
-      "DELETE FROM outbox WHERE user_id = @user_id AND key = @key",
-    );
+    // REPLACE removes the pending row of the same (user_id, key) and inserts the new one, which
+    // gets a new seq: a DELETE and an INSERT in one statement.
     const insert = this.db.prepare<[NewRow]>(
-      `INSERT INTO outbox (user_id, key, payload, created_at)
+      `INSERT OR REPLACE INTO outbox (user_id, key, payload, created_at)
        VALUES (@user_id, @key, @payload, @created_at)`,
+    );
+    const claimable = this.db.prepare<[string, number, number], OutboxRow>(
+      `SELECT ${COLUMNS} FROM outbox o WHERE NOT EXISTS (${OTHER_CLAIM}) ORDER BY seq LIMIT ?`,
+    );
+    const claimableUser = this.db.prepare<[string, number, string, number], OutboxRow>(
+      `SELECT ${COLUMNS} FROM outbox o WHERE NOT EXISTS (${OTHER_CLAIM}) AND o.user_id = ? ORDER BY seq LIMIT ?`,
+    );
+    const claimRows = this.db.prepare<[string, number, string]>(
+      "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE seq IN (SELECT value FROM json_each(?))",
     );
     this.statements = {
       pendingAll: this.db.prepare<[number], OutboxRow>(
@@ -254,27 +248,29 @@ export class SqliteOutbox<T> implements OutboxState<T> {
         `UPDATE outbox SET attempts = attempts + 1, last_error = ?, claimed_by = NULL, claimed_until = NULL
          WHERE seq IN (SELECT value FROM json_each(?))`,
       ),
-      claimable: this.db.prepare<[string, number, number], OutboxRow>(
-        `SELECT ${COLUMNS} FROM outbox o WHERE NOT EXISTS (${OTHER_CLAIM}) ORDER BY seq LIMIT ?`,
-      ),
-      claimableUser: this.db.prepare<[string, number, string, number], OutboxRow>(
-        `SELECT ${COLUMNS} FROM outbox o WHERE NOT EXISTS (${OTHER_CLAIM}) AND o.user_id = ? ORDER BY seq LIMIT ?`,
-      ),
-      claimRows: this.db.prepare<[string, number, string]>(
-        "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE seq IN (SELECT value FROM json_each(?))",
-      ),
+      claimable,
+      claimableUser,
+      claimRows,
       sizeAll: this.db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM outbox"),
       sizeUser: this.db.prepare<[string], { n: number }>(
         "SELECT COUNT(*) AS n FROM outbox WHERE user_id = ?",
       ),
       deleteUser: this.db.prepare<[string]>("DELETE FROM outbox WHERE user_id = ?"),
       find: this.db.prepare<[string, string], OutboxRow>(`SELECT ${COLUMNS} FROM outbox WHERE user_id = ? AND key = ?`),
-      enqueueAll: this.db.transaction((rows: NewRow[]) =>
-        rows.map((row) => {
-          replace.run(row);
-          return Number(insert.run(row).lastInsertRowid);
-        }),
-      ),
+      enqueueAll: this.db.transaction((rows: NewRow[]) => rows.map((row) => Number(insert.run(row).lastInsertRowid))),
+      completeAppliedAll: this.db.transaction((writes: Array<{ seq: number; history: NewHistoryEntry | null }>) => {
+        const removed = this.completeNow(writes.map((write) => write.seq));
+        const done = new Set(removed);
+        const notes = writes.flatMap((write) => (write.history && done.has(write.seq) ? [write.history] : []));
+        if (notes.length > 0) this.history.recordNow(notes);
+        return removed;
+      }),
+      claimAll: this.db.transaction((owner: string, leaseMs: number, userId: string | undefined, max: number) => {
+        const now = Date.now();
+        const rows = userId === undefined ? claimable.all(owner, now, max) : claimableUser.all(owner, now, userId, max);
+        if (rows.length > 0) claimRows.run(owner, now + leaseMs, JSON.stringify(rows.map((row) => row.seq)));
+        return rows.map((row) => this.fromRow(row));
+      }),
     };
     return this.statements;
   }
