@@ -9,6 +9,7 @@ import { EngramError } from "../core/errors.js";
 import { validatePrefix } from "../core/scope.js";
 import { embeddingsIdentity } from "../embeddings/identity.js";
 import { ChromaConnection, type ChromaConnectionOptions } from "../store/connection.js";
+import { NEW_COLLECTION_SETTINGS } from "../store/chroma_collections.js";
 import { rowText, STORED_DOCUMENT, TEXT_KEY } from "../store/chroma_records.js";
 import { collectionsStartingWith } from "../store/list_collections.js";
 import { MODEL_KEY, readStoreModel, recordStoreModel, REEMBED_PENDING } from "../store/model_marker.js";
@@ -122,7 +123,7 @@ export async function reembed(options: ReembedOptions): Promise<ReembedResult> {
       const base = collections.bases.get(name);
       let copy = collections.copies.get(name);
       if (base) {
-        copy ??= await client.createCollection({ name: name + COPY_SUFFIX, embeddingFunction: null, metadata: { "hnsw:space": "cosine", engram: 1, ...base.metadata } });
+        copy ??= await client.createCollection({ name: name + COPY_SUFFIX, embeddingFunction: null, metadata: { engram: 1, ...base.metadata, ...NEW_COLLECTION_SETTINGS } });
         const copied = new Set(await allIds(copy));
         done += copied.size;
         const todo = (await allIds(base)).filter((id) => !copied.has(id));

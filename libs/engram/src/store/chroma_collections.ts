@@ -6,12 +6,36 @@ import { isNotFound } from "./not_found.js";
 /*
  * Collection handling shared by the stores on Chroma (the records of `ChromaStore`, the items of
  * the LangGraph store in store/langgraph/): find a collection by name, create it in cosine space
- * with no embedding function (vectors are always supplied), cache the handles, drop them when the
- * client changes or a collection vanishes under them, and turn driver errors into `EngramError`s.
+ * with no embedding function (vectors are always supplied) and `NEW_COLLECTION_SETTINGS`, cache the
+ * handles, drop them when the client changes or a collection vanishes under them, and turn driver
+ * errors into `EngramError`s.
  */
 
 /** Chroma's server refuses batches larger than about 5,400 rows (its pre-flight check). */
 export const MAX_ROWS_PER_CALL = 5_000;
+
+/**
+ * The vector-index settings of every collection created from now on (Chroma 1.0 reads `hnsw:` keys
+ * of the metadata once, when a collection is created, and keeps them; collections created before
+ * keep Chroma's defaults and work as they did). Measured in docs/benchmarks.md, session 9:
+ * - `hnsw:sync_threshold` 50 (Chroma's default 1,000): the local server applies every write by
+ *   reading back, from its log, everything written since it last saved the vector index, which it
+ *   does every `sync_threshold` records. A one-turn add re-read up to 1,000 records (about 20 ms of
+ *   server CPU per request, 10 on average); at 50 it reads at most 50 (about 6 ms a request; 32
+ *   and 100 measured no better: saving the index more often costs more than it saves).
+ * - `hnsw:construction_ef` 48 (default 100): inserting a vector (over half the server's CPU in a
+ *   bulk import) searches that many candidates; 48 cuts the server's CPU per stored record by about
+ *   a fifth.
+ * - `hnsw:search_ef` 200 (default 100): Chroma's own queries (the LangGraph store, `where`-filtered
+ *   queries) search more candidates, which keeps their top 10 within 0.99 of exact search over
+ *   the less thorough index.
+ */
+export const NEW_COLLECTION_SETTINGS: Readonly<Metadata> = Object.freeze({
+  "hnsw:space": "cosine",
+  "hnsw:sync_threshold": 50,
+  "hnsw:construction_ef": 48,
+  "hnsw:search_ef": 200,
+});
 
 export interface ChromaCollectionsOptions {
   /** Resolves the client lazily (starting the local server on first use). */
@@ -51,13 +75,16 @@ export class ChromaCollections {
     }
   }
 
-  /** The collection of that name, created (cosine space, with `metadata`) when missing. */
+  /**
+   * The collection of that name, created (cosine space, `NEW_COLLECTION_SETTINGS`, with `metadata`)
+   * when missing. An existing collection keeps the settings it was created with.
+   */
   async findOrCreate(name: string, metadata: Metadata): Promise<Collection> {
     const cached = this.known.get(name);
     if (cached) return cached;
     const client = await this.client();
     const pending = client
-      .getOrCreateCollection({ name, embeddingFunction: null, metadata: { "hnsw:space": "cosine", ...metadata } })
+      .getOrCreateCollection({ name, embeddingFunction: null, metadata: { ...NEW_COLLECTION_SETTINGS, ...metadata } })
       .catch((error: unknown) => {
         this.known.delete(name);
         throw this.wrap("createCollection", error);
