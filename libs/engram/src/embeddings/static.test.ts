@@ -7,6 +7,7 @@ import { decodeFloat16, encodeFloat16, float16Table } from "./float16.js";
 import { centerOf } from "./static_build.js";
 import { STATIC_MODEL_ID, StaticEmbeddings } from "./static.js";
 import { DEFAULT_STATIC_MODEL_PATH, decodeStaticModel, encodeStaticModel } from "./static_model.js";
+import { rowSums } from "./static_mean.js";
 import { SentencePieceTokenizer } from "./tokenizer.js";
 
 const cosine = (a: number[], b: number[]) => a.reduce((sum, x, i) => sum + x * (b[i] ?? 0), 0);
@@ -72,6 +73,35 @@ describe("StaticEmbeddings (the shipped table)", () => {
     expect(vectors).toHaveLength(600);
     expect(vectors[599]).toEqual(await embeddings.embedQuery(texts[599]!));
     expect(vectors[598]).not.toEqual(vectors[599]);
+  });
+});
+
+describe("rowSums (the mean's weighted sums)", () => {
+  it("adds float32 rows into float64 sums the same to the last bit in WebAssembly and JavaScript", () => {
+    const pieces = 50;
+    const dims = 512;
+    const fast = rowSums(pieces, dims);
+    const plain = rowSums(pieces, dims, "js");
+    // This Node has WebAssembly SIMD: the fast path is the one checked.
+    expect([fast.kind, plain.kind]).toEqual(["wasm", "js"]);
+    let seed = 7;
+    const random = (): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+    for (let i = 0; i < pieces * dims; i += 1) fast.rows[i] = plain.rows[i] = random() * 0.2;
+    const weights = Array.from({ length: pieces }, () => Math.fround(Math.abs(random()) * 3));
+    for (const sums of [fast, plain]) {
+      sums.clear();
+      for (let k = 0; k < 200; k += 1) sums.add((k * 7) % pieces, weights[(k * 7) % pieces]!);
+    }
+    // The definition: each float32 widened, one multiply and one add per component, in order.
+    const expected = new Float64Array(dims);
+    for (let k = 0; k < 200; k += 1) {
+      const id = (k * 7) % pieces;
+      for (let d = 0; d < dims; d += 1) expected[d]! += weights[id]! * plain.rows[id * dims + d]!;
+    }
+    expect(Array.from(fast.sum)).toEqual(Array.from(expected));
+    expect(Array.from(plain.sum)).toEqual(Array.from(expected));
+    fast.clear();
+    expect(fast.sum.every((x) => x === 0)).toBe(true);
   });
 });
 

@@ -2,6 +2,7 @@ import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { EngramError } from "../core/errors.js";
 import { float16Table } from "./float16.js";
+import { rowSums, type RowSums } from "./static_mean.js";
 import { DEFAULT_STATIC_MODEL_PATH, loadStaticModel, type StaticModel } from "./static_model.js";
 import { SentencePieceTokenizer } from "./tokenizer.js";
 
@@ -30,13 +31,13 @@ interface Encoder {
   model: StaticModel;
   halves: Float32Array;
   /**
-   * The table's rows as float32 (the same values as `halves` of the float16 bits), each decoded the
-   * first time a text uses its piece: a mean then streams one contiguous row per piece instead of a
-   * lookup per component, about twice as fast. Untouched rows are never written, so the memory
-   * behind them is not used (a text uses a few thousand of the 8,000 pieces).
+   * The weighted sum, over the table's rows as float32 (the same values as `halves` of the float16
+   * bits), each decoded into `sums.rows` the first time a text uses its piece: a mean then streams
+   * one contiguous row per piece instead of a lookup per component. Untouched rows are never
+   * written, so the memory behind them is not used (a text uses a few thousand of the 8,000 pieces).
    */
-  rows: Float32Array;
-  /** 1 for a piece whose row is decoded in `rows`. */
+  sums: RowSums;
+  /** 1 for a piece whose row is decoded in `sums.rows`. */
   decoded: Uint8Array;
 }
 
@@ -109,7 +110,7 @@ export class StaticEmbeddings extends Embeddings {
             model,
             tokenizer: new SentencePieceTokenizer(model.header.vocabulary),
             halves: float16Table(),
-            rows: new Float32Array(model.vectors.length),
+            sums: rowSums(model.header.vocabSize, model.header.dimensions),
             decoded: new Uint8Array(model.header.vocabSize),
           };
           encoders.set(model, encoder);
@@ -127,33 +128,20 @@ export class StaticEmbeddings extends Embeddings {
 
 /** The SIF-weighted mean of the text's piece vectors, L2-normalized. */
 function encode(encoder: Encoder, text: string): number[] {
-  const { tokenizer, model, rows } = encoder;
+  const { tokenizer, model, sums } = encoder;
   const dims = model.header.dimensions;
   const weights = model.weights;
-  const sum = new Float64Array(dims);
   // The teacher's tokenizer splits on spaces only, and an empty text has no pieces.
   const normalized = text.replace(/\s+/g, " ").trim();
   const ids = tokenizer.encode(normalized.length > 0 ? normalized : ".");
+  // Summed in float64 in the pieces' order: the same value whatever was encoded before.
+  sums.clear();
   for (let i = 0; i < ids.length; i += 1) {
     const id = ids[i]!;
     if (encoder.decoded[id] === 0) decodeRow(encoder, id);
-    const weight = weights[id] ?? 0;
-    // Summed in float64 in the pieces' order: the same value whatever was encoded before. Eight
-    // components a step: V8 does not unroll, and the loop's own work is then a third of the time.
-    let r = id * dims;
-    let d = 0;
-    for (; d + 8 <= dims; d += 8, r += 8) {
-      sum[d]! += weight * rows[r]!;
-      sum[d + 1]! += weight * rows[r + 1]!;
-      sum[d + 2]! += weight * rows[r + 2]!;
-      sum[d + 3]! += weight * rows[r + 3]!;
-      sum[d + 4]! += weight * rows[r + 4]!;
-      sum[d + 5]! += weight * rows[r + 5]!;
-      sum[d + 6]! += weight * rows[r + 6]!;
-      sum[d + 7]! += weight * rows[r + 7]!;
-    }
-    for (; d < dims; d += 1, r += 1) sum[d]! += weight * rows[r]!;
+    sums.add(id, weights[id] ?? 0);
   }
+  const sum = sums.sum;
   let norm = 0;
   for (let d = 0; d < dims; d += 1) norm += sum[d]! * sum[d]!;
   norm = Math.sqrt(norm);
@@ -162,10 +150,11 @@ function encode(encoder: Encoder, text: string): number[] {
   return vector;
 }
 
-/** Decodes one piece's row of float16 bits into `rows`. */
-function decodeRow({ model, halves, rows, decoded }: Encoder, id: number): void {
+/** Decodes one piece's row of float16 bits into `sums.rows`. */
+function decodeRow({ model, halves, sums, decoded }: Encoder, id: number): void {
   const dims = model.header.dimensions;
   const vectors = model.vectors;
+  const rows = sums.rows;
   for (let d = id * dims, end = d + dims; d < end; d += 1) rows[d] = halves[vectors[d]!]!;
   decoded[id] = 1;
 }
