@@ -213,7 +213,10 @@ export class SqliteOutbox<T> implements OutboxState<T> {
 
   /**
    * Creates the table when missing and prepares the statements, once per instance. The unique
-   * (user_id, key) index both enforces "one pending write per key" and serves per-user lookups.
+   * (user_id, key) index both enforces "one pending write per key" and serves per-user lookups;
+   * the (user_id, seq) index reads a user's oldest writes in order (a drain step's read), which
+   * otherwise sorted every queued write of the user: a 10k import drained in steps of 2,000 sorted
+   * 10k rows five times.
    * Seq lists are passed as one JSON array (read with `json_each`) so any number fits one statement.
    */
   private ensureReady(): Statements<T> {
@@ -298,6 +301,7 @@ export function ensureOutboxTable(db: Database.Database): void {
       claimed_until INTEGER
     );
     CREATE UNIQUE INDEX IF NOT EXISTS outbox_user_key ON outbox (user_id, key);
+    CREATE INDEX IF NOT EXISTS outbox_user_seq ON outbox (user_id, seq);
   `);
 }
 
