@@ -78,7 +78,7 @@ export class ChromaStore implements EpisodicStore {
       for (let start = 0; start < items.length; start += MAX_BATCH) {
         const batch = items.slice(start, start + MAX_BATCH);
         const metadatas = batch.map((item) => toChromaMetadata(item.record));
-        await this.dropStaleRows(collection, batch, metadatas);
+        const removed = await this.staleKeys(collection, batch, metadatas);
         await this.call("upsert", () =>
           upsertRows(collection, {
             ids: batch.map((item) => item.record.id),
@@ -86,6 +86,7 @@ export class ChromaStore implements EpisodicStore {
             // The text travels in the metadata (store/chroma_records.ts TEXT_KEY).
             documents: batch.map(() => STORED_DOCUMENT),
             metadatas,
+            removed,
           }),
         );
       }
@@ -96,24 +97,32 @@ export class ChromaStore implements EpisodicStore {
   /**
    * Chroma merges an upsert's metadata into the stored row's, so a key the new version no longer
    * has (a removed TTL, a metadata key an update dropped, the dates of a rewritten text) would stay
-   * behind: read back, filtered on, and, for `expiresAt`, expiring a memory its user kept. Rows
-   * whose stored keys are not all in the new metadata are deleted first; the upsert then writes them
-   * whole. Only rewritten records (updatedAt after createdAt) are read: an add's new id has no row.
-   * A crash between the two calls loses nothing: the write stays in the outbox until the upsert is
-   * done, and the drain writes it again.
+   * behind: read back, filtered on, and, for `expiresAt`, expiring a memory its user kept. The
+   * stored keys of each rewritten row that its new metadata lacks are returned (by index in the
+   * batch), and the upsert removes them in the same call that writes the rest (chroma_upsert.ts).
+   * It does not delete the row first: between a delete and the upsert, a reader in another process
+   * found neither version, and a process killed there left an update whose record was gone, which
+   * its replay (an update applies only over a stored record) dropped with the memory
+   * (memory/update_window.int.test.ts). Only rewritten records (updatedAt after createdAt) are
+   * read: an add's new id has no row.
    */
-  private async dropStaleRows(collection: Collection, batch: StoredRecord[], metadatas: Record<string, unknown>[]): Promise<void> {
+  private async staleKeys(collection: Collection, batch: StoredRecord[], metadatas: Record<string, unknown>[]): Promise<Array<string[] | undefined>> {
+    const removed: Array<string[] | undefined> = batch.map(() => undefined);
     const rewritten = batch.flatMap((item, i) => (item.record.updatedAt !== item.record.createdAt ? [i] : []));
-    if (rewritten.length === 0) return;
+    if (rewritten.length === 0) return removed;
     const ids = rewritten.map((i) => batch[i]!.record.id);
     const stored = await this.call("get", () => collection.get({ ids, include: ["metadatas"] as never }));
-    const next = new Map(rewritten.map((i) => [batch[i]!.record.id, metadatas[i]!]));
-    const stale = stored.ids.filter((id, i) => {
-      const keys = next.get(id);
-      const before = stored.metadatas[i];
-      return keys !== undefined && before != null && Object.keys(before).some((key) => !(key in keys));
+    const index = new Map(rewritten.map((i) => [batch[i]!.record.id, i]));
+    stored.ids.forEach((id, row) => {
+      const i = index.get(id);
+      const before = stored.metadatas[row];
+      if (i === undefined || before == null) return;
+      const next = metadatas[i]!;
+      // A key whose new value is empty is left out of the upsert (as the client does): it goes too.
+      const gone = Object.keys(before).filter((key) => next[key] === undefined || next[key] === null);
+      if (gone.length > 0) removed[i] = gone;
     });
-    if (stale.length > 0) await this.call("delete", () => collection.delete({ ids: stale }));
+    return removed;
   }
 
   async query(userId: string, vector: number[], k: number, filter?: StoreFilter): Promise<StoreHit[]> {

@@ -9,6 +9,11 @@ import type { Collection, Metadata } from "chromadb";
  * request, same errors (the client's own HTTP layer sends it). When the client's internals are not
  * as expected (another chromadb version), the server does not take base64, or the call is one the
  * client would refuse (ids repeated), the client's own `upsert` runs instead.
+ *
+ * Chroma merges an upsert's metadata into the stored row's: a key left out stays. A key sent as
+ * null is removed (Chroma 1.0's server, checked by memory/replaced_metadata.int.test.ts), in the same
+ * call that writes the rest, so no reader ever finds the row missing; the client leaves nulls out,
+ * so on its path a row with keys to remove is deleted first and then written whole.
  */
 
 /** The rows of one upsert call. */
@@ -17,6 +22,11 @@ export interface UpsertRows {
   embeddings: ReadonlyArray<ArrayLike<number>>;
   documents: string[];
   metadatas: Metadata[];
+  /**
+   * Keys to remove from each row's stored metadata (by index; absent: none), keys the new metadata
+   * no longer has. @default none
+   */
+  removed?: ReadonlyArray<readonly string[] | undefined>;
 }
 
 /** The parts of chromadb's collection class this relies on (not in its public types). */
@@ -40,6 +50,8 @@ export async function upsertRows(collection: Collection, rows: UpsertRows): Prom
     new Set(rows.ids).size === rows.ids.length &&
     (await internals.chromaClient.supportsBase64Encoding());
   if (!packable) {
+    const stale = rows.ids.filter((_, i) => (rows.removed?.[i]?.length ?? 0) > 0);
+    if (stale.length > 0) await collection.delete({ ids: stale });
     await collection.upsert({ ids: rows.ids, embeddings: rows.embeddings.map((vector) => Array.from(vector)), documents: rows.documents, metadatas: rows.metadatas });
     return;
   }
@@ -47,7 +59,7 @@ export async function upsertRows(collection: Collection, rows: UpsertRows): Prom
     security: SECURITY,
     url: UPSERT_URL,
     path: await internals.path!(),
-    body: { ids: rows.ids, embeddings: packBase64(rows.embeddings), documents: rows.documents, metadatas: rows.metadatas.map(withoutEmpty) },
+    body: { ids: rows.ids, embeddings: packBase64(rows.embeddings), documents: rows.documents, metadatas: rows.metadatas.map((metadata, i) => withRemoved(withoutEmpty(metadata), rows.removed?.[i])) },
     headers: { "Content-Type": "application/json" },
   });
 }
@@ -62,6 +74,14 @@ export function packBase64(vectors: ReadonlyArray<ArrayLike<number>>): string[] 
     all.set(vector, i * dims);
     return bytes.subarray(i * dims * 4, (i + 1) * dims * 4).toString("base64");
   });
+}
+
+/** `metadata` with each of `keys` it does not have set to null: the server removes those from the stored row. */
+function withRemoved(metadata: Metadata, keys: readonly string[] | undefined): Metadata {
+  if (keys === undefined || keys.length === 0) return metadata;
+  const row: Metadata = { ...metadata };
+  for (const key of keys) if (!(key in row)) row[key] = null;
+  return row;
 }
 
 /** As the client sends metadata: keys with null or undefined values left out. */
