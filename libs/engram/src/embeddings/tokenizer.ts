@@ -68,6 +68,9 @@ export class SentencePieceTokenizer {
    * and no piece has one past its first character or is longer than 255 (the walk back's unit).
    */
   private readonly byWord: boolean;
+  /** The word reading's scratch (best score and last piece at each position), grown as needed. */
+  private best = new Float64Array(64);
+  private words = new Int32Array(64);
   /** Words read lately, and the generation before (a cheap bounded LRU). */
   private recent = new Map<string, WordPieces>();
   private older = new Map<string, WordPieces>();
@@ -160,8 +163,13 @@ export class SentencePieceTokenizer {
    */
   private viterbi(input: string, lead: number): WordPieces & { end: number } {
     const n = input.length;
-    const best = new Float64Array(n + 1);
-    const words = new Int32Array(n + 1);
+    if (this.best.length <= n) {
+      this.best = new Float64Array(2 * (n + 1));
+      this.words = new Int32Array(2 * (n + 1));
+    }
+    const { best, words } = this;
+    best.fill(0, 0, n + 1);
+    words.fill(0, 0, n + 1);
     best[0] = lead;
     let anyLead = true;
     const { prefixes, scores } = this;
