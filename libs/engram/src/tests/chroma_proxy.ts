@@ -33,6 +33,8 @@ export interface Hold {
 export interface ChromaProxy {
   /** The URL to give the processes under test (`chroma: { url }`). */
   readonly url: string;
+  /** Every request received so far, in order (held ones included). */
+  readonly requests: readonly ProxiedRequest[];
   /** Holds the requests `match` accepts from now on, until released. */
   hold(match: (request: ProxiedRequest) => boolean): Hold;
   /** Stops listening; held requests are dropped, never forwarded. */
@@ -57,6 +59,7 @@ interface ActiveHold {
 export async function startChromaProxy(target: string): Promise<ChromaProxy> {
   const upstream = new URL(target);
   const holds = new Set<ActiveHold>();
+  const requests: ProxiedRequest[] = [];
 
   const pass = (incoming: IncomingMessage, response: ServerResponse, request: ProxiedRequest): void => {
     const headers = { ...incoming.headers, host: upstream.host, "content-length": String(Buffer.byteLength(request.body)) };
@@ -79,6 +82,7 @@ export async function startChromaProxy(target: string): Promise<ChromaProxy> {
     incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
     incoming.on("end", () => {
       const request: ProxiedRequest = { method: incoming.method ?? "GET", path: incoming.url ?? "/", body: Buffer.concat(chunks).toString("utf8") };
+      requests.push(request);
       const hold = [...holds].find((h) => h.match(request));
       if (!hold) {
         pass(incoming, response, request);
@@ -99,6 +103,7 @@ export async function startChromaProxy(target: string): Promise<ChromaProxy> {
 
   return {
     url: `http://127.0.0.1:${port}`,
+    requests,
     hold(match) {
       let arrive!: (request: ProxiedRequest) => void;
       const arrived = new Promise<ProxiedRequest>((resolve) => (arrive = resolve));
