@@ -9,15 +9,17 @@ import type { StatePeerOptions } from "../tests/state_peer.js";
 import { startStatePeer, type StatePeer } from "../tests/state_peers.js";
 
 /*
- * The window of an update that removes keys (store/chroma_store.ts writes such a record whole:
- * Chroma merges an upsert's metadata into the stored row's), with real processes: a Memory process
- * whose drain sends the record's upsert to the store is held there by a proxy in front of Chroma
- * (tests/chroma_proxy.ts), every store call before it done. Then (1) it is killed with SIGKILL, and
- * a process started on the same data folder and state must find the acknowledged update, whole
- * (new text, removed keys gone: the removed TTL no longer expires the memory), exactly once; or
- * (2) another process sharing the store and the state reads the user meanwhile, and must see the
- * record (old or new version, never neither) and never a deleted one. Over the data folder's SQLite
- * state and over PostgreSQL.
+ * The window of an update that removes keys (Chroma merges an upsert's metadata into the stored
+ * row's: store/chroma_store.ts removes the keys in the same upsert; it used to delete the row first),
+ * with real processes: a Memory process's drain is held by a proxy in front of Chroma
+ * (tests/chroma_proxy.ts) at the record's upsert, every store call before it done, or just after
+ * it, before the write is completed in the outbox. Then (1) it is killed with SIGKILL, and a
+ * process started on the same data folder and state must find the acknowledged update, whole (new
+ * text, removed keys gone: the removed TTL no longer expires the memory), exactly once; or (2)
+ * another process sharing the store and the state reads the user meanwhile, and must see the record
+ * (old or new version, never neither) and never a deleted one. Over the data folder's SQLite state
+ * and over PostgreSQL. With the delete first, (1) lost the memory (its replayed update applies only
+ * over a stored record) and (2) found neither version.
  */
 
 jest.setTimeout(300_000); // a hang, not a slow machine
@@ -52,7 +54,7 @@ afterAll(async () => {
   await postgres?.stop();
 });
 
-describe.each(["sqlite", "postgres"] as const)("an update that removes keys, caught before its store write, state in %s", (kind) => {
+describe.each(["sqlite", "postgres"] as const)("an update that removes keys, caught in the middle of its store write, state in %s", (kind) => {
   let pgUrl: string | undefined;
   beforeAll(async () => {
     if (kind === "postgres") pgUrl = await freshDatabase(postgres!.url, "engram_window");
@@ -92,28 +94,35 @@ describe.each(["sqlite", "postgres"] as const)("an update that removes keys, cau
 
   /**
    * In `writer` (through the proxy): adds the memory with a TTL and two metadata keys, lets it reach
-   * the store, then updates it (new text, TTL and one key removed) and waits until the drain's
-   * upsert of it is held at the proxy. Returns the id.
+   * the store, then updates it (new text, TTL and one key removed) and waits until the drain is
+   * held at the proxy: at the record's upsert (`"upsert"`: every store call before it done), or at
+   * the revision append that follows it (`"revision"`: the record written, the write not yet
+   * completed in the outbox). Returns the id.
    */
-  const updateIntoWindow = async (writer: StatePeer, user: string): Promise<{ id: string; hold: Hold }> => {
+  const updateIntoWindow = async (writer: StatePeer, user: string, at: "upsert" | "revision" = "upsert"): Promise<{ id: string; hold: Hold }> => {
     const added = await writer.call<{ results: Array<{ id: string }> }>("add", OLD.content, { userId: user, expiresAt: Date.now() + TTL_MS, metadata: OLD.metadata });
     const id = added.results[0]!.id;
     await writer.call("flush");
-    const hold = proxy.hold((request) => request.path.endsWith("/upsert") && request.body.includes(id));
+    const hold = proxy.hold((request) =>
+      at === "upsert" ? request.path.endsWith("/upsert") && request.body.includes(id) : request.path.endsWith("/add"),
+    );
     // Acknowledged: with background writes, once the update is durable in the outbox.
     await writer.call("update", id, { content: NEW.content, expiresAt: null, metadata: NEW.metadata }, { userId: user });
     await hold.arrived;
     return { id, hold };
   };
 
-  it("kill -9 between the calls: a restarted process stores the acknowledged update whole, exactly once", async () => {
-    const dataDir = join(chroma.dir, `${kind}-crash`);
+  it.each([
+    ["before its upsert", "upsert"],
+    ["after its upsert, before the write is completed", "revision"],
+  ] as const)("kill -9 %s: a restarted process stores the acknowledged update whole, exactly once", async (_, at) => {
+    const dataDir = join(chroma.dir, `${kind}-crash-${at}`);
     // Each test its own user: ids derive from the text and the user, and the server is shared.
-    const user = `${kind}-crash`;
+    const user = `${kind}-crash-${at}`;
     const writer = start(dataDir);
-    const { id, hold } = await updateIntoWindow(writer, user);
+    const { id, hold } = await updateIntoWindow(writer, user, at);
     await writer.kill();
-    // Its held upsert dies with it, never sent; the update is still queued.
+    // Its held request dies with it, never sent; the update is still queued.
     hold.drop();
     expect(await queued(dataDir)).toBe(1);
 
