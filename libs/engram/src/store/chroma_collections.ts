@@ -21,8 +21,8 @@ export const MAX_ROWS_PER_CALL = 5_000;
  * - `hnsw:sync_threshold` 50 (Chroma's default 1,000): the local server applies every write by
  *   reading back, from its log, everything written since it last saved the vector index, which it
  *   does every `sync_threshold` records. A one-turn add re-read up to 1,000 records (about 20 ms of
- *   server CPU per request, 10 on average); at 50 it reads at most 50 (about 6 ms a request; 32
- *   and 100 measured no better: saving the index more often costs more than it saves).
+ *   server CPU per request, 10 on average); at 50 it reads at most 50 (6-8 ms a request; 32
+ *   measured the same, 100 a little more: below that, saving the index costs what reading saves).
  * - `hnsw:construction_ef` 48 (default 100): inserting a vector (over half the server's CPU in a
  *   bulk import) searches that many candidates; 48 cuts the server's CPU per stored record by about
  *   a fifth.
@@ -77,7 +77,8 @@ export class ChromaCollections {
 
   /**
    * The collection of that name, created (cosine space, `NEW_COLLECTION_SETTINGS`, with `metadata`)
-   * when missing. An existing collection keeps the settings it was created with.
+   * when missing. An existing collection keeps the settings it was created with. Either way it is
+   * read once (a count), so that the server's first-read catch-up is not left to a search.
    */
   async findOrCreate(name: string, metadata: Metadata): Promise<Collection> {
     const cached = this.known.get(name);
@@ -85,6 +86,15 @@ export class ChromaCollections {
     const client = await this.client();
     const pending = client
       .getOrCreateCollection({ name, embeddingFunction: null, metadata: { ...NEW_COLLECTION_SETTINGS, ...metadata } })
+      .then(async (collection) => {
+        // Chroma 1.0's local server brings a collection up to date (replays its log) on the first
+        // read it serves for it after it started, and does so in the one queue that applies every
+        // collection's writes: a user's first search waited there behind the other users' writes
+        // (0.2-0.6 s at 8 writes in flight; docs/benchmarks.md, session 9). A cheap read here, on
+        // the write path that creates or first finds the collection, takes that turn instead.
+        await collection.count();
+        return collection;
+      })
       .catch((error: unknown) => {
         this.known.delete(name);
         throw this.wrap("createCollection", error);
