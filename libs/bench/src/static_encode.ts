@@ -39,37 +39,49 @@ const builds: Array<[string, Engine]> = [
 ];
 const models = builds.map(([name, engine]) => [name, new engine.StaticEmbeddings({ modelPath: DEFAULT_STATIC_MODEL_PATH })] as const);
 
-/** CPU ms per text of one pass, and its vectors. */
-async function pass(model: (typeof models)[number][1]): Promise<{ ms: number; vectors: number[][] }> {
+/** CPU ms per text of one pass, the wall-clock ms per text of each call, and the vectors. */
+async function pass(model: (typeof models)[number][1]): Promise<{ ms: number; walls: number[]; vectors: number[][] }> {
   const vectors: number[][] = [];
+  const walls: number[] = [];
   const start = process.cpuUsage();
-  for (let i = 0; i < texts.length; i += 200) vectors.push(...(await model.embedDocuments(texts.slice(i, i + 200))));
+  for (let i = 0; i < texts.length; i += 200) {
+    const slice = texts.slice(i, i + 200);
+    const t0 = performance.now();
+    vectors.push(...(await model.embedDocuments(slice)));
+    walls.push((performance.now() - t0) / slice.length);
+  }
   const used = process.cpuUsage(start);
-  return { ms: (used.user + used.system) / 1000 / texts.length, vectors };
+  return { ms: (used.user + used.system) / 1000 / texts.length, walls, vectors };
 }
 
 const runs = new Map<string, number[]>();
+/** Wall-clock ms per text of every call of the warm rounds. */
+const warmWalls = new Map<string, number[]>();
 const firstVectors = new Map<string, number[][]>();
 const load1 = os.loadavg()[0]!;
 for (let round = 0; round < Number(opts.rounds); round += 1) {
   for (const [name, model] of models) {
-    const { ms, vectors } = await pass(model);
+    const { ms, walls, vectors } = await pass(model);
     runs.set(name, [...(runs.get(name) ?? []), ms]);
     if (round === 0) firstVectors.set(name, vectors);
+    else warmWalls.set(name, [...(warmWalls.get(name) ?? []), ...walls]);
   }
 }
 const [before, after] = [firstVectors.get("baseline")!, firstVectors.get("current")!];
 const differ = before.filter((vector, i) => vector.some((x, d) => x !== after[i]![d])).length;
-const median = (xs: number[]): number => {
+const quantile = (xs: number[], q: number): number => {
   const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!;
 };
+const median = (xs: number[]): number => quantile(xs, 0.5);
 console.log(`static model encode, ${texts.length} LoCoMo dev turns per round, calls of 200, ${opts.rounds} rounds per build alternating; load ${load1.toFixed(1)} -> ${os.loadavg()[0]!.toFixed(1)}`);
-console.log("| build | cold round (ms CPU/text) | warm rounds, median (ms CPU/text) |");
-console.log("|---|---:|---:|");
+console.log("| build | cold round (ms CPU/text) | warm rounds, median (ms CPU/text) | warm calls' wall clock p50 / p95 (ms/text) |");
+console.log("|---|---:|---:|---:|");
 for (const [name] of builds) {
   const [cold, ...warm] = runs.get(name)!;
-  console.log(`| ${name === "baseline" ? `baseline (${opts.baseline})` : "current"} | ${cold!.toFixed(3)} | ${warm.length > 0 ? median(warm).toFixed(3) : "–"} |`);
+  const walls = warmWalls.get(name) ?? [];
+  const wall = walls.length > 0 ? `${quantile(walls, 0.5).toFixed(3)} / ${quantile(walls, 0.95).toFixed(3)}` : "–";
+  console.log(`| ${name === "baseline" ? `baseline (${opts.baseline})` : "current"} | ${cold!.toFixed(3)} | ${warm.length > 0 ? median(warm).toFixed(3) : "–"} | ${wall} |`);
 }
 console.log(`vectors that differ between the builds (any component, to the last bit): ${differ} of ${texts.length}`);
 if (differ > 0) process.exitCode = 1;
