@@ -22,6 +22,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os, { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
 import { ChromaClient, type Collection, type Metadata } from "chromadb";
 import { Command } from "commander";
 import { StaticEmbeddings, startChromaServer } from "../../engram/src/index.js";
@@ -39,8 +40,9 @@ const opts = new Command()
   .option("--session9", "only session 9's variants (the HNSW settings, today's row)")
   .option("--server <url>", "measure a server already running there (e.g. another Chroma build) instead of starting one")
   .option("--server-pid <pid>", "that server's process id (its CPU is read from /proc)")
+  .option("--wal", "put the server's SQLite file in WAL mode (set between a first start and the measured one)")
   .parse()
-  .opts<{ data: string; records: string; rounds: string; only?: string; session9?: boolean; server?: string; serverPid?: string }>();
+  .opts<{ data: string; records: string; rounds: string; only?: string; session9?: boolean; server?: string; serverPid?: string; wal?: boolean }>();
 
 const nodeCpu = (): number => {
   const usage = process.cpuUsage();
@@ -107,6 +109,7 @@ const all: Variant[] = [
   { name: "call-2-after-8k-sync-10", dims: 512, meta: "full+text", document: "empty", perCall: 2, records: 2000, prefill: 8000, settings: { "hnsw:sync_threshold": 10 } },
   { name: "call-2-after-8k-sync-32", dims: 512, meta: "full+text", document: "empty", perCall: 2, records: 2000, prefill: 8000, settings: { "hnsw:sync_threshold": 32 } },
   { name: "call-2-after-8k-sync-50", dims: 512, meta: "full+text", document: "empty", perCall: 2, records: 2000, prefill: 8000, settings: { "hnsw:sync_threshold": 50 } },
+  { name: "call-2-after-8k-engram-new", dims: 512, meta: "full+text", document: "empty", perCall: 2, records: 2000, prefill: 8000, settings: ENGRAM_SETTINGS },
   { name: "call-2-after-8k-sync-100", dims: 512, meta: "full+text", document: "empty", perCall: 2, records: 2000, prefill: 8000, settings: { "hnsw:sync_threshold": 100 } },
 ];
 const session9 = all.slice(all.findIndex((v) => v.name === "row-now"));
@@ -173,7 +176,16 @@ async function waitIdle(pid: number | undefined): Promise<void> {
 }
 
 const scratch = await mkdtemp(join(tmpdir(), "engram-breakdown-"));
-const started = opts.server ? undefined : await startChromaServer({ path: join(scratch, "chroma") });
+let started = opts.server ? undefined : await startChromaServer({ path: join(scratch, "chroma") });
+if (started && opts.wal) {
+  // Chroma 1.0 opens its SQLite file in whatever journal mode the file has (rollback journal: a
+  // journal file written, synced and deleted per transaction). WAL is kept in the file.
+  await started.stop();
+  const db = new Database(join(scratch, "chroma", "chroma.sqlite3"));
+  process.stderr.write(`journal_mode: ${JSON.stringify(db.pragma("journal_mode = WAL"))}\n`);
+  db.close();
+  started = await startChromaServer({ path: join(scratch, "chroma") });
+}
 const serverUrl = new URL(opts.server ?? started!.url);
 const server = { pid: started ? started.pid : Number(opts.serverPid), stop: () => started?.stop() ?? Promise.resolve() };
 if (!Number.isInteger(server.pid)) throw new Error("--server needs --server-pid (its CPU is what is measured)");
