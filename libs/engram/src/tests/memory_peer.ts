@@ -6,11 +6,11 @@
  * Request: `{ "id": 1, "method": "search", "args": ["tea", { "userId": "alice" }] }`.
  * Reply: `{ "id": 1, "result": ... }` or `{ "id": 1, "error": { "name", "code", "message" } }`.
  */
-import { createInterface } from "node:readline";
 import { LocalEmbeddings } from "../embeddings/local.js";
 import { Memory } from "../memory/memory.js";
 import type { MemoryOptions } from "../memory/options.js";
 import { HashEmbeddings } from "./hash_embeddings.js";
+import { servePeer } from "./peer_server.js";
 
 interface PeerOptions {
   dataDir: string;
@@ -30,34 +30,4 @@ const options: MemoryOptions = {
 if (peer.chromaUrl !== undefined) options.chroma = { url: peer.chromaUrl };
 const memory = new Memory(options);
 
-type Method = "add" | "search" | "get" | "getAll" | "update" | "delete" | "deleteAll" | "history" | "flush" | "close";
-const methods: Record<Method, (...args: never[]) => Promise<unknown>> = {
-  add: memory.add.bind(memory),
-  search: memory.search.bind(memory),
-  get: memory.get.bind(memory),
-  getAll: memory.getAll.bind(memory),
-  update: memory.update.bind(memory),
-  delete: memory.delete.bind(memory),
-  deleteAll: memory.deleteAll.bind(memory),
-  history: memory.history.bind(memory),
-  flush: memory.flush.bind(memory),
-  close: memory.close.bind(memory),
-};
-
-// One request at a time, in order: the test decides the interleaving between processes.
-let queue: Promise<void> = Promise.resolve();
-createInterface({ input: process.stdin }).on("line", (line) => {
-  queue = queue.then(async () => {
-    const request = JSON.parse(line) as { id: number; method: Method; args: unknown[] };
-    let reply: Record<string, unknown>;
-    try {
-      const run = methods[request.method] as (...args: unknown[]) => Promise<unknown>;
-      reply = { id: request.id, result: (await run(...request.args)) ?? null };
-    } catch (error) {
-      const e = error as { name?: string; code?: string; message?: string };
-      reply = { id: request.id, error: { name: e?.name, code: e?.code, message: e?.message ?? String(error) } };
-    }
-    process.stdout.write(JSON.stringify(reply) + "\n");
-    if (request.method === "close") process.exit(0);
-  });
-});
+servePeer(memory, { inOrder: true });

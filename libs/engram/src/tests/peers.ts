@@ -34,9 +34,23 @@ const PEER_SCRIPT = fileURLToPath(new URL("./memory_peer.ts", import.meta.url));
 
 /** Starts a peer process: a real Node process with its own Memory, talking JSON lines. */
 export function startPeer(options: PeerOptions): Peer {
+  return startScriptPeer(PEER_SCRIPT, options);
+}
+
+/** A {@link Peer} that can also be killed: SIGKILL, resolved once the process is gone. */
+export interface KillablePeer extends Peer {
+  kill(): Promise<void>;
+}
+
+/**
+ * Runs `script` (a peer speaking the JSON-lines protocol of tests/memory_peer.ts: one `{ id,
+ * method, args }` per line in, one `{ id, result }` or `{ id, error }` per line out) in a real Node
+ * process, with `options` as its one argument.
+ */
+export function startScriptPeer(script: string, options: unknown): KillablePeer {
   const env = { ...process.env };
   delete env.NODE_OPTIONS; // Jest's flags are not for the peer
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ["--import", "tsx", PEER_SCRIPT, JSON.stringify(options)], {
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ["--import", "tsx", script, JSON.stringify(options)], {
     env,
     stdio: ["pipe", "pipe", "pipe"],
   });
@@ -72,13 +86,16 @@ export function startPeer(options: PeerOptions): Peer {
       waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
       child.stdin.write(JSON.stringify({ id, method, args }) + "\n");
     });
+  const running = () => child.exitCode === null && child.signalCode === null;
   return {
     pid: child.pid!,
     call,
     close: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        await call("close").catch(() => undefined);
-      }
+      if (running()) await call("close").catch(() => undefined);
+      await exited;
+    },
+    kill: async () => {
+      if (running()) child.kill("SIGKILL");
       await exited;
     },
   };

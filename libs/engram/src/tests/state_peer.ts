@@ -7,10 +7,10 @@
  *
  * Run as `node --import tsx state_peer.ts '<json>'`, the JSON a {@link StatePeerOptions}.
  */
-import { createInterface } from "node:readline";
 import { Memory } from "../memory/memory.js";
 import type { MemoryOptions } from "../memory/options.js";
 import { HashEmbeddings } from "./hash_embeddings.js";
+import { servePeer } from "./peer_server.js";
 
 export interface StatePeerOptions {
   dataDir: string;
@@ -35,33 +35,4 @@ const options: MemoryOptions = {
 if (peer.postgres !== undefined) options.state = { postgres: peer.postgres };
 const memory = new Memory(options);
 
-type Method = "add" | "search" | "get" | "getAll" | "update" | "delete" | "history" | "flush" | "close";
-const methods: Record<Method, (...args: never[]) => Promise<unknown>> = {
-  add: memory.add.bind(memory),
-  search: memory.search.bind(memory),
-  get: memory.get.bind(memory),
-  getAll: memory.getAll.bind(memory),
-  update: memory.update.bind(memory),
-  delete: memory.delete.bind(memory),
-  history: memory.history.bind(memory),
-  flush: memory.flush.bind(memory),
-  close: memory.close.bind(memory),
-};
-
-// Requests run one at a time, in order, except that a request may overtake one still running when
-// the test sends it: a read must be able to run while this process's own write waits in a window.
-createInterface({ input: process.stdin }).on("line", (line) => {
-  void (async () => {
-    const request = JSON.parse(line) as { id: number; method: Method; args: unknown[] };
-    let reply: Record<string, unknown>;
-    try {
-      const run = methods[request.method] as (...args: unknown[]) => Promise<unknown>;
-      reply = { id: request.id, result: (await run(...request.args)) ?? null };
-    } catch (error) {
-      const e = error as { name?: string; code?: string; message?: string };
-      reply = { id: request.id, error: { name: e?.name, code: e?.code, message: e?.message ?? String(error) } };
-    }
-    process.stdout.write(JSON.stringify(reply) + "\n");
-    if (request.method === "close") process.exit(0);
-  })();
-});
+servePeer(memory, { inOrder: false });
