@@ -54,85 +54,151 @@ function rangeKeys(from: number, to: number): string[] {
   return keys;
 }
 
+// The patterns of dateKeys, made once (a bulk import reads every turn's dates). They are global
+// (`g`) so that `exec` walks a text's matches from `lastIndex`: each scan sets it to 0 first, and
+// `exec` resets it when no match is left, so none carries state from one call to the next.
+// 7 May 2023, 7th of May, 2023
+const DAY_MONTH = new RegExp(`\\b(\\d{1,2})(?:st|nd|rd|th)?(?: of)? ${MONTH_RE}\\b,?(?: (\\d{4}))?`, "g");
+// May 7, 2023 / May 7th
+const MONTH_DAY = new RegExp(`\\b${MONTH_RE} (\\d{1,2})(?:st|nd|rd|th)?\\b(?:,? (\\d{4}))?`, "g");
+// May 2023 / in June ("may" alone is a verb far more often than a month: needs a year)
+const MONTH_YEAR = new RegExp(`\\b${MONTH_RE},? (\\d{4})\\b`, "g");
+const IN_MONTH = /\b(?:in|of|during|since|until|by) (jan(?:uary)?|feb(?:ruary)?|march|april|june|july|aug(?:ust)?|sep(?:tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b/g;
+const IN_YEAR = /\b(?:in|of|during|since|until|by) (19\d\d|20\d\d)\b/g;
+const YESTERDAY = /\b(yesterday|last night)\b/g;
+const TODAY = /\b(today|tonight|this (?:morning|afternoon|evening))\b/g;
+const TOMORROW = /\btomorrow\b/g;
+const WEEKEND = /\b(last|this|next) weekend\b/g;
+const WEEK = /\b(last|this|next) week\b/g;
+const MONTH = /\b(last|this|next) month\b/g;
+const YEAR = /\b(last|this|next) year\b/g;
+const WEEKDAY = new RegExp(`\\b(last|this past|next|on) (${WEEKDAYS.join("|")})\\b`, "g");
+const AGO = /\b(\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|a couple of|a few) (day|week|month|year)s? ago\b/g;
+const A_FEW_OF = /^a (couple|few) of$/;
+const A_FEW = /^a (couple|few)$/;
+const DIGITS = /^\d+$/;
+/**
+ * What every pattern above needs (a digit, a month's first three letters, or a word of time): a
+ * text without any of it names no date, and is answered after one scan instead of fifteen.
+ */
+const ANY_DATE = /\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|day|night|morning|afternoon|evening|tomorrow|week|month|year/;
+
+/** The matches of one pattern in a text, skipping those that overlap a match already taken. */
+class Matches {
+  /** Start and end of each match taken, flat. */
+  private readonly taken: number[] = [];
+
+  constructor(private readonly text: string) {}
+
+  /** The first free match of `pattern` (global); `next` gives the following ones. */
+  first(pattern: RegExp): RegExpExecArray | null {
+    pattern.lastIndex = 0;
+    return this.next(pattern);
+  }
+
+  next(pattern: RegExp): RegExpExecArray | null {
+    for (let match = pattern.exec(this.text); match !== null; match = pattern.exec(this.text)) {
+      const start = match.index;
+      const end = start + match[0].length;
+      if (!this.free(start, end)) continue;
+      this.taken.push(start, end);
+      return match;
+    }
+    return null;
+  }
+
+  private free(start: number, end: number): boolean {
+    const taken = this.taken;
+    for (let i = 0; i < taken.length; i += 2) if (start < taken[i + 1]! && end > taken[i]!) return false;
+    return true;
+  }
+}
+
+function addAll(keys: Set<string>, list: string[]): void {
+  for (const key of list) keys.add(key);
+}
+
+function addDay(keys: Set<string>, year: number | undefined, month: number, date: number): void {
+  if (month < 0 || date < 1 || date > 31) return;
+  if (year === undefined) addAll(keys, monthKeys(undefined, month));
+  else addAll(keys, dayKeys(Date.UTC(year, month, date)));
+}
+
+/** The keys of the month `delta` months from `today`'s. */
+function addMonthShift(keys: Set<string>, today: number, delta: number): void {
+  const d = new Date(today);
+  const first = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + delta, 1));
+  addAll(keys, monthKeys(first.getUTCFullYear(), first.getUTCMonth()));
+}
+
+function addYearShift(keys: Set<string>, today: number, delta: number): void {
+  keys.add(`y:${new Date(today).getUTCFullYear() + delta}`);
+}
+
+/** -1, 0 or 1 for "last", "this" and "next". */
+function shift(word: string | undefined): number {
+  return word === "last" ? -1 : word === "this" ? 0 : 1;
+}
+
 /**
  * The dates `text` names, as keys (see the module's comment). Absolute dates ("7 May 2023",
  * "May 7, 2023", "May 2023", "in 2022") need no time; relative ones ("yesterday", "last week",
  * "last Saturday", "two weeks ago", "next month") are resolved against `at` (epoch ms, when the
  * text was written) and skipped without it. A day without a year ("on May 7") takes `at`'s year.
+ * Patterns are read in a fixed order and a match overlapping an earlier one is skipped.
  */
 export function dateKeys(text: string, at?: number): string[] {
   const lower = text.toLowerCase();
+  if (!ANY_DATE.test(lower)) return [];
   const keys = new Set<string>();
-  const add = (list: string[]) => list.forEach((k) => keys.add(k));
   const yearOf = at === undefined ? undefined : new Date(at).getUTCFullYear();
-  const taken: Array<[number, number]> = [];
-  const free = (index: number, length: number) => !taken.some(([s, e]) => index < e && index + length > s);
-  const scan = (re: RegExp, on: (m: RegExpExecArray) => void) => {
-    for (const m of lower.matchAll(re)) {
-      if (!free(m.index!, m[0].length)) continue;
-      taken.push([m.index!, m.index! + m[0].length]);
-      on(m as RegExpExecArray);
-    }
-  };
-  const day = (year: number | undefined, month: number, date: number) => {
-    if (month < 0 || date < 1 || date > 31) return;
-    if (year === undefined) add(monthKeys(undefined, month));
-    else add(dayKeys(Date.UTC(year, month, date)));
-  };
-  // 7 May 2023, 7th of May, 2023
-  scan(new RegExp(`\\b(\\d{1,2})(?:st|nd|rd|th)?(?: of)? ${MONTH_RE}\\b,?(?: (\\d{4}))?`, "g"), (m) =>
-    day(m[3] ? Number(m[3]) : yearOf, monthIndex(m[2]!), Number(m[1])),
-  );
-  // May 7, 2023 / May 7th
-  scan(new RegExp(`\\b${MONTH_RE} (\\d{1,2})(?:st|nd|rd|th)?\\b(?:,? (\\d{4}))?`, "g"), (m) =>
-    day(m[3] ? Number(m[3]) : yearOf, monthIndex(m[1]!), Number(m[2])),
-  );
-  // May 2023 / in June ("may" alone is a verb far more often than a month: needs a year)
-  scan(new RegExp(`\\b${MONTH_RE},? (\\d{4})\\b`, "g"), (m) => add(monthKeys(Number(m[2]), monthIndex(m[1]!))));
-  scan(new RegExp(`\\b(?:in|of|during|since|until|by) (jan(?:uary)?|feb(?:ruary)?|march|april|june|july|aug(?:ust)?|sep(?:tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\\b`, "g"), (m) =>
-    add(monthKeys(undefined, monthIndex(m[1]!))),
-  );
-  scan(/\b(?:in|of|during|since|until|by) (19\d\d|20\d\d)\b/g, (m) => keys.add(`y:${m[1]}`));
+  const matches = new Matches(lower);
+  for (let m = matches.first(DAY_MONTH); m !== null; m = matches.next(DAY_MONTH)) {
+    addDay(keys, m[3] ? Number(m[3]) : yearOf, monthIndex(m[2]!), Number(m[1]));
+  }
+  for (let m = matches.first(MONTH_DAY); m !== null; m = matches.next(MONTH_DAY)) {
+    addDay(keys, m[3] ? Number(m[3]) : yearOf, monthIndex(m[1]!), Number(m[2]));
+  }
+  for (let m = matches.first(MONTH_YEAR); m !== null; m = matches.next(MONTH_YEAR)) {
+    addAll(keys, monthKeys(Number(m[2]), monthIndex(m[1]!)));
+  }
+  for (let m = matches.first(IN_MONTH); m !== null; m = matches.next(IN_MONTH)) {
+    addAll(keys, monthKeys(undefined, monthIndex(m[1]!)));
+  }
+  for (let m = matches.first(IN_YEAR); m !== null; m = matches.next(IN_YEAR)) keys.add(`y:${m[1]}`);
   if (at === undefined) return [...keys];
 
   const today = startOfDay(at);
   const weekday = new Date(today).getUTCDay();
-  const monthShift = (delta: number) => {
-    const d = new Date(today);
-    const first = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + delta, 1));
-    add(monthKeys(first.getUTCFullYear(), first.getUTCMonth()));
-  };
-  const yearShift = (delta: number) => keys.add(`y:${new Date(today).getUTCFullYear() + delta}`);
-  scan(/\b(yesterday|last night)\b/g, () => add(dayKeys(today - DAY)));
-  scan(/\b(today|tonight|this (?:morning|afternoon|evening))\b/g, () => add(dayKeys(today)));
-  scan(/\btomorrow\b/g, () => add(dayKeys(today + DAY)));
-  scan(/\b(last|this|next) weekend\b/g, (m) => {
+  for (let m = matches.first(YESTERDAY); m !== null; m = matches.next(YESTERDAY)) addAll(keys, dayKeys(today - DAY));
+  for (let m = matches.first(TODAY); m !== null; m = matches.next(TODAY)) addAll(keys, dayKeys(today));
+  for (let m = matches.first(TOMORROW); m !== null; m = matches.next(TOMORROW)) addAll(keys, dayKeys(today + DAY));
+  for (let m = matches.first(WEEKEND); m !== null; m = matches.next(WEEKEND)) {
     // The Saturday and Sunday before (last), around (this) or after (next) the day of writing.
     const lastSat = today - ((weekday + 1) % 7 || 7) * DAY;
     const sat = m[1] === "last" ? lastSat : m[1] === "this" ? lastSat + 7 * DAY : lastSat + 14 * DAY;
-    add(rangeKeys(sat, sat + DAY));
-  });
-  scan(/\b(last|this|next) week\b/g, (m) => {
-    const offset = m[1] === "last" ? -7 : m[1] === "this" ? 0 : 7;
-    const start = today + (offset - weekday) * DAY;
-    add(rangeKeys(start, start + 6 * DAY));
-  });
-  scan(/\b(last|this|next) month\b/g, (m) => monthShift(m[1] === "last" ? -1 : m[1] === "this" ? 0 : 1));
-  scan(/\b(last|this|next) year\b/g, (m) => yearShift(m[1] === "last" ? -1 : m[1] === "this" ? 0 : 1));
-  scan(new RegExp(`\\b(last|this past|next|on) (${WEEKDAYS.join("|")})\\b`, "g"), (m) => {
+    addAll(keys, rangeKeys(sat, sat + DAY));
+  }
+  for (let m = matches.first(WEEK); m !== null; m = matches.next(WEEK)) {
+    const start = today + (shift(m[1]) * 7 - weekday) * DAY;
+    addAll(keys, rangeKeys(start, start + 6 * DAY));
+  }
+  for (let m = matches.first(MONTH); m !== null; m = matches.next(MONTH)) addMonthShift(keys, today, shift(m[1]));
+  for (let m = matches.first(YEAR); m !== null; m = matches.next(YEAR)) addYearShift(keys, today, shift(m[1]));
+  for (let m = matches.first(WEEKDAY); m !== null; m = matches.next(WEEKDAY)) {
     const target = WEEKDAYS.indexOf(m[2]!);
     const back = (weekday - target + 7) % 7 || 7;
     const when = m[1] === "next" ? today + ((target - weekday + 7) % 7 || 7) * DAY : today - back * DAY;
-    add(dayKeys(when));
-  });
-  scan(/\b(\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|a couple of|a few) (day|week|month|year)s? ago\b/g, (m) => {
-    const word = m[1]!.replace(/^a (couple|few) of$/, "$1").replace(/^a (couple|few)$/, "$1");
-    const n = /^\d+$/.test(word) ? Number(word) : NUMBERS[word] ?? 1;
-    if (m[2] === "day") add(dayKeys(today - n * DAY));
-    else if (m[2] === "week") add(rangeKeys(today - n * 7 * DAY - 3 * DAY, today - n * 7 * DAY + 3 * DAY));
-    else if (m[2] === "month") monthShift(-n);
-    else yearShift(-n);
-  });
+    addAll(keys, dayKeys(when));
+  }
+  for (let m = matches.first(AGO); m !== null; m = matches.next(AGO)) {
+    const word = m[1]!.replace(A_FEW_OF, "$1").replace(A_FEW, "$1");
+    const n = DIGITS.test(word) ? Number(word) : NUMBERS[word] ?? 1;
+    if (m[2] === "day") addAll(keys, dayKeys(today - n * DAY));
+    else if (m[2] === "week") addAll(keys, rangeKeys(today - n * 7 * DAY - 3 * DAY, today - n * 7 * DAY + 3 * DAY));
+    else if (m[2] === "month") addMonthShift(keys, today, -n);
+    else addYearShift(keys, today, -n);
+  }
   return [...keys];
 }
 
