@@ -24,11 +24,16 @@ export interface ReplaySources {
  * data folder sharing the server deleted it) is written again at `now` plus its position.
  */
 export async function freshRecords(sources: ReplaySources, userId: string, records: MemoryRecord[], now: number): Promise<MemoryRecord[]> {
+  if (records.length === 0) return [];
+  // One outbox read and one history read for the whole call (an import checks 10k records): no
+  // write of this call happens before both are read, so they see what reads one by one saw.
+  const ids = records.map((record) => record.id);
+  const [queuedById, historyById] = await Promise.all([sources.writer.queuedMany(userId, ids), sources.history.forMemories(ids, userId)]);
   const fresh: MemoryRecord[] = [];
   const liveByHistory: MemoryRecord[] = [];
   for (const record of records) {
-    const queued = await sources.writer.queued(userId, record.id);
-    const entries = await sources.history.forMemory(record.id, userId);
+    const queued = queuedById.get(record.id);
+    const entries = historyById.get(record.id) ?? NO_ENTRIES;
     const live = queued ? queued.op === "upsert" : isLive(entries);
     if (!live) {
       fresh.push(record);
@@ -44,6 +49,8 @@ export async function freshRecords(sources: ReplaySources, userId: string, recor
   }
   return fresh;
 }
+
+const NO_ENTRIES: readonly HistoryEntry[] = [];
 
 /**
  * Of records this state's history calls live, those no longer in the store: an instance on another
@@ -65,7 +72,7 @@ async function goneFromStore({ recall }: ReplaySources, userId: string, records:
   return records.filter((record) => !stored.has(record.id));
 }
 
-function isLive(entries: HistoryEntry[]): boolean {
+function isLive(entries: readonly HistoryEntry[]): boolean {
   const last = entries[entries.length - 1];
   return last !== undefined && last.event !== "DELETE";
 }

@@ -246,6 +246,22 @@ export class Writer {
     return latest?.payload;
   }
 
+  /** {@link queued} of many records of a user in one outbox read: each id with a queued write. */
+  async queuedMany(userId: string, ids: readonly string[]): Promise<Map<string, WriteOp>> {
+    const keys: string[] = [];
+    for (const id of ids) keys.push(`upsert:${id}`, `delete:${id}`);
+    const latest = new Map<string, PendingWrite<WriteOp>>();
+    for (const write of await this.outbox.findMany(userId, keys)) {
+      // The key is "upsert:<id>" or "delete:<id>"; of the two, the later write is what history will say.
+      const id = write.key.slice(write.key.indexOf(":") + 1);
+      const other = latest.get(id);
+      if (!other || write.seq > other.seq) latest.set(id, write);
+    }
+    const ops = new Map<string, WriteOp>();
+    for (const [id, write] of latest) ops.set(id, write.payload);
+    return ops;
+  }
+
   /**
    * Fills in, in place and in one model call, the vectors of upserts that `add` queued without one
    * (`writes: "background"`).

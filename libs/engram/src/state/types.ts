@@ -21,6 +21,8 @@ export interface HistoryState {
   record(entries: NewHistoryEntry[]): Promise<HistoryEntry[]>;
   /** One memory's entries, oldest first, for this user only. */
   forMemory(memoryId: string, userId: string): Promise<HistoryEntry[]>;
+  /** `forMemory` of many memories in one read: each id with entries, its entries oldest first. */
+  forMemories(memoryIds: readonly string[], userId: string): Promise<Map<string, HistoryEntry[]>>;
   /** Removes every entry of the user; returns how many. */
   deleteUser(userId: string): Promise<number>;
   countUser(userId: string): Promise<number>;
@@ -87,6 +89,8 @@ export interface OutboxState<T> {
   size(userId?: string): Promise<number>;
   /** The queued write of a (user, key), if any. */
   find(userId: string, key: string): Promise<PendingWrite<T> | undefined>;
+  /** `find` of many keys of a user in one read: the queued writes among them, in no set order. */
+  findMany(userId: string, keys: readonly string[]): Promise<Array<PendingWrite<T>>>;
   /** Drops every queued write of the user (erasure); returns how many. */
   deleteUser(userId: string): Promise<number>;
 }

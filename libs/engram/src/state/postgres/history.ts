@@ -73,6 +73,24 @@ export class PostgresHistory implements HistoryState {
     return rows.map(fromRow);
   }
 
+  /** One read for many memories: the replay check of an import. */
+  async forMemories(memoryIds: readonly string[], userId: string): Promise<Map<string, HistoryEntry[]>> {
+    const byMemory = new Map<string, HistoryEntry[]>();
+    if (memoryIds.length === 0) return byMemory;
+    const rows = await this.handle.query<HistoryRow>(
+      "history.forMemories",
+      `SELECT id, memory_id, user_id, event, old_content, new_content, at, reason
+       FROM ${this.table} WHERE user_id = $1 AND memory_id = ANY($2::text[]) ORDER BY at, seq`,
+      [userId, memoryIds],
+    );
+    for (const row of rows) {
+      const entries = byMemory.get(row.memory_id);
+      if (entries) entries.push(fromRow(row));
+      else byMemory.set(row.memory_id, [fromRow(row)]);
+    }
+    return byMemory;
+  }
+
   async deleteUser(userId: string): Promise<number> {
     return deleteUserRows(this.handle, "history.deleteUser", this.table, userId);
   }

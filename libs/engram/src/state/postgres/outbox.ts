@@ -194,6 +194,12 @@ export class PostgresOutbox<T> implements OutboxState<T> {
     return rows[0] === undefined ? undefined : fromRow<T>(rows[0]);
   }
 
+  async findMany(userId: string, keys: readonly string[]): Promise<Array<PendingWrite<T>>> {
+    if (keys.length === 0) return [];
+    const rows = await this.handle.query<OutboxRow>("outbox.findMany", `SELECT ${COLUMNS} FROM ${this.table} WHERE user_id = $1 AND key = ANY($2::text[])`, [userId, keys]);
+    return rows.map((row) => fromRow<T>(row));
+  }
+
   async deleteUser(userId: string): Promise<number> {
     return deleteUserRows(this.handle, "outbox.deleteUser", this.table, userId);
   }

@@ -19,6 +19,7 @@ interface HistoryRow {
 interface Statements {
   insert: Database.Statement<[HistoryRow]>;
   forMemory: Database.Statement<[string, string], HistoryRow>;
+  forMemories: Database.Statement<[string, string], HistoryRow>;
   deleteUser: Database.Statement<[string]>;
   countUser: Database.Statement<[string], { n: number }>;
   recordAll: (rows: HistoryRow[]) => void;
@@ -49,6 +50,20 @@ export class SqliteHistory implements HistoryState {
 
   async forMemory(memoryId: string, userId: string): Promise<HistoryEntry[]> {
     return runSql(this.db, "history.forMemory", () => this.ensureReady().forMemory.all(userId, memoryId).map(fromRow));
+  }
+
+  /** One read for many memories (ids passed as one JSON array): the replay check of an import. */
+  async forMemories(memoryIds: readonly string[], userId: string): Promise<Map<string, HistoryEntry[]>> {
+    return runSql(this.db, "history.forMemories", () => {
+      const byMemory = new Map<string, HistoryEntry[]>();
+      if (memoryIds.length === 0) return byMemory;
+      for (const row of this.ensureReady().forMemories.all(userId, JSON.stringify(memoryIds))) {
+        const entries = byMemory.get(row.memory_id);
+        if (entries) entries.push(fromRow(row));
+        else byMemory.set(row.memory_id, [fromRow(row)]);
+      }
+      return byMemory;
+    });
   }
 
   async deleteUser(userId: string): Promise<number> {
@@ -112,6 +127,10 @@ export class SqliteHistory implements HistoryState {
       forMemory: this.db.prepare<[string, string], HistoryRow>(
         `SELECT id, memory_id, user_id, event, old_content, new_content, at, reason
          FROM history WHERE user_id = ? AND memory_id = ? ORDER BY at, seq`,
+      ),
+      forMemories: this.db.prepare<[string, string], HistoryRow>(
+        `SELECT id, memory_id, user_id, event, old_content, new_content, at, reason
+         FROM history WHERE user_id = ? AND memory_id IN (SELECT value FROM json_each(?)) ORDER BY at, seq`,
       ),
       deleteUser: this.db.prepare<[string]>("DELETE FROM history WHERE user_id = ?"),
       countUser: this.db.prepare<[string], { n: number }>(

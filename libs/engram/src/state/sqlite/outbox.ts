@@ -34,6 +34,7 @@ interface Statements<T> {
   sizeAll: Database.Statement<[], { n: number }>;
   sizeUser: Database.Statement<[string], { n: number }>;
   find: Database.Statement<[string, string], OutboxRow>;
+  findMany: Database.Statement<[string, string], OutboxRow>;
   deleteUser: Database.Statement<[string]>;
   enqueueAll: (rows: NewRow[]) => number[];
   /**
@@ -185,6 +186,13 @@ export class SqliteOutbox<T> implements OutboxState<T> {
     });
   }
 
+  /** The queued writes of many keys of a user, in one read (keys passed as one JSON array). */
+  async findMany(userId: string, keys: readonly string[]): Promise<Array<PendingWrite<T>>> {
+    return runSql(this.db, "outbox.findMany", () =>
+      keys.length === 0 ? [] : this.ensureReady().findMany.all(userId, JSON.stringify(keys)).map((row) => this.fromRow(row)),
+    );
+  }
+
   /** Drops every queued write of `userId` (e.g. when the user is erased); returns how many. */
   async deleteUser(userId: string): Promise<number> {
     return runSql(this.db, "outbox.deleteUser", () => this.ensureReady().deleteUser.run(userId).changes);
@@ -260,6 +268,9 @@ export class SqliteOutbox<T> implements OutboxState<T> {
       ),
       deleteUser: this.db.prepare<[string]>("DELETE FROM outbox WHERE user_id = ?"),
       find: this.db.prepare<[string, string], OutboxRow>(`SELECT ${COLUMNS} FROM outbox WHERE user_id = ? AND key = ?`),
+      findMany: this.db.prepare<[string, string], OutboxRow>(
+        `SELECT ${COLUMNS} FROM outbox WHERE user_id = ? AND key IN (SELECT value FROM json_each(?))`,
+      ),
       enqueueAll: this.db.transaction((rows: NewRow[]) => rows.map((row) => Number(insert.run(row).lastInsertRowid))),
       completeAppliedAll: this.db.transaction((writes: Array<{ seq: number; history: NewHistoryEntry | null }>) => {
         const removed = this.completeNow(writes.map((write) => write.seq));

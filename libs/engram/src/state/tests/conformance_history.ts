@@ -28,6 +28,18 @@ export function historyCases({ store, one }: StateKit): void {
     expect(await state.history.countUser("bob")).toBe(1);
   });
 
+  it("history: forMemories reads many memories at once, each as forMemory reads it (oldest first, the user's only)", async () => {
+    const state = await one();
+    await state.history.record([entry("alice", "m1", "late", 9), entry("alice", "m2", "only", 3), entry("alice", "m1", "early", 1), entry("bob", "m2", "bob's", 2), entry("alice", "m1", "tie", 9)]);
+    const ids = ["m1", "m2", "m3", "it's \"m4\"", ...Array.from({ length: 3_000 }, (_, i) => `x${i}`)];
+    const many = await state.history.forMemories(ids, "alice");
+    expect([...many.keys()].sort()).toEqual(["m1", "m2"]);
+    for (const id of ids) expect(many.get(id) ?? []).toEqual(await state.history.forMemory(id, "alice"));
+    expect(many.get("m1")!.map((e) => e.newContent)).toEqual(["early", "late", "tie"]);
+    expect([...(await state.history.forMemories(["m1", "m2"], "bob"))].map(([id, entries]) => [id, entries.map((e) => e.newContent)])).toEqual([["m2", ["bob's"]]]);
+    expect((await state.history.forMemories([], "alice")).size).toBe(0);
+  });
+
   it("history: latest gives each user's newest entry time, from any instance, and forgets a deleted user", async () => {
     const open = await store();
     const [replicaA, replicaB] = [await open(), await open()];

@@ -28,6 +28,25 @@ export function outboxCases({ store, one }: StateKit): void {
     expect((await outbox.find("bob", "upsert:a"))!.seq).toBe(other);
   });
 
+  it("outbox: findMany reads many keys of one user at once, as find reads each (the user's only)", async () => {
+    const outbox = (await one()).outbox<Payload>();
+    await outbox.enqueue([
+      { userId: "alice", key: "upsert:a", payload: { v: 1 } },
+      { userId: "alice", key: "delete:b", payload: { v: 2 } },
+      { userId: "bob", key: "upsert:c", payload: { v: 3 } },
+      { userId: "alice", key: "upsert:a", payload: { v: 4 } },
+    ]);
+    const keys = ["upsert:a", "delete:a", "delete:b", "upsert:c", "upsert:it's \"quoted\"", ...Array.from({ length: 3_000 }, (_, i) => `upsert:x${i}`)];
+    const many = await outbox.findMany("alice", keys);
+    const each = (await Promise.all(keys.map((key) => outbox.find("alice", key)))).filter((write) => write !== undefined);
+    const byKey = <W extends { key: string }>(writes: W[]) => [...writes].sort((a, b) => a.key.localeCompare(b.key));
+    expect(byKey(many)).toEqual(byKey(each));
+    expect(byKey(many).map((w) => [w.key, w.payload.v])).toEqual([["delete:b", 2], ["upsert:a", 4]]);
+    expect(await outbox.findMany("bob", ["upsert:a", "upsert:c"])).toEqual([await outbox.find("bob", "upsert:c")]);
+    expect(await outbox.findMany("alice", [])).toEqual([]);
+    expect(await outbox.findMany("carol", keys)).toEqual([]);
+  });
+
   it("outbox: queued oldest first, with attempts and errors; a payload that is not JSON queues nothing", async () => {
     const outbox = (await one()).outbox<Payload>();
     const seqs = await outbox.enqueue([1, 2, 3].map((v) => ({ userId: v === 2 ? "bob" : "alice", key: `k${v}`, payload: { v } })));
