@@ -17,7 +17,10 @@
  * Engram warns (a write dropped or left queued).
  * Texts are LoCoMo dev turns, repeated with a round number when more are asked for than exist.
  *
- *   node --import tsx src/ingest.ts [--bulk 10000] [--turns 2000] [--tagged 2000] [--baseline f5710eb|none] [--rounds 1]
+ * Several baselines (`--baseline 37728a5,aa092d6`) each run before the current build in every
+ * round; ratios are against the first.
+ *
+ *   node --import tsx src/ingest.ts [--bulk 10000] [--turns 2000] [--tagged 2000] [--baseline f5710eb[,ref...]|none] [--rounds 1]
  */
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os, { tmpdir } from "node:os";
@@ -38,7 +41,7 @@ const opts = new Command()
   .option("--bulk <n>", "turns of the bulk import, entity tagging off", "10000")
   .option("--turns <n>", "turns added one per call, with the default options", "2000")
   .option("--tagged <n>", "turns of each run with entity tagging on (both paths; the tagger costs milliseconds a turn; 0: none)", "2000")
-  .option("--baseline <ref>", "git commit whose libs/engram/src is the baseline, or none", "f5710eb")
+  .option("--baseline <refs>", "git commit(s) whose libs/engram/src is the baseline (comma-separated: each runs before the current build; ratios against the first), or none", "f5710eb")
   .option("--rounds <n>", "baseline/current pairs per configuration, alternating (medians printed: the machine is shared)", "1")
   .option("--out <dir>", "output folder", "bench-results")
   .parse()
@@ -77,7 +80,8 @@ function cpuSeconds(): number {
 }
 
 interface Run {
-  engine: "baseline" | "current";
+  /** "current", or the baseline's ref ("baseline" when there is one baseline). */
+  engine: string;
   path: Path;
   tagging: Tagging;
   /** Whether the records were tagged (read back from a warm-up record). */
@@ -89,6 +93,11 @@ interface Run {
   drainedRate: number;
   /** CPU ms per turn of this process, adds and drain. */
   cpuMsPerTurn: number;
+  /**
+   * Of it, until the calls returned (the bulk import: `addMany` itself, planning and queueing,
+   * before its drain starts; one turn per add: the calls with the drains running beside them).
+   */
+  callsCpuMsPerTurn: number;
   /** CPU ms per turn of the Chroma server's processes. */
   chromaCpuMsPerTurn: number;
   load1: number;
@@ -101,8 +110,11 @@ process.on("warning", (warning) => {
   if (code?.startsWith("ENGRAM_")) warnings.push(`${code}: ${warning.message}`);
 });
 
-const baseline = await loadBaseline(opts.baseline);
-const engines: Array<["baseline" | "current", Engine]> = [...(baseline ? [["baseline", baseline] as ["baseline", Engine]] : []), ["current", current]];
+const baselineRefs = opts.baseline === "none" ? [] : opts.baseline.split(",").map((ref) => ref.trim());
+const engines: Array<[string, Engine]> = [];
+for (const ref of baselineRefs) engines.push([baselineRefs.length === 1 ? "baseline" : ref, (await loadBaseline(ref))!]);
+engines.push(["current", current]);
+const firstBaseline = engines.length > 1 ? engines[0]![0] : undefined;
 const runs: Run[] = [];
 // The library's own launcher, from the source (not the built package another session may be rebuilding).
 const scratch = { dir: await mkdtemp(join(tmpdir(), "engram-ingest-")) };
@@ -157,6 +169,7 @@ try {
         }
       }
       const added = performance.now();
+      const callsCpu = cpuSeconds() - cpu0;
       await memory.flush();
       const done = performance.now();
       const cpu = cpuSeconds() - cpu0;
@@ -172,12 +185,13 @@ try {
         addRate: turns.length / ((added - start) / 1000),
         drainedRate: turns.length / ((done - start) / 1000),
         cpuMsPerTurn: (cpu * 1000) / turns.length,
+        callsCpuMsPerTurn: (callsCpu * 1000) / turns.length,
         chromaCpuMsPerTurn: (chroma * 1000) / turns.length,
         load1,
         ...(perCall.length > 0 ? { add: summarize(perCall) } : {}),
       };
       runs.push(run);
-      process.stderr.write(`${label}: ${run.drainedRate.toFixed(0)} turns/s incl. drain, add ${run.addRate.toFixed(0)}/s, ${run.cpuMsPerTurn.toFixed(2)} + ${run.chromaCpuMsPerTurn.toFixed(2)} CPU ms/turn, load ${load1.toFixed(1)}\n`);
+      process.stderr.write(`${label}: ${run.drainedRate.toFixed(0)} turns/s incl. drain, add ${run.addRate.toFixed(0)}/s, ${run.cpuMsPerTurn.toFixed(2)} (calls ${run.callsCpuMsPerTurn.toFixed(3)}) + ${run.chromaCpuMsPerTurn.toFixed(2)} CPU ms/turn, load ${load1.toFixed(1)}\n`);
     }
   }
 } finally {
@@ -206,23 +220,24 @@ for (const r of runs) {
     addRate: pick((x) => x.addRate),
     drainedRate: pick((x) => x.drainedRate),
     cpuMsPerTurn: pick((x) => x.cpuMsPerTurn),
+    callsCpuMsPerTurn: pick((x) => x.callsCpuMsPerTurn),
     chromaCpuMsPerTurn: pick((x) => x.chromaCpuMsPerTurn),
     load1: pick((x) => x.load1),
     ...(r.add ? { add: { ...r.add, p50: pick((x) => x.add?.p50 ?? 0), p95: pick((x) => x.add?.p95 ?? 0) } } : {}),
   });
 }
 const ratio = (r: Run, pick: (x: Run) => number): string => {
-  const before = rows.find((b) => b.engine === "baseline" && b.path === r.path && b.tagging === r.tagging);
+  const before = rows.find((b) => b.engine === firstBaseline && b.path === r.path && b.tagging === r.tagging);
   return r.engine === "current" && before ? ` (${(pick(r) / pick(before)).toFixed(1)}x)` : "";
 };
 const markdown = [
   `One user's LoCoMo dev turns (repeated with a round number past 2,760), static model, one local Chroma server; baseline = libs/engram/src of ${opts.baseline}, run in the same process just before each current run (rounds alternate baseline and current; each figure is the median of the rounds).`,
   "",
-  "| path | entity tagging | build | turns | rounds | add (turns/s) | add p50 / p95 (ms) | incl. drain (turns/s) | CPU ms/turn: Node + Chroma | load (1 min) |",
-  "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+  "| path | entity tagging | build | turns | rounds | add (turns/s) | add p50 / p95 (ms) | incl. drain (turns/s) | CPU ms/turn: Node + Chroma | Node's until the calls returned | load (1 min) |",
+  "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
   ...rows.map(
     (r) =>
-      `| ${pathName(r)} | ${taggingName(r)} | ${r.engine} | ${int(r.turns)} | ${r.rounds} | ${int(r.addRate)}${ratio(r, (x) => x.addRate)} | ${r.add ? `${ms(r.add.p50)} / ${ms(r.add.p95)}` : "–"} | ${int(r.drainedRate)}${ratio(r, (x) => x.drainedRate)} | ${ms(r.cpuMsPerTurn)} + ${ms(r.chromaCpuMsPerTurn)} | ${r.load1.toFixed(1)} |`,
+      `| ${pathName(r)} | ${taggingName(r)} | ${r.engine} | ${int(r.turns)} | ${r.rounds} | ${int(r.addRate)}${ratio(r, (x) => x.addRate)} | ${r.add ? `${ms(r.add.p50)} / ${ms(r.add.p95)}` : "–"} | ${int(r.drainedRate)}${ratio(r, (x) => x.drainedRate)} | ${ms(r.cpuMsPerTurn)} + ${ms(r.chromaCpuMsPerTurn)} | ${r.callsCpuMsPerTurn.toFixed(3)}${ratio(r, (x) => x.callsCpuMsPerTurn)} | ${r.load1.toFixed(1)} |`,
   ),
 ].join("\n");
 console.log(markdown);
