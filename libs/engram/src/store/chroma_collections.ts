@@ -77,8 +77,13 @@ export class ChromaCollections {
 
   /**
    * The collection of that name, created (cosine space, `NEW_COLLECTION_SETTINGS`, with `metadata`)
-   * when missing. An existing collection keeps the settings it was created with. Either way it is
-   * read once (a count), so that the server's first-read catch-up is not left to a search.
+   * when missing. An existing collection keeps the settings it was created with.
+   *
+   * Not done here: a read (a count) when the collection is first found, which would take the
+   * server's first-read catch-up (a replay of the collection's log, in the queue that applies every
+   * collection's writes) off the first search. It made Chroma 1.0 fail later reads of the
+   * collection with "Error creating hnsw segment reader: Nothing found on disk" (the model-based
+   * fuzz, seed 20261206, and memory.int's second Memory on one folder), so it was taken out.
    */
   async findOrCreate(name: string, metadata: Metadata): Promise<Collection> {
     const cached = this.known.get(name);
@@ -86,15 +91,6 @@ export class ChromaCollections {
     const client = await this.client();
     const pending = client
       .getOrCreateCollection({ name, embeddingFunction: null, metadata: { ...NEW_COLLECTION_SETTINGS, ...metadata } })
-      .then(async (collection) => {
-        // Chroma 1.0's local server brings a collection up to date (replays its log) on the first
-        // read it serves for it after it started, and does so in the one queue that applies every
-        // collection's writes: a user's first search waited there behind the other users' writes
-        // (0.2-0.6 s at 8 writes in flight; docs/benchmarks.md, session 9). A cheap read here, on
-        // the write path that creates or first finds the collection, takes that turn instead.
-        await collection.count();
-        return collection;
-      })
       .catch((error: unknown) => {
         this.known.delete(name);
         throw this.wrap("createCollection", error);

@@ -5,7 +5,6 @@ import { ChromaClient, type Collection } from "chromadb";
 import { collectionNameFor } from "../core/scope.js";
 import type { MemoryRecord } from "../core/types.js";
 import { startTestChroma, tempDir, type TestChroma } from "../tests/chroma.js";
-import { startChromaProxy } from "../tests/chroma_proxy.js";
 import { NEW_COLLECTION_SETTINGS } from "./chroma_collections.js";
 import { startChromaServer } from "./chroma_server.js";
 import { ChromaStore } from "./chroma_store.js";
@@ -14,9 +13,7 @@ import { ChromaStore } from "./chroma_store.js";
  * The vector-index settings of new collections (store/chroma_collections.ts NEW_COLLECTION_SETTINGS:
  * Chroma saves its index every 50 records instead of 1,000, builds it with fewer candidates and
  * searches it with more). Collections created before keep Chroma's defaults and keep working; writes
- * spread over several index saves all read back after the server restarts. The write path reads a
- * collection once (a count) when it first creates or finds it, so that the server's catch-up on a
- * collection's first read is not left to a search.
+ * spread over several index saves all read back after the server restarts.
  */
 
 let chroma: TestChroma;
@@ -137,25 +134,5 @@ it("writes of 2-3 records spread over several index saves all read back after th
     await writer.close();
     await reader?.close();
     await server.stop();
-  }
-});
-
-it("the write path reads a collection once when it first creates or finds it (before its first upsert), not on every write", async () => {
-  const proxy = await startChromaProxy(`http://${chroma.server.host}:${chroma.server.port}`);
-  const url = new URL(proxy.url);
-  const proxied = new ChromaClient({ host: url.hostname, port: Number(url.port) });
-  const writer = new ChromaStore({ client: async () => proxied, prefix: "settings" });
-  try {
-    await writer.upsert("counted", [{ record: record("counted", "c1", "Cleo paints", 1), embedding: vector(5) }]);
-    await writer.upsert("counted", [{ record: record("counted", "c2", "Cleo paints boats", 2), embedding: vector(6) }]);
-    const calls = proxy.requests.map((r) => `${r.method} ${r.path.replace(/collections\/[0-9a-f-]{36}/, "collections/ID")}`).filter((c) => c.includes("/collections"));
-    const counts = calls.flatMap((c, i) => (c.endsWith("/collections/ID/count") ? [i] : []));
-    const upserts = calls.flatMap((c, i) => (c.endsWith("/collections/ID/upsert") ? [i] : []));
-    expect(counts).toHaveLength(1);
-    expect(upserts).toHaveLength(2);
-    expect(counts[0]!).toBeLessThan(upserts[0]!);
-  } finally {
-    await writer.close();
-    await proxy.close();
   }
 });
