@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from "@jest/globals";
 import { ChromaClient, type Collection } from "chromadb";
 import { collectionNameFor } from "../core/scope.js";
 import type { MemoryRecord } from "../core/types.js";
+import { episodeRecord } from "../tests/records.js";
 import { startTestChroma, type TestChroma } from "../tests/chroma.js";
 import { ChromaStore } from "./chroma_store.js";
 import { TEXT_KEY } from "./chroma_records.js";
@@ -28,19 +29,7 @@ afterAll(async () => {
 });
 
 function record(userId: string, id: string, content: string, at: number): MemoryRecord {
-  return {
-    id,
-    scope: { userId, threadId: "t1" },
-    kind: "episode",
-    content,
-    importance: 0.5,
-    createdAt: at,
-    updatedAt: at,
-    lastAccessedAt: at,
-    role: "user",
-    source: { threadId: "t1" },
-    metadata: { topic: "travel" },
-  };
+  return episodeRecord(userId, id, content, at, { topic: "travel" });
 }
 
 const unit = (i: number): number[] => Array.from({ length: 8 }, (_, d) => (d === i ? 1 : 0));

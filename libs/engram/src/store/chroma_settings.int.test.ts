@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { ChromaClient, type Collection } from "chromadb";
 import { collectionNameFor } from "../core/scope.js";
 import type { MemoryRecord } from "../core/types.js";
+import { episodeRecord } from "../tests/records.js";
 import { startTestChroma, tempDir, type TestChroma } from "../tests/chroma.js";
 import { NEW_COLLECTION_SETTINGS } from "./chroma_collections.js";
 import { startChromaServer } from "./chroma_server.js";
@@ -33,19 +34,7 @@ afterAll(async () => {
 });
 
 function record(userId: string, id: string, content: string, at: number): MemoryRecord {
-  return {
-    id,
-    scope: { userId, threadId: "t1" },
-    kind: "episode",
-    content,
-    importance: 0.5,
-    createdAt: at,
-    updatedAt: at,
-    lastAccessedAt: at,
-    role: "user",
-    source: { threadId: "t1" },
-    metadata: {},
-  };
+  return episodeRecord(userId, id, content, at);
 }
 
 /** A unit vector of 16 dimensions, different for each i below 120 (two non-zero components). */
