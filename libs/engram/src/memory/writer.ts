@@ -237,16 +237,10 @@ export class Writer {
   }
 
   /**
-   * The latest queued write of a record, if one is pending: an upsert (the record as it will be
-   * stored) or a delete. What history will say once the queue is drained.
+   * The latest queued write of each of a user's records that has one pending, in one outbox read:
+   * an upsert (the record as it will be stored) or a delete. What history will say once the queue
+   * is drained.
    */
-  async queued(userId: string, id: string): Promise<WriteOp | undefined> {
-    const [upsert, del] = await Promise.all([this.outbox.find(userId, `upsert:${id}`), this.outbox.find(userId, `delete:${id}`)]);
-    const latest = upsert && del ? (upsert.seq > del.seq ? upsert : del) : (upsert ?? del);
-    return latest?.payload;
-  }
-
-  /** {@link queued} of many records of a user in one outbox read: each id with a queued write. */
   async queuedMany(userId: string, ids: readonly string[]): Promise<Map<string, WriteOp>> {
     const keys: string[] = [];
     for (const id of ids) keys.push(`upsert:${id}`, `delete:${id}`);

@@ -1,5 +1,6 @@
 /**
- * Gives new history entries their ids and times, the same way in every backend of the state.
+ * What every backend of the state does alike with history entries: gives new ones their ids and
+ * times, and groups read ones by memory.
  */
 import { randomUUID } from "node:crypto";
 import type { HistoryEntry } from "../core/types.js";
@@ -17,4 +18,15 @@ export function stampHistory(entries: readonly NewHistoryEntry[], now: number): 
     at: entry.at ?? now,
     reason: entry.reason,
   }));
+}
+
+/** Entries by memory id, each memory's in the order read (a backend reads them ordered by time). */
+export function groupByMemory(entries: readonly HistoryEntry[]): Map<string, HistoryEntry[]> {
+  const byMemory = new Map<string, HistoryEntry[]>();
+  for (const entry of entries) {
+    const list = byMemory.get(entry.memoryId);
+    if (list) list.push(entry);
+    else byMemory.set(entry.memoryId, [entry]);
+  }
+  return byMemory;
 }

@@ -1,6 +1,6 @@
 import type { PoolClient } from "pg";
 import type { HistoryEntry, HistoryEvent } from "../../core/types.js";
-import { stampHistory } from "../history_stamp.js";
+import { groupByMemory, stampHistory } from "../history_stamp.js";
 import type { HistoryState, NewHistoryEntry } from "../types.js";
 import type { PgHandle } from "./handle.js";
 
@@ -75,20 +75,14 @@ export class PostgresHistory implements HistoryState {
 
   /** One read for many memories: the replay check of an import. */
   async forMemories(memoryIds: readonly string[], userId: string): Promise<Map<string, HistoryEntry[]>> {
-    const byMemory = new Map<string, HistoryEntry[]>();
-    if (memoryIds.length === 0) return byMemory;
+    if (memoryIds.length === 0) return new Map();
     const rows = await this.handle.query<HistoryRow>(
       "history.forMemories",
       `SELECT id, memory_id, user_id, event, old_content, new_content, at, reason
        FROM ${this.table} WHERE user_id = $1 AND memory_id = ANY($2::text[]) ORDER BY at, seq`,
       [userId, memoryIds],
     );
-    for (const row of rows) {
-      const entries = byMemory.get(row.memory_id);
-      if (entries) entries.push(fromRow(row));
-      else byMemory.set(row.memory_id, [fromRow(row)]);
-    }
-    return byMemory;
+    return groupByMemory(rows.map(fromRow));
   }
 
   async deleteUser(userId: string): Promise<number> {

@@ -2,7 +2,7 @@
 import type Database from "better-sqlite3";
 import type { HistoryEntry, HistoryEvent } from "../../core/types.js";
 import type { HistoryState, NewHistoryEntry } from "../types.js";
-import { stampHistory } from "../history_stamp.js";
+import { groupByMemory, stampHistory } from "../history_stamp.js";
 import { runSql, type SqliteHandle } from "./database.js";
 
 interface HistoryRow {
@@ -54,16 +54,9 @@ export class SqliteHistory implements HistoryState {
 
   /** One read for many memories (ids passed as one JSON array): the replay check of an import. */
   async forMemories(memoryIds: readonly string[], userId: string): Promise<Map<string, HistoryEntry[]>> {
-    return runSql(this.db, "history.forMemories", () => {
-      const byMemory = new Map<string, HistoryEntry[]>();
-      if (memoryIds.length === 0) return byMemory;
-      for (const row of this.ensureReady().forMemories.all(userId, JSON.stringify(memoryIds))) {
-        const entries = byMemory.get(row.memory_id);
-        if (entries) entries.push(fromRow(row));
-        else byMemory.set(row.memory_id, [fromRow(row)]);
-      }
-      return byMemory;
-    });
+    return runSql(this.db, "history.forMemories", () =>
+      memoryIds.length === 0 ? new Map() : groupByMemory(this.ensureReady().forMemories.all(userId, JSON.stringify(memoryIds)).map(fromRow)),
+    );
   }
 
   async deleteUser(userId: string): Promise<number> {

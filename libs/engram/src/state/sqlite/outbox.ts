@@ -28,9 +28,6 @@ interface Statements<T> {
   pendingUser: Database.Statement<[string, number], OutboxRow>;
   complete: Database.Statement<[string], { seq: number }>;
   fail: Database.Statement<[string, string]>;
-  claimable: Database.Statement<[string, number, number], OutboxRow>;
-  claimableUser: Database.Statement<[string, number, string, number], OutboxRow>;
-  claimRows: Database.Statement<[string, number, string]>;
   sizeAll: Database.Statement<[], { n: number }>;
   sizeUser: Database.Statement<[string], { n: number }>;
   find: Database.Statement<[string, string], OutboxRow>;
@@ -259,9 +256,6 @@ export class SqliteOutbox<T> implements OutboxState<T> {
         `UPDATE outbox SET attempts = attempts + 1, last_error = ?, claimed_by = NULL, claimed_until = NULL
          WHERE seq IN (SELECT value FROM json_each(?))`,
       ),
-      claimable,
-      claimableUser,
-      claimRows,
       sizeAll: this.db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM outbox"),
       sizeUser: this.db.prepare<[string], { n: number }>(
         "SELECT COUNT(*) AS n FROM outbox WHERE user_id = ?",
