@@ -11,6 +11,7 @@ import { embeddingsIdentity } from "../embeddings/identity.js";
 import { ChromaConnection, type ChromaConnectionOptions } from "../store/connection.js";
 import { NEW_COLLECTION_SETTINGS } from "../store/chroma_collections.js";
 import { rowText, STORED_DOCUMENT, TEXT_KEY } from "../store/chroma_records.js";
+import { upsertRows } from "../store/chroma_upsert.js";
 import { collectionsStartingWith } from "../store/list_collections.js";
 import { MODEL_KEY, readStoreModel, recordStoreModel, REEMBED_PENDING } from "../store/model_marker.js";
 import { isNotFound } from "../store/not_found.js";
@@ -135,7 +136,7 @@ export async function reembed(options: ReembedOptions): Promise<ReembedResult> {
           // the copy is written in the current layout: the text in the metadata, the document empty.
           const texts = rows.ids.map((_, i) => rowText(rows.documents[i], rows.metadatas[i]));
           const vectors = await embedAll(options.embeddings, texts);
-          await copy.upsert({
+          await upsertRows(copy, {
             ids: rows.ids,
             embeddings: vectors,
             documents: rows.ids.map(() => STORED_DOCUMENT),
