@@ -13,11 +13,14 @@
  */
 import type { MemoryRecord } from "../core/types.js";
 
-const DAY = 86_400_000;
+// The constants and key helpers below are exported for dates_patterns.test.ts, whose reference
+// dateKeys (the earlier scan) builds its keys with them.
+
+export const DAY = 86_400_000;
 const MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
-const MONTH_RE = "(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
-const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
-const NUMBERS: Record<string, number> = { a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, couple: 2, few: 3 };
+export const MONTH_RE = "(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
+export const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
+export const NUMBERS: Record<string, number> = { a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, couple: 2, few: 3 };
 
 /** The metadata key under which a memory's resolved dates are stored (`|`-joined keys). */
 export const DATES_KEY = "dates";
@@ -26,7 +29,7 @@ function pad(n: number): string {
   return String(n).padStart(2, "0");
 }
 
-function monthIndex(name: string): number {
+export function monthIndex(name: string): number {
   return MONTHS.findIndex((m) => m.startsWith(name.slice(0, 3).toLowerCase()));
 }
 
@@ -38,17 +41,17 @@ export function dayKeys(time: number): string[] {
   return [`d:${y}-${m}-${pad(d.getUTCDate())}`, `m:${y}-${m}`, `y:${y}`, `mo:${m}`];
 }
 
-function monthKeys(year: number | undefined, month: number): string[] {
+export function monthKeys(year: number | undefined, month: number): string[] {
   const m = pad(month + 1);
   return year === undefined ? [`mo:${m}`] : [`m:${year}-${m}`, `y:${year}`, `mo:${m}`];
 }
 
-function startOfDay(time: number): number {
+export function startOfDay(time: number): number {
   return Math.floor(time / DAY) * DAY;
 }
 
 /** Days `from`..`to` (inclusive), each with its keys. */
-function rangeKeys(from: number, to: number): string[] {
+export function rangeKeys(from: number, to: number): string[] {
   const keys: string[] = [];
   for (let t = startOfDay(from); t <= to; t += DAY) keys.push(...dayKeys(t));
   return keys;
@@ -90,21 +93,21 @@ class Matches {
 
   constructor(private readonly text: string) {}
 
-  /** The first free match of `pattern` (global); `next` gives the following ones. */
-  first(pattern: RegExp): RegExpExecArray | null {
+  /**
+   * The matches of `pattern` (global) that overlap no match taken before, each taken in turn: a
+   * later pattern skips what an earlier one read.
+   */
+  all(pattern: RegExp): RegExpExecArray[] {
+    const found: RegExpExecArray[] = [];
     pattern.lastIndex = 0;
-    return this.next(pattern);
-  }
-
-  next(pattern: RegExp): RegExpExecArray | null {
     for (let match = pattern.exec(this.text); match !== null; match = pattern.exec(this.text)) {
       const start = match.index;
       const end = start + match[0].length;
       if (!this.free(start, end)) continue;
       this.taken.push(start, end);
-      return match;
+      found.push(match);
     }
-    return null;
+    return found;
   }
 
   private free(start: number, end: number): boolean {
@@ -153,45 +156,45 @@ export function dateKeys(text: string, at?: number): string[] {
   const keys = new Set<string>();
   const yearOf = at === undefined ? undefined : new Date(at).getUTCFullYear();
   const matches = new Matches(lower);
-  for (let m = matches.first(DAY_MONTH); m !== null; m = matches.next(DAY_MONTH)) {
+  for (const m of matches.all(DAY_MONTH)) {
     addDay(keys, m[3] ? Number(m[3]) : yearOf, monthIndex(m[2]!), Number(m[1]));
   }
-  for (let m = matches.first(MONTH_DAY); m !== null; m = matches.next(MONTH_DAY)) {
+  for (const m of matches.all(MONTH_DAY)) {
     addDay(keys, m[3] ? Number(m[3]) : yearOf, monthIndex(m[1]!), Number(m[2]));
   }
-  for (let m = matches.first(MONTH_YEAR); m !== null; m = matches.next(MONTH_YEAR)) {
+  for (const m of matches.all(MONTH_YEAR)) {
     addAll(keys, monthKeys(Number(m[2]), monthIndex(m[1]!)));
   }
-  for (let m = matches.first(IN_MONTH); m !== null; m = matches.next(IN_MONTH)) {
+  for (const m of matches.all(IN_MONTH)) {
     addAll(keys, monthKeys(undefined, monthIndex(m[1]!)));
   }
-  for (let m = matches.first(IN_YEAR); m !== null; m = matches.next(IN_YEAR)) keys.add(`y:${m[1]}`);
+  for (const m of matches.all(IN_YEAR)) keys.add(`y:${m[1]}`);
   if (at === undefined) return [...keys];
 
   const today = startOfDay(at);
   const weekday = new Date(today).getUTCDay();
-  for (let m = matches.first(YESTERDAY); m !== null; m = matches.next(YESTERDAY)) addAll(keys, dayKeys(today - DAY));
-  for (let m = matches.first(TODAY); m !== null; m = matches.next(TODAY)) addAll(keys, dayKeys(today));
-  for (let m = matches.first(TOMORROW); m !== null; m = matches.next(TOMORROW)) addAll(keys, dayKeys(today + DAY));
-  for (let m = matches.first(WEEKEND); m !== null; m = matches.next(WEEKEND)) {
+  if (matches.all(YESTERDAY).length > 0) addAll(keys, dayKeys(today - DAY));
+  if (matches.all(TODAY).length > 0) addAll(keys, dayKeys(today));
+  if (matches.all(TOMORROW).length > 0) addAll(keys, dayKeys(today + DAY));
+  for (const m of matches.all(WEEKEND)) {
     // The Saturday and Sunday before (last), around (this) or after (next) the day of writing.
     const lastSat = today - ((weekday + 1) % 7 || 7) * DAY;
     const sat = m[1] === "last" ? lastSat : m[1] === "this" ? lastSat + 7 * DAY : lastSat + 14 * DAY;
     addAll(keys, rangeKeys(sat, sat + DAY));
   }
-  for (let m = matches.first(WEEK); m !== null; m = matches.next(WEEK)) {
+  for (const m of matches.all(WEEK)) {
     const start = today + (shift(m[1]) * 7 - weekday) * DAY;
     addAll(keys, rangeKeys(start, start + 6 * DAY));
   }
-  for (let m = matches.first(MONTH); m !== null; m = matches.next(MONTH)) addMonthShift(keys, today, shift(m[1]));
-  for (let m = matches.first(YEAR); m !== null; m = matches.next(YEAR)) addYearShift(keys, today, shift(m[1]));
-  for (let m = matches.first(WEEKDAY); m !== null; m = matches.next(WEEKDAY)) {
+  for (const m of matches.all(MONTH)) addMonthShift(keys, today, shift(m[1]));
+  for (const m of matches.all(YEAR)) addYearShift(keys, today, shift(m[1]));
+  for (const m of matches.all(WEEKDAY)) {
     const target = WEEKDAYS.indexOf(m[2]!);
     const back = (weekday - target + 7) % 7 || 7;
     const when = m[1] === "next" ? today + ((target - weekday + 7) % 7 || 7) * DAY : today - back * DAY;
     addAll(keys, dayKeys(when));
   }
-  for (let m = matches.first(AGO); m !== null; m = matches.next(AGO)) {
+  for (const m of matches.all(AGO)) {
     const word = m[1]!.replace(A_FEW_OF, "$1").replace(A_FEW, "$1");
     const n = DIGITS.test(word) ? Number(word) : NUMBERS[word] ?? 1;
     if (m[2] === "day") addAll(keys, dayKeys(today - n * DAY));
