@@ -77,7 +77,7 @@ export class UserIndex {
     }
     for (const record of records) {
       this.detach(record.id);
-      const threadId = record.scope.threadId ?? record.source.threadId;
+      const threadId = threadOfRecord(record);
       if (threadId === undefined) continue;
       this.threadOf.set(record.id, threadId);
       const thread = this.threads.get(threadId) ?? { entries: [], sorted: true };
@@ -117,10 +117,12 @@ export class UserIndex {
     const joining = new Map<string, Entry[]>();
     const queuedThread = new Map<string, string>();
     for (const record of queued) {
-      const threadId = record.scope.threadId ?? record.source.threadId;
+      const threadId = threadOfRecord(record);
       if (threadId === undefined) continue;
       queuedThread.set(record.id, threadId);
-      joining.set(threadId, [...(joining.get(threadId) ?? []), { id: record.id, createdAt: record.createdAt }]);
+      const entries = joining.get(threadId);
+      if (entries) entries.push({ id: record.id, createdAt: record.createdAt });
+      else joining.set(threadId, [{ id: record.id, createdAt: record.createdAt }]);
     }
     const touched = new Set<string>(joining.keys());
     for (const id of changed) {
@@ -162,6 +164,11 @@ export class UserIndex {
     const thread = this.threads.get(threadId);
     if (thread) thread.entries = thread.entries.filter((entry) => entry.id !== id);
   }
+}
+
+/** The thread a record's neighbours are read in: its scope's, else the one it came from. */
+function threadOfRecord(record: MemoryRecord): string | undefined {
+  return record.scope.threadId ?? record.source.threadId;
 }
 
 function byTime(a: Entry, b: Entry): number {
