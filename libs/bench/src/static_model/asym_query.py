@@ -17,7 +17,7 @@ import json
 
 import numpy as np
 
-from fit_table import design, load_ids, load_model, unit
+from fit_table import design, load_corpus, load_model, unit
 
 p = argparse.ArgumentParser()
 p.add_argument("--model", required=True)
@@ -30,10 +30,8 @@ p.add_argument("--out", required=True)
 a = p.parse_args()
 
 header, weights, table = load_model(a.model)
-table = table.astype(np.float16).astype(np.float64)
-ids, offsets = load_ids(a.corpus + "/corpus")
+ids, offsets, y = load_corpus(a.corpus)
 x = unit(design(ids, offsets, weights, header["vocabSize"]) @ table)
-y = np.fromfile(a.corpus + "/teacher.f32", dtype="<f4").astype(np.float64).reshape(-1, 512)
 n = min(len(x), len(y))
 x, y = x[:n], y[:n]
 held = np.arange(n) % 10 == 0

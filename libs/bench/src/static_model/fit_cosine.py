@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from fit_table import design, load_ids, load_model, unit
+from fit_table import design, load_corpus, load_ids, load_model, unit
 
 
 def train(x, y, w0, lam, steps, lr=2e-3, held=None):
@@ -48,11 +48,9 @@ def main():
     a = p.parse_args()
 
     header, weights, w0 = load_model(a.model)
-    w0 = w0.astype(np.float16).astype(np.float64)
     vocab = header["vocabSize"]
-    ids, offsets = load_ids(a.corpus + "/corpus")
+    ids, offsets, y = load_corpus(a.corpus)
     x = design(ids, offsets, weights, vocab)
-    y = np.fromfile(a.corpus + "/teacher.f32", dtype="<f4").astype(np.float64).reshape(-1, 512)
     n = min(x.shape[0], len(y))
     x, y = x[:n], y[:n]
     y = unit(y - y.mean(axis=0))

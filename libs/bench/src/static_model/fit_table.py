@@ -43,6 +43,13 @@ def load_ids(prefix):
     return ids, offsets
 
 
+def load_corpus(folder):
+    """A distillation corpus (corpus.ts, then tokenize.ts): its texts' piece ids and offsets, and USE-Lite's vector of each."""
+    ids, offsets = load_ids(folder + "/corpus")
+    teacher = np.fromfile(folder + "/teacher.f32", dtype="<f4").astype(np.float64).reshape(-1, 512)
+    return ids, offsets, teacher
+
+
 def design(ids, offsets, weights, vocab):
     """X[i, t]: weight share of piece t in text i (rows sum to 1 when the text has weight)."""
     rows = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
@@ -84,10 +91,9 @@ def main():
 
     header, weights, w0 = load_model(a.model)
     vocab = header["vocabSize"]
-    ids, offsets = load_ids(a.corpus + "/corpus")
+    ids, offsets, teacher = load_corpus(a.corpus)
     x = design(ids, offsets, weights, vocab)
     n = x.shape[0]
-    teacher = np.fromfile(a.corpus + "/teacher.f32", dtype="<f4").astype(np.float64).reshape(-1, 512)
     n = min(n, teacher.shape[0])
     x, teacher = x[:n], teacher[:n]
     if a.center_teacher:

@@ -39,7 +39,6 @@ def main():
     a = p.parse_args()
 
     header, weights, table = load_model(a.model)
-    table = table.astype(np.float16).astype(np.float64)
     vocab = header["vocabSize"]
     texts = json.load(open(a.texts))
     ids, offsets = load_ids(a.ids)
