@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { ChromaClient } from "chromadb";
+import { Worker } from "node:worker_threads";
 import { LocalEmbeddings } from "./local.js";
 import { startTestChroma, type TestChroma } from "../tests/chroma.js";
 
@@ -87,6 +88,27 @@ describe("LocalEmbeddings off the caller's thread", () => {
       expect(order).toEqual(["query", "batch"]);
     } finally {
       await embeddings.close();
+    }
+  });
+});
+
+describe("the model's worker thread", () => {
+  it("embeds its first request even when the WASM backend starts after the weights are read", async () => {
+    // CI once failed here with "Backend 'wasm' has not yet been initialized": the library reads
+    // the weights beside tf.ready(), and on a loaded machine the WASM compile finished last.
+    const worker = new Worker(new URL("../tests/slow_wasm_worker.mjs", import.meta.url), {
+      workerData: { delayMs: 1_500 },
+    });
+    try {
+      const reply = await new Promise<{ error?: string; dimensions?: number }>((resolve, reject) => {
+        worker.once("message", resolve);
+        worker.once("error", reject);
+        worker.postMessage({ id: 1, texts: ["The backend starts late."] });
+      });
+      expect(reply.error).toBeUndefined();
+      expect(reply.dimensions).toBe(512);
+    } finally {
+      await worker.terminate();
     }
   });
 });

