@@ -41,6 +41,11 @@ export interface MemoryConfig {
   entities: ResolvedEntityOptions;
   writes: WriteMode;
   embedder: Embedder;
+  /**
+   * The embeddings this Memory made itself (no `embeddings` option), closed with it: their worker
+   * threads would otherwise run on after `close()`, until their idle timeout.
+   */
+  ownedEmbeddings?: LocalEmbeddings;
   /** The Chroma connection, unless the caller gave a store of their own. */
   connection?: ChromaConnection;
   /** One model per data folder: refuses a folder whose vectors another model wrote. */
@@ -52,7 +57,8 @@ export interface MemoryConfig {
 /** Resolves and checks every option: a bad value fails here, when the Memory is made. */
 export function resolveMemoryConfig(options: MemoryOptions): MemoryConfig {
   const dataDir = options.dataDir ?? ".engram";
-  const embeddings: EmbeddingsInterface = options.embeddings ?? new LocalEmbeddings();
+  let ownedEmbeddings: LocalEmbeddings | undefined;
+  const embeddings: EmbeddingsInterface = options.embeddings ?? (ownedEmbeddings = new LocalEmbeddings());
   const clock = options.clock ?? Date.now;
   const prefix = validatePrefix(options.prefix ?? "engram");
   const modelId = embeddingsIdentity(embeddings);
@@ -86,6 +92,7 @@ export function resolveMemoryConfig(options: MemoryOptions): MemoryConfig {
     entities,
     writes,
     embedder: new Embedder(embeddings, cache),
+    ...(ownedEmbeddings ? { ownedEmbeddings } : {}),
     ...(connection ? { connection } : {}),
     modelGuard,
     state: openState(options.state, { dataDir, clock }),
@@ -217,10 +224,16 @@ export class MemoryLifecycle {
     this.opening = undefined;
     await this.hooks.stop();
     // Background writes in flight finish (or stay in the outbox) before the state closes.
-    await parts?.writer.idle();
-    await parts?.store.close();
-    await this.config.connection?.close();
-    if (this.config.state.owned) await this.state.close();
+    try {
+      await parts?.writer.idle();
+      await parts?.store.close();
+      await this.config.connection?.close();
+      if (this.config.state.owned) await this.state.close();
+    } finally {
+      // Last (nothing above embeds any more), and even when a part failed to close. Embeddings the
+      // caller gave stay theirs to close.
+      await this.config.ownedEmbeddings?.close();
+    }
   }
 }
 

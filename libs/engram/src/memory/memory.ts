@@ -427,7 +427,10 @@ export class Memory {
     return this.config.clock();
   }
 
-  /** Releases what this instance started: the local server (when it started it) and the state (when it opened it). */
+  /**
+   * Releases what this instance started: the local server (when it started it), the state (when it
+   * opened it) and the default embeddings' worker threads (when no `embeddings` was given).
+   */
   close(): Promise<void> {
     return this.lifecycle.close();
   }

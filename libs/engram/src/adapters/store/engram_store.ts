@@ -137,7 +137,10 @@ export class EngramStore extends BaseStore {
     this.engine.stop();
   }
 
-  /** Stops the sweeper and releases the connection (the local server stops if this store started it). */
+  /**
+   * Stops the sweeper and releases the connection (the local server stops if this store started
+   * it) and the worker threads of the default embeddings.
+   */
   close(): Promise<void> {
     return this.engine.close();
   }

@@ -46,6 +46,12 @@ export class ItemStore {
 
   private readonly ttl: EngramStoreTtlConfig & { refreshOnRead: boolean };
 
+  /**
+   * The embeddings this store made itself (an index without `embeddings`), closed with it: their
+   * worker threads would otherwise run on after `close()`, until their idle timeout.
+   */
+  private readonly ownedEmbeddings?: LocalEmbeddings;
+
   private sweeper?: ReturnType<typeof setInterval>;
 
   /** Set by `stop()`: the sweeper stays off until `start()`. */
@@ -65,7 +71,7 @@ export class ItemStore {
     this.collections = new StoreCollections(prefix, chroma);
     let storeIndex: StoreIndex | undefined;
     if (index !== false) {
-      const embeddings = index.embeddings ?? new LocalEmbeddings();
+      const embeddings = index.embeddings ?? (this.ownedEmbeddings = new LocalEmbeddings());
       storeIndex = new StoreIndex(embeddings, index.fields ?? ["$"], index.dims);
       this.modelCheck = new StoreModelCheck({
         prefix,
@@ -157,13 +163,20 @@ export class ItemStore {
     this.sweeper = undefined;
   }
 
-  /** Stops the sweeper and releases the connection (the local server stops if this store started it). */
+  /**
+   * Stops the sweeper and releases the connection (the local server stops if this store started
+   * it) and the worker threads of the default embeddings.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.stop();
     this.closed = true;
     this.collections.forget();
-    await this.connection.close();
+    try {
+      await this.connection.close();
+    } finally {
+      await this.ownedEmbeddings?.close();
+    }
   }
 
   private startSweeper(): void {

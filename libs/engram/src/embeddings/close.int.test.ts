@@ -1,0 +1,74 @@
+import { afterAll, describe, expect, it, jest } from "@jest/globals";
+import { spawn } from "node:child_process";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { tempDir } from "../tests/chroma.js";
+
+// close() lets go of everything the instance started, the default embeddings' worker threads
+// included: a Memory or EngramStore made without `embeddings` creates its own LocalEmbeddings, so
+// it must close them. Before, the threads (each with its own copy of the model) ran on, unref'd,
+// until their idle timeout; a process that closed everything still had them to tear down at exit
+// (slow enough that Jest force-exited its workers at the end of every full run). The child is a
+// real user's process: it uses the API on the embedded default, closes, and must then end by itself.
+
+jest.setTimeout(600_000); // a hang, not a slow machine (jest.config.cjs)
+
+const CHILD = fileURLToPath(new URL("../tests/close_child.ts", import.meta.url));
+const folders: string[] = [];
+
+afterAll(async () => {
+  await Promise.all(folders.map((folder) => rm(folder, { recursive: true, force: true })));
+});
+
+interface ChildReport {
+  hit?: string;
+  started: number;
+  runningAfterClose: number;
+}
+
+async function runChild(mode: "memory" | "store"): Promise<{ code: number | null; signal: string | null; report?: ChildReport; err: string }> {
+  const dir = await tempDir("engram-close-");
+  folders.push(dir);
+  const config = { mode, dataDir: join(dir, "data") };
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, ["--import", "tsx", CHILD, JSON.stringify(config)], {
+      env: { ...process.env, NODE_OPTIONS: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    proc.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    proc.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+    proc.on("close", (code, signal) => {
+      const last = out.trim().split("\n").pop() ?? "";
+      let report: ChildReport | undefined;
+      try {
+        report = JSON.parse(last) as ChildReport;
+      } catch {
+        report = undefined;
+      }
+      resolve({ code, signal, report, err });
+    });
+  });
+}
+
+describe("close() stops the default embeddings' worker threads, and the process then exits by itself", () => {
+  it("Memory with the default embeddings", async () => {
+    const run = await runChild("memory");
+    expect({ code: run.code, signal: run.signal, err: run.code === 0 ? "" : run.err }).toEqual({ code: 0, signal: null, err: "" });
+    // The model really ran in a worker thread (the search found the memory by meaning) ...
+    expect(run.report?.hit).toBe("I play the cello on Sundays.");
+    expect(run.report?.started).toBeGreaterThanOrEqual(1);
+    // ... and none of them runs once close() has returned.
+    expect(run.report?.runningAfterClose).toBe(0);
+  });
+
+  it("EngramStore with the default index", async () => {
+    const run = await runChild("store");
+    expect({ code: run.code, signal: run.signal, err: run.code === 0 ? "" : run.err }).toEqual({ code: 0, signal: null, err: "" });
+    expect(run.report?.hit).toBe("cello");
+    expect(run.report?.started).toBeGreaterThanOrEqual(1);
+    expect(run.report?.runningAfterClose).toBe(0);
+  });
+});
