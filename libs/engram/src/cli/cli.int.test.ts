@@ -19,6 +19,7 @@ const SLOW = 600_000;
 
 let chroma: TestChroma;
 let seeded: Memory;
+const seedEmbeddings = new LocalEmbeddings();
 const ids: Record<string, string> = {};
 
 interface Run {
@@ -57,7 +58,7 @@ async function historyJson(id: string, user: string, dataDir = "data", prefix = 
 
 beforeAll(async () => {
   chroma = await startTestChroma();
-  seeded = new Memory({ dataDir: join(chroma.dir, "data"), embeddings: new LocalEmbeddings(), chroma: { url: chroma.server.url } });
+  seeded = new Memory({ dataDir: join(chroma.dir, "data"), embeddings: seedEmbeddings, chroma: { url: chroma.server.url } });
   const alice = { userId: "alice" };
   ids.tea = (await seeded.add("Alice drinks green tea every morning", { ...alice, kind: "fact", importance: 0.7, metadata: { topic: "food" } })).results[0]!.id;
   ids.berlin = (await seeded.add([{ role: "user", content: "I moved to Berlin last spring.", id: "msg-7" }], { ...alice, threadId: "chat-1" })).results[0]!.id;
@@ -70,6 +71,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await seeded?.close();
+  await seedEmbeddings.close();
   await chroma?.stop();
 });
 

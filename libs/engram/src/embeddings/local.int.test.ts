@@ -12,7 +12,8 @@ describe("LocalEmbeddings", () => {
 
   it("is deterministic and unit-norm", async () => {
     const [a, b] = await embeddings.embedDocuments(["I moved to Berlin last spring.", "I moved to Berlin last spring."]);
-    const again = await new LocalEmbeddings({ batchSize: 1 }).embedQuery("I moved to Berlin last spring.");
+    const single = new LocalEmbeddings({ batchSize: 1 });
+    const again = await single.embedQuery("I moved to Berlin last spring.").finally(() => single.close());
     expect(a).toHaveLength(512);
     expect(a).toEqual(b);
     expect(cosine(again, a!)).toBeGreaterThan(0.9999);
@@ -32,7 +33,8 @@ describe("LocalEmbeddings", () => {
 
   it("keeps one vector per input, empty and whitespace texts included, across batches", async () => {
     const texts = Array.from({ length: 70 }, (_, i) => (i % 10 === 0 ? "  " : `sentence number ${i}`));
-    const vectors = await new LocalEmbeddings({ batchSize: 16 }).embedDocuments(texts);
+    const batched = new LocalEmbeddings({ batchSize: 16 });
+    const vectors = await batched.embedDocuments(texts).finally(() => batched.close());
     expect(vectors).toHaveLength(70);
     const [single] = await embeddings.embedDocuments([texts[33]!]);
     // Batching pads inputs, which moves the last float digits, never the meaning.
@@ -120,8 +122,10 @@ describe("a Chroma round trip with the local embeddings", () => {
   });
   afterAll(async () => chroma.stop());
 
+  const embeddings = new LocalEmbeddings();
+  afterAll(async () => embeddings.close());
+
   it("stores texts and recalls the right one by meaning", async () => {
-    const embeddings = new LocalEmbeddings();
     const client = new ChromaClient({ host: chroma.server.host, port: chroma.server.port });
     const collection = await client.createCollection({
       name: "roundtrip",

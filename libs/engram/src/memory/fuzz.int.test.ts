@@ -65,13 +65,15 @@ describe(`fuzz of the public API (model-based, seed ${SEED})`, () => {
 
   it('a shorter run with the real local model and writes: "sync"', async () => {
     const clock = { now: Date.UTC(2026, 0, 1) };
-    const memory = open("local", new LocalEmbeddings(), clock, "sync");
+    const useLite = new LocalEmbeddings();
+    const memory = open("local", useLite, clock, "sync");
     try {
       const stats = await runFuzz({ seed: SEED + 1, operations: 300, memories: [memory], clock, checkEvery: 100 });
       console.log(`fuzz (local model, seed ${SEED + 1}):`, JSON.stringify(stats));
       expect(stats.succeeded).toBeGreaterThan(100);
     } finally {
       await memory.close();
+      await useLite.close();
     }
     expect(unhandled).toEqual([]);
     expect(warnings.map((w) => `${(w as { code?: string }).code}: ${w.message}`)).toEqual([]);

@@ -24,7 +24,8 @@ describe("a warm index follows another process's writes through the state's revi
     // state's (`recallIndex.revisions: "auto"`).
     const writer = suite.start({ dataDir, writes: "sync", embeddings: "local" });
     await writer.call("getAll", ALICE);
-    const memory = new Memory({ dataDir, writes: "sync", embeddings: new LocalEmbeddings() });
+    const useLite = new LocalEmbeddings();
+    const memory = new Memory({ dataDir, writes: "sync", embeddings: useLite });
     try {
       type Added = { results: Array<{ id: string }> };
       const bike = (await writer.call<Added>("add", "Alice rides a red bike to work every morning.", ALICE)).results[0]!.id;
@@ -68,6 +69,7 @@ describe("a warm index follows another process's writes through the state's revi
       expect(writer.pid).not.toBe(process.pid);
     } finally {
       await memory.close();
+      await useLite.close();
     }
   });
 
@@ -75,7 +77,8 @@ describe("a warm index follows another process's writes through the state's revi
     const dataDir = join(suite.chroma.dir, "mixed");
     const reader = suite.start({ dataDir, writes: "sync", embeddings: "local" });
     await reader.call("getAll", ALICE);
-    const memory = new Memory({ dataDir, writes: "sync", embeddings: new LocalEmbeddings(), recallIndex: { revisions: "store" } });
+    const useLite = new LocalEmbeddings();
+    const memory = new Memory({ dataDir, writes: "sync", embeddings: useLite, recallIndex: { revisions: "store" } });
     try {
       type Hit = { id: string; content: string };
       const tea = (await memory.add("Alice drinks green tea every morning.", ALICE)).results[0]!.id;
@@ -88,6 +91,7 @@ describe("a warm index follows another process's writes through the state's revi
       expect((await reader.call<Hit[]>("search", "What does Alice drink?", { ...ALICE, limit: 5 })).map((hit) => hit.id)).not.toContain(tea);
     } finally {
       await memory.close();
+      await useLite.close();
     }
   });
 });

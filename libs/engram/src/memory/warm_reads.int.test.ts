@@ -147,7 +147,8 @@ describe("warm reads from recall's index follow another process's writes", () =>
     // The folder's own server (started by the writer, reused here): revisions read from the state.
     const writer = suite.start({ dataDir, writes: "sync", embeddings: "local" });
     await writer.call("getAll", ALICE);
-    const memory = new Memory({ dataDir, writes: "sync", embeddings: new LocalEmbeddings() });
+    const useLite = new LocalEmbeddings();
+    const memory = new Memory({ dataDir, writes: "sync", embeddings: useLite });
     try {
       type Added = { results: Array<{ id: string }> };
       const add = async (text: string) => (await writer.call<Added>("add", text, PROCEDURES)).results[0]!.id;
@@ -175,6 +176,7 @@ describe("warm reads from recall's index follow another process's writes", () =>
       expect(writer.pid).not.toBe(process.pid);
     } finally {
       await memory.close();
+      await useLite.close();
     }
   });
 });

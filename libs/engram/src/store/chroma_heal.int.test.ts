@@ -33,6 +33,7 @@ function memory(dataDir: string, options: { maxRestarts?: number } = {}): Memory
 
 afterAll(async () => {
   for (const m of open) await m.close().catch(() => undefined);
+  await embeddings.close();
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 

@@ -23,9 +23,9 @@ export interface TestMemories {
 /**
  * The integration suites' set-up: a real Chroma server started before the suite (never skipped:
  * a server that cannot start fails it), and after the suite every Memory made here closed, then the
- * server stopped and its folder removed. Call it at the top level of a suite, before the hooks that
- * use the server (Jest runs hooks in the order they are declared: an `afterAll` declared before
- * this call runs while the memories are still open).
+ * suite's embeddings closed, the server stopped and its folder removed. Call it at the top level of
+ * a suite, before the hooks that use the server (Jest runs hooks in the order they are declared: an
+ * `afterAll` declared before this call runs while the memories are still open).
  */
 export function testMemories(): TestMemories {
   const embeddings = new LocalEmbeddings();
@@ -38,6 +38,9 @@ export function testMemories(): TestMemories {
 
   afterAll(async () => {
     for (const memory of opened) await memory.close();
+    // The model's worker threads would otherwise run on (unref'd) until their idle timeout, one
+    // set per suite in the same Jest worker, and slow its exit past Jest's limit.
+    await embeddings.close();
     await chroma?.stop();
   });
 

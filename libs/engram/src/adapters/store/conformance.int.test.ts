@@ -20,6 +20,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const store of opened) await store.close();
+  await embeddings.close();
   await chroma?.stop();
 });
 

@@ -9,14 +9,16 @@ import { EngramStore } from "./engram_store.js";
 
 let chroma: TestChroma;
 let store: EngramStore;
+const embeddings = new LocalEmbeddings();
 
 beforeAll(async () => {
   chroma = await startTestChroma();
-  store = new EngramStore({ chroma: { url: chroma.server.url }, index: { fields: ["text"], embeddings: new LocalEmbeddings() } });
+  store = new EngramStore({ chroma: { url: chroma.server.url }, index: { fields: ["text"], embeddings } });
 });
 
 afterAll(async () => {
   await store?.close();
+  await embeddings.close();
   await chroma?.stop();
 });
 
