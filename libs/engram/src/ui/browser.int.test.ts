@@ -146,14 +146,49 @@ describe("engram ui in Chromium", () => {
     // Importance alone: the promotion (importance 0.95) moves to the top.
     for (const part of ["relevance", "lexical", "recency", "neighbour"]) await page.fill(`#w-${part}`, "0");
     await page.fill("#w-importance", "3");
-    // (The page's content security policy forbids string evaluation: wait with a selector.)
-    await page.locator(`#results tbody tr:first-child[data-id="${fixture.ids.promotion}"]`).waitFor();
+    // (The page's content security policy forbids string evaluation: wait with a selector.) Wait for
+    // the answer to the last weight: with the other weights at 0 and importance still at its
+    // default, the promotion is already first, from an earlier request.
+    await page.locator("#status", { hasText: "importance=3" }).waitFor();
     expect(page.url()).toContain("importance=3");
     const reranked = await ids();
     expect(reranked[0]).toBe(fixture.ids.promotion);
     // A weight the server refuses (validated by zod) is an error, not a ranking.
     const refused = await page.evaluate("fetch(location.pathname + '/results?q=cat&lexical=-2').then((r) => r.status)");
     expect(refused).toBe(400);
+    await ctx.close();
+  });
+
+  it("shows the ranking of the newest weights when an earlier request answers last", async () => {
+    const ctx = await context();
+    const page = await ctx.newPage();
+    // The request for importance 3 answers only after the next one has been shown.
+    let releaseSlow!: () => void;
+    const slowHeld = new Promise<void>((resolve) => (releaseSlow = resolve));
+    await page.route(/\/results\?.*importance=3/, async (route) => {
+      await slowHeld;
+      await route.continue();
+    });
+    await page.goto(`${readOnly.origin}/users/alice/search?q=${encodeURIComponent("my cat Miso")}&token=${readOnly.token}`);
+    const first = () => page.locator("#results tbody tr").first().getAttribute("data-id");
+    expect(await first()).toBe(fixture.ids.miso);
+    for (const part of ["relevance", "lexical", "recency", "neighbour"]) await page.fill(`#w-${part}`, "0");
+    await page.locator("#status", { hasText: "neighbour=0" }).waitFor();
+    const slowSent = page.waitForRequest(/\/results\?.*importance=3/);
+    await page.fill("#w-importance", "3"); // importance alone: the promotion would be first
+    await slowSent;
+    await page.fill("#w-importance", "0");
+    await page.fill("#w-relevance", "1"); // relevance alone: Miso is first
+    await page.locator("#status", { hasText: "relevance=1" }).waitFor();
+    expect(await first()).toBe(fixture.ids.miso);
+    const slowAnswered = page.waitForResponse(/\/results\?.*importance=3/);
+    releaseSlow();
+    await slowAnswered;
+    // The page reads the late answer's body right after it arrives; give it ample time to (not) show it.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await first()).toBe(fixture.ids.miso);
+    expect(await page.locator("#status").textContent()).toContain("relevance=1");
+    expect(page.url()).toContain("importance=0");
     await ctx.close();
   });
 

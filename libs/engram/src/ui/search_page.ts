@@ -45,19 +45,27 @@ export function searchBody(userId: string, query: SearchQuery, weights: ScoreBre
 <div id="results-box">${results}</div>`;
 }
 
-/** Moving a slider asks the server for the results again with the new weights (the fragment route). */
+/**
+ * Moving a slider asks the server for the results again with the new weights (the fragment route).
+ * Only the newest request's answer is shown: an earlier one that answers late (a slow search on a
+ * busy server) must not put back the ranking of weights the page no longer shows.
+ */
 export const SEARCH_SCRIPT = `
 const form = document.getElementById("search-form");
 let pending;
+let newest = 0;
 form.addEventListener("input", (event) => {
   if (event.target.type !== "range") return;
   document.getElementById(event.target.id + "-value").textContent = event.target.value;
   clearTimeout(pending);
   pending = setTimeout(async () => {
+    const request = ++newest;
     const params = new URLSearchParams(new FormData(form));
     history.replaceState(null, "", location.pathname + "?" + params);
     const response = await fetch(location.pathname + "/results?" + params, { headers: { "x-engram-token": TOKEN } });
-    document.getElementById("results-box").innerHTML = await response.text();
+    const fragment = await response.text();
+    if (request !== newest) return;
+    document.getElementById("results-box").innerHTML = fragment;
     document.getElementById("status").textContent = "Ranked again with " + params.toString().split("&").filter((p) => !p.startsWith("q=") && !p.startsWith("limit=") && !p.startsWith("includeInvalid=")).join(", ");
   }, 150);
 });
