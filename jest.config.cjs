@@ -22,4 +22,10 @@ module.exports = {
   // suites (fuzz, crash, agents with the local model) have taken 2-3 minutes; waiting costs nothing.
   testTimeout: 600_000,
   maxWorkers: 2,
+  // Each test file leaves about 50 MB of heap behind in its worker (module graphs Jest's workers
+  // keep), so a worker of a full run ends with a heap of 2 to 4 GB. Node frees that heap as the
+  // worker exits, which on a loaded machine takes longer than the 500 ms Jest waits ("A worker
+  // process has failed to exit gracefully and has been force exited"). A worker past this after a
+  // test file is replaced by a fresh one (its files' own teardown has run), so none ends that big.
+  workerIdleMemoryLimit: "512MB",
 };
