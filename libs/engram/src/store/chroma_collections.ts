@@ -1,5 +1,6 @@
 import { ChromaConnectionError, ChromaNotFoundError, type ChromaClient, type Collection, type Metadata } from "chromadb";
 import { EngramError } from "../core/errors.js";
+import { retryingFirstWriteRace } from "./chroma_transient.js";
 import { collectionsStartingWith } from "./list_collections.js";
 import { isNotFound } from "./not_found.js";
 
@@ -81,9 +82,9 @@ export class ChromaCollections {
    *
    * Not done here: a read (a count) when the collection is first found, which would take the
    * server's first-read catch-up (a replay of the collection's log, in the queue that applies every
-   * collection's writes) off the first search. It made Chroma 1.0 fail later reads of the
-   * collection with "Error creating hnsw segment reader: Nothing found on disk" (the model-based
-   * fuzz, seed 20261206, and memory.int's second Memory on one folder), so it was taken out.
+   * collection's writes) off the first search. With it, the model-based fuzz (seed 20261206) met
+   * Chroma 1.0's "Nothing found on disk" on another instance's read racing the collection's first
+   * write (store/chroma_transient.ts: the count widened that window), so it was taken out.
    */
   async findOrCreate(name: string, metadata: Metadata): Promise<Collection> {
     const cached = this.known.get(name);
@@ -126,10 +127,13 @@ export class ChromaCollections {
     }
   }
 
-  /** Runs a driver call; a collection deleted elsewhere is forgotten so the next call looks again. */
+  /**
+   * Runs a driver call; a collection deleted elsewhere is forgotten so the next call looks again.
+   * A read that meets Chroma's first-write race is tried again (store/chroma_transient.ts).
+   */
   async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {
-      return await run();
+      return await retryingFirstWriteRace(run);
     } catch (error) {
       if (error instanceof ChromaNotFoundError) this.known.clear();
       throw this.wrap(operation, error);

@@ -3,7 +3,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ChromaClient, type Collection } from "chromadb";
 import { tempDir } from "../tests/chroma.js";
-import { NEW_COLLECTION_SETTINGS } from "./chroma_collections.js";
+import { ChromaCollections, NEW_COLLECTION_SETTINGS } from "./chroma_collections.js";
 import { startChromaServer, type ChromaServer } from "./chroma_server.js";
 
 /*
@@ -85,4 +85,33 @@ it("a read racing a new collection's first upsert may fail, but every later read
   await servers.pop()!.stop();
   client = await start(path);
   for (const name of names) await readAll(await client.getCollection({ name }), ["r0", "r1"]);
+}, 600_000);
+
+it("Engram's reads meet the race and answer: each is tried again until the first upsert has landed", async () => {
+  const dir = await tempDir("engram-first-write-retry-");
+  dirs.push(dir);
+  const client = await start(join(dir, "chroma"));
+  // Engram's reads go through ChromaCollections.call (ChromaStore, the LangGraph store); the writer
+  // here is another instance's first write, through a handle of its own.
+  const collections = new ChromaCollections({ client: async () => client });
+  const failures: string[] = [];
+  const read = async (operation: string, run: () => Promise<{ ids: unknown[] }>): Promise<void> => {
+    try {
+      await collections.call(operation, run);
+    } catch (error) {
+      failures.push((error as Error).message);
+    }
+  };
+  for (let u = 0; u < COLLECTIONS; u += 1) {
+    const name = `first-write-retry-${u}`;
+    const collection = await collections.findOrCreate(name, {});
+    const theirs = await client.getCollection({ name });
+    await Promise.all([
+      theirs.upsert({ ids: ["r0"], embeddings: [vector(0)], documents: ["d0"] }),
+      read("get", () => collection.get({ include: ["embeddings"] as never })),
+      read("query", () => collection.query({ queryEmbeddings: [vector(1)], nResults: 1 })),
+      read("get", () => collection.get()),
+    ]);
+  }
+  expect(failures).toEqual([]);
 }, 600_000);
