@@ -54,21 +54,17 @@ async function runChild(mode: "memory" | "store"): Promise<{ code: number | null
 }
 
 describe("close() stops the default embeddings' worker threads, and the process then exits by itself", () => {
-  it("Memory with the default embeddings", async () => {
-    const run = await runChild("memory");
+  // Each API's child searches "which instrument do I play?" and reports what it found first.
+  it.each([
+    { api: "Memory with the default embeddings", mode: "memory" as const, hit: "I play the cello on Sundays." },
+    { api: "EngramStore with the default index", mode: "store" as const, hit: "cello" },
+  ])("$api", async ({ mode, hit }) => {
+    const run = await runChild(mode);
     expect({ code: run.code, signal: run.signal, err: run.code === 0 ? "" : run.err }).toEqual({ code: 0, signal: null, err: "" });
     // The model really ran in a worker thread (the search found the memory by meaning) ...
-    expect(run.report?.hit).toBe("I play the cello on Sundays.");
+    expect(run.report?.hit).toBe(hit);
     expect(run.report?.started).toBeGreaterThanOrEqual(1);
     // ... and none of them runs once close() has returned.
-    expect(run.report?.runningAfterClose).toBe(0);
-  });
-
-  it("EngramStore with the default index", async () => {
-    const run = await runChild("store");
-    expect({ code: run.code, signal: run.signal, err: run.code === 0 ? "" : run.err }).toEqual({ code: 0, signal: null, err: "" });
-    expect(run.report?.hit).toBe("cello");
-    expect(run.report?.started).toBeGreaterThanOrEqual(1);
     expect(run.report?.runningAfterClose).toBe(0);
   });
 });
