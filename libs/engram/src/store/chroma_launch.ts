@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { EngramError } from "../core/errors.js";
-import { chromaCliPath, heartbeat, SERVER_STATE_FILE, sleep, type ServerState } from "./chroma_probe.js";
+import { chromaBindingPath } from "./chroma_binding.js";
+import { heartbeat, SERVER_STATE_FILE, sleep, type ServerState } from "./chroma_probe.js";
 import { SUPERVISOR_SOURCE } from "./chroma_supervisor.js";
 
 /*
@@ -11,16 +12,22 @@ import { SUPERVISOR_SOURCE } from "./chroma_supervisor.js";
  * out to callers is chroma_server.ts's.
  */
 
+/** Why a server's native bindings cannot load on an older Linux, and the way out. */
+const GLIBC_HINT =
+  "Its native bindings need a newer glibc than this system has. Engram pins bindings that run on glibc 2.34 and up " +
+  "for Linux x64 (chromadb-js-bindings-linux-x64-gnu@1.0.5): check that your package manager installed that version " +
+  "(optional dependencies must not be omitted), or run a Chroma server elsewhere and pass its url (chromaUrl).";
+
 /** How much of a server's output is kept for error messages. */
 export const STDERR_LIMIT = 8_192;
 
 /** Spawns a supervised server and waits for its heartbeat; records it in the folder's state file. */
 export async function launch(path: string, host: string, port: number, stopTimeoutMs: number, startTimeoutMs: number): Promise<ChildProcess> {
-  const cli = chromaCliPath();
+  const binding = chromaBindingPath();
   const args = ["run", "--path", path, "--host", host, "--port", String(port)];
   const child = spawn(
     process.execPath,
-    ["-e", SUPERVISOR_SOURCE, cli, String(stopTimeoutMs), ...args],
+    ["-e", SUPERVISOR_SOURCE, binding, String(stopTimeoutMs), ...args],
     { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, CHROMA_TELEMETRY: "false" } },
   );
   const output = captureOutput(child);
@@ -47,6 +54,7 @@ export async function launch(path: string, host: string, port: number, stopTimeo
       throw new EngramError(
         "CHROMA_EXITED",
         `The Chroma server exited during start (${exitedWith}) for data folder ${path} on ${host}:${port}.` +
+          (/GLIBC_[\d.]+' not found/.test(stderr) ? ` ${GLIBC_HINT} (loaded: ${binding})` : "") +
           (stderr ? `\nServer output:\n${stderr}` : ""),
         { details: { path, host, port, exit: exitedWith, stderr } },
       );

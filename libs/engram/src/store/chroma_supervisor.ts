@@ -1,4 +1,15 @@
 /**
+ * The Chroma server's process: what chromadb's own CLI (`chromadb/dist/cli.mjs`) does, with the
+ * bindings Engram chose (chroma_binding.ts) instead of those chromadb's CLI would find. The native
+ * `cli` call runs the server on this thread until the process ends. argv: <bindings file> <args...>
+ */
+const LAUNCHER_SOURCE = String.raw`
+const [binding, ...args] = process.argv.slice(1);
+process.on("SIGINT", () => process.exit(0));
+require(binding).cli(["chroma", ...args]);
+`;
+
+/**
  * The source of a tiny Node process that sits between Engram and the Chroma server.
  *
  * Why: the Chroma CLI runs the native server on its own JS thread, so nothing inside it can notice
@@ -7,13 +18,13 @@
  * parent died or let go), when its parent changes, or when it is itself signalled.
  *
  * It is plain CommonJS run with `node -e`, so it works the same from `src/` under a test runner and
- * from the compiled `dist/`. argv: <chroma cli.mjs> <stop timeout ms> <chroma args...>
+ * from the compiled `dist/`. argv: <bindings file> <stop timeout ms> <chroma args...>
  */
 export const SUPERVISOR_SOURCE = String.raw`
 const { spawn } = require("node:child_process");
-const [cli, stopTimeout, ...args] = process.argv.slice(1);
+const [binding, stopTimeout, ...args] = process.argv.slice(1);
 const parent = process.ppid;
-const child = spawn(process.execPath, [cli, ...args], { stdio: ["ignore", "inherit", "inherit"] });
+const child = spawn(process.execPath, ["-e", ${JSON.stringify(LAUNCHER_SOURCE)}, binding, ...args], { stdio: ["ignore", "inherit", "inherit"] });
 let stopping = false;
 const exited = () => child.exitCode !== null || child.signalCode !== null;
 function stop() {
