@@ -8,7 +8,7 @@ import { LocalEmbeddings } from "../embeddings/local.js";
 import { Memory } from "../memory/memory.js";
 import { EngramStore } from "../adapters/store/engram_store.js";
 import { heartbeat, localServerState, startChromaServer } from "./chroma_server.js";
-import { killChroma, tempDir } from "../tests/chroma.js";
+import { chromaPid, killChroma, tempDir } from "../tests/chroma.js";
 import { waitFor } from "../tests/wait.js";
 
 // The embedded server heals (issue 12 item 5): a local Chroma that Engram started and that dies
@@ -36,13 +36,6 @@ afterAll(async () => {
   await embeddings.close();
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
-
-/** Pid of the Chroma process itself (not its supervisor) serving `path`. */
-function chromaPid(path: string): number | undefined {
-  const lines = execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" }).split("\n");
-  const line = lines.find((l) => l.includes("cli.mjs run --path " + path + " ") && !l.includes(" -e "));
-  return line ? Number(line.trim().split(/\s+/)[0]) : undefined;
-}
 
 function processesServing(path: string): number[] {
   const out = execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" });

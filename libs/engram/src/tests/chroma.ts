@@ -42,10 +42,20 @@ export async function tempDir(prefix = "engram-test-"): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
+/**
+ * Pid of the Chroma process itself serving `path`, not its supervisor: both run the native
+ * bindings' file, but only Chroma's arguments follow it directly (the supervisor's start with its
+ * stop timeout).
+ */
+export function chromaPid(path: string): number | undefined {
+  const lines = execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" }).split("\n");
+  const line = lines.find((l) => l.includes(".node run --path " + path + " "));
+  return line ? Number(line.trim().split(/\s+/)[0]) : undefined;
+}
+
 /** SIGKILL the Chroma process serving `path` (not its supervisor): a crash, not a clean stop. */
 export function killChroma(path: string): void {
-  const lines = execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" }).split("\n");
-  const chromaLine = lines.find((line) => line.includes("cli.mjs run --path " + path) && !line.includes(" -e "));
-  if (!chromaLine) throw new Error("chroma process not found");
-  process.kill(Number(chromaLine.trim().split(/\s+/)[0]), "SIGKILL");
+  const pid = chromaPid(path);
+  if (pid === undefined) throw new Error("chroma process not found");
+  process.kill(pid, "SIGKILL");
 }
