@@ -58,7 +58,77 @@ describe("engram's package.json against what its built code imports", () => {
   });
 
   it("a runtime dependency nothing imports is one already reported to move", () => {
-    const unused = Object.keys(pkg.dependencies).filter((name) => !imports.has(name));
+    // A `@types` package is used when the package it types is (see the declaration files' test).
+    const typed = (name: string) => name.replace(/^@types\//, "").replace(/^(.*)__/, "@$1/");
+    const unused = Object.keys(pkg.dependencies).filter((name) => !imports.has(name) && !(name.startsWith("@types/") && imports.has(typed(name))));
     expect(unused.filter((name) => !UNUSED_REPORTED.includes(name))).toEqual([]);
+  });
+});
+
+/**
+ * The declaration files a TypeScript user compiles against (dist/, built before the tests). A
+ * package they name must reach the user with its types: a dependency or peer that ships its own,
+ * or has its `@types` package among the dependencies (with `skipLibCheck: false` a missing one is
+ * an error in Engram's files; with `true` the options it types silently become `any`). An optional
+ * peer may only be named by the door that needs it: TypeScript names a type by the shortest path
+ * it finds, and once printed `BaseMessage` from `langchain` (which re-exports it) in the graph's
+ * declarations, an error for every user of `engram/graph` without `langchain`.
+ */
+describe("engram's declaration files against what a user installs", () => {
+  const dist = join(root, "dist");
+  const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+    peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  };
+  /** The door (a folder of dist/) of each optional peer. */
+  const OPTIONAL_PEER_DOORS: Record<string, string> = {
+    langchain: "adapters/middleware/",
+    "@langchain/classic": "adapters/base_memory/",
+    "@langchain/langgraph-checkpoint-postgres": "adapters/checkpointer/",
+  };
+
+  function declarationFiles(dir: string): string[] {
+    return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return declarationFiles(path);
+      return entry.name.endsWith(".d.ts") ? [path] : [];
+    });
+  }
+
+  const named = new Map<string, string[]>();
+  for (const file of declarationFiles(dist)) {
+    for (const { fileName } of ts.preProcessFile(readFileSync(file, "utf8"), true, true).importedFiles) {
+      const name = packageOf(fileName);
+      if (name !== undefined) named.set(name, [...(named.get(name) ?? []), relative(dist, file)]);
+    }
+  }
+
+  /** Whether an installed package carries its own declarations. */
+  function shipsTypes(name: string): boolean {
+    const dir = join(root, "..", "..", "node_modules", name);
+    const own = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as Record<string, unknown>;
+    return "types" in own || "typings" in own || JSON.stringify(own.exports ?? {}).includes('"types"');
+  }
+
+  it("every package they name is installed with the user's copy, types included", () => {
+    const dependencies = new Set(Object.keys(pkg.dependencies));
+    const declared = new Set([...dependencies, ...Object.keys(pkg.peerDependencies)]);
+    const problems = [...named].flatMap(([name, files]) => {
+      if (!declared.has(name)) return [`${name} is not a dependency (${files[0]})`];
+      const typesPackage = `@types/${name.replace(/^@(.*)\//, "$1__")}`;
+      if (!shipsTypes(name) && !dependencies.has(typesPackage)) return [`${name} has no types for the user: ${typesPackage} is not a dependency (${files[0]})`];
+      return [];
+    });
+    expect(problems).toEqual([]);
+    // The scan reads the real declarations (a broken scan would find none and pass).
+    expect([...named.keys()]).toEqual(expect.arrayContaining(["@langchain/core", "@langchain/langgraph", "zod", "pg"]));
+  });
+
+  it("an optional peer is named only in the declarations of the door that needs it", () => {
+    const optional = Object.entries(manifest.peerDependenciesMeta ?? {}).filter(([, meta]) => meta.optional).map(([name]) => name);
+    expect(optional.sort()).toEqual(Object.keys(OPTIONAL_PEER_DOORS).sort());
+    const outside = optional.flatMap((name) =>
+      (named.get(name) ?? []).filter((file) => !file.startsWith(OPTIONAL_PEER_DOORS[name]!)).map((file) => `${name} in ${file}`),
+    );
+    expect(outside).toEqual([]);
   });
 });

@@ -1,3 +1,6 @@
+// For the declaration files: with this import in scope, TypeScript names the graph state's message type
+// from `@langchain/core` rather than from `langchain` (an optional peer), see graph/state.ts.
+import type { BaseMessage } from "@langchain/core/messages";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { END, START, StateGraph, type BaseCheckpointSaver, type BaseStore } from "@langchain/langgraph";

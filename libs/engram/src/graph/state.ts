@@ -1,4 +1,5 @@
-import { Annotation, MessagesValue, StateSchema } from "@langchain/langgraph";
+import type { BaseMessage } from "@langchain/core/messages";
+import { Annotation, MessagesValue, StateSchema, type Messages, type ReducedValue } from "@langchain/langgraph";
 import { z } from "zod";
 import { MEMORY_KINDS, type MemoryRecord, type ScoredMemory } from "../core/types.js";
 
@@ -51,9 +52,16 @@ export const engramStateFields = {
  * over between turns in the thread's checkpoints; the rest is rebuilt each turn.
  * Add fields of your own with `new StateSchema({ ...MemoryState.fields, mine: z.string() })`.
  */
+/**
+ * LangGraph's messages value, with its type written out: inferred, it is printed in the declaration
+ * files through `langchain` (an optional peer that re-exports the message classes, and the shortest
+ * name TypeScript finds), which a TypeScript user without `langchain` cannot resolve.
+ */
+const messagesValue: ReducedValue<BaseMessage[], Messages> = MessagesValue;
+
 export const MemoryState = new StateSchema({
   /** The conversation. Appends and `RemoveMessage`s merge by id, as in `MessagesAnnotation`. */
-  messages: MessagesValue,
+  messages: messagesValue,
   ...engramStateFields,
 });
 
