@@ -161,12 +161,12 @@ function importInChild(groups: string[][]): ChildReport {
 
 describe("the built package's entry points", () => {
   it("package.json lists exactly these subpaths, each with a built .js and .d.ts", () => {
-    const pkg = JSON.parse(readFileSync(join(ENGRAM, "package.json"), "utf8")) as { exports: Record<string, string | { types: string; import: string }> };
+    const pkg = JSON.parse(readFileSync(join(ENGRAM, "package.json"), "utf8")) as { exports: Record<string, string | { types: string; import: string; default: string }> };
     const subpaths = Object.keys(pkg.exports).filter((key) => key !== "./package.json");
     expect(subpaths.map((key) => (key === "." ? "engram" : `engram/${key.slice(2)}`)).sort()).toEqual(Object.keys(EXPECTED).sort());
     for (const key of subpaths) {
-      const target = pkg.exports[key] as { types: string; import: string };
-      expect([key, existsSync(join(ENGRAM, target.import)), existsSync(join(ENGRAM, target.types))]).toEqual([key, true, true]);
+      const target = pkg.exports[key] as { types: string; import: string; default: string };
+      expect([key, existsSync(join(ENGRAM, target.import)), existsSync(join(ENGRAM, target.types)), target.default]).toEqual([key, true, true, target.import]);
     }
   });
 
@@ -180,6 +180,29 @@ describe("the built package's entry points", () => {
     // The recorder sees both packages when they are loaded: the check above could fail.
     expect(afterControl.some((path) => LANGCHAIN.test(path))).toBe(true);
     expect(afterControl.some((path) => CLASSIC.test(path))).toBe(true);
+  });
+
+  it("a CommonJS app can require every subpath (Node's require of ES modules) and gets the same names", () => {
+    // The exports' "default" condition: with "import" alone, require("engram") failed with
+    // ERR_PACKAGE_PATH_NOT_EXPORTED ('No "exports" main defined'). Node 20.19+ and 22.12+ require
+    // ES modules without a flag (the flag is for 20.17-20.18); none of Engram's modules awaits at
+    // its top level, which require() cannot load.
+    const program = `
+      const report = {};
+      for (const specifier of JSON.parse(process.env.ENGRAM_SUBPATHS)) report[specifier] = Object.keys(require(specifier)).sort();
+      console.log(JSON.stringify(report));
+    `;
+    const child = spawnSync(process.execPath, ["--experimental-require-module", "--no-warnings", "--eval", program], {
+      cwd: EXAMPLES,
+      encoding: "utf8",
+      env: { ...process.env, NODE_OPTIONS: "", ENGRAM_SUBPATHS: JSON.stringify(Object.keys(EXPECTED)) },
+      timeout: 400_000,
+    });
+    expect({ status: child.status, stderr: child.stderr }).toMatchObject({ status: 0 });
+    const required = JSON.parse(child.stdout.trim().split("\n").pop()!) as Record<string, string[]>;
+    for (const [subpath, names] of Object.entries(EXPECTED)) {
+      expect([subpath, required[subpath]!.filter((name) => names.includes(name))]).toEqual([subpath, names]);
+    }
   });
 
   it("every subpath resolves from an app's folder and exports its names, and no internals", () => {
