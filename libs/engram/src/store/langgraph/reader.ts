@@ -3,7 +3,7 @@ import type { StoreCollections } from "./collections.js";
 import { matchesFilter, type FilterCondition } from "./filter.js";
 import { expiredItemsWhere, itemFilterClauses, itemPrefixClauses, itemRowWhere } from "../chroma_where.js";
 import { firstLabelOf, selectNamespaces, type NamespaceMatch } from "./namespaces.js";
-import { fromItemRow, itemId, ownerId, startsWith, type StoredItem } from "./rows.js";
+import { expiryOf, fromItemRow, itemId, ownerId, startsWith, type StoredItem } from "./rows.js";
 import type { StoreIndex } from "./store_index.js";
 import { cosine } from "../../scoring/ranker.js";
 
@@ -91,7 +91,7 @@ export class StoreReader {
     for (const collection of collections) {
       await this.scan(collection, itemRowWhere("item"), ["metadatas"], (_id, _document, metadata) => {
         if (typeof metadata?._ns !== "string") return;
-        if (typeof metadata._expires === "number" && metadata._expires <= now) return;
+        if (expiryOf(metadata) <= now) return;
         namespaces.set(metadata._ns, JSON.parse(metadata._ns) as string[]);
       });
     }
@@ -104,7 +104,8 @@ export class StoreReader {
     const where = expiredItemsWhere(now);
     const result: Array<{ collection: Collection; items: StoredItem[] }> = [];
     for (const collection of await this.collections.all()) {
-      const items = await this.scanAll([collection], where, () => true);
+      // `where` finds the rows whose `_expires` passed; a put since may have given one a later expiry (rows.ts).
+      const items = await this.scanAll([collection], where, (item) => item.expiresAt <= now);
       if (items.length > 0) result.push({ collection, items });
     }
     return result;

@@ -97,10 +97,24 @@ export function fromItemRow(id: string, document: string | null, metadata: Chrom
     value: JSON.parse(document) as StoreValue,
     createdAt: Number(meta._created ?? 0),
     updatedAt: Number(meta._updated ?? meta._created ?? 0),
-    expiresAt: typeof meta._expires === "number" ? meta._expires : NO_EXPIRY,
+    expiresAt: expiryOf(meta),
     ttl,
     extraVectors: typeof meta._extra === "number" ? meta._extra : 0,
   };
+}
+
+/**
+ * When an item row expires. A put sets `_expires` to `_updated + _ttl`; a read's TTL refresh
+ * (writer.ts) then moves `_expires` only, computed from the TTL of the version it read. Chroma has
+ * no compare-and-set, so that refresh may land after a put of a newer version by another process
+ * or call: taking the later of the two, and no expiry at all without a TTL, keeps such a late
+ * refresh from cutting a put short (a put with `ttl: null` expiring, say).
+ */
+export function expiryOf(meta: ChromaMetadata): number {
+  const ttl = typeof meta._ttl === "number" && meta._ttl > 0 ? meta._ttl : null;
+  if (ttl === null) return NO_EXPIRY;
+  const refreshed = typeof meta._expires === "number" ? meta._expires : NO_EXPIRY;
+  return Math.max(refreshed, Number(meta._updated ?? meta._created ?? 0) + ttl * 60_000);
 }
 
 /** The item a row belongs to: itself for an item row, `_item` for a vec row. */
