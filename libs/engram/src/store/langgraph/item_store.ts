@@ -142,8 +142,7 @@ export class ItemStore {
     this.ensureOpen();
     let deleted = 0;
     for (const { collection, items } of await this.reader.expired()) {
-      await this.writer.deleteItems(collection, items);
-      deleted += items.length;
+      deleted += await this.writer.deleteItems(collection, items);
     }
     return deleted;
   }

@@ -1,5 +1,6 @@
 import type { Collection } from "chromadb";
 import { MAX_ROWS_PER_CALL } from "../chroma_collections.js";
+import { expiredItemsWhere } from "../chroma_where.js";
 import { upsertRows } from "../chroma_upsert.js";
 import type { StoreCollections } from "./collections.js";
 import { fromItemRow, itemId, NO_EXPIRY, rowIds, toRows, type ChromaRow, type StoredItem } from "./rows.js";
@@ -109,9 +110,25 @@ export class StoreWriter {
     }
   }
 
-  /** Deletes the rows of the given items (the sweep's expired items). */
-  async deleteItems(collection: Collection, items: readonly StoredItem[]): Promise<void> {
-    await this.delete(collection, items.flatMap((item) => rowIds(item.id, item.extraVectors)));
+  /**
+   * Deletes the rows of the given items (the sweep's expired items) and returns how many went. An
+   * item row goes only if it is still expired when the delete runs (Chroma applies the `where`
+   * with the ids): a put since the sweep read it, by another replica or call, started a new life
+   * that must not be deleted. Extra rows go with the item rows that went.
+   */
+  async deleteItems(collection: Collection, items: readonly StoredItem[]): Promise<number> {
+    const ids = items.map((item) => item.id);
+    const where = expiredItemsWhere(this.clock());
+    const left = new Set<string>();
+    for (let start = 0; start < ids.length; start += MAX_ROWS_PER_CALL) {
+      const batch = ids.slice(start, start + MAX_ROWS_PER_CALL);
+      await this.collections.call("delete", () => collection.delete({ ids: batch, where }));
+      const kept = await this.collections.call("get", () => collection.get({ ids: batch, include: [] as never }));
+      kept.ids.forEach((id) => left.add(id));
+    }
+    const gone = items.filter((item) => !left.has(item.id));
+    await this.delete(collection, gone.flatMap((item) => rowIds(item.id, item.extraVectors).slice(1)));
+    return gone.length;
   }
 
   private async previousRows(collection: Collection, ids: string[]): Promise<Map<string, { item: StoredItem; keys: string[] }>> {
