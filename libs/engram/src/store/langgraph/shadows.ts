@@ -13,8 +13,9 @@ import type { StoreValue } from "./validate.js";
 const MAX_SHADOW_STRING = 1_024;
 
 /**
- * Chroma 1.0 cannot remove a metadata key from a row (upsert and update merge, null is ignored),
- * so when a field leaves a value its old shadows are overwritten with this marker. A string is
+ * What rows written by earlier versions hold where a field left a value (the writer now removes
+ * those shadows in the upsert itself: writer.ts), and what `shadowMetadata` writes over
+ * `previous` keys. A string is
  * never in a numeric range and never equals a pushed operand (values equal to it are not
  * shadowed), so to every clause a row with the marker looks like a row without the field.
  */

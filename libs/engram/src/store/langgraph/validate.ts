@@ -8,6 +8,16 @@ import { describeValue } from "../../core/describe.js";
 export type StoreValue = Record<string, unknown>;
 
 /**
+ * Chroma 1.0 writes one row's metadata in one SQLite statement (six bound variables per key, at
+ * most 32,766): a row with more than 5,460 keys is taken into Chroma's log but its compaction
+ * fails, and from then on every read and write of that collection (the whole first label) fails,
+ * also after a restart. An item's row has ten system keys, one per namespace label and up to two
+ * filter shadows per top-level field (rows.ts), so these two limits keep it under 4,200.
+ */
+export const MAX_NAMESPACE_LABELS = 100;
+export const MAX_VALUE_FIELDS = 2_000;
+
+/**
  * Namespace rules, LangGraph's (`validateNamespace` in @langchain/langgraph-checkpoint) raised as
  * `EngramError`s: labels are non-empty strings without ".", ":" or NUL. "." and ":" are the
  * separators LangGraph's stores and tools use to print a namespace, so a label holding one would
@@ -22,6 +32,9 @@ export function validateNamespace(
   }
   if (namespace.length === 0 && !allowEmpty) {
     throw new EngramError("INVALID_NAMESPACE", "A namespace must have at least one label, e.g. [\"alice\", \"memories\"].");
+  }
+  if (namespace.length > MAX_NAMESPACE_LABELS) {
+    throw new EngramError("INVALID_NAMESPACE", `A namespace has at most ${MAX_NAMESPACE_LABELS} labels, got ${namespace.length}.`);
   }
   namespace.forEach((label: unknown, i) => {
     const where = `Namespace label ${i} (${describeValue(label)}) in ${safeJson(namespace)}`;
@@ -79,7 +92,15 @@ export function validateValue(value: unknown): StoreValue {
   }
   // Text inside the value is made safe like any content (core/text.ts): Chroma's JSON parser
   // refuses a lone surrogate, and PostgreSQL a NUL.
-  return JSON.parse(json, (_key, item: unknown) => (typeof item === "string" ? repairText(item) : item)) as StoreValue;
+  const stored = JSON.parse(json, (_key, item: unknown) => (typeof item === "string" ? repairText(item) : item)) as StoreValue;
+  const fields = Object.keys(stored).length;
+  if (fields > MAX_VALUE_FIELDS) {
+    throw new EngramError(
+      "INVALID_VALUE",
+      `A store value has at most ${MAX_VALUE_FIELDS} top-level fields (each is a filter shadow on its Chroma row), got ${fields}; nest them under one field.`,
+    );
+  }
+  return stored;
 }
 
 /** `index` of a put: `false` (not embedded), a list of field paths, or unset (the store's fields). */

@@ -56,6 +56,8 @@ export class StoreWriter {
       const previous = await this.previousRows(collection, entries.map(([id]) => id));
       const now = this.clock();
       const rows: ChromaRow[] = [];
+      // Per row: the filter shadows its item's previous version had and this one lacks.
+      const removed = new Map<string, string[]>();
       const stale: string[] = [];
       for (const [id, request] of entries) {
         const before = previous.get(id);
@@ -78,12 +80,20 @@ export class StoreWriter {
         };
         const own = (textsById.get(id) ?? []).map((text) => vectors.get(text)!);
         item.extraVectors = Math.max(0, own.length - 1);
-        rows.push(...toRows(item, own, placeholder, before?.keys));
+        const itemRows = toRows(item, own, placeholder);
+        // Removed in the upsert itself (a null key, chroma_upsert.ts), never left behind as markers:
+        // a row keeps no key a field it no longer has, so rewriting an item with new field names
+        // never grows it towards the limit of keys on one Chroma row (validate.ts).
+        for (const row of before ? itemRows : []) {
+          const gone = before!.keys.filter((key) => (key.startsWith("v:") || key.startsWith("n:")) && !(key in row.metadata));
+          if (gone.length > 0) removed.set(row.id, gone);
+        }
+        rows.push(...itemRows);
         if (before && before.item.extraVectors > item.extraVectors) {
           stale.push(...rowIds(id, before.item.extraVectors).slice(item.extraVectors + 1));
         }
       }
-      await this.upsert(collection, rows);
+      await this.upsert(collection, rows, removed);
       await this.delete(collection, stale);
     }
   }
@@ -142,7 +152,7 @@ export class StoreWriter {
     return previous;
   }
 
-  private async upsert(collection: Collection, rows: ChromaRow[]): Promise<void> {
+  private async upsert(collection: Collection, rows: ChromaRow[], removed: ReadonlyMap<string, string[]>): Promise<void> {
     for (let start = 0; start < rows.length; start += MAX_ROWS_PER_CALL) {
       const batch = rows.slice(start, start + MAX_ROWS_PER_CALL);
       // upsertRows packs the vectors with Buffer (the client's own packing costs 0.14 ms a vector).
@@ -152,6 +162,7 @@ export class StoreWriter {
           embeddings: batch.map((row) => row.embedding),
           documents: batch.map((row) => row.document),
           metadatas: batch.map((row) => row.metadata),
+          removed: batch.map((row) => removed.get(row.id)),
         }),
       );
     }
