@@ -91,9 +91,9 @@ afterAll(async () => {
 });
 
 describe("code blocks in README.md and docs/", () => {
-  it("covers README.md and every page in docs/", async () => {
+  it("covers README.md, every page in docs/ and the package's README", async () => {
     const docs = (await readdir(join(ROOT, "docs"))).filter((name) => name.endsWith(".md"));
-    expect(pages).toEqual(["README.md", ...docs.sort().map((name) => `docs/${name}`)]);
+    expect(pages).toEqual(["README.md", ...docs.sort().map((name) => `docs/${name}`), "libs/engram/README.md"]);
     expect(checked.length).toBeGreaterThan(10);
   });
 

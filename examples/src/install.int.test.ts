@@ -55,6 +55,13 @@ describe("the packed package installed with npm into a new project", () => {
       await run(NPM, ["pack", "--pack-destination", dir], { cwd: ENGRAM, maxBuffer: 16 << 20 });
       const tarball = (await readdir(dir)).find((name) => name.endsWith(".tgz"));
       expect(tarball).toBeDefined();
+      // What npm shows and the licences require travel with the code.
+      const listing = await run("tar", ["-tzf", join(dir, tarball!)], { maxBuffer: 16 << 20 });
+      expect(listing.stdout.split("\n").filter((file) => /^package\/(README\.md|LICENSE|NOTICE)$/.test(file)).sort()).toEqual([
+        "package/LICENSE",
+        "package/NOTICE",
+        "package/README.md",
+      ]);
       await writeFile(join(dir, "package.json"), JSON.stringify({ name: "new-app", private: true, type: "module" }));
       // The README's packages, with the tarball standing in for the registry's `engram` and the
       // framework at the monorepo's versions.

@@ -17,10 +17,13 @@ export interface DocBlock {
 
 const FENCE = /^```([\w-]*)([^\n]*)\n([\s\S]*?)^```[ \t]*$/gm;
 
-/** The pages every block of which must compile: README.md and every docs/*.md, found when called. */
+/**
+ * The pages every block of which must compile: README.md, every docs/*.md (found when called) and
+ * the package's own README (what npm shows).
+ */
 export async function docPages(root: string): Promise<string[]> {
   const docs = (await readdir(join(root, "docs"))).filter((name) => name.endsWith(".md")).sort();
-  return ["README.md", ...docs.map((name) => `docs/${name}`)];
+  return ["README.md", ...docs.map((name) => `docs/${name}`), "libs/engram/README.md"];
 }
 
 export function blocksOf(page: string, text: string): DocBlock[] {
