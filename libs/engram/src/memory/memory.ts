@@ -291,6 +291,14 @@ export class Memory {
    */
   async deleteAll(options: Scope): Promise<DeleteAllResult> {
     const scope = validateScope(options);
+    // `search`, `getAll` and `forget` narrow to an agent or thread; erasing the whole user when a
+    // call names one would remove far more than asked.
+    if (scope.agentId !== undefined || scope.threadId !== undefined) {
+      throw new EngramError(
+        "INVALID_SCOPE",
+        "deleteAll erases the whole user (every agent and thread) and takes { userId } only; to remove one agent's or thread's memories, delete the ids getAll({ userId, agentId }) returns.",
+      );
+    }
     const { store, state, recall } = await this.parts();
     // Waiting fact extraction first (a run in flight settles without writing), then pending writes.
     // The "facts" lock taken there is released before the "drain" lock below (never the reverse order).
