@@ -9,7 +9,28 @@ const SHAPES: Record<EngramChannel, { test: (value: unknown) => boolean; shape: 
   procedures: { test: Array.isArray, shape: "MemoryRecord[]" },
   importance: { test: (value) => typeof value === "number", shape: "number" },
   turnsSinceForget: { test: (value) => typeof value === "number", shape: "number" },
+  owner: { test: (value) => typeof value === "string", shape: "string" },
 };
+
+/**
+ * A thread's window and running summary are one user's conversation: a run of another user on the
+ * same thread id would put them in that user's prompt and file them into that user's memory. The
+ * thread's `owner` channel names its user (a state without the channel is not checked).
+ */
+export function checkThreadOwner(state: unknown, userId: string, what: string): void {
+  const owner = ((state ?? {}) as { owner?: unknown }).owner;
+  if (typeof owner === "string" && owner !== "" && owner !== userId) {
+    throw new EngramError(
+      "INVALID_SCOPE",
+      `${what}: this thread belongs to another user; give each user threads of their own (thread_id).`,
+    );
+  }
+}
+
+/** The update that records the run's user as the thread's owner, when the state has the channel. */
+export function ownerUpdate(state: unknown, userId: string): { owner?: string } {
+  return state !== null && typeof state === "object" && "owner" in state ? { owner: userId } : {};
+}
 
 /**
  * Refuses a state that lacks a channel a node reads or writes, naming it. LangGraph types a node

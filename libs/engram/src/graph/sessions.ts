@@ -8,6 +8,7 @@ import { contextOf, withoutEngramContext } from "../turn/echo.js";
 import type { EngramContext } from "../turn/engram_context.js";
 import { scopeFromRun, userOfRun } from "../turn/scope.js";
 import { defaultWarningHandler, type GraphMemory, type WarningHandler } from "./types.js";
+import { checkThreadOwner } from "./channels.js";
 
 /** What ending a thread's session reports (`onSessionEnd`, `graph.endSession`). */
 export interface SessionEnd extends EndSessionResult {
@@ -157,6 +158,7 @@ export class GraphSessions {
     } catch (error) {
       throw new EngramError("INVALID_OPTIONS", `endSession reads the thread's window from the graph's checkpointer: ${(error as Error)?.message ?? error}`, { cause: error });
     }
+    checkThreadOwner(values, scope.userId, "endSession");
     // What a model echoed of its prompt is not stored again (no memory of memory).
     const window = withoutEngramContext(values.messages ?? [], contextOf(values));
     const onUsage = this.options.summaryModel ? this.options.memory.usageHook?.("summary", scope.userId) : undefined;

@@ -44,6 +44,8 @@ export const engramStateFields = {
   importance: z.number().min(0).max(1).default(0).describe("Importance of this turn's exchange, 0..1"),
   /** Turns since forgetting last ran for this thread. */
   turnsSinceForget: z.number().int().min(0).default(0),
+  /** The user whose thread this is, set by its first run: a run of another user is refused. */
+  owner: z.string().default("").describe("The user whose thread this is (set by its first run)"),
 };
 
 /**
@@ -80,12 +82,13 @@ export const EngramAnnotation = Annotation.Root({
   procedures: lastValue<MemoryRecord[]>(() => []),
   importance: lastValue<number>(() => 0),
   turnsSinceForget: lastValue<number>(() => 0),
+  owner: lastValue<string>(() => ""),
 });
 
 export type MemoryStateType = typeof MemoryState.State;
 export type MemoryStateUpdate = typeof MemoryState.Update;
 
-/** Engram's channels (`summary`, `recalled`, `procedures`, `importance`, `turnsSinceForget`) and `messages`. */
+/** Engram's channels (`summary`, `recalled`, `procedures`, `importance`, `turnsSinceForget`, `owner`) and `messages`. */
 export type EngramChannel = keyof MemoryStateType;
 
 /**

@@ -3,7 +3,7 @@ import type { MemoryKind } from "../../core/types.js";
 import { checkMemory, checkRecallKinds, checkRecallLimit, checkWarningHandler, DEFAULT_MAX_QUERY_CHARS, positiveInteger } from "../../turn/options.js";
 import { recallFor } from "../../turn/recall.js";
 import { scopeFromRun } from "../../turn/scope.js";
-import { requireChannels } from "../channels.js";
+import { checkThreadOwner, ownerUpdate, requireChannels } from "../channels.js";
 import type { MemoryStateUpdate, StateWith } from "../state.js";
 import type { GraphMemory, WarningHandler } from "../types.js";
 
@@ -41,8 +41,11 @@ export function createRecallNode(options: RecallNodeOptions) {
     requireChannels(state, "recall", ["messages", "recalled", "procedures"]);
     // Before any read or write: a run without a user must fail, not fall back to a shared scope.
     const scope = scopeFromRun(config, "The memory graph");
+    // Before the model sees the thread's window and summary, and before anything is stored.
+    checkThreadOwner(state, scope.userId, "The memory graph");
     const recollection = await recallFor(resolved, state.messages, { userId: scope.userId });
+    const owner = ownerUpdate(state, scope.userId);
     // The procedures of the last successful read stay in the state and keep reaching the prompt.
-    return recollection.degraded ? { recalled: [] } : { recalled: recollection.recalled, procedures: recollection.procedures };
+    return recollection.degraded ? { recalled: [], ...owner } : { recalled: recollection.recalled, procedures: recollection.procedures, ...owner };
   };
 }
