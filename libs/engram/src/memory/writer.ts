@@ -5,7 +5,7 @@
 import { EngramError, isEngramError, type EngramErrorCode } from "../core/errors.js";
 import { repairText } from "../core/text.js";
 import type { HistoryEvent, MemoryRecord } from "../core/types.js";
-import type { LeaseState, OutboxState, PendingWrite } from "../state/types.js";
+import type { HistoryState, LeaseState, NewHistoryEntry, OutboxState, PendingWrite } from "../state/types.js";
 import type { EpisodicStore } from "../store/types.js";
 import { updatesOfErased } from "./erased_updates.js";
 
@@ -110,6 +110,12 @@ export interface WriterInput {
    * @default none (drains are serial in this process only)
    */
   leases?: Pick<LeaseState, "exclusive">;
+  /**
+   * The shared state's history: the entry of a write that was replaced in the outbox while a drain
+   * applied it goes in here (see `finish`).
+   * @default none: such a write's entry is not recorded
+   */
+  history?: Pick<HistoryState, "record">;
 }
 
 /**
@@ -181,6 +187,8 @@ export class Writer {
 
   private readonly leases?: Pick<LeaseState, "exclusive">;
 
+  private readonly history?: Pick<HistoryState, "record">;
+
   constructor(input: WriterInput) {
     this.outbox = input.outbox;
     this.store = input.store;
@@ -188,6 +196,7 @@ export class Writer {
     this.onApplied = input.onApplied;
     this.tag = input.tag;
     this.leases = input.leases;
+    this.history = input.history;
   }
 
   /** Records writes durably; they reach the store on the next drain. */
@@ -467,10 +476,26 @@ export class Writer {
     if (rows.length === 0) return;
     // Another Memory on the same state may have drained the same rows meanwhile (the store write
     // is idempotent): history is recorded by whichever removes the row (in the same transaction).
-    await this.outbox.completeApplied(
-      rows.map((row) => ({ seq: row.seq, history: row.payload.history ? { ...row.payload.history, userId: row.userId } : null })),
-    );
+    const notes = rows.map((row) => ({ seq: row.seq, history: row.payload.history ? { ...row.payload.history, userId: row.userId } : null }));
+    const removed = new Set(await this.outbox.completeApplied(notes));
+    await this.recordReplaced(userId, rows, notes, removed);
     this.onApplied?.(userId, rows.map((row) => row.payload));
+  }
+
+  /**
+   * An instance that queues a write of a key being applied here (an update of the same record on
+   * another replica) replaces the outbox row: this drain's completion then removes nothing and, so
+   * far, recorded nothing, although its write was acknowledged and reached the store. Its entry goes
+   * in now. Under the drain lock no other drain completes this user's writes, and `deleteAll` waits
+   * for it, so a row this drain did not remove while a newer write of its key is queued was replaced.
+   */
+  private async recordReplaced(userId: string, rows: Row[], notes: Array<{ history: NewHistoryEntry | null }>, removed: Set<number>): Promise<void> {
+    const left = rows.filter((row, i) => !removed.has(row.seq) && notes[i]!.history !== null);
+    // Without the drain lock, another drain may have completed (and recorded) such a row itself.
+    if (left.length === 0 || !this.history || !this.leases) return;
+    const queued = await this.outbox.findMany(userId, [...new Set(left.map((row) => row.key))]);
+    const replaced = left.filter((row) => queued.some((write) => write.key === row.key && write.seq > row.seq));
+    if (replaced.length > 0) await this.history.record(replaced.map((row) => notes[rows.indexOf(row)]!.history!));
   }
 }
 
