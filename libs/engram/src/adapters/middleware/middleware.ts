@@ -21,6 +21,8 @@ export const engramMiddlewareState = z.object({
   engramSummary: z.string().default(""),
   /** Runs since forgetting last ran for the user in this thread. */
   engramTurnsSinceForget: z.number().default(0),
+  /** The user of the thread's first run: the summary and the window are that user's conversation. */
+  engramOwner: z.string().default(""),
 });
 
 /** The run's user may come from the context: `agent.invoke(input, { context: { userId } })`. */
@@ -55,10 +57,15 @@ export function engramMiddleware(options: EngramMiddlewareOptions) {
     stateSchema: engramMiddlewareState,
     contextSchema: engramMiddlewareContext,
 
-    // Fail the run before the first model call when no user is named.
-    beforeAgent: (_state, runtime) => {
-      scopeFromRun(runtime, "engramMiddleware");
-      return undefined;
+    // Fail the run before the first model call when no user is named, or when the thread (its
+    // window and running summary, checkpointed by thread id alone) is another user's.
+    beforeAgent: (state, runtime) => {
+      const { userId } = scopeFromRun(runtime, "engramMiddleware");
+      const owner = state.engramOwner ?? "";
+      if (owner !== "" && owner !== userId) {
+        throw new EngramError("INVALID_SCOPE", "engramMiddleware: this thread belongs to another user; give each user threads of their own (thread_id).");
+      }
+      return owner === userId ? undefined : { engramOwner: userId };
     },
 
     wrapModelCall: async (request, handler) => {
