@@ -124,11 +124,12 @@ export class Memory {
     if (this.config.connection) await this.config.modelGuard.beforeWrite(() => this.config.connection!.client());
     const now = plan.createdAt ?? this.config.clock();
     const records = plan.build(now);
-    const fresh = await freshRecords({ writer, history, recall }, scope.userId, records, now);
-    if (fresh.length === 0) return { results: records, pending: (await writer.pendingCount(scope.userId)) > 0, warnings: plan.warnings };
+    const warnings = [...plan.warnings];
+    const fresh = await freshRecords({ writer, history, recall }, scope.userId, records, now, warnings);
+    if (fresh.length === 0) return { results: records, pending: (await writer.pendingCount(scope.userId)) > 0, warnings };
 
     const writes: AddWrite[] = fresh.map((record) => ({ record, scope, at: now, tagEntities: plan.tagEntities, infer: plan.infer }));
-    return { results: records, pending: await this.storeFresh(scope, writes, now), warnings: plan.warnings };
+    return { results: records, pending: await this.storeFresh(scope, writes, now), warnings };
   }
 
   /**
@@ -153,7 +154,7 @@ export class Memory {
     const built = buildMany(planned, now);
     const records = built.flatMap((entry) => entry.records);
     const warnings = built.flatMap((entry, index) => entry.item.plan.warnings.map((warning) => `items[${index}]: ${warning}`));
-    const fresh = new Set(await freshRecords({ writer, history, recall }, scope.userId, records, now));
+    const fresh = new Set(await freshRecords({ writer, history, recall }, scope.userId, records, now, warnings));
     const writes: AddWrite[] = built.flatMap(({ item, records: own }) =>
       own
         .filter((record) => fresh.has(record))

@@ -23,7 +23,13 @@ export interface ReplaySources {
  * the caller returns them as stored); a record the history calls live but the store lost (another
  * data folder sharing the server deleted it) is written again at `now` plus its position.
  */
-export async function freshRecords(sources: ReplaySources, userId: string, records: MemoryRecord[], now: number): Promise<MemoryRecord[]> {
+export async function freshRecords(
+  sources: ReplaySources,
+  userId: string,
+  records: MemoryRecord[],
+  now: number,
+  warnings: string[] = [],
+): Promise<MemoryRecord[]> {
   if (records.length === 0) return [];
   // One outbox read and one history read for the whole call (an import checks 10k records): no
   // write of this call happens before both are read, so they see what reads one by one saw.
@@ -31,6 +37,7 @@ export async function freshRecords(sources: ReplaySources, userId: string, recor
   const [queuedById, historyById] = await Promise.all([sources.writer.queuedMany(userId, ids), sources.history.forMemories(ids, userId)]);
   const fresh: MemoryRecord[] = [];
   const liveByHistory: MemoryRecord[] = [];
+  const differing: MemoryRecord[] = [];
   for (const record of records) {
     const queued = queuedById.get(record.id);
     const entries = historyById.get(record.id) ?? NO_ENTRIES;
@@ -40,12 +47,21 @@ export async function freshRecords(sources: ReplaySources, userId: string, recor
       continue;
     }
     if (!queued) liveByHistory.push(record);
+    // A replay keeps the live text: when that is another text (updated since, or a new text given
+    // an id in use), the caller's text is not stored, and is told so.
+    const liveContent = queued?.op === "upsert" ? queued.record.content : entries[entries.length - 1]?.newContent;
+    if (typeof liveContent === "string" && liveContent !== record.content) differing.push(record);
     const firstAt = entries.find((entry) => entry.event === "ADD")?.at ?? (queued?.op === "upsert" ? queued.record.createdAt : undefined);
     if (firstAt !== undefined) record.createdAt = record.updatedAt = record.lastAccessedAt = firstAt;
   }
   for (const record of await goneFromStore(sources, userId, liveByHistory)) {
     record.createdAt = record.updatedAt = record.lastAccessedAt = now + records.indexOf(record);
     fresh.push(record);
+  }
+  const written = new Set(fresh);
+  for (const record of differing) {
+    if (written.has(record)) continue; // the store had lost it: written again
+    warnings.push(`Memory ${record.id} already exists with other content; it is kept as it is and this text was not stored (update() changes it).`);
   }
   return fresh;
 }

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "@jest/globals";
+import { testMemories } from "../tests/memories.js";
+
+/*
+ * An add whose id is live is a replay: nothing is written. When the live memory holds another text
+ * (updated since, or an explicit `id` given to a new text), the caller's text is not stored, so
+ * the result must say so rather than look like a stored write.
+ */
+const memories = testMemories();
+
+describe("add and addMany tell a replay that keeps another text", () => {
+  it.each(["background", "sync"] as const)("warns when the live memory of that id holds other content (%s writes)", async (writes) => {
+    const m = memories.open(`replay-${writes}`, { writes });
+    const user = { userId: "alice" };
+    const first = await m.add("I live in Paris", user);
+    const id = first.results[0]!.id;
+    expect(first.warnings).toEqual([]);
+    await m.update(id, "I live in Berlin", user);
+
+    const again = await m.add("I live in Paris", user);
+    expect(again.results.map((record) => record.id)).toEqual([id]);
+    expect(again.warnings).toEqual([expect.stringContaining(id)]);
+
+    await m.add("Alice's cat is called Tom", { ...user, id: "cat" });
+    const other = await m.addMany([{ content: "Alice's cat is called Felix", id: "cat" }], user);
+    expect(other.warnings).toEqual([expect.stringContaining("cat")]);
+
+    // A true replay (same text) stays quiet.
+    expect((await m.add("Alice's cat is called Tom", { ...user, id: "cat" })).warnings).toEqual([]);
+    await m.flush();
+    expect((await m.get(id, user))?.content).toBe("I live in Berlin");
+    expect((await m.get("cat", user))?.content).toBe("Alice's cat is called Tom");
+  });
+});
