@@ -129,13 +129,19 @@ function planItem(
  * records before it, so the call's order is kept. A record named twice in one call (same scope,
  * role and content, or the same explicit id) is stored once, at its first place.
  */
-export function buildMany(planned: readonly PlannedItem[], now: number): Array<{ item: PlannedItem; records: MemoryRecord[] }> {
-  const seen = new Set<string>();
+export function buildMany(planned: readonly PlannedItem[], now: number, warnings: string[] = []): Array<{ item: PlannedItem; records: MemoryRecord[] }> {
+  const seen = new Map<string, string>();
   let offset = 0;
-  return planned.map((item) => {
+  return planned.map((item, index) => {
     const built = item.plan.build(item.createdAt ?? now + offset);
     offset += built.length;
-    const records = built.filter((record) => !seen.has(record.id) && seen.add(record.id) !== undefined);
+    const records = built.filter((record) => {
+      const earlier = seen.get(record.id);
+      if (earlier === undefined) return seen.set(record.id, record.content) !== undefined;
+      // The first item with an id is stored; a later one with another text is not, and is told so.
+      if (earlier !== record.content) warnings.push(`items[${index}]: memory ${record.id} repeats an earlier item's id with other content; it was not stored.`);
+      return false;
+    });
     return { item, records };
   });
 }

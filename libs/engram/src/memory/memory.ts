@@ -151,9 +151,10 @@ export class Memory {
     if (planned.length === 0) return { results: [], pending: false, warnings: [] };
     if (this.config.connection) await this.config.modelGuard.beforeWrite(() => this.config.connection!.client());
     const now = this.config.clock();
-    const built = buildMany(planned, now);
+    const repeated: string[] = [];
+    const built = buildMany(planned, now, repeated);
     const records = built.flatMap((entry) => entry.records);
-    const warnings = built.flatMap((entry, index) => entry.item.plan.warnings.map((warning) => `items[${index}]: ${warning}`));
+    const warnings = [...built.flatMap((entry, index) => entry.item.plan.warnings.map((warning) => `items[${index}]: ${warning}`)), ...repeated];
     const fresh = new Set(await freshRecords({ writer, history, recall }, scope.userId, records, now, warnings));
     const writes: AddWrite[] = built.flatMap(({ item, records: own }) =>
       own

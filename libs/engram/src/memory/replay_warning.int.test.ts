@@ -25,6 +25,11 @@ describe("add and addMany tell a replay that keeps another text", () => {
     const other = await m.addMany([{ content: "Alice's cat is called Felix", id: "cat" }], user);
     expect(other.warnings).toEqual([expect.stringContaining("cat")]);
 
+    // Within one addMany, a later item with an earlier item's id and another text.
+    const batch = await m.addMany([{ content: "Alice plays chess", id: "hobby" }, { content: "Alice plays go", id: "hobby" }, { content: "Alice plays chess", id: "hobby" }], user);
+    expect(batch.results.map((record) => record.content)).toEqual(["Alice plays chess"]);
+    expect(batch.warnings).toEqual([expect.stringMatching(/^items\[1\]: .*hobby/)]);
+
     // A true replay (same text) stays quiet.
     expect((await m.add("Alice's cat is called Tom", { ...user, id: "cat" })).warnings).toEqual([]);
     await m.flush();
