@@ -109,7 +109,7 @@ export interface WriterInput {
    * the user's {@link DRAIN_LOCK}, so drains of one user never overlap across instances.
    * @default none (drains are serial in this process only)
    */
-  leases?: Pick<LeaseState, "exclusive">;
+  leases?: Pick<LeaseState, "exclusive"> & Partial<Pick<LeaseState, "settled">>;
   /**
    * The shared state's history: the entry of a write that was replaced in the outbox while a drain
    * applied it goes in here (see `finish`).
@@ -185,7 +185,7 @@ export class Writer {
 
   private readonly tag?: (record: MemoryRecord) => MemoryRecord;
 
-  private readonly leases?: Pick<LeaseState, "exclusive">;
+  private readonly leases?: Pick<LeaseState, "exclusive"> & Partial<Pick<LeaseState, "settled">>;
 
   private readonly history?: Pick<HistoryState, "record">;
 
@@ -326,7 +326,14 @@ export class Writer {
   private async drainUser(userId: string, tally: Tally): Promise<Partial<DrainResult>> {
     for (;;) {
       const step = (): Promise<Partial<DrainResult> | undefined> => this.drainBatch(userId, tally);
-      const stop = await (this.leases ? this.leases.exclusive(userId, DRAIN_LOCK, step) : step());
+      // Inside the lock, a live write lease of the user is a store write of a drain that lost the
+      // lock while it was in flight (its session ended: PostgreSQL restarted, a connection broke).
+      // It may still land: applying newer writes before it would let it overwrite them.
+      const settledStep = async (): Promise<Partial<DrainResult> | undefined> => {
+        await this.leases?.settled?.(userId);
+        return step();
+      };
+      const stop = await (this.leases ? this.leases.exclusive(userId, DRAIN_LOCK, settledStep) : step());
       if (stop) return stop;
     }
   }

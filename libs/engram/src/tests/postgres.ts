@@ -15,6 +15,8 @@ export interface TestPostgres {
   url: string;
   /** Stops the server and removes its folder; safe to call twice. */
   stop(): Promise<void>;
+  /** Restarts the server (a fast shutdown: every session ends), on the same port and data. */
+  restart(): Promise<void>;
 }
 
 /** Where Debian's PostgreSQL keeps its binaries (the newest installed major version). */
@@ -105,7 +107,10 @@ export async function startPostgres(): Promise<TestPostgres> {
       const settings = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
       try {
         await shell(`${bin}/pg_ctl -D ${quote(data)} -o "${settings}" -l ${quote(join(dir, "log"))} -w -t 300 start >/dev/null`);
-        return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, stop };
+        const restart = async () => {
+          await shell(`${bin}/pg_ctl -D ${quote(data)} -m fast -w -t 300 -l ${quote(join(dir, "log"))} restart >/dev/null 2>&1`);
+        };
+        return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, stop, restart };
       } catch (error) {
         if (attempt >= 3) throw error;
         // A half-started server (it may have bound the socket and then failed) is stopped first.
