@@ -4,7 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, existsSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 const args = process.argv.slice(2);
 const jestArgs = [];
@@ -52,5 +52,6 @@ if (existsSync(out)) {
 } else {
   failed = 1 + typeErrors;
 }
+rmSync(dirname(out), { recursive: true, force: true });
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(result.status === 0 && failed === 0 ? 0 : 1);
