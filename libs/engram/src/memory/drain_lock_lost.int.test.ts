@@ -1,10 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
-import { join } from "node:path";
+import { describe, expect, it, jest } from "@jest/globals";
 import pg from "pg";
-import { startTestChroma, type TestChroma } from "../tests/chroma.js";
-import { startChromaProxy, type ChromaProxy } from "../tests/chroma_proxy.js";
-import { freshDatabase, startPostgres, type TestPostgres } from "../tests/postgres.js";
-import { startStatePeer, type StatePeer } from "../tests/state_peers.js";
+import { replicaPairSuite } from "../tests/replica_pair.js";
 
 /*
  * A drain holds the user's drain lock (a PostgreSQL session lock) while its store write is in
@@ -17,23 +13,7 @@ import { startStatePeer, type StatePeer } from "../tests/state_peers.js";
 
 jest.setTimeout(300_000); // a hang, not a slow machine
 
-let chroma: TestChroma | undefined;
-/** One proxy per replica, so that the test can hold the calls of one and watch the other's. */
-const proxies: ChromaProxy[] = [];
-let postgres: TestPostgres | undefined;
-const peers: StatePeer[] = [];
-
-beforeAll(async () => {
-  [chroma, postgres] = await Promise.all([startTestChroma(), startPostgres()]);
-  proxies.push(await startChromaProxy(chroma.server.url), await startChromaProxy(chroma.server.url));
-});
-
-afterAll(async () => {
-  for (const peer of peers.splice(0).reverse()) await peer.kill();
-  for (const proxy of proxies) await proxy.close();
-  await chroma?.stop();
-  await postgres?.stop();
-});
+const pair = replicaPairSuite();
 
 interface Stored {
   id: string;
@@ -63,29 +43,25 @@ async function someoneWaitsForLeases(url: string, watch: { on: boolean }): Promi
 
 describe("PostgreSQL restarting while a drain's store write is in flight", () => {
   it("another replica's later update is not overwritten by that write when it lands", async () => {
-    const pgUrl = await freshDatabase(postgres!.url, "engram_lock_lost");
-    const start = (name: string, chromaUrl: string, writes: "sync" | "background"): StatePeer => {
-      const peer = startStatePeer({ dataDir: join(chroma!.dir, name), chromaUrl, postgres: pgUrl, writes });
-      peers.push(peer);
-      return peer;
-    };
-    const a = start("a", proxies[0]!.url, "background");
-    const b = start("b", proxies[1]!.url, "sync");
+    const { world } = pair;
+    const postgres = await world.database("engram_lock_lost");
+    const a = world.start("a", 0, { postgres, writes: "background" });
+    const b = world.start("b", 1, { postgres, writes: "sync" });
     const user = { userId: "kim" };
     const id = (await a.call<{ results: Stored[] }>("add", "I live in Oslo.", user)).results[0]!.id;
     await a.call("flush");
     expect((await b.call<Stored | null>("get", id, user))?.content).toBe("I live in Oslo.");
 
-    const stale = proxies[0]!.hold((request) => request.path.endsWith("/upsert") && request.body.includes(id));
+    const stale = world.proxies[0].hold((request) => request.path.endsWith("/upsert") && request.body.includes(id));
     await a.call("update", id, "I live in Rome.", user);
     await stale.arrived;
-    await postgres!.restart();
+    await world.postgres.restart();
 
     // B's update drains first: it must not write before A's write in flight has landed.
-    const newer = proxies[1]!.hold((request) => request.path.endsWith("/upsert") && request.body.includes(id));
+    const newer = world.proxies[1].hold((request) => request.path.endsWith("/upsert") && request.body.includes(id));
     const updating = b.call("update", id, "I live in Paris.", user);
     const watch = { on: true };
-    const first = await Promise.race([newer.arrived.then(() => "wrote" as const), someoneWaitsForLeases(pgUrl, watch)]);
+    const first = await Promise.race([newer.arrived.then(() => "wrote" as const), someoneWaitsForLeases(postgres, watch)]);
     watch.on = false;
     expect(first).toBe("waiting");
     stale.release();

@@ -1,9 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
-import { join } from "node:path";
-import { startTestChroma, type TestChroma } from "../tests/chroma.js";
-import { startChromaProxy, type ChromaProxy } from "../tests/chroma_proxy.js";
-import { freshDatabase, startPostgres, type TestPostgres } from "../tests/postgres.js";
-import { startStatePeer, type StatePeer } from "../tests/state_peers.js";
+import { describe, expect, it, jest } from "@jest/globals";
+import { replicaPairSuite } from "../tests/replica_pair.js";
 
 /*
  * Two replicas (real processes) on one Chroma server and one PostgreSQL state update the same
@@ -16,23 +12,7 @@ import { startStatePeer, type StatePeer } from "../tests/state_peers.js";
 
 jest.setTimeout(300_000); // a hang, not a slow machine
 
-let chroma: TestChroma | undefined;
-/** One proxy per replica, so that the test can hold the calls of one. */
-const proxies: ChromaProxy[] = [];
-let postgres: TestPostgres | undefined;
-const peers: StatePeer[] = [];
-
-beforeAll(async () => {
-  [chroma, postgres] = await Promise.all([startTestChroma(), startPostgres()]);
-  proxies.push(await startChromaProxy(chroma.server.url), await startChromaProxy(chroma.server.url));
-});
-
-afterAll(async () => {
-  for (const peer of peers.splice(0).reverse()) await peer.kill();
-  for (const proxy of proxies) await proxy.close();
-  await chroma?.stop();
-  await postgres?.stop();
-});
+const pair = replicaPairSuite();
 
 interface Stored {
   id: string;
@@ -41,13 +21,9 @@ interface Stored {
 
 describe("an update acknowledged by one replica while another replica's drain applies the same record", () => {
   it("leaves both updates in history, in order, and the later one's content everywhere", async () => {
-    const pgUrl = await freshDatabase(postgres!.url, "engram_replaced");
-    const start = (name: string, chromaUrl: string): StatePeer => {
-      const peer = startStatePeer({ dataDir: join(chroma!.dir, name), chromaUrl, postgres: pgUrl, writes: "background" });
-      peers.push(peer);
-      return peer;
-    };
-    const [a, b] = [start("a", proxies[0]!.url), start("b", proxies[1]!.url)];
+    const { world } = pair;
+    const postgres = await world.database("engram_replaced");
+    const [a, b] = [world.start("a", 0, { postgres, writes: "background" }), world.start("b", 1, { postgres, writes: "background" })];
     const user = { userId: "ines" };
     const added = await a.call<{ results: Stored[] }>("add", "I work in a bakery.", user);
     const id = added.results[0]!.id;
@@ -55,10 +31,10 @@ describe("an update acknowledged by one replica while another replica's drain ap
     expect((await b.call<Stored | null>("get", id, user))?.content).toBe("I work in a bakery.");
 
     // B's update reads the record (held on its way back), then A's update is acknowledged and drains.
-    const read = proxies[1]!.hold((request) => request.path.endsWith("/get") && request.body.includes(id));
+    const read = world.proxies[1].hold((request) => request.path.endsWith("/get") && request.body.includes(id));
     const updating = b.call("update", id, "I work in a library.", user);
     await read.arrived;
-    const upsert = proxies[0]!.hold((request) => request.path.endsWith("/upsert") && request.body.includes(id));
+    const upsert = world.proxies[0].hold((request) => request.path.endsWith("/upsert") && request.body.includes(id));
     await a.call("update", id, "I work in a bookshop.", user);
     await upsert.arrived;
     read.release();
