@@ -7,7 +7,9 @@ export interface PostgresStateOptions {
   /**
    * Where the state lives: a connection string (`postgres://user:password@host:5432/db`) or a
    * node-postgres `PoolConfig` (ssl, pool size, timeouts...). Every replica of an app points at the
-   * same database and schema.
+   * same database and schema. Engram sets the pool's `allowExitOnIdle` to true unless you set it: idle
+   * connections never keep a process alive that is done (without it, one that never calls `close()`
+   * waited for pg's idle timeout, 10 s by default, before it could exit).
    */
   postgres: string | PoolConfig;
   /**
@@ -66,9 +68,9 @@ export function resolvePostgresOptions(options: PostgresStateOptions): ResolvedP
     if (!/^postgres(ql)?:\/\//.test(postgres)) {
       throw new EngramError("INVALID_OPTIONS", "postgres must be a connection string starting with postgres:// (or postgresql://), or a pg PoolConfig.");
     }
-    pool = { connectionString: postgres };
+    pool = { connectionString: postgres, allowExitOnIdle: true };
   } else if (postgres !== null && typeof postgres === "object") {
-    pool = { ...postgres };
+    pool = { allowExitOnIdle: true, ...postgres };
   } else {
     throw new EngramError("INVALID_OPTIONS", `postgres must be a connection string or a pg PoolConfig, got ${describeValue(postgres)}.`);
   }
