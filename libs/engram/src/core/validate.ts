@@ -116,7 +116,7 @@ export function validateLimit(value: unknown, name: string, fallback: number, ma
 
 export function validateRecordId(value: unknown): string {
   if (typeof value !== "string" || value.trim().length === 0 || value.length > 256) {
-    throw new EngramError("INVALID_ID", `A memory id must be a non-empty string, got ${describeValue(value)}.`);
+    throw new EngramError("INVALID_ID", `A memory id must be a non-empty string of at most 256 characters, got ${describeValue(value)}.`);
   }
   return checkIdText(value, "A memory id", "INVALID_ID");
 }
