@@ -159,6 +159,9 @@ describe("Memory against a real Chroma server", () => {
       [m.add("ok", { userId: "hana", importance: 3 }), "INVALID_OPTIONS"],
       [m.add([{ role: "user", content: [{ type: "image_url", image_url: "x" }] }], { userId: "hana" }), "INVALID_CONTENT"],
       [m.search("bees", { userId: "hana", filters: { metadata: { kind: { $ne: 1 } } } } as never), "INVALID_METADATA"],
+      // An option name it does not know (a retriever's `k`, a plural) is refused, not ignored.
+      [m.search("bees", { userId: "hana", k: 1 } as never), "INVALID_OPTIONS"],
+      [m.getAll({ userId: "hana", kinds: "fact" } as never), "INVALID_OPTIONS"],
       [m.update(other.results[0]!.id, "Hana owns the goats now", { userId: "hana" }), "NOT_FOUND"],
       [m.delete(other.results[0]!.id, { userId: "hana" }), "NOT_FOUND"],
     ];

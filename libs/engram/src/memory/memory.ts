@@ -38,6 +38,11 @@ import { DRAIN_LOCK, type WriteOp } from "./writer.js";
 import { withQueued } from "./pending_overlay.js";
 import { WritePolicy } from "./write_policy.js";
 
+/** The keys of `search()` and `getAll()` options (SearchOptions, GetAllOptions), scope included. */
+const SCOPE_KEYS = ["userId", "agentId", "threadId"] as const;
+const SEARCH_KEYS: readonly string[] = [...SCOPE_KEYS, "limit", "filters", "threshold", "ranker", "includeInvalid"];
+const GET_ALL_KEYS: readonly string[] = [...SCOPE_KEYS, "kind", "limit", "offset", "includeInvalid"];
+
 /**
  * Long-term memory with the API the field knows from mem0: `add`, `search`, `get`, `getAll`,
  * `update`, `delete`, `deleteAll`, `history`. Every call names a user; a user's memories are
@@ -180,6 +185,8 @@ export class Memory {
 
   /** Memories of the user closest in meaning to `query`, best first, with their score (0..1). */
   async search(query: string, options: SearchOptions): Promise<ScoredMemory[]> {
+    // A key it does not know is refused, not ignored: `{ k: 3 }` (a retriever's name) returned 10.
+    validateOptionObject(options, "search() options", SEARCH_KEYS, '{ userId: "alice", limit: 5 }');
     const scope = validateScope(options);
     const text = validateContent(query, this.config.maxContentChars);
     const limit = validateLimit(options.limit, "limit", 10, 1_000);
@@ -214,6 +221,7 @@ export class Memory {
 
   /** The user's memories, newest first. */
   async getAll(options: GetAllOptions): Promise<MemoryRecord[]> {
+    validateOptionObject(options, "getAll() options", GET_ALL_KEYS, '{ userId: "alice", limit: 50 }');
     const scope = validateScope(options);
     const limit = validateLimit(options.limit, "limit", 100);
     const offset = validateLimit(options.offset, "offset", 0, Number.MAX_SAFE_INTEGER);
