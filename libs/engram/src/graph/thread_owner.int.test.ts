@@ -1,10 +1,9 @@
 import { describe, expect, it } from "@jest/globals";
-import { HumanMessage } from "@langchain/core/messages";
 import { MemorySaver } from "@langchain/langgraph";
-import { isEngramError } from "../core/errors.js";
 import { testMemories } from "../tests/memories.js";
 import { RecordingChatModel } from "../tests/recording_model.js";
 import { createMemoryGraph } from "./agent.js";
+import { codeOf, runConfig, say } from "../tests/runs.js";
 
 /*
  * A thread's window and running summary live in the thread's checkpoints, keyed by thread_id only.
@@ -13,46 +12,31 @@ import { createMemoryGraph } from "./agent.js";
  */
 const memories = testMemories();
 
-function config(userId: string, threadId: string) {
-  return { configurable: { user_id: userId, thread_id: threadId } };
-}
-
-function say(text: string) {
-  return { messages: [new HumanMessage(text)] };
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  return promise.then(
-    () => "no error",
-    (error: unknown) => (isEngramError(error) ? error.code : `other: ${String(error)}`),
-  );
-}
-
 describe("a thread belongs to the user of its first run", () => {
   it("refuses another user's run and session end on the thread: the model never sees the first user's turns, nothing is filed for the other user", async () => {
     const m = memories.open("owner");
     const model = new RecordingChatModel("Noted.");
     const graph = createMemoryGraph({ memory: m, model, checkpointer: new MemorySaver(), window: { maxTurns: 2 }, onWarning: () => {} });
     for (const text of ["My bank PIN is 4711.", "My diagnosis is diabetes, keep it private.", "My sister is called Ines.", "I hide the spare key under the mat."]) {
-      await graph.invoke(say(text), config("alice", "1"));
+      await graph.invoke(say(text), runConfig("alice", "1"));
     }
     // Alice's earlier turns left the window: they are in the thread's running summary.
     expect(model.lastSystem).toContain("4711");
     const calls = model.calls.length;
 
-    expect(await codeOf(graph.invoke(say("Hello, who am I?"), config("bob", "1")))).toBe("INVALID_SCOPE");
-    expect(await codeOf(graph.endSession(config("bob", "1")))).toBe("INVALID_SCOPE");
+    expect(await codeOf(graph.invoke(say("Hello, who am I?"), runConfig("bob", "1")))).toBe("INVALID_SCOPE");
+    expect(await codeOf(graph.endSession(runConfig("bob", "1")))).toBe("INVALID_SCOPE");
     expect(model.calls.length).toBe(calls);
     await m.flush();
     expect(await m.getAll({ userId: "bob" })).toEqual([]);
 
     // Alice goes on in her thread; bob in his own.
-    await graph.invoke(say("What is my sister called?"), config("alice", "1"));
+    await graph.invoke(say("What is my sister called?"), runConfig("alice", "1"));
     expect(model.lastSystem).toContain("4711");
-    await graph.invoke(say("Hello, who am I?"), config("bob", "b-1"));
+    await graph.invoke(say("Hello, who am I?"), runConfig("bob", "b-1"));
     expect(model.lastSystem).not.toMatch(/4711|diabetes|Ines|mat/);
     expect(model.lastConversation).toEqual(["Hello, who am I?"]);
-    await graph.endSession(config("bob", "b-1"));
+    await graph.endSession(runConfig("bob", "b-1"));
     await m.flush();
     expect((await m.getAll({ userId: "bob" })).map((record) => record.content).join("\n")).not.toMatch(/4711|diabetes|Ines|mat/);
   });

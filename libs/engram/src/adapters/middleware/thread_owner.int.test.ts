@@ -1,11 +1,10 @@
 import { describe, expect, it } from "@jest/globals";
-import { HumanMessage } from "@langchain/core/messages";
 import { MemorySaver } from "@langchain/langgraph";
 import { createAgent } from "langchain";
-import { isEngramError } from "../../core/errors.js";
 import { testMemories } from "../../tests/memories.js";
 import { RecordingChatModel } from "../../tests/recording_model.js";
 import { engramMiddleware } from "./middleware.js";
+import { codeOf, runConfig, say } from "../../tests/runs.js";
 
 /*
  * The middleware's running summary (`engramSummary`) and the window live in the thread's
@@ -13,21 +12,6 @@ import { engramMiddleware } from "./middleware.js";
  * the first user's conversation to the model, nor file it into the other user's memory.
  */
 const memories = testMemories();
-
-function config(userId: string, threadId: string) {
-  return { configurable: { user_id: userId, thread_id: threadId } };
-}
-
-function say(text: string) {
-  return { messages: [new HumanMessage(text)] };
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  return promise.then(
-    () => "no error",
-    (error: unknown) => (isEngramError(error) ? error.code : `other: ${String(error)}`),
-  );
-}
 
 describe("engramMiddleware: a thread belongs to the user of its first run", () => {
   it("refuses another user's run on the thread before the model sees it; nothing is filed for that user", async () => {
@@ -39,21 +23,21 @@ describe("engramMiddleware: a thread belongs to the user of its first run", () =
       checkpointer: new MemorySaver(),
     });
     for (const text of ["My bank PIN is 4711.", "My diagnosis is diabetes, keep it private.", "My sister is called Ines.", "I hide the spare key under the mat."]) {
-      await agent.invoke(say(text), config("alice", "1"));
+      await agent.invoke(say(text), runConfig("alice", "1"));
     }
-    await agent.invoke(say("What is my sister called?"), config("alice", "1"));
+    await agent.invoke(say("What is my sister called?"), runConfig("alice", "1"));
     // Alice's earlier turns left the window: they are in the thread's running summary.
     expect(model.lastSystem).toContain("4711");
     const calls = model.calls.length;
 
-    expect(await codeOf(agent.invoke(say("Hello, who am I?"), config("bob", "1")))).toBe("INVALID_SCOPE");
+    expect(await codeOf(agent.invoke(say("Hello, who am I?"), runConfig("bob", "1")))).toBe("INVALID_SCOPE");
     expect(model.calls.length).toBe(calls);
     await m.flush();
     expect(await m.getAll({ userId: "bob" })).toEqual([]);
 
-    await agent.invoke(say("Hello, who am I?"), config("bob", "b-1"));
+    await agent.invoke(say("Hello, who am I?"), runConfig("bob", "b-1"));
     expect(model.lastSystem).not.toMatch(/4711|diabetes|Ines|mat/);
-    await agent.invoke(say("Where is my spare key?"), config("alice", "1"));
+    await agent.invoke(say("Where is my spare key?"), runConfig("alice", "1"));
     expect(model.lastSystem).toContain("4711");
   });
 });
