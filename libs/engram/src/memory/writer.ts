@@ -325,15 +325,14 @@ export class Writer {
   /** Drains one user's writes, batch by batch, each batch inside the user's drain lock. */
   private async drainUser(userId: string, tally: Tally): Promise<Partial<DrainResult>> {
     for (;;) {
-      const step = (): Promise<Partial<DrainResult> | undefined> => this.drainBatch(userId, tally);
-      // Inside the lock, a live write lease of the user is a store write of a drain that lost the
-      // lock while it was in flight (its session ended: PostgreSQL restarted, a connection broke).
-      // It may still land: applying newer writes before it would let it overwrite them.
-      const settledStep = async (): Promise<Partial<DrainResult> | undefined> => {
+      const step = async (): Promise<Partial<DrainResult> | undefined> => {
+        // Inside the lock, a live write lease of the user is a store write of a drain that lost the
+        // lock while it was in flight (its session ended: PostgreSQL restarted, a connection broke).
+        // It may still land: applying newer writes before it would let it overwrite them.
         await this.leases?.settled?.(userId);
-        return step();
+        return this.drainBatch(userId, tally);
       };
-      const stop = await (this.leases ? this.leases.exclusive(userId, DRAIN_LOCK, settledStep) : step());
+      const stop = await (this.leases ? this.leases.exclusive(userId, DRAIN_LOCK, step) : step());
       if (stop) return stop;
     }
   }
@@ -497,12 +496,17 @@ export class Writer {
    * for it, so a row this drain did not remove while a newer write of its key is queued was replaced.
    */
   private async recordReplaced(userId: string, rows: Row[], notes: Array<{ history: NewHistoryEntry | null }>, removed: Set<number>): Promise<void> {
-    const left = rows.filter((row, i) => !removed.has(row.seq) && notes[i]!.history !== null);
+    const left = rows.flatMap((row, i) => {
+      const history = notes[i]!.history;
+      return !removed.has(row.seq) && history !== null ? [{ row, history }] : [];
+    });
     // Without the drain lock, another drain may have completed (and recorded) such a row itself.
     if (left.length === 0 || !this.history || !this.leases) return;
-    const queued = await this.outbox.findMany(userId, [...new Set(left.map((row) => row.key))]);
-    const replaced = left.filter((row) => queued.some((write) => write.key === row.key && write.seq > row.seq));
-    if (replaced.length > 0) await this.history.record(replaced.map((row) => notes[rows.indexOf(row)]!.history!));
+    // The outbox keeps one write per key: the one queued now, if any.
+    const queued = await this.outbox.findMany(userId, [...new Set(left.map(({ row }) => row.key))]);
+    const queuedSeq = new Map(queued.map((write) => [write.key, write.seq]));
+    const replaced = left.filter(({ row }) => (queuedSeq.get(row.key) ?? -Infinity) > row.seq);
+    if (replaced.length > 0) await this.history.record(replaced.map(({ history }) => history));
   }
 }
 

@@ -42,9 +42,9 @@ export function chromaBindingPath(): string {
     );
   }
   const attempts: unknown[] = [];
-  for (const from of [import.meta.url, () => chromaCliPath()]) {
+  for (const from of [() => import.meta.url, chromaCliPath]) {
     try {
-      return createRequire(typeof from === "string" ? from : from()).resolve(name);
+      return createRequire(from()).resolve(name);
     } catch (error) {
       attempts.push(error);
     }
