@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { isEngramError } from "../core/errors.js";
 import { testMemories } from "../tests/memories.js";
+import { codeOf } from "../tests/runs.js";
 
 /*
  * `deleteAll` erases the whole user. Its options are a `Scope`, whose type has `agentId` and
@@ -9,13 +9,6 @@ import { testMemories } from "../tests/memories.js";
  * erase every other agent's and thread's memories of that user too.
  */
 const memories = testMemories();
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  return promise.then(
-    () => "no error",
-    (error: unknown) => (isEngramError(error) ? error.code : `other: ${String(error)}`),
-  );
-}
 
 describe("deleteAll names the user only", () => {
   it.each(["background", "sync"] as const)("refuses an agentId or a threadId before erasing anything (%s writes)", async (writes) => {

@@ -2,12 +2,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from "@jes
 import fc from "fast-check";
 import { ChromaClient } from "chromadb";
 import { InMemoryStore } from "@langchain/langgraph";
-import { isEngramError } from "../../core/errors.js";
 import { LocalEmbeddings } from "../../embeddings/local.js";
 import { startTestChroma, type TestChroma } from "../../tests/chroma.js";
 import { collectionNameForLabel } from "../../store/langgraph/collections.js";
 import { EngramStore } from "./engram_store.js";
 import type { EngramStoreOptions } from "../../store/langgraph/options.js";
+import { codeOf } from "../../tests/runs.js";
 
 const embeddings = new LocalEmbeddings();
 let chroma: TestChroma;
@@ -43,13 +43,6 @@ async function rawRows(prefix: string): Promise<number> {
 
 async function rawCollections(prefix: string): Promise<string[]> {
   return (await raw.listCollections({ limit: 1000 })).map((c) => c.name).filter((name) => name.startsWith(`${prefix}-`)).sort();
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  return promise.then(
-    () => "no error",
-    (error: unknown) => (isEngramError(error) ? error.code : `other: ${String(error)}`),
-  );
 }
 
 beforeAll(async () => {

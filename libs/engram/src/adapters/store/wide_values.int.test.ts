@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { ChromaClient } from "chromadb";
-import { isEngramError } from "../../core/errors.js";
 import { LocalEmbeddings } from "../../embeddings/local.js";
 import { collectionNameForLabel } from "../../store/langgraph/collections.js";
 import { itemId } from "../../store/langgraph/rows.js";
 import { startTestChroma, type TestChroma } from "../../tests/chroma.js";
 import { EngramStore } from "./engram_store.js";
+import { codeOf } from "../../tests/runs.js";
 
 /*
  * Chroma 1.0 writes one row's metadata to its SQLite metadata segment in one statement, and a row
@@ -26,13 +26,6 @@ function makeStore(prefix: string): EngramStore {
   const store = new EngramStore({ chroma: { url: chroma.server.url }, prefix, index: { fields: ["text"], embeddings } });
   opened.push(store);
   return store;
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  return promise.then(
-    () => "no error",
-    (error: unknown) => (isEngramError(error) ? error.code : `other: ${String(error)}`),
-  );
 }
 
 /** Numeric fields named `<tag>0`...: each gets two shadows (`v:` and `n:`). */

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { ChromaClient } from "chromadb";
 import { EngramStore } from "../../adapters/store/engram_store.js";
-import { isEngramError } from "../../core/errors.js";
 import { HashEmbeddings } from "../../tests/hash_embeddings.js";
 import { startTestChroma, type TestChroma } from "../../tests/chroma.js";
 import { markerCollectionName, readStoreModel } from "../model_marker.js";
 import { storeMarkerName } from "./model_check.js";
+import { codeOf } from "../../tests/runs.js";
 
 let chroma: TestChroma;
 let raw: ChromaClient;
@@ -30,13 +30,6 @@ function open(prefix: string, modelId: string | false): EngramStore {
 function freshPrefix(): string {
   prefixes += 1;
   return `mc${prefixes}`;
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  return promise.then(
-    () => "no error",
-    (error: unknown) => (isEngramError(error) ? error.code : `other: ${String(error)}`),
-  );
 }
 
 beforeAll(async () => {
