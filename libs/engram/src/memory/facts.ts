@@ -44,6 +44,11 @@ export interface FactPipelineInput {
   store: EpisodicStore;
   /** Writes through the outbox and waits for the store (the write policy, memory/write_policy.ts). */
   write(userId: string, ops: WriteOp[]): Promise<boolean>;
+  /**
+   * Applies the user's queued writes to the store (`writes: "background"` leaves a delete or an
+   * update queued for a moment), so the store read that plans a job's changes is current.
+   */
+  settle(userId: string): Promise<void>;
   embed(texts: string[]): Promise<number[][]>;
   /** The user's currently valid facts nearest to `text`, best first (Memory.search, kind fact). */
   nearest(scope: Scope, text: string, limit: number): Promise<MemoryRecord[]>;
@@ -189,7 +194,10 @@ export class FactPipeline {
       signal: context.signal,
       ...(usage ? { onUsage: usage("reconciliation", scope.userId) } : {}),
     });
-    const ops = await this.plan(scope, facts, decisions, { at, now, source, jobKey: jobs[0]!.key });
+    // What the model was shown of each stored fact: a decision about a fact changed since is void.
+    const shown = new Map(current.flat().map((record) => [record.id, record.content]));
+    await this.input.settle(scope.userId);
+    const ops = await this.plan(scope, facts, decisions, { at, now, source, jobKey: jobs[0]!.key, shown });
     context.signal.throwIfAborted();
     // An erasure that starts after this check waits for this run to settle, then drops what it wrote.
     if (ops.length === 0 || !(await context.stillQueued())) return;
@@ -201,12 +209,23 @@ export class FactPipeline {
   private async plan(
     scope: Scope,
     facts: readonly ExtractedFact[],
-    decisions: readonly FactDecision[],
-    when: { at: number; now: number; source: MemorySource; jobKey: string },
+    given: readonly FactDecision[],
+    when: { at: number; now: number; source: MemorySource; jobKey: string; shown: ReadonlyMap<string, string> },
   ): Promise<WriteOp[]> {
     const { store } = this.input;
     const { at, now, source } = when;
-    const changedIds = decisions.flatMap((d) => (d.event === "UPDATE" || d.event === "INVALIDATE" ? [d.id] : []));
+    const namedIds = given.flatMap((d) => (d.event === "ADD" || d.id === undefined ? [] : [d.id]));
+    const ids = [...new Set([...namedIds, ...given.map((d) => factId(scope, facts[d.fact]!.text))])];
+    const stored = new Map((await store.get(scope.userId, ids, { embeddings: true })).map((hit) => [hit.record.id, hit]));
+    // The model call took seconds: the user may have updated or deleted a fact it was shown. A
+    // decision about a text that is no longer there would overwrite the user's change or bring
+    // back what they deleted; the new fact is added on its own instead, so nothing is lost.
+    const decisions = given.map((d): FactDecision => {
+      if (d.event === "ADD" || d.id === undefined) return d;
+      const hit = stored.get(d.id);
+      const unchanged = hit !== undefined && isCurrent(hit.record, now) && hit.record.content === when.shown.get(d.id);
+      return unchanged ? d : { event: "ADD", fact: d.fact, text: facts[d.fact]!.text };
+    });
     // New facts: one per fact decided ADD or INVALIDATE (however many stored facts it ends).
     const added = new Map<number, { text: string; id: string; ends: string[] }>();
     for (const decision of decisions) {
@@ -215,8 +234,6 @@ export class FactPipeline {
       if (decision.event === "INVALIDATE") entry.ends.push(decision.id);
       added.set(decision.fact, entry);
     }
-    const ids = [...new Set([...changedIds, ...[...added.values()].map((entry) => entry.id)])];
-    const stored = new Map((await store.get(scope.userId, ids, { embeddings: true })).map((hit) => [hit.record.id, hit]));
     const renamed: string[] = [];
     for (const entry of added.values()) {
       const existing = stored.get(entry.id);
@@ -282,6 +299,8 @@ export class FactPipeline {
           record,
           embedding: hit.embedding ?? [],
           history: { memoryId: endedId, event: "UPDATE", oldContent: hit.record.content, newContent: hit.record.content, reason: "invalidate", at: now },
+          // A delete that lands between the read above and the drain wins (writer.ts `ifStored`).
+          ifStored: true,
         });
       }
     }
@@ -297,6 +316,7 @@ export class FactPipeline {
         record,
         embedding: vectors[fresh.length + i]!,
         history: { memoryId: decision.id, event: "UPDATE", oldContent: hit.record.content, newContent: decision.text, reason: "reconcile", at: now },
+        ifStored: true,
       });
     });
     return ops;

@@ -78,6 +78,7 @@ export class Memory {
           state: parts.state,
           store: parts.store,
           write: (userId, ops) => this.policy.write(userId, ops, "sync"),
+          settle: (userId) => this.policy.replayPending(userId),
           embed: (texts) => this.config.embedder.embed(texts),
           nearest: (scope, text, limit) => this.search(text, { ...scope, limit, filters: { kind: "fact" } }),
           clock: this.config.clock,
