@@ -108,33 +108,31 @@ describe("EngramCheckpointer with an agent and a real Memory", () => {
     expect((await m.getAll({ userId: "bob" })).every((r) => r.scope.userId === "bob" && r.scope.threadId === "t3")).toBe(true);
   });
 
-  it("files each message once however many checkpoints repeat it, and deleteThread erases that thread's memories for every user", async () => {
+  it("files each message once however many checkpoints repeat it, and deleteThread erases that thread's memories only", async () => {
     const m = await memory();
     const engram = checkpointer({ memory: m, saver: new MemorySaver() });
     const model = fakeModel()
       .respond(new AIMessage("Hi Alice."))
       .respond(new AIMessage("Noted: you like hiking."))
-      .respond(new AIMessage("Hi Bob."))
       .respond(new AIMessage("Noted: you play chess."));
     const agent = createReactAgent({ llm: model, tools: [], checkpointer: engram });
-    // A shared thread: two users speak in it; alice also has a thread of her own.
+    // Two threads of alice's; the second run of "shared" carries the first run's messages again.
     await agent.invoke({ messages: [new HumanMessage("Hello, I'm Alice.")] }, config("shared", "alice"));
     await agent.invoke({ messages: [new HumanMessage("I like hiking.")] }, config("own", "alice"));
-    await agent.invoke({ messages: [new HumanMessage("Hello, I'm Bob.")] }, config("shared", "bob"));
-    await agent.invoke({ messages: [new HumanMessage("I play chess.")] }, config("shared", "bob"));
+    await agent.invoke({ messages: [new HumanMessage("I play chess.")] }, config("shared", "alice"));
+    // The thread is alice's: bob's run on it is refused (thread_owner.int.test.ts).
+    expect(await errorCode(agent.invoke({ messages: [new HumanMessage("Hello, I'm Bob.")] }, config("shared", "bob")))).toBe("INVALID_SCOPE");
     await engram.flush();
 
-    // Bob's runs carry alice's earlier messages in the thread's state; they are filed for bob too
-    // (his thread, his memory), but nothing is filed twice for anyone.
+    // Nothing is filed twice, and nothing of the thread for bob.
     const count = async (userId: string, threadId: string): Promise<number> => (await m.getAll({ userId, threadId })).length;
-    expect(await count("alice", "shared")).toBe(2);
+    expect(await count("alice", "shared")).toBe(4);
     expect(await count("alice", "own")).toBe(2);
-    expect(await count("bob", "shared")).toBe(6);
+    expect(await m.getAll({ userId: "bob" })).toEqual([]);
 
     const report = await engram.deleteThreadMemories("shared");
-    expect(report).toEqual({ threadId: "shared", deleted: { alice: 2, bob: 6 }, dropped: 0 });
+    expect(report).toEqual({ threadId: "shared", deleted: { alice: 4 }, dropped: 0 });
     expect(await count("alice", "shared")).toBe(0);
-    expect(await count("bob", "shared")).toBe(0);
     expect(await count("alice", "own")).toBe(2);
   });
 

@@ -55,6 +55,8 @@ type DeltaHistory = Awaited<ReturnType<BaseCheckpointSaver["getDeltaChannelHisto
  * - No `user_id` in the config: the checkpoint is stored and nothing is filed.
  * - A message is filed once per thread and user (by message id, or role and text), however many
  *   checkpoints repeat it; tool and system messages, and AI messages without text, are not filed.
+ * - A thread belongs to the user of its first run: a run of another user on it is refused
+ *   (`INVALID_SCOPE`) before the model sees the thread or anything is filed.
  * - `deleteThread` deletes the checkpoints and the thread's memories of every user who filed into it.
  * - `retention` (off by default) keeps the last N checkpoints of a thread and expires idle threads
  *   over `SqliteSaver` and `PostgresSaver`: `prune()`, or a background sweep.
@@ -122,11 +124,19 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
     return this.defaultSaver;
   }
 
+  /**
+   * The inner saver's tuple. A run that names a user other than the thread's (see `checkOwner`) is
+   * refused with `INVALID_SCOPE`: LangGraph reads the thread here before its first step, so the
+   * run stops before the model sees the other user's conversation.
+   */
   override async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
-    return (await this.getSaver()).getTuple(config);
+    const tuple = await (await this.getSaver()).getTuple(config);
+    if (tuple !== undefined) await this.checkOwner(config);
+    return tuple;
   }
 
   override async *list(config: RunnableConfig, options?: CheckpointListOptions): AsyncGenerator<CheckpointTuple> {
+    await this.checkOwner(config);
     yield* (await this.getSaver()).list(config, options);
   }
 
@@ -156,6 +166,7 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
     newVersions: ChannelVersions,
   ): Promise<RunnableConfig> {
     const filer = this.filerOf(config);
+    if (filer) await this.checkOwner(config);
     const stored = await (await this.getSaver()).put(config, checkpoint, metadata, newVersions);
     if (filer) {
       const messages = filableMessages(checkpoint.channel_values?.[this.messagesChannel]);
@@ -240,6 +251,27 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
     await this.worker.idle();
     this.db?.close();
     this.db = undefined;
+  }
+
+  /**
+   * A thread belongs to the users who filed into it (the first run's user; threads shared before
+   * this check keep every user they had). Its checkpoints are kept by thread_id alone, so a run of
+   * another user on a reused thread id would load the first user's conversation into the model's
+   * prompt and file all of it into that user's long-term memory, recalled in every thread of theirs.
+   * Refused with `INVALID_SCOPE`; a config without a user or thread is not checked. The filing log
+   * says who filed where, in every process that shares it, until `deleteThread` frees the id.
+   */
+  private async checkOwner(config: RunnableConfig): Promise<void> {
+    if (!runNamesUser(config)) return;
+    const { userId, threadId } = scopeFromRun(config, "EngramCheckpointer");
+    if (threadId === undefined) return;
+    const users = await (await this.filingLog()).usersOf(threadId);
+    if (users.length > 0 && !users.includes(userId)) {
+      throw new EngramError(
+        "INVALID_SCOPE",
+        "EngramCheckpointer: this thread belongs to another user; give each user threads of their own (thread_id).",
+      );
+    }
   }
 
   /** The user and thread to file for, or undefined when the config names no user. */

@@ -115,7 +115,7 @@ describe("EngramCheckpointer with PostgresSaver and Memory's PostgreSQL state", 
     const b = await replica("deploy2");
     await a.memory.close();
     await a.engram.put(cfg("t9", "bob"), checkpointOf(3, "My PIN is 2468."), { source: "input", step: -1, parents: {} }, { messages: 3 });
-    await a.engram.put(cfg("t9", "carol"), checkpointOf(4, "I play the oboe."), { source: "input", step: -1, parents: {} }, { messages: 4 });
+    await a.engram.put(cfg("t10", "carol"), checkpointOf(4, "I play the oboe."), { source: "input", step: -1, parents: {} }, { messages: 4 });
 
     await b.memory.deleteAll({ userId: "bob" });
     expect(await b.engram.flush()).toEqual({ filed: 1, skipped: [], pending: 0 });
