@@ -3,7 +3,7 @@ import type { StoreCollections } from "./collections.js";
 import { matchesFilter, type FilterCondition } from "./filter.js";
 import { expiredItemsWhere, itemFilterClauses, itemPrefixClauses, itemRowWhere } from "../chroma_where.js";
 import { firstLabelOf, selectNamespaces, type NamespaceMatch } from "./namespaces.js";
-import { expiryOf, fromItemRow, itemId, ownerId, startsWith, type StoredItem } from "./rows.js";
+import { expiryOf, fromItemRow, genOf, itemId, ownerId, startsWith, type StoredItem } from "./rows.js";
 import type { StoreIndex } from "./store_index.js";
 import { cosine } from "../../scoring/ranker.js";
 
@@ -63,7 +63,7 @@ export class StoreReader {
     const need = request.offset + request.limit;
     if (request.limit === 0) return [];
     const collections = await this.collectionsUnder(request.prefix[0]);
-    const clauses = [...itemPrefixClauses(request.prefix), ...itemFilterClauses(request.conditions)];
+    const clauses = [...itemPrefixClauses(request.prefix), ...itemFilterClauses(request.conditions.map(withoutExclusions))];
     const now = this.clock();
     const accept = (item: StoredItem): boolean =>
       item.expiresAt > now && startsWith(item.namespace, request.prefix) && matchesFilter(item.value, request.conditions);
@@ -135,23 +135,29 @@ export class StoreReader {
         collection.query({ queryEmbeddings: [vector], nResults: rows, where, include: ["documents", "metadatas", "distances"] as never }),
       ));
       const ids = result.ids[0] ?? [];
-      const best = new Map<string, number>();
+      const hits: Array<{ owner: string; gen?: string; distance: number }> = [];
       const items = new Map<string, StoredItem>();
       ids.forEach((id, i) => {
         const metadata = result.metadatas[0]?.[i] ?? null;
         const owner = ownerId(id, metadata);
-        // Rows come nearest first, so an item's first row is its best vector.
-        if (!best.has(owner)) best.set(owner, result.distances[0]?.[i] ?? 2);
         const item = owner === id ? fromItemRow(id, result.documents[0]?.[i] ?? null, metadata) : undefined;
         if (item) items.set(id, item);
+        hits.push({ owner, gen: owner === id ? undefined : genOf(metadata), distance: result.distances[0]?.[i] ?? 2 });
       });
-      const missing = [...best.keys()].filter((id) => !items.has(id));
+      const missing = [...new Set(hits.map((hit) => hit.owner))].filter((id) => !items.has(id));
       if (missing.length > 0) {
         const owners = await this.collections.call("get", () => collection.get({ ids: missing, include: ["documents", "metadatas"] as never }));
         owners.ids.forEach((id, i) => {
           const item = fromItemRow(id, owners.documents[i] ?? null, owners.metadatas[i] ?? null);
           if (item) items.set(id, item);
         });
+      }
+      // Rows come nearest first, so an item's first row is its best vector; an extra row of
+      // another generation than the item row's is left over from a put that lost (rows.ts).
+      const best = new Map<string, number>();
+      for (const hit of hits) {
+        if (best.has(hit.owner)) continue;
+        if (hit.gen === undefined || hit.gen === items.get(hit.owner)?.gen) best.set(hit.owner, hit.distance);
       }
       const accepted: ScoredItem[] = [];
       for (const [id, distance] of best) {
@@ -215,6 +221,19 @@ export class StoreReader {
       if (page.ids.length < SCAN_PAGE) return;
     }
   }
+}
+
+/**
+ * A condition without its `$ne` / `$nin`, which stay in process only. Chroma merges an upsert's
+ * metadata into the row's, and two replicas' puts of one key may both have read the key before
+ * either landed: the last one removes only the shadows of what it read, so its row may keep a
+ * `v:` shadow of a field only the other put's value had. A clause that keeps rows could then only
+ * admit a row the in-process check drops; `$ne` / `$nin` on that shadow would drop the row,
+ * though its value lacks the field and so passes them.
+ */
+function withoutExclusions(condition: FilterCondition): FilterCondition {
+  if (condition.kind === "equals") return condition;
+  return { ...condition, operators: condition.operators.filter(([operator]) => operator !== "$ne" && operator !== "$nin") };
 }
 
 /** Newest update first; ties by namespace, then key, so pages are stable. */

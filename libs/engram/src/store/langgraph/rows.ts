@@ -29,8 +29,8 @@ export interface StoredItem {
   expiresAt: number;
   /** Minutes, restarted on read; null when the item does not expire. */
   ttl: number | null;
-  /** How many "vec" rows the item has besides its own row. */
-  extraVectors: number;
+  /** The put that wrote this version ("" for rows written before generations existed). */
+  gen: string;
 }
 
 export interface ChromaRow {
@@ -44,18 +44,20 @@ export function itemId(namespace: readonly string[], key: string): string {
   return deterministicId("engram-store", JSON.stringify(namespace), key);
 }
 
-export function extraRowId(id: string, index: number): string {
-  return `${id}:${index}`;
+/** The id of an extra ("vec") row: item, generation and position, so no two puts share one. */
+export function extraRowId(id: string, gen: string, index: number): string {
+  return `${id}:${gen}:${index}`;
 }
 
-/** Every row id an item with `extraVectors` extra rows has. */
-export function rowIds(id: string, extraVectors: number): string[] {
-  return [id, ...Array.from({ length: extraVectors }, (_, i) => extraRowId(id, i + 1))];
+/** The generation a row was written by: "" for rows written before generations existed. */
+export function genOf(metadata: ChromaMetadata | null): string {
+  return typeof metadata?._gen === "string" ? metadata._gen : "";
 }
 
 /**
  * The rows of an item. `vectors` are its embedded texts' vectors (maybe none); `placeholder` is
- * used as the item row's vector when there are none (Chroma wants a vector on every row).
+ * used as the item row's vector when there are none (Chroma wants a vector on every row); the
+ * item row comes first, so a write split over several calls lands it before its vec rows.
  * `previousKeys`: the metadata keys of the item's row before this write, if it had one.
  */
 export function toRows(item: StoredItem, vectors: number[][], placeholder: number[], previousKeys: Iterable<string> = []): ChromaRow[] {
@@ -75,12 +77,17 @@ export function toRows(item: StoredItem, vectors: number[][], placeholder: numbe
         _updated: item.updatedAt,
         _expires: item.expiresAt,
         _ttl: item.ttl ?? 0,
-        _extra: Math.max(0, vectors.length - 1),
+        _gen: item.gen,
       },
     },
   ];
   vectors.slice(1).forEach((embedding, i) => {
-    rows.push({ id: extraRowId(item.id, i + 1), embedding, document: "", metadata: { ...shared, _row: "vec", _vec: true, _item: item.id } });
+    rows.push({
+      id: extraRowId(item.id, item.gen, i + 1),
+      embedding,
+      document: "",
+      metadata: { ...shared, _row: "vec", _vec: true, _item: item.id, _gen: item.gen },
+    });
   });
   return rows;
 }
@@ -99,7 +106,7 @@ export function fromItemRow(id: string, document: string | null, metadata: Chrom
     updatedAt: Number(meta._updated ?? meta._created ?? 0),
     expiresAt: expiryOf(meta),
     ttl,
-    extraVectors: typeof meta._extra === "number" ? meta._extra : 0,
+    gen: genOf(meta),
   };
 }
 

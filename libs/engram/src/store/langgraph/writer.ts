@@ -1,9 +1,10 @@
-import type { Collection } from "chromadb";
+import { randomUUID } from "node:crypto";
+import type { Collection, Where } from "chromadb";
 import { MAX_ROWS_PER_CALL } from "../chroma_collections.js";
 import { expiredItemsWhere } from "../chroma_where.js";
 import { upsertRows } from "../chroma_upsert.js";
 import type { StoreCollections } from "./collections.js";
-import { fromItemRow, itemId, NO_EXPIRY, rowIds, toRows, type ChromaRow, type StoredItem } from "./rows.js";
+import { fromItemRow, genOf, itemId, NO_EXPIRY, toRows, type ChromaRow, type StoredItem } from "./rows.js";
 import type { StoreIndex } from "./store_index.js";
 import { unitVector } from "./store_index.js";
 import type { StoreValue } from "./validate.js";
@@ -22,6 +23,12 @@ export interface WriteRequest {
  * The write side: puts and deletes, TTL refreshes, sweeping. Everything that can fail before a
  * write (validation, embedding) has happened when these run; within one first label the rows go
  * to Chroma in as few calls as its batch limit allows.
+ *
+ * Chroma has no transactions and no compare-and-set, and other replicas write the same keys: what
+ * a write read of an item before writing may be stale by the time it lands. So a write never
+ * decides from that read which extra rows to delete: each put's rows are a generation of their
+ * own (rows.ts), and after writing, `settle` deletes the extra rows whose generation is not the
+ * item row's as it is now.
  */
 export class StoreWriter {
   constructor(
@@ -58,11 +65,12 @@ export class StoreWriter {
       const rows: ChromaRow[] = [];
       // Per row: the filter shadows its item's previous version had and this one lacks.
       const removed = new Map<string, string[]>();
-      const stale: string[] = [];
+      const deleted: string[] = [];
+      const gen = randomUUID();
       for (const [id, request] of entries) {
         const before = previous.get(id);
         if (request.value === null) {
-          if (before) stale.push(...rowIds(id, before.item.extraVectors));
+          if (before) deleted.push(id);
           continue;
         }
         const ttl = request.ttl === undefined ? this.defaultTtl ?? null : request.ttl;
@@ -76,25 +84,58 @@ export class StoreWriter {
           updatedAt: now,
           expiresAt: ttl === null ? NO_EXPIRY : now + ttl * 60_000,
           ttl,
-          extraVectors: 0,
+          gen,
         };
         const own = (textsById.get(id) ?? []).map((text) => vectors.get(text)!);
-        item.extraVectors = Math.max(0, own.length - 1);
         const itemRows = toRows(item, own, placeholder);
         // Removed in the upsert itself (a null key, chroma_upsert.ts), never left behind as markers:
         // a row keeps no key a field it no longer has, so rewriting an item with new field names
         // never grows it towards the limit of keys on one Chroma row (validate.ts).
-        for (const row of before ? itemRows : []) {
+        // Only the item row is rewritten in place: extra rows are new rows of this put (rows.ts).
+        for (const row of before ? itemRows.slice(0, 1) : []) {
           const gone = before!.keys.filter((key) => (key.startsWith("v:") || key.startsWith("n:")) && !(key in row.metadata));
           if (gone.length > 0) removed.set(row.id, gone);
         }
         rows.push(...itemRows);
-        if (before && before.item.extraVectors > item.extraVectors) {
-          stale.push(...rowIds(id, before.item.extraVectors).slice(item.extraVectors + 1));
-        }
       }
       await this.upsert(collection, rows, removed);
-      await this.delete(collection, stale);
+      await this.delete(collection, deleted);
+      await this.settle(collection, entries.map(([id]) => id));
+    }
+  }
+
+  /**
+   * Deletes the extra rows of the given items that belong to a dead generation: one that is not
+   * the item row's now (or any, when the item row is gone). Safe against every write racing it:
+   * it reads the extra rows first and the item rows second, and a put writes its item row before
+   * its extra rows, so an extra row seen here was written by a put whose item row had landed
+   * before the item rows were read; if that item row is not there now, a later write replaced or
+   * deleted it, and a put never writes its generation again. Every write settles after its own
+   * rows landed, so whichever write lands last leaves the key with its own rows only.
+   */
+  private async settle(collection: Collection, ids: readonly string[]): Promise<void> {
+    for (let start = 0; start < ids.length; start += MAX_ROWS_PER_CALL) {
+      const batch = ids.slice(start, start + MAX_ROWS_PER_CALL);
+      const extra: Array<{ id: string; owner: string; gen: string }> = [];
+      const where: Where = batch.length === 1 ? { _item: { $eq: batch[0]! } } : { _item: { $in: batch } };
+      for (let offset = 0; ; offset += MAX_ROWS_PER_CALL) {
+        const page = await this.collections.call("get", () =>
+          collection.get({ where, limit: MAX_ROWS_PER_CALL, offset, include: ["metadatas"] as never }),
+        );
+        page.ids.forEach((id, i) => {
+          const metadata = page.metadatas[i] ?? null;
+          if (typeof metadata?._item === "string") extra.push({ id, owner: metadata._item, gen: genOf(metadata) });
+        });
+        if (page.ids.length < MAX_ROWS_PER_CALL) break;
+      }
+      if (extra.length === 0) continue;
+      const owners = [...new Set(extra.map((row) => row.owner))];
+      const items = await this.collections.call("get", () => collection.get({ ids: owners, include: ["metadatas"] as never }));
+      const live = new Map<string, string>();
+      items.ids.forEach((id, i) => {
+        if (items.metadatas[i]?._row === "item") live.set(id, genOf(items.metadatas[i] ?? null));
+      });
+      await this.delete(collection, extra.filter((row) => live.get(row.owner) !== row.gen).map((row) => row.id));
     }
   }
 
@@ -124,7 +165,7 @@ export class StoreWriter {
    * Deletes the rows of the given items (the sweep's expired items) and returns how many went. An
    * item row goes only if it is still expired when the delete runs (Chroma applies the `where`
    * with the ids): a put since the sweep read it, by another replica or call, started a new life
-   * that must not be deleted. Extra rows go with the item rows that went.
+   * that must not be deleted. Extra rows go with the item rows that went (settle).
    */
   async deleteItems(collection: Collection, items: readonly StoredItem[]): Promise<number> {
     const ids = items.map((item) => item.id);
@@ -136,9 +177,8 @@ export class StoreWriter {
       const kept = await this.collections.call("get", () => collection.get({ ids: batch, include: [] as never }));
       kept.ids.forEach((id) => left.add(id));
     }
-    const gone = items.filter((item) => !left.has(item.id));
-    await this.delete(collection, gone.flatMap((item) => rowIds(item.id, item.extraVectors).slice(1)));
-    return gone.length;
+    await this.settle(collection, ids);
+    return items.filter((item) => !left.has(item.id)).length;
   }
 
   private async previousRows(collection: Collection, ids: string[]): Promise<Map<string, { item: StoredItem; keys: string[] }>> {
