@@ -57,7 +57,7 @@ async function round(state: StateBackend, tag: string, samples: Record<Kind, num
       await outbox.completeApplied(
         claimed.map((write) => ({
           seq: write.seq,
-          history: write.seq === seq ? { memoryId, userId, event: "ADD" as const, oldContent: null, newContent: `memory ${i}`, reason: "add" } : null,
+          history: write.seq === seq ? [{ memoryId, userId, event: "ADD" as const, oldContent: null, newContent: `memory ${i}`, reason: "add" }] : [],
         })),
       );
     });

@@ -37,7 +37,8 @@ async function seed(dir: string): Promise<void> {
         { memoryId: `${user}-m1`, userId: user, event: "UPDATE", oldContent: `${user} likes tea`, newContent: `${user} likes green tea`, reason: "update" },
       ]);
       await state.outbox<{ op: string; n: number }>().enqueue([
-        { userId: user, key: `upsert:${user}-1`, payload: { op: "upsert", n: 1 } },
+        // The history entry a queued write carries (state/types.ts OutboxItem.history) moves with it.
+        { userId: user, key: `upsert:${user}-1`, payload: { op: "upsert", n: 1 }, history: { memoryId: `${user}-1`, userId: user, event: "ADD", oldContent: null, newContent: `${user} one`, reason: "add", at: 900 } },
         { userId: user, key: `delete:${user}-2`, payload: { op: "delete", n: 2 } },
       ]);
       await state.jobs<{ text: string }>("facts").add({ userId: user, group: "t1", key: `job-${user}`, payload: { text: "hi" } });
@@ -83,11 +84,11 @@ describe("engram migrate-state (SQLite data folder -> a real PostgreSQL)", () =>
       ]);
       expect(await state.history.forMemory("alice-m1", "bob")).toEqual([]);
       const pending = await state.outbox<{ op: string; n: number }>().pending();
-      expect(pending.map((w) => [w.userId, w.key, w.payload.n, w.attempts, w.lastError])).toEqual([
-        ["alice", "upsert:alice-1", 1, 1, "store down"],
-        ["alice", "delete:alice-2", 2, 0, null],
-        ["bob", "upsert:bob-1", 1, 0, null],
-        ["bob", "delete:bob-2", 2, 0, null],
+      expect(pending.map((w) => [w.userId, w.key, w.payload.n, w.attempts, w.lastError, w.history?.map((e) => [e.newContent, e.at])])).toEqual([
+        ["alice", "upsert:alice-1", 1, 1, "store down", [["alice one", 900]]],
+        ["alice", "delete:alice-2", 2, 0, null, []],
+        ["bob", "upsert:bob-1", 1, 0, null, [["bob one", 900]]],
+        ["bob", "delete:bob-2", 2, 0, null, []],
       ]);
       expect((await state.jobs<{ text: string }>("facts").pending()).map((j) => [j.userId, j.group, j.key, j.payload.text])).toEqual([
         ["alice", "t1", "job-alice", "hi"],

@@ -206,7 +206,6 @@ export class MemoryLifecycle {
       // Entity tagging of added records runs in the drain, off the caller's path (records.ts).
       tag: tagRecord,
       leases: state.leases,
-      history: state.history,
     });
     const embed = (texts: string[]) => config.embedder.embed(texts);
     const overlay = validatePendingReads(options.recallCache?.pending) === "overlay" ? new PendingOverlay(state.outbox<WriteOp>(), embed, { tag: tagRecord }) : undefined;

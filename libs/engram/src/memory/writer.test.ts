@@ -326,6 +326,26 @@ describe("Writer: an update of a memory deleted meanwhile (another instance's de
     expect(await historyEvents("c")).toEqual(["ADD", "UPDATE"]);
   });
 
+  it("records every update of a record that replaced another in the queue before it drained, in order", async () => {
+    await writer.enqueue(USER, [upsert("f", true)]);
+    await writer.drain(USER);
+    // An outage keeps the first update queued; the second (this replica or another) replaces its row.
+    store.down = "unavailable";
+    const second: UpsertOp = { ...update("f"), record: { ...update("f").record, content: "second f" }, history: { ...update("f").history!, oldContent: "updated f", newContent: "second f", at: 3 } };
+    await writer.enqueue(USER, [update("f")]);
+    expect((await writer.drain(USER)).error?.code).toBe("STORE_UNAVAILABLE");
+    await writer.enqueue(USER, [second]);
+    expect(await outbox.size(USER)).toBe(1);
+    store.down = "no";
+    await writer.drain(USER);
+    expect(store.records.get("f")?.record.content).toBe("second f");
+    expect((await history.forMemory("f", USER)).map((entry) => [entry.event, entry.newContent])).toEqual([
+      ["ADD", "memory f"],
+      ["UPDATE", "updated f"],
+      ["UPDATE", "second f"],
+    ]);
+  });
+
   it("keeps the update queued when the store cannot be read (an outage loses nothing)", async () => {
     await writer.enqueue(USER, [upsert("e", true)]);
     await writer.drain(USER);

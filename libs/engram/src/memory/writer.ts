@@ -5,7 +5,7 @@
 import { EngramError, isEngramError, type EngramErrorCode } from "../core/errors.js";
 import { repairText } from "../core/text.js";
 import type { HistoryEvent, MemoryRecord } from "../core/types.js";
-import type { HistoryState, LeaseState, NewHistoryEntry, OutboxState, PendingWrite } from "../state/types.js";
+import type { LeaseState, NewHistoryEntry, OutboxState, PendingWrite } from "../state/types.js";
 import type { EpisodicStore } from "../store/types.js";
 import { updatesOfErased } from "./erased_updates.js";
 
@@ -110,12 +110,6 @@ export interface WriterInput {
    * @default none (drains are serial in this process only)
    */
   leases?: Pick<LeaseState, "exclusive"> & Partial<Pick<LeaseState, "settled">>;
-  /**
-   * The shared state's history: the entry of a write that was replaced in the outbox while a drain
-   * applied it goes in here (see `finish`).
-   * @default none: such a write's entry is not recorded
-   */
-  history?: Pick<HistoryState, "record">;
 }
 
 /**
@@ -187,8 +181,6 @@ export class Writer {
 
   private readonly leases?: Pick<LeaseState, "exclusive"> & Partial<Pick<LeaseState, "settled">>;
 
-  private readonly history?: Pick<HistoryState, "record">;
-
   constructor(input: WriterInput) {
     this.outbox = input.outbox;
     this.store = input.store;
@@ -196,12 +188,15 @@ export class Writer {
     this.onApplied = input.onApplied;
     this.tag = input.tag;
     this.leases = input.leases;
-    this.history = input.history;
   }
 
-  /** Records writes durably; they reach the store on the next drain. */
+  /**
+   * Records writes durably; they reach the store on the next drain. Each carries its history entry
+   * beside the payload: a later write of the same record that replaces it in the queue (another
+   * update, on this replica or another, before this one drained) records it when it is applied.
+   */
   enqueue(userId: string, ops: WriteOp[]): Promise<number[]> {
-    return this.outbox.enqueue(ops.map((payload) => ({ userId, key: keyOf(payload), payload })));
+    return this.outbox.enqueue(ops.map((payload) => ({ userId, key: keyOf(payload), payload, history: ownEntry(userId, payload) })));
   }
 
   /** Drops writes that the store refused for good (not an outage), so they cannot block others. */
@@ -482,31 +477,11 @@ export class Writer {
     if (rows.length === 0) return;
     // Another Memory on the same state may have drained the same rows meanwhile (the store write
     // is idempotent): history is recorded by whichever removes the row (in the same transaction).
-    const notes = rows.map((row) => ({ seq: row.seq, history: row.payload.history ? { ...row.payload.history, userId: row.userId } : null }));
-    const removed = new Set(await this.outbox.completeApplied(notes));
-    await this.recordReplaced(userId, rows, notes, removed);
+    // A row replaced in the queue meanwhile (an update of the same record, here or on another
+    // replica, even while this drain applied it) is removed by nobody: the row that replaced it
+    // carries its entries and records them when it is applied.
+    await this.outbox.completeApplied(rows.map((row) => ({ seq: row.seq, history: entriesOf(row) })));
     this.onApplied?.(userId, rows.map((row) => row.payload));
-  }
-
-  /**
-   * An instance that queues a write of a key being applied here (an update of the same record on
-   * another replica) replaces the outbox row: this drain's completion then removes nothing and, so
-   * far, recorded nothing, although its write was acknowledged and reached the store. Its entry goes
-   * in now. Under the drain lock no other drain completes this user's writes, and `deleteAll` waits
-   * for it, so a row this drain did not remove while a newer write of its key is queued was replaced.
-   */
-  private async recordReplaced(userId: string, rows: Row[], notes: Array<{ history: NewHistoryEntry | null }>, removed: Set<number>): Promise<void> {
-    const left = rows.flatMap((row, i) => {
-      const history = notes[i]!.history;
-      return !removed.has(row.seq) && history !== null ? [{ row, history }] : [];
-    });
-    // Without the drain lock, another drain may have completed (and recorded) such a row itself.
-    if (left.length === 0 || !this.history || !this.leases) return;
-    // The outbox keeps one write per key: the one queued now, if any.
-    const queued = await this.outbox.findMany(userId, [...new Set(left.map(({ row }) => row.key))]);
-    const queuedSeq = new Map(queued.map((write) => [write.key, write.seq]));
-    const replaced = left.filter(({ row }) => (queuedSeq.get(row.key) ?? -Infinity) > row.seq);
-    if (replaced.length > 0) await this.history.record(replaced.map(({ history }) => history));
   }
 }
 
@@ -542,6 +517,28 @@ export function safeText(record: MemoryRecord): MemoryRecord {
   const safe: MemoryRecord = { ...record, content: repairText(record.content), metadata };
   if (record.role !== undefined) safe.role = repairText(record.role);
   return safe;
+}
+
+/** A write's own history entry, as the state records it. */
+function ownEntry(userId: string, op: WriteOp): NewHistoryEntry | null {
+  return op.history ? { ...op.history, userId } : null;
+}
+
+/**
+ * The entries a queued write records once applied: those the state kept for it (of the writes it
+ * replaced, then its own). Its own entry is added when missing: a row queued by an older version
+ * (no entries kept), or replaced by an older replica in a rolling deploy (which left the replaced
+ * row's entries in place).
+ */
+function entriesOf(row: Row): NewHistoryEntry[] {
+  const own = ownEntry(row.userId, row.payload);
+  const kept = row.history ?? [];
+  const last = kept[kept.length - 1];
+  return own && !(last && sameEntry(last, own)) ? [...kept, own] : kept;
+}
+
+function sameEntry(a: NewHistoryEntry, b: NewHistoryEntry): boolean {
+  return a.memoryId === b.memoryId && a.event === b.event && a.at === b.at && a.oldContent === b.oldContent && a.newContent === b.newContent && a.reason === b.reason;
 }
 
 function idOf(op: WriteOp): string {

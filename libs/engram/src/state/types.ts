@@ -37,6 +37,12 @@ export interface OutboxItem<T> {
   key: string;
   /** Stored as JSON. */
   payload: T;
+  /**
+   * The history entry this write records once applied. It is kept beside the payload so that a
+   * write replacing this one in the queue (same user and key) carries it: an acknowledged write
+   * superseded before it reached the store still shows in `history`. @default none
+   */
+  history?: NewHistoryEntry | null;
 }
 
 /** A queued store write. */
@@ -49,6 +55,12 @@ export interface PendingWrite<T> {
   attempts: number;
   createdAt: number;
   lastError: string | null;
+  /**
+   * The history entries this write records once applied, oldest first: those of the writes it
+   * replaced in the queue, then its own. Fixed for a seq (a replacement gets a new seq). null: the
+   * row was queued by a version of Engram that kept only the payload's own entry.
+   */
+  history: NewHistoryEntry[] | null;
 }
 
 /** Options of {@link OutboxState.pending} and {@link OutboxState.claim}. */
@@ -64,7 +76,10 @@ export interface PendingOptions {
  * queued before it is applied and removed with `complete` only after it is in the store.
  */
 export interface OutboxState<T> {
-  /** Queues writes in one transaction and returns their seqs, in order. */
+  /**
+   * Queues writes in one transaction and returns their seqs, in order. A write replacing a queued
+   * one of the same (user, key) takes over its history entries, ahead of its own.
+   */
   enqueue(items: Array<OutboxItem<T>>): Promise<number[]>;
   /** Queued writes, oldest first. */
   pending(options?: PendingOptions): Promise<Array<PendingWrite<T>>>;
@@ -80,10 +95,11 @@ export interface OutboxState<T> {
   complete(seqs: number[]): Promise<number[]>;
   /**
    * `complete` for writes that reached the store, with their history: in one transaction, removes
-   * the writes and appends the history entry of each write this call removed (a write another
-   * drainer completed first, or that was replaced, records nothing). Returns the removed seqs.
+   * the writes and appends the history entries of each write this call removed, in the order
+   * given (a write another drainer completed first records nothing; one that was replaced records
+   * nothing either: the write that replaced it carries its entries). Returns the removed seqs.
    */
-  completeApplied(writes: Array<{ seq: number; history: NewHistoryEntry | null }>): Promise<number[]>;
+  completeApplied(writes: Array<{ seq: number; history: readonly NewHistoryEntry[] }>): Promise<number[]>;
   /** Records a failed attempt (and releases any lease on them). */
   fail(seqs: number[], error: string): Promise<void>;
   size(userId?: string): Promise<number>;

@@ -4,6 +4,7 @@ import type { PoolClient } from "pg";
 import { describeValue } from "../../core/describe.js";
 import { EngramError } from "../../core/errors.js";
 import { databaseFile, openDatabase, type SqliteDatabase } from "../sqlite/database.js";
+import { ensureOutboxTable } from "../sqlite/outbox.js";
 import { PgHandle } from "./handle.js";
 import { resolvePostgresOptions, type PostgresStateOptions } from "./options.js";
 
@@ -72,6 +73,8 @@ export async function copySqliteState(options: CopySqliteStateOptions): Promise<
   const result: CopyResult = { copied: zeros(), skipped: zeros(), metaConflicts: [] };
   try {
     const source = realpathSync(file);
+    // A folder last opened by an older version lacks the outbox's newer columns: added as any open adds them.
+    if (tableExists(db, "outbox")) ensureOutboxTable(db);
     const plans = planParts(handle, source, result);
     const present = plans.filter((plan) => tableExists(db, plan.table));
     const total = present.reduce((sum, plan) => sum + count(db, plan.table), 0);
@@ -201,7 +204,7 @@ function planParts(handle: PgHandle, source: string, result: CopyResult): PartPl
       part: "outbox",
       table: "outbox",
       target: "outbox",
-      columns: [["user_id", "text"], ["key", "text"], ["payload", "text"], ["created_at", "bigint"], ["attempts", "int"], ["last_error", "text"]],
+      columns: [["user_id", "text"], ["key", "text"], ["payload", "text"], ["created_at", "bigint"], ["attempts", "int"], ["last_error", "text"], ["history", "jsonb"]],
       conflict: "(user_id, key)",
     }),
     copiedOnce(handle, source, {

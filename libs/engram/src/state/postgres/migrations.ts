@@ -132,6 +132,13 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: "outbox.history: the history entries a queued write records, with those of the writes it replaced",
+    // Null on rows queued before it (and by older replicas during a rolling deploy): such a row
+    // records its payload's own entry, as before.
+    sql: `ALTER TABLE $schema.outbox ADD COLUMN history JSONB;`,
+  },
 ];
 
 /** The newest schema version this code knows. */

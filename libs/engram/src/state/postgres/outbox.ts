@@ -13,9 +13,11 @@ interface OutboxRow {
   created_at: string;
   attempts: number;
   last_error: string | null;
+  /** jsonb, parsed by pg. */
+  history: NewHistoryEntry[] | null;
 }
 
-const COLUMNS = "seq, user_id, key, payload, created_at, attempts, last_error";
+const COLUMNS = "seq, user_id, key, payload, created_at, attempts, last_error, history";
 
 /** Longest `lastError` kept, in characters (a stack of a failing store can be long). */
 const MAX_ERROR_CHARS = 2_000;
@@ -24,8 +26,9 @@ const MAX_ERROR_CHARS = 2_000;
  * The outbox of store writes in PostgreSQL, shared by every replica.
  *
  * Supersede-by-key: queueing a (user, key) that is queued already moves the row to the back with
- * a new seq (from the BIGSERIAL, so a seq is never handed out twice) and the new payload, in one
- * `INSERT ... ON CONFLICT` (two replicas queueing the same key at once cannot both insert). A
+ * a new seq (from the BIGSERIAL, so a seq is never handed out twice), the new payload and the
+ * replaced row's history entries ahead of its own, in one `INSERT ... ON CONFLICT` (two replicas
+ * queueing the same key at once cannot both insert, and the second appends to the first's). A
  * drainer that applied the old payload then completes a seq that no longer exists, and the newer
  * write stays queued. The replaced row's claim, if live, stays on the new row: the replica applying
  * the old payload still holds the user, so no other replica can apply the new payload at the same
@@ -50,11 +53,13 @@ export class PostgresOutbox<T> implements OutboxState<T> {
   async enqueue(items: Array<OutboxItem<T>>): Promise<number[]> {
     if (items.length === 0) return [];
     const payloads = items.map((item, index) => serialise(item.payload, index));
+    const histories = items.map((item) => JSON.stringify(item.history ? [item.history] : []));
     const now = this.handle.clock();
-    const upsert = `INSERT INTO ${this.table} AS o (user_id, key, payload, created_at)
-      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+    // A row queued by an older version has no history column (null): it carries nothing over.
+    const upsert = `INSERT INTO ${this.table} AS o (user_id, key, payload, created_at, history)
+      SELECT u, k, p, c, h::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[]) AS x(u, k, p, c, h)
       ON CONFLICT (user_id, key) DO UPDATE SET seq = DEFAULT, payload = EXCLUDED.payload, created_at = EXCLUDED.created_at,
-        attempts = 0, last_error = NULL
+        attempts = 0, last_error = NULL, history = COALESCE(o.history, '[]'::jsonb) || EXCLUDED.history
       RETURNING seq, user_id, key`;
     const distinct = new Set(items.map((item) => JSON.stringify([item.userId, item.key]))).size === items.length;
     if (!distinct) {
@@ -62,7 +67,7 @@ export class PostgresOutbox<T> implements OutboxState<T> {
       return this.handle.tx("outbox.enqueue", async (client) => {
         const seqs: number[] = [];
         for (const [index, item] of items.entries()) {
-          const { rows } = await client.query<{ seq: string }>(upsert, [[item.userId], [item.key], [payloads[index]], [now]]);
+          const { rows } = await client.query<{ seq: string }>(upsert, [[item.userId], [item.key], [payloads[index]], [now], [histories[index]]]);
           seqs.push(Number(rows[0]!.seq));
         }
         return seqs;
@@ -74,6 +79,7 @@ export class PostgresOutbox<T> implements OutboxState<T> {
       items.map((item) => item.key),
       payloads,
       items.map(() => now),
+      histories,
     ]);
     const seqOf = new Map(rows.map((row) => [JSON.stringify([row.user_id, row.key]), Number(row.seq)]));
     return items.map((item) => seqOf.get(JSON.stringify([item.userId, item.key]))!);
@@ -121,7 +127,7 @@ export class PostgresOutbox<T> implements OutboxState<T> {
       )
       UPDATE ${t} o SET claimed_by = $1, claimed_until = now.ms + $2::bigint
       FROM taken, now WHERE o.seq = taken.seq
-      RETURNING o.seq, o.user_id, o.key, o.payload, o.created_at, o.attempts, o.last_error`,
+      RETURNING o.seq, o.user_id, o.key, o.payload, o.created_at, o.attempts, o.last_error, o.history`,
       [owner, leaseMs, options.userId ?? null, options.limit ?? null],
     );
     return rows.map((row) => fromRow<T>(row)).sort((a, b) => a.seq - b.seq);
@@ -139,12 +145,12 @@ export class PostgresOutbox<T> implements OutboxState<T> {
    * transaction: of two replicas that applied the same write, only the one that removes the row
    * records its history.
    */
-  async completeApplied(writes: Array<{ seq: number; history: NewHistoryEntry | null }>): Promise<number[]> {
+  async completeApplied(writes: Array<{ seq: number; history: readonly NewHistoryEntry[] }>): Promise<number[]> {
     if (writes.length === 0) return [];
     const seqs = writes.map((write) => write.seq);
-    const noted = writes.filter((write) => write.history !== null);
+    const noted = writes.flatMap((write) => write.history.map((entry) => ({ seq: write.seq, entry })));
     const entries = stampHistory(
-      noted.map((write) => write.history!),
+      noted.map((note) => note.entry),
       this.handle.clock(),
     );
     // One statement (one transaction, one round trip): the history of a write goes in only if
@@ -255,5 +261,6 @@ function fromRow<T>(row: OutboxRow): PendingWrite<T> {
     attempts: row.attempts,
     createdAt: Number(row.created_at),
     lastError: row.last_error,
+    history: row.history,
   };
 }

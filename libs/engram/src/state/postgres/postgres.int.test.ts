@@ -67,11 +67,12 @@ describe("PostgresState (a real PostgreSQL)", () => {
     const schema = freshSchema();
     const old = open({ schema });
     await old.history.record([{ memoryId: "m1", userId: "alice", event: "ADD", oldContent: null, newContent: "kept", reason: "add" }]);
-    // Undo the newest step, as a schema made by the release before it would be.
-    const newest = MIGRATIONS[MIGRATIONS.length - 1]!;
+    // Undo the steps after version 2, as a schema made by that release would be, with a write it queued.
+    await admin.query(`ALTER TABLE "${schema}".outbox DROP COLUMN history`);
     await admin.query(`DROP TABLE "${schema}".store_revisions`);
     await admin.query(`DROP SEQUENCE "${schema}".store_revision_seq`);
-    await admin.query(`DELETE FROM "${schema}".engram_migrations WHERE version = $1`, [newest.version]);
+    await admin.query(`DELETE FROM "${schema}".engram_migrations WHERE version > 2`);
+    await admin.query(`INSERT INTO "${schema}".outbox (user_id, key, payload, created_at) VALUES ('alice', 'upsert:m1', '{"v":1}', 1)`);
     await old.close();
     const upgraded = open({ schema });
     await upgraded.setup();
@@ -80,6 +81,12 @@ describe("PostgresState (a real PostgreSQL)", () => {
     expect((await admin.query(`SELECT to_regclass('"${schema}".store_revisions') AS t`)).rows[0].t).not.toBeNull();
     expect((await upgraded.revisions.bump("alice")).before).toBeNull();
     expect((await upgraded.history.forMemory("m1", "alice")).map((e) => e.newContent)).toEqual(["kept"]);
+    // The old release's queued write has no entries kept (its payload's own is recorded by the writer);
+    // a write replacing it carries nothing of it over.
+    const outbox = upgraded.outbox<{ v: number }>();
+    expect((await outbox.pending()).map((w) => [w.payload.v, w.history])).toEqual([[1, null]]);
+    await outbox.enqueue([{ userId: "alice", key: "upsert:m1", payload: { v: 2 }, history: { memoryId: "m1", userId: "alice", event: "UPDATE", oldContent: "kept", newContent: "new", reason: "update", at: 2 } }]);
+    expect((await outbox.pending()).map((w) => [w.payload.v, w.history?.map((e) => e.newContent)])).toEqual([[2, ["new"]]]);
   });
 
   it("two schemas in one database are two separate states", async () => {

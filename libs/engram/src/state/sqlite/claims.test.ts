@@ -46,7 +46,7 @@ describe("SqliteState outbox claims", () => {
     expect(await outbox.claim("A", 60_000)).toEqual([]);
   });
 
-  it("adds the claim columns to an outbox table made before claims existed", async () => {
+  it("adds the claim and history columns to an outbox table made before they existed", async () => {
     const file = join(dir, "old", "engram.sqlite");
     const db = openDatabase(file);
     db.exec(`CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT NOT NULL, key TEXT NOT NULL,
@@ -56,7 +56,11 @@ describe("SqliteState outbox claims", () => {
     db.close();
     const old = new SqliteState({ path: file });
     try {
-      expect((await old.outbox<{ id: string }>().claim("A", 60_000)).map((w) => w.payload.id)).toEqual(["x"]);
+      expect((await old.outbox<{ id: string }>().claim("A", 60_000)).map((w) => [w.payload.id, w.history])).toEqual([["x", null]]);
+      // A write replacing the old row keeps its own entry (the old row kept none to carry over).
+      const own = { memoryId: "x", userId: "alice", event: "UPDATE" as const, oldContent: "a", newContent: "b", reason: "update", at: 2 };
+      await old.outbox<{ id: string }>().enqueue([{ ...write("alice", "x"), history: own }]);
+      expect((await old.outbox<{ id: string }>().pending()).map((w) => w.history)).toEqual([[own]]);
     } finally {
       await old.close();
     }
@@ -67,7 +71,7 @@ describe("SqliteState outbox claims", () => {
     const [a, b] = await outbox.enqueue([write("alice", "a"), write("alice", "b")]);
     const note = (memoryId: string) => ({ memoryId, userId: "alice", event: "ADD" as const, oldContent: null, newContent: memoryId, reason: "add", at: 5 });
     await outbox.complete([b!]);
-    expect(await outbox.completeApplied([{ seq: a!, history: note("a") }, { seq: b!, history: note("b") }])).toEqual([a]);
+    expect(await outbox.completeApplied([{ seq: a!, history: [note("a")] }, { seq: b!, history: [note("b")] }])).toEqual([a]);
     expect((await state.history.forMemory("a", "alice")).map((e) => e.newContent)).toEqual(["a"]);
     expect(await state.history.forMemory("b", "alice")).toEqual([]);
   });

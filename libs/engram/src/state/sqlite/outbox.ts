@@ -14,6 +14,7 @@ interface OutboxRow {
   created_at: number;
   attempts: number;
   last_error: string | null;
+  history: string | null;
 }
 
 interface NewRow {
@@ -21,6 +22,8 @@ interface NewRow {
   key: string;
   payload: string;
   created_at: number;
+  /** The write's own history entry, if any (merged with the replaced row's in `enqueueAll`). */
+  own: NewHistoryEntry | null;
 }
 
 interface Statements<T> {
@@ -33,16 +36,16 @@ interface Statements<T> {
   find: Database.Statement<[string, string], OutboxRow>;
   findMany: Database.Statement<[string, string], OutboxRow>;
   deleteUser: Database.Statement<[string]>;
-  enqueueAll: (rows: NewRow[]) => number[];
+  enqueueAll: Database.Transaction<(rows: NewRow[]) => number[]>;
   /**
    * The transactions, made once: better-sqlite3 prepares a transaction's BEGIN, COMMIT and
    * ROLLBACK when it is made, which cost more than the statements of a small drain step.
    */
-  completeAppliedAll: Database.Transaction<(writes: Array<{ seq: number; history: NewHistoryEntry | null }>) => number[]>;
+  completeAppliedAll: Database.Transaction<(writes: Array<{ seq: number; history: readonly NewHistoryEntry[] }>) => number[]>;
   claimAll: Database.Transaction<(owner: string, leaseMs: number, userId: string | undefined, max: number) => Array<PendingWrite<T>>>;
 }
 
-const COLUMNS = "seq, user_id, key, payload, created_at, attempts, last_error";
+const COLUMNS = "seq, user_id, key, payload, created_at, attempts, last_error, history";
 
 /** A live claim of another owner on a write of the same user as row `o` (params: owner, now). */
 const OTHER_CLAIM = `SELECT 1 FROM outbox c WHERE c.user_id = o.user_id AND c.claimed_by IS NOT NULL
@@ -80,8 +83,9 @@ export class SqliteOutbox<T> implements OutboxState<T> {
   /**
    * Queues writes in one transaction (all or none) and returns their seqs, in the order given. A
    * pending write with the same user and key (including an earlier item of the same batch) is
-   * replaced: its row is removed and the new payload gets a new seq, zero attempts and the current
-   * time.
+   * replaced: its row is removed and the new payload gets a new seq, zero attempts, the current
+   * time, and the replaced row's history entries ahead of its own. Immediate: the replaced row's
+   * entries are read and the new row written with no other process's write in between.
    * @throws EngramError `OUTBOX_ERROR` when a payload is not JSON-serialisable (nothing is queued).
    */
   async enqueue(items: Array<OutboxItem<T>>): Promise<number[]> {
@@ -94,8 +98,9 @@ export class SqliteOutbox<T> implements OutboxState<T> {
         key: item.key,
         payload: serialise(item.payload, index),
         created_at: now,
+        own: item.history ?? null,
       }));
-      return statements.enqueueAll(rows);
+      return statements.enqueueAll.immediate(rows);
     });
   }
 
@@ -128,7 +133,7 @@ export class SqliteOutbox<T> implements OutboxState<T> {
    * Removes applied writes and records the history of those this call removed, in one
    * transaction: of two drainers of one file, only the one that removes a row records its history.
    */
-  async completeApplied(writes: Array<{ seq: number; history: NewHistoryEntry | null }>): Promise<number[]> {
+  async completeApplied(writes: Array<{ seq: number; history: readonly NewHistoryEntry[] }>): Promise<number[]> {
     if (writes.length === 0) return [];
     return runSql(this.db, "outbox.completeApplied", () => this.ensureReady().completeAppliedAll(writes));
   }
@@ -213,6 +218,7 @@ export class SqliteOutbox<T> implements OutboxState<T> {
       attempts: row.attempts,
       createdAt: row.created_at,
       lastError: row.last_error,
+      history: row.history === null ? null : parseHistory(row.history, row.seq),
     };
   }
 
@@ -229,10 +235,11 @@ export class SqliteOutbox<T> implements OutboxState<T> {
     ensureOutboxTable(this.db);
     // REPLACE removes the pending row of the same (user_id, key) and inserts the new one, which
     // gets a new seq: a DELETE and an INSERT in one statement.
-    const insert = this.db.prepare<[NewRow]>(
-      `INSERT OR REPLACE INTO outbox (user_id, key, payload, created_at)
-       VALUES (@user_id, @key, @payload, @created_at)`,
+    const insert = this.db.prepare<[Omit<NewRow, "own"> & { history: string }]>(
+      `INSERT OR REPLACE INTO outbox (user_id, key, payload, created_at, history)
+       VALUES (@user_id, @key, @payload, @created_at, @history)`,
     );
+    const replaced = this.db.prepare<[string, string], { seq: number; history: string | null }>("SELECT seq, history FROM outbox WHERE user_id = ? AND key = ?");
     const claimable = this.db.prepare<[string, number, number], OutboxRow>(
       `SELECT ${COLUMNS} FROM outbox o WHERE NOT EXISTS (${OTHER_CLAIM}) ORDER BY seq LIMIT ?`,
     );
@@ -265,11 +272,18 @@ export class SqliteOutbox<T> implements OutboxState<T> {
       findMany: this.db.prepare<[string, string], OutboxRow>(
         `SELECT ${COLUMNS} FROM outbox WHERE user_id = ? AND key IN (SELECT value FROM json_each(?))`,
       ),
-      enqueueAll: this.db.transaction((rows: NewRow[]) => rows.map((row) => Number(insert.run(row).lastInsertRowid))),
-      completeAppliedAll: this.db.transaction((writes: Array<{ seq: number; history: NewHistoryEntry | null }>) => {
+      enqueueAll: this.db.transaction((rows: NewRow[]) =>
+        rows.map(({ own, ...row }) => {
+          const before = replaced.get(row.user_id, row.key);
+          const carried = before?.history ? parseHistory(before.history, before.seq) : [];
+          const history = JSON.stringify(own ? [...carried, own] : carried);
+          return Number(insert.run({ ...row, history }).lastInsertRowid);
+        }),
+      ),
+      completeAppliedAll: this.db.transaction((writes: Array<{ seq: number; history: readonly NewHistoryEntry[] }>) => {
         const removed = this.completeNow(writes.map((write) => write.seq));
         const done = new Set(removed);
-        const notes = writes.flatMap((write) => (write.history && done.has(write.seq) ? [write.history] : []));
+        const notes = writes.flatMap((write) => (done.has(write.seq) ? write.history : []));
         if (notes.length > 0) this.history.recordNow(notes);
         return removed;
       }),
@@ -293,6 +307,8 @@ export function ensureOutboxTable(db: Database.Database): void {
   if (columns.size > 0 && !columns.has("claimed_by")) {
     db.exec("ALTER TABLE outbox ADD COLUMN claimed_by TEXT; ALTER TABLE outbox ADD COLUMN claimed_until INTEGER;");
   }
+  // Rows queued before it have none (null): their payload's own entry is all they record.
+  if (columns.size > 0 && !columns.has("history")) addColumn(db, "ALTER TABLE outbox ADD COLUMN history TEXT");
   db.exec(`
     CREATE TABLE IF NOT EXISTS outbox (
       seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -303,7 +319,8 @@ export function ensureOutboxTable(db: Database.Database): void {
       attempts INTEGER NOT NULL DEFAULT 0,
       last_error TEXT,
       claimed_by TEXT,
-      claimed_until INTEGER
+      claimed_until INTEGER,
+      history TEXT
     );
     CREATE UNIQUE INDEX IF NOT EXISTS outbox_user_key ON outbox (user_id, key);
     CREATE INDEX IF NOT EXISTS outbox_user_seq ON outbox (user_id, seq);
@@ -313,6 +330,24 @@ export function ensureOutboxTable(db: Database.Database): void {
 function checkLimit(limit: number | undefined): void {
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
     throw new EngramError("INVALID_OPTIONS", `limit must be a non-negative integer, got ${describeValue(limit)}`);
+  }
+}
+
+/** An ALTER TABLE that another process opening the same old folder may have run first. */
+function addColumn(db: Database.Database, sql: string): void {
+  try {
+    db.exec(sql);
+  } catch (error) {
+    if (!/duplicate column/i.test((error as Error).message)) throw error;
+  }
+}
+
+/** A row's history entries (JSON written by `enqueueAll`). */
+function parseHistory(text: string, seq: number): NewHistoryEntry[] {
+  try {
+    return JSON.parse(text) as NewHistoryEntry[];
+  } catch (error) {
+    throw new EngramError("OUTBOX_ERROR", `Outbox row ${seq} has corrupt history entries`, { cause: error, details: { seq } });
   }
 }
 

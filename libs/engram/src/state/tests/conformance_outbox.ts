@@ -28,6 +28,35 @@ export function outboxCases({ store, one }: StateKit): void {
     expect((await outbox.find("bob", "upsert:a"))!.seq).toBe(other);
   });
 
+  it("outbox: a write that replaces a queued one carries its history entries, ahead of its own, on any instance", async () => {
+    const open = await store();
+    const [a, b] = [await open(), await open()];
+    const update = (v: number) => ({ ...entry("alice", "m1", `v${v}`, 1_000 + v), event: "UPDATE" as const, reason: "update" });
+    await a.outbox<Payload>().enqueue([{ userId: "alice", key: "upsert:m1", payload: { v: 1 }, history: update(1) }]);
+    // Another instance replaces it before any drain; a write with no entry of its own still carries the rest.
+    await b.outbox<Payload>().enqueue([{ userId: "alice", key: "upsert:m1", payload: { v: 2 }, history: update(2) }]);
+    await a.outbox<Payload>().enqueue([{ userId: "alice", key: "upsert:m1", payload: { v: 3 } }]);
+    const [row] = await b.outbox<Payload>().pending({ userId: "alice" });
+    expect(row!.history!.map((e) => e.newContent)).toEqual(["v1", "v2"]);
+    // Another user's and another key's queued writes carry nothing over.
+    await a.outbox<Payload>().enqueue([
+      { userId: "bob", key: "upsert:m1", payload: { v: 4 }, history: entry("bob", "m1", "bob's") },
+      { userId: "alice", key: "upsert:m2", payload: { v: 5 }, history: entry("alice", "m2", "other") },
+    ]);
+    const rows = await a.outbox<Payload>().pending();
+    expect(rows.map((w) => [w.userId, w.key, w.history!.map((e) => e.newContent)])).toEqual([
+      ["alice", "upsert:m1", ["v1", "v2"]],
+      ["bob", "upsert:m1", ["bob's"]],
+      ["alice", "upsert:m2", ["other"]],
+    ]);
+    // Completing the replaced write's seq records nothing; completing the row records all it carries.
+    expect(await a.outbox().completeApplied([{ seq: row!.seq, history: row!.history! }])).toEqual([row!.seq]);
+    expect((await a.history.forMemory("m1", "alice")).map((e) => [e.event, e.newContent, e.at])).toEqual([
+      ["UPDATE", "v1", 1_001],
+      ["UPDATE", "v2", 1_002],
+    ]);
+  });
+
   it("outbox: findMany reads many keys of one user at once, as find reads each (the user's only)", async () => {
     const outbox = (await one()).outbox<Payload>();
     await outbox.enqueue([
@@ -87,8 +116,8 @@ export function outboxCases({ store, one }: StateKit): void {
       { userId: "alice", key: "delete:m2", payload: { v: 2 } },
     ]);
     const writes = [
-      { seq: a!, history: entry("alice", "m1", "applied") },
-      { seq: b!, history: null },
+      { seq: a!, history: [entry("alice", "m1", "applied")] },
+      { seq: b!, history: [] },
     ];
     expect(await outbox.completeApplied(writes)).toEqual([a, b]);
     // A second drainer that applied the same writes removes nothing and records nothing.
