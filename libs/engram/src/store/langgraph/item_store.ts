@@ -96,18 +96,24 @@ export class ItemStore {
     const plans = operations.map((operation) => planOperation(operation, this.ttl.refreshOnRead));
     this.startSweeper();
     // The local server died: the connection restarts it (a server given by URL is only waited for
-    // a moment), handles of the old server go, and the batch runs once more. Its writes are puts
-    // and deletes by key, so running them twice changes nothing.
-    return this.chroma.healing(
-      () => this.run(plans),
-      async () => {
-        await this.connection.recover();
-        this.collections.forget();
-      },
-    );
+    // a moment), handles of the old server go, and the step that met it runs once more. The reads
+    // and the writes are two steps: a server dying among the writes must not run the reads again,
+    // which would then see the writes the first attempt landed. The writes are puts and deletes by
+    // key, so running them twice changes nothing.
+    const recover = async (): Promise<void> => {
+      await this.connection.recover();
+      this.collections.forget();
+    };
+    const { results, toRefresh } = await this.chroma.healing(() => this.read(plans), recover);
+    await this.chroma.healing(async () => {
+      await this.writer.refresh(toRefresh);
+      await this.writer.write(plans.flatMap((plan) => (plan.kind === "write" ? [plan.request] : [])));
+    }, recover);
+    return results;
   }
 
-  private async run(plans: Plan[]): Promise<ItemResult[]> {
+  /** The batch's reads, from the store as it is before its writes; and the items whose TTL they restart. */
+  private async read(plans: Plan[]): Promise<{ results: ItemResult[]; toRefresh: StoredItem[] }> {
     // Only vectors of two models cannot mix: a batch that embeds or queries checks the model first.
     if (plans.some((plan) => (plan.kind === "write" && plan.request.value !== null) || (plan.kind === "search" && plan.query))) {
       await this.modelCheck?.check();
@@ -131,10 +137,7 @@ export class ItemStore {
         return [];
       }),
     ]);
-    const toRefresh = (await reads).flat();
-    await this.writer.refresh(toRefresh);
-    await this.writer.write(plans.flatMap((plan) => (plan.kind === "write" ? [plan.request] : [])));
-    return results;
+    return { results, toRefresh: (await reads).flat() };
   }
 
   /** Deletes every expired item from Chroma; returns how many. Reads already hide them. */
