@@ -10,6 +10,13 @@ import { cosine } from "../../scoring/ranker.js";
 /** Rows read per Chroma `get` when scanning. */
 const SCAN_PAGE = 1_000;
 
+/**
+ * The most rows a query asks Chroma for: its `limit` and `n_results` are 32-bit unsigned (a
+ * larger one is refused), and `exactRows` asks one more. A search's `limit` has no upper bound
+ * (`limit: Number.MAX_SAFE_INTEGER` means "all", as in InMemoryStore).
+ */
+const MAX_ROWS_ASKED = 2 ** 32 - 2;
+
 export interface SearchRequest {
   prefix: string[];
   conditions: FilterCondition[];
@@ -130,7 +137,7 @@ export class StoreReader {
     need: number,
     accept: (item: StoredItem) => boolean,
   ): Promise<ScoredItem[]> {
-    for (let rows = Math.max(need * 2, 20); ; rows *= 4) {
+    for (let rows = Math.min(Math.max(need * 2, 20), MAX_ROWS_ASKED); ; rows = Math.min(rows * 4, MAX_ROWS_ASKED)) {
       const result = (await this.exactRows(collection, vector, where, rows)) ?? (await this.collections.call("query", () =>
         collection.query({ queryEmbeddings: [vector], nResults: rows, where, include: ["documents", "metadatas", "distances"] as never }),
       ));
@@ -164,7 +171,7 @@ export class StoreReader {
         const item = items.get(id);
         if (item && accept(item)) accepted.push({ item, score: 1 - distance });
       }
-      if (accepted.length >= need || ids.length < rows) return accepted.slice(0, need);
+      if (accepted.length >= need || ids.length < rows || rows === MAX_ROWS_ASKED) return accepted.slice(0, need);
     }
   }
 
