@@ -3,6 +3,7 @@
  * into outbox writes and a report.
  */
 import type { ForgetItem, ForgetPlan, ForgetReport } from "../consolidation/forget.js";
+import { isEngramError } from "../core/errors.js";
 import type { EpisodicStore, StoreFilter } from "../store/types.js";
 import type { WriteOp } from "./writer.js";
 
@@ -21,6 +22,52 @@ export async function loadForgetItems(store: EpisodicStore, userId: string, filt
     for (const hit of hits) items.push({ record: hit.record, embedding: hit.embedding ?? [] });
   }
   return items;
+}
+
+/**
+ * The plan without its decisions about records changed since they were read. A pass plans from a
+ * snapshot (seconds for a large user) while the user's turns go on: a record updated, recalled or
+ * deleted meanwhile was judged on an old copy, and acting on it would write the old text back (a
+ * merge), evict what was just made important (the cap) or delete what was just extended (TTL).
+ * Such a record is left alone, and so is the whole near-duplicate group it is in; the next pass
+ * judges it afresh. One store read of the records the plan touches; call it after the user's
+ * queued writes were applied.
+ */
+export async function withoutChanged(store: EpisodicStore, userId: string, plan: ForgetPlan, items: readonly ForgetItem[]): Promise<ForgetPlan> {
+  const touched = [...new Set([...plan.removals.map((removal) => removal.record.id), ...plan.updates.map((record) => record.id)])];
+  if (touched.length === 0) return plan;
+  const read = new Map(items.map((item) => [item.record.id, JSON.stringify(item.record)]));
+  const now = new Map<string, string>();
+  try {
+    for (let start = 0; start < touched.length; start += GET_BATCH) {
+      for (const hit of await store.get(userId, touched.slice(start, start + GET_BATCH))) now.set(hit.record.id, JSON.stringify(hit.record));
+    }
+  } catch (error) {
+    // The store went down after the plan was made: nobody can change a record through it now, and
+    // the plan's writes wait in the outbox behind any queued before them (docs/forgetting.md).
+    if (isEngramError(error, "STORE_UNAVAILABLE") || isEngramError(error, "CHROMA_EXITED")) return plan;
+    throw error;
+  }
+  const changed = new Set(touched.filter((id) => now.get(id) !== read.get(id)));
+  if (changed.size === 0) return plan;
+  // A merge group is its kept record and the duplicates merged into it: kept or dropped whole.
+  const groupOf = (removal: ForgetPlan["removals"][number]): string | undefined => removal.mergedInto;
+  const spoiled = new Set<string>();
+  for (const removal of plan.removals) {
+    const group = groupOf(removal);
+    if (group !== undefined && (changed.has(removal.record.id) || changed.has(group))) spoiled.add(group);
+  }
+  const removals = plan.removals.filter((removal) => {
+    if (changed.has(removal.record.id)) return false;
+    const group = groupOf(removal);
+    return group === undefined || !spoiled.has(group);
+  });
+  const removed = new Set(removals.map((removal) => removal.record.id));
+  return {
+    removals,
+    updates: plan.updates.filter((record) => !changed.has(record.id) && !spoiled.has(record.id)),
+    keptIds: items.filter((item) => !removed.has(item.record.id)).map((item) => item.record.id),
+  };
 }
 
 /**

@@ -16,7 +16,7 @@ import { consolidateSession, type EndSessionOptions, type EndSessionResult } fro
 import { boostByEntities } from "../scoring/entities.js";
 import { addUpserts, extractionJobs, type AddWrite } from "./add_ops.js";
 import { resolveInfer } from "./facts.js";
-import { forgetReport, forgetWriteOps, loadForgetItems } from "./forget_ops.js";
+import { forgetReport, forgetWriteOps, loadForgetItems, withoutChanged } from "./forget_ops.js";
 import { MemoryLifecycle, resolveMemoryConfig, type MemoryConfig, type MemoryParts } from "./lifecycle.js";
 import { withCurrentNames } from "./options.js";
 import type {
@@ -340,7 +340,9 @@ export class Memory {
     await this.policy.replayPending(scope.userId);
     const items = await loadForgetItems(store, scope.userId, storeFilter(scope, undefined));
     const now = this.config.clock();
-    const plan = planForget(items, rules, now);
+    // Planning took a while: what the user changed meanwhile is left out of the plan.
+    await this.policy.replayPending(scope.userId);
+    const plan = await withoutChanged(store, scope.userId, planForget(items, rules, now), items);
     const ops = forgetWriteOps(plan, items, now);
     const pending = ops.length > 0 && (await this.policy.write(scope.userId, ops));
     return forgetReport(plan, pending);
