@@ -346,6 +346,17 @@ describe("Writer: an update of a memory deleted meanwhile (another instance's de
     ]);
   });
 
+  it("records the same add queued twice before it drained (two replicas, a retried request) once, at its first time", async () => {
+    store.down = "unavailable";
+    await writer.enqueue(USER, [upsert("g", true)]);
+    expect((await writer.drain(USER)).error?.code).toBe("STORE_UNAVAILABLE");
+    const again = upsert("g", true) as UpsertOp;
+    await writer.enqueue(USER, [{ ...again, history: { ...again.history!, at: 5 } }]);
+    store.down = "no";
+    await writer.drain(USER);
+    expect((await history.forMemory("g", USER)).map((entry) => [entry.event, entry.at])).toEqual([["ADD", 1]]);
+  });
+
   it("keeps the update queued when the store cannot be read (an outage loses nothing)", async () => {
     await writer.enqueue(USER, [upsert("e", true)]);
     await writer.drain(USER);

@@ -528,17 +528,23 @@ function ownEntry(userId: string, op: WriteOp): NewHistoryEntry | null {
  * The entries a queued write records once applied: those the state kept for it (of the writes it
  * replaced, then its own). Its own entry is added when missing: a row queued by an older version
  * (no entries kept), or replaced by an older replica in a rolling deploy (which left the replaced
- * row's entries in place).
+ * row's entries in place). The same change made twice in a row (one text added by two replicas
+ * at once, a retried request) is one change: recorded once, at its first time, as a replay
+ * through the store would be.
  */
 function entriesOf(row: Row): NewHistoryEntry[] {
   const own = ownEntry(row.userId, row.payload);
-  const kept = row.history ?? [];
-  const last = kept[kept.length - 1];
-  return own && !(last && sameEntry(last, own)) ? [...kept, own] : kept;
+  const entries: NewHistoryEntry[] = [];
+  for (const entry of own ? [...(row.history ?? []), own] : row.history ?? []) {
+    const last = entries[entries.length - 1];
+    if (!last || !sameChange(last, entry)) entries.push(entry);
+  }
+  return entries;
 }
 
-function sameEntry(a: NewHistoryEntry, b: NewHistoryEntry): boolean {
-  return a.memoryId === b.memoryId && a.event === b.event && a.at === b.at && a.oldContent === b.oldContent && a.newContent === b.newContent && a.reason === b.reason;
+/** Two entries of one change: everything but the time alike. */
+function sameChange(a: NewHistoryEntry, b: NewHistoryEntry): boolean {
+  return a.memoryId === b.memoryId && a.event === b.event && a.oldContent === b.oldContent && a.newContent === b.newContent && a.reason === b.reason;
 }
 
 function idOf(op: WriteOp): string {
