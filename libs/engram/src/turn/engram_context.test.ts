@@ -40,6 +40,26 @@ describe("stripEngramContext", () => {
     expect(stripEngramContext(reply, { recalled })).toBe("I recall:\nSo your cat is Miso, and you like jazz.");
   });
 
+  it("removes a recalled memory the model rewrote as markdown: other bullets, numbers, quotes, spacing, tags in upper case", () => {
+    // Left in, each line would be stored back as part of the reply: a deleted memory would live on in it.
+    const reply = [
+      "From what I remember:",
+      "* [2024-05-01] the user said: My cat is called Miso",
+      "2. User likes jazz",
+      "> Miso sleeps on the piano every afternoon",
+      "-   [2024-05-01] you said:   Miso sleeps on the piano  every afternoon",
+      "• User likes jazz",
+      "<RECALLED_MEMORIES>",
+      "- [2024-05-01] fact: something only the prompt said",
+      "</ Recalled_Memories >",
+      "So: your cat Miso, and jazz.",
+    ].join("\n");
+    expect(stripEngramContext(reply, { recalled })).toBe("From what I remember:\n\nSo: your cat Miso, and jazz.");
+    // A line that only mentions a memory is the model's own text and stays.
+    const own = "* Your cat is called Miso, right?\n1. User likes jazz a lot";
+    expect(stripEngramContext(own, { recalled })).toBe(own);
+  });
+
   it("leaves an ordinary reply untouched, code with tags included", () => {
     const reply = "Here is the markup:\n<human>\nnot a block\n</human>\n\n- a list item\nDone.";
     expect(stripEngramContext(reply, { recalled, summary })).toBe(reply);

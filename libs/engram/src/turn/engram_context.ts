@@ -48,7 +48,8 @@ function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-const RECALLED_SECTION = new RegExp(`<${RECALLED_TAG}>[\\s\\S]*?(</${RECALLED_TAG}>|$)`, "g");
+/** The section, also as a model may echo it: tags in other case or with spaces (`</ RECALLED_MEMORIES >`). */
+const RECALLED_SECTION = new RegExp(`<\\s*${RECALLED_TAG}\\s*>[\\s\\S]*?(<\\s*/\\s*${RECALLED_TAG}\\s*>|$)`, "gi");
 /** A heading and its paragraph (up to a blank line). */
 const SUMMARY_SECTION = new RegExp(`${escape(SUMMARY_HEADING)}[^\\n]*(\\n(?!\\s*\\n)[^\\n]*)*`, "g");
 /** A heading and the bulleted lines under it. */
@@ -76,7 +77,7 @@ export function stripEngramContext(text: string, context: EngramContext = {}): s
   const summary = context.summary?.trim() ?? "";
   if (summary !== "") out = out.split(summary).join("\n");
   const known = new Set(
-    [...(context.recalled ?? []), ...(context.procedures ?? [])].map((memory) => oneLine(memory.content)).filter((line) => line.length > 0),
+    [...(context.recalled ?? []), ...(context.procedures ?? [])].map((memory) => spaced(memory.content)).filter((line) => line.length > 0),
   );
   if (known.size > 0) {
     out = out
@@ -87,10 +88,20 @@ export function stripEngramContext(text: string, context: EngramContext = {}): s
   return out.replace(/\n[ \t]*(\n[ \t]*)+/g, "\n\n").trim();
 }
 
-/** A line that is a known memory, bare or as a prompt lists it (`- [2024-05-01] you said: ...`). */
+/** Runs of white space as one space, trimmed: a model that echoes a line rarely keeps its spacing. */
+function spaced(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}
+
+/**
+ * A line that is a known memory, bare or as a prompt lists it (`- [2024-05-01] you said: ...`),
+ * also as a model rewrites the list in markdown: another bullet (`*`, `+`, `•`), numbered (`1.`,
+ * `2)`), quoted (`> `), or spaced otherwise. Only a line whose text is exactly a known memory goes.
+ */
 function isKnownLine(line: string, known: ReadonlySet<string>): boolean {
-  if (line === "") return false;
-  if (known.has(line)) return true;
-  const listed = /^- (\[[^\]]*\][^:]*: )?(.*)$/.exec(line);
+  const text = spaced(line);
+  if (text === "") return false;
+  if (known.has(text)) return true;
+  const listed = /^(?:> ?)*(?:[-*+•]|\d{1,3}[.)])? ?(\[[^\]]*\][^:]*: )?(.*)$/.exec(text);
   return listed !== null && known.has(listed[2]!.trim());
 }
