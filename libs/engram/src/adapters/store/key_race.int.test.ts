@@ -168,3 +168,31 @@ describe("EngramStore: two puts of one key with different fields, from two repli
     expect((await two.search(ns, { filter: { status: "done" } })).map((item) => item.key)).toEqual([]);
   });
 });
+
+describe("EngramStore: a put racing the TTL sweep of the item it replaces, from two replicas", () => {
+  it("keeps the put's item and its rows, in every interleaving", async () => {
+    const ns = ["alice", "notes"];
+    for (let seed = 1; seed <= 12; seed++) {
+      const pick = random(1_000 + seed);
+      const clock = { now: 1_700_000_000_000 };
+      const prefix = `sweep${seed}`;
+      const make = (proxy: ChromaProxy): EngramStore => {
+        const store = new EngramStore({ chroma: { url: proxy.url }, prefix, index: { fields: FIELDS, embeddings }, clock: () => clock.now });
+        opened.push(store);
+        return store;
+      };
+      const [sweeper, writer] = [make(proxies[0]!), make(proxies[1]!)];
+      await sweeper.put(ns, "warm", { a: "warm up" });
+      await writer.put(ns, "k", value("p", 3), undefined, { ttl: 1 });
+      clock.now += 2 * 60_000;
+      const fresh = value("y", 1 + (seed % 3));
+      const results = await interleave(proxies, [() => sweeper.sweep(), () => writer.put(ns, "k", fresh, undefined, { ttl: null })], pick);
+      const where = `seed ${seed}`;
+      expect({ where, results: results.map((result) => result.status) }).toEqual({ where, results: ["fulfilled", "fulfilled"] });
+      expect({ where, swept: [0, 1].includes((results[0] as PromiseFulfilledResult<number>).value) }).toEqual({ where, swept: true });
+      expect({ where, rows: await rowsOf(prefix, ns) }).toEqual({ where, rows: { item: fresh, extra: textsOf(fresh).length - 1 } });
+      expect(await sweeper.sweep()).toBe(0);
+      expect((await sweeper.get(ns, "k"))?.value).toEqual(fresh);
+    }
+  });
+});
