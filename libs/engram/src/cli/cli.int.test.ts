@@ -143,7 +143,18 @@ describe("engram CLI on a real Chroma server and the local embeddings", () => {
     // Again: nothing is stored twice.
     const again = await cli(["import", "alice.jsonl", "--user", "alice", ...at("restored", "restored")]);
     expect(again.out).toBe('Imported 0 memories for user "alice" from alice.jsonl (3 already present).\n');
+    expect(again.err).toBe("");
     expect(await listJson("alice", "restored", "restored")).toHaveLength(3);
+
+    // A line whose id is stored with other content is not imported (the stored memory stays): the
+    // import says which line, rather than counting it as "already present" without a word.
+    const edited = lines.map((line) => JSON.stringify(line.id === ids.tea ? { ...line, content: "Alice drinks black coffee every morning" } : line));
+    await writeFile(join(chroma.dir, "alice-edited.jsonl"), `${edited.join("\n")}\n`);
+    const changed = await cli(["import", "alice-edited.jsonl", "--user", "alice", ...at("restored", "restored")]);
+    expect(changed.code).toBe(0);
+    const teaLine = lines.findIndex((line) => line.id === ids.tea) + 1;
+    expect(changed.err).toBe(`warning: line ${teaLine}: Memory ${ids.tea} already exists with other content; it is kept as it is and this text was not stored (update() changes it).\n`);
+    expect((await listJson("alice", "restored", "restored")).find((record) => record.id === ids.tea)?.content).toBe("Alice drinks green tea every morning");
 
     expect(await listJson("bob", "restored", "restored")).toEqual([]);
     expect(await listJson("bob")).toEqual(bob);

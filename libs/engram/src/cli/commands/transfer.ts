@@ -83,6 +83,9 @@ async function importRecords(io: CliIO, flags: UserFlags, records: ImportedMemor
     for (let first = 0; first < items.length; first += MAX_ADD_MANY_ITEMS) {
       const result = await memory.addMany(items.slice(first, first + MAX_ADD_MANY_ITEMS), { userId: flags.user, infer: false });
       waiting ||= result.pending;
+      // A line whose id is already stored with other content is not imported (a replay keeps the
+      // stored memory): say so, or the report's "already present" hides that the file's text was dropped.
+      for (const warning of result.warnings) io.err(`warning: ${lineOf(warning, records, first)}\n`);
     }
     // Lines written while the store was down (a server restarting) wait in the outbox: the store
     // is usually back by the end of the file, so hand them over now rather than leave them for the
@@ -91,6 +94,17 @@ async function importRecords(io: CliIO, flags: UserFlags, records: ImportedMemor
     const after = (await everyRecord(memory, flags.user)).length;
     return { added: Math.max(0, after - before), pending };
   });
+}
+
+/** A warning of addMany with the file's line: `items[i]` of a chunk, or the memory id a line gave. */
+function lineOf(warning: string, records: readonly ImportedMemory[], first: number): string {
+  const item = /^items\[(\d+)\]: /.exec(warning);
+  if (item) {
+    const record = records[first + Number(item[1])];
+    return record === undefined ? warning : `line ${record.line}: ${warning.slice(item[0].length)}`;
+  }
+  const named = records.find((record) => record.id !== undefined && warning.includes(record.id));
+  return named === undefined ? warning : `line ${named.line}: ${warning}`;
 }
 
 /** What is still queued after one replay of the outbox; with the store still down, the user's queued writes. */
