@@ -34,6 +34,19 @@ describe("parseJsonOutput", () => {
     expect(!wrong.ok && wrong.error).toMatch(/facts\[0\]\.text/);
   });
 
+  // A model looping on one token until its limit, or cut off mid-JSON, must not hold the event
+  // loop (every user's turn waits on it): each of these took minutes before, now milliseconds.
+  // No time is asserted; the test would only end long after Jest's timeout.
+  it("reads degenerate replies in one pass or a few: no JSON is no JSON, and the JSON after junk is found", () => {
+    expect(parseJsonOutput("{".repeat(200_000), schema)).toEqual({ ok: false, error: "no JSON object was found in the reply." });
+    expect(parseJsonOutput(`"${"[".repeat(200_000)}`, schema)).toEqual({ ok: false, error: "no JSON object was found in the reply." });
+    const cut = '{"facts": [' + '{"text": "User likes tea", "entities": ['.repeat(20_000);
+    expect(parseJsonOutput(cut, schema).ok).toBe(false);
+    const json = JSON.stringify({ facts: [{ text: "User lives in Paris" }] });
+    expect(parseJsonOutput(`${"<think>".repeat(150_000)}\n${json}`, schema)).toEqual({ ok: true, value: { facts: [{ text: "User lives in Paris" }] } });
+    expect(parseJsonOutput(`<THINK>{"facts": 1}</Think> a <think>[1]</think>${json}`, schema)).toEqual({ ok: true, value: { facts: [{ text: "User lives in Paris" }] } });
+  });
+
   it("lists fence contents first", () => {
     expect(jsonCandidates('a {"x":1} ```json\n{"y":2}\n```')[0]).toBe('{"y":2}');
   });

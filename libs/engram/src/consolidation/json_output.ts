@@ -80,30 +80,66 @@ export function parseJsonOutput<S extends z.ZodType>(text: string, schema: S): J
   return { ok: false, error: "no JSON object was found in the reply." };
 }
 
+/**
+ * Characters the search for balanced spans may scan in all, per character of the reply. A span is
+ * scanned from each bracket, so a degenerate reply (a model looping on "{{{{" or "[[[[" until its
+ * token limit, or JSON cut off mid-way) cost the square of its length: 50,000 characters held
+ * the event loop, and every user's turn with it, for over 40 s. The JSON a model means is found
+ * within a few passes over its reply; past the budget, the reply counts as having no JSON.
+ */
+const SCAN_PER_CHAR = 16;
+const MIN_SCAN = 100_000;
+
 /** Texts that may hold the JSON, most likely first, without duplicates. */
 export function jsonCandidates(text: string): string[] {
-  const cleaned = text.replace(/<think>[\s\S]*?<\/think>/gi, "").trim();
+  const cleaned = withoutThinking(text).trim();
   const candidates: string[] = [];
+  const seen = new Set<string>();
   const push = (candidate: string): void => {
     const trimmed = candidate.trim();
-    if (trimmed.length > 0 && !candidates.includes(trimmed)) candidates.push(trimmed);
+    if (trimmed.length > 0 && !seen.has(trimmed)) {
+      seen.add(trimmed);
+      candidates.push(trimmed);
+    }
   };
   for (const match of cleaned.matchAll(/```[a-zA-Z0-9_-]*[ \t]*\r?\n?([\s\S]*?)```/g)) push(match[1] ?? "");
   push(cleaned);
-  for (let start = 0; start < cleaned.length; start += 1) {
+  const budget = { left: Math.max(MIN_SCAN, SCAN_PER_CHAR * cleaned.length) };
+  for (let start = 0; start < cleaned.length && budget.left > 0; start += 1) {
     const char = cleaned[start];
     if (char !== "{" && char !== "[") continue;
-    const end = matchingClose(cleaned, start);
+    const end = matchingClose(cleaned, start, budget);
     if (end !== -1) push(cleaned.slice(start, end + 1));
   }
   return candidates;
 }
 
-/** Index of the bracket closing the one at `start`, skipping brackets inside JSON strings; -1 if none. */
-function matchingClose(text: string, start: number): number {
+/**
+ * The reply without its `<think>...</think>` blocks, in one pass (a lazy regular expression
+ * rescans to the end from every unclosed `<think>`: quadratic). An unclosed block is kept.
+ */
+function withoutThinking(text: string): string {
+  const lower = text.toLowerCase();
+  let out = "";
+  let from = 0;
+  for (;;) {
+    const open = lower.indexOf("<think>", from);
+    const close = open === -1 ? -1 : lower.indexOf("</think>", open + 7);
+    if (close === -1) return out + text.slice(from);
+    out += text.slice(from, open);
+    from = close + 8;
+  }
+}
+
+/**
+ * Index of the bracket closing the one at `start`, skipping brackets inside JSON strings; -1 if
+ * none, or if the scan used up what is `left` of the budget (each character scanned costs one).
+ */
+function matchingClose(text: string, start: number, budget: { left: number }): number {
   const stack: string[] = [];
   let inString = false;
   for (let i = start; i < text.length; i += 1) {
+    if ((budget.left -= 1) < 0) return -1;
     const char = text[i]!;
     if (inString) {
       if (char === "\\") i += 1;
