@@ -169,7 +169,12 @@ export class EngramChatMessageHistory extends BaseListChatMessageHistory {
         state.filed = await fileThread(this.context, all, state.filed);
       })
       .catch((error: unknown) => {
-        this.warn(`Filing the conversation into long-term memory failed (${(error as Error)?.message ?? error}); it is retried after the next message.`, error);
+        try {
+          this.warn(`Filing the conversation into long-term memory failed (${(error as Error)?.message ?? error}); it is retried after the next message.`, error);
+        } catch {
+          // A handler that throws (a closed log stream) must not reject the chain: every later
+          // filing of the thread and every flush() would fail with it, or the rejection go unhandled.
+        }
       });
   }
 
