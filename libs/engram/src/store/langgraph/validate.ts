@@ -18,6 +18,13 @@ export const MAX_NAMESPACE_LABELS = 100;
 export const MAX_VALUE_FIELDS = 2_000;
 
 /**
+ * A value's JSON is its Chroma row's document, sent in one request, and Chroma's server refuses a
+ * request body over 40 MiB: a larger value is refused before anything of its batch is written
+ * (the filter shadows and vectors of its row need the rest).
+ */
+export const MAX_VALUE_BYTES = 32 * 1024 * 1024;
+
+/**
  * Namespace rules, LangGraph's (`validateNamespace` in @langchain/langgraph-checkpoint) raised as
  * `EngramError`s: labels are non-empty strings without ".", ":" or NUL. "." and ":" are the
  * separators LangGraph's stores and tools use to print a namespace, so a label holding one would
@@ -93,6 +100,10 @@ export function validateValue(value: unknown): StoreValue {
   // Text inside the value is made safe like any content (core/text.ts): Chroma's JSON parser
   // refuses a lone surrogate, and PostgreSQL a NUL.
   const stored = JSON.parse(json, (_key, item: unknown) => (typeof item === "string" ? repairText(item) : item)) as StoreValue;
+  const bytes = Buffer.byteLength(JSON.stringify(json));
+  if (bytes > MAX_VALUE_BYTES) {
+    throw new EngramError("INVALID_VALUE", `A store value is at most ${MAX_VALUE_BYTES / 1024 / 1024} MiB as JSON (Chroma refuses larger requests), got ${(bytes / 1024 / 1024).toFixed(1)} MiB.`);
+  }
   const fields = Object.keys(stored).length;
   if (fields > MAX_VALUE_FIELDS) {
     throw new EngramError(

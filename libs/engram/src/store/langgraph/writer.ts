@@ -193,8 +193,7 @@ export class StoreWriter {
   }
 
   private async upsert(collection: Collection, rows: ChromaRow[], removed: ReadonlyMap<string, string[]>): Promise<void> {
-    for (let start = 0; start < rows.length; start += MAX_ROWS_PER_CALL) {
-      const batch = rows.slice(start, start + MAX_ROWS_PER_CALL);
+    for (const batch of upsertCalls(rows)) {
       // upsertRows packs the vectors with Buffer (the client's own packing costs 0.14 ms a vector).
       await this.collections.call("upsert", () =>
         upsertRows(collection, {
@@ -214,4 +213,42 @@ export class StoreWriter {
       await this.collections.call("delete", () => collection.delete({ ids: batch }));
     }
   }
+}
+
+/**
+ * What one upsert call may carry, in bytes of its request: Chroma's server refuses a request body
+ * over 40 MiB (413 Payload Too Large), so a batch of many large values (a thousand 50 kB documents)
+ * is sent in several calls. One row alone is never over: a value is at most MAX_VALUE_BYTES
+ * (validate.ts).
+ */
+const MAX_UPSERT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The rows in calls of at most MAX_ROWS_PER_CALL rows and MAX_UPSERT_BYTES, in order (an item
+ * row stays before its extra rows: rows.ts).
+ */
+export function upsertCalls(rows: readonly ChromaRow[]): ChromaRow[][] {
+  const calls: ChromaRow[][] = [];
+  let current: ChromaRow[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    const size = rowBytes(row);
+    if (current.length > 0 && (current.length >= MAX_ROWS_PER_CALL || bytes + size > MAX_UPSERT_BYTES)) {
+      calls.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(row);
+    bytes += size;
+  }
+  if (current.length > 0) calls.push(current);
+  return calls;
+}
+
+/**
+ * A row's share of an upsert request: its JSON-escaped document, metadata and id, and its vector
+ * as the client's own path sends it (JSON numbers, up to 24 characters each; packed it is less).
+ */
+function rowBytes(row: ChromaRow): number {
+  return Buffer.byteLength(JSON.stringify(row.document)) + Buffer.byteLength(JSON.stringify(row.metadata)) + row.id.length + row.embedding.length * 24 + 64;
 }
