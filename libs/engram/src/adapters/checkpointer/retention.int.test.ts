@@ -303,8 +303,13 @@ describe.each<Kind>(["sqlite", "postgres"])("retention over %s", (kind) => {
     const rejections: unknown[] = [];
     const onRejection = (reason: unknown) => rejections.push(reason);
     process.on("unhandledRejection", onRejection);
+    // The app's handler throws (a logger whose stream is closed): still no unhandled rejection.
+    const onWarning = (message: string): void => {
+      warnings.push(message);
+      throw new Error("the log stream is closed");
+    };
     try {
-      const { engram, saver } = await setUp(kind, { retention: { keepLast: 1, sweepEveryMs: 20 }, onWarning: (message) => warnings.push(message) });
+      const { engram, saver } = await setUp(kind, { retention: { keepLast: 1, sweepEveryMs: 20 }, onWarning });
       const graph = chatGraph(engram);
       for (let turn = 1; turn <= 3; turn += 1) await graph.invoke({ messages: [new HumanMessage(`turn ${turn}`)] }, cfg("swept"));
       // Until the sweep has run (not a fixed number of polls: a loaded machine runs it late).

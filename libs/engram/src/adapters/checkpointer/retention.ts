@@ -150,8 +150,15 @@ export class RetentionRunner {
     const every = this.host.retention.sweepEveryMs;
     if (every === undefined || this.timer || this.stopped) return;
     this.timer = setInterval(() => {
-      // A failed sweep is a warning; the next one tries again. Never an unhandled rejection.
-      this.prune().catch((error: unknown) => this.host.warn(`checkpoint retention sweep failed: ${(error as Error)?.message ?? error}`, error));
+      // A failed sweep is a warning; the next one tries again. Never an unhandled rejection, also
+      // when the app's warning handler itself throws (a logger whose stream is closed).
+      this.prune().catch((error: unknown) => {
+        try {
+          this.host.warn(`checkpoint retention sweep failed: ${(error as Error)?.message ?? error}`, error);
+        } catch {
+          // The handler's own failure: nothing to report it to; the next sweep tries again.
+        }
+      });
     }, every);
     this.timer.unref();
   }
