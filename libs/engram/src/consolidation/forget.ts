@@ -1,6 +1,7 @@
 import { EngramError } from "../core/errors.js";
 import type { MemoryKind, MemoryRecord, Scope } from "../core/types.js";
 import { groupNearDuplicates } from "./near_duplicates.js";
+import { mayMerge, wording } from "./restatement.js";
 import { describeValue } from "../core/describe.js";
 
 /** The rules of forgetting. Every field is optional; the defaults are below. */
@@ -157,9 +158,12 @@ export function planForget(items: readonly ForgetItem[], rules: ForgetRules, now
   const merged = new Map<string, MemoryRecord>();
   for (const group of byKind(live.filter((item) => !isPinned(item.record)))) {
     const ordered = [...group].sort((a, b) => keepFirst(a.record, b.record));
+    // An embedding misses order, numbers and negation: the texts must agree on those too.
+    const wordings = ordered.map((item) => wording(item.record.content));
     const representative = groupNearDuplicates(
       ordered.map((item) => item.embedding),
       dedupeThreshold,
+      (i, r) => mayMerge(wordings[i]!, wordings[r]!),
     );
     const members = new Map<number, ForgetItem[]>();
     ordered.forEach((item, i) => {

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "@jest/globals";
+import { testMemories } from "../tests/memories.js";
+
+// Forgetting merges near-duplicates by cosine. The default local model puts pairs that say
+// different things above the default 0.95: the same words in another order, another number,
+// a negation (cosines measured with it in the comments). Merging deletes one of the two facts.
+const memories = testMemories();
+
+const DIFFERENT: Array<[string, string]> = [
+  ["I prefer tea to coffee", "I prefer coffee to tea"], // 0.986
+  ["My flight goes from Paris to Berlin on Friday", "My flight goes from Berlin to Paris on Friday"], // 0.996
+  ["The meeting moved from Monday to Tuesday", "The meeting moved from Tuesday to Monday"], // 0.997
+  ["I take the 7:40 train to work", "I take the 8:10 train to work"], // 0.972
+  ["I am allergic to peanuts", "I am not allergic to peanuts"], // 0.962
+];
+
+describe("Memory.forget with the default local model: near-duplicates that say different things", () => {
+  it("keeps both texts of each pair that differs in order, numbers or negation, and still merges a restatement", async () => {
+    const m = memories.open("restatement", { writes: "sync" });
+    const user = { userId: "ines" };
+    for (const [a, b] of DIFFERENT) {
+      await m.add(a, { ...user, importance: 0.9 });
+      await m.add(b, { ...user, importance: 0.4 });
+    }
+    // Case and punctuation only: the same thing said twice (cosine 0.980).
+    await m.add("I take the 7:40 train to work every morning.", { ...user, importance: 0.7 });
+    const [copy] = (await m.add("i take the 7:40 train to work every morning", user)).results;
+
+    const report = await m.forget(user);
+    expect(report.removedIds).toEqual([copy!.id]);
+    const left = (await m.getAll({ ...user, limit: 100 })).map((record) => record.content);
+    for (const [a, b] of DIFFERENT) expect(left).toEqual(expect.arrayContaining([a, b]));
+  });
+});
