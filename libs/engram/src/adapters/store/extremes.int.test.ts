@@ -8,7 +8,8 @@ import { EngramStore } from "./engram_store.js";
  * Limits and offsets at their extremes, side by side with LangGraph's InMemoryStore. A search's
  * `limit` has no upper bound in LangGraph (`Number.MAX_SAFE_INTEGER` is a common way to say
  * "all"), but Chroma takes at most a 32-bit count of rows per call: a query with such a limit or
- * offset failed with STORE_ERROR.
+ * offset failed with STORE_ERROR. Likewise a filter on many fields, or an `$in` with a long list,
+ * became a Chroma `where` that SQLite could not run (expression depth, bound variables).
  */
 
 const embeddings = new HashEmbeddings(64);
@@ -22,6 +23,8 @@ beforeAll(async () => {
   for (const store of [engram, reference] as BaseStore[]) {
     for (let i = 0; i < 6; i++) await store.put(["u", "notes"], `k${i}`, { text: `note ${i} about green tea`, i });
     await store.put(["u", "plain"], "p", { text: "not embedded" }, false);
+    await store.put(["w", "wide"], "wide", { text: "a wide value", ...Object.fromEntries(Array.from({ length: 1_500 }, (_, i) => [`f${i}`, i])) });
+    await store.put(["w", "wide"], "other", { text: "another value", f0: 0, f1: "1" });
   }
 });
 
@@ -56,5 +59,22 @@ describe("EngramStore search limits and offsets at their extremes, as InMemorySt
 
   it("offset MAX_SAFE_INTEGER with a query: nothing (InMemoryStore re-appends its unscored items to a short page, docs/store.md)", async () => {
     expect(await keysOf(engram, { query: "green tea", offset: huge })).toEqual([]);
+  });
+});
+
+describe("EngramStore filters too large for one Chroma statement, as InMemoryStore", () => {
+  const many = (count: number, operand: (i: number) => unknown) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`f${i}`, operand(i)]));
+  it.each([
+    { name: "1,200 fields by equality", filter: many(1_200, (i) => i) },
+    { name: "1,000 fields, $in of three types each", filter: many(1_000, (i) => ({ $in: [i, `${i}`, i % 2 === 0] })) },
+    { name: "1,000 fields by range", filter: many(1_000, (i) => ({ $gte: i, $lt: i + 1 })) },
+    { name: "$in with 50,000 values", filter: { f1: { $in: Array.from({ length: 50_000 }, (_, i) => i) } } },
+    { name: "$in with 50,000 strings", filter: { f1: { $in: Array.from({ length: 50_000 }, (_, i) => `${i}`) } } },
+  ])("$name", async ({ filter }) => {
+    for (const query of [undefined, "a wide value"]) {
+      const expected = (await reference.search(["w"], { filter, query })).map((item) => item.key).sort();
+      const got = (await engram.search(["w"], { filter, query })).map((item) => item.key).sort();
+      expect({ query, got }).toEqual({ query, got: expected });
+    }
   });
 });

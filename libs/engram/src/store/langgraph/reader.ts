@@ -70,7 +70,7 @@ export class StoreReader {
     const need = request.offset + request.limit;
     if (request.limit === 0) return [];
     const collections = await this.collectionsUnder(request.prefix[0]);
-    const clauses = [...itemPrefixClauses(request.prefix), ...itemFilterClauses(request.conditions.map(withoutExclusions))];
+    const clauses = [...itemPrefixClauses(request.prefix), ...pushedClauses(request.conditions)];
     const now = this.clock();
     const accept = (item: StoredItem): boolean =>
       item.expiresAt > now && startsWith(item.namespace, request.prefix) && matchesFilter(item.value, request.conditions);
@@ -231,16 +231,53 @@ export class StoreReader {
 }
 
 /**
- * A condition without its `$ne` / `$nin`, which stay in process only. Chroma merges an upsert's
- * metadata into the row's, and two replicas' puts of one key may both have read the key before
- * either landed: the last one removes only the shadows of what it read, so its row may keep a
- * `v:` shadow of a field only the other put's value had. A clause that keeps rows could then only
- * admit a row the in-process check drops; `$ne` / `$nin` on that shadow would drop the row,
- * though its value lacks the field and so passes them.
+ * How much of a filter goes into Chroma's `where`. Chroma 1.0 runs a `where` as one SQLite
+ * statement: about a thousand clauses exceed SQLite's expression depth ("Expression tree is too
+ * large") and an `$in` of tens of thousands of values its bound variables ("too many SQL
+ * variables"), and the search failed with STORE_ERROR. The `where` only narrows candidates (every
+ * condition is checked again in process), so past these budgets the rest of a filter is checked
+ * in process only.
  */
-function withoutExclusions(condition: FilterCondition): FilterCondition {
+const MAX_PUSHED_CLAUSES = 64;
+const MAX_PUSHED_OPERANDS = 1_000;
+
+/** The `where` clauses of a filter's conditions, within the budgets above. */
+function pushedClauses(conditions: readonly FilterCondition[]): Where[] {
+  const pushed: Where[] = [];
+  let operands = 0;
+  for (const clause of itemFilterClauses(conditions.map(pushable))) {
+    const size = scalarsIn(clause);
+    if (pushed.length >= MAX_PUSHED_CLAUSES || operands + size > MAX_PUSHED_OPERANDS) continue;
+    pushed.push(clause);
+    operands += size;
+  }
+  return pushed;
+}
+
+/** How many values a clause holds (each is one bound variable or more in Chroma's statement). */
+function scalarsIn(clause: unknown): number {
+  if (Array.isArray(clause)) return clause.reduce((sum: number, item) => sum + scalarsIn(item), 0);
+  if (clause !== null && typeof clause === "object") return Object.values(clause).reduce((sum: number, item) => sum + scalarsIn(item), 0);
+  return 1;
+}
+
+/**
+ * The part of a condition that may go into the `where`:
+ * - never `$ne` / `$nin`. Chroma merges an upsert's metadata into the row's, and two replicas'
+ *   puts of one key may both have read the key before either landed: the last one removes only
+ *   the shadows of what it read, so its row may keep a `v:` shadow of a field only the other put's
+ *   value had. A clause that keeps rows could then only admit a row the in-process check drops;
+ *   `$ne` / `$nin` on that shadow would drop the row, though its value lacks the field and so
+ *   passes them;
+ * - no `$in` longer than the operand budget (it would be skipped anyway, and building its clause
+ *   costs time quadratic in its length: chroma_where.ts drops duplicates pairwise).
+ */
+function pushable(condition: FilterCondition): FilterCondition {
   if (condition.kind === "equals") return condition;
-  return { ...condition, operators: condition.operators.filter(([operator]) => operator !== "$ne" && operator !== "$nin") };
+  const operators = condition.operators.filter(
+    ([operator, operand]) => operator !== "$ne" && operator !== "$nin" && !(operator === "$in" && (operand as unknown[]).length > MAX_PUSHED_OPERANDS),
+  );
+  return { ...condition, operators };
 }
 
 /** Newest update first; ties by namespace, then key, so pages are stable. */
