@@ -43,6 +43,25 @@ function gate(): { wait: Promise<void>; open: () => void } {
 }
 
 describe("BackgroundQueue", () => {
+  it("takes a group's jobs in batches of the size asked, oldest first; a batch refused for good does not drop the next", async () => {
+    const runs: string[][] = [];
+    const q = new BackgroundQueue<Payload>({
+      table: state.jobs<Payload>("test"),
+      options: { debounceMs: 60_000 },
+      batch: () => 2,
+      handler: async (jobs) => {
+        runs.push(jobs.map((j) => j.payload.text));
+        if (jobs[0]!.payload.text === "a") throw new EngramError("MODEL_OUTPUT_INVALID", "unusable");
+      },
+    });
+    queues.push(q);
+    for (const text of ["a", "b", "c", "d", "e"]) await q.submit(job("alice", "t1", text));
+    const failures = await q.flush();
+    expect(runs).toEqual([["a", "b"], ["c", "d"], ["e"]]);
+    expect(failures.map((failure) => failure.dropped)).toEqual([true]);
+    expect(await q.pending()).toBe(0);
+  });
+
   it("returns from submit before the run, batches a group's jobs into one run, and flush waits for it", async () => {
     const runs: string[][] = [];
     const q = queue(async (jobs) => {

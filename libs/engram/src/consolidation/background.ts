@@ -73,6 +73,11 @@ export interface BackgroundQueueInput<T> {
   isPermanent?: (error: EngramError) => boolean;
   /** Told of every failed run as it happens (no caller waits on a background job). */
   onFailure?: (failure: JobFailure) => void;
+  /**
+   * How many of a group's queued jobs (oldest first) one run takes; the rest run next, in runs of
+   * their own. At least one is taken. @default all of them
+   */
+  batch?: (jobs: ReadonlyArray<Job<T>>) => number;
 }
 
 interface GroupRef {
@@ -104,6 +109,8 @@ export class BackgroundQueue<T> {
 
   private readonly onFailure?: (failure: JobFailure) => void;
 
+  private readonly batch: (jobs: ReadonlyArray<Job<T>>) => number;
+
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
   /** Groups due to run, in the order they became due. */
@@ -129,6 +136,7 @@ export class BackgroundQueue<T> {
     this.options = resolveBackgroundOptions(input.options);
     this.isPermanent = input.isPermanent ?? ((error) => PERMANENT.has(error.code));
     this.onFailure = input.onFailure;
+    this.batch = input.batch ?? ((jobs) => jobs.length);
   }
 
   /** Records a job durably and schedules its group; false when the same job is already queued. */
@@ -238,18 +246,24 @@ export class BackgroundQueue<T> {
   }
 
   private async run(ref: GroupRef): Promise<void> {
-    let jobs: Array<Job<T>>;
+    let queued: Array<Job<T>>;
     try {
-      jobs = await this.table.pending(ref);
+      queued = await this.table.pending(ref);
     } catch (error) {
       this.record({ ...ref, error: asEngramError(error), dropped: false });
       return;
     }
-    if (jobs.length === 0) return;
+    if (queued.length === 0) return;
+    const jobs = queued.slice(0, Math.max(1, Math.floor(this.batch(queued))));
+    // The jobs left for later run once this run is done (pump() holds a group while it runs).
+    const next = (): void => {
+      if (jobs.length < queued.length) this.schedule(ref, 0);
+    };
     const seqs = jobs.map((job) => job.seq);
     try {
       await this.handler(jobs, { signal: this.controller.signal, stillQueued: () => this.table.allQueued(seqs) });
       await this.table.complete(seqs);
+      next();
     } catch (thrown) {
       // Closing aborts the run on purpose: the jobs stay queued, untouched, for the next open.
       if (this.closed) return;
@@ -257,6 +271,7 @@ export class BackgroundQueue<T> {
       if (this.isPermanent(error)) {
         await this.table.complete(seqs).catch(() => undefined);
         this.record({ ...ref, error, dropped: true });
+        next();
         return;
       }
       await this.table.fail(seqs, error.message).catch(() => undefined);

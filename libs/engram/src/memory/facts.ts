@@ -63,6 +63,28 @@ export interface FactPipelineInput {
 /** The job queue's name in the shared job table. */
 const QUEUE = "facts";
 
+/**
+ * Most jobs (stored exchanges) of a thread one extraction run takes, and most characters of
+ * their messages (a run takes one job however long it is). A burst of turns, a history imported
+ * turn by turn, used to be one prompt: a faithful model then answered with more facts than one
+ * reply may hold (50) and the whole burst was refused, its facts dropped. Ten exchanges rarely
+ * give fifty facts, and keep the prompt far within any model's context.
+ */
+const MAX_BATCH_JOBS = 10;
+const MAX_BATCH_CHARS = 20_000;
+
+/** How many of a thread's queued jobs, oldest first, one run takes. */
+function batchSize(jobs: ReadonlyArray<Job<FactJobPayload>>): number {
+  let chars = 0;
+  let taken = 0;
+  for (const job of jobs.slice(0, MAX_BATCH_JOBS)) {
+    chars += job.payload.messages.reduce((sum, message) => sum + message.text.length, 0);
+    if (taken > 0 && chars > MAX_BATCH_CHARS) break;
+    taken += 1;
+  }
+  return taken;
+}
+
 /** Fact options with defaults applied; `INVALID_OPTIONS` for a bad value (checked when Memory is made). */
 export function resolveFactOptions(options: FactOptions = {}): Required<FactOptions> {
   const { background = true, neighbours = 5, ...queueOptions } = options;
@@ -114,6 +136,7 @@ export class FactPipeline {
           if (await context.stillQueued()) await this.run(jobs, context);
         }),
       options: queueOptions,
+      batch: batchSize,
       onFailure: (failure) => {
         // A dropped job is lost for good: say so even when nobody calls flush().
         if (failure.dropped && this.background) {
