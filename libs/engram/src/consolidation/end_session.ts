@@ -81,6 +81,10 @@ export async function consolidateSession(
     if (time !== undefined) times.set(message, validateTime(time, "timeOf(message)"));
   }
   const summarizeOptions = { model: options.summaryModel, maxTokens: options.summaryMaxTokens, ...(options.onUsage ? { onUsage: options.onUsage } : {}) };
+  // The running summary first: it writes nothing, so when its model call fails the end fails
+  // before anything is filed, and a retry files the window once. (Filed first, the summary record
+  // of the failed attempt stayed, and the retry's record, worded otherwise, was a second copy.)
+  const summary = await summarize({ previousSummary, evicted: conversation, ...summarizeOptions });
   const stored = await storeWindow(memory, scope, conversation, {
     scorer,
     importanceThreshold: threshold,
@@ -89,6 +93,5 @@ export async function consolidateSession(
     ...(options.onUsage ? { onUsage: options.onUsage } : {}),
     ...(times.size > 0 ? { timeOf: (message: BaseMessage) => times.get(message) } : {}),
   });
-  const summary = await summarize({ previousSummary, evicted: conversation, ...summarizeOptions });
   return { episodes: stored.episodes, summarized: stored.summarized.length, summary, messageIds };
 }
