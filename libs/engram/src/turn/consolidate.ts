@@ -56,6 +56,9 @@ export async function consolidateTurn(
       // Important exchanges stay episodes (remember stored them during their turn: a no-op then, but
       // one whose novelty kept it out is stored now), the rest go into one summary record.
       const context = contextOf(state);
+      // The running summary first: it writes nothing, so when it fails nothing is filed and the
+      // later turn that folds these turns in files them once (filed first, they were filed again).
+      const summary = await summarize({ previousSummary: state.summary, evicted: said, ...summarizeOptions });
       await storeWindow(memory, scope, evicted, {
         clean: (exchange) => withoutEngramContext(exchange, context),
         scorer: options.scorer,
@@ -65,7 +68,7 @@ export async function consolidateTurn(
         ...(onUsage ? { onUsage } : {}),
         ...(scoreSummary ? {} : { summaryImportance: 0.5 }),
       });
-      result.summary = await summarize({ previousSummary: state.summary, evicted: said, ...summarizeOptions });
+      result.summary = summary;
       result.evictedIds = evicted.map((m) => m.id).filter((id): id is string => typeof id === "string");
     } catch (error) {
       warn(`Consolidation failed (${(error as Error)?.message ?? error}); the turns stay in the window and are summarized on a later turn.`, error);

@@ -1,0 +1,46 @@
+import { describe, expect, it } from "@jest/globals";
+import { AIMessage, HumanMessage, type BaseMessage } from "@langchain/core/messages";
+import { HeuristicImportanceScorer } from "../scoring/importance/heuristic.js";
+import { testMemories } from "../tests/memories.js";
+import { RecordingChatModel } from "../tests/recording_model.js";
+import { consolidateTurn } from "../turn/consolidate.js";
+
+// A turn's consolidation makes two summary-model calls: the summary record of the turns leaving
+// the window and the running summary. When the running summary failed, the turns stayed in the
+// window to be folded in later, but their record was stored already: the next turn filed them
+// again (with the turn that left since, so under another id), and they were in long-term memory
+// twice.
+const memories = testMemories();
+
+describe("consolidateTurn after its running summary failed", () => {
+  it("files the turns that left the window once, in the turn that folds them in", async () => {
+    const m = memories.open("turn-retry", { writes: "sync" });
+    const scope = { userId: "pia", threadId: "p-1" };
+    const model = new RecordingChatModel((_messages, call) => {
+      if (call === 1) throw new Error("rate limited");
+      return `Summary, take ${call + 1}: the user talked about the weather.`;
+    });
+    const warnings: string[] = [];
+    const options = {
+      memory: m,
+      window: { maxTurns: 1 },
+      summaryModel: model,
+      summaryMaxTokens: 400,
+      scorer: new HeuristicImportanceScorer(),
+      forgetEvery: 0,
+      warn: (message: string) => warnings.push(message),
+      importanceThreshold: 1.1,
+    };
+    const turn = (n: number): BaseMessage[] => [
+      new HumanMessage({ content: `Weather remark number ${n}: grey again.`, id: `h${n}` }),
+      new AIMessage({ content: "Grey days are common.", id: `a${n}` }),
+    ];
+    const first = await consolidateTurn(options, { messages: [...turn(1), ...turn(2)], summary: "", turnsSinceForget: 0 }, scope);
+    expect(first.summary).toBeUndefined();
+    expect(warnings).toHaveLength(1);
+    const second = await consolidateTurn(options, { messages: [...turn(1), ...turn(2), ...turn(3)], summary: "", turnsSinceForget: 0 }, scope);
+    expect(second.evictedIds).toEqual(["h1", "a1", "h2", "a2"]);
+    const summaries = await m.getAll({ ...scope, kind: "summary" });
+    expect(summaries.map((record) => record.source.messageIds)).toEqual([["h1", "a1", "h2", "a2"]]);
+  });
+});
