@@ -94,3 +94,31 @@ describe("EngramStore over items written before put generations", () => {
     expect(await rowIdsOf("legacy", "swept")).toEqual([]);
   });
 });
+
+describe("EngramStore during a rolling upgrade: a replica of the earlier version puts over an item this version wrote", () => {
+  it("scores the item by the earlier version's rows only, and the next put replaces them all", async () => {
+    const store = open("rolling");
+    await store.put(NS, "k", { a: "alpha apple", b: "beta banana", c: "gamma grape" });
+    // The earlier version's put of { a, b }: its item row has no `_gen` (Chroma's merge keeps this
+    // version's) and counts one extra row, `<item>:1`; it knows nothing of this version's extra rows.
+    const collection = await raw.getCollection({ name: collectionNameForLabel("rolling", NS[0]!) });
+    const id = itemId(NS, "k");
+    const before = await collection.get({ ids: [id], include: ["metadatas"] as never });
+    const meta = Object.fromEntries(Object.entries(before.metadatas[0] ?? {}).filter(([key]) => key !== "_gen")) as Metadata;
+    const old = { a: "old apricot", b: "old blueberry" };
+    const [va, vb] = await embeddings.embedDocuments([old.a, old.b]);
+    await collection.upsert({ ids: [id], embeddings: [va!], documents: [JSON.stringify(old)], metadatas: [{ ...meta, _extra: 1 }] });
+    await collection.add({ ids: [`${id}:1`], embeddings: [vb!], documents: [""], metadatas: [{ _row: "vec", _vec: true, _item: id, _depth: 2, _ns1: NS[1]! }] });
+
+    expect((await store.get(NS, "k"))?.value).toEqual(old);
+    for (const query of ["gamma grape", "beta banana", "old blueberry"]) expect(await score(store, "k", query)).toBe(await expected(Object.values(old), query));
+
+    await store.put(NS, "k", { a: "delta date", b: "epsilon elderberry" });
+    const left = await rowIdsOf("rolling", "k");
+    expect(left.length).toBe(2);
+    expect(left).not.toContain(`${id}:1`);
+    for (const query of ["gamma grape", "old blueberry", "epsilon elderberry"]) {
+      expect(await score(store, "k", query)).toBe(await expected(["delta date", "epsilon elderberry"], query));
+    }
+  });
+});

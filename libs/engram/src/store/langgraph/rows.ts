@@ -49,9 +49,24 @@ export function extraRowId(id: string, gen: string, index: number): string {
   return `${id}:${gen}:${index}`;
 }
 
-/** The generation a row was written by: "" for rows written before generations existed. */
+/** The generation an extra row was written by: "" for rows written before generations existed. */
 export function genOf(metadata: ChromaMetadata | null): string {
   return typeof metadata?._gen === "string" ? metadata._gen : "";
+}
+
+/**
+ * What an item row written by this version has in `_extra`, where earlier versions count its
+ * extra rows (0 or more). During a rolling upgrade a replica of an earlier version may put over
+ * an item this version wrote: Chroma merges the metadata, so its row keeps this version's `_gen`
+ * while its extra rows have none. Its `_extra` tells: a row whose `_extra` is not this mark was
+ * last written by an earlier version, and its generation is "" (its own extra rows count, and
+ * this version's ones of the replaced value are dead).
+ */
+const GENERATION_MARK = -1;
+
+/** The generation of the value an item row holds now ("" when an earlier version wrote it). */
+export function itemGenOf(metadata: ChromaMetadata | null): string {
+  return metadata?._extra === GENERATION_MARK ? genOf(metadata) : "";
 }
 
 /**
@@ -78,6 +93,7 @@ export function toRows(item: StoredItem, vectors: number[][], placeholder: numbe
         _expires: item.expiresAt,
         _ttl: item.ttl ?? 0,
         _gen: item.gen,
+        _extra: GENERATION_MARK,
       },
     },
   ];
@@ -106,7 +122,7 @@ export function fromItemRow(id: string, document: string | null, metadata: Chrom
     updatedAt: Number(meta._updated ?? meta._created ?? 0),
     expiresAt: expiryOf(meta),
     ttl,
-    gen: genOf(meta),
+    gen: itemGenOf(meta),
   };
 }
 

@@ -4,7 +4,7 @@ import { MAX_ROWS_PER_CALL } from "../chroma_collections.js";
 import { expiredItemsWhere } from "../chroma_where.js";
 import { upsertRows } from "../chroma_upsert.js";
 import type { StoreCollections } from "./collections.js";
-import { fromItemRow, genOf, itemId, NO_EXPIRY, toRows, type ChromaRow, type StoredItem } from "./rows.js";
+import { fromItemRow, genOf, itemGenOf, itemId, NO_EXPIRY, toRows, type ChromaRow, type StoredItem } from "./rows.js";
 import type { StoreIndex } from "./store_index.js";
 import { unitVector } from "./store_index.js";
 import type { StoreValue } from "./validate.js";
@@ -133,7 +133,7 @@ export class StoreWriter {
       const items = await this.collections.call("get", () => collection.get({ ids: owners, include: ["metadatas"] as never }));
       const live = new Map<string, string>();
       items.ids.forEach((id, i) => {
-        if (items.metadatas[i]?._row === "item") live.set(id, genOf(items.metadatas[i] ?? null));
+        if (items.metadatas[i]?._row === "item") live.set(id, itemGenOf(items.metadatas[i] ?? null));
       });
       await this.delete(collection, extra.filter((row) => live.get(row.owner) !== row.gen).map((row) => row.id));
     }
