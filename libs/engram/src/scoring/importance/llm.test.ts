@@ -39,6 +39,14 @@ describe("parseRating", () => {
   it.each([["I cannot rate that."], ["Rating: 42"], ['{"rating": 0}'], [""], ["somewhere between 1 and 10"]])("finds no rating in %j", (output) => {
     expect(parseRating(output)).toBeUndefined();
   });
+
+  // A model looping on "{" until its token limit: the JSON lookup was a backtracking regular
+  // expression, quadratic (0.5 s at 40,000 characters, minutes at 1,000,000), on the turn's path.
+  it("reads a degenerate answer in one pass: a rating after a million open braces, none in them alone", () => {
+    expect(parseRating(`${"{".repeat(1_000_000)} Rating: 7`)).toBe(7);
+    expect(parseRating("{".repeat(1_000_000))).toBeUndefined();
+    expect(parseRating('noise } then {"rating": 4} and {')).toBe(4);
+  });
 });
 
 describe("LlmImportanceScorer", () => {

@@ -124,7 +124,11 @@ export function parseRating(output: string): number | undefined {
 }
 
 function parseJson(text: string): unknown {
-  const candidate = /\{[\s\S]*\}/.exec(text)?.[0] ?? text;
+  // From the first "{" to the last "}" after it, by two scans (the regular expression /\{[\s\S]*\}/
+  // said the same, but backtracked from every "{": quadratic on a model looping on braces).
+  const start = text.indexOf("{");
+  const end = text.lastIndexOf("}");
+  const candidate = start !== -1 && end > start ? text.slice(start, end + 1) : text;
   try {
     return JSON.parse(candidate) as unknown;
   } catch {
