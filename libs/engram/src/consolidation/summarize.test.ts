@@ -142,6 +142,15 @@ describe("summarize with a model", () => {
     expect(countTokens(summary)).toBeLessThanOrEqual(10);
   });
 
+  // The running summary goes into the thread's checkpoint (PostgreSQL refuses a NUL in text) and
+  // the summary record into the store: a model's text is made safe like any content (core/text.ts).
+  it("makes the model's text safe, and an answer of invisible characters is no summary", async () => {
+    const broken = new RecordingModel({ responses: ["The user likes tea.\u0000 Cut emoji \uD83D"] });
+    expect(await summarize({ previousSummary: "", evicted: [important], model: broken })).toBe("The user likes tea. Cut emoji \uFFFD");
+    const invisible = new RecordingModel({ responses: ["\u200B\u200B\u2060"] });
+    await expect(summarize({ previousSummary: "", evicted: [important], model: invisible })).rejects.toMatchObject({ code: "MODEL_OUTPUT_INVALID" });
+  });
+
   it("raises typed errors for an empty answer, a failing model and bad input", async () => {
     await expect(summarize({ previousSummary: "", evicted: [important], model: new RecordingModel({ responses: ["   "] }) })).rejects.toMatchObject({
       code: "MODEL_OUTPUT_INVALID",

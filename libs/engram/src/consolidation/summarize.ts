@@ -1,6 +1,7 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { HumanMessage, type BaseMessage } from "@langchain/core/messages";
 import { EngramError } from "../core/errors.js";
+import { isBlank, repairText } from "../core/text.js";
 import { reportUsage, type UsageHook } from "../core/token_usage.js";
 import { HeuristicImportanceScorer } from "../scoring/importance/heuristic.js";
 import { tokenize } from "../scoring/tokenize.js";
@@ -130,11 +131,13 @@ async function summarizeWithModel(
   } catch (error) {
     throw new EngramError("MODEL_ERROR", `The summary model failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
   }
-  const summary = output
+  // A model's words are made safe like any content (core/text.ts): the running summary is kept in
+  // the thread's checkpoint, where PostgreSQL refuses a NUL, and the record in the store.
+  const summary = repairText(output)
     .replace(/^```[a-z]*\s*|\s*```$/gi, "")
     .replace(/^\s*(?:new\s+)?summary\s*:\s*/i, "")
     .trim();
-  if (summary === "") {
+  if (isBlank(summary)) {
     throw new EngramError("MODEL_OUTPUT_INVALID", "The summary model returned an empty summary.", { details: { output } });
   }
   return summary;
