@@ -60,6 +60,17 @@ describe("stripEngramContext", () => {
     expect(stripEngramContext(own, { recalled })).toBe(own);
   });
 
+  it("removes a core block echoed in part: cut before its closing tag, in other case, or its lines without tags", () => {
+    // procedures: the "human" block holds "Name: Alice\nLives in Lyon".
+    const cut = "Here is what I keep about you:\n<HUMAN>\nName: Alice\nLives in Lyon\nAnything to add?";
+    expect(stripEngramContext(cut, { procedures })).toBe("Here is what I keep about you:\nAnything to add?");
+    const bare = "I know this:\nName: Alice\n- Lives in Lyon\nMiso sleeps on the piano\nRight?";
+    expect(stripEngramContext(bare, { procedures, recalled })).toBe("I know this:\nRight?");
+    // A one-word line of a memory is not taken for an echo: the model may say it itself.
+    const block = record("Alice\nLives in Lyon", { kind: "procedure", metadata: { block: "human" } });
+    expect(stripEngramContext("Who?\nAlice", { procedures: [block] })).toBe("Who?\nAlice");
+  });
+
   it("leaves an ordinary reply untouched, code with tags included", () => {
     const reply = "Here is the markup:\n<human>\nnot a block\n</human>\n\n- a list item\nDone.";
     expect(stripEngramContext(reply, { recalled, summary })).toBe(reply);

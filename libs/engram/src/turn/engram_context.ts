@@ -59,33 +59,49 @@ const INSTRUCTIONS_SECTION = new RegExp(`${escape(INSTRUCTIONS_HEADING)}[ \\t]*(
  * `text` without what Engram put into the prompt: the recalled-memories section (tag, preamble
  * and lines), the summary section, the learned-instructions list and Engram's default
  * instructions, wherever they appear. With `context` (what this turn's prompt held), also core
- * blocks by their tags, the summary's text, and any line that is one of the recalled memories or
- * procedures, alone or as the prompt lists it (`- [date] you said: ...`). Lines are removed
- * whole; what is left is trimmed, "" when nothing else was said.
+ * blocks by their tags (whole, or a lone tag line of a block cut short), the summary's text, and
+ * any line that is one of the recalled memories or procedures, or one line of several-line ones,
+ * alone or as the prompt lists it (`- [date] you said: ...`). Lines are removed whole; what is
+ * left is trimmed, "" when nothing else was said.
  */
 export function stripEngramContext(text: string, context: EngramContext = {}): string {
   let out = text.replace(RECALLED_SECTION, "\n");
   out = out.split(RECALLED_PREAMBLE).join("\n");
   out = out.split(DEFAULT_SYSTEM_PROMPT).join("\n");
   out = out.replace(SUMMARY_SECTION, "\n").replace(INSTRUCTIONS_SECTION, "\n");
+  /** Tags of the blocks shown, lower case: a lone echoed tag line of one of them goes too. */
+  const tags = new Set<string>();
   for (const procedure of context.procedures ?? []) {
     const block = procedure.metadata?.block;
     if (typeof block !== "string" || block === "") continue;
+    tags.add(blockTag(block).toLowerCase());
     const tag = escape(blockTag(block));
-    out = out.replace(new RegExp(`<${tag}>[\\s\\S]*?</${tag}>`, "g"), "\n");
+    out = out.replace(new RegExp(`<\\s*${tag}\\s*>[\\s\\S]*?<\\s*/\\s*${tag}\\s*>`, "gi"), "\n");
   }
   const summary = context.summary?.trim() ?? "";
   if (summary !== "") out = out.split(summary).join("\n");
-  const known = new Set(
-    [...(context.recalled ?? []), ...(context.procedures ?? [])].map((memory) => spaced(memory.content)).filter((line) => line.length > 0),
-  );
-  if (known.size > 0) {
+  const known = new Set<string>();
+  for (const memory of [...(context.recalled ?? []), ...(context.procedures ?? [])]) {
+    known.add(spaced(memory.content));
+    // A block or memory of several lines may come back in part, line by line (a block cut before
+    // its closing tag, or echoed without tags). A one-word line ("Yes", a name) could as well be
+    // the model's own words, so only lines of two words or more count.
+    for (const line of memory.content.split("\n")) if (spaced(line).includes(" ")) known.add(spaced(line));
+  }
+  known.delete("");
+  if (known.size > 0 || tags.size > 0) {
     out = out
       .split("\n")
-      .filter((line) => !isKnownLine(line.trim(), known))
+      .filter((line) => !isKnownLine(line.trim(), known) && !isBlockTag(line, tags))
       .join("\n");
   }
   return out.replace(/\n[ \t]*(\n[ \t]*)+/g, "\n\n").trim();
+}
+
+/** A line that is only the opening or closing tag of a block the prompt showed (`<human>`, `</ Human >`). */
+function isBlockTag(line: string, tags: ReadonlySet<string>): boolean {
+  const tag = /^\s*<\s*\/?\s*([A-Za-z0-9_-]+)\s*>\s*$/.exec(line);
+  return tag !== null && tags.has(tag[1]!.toLowerCase());
 }
 
 /** Runs of white space as one space, trimmed: a model that echoes a line rarely keeps its spacing. */
