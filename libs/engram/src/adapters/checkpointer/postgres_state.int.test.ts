@@ -124,6 +124,28 @@ describe("EngramCheckpointer with PostgresSaver and Memory's PostgreSQL state", 
   });
 });
 
+describe("a thread's owner across replicas", () => {
+  it("a thread filed by alice through one replica refuses bob on another; deleteThread from a third frees the id", async () => {
+    const a = await replica("deploy4");
+    const b = await replica("deploy4");
+    await a.engram.put(cfg("shared-1", "alice"), checkpointOf(8, "My bank PIN is 4711."), { source: "input", step: -1, parents: {} }, { messages: 8 });
+    // Bob's run on replica b reads the thread first (LangGraph's getTuple), then would put.
+    expect(await errorCode(b.engram.getTuple(cfg("shared-1", "bob")))).toBe("INVALID_SCOPE");
+    expect(await errorCode(b.engram.put(cfg("shared-1", "bob"), checkpointOf(9, "Hi."), { source: "input", step: -1, parents: {} }, { messages: 9 }))).toBe("INVALID_SCOPE");
+    // Alice, and a call that names no user (the app's own), still read it.
+    expect((await b.engram.getTuple(cfg("shared-1", "alice")))?.checkpoint.id).toBe(checkpointOf(8, "").id);
+    expect((await b.engram.getTuple(cfg("shared-1")))?.checkpoint.id).toBe(checkpointOf(8, "").id);
+    await b.engram.flush();
+    expect(await b.memory.getAll({ userId: "bob" })).toEqual([]);
+
+    const c = await replica("deploy4");
+    await c.engram.deleteThread("shared-1");
+    await b.engram.put(cfg("shared-1", "bob"), checkpointOf(10, "Hello, I am Bob."), { source: "input", step: -1, parents: {} }, { messages: 10 });
+    expect((await b.engram.getTuple(cfg("shared-1", "bob")))?.checkpoint.id).toBe(checkpointOf(10, "").id);
+    expect(await errorCode(a.engram.getTuple(cfg("shared-1", "alice")))).toBe("INVALID_SCOPE");
+  });
+});
+
 describe("a shared state that is down", () => {
   it("fails the filing of a put while it cannot be reached, and is tried again on the next put: nothing is lost", async () => {
     const memory = memories.open("flaky", { prefix: "flaky" });
