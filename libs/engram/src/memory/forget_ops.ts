@@ -36,11 +36,11 @@ export async function loadForgetItems(store: EpisodicStore, userId: string, filt
 export async function withoutChanged(store: EpisodicStore, userId: string, plan: ForgetPlan, items: readonly ForgetItem[]): Promise<ForgetPlan> {
   const touched = [...new Set([...plan.removals.map((removal) => removal.record.id), ...plan.updates.map((record) => record.id)])];
   if (touched.length === 0) return plan;
-  const read = new Map(items.map((item) => [item.record.id, JSON.stringify(item.record)]));
+  const read = new Map(items.map((item) => [item.record.id, canonical(item.record)]));
   const now = new Map<string, string>();
   try {
     for (let start = 0; start < touched.length; start += GET_BATCH) {
-      for (const hit of await store.get(userId, touched.slice(start, start + GET_BATCH))) now.set(hit.record.id, JSON.stringify(hit.record));
+      for (const hit of await store.get(userId, touched.slice(start, start + GET_BATCH))) now.set(hit.record.id, canonical(hit.record));
     }
   } catch (error) {
     // The store went down after the plan was made: nobody can change a record through it now, and
@@ -68,6 +68,15 @@ export async function withoutChanged(store: EpisodicStore, userId: string, plan:
     updates: plan.updates.filter((record) => !changed.has(record.id) && !spoiled.has(record.id)),
     keptIds: items.filter((item) => !removed.has(item.record.id)).map((item) => item.record.id),
   };
+}
+
+/** A record as text with every object's keys sorted: the store does not keep metadata's key order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner !== null && typeof inner === "object" && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : inner,
+  );
 }
 
 /**
