@@ -2,6 +2,7 @@ import { EngramError } from "../core/errors.js";
 import type { MemoryKind, MemoryRecord, Scope } from "../core/types.js";
 import { groupNearDuplicates } from "./near_duplicates.js";
 import { mayMerge, wording } from "./restatement.js";
+import { VALID_UNTIL_KEY } from "./validity.js";
 import { describeValue } from "../core/describe.js";
 
 /** The rules of forgetting. Every field is optional; the defaults are below. */
@@ -158,12 +159,15 @@ export function planForget(items: readonly ForgetItem[], rules: ForgetRules, now
   const merged = new Map<string, MemoryRecord>();
   for (const group of byKind(live.filter((item) => !isPinned(item.record)))) {
     const ordered = [...group].sort((a, b) => keepFirst(a.record, b.record));
-    // An embedding misses order, numbers and negation: the texts must agree on those too.
+    // An embedding misses order, numbers and negation: the texts must agree on those too. And a
+    // fact that ended is a period of the past, not a copy of the same words true again now: only
+    // records that end at the same time (or never) merge.
     const wordings = ordered.map((item) => wording(item.record.content));
+    const ends = ordered.map((item) => String(item.record.metadata[VALID_UNTIL_KEY] ?? ""));
     const representative = groupNearDuplicates(
       ordered.map((item) => item.embedding),
       dedupeThreshold,
-      (i, r) => mayMerge(wordings[i]!, wordings[r]!),
+      (i, r) => ends[i] === ends[r] && mayMerge(wordings[i]!, wordings[r]!),
     );
     const members = new Map<number, ForgetItem[]>();
     ordered.forEach((item, i) => {

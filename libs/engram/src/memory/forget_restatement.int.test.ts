@@ -31,4 +31,20 @@ describe("Memory.forget with the default local model: near-duplicates that say d
     const left = (await m.getAll({ ...user, limit: 100 })).map((record) => record.content);
     for (const [a, b] of DIFFERENT) expect(left).toEqual(expect.arrayContaining([a, b]));
   });
+
+  // A fact that ended (docs/facts.md: validUntil) is a period of the past; the same words true again
+  // are a new period, a current fact. Merged, the more important one was kept: the past one, and
+  // the user's current fact was deleted (search showed nothing of it any more).
+  it("never merges an ended fact with a current one of the same words", async () => {
+    const m = memories.open("validity", { writes: "sync" });
+    const user = { userId: "jon" };
+    const lastYear = Date.now() - 200 * 86_400_000;
+    const [past] = (await m.add("User lives in Paris", { ...user, kind: "fact", importance: 0.9, metadata: { validFrom: lastYear - 86_400_000, validUntil: lastYear } })).results;
+    // The same words (learned in another thread, so another record): the same vector.
+    const [now] = (await m.add("User lives in Paris", { ...user, threadId: "t2", kind: "fact", metadata: { validFrom: Date.now() - 1_000 } })).results;
+    const report = await m.forget(user);
+    expect(report.removedIds).toEqual([]);
+    expect((await m.getAll({ ...user, kind: "fact" })).map((record) => record.id)).toEqual([now!.id]);
+    expect(await m.get(past!.id, user)).not.toBeNull();
+  });
 });
