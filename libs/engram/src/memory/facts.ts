@@ -210,7 +210,10 @@ export class FactPipeline {
     if (facts.length === 0) return;
     const neighbours = await Promise.all(facts.map((fact) => this.input.nearest(scope, fact.text, this.neighbours)));
     const now = this.input.clock();
-    const current = neighbours.map((list) => list.filter((record) => record.kind === "fact" && isCurrent(record, now)));
+    // A search without an agent returns every agent's facts; a job's facts are of its agent alone.
+    const current = neighbours.map((list) =>
+      list.filter((record) => record.kind === "fact" && isCurrent(record, now) && record.scope.agentId === scope.agentId),
+    );
     const decisions = await reconcileFacts({
       model,
       facts: facts.map((fact, i) => ({ text: fact.text, neighbours: current[i]!.map((record) => ({ id: record.id, content: record.content })) })),
