@@ -146,6 +146,32 @@ describe("memory tools in a createReactAgent, against a real Chroma server", () 
     expect(await recordCount("alice2")).toBe(before);
   });
 
+  it("refuses bad options when the tools and the prompt are built, not on the model's first call", () => {
+    const code = (make: () => unknown): unknown => {
+      try {
+        make();
+        return "no error";
+      } catch (error) {
+        return isEngramError(error) ? error.code : error;
+      }
+    };
+    const blocks = new CoreBlocks(memory);
+    // Each of these used to be taken, then failed every archival_memory_insert or search, or every
+    // model call, with an error only the model saw.
+    expect(code(() => createMemoryTools({ memory, insertImportance: 5 }))).toBe("INVALID_OPTIONS");
+    expect(code(() => createMemoryTools({ memory, insertImportance: Number.NaN }))).toBe("INVALID_OPTIONS");
+    expect(code(() => createMemoryTools({ memory, archivalKinds: ["facts" as never] }))).toBe("INVALID_OPTIONS");
+    expect(code(() => createMemoryTools({ memory, archivalKinds: [] }))).toBe("INVALID_OPTIONS");
+    expect(code(() => createMemoryTools({ memory, blocks: {} as never }))).toBe("INVALID_OPTIONS");
+    expect(code(() => coreMemoryPrompt(null as never))).toBe("INVALID_OPTIONS");
+    expect(code(() => coreMemoryPrompt({ memory: {} as never, blocks }))).toBe("INVALID_OPTIONS");
+    expect(code(() => coreMemoryPrompt({ memory, blocks: undefined as never }))).toBe("INVALID_OPTIONS");
+    expect(code(() => coreMemoryPrompt({ memory, blocks, maxInstructions: -1 }))).toBe("INVALID_OPTIONS");
+    expect(code(() => coreMemoryPrompt({ memory, blocks, base: 42 as never }))).toBe("INVALID_OPTIONS");
+    expect(code(() => createMemoryTools({ memory, blocks, insertImportance: 0.6, archivalKinds: ["fact"] }))).toBe("no error");
+    expect(code(() => coreMemoryPrompt({ memory, blocks, maxInstructions: 0, base: "Be brief." }))).toBe("no error");
+  });
+
   it("refuses a run without a user before reading or writing anything", async () => {
     const tools = createMemoryTools({ memory });
     const insert = tools.find((t) => t.name === "archival_memory_insert")!;

@@ -2,9 +2,11 @@ import { tool, type StructuredToolInterface, type ToolRunnableConfig } from "@la
 import { z } from "zod";
 import { EngramError } from "../../core/errors.js";
 import type { MemoryKind, Scope } from "../../core/types.js";
-import { DEFAULT_MAX_CONTENT_CHARS } from "../../core/validate.js";
+import { validateKind } from "../../core/scope.js";
+import { DEFAULT_MAX_CONTENT_CHARS, validateImportance } from "../../core/validate.js";
 import { CoreBlocks } from "../../memory/blocks.js";
 import type { Memory } from "../../memory/memory.js";
+import { checkBlocks } from "./check.js";
 import { formatBlockEdit, formatResults, type ResultPage } from "./format.js";
 import { checkMemory } from "../../turn/options.js";
 import { scopeFromRun } from "../../turn/scope.js";
@@ -57,13 +59,14 @@ export function createMemoryTools(options: MemoryToolsOptions): StructuredToolIn
     throw new EngramError("INVALID_OPTIONS", "createMemoryTools needs options: createMemoryTools({ memory }).");
   }
   const memory = checkMemory(options.memory, "createMemoryTools") as Memory;
-  const blocks = options.blocks ?? new CoreBlocks(memory);
+  const blocks = options.blocks === undefined ? new CoreBlocks(memory) : checkBlocks(options.blocks, "createMemoryTools");
   const pageSize = options.pageSize ?? 5;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 50) {
     throw new EngramError("INVALID_OPTIONS", `pageSize must be an integer from 1 to 50, got ${describeValue(options.pageSize)}.`);
   }
-  const archivalKinds = options.archivalKinds ?? ["fact", "summary"];
-  const insertImportance = options.insertImportance ?? 0.8;
+  // Checked here: a bad value would otherwise fail every archival call, with an error only the model sees.
+  const archivalKinds = checkKinds(options.archivalKinds ?? ["fact", "summary"]);
+  const insertImportance = options.insertImportance === undefined ? 0.8 : validateImportance(options.insertImportance);
   const maxPage = Math.floor(MAX_RESULTS / pageSize) - 1;
 
   const names = blocks.specs.map((spec) => spec.name) as [string, ...string[]];
@@ -189,6 +192,14 @@ export function createMemoryTools(options: MemoryToolsOptions): StructuredToolIn
   );
 
   return [coreAppend, coreReplace, archivalInsert, archivalSearch, conversationSearch];
+}
+
+/** The kinds archival_memory_search looks through: a non-empty list of memory kinds. */
+function checkKinds(kinds: unknown): MemoryKind[] {
+  if (!Array.isArray(kinds) || kinds.length === 0) {
+    throw new EngramError("INVALID_OPTIONS", `archivalKinds must be a non-empty array of memory kinds, got ${describeValue(kinds)}.`);
+  }
+  return kinds.map((kind) => validateKind(kind));
 }
 
 /** Blocks belong to the user across threads and agents. */

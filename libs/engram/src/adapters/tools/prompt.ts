@@ -5,6 +5,10 @@ import { buildSystemPrompt } from "../../turn/prompt.js";
 import type { CoreBlocks } from "../../memory/blocks.js";
 import type { Memory } from "../../memory/memory.js";
 import { scopeFromRun } from "../../turn/scope.js";
+import { checkMemory } from "../../turn/options.js";
+import { EngramError } from "../../core/errors.js";
+import { describeValue } from "../../core/describe.js";
+import { checkBlocks } from "./check.js";
 
 /** Options of `coreMemoryPrompt`. */
 export interface CoreMemoryPromptOptions {
@@ -26,8 +30,20 @@ export interface CoreMemoryPromptOptions {
  * prompt (`<human>\n...\n</human>` sections).
  */
 export function coreMemoryPrompt(options: CoreMemoryPromptOptions) {
-  const { memory, blocks, base } = options;
+  // Checked now, not on the first model call (where a bad option would fail every turn).
+  if (options === null || typeof options !== "object") {
+    throw new EngramError("INVALID_OPTIONS", "coreMemoryPrompt needs options: coreMemoryPrompt({ memory, blocks }).");
+  }
+  const memory = checkMemory(options.memory, "coreMemoryPrompt", ["getAll"]) as Memory;
+  const blocks = checkBlocks(options.blocks, "coreMemoryPrompt");
+  const { base } = options;
+  if (base !== undefined && typeof base !== "string") {
+    throw new EngramError("INVALID_OPTIONS", `coreMemoryPrompt: base must be a string, got ${describeValue(base)}.`);
+  }
   const maxInstructions = options.maxInstructions ?? 50;
+  if (!Number.isInteger(maxInstructions) || maxInstructions < 0) {
+    throw new EngramError("INVALID_OPTIONS", `coreMemoryPrompt: maxInstructions must be a whole number of 0 or more, got ${describeValue(options.maxInstructions)}.`);
+  }
   return async (state: { messages: BaseMessage[] }, config: RunnableConfig): Promise<BaseMessage[]> => {
     const { userId } = scopeFromRun(config, "coreMemoryPrompt");
     const [blockRecords, procedures] = await Promise.all([
