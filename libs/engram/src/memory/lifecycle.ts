@@ -186,7 +186,7 @@ export class MemoryLifecycle {
           client: () => modelGuard.client(() => connection!.client()),
           prefix: config.prefix,
           describe: () => connection!.describe(),
-          recover: () => connection!.recover(),
+          recover: (elapsedMs) => connection!.recover(elapsedMs),
           // A collection gone from under us may have been replaced by `engram reembed`: the model is checked again.
           stale: () => modelGuard.recheck(),
         }),

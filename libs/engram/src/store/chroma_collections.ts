@@ -115,12 +115,14 @@ export class ChromaCollections {
    * local server that died, or waits a moment for one given by URL) and runs it once more. The
    * callers' work is idempotent or a read (upserts and deletes by id, queries), so once more is safe.
    */
-  async healing<T>(run: () => Promise<T>, recover: (() => Promise<void>) | undefined): Promise<T> {
+  async healing<T>(run: () => Promise<T>, recover: ((elapsedMs: number) => Promise<void>) | undefined): Promise<T> {
+    const started = Date.now();
     try {
       return await run();
     } catch (error) {
       if (!recover || !(error instanceof EngramError) || error.code !== "STORE_UNAVAILABLE") throw error;
-      await recover();
+      // How long it took tells a hung server (past the request deadline) from one that refused.
+      await recover(Date.now() - started);
       // Asking for the client drops handles made by an older one (a restart on another port).
       await this.client();
       return run();

@@ -138,6 +138,42 @@ async function healOwned(entry: Owned): Promise<void> {
   }
 }
 
+/** How long a suspected hung server gets to answer a plain read before it is restarted. */
+const HUNG_PROBE_MS = 5_000;
+
+/**
+ * A server whose requests time out: if it does not answer a plain read (the heartbeat is not
+ * enough: a server whose disk filled up answers it and hangs on every collection request), its
+ * supervisor is stopped (Chroma with it: SIGINT, then SIGKILL), and `watch` starts it again.
+ */
+async function recycleOwned(entry: Owned): Promise<void> {
+  if (entry.failure) throw entry.failure;
+  if (entry.restarting) return entry.restarting;
+  if (entry.stopping) return;
+  if (await answersRead(entry.state.host, entry.state.port)) return;
+  const child = entry.child;
+  if (!childExited(child)) {
+    const exited = new Promise<void>((done) => child.once("exit", () => done()));
+    child.kill("SIGTERM");
+    await exited;
+  }
+  // watch()'s exit listener, registered first, has started the restart by now.
+  await entry.restarting;
+  if (entry.failure) throw entry.failure;
+}
+
+async function answersRead(host: string, port: number): Promise<boolean> {
+  try {
+    const response = await fetch(`http://${host}:${port}/api/v2/tenants/default_tenant/databases/default_database/collections?limit=1`, {
+      signal: AbortSignal.timeout(HUNG_PROBE_MS),
+    });
+    await response.arrayBuffer();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
 export function ownedHandle(entry: Owned): ChromaServer {
   entry.refs += 1;
   let released = false;
@@ -165,6 +201,7 @@ export function ownedHandle(entry: Owned): ChromaServer {
       await entry.restarting;
     },
     heal: () => healOwned(entry),
+    recycle: () => recycleOwned(entry),
     stop: async () => {
       if (released) return;
       released = true;

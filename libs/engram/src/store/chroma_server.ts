@@ -79,6 +79,14 @@ export interface ChromaServer {
    */
   heal(): Promise<void>;
   /**
+   * Called when a request timed out (`chroma.timeoutMs`): a server this process started that lives
+   * but does not answer a plain read within a few seconds is hung (seen after its disk filled
+   * up), so it is stopped and started again, as if it had died (counted in `maxRestarts`); resolves
+   * once the new one answers. A server that answers is left alone, and so is one another process
+   * started (only `heal` applies to it).
+   */
+  recycle(): Promise<void>;
+  /**
    * Releases this handle. The server stops when the last handle of the process that started it is
    * released; a reused server belongs to its starter and keeps running.
    */
@@ -211,6 +219,7 @@ function reusedHandle(first: ServerState, options: ChromaServerOptions): ChromaS
       });
       return healing;
     },
+    recycle: () => (own ? own.recycle() : heal()),
     stop: async () => {
       released = true;
       await healing?.catch(() => undefined);

@@ -22,7 +22,7 @@ export interface ChromaStoreOptions {
    * connection restarts a local server that died (or waits a moment for one given by URL).
    * @default none: an unreachable server fails the call at once
    */
-  recover?: () => Promise<void>;
+  recover?: (elapsedMs: number) => Promise<void>;
   /**
    * Told when a collection this store held a handle to is gone (another instance erased the user,
    * or `engram reembed` replaced the user's collections), before the call is made again: a

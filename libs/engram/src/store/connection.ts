@@ -3,6 +3,7 @@ import { ChromaClient } from "chromadb";
 import { EngramError } from "../core/errors.js";
 import { startChromaServer, type ChromaServer } from "./chroma_server.js";
 import { describeValue } from "../core/describe.js";
+import { resolveRequestTimeout, withRequestTimeout } from "./request_timeout.js";
 
 /**
  * How to reach Chroma. Exactly one of three shapes:
@@ -26,6 +27,12 @@ export type ChromaConnectionOptions =
        * `CHROMA_START_TIMEOUT`. @default 60000
        */
       startTimeoutMs?: number;
+      /**
+       * How long one request may take before it fails as an outage (`STORE_UNAVAILABLE`; writes
+       * stay queued). A local server whose requests time out while its process lives is hung: it
+       * is stopped and started again (counted in `maxRestarts`). 0: no deadline. @default 60000
+       */
+      timeoutMs?: number;
       url?: never;
       client?: never;
     }
@@ -36,6 +43,8 @@ export type ChromaConnectionOptions =
       database?: string;
       /** Extra HTTP headers, e.g. `{ "x-chroma-token": "..." }` for Chroma Cloud. */
       headers?: Record<string, string>;
+      /** How long one request may take before it fails as an outage (`STORE_UNAVAILABLE`); 0: no deadline. @default 60000 */
+      timeoutMs?: number;
       client?: never;
     }
   | { client: ChromaClient; url?: never };
@@ -59,10 +68,15 @@ export class ChromaConnection {
   /** The client of the local server, and the address it was made for. */
   private local?: { url: string; client: ChromaClient };
 
+  /** Each request's deadline (ms; 0: none); a `client` you built keeps its own settings. */
+  private readonly timeoutMs: number;
+
   constructor(
     private readonly options: ChromaConnectionOptions,
     private readonly defaultPath: string,
-  ) {}
+  ) {
+    this.timeoutMs = "client" in options && options.client ? 0 : resolveRequestTimeout((options as { timeoutMs?: unknown }).timeoutMs);
+  }
 
   async client(): Promise<ChromaClient> {
     this.ready ??= this.connect().catch((error: unknown) => {
@@ -75,20 +89,22 @@ export class ChromaConnection {
     // A restart in progress is waited for rather than failed against.
     await server.settled();
     if (this.local?.url !== server.url) {
-      this.local = { url: server.url, client: new ChromaClient({ host: server.host, port: server.port }) };
+      this.local = { url: server.url, client: withRequestTimeout(new ChromaClient({ host: server.host, port: server.port }), this.timeoutMs) };
     }
     return this.local.client;
   }
 
   /**
    * Called by a store after a request found the server unreachable, before its one retry. The
-   * local server is restarted if it died (rejects with `CHROMA_EXITED` if it keeps dying); a server
-   * given by URL or client is never restarted, only retried after a short pause.
+   * local server is restarted if it died (rejects with `CHROMA_EXITED` if it keeps dying), or if
+   * it lives but hangs: the call failed after `elapsedMs`, past the request deadline, and the
+   * server still does not answer a plain read. A server given by URL or client is never
+   * restarted, only retried after a short pause.
    */
-  async recover(): Promise<void> {
+  async recover(elapsedMs = 0): Promise<void> {
     if (!this.ready) return;
     await this.ready.catch(() => undefined);
-    if (this.server) return this.server.heal();
+    if (this.server) return this.timeoutMs > 0 && elapsedMs >= this.timeoutMs ? this.server.recycle() : this.server.heal();
     await new Promise((done) => setTimeout(done, URL_RETRY_DELAY_MS));
   }
 
@@ -113,7 +129,7 @@ export class ChromaConnection {
         throw new EngramError("INVALID_OPTIONS", `chroma.url is not a valid URL: ${describeValue(options.url)}.`, { cause });
       }
       const ssl = url.protocol === "https:";
-      this.fixed = new ChromaClient({
+      const client = new ChromaClient({
         host: url.hostname,
         port: url.port ? Number(url.port) : ssl ? 443 : 8000,
         ssl,
@@ -121,6 +137,7 @@ export class ChromaConnection {
         database: options.database,
         headers: options.headers,
       });
+      this.fixed = withRequestTimeout(client, this.timeoutMs);
       return;
     }
     const embedded = options as { path?: string; port?: number; maxRestarts?: number; startTimeoutMs?: number };

@@ -100,8 +100,8 @@ export class ItemStore {
     // and the writes are two steps: a server dying among the writes must not run the reads again,
     // which would then see the writes the first attempt landed. The writes are puts and deletes by
     // key, so running them twice changes nothing.
-    const recover = async (): Promise<void> => {
-      await this.connection.recover();
+    const recover = async (elapsedMs: number): Promise<void> => {
+      await this.connection.recover(elapsedMs);
       this.collections.forget();
     };
     const { results, toRefresh } = await this.chroma.healing(() => this.read(plans), recover);

@@ -1,0 +1,108 @@
+import { afterAll, describe, expect, it, jest } from "@jest/globals";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { StaticEmbeddings } from "../embeddings/static.js";
+import { Memory } from "../memory/memory.js";
+import { chromaPid, startTestChroma, tempDir } from "../tests/chroma.js";
+import { codeOf } from "../tests/runs.js";
+
+/*
+ * A Chroma server that lives but does not answer. Seen after its disk filled up: the heartbeat
+ * answered and every collection request hung, and so did every Engram call on it (`add`,
+ * `flush()`, `getAll`, `close()`), for ever. A stopped process (SIGSTOP) hangs the same way, on
+ * purpose and for as long as the test wants. Each request now has a deadline (`chroma.timeoutMs`):
+ * a hung local server is restarted, and a hung server given by URL is an outage that loses nothing.
+ */
+
+jest.setTimeout(240_000); // a hang, not a slow machine: without the deadline these calls never return
+
+const embeddings = new StaticEmbeddings();
+const dirs: string[] = [];
+const userId = "alice";
+
+afterAll(async () => {
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function folder(): Promise<string> {
+  const dir = await tempDir("engram-hang-");
+  dirs.push(dir);
+  return dir;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("a Chroma server that lives but does not answer", () => {
+  it("local: the hung server is stopped and started again, and the write that met it is stored", async () => {
+    const dataDir = await folder();
+    const path = join(dataDir, "chroma");
+    const memory = new Memory({ dataDir, embeddings, writes: "sync", chroma: { timeoutMs: 3_000 } });
+    try {
+      await memory.add("I live in Lisbon.", { userId });
+      const hung = chromaPid(path)!;
+      process.kill(hung, "SIGSTOP");
+      try {
+        const added = await memory.add("I have a cat named Miso.", { userId });
+        expect(added.pending).toBe(false);
+      } finally {
+        if (alive(hung)) process.kill(hung, "SIGCONT");
+      }
+      expect(alive(hung)).toBe(false);
+      const fresh = chromaPid(path);
+      expect(fresh).toBeDefined();
+      expect(fresh).not.toBe(hung);
+      // Another instance on the folder reads both from the new server.
+      const other = new Memory({ dataDir, embeddings });
+      try {
+        expect((await other.getAll({ userId })).map((record) => record.content).sort()).toEqual(["I have a cat named Miso.", "I live in Lisbon."]);
+      } finally {
+        await other.close();
+      }
+    } finally {
+      await memory.close();
+    }
+  });
+
+  it("by URL: calls fail as an outage within the deadline, the writes stay queued, and land once the server answers", async () => {
+    const chroma = await startTestChroma();
+    const dataDir = await folder();
+    const memory = new Memory({ dataDir, embeddings, writes: "sync", chroma: { url: chroma.server.url, timeoutMs: 1_500 } });
+    const pid = chromaPid(join(chroma.dir, "chroma"))!;
+    try {
+      await memory.add("I live in Lisbon.", { userId });
+      process.kill(pid, "SIGSTOP");
+      let stopped = true;
+      try {
+        // The store does not answer: the write is kept in the outbox and the caller told it is pending.
+        expect((await memory.add("I have a cat named Miso.", { userId })).pending).toBe(true);
+        expect(await codeOf(memory.flush())).toBe("STORE_UNAVAILABLE");
+        process.kill(pid, "SIGCONT");
+        stopped = false;
+      } finally {
+        if (stopped) process.kill(pid, "SIGCONT");
+      }
+      expect(await memory.flush()).toEqual({ applied: 1, pending: 0 });
+      expect((await memory.getAll({ userId })).map((record) => record.content).sort()).toEqual(["I have a cat named Miso.", "I live in Lisbon."]);
+      // A server given by URL is never restarted by Engram.
+      expect(chromaPid(join(chroma.dir, "chroma"))).toBe(pid);
+    } finally {
+      await memory.close();
+      await chroma.stop();
+    }
+  });
+
+  it("refuses a timeoutMs that is not a number of milliseconds >= 0 when the Memory is made, before any connection", async () => {
+    const dataDir = await folder();
+    for (const timeoutMs of [-1, Number.NaN, "60s", Number.POSITIVE_INFINITY]) {
+      expect(await codeOf(Promise.resolve().then(() => new Memory({ dataDir, embeddings, chroma: { timeoutMs: timeoutMs as number } })))).toBe("INVALID_OPTIONS");
+    }
+    expect(chromaPid(join(dataDir, "chroma"))).toBeUndefined();
+  });
+});
