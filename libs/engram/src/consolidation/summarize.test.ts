@@ -133,6 +133,21 @@ describe("summarize with a model", () => {
     expect(prompt).toContain("at most 150 words");
   });
 
+  // The placeholders were filled one after another: a previous summary that held "{lines}" (a
+  // user talking about a template) took the new lines there, and "New lines" showed "{lines}".
+  it("fills each placeholder of the prompt once, whatever the summary and the turns contain", async () => {
+    const model = new RecordingModel({ responses: ["The user writes templates."] });
+    await summarize({
+      previousSummary: "The user's template uses {lines} and {summary} and {maxWords}.",
+      evicted: [new HumanMessage("I also tried {summary} in the footer.")],
+      model,
+      maxTokens: 200,
+    });
+    const prompt = model.calls[0]![0]!.content as string;
+    expect(prompt).toContain("Previous summary:\n<<<\nThe user's template uses {lines} and {summary} and {maxWords}.\n>>>");
+    expect(prompt).toContain("New lines of conversation:\n<<<\nuser: I also tried {summary} in the footer.\n>>>");
+  });
+
   it("says there is no summary yet, strips a 'Summary:' echo, and cuts an over-long answer to the budget", async () => {
     const long = `Summary: ${"The user talked about the weather again. ".repeat(30)}The user is allergic to peanuts.`;
     const model = new RecordingModel({ responses: [long] });

@@ -119,10 +119,15 @@ async function summarizeWithModel(
   maxTokens: number,
   onUsage: UsageHook | undefined,
 ): Promise<string> {
-  // Function replacements keep `$&`-like text in the conversation literal.
-  const prompt = SUMMARY_PROMPT.replace("{maxWords}", () => String(Math.max(1, Math.floor(maxTokens * 0.75))))
-    .replace("{summary}", () => (previousSummary.trim() === "" ? "(none yet)" : previousSummary.trim()))
-    .replace("{lines}", () => transcript(evicted));
+  // One pass over the template: filled one after another, a placeholder written inside the
+  // summary or the turns ("{lines}") was taken for the template's own. A function replacement
+  // keeps `$&`-like text in the conversation literal.
+  const values: Record<string, string> = {
+    maxWords: String(Math.max(1, Math.floor(maxTokens * 0.75))),
+    summary: previousSummary.trim() === "" ? "(none yet)" : previousSummary.trim(),
+    lines: transcript(evicted),
+  };
+  const prompt = SUMMARY_PROMPT.replace(/\{(maxWords|summary|lines)\}/g, (_match, name: string) => values[name]!);
   let output: string;
   try {
     const reply = await model.invoke([new HumanMessage(prompt)]);
