@@ -127,6 +127,10 @@ describe("EngramRetriever against a real Chroma server", () => {
     expect(() => new EngramRetriever({ memory, dedupeThreshold: 0 })).toThrow("dedupeThreshold");
     expect(() => new EngramRetriever({ memory, ranker: { lexical: -1 } })).toThrow("ranker.lexical");
     expect(() => new EngramRetriever({ memory, userId: "" })).toThrow("userId must not be empty");
+    // Checked when built too, not on every retrieval (where a chain would fail at its first call).
+    expect(() => new EngramRetriever({ memory, threshold: 5 })).toThrow("threshold must be a number from 0 to 1");
+    expect(() => new EngramRetriever({ memory, filters: { kinds: "fact" } as never })).toThrow('"kinds"');
+    expect(() => new EngramRetriever({ memory, filters: { kind: "facts" as never } })).toThrow("kind must be one of");
   });
 
   it("feeds an LCEL chain: the model's prompt holds the user's memory", async () => {

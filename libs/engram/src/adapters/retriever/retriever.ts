@@ -8,6 +8,7 @@ import { validateScope } from "../../core/scope.js";
 import type { ScoredMemory } from "../../core/types.js";
 import type { Memory } from "../../memory/memory.js";
 import type { MemoryFilters } from "../../memory/options.js";
+import { storeFilter } from "../../memory/records.js";
 import { resolveRanker, type RankerOptions, type ScoreParts } from "../../scoring/ranker.js";
 import { countTokens } from "../../working/tokens.js";
 import { checkMemory, positiveInteger } from "../../turn/options.js";
@@ -150,6 +151,11 @@ export class EngramRetriever extends BaseRetriever<EngramDocumentMetadata> {
     // Checked now so a bad weight fails where the retriever is built, not on its first call.
     if (options.ranker !== undefined) resolveRanker(options.ranker);
     this.ranker = options.ranker;
+    // Checked as Memory.search checks them, now: a bad value would fail every retrieval instead.
+    if (options.filters !== undefined) storeFilter({ userId: "check" }, options.filters);
+    if (options.threshold !== undefined && (typeof options.threshold !== "number" || !(options.threshold >= 0 && options.threshold <= 1))) {
+      throw new EngramError("INVALID_OPTIONS", `threshold must be a number from 0 to 1, got ${describeValue(options.threshold)}.`);
+    }
     this.filters = options.filters;
     this.threshold = options.threshold;
     const exclude = options.excludeThread ?? false;
