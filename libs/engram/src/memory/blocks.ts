@@ -91,7 +91,7 @@ export class CoreBlocks {
   /** The configured blocks, in prompt order, defaults applied. */
   readonly specs: readonly ResolvedCoreBlockSpec[];
 
-  /** Writes to one user's block run one after another, so parallel tool calls never lose an edit. */
+  /** Writes to one user's block through this object run one after another (see `serialize`). */
   private readonly queues = new KeyedQueue();
 
   constructor(
@@ -213,8 +213,19 @@ export class CoreBlocks {
     return { name, limit, description, value, record: added.results[0] ?? null };
   }
 
+  /**
+   * Runs an edit (a read, then a write of the whole block) alone among the edits of the user's
+   * block: of this object, of every other CoreBlocks (createMemoryTools makes its own, and an app
+   * that builds its tools per request has one per request) and of other processes on the state,
+   * under the state's per-user lock. Two edits at once used to read the same text, and the later
+   * write dropped the earlier's.
+   */
   private serialize<T>(userId: string, name: string, task: () => Promise<T>): Promise<T> {
-    return this.queues.run(blockId(userId, name), task);
+    return this.queues.run(blockId(userId, name), async () => {
+      // A read first: it opens the Memory's parts (the state's lock needs them) or throws CLOSED.
+      await this.memory.get(blockId(userId, name), { userId });
+      return this.memory.state.leases.exclusive(userId, `block:${name}`, task);
+    });
   }
 }
 
