@@ -3,7 +3,7 @@
  * becomes of writes a drain could not apply (kept for the next drain, or dropped), and who is told
  * (the caller by an error, or nobody waiting: a process warning).
  */
-import type { EngramError } from "../core/errors.js";
+import type { EngramError, EngramErrorCode } from "../core/errors.js";
 import type { DrainResult, Writer, WriteOp } from "./writer.js";
 
 /** When `add`, `update` and `delete` return (MemoryOptions.writes). */
@@ -20,16 +20,21 @@ export interface WritePolicyInput {
 
 /**
  * What becomes of writes a drain stopped on:
- * - `wait`: an outage (the store down, the local server exiting): they stay queued, quietly;
+ * - `wait`: an outage (the store down, the local server exiting; or the shared state failing
+ *   under the drain: PostgreSQL restarting, a full disk, the Memory closing): they stay queued,
+ *   quietly. The writes are durable in the state; a failure of the state is never their fault;
  * - `retry`: valid records the model could not embed yet (or, with nobody waiting, a model the
  *   folder does not match, which a reembed or a restart fixes): they stay queued;
  * - `drop`: the store refused them for good: dropped, so they cannot block later writes.
  */
 function verdict(error: EngramError, waiting: boolean): "wait" | "retry" | "drop" {
-  if (error.code === "STORE_UNAVAILABLE" || error.code === "CHROMA_EXITED") return "wait";
+  if (OUTAGES.has(error.code)) return "wait";
   if (error.code === "EMBEDDING_FAILED" || (!waiting && error.code === "EMBEDDINGS_MISMATCH")) return "retry";
   return "drop";
 }
+
+/** Drain errors that are no write's fault: the writes wait for the next drain. */
+const OUTAGES: ReadonlySet<EngramErrorCode> = new Set<EngramErrorCode>(["STORE_UNAVAILABLE", "CHROMA_EXITED", "STATE_UNAVAILABLE", "OUTBOX_ERROR", "CLOSED"]);
 
 export class WritePolicy {
   /** Users whose background drain is scheduled for the next turn of the event loop. */

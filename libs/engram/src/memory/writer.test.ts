@@ -357,6 +357,20 @@ describe("Writer: an update of a memory deleted meanwhile (another instance's de
     expect((await history.forMemory("g", USER)).map((entry) => [entry.event, entry.at])).toEqual([["ADD", 1]]);
   });
 
+  it("an outage met while the state cannot record attempts (a full disk) is reported as itself, and the writes stay queued", async () => {
+    const full = new EngramError("OUTBOX_ERROR", "outbox.fail failed: database or disk is full");
+    const crippled: OutboxState<WriteOp> = Object.assign(Object.create(outbox) as OutboxState<WriteOp>, { fail: async () => Promise.reject(full) });
+    const stuck = new Writer({ outbox: crippled, store, embed: (texts) => embeddings.embedDocuments(texts) });
+    await stuck.enqueue(USER, [upsert("h", true)]);
+    store.down = "unavailable";
+    const result = await stuck.drain(USER);
+    expect(result.error?.code).toBe("STORE_UNAVAILABLE");
+    expect(result.failed).toHaveLength(1);
+    store.down = "no";
+    await stuck.drain(USER);
+    expect(store.records.has("h")).toBe(true);
+  });
+
   it("keeps the update queued when the store cannot be read (an outage loses nothing)", async () => {
     await writer.enqueue(USER, [upsert("e", true)]);
     await writer.drain(USER);

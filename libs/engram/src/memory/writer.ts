@@ -355,7 +355,7 @@ export class Writer {
         g + 1 < groups.length ? afterSend().then(() => this.prepare(groups[g + 1]!)) : Promise.resolve(undefined);
       const orphans = first.payload.op === "upsert" ? await updatesOfErased(this.store, first.userId, group).catch(asStoreError) : new Set<number>();
       if (orphans instanceof EngramError) {
-        await this.outbox.fail(group.map((row) => row.seq), orphans.message);
+        await this.noteFailure(group.map((row) => row.seq), orphans.message);
         return { error: orphans, failed: group.map((row) => row.seq) };
       }
       if (orphans.size > 0) {
@@ -381,7 +381,7 @@ export class Writer {
       if (error) {
         const settled = new Set(outcome.done.map((row) => row.seq));
         const failed = group.filter((row) => !settled.has(row.seq)).map((row) => row.seq);
-        await this.outbox.fail(failed, error.message);
+        await this.noteFailure(failed, error.message);
         return { error, failed };
       }
       if (outcome.refused.length > 0) {
@@ -390,6 +390,15 @@ export class Writer {
       }
     }
     return undefined;
+  }
+
+  /**
+   * Records a failed attempt on writes that stay queued, if the state lets it: the state may be
+   * what failed (a full disk, PostgreSQL gone), and the drain's own error is what the caller needs,
+   * not the bookkeeping's. The writes are queued either way; only their attempt count is lost.
+   */
+  private async noteFailure(seqs: number[], message: string): Promise<void> {
+    await this.outbox.fail(seqs, message).catch(() => undefined);
   }
 
   /**
