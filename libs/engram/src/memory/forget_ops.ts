@@ -26,7 +26,7 @@ export async function loadForgetItems(store: EpisodicStore, userId: string, filt
 
 /**
  * The plan without its decisions about records changed since they were read. A pass plans from a
- * snapshot (seconds for a large user) while the user's turns go on: a record updated, recalled or
+ * snapshot (seconds for a large user) while the user's turns go on: a record updated, merged or
  * deleted meanwhile was judged on an old copy, and acting on it would write the old text back (a
  * merge), evict what was just made important (the cap) or delete what was just extended (TTL).
  * Such a record is left alone, and so is the whole near-duplicate group it is in; the next pass
