@@ -19,6 +19,14 @@ export interface EngramMcpServerOptions {
   userId: string;
   /** Offer `erase_memories` (every memory of the user, for good). @default false */
   allowErase?: boolean;
+  /**
+   * Let clients add, change and delete instructions (`procedure` memories and core blocks), which
+   * every door puts in the system prompt of every later conversation. Off by default: a client is
+   * a model, which a prompt injection (a web page, a document, a tool result it read) can steer,
+   * and one tool call would then plant an instruction in every future prompt. Reading them stays
+   * open. @default false
+   */
+  allowInstructions?: boolean;
   /** The server's name in the MCP handshake. @default "engram" */
   name?: string;
   /** The server's version in the MCP handshake. @default "0.0.0" */
@@ -26,6 +34,8 @@ export interface EngramMcpServerOptions {
 }
 
 const kind = z.enum(MEMORY_KINDS as [MemoryKind, ...MemoryKind[]]);
+/** The kinds a client may write without `allowInstructions`. */
+const PLAIN_KINDS = MEMORY_KINDS.filter((one) => one !== "procedure") as [MemoryKind, ...MemoryKind[]];
 
 /** A memory as a tool returns it: what a model needs, without vectors or internals. */
 function view(record: MemoryRecord | ScoredMemory) {
@@ -69,6 +79,19 @@ export function createEngramMcpServer(options: EngramMcpServerOptions): McpServe
   }
   const { userId } = validateScope({ userId: options.userId });
   const memory = options.memory;
+  const instructions = options.allowInstructions === true;
+  const writable = instructions ? kind : z.enum(PLAIN_KINDS);
+  /** The record `id` of the user, refused when it is an instruction this server may not touch. */
+  const mayChange = async (id: string): Promise<void> => {
+    if (instructions) return;
+    const record = await memory.get(id, { userId });
+    if (record?.kind === "procedure") {
+      throw new EngramError(
+        "INVALID_SCOPE",
+        `Memory ${id} is an instruction (kept in every system prompt); this server does not let clients change or delete instructions (start it with --allow-instructions).`,
+      );
+    }
+  };
   const server = new McpServer({ name: options.name ?? "engram", version: options.version ?? "0.0.0" });
 
   server.registerTool(
@@ -95,7 +118,9 @@ export function createEngramMcpServer(options: EngramMcpServerOptions): McpServe
       description: "Remember something about the user for later conversations. Returns the stored memory's id.",
       inputSchema: {
         content: z.string().min(1).describe("The memory, as a self-contained sentence."),
-        kind: kind.optional().describe("episode (something that happened or was said, default), fact, summary or procedure."),
+        kind: writable
+          .optional()
+          .describe(instructions ? "episode (something that happened or was said, default), fact, summary or procedure (an instruction for every later conversation)." : "episode (something that happened or was said, default), fact or summary."),
         importance: z.number().min(0).max(1).optional().describe("0..1, how much it matters (default 0.5)."),
       },
     },
@@ -152,6 +177,7 @@ export function createEngramMcpServer(options: EngramMcpServerOptions): McpServe
         if (content === undefined && importance === undefined) {
           throw new EngramError("INVALID_CONTENT", "update_memory needs content or importance.");
         }
+        await mayChange(id);
         const record = await memory.update(id, { ...(content !== undefined ? { content } : {}), ...(importance !== undefined ? { importance } : {}) }, { userId });
         return ok(view(record));
       }),
@@ -162,6 +188,7 @@ export function createEngramMcpServer(options: EngramMcpServerOptions): McpServe
     { description: "Delete one of the user's memories by id.", inputSchema: idArg, annotations: { destructiveHint: true } },
     ({ id }) =>
       guarded(async () => {
+        await mayChange(id);
         await memory.delete(id, { userId });
         return ok({ deleted: id });
       }),

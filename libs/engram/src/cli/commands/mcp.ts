@@ -14,11 +14,18 @@ export function registerMcpCommand(program: Command, io: CliIO): void {
     program
       .command("mcp")
       .description("serve the user's memory as MCP tools over stdio (search, add, list, get, update, delete)")
-      .option("--allow-erase", "also offer erase_memories (every memory of the user, for good)"),
+      .option("--allow-erase", "also offer erase_memories (every memory of the user, for good)")
+      .option("--allow-instructions", "let clients add, change and delete instructions (procedure memories, kept in every system prompt)"),
   );
-  command.action(async (flags: StoreFlags & { user: string; allowErase?: boolean }) => {
+  command.action(async (flags: StoreFlags & { user: string; allowErase?: boolean; allowInstructions?: boolean }) => {
     await withMemory(io, flags, async (memory) => {
-      const server = createEngramMcpServer({ memory, userId: flags.user, allowErase: flags.allowErase === true, version: program.version() ?? "0.0.0" });
+      const server = createEngramMcpServer({
+        memory,
+        userId: flags.user,
+        allowErase: flags.allowErase === true,
+        allowInstructions: flags.allowInstructions === true,
+        version: program.version() ?? "0.0.0",
+      });
       const transport = new StdioServerTransport();
       // Ends when the client closes its end of the pipe (the usual way an MCP client stops a
       // server), the transport closes, or the process is told to stop.
