@@ -141,15 +141,16 @@ function membership(key: string, operator: "$in" | "$nin", group: ShadowScalar[]
   return { [key]: operator === "$in" ? { $in: group } : { $nin: group } } as Where;
 }
 
+/** The distinct values by Chroma type, in first-seen order (a Set: a 50,000-value `$in` was quadratic, 4 s). */
 function byType(values: ShadowScalar[]): ShadowScalar[][] {
-  const groups = new Map<ChromaType, ShadowScalar[]>();
+  const groups = new Map<ChromaType, Set<ShadowScalar>>();
   for (const value of values) {
     const type = chromaType(value);
-    const group = groups.get(type) ?? [];
-    if (!group.some((seen) => seen === value)) group.push(value);
+    const group = groups.get(type) ?? new Set<ShadowScalar>();
+    group.add(value);
     groups.set(type, group);
   }
-  return [...groups.values()];
+  return [...groups.values()].map((group) => [...group]);
 }
 
 function chromaType(value: ShadowScalar): ChromaType {
