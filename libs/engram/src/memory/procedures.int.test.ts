@@ -51,3 +51,16 @@ it("refuses a bad scope before anything is written", async () => {
   const error = await procedures.learn("Be brief", { userId: "" }).catch((e: unknown) => e);
   expect(isEngramError(error, "INVALID_USER_ID")).toBe(true);
 });
+
+// An instruction belongs to the user and agent it was learned for, and list() narrows to the agent;
+// retire() read the id at the user's level, so one agent could retire another agent's instruction.
+it("retire with an agent retires only that agent's instructions", async () => {
+  const procedures = new Procedures(memory);
+  const travel = await procedures.learn("Always offer a window seat", { userId: "cleo", agentId: "travel" });
+  const error = await procedures.retire(travel.id, { userId: "cleo", agentId: "cooking" }).catch((e: unknown) => e);
+  expect(isEngramError(error, "NOT_FOUND")).toBe(true);
+  expect((await procedures.list({ userId: "cleo", agentId: "travel" })).map((r) => r.id)).toEqual([travel.id]);
+  // Without an agent, the user's call reaches every agent's instruction, as list() lists them all.
+  await procedures.retire(travel.id, { userId: "cleo" });
+  expect(await procedures.list({ userId: "cleo", agentId: "travel" })).toEqual([]);
+});

@@ -67,11 +67,16 @@ export class Procedures {
     return records.filter(isLearned).sort((a, b) => a.createdAt - b.createdAt);
   }
 
-  /** Deletes a learned instruction; `NOT_FOUND` for unknown ids, other users' ids and core blocks. */
+  /**
+   * Deletes a learned instruction; `NOT_FOUND` for unknown ids, other users' ids, core blocks and,
+   * with an `agentId`, another agent's instructions (as `list` narrows to the agent).
+   */
   async retire(id: string, options: Scope): Promise<void> {
     const scope = validateScope(options);
     const record = await this.memory.get(id, scope);
-    if (!record || !isLearned(record)) {
+    // `get` reads at the user's level: the agent is checked here.
+    const otherAgent = record !== null && scope.agentId !== undefined && record.scope.agentId !== scope.agentId;
+    if (!record || !isLearned(record) || otherAgent) {
       throw new EngramError("NOT_FOUND", `No learned instruction ${id} for this user.`, { details: { id } });
     }
     await this.memory.delete(id, scope);
