@@ -63,6 +63,29 @@ describe("UpkeepQueue", () => {
     expect(ran).toBe(1);
   });
 
+  it("contains an onError that throws: no unhandled rejection, idle() resolves, and the key keeps serving", async () => {
+    const queue = new UpkeepQueue();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      queue.request("alice", async () => Promise.reject(new Error("store down")), () => {
+        throw new Error("logger closed");
+      });
+      await queue.idle();
+      let ran = false;
+      queue.request("alice", async () => {
+        ran = true;
+      }, () => undefined);
+      await queue.idle();
+      await eventLoopTurns(3);
+      expect(ran).toBe(true);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+
   it("idle() also waits for a run requested while it waits", async () => {
     const queue = new UpkeepQueue();
     const done: string[] = [];

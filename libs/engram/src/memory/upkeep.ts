@@ -22,7 +22,12 @@ export class UpkeepQueue {
       try {
         await task();
       } catch (error) {
-        onError(error);
+        try {
+          onError(error);
+        } catch {
+          // The caller's handler failed too (a logger whose stream closed): nobody awaits this run,
+          // so its failure is contained rather than an unhandled rejection; the key keeps serving.
+        }
       } finally {
         if (this.running.get(key) === run) this.running.delete(key);
       }
