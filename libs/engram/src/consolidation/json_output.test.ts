@@ -62,6 +62,14 @@ describe("invokeForJson", () => {
     expect(model.prompts[1]).toContain("no idea");
   });
 
+  it("sends back the beginning of an enormous unusable reply, not all of it", async () => {
+    const model = new RecordingChatModel({ replies: ["{".repeat(1_000_000), '{"facts": []}'] });
+    expect(await invokeForJson(model, [new HumanMessage("extract")], schema, { what: "test" })).toEqual({ facts: [] });
+    const retry = model.prompts[1]!;
+    expect(retry.length).toBeLessThan(60_000);
+    expect(retry).toContain("950000 more characters, is left out");
+  });
+
   it("refuses with MODEL_OUTPUT_INVALID after the retry also fails", async () => {
     const model = new RecordingChatModel({ replies: ["nothing", '{"facts": "none"}'] });
     const error = await invokeForJson(model, [new HumanMessage("extract")], schema, { what: "fact extraction" }).catch((e: unknown) => e);

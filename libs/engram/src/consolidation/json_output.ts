@@ -43,7 +43,7 @@ export async function invokeForJson<S extends z.ZodType>(
     lastError = parsed.error;
     lastReply = reply;
     conversation.push(
-      new AIMessage(reply),
+      new AIMessage(echoOf(reply)),
       new HumanMessage(
         `That reply could not be used: ${parsed.error}\n` +
           "Answer again with only the JSON object, exactly in the format asked for, and nothing else.",
@@ -55,6 +55,19 @@ export async function invokeForJson<S extends z.ZodType>(
     `The model's ${options.what} output was unusable after ${retries + 1} attempts: ${lastError}`,
     { details: { what: options.what, reply: lastReply.slice(0, 2_000), error: lastError } },
   );
+}
+
+/**
+ * Most characters of an unusable reply sent back with the retry. A reply a model looped on until
+ * its token limit, sent back whole, could overflow the retry's context (a model error, retried
+ * later, looping again): the retry gets its beginning, which holds whatever it meant, and a note.
+ * Well above any usable answer (50 facts of 500 characters with their entities).
+ */
+const MAX_ECHO_CHARS = 50_000;
+
+function echoOf(reply: string): string {
+  if (reply.length <= MAX_ECHO_CHARS) return reply;
+  return `${reply.slice(0, MAX_ECHO_CHARS)}\n[... the rest of this reply, ${reply.length - MAX_ECHO_CHARS} more characters, is left out]`;
 }
 
 /**
