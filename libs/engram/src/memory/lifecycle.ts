@@ -25,7 +25,7 @@ import { GatedStore } from "./gated_store.js";
 import { ModelGuard } from "./model_guard.js";
 import type { MemoryOptions } from "./options.js";
 import { PendingOverlay, validatePendingReads } from "./pending_overlay.js";
-import { Recall, validateRevisionSource } from "./recall.js";
+import { Recall, validateRecallSizes, validateRevisionSource } from "./recall.js";
 import { validateWrites } from "./records.js";
 import { Writer, type WriteOp } from "./writer.js";
 import type { WriteMode } from "./write_policy.js";
@@ -71,6 +71,7 @@ export function resolveMemoryConfig(options: MemoryOptions): MemoryConfig {
   if (options.model) resolveFactOptions(options.facts);
   validatePendingReads(options.recallCache?.pending);
   validateRevisionSource(options.recallCache?.revisions);
+  validateRecallSizes(options.recallCache);
   const connection = options.store ? undefined : new ChromaConnection(options.chroma ?? {}, join(dataDir, "chroma"));
   const chroma = options.chroma as { url?: unknown; client?: unknown } | undefined;
   const modelGuard = new ModelGuard({

@@ -90,7 +90,7 @@ export interface MemoryOptions {
    * The in-process recall index: how much recall keeps in process (each searched user's records,
    * vectors and BM25 index) for an exact scan without a store round trip, how it reads queued
    * writes and where it checks that it is current (see `RecallCacheOptions`).
-   * @default { maxRecords: 100_000, exactSearchLimit: 20_000, pending: "overlay", revisions: "auto" }
+   * @default { maxRecords: 100_000, maxUsers: 10_000, exactSearchLimit: 20_000, pending: "overlay", revisions: "auto" }
    */
   recallIndex?: RecallCacheOptions;
   /** @deprecated The same as `recallIndex` (it is an index recall scans, not a cache of results); still accepted. */

@@ -24,6 +24,15 @@ export interface RecallCacheOptions {
    */
   maxRecords?: number;
   /**
+   * Most users whose index is kept in process, whatever their size. An index costs about 1.6 KB
+   * even with no records, so a server that sees many users once each (most with few or no
+   * memories) would otherwise keep one per user for ever, under a `maxRecords` those users never
+   * reach. Users searched least recently leave first, and are rebuilt from the store on their next
+   * search.
+   * @default 10_000
+   */
+  maxUsers?: number;
+  /**
    * A user with more records than this is searched through the store's vector index (HNSW)
    * instead of an exact scan in process; BM25 and neighbours stay in process.
    * @default 20_000
@@ -56,7 +65,16 @@ export interface RecallCacheOptions {
 /** Where recall reads a user's revision: see {@link RecallCacheOptions.revisions}. */
 export type RevisionSource = "auto" | "state" | "store";
 
-export const DEFAULT_RECALL_CACHE: Required<RecallCacheOptions> = { maxRecords: 100_000, exactSearchLimit: 20_000, pending: "overlay", revisions: "auto" };
+export const DEFAULT_RECALL_CACHE: Required<RecallCacheOptions> = { maxRecords: 100_000, maxUsers: 10_000, exactSearchLimit: 20_000, pending: "overlay", revisions: "auto" };
+
+/** Checks `recallIndex`'s sizes: positive integers (`maxRecords` and `maxUsers` bound the process's memory). */
+export function validateRecallSizes(options: RecallCacheOptions | undefined): void {
+  for (const key of ["maxRecords", "maxUsers", "exactSearchLimit"] as const) {
+    const value: unknown = options?.[key];
+    if (value === undefined || (typeof value === "number" && Number.isSafeInteger(value) && value >= 1)) continue;
+    throw new EngramError("INVALID_OPTIONS", `recallIndex.${key} must be a positive integer, got ${describeValue(value)}.`);
+  }
+}
 
 /** Checks `recallIndex.revisions`. */
 export function validateRevisionSource(value: unknown): RevisionSource {
@@ -101,7 +119,10 @@ export class Recall implements WriteListener {
     private readonly ranker: ResolvedRankerOptions,
     cache: RecallCacheOptions = {},
   ) {
-    this.cache = { ...DEFAULT_RECALL_CACHE, ...cache };
+    validateRecallSizes(cache);
+    // An option given as undefined takes its default rather than erasing it.
+    const given = Object.fromEntries(Object.entries(cache).filter(([, value]) => value !== undefined)) as RecallCacheOptions;
+    this.cache = { ...DEFAULT_RECALL_CACHE, ...given };
     store.listen(this);
   }
 
@@ -281,8 +302,9 @@ export class Recall implements WriteListener {
       this.users.set(userId, kept);
       let total = 0;
       for (const other of this.users.values()) total += other.index.size;
+      // Least recently searched first; the user just built stays even alone over the limits.
       for (const [other, { index: otherIndex }] of this.users) {
-        if (total <= this.cache.maxRecords || other === userId) break;
+        if ((total <= this.cache.maxRecords && this.users.size <= this.cache.maxUsers) || other === userId) break;
         this.users.delete(other);
         total -= otherIndex.size;
       }
