@@ -18,3 +18,13 @@ export async function codeOf(promise: Promise<unknown>): Promise<string> {
     (error: unknown) => (isEngramError(error) ? error.code : `other: ${String(error)}`),
   );
 }
+
+/** `codeOf` for a call that throws rather than rejects: "no error", the EngramError's code, or "other: ...". */
+export function codeOfSync(make: () => unknown): string {
+  try {
+    make();
+    return "no error";
+  } catch (error) {
+    return isEngramError(error) ? error.code : `other: ${String(error)}`;
+  }
+}

@@ -6,7 +6,7 @@ import { AIMessage, HumanMessage, type BaseMessage } from "@langchain/core/messa
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { Annotation, END, MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
 import { MemorySaver, type BaseCheckpointSaver, type Checkpoint } from "@langchain/langgraph-checkpoint";
-import { isEngramError } from "../../core/errors.js";
+import { codeOfSync } from "../../tests/runs.js";
 import type { Memory } from "../../memory/memory.js";
 import type { MemoryOptions } from "../../memory/options.js";
 import { testMemories } from "../../tests/memories.js";
@@ -347,21 +347,13 @@ describe.each<Kind>(["sqlite", "postgres"])("retention over %s", (kind) => {
 describe("retention options", () => {
   it("are refused with INVALID_OPTIONS before anything is stored", async () => {
     const memory = memories.open("options", { prefix: "options" });
-    const code = (make: () => unknown): unknown => {
-      try {
-        make();
-        return "no error";
-      } catch (error) {
-        return isEngramError(error) ? error.code : error;
-      }
-    };
     const bad: unknown[] = [{ keepLast: 0 }, { keepLast: 1.5 }, { idleTtlMs: -1 }, { sweepEveryMs: 10 }, { keepLast: 1, sweepEveryMs: 2 ** 31 }, { keepLast: 1, keep: 2 }, "7", null];
     for (const retention of bad) {
-      expect(code(() => new EngramCheckpointer({ memory, retention: retention as EngramCheckpointerOptions["retention"] }))).toBe("INVALID_OPTIONS");
+      expect(codeOfSync(() => new EngramCheckpointer({ memory, retention: retention as EngramCheckpointerOptions["retention"] }))).toBe("INVALID_OPTIONS");
     }
     // A saver whose tables Engram does not know cannot be pruned: said at construction.
     const inner: BaseCheckpointSaver = new MemorySaver();
-    expect(code(() => new EngramCheckpointer({ memory, saver: inner, retention: { keepLast: 3 } }))).toBe("INVALID_OPTIONS");
+    expect(codeOfSync(() => new EngramCheckpointer({ memory, saver: inner, retention: { keepLast: 3 } }))).toBe("INVALID_OPTIONS");
     // Off by default: prune() deletes nothing.
     const plain = new EngramCheckpointer({ memory, saver: inner });
     expect(await plain.prune()).toEqual({ pruned: 0, expired: [] });

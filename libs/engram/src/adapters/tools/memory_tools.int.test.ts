@@ -5,6 +5,7 @@ import { ToolInputParsingException, type StructuredToolInterface } from "@langch
 import { MemorySaver } from "@langchain/langgraph";
 import { createReactAgent } from "@langchain/langgraph/prebuilt";
 import { isEngramError } from "../../core/errors.js";
+import { codeOfSync } from "../../tests/runs.js";
 import { blockId, CoreBlocks } from "../../memory/blocks.js";
 import type { Memory } from "../../memory/memory.js";
 import { testMemories } from "../../tests/memories.js";
@@ -147,29 +148,21 @@ describe("memory tools in a createReactAgent, against a real Chroma server", () 
   });
 
   it("refuses bad options when the tools and the prompt are built, not on the model's first call", () => {
-    const code = (make: () => unknown): unknown => {
-      try {
-        make();
-        return "no error";
-      } catch (error) {
-        return isEngramError(error) ? error.code : error;
-      }
-    };
     const blocks = new CoreBlocks(memory);
     // Each of these used to be taken, then failed every archival_memory_insert or search, or every
     // model call, with an error only the model saw.
-    expect(code(() => createMemoryTools({ memory, insertImportance: 5 }))).toBe("INVALID_OPTIONS");
-    expect(code(() => createMemoryTools({ memory, insertImportance: Number.NaN }))).toBe("INVALID_OPTIONS");
-    expect(code(() => createMemoryTools({ memory, archivalKinds: ["facts" as never] }))).toBe("INVALID_OPTIONS");
-    expect(code(() => createMemoryTools({ memory, archivalKinds: [] }))).toBe("INVALID_OPTIONS");
-    expect(code(() => createMemoryTools({ memory, blocks: {} as never }))).toBe("INVALID_OPTIONS");
-    expect(code(() => coreMemoryPrompt(null as never))).toBe("INVALID_OPTIONS");
-    expect(code(() => coreMemoryPrompt({ memory: {} as never, blocks }))).toBe("INVALID_OPTIONS");
-    expect(code(() => coreMemoryPrompt({ memory, blocks: undefined as never }))).toBe("INVALID_OPTIONS");
-    expect(code(() => coreMemoryPrompt({ memory, blocks, maxInstructions: -1 }))).toBe("INVALID_OPTIONS");
-    expect(code(() => coreMemoryPrompt({ memory, blocks, base: 42 as never }))).toBe("INVALID_OPTIONS");
-    expect(code(() => createMemoryTools({ memory, blocks, insertImportance: 0.6, archivalKinds: ["fact"] }))).toBe("no error");
-    expect(code(() => coreMemoryPrompt({ memory, blocks, maxInstructions: 0, base: "Be brief." }))).toBe("no error");
+    expect(codeOfSync(() => createMemoryTools({ memory, insertImportance: 5 }))).toBe("INVALID_OPTIONS");
+    expect(codeOfSync(() => createMemoryTools({ memory, insertImportance: Number.NaN }))).toBe("INVALID_OPTIONS");
+    expect(codeOfSync(() => createMemoryTools({ memory, archivalKinds: ["facts" as never] }))).toBe("INVALID_OPTIONS");
+    expect(codeOfSync(() => createMemoryTools({ memory, archivalKinds: [] }))).toBe("INVALID_OPTIONS");
+    expect(codeOfSync(() => createMemoryTools({ memory, blocks: {} as never }))).toBe("INVALID_OPTIONS");
+    expect(codeOfSync(() => coreMemoryPrompt(null as never))).toBe("INVALID_OPTIONS");
+    expect(codeOfSync(() => coreMemoryPrompt({ memory: {} as never, blocks }))).toBe("INVALID_OPTIONS");
+    expect(codeOfSync(() => coreMemoryPrompt({ memory, blocks: undefined as never }))).toBe("INVALID_OPTIONS");
+    expect(codeOfSync(() => coreMemoryPrompt({ memory, blocks, maxInstructions: -1 }))).toBe("INVALID_OPTIONS");
+    expect(codeOfSync(() => coreMemoryPrompt({ memory, blocks, base: 42 as never }))).toBe("INVALID_OPTIONS");
+    expect(codeOfSync(() => createMemoryTools({ memory, blocks, insertImportance: 0.6, archivalKinds: ["fact"] }))).toBe("no error");
+    expect(codeOfSync(() => coreMemoryPrompt({ memory, blocks, maxInstructions: 0, base: "Be brief." }))).toBe("no error");
   });
 
   it("refuses a run without a user before reading or writing anything", async () => {
