@@ -1,5 +1,6 @@
 import { ChromaConnectionError, ChromaNotFoundError, type ChromaClient, type Collection, type Metadata } from "chromadb";
 import { EngramError } from "../core/errors.js";
+import { BoundedMap, DEFAULT_MAX_HANDLES } from "./bounded_map.js";
 import { retryingFirstWriteRace } from "./chroma_transient.js";
 import { collectionsStartingWith } from "./list_collections.js";
 import { isNotFound } from "./not_found.js";
@@ -49,17 +50,28 @@ export interface ChromaCollectionsOptions {
    * @default none
    */
   clientChanged?: () => void;
+  /**
+   * Most collection handles kept (least recently used leave first; one that left costs a lookup
+   * round trip when its user comes back). @default 10_000 (DEFAULT_MAX_HANDLES)
+   */
+  maxHandles?: number;
 }
 
 /** Finds, creates and caches one store's collections; wraps driver errors as `EngramError`s. */
 export class ChromaCollections {
-  /** Collections known to exist, by name. Missing ones are not cached: another process may create them. */
-  private readonly known = new Map<string, Promise<Collection>>();
+  /**
+   * Collections known to exist, by name, the most recently used kept (one per user: unbounded, a
+   * long-running server kept every user's handle it ever met). Missing ones are not cached: another
+   * process may create them.
+   */
+  private readonly known: BoundedMap<string, Promise<Collection>>;
 
   /** The client the cached handles were made with. */
   private lastClient?: ChromaClient;
 
-  constructor(private readonly options: ChromaCollectionsOptions) {}
+  constructor(private readonly options: ChromaCollectionsOptions) {
+    this.known = new BoundedMap(options.maxHandles ?? DEFAULT_MAX_HANDLES);
+  }
 
   /** The collection of that name; undefined when it does not exist. */
   async find(name: string): Promise<Collection | undefined> {

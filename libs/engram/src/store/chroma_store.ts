@@ -30,6 +30,11 @@ export interface ChromaStoreOptions {
    * @default none
    */
   stale?: () => void;
+  /**
+   * Most collection handles kept, of records and of revision logs each (least recently used leave first; one that left costs a lookup
+   * round trip when its user comes back). @default 10_000 (DEFAULT_MAX_HANDLES)
+   */
+  maxHandles?: number;
 }
 
 /**
@@ -53,12 +58,14 @@ export class ChromaStore implements EpisodicStore {
       ...(options.describe ? { describe: options.describe } : {}),
       // Handles made by the old client point to the old port: the revision logs' go too.
       clientChanged: () => this.revisions.forgetHandles(),
+      ...(options.maxHandles !== undefined ? { maxHandles: options.maxHandles } : {}),
     });
     this.revisions = new RevisionLog({
       client: () => this.client(),
       prefix: this.prefix,
       call: (operation, run) => this.call(operation, run),
       ...(options.stale ? { stale: options.stale } : {}),
+      ...(options.maxHandles !== undefined ? { maxHandles: options.maxHandles } : {}),
     });
   }
 

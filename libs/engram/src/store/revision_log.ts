@@ -3,6 +3,7 @@ import type { ChromaClient, Collection } from "chromadb";
 import { EngramError } from "../core/errors.js";
 import { shortHash } from "../core/ids.js";
 import { isNotFound } from "./not_found.js";
+import { BoundedMap, DEFAULT_MAX_HANDLES } from "./bounded_map.js";
 
 /** An erase elsewhere can drop the log between our lookup and our append; it cannot do so forever. */
 const APPEND_ATTEMPTS = 5;
@@ -48,6 +49,11 @@ export interface RevisionLogOptions {
    * @default none
    */
   stale?: () => void;
+  /**
+   * Most collection handles kept (least recently used leave first; one that left costs a lookup
+   * round trip when its user comes back). @default 10_000 (DEFAULT_MAX_HANDLES)
+   */
+  maxHandles?: number;
 }
 
 /**
@@ -66,16 +72,24 @@ export interface RevisionLogOptions {
  * decides when revisions are read relative to this process's own writes.
  */
 export class RevisionLog {
-  /** Handles of logs known to exist; an erased one is dropped when Chroma says "not found". */
-  private readonly logs = new Map<string, Promise<Collection>>();
+  /**
+   * Handles of logs known to exist, the most recently used kept; an erased one is dropped when
+   * Chroma says "not found".
+   */
+  private readonly logs: BoundedMap<string, Promise<Collection>>;
 
-  /** Appends made by this process per user since its length was last checked. */
-  private readonly sinceCheck = new Map<string, number>();
+  /**
+   * Appends made by this process per user since its length was last checked, for as many users as
+   * handles (a count that leaves only delays that user's next length check).
+   */
+  private readonly sinceCheck: BoundedMap<string, number>;
 
   private readonly compactAt: number;
 
   constructor(private readonly options: RevisionLogOptions) {
     this.compactAt = options.compactAt ?? 10_000;
+    this.logs = new BoundedMap(options.maxHandles ?? DEFAULT_MAX_HANDLES);
+    this.sinceCheck = new BoundedMap(options.maxHandles ?? DEFAULT_MAX_HANDLES);
   }
 
   /**
