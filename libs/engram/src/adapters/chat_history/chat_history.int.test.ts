@@ -162,6 +162,23 @@ describe("EngramChatMessageHistory in RunnableWithMessageHistory (in-memory hist
 });
 
 describe("no memory of memory", () => {
+  it("clear() starts the thread afresh: the cleared conversation's summary is not in the next one's prompt, and long-term memory keeps it", async () => {
+    const memory = suite.open("clear");
+    const model = new RecordingChatModel({ replies: ["Noted."] });
+    const chat = chatFor(memory, model, "fay");
+    for (const input of [...conversation, "Any tips for bowing?", "Thanks!"]) await turn(chat, memory, "fay", "c1", input);
+    expect(model.prompts[model.prompts.length - 1]).toMatch(/Summary of the earlier conversation:[^]*cello/);
+    await new EngramChatMessageHistory({ memory, userId: "fay", threadId: "c1" }).clear();
+    // The same first words again: at the position and with the text of a cleared message.
+    for (const input of [SISTER, "Let's plan a trip.", "Somewhere warm."]) await turn(chat, memory, "fay", "c1", input);
+    const last = model.prompts[model.prompts.length - 1]!;
+    expect(last).not.toContain("cello");
+    const history = await new EngramChatMessageHistory({ memory, userId: "fay", threadId: "c1", window: { maxTurns: 2 } }).getMessages();
+    expect(history.map((message) => message.text).join("\n")).not.toContain("cello");
+    // Long-term memory keeps what the cleared conversation filed.
+    expect((await memory.search("What instrument am I learning?", { userId: "fay", limit: 5 })).map((r) => r.content).join("\n")).toContain("cello");
+  });
+
   it("a model that echoes its prompt does not get the summary Engram showed it stored again", async () => {
     const memory = suite.open("echo");
     // Echoes every message of its prompt after the first (the summary, the history, the input).

@@ -32,10 +32,29 @@ const MAX_SUMMARIES = 1000;
 export async function storedSummaries(context: Pick<FilingContext, "memory" | "userId" | "threadId">): Promise<{ summaries: MemoryRecord[]; covered: Set<string> }> {
   const records = await context.memory.getAll({ userId: context.userId, threadId: context.threadId, kind: "summary", limit: MAX_SUMMARIES });
   const summaries = records
-    .filter((record) => (record.source.threadId ?? record.scope.threadId) === context.threadId)
+    .filter((record) => (record.source.threadId ?? record.scope.threadId) === context.threadId && record.metadata[CLEARED] !== true)
     .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
   const covered = new Set(summaries.flatMap((record) => record.source.messageIds ?? []));
   return { summaries, covered };
+}
+
+/**
+ * Metadata of a summary of a conversation that `clear()` ended: it stays in long-term memory
+ * (recall finds it, like the episodes filed from that conversation), and is no longer part of the
+ * thread's history. In the record, so every process sharing the memory sees it, and erased with it.
+ */
+export const CLEARED = "chatHistoryCleared";
+
+/**
+ * Takes the thread's summaries out of its history (`clear()`): the conversation after a clear
+ * starts with no summary, and a new message at the position and with the text of a cleared one is
+ * not taken for one a cleared summary covers.
+ */
+export async function retireSummaries(context: Pick<FilingContext, "memory" | "userId" | "threadId">): Promise<void> {
+  const { summaries } = await storedSummaries(context);
+  for (const record of summaries) {
+    await context.memory.update(record.id, { metadata: { ...record.metadata, [CLEARED]: true } }, { userId: context.userId });
+  }
 }
 
 /**

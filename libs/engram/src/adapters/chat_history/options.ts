@@ -6,7 +6,7 @@ import type { ImportanceScorer } from "../../scoring/importance/types.js";
 import type { WindowOptions } from "../../working/window.js";
 
 /** What the chat history needs of a `Memory` (a `Memory`, or an object with these methods). */
-export type ChatHistoryMemory = Pick<Memory, "add" | "getAll">;
+export type ChatHistoryMemory = Pick<Memory, "add" | "getAll" | "update">;
 
 /** Options of `new EngramChatMessageHistory(options)`. Only `memory` and `userId` are required. */
 export interface EngramChatMessageHistoryOptions {
