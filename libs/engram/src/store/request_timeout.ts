@@ -14,7 +14,10 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
 /** The fetch layer of chromadb's client (@hey-api/client-fetch), where requests can be changed. */
 interface ApiClient {
-  interceptors?: { request?: { use(fn: (request: Request) => Request | Promise<Request>): unknown } };
+  interceptors?: {
+    request?: { use(fn: (request: Request) => Request | Promise<Request>): unknown };
+    response?: { use(fn: (response: Response, request: Request) => Response | Promise<Response>): unknown };
+  };
 }
 
 /** `chroma.timeoutMs`, checked: a number of milliseconds > 0, or 0 for no deadline. */
@@ -35,12 +38,26 @@ export function resolveRequestTimeout(value: unknown): number {
 export function withRequestTimeout(client: ChromaClient, ms: number): ChromaClient {
   if (ms === 0) return client;
   // A private field of ChromaClient: chromadb exposes no per-request option. Pinned by its tests.
-  const api = (client as unknown as { apiClient?: ApiClient }).apiClient;
-  const hook = api?.interceptors?.request;
-  if (!hook) throw new EngramError("STORE_ERROR", "This chromadb client has no request hook for Engram's request deadline (chroma.timeoutMs); set chroma.timeoutMs to 0.");
-  hook.use((request) => {
-    const deadline = AbortSignal.timeout(ms);
-    return new Request(request, { signal: request.signal ? AbortSignal.any([request.signal, deadline]) : deadline });
+  const hooks = (client as unknown as { apiClient?: ApiClient }).apiClient?.interceptors;
+  if (!hooks?.request || !hooks.response) {
+    throw new EngramError("STORE_ERROR", "This chromadb client has no request hook for Engram's request deadline (chroma.timeoutMs); set chroma.timeoutMs to 0.");
+  }
+  // Each request's timer, cleared when its answer arrives: a busy process sends thousands of
+  // requests a minute, and timers left to run their full deadline would pile up.
+  const timers = new WeakMap<Request, ReturnType<typeof setTimeout>>();
+  hooks.request.use((request) => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException(`Chroma did not answer within ${ms} ms.`, "TimeoutError")), ms);
+    timer.unref();
+    // The client sets no signal of its own (no fetchOptions are given), so the deadline is the only one.
+    const timed = new Request(request, { signal: controller.signal });
+    timers.set(timed, timer);
+    return timed;
+  });
+  hooks.response.use((response, request) => {
+    clearTimeout(timers.get(request));
+    timers.delete(request);
+    return response;
   });
   return client;
 }
