@@ -140,6 +140,8 @@ async function healOwned(entry: Owned): Promise<void> {
 
 /** How long a suspected hung server gets to answer a plain read before it is restarted. */
 const HUNG_PROBE_MS = 5_000;
+/** How many collections the probe counts (each one's data read, side by side). */
+const PROBED_COLLECTIONS = 8;
 
 /**
  * A server whose requests time out: if it does not answer a plain read (the heartbeat is not
@@ -162,13 +164,30 @@ async function recycleOwned(entry: Owned): Promise<void> {
   if (entry.failure) throw entry.failure;
 }
 
+/**
+ * Whether the server answers reads of collection data within the probe's deadline. Listing the
+ * collections is not enough either: after its disk filled up, Chroma kept a lock on its own
+ * SQLite file that it never let go, and answered the list (and the count of an empty collection)
+ * while every read of a collection with records hung until it gave up with "database is locked";
+ * each of Engram's calls then waited out the deadline again, and a flush took minutes.
+ */
 async function answersRead(host: string, port: number): Promise<boolean> {
+  const base = `http://${host}:${port}/api/v2/tenants/default_tenant/databases/default_database/collections`;
+  const signal = AbortSignal.timeout(HUNG_PROBE_MS);
   try {
-    const response = await fetch(`http://${host}:${port}/api/v2/tenants/default_tenant/databases/default_database/collections?limit=1`, {
-      signal: AbortSignal.timeout(HUNG_PROBE_MS),
-    });
-    await response.arrayBuffer();
-    return response.ok;
+    const listed = await fetch(`${base}?limit=${PROBED_COLLECTIONS}`, { signal });
+    if (!listed.ok) return false;
+    const collections = (await listed.json()) as unknown;
+    if (!Array.isArray(collections)) return false;
+    const ids = collections.map((collection: unknown) => (collection as { id?: unknown })?.id).filter((id): id is string => typeof id === "string");
+    const counts = await Promise.all(
+      ids.map(async (id) => {
+        const response = await fetch(`${base}/${encodeURIComponent(id)}/count`, { signal });
+        await response.arrayBuffer();
+        return response.ok;
+      }),
+    );
+    return counts.every(Boolean);
   } catch {
     return false;
   }
