@@ -54,6 +54,14 @@ export class SqliteLeases implements LeaseState {
   /** Names this instance's lock rows (several instances may share a process). */
   private readonly owner = randomUUID();
 
+  /**
+   * Leases of this instance whose write is over but whose row could not be removed (a full disk,
+   * the file busy past its timeout): removed at the next chance. Until then `settled` does not wait
+   * for them, here or (once removed) anywhere: otherwise a deleteAll of the user waited out the
+   * lease (a minute) in every instance on the folder after the disk had space again.
+   */
+  private readonly unreleased = new Set<string>();
+
   /** Leases are about processes being alive, so they use the real time, never a Memory's clock. */
   private readonly clock = Date.now;
 
@@ -68,6 +76,7 @@ export class SqliteLeases implements LeaseState {
    * is still queued; returns its id, or undefined when none is (nothing to write any more).
    */
   async take(userId: string, keys: string[]): Promise<string | undefined> {
+    this.releaseLeftovers();
     return runSql(this.db, "leases.take", () => {
       const s = this.ready();
       return this.db.transaction(() => {
@@ -79,16 +88,35 @@ export class SqliteLeases implements LeaseState {
     });
   }
 
+  /**
+   * Ends a lease. Never fails: the write it covered is over (applied or failed), and reporting the
+   * state's failure here would turn an applied write into a failed one; the row is removed later.
+   */
   async release(id: string): Promise<void> {
-    runSql(this.db, "leases.release", () => this.ready().release.run(id));
+    this.unreleased.add(id);
+    this.releaseLeftovers();
+  }
+
+  /** Removes the rows of leases already ended here, as far as the state lets it now. */
+  private releaseLeftovers(): void {
+    for (const id of this.unreleased) {
+      try {
+        runSql(this.db, "leases.release", () => this.ready().release.run(id));
+        this.unreleased.delete(id);
+      } catch {
+        return; // the state still refuses: the next call tries again
+      }
+    }
   }
 
   /** Resolves once no live lease of the user is held (by any instance on this data folder). */
   async settled(userId: string): Promise<void> {
+    this.releaseLeftovers();
     for (;;) {
       const held = runSql(this.db, "leases.settled", () => {
         const s = this.ready();
         return s.held.all(userId, this.clock()).filter((lease) => {
+          if (this.unreleased.has(lease.id)) return false;
           if (isAlive(lease.pid)) return true;
           s.release.run(lease.id);
           return false;

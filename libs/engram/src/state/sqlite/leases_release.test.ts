@@ -1,0 +1,47 @@
+import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { databaseFile, openDatabase } from "./database.js";
+import { SqliteState } from "./index.js";
+
+/*
+ * A write lease whose row cannot be removed when its write is over: the state refuses writes for a
+ * while (found with a full disk: SQLITE_FULL; here another connection holds the file's write lock
+ * past the busy timeout, SQLITE_BUSY, the same refusal without root). The release used to throw,
+ * turning the applied store write into a failed one, and left the row: every instance's deleteAll
+ * of the user then waited out the lease (a minute) once the state took writes again.
+ */
+
+let dir: string;
+let state: SqliteState;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "engram-leases-"));
+  state = new SqliteState({ path: dir });
+  await state.setup();
+});
+
+afterEach(async () => {
+  await state.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("SqliteLeases when the state refuses to remove a lease", () => {
+  it("release does not fail, and the lease is gone (settled does not wait for it) once the state takes writes again", async () => {
+    await state.outbox<{ id: string }>().enqueue([{ userId: "alice", key: "upsert:a1", payload: { id: "a1" } }]);
+    const lease = await state.leases.take("alice", ["upsert:a1"]);
+    expect(lease).toBeDefined();
+    const other = openDatabase(databaseFile(dir));
+    try {
+      other.exec("BEGIN IMMEDIATE");
+      await expect(state.leases.release(lease!)).resolves.toBeUndefined();
+      other.exec("ROLLBACK");
+      await state.leases.settled("alice");
+      expect(other.prepare("SELECT id FROM write_leases").all()).toEqual([]);
+    } finally {
+      if (other.inTransaction) other.exec("ROLLBACK");
+      other.close();
+    }
+  });
+});
