@@ -67,4 +67,21 @@ describe("UserIndex", () => {
       { numRuns: 500 },
     );
   });
+
+  it("forgets a thread once its last memory leaves (a user kept warm does not keep every past conversation)", () => {
+    const index = new UserIndex();
+    const threadsKept = (): number => (index as unknown as { threads: Map<string, unknown> }).threads.size;
+    for (let i = 0; i < 50; i += 1) index.upsert(stored(turn(`a${i}`, `thread-${i}`, i), turn(`b${i}`, `thread-${i}`, i + 0.5)));
+    expect(threadsKept()).toBe(50);
+    index.remove(Array.from({ length: 50 }, (_, i) => `a${i}`));
+    expect(threadsKept()).toBe(50);
+    expect(index.neighbours("b7")).toEqual([]);
+    index.remove(Array.from({ length: 50 }, (_, i) => `b${i}`));
+    expect(threadsKept()).toBe(0);
+    // A memory moved to another thread leaves its old thread behind it.
+    index.upsert(stored(turn("c", "old", 1)));
+    index.upsert(stored(turn("c", "new", 1), turn("d", "new", 2)));
+    expect(threadsKept()).toBe(1);
+    expect(index.neighbours("c")).toEqual(["d"]);
+  });
 });

@@ -162,7 +162,11 @@ export class UserIndex {
     if (threadId === undefined) return;
     this.threadOf.delete(id);
     const thread = this.threads.get(threadId);
-    if (thread) thread.entries = thread.entries.filter((entry) => entry.id !== id);
+    if (!thread) return;
+    thread.entries = thread.entries.filter((entry) => entry.id !== id);
+    // A thread whose memories all left (deleted, forgotten, moved) is forgotten too: a user kept
+    // warm for weeks would otherwise keep an empty entry for every conversation they ever had.
+    if (thread.entries.length === 0) this.threads.delete(threadId);
   }
 }
 
