@@ -62,6 +62,12 @@ export class SqliteLeases implements LeaseState {
    */
   private readonly unreleased = new Set<string>();
 
+  /**
+   * Exclusive locks (JSON [userId, name]) this instance left but could not remove, for the same
+   * reason: removed at the next chance, so another instance or process does not wait out the lock.
+   */
+  private readonly unlocked = new Set<string>();
+
   /** Leases are about processes being alive, so they use the real time, never a Memory's clock. */
   private readonly clock = Date.now;
 
@@ -97,15 +103,20 @@ export class SqliteLeases implements LeaseState {
     this.releaseLeftovers();
   }
 
-  /** Removes the rows of leases already ended here, as far as the state lets it now. */
+  /** Removes the rows of leases and locks already ended here, as far as the state lets it now. */
   private releaseLeftovers(): void {
-    for (const id of this.unreleased) {
-      try {
+    try {
+      for (const id of this.unreleased) {
         runSql(this.db, "leases.release", () => this.ready().release.run(id));
         this.unreleased.delete(id);
-      } catch {
-        return; // the state still refuses: the next call tries again
       }
+      for (const key of this.unlocked) {
+        const [userId, name] = JSON.parse(key) as [string, string];
+        runSql(this.db, "leases.exclusive", () => this.ready().lockRelease.run(userId, name, this.owner));
+        this.unlocked.delete(key);
+      }
+    } catch {
+      // The state still refuses (or was closed): the next call tries again.
     }
   }
 
@@ -145,7 +156,9 @@ export class SqliteLeases implements LeaseState {
         try {
           runSql(this.db, "leases.exclusive", () => this.ready().lockRelease.run(userId, name, this.owner));
         } catch {
-          // Closed meanwhile: the row lapses with its lease, or with its process.
+          // Closed meanwhile (the row lapses with its lease, or with its process), or the state
+          // refuses writes for now (a full disk): removed at this instance's next state call.
+          this.unlocked.add(JSON.stringify([userId, name]));
         }
       }
     });
@@ -153,6 +166,9 @@ export class SqliteLeases implements LeaseState {
 
   /** Waits until this instance holds the row lock (userId, name). */
   private async lock(userId: string, name: string): Promise<void> {
+    // This instance takes the row again: a leftover removal of it must not remove the new hold.
+    this.unlocked.delete(JSON.stringify([userId, name]));
+    this.releaseLeftovers();
     for (;;) {
       const taken = runSql(this.db, "leases.exclusive", () => {
         const s = this.ready();

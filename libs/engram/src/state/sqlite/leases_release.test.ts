@@ -44,4 +44,26 @@ describe("SqliteLeases when the state refuses to remove a lease", () => {
       other.close();
     }
   });
+
+  it("an exclusive lock whose row could not be removed is removed at the instance's next state call, so another instance does not wait it out", async () => {
+    const other = openDatabase(databaseFile(dir));
+    try {
+      await state.leases.exclusive("alice", "drain", async () => {
+        other.exec("BEGIN IMMEDIATE"); // the lock's removal after the section meets a refusing state
+      });
+      other.exec("ROLLBACK");
+      expect(other.prepare("SELECT name FROM state_locks").all()).toEqual([{ name: "drain" }]);
+      // Any later call of the instance that uses the state (here a lease on another user's write).
+      await state.leases.take("bob", ["upsert:b1"]);
+      expect(other.prepare("SELECT name FROM state_locks").all()).toEqual([]);
+      // Taken again by the same instance, the lock is held and then removed as usual.
+      await state.leases.exclusive("alice", "drain", async () => {
+        expect(other.prepare("SELECT name FROM state_locks").all()).toEqual([{ name: "drain" }]);
+      });
+      expect(other.prepare("SELECT name FROM state_locks").all()).toEqual([]);
+    } finally {
+      if (other.inTransaction) other.exec("ROLLBACK");
+      other.close();
+    }
+  });
 });
