@@ -113,6 +113,9 @@ export class SqliteState implements StateBackend {
   }
 
   async close(): Promise<void> {
+    // Rows of leases and locks this instance ended but could not remove (a full disk then): a last
+    // try, or other instances on the file wait them out (a minute).
+    if (this.db?.open) this.leases.releaseLeftovers();
     this.closed = true;
     this.db?.close();
   }

@@ -104,7 +104,7 @@ export class SqliteLeases implements LeaseState {
   }
 
   /** Removes the rows of leases and locks already ended here, as far as the state lets it now. */
-  private releaseLeftovers(): void {
+  releaseLeftovers(): void {
     try {
       for (const id of this.unreleased) {
         runSql(this.db, "leases.release", () => this.ready().release.run(id));

@@ -66,4 +66,20 @@ describe("SqliteLeases when the state refuses to remove a lease", () => {
       other.close();
     }
   });
+
+  it("a lock row left that way is removed when the state is closed, the last chance of its instance", async () => {
+    const other = openDatabase(databaseFile(dir));
+    try {
+      await state.leases.exclusive("alice", "drain", async () => {
+        other.exec("BEGIN IMMEDIATE");
+      });
+      other.exec("ROLLBACK");
+      expect(other.prepare("SELECT name FROM state_locks").all()).toEqual([{ name: "drain" }]);
+      await state.close();
+      expect(other.prepare("SELECT name FROM state_locks").all()).toEqual([]);
+    } finally {
+      if (other.inTransaction) other.exec("ROLLBACK");
+      other.close();
+    }
+  });
 });
