@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from "@jest/globals";
 import { EngramError, isEngramError, type EngramErrorCode } from "../core/errors.js";
 import type { DrainResult, Writer, WriteOp } from "./writer.js";
-import { WritePolicy, type WriteMode } from "./write_policy.js";
+import { MAX_BACKGROUND_DRAINS, WritePolicy, type WriteMode } from "./write_policy.js";
 
 /**
  * The write policy (memory/write_policy.ts), hermetic: the writer is a stand-in whose drain returns
@@ -122,6 +122,34 @@ describe("WritePolicy, nobody waiting (background)", () => {
     await background(writer);
     expect(writer.discarded).toEqual([]);
     expect(warnings).toEqual([{ message: expect.stringContaining("could not embed 2"), code: "ENGRAM_EMBEDDING_FAILED" }]);
+  });
+
+  it("runs at most MAX_BACKGROUND_DRAINS users' drains at once; the others wait their turn and all drain", async () => {
+    let running = 0;
+    let most = 0;
+    const drained: string[] = [];
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const writer = {
+      enqueue: async (_userId: string, ops: WriteOp[]) => ops.map((_, i) => i),
+      drain: async (userId: string): Promise<DrainResult> => {
+        running += 1;
+        most = Math.max(most, running);
+        await gate;
+        running -= 1;
+        drained.push(userId);
+        return { applied: 1, pending: 0 };
+      },
+    };
+    const burst = new WritePolicy({ mode: "background", writer: async () => writer as unknown as Writer, closed: () => false });
+    const users = Array.from({ length: 30 }, (_, i) => `user-${i}`);
+    for (const user of users) await burst.write(user, [OP]);
+    for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));
+    expect(running).toBe(MAX_BACKGROUND_DRAINS);
+    open();
+    for (let i = 0; i < 20 && drained.length < users.length; i += 1) await new Promise((resolve) => setImmediate(resolve));
+    expect(drained.sort()).toEqual([...users].sort());
+    expect(most).toBe(MAX_BACKGROUND_DRAINS);
   });
 
   it("a refusal drops the failed writes and warns", async () => {

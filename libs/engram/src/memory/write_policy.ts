@@ -33,6 +33,14 @@ function verdict(error: EngramError, waiting: boolean): "wait" | "retry" | "drop
   return "drop";
 }
 
+/**
+ * Background drains of different users that run at once. Each holds a connection to the store: a
+ * burst of writes from many users (180 users adding at once) opened a socket each to Chroma, and
+ * ten thousand would exhaust file descriptors. More wait their turn, in order; a read that needs a
+ * user's writes drains them itself and never waits for a turn.
+ */
+export const MAX_BACKGROUND_DRAINS = 8;
+
 /** Drain errors that are no write's fault: the writes wait for the next drain. */
 const OUTAGES: ReadonlySet<EngramErrorCode> = new Set<EngramErrorCode>(["STORE_UNAVAILABLE", "CHROMA_EXITED", "STATE_UNAVAILABLE", "OUTBOX_ERROR", "CLOSED"]);
 
@@ -42,6 +50,10 @@ export class WritePolicy {
 
   /** Background drains running now, per user. */
   private readonly draining = new Map<string, number>();
+
+  /** Background drains holding a turn now, and those waiting for one (oldest first). */
+  private turnsTaken = 0;
+  private readonly turnQueue: Array<() => void> = [];
 
   constructor(private readonly input: WritePolicyInput) {}
 
@@ -123,7 +135,9 @@ export class WritePolicy {
   private async drainInBackground(userId: string): Promise<void> {
     if (this.input.closed()) return; // the writes are durable in the outbox: the next open drains them
     this.draining.set(userId, (this.draining.get(userId) ?? 0) + 1);
+    await this.takeTurn();
     try {
+      if (this.input.closed()) return;
       const writer = await this.input.writer();
       await this.settle(writer, await writer.drain(userId));
     } catch (error) {
@@ -131,10 +145,23 @@ export class WritePolicy {
       // stay in the outbox for the next call or flush().
       process.emitWarning(`Engram's background drain failed; the writes stay queued: ${(error as Error)?.message ?? error}`, { code: "ENGRAM_DRAIN_FAILED" });
     } finally {
+      const next = this.turnQueue.shift();
+      if (next) next();
+      else this.turnsTaken -= 1;
       const left = (this.draining.get(userId) ?? 1) - 1;
       if (left > 0) this.draining.set(userId, left);
       else this.draining.delete(userId);
     }
+  }
+
+  /** Resolves when this background drain may run: at most {@link MAX_BACKGROUND_DRAINS} at once. */
+  private takeTurn(): Promise<void> {
+    if (this.turnsTaken < MAX_BACKGROUND_DRAINS) {
+      this.turnsTaken += 1;
+      return Promise.resolve();
+    }
+    // A finishing drain hands its turn straight to the oldest waiting one (turnsTaken unchanged).
+    return new Promise((resolve) => this.turnQueue.push(resolve));
   }
 
   /**
