@@ -3,7 +3,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { StaticEmbeddings } from "../embeddings/static.js";
 import { Memory } from "../memory/memory.js";
-import { chromaPid, startTestChroma, tempDir } from "../tests/chroma.js";
+import { alive, chromaPid, startTestChroma, tempDir } from "../tests/chroma.js";
 import { codeOf } from "../tests/runs.js";
 
 /*
@@ -28,15 +28,6 @@ async function folder(): Promise<string> {
   const dir = await tempDir("engram-hang-");
   dirs.push(dir);
   return dir;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe("a Chroma server that lives but does not answer", () => {

@@ -4,7 +4,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { StaticEmbeddings } from "../embeddings/static.js";
 import { Memory } from "../memory/memory.js";
-import { chromaPid, tempDir } from "../tests/chroma.js";
+import { alive, chromaPid, tempDir } from "../tests/chroma.js";
 
 /*
  * A Chroma server that answers its heartbeat and the list of collections, and hangs on every read
@@ -25,15 +25,6 @@ const userId = "alice";
 afterAll(async () => {
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("a local Chroma server that lists its collections but hangs on their records", () => {
   it("is restarted, and the write that met it is stored", async () => {

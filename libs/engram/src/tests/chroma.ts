@@ -59,3 +59,13 @@ export function killChroma(path: string): void {
   if (pid === undefined) throw new Error("chroma process not found");
   process.kill(pid, "SIGKILL");
 }
+
+/** Whether a process with this pid exists (signal 0 checks without signalling). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
