@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { statfs, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { EngramError } from "../core/errors.js";
 import { chromaBindingPath } from "./chroma_binding.js";
@@ -55,6 +55,7 @@ export async function launch(path: string, host: string, port: number, stopTimeo
         "CHROMA_EXITED",
         `The Chroma server exited during start (${exitedWith}) for data folder ${path} on ${host}:${port}.` +
           (/GLIBC_[\d.]+' not found/.test(stderr) ? ` ${GLIBC_HINT} (loaded: ${binding})` : "") +
+          (await fullDiskHint(path)) +
           (stderr ? `\nServer output:\n${stderr}` : ""),
         { details: { path, host, port, exit: exitedWith, stderr } },
       );
@@ -103,5 +104,27 @@ function captureOutput(child: ChildProcess): () => string {
   };
   child.stdout?.on("data", append);
   child.stderr?.on("data", append);
-  return () => text.trim();
+  return () => plainText(text);
+}
+
+/** A server's output without terminal escapes (Chroma colours its banner), trimmed. */
+export function plainText(output: string): string {
+  return output.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").trim();
+}
+
+/** Below this, a server that exits during start is taken to have found its disk full. */
+const FULL_DISK_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A sentence for an error when the disk holding `path` is (nearly) full, else "": Chroma exits
+ * during start on a full disk with only its banner as output, which does not say why.
+ */
+export async function fullDiskHint(path: string, below = FULL_DISK_BYTES): Promise<string> {
+  try {
+    const { bavail, bsize } = await statfs(path);
+    const free = Number(bavail) * Number(bsize);
+    return free < below ? ` The disk holding ${path} is full (${free} bytes free): free some space, then open the Memory again.` : "";
+  } catch {
+    return "";
+  }
 }
