@@ -79,18 +79,10 @@ export async function consolidateTurn(
   const forgetEvery = options.forgetEvery;
   if (forgetEvery > 0 && turns >= forgetEvery) {
     // Forgetting is upkeep: a failed pass is retried at the next interval, the turn goes on.
+    // Off the turn a handler that throws (a closed log stream) is contained by Memory's upkeep queue.
     const failed = (error: unknown) => warn(`Forgetting failed (${(error as Error)?.message ?? error}); it runs again in ${forgetEvery} turns.`, error);
-    // Off the turn, nobody waits for the report: a handler that throws (a closed log stream) would
-    // reject Memory's upkeep run (an unhandled rejection, and flush() and close() rejecting with it).
-    const failedLater = (error: unknown) => {
-      try {
-        failed(error);
-      } catch {
-        // The handler's own failure: nothing left to report it to; the next pass is scheduled as usual.
-      }
-    };
     try {
-      if (memory.scheduleForget) memory.scheduleForget({ userId: scope.userId }, failedLater);
+      if (memory.scheduleForget) memory.scheduleForget({ userId: scope.userId }, failed);
       else await memory.forget({ userId: scope.userId });
     } catch (error) {
       if (isEngramError(error) && (error.code.startsWith("INVALID_") || error.code === "CLOSED")) throw error;
