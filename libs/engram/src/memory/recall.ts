@@ -119,8 +119,8 @@ export class Recall implements WriteListener {
     private readonly ranker: ResolvedRankerOptions,
     cache: RecallCacheOptions = {},
   ) {
-    validateRecallSizes(cache);
-    // An option given as undefined takes its default rather than erasing it.
+    // The sizes were checked when the Memory was made (lifecycle.ts). An option given as undefined
+    // takes its default rather than erasing it.
     const given = Object.fromEntries(Object.entries(cache).filter(([, value]) => value !== undefined)) as RecallCacheOptions;
     this.cache = { ...DEFAULT_RECALL_CACHE, ...given };
     store.listen(this);
