@@ -5,6 +5,7 @@ import { StaticEmbeddings } from "../embeddings/static.js";
 import { Memory } from "../memory/memory.js";
 import { alive, chromaPid, startTestChroma, tempDir } from "../tests/chroma.js";
 import { codeOf } from "../tests/runs.js";
+import { startBodyStallProxy } from "../tests/body_stall_proxy.js";
 
 /*
  * A Chroma server that lives but does not answer. Seen after its disk filled up: the heartbeat
@@ -88,6 +89,32 @@ describe("a Chroma server that lives but does not answer", () => {
       await chroma.stop();
     }
   });
+
+  it("by URL: a server that stops in the middle of its answer's body fails the call as an outage within the deadline, and loses nothing", async () => {
+    // The deadline used to end when the headers arrived: a body that never finished hung the call for ever.
+    const chroma = await startTestChroma();
+    const proxy = await startBodyStallProxy(chroma.server.url);
+    const dataDir = await folder();
+    const memory = new Memory({ dataDir, embeddings, writes: "sync", chroma: { url: proxy.url, timeoutMs: 1_500 } });
+    try {
+      await memory.add("I live in Lisbon.", { userId });
+      const reads = proxy.stall((request) => request.method === "POST" && request.path.endsWith("/get"));
+      expect(await codeOf(memory.getAll({ userId }))).toBe("STORE_UNAVAILABLE");
+      expect(reads.count).toBeGreaterThan(0);
+      const writes = proxy.stall((request) => request.method === "POST" && request.path.endsWith("/upsert"));
+      // The write's answer never finishes: it stays queued and the caller is told it is pending.
+      expect((await memory.add("I have a cat named Miso.", { userId })).pending).toBe(true);
+      expect(writes.count).toBeGreaterThan(0);
+      reads.release();
+      writes.release();
+      expect(await memory.flush()).toEqual({ applied: 1, pending: 0 });
+      expect((await memory.getAll({ userId })).map((record) => record.content).sort()).toEqual(["I have a cat named Miso.", "I live in Lisbon."]);
+    } finally {
+      await memory.close();
+      await proxy.close();
+      await chroma.stop();
+    }
+  }, 90_000);
 
   it("refuses a timeoutMs that is not a number of milliseconds >= 0 when the Memory is made, before any connection", async () => {
     const dataDir = await folder();

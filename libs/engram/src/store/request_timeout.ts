@@ -5,7 +5,7 @@
  * deadline the request fails as an outage (STORE_UNAVAILABLE: writes stay queued, nothing is
  * lost), and the connection can restart a local server that hangs (connection.ts `recover`).
  */
-import type { ChromaClient } from "chromadb";
+import { ChromaConnectionError, type ChromaClient } from "chromadb";
 import { EngramError } from "../core/errors.js";
 import { describeValue } from "../core/describe.js";
 
@@ -30,8 +30,9 @@ export function resolveRequestTimeout(value: unknown): number {
 }
 
 /**
- * Gives every request `client` sends a deadline of `ms` (0: none), and returns the client. The
- * request is aborted at the deadline, which the client reports as a connection failure.
+ * Gives every request `client` sends a deadline of `ms` (0: none), from its start to the end of
+ * its answer's body, and returns the client. The request is aborted at the deadline, which the
+ * client reports as a connection failure.
  * @throws EngramError `STORE_ERROR` when this chromadb version's client has no request hook (an
  *   upgrade changed it; Engram's tests catch that before a release).
  */
@@ -54,10 +55,33 @@ export function withRequestTimeout(client: ChromaClient, ms: number): ChromaClie
     timers.set(timed, timer);
     return timed;
   });
-  hooks.response.use((response, request) => {
-    clearTimeout(timers.get(request));
+  hooks.response.use(async (response, request) => {
+    const timer = timers.get(request);
     timers.delete(request);
-    return response;
+    try {
+      return await wholly(response);
+    } finally {
+      clearTimeout(timer);
+    }
   });
   return client;
+}
+
+/**
+ * `response` with its body read to the end, under the request's deadline. The hook runs when the
+ * headers arrive, and the client reads the body after it: a server that hangs in the middle of a
+ * body held the call for ever once the timer was cleared. The client reads every body whole
+ * anyway (JSON), so keeping it here costs no memory the call would not use.
+ * @throws ChromaConnectionError when the body does not come whole: the deadline aborted it, or the
+ *   server hung up; both are the server not answering, an outage.
+ */
+async function wholly(response: Response): Promise<Response> {
+  if (response.body === null) return response;
+  let body: ArrayBuffer;
+  try {
+    body = await response.arrayBuffer();
+  } catch (cause) {
+    throw new ChromaConnectionError(`Chroma's answer did not come whole: ${(cause as Error)?.message ?? String(cause)}`, cause);
+  }
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
