@@ -198,7 +198,10 @@ export class MemoryLifecycle {
       state.revisions,
       revisionsInState(options),
     );
-    const recall = new Recall(store, config.ranker, options.recallCache);
+    const embed = (texts: string[]) => config.embedder.embed(texts);
+    const overlay = validatePendingReads(options.recallCache?.pending) === "overlay" ? new PendingOverlay(state.outbox<WriteOp>(), embed, { tag: tagRecord }) : undefined;
+    // The overlay hears of this process's store writes through recall, so drained rows' vectors leave.
+    const recall = new Recall(store, config.ranker, options.recallCache, overlay);
     // Drains of one user never overlap across instances on the state (the "drain" lock, writer.ts).
     const writer = new Writer({
       outbox: state.outbox<WriteOp>(),
@@ -208,8 +211,6 @@ export class MemoryLifecycle {
       tag: tagRecord,
       leases: state.leases,
     });
-    const embed = (texts: string[]) => config.embedder.embed(texts);
-    const overlay = validatePendingReads(options.recallCache?.pending) === "overlay" ? new PendingOverlay(state.outbox<WriteOp>(), embed, { tag: tagRecord }) : undefined;
     const parts = { state, store, writer, recall, ...(overlay ? { overlay } : {}) };
     await this.hooks.opened(parts);
     return parts;

@@ -117,11 +117,23 @@ export interface PendingOverlayOptions {
  * reused and its payload never changes (re-queueing a key makes a new row), so the vector is kept
  * by seq until the row leaves the outbox. The texts go through Memory's embedding cache, so the
  * drain then finds them embedded.
+ *
+ * What is kept is a cache (a row's vector never changes), so dropping any of it changes no read,
+ * only costs an embedding. It is dropped when the user's next read no longer finds the row, and
+ * also as soon as this process writes the row's record to the store or erases the user
+ * ({@link applied}, {@link erased}, told by recall, the store's listener): a drained user who
+ * never searches again would otherwise keep the vectors of their last writes for the life of the
+ * process (up to `maxVectors`, some 16 MB at 512 dimensions).
  */
 export class PendingOverlay {
   /** Vectors of queued rows, per user, by seq; users least recently read first. */
-  private readonly vectors = new Map<string, Map<number, Promise<number[]>>>();
+  private readonly vectors = new Map<string, Map<number, KeptVector>>();
   private kept = 0;
+  /**
+   * Per user, the reads in flight: each collects what this process wrote to the store while it
+   * read, whose vectors it must not keep: it read the outbox before those writes removed the rows.
+   */
+  private readonly reading = new Map<string, Set<WrittenMeanwhile>>();
 
   private readonly maxVectors: number;
   private readonly maxEmbedPerRead: number;
@@ -148,7 +160,46 @@ export class PendingOverlay {
    * vector: the caller then drains the user's queue and reads the store alone.
    */
   async read(userId: string): Promise<PendingView | undefined> {
-    return this.viewOf(userId, await this.outbox.pending({ userId }));
+    const written: WrittenMeanwhile = { ids: new Set(), erased: false };
+    const reads = this.reading.get(userId) ?? new Set<WrittenMeanwhile>();
+    reads.add(written);
+    this.reading.set(userId, reads);
+    try {
+      return await this.viewOf(userId, await this.outbox.pending({ userId }), written);
+    } finally {
+      reads.delete(written);
+      if (reads.size === 0 && this.reading.get(userId) === reads) this.reading.delete(userId);
+    }
+  }
+
+  /** Vectors kept, over all users (what a long-running process holds here). */
+  get keptVectors(): number {
+    return this.kept;
+  }
+
+  /**
+   * This process wrote these records of the user to the store (a drain applied their queued rows):
+   * the vectors kept for them leave. A newer row of the same record still queued loses its vector
+   * too, and is embedded again if read (the embedding cache usually has it).
+   */
+  applied(userId: string, upserts: ReadonlyArray<{ record: { id: string } }>, deletes: readonly string[]): void {
+    const ids = [...upserts.map((item) => item.record.id), ...deletes];
+    for (const written of this.reading.get(userId) ?? []) for (const id of ids) written.ids.add(id);
+    const kept = this.vectors.get(userId);
+    if (!kept) return;
+    const gone = new Set(ids);
+    for (const [seq, entry] of kept) {
+      if (!gone.has(entry.id)) continue;
+      kept.delete(seq);
+      this.kept -= 1;
+    }
+    if (kept.size === 0) this.vectors.delete(userId);
+  }
+
+  /** The user was erased (or their index distrusted): nothing of theirs is kept. */
+  erased(userId: string): void {
+    for (const written of this.reading.get(userId) ?? []) written.erased = true;
+    this.drop(userId);
   }
 
   /**
@@ -164,7 +215,7 @@ export class PendingOverlay {
     return queued;
   }
 
-  private async viewOf(userId: string, rows: Array<PendingWrite<WriteOp>>): Promise<PendingView | undefined> {
+  private async viewOf(userId: string, rows: Array<PendingWrite<WriteOp>>, written: WrittenMeanwhile): Promise<PendingView | undefined> {
     if (rows.length === 0) {
       this.drop(userId);
       return NOTHING_PENDING;
@@ -174,7 +225,7 @@ export class PendingOverlay {
     const kept = this.vectors.get(userId);
     const toEmbed = upserts.filter((row) => row.payload.embedding === undefined && kept?.get(row.seq) === undefined).length;
     if (toEmbed > this.maxEmbedPerRead) return undefined;
-    const vectors = await this.vectorsOf(userId, upserts);
+    const vectors = await this.vectorsOf(userId, upserts, written);
     upserts.forEach((row, i) => view.upserts.set(row.payload.record.id, { ...this.queuedItem(row, deletedAt), vector: vectors[i]! }));
     return view;
   }
@@ -188,9 +239,9 @@ export class PendingOverlay {
   }
 
   /** The rows' vectors: the queued one, else one embedded before for the same row, else embedded now (in one call). */
-  private async vectorsOf(userId: string, rows: Array<PendingWrite<UpsertOp>>): Promise<number[][]> {
+  private async vectorsOf(userId: string, rows: Array<PendingWrite<UpsertOp>>, written: WrittenMeanwhile): Promise<number[][]> {
     const before = this.vectors.get(userId);
-    const now = new Map<number, Promise<number[]>>();
+    const now = new Map<number, KeptVector>();
     const missing: Array<PendingWrite<UpsertOp>> = [];
     for (const row of rows) {
       const queued = row.payload.embedding;
@@ -201,19 +252,21 @@ export class PendingOverlay {
     }
     // One text per call: a search waits on these, and a heavy model in worker threads serves single
     // texts ahead of background batches such as the drain's (embeddings/local.ts).
-    for (const row of missing) now.set(row.seq, this.embed([safeText(row.payload.record).content]).then((vectors) => vectors[0]!));
-    // Rows gone from the outbox are forgotten here: only the rows just read stay.
+    for (const row of missing) now.set(row.seq, { id: row.payload.record.id, vector: this.embed([safeText(row.payload.record).content]).then((vectors) => vectors[0]!) });
+    // Rows gone from the outbox are forgotten here: only the rows just read stay, less those whose
+    // record this process wrote to the store while the outbox was read (their rows are gone now).
     this.drop(userId);
-    if (now.size > 0) {
-      this.vectors.set(userId, now);
-      this.kept += now.size;
+    const keep = new Map(written.erased ? [] : [...now].filter(([, entry]) => !written.ids.has(entry.id)));
+    if (keep.size > 0) {
+      this.vectors.set(userId, keep);
+      this.kept += keep.size;
       this.evict(userId);
     }
     try {
-      return await Promise.all(rows.map((row) => (row.payload.embedding !== undefined ? row.payload.embedding : now.get(row.seq)!)));
+      return await Promise.all(rows.map((row) => (row.payload.embedding !== undefined ? row.payload.embedding : now.get(row.seq)!.vector)));
     } catch (error) {
       // A failed embedding is not kept: the next search tries again.
-      if (this.vectors.get(userId) === now) this.drop(userId);
+      if (this.vectors.get(userId) === keep) this.drop(userId);
       throw error;
     }
   }
@@ -231,6 +284,20 @@ export class PendingOverlay {
       if (userId !== keep) this.drop(userId);
     }
   }
+}
+
+/** A queued row's vector, with the record it writes (what the store's writes are told by). */
+interface KeptVector {
+  id: string;
+  vector: Promise<number[]>;
+}
+
+/** What this process wrote of a user while one read of theirs was in flight. */
+interface WrittenMeanwhile {
+  /** Records written to the store. */
+  ids: Set<string>;
+  /** The user was erased: the read keeps nothing. */
+  erased: boolean;
 }
 
 /** Each record's latest queued write (oldest first: a later row replaces an earlier one), and where its deletes were queued. */

@@ -114,10 +114,15 @@ export class Recall implements WriteListener {
   private readonly building = new Map<string, Promise<Kept>>();
   private readonly cache: Required<RecallCacheOptions>;
 
+  /**
+   * @param writes told of every write this process makes to the store, after recall (the store has
+   * one listener): the pending overlay, whose kept vectors of drained rows leave then.
+   */
   constructor(
     private readonly store: GatedStore,
     private readonly ranker: ResolvedRankerOptions,
     cache: RecallCacheOptions = {},
+    private readonly writes?: Pick<WriteListener, "applied" | "erased">,
   ) {
     // The sizes were checked when the Memory was made (lifecycle.ts). An option given as undefined
     // takes its default rather than erasing it.
@@ -249,6 +254,7 @@ export class Recall implements WriteListener {
    * the write was acknowledged, once per write call (each advanced the revision by one).
    */
   applied(userId: string, upserts: StoredRecord[], deletes: string[], bump?: RevisionBump): void {
+    this.writes?.applied(userId, upserts, deletes);
     const kept = this.users.get(userId);
     if (!kept) return;
     kept.index.upsert(upserts);
@@ -265,6 +271,7 @@ export class Recall implements WriteListener {
   }
 
   erased(userId: string): void {
+    this.writes?.erased(userId);
     this.forget(userId);
   }
 
