@@ -249,6 +249,12 @@ export interface PendingFiling<M extends FilingMessage = FilingMessage> {
   attempts: number;
 }
 
+/**
+ * The `message_key` of a thread's claim (`FilingState.claim`): message keys start with "id:" or
+ * "text:" (adapters/checkpointer/messages.ts), so it is never a message's.
+ */
+export const THREAD_CLAIM_KEY = "claim";
+
 /** The checkpointer's bookkeeping: what was taken per (thread, user), and filings not yet done. */
 export interface FilingState<M extends FilingMessage = FilingMessage> {
   /** Takes the messages not taken before and queues them, atomically; returns those queued. */
@@ -258,6 +264,12 @@ export interface FilingState<M extends FilingMessage = FilingMessage> {
   complete(seqs: number[]): Promise<void>;
   fail(seqs: number[], error: string): Promise<void>;
   usersOf(threadId: string): Promise<string[]>;
+  /**
+   * The thread's users (`usersOf`); when it has none, first claims it for `userId`, atomically
+   * across every process on the state (two first runs at once: one claims, the other sees it).
+   * The claim is a row of the thread and user: `forgetThread` and `deleteUser` remove it.
+   */
+  claim(threadId: string, userId: string): Promise<string[]>;
   dropPending(threadId: string): Promise<number>;
   forgetThread(threadId: string): Promise<void>;
   /** Erasure of a user: their filing rows of every thread. */

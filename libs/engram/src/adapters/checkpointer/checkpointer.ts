@@ -260,13 +260,18 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
    * prompt and file all of it into that user's long-term memory, recalled in every thread of theirs.
    * Refused with `INVALID_SCOPE`; a config without a user or thread is not checked. The filing log
    * says who filed where, in every process that shares it, until `deleteThread` frees the id.
+   *
+   * The first named user to reach a thread claims it here, in the same atomic step as the check
+   * (`FilingState.claim`): two users' first runs at once, in two processes, cannot both pass. A
+   * thread stored so far only by runs that named no user is unowned, and the first named user's
+   * run claims it: such runs are the app's own (stored, never filed) and name no one to protect.
    */
   private async checkOwner(config: RunnableConfig): Promise<void> {
     if (!runNamesUser(config)) return;
     const { userId, threadId } = scopeFromRun(config, "EngramCheckpointer");
     if (threadId === undefined) return;
-    const users = await (await this.filingLog()).usersOf(threadId);
-    if (users.length > 0 && !users.includes(userId)) {
+    const users = await (await this.filingLog()).claim(threadId, userId);
+    if (!users.includes(userId)) {
       throw new EngramError(
         "INVALID_SCOPE",
         "EngramCheckpointer: this thread belongs to another user; give each user threads of their own (thread_id).",

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from "@jest/globals";
+import { HumanMessage } from "@langchain/core/messages";
 import { MemorySaver } from "@langchain/langgraph-checkpoint";
 import { createReactAgent } from "@langchain/langgraph/prebuilt";
 import { testMemories } from "../../tests/memories.js";
@@ -52,5 +53,36 @@ describe("EngramCheckpointer: a thread belongs to the user of its first run", ()
     await engram.deleteThread("1");
     await agent.invoke(say("Hello again."), runConfig("bob", "1"));
     expect(model.lastConversation.join("\n")).not.toMatch(/4711|diabetes/);
+  });
+
+  it("a thread is claimed by its first named user even when no message of it was filed; runs that name no user leave it unowned", async () => {
+    const m = memories.open("cp-owner-unfiled");
+    const engram = new EngramCheckpointer({ memory: m, saver: new MemorySaver() });
+    checkpointers.push(engram);
+    const meta = { source: "input" as const, step: -1, parents: {} };
+    const checkpoint = (n: number, text?: string) => ({
+      v: 4,
+      id: `1f0a0000-0000-6000-8000-00000000000${n}`,
+      ts: new Date().toISOString(),
+      // A graph whose state has no messages channel (or only tool messages) files nothing.
+      channel_values: text === undefined ? { notes: "alice's notes" } : { messages: [new HumanMessage({ id: `h${n}`, content: text })] },
+      channel_versions: { [text === undefined ? "notes" : "messages"]: 1 },
+      versions_seen: {},
+    });
+
+    // Alice's run files nothing, yet the thread is hers.
+    await engram.put(runConfig("alice", "notes-1"), checkpoint(1), meta, {});
+    expect(await codeOf(engram.getTuple(runConfig("bob", "notes-1")))).toBe("INVALID_SCOPE");
+    expect(await codeOf(engram.put(runConfig("bob", "notes-1"), checkpoint(2), meta, {}))).toBe("INVALID_SCOPE");
+    expect((await engram.getTuple(runConfig("alice", "notes-1")))?.checkpoint.id).toBe(checkpoint(1).id);
+
+    // A thread stored by runs that named no user is nobody's until a named user's run reaches it:
+    // reading it claims it as writing does.
+    await engram.put({ configurable: { thread_id: "anon-1" } }, checkpoint(3, "Hello from nobody."), meta, {});
+    expect((await engram.getTuple(runConfig("bob", "anon-1")))?.checkpoint.id).toBe(checkpoint(3).id);
+    expect(await codeOf(engram.getTuple(runConfig("alice", "anon-1")))).toBe("INVALID_SCOPE");
+    expect(await codeOf(engram.put(runConfig("alice", "anon-1"), checkpoint(4, "Mine now?"), meta, {}))).toBe("INVALID_SCOPE");
+    await engram.flush();
+    expect(await m.getAll({ userId: "alice" })).toEqual([]);
   });
 });

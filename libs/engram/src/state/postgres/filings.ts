@@ -1,4 +1,4 @@
-import type { FilingMessage, FilingState, PendingFiling } from "../types.js";
+import { THREAD_CLAIM_KEY, type FilingMessage, type FilingState, type PendingFiling } from "../types.js";
 import type { PgHandle } from "./handle.js";
 
 interface FilingRow {
@@ -93,6 +93,27 @@ export class PostgresFilings<M extends FilingMessage = FilingMessage> implements
       [threadId],
     );
     return rows.map((row) => row.user_id);
+  }
+
+  /**
+   * See `FilingState.claim`. The transaction holds an advisory lock on the thread id: without it
+   * two replicas would both read no users and both insert their (distinct) claim rows.
+   */
+  async claim(threadId: string, userId: string): Promise<string[]> {
+    return this.handle.tx("filings.claim", async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`engram:thread-claim:${this.handle.schema}:${threadId}`]);
+      const { rows } = await client.query<{ user_id: string }>(
+        `SELECT user_id FROM ${this.filed} WHERE thread_id = $1 UNION SELECT user_id FROM ${this.queue} WHERE thread_id = $1 ORDER BY user_id`,
+        [threadId],
+      );
+      if (rows.length > 0) return rows.map((row) => row.user_id);
+      await client.query(`INSERT INTO ${this.filed} (thread_id, user_id, message_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
+        threadId,
+        userId,
+        THREAD_CLAIM_KEY,
+      ]);
+      return [userId];
+    });
   }
 
   async dropPending(threadId: string): Promise<number> {

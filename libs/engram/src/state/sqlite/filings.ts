@@ -1,6 +1,6 @@
 /** The checkpointer's filing log in the SQLite state: what was filed per thread and user, and filings to do. */
 import type Database from "better-sqlite3";
-import type { FilingMessage, FilingState, PendingFiling } from "../types.js";
+import { THREAD_CLAIM_KEY, type FilingMessage, type FilingState, type PendingFiling } from "../types.js";
 import { runSql, type SqliteHandle } from "./database.js";
 
 interface FilingRow {
@@ -101,14 +101,33 @@ export class SqliteFilings<M extends FilingMessage = FilingMessage> implements F
   /** Every user who filed (or waits to file) messages of the thread. */
   async usersOf(threadId: string): Promise<string[]> {
     this.setup();
-    return runSql(this.db, "checkpointer.usersOf", () =>
+    return runSql(this.db, "checkpointer.usersOf", () => this.usersNow(threadId));
+  }
+
+  private usersNow(threadId: string): string[] {
+    return this.db
+      .prepare<[string, string], { user_id: string }>(
+        `SELECT DISTINCT user_id FROM engram_checkpointer_filed WHERE thread_id = ?
+         UNION SELECT DISTINCT user_id FROM engram_checkpointer_queue WHERE thread_id = ?`,
+      )
+      .all(threadId, threadId)
+      .map((row) => row.user_id);
+  }
+
+  /** See `FilingState.claim`: BEGIN IMMEDIATE makes the read and the claim one step across processes. */
+  async claim(threadId: string, userId: string): Promise<string[]> {
+    this.setup();
+    return runSql(this.db, "checkpointer.claim", () =>
       this.db
-        .prepare<[string, string], { user_id: string }>(
-          `SELECT DISTINCT user_id FROM engram_checkpointer_filed WHERE thread_id = ?
-           UNION SELECT DISTINCT user_id FROM engram_checkpointer_queue WHERE thread_id = ?`,
-        )
-        .all(threadId, threadId)
-        .map((row) => row.user_id),
+        .transaction(() => {
+          const users = this.usersNow(threadId);
+          if (users.length > 0) return users;
+          this.db
+            .prepare("INSERT OR IGNORE INTO engram_checkpointer_filed (thread_id, user_id, message_key) VALUES (?, ?, ?)")
+            .run(threadId, userId, THREAD_CLAIM_KEY);
+          return [userId];
+        })
+        .immediate(),
     );
   }
 
