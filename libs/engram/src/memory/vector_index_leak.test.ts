@@ -32,11 +32,21 @@ describe("VectorIndex gives memory back after removals", () => {
     expect(index.vectors.size).toBe(100);
     // Before: the 20,000-row buffer stayed (1.28 MB here; 40 MB with 512 dimensions).
     expect(index.vectors.bytes).toBeLessThanOrEqual(4 * 100 * DIMS * 4);
-    // Removing the rest leaves the smallest buffer, and the index still takes new vectors.
+    // Removing the rest leaves no buffer, and the index still takes new vectors.
     index.remove(all.slice(0, 100).map((item) => item.record.id));
-    expect(index.vectors.capacity).toBe(64);
+    expect(index.vectors.bytes).toBe(0);
     index.upsert([record(7)]);
     expect(index.vectors.nearest(vectorOf(7), 1)[0]?.id).toBe("m7");
+  });
+
+  it("a user with a few memories keeps a buffer of a few rows, not 64", () => {
+    // A server keeps up to recallIndex.maxUsers indexes, most of them of users with a few memories.
+    for (const memories of [1, 2, 3, 5, 10]) {
+      const index = new UserIndex();
+      for (let n = 0; n < memories; n += 1) index.upsert([record(n)]);
+      // Before: 64 rows each (128 KB at 512 dimensions).
+      expect(index.vectors.capacity).toBeLessThanOrEqual(Math.ceil(memories * 1.5));
+    }
   });
 
   it("search results after growth and shrinking equal a fresh index of the live vectors", () => {
@@ -66,8 +76,8 @@ describe("VectorIndex gives memory back after removals", () => {
           const fresh = new VectorIndex();
           for (const [id, vector] of live) fresh.upsert(id, vector);
           expect(index.size).toBe(live.size);
-          // The buffer follows the live rows (never under a quarter full above the smallest).
-          expect(index.capacity).toBeLessThanOrEqual(Math.max(64, live.size * 4));
+          // The buffer follows the live rows (never under a quarter full; none when empty).
+          expect(index.capacity).toBeLessThanOrEqual(live.size * 4);
           const query = vectorOf(q + 0.5);
           const got = index.nearest(query, k);
           const want = fresh.nearest(query, k);

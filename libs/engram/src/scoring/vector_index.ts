@@ -4,9 +4,12 @@
  * tight loop of dot products: about half a millisecond for 1,000 vectors of 512 dimensions here,
  * against a few milliseconds for an HTTP round trip to the store.
  *
- * The buffer shrinks when removals leave it mostly empty ({@link SHRINK_BELOW}): a user kept warm
- * on a long-running server who forgets down from 20,000 memories to a few hundred would otherwise
- * keep the 40 MB the peak needed (512 dimensions) until the index is rebuilt.
+ * The buffer follows the live rows both ways: it grows by half when full, from one row (a server
+ * keeps up to `recallIndex.maxUsers` indexes, most of users with a handful of memories: a 64-row
+ * start cost each 128 KB at 512 dimensions, 1.3 GB over 10,000 users with one memory each), and
+ * shrinks when removals leave it mostly empty ({@link SHRINK_BELOW}): a user kept warm who forgets
+ * down from 20,000 memories to a few hundred would otherwise keep the 40 MB the peak needed until
+ * the index is rebuilt.
  */
 export class VectorIndex {
   private dims = 0;
@@ -91,27 +94,22 @@ export class VectorIndex {
 
   /**
    * Copies the live rows (a prefix, in order, so search results do not change) into a buffer of
-   * half the old one's room once fewer than a quarter of its rows are live. Growth multiplies by
-   * 1.5 and shrinking needs the live rows below a quarter, so a remove right after a growth never
-   * shrinks and each row is copied a constant number of times per capacity change (amortised O(1)).
+   * twice their number once fewer than a quarter of its rows are live (an empty index keeps none).
+   * Growth multiplies by 1.5 and shrinking needs the live rows below a quarter, so a remove right
+   * after a growth never shrinks, and the copies cost O(1) per write, amortised.
    */
   private shrinkIfSparse(): void {
-    const capacity = this.capacity;
-    if (capacity <= MIN_ROWS || this.ids.length >= capacity * SHRINK_BELOW) return;
-    const rows = Math.max(MIN_ROWS, this.ids.length * 2);
-    this.data = this.data.slice(0, rows * this.dims);
+    if (this.ids.length >= this.capacity * SHRINK_BELOW) return;
+    this.data = this.data.slice(0, this.ids.length * 2 * this.dims);
   }
 
   private ensureCapacity(rows: number): void {
     if (rows * this.dims <= this.data.length) return;
-    const grown = new Float32Array(Math.max(rows, Math.ceil(this.ids.length * 1.5), MIN_ROWS) * this.dims);
+    const grown = new Float32Array(Math.max(rows, Math.ceil(this.ids.length * 1.5)) * this.dims);
     grown.set(this.data);
     this.data = grown;
   }
 }
-
-/** Smallest buffer, in rows: a few KB, never shrunk below (a user's first memories do not reallocate each). */
-const MIN_ROWS = 64;
 
 /** The buffer shrinks once fewer than this fraction of its rows are live. */
 const SHRINK_BELOW = 0.25;
