@@ -5,7 +5,24 @@
  * with one item: both go through here, so the two paths cannot drift apart.
  */
 import type { MemoryRecord, Scope } from "../core/types.js";
+import type { LeaseState } from "../state/types.js";
 import type { WriteOp } from "./writer.js";
+
+/** The user's lock under which an add of explicit ids reads which are live and queues the rest. */
+export const EXPLICIT_ID_LOCK = "explicit-id";
+
+/**
+ * Runs `step` (read which of the call's records are live, then queue the fresh ones) under the
+ * user's {@link EXPLICIT_ID_LOCK}, held by every instance on the state, when the call names an
+ * explicit id. An explicit id names one record whatever its text: without the lock, two adds of
+ * one id with two texts (in one process, or two on shared state) both read the id as free and
+ * both queued an ADD, and the later text replaced the earlier one. Under it, the second reads the
+ * first one's queued write and is a replay: its text is not stored, and it is told so (replay.ts).
+ * A derived id names its text, so adds without explicit ids do not pay for the lock.
+ */
+export function underIdLock<R>(leases: LeaseState, userId: string, explicitIds: boolean, step: () => Promise<R>): Promise<R> {
+  return explicitIds ? leases.exclusive(userId, EXPLICIT_ID_LOCK, step) : step();
+}
 
 /** A fresh record to store, with what its write needs. */
 export interface AddWrite {

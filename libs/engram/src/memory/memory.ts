@@ -14,7 +14,7 @@ import { isCurrent, validateIncludeInvalid } from "../consolidation/validity.js"
 import { planForget, resolveForgetRules, type ForgetOptions, type ForgetReport } from "../consolidation/forget.js";
 import { consolidateSession, type EndSessionOptions, type EndSessionResult } from "../consolidation/end_session.js";
 import { boostByEntities } from "../scoring/entities.js";
-import { addUpserts, extractionJobs, type AddWrite } from "./add_ops.js";
+import { addUpserts, extractionJobs, underIdLock, type AddWrite } from "./add_ops.js";
 import { resolveInfer } from "./facts.js";
 import { forgetReport, forgetWriteOps, loadForgetItems, withoutChanged } from "./forget_ops.js";
 import { MemoryLifecycle, resolveMemoryConfig, type MemoryConfig, type MemoryParts } from "./lifecycle.js";
@@ -126,16 +126,19 @@ export class Memory {
       extractEntities: this.config.entities.extract,
       infer: (kind) => resolveInfer(options.infer, kind, hasModel),
     });
-    const { writer, history, recall } = await this.parts();
+    const { writer, history, recall, state } = await this.parts();
     if (this.config.connection) await this.config.modelGuard.beforeWrite(() => this.config.connection!.client());
     const now = plan.createdAt ?? this.config.clock();
     const records = plan.build(now);
     const warnings = [...plan.warnings];
-    const fresh = await freshRecords({ writer, history, recall }, scope.userId, records, now, warnings);
-    if (fresh.length === 0) return { results: records, pending: (await writer.pendingCount(scope.userId)) > 0, warnings };
+    // The liveness read and the queueing are one step for an explicit id (add_ops.ts).
+    return underIdLock(state.leases, scope.userId, options.id !== undefined, async () => {
+      const fresh = await freshRecords({ writer, history, recall }, scope.userId, records, now, warnings);
+      if (fresh.length === 0) return { results: records, pending: (await writer.pendingCount(scope.userId)) > 0, warnings };
 
-    const writes: AddWrite[] = fresh.map((record) => ({ record, scope, at: now, tagEntities: plan.tagEntities, infer: plan.infer }));
-    return { results: records, pending: await this.storeFresh(scope, writes, now), warnings };
+      const writes: AddWrite[] = fresh.map((record) => ({ record, scope, at: now, tagEntities: plan.tagEntities, infer: plan.infer }));
+      return { results: records, pending: await this.storeFresh(scope, writes, now), warnings };
+    });
   }
 
   /**
@@ -153,7 +156,7 @@ export class Memory {
       extractEntities: this.config.entities.extract,
       infer: (kind, infer) => resolveInfer(infer, kind, hasModel),
     });
-    const { writer, history, recall } = await this.parts();
+    const { writer, history, recall, state } = await this.parts();
     if (planned.length === 0) return { results: [], pending: false, warnings: [] };
     if (this.config.connection) await this.config.modelGuard.beforeWrite(() => this.config.connection!.client());
     const now = this.config.clock();
@@ -161,14 +164,16 @@ export class Memory {
     const built = buildMany(planned, now, repeated);
     const records = built.flatMap((entry) => entry.records);
     const warnings = [...built.flatMap((entry, index) => entry.item.plan.warnings.map((warning) => `items[${index}]: ${warning}`)), ...repeated];
-    const fresh = new Set(await freshRecords({ writer, history, recall }, scope.userId, records, now, warnings));
-    const writes: AddWrite[] = built.flatMap(({ item, records: own }) =>
-      own
-        .filter((record) => fresh.has(record))
-        .map((record) => ({ record, scope: item.scope, at: item.createdAt ?? now, tagEntities: item.plan.tagEntities, infer: item.plan.infer })),
-    );
-    if (writes.length === 0) return { results: records, pending: (await writer.pendingCount(scope.userId)) > 0, warnings };
-    return { results: records, pending: await this.storeFresh(scope, writes, now), warnings };
+    return underIdLock(state.leases, scope.userId, items.some((item) => item?.id !== undefined), async () => {
+      const fresh = new Set(await freshRecords({ writer, history, recall }, scope.userId, records, now, warnings));
+      const writes: AddWrite[] = built.flatMap(({ item, records: own }) =>
+        own
+          .filter((record) => fresh.has(record))
+          .map((record) => ({ record, scope: item.scope, at: item.createdAt ?? now, tagEntities: item.plan.tagEntities, infer: item.plan.infer })),
+      );
+      if (writes.length === 0) return { results: records, pending: (await writer.pendingCount(scope.userId)) > 0, warnings };
+      return { results: records, pending: await this.storeFresh(scope, writes, now), warnings };
+    });
   }
 
   /**
