@@ -13,6 +13,7 @@ import { SqliteJobs } from "./jobs.js";
 import { SqliteLeases } from "./leases.js";
 import { SqliteMeta } from "./meta.js";
 import { SqliteOutbox } from "./outbox.js";
+import { keepReserve, spendReserve } from "./reserve.js";
 import { SqliteRevisions } from "./revisions.js";
 import { SqliteUsage } from "./usage.js";
 
@@ -114,15 +115,19 @@ export class SqliteState implements StateBackend {
 
   async close(): Promise<void> {
     // Rows of leases and locks this instance ended but could not remove (a full disk then): a last
-    // try, or other instances on the file wait them out (a minute).
-    if (this.db?.open) this.leases.releaseLeftovers();
+    // try, or other instances on the file wait them out (a minute). On a disk still full, the
+    // reserve beside the file makes the room for it (reserve.ts).
+    if (this.db?.open && !this.leases.releaseLeftovers() && spendReserve(this.file)) this.leases.releaseLeftovers();
     this.closed = true;
     this.db?.close();
   }
 
   private connection(): Database.Database {
     if (this.closed) throw new EngramError("CLOSED", "The SQLite state was closed.");
-    this.db ??= openDatabase(this.file);
+    if (!this.db) {
+      this.db = openDatabase(this.file);
+      keepReserve(this.file);
+    }
     return this.db;
   }
 }

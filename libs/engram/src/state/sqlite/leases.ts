@@ -103,8 +103,11 @@ export class SqliteLeases implements LeaseState {
     this.releaseLeftovers();
   }
 
-  /** Removes the rows of leases and locks already ended here, as far as the state lets it now. */
-  releaseLeftovers(): void {
+  /**
+   * Removes the rows of leases and locks already ended here, as far as the state lets it now;
+   * whether none is left.
+   */
+  releaseLeftovers(): boolean {
     try {
       for (const id of this.unreleased) {
         runSql(this.db, "leases.release", () => this.ready().release.run(id));
@@ -115,8 +118,10 @@ export class SqliteLeases implements LeaseState {
         runSql(this.db, "leases.exclusive", () => this.ready().lockRelease.run(userId, name, this.owner));
         this.unlocked.delete(key);
       }
+      return true;
     } catch {
       // The state still refuses (or was closed): the next call tries again.
+      return false;
     }
   }
 
