@@ -51,6 +51,7 @@ const program = new Command()
   .option("--data <path>", "LoCoMo json (default: see data_path.ts)")
   .option("--model <name>", "embedding model: use-lite (the default model) or static", "use-lite")
   .option("--vectors <file>", "vector cache (default bench-results/lab-vectors-<model>.json)")
+  .option("--static-model <file>", "with --model static: another table file (e.g. the unmapped table, scripts/build_static_model.mjs --unmapped)")
   .option("--out <dir>", "output folder", "bench-results")
   .option("--variants <list>", "rows of the ablation (see VARIANTS)", "")
   .option("--name <name>", "names the output files lab-<name>*.md (default: the model)")
@@ -58,7 +59,7 @@ const program = new Command()
   .option("--second-pool", "also take the top candidates by the second vectors' cosine into the pool")
   .option("--dump-texts <file>", "writes {questions, turns} of the dev conversations as JSON and exits")
   .parse();
-const opts = program.opts<{ data?: string; model: string; vectors?: string; out: string; variants: string; name?: string; second?: string; secondPool?: boolean; dumpTexts?: string }>();
+const opts = program.opts<{ data?: string; model: string; vectors?: string; staticModel?: string; out: string; variants: string; name?: string; second?: string; secondPool?: boolean; dumpTexts?: string }>();
 const outName = opts.name ?? opts.model;
 
 const dataPath = findLocomoData(opts.data);
@@ -98,7 +99,10 @@ async function embed(texts: string[]): Promise<number[][]> {
     if (opts.model === "use-lite") fresh = await embedWithUseLite(missing);
     else if (opts.model === "static") {
       const { StaticEmbeddings } = await import("../../../engram/src/embeddings/static.js");
-      fresh = await new StaticEmbeddings().embedDocuments(missing);
+      const { STATIC_MODEL_ID } = await import("../../../engram/src/embeddings/static.js");
+      // The unmapped table names itself `<id>+unmapped` (static_build.ts).
+      const table = opts.staticModel ? { modelPath: opts.staticModel, modelId: `${STATIC_MODEL_ID}+unmapped` } : {};
+      fresh = await new StaticEmbeddings(table).embedDocuments(missing);
     } else throw new Error(`unknown --model ${opts.model}`);
     missing.forEach((t, i) => cache.set(t, normalize(fresh[i]!)));
     await writeFile(cachePath, JSON.stringify([...cache]));
@@ -435,7 +439,7 @@ function product(baseSetting: Setting, axes: Partial<Record<keyof Setting, numbe
 }
 
 /** Each row: the grid its folds choose from (the library's current weights are always in it). */
-const refit = opts.model === "static" ? { lexical: [1.5, 2.5, 4], neighbour: [0.3, 0.5, 0.8] } : { lexical: [0.4, 0.6, 1], neighbour: [0.2, 0.3, 0.5] };
+const refit = opts.model === "static" ? { lexical: [0.6, 1, 1.5, 2.5, 4], neighbour: [0.3, 0.5, 0.8] } : { lexical: [0.4, 0.6, 1], neighbour: [0.2, 0.3, 0.5] };
 const VARIANTS: Record<string, { label: string; grid: () => Setting[] }> = {
   defaults: { label: "DEFAULT_RANKER as shipped (no choice)", grid: () => [DEFAULT] },
   base: { label: "ranker re-fitted (lexical, neighbour)", grid: () => product(DEFAULT, refit) },
@@ -447,8 +451,10 @@ const VARIANTS: Record<string, { label: string; grid: () => Setting[] }> = {
     label: "all kept parts re-fitted together (recency, entity, dates, session)",
     grid: () =>
       product(DEFAULT, {
-        lexical: refit.lexical.slice(1),
-        neighbour: refit.neighbour.slice(1),
+        // The cosine's scale too, for the static model: its table now lives in USE-Lite's space.
+        spread: [...new Set([0, base.spread])],
+        lexical: opts.model === "static" ? refit.lexical : refit.lexical.slice(1),
+        neighbour: opts.model === "static" ? refit.neighbour : refit.neighbour.slice(1),
         recency: [0, 0.02],
         entity: [0, 0.1],
         date: [0, 0.4, 0.8],
@@ -493,6 +499,31 @@ const VARIANTS: Record<string, { label: string; grid: () => Setting[] }> = {
         neighbour: [0.3, 0.5],
         session: [0, 0.4],
         second: [0, 0.25, 0.5, 0.75, 1],
+      }),
+  },
+  // The same with the cosine's scale chosen too: the rows above kept the static model's spread (4,
+  // standardized cosines) even when the mixed cosine is all USE-Lite's, whose own weights use 0.
+  secondSpread: {
+    label: "both vectors, the cosine's spread re-fitted with the mix",
+    grid: () =>
+      product({ ...DEFAULT, recency: 0, entity: 0, date: 0.4 }, {
+        spread: [0, 4],
+        lexical: [0.6, 1, 1.5, 2.5, 4],
+        neighbour: [0.3, 0.5],
+        session: [0, 0.4],
+        second: [0, 0.5, 0.75, 1],
+      }),
+  },
+  // One vector per memory in USE-Lite's space (`--vectors`: the turns' USE-Lite vectors, or their
+  // mapped static drafts; the questions' static vectors mapped by static_model/both_map.py).
+  mapped: {
+    label: "one vector in USE-Lite's space, the question's static vector mapped (--vectors)",
+    grid: () =>
+      product({ ...DEFAULT, recency: 0, entity: 0, date: 0.4 }, {
+        spread: [0, 4],
+        lexical: [0.6, 1, 1.5, 2.5, 4],
+        neighbour: [0.3, 0.5],
+        session: [0, 0.4],
       }),
   },
   both: {

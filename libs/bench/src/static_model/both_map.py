@@ -13,9 +13,10 @@ Where the map is fitted (--fit):
   question, no label), so the held-out conversation's questions are mapped by a map that never
   saw it. Not shippable as such (LoCoMo text), but it bounds the approach.
 
-  python3 both_map.py --fit corpus --corpus /tmp/sd/m --texts texts.json \
-    --static ../../bench-results/lab-vectors-static.json --use-lite ../../bench-results/lab-vectors-use-lite.json \
-    --out both-corpus.json
+  python3 both_map.py --fit corpus --model /tmp/m9/static-unmapped.bin --corpus /tmp/m9/corpus --texts texts.json \
+    --static <the unmapped table's vector cache> --use-lite ../../bench-results/lab-vectors-use-lite.json \
+    --out both-corpus.json [--save-map ../../../engram/build-inputs/static-map.f32]
+  (docs/embeddings.md, "The map into USE-Lite's space", has the whole sequence)
   (texts.json: `lab.ts --dump-texts texts.json`; corpus: corpus.ts + tokenize.ts output)
 """
 import argparse
@@ -34,13 +35,16 @@ def ridge_map(x, y, lam):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--fit", choices=["corpus", "turns-cv", "none"], required=True)
-    p.add_argument("--model", default="../../../engram/models/static-use-lite.bin")
+    p.add_argument("--model", help="the static table WITHOUT the map (node libs/engram/scripts/build_static_model.mjs --unmapped <file>); --fit corpus needs it")
     p.add_argument("--corpus", help="corpus folder (corpus.ids.i32/offsets.i32 and teacher.f32)")
     p.add_argument("--texts", required=True)
     p.add_argument("--static", required=True)
     p.add_argument("--use-lite", required=True)
     p.add_argument("--lam", type=float, default=0)
     p.add_argument("--out", required=True)
+    p.add_argument("--memories", choices=["use-lite", "mapped"], default="use-lite",
+                   help="the turns' vectors: USE-Lite's own, or their static vector through the same map (a draft)")
+    p.add_argument("--save-map", help="writes the fitted map (float32, 512 x 512, row-major)")
     a = p.parse_args()
 
     texts = json.load(open(a.texts))
@@ -56,6 +60,8 @@ def main():
             out[t] = v.round(6).tolist()
         report.append(("all", S(q), U(q), S(q)))
     elif a.fit == "corpus":
+        if not a.model:
+            sys.exit("--fit corpus needs --model <the unmapped table>")
         header, weights, table = load_model(a.model)
         ids, offsets, y = load_corpus(a.corpus)
         x = unit(design(ids, offsets, weights, header["vocabSize"]) @ table)
@@ -66,10 +72,17 @@ def main():
         best = max(lams, key=lambda lam: float(np.mean(np.sum(unit(x[held] @ ridge_map(x[~held], y[~held], lam)) * y[held], axis=1))))
         m = ridge_map(x, y, best)
         print(f"corpus: {n} texts, lambda {best}", file=sys.stderr)
+        if a.save_map:
+            m.astype(np.float32).tofile(a.save_map)
         q = texts["questions"]
         mapped = unit(S(q) @ m)
         for t, v in zip(q, mapped):
             out[t] = v.round(6).tolist()
+        if a.memories == "mapped":
+            turns = texts["turns"]
+            for t, v in zip(turns, unit(S(turns) @ m)):
+                out[t] = v.round(6).tolist()
+            report.append(("turns", unit(S(turns) @ m), U(turns), S(turns)))
         report.append(("all", mapped, U(q), S(q)))
     else:
         for conv in texts["convs"]:

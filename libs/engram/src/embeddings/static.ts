@@ -7,7 +7,7 @@ import { DEFAULT_STATIC_MODEL_PATH, loadStaticModel, type StaticModel } from "./
 import { SentencePieceTokenizer } from "./tokenizer.js";
 
 /** Id of the table shipped in the package; bump it whenever the build changes the table. */
-export const STATIC_MODEL_ID = "engram-static-use-lite@2";
+export const STATIC_MODEL_ID = "engram-static-use-lite@3";
 
 /** Options for {@link StaticEmbeddings}. */
 export interface StaticEmbeddingsOptions extends EmbeddingsParams {
@@ -18,7 +18,7 @@ export interface StaticEmbeddingsOptions extends EmbeddingsParams {
   modelPath?: string;
   /**
    * The id the file must carry; loading another file refuses with `EMBEDDING_FAILED`.
-   * @default "engram-static-use-lite@2"
+   * @default "engram-static-use-lite@3"
    */
   modelId?: string;
 }

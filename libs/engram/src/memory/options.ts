@@ -34,7 +34,7 @@ export interface MemoryOptions {
    * refuses another with `EMBEDDINGS_MISMATCH`: move it with `engram reembed` (docs/embeddings.md).
    * @default new LocalEmbeddings() (Universal Sentence Encoder Lite in worker threads: offline,
    * 512 dimensions). `new StaticEmbeddings()` is the fast opt-in (about 0.2 ms per text, no TF.js),
-   * with about 4 points less cross-validated LoCoMo R@10 (71.6 against 75.6) and its own ranker weights
+   * with about 3 points less cross-validated LoCoMo R@10 (72.8 against 75.6) and its own ranker weights
    * (`STATIC_RANKER`); see docs/embeddings.md.
    */
   embeddings?: EmbeddingsInterface;

@@ -10,7 +10,7 @@ import { boostByDates } from "./dates.js";
  * embeddings (`LocalEmbeddings`, USE-Lite): `spread`, `lexical`, `neighbour`, `recency`, `dates` and
  * `session` are what leave-one-conversation-out cross-validation on the LoCoMo dev half chooses for
  * it (`importance` cannot be fitted there: every turn has the same) (docs/benchmarks.md has the held-out figures and the ablation). The static
- * model's cosines crowd into a narrow band, and the same procedure chooses other weights for it:
+ * model reads a bag of pieces, and the same procedure leans more on BM25 for it:
  * {@link STATIC_RANKER}, which `Memory` uses by default with `StaticEmbeddings`.
  */
 export interface RankerOptions {
@@ -20,15 +20,16 @@ export interface RankerOptions {
    * How the cosine becomes the relevance part. 0: the cosine itself (negative counts as 0). Above
    * 0: the cosine standardized over the query's candidates, `0.5 + z / spread` clipped to 0..1
    * (z: standard deviations from the candidates' mean cosine), so that a model whose cosines crowd
-   * into a narrow band (the static default: most between 0.77 and 0.91) separates its candidates as
-   * much as one whose cosines spread, and weighs the same against the lexical part.
-   * @default 0 (4 with `StaticEmbeddings`)
+   * into a narrow band separates its candidates as much as one whose cosines spread, and weighs the
+   * same against the lexical part. No model Engram ships needs it today (the static table's first
+   * version did).
+   * @default 0
    */
   spread?: number;
   /**
    * Lexical match: BM25 over the user's memories, divided by the best BM25 score among the
    * candidates. Catches names, numbers and rare words that sentence embeddings blur.
-   * @default 0.6 (4 with `StaticEmbeddings`)
+   * @default 0.6 (4 with `StaticEmbeddings`: a bag of pieces adds less beside BM25)
    */
   lexical?: number;
   /**
@@ -47,7 +48,7 @@ export interface RankerOptions {
    * lexical parts) among its neighbouring turns (the memories just before and after it in the same
    * thread) that are also candidates.
    * An answer often sits next to the turn that matches the question's words.
-   * @default 0.3 (0.5 with `StaticEmbeddings`)
+   * @default 0.3
    */
   neighbour?: number;
   /**
@@ -61,7 +62,7 @@ export interface RankerOptions {
    * Session context: a memory gains this share of the best score among the other candidates of
    * its thread (scoring/context.ts), so the turns of the session that the question is about
    * move up together.
-   * @default 0.4 (0 with `StaticEmbeddings`; chosen by cross-validation on LoCoMo)
+   * @default 0.4 (chosen by cross-validation on LoCoMo)
    */
   session?: number;
   /**
@@ -94,8 +95,11 @@ export const DEFAULT_RANKER: ResolvedRankerOptions = {
   candidates: 100,
 };
 
-/** The defaults for `StaticEmbeddings` (chosen the same way, on that model's cosines). */
-export const STATIC_RANKER: ResolvedRankerOptions = { ...DEFAULT_RANKER, spread: 4, lexical: 4, neighbour: 0.5, session: 0 };
+/**
+ * The defaults for `StaticEmbeddings` (`engram-static-use-lite@3`), chosen the same way on that
+ * model's vectors: every fold of five chose these (docs/embeddings.md).
+ */
+export const STATIC_RANKER: ResolvedRankerOptions = { ...DEFAULT_RANKER, lexical: 4 };
 
 /** `base` holds the defaults the options fill in (the model's own, see {@link STATIC_RANKER}). */
 export function resolveRanker(options: RankerOptions = {}, base: ResolvedRankerOptions = DEFAULT_RANKER): ResolvedRankerOptions {
