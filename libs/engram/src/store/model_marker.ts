@@ -6,8 +6,10 @@ import { isNotFound } from "./not_found.js";
  * Where a data folder, or a Chroma server shared by several folders, records which embedding model
  * wrote its vectors (docs/embeddings.md): the key `embeddings` of the state's metadata (a row of
  * `engram_meta` in `engram.sqlite` for SQLite state), and the metadata of one marker collection
- * per prefix on the Chroma server. The first model recorded wins a race between two processes;
- * only `engram reembed` replaces it.
+ * per prefix on the Chroma server. The first model recorded wins a race between two processes:
+ * it is recorded by creating the marker collection with the model in its metadata, and the
+ * server creates a collection once (a second create returns the first, its metadata unchanged).
+ * Only `engram reembed` replaces it (`replace: true`).
  */
 
 /** The key of the state's metadata (`MetaState`) that names the folder's model. */

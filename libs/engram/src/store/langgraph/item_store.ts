@@ -78,7 +78,6 @@ export class ItemStore {
         modelId: embeddingsIdentity(embeddings),
         client: () => chroma.client(),
         call: (operation, run) => chroma.call(operation, run),
-        hasData: async () => (await this.collections.all()).length > 0,
       });
     }
     this.reader = new StoreReader(this.collections, storeIndex, clock);

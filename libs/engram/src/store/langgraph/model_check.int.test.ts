@@ -65,13 +65,18 @@ describe("EngramStore follows the model marker of its prefix", () => {
     expect(await readStoreModel(raw, storeMarkerName(prefix))).toBe("hash-a");
   });
 
-  it("lets a new model take a prefix that holds nothing yet", async () => {
+  it("keeps a prefix for its first model even while it holds nothing: a store of it may be open and about to write", async () => {
     const prefix = freshPrefix();
-    expect(await open(prefix, "hash-a").search(["alice"], { query: "anything" })).toEqual([]);
+    const first = open(prefix, "hash-a");
+    expect(await first.search(["alice"], { query: "anything" })).toEqual([]);
     expect(await readStoreModel(raw, storeMarkerName(prefix))).toBe("hash-a");
+    // Another model's store opens the empty prefix: it is refused, and the marker stays.
     const next = open(prefix, "hash-b");
-    await next.put(["alice"], "k", { text: "hello" });
-    expect(await readStoreModel(raw, storeMarkerName(prefix))).toBe("hash-b");
+    expect(await codeOf(next.put(["alice"], "k", { text: "hello" }))).toBe("EMBEDDINGS_MISMATCH");
+    expect(await readStoreModel(raw, storeMarkerName(prefix))).toBe("hash-a");
+    // The first store, checked before, writes with its model into a prefix that still names it.
+    await first.put(["alice"], "k", { text: "hello" });
+    expect((await first.search(["alice"], { query: "hello" })).map((item) => item.key)).toEqual(["k"]);
   });
 
   it("keeps its marker apart from Memory's, and a store without an index records none", async () => {

@@ -24,14 +24,16 @@ export interface StoreModelCheckOptions {
   client: () => Promise<ChromaClient>;
   /** Runs a driver call with the store's error mapping. */
   call: <T>(operation: string, run: () => Promise<T>) => Promise<T>;
-  /** True when the store holds any collection (written before, by whichever model). */
-  hasData: () => Promise<boolean>;
 }
 
 /**
  * Checks once per store object. A prefix with no marker records this store's model: a new
- * store, and one written before stores recorded a model (its model cannot be known). A marker
- * naming another model is replaced only while the store holds nothing (no vector to protect).
+ * store, and one written before stores recorded a model (its model cannot be known). Recording
+ * is atomic on the server (model_marker.ts): of two processes that claim one new prefix at once
+ * with two models, the first has it and the other is refused. A marker naming another model is
+ * never replaced, not even while the store holds nothing: a store of the recorded model may be
+ * open in another process, its check passed once, about to write its first vector, and a new
+ * model taking the prefix then would mix two models' vectors (model_race.int.test.ts).
  */
 export class StoreModelCheck {
   private checked?: Promise<void>;
@@ -51,12 +53,9 @@ export class StoreModelCheck {
     const { prefix, modelId, call } = this.options;
     const name = storeMarkerName(prefix);
     const client = await this.options.client();
-    let recorded =
+    const recorded =
       (await call("read model marker", () => readStoreModel(client, name))) ??
       (await call("record model marker", () => recordStoreModel(client, name, modelId, { replace: false })));
-    if (recorded !== modelId && !(await this.options.hasData())) {
-      recorded = await call("record model marker", () => recordStoreModel(client, name, modelId, { replace: true }));
-    }
     if (recorded !== modelId) {
       throw new EngramError(
         "EMBEDDINGS_MISMATCH",
