@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { statfs, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { EngramError } from "../core/errors.js";
+import { FULL_DISK_BYTES, fullDiskNote } from "../core/full_disk.js";
 import { chromaBindingPath } from "./chroma_binding.js";
 import { heartbeat, SERVER_STATE_FILE, sleep, type ServerState } from "./chroma_probe.js";
 import { SUPERVISOR_SOURCE } from "./chroma_supervisor.js";
@@ -112,19 +113,11 @@ export function plainText(output: string): string {
   return output.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").trim();
 }
 
-/** Below this, a server that exits during start is taken to have found its disk full. */
-const FULL_DISK_BYTES = 16 * 1024 * 1024;
-
 /**
  * A sentence for an error when the disk holding `path` is (nearly) full, else "": Chroma exits
  * during start on a full disk with only its banner as output, which does not say why.
  */
 export async function fullDiskHint(path: string, below = FULL_DISK_BYTES): Promise<string> {
-  try {
-    const { bavail, bsize } = await statfs(path);
-    const free = Number(bavail) * Number(bsize);
-    return free < below ? ` The disk holding ${path} is full (${free} bytes free): free some space, then open the Memory again.` : "";
-  } catch {
-    return "";
-  }
+  const note = fullDiskNote(path, below);
+  return note ? `${note.slice(0, -1)}: free some space, then open the Memory again.` : "";
 }

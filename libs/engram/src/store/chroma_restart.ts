@@ -2,6 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { EngramError } from "../core/errors.js";
+import { fullDiskNote } from "../core/full_disk.js";
 import { freePort, heartbeat, listening, SERVER_STATE_FILE, sleep, type ServerState } from "./chroma_probe.js";
 import { childExited, launch, outputs, STDERR_LIMIT, stopChild } from "./chroma_launch.js";
 import type { ChromaServer } from "./chroma_server.js";
@@ -107,10 +108,13 @@ function restart(entry: Owned): Promise<void> {
 
 function giveUp(entry: Owned): EngramError {
   const output = entry.deathOutput;
+  const full = fullDiskNote(entry.path);
   entry.failure = new EngramError(
     "CHROMA_EXITED",
     `The Chroma server for ${entry.path} exited ${entry.deaths.length} times within ${RESTART_WINDOW_MS / 1000} s; ` +
-      `Engram stopped restarting it. Check the folder and the server's output, then open the Memory again.` +
+      `Engram stopped restarting it.` +
+      // On a full disk Chroma exits during each start with only its banner to show.
+      (full ? `${full} Free some space, then open the Memory again.` : ` Check the folder and the server's output, then open the Memory again.`) +
       (output ? `\nServer output:\n${output}` : ""),
     { details: { path: entry.path, exits: entry.deaths.length, stderr: output } },
   );

@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type Database from "better-sqlite3";
 import { EngramError } from "../../core/errors.js";
+import { freeBytes, fullDiskNote } from "../../core/full_disk.js";
 
 /** A better-sqlite3 connection (the type only: the module loads on the first open). */
 export type SqliteDatabase = Database.Database;
@@ -56,7 +57,7 @@ export function openDatabase(file: string): Database.Database {
   try {
     mkdirSync(dirname(file), { recursive: true });
   } catch (error) {
-    throw new EngramError("OUTBOX_ERROR", `Cannot create the folder of ${file}: ${messageOf(error)}`, {
+    throw new EngramError("OUTBOX_ERROR", `Cannot create the folder of ${file}: ${messageOf(error)}${fullDiskSentence(error, dirname(file))}`, {
       cause: error,
       details: { file },
     });
@@ -71,7 +72,7 @@ export function openDatabase(file: string): Database.Database {
     return db;
   } catch (error) {
     db?.close();
-    throw new EngramError("OUTBOX_ERROR", `Cannot open the database ${file}: ${messageOf(error)}`, {
+    throw new EngramError("OUTBOX_ERROR", `Cannot open the database ${file}: ${messageOf(error)}${fullDiskSentence(error, dirname(file))}`, {
       cause: error,
       details: { file },
     });
@@ -90,11 +91,25 @@ export function runSql<R>(db: Database.Database, what: string, fn: () => R): R {
     return fn();
   } catch (error) {
     if (error instanceof EngramError) throw error;
-    throw new EngramError("OUTBOX_ERROR", `${what} failed: ${messageOf(error)}`, {
+    const full = fullDiskSentence(error, dirname(db.name));
+    throw new EngramError("OUTBOX_ERROR", `${what} failed: ${messageOf(error)}${full}`, {
       cause: error,
-      details: { file: db.name },
+      details: full ? { file: db.name, freeBytes: freeBytes(dirname(db.name)) } : { file: db.name },
     });
   }
+}
+
+/**
+ * For a failure of a full disk, a sentence that names the disk and the room left; else "". SQLite
+ * says "database or disk is full" and no more (SQLITE_FULL), or "disk I/O error" when it cannot
+ * make its -wal and -shm files on opening (SQLITE_IOERR_*); the file system says ENOSPC. The
+ * sentence comes only when the disk has almost no room left.
+ */
+function fullDiskSentence(error: unknown, folder: string): string {
+  const code = String((error as { code?: unknown })?.code ?? "");
+  if (code !== "SQLITE_FULL" && code !== "ENOSPC" && !code.startsWith("SQLITE_IOERR")) return "";
+  const note = fullDiskNote(folder);
+  return note ? `.${note} Free some space, then try again.` : "";
 }
 
 function messageOf(error: unknown): string {
