@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { ChromaClient } from "chromadb";
 import { EngramError } from "../core/errors.js";
 import { startChromaServer, type ChromaServer } from "./chroma_server.js";
+import { ownFetchPool, type FetchPool } from "./fetch_pool.js";
 import { describeValue } from "../core/describe.js";
 import { resolveRequestTimeout, withRequestTimeout } from "./request_timeout.js";
 
@@ -68,6 +69,12 @@ export class ChromaConnection {
   /** The client of the local server, and the address it was made for. */
   private local?: { url: string; client: ChromaClient };
 
+  /**
+   * The local server's clients' connections, destroyed on close: through Node's process-wide pool
+   * each server's port stayed in it for ever (fetch_pool.ts).
+   */
+  private pool?: FetchPool;
+
   /** Each request's deadline (ms; 0: none); a `client` you built keeps its own settings. */
   private readonly timeoutMs: number;
 
@@ -89,7 +96,9 @@ export class ChromaConnection {
     // A restart in progress is waited for rather than failed against.
     await server.settled();
     if (this.local?.url !== server.url) {
-      this.local = { url: server.url, client: withRequestTimeout(new ChromaClient({ host: server.host, port: server.port }), this.timeoutMs) };
+      this.pool ??= ownFetchPool();
+      const fetchOptions = this.pool?.init;
+      this.local = { url: server.url, client: withRequestTimeout(new ChromaClient({ host: server.host, port: server.port, ...(fetchOptions ? { fetchOptions } : {}) }), this.timeoutMs) };
     }
     return this.local.client;
   }
@@ -152,10 +161,16 @@ export class ChromaConnection {
   /** Stops the local server if this connection started it (other handles keep it alive). */
   async close(): Promise<void> {
     const server = this.server;
+    const pool = this.pool;
     this.server = undefined;
     this.ready = undefined;
     this.local = undefined;
+    this.pool = undefined;
     this.fixed = undefined;
-    await server?.stop();
+    try {
+      await server?.stop();
+    } finally {
+      await pool?.destroy();
+    }
   }
 }
