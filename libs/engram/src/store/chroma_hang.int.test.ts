@@ -6,6 +6,9 @@ import { Memory } from "../memory/memory.js";
 import { alive, chromaPid, startTestChroma, tempDir } from "../tests/chroma.js";
 import { codeOf } from "../tests/runs.js";
 import { startBodyStallProxy } from "../tests/body_stall_proxy.js";
+import type { ChromaClient } from "chromadb";
+import { ChromaConnection } from "./connection.js";
+import { ChromaStore } from "./chroma_store.js";
 
 /*
  * A Chroma server that lives but does not answer. Seen after its disk filled up: the heartbeat
@@ -59,6 +62,54 @@ describe("a Chroma server that lives but does not answer", () => {
       }
     } finally {
       await memory.close();
+    }
+  });
+
+  it("local: a server that hangs when the write's revision is recorded is restarted, and the write that met it is stored", async () => {
+    // The records' upsert and the revision log's entry are two requests: only the first waited for
+    // a hung server's restart. A hang at the second failed the write (STORE_UNAVAILABLE, kept
+    // queued), and the first flush after a full disk emptied failed once before the restart.
+    const dataDir = await folder();
+    const path = join(dataDir, "chroma");
+    const connection = new ChromaConnection({ timeoutMs: 3_000 }, path);
+    let hung: number | undefined;
+    let armed = false;
+    const hooked = new WeakSet<ChromaClient>();
+    /** Stops Chroma (SIGSTOP) just before the next revision entry (an `add`: records are upserted) is sent. */
+    const client = async (): Promise<ChromaClient> => {
+      const chromaClient = await connection.client();
+      if (!hooked.has(chromaClient)) {
+        hooked.add(chromaClient);
+        const hooks = (chromaClient as unknown as { apiClient: { interceptors: { request: { use(fn: (request: Request) => Request): unknown } } } }).apiClient.interceptors;
+        hooks.request.use((request) => {
+          if (armed && request.method === "POST" && new URL(request.url).pathname.endsWith("/add")) {
+            armed = false;
+            hung = chromaPid(path)!;
+            process.kill(hung, "SIGSTOP");
+          }
+          return request;
+        });
+      }
+      return chromaClient;
+    };
+    const store = new ChromaStore({ client, prefix: "hang", recover: (elapsedMs) => connection.recover(elapsedMs) });
+    const memory = new Memory({ dataDir, embeddings, store, prefix: "hang", writes: "sync" });
+    try {
+      await memory.add("I live in Lisbon.", { userId });
+      armed = true;
+      try {
+        expect((await memory.add("I have a cat named Miso.", { userId })).pending).toBe(false);
+      } finally {
+        if (hung !== undefined && alive(hung)) process.kill(hung, "SIGCONT");
+      }
+      expect(hung).toBeDefined();
+      expect(alive(hung!)).toBe(false);
+      expect(chromaPid(path)).not.toBe(hung);
+      expect(await memory.flush()).toEqual({ applied: 0, pending: 0 });
+      expect((await memory.getAll({ userId })).map((record) => record.content).sort()).toEqual(["I have a cat named Miso.", "I live in Lisbon."]);
+    } finally {
+      await memory.close();
+      await connection.close();
     }
   });
 

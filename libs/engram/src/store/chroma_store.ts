@@ -98,7 +98,10 @@ export class ChromaStore implements EpisodicStore {
         );
       }
     });
-    await this.revisions.append(userId);
+    // Its own request, after the records': a server that hangs or dies here is waited for (and
+    // restarted) as for the records, or the write would fail after landing (store/chroma_hang.int).
+    // A retried entry may count twice: a revision that moved more than expected only rebuilds an index.
+    await this.healing(() => this.revisions.append(userId));
   }
 
   /**
@@ -214,8 +217,8 @@ export class ChromaStore implements EpisodicStore {
       }
     });
     // Also when the user had no collection: every write call that succeeds advances the revision
-    // by exactly one (memory/gated_store.ts counts on it).
-    await this.revisions.append(userId);
+    // by one (memory/gated_store.ts counts on it; once more after a retry only rebuilds an index).
+    await this.healing(() => this.revisions.append(userId));
   }
 
   async deleteUser(userId: string): Promise<number> {
@@ -229,7 +232,7 @@ export class ChromaStore implements EpisodicStore {
     this.collections.forget(collectionNameFor(this.prefix, userId));
     // After the records, as every write: a reader that finds the log gone (or made anew) rebuilds
     // and finds the records gone too.
-    await this.revisions.erase(userId);
+    await this.healing(() => this.revisions.erase(userId));
     return count;
   }
 
