@@ -15,6 +15,7 @@ import type { Memory } from "../../memory/memory.js";
 import type { MemoryOptions } from "../../memory/options.js";
 import { testMemories } from "../../tests/memories.js";
 import { CHECKPOINTS_FILE_NAME, EngramCheckpointer } from "./checkpointer.js";
+import { SqliteState } from "../../state/sqlite/index.js";
 
 // Model loading and real Chroma writes on a shared 2-core machine: generous, never asserted on.
 jest.setTimeout(600_000); // a hang, not a slow machine (jest.config.cjs)
@@ -208,7 +209,9 @@ describe("EngramCheckpointer with an agent and a real Memory", () => {
   it("keeps a recorded filing across a crash: the next checkpointer on the same file files it", async () => {
     // Both memories on one data folder: the second is the first one restarted.
     const crashed = memories.open("crash", { prefix: "crash" });
-    const first = checkpointer({ memory: crashed, saver: new MemorySaver() });
+    // The filing log is in the folder's state: this process's own handle on it outlives its Memory.
+    const state = new SqliteState({ path: crashed.dataFolder });
+    const first = checkpointer({ memory: crashed, saver: new MemorySaver(), state });
     await crashed.close(); // the filing below can then never be done by this process
     await first.put(
       config("t1", "alice"),
@@ -218,6 +221,7 @@ describe("EngramCheckpointer with an agent and a real Memory", () => {
     );
     expect(await errorCode(first.flush())).toBe("CLOSED");
     await first.close();
+    await state.close();
 
     const restarted = memories.open("crash", { prefix: "crash" });
     const second = checkpointer({ memory: restarted, saver: new MemorySaver() });

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
 import type { RunnableConfig } from "@langchain/core/runnables";
@@ -18,9 +19,10 @@ import { runNamesUser, scopeFromRun } from "../../turn/scope.js";
 import { defaultWarningHandler } from "../../graph/types.js";
 import type { Memory } from "../../memory/memory.js";
 import { openDatabase } from "../../state/sqlite/database.js";
-import { SqliteFilings } from "../../state/sqlite/filings.js";
+import { SqliteState } from "../../state/sqlite/index.js";
 import type { FilingState } from "../../state/types.js";
 import { FilingWorker } from "./filing_worker.js";
+import { moveLegacyFilings } from "./legacy_log.js";
 import { filableMessages, type FilableMessage } from "./messages.js";
 import type {
   CheckpointerFlushResult,
@@ -313,15 +315,17 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
   }
 
   private async openFilingLog(): Promise<FilingState<FilableMessage>> {
-    // Memory's state when it is shared by replicas (PostgreSQL); SQLite state is one machine's,
-    // and the checkpoints file keeps the filings as it always has.
-    const state = this.options.state ?? (this.memory.state.kind === "postgres" ? this.memory.state : undefined);
-    if (state) {
-      await state.setup();
-      return state.filings<FilableMessage>();
+    // Memory's state (or the one in options) keeps the log, SQLite as PostgreSQL: Memory.deleteAll
+    // erases the user's rows of it there, in the same step as the rest of the user.
+    const state = this.options.state ?? this.memory.state;
+    await state.setup();
+    const log = state.filings<FilableMessage>();
+    if (state instanceof SqliteState && existsSync(this.databasePath)) {
+      // Older versions kept it in the checkpoints file: moved once (legacy_log.ts).
+      await log.size(); // creates the state's filing tables
+      moveLegacyFilings(this.open(), this.databasePath, state.file);
     }
-    // The SQLite state's filing log, on this file and connection (shared with the default saver).
-    return new SqliteFilings<FilableMessage>({ db: () => this.open(), clock: this.options.clock ?? Date.now });
+    return log;
   }
 
   /** The bookkeeping database (and the default saver's), opened on first use. */

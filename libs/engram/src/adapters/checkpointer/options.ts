@@ -17,17 +17,18 @@ export interface EngramCheckpointerOptions {
    */
   saver?: BaseCheckpointSaver;
   /**
-   * SQLite file for the checkpointer's own bookkeeping (the filing log): which messages were filed
-   * for which user and thread, and the filings not done yet (they survive a crash there), when no
-   * `state` is given. The default `SqliteSaver` shares this file (and its connection).
+   * SQLite file of the default `SqliteSaver`. Older versions kept the checkpointer's filing log
+   * here too; it is now in `state`, and a log found here is moved there on first use.
    * @default "<memory data folder>/checkpoints.sqlite"
    */
   databasePath?: string;
   /**
-   * Shared state that keeps the filing log instead of `databasePath` (its `filings()` part), e.g.
-   * the PostgreSQL state of a deployment of several replicas, so that any replica files what
-   * another recorded and `deleteThread` works from any of them. Not closed by the checkpointer.
-   * @default the state Memory was given (`new Memory({ state })`), else SQLite at `databasePath`
+   * The state that keeps the filing log (its `filings()` part): which messages were filed for
+   * which user and thread (and so who a thread belongs to), and the filings not done yet (they
+   * survive a crash there). Memory's state by default, so that `memory.deleteAll` erases a user's
+   * rows of it, and with PostgreSQL state any replica files what another recorded and
+   * `deleteThread` works from any of them. Not closed by the checkpointer.
+   * @default Memory's state (`new Memory({ state })`: SQLite in the data folder, or PostgreSQL)
    */
   state?: StateBackend;
   /**
