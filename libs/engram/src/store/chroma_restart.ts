@@ -157,15 +157,23 @@ async function recycleOwned(entry: Owned): Promise<void> {
   if (entry.failure) throw entry.failure;
   if (entry.restarting) return entry.restarting;
   if (entry.stopping) return;
-  if (await answersRead(entry.state.host, entry.state.port)) return;
-  const child = entry.child;
-  if (!childExited(child)) {
-    const exited = new Promise<void>((done) => child.once("exit", () => done()));
-    child.kill("SIGTERM");
-    await exited;
+  // Nothing else keeps the process alive meanwhile: not the hung server's socket, nor the probe's
+  // deadline, nor the supervisor (unref'd). A script awaiting the call that met the hang ended in
+  // the middle of it (exit code 13 under a top-level await), its write left queued.
+  const hold = setInterval(() => undefined, 1_000);
+  try {
+    if (await answersRead(entry.state.host, entry.state.port)) return;
+    const child = entry.child;
+    if (!childExited(child)) {
+      const exited = new Promise<void>((done) => child.once("exit", () => done()));
+      child.kill("SIGTERM");
+      await exited;
+    }
+    // watch()'s exit listener, registered first, has started the restart by now.
+    await entry.restarting;
+  } finally {
+    clearInterval(hold);
   }
-  // watch()'s exit listener, registered first, has started the restart by now.
-  await entry.restarting;
   if (entry.failure) throw entry.failure;
 }
 

@@ -12,13 +12,13 @@ import { describeValue } from "../core/describe.js";
 /** How long one request to Chroma may take, unless `chroma.timeoutMs` says otherwise. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
-/** The fetch layer of chromadb's client (@hey-api/client-fetch), where requests can be changed. */
+/** The fetch layer of chromadb's client (@hey-api/client-fetch), whose fetch can be replaced. */
 interface ApiClient {
-  interceptors?: {
-    request?: { use(fn: (request: Request) => Request | Promise<Request>): unknown };
-    response?: { use(fn: (response: Response, request: Request) => Response | Promise<Response>): unknown };
-  };
+  getConfig?(): { fetch?: unknown };
+  setConfig?(config: { fetch: (request: Request) => Promise<Response> }): unknown;
 }
+
+type Fetch = (request: Request) => Promise<Response>;
 
 /** `chroma.timeoutMs`, checked: a number of milliseconds > 0, or 0 for no deadline. */
 export function resolveRequestTimeout(value: unknown): number {
@@ -33,42 +33,43 @@ export function resolveRequestTimeout(value: unknown): number {
  * Gives every request `client` sends a deadline of `ms` (0: none), from its start to the end of
  * its answer's body, and returns the client. The request is aborted at the deadline, which the
  * client reports as a connection failure.
- * @throws EngramError `STORE_ERROR` when this chromadb version's client has no request hook (an
+ * @throws EngramError `STORE_ERROR` when this chromadb version's client has no fetch to wrap (an
  *   upgrade changed it; Engram's tests catch that before a release).
  */
 export function withRequestTimeout(client: ChromaClient, ms: number): ChromaClient {
   if (ms === 0) return client;
   // A private field of ChromaClient: chromadb exposes no per-request option. Pinned by its tests.
-  const hooks = (client as unknown as { apiClient?: ApiClient }).apiClient?.interceptors;
-  if (!hooks?.request || !hooks.response) {
-    throw new EngramError("STORE_ERROR", "This chromadb client has no request hook for Engram's request deadline (chroma.timeoutMs); set chroma.timeoutMs to 0.");
+  // The client's own fetch (chromadb's, which turns error statuses into its errors) is wrapped
+  // whole, so every request ends its timer however it ends: answered, refused or failed.
+  const api = (client as unknown as { apiClient?: ApiClient }).apiClient;
+  const inner = api?.getConfig?.().fetch;
+  if (!api?.setConfig || typeof inner !== "function") {
+    throw new EngramError("STORE_ERROR", "This chromadb client has no fetch for Engram's request deadline (chroma.timeoutMs) to wrap; set chroma.timeoutMs to 0.");
   }
-  // Each request's timer, cleared when its answer arrives: a busy process sends thousands of
-  // requests a minute, and timers left to run their full deadline would pile up.
-  const timers = new WeakMap<Request, ReturnType<typeof setTimeout>>();
-  hooks.request.use((request) => {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new DOMException(`Chroma did not answer within ${ms} ms.`, "TimeoutError")), ms);
-    timer.unref();
-    // The client sets no signal of its own (no fetchOptions are given), so the deadline is the only one.
-    const timed = new Request(request, { signal: controller.signal });
-    timers.set(timed, timer);
-    return timed;
-  });
-  hooks.response.use(async (response, request) => {
-    const timer = timers.get(request);
-    timers.delete(request);
-    try {
-      return await wholly(response);
-    } finally {
-      clearTimeout(timer);
-    }
-  });
+  api.setConfig({ fetch: (request) => timed(inner as Fetch, request, ms) });
   return client;
 }
 
 /**
- * `response` with its body read to the end, under the request's deadline. The hook runs when the
+ * Sends `request` through `fetch` with a deadline of `ms` over the whole exchange. The timer keeps
+ * the process alive while the request is in flight, as the socket of an answering server would: a
+ * script awaiting a call on a server that hangs (whose socket does not) used to end, mid-call,
+ * before its deadline (exit code 13 under a top-level await, 0 otherwise). It is cleared as soon
+ * as the exchange ends, so none lives on after its answer (a busy process sends thousands).
+ */
+async function timed(fetch: Fetch, request: Request, ms: number): Promise<Response> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException(`Chroma did not answer within ${ms} ms.`, "TimeoutError")), ms);
+  try {
+    // The client sets no signal of its own (no fetchOptions are given), so the deadline is the only one.
+    return await wholly(await fetch(new Request(request, { signal: controller.signal })));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * `response` with its body read to the end, under the request's deadline. fetch resolves when the
  * headers arrive, and the client reads the body after it: a server that hangs in the middle of a
  * body held the call for ever once the timer was cleared. The client reads every body whole
  * anyway (JSON), so keeping it here costs no memory the call would not use.
