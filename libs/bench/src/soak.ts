@@ -1,8 +1,8 @@
 /**
  * Soak: one `Memory` in one process, many calls (add / search / get / getAll / update / delete,
  * mixed) over many users, as a server runs for weeks. Every `--calls / --samples` calls the writes
- * are flushed, the GC runs, and the process's heap, RSS, open file descriptors and active handles
- * are sampled: in a process without leaks they plateau once the caches are full (the embedding
+ * are flushed, the GC runs, and the process's heap, array buffers (the recall indexes' vectors live
+ * there, outside the heap), RSS, open file descriptors and active handles are sampled: in a process without leaks they plateau once the caches are full (the embedding
  * cache, each user's recall index up to `recallIndex.maxUsers`, the store's collection handles).
  * A bench, not a test: it prints figures and writes them to a file.
  *
@@ -63,6 +63,7 @@ const TOPICS = ["garden", "bike", "sister", "recipe", "trip", "book", "job", "do
 interface Sample {
   calls: number;
   heapUsedMiB: number;
+  arrayBuffersMiB: number;
   rssMiB: number;
   fds: number;
   handles: number;
@@ -88,7 +89,7 @@ async function sample(memory: SoakMemory, gc: () => void, calls: number): Promis
   gc();
   const usage = process.memoryUsage();
   const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
-  return { calls, heapUsedMiB: mib(usage.heapUsed), rssMiB: mib(usage.rss), fds: readdirSync("/proc/self/fd").length, handles };
+  return { calls, heapUsedMiB: mib(usage.heapUsed), arrayBuffersMiB: mib(usage.arrayBuffers), rssMiB: mib(usage.rss), fds: readdirSync("/proc/self/fd").length, handles };
 }
 
 async function main(): Promise<void> {
@@ -132,7 +133,7 @@ async function main(): Promise<void> {
       if ((i + 1) % every === 0) {
         const row = await sample(memory, gc, i + 1);
         samples.push(row);
-        console.log(`${row.calls} calls: heap ${row.heapUsedMiB} MiB, rss ${row.rssMiB} MiB, fds ${row.fds}, handles ${row.handles}`);
+        console.log(`${row.calls} calls: heap ${row.heapUsedMiB} MiB, array buffers ${row.arrayBuffersMiB} MiB, rss ${row.rssMiB} MiB, fds ${row.fds}, handles ${row.handles}`);
       }
     }
   } finally {
