@@ -137,9 +137,34 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
     return tuple;
   }
 
+  /**
+   * The inner saver's list. On one thread, checked as `getTuple`. Across threads (no thread_id),
+   * a config that names a user lists the threads that user owns only: the saver would list every
+   * user's checkpoints; one that names no user (the app's own) lists every thread.
+   */
   override async *list(config: RunnableConfig, options?: CheckpointListOptions): AsyncGenerator<CheckpointTuple> {
     await this.checkOwner(config);
-    yield* (await this.getSaver()).list(config, options);
+    const saver = await this.getSaver();
+    if (!runNamesUser(config) || scopeFromRun(config, "EngramCheckpointer").threadId !== undefined) {
+      yield* saver.list(config, options);
+      return;
+    }
+    const { userId } = scopeFromRun(config, "EngramCheckpointer");
+    const log = await this.filingLog();
+    const owned = new Map<string, boolean>();
+    const { limit, ...rest } = options ?? {};
+    let left = limit ?? Infinity;
+    if (left <= 0) return;
+    // The limit counts the user's checkpoints: the saver's would count the ones left out too.
+    for await (const tuple of saver.list(config, rest)) {
+      const threadId = tuple.config.configurable?.thread_id;
+      if (typeof threadId !== "string") continue;
+      let mine = owned.get(threadId);
+      if (mine === undefined) owned.set(threadId, (mine = (await log.usersOf(threadId)).includes(userId)));
+      if (!mine) continue;
+      yield tuple;
+      if (--left <= 0) return;
+    }
   }
 
   override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {

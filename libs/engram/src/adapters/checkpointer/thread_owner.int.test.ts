@@ -85,4 +85,28 @@ describe("EngramCheckpointer: a thread belongs to the user of its first run", ()
     await engram.flush();
     expect(await m.getAll({ userId: "alice" })).toEqual([]);
   });
+
+  it("a list across threads that names a user lists that user's threads only", async () => {
+    const m = memories.open("cp-owner-list");
+    const engram = new EngramCheckpointer({ memory: m, saver: new MemorySaver() });
+    checkpointers.push(engram);
+    const model = new RecordingChatModel("Noted.");
+    const agent = createReactAgent({ llm: model, tools: [], checkpointer: engram });
+    await agent.invoke(say("My bank PIN is 4711."), runConfig("alice", "a-1"));
+    await agent.invoke(say("I like tea."), runConfig("bob", "b-1"));
+    await agent.invoke(say("Nobody's words."), { configurable: { thread_id: "anon-2" } });
+
+    const threadsOf = async (configurable: Record<string, unknown>, limit?: number) => {
+      const threads: string[] = [];
+      for await (const tuple of engram.list({ configurable }, limit === undefined ? {} : { limit })) threads.push(String(tuple.config.configurable?.thread_id));
+      return threads;
+    };
+    expect(new Set(await threadsOf({ user_id: "bob" }))).toEqual(new Set(["b-1"]));
+    expect(new Set(await threadsOf({ user_id: "alice" }))).toEqual(new Set(["a-1"]));
+    // The limit counts the user's checkpoints, not the ones left out.
+    expect(await threadsOf({ user_id: "bob" }, 1)).toEqual(["b-1"]);
+    // A list that names no user is the app's own: every thread.
+    expect(new Set(await threadsOf({}))).toEqual(new Set(["a-1", "b-1", "anon-2"]));
+  });
 });
+
