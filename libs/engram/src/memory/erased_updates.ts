@@ -1,25 +1,50 @@
 /**
- * Finds the queued updates whose memory is gone: another instance deleted it, or erased its user,
- * between the update's existence check and the queueing of its write. The drain (writer.ts) drops
- * them unapplied instead of bringing a deleted memory back; the update is ordered before the
- * delete it overlapped, which is a valid order for two concurrent calls.
+ * Finds the queued writes that were decided on a record that has changed since: updates whose
+ * memory is gone (another instance deleted it, or erased its user, between the update's existence
+ * check and the queueing of its write), and decisions made on an old copy (forgetting, facts). The
+ * drain (writer.ts) drops them unapplied instead of bringing a deleted memory back or overwriting a
+ * newer change; the write is ordered before the change it overlapped, which is a valid order for
+ * two concurrent calls.
  */
 import type { PendingWrite } from "../state/types.js";
 import type { EpisodicStore } from "../store/types.js";
+import type { MemoryRecord } from "../core/types.js";
 import type { UpsertOp, WriteOp } from "./writer.js";
 
 /**
- * The seqs of upserts in `group` marked `ifStored` (queued by `update()`, which read the record
- * from the store) whose record is no longer stored. Only such writes are checked: a write whose
- * record may never have been stored (an add, or an update of a fact still queued) is always
- * applied. Costs one store read, only for a group holding a marked write.
+ * A stored record's version for a write's `ifStoredAs` condition: its text and the time of its
+ * last change. Every change through Engram sets `updatedAt`; both survive the store's round trip
+ * as they are (metadata may not keep its key order).
  */
-export async function updatesOfErased(store: EpisodicStore, userId: string, group: Array<PendingWrite<WriteOp>>): Promise<Set<number>> {
+export function versionOf(record: Pick<MemoryRecord, "content" | "updatedAt">): string {
+  return JSON.stringify([record.content, record.updatedAt]);
+}
+
+/**
+ * The seqs of writes in `group` that must not be applied now: upserts marked `ifStored` (queued by
+ * `update()`, which read the record from the store) whose record is no longer stored, and writes
+ * marked `ifStoredAs` (decided on a copy read earlier) when one of their records is gone or
+ * changed since. Only such writes are checked: a write whose record may never have been stored
+ * (an add, or an update of a fact still queued) is always applied. Costs one store read, only for
+ * a group holding a marked write. Run inside the drain lock, after the group's predecessors were
+ * applied: what it reads is what the write would land on.
+ */
+export async function staleWrites(store: EpisodicStore, userId: string, group: Array<PendingWrite<WriteOp>>): Promise<Set<number>> {
   const isUpdate = (op: WriteOp): op is UpsertOp => op.op === "upsert" && op.ifStored === true;
-  const updates = group.filter((row) => isUpdate(row.payload));
-  if (updates.length === 0) return new Set();
-  const ids = [...new Set(updates.map((row) => (row.payload as UpsertOp).record.id))];
-  const stored = new Set((await store.get(userId, ids)).map((hit) => hit.record.id));
+  const marked = group.filter((row) => isUpdate(row.payload) || (row.payload.ifStoredAs?.length ?? 0) > 0);
+  if (marked.length === 0) return new Set();
+  const ids = new Set<string>();
+  for (const { payload } of marked) {
+    if (isUpdate(payload)) ids.add(payload.record.id);
+    for (const condition of payload.ifStoredAs ?? []) ids.add(condition.id);
+  }
+  const stored = new Map((await store.get(userId, [...ids])).map((hit) => [hit.record.id, versionOf(hit.record)]));
+  const stale = (op: WriteOp): boolean =>
+    (isUpdate(op) && !stored.has(op.record.id)) ||
+    (op.ifStoredAs ?? []).some((condition) => {
+      const version = stored.get(condition.id);
+      return version === undefined || !condition.versions.includes(version);
+    });
   // One queued write per (user, key): a group never holds two upserts of one record.
-  return new Set(updates.filter((row) => !stored.has((row.payload as UpsertOp).record.id)).map((row) => row.seq));
+  return new Set(marked.filter((row) => stale(row.payload)).map((row) => row.seq));
 }

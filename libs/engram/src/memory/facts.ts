@@ -11,6 +11,7 @@ import { SUPERSEDED_BY_KEY, SUPERSEDES_KEY, VALID_FROM_KEY, VALID_UNTIL_KEY, isC
 import { ENTITIES_KEY, extractEntities, joinEntities } from "../scoring/entities.js";
 import type { Job, StateBackend } from "../state/types.js";
 import type { EpisodicStore } from "../store/types.js";
+import { versionOf } from "./erased_updates.js";
 import type { WriteOp } from "./writer.js";
 import { describeValue } from "../core/describe.js";
 
@@ -325,8 +326,10 @@ export class FactPipeline {
           record,
           embedding: hit.embedding ?? [],
           history: { memoryId: endedId, event: "UPDATE", oldContent: hit.record.content, newContent: hit.record.content, reason: "invalidate", at: now },
-          // A delete that lands between the read above and the drain wins (writer.ts `ifStored`).
+          // A delete or a change that lands between the read above and the drain wins (writer.ts
+          // `ifStored`, `ifStoredAs`).
           ifStored: true,
+          ifStoredAs: [{ id: endedId, versions: [versionOf(hit.record)] }],
         });
       }
     }
@@ -343,6 +346,7 @@ export class FactPipeline {
         embedding: vectors[fresh.length + i]!,
         history: { memoryId: decision.id, event: "UPDATE", oldContent: hit.record.content, newContent: decision.text, reason: "reconcile", at: now },
         ifStored: true,
+        ifStoredAs: [{ id: decision.id, versions: [versionOf(hit.record)] }],
       });
     });
     return ops;

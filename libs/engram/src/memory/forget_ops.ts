@@ -5,6 +5,7 @@
 import type { ForgetItem, ForgetPlan, ForgetReport } from "../consolidation/forget.js";
 import { isEngramError } from "../core/errors.js";
 import type { EpisodicStore, StoreFilter } from "../store/types.js";
+import { versionOf } from "./erased_updates.js";
 import type { WriteOp } from "./writer.js";
 
 /** Ids per `store.get` call: keeps each request small whatever the user's record count. */
@@ -34,7 +35,7 @@ export async function loadForgetItems(store: EpisodicStore, userId: string, filt
  * queued writes were applied.
  */
 export async function withoutChanged(store: EpisodicStore, userId: string, plan: ForgetPlan, items: readonly ForgetItem[]): Promise<ForgetPlan> {
-  const touched = [...new Set([...plan.removals.map((removal) => removal.record.id), ...plan.updates.map((record) => record.id)])];
+  const touched = touchedIds(plan);
   if (touched.length === 0) return plan;
   const read = new Map(items.map((item) => [item.record.id, canonical(item.record)]));
   const now = new Map<string, string>();
@@ -48,7 +49,20 @@ export async function withoutChanged(store: EpisodicStore, userId: string, plan:
     if (isEngramError(error, "STORE_UNAVAILABLE") || isEngramError(error, "CHROMA_EXITED")) return plan;
     throw error;
   }
-  const changed = new Set(touched.filter((id) => now.get(id) !== read.get(id)));
+  return withoutDecisionsOn(plan, new Set(touched.filter((id) => now.get(id) !== read.get(id))), items);
+}
+
+/** The ids of the records a plan would write or remove. */
+export function touchedIds(plan: ForgetPlan): string[] {
+  return [...new Set([...plan.removals.map((removal) => removal.record.id), ...plan.updates.map((record) => record.id)])];
+}
+
+/**
+ * The plan without its decisions about the records `changed` (and the whole near-duplicate group
+ * each is in). Also used for records with a write still queued: forget's write of the same record
+ * would replace it in the outbox (one queued write per record) and the user's change would be lost.
+ */
+export function withoutDecisionsOn(plan: ForgetPlan, changed: ReadonlySet<string>, items: readonly ForgetItem[]): ForgetPlan {
   if (changed.size === 0) return plan;
   // A merge group is its kept record and the duplicates merged into it: kept or dropped whole.
   const groupOf = (removal: ForgetPlan["removals"][number]): string | undefined => removal.mergedInto;
@@ -87,17 +101,28 @@ function canonical(value: unknown): string {
  */
 export function forgetWriteOps(plan: ForgetPlan, items: readonly ForgetItem[], now: number): WriteOp[] {
   const byId = new Map(items.map((item) => [item.record.id, item]));
+  const asRead = (id: string): string => versionOf(byId.get(id)!.record);
+  // Each write applies only while what it was decided on is stored as read (writer.ts
+  // `ifStoredAs`): a change that lands after `withoutChanged` read the store wins. A duplicate's
+  // delete also needs its kept record as read or as this merge writes it, so a merge whose kept
+  // record's update was dropped never deletes the duplicates it would have taken in.
+  const merged = new Map(plan.updates.map((record) => [record.id, versionOf(record)]));
   const ops: WriteOp[] = plan.updates.map((record) => ({
     op: "upsert",
     record,
     embedding: Array.from(byId.get(record.id)!.embedding),
     history: { memoryId: record.id, event: "UPDATE", oldContent: record.content, newContent: record.content, reason: "dedupe", at: now },
+    ifStoredAs: [{ id: record.id, versions: [asRead(record.id)] }],
   }));
   for (const removal of plan.removals) {
+    const into = removal.mergedInto;
+    const ifStoredAs = [{ id: removal.record.id, versions: [asRead(removal.record.id)] }];
+    if (into !== undefined && byId.has(into)) ifStoredAs.push({ id: into, versions: [...new Set([asRead(into), merged.get(into) ?? asRead(into)])] });
     ops.push({
       op: "delete",
       id: removal.record.id,
       history: { memoryId: removal.record.id, event: "DELETE", oldContent: removal.record.content, newContent: null, reason: removal.reason, at: now },
+      ifStoredAs,
     });
   }
   return ops;

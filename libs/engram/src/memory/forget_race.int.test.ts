@@ -83,6 +83,33 @@ describe("forget racing the user's changes", () => {
     expect((await m.get(pass!.id, user))?.expiresAt).toBe(T0 + 30 * DAY);
   });
 
+  // The check above reads the records again just before forget queues its writes; a change that
+  // lands while that read is in flight (here: answered after the user's update landed, with the
+  // copy from before it) is caught by the drain, which applies forget's writes only while their
+  // records are stored as read (writer.ts `ifStoredAs`).
+  it("dedupe does not act on a record the user updated while forget's last check read it", async () => {
+    const clock = { now: T0 };
+    const m = memoryAt(clock);
+    const user = { userId: "eli" };
+    const [kept] = (await m.add("I take the 7:40 train to work every morning.", { ...user, importance: 0.7 })).results;
+    const [dup] = (await m.add("I take the 7:40 train to work every morning", user)).results;
+    // The second read of both records is the check: hold its answer.
+    let reads = 0;
+    const secondRead = (request: SeenRequest): boolean => forgetRead(request) && (reads += 1) === 2;
+    const hold = proxy.hold(secondRead);
+    const forgetting = m.forget(user);
+    await hold.answered;
+    clock.now = T0 + 1;
+    await m.update(kept!.id, "I cycle to work now; no more trains", user);
+    hold.release();
+    await forgetting;
+    expect((await m.get(kept!.id, user))?.content).toBe("I cycle to work now; no more trains");
+    // The merge that took the duplicate into the old text is dropped whole: the duplicate stays.
+    expect((await m.get(dup!.id, user))?.content).toBe("I take the 7:40 train to work every morning");
+    const events = (await m.history(kept!.id, user)).map((entry) => `${entry.event}:${entry.reason}`);
+    expect(events).not.toContain("UPDATE:dedupe");
+  });
+
   // The check above compares each record with its copy read again. Chroma does not keep metadata's
   // key order, so a plain JSON comparison saw untouched records as changed, about half the time
   // per record with two keys or more, and left their merges out at random.

@@ -347,6 +347,7 @@ export class Memory {
     const now = this.config.clock();
     // Planning took a while: what the user changed meanwhile is left out of the plan.
     await this.policy.replayPending(scope.userId);
+    // What lands after this check is caught by the drain: forget's writes carry `ifStoredAs`.
     const plan = await withoutChanged(store, scope.userId, planForget(items, rules, now), items);
     const ops = forgetWriteOps(plan, items, now);
     const pending = ops.length > 0 && (await this.policy.write(scope.userId, ops));

@@ -8,7 +8,8 @@ import { SqliteState } from "../state/sqlite/index.js";
 import type { HistoryState, OutboxState } from "../state/types.js";
 import type { EpisodicStore, StoredRecord, StoreHit } from "../store/types.js";
 import { HashEmbeddings } from "../tests/hash_embeddings.js";
-import { Writer, type UpsertOp, type WriteOp } from "./writer.js";
+import { Writer, type StoredAs, type UpsertOp, type WriteOp } from "./writer.js";
+import { versionOf } from "./erased_updates.js";
 
 /**
  * The drain's isolation of a refused write (memory/writer.ts), hermetic: the outbox and history
@@ -287,6 +288,63 @@ describe("Writer drain isolation (fake store)", () => {
     expect(again.refused?.map((r) => r.id)).toEqual(["r12"]);
     expect([...store.landed].sort()).toEqual(all.filter((id) => id !== "r12"));
     for (const id of all) expect(await historyEvents(id)).toEqual(id === "r12" ? [] : ["ADD"]);
+  });
+});
+
+describe("Writer: writes decided on a copy read earlier (ifStoredAs: forgetting, facts)", () => {
+  const v = (id: string, content = `memory ${id}`, updatedAt = record(id).updatedAt): string => versionOf({ content, updatedAt });
+  const merge = (id: string, asRead: string): UpsertOp => ({
+    op: "upsert",
+    record: { ...record(id), updatedAt: 5, metadata: { merged: true } },
+    embedding: [0, 1, 0],
+    history: { memoryId: id, event: "UPDATE", oldContent: `memory ${id}`, newContent: `memory ${id}`, reason: "dedupe", at: 5 },
+    ifStoredAs: [{ id, versions: [asRead] }],
+  });
+  const remove = (id: string, conditions: StoredAs[]): WriteOp => ({
+    op: "delete",
+    id,
+    history: { memoryId: id, event: "DELETE", oldContent: `memory ${id}`, newContent: null, reason: "dedupe", at: 5 },
+    ifStoredAs: conditions,
+  });
+
+  it("applies a merge whose records are stored as read: the kept record's update, then its duplicate's delete", async () => {
+    await writer.enqueue(USER, [upsert("k", true), upsert("d", true)]);
+    await writer.drain(USER);
+    const merged = versionOf({ content: "memory k", updatedAt: 5 });
+    await writer.enqueue(USER, [merge("k", v("k")), remove("d", [{ id: "d", versions: [v("d")] }, { id: "k", versions: [v("k"), merged] }])]);
+    await writer.drain(USER);
+    expect(store.records.get("k")?.record.metadata).toEqual({ merged: true });
+    expect(store.records.has("d")).toBe(false);
+    expect(await historyEvents("d")).toEqual(["ADD", "DELETE"]);
+  });
+
+  it("drops the writes of a merge whose kept record changed after it was read: the change stays, and so does the duplicate", async () => {
+    await writer.enqueue(USER, [upsert("k2", true), upsert("d2", true)]);
+    await writer.drain(USER);
+    const asRead = v("k2");
+    // The user's update lands between the decision and its writes.
+    await writer.enqueue(USER, [{ op: "upsert", record: { ...record("k2"), content: "changed k2", updatedAt: 3 }, embedding: [0, 0, 1], history: null, ifStored: true }]);
+    await writer.drain(USER);
+    const merged = versionOf({ content: "memory k2", updatedAt: 5 });
+    await writer.enqueue(USER, [merge("k2", asRead), remove("d2", [{ id: "d2", versions: [v("d2")] }, { id: "k2", versions: [asRead, merged] }])]);
+    const result = await writer.drain(USER);
+    expect(result.applied).toBe(0);
+    expect(store.records.get("k2")?.record.content).toBe("changed k2");
+    expect(store.records.has("d2")).toBe(true);
+    expect(await historyEvents("k2")).toEqual(["ADD"]);
+    expect(await historyEvents("d2")).toEqual(["ADD"]);
+    expect(await outbox.size(USER)).toBe(0);
+  });
+
+  it("drops a delete whose record is gone or changed, and applies one whose record is as read", async () => {
+    await writer.enqueue(USER, [upsert("t1", true), upsert("t2", true)]);
+    await writer.drain(USER);
+    await writer.enqueue(USER, [{ op: "upsert", record: { ...record("t1"), updatedAt: 9 }, embedding: [0, 0, 1], history: null }]);
+    await writer.drain(USER);
+    await writer.enqueue(USER, [remove("t1", [{ id: "t1", versions: [v("t1")] }]), remove("t2", [{ id: "t2", versions: [v("t2")] }])]);
+    await writer.drain(USER);
+    expect(store.records.has("t1")).toBe(true);
+    expect(store.records.has("t2")).toBe(false);
   });
 });
 

@@ -7,7 +7,7 @@ import { repairText } from "../core/text.js";
 import type { HistoryEvent, MemoryRecord } from "../core/types.js";
 import type { LeaseState, NewHistoryEntry, OutboxState, PendingWrite } from "../state/types.js";
 import type { EpisodicStore } from "../store/types.js";
-import { updatesOfErased } from "./erased_updates.js";
+import { staleWrites } from "./erased_updates.js";
 
 /** What happened, for the history log, applied together with the write. */
 export interface HistoryNote {
@@ -33,6 +33,8 @@ export interface UpsertOp {
   history: HistoryNote | null;
   /** Apply only while the record is stored (set by `update()`, which read it from the store). */
   ifStored?: boolean;
+  /** Apply only while these records are stored as they were read ({@link StoredAs}). */
+  ifStoredAs?: StoredAs[];
   /**
    * True: the record's `metadata.entities` is tagged when drained ({@link WriterInput.tag}), off
    * the caller's path: the tagger costs milliseconds a text, more than the rest of an `add`.
@@ -41,8 +43,30 @@ export interface UpsertOp {
   tagEntities?: boolean;
 }
 
+/**
+ * A condition of a write decided on a copy read earlier (a forgetting pass, a fact's
+ * reconciliation): the record `id` must be stored as one of `versions` (erased_updates.ts `versionOf`) when
+ * the drain applies the write, else the write is dropped unapplied. Checked under the user's drain
+ * lock, so a change that lands between the decision and the drain (the user's update, another
+ * replica's) always wins over it.
+ */
+export interface StoredAs {
+  id: string;
+  versions: string[];
+}
+
+/** A delete, as kept in the outbox. */
+export interface DeleteOp {
+  op: "delete";
+  id: string;
+  history: HistoryNote | null;
+  /** Apply only while these records are stored as they were read ({@link StoredAs}). */
+  ifStoredAs?: StoredAs[];
+}
+
 /** One pending store write, as kept in the outbox. */
-export type WriteOp = UpsertOp | { op: "delete"; id: string; history: HistoryNote | null };
+export type WriteOp = UpsertOp | DeleteOp;
+
 
 export interface DrainResult {
   applied: number;
@@ -353,7 +377,7 @@ export class Writer {
       const unprepared = await next;
       const prepareNext = (): Promise<EngramError | undefined> =>
         g + 1 < groups.length ? afterSend().then(() => this.prepare(groups[g + 1]!)) : Promise.resolve(undefined);
-      const orphans = first.payload.op === "upsert" ? await updatesOfErased(this.store, first.userId, group).catch(asStoreError) : new Set<number>();
+      const orphans = await staleWrites(this.store, first.userId, group).catch(asStoreError);
       if (orphans instanceof EngramError) {
         await this.noteFailure(group.map((row) => row.seq), orphans.message);
         return { error: orphans, failed: group.map((row) => row.seq) };
@@ -463,7 +487,7 @@ export class Writer {
         }),
       );
     } else {
-      await this.store.delete(userId, rows.map((row) => (row.payload as Extract<WriteOp, { op: "delete" }>).id));
+      await this.store.delete(userId, rows.map((row) => (row.payload as DeleteOp).id));
     }
   }
 
