@@ -100,6 +100,9 @@ export class PostgresFilings<M extends FilingMessage = FilingMessage> implements
    * two replicas would both read no users and both insert their (distinct) claim rows.
    */
   async claim(threadId: string, userId: string): Promise<string[]> {
+    // A thread with users keeps them until it is forgotten: later runs answer from one read.
+    const known = await this.usersOf(threadId);
+    if (known.length > 0) return known;
     return this.handle.tx("filings.claim", async (client) => {
       await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`engram:thread-claim:${this.handle.schema}:${threadId}`]);
       const { rows } = await client.query<{ user_id: string }>(

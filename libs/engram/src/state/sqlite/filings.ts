@@ -117,8 +117,12 @@ export class SqliteFilings<M extends FilingMessage = FilingMessage> implements F
   /** See `FilingState.claim`: BEGIN IMMEDIATE makes the read and the claim one step across processes. */
   async claim(threadId: string, userId: string): Promise<string[]> {
     this.setup();
-    return runSql(this.db, "checkpointer.claim", () =>
-      this.db
+    return runSql(this.db, "checkpointer.claim", () => {
+      // A thread with users keeps them until it is forgotten: every run of it after the first
+      // (each getTuple and put) answers from a read, without taking the write lock.
+      const known = this.usersNow(threadId);
+      if (known.length > 0) return known;
+      return this.db
         .transaction(() => {
           const users = this.usersNow(threadId);
           if (users.length > 0) return users;
@@ -127,8 +131,8 @@ export class SqliteFilings<M extends FilingMessage = FilingMessage> implements F
             .run(threadId, userId, THREAD_CLAIM_KEY);
           return [userId];
         })
-        .immediate(),
-    );
+        .immediate();
+    });
   }
 
   /** Drops the thread's waiting filings, so nothing of it reaches memory any more. Returns how many. */
