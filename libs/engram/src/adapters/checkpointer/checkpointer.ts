@@ -167,7 +167,9 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
     }
   }
 
+  /** The inner saver's; checked as `put` (another user's pending writes would resume in the owner's next run). */
   override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {
+    await this.checkOwner(config);
     return (await this.getSaver()).putWrites(config, writes, taskId, taskPath);
   }
 

@@ -74,6 +74,10 @@ describe("EngramCheckpointer: a thread belongs to the user of its first run", ()
     await engram.put(runConfig("alice", "notes-1"), checkpoint(1), meta, {});
     expect(await codeOf(engram.getTuple(runConfig("bob", "notes-1")))).toBe("INVALID_SCOPE");
     expect(await codeOf(engram.put(runConfig("bob", "notes-1"), checkpoint(2), meta, {}))).toBe("INVALID_SCOPE");
+    // Nor can bob add pending writes to it (the next run of alice would resume with them).
+    const pendingOf = { configurable: { ...runConfig("bob", "notes-1").configurable, checkpoint_ns: "", checkpoint_id: checkpoint(1).id } };
+    expect(await codeOf(engram.putWrites(pendingOf, [["notes", "bob was here"]], "task-1"))).toBe("INVALID_SCOPE");
+    expect((await engram.getTuple(runConfig("alice", "notes-1")))?.pendingWrites ?? []).toEqual([]);
     expect((await engram.getTuple(runConfig("alice", "notes-1")))?.checkpoint.id).toBe(checkpoint(1).id);
 
     // A thread stored by runs that named no user is nobody's until a named user's run reaches it:
