@@ -220,7 +220,11 @@ export class Writer {
    * update, on this replica or another, before this one drained) records it when it is applied.
    */
   enqueue(userId: string, ops: WriteOp[]): Promise<number[]> {
-    return this.outbox.enqueue(ops.map((payload) => ({ userId, key: keyOf(payload), payload, history: ownEntry(userId, payload) })));
+    // A write decided on a copy read earlier (`ifStoredAs`) never replaces a queued write of its
+    // record: that is a change made since, which must win (the drain's check sees only the store).
+    return this.outbox.enqueue(
+      ops.map((payload) => ({ userId, key: keyOf(payload), payload, history: ownEntry(userId, payload), ...(payload.ifStoredAs ? { keepQueued: true } : {}) })),
+    );
   }
 
   /** Drops writes that the store refused for good (not an outage), so they cannot block others. */

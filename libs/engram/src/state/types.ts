@@ -43,6 +43,13 @@ export interface OutboxItem<T> {
    * superseded before it reached the store still shows in `history`. @default none
    */
   history?: NewHistoryEntry | null;
+  /**
+   * True: when a write of the same user and key is already queued, that write stays and this one
+   * is dropped (its seq is the queued write's). For writes decided on a copy read earlier
+   * (forgetting, facts): replacing the queued write, the user's own change of the record, would
+   * lose it before it reached the store. @default false (the new write replaces the queued one)
+   */
+  keepQueued?: boolean;
 }
 
 /** A queued store write. */

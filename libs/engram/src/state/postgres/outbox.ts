@@ -61,13 +61,22 @@ export class PostgresOutbox<T> implements OutboxState<T> {
       ON CONFLICT (user_id, key) DO UPDATE SET seq = DEFAULT, payload = EXCLUDED.payload, created_at = EXCLUDED.created_at,
         attempts = 0, last_error = NULL, history = COALESCE(o.history, '[]'::jsonb) || EXCLUDED.history
       RETURNING seq, user_id, key`;
+    // An item marked keepQueued leaves a queued write of its key in place (and is dropped): it is
+    // inserted only where no row of its key exists, else it answers with that row's seq.
+    const insertNew = `WITH added AS (
+        INSERT INTO ${this.table} (user_id, key, payload, created_at, history) VALUES ($1, $2, $3, $4, $5::jsonb)
+        ON CONFLICT (user_id, key) DO NOTHING RETURNING seq)
+      SELECT seq FROM added UNION ALL SELECT seq FROM ${this.table} WHERE user_id = $1 AND key = $2 AND NOT EXISTS (SELECT 1 FROM added)`;
     const distinct = new Set(items.map((item) => JSON.stringify([item.userId, item.key]))).size === items.length;
-    if (!distinct) {
-      // A key twice in one batch: one statement per item, in a transaction, so each replaces the one before.
+    if (!distinct || items.some((item) => item.keepQueued === true)) {
+      // A key twice in one batch, or an item that must not replace: one statement per item, in a
+      // transaction, so each sees the ones before it.
       return this.handle.tx("outbox.enqueue", async (client) => {
         const seqs: number[] = [];
         for (const [index, item] of items.entries()) {
-          const { rows } = await client.query<{ seq: string }>(upsert, [[item.userId], [item.key], [payloads[index]], [now], [histories[index]]]);
+          const { rows } = item.keepQueued
+            ? await client.query<{ seq: string }>(insertNew, [item.userId, item.key, payloads[index], now, histories[index]])
+            : await client.query<{ seq: string }>(upsert, [[item.userId], [item.key], [payloads[index]], [now], [histories[index]]]);
           seqs.push(Number(rows[0]!.seq));
         }
         return seqs;

@@ -24,6 +24,8 @@ interface NewRow {
   created_at: number;
   /** The write's own history entry, if any (merged with the replaced row's in `enqueueAll`). */
   own: NewHistoryEntry | null;
+  /** `OutboxItem.keepQueued`: a queued write of the key stays, and this one is dropped. */
+  keep: boolean;
 }
 
 interface Statements<T> {
@@ -85,7 +87,8 @@ export class SqliteOutbox<T> implements OutboxState<T> {
    * pending write with the same user and key (including an earlier item of the same batch) is
    * replaced: its row is removed and the new payload gets a new seq, zero attempts, the current
    * time, and the replaced row's history entries ahead of its own. Immediate: the replaced row's
-   * entries are read and the new row written with no other process's write in between.
+   * entries are read and the new row written with no other process's write in between. An item
+   * marked `keepQueued` leaves a pending write of its key in place and is dropped.
    * @throws EngramError `OUTBOX_ERROR` when a payload is not JSON-serialisable (nothing is queued).
    */
   async enqueue(items: Array<OutboxItem<T>>): Promise<number[]> {
@@ -99,6 +102,7 @@ export class SqliteOutbox<T> implements OutboxState<T> {
         payload: serialise(item.payload, index),
         created_at: now,
         own: item.history ?? null,
+        keep: item.keepQueued === true,
       }));
       return statements.enqueueAll.immediate(rows);
     });
@@ -235,7 +239,7 @@ export class SqliteOutbox<T> implements OutboxState<T> {
     ensureOutboxTable(this.db);
     // REPLACE removes the pending row of the same (user_id, key) and inserts the new one, which
     // gets a new seq: a DELETE and an INSERT in one statement.
-    const insert = this.db.prepare<[Omit<NewRow, "own"> & { history: string }]>(
+    const insert = this.db.prepare<[Omit<NewRow, "own" | "keep"> & { history: string }]>(
       `INSERT OR REPLACE INTO outbox (user_id, key, payload, created_at, history)
        VALUES (@user_id, @key, @payload, @created_at, @history)`,
     );
@@ -273,8 +277,9 @@ export class SqliteOutbox<T> implements OutboxState<T> {
         `SELECT ${COLUMNS} FROM outbox WHERE user_id = ? AND key IN (SELECT value FROM json_each(?))`,
       ),
       enqueueAll: this.db.transaction((rows: NewRow[]) =>
-        rows.map(({ own, ...row }) => {
+        rows.map(({ own, keep, ...row }) => {
           const before = replaced.get(row.user_id, row.key);
+          if (keep && before) return before.seq;
           const carried = before?.history ? parseHistory(before.history, before.seq) : [];
           const history = JSON.stringify(own ? [...carried, own] : carried);
           return Number(insert.run({ ...row, history }).lastInsertRowid);

@@ -28,6 +28,29 @@ export function outboxCases({ store, one }: StateKit): void {
     expect((await outbox.find("bob", "upsert:a"))!.seq).toBe(other);
   });
 
+  it("outbox: a write marked keepQueued leaves a queued write of its key in place, on any instance, and is queued where none is", async () => {
+    const open = await store();
+    const [a, b] = [await open(), await open()];
+    const update = (v: number) => ({ ...entry("dana", "m2", `v${v}`, 2_000 + v), event: "UPDATE" as const, reason: "update" });
+    const [users] = await a.outbox<Payload>().enqueue([{ userId: "dana", key: "upsert:m2", payload: { v: 1 }, history: update(1) }]);
+    // Another instance's write decided on an older copy: it must not replace the user's own.
+    const [kept, fresh, plain] = await b.outbox<Payload>().enqueue([
+      { userId: "dana", key: "upsert:m2", payload: { v: 2 }, history: update(2), keepQueued: true },
+      { userId: "dana", key: "delete:m3", payload: { v: 3 }, keepQueued: true },
+      { userId: "dana", key: "upsert:m4", payload: { v: 4 } },
+    ]);
+    expect(kept).toBe(users);
+    const pending = await a.outbox<Payload>().pending({ userId: "dana" });
+    expect(pending.map((w) => [w.key, w.payload.v])).toEqual([
+      ["upsert:m2", 1],
+      ["delete:m3", 3],
+      ["upsert:m4", 4],
+    ]);
+    expect(pending.map((w) => w.seq)).toEqual([users, fresh, plain]);
+    // The dropped write records nothing: only the user's entry is carried.
+    expect(pending[0]!.history!.map((e) => e.newContent)).toEqual(["v1"]);
+  });
+
   it("outbox: a write that replaces a queued one carries its history entries, ahead of its own, on any instance", async () => {
     const open = await store();
     const [a, b] = [await open(), await open()];
