@@ -1,6 +1,7 @@
 import type { EngramError } from "../../core/errors.js";
 import type { ScoredMemory } from "../../core/types.js";
 import type { Memory } from "../../memory/memory.js";
+import { ERASED_OWNER } from "../../state/erased_owner.js";
 import type { FilingState } from "../../state/types.js";
 import { stripEngramContext } from "../../turn/engram_context.js";
 import { fileMessages, groupFilings, type FilingGroup, type FilingOutcome } from "./filer.js";
@@ -77,7 +78,8 @@ export class FilingWorker {
       // Waiting filings first, so nothing of the thread can be filed after its memories are gone.
       const dropped = await log.dropPending(threadId);
       const deleted: Record<string, number> = {};
-      for (const userId of await log.usersOf(threadId)) {
+      // An erased user's threads are owned by nobody (ERASED_OWNER): no memories to delete.
+      for (const userId of (await log.usersOf(threadId)).filter((user) => user !== ERASED_OWNER)) {
         deleted[userId] = 0;
         for (;;) {
           const page = await this.memory.getAll({ userId, threadId, limit: 1_000 });

@@ -67,8 +67,14 @@ describe("EngramCheckpointer on SQLite state: Memory.deleteAll and the filing lo
     expect(await engram.flush()).toMatchObject({ filed: 1, pending: 0 });
     expect(await m.getAll({ userId: "bob" })).toEqual([]);
     expect((await m.getAll({ userId: "carol" })).map((r) => r.content)).toEqual(["I play the oboe."]);
-    // As with PostgreSQL state, erasing the user frees their threads' ids.
-    expect(await codeOf(engram.getTuple(runConfig("dave", "t9")))).toBe("no error");
+    // Bob's checkpoints stay in the saver: his thread is nobody's, refused to everyone, until
+    // deleteThread frees its id.
+    expect(await codeOf(engram.getTuple(runConfig("dave", "t9")))).toBe("INVALID_SCOPE");
+    expect(await codeOf(engram.put(runConfig("dave", "t9"), checkpointOf(5, "Hello."), meta, { messages: 5 }))).toBe("INVALID_SCOPE");
+    expect((await engram.deleteThreadMemories("t9")).deleted).toEqual({});
+    await engram.deleteThread("t9");
+    expect(await engram.getTuple(runConfig("dave", "t9"))).toBeUndefined();
+    await engram.put(runConfig("dave", "t9"), checkpointOf(6, "Hello."), meta, { messages: 6 });
   });
 
   it("moves a log an older version kept in checkpoints.sqlite into the state: owners, filed keys and waiting filings", async () => {
@@ -91,11 +97,13 @@ describe("EngramCheckpointer on SQLite state: Memory.deleteAll and the filing lo
     await engram.put(runConfig("alice", "old-1"), repeat, meta, { messages: 4 });
     expect(await engram.flush()).toMatchObject({ filed: 1, pending: 0 });
     expect((await m.getAll({ userId: "alice" })).map((r) => r.content)).toEqual(["I moved to Porto."]);
-    // Moved, not copied: the checkpoints file has no log left, so erasing alice frees her thread.
+    // Moved, not copied: the checkpoints file has no log left, so erasing alice reaches it.
     const after = openDatabase(file);
     expect(after.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'engram_checkpointer%'").all()).toEqual([]);
     after.close();
     await m.deleteAll({ userId: "alice" });
-    expect(await codeOf(engram.getTuple(runConfig("bob", "old-1")))).toBe("no error");
+    expect(await codeOf(engram.put(runConfig("bob", "old-1"), checkpointOf(7, "Hi."), meta, { messages: 7 }))).toBe("INVALID_SCOPE");
+    await engram.deleteThread("old-1");
+    expect(await codeOf(engram.put(runConfig("bob", "old-1"), checkpointOf(8, "Hi."), meta, { messages: 8 }))).toBe("no error");
   });
 });

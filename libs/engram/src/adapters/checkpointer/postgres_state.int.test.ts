@@ -118,6 +118,8 @@ describe("EngramCheckpointer with PostgresSaver and Memory's PostgreSQL state", 
     await a.engram.put(cfg("t10", "carol"), checkpointOf(4, "I play the oboe."), { source: "input", step: -1, parents: {} }, { messages: 4 });
 
     await b.memory.deleteAll({ userId: "bob" });
+    // Bob's checkpoints stay in the saver: his thread is nobody's until deleteThread frees it.
+    expect(await errorCode(b.engram.getTuple(cfg("t9", "dave")))).toBe("INVALID_SCOPE");
     expect(await b.engram.flush()).toEqual({ filed: 1, skipped: [], pending: 0 });
     expect(await b.memory.getAll({ userId: "bob" })).toEqual([]);
     expect((await b.memory.getAll({ userId: "carol" })).map((r) => r.content)).toEqual(["I play the oboe."]);

@@ -1,3 +1,4 @@
+import { ERASED_OWNER } from "../erased_owner.js";
 import { THREAD_CLAIM_KEY, type FilingMessage, type FilingState, type PendingFiling } from "../types.js";
 import type { PgHandle } from "./handle.js";
 
@@ -87,6 +88,11 @@ export class PostgresFilings<M extends FilingMessage = FilingMessage> implements
   }
 
   async usersOf(threadId: string): Promise<string[]> {
+    // ERASED_OWNER is no user: it only keeps the thread from being claimed (see `claim`).
+    return (await this.owners(threadId)).filter((user) => user !== ERASED_OWNER);
+  }
+
+  private async owners(threadId: string): Promise<string[]> {
     const rows = await this.handle.query<{ user_id: string }>(
       "filings.usersOf",
       `SELECT user_id FROM ${this.filed} WHERE thread_id = $1 UNION SELECT user_id FROM ${this.queue} WHERE thread_id = $1 ORDER BY user_id`,
@@ -101,7 +107,7 @@ export class PostgresFilings<M extends FilingMessage = FilingMessage> implements
    */
   async claim(threadId: string, userId: string): Promise<string[]> {
     // A thread with users keeps them until it is forgotten: later runs answer from one read.
-    const known = await this.usersOf(threadId);
+    const known = await this.owners(threadId);
     if (known.length > 0) return known;
     return this.handle.tx("filings.claim", async (client) => {
       await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`engram:thread-claim:${this.handle.schema}:${threadId}`]);

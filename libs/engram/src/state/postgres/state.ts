@@ -1,4 +1,5 @@
-import type { FilingMessage, FilingState, JobState, OutboxState, StateBackend } from "../types.js";
+import { ERASED_OWNER } from "../erased_owner.js";
+import { THREAD_CLAIM_KEY, type FilingMessage, type FilingState, type JobState, type OutboxState, type StateBackend } from "../types.js";
 import { PostgresFilings } from "./filings.js";
 import { PgHandle } from "./handle.js";
 import { PostgresHistory } from "./history.js";
@@ -86,6 +87,15 @@ export class PostgresState implements StateBackend {
   /** Erases every row of the user in every part (every job queue too), in one transaction. */
   async deleteUser(userId: string): Promise<void> {
     await this.handle.tx("state.deleteUser", async (client) => {
+      // The user's checkpointer threads keep an owner that is nobody (ERASED_OWNER): their
+      // checkpoints stay in the saver, and no other user may claim and read them.
+      const [filed, queue] = [this.handle.table("checkpointer_filed"), this.handle.table("checkpointer_queue")];
+      await client.query(
+        `INSERT INTO ${filed} (thread_id, user_id, message_key)
+         SELECT thread_id, $2, $3 FROM ${filed} WHERE user_id = $1 UNION SELECT thread_id, $2, $3 FROM ${queue} WHERE user_id = $1
+         ON CONFLICT DO NOTHING`,
+        [userId, ERASED_OWNER, THREAD_CLAIM_KEY],
+      );
       for (const table of USER_TABLES) await client.query(`DELETE FROM ${this.handle.table(table)} WHERE user_id = $1`, [userId]);
     });
   }

@@ -1,5 +1,6 @@
 /** The checkpointer's filing log in the SQLite state: what was filed per thread and user, and filings to do. */
 import type Database from "better-sqlite3";
+import { ERASED_OWNER } from "../erased_owner.js";
 import { THREAD_CLAIM_KEY, type FilingMessage, type FilingState, type PendingFiling } from "../types.js";
 import { runSql, type SqliteHandle } from "./database.js";
 
@@ -101,7 +102,8 @@ export class SqliteFilings<M extends FilingMessage = FilingMessage> implements F
   /** Every user who filed (or waits to file) messages of the thread. */
   async usersOf(threadId: string): Promise<string[]> {
     this.setup();
-    return runSql(this.db, "checkpointer.usersOf", () => this.usersNow(threadId));
+    // ERASED_OWNER is no user: it only keeps the thread from being claimed (see `claim`).
+    return runSql(this.db, "checkpointer.usersOf", () => this.usersNow(threadId).filter((user) => user !== ERASED_OWNER));
   }
 
   private usersNow(threadId: string): string[] {

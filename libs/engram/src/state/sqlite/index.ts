@@ -5,7 +5,8 @@
 import { extname } from "node:path";
 import type Database from "better-sqlite3";
 import { EngramError } from "../../core/errors.js";
-import type { FilingMessage, FilingState, JobState, OutboxState, StateBackend } from "../types.js";
+import { ERASED_OWNER } from "../erased_owner.js";
+import { THREAD_CLAIM_KEY, type FilingMessage, type FilingState, type JobState, type OutboxState, type StateBackend } from "../types.js";
 import { databaseFile, openDatabase, runSql, type SqliteHandle } from "./database.js";
 import { SqliteFilings } from "./filings.js";
 import { SqliteHistory } from "./history.js";
@@ -106,6 +107,13 @@ export class SqliteState implements StateBackend {
     this.revisions.ensureTables();
     runSql(db, "state.deleteUser", () =>
       db.transaction(() => {
+        // The user's checkpointer threads keep an owner that is nobody (ERASED_OWNER): their
+        // checkpoints stay in the saver, and no other user may claim and read them.
+        db.prepare(
+          `INSERT OR IGNORE INTO engram_checkpointer_filed (thread_id, user_id, message_key)
+           SELECT thread_id, ?, ? FROM engram_checkpointer_filed WHERE user_id = ?
+           UNION SELECT thread_id, ?, ? FROM engram_checkpointer_queue WHERE user_id = ?`,
+        ).run(ERASED_OWNER, THREAD_CLAIM_KEY, userId, ERASED_OWNER, THREAD_CLAIM_KEY, userId);
         for (const table of ["history", "outbox", "jobs", "model_usage", "engram_checkpointer_filed", "engram_checkpointer_queue", "store_revisions"]) {
           db.prepare(`DELETE FROM ${table} WHERE user_id = ?`).run(userId);
         }
