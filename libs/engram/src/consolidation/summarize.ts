@@ -8,6 +8,7 @@ import { tokenize } from "../scoring/tokenize.js";
 import { messageText } from "../working/message_text.js";
 import { countTokens } from "../working/tokens.js";
 import { describeValue } from "../core/describe.js";
+import { quotedLine } from "./framing.js";
 
 /** What `summarize` folds together. */
 export interface SummarizeInput {
@@ -124,7 +125,7 @@ async function summarizeWithModel(
   // keeps `$&`-like text in the conversation literal.
   const values: Record<string, string> = {
     maxWords: String(Math.max(1, Math.floor(maxTokens * 0.75))),
-    summary: previousSummary.trim() === "" ? "(none yet)" : previousSummary.trim(),
+    summary: previousSummary.trim() === "" ? "(none yet)" : quotedLine(previousSummary.trim()),
     lines: transcript(evicted),
   };
   const prompt = SUMMARY_PROMPT.replace(/\{(maxWords|summary|lines)\}/g, (_match, name: string) => values[name]!);
@@ -157,11 +158,11 @@ function transcript(messages: readonly BaseMessage[]): string {
     if (type === "tool") {
       const name = typeof message.name === "string" && message.name !== "" ? ` (${message.name})` : "";
       const shown = text.length > MAX_TOOL_RESULT_CHARS ? `${text.slice(0, MAX_TOOL_RESULT_CHARS)}…` : text;
-      lines.push(`tool result${name}: ${shown}`);
+      lines.push(`tool result${name}: ${quotedLine(shown)}`);
       continue;
     }
     const role = roleLabel(message);
-    if (text !== "") lines.push(`${role}: ${text}`);
+    if (text !== "") lines.push(`${role}: ${quotedLine(text)}`);
     for (const call of (message as { tool_calls?: ReadonlyArray<{ name?: string; args?: unknown }> }).tool_calls ?? []) {
       lines.push(`${role} called ${call.name ?? "a tool"}(${JSON.stringify(call.args ?? {})})`);
     }
