@@ -20,10 +20,9 @@
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Command } from "commander";
-import { importBaseline } from "./baseline_source.js";
 import { formatMachine, machineInfo } from "./machine.js";
+import { treeAgainstBaseline } from "./soak_runs.js";
 
 interface ShrinkMemory {
   addMany(items: Array<{ content: string }>, options: { userId: string }): Promise<unknown>;
@@ -142,17 +141,7 @@ async function run(engram: EngramModule, embeddings: unknown, name: string, gc: 
 }
 
 async function main(): Promise<void> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) throw new Error("run with node --expose-gc");
-  const tree = (await import(fileURLToPath(new URL("../../engram/src/index.ts", import.meta.url)))) as EngramModule;
-  const embeddings = new tree.StaticEmbeddings();
-  const runs: Record<string, Sample[]> = {};
-  try {
-    if (opts.baseline) runs[`baseline ${opts.baseline}`] = await run(await importBaseline<EngramModule>(opts.baseline), embeddings, `baseline ${opts.baseline}`, gc);
-    runs.tree = await run(tree, embeddings, "tree", gc);
-  } finally {
-    await embeddings.close?.();
-  }
+  const runs = await treeAgainstBaseline<EngramModule, Sample[]>(opts.baseline, run);
   const report = { label: opts.label, machine: machineInfo(), users: Number(opts.users), memories: Number(opts.memories), keep: Number(opts.keep), visitors: Number(opts.visitors), runs };
   console.log(formatMachine(report.machine));
   await mkdir(opts.out, { recursive: true });
