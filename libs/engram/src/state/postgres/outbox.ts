@@ -74,9 +74,15 @@ export class PostgresOutbox<T> implements OutboxState<T> {
       return this.handle.tx("outbox.enqueue", async (client) => {
         const seqs: number[] = [];
         for (const [index, item] of items.entries()) {
-          const { rows } = item.keepQueued
-            ? await client.query<{ seq: string }>(insertNew, [item.userId, item.key, payloads[index], now, histories[index]])
-            : await client.query<{ seq: string }>(upsert, [[item.userId], [item.key], [payloads[index]], [now], [histories[index]]]);
+          let rows: Array<{ seq: string }> = [];
+          // A row of the key committed by another replica after this statement's snapshot makes
+          // the insert do nothing while the select does not see it yet: the next statement does.
+          for (let attempt = 0; rows.length === 0 && attempt < 3; attempt += 1) {
+            ({ rows } = item.keepQueued
+              ? await client.query<{ seq: string }>(insertNew, [item.userId, item.key, payloads[index], now, histories[index]])
+              : await client.query<{ seq: string }>(upsert, [[item.userId], [item.key], [payloads[index]], [now], [histories[index]]]));
+          }
+          if (rows.length === 0) throw new EngramError("OUTBOX_ERROR", `outbox.enqueue: no row for ${item.key} after three tries`);
           seqs.push(Number(rows[0]!.seq));
         }
         return seqs;
