@@ -1,6 +1,7 @@
 /**
  * The child side of the peer processes of cross-process tests (tests/memory_peer.ts,
- * tests/state_peer.ts): serves a `Memory` over stdin/stdout one JSON line at a time.
+ * tests/state_peer.ts, and the store and checkpointer peers): serves a `Memory`, or any methods,
+ * over stdin/stdout one JSON line at a time.
  *
  * Request: `{ "id": 1, "method": "search", "args": ["tea", { "userId": "alice" }] }`.
  * Reply: `{ "id": 1, "result": ... }` or `{ "id": 1, "error": { "name", "code", "message" } }`.
@@ -16,7 +17,7 @@ type Method = "add" | "search" | "get" | "getAll" | "update" | "delete" | "delet
  * process's own write waits in a window the test holds open.
  */
 export function servePeer(memory: Memory, options: { inOrder: boolean }): void {
-  const methods: Record<Method, (...args: never[]) => Promise<unknown>> = {
+  const methods: Record<Method, PeerMethod> = {
     add: memory.add.bind(memory),
     search: memory.search.bind(memory),
     get: memory.get.bind(memory),
@@ -28,11 +29,23 @@ export function servePeer(memory: Memory, options: { inOrder: boolean }): void {
     flush: memory.flush.bind(memory),
     close: memory.close.bind(memory),
   };
+  serveMethods(methods, options);
+}
+
+/** A method a peer serves: its arguments come as JSON, its result goes back as JSON. */
+export type PeerMethod = (...args: never[]) => Promise<unknown>;
+
+/**
+ * Serves `methods` over stdin/stdout with this file's protocol (any peer: a `Memory`, a store, a
+ * checkpointer). An unknown method is answered with an error; `close` ends the process once answered.
+ */
+export function serveMethods(methods: Record<string, PeerMethod>, options: { inOrder: boolean } = { inOrder: false }): void {
   const answer = async (line: string): Promise<void> => {
-    const request = JSON.parse(line) as { id: number; method: Method; args: unknown[] };
+    const request = JSON.parse(line) as { id: number; method: string; args: unknown[] };
     let reply: Record<string, unknown>;
     try {
-      const run = methods[request.method] as (...args: unknown[]) => Promise<unknown>;
+      const run = methods[request.method] as ((...args: unknown[]) => Promise<unknown>) | undefined;
+      if (!run) throw new Error(`unknown method ${request.method}`);
       reply = { id: request.id, result: (await run(...request.args)) ?? null };
     } catch (error) {
       const e = error as { name?: string; code?: string; message?: string };

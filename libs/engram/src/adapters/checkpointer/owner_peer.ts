@@ -5,13 +5,13 @@
  * saver over the network does: two processes' first runs on one thread then overlap.
  * Run as `node --import tsx owner_peer.ts '<json>'`, the JSON an {@link OwnerPeerOptions}.
  */
-import { createInterface } from "node:readline";
 import { HumanMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { MemorySaver, type Checkpoint, type CheckpointMetadata } from "@langchain/langgraph-checkpoint";
 import { Memory } from "../../memory/memory.js";
 import { HashEmbeddings } from "../../tests/hash_embeddings.js";
 import { EngramCheckpointer } from "./checkpointer.js";
+import { serveMethods, type PeerMethod } from "../../tests/peer_server.js";
 
 export interface OwnerPeerOptions {
   chromaUrl: string;
@@ -62,8 +62,8 @@ async function put(userId: string, threadId: string, text: string): Promise<stri
   return "stored";
 }
 
-const methods: Record<string, (...args: never[]) => Promise<unknown>> = {
-  put: put as (...args: never[]) => Promise<unknown>,
+const methods: Record<string, PeerMethod> = {
+  put: put as PeerMethod,
   flush: () => engram.flush(),
   close: async () => {
     await engram.close();
@@ -71,17 +71,4 @@ const methods: Record<string, (...args: never[]) => Promise<unknown>> = {
   },
 };
 
-createInterface({ input: process.stdin }).on("line", (line) => {
-  const request = JSON.parse(line) as { id: number; method: string; args: unknown[] };
-  const run = methods[request.method] as ((...args: unknown[]) => Promise<unknown>) | undefined;
-  (run ? run(...request.args) : Promise.reject(new Error(`unknown method ${request.method}`))).then(
-    (result) => {
-      process.stdout.write(JSON.stringify({ id: request.id, result: result ?? null }) + "\n");
-      if (request.method === "close") process.exit(0);
-    },
-    (error: unknown) => {
-      const e = error as { code?: string; message?: string };
-      process.stdout.write(JSON.stringify({ id: request.id, error: { code: e?.code, message: e?.message ?? String(error) } }) + "\n");
-    },
-  );
-});
+serveMethods(methods);

@@ -4,9 +4,9 @@
  * tests/peer_server.ts), answering "stored" or the error's code.
  * Run as `node --import tsx model_peer.ts '<json>'`, the JSON a {@link ModelPeerOptions}.
  */
-import { createInterface } from "node:readline";
 import { HashEmbeddings } from "../../tests/hash_embeddings.js";
 import { EngramStore } from "./engram_store.js";
+import { serveMethods, type PeerMethod } from "../../tests/peer_server.js";
 
 export interface ModelPeerOptions {
   chromaUrl: string;
@@ -32,24 +32,11 @@ async function put(prefix: string, namespace: string[], key: string, text: strin
   return "stored";
 }
 
-const methods: Record<string, (...args: never[]) => Promise<unknown>> = {
-  put: put as (...args: never[]) => Promise<unknown>,
+const methods: Record<string, PeerMethod> = {
+  put: put as PeerMethod,
   close: async () => {
     for (const store of stores.values()) await store.close();
   },
 };
 
-createInterface({ input: process.stdin }).on("line", (line) => {
-  const request = JSON.parse(line) as { id: number; method: string; args: unknown[] };
-  const run = methods[request.method] as ((...args: unknown[]) => Promise<unknown>) | undefined;
-  (run ? run(...request.args) : Promise.reject(new Error(`unknown method ${request.method}`))).then(
-    (result) => {
-      process.stdout.write(JSON.stringify({ id: request.id, result: result ?? null }) + "\n");
-      if (request.method === "close") process.exit(0);
-    },
-    (error: unknown) => {
-      const e = error as { code?: string; message?: string };
-      process.stdout.write(JSON.stringify({ id: request.id, error: { code: e?.code, message: e?.message ?? String(error) } }) + "\n");
-    },
-  );
-});
+serveMethods(methods);

@@ -4,10 +4,10 @@
  * once), over stdin/stdout one JSON line at a time, with the protocol of tests/peer_server.ts.
  * Run as `node --import tsx store_peer.ts '<json>'`, the JSON a {@link StorePeerOptions}.
  */
-import { createInterface } from "node:readline";
 import { random } from "../../tests/interleave.js";
 import { HashEmbeddings } from "../../tests/hash_embeddings.js";
 import { EngramStore } from "./engram_store.js";
+import { serveMethods, type PeerMethod } from "../../tests/peer_server.js";
 
 export interface StorePeerOptions {
   chromaUrl: string;
@@ -52,24 +52,11 @@ async function storm(plan: StormOptions): Promise<number> {
   return done;
 }
 
-const methods: Record<string, (...args: never[]) => Promise<unknown>> = {
-  storm: storm as (...args: never[]) => Promise<unknown>,
-  get: store.get.bind(store) as (...args: never[]) => Promise<unknown>,
-  search: store.search.bind(store) as (...args: never[]) => Promise<unknown>,
+const methods: Record<string, PeerMethod> = {
+  storm: storm as PeerMethod,
+  get: store.get.bind(store) as PeerMethod,
+  search: store.search.bind(store) as PeerMethod,
   close: () => store.close(),
 };
 
-createInterface({ input: process.stdin }).on("line", (line) => {
-  const request = JSON.parse(line) as { id: number; method: string; args: unknown[] };
-  const run = methods[request.method] as ((...args: unknown[]) => Promise<unknown>) | undefined;
-  (run ? run(...request.args) : Promise.reject(new Error(`unknown method ${request.method}`))).then(
-    (result) => {
-      process.stdout.write(JSON.stringify({ id: request.id, result: result ?? null }) + "\n");
-      if (request.method === "close") process.exit(0);
-    },
-    (error: unknown) => {
-      const e = error as { code?: string; message?: string };
-      process.stdout.write(JSON.stringify({ id: request.id, error: { code: e?.code, message: e?.message ?? String(error) } }) + "\n");
-    },
-  );
-});
+serveMethods(methods);
