@@ -165,7 +165,7 @@ describe("a Chroma server that lives but does not answer", () => {
       await proxy.close();
       await chroma.stop();
     }
-  }, 90_000);
+  });
 
   it("refuses a timeoutMs that is not a number of milliseconds >= 0 when the Memory is made, before any connection", async () => {
     const dataDir = await folder();
