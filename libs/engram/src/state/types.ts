@@ -272,9 +272,11 @@ export interface FilingState<M extends FilingMessage = FilingMessage> {
   fail(seqs: number[], error: string): Promise<void>;
   usersOf(threadId: string): Promise<string[]>;
   /**
-   * The thread's users (`usersOf`); when it has none, first claims it for `userId`, atomically
-   * across every process on the state (two first runs at once: one claims, the other sees it).
-   * The claim is a row of the thread and user: `forgetThread` and `deleteUser` remove it.
+   * The thread's owners: its users (`usersOf`), or `ERASED_OWNER` (state/erased_owner.ts) alone for
+   * a thread of an erased user; when it has none, first claims it for `userId`, atomically across
+   * every process on the state (two first runs at once: one claims, the other sees it). The claim
+   * is a row of the thread and user: `forgetThread` removes it, and the erasure of its user
+   * (`StateBackend.deleteUser`) leaves `ERASED_OWNER` in its place.
    */
   claim(threadId: string, userId: string): Promise<string[]>;
   dropPending(threadId: string): Promise<number>;
