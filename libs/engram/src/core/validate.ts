@@ -143,3 +143,11 @@ export function validateOptionObject(value: unknown, name: string, known: readon
   }
   return record;
 }
+
+/**
+ * `value` without its keys set to undefined: spread over defaults, an option given as undefined
+ * takes its default rather than erasing it.
+ */
+export function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

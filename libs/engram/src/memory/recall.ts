@@ -13,6 +13,7 @@ import type { RevisionBump } from "../state/types.js";
 import { STATE_REVISION, type GatedStore, type WriteListener } from "./gated_store.js";
 import { landsOver, type PendingReads, type PendingRecord, type PendingView } from "./pending_overlay.js";
 import { UserIndex } from "./user_index.js";
+import { stripUndefined } from "../core/validate.js";
 
 /** How much recall keeps in process. */
 export interface RecallCacheOptions {
@@ -124,10 +125,8 @@ export class Recall implements WriteListener {
     cache: RecallCacheOptions = {},
     private readonly writes?: Pick<WriteListener, "applied" | "erased">,
   ) {
-    // The sizes were checked when the Memory was made (lifecycle.ts). An option given as undefined
-    // takes its default rather than erasing it.
-    const given = Object.fromEntries(Object.entries(cache).filter(([, value]) => value !== undefined)) as RecallCacheOptions;
-    this.cache = { ...DEFAULT_RECALL_CACHE, ...given };
+    // The sizes were checked when the Memory was made (lifecycle.ts).
+    this.cache = { ...DEFAULT_RECALL_CACHE, ...stripUndefined(cache) };
     store.listen(this);
   }
 

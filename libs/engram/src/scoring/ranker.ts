@@ -3,6 +3,7 @@ import type { MemoryRecord } from "../core/types.js";
 import { describeValue } from "../core/describe.js";
 import { boostBySession, weighBySpeaker } from "./context.js";
 import { boostByDates } from "./dates.js";
+import { stripUndefined } from "../core/validate.js";
 
 /**
  * Weights of the recall ranker. The final score is the weighted mean of four parts, each in 0..1,
@@ -243,8 +244,4 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
     nb += y * y;
   }
   return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -56,7 +56,7 @@ export async function launch(path: string, host: string, port: number, stopTimeo
         "CHROMA_EXITED",
         `The Chroma server exited during start (${exitedWith}) for data folder ${path} on ${host}:${port}.` +
           (/GLIBC_[\d.]+' not found/.test(stderr) ? ` ${GLIBC_HINT} (loaded: ${binding})` : "") +
-          (await fullDiskHint(path)) +
+          fullDiskHint(path) +
           (stderr ? `\nServer output:\n${stderr}` : ""),
         { details: { path, host, port, exit: exitedWith, stderr } },
       );
@@ -117,7 +117,7 @@ export function plainText(output: string): string {
  * A sentence for an error when the disk holding `path` is (nearly) full, else "": Chroma exits
  * during start on a full disk with only its banner as output, which does not say why.
  */
-export async function fullDiskHint(path: string, below = FULL_DISK_BYTES): Promise<string> {
+export function fullDiskHint(path: string, below = FULL_DISK_BYTES): string {
   const note = fullDiskNote(path, below);
   return note ? `${note.slice(0, -1)}: free some space, then open the Memory again.` : "";
 }

@@ -4,7 +4,7 @@ import { access, constants, mkdir, readFile, rm, writeFile } from "node:fs/promi
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { EngramError } from "../core/errors.js";
-import { fetchOnce } from "./fetch_pool.js";
+import { withFetchPool } from "./fetch_pool.js";
 
 /*
  * Probes of the local Chroma server and its data folder, apart from the code that starts and
@@ -29,7 +29,8 @@ export const SERVER_STATE_FILE = "engram-chroma.json";
 export async function heartbeat(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
   try {
     // Through a pool of its own: the process-wide one would keep this port's entry for ever (fetch_pool.ts).
-    return await fetchOnce(`http://${host}:${port}/api/v2/heartbeat`, { signal: AbortSignal.timeout(timeoutMs) }, async (response) => {
+    return await withFetchPool(async (pool) => {
+      const response = await fetch(`http://${host}:${port}/api/v2/heartbeat`, { signal: AbortSignal.timeout(timeoutMs), ...pool });
       if (!response.ok) return false;
       const body = (await response.json()) as Record<string, unknown>;
       return typeof body["nanosecond heartbeat"] === "number";

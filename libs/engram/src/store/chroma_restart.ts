@@ -5,7 +5,7 @@ import { EngramError } from "../core/errors.js";
 import { fullDiskNote } from "../core/full_disk.js";
 import { freePort, heartbeat, listening, SERVER_STATE_FILE, sleep, type ServerState } from "./chroma_probe.js";
 import { childExited, launch, outputs, STDERR_LIMIT, stopChild } from "./chroma_launch.js";
-import { ownFetchPool } from "./fetch_pool.js";
+import { withFetchPool } from "./fetch_pool.js";
 import type { ChromaServer } from "./chroma_server.js";
 
 /*
@@ -187,26 +187,25 @@ async function recycleOwned(entry: Owned): Promise<void> {
 async function answersRead(host: string, port: number): Promise<boolean> {
   const base = `http://${host}:${port}/api/v2/tenants/default_tenant/databases/default_database/collections`;
   const signal = AbortSignal.timeout(HUNG_PROBE_MS);
-  // Through a pool of its own: the process-wide one would keep this port's entry for ever (fetch_pool.ts).
-  const pool = ownFetchPool();
   try {
-    const listed = await fetch(`${base}?limit=${PROBED_COLLECTIONS}`, { signal, ...pool?.init });
-    if (!listed.ok) return false;
-    const collections = (await listed.json()) as unknown;
-    if (!Array.isArray(collections)) return false;
-    const ids = collections.map((collection: unknown) => (collection as { id?: unknown })?.id).filter((id): id is string => typeof id === "string");
-    const counts = await Promise.all(
-      ids.map(async (id) => {
-        const response = await fetch(`${base}/${encodeURIComponent(id)}/count`, { signal, ...pool?.init });
-        await response.arrayBuffer();
-        return response.ok;
-      }),
-    );
-    return counts.every(Boolean);
+    // Through a pool of its own: the process-wide one would keep this port's entry for ever (fetch_pool.ts).
+    return await withFetchPool(async (pool) => {
+      const listed = await fetch(`${base}?limit=${PROBED_COLLECTIONS}`, { signal, ...pool });
+      if (!listed.ok) return false;
+      const collections = (await listed.json()) as unknown;
+      if (!Array.isArray(collections)) return false;
+      const ids = collections.map((collection: unknown) => (collection as { id?: unknown })?.id).filter((id): id is string => typeof id === "string");
+      const counts = await Promise.all(
+        ids.map(async (id) => {
+          const response = await fetch(`${base}/${encodeURIComponent(id)}/count`, { signal, ...pool });
+          await response.arrayBuffer();
+          return response.ok;
+        }),
+      );
+      return counts.every(Boolean);
+    });
   } catch {
     return false;
-  } finally {
-    await pool?.destroy().catch(() => undefined);
   }
 }
 

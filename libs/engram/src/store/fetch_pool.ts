@@ -38,11 +38,14 @@ export function ownFetchPool(): FetchPool | undefined {
   return { init: { dispatcher: agent } as unknown as RequestInit, destroy: () => agent.destroy() };
 }
 
-/** `fetch` through a pool used for this one request, destroyed once the answer was read by `read`. */
-export async function fetchOnce<T>(url: string, init: RequestInit, read: (response: Response) => Promise<T>): Promise<T> {
+/**
+ * Runs `run` with request options that send its fetches through a pool of their own, destroyed
+ * once `run` settles (a probe's one or few requests to a local server's port).
+ */
+export async function withFetchPool<T>(run: (init: RequestInit) => Promise<T>): Promise<T> {
   const pool = ownFetchPool();
   try {
-    return await read(await fetch(url, { ...init, ...pool?.init }));
+    return await run(pool?.init ?? {});
   } finally {
     await pool?.destroy().catch(() => undefined);
   }
