@@ -21,6 +21,7 @@ import { performance } from "node:perf_hooks";
 import { Command } from "commander";
 import { machineInfo, formatMachine } from "./machine.js";
 import { median } from "./stats.js";
+import { Prng } from "./data.js";
 
 interface Record {
   id: string;
@@ -69,18 +70,6 @@ interface Sample {
   handles: number;
 }
 
-/** Mulberry32: a small seeded generator, so runs are comparable. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const mib = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
 async function sample(memory: SoakMemory, gc: () => void, calls: number): Promise<Sample> {
@@ -102,7 +91,9 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "engram-soak-"));
   const server = await engram.startChromaServer({ path: join(dir, "chroma") });
   const memory = new engram.Memory({ dataDir: join(dir, "data"), chroma: { url: server.url }, embeddings: new engram.StaticEmbeddings(), writes: opts.writes });
-  const next = random(Number(opts.seed));
+  // Seeded (bench/src/data.ts's mulberry32), so runs are comparable.
+  const prng = new Prng(Number(opts.seed));
+  const next = (): number => prng.next();
   const ids = new Map<string, string[]>();
   const latencies = new Map<Op, number[]>(MIX.map((op) => [op, []]));
   const samples: Sample[] = [];
