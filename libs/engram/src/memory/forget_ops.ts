@@ -35,7 +35,7 @@ export async function loadForgetItems(store: EpisodicStore, userId: string, filt
  * queued writes were applied.
  */
 export async function withoutChanged(store: EpisodicStore, userId: string, plan: ForgetPlan, items: readonly ForgetItem[]): Promise<ForgetPlan> {
-  const touched = touchedIds(plan);
+  const touched = [...new Set([...plan.removals.map((removal) => removal.record.id), ...plan.updates.map((record) => record.id)])];
   if (touched.length === 0) return plan;
   const read = new Map(items.map((item) => [item.record.id, canonical(item.record)]));
   const now = new Map<string, string>();
@@ -49,20 +49,7 @@ export async function withoutChanged(store: EpisodicStore, userId: string, plan:
     if (isEngramError(error, "STORE_UNAVAILABLE") || isEngramError(error, "CHROMA_EXITED")) return plan;
     throw error;
   }
-  return withoutDecisionsOn(plan, new Set(touched.filter((id) => now.get(id) !== read.get(id))), items);
-}
-
-/** The ids of the records a plan would write or remove. */
-export function touchedIds(plan: ForgetPlan): string[] {
-  return [...new Set([...plan.removals.map((removal) => removal.record.id), ...plan.updates.map((record) => record.id)])];
-}
-
-/**
- * The plan without its decisions about the records `changed` (and the whole near-duplicate group
- * each is in). Also used for records with a write still queued: forget's write of the same record
- * would replace it in the outbox (one queued write per record) and the user's change would be lost.
- */
-export function withoutDecisionsOn(plan: ForgetPlan, changed: ReadonlySet<string>, items: readonly ForgetItem[]): ForgetPlan {
+  const changed = new Set(touched.filter((id) => now.get(id) !== read.get(id)));
   if (changed.size === 0) return plan;
   // A merge group is its kept record and the duplicates merged into it: kept or dropped whole.
   const groupOf = (removal: ForgetPlan["removals"][number]): string | undefined => removal.mergedInto;
