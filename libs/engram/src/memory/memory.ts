@@ -97,6 +97,7 @@ export class Memory {
       mode: this.config.writes,
       writer: async () => (await this.lifecycle.setup()).writer,
       closed: () => this.lifecycle.isClosed,
+      history: async (userId, memoryId) => (await this.lifecycle.setup()).state.history.forMemory(memoryId, userId),
     });
   }
 

@@ -48,7 +48,7 @@ afterEach(() => {
 });
 
 function policy(writer: FakeWriter, mode: WriteMode): WritePolicy {
-  return new WritePolicy({ mode, writer: async () => writer as unknown as Writer, closed: () => false });
+  return new WritePolicy({ mode, writer: async () => writer as unknown as Writer, closed: () => false, history: async () => [] });
 }
 
 /** A background write, and the drain it schedules for the next turn of the event loop. */
@@ -141,7 +141,7 @@ describe("WritePolicy, nobody waiting (background)", () => {
         return { applied: 1, pending: 0 };
       },
     };
-    const burst = new WritePolicy({ mode: "background", writer: async () => writer as unknown as Writer, closed: () => false });
+    const burst = new WritePolicy({ mode: "background", writer: async () => writer as unknown as Writer, closed: () => false, history: async () => [] });
     const users = Array.from({ length: 30 }, (_, i) => `user-${i}`);
     for (const user of users) await burst.write(user, [OP]);
     for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));

@@ -3,8 +3,9 @@
  * becomes of writes a drain could not apply (kept for the next drain, or dropped), and who is told
  * (the caller by an error, or nobody waiting: a process warning).
  */
-import type { EngramError, EngramErrorCode } from "../core/errors.js";
-import type { DrainResult, Writer, WriteOp } from "./writer.js";
+import { EngramError, type EngramErrorCode } from "../core/errors.js";
+import type { HistoryEntry } from "../core/types.js";
+import { isCallerUpdate, type DrainResult, type HistoryNote, type Writer, type WriteOp } from "./writer.js";
 
 /** When `add`, `update` and `delete` return (MemoryOptions.writes). */
 export type WriteMode = "sync" | "background";
@@ -16,6 +17,8 @@ export interface WritePolicyInput {
   writer(): Promise<Writer>;
   /** True once the Memory closed: a drain scheduled for later then has nothing to do (its writes stay durable). */
   closed(): boolean;
+  /** A memory's history (the shared state's): whether an update another process drained was recorded. */
+  history(userId: string, memoryId: string): Promise<HistoryEntry[]>;
 }
 
 /**
@@ -40,6 +43,13 @@ function verdict(error: EngramError, waiting: boolean): "wait" | "retry" | "drop
  * user's writes drains them itself and never waits for a turn.
  */
 export const MAX_BACKGROUND_DRAINS = 8;
+
+/** The error of an update whose memory was deleted before its write reached the store. */
+function deletedMeanwhile(id: string): EngramError {
+  return new EngramError("NOT_FOUND", `No memory ${id} for this user: it was deleted before this update reached the store, and nothing was changed.`, {
+    details: { id },
+  });
+}
 
 /** Drain errors that are no write's fault: the writes wait for the next drain. */
 const OUTAGES: ReadonlySet<EngramErrorCode> = new Set<EngramErrorCode>(["STORE_UNAVAILABLE", "CHROMA_EXITED", "STATE_UNAVAILABLE", "OUTBOX_ERROR", "CLOSED"]);
@@ -73,7 +83,36 @@ export class WritePolicy {
       this.schedule(userId);
       return true;
     }
-    return this.settle(writer, await writer.drain(userId), seqs);
+    const result = await writer.drain(userId);
+    const pending = await this.settle(writer, result, seqs);
+    if (!pending) await this.confirmUpdates(userId, ops, seqs, result);
+    return pending;
+  }
+
+  /**
+   * Throws NOT_FOUND for a caller's update (`update()`, {@link isCallerUpdate}) that the drain
+   * dropped: its memory was deleted (by another call, process or replica) after the update read it
+   * and before its write reached the store. The caller is never answered with a record that was
+   * not stored. Run once the user's queue is drained (no outage): each of the caller's writes was
+   * then applied or dropped, by this drain, or by another process's that took it first, or as part
+   * of a later update of the same record that replaced it in the queue. In the last two cases this
+   * drain cannot tell, and history can: an applied update's entry is recorded in the transaction
+   * that completes its row (carried by the row that replaced it), a dropped one's never.
+   */
+  private async confirmUpdates(userId: string, ops: WriteOp[], seqs: number[], result: DrainResult): Promise<void> {
+    const dropped = new Set((result.dropped ?? []).map((write) => write.seq));
+    const written = new Set(result.written ?? []);
+    for (const [i, op] of ops.entries()) {
+      if (!isCallerUpdate(op) || op.history === null) continue;
+      const seq = seqs[i]!;
+      if (written.has(seq)) continue;
+      if (dropped.has(seq) || !(await this.recorded(userId, op.history))) throw deletedMeanwhile(op.record.id);
+    }
+  }
+
+  private async recorded(userId: string, note: HistoryNote): Promise<boolean> {
+    const entries = await this.input.history(userId, note.memoryId);
+    return entries.some((entry) => entry.event === note.event && entry.at === note.at && entry.newContent === note.newContent && entry.reason === note.reason);
   }
 
   /** The next successful read replays what an outage left behind; an outage that remains is thrown. */
@@ -104,10 +143,20 @@ export class WritePolicy {
 
   /**
    * Says which writes a drain dropped because the store refused them one by one (their
-   * batch-mates were stored), as a process warning: no caller may be waiting to be told. `own`
-   * names writes whose caller is told by an error instead.
+   * batch-mates were stored), and which callers' updates it dropped because their memory was
+   * deleted first (`ENGRAM_UPDATE_DROPPED`), as process warnings: no caller may be waiting to be
+   * told. `own` names writes whose caller is told by an error instead.
    */
   warnRefused(result: DrainResult, own: readonly number[] = []): void {
+    // Callers' updates dropped because their memory was deleted first: whoever acknowledged them
+    // (a background update) may wait for nothing, and history simply has no UPDATE for them.
+    const updates = (result.dropped ?? []).filter((write) => write.update && !own.includes(write.seq));
+    if (updates.length > 0) {
+      process.emitWarning(
+        `Engram dropped ${updates.length} update(s) of memories deleted before the update reached the store (memory ${updates.map((write) => write.id).join(", ")}); a deleted memory is never brought back, and history records no UPDATE for them`,
+        { code: "ENGRAM_UPDATE_DROPPED" },
+      );
+    }
     const others = (result.refused ?? []).filter((write) => !own.includes(write.seq));
     if (others.length === 0) return;
     process.emitWarning(

@@ -80,6 +80,32 @@ export interface DrainResult {
    * (the drain went on past them), with the store's error. Their batch-mates were applied.
    */
   refused?: RefusedWrite[];
+  /** Outbox sequence numbers of the writes this drain applied to the store. */
+  written?: number[];
+  /**
+   * Writes this drain dropped unapplied because what they were decided on changed (erased_updates.ts):
+   * an update of a memory deleted meanwhile, a forgetting or fact decision made on an old copy.
+   */
+  dropped?: DroppedWrite[];
+}
+
+/** A queued write the drain dropped unapplied, its record gone or changed since it was decided. */
+export interface DroppedWrite {
+  seq: number;
+  userId: string;
+  /** The record written or deleted. */
+  id: string;
+  /** A caller's `update()` ({@link isCallerUpdate}): someone was told it would be stored. */
+  update: boolean;
+}
+
+/**
+ * A write queued by `update()`: an upsert marked `ifStored` on nothing else (fact reconciliation's
+ * updates carry `ifStoredAs` too: a decision of Engram's own, which may be overtaken silently).
+ * Its caller was answered with the updated record, so dropping it is reported (write_policy.ts).
+ */
+export function isCallerUpdate(op: WriteOp): op is UpsertOp {
+  return op.op === "upsert" && op.ifStored === true && (op.ifStoredAs?.length ?? 0) === 0;
 }
 
 /** A write the store refused on its own (not an outage), dropped so it cannot block later ones. */
@@ -112,6 +138,8 @@ type Row = PendingWrite<WriteOp>;
 interface Tally {
   applied: number;
   refused: RefusedWrite[];
+  written: number[];
+  dropped: DroppedWrite[];
 }
 
 /** What a {@link Writer} works with. */
@@ -325,11 +353,13 @@ export class Writer {
   }
 
   private async drainNow(userId?: string): Promise<DrainResult> {
-    const tally: Tally = { applied: 0, refused: [] };
+    const tally: Tally = { applied: 0, refused: [], written: [], dropped: [] };
     const result = async (extra: Partial<DrainResult> = {}): Promise<DrainResult> => ({
       applied: tally.applied,
       pending: await this.outbox.size(userId),
       ...(tally.refused.length > 0 ? { refused: tally.refused } : {}),
+      ...(tally.written.length > 0 ? { written: tally.written } : {}),
+      ...(tally.dropped.length > 0 ? { dropped: tally.dropped } : {}),
       ...extra,
     });
     if (userId !== undefined) return result(await this.drainUser(userId, tally));
@@ -388,6 +418,9 @@ export class Writer {
       }
       if (orphans.size > 0) {
         await this.outbox.complete([...orphans]);
+        for (const row of group) {
+          if (orphans.has(row.seq)) tally.dropped.push({ seq: row.seq, userId: row.userId, id: idOf(row.payload), update: isCallerUpdate(row.payload) });
+        }
         group = group.filter((row) => !orphans.has(row.seq));
         if (group.length === 0) {
           next = prepareNext();
@@ -406,6 +439,7 @@ export class Writer {
       const error = await applying;
       await this.finish(first.userId, outcome.done);
       tally.applied += outcome.done.length;
+      for (const row of outcome.done) tally.written.push(row.seq);
       if (error) {
         const settled = new Set(outcome.done.map((row) => row.seq));
         const failed = group.filter((row) => !settled.has(row.seq)).map((row) => row.seq);
