@@ -8,7 +8,18 @@ export class Embedder {
   constructor(
     private readonly embeddings: EmbeddingsInterface,
     private readonly cache: EmbeddingCache,
+    /**
+     * Runs before a vector is made to be stored: the folder's model claim (memory/model_guard.ts),
+     * so that no vector of a model the folder does not hold reaches the outbox or the store.
+     */
+    private readonly beforeStore: () => Promise<void> = async () => undefined,
   ) {}
+
+  /** Vectors that will be stored (a drain's, an update's, a fact's): the folder's model is claimed first. */
+  async embedToStore(texts: string[]): Promise<number[][]> {
+    await this.beforeStore();
+    return this.embed(texts);
+  }
 
   async embed(texts: string[]): Promise<number[][]> {
     try {
@@ -25,6 +36,8 @@ export class Embedder {
    * the slowest part of a write. A recalled message is already cached, so it costs nothing either way.
    */
   async forAdd(texts: string[], mode: WriteMode): Promise<Array<number[] | undefined>> {
+    // A cached vector (a search's) is this Memory's model's too: claimed in either mode.
+    await this.beforeStore();
     if (mode !== "background") return this.embed(texts);
     return texts.map((text) => this.cache.get(text));
   }

@@ -83,6 +83,7 @@ export function resolveMemoryConfig(options: MemoryOptions): MemoryConfig {
     prefix,
     sharedServer: !options.store && (chroma?.url !== undefined || chroma?.client !== undefined),
   });
+  const state = openState(options.state, { dataDir, clock });
   return {
     options,
     dataDir,
@@ -92,11 +93,12 @@ export function resolveMemoryConfig(options: MemoryOptions): MemoryConfig {
     ranker,
     entities,
     writes,
-    embedder: new Embedder(embeddings, cache),
+    // A vector made to be stored claims the folder for this model first (model_guard.ts).
+    embedder: new Embedder(embeddings, cache, () => modelGuard.claimFolder(state.state.meta)),
     ...(ownedEmbeddings ? { ownedEmbeddings } : {}),
     ...(connection ? { connection } : {}),
     modelGuard,
-    state: openState(options.state, { dataDir, clock }),
+    state,
   };
 }
 
@@ -165,7 +167,12 @@ export class MemoryLifecycle {
       this.opening = undefined;
       throw error;
     });
-    return this.opening;
+    // A folder no model has claimed yet may be claimed by another process's first write at any
+    // time: until then each call reads its marker (model_guard.ts); afterwards this costs nothing.
+    return this.opening.then(async (parts) => {
+      await this.config.modelGuard.current(parts.state.meta);
+      return parts;
+    });
   }
 
   /** Releases what this Memory started: background work, the store, the local server, the state it owns. */
@@ -190,6 +197,8 @@ export class MemoryLifecycle {
           recover: (elapsedMs) => connection!.recover(elapsedMs),
           // A collection gone from under us may have been replaced by `engram reembed`: the model is checked again.
           stale: () => modelGuard.recheck(),
+          // The prefix is claimed for this model by its first records (model_guard.ts).
+          beforeWrite: (client) => modelGuard.claimStore(client),
         }),
       state.leases,
       // Every write advances the user's revision in the state; a warm search checks its index
@@ -206,7 +215,7 @@ export class MemoryLifecycle {
     const writer = new Writer({
       outbox: state.outbox<WriteOp>(),
       store,
-      embed: (texts) => config.embedder.embed(texts),
+      embed: (texts) => config.embedder.embedToStore(texts),
       // Entity tagging of added records runs in the drain, off the caller's path (records.ts).
       tag: tagRecord,
       leases: state.leases,

@@ -79,7 +79,7 @@ export class Memory {
           store: parts.store,
           write: (userId, ops) => this.policy.write(userId, ops, "sync"),
           settle: (userId) => this.policy.replayPending(userId),
-          embed: (texts) => this.config.embedder.embed(texts),
+          embed: (texts) => this.config.embedder.embedToStore(texts),
           nearest: (scope, text, limit) => this.search(text, { ...scope, limit, filters: { kind: "fact" } }),
           clock: this.config.clock,
           offlineEntities: this.config.entities.extract,
@@ -271,7 +271,7 @@ export class Memory {
     const before = hit.record;
     const after = patched(before, patch, this.config.clock(), this.config.entities.extract);
     const embedding =
-      patch.content !== undefined && patch.content !== before.content ? (await this.config.embedder.embed([patch.content]))[0]! : hit.embedding ?? [];
+      patch.content !== undefined && patch.content !== before.content ? (await this.config.embedder.embedToStore([patch.content]))[0]! : hit.embedding ?? [];
     await this.policy.write(scope.userId, [
       {
         op: "upsert",

@@ -171,12 +171,13 @@ describe("one model per data folder", () => {
     expect(await readStoreModel(client, "guard3")).toBe(staticModel.modelId);
   });
 
-  it("lets a folder with nothing written yet take the model that opens it", async () => {
+  it("is claimed by its first write, not its first open: a look with one model, then another model writes", async () => {
     const dataDir = join(await tempDir(), "empty");
     const reader = new Memory({ dataDir, chroma: { url: chroma.server.url }, prefix: "guard5", embeddings: useLite });
     expect(await reader.search("anything there?", { userId: "erin" })).toEqual([]);
     await reader.close();
-    expect(folderModel(dataDir)).toBe(LEGACY_DEFAULT_MODEL_ID);
+    expect(folderModel(dataDir)).toBeUndefined();
+    expect(await readStoreModel(client, "guard5")).toBeUndefined();
     const writer = new Memory({ dataDir, chroma: { url: chroma.server.url }, prefix: "guard5", embeddings: staticModel, writes: "sync" });
     await writer.add("First words in this folder.", { userId: "erin" });
     await writer.close();
@@ -186,6 +187,39 @@ describe("one model per data folder", () => {
     const late = new Memory({ dataDir, chroma: { url: chroma.server.url }, prefix: "guard5", embeddings: useLite });
     expect(isEngramError(await refusal(() => late.getAll({ userId: "erin" })), "EMBEDDINGS_MISMATCH")).toBe(true);
     await late.close();
+  });
+
+  it("a Memory open on a folder no model claimed yet is refused once another model's first write claims it", async () => {
+    const dataDir = join(await tempDir(), "open-both");
+    const background = new Memory({ dataDir, chroma: { url: chroma.server.url }, prefix: "guard6", embeddings: useLite });
+    const sync = new Memory({ dataDir, chroma: { url: chroma.server.url }, prefix: "guard6", embeddings: staticModel, writes: "sync" });
+    // Both open the new folder before either writes.
+    expect(await background.getAll({ userId: "fay" })).toEqual([]);
+    expect(await sync.getAll({ userId: "fay" })).toEqual([]);
+    await sync.add("I keep bees on the roof.", { userId: "fay" });
+    for (const call of [
+      () => background.add("My hives face south.", { userId: "fay" }),
+      () => background.search("bees", { userId: "fay" }),
+      () => background.update("any", "changed", { userId: "fay" }),
+    ]) {
+      expect(isEngramError(await refusal(call), "EMBEDDINGS_MISMATCH")).toBe(true);
+    }
+    await background.close();
+    expect((await sync.getAll({ userId: "fay" })).map((record) => record.content)).toEqual(["I keep bees on the roof."]);
+    await sync.close();
+    expect(outboxRows(dataDir)).toBe(0);
+  });
+
+  it("stays claimed when its memories are all erased: another model is refused, the folder's model opens it", async () => {
+    const dataDir = join(await tempDir(), "erased");
+    const first = new Memory({ dataDir, chroma: { url: chroma.server.url }, prefix: "guard7", embeddings: staticModel, writes: "sync" });
+    await first.add("Temporary note.", { userId: "gus" });
+    await first.deleteAll({ userId: "gus" });
+    await first.close();
+    const other = new Memory({ dataDir, chroma: { url: chroma.server.url }, prefix: "guard7", embeddings: useLite });
+    expect(isEngramError(await refusal(() => other.getAll({ userId: "gus" })), "EMBEDDINGS_MISMATCH")).toBe(true);
+    await other.close();
+    expect(folderModel(dataDir)).toBe(staticModel.modelId);
   });
 
   it("keeps the first model when two processes race to mark a new prefix", async () => {

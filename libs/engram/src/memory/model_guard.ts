@@ -25,9 +25,18 @@ export interface ModelGuardOptions {
 /**
  * One model per data folder (docs/embeddings.md): the folder's database, and the Chroma server's
  * marker collection, record the model that wrote the vectors; a Memory with another model is
- * refused with `EMBEDDINGS_MISMATCH` before it writes or reads a vector. A new folder (or server
- * prefix) records this Memory's model, and so does one with nothing written yet (no vector to
- * protect); an unmarked one that holds data records `unmarkedModelId ?? modelId`.
+ * refused with `EMBEDDINGS_MISMATCH` before it writes or reads a vector.
+ *
+ * A folder (or server prefix) is claimed by its first write, not by its first open: the model is
+ * recorded when this Memory first makes a vector to store ({@link claimFolder}) and before it first
+ * writes records to the server ({@link claimStore}), each recorded only if none is (the first claim
+ * wins a race between processes; only `engram reembed` replaces it). So opening a new folder to
+ * look, then switching models, costs nothing; and two processes with two models that opened one
+ * new folder at the same time cannot both write it: the second claim reads the first's model and
+ * is refused. Until a marker exists, every call reads it again, so a Memory that opened an empty
+ * folder is refused as soon as another model's first write claims it. An unmarked folder that
+ * already holds data (written before folders recorded their model) records
+ * `unmarkedModelId ?? modelId` when it opens.
  */
 export class ModelGuard {
   private storeChecked?: Promise<void>;
@@ -35,30 +44,69 @@ export class ModelGuard {
   /** The server's marker was read and agreed (a mismatch, once found, stays). */
   private storeAgreed = false;
 
+  /** The folder's marker was read and agreed: it only changes by `engram reembed`. */
+  private folderAgreed = false;
+
+  /** A folder claim in flight (one state write for concurrent first writes). */
+  private folderClaim?: Promise<void>;
+
   constructor(private readonly options: ModelGuardOptions) {}
 
-  /** Checks (or records) the model of the state (the data folder's, or the shared one's), when it opens. */
+  /** Checks the model of the state (the data folder's, or the shared one's) when it opens; records one only for an unmarked folder with data. */
   async checkFolder(meta: MetaState): Promise<void> {
     const { modelId, unmarkedModelId } = this.options;
-    let recorded =
-      (await meta.get(MODEL_KEY)) ?? (await meta.set(MODEL_KEY, (await meta.hasData()) ? (unmarkedModelId ?? modelId) : modelId, { replace: false }));
-    // A folder with nothing written yet has no vector to protect: it takes the model that opens it.
-    if (recorded !== modelId && !recorded.startsWith(REEMBED_PENDING) && !(await meta.hasData())) {
-      recorded = await meta.set(MODEL_KEY, modelId, { replace: true });
-    }
-    if (recorded !== modelId) throw this.mismatch(recorded, `The data folder ${this.options.dataDir} holds`);
+    const recorded =
+      (await meta.get(MODEL_KEY)) ?? ((await meta.hasData()) ? await meta.set(MODEL_KEY, unmarkedModelId ?? modelId, { replace: false }) : undefined);
+    this.agreeFolder(recorded);
   }
 
-  /** The client, once the server's marker for this prefix agrees with this Memory's model. */
+  /**
+   * Before every call once the folder is open: a folder with no model recorded yet may be claimed
+   * by another process's first write at any time, so its marker is read again until it names one.
+   */
+  async current(meta: MetaState): Promise<void> {
+    if (this.folderAgreed) return;
+    this.agreeFolder(await meta.get(MODEL_KEY));
+  }
+
+  /**
+   * Before this Memory makes a vector that will be stored (an add, an update, a fact, a queued
+   * write the drain embeds): records its model on a folder that has none, or refuses with
+   * `EMBEDDINGS_MISMATCH` when another model claimed it first.
+   */
+  async claimFolder(meta: MetaState): Promise<void> {
+    if (this.folderAgreed) return;
+    this.folderClaim ??= meta
+      .set(MODEL_KEY, this.options.modelId, { replace: false })
+      .then((recorded) => this.agreeFolder(recorded))
+      .finally(() => (this.folderClaim = undefined));
+    await this.folderClaim;
+  }
+
+  /** The client, once the server's marker for this prefix agrees with this Memory's model (or none is recorded yet). */
   async client(connect: () => Promise<ChromaClient>): Promise<ChromaClient> {
     const client = await connect();
-    this.storeChecked ??= this.checkStore(client).then(() => void (this.storeAgreed = true)).catch((error: unknown) => {
+    if (this.storeAgreed) return client;
+    this.storeChecked ??= this.checkStore(client).catch((error: unknown) => {
       // An outage is checked again on the next call; a mismatch stays.
       if (!isEngramError(error, "EMBEDDINGS_MISMATCH")) this.storeChecked = undefined;
       throw error;
     });
     await this.storeChecked;
     return client;
+  }
+
+  /**
+   * Before records are written to the server: records this model on a prefix that has none (the
+   * server creates the marker collection once, so the first of two racing processes wins), or
+   * refuses with `EMBEDDINGS_MISMATCH`.
+   */
+  async claimStore(client: ChromaClient): Promise<void> {
+    if (this.storeAgreed) return;
+    const { modelId, prefix } = this.options;
+    const recorded = await recordStoreModel(client, prefix, modelId, { replace: false });
+    if (recorded !== modelId) throw this.mismatch(recorded, `The Chroma collections of prefix "${prefix}" hold`);
+    this.storeAgreed = true;
   }
 
   /**
@@ -81,21 +129,31 @@ export class ModelGuard {
   async beforeWrite(connect: () => Promise<ChromaClient>): Promise<void> {
     if (!this.options.sharedServer) return;
     try {
-      await this.client(connect);
+      await this.claimStore(await this.client(connect));
     } catch (error) {
       if (isEngramError(error, "EMBEDDINGS_MISMATCH")) throw error;
     }
   }
 
+  /** Agrees with the folder's recorded model, or refuses; nothing recorded yet leaves it open. */
+  private agreeFolder(recorded: string | undefined): void {
+    if (recorded === undefined) return;
+    if (recorded !== this.options.modelId) throw this.mismatch(recorded, `The data folder ${this.options.dataDir} holds`);
+    this.folderAgreed = true;
+  }
+
+  /** Reads the server's marker: one that names another model refuses; none recorded is checked again on the next call. */
   private async checkStore(client: ChromaClient): Promise<void> {
     const { modelId, unmarkedModelId, prefix } = this.options;
-    let recorded =
+    const recorded =
       (await readStoreModel(client, prefix)) ??
-      (await recordStoreModel(client, prefix, (await storeHasData(client, prefix)) ? (unmarkedModelId ?? modelId) : modelId, { replace: false }));
-    if (recorded !== modelId && !recorded.startsWith(REEMBED_PENDING) && !(await storeHasData(client, prefix))) {
-      recorded = await recordStoreModel(client, prefix, modelId, { replace: true });
+      ((await storeHasData(client, prefix)) ? await recordStoreModel(client, prefix, unmarkedModelId ?? modelId, { replace: false }) : undefined);
+    if (recorded === undefined) {
+      this.storeChecked = undefined;
+      return;
     }
     if (recorded !== modelId) throw this.mismatch(recorded, `The Chroma collections of prefix "${prefix}" hold`);
+    this.storeAgreed = true;
   }
 
   /** `where` ends with its verb: "The data folder X holds". */

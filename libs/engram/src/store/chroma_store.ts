@@ -31,6 +31,12 @@ export interface ChromaStoreOptions {
    */
   stale?: () => void;
   /**
+   * Runs before records are written, with the client: a `Memory` records its embedding model on
+   * a prefix that has none yet, or is refused (memory/model_guard.ts). Its error fails the write.
+   * @default none
+   */
+  beforeWrite?: (client: ChromaClient) => Promise<void>;
+  /**
    * Most collection handles kept, of records and of revision logs each (least recently used leave first; one that left costs a lookup
    * round trip when its user comes back). @default 10_000 (DEFAULT_MAX_HANDLES)
    */
@@ -81,6 +87,8 @@ export class ChromaStore implements EpisodicStore {
         throw new EngramError("INVALID_SCOPE", `Record ${item.record.id} belongs to another user than the one written.`);
       }
     }
+    const beforeWrite = this.options.beforeWrite;
+    if (beforeWrite) await this.healing(async () => beforeWrite(await this.client()));
     await this.withCollection(userId, true, async (collection) => {
       for (let start = 0; start < items.length; start += MAX_BATCH) {
         const batch = items.slice(start, start + MAX_BATCH);

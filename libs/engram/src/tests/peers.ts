@@ -27,7 +27,8 @@ export interface PeerOptions {
   dataDir: string;
   chromaUrl?: string;
   writes?: "sync" | "background";
-  embeddings: "local" | "hash";
+  embeddings: "local" | "static" | "hash";
+  prefix?: string;
 }
 
 const PEER_SCRIPT = fileURLToPath(new URL("./memory_peer.ts", import.meta.url));
