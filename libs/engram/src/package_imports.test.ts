@@ -24,12 +24,15 @@ const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
  */
 const UNUSED_REPORTED: string[] = [];
 
-/** Files tsconfig.build.json compiles (its excludes: tests, test helpers, the conformance suites). */
+/** Test code tsconfig.build.json leaves out besides tests/ folders and *.test.ts (its other excludes). */
+const TEST_CODE = /(_peer\.ts|_child\.ts|^conformance\.ts|^interleavings\.ts|^block_better_sqlite3\.mjs)$/;
+
+/** Files tsconfig.build.json compiles (its excludes: tests, test helpers, peers and children of tests, the conformance suites). */
 function builtFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) return entry.name === "tests" ? [] : builtFiles(path);
-    if (!/\.(ts|mjs)$/.test(entry.name) || entry.name.endsWith(".test.ts") || entry.name === "conformance.ts") return [];
+    if (!/\.(ts|mjs)$/.test(entry.name) || entry.name.endsWith(".test.ts") || TEST_CODE.test(entry.name)) return [];
     return [path];
   });
 }
@@ -55,6 +58,16 @@ describe("engram's package.json against what its built code imports", () => {
     expect(undeclared).toEqual([]);
     // The scan sees the library's real imports (a broken scan would find none and pass).
     expect([...imports.keys()]).toEqual(expect.arrayContaining(["chromadb", "zod", "@langchain/core"]));
+  });
+
+  it("no library file imports test code: the package carries none (a peer of a test lives beside it, and is left out by name)", () => {
+    const testImports = builtFiles(join(root, "src")).flatMap((file) =>
+      ts
+        .preProcessFile(readFileSync(file, "utf8"), true, true)
+        .importedFiles.filter(({ fileName }) => fileName.startsWith(".") && (/(^|\/)tests\//.test(fileName) || /\.test\.js$/.test(fileName) || TEST_CODE.test(fileName.replace(/\.js$/, ".ts").split("/").pop()!)))
+        .map(({ fileName }) => `${relative(root, file)} imports ${fileName}`),
+    );
+    expect(testImports).toEqual([]);
   });
 
   it("a runtime dependency nothing imports is one already reported to move", () => {
