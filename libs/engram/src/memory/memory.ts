@@ -35,7 +35,7 @@ import { freshRecords } from "./replay.js";
 import { Scheduling } from "./scheduling.js";
 import { usageHook, usageReport, type UsageKind, type UsageOptions, type UsageReport } from "./usage.js";
 import { DRAIN_LOCK, type WriteOp } from "./writer.js";
-import { withQueued } from "./pending_overlay.js";
+import { conditionIds, withQueued } from "./pending_overlay.js";
 import { WritePolicy } from "./write_policy.js";
 
 /** The keys of `search()` and `getAll()` options (SearchOptions, GetAllOptions), scope included. */
@@ -221,8 +221,9 @@ export class Memory {
     const { recall, overlay } = await this.parts();
     // As search: the user's queued writes over the store (recall's index when current), without waiting for the drain.
     const queued = await this.queuedFirst(scope.userId, overlay && (() => overlay.records(scope.userId)));
-    const [hit] = await recall.find(scope.userId, [memoryId]);
-    const record = queued ? withQueued(hit ? [hit] : [], queued, {}).find((one) => one.id === memoryId) : hit;
+    // With the records the queue's conditional writes are checked against (a merge's kept record, say).
+    const found = await recall.find(scope.userId, [memoryId, ...(queued ? conditionIds(queued).filter((other) => other !== memoryId) : [])]);
+    const record = queued ? withQueued(found, queued, {}).find((one) => one.id === memoryId) : found.find((one) => one.id === memoryId);
     return record && !isExpired(record, this.config.clock()) ? record : null;
   }
 
@@ -241,7 +242,11 @@ export class Memory {
     const queued = await this.queuedFirst(scope.userId, overlay && (() => overlay.records(scope.userId)));
     const now = this.config.clock();
     const stored = await recall.list(scope.userId, filter);
-    const records = queued ? withQueued(stored, queued, filter) : stored;
+    // The records outside the list that the queue's conditional writes are checked against.
+    const listed = new Set(stored.map((record) => record.id));
+    const unlisted = queued ? conditionIds(queued).filter((id) => !listed.has(id)) : [];
+    const others = unlisted.length > 0 ? await recall.find(scope.userId, unlisted) : [];
+    const records = queued ? withQueued(stored, queued, filter, others) : stored;
     return records.filter((record) => !isExpired(record, now) && (includeInvalid || isCurrent(record, now))).slice(offset, offset + limit);
   }
 

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MemoryRecord } from "../core/types.js";
 import { SqliteState } from "../state/sqlite/index.js";
-import { PendingOverlay, validatePendingReads, withQueued } from "./pending_overlay.js";
+import { drainedOver, PendingOverlay, validatePendingReads, withQueued, type PendingView } from "./pending_overlay.js";
+import { versionOf } from "./erased_updates.js";
 import { LexicalStats } from "./pending_lexical.js";
 import type { WriteOp } from "./writer.js";
 
@@ -36,6 +37,9 @@ const upsert = (id: string, content: string, extra: { ifStored?: boolean; embedd
 const del = (id: string): WriteOp => ({ op: "delete", id, history: null });
 const keyOf = (op: WriteOp) => (op.op === "upsert" ? `upsert:${op.record.id}` : `delete:${op.id}`);
 
+/** The view as the drain leaves it over a store holding `stored` ids (as `record(id, "stored")`). */
+const over = (view: PendingView, stored: string[] = []) => drainedOver(view.writes, (id) => (stored.includes(id) ? record(id, "stored") : undefined));
+
 /** A deterministic embedding that counts the texts it embeds. */
 function countingEmbed(): { embed: (texts: string[]) => Promise<number[][]>; texts: string[] } {
   const texts: string[] = [];
@@ -61,10 +65,12 @@ describe("PendingOverlay: a user's queued writes as one search sees them", () =>
     const view = (await new PendingOverlay(outbox, embed).read("alice"))!;
     // Re-queueing a key replaces its row: a and c have one row each.
     expect(view.rows).toBe(5);
-    expect([...view.deleted]).toEqual(["b"]);
-    expect([...view.upserts.keys()].sort()).toEqual(["a", "c"]);
-    expect(view.upserts.get("a")?.record.content).toBe("second");
-    expect(view.upserts.get("c")).toMatchObject({ afterDelete: true, ifStored: false });
+    const drained = over(view, ["b", "c"]);
+    expect([...drained.deleted]).toEqual(["b"]);
+    expect([...drained.upserts.keys()].sort()).toEqual(["a", "c"]);
+    expect(drained.upserts.get("a")?.record.content).toBe("second");
+    expect(drained.upserts.get("c")?.record.content).toBe("back again");
+    // b's upsert is superseded by its delete, which always lands: it is never read, so never embedded.
     expect(texts.sort()).toEqual(["back again", "second"]);
   });
 
@@ -77,7 +83,7 @@ describe("PendingOverlay: a user's queued writes as one search sees them", () =>
     expect(await new PendingOverlay(outbox, embed, { maxEmbedPerRead: 1 }).read("alice")).toBeUndefined();
     expect(texts).toEqual([]);
     const view = await new PendingOverlay(outbox, embed, { maxEmbedPerRead: 2 }).read("alice");
-    expect([...(view?.upserts.keys() ?? [])].sort()).toEqual(["a", "b", "c"]);
+    expect([...over(view!).upserts.keys()].sort()).toEqual(["a", "b", "c"]);
     expect(texts.sort()).toEqual(["one", "two"]);
   });
 
@@ -91,11 +97,13 @@ describe("PendingOverlay: a user's queued writes as one search sees them", () =>
     const one = (await overlay.read("alice"))!;
     const two = (await overlay.read("alice"))!;
     expect(texts).toEqual(["needs a vector"]);
-    expect(two.upserts.get("a")?.vector).toEqual(one.upserts.get("a")?.vector);
-    expect(two.upserts.get("b")).toMatchObject({ vector: [0, 0, 1], ifStored: true, afterDelete: false });
+    expect(over(two, ["b"]).upserts.get("a")?.vector).toEqual(over(one, ["b"]).upserts.get("a")?.vector);
+    expect(over(two, ["b"]).upserts.get("b")?.vector).toEqual([0, 0, 1]);
+    // An update (ifStored) of a record not stored is dropped by the drain: not shown.
+    expect(over(two).upserts.has("b")).toBe(false);
     // Drained: the row is gone, and so is the view's entry; a new row of the same record is embedded anew.
     await outbox.complete([first!]);
-    expect((await overlay.read("alice"))!.upserts.has("a")).toBe(false);
+    expect(over((await overlay.read("alice"))!).upserts.has("a")).toBe(false);
     await queue([upsert("a", "needs a vector")]);
     await overlay.read("alice");
     expect(texts).toEqual(["needs a vector", "needs a vector"]);
@@ -113,7 +121,7 @@ describe("PendingOverlay: a user's queued writes as one search sees them", () =>
       return batch.map(() => [1, 0]);
     });
     await expect(overlay.read("alice")).rejects.toThrow("model down");
-    expect((await overlay.read("alice"))!.upserts.get("a")?.vector).toEqual([1, 0]);
+    expect(over((await overlay.read("alice"))!).upserts.get("a")?.vector).toEqual([1, 0]);
   });
 
   it("recallIndex.pending accepts overlay or drain", () => {
@@ -156,6 +164,44 @@ describe("withQueued: getAll's and get's view of the store list with the queued 
     expect(withQueued(stored, queued, { kind: "procedure" }).map((r) => r.id)).toEqual(["p"]);
     expect(withQueued([], await overlay.records("nobody"), {})).toEqual([]);
     expect(texts).toEqual([]);
+  });
+
+  it("a write conditioned on a stored version (ifStoredAs) shows only where the condition holds over the store and the writes before it", async () => {
+    const outbox = state.outbox<WriteOp>();
+    const overlay = new PendingOverlay(outbox, countingEmbed().embed);
+    const kept = record("k", "kept as read");
+    const dup = record("d", "duplicate");
+    const asRead = [versionOf(kept)];
+    const changed = { ...kept, content: "changed by the user", updatedAt: 2 };
+    // A merge of d into k, decided on k and d as read: k's upsert, then d's delete conditioned on both.
+    const merge: WriteOp[] = [
+      { op: "upsert", record: kept, embedding: [1, 0, 0], history: null, ifStoredAs: [{ id: "k", versions: asRead }] },
+      { op: "delete", id: "d", history: null, ifStoredAs: [{ id: "d", versions: [versionOf(dup)] }, { id: "k", versions: asRead }] },
+    ];
+    await outbox.enqueue(merge.map((payload) => ({ userId: "alice", key: keyOf(payload), payload, keepQueued: true })));
+    const queued = await overlay.records("alice");
+    // k as read: the merge lands, d is hidden.
+    expect(withQueued([kept, dup], queued, {}).map((r) => r.id)).toEqual(["k"]);
+    // A list without k (a getAll narrowed by a filter, a get of d) checks the merge against k read
+    // from outside the list: d is hidden only with k known as read.
+    expect(withQueued([dup], queued, {}).map((r) => r.id)).toEqual(["d"]);
+    expect(withQueued([dup], queued, {}, [kept]).map((r) => r.id)).toEqual(["k"]);
+    // k changed since (stored already): both writes will be dropped; nothing of the merge shows.
+    expect(withQueued([changed, dup], queued, {}).map((r) => [r.id, r.content]).sort()).toEqual([
+      ["d", "duplicate"],
+      ["k", "changed by the user"],
+    ]);
+    // k's change still queued when the pass queues its writes: the merge of k does not replace it
+    // (keepQueued), and d's delete, checked after the update lands, will be dropped: the update shows.
+    await outbox.complete((await outbox.pending({ userId: "alice" })).map((row) => row.seq));
+    await outbox.enqueue([{ userId: "alice", key: "upsert:k", payload: { op: "upsert", record: changed, embedding: [0, 1, 0], history: null, ifStored: true } }]);
+    await outbox.enqueue(merge.map((payload) => ({ userId: "alice", key: keyOf(payload), payload, keepQueued: true })));
+    const view = (await overlay.read("alice"))!;
+    const drained = over(view, []);
+    expect(drained.upserts.size + drained.deleted.size).toBe(0); // nothing stored: the update and the merge all drop
+    const overStored = drainedOver(view.writes, (id) => ({ k: kept, d: dup })[id]);
+    expect([...overStored.upserts.values()].map((item) => [item.record.content, item.vector])).toEqual([["changed by the user", [0, 1, 0]]]);
+    expect([...overStored.deleted]).toEqual([]);
   });
 });
 

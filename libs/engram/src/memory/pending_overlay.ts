@@ -18,7 +18,8 @@ import type { MemoryRecord } from "../core/types.js";
 import type { OutboxState, PendingWrite } from "../state/types.js";
 import { matchesFilter } from "../store/filter_match.js";
 import type { StoreFilter } from "../store/types.js";
-import { safeText, type UpsertOp, type WriteOp } from "./writer.js";
+import { versionOf } from "./erased_updates.js";
+import { safeText, type StoredAs, type UpsertOp, type WriteOp } from "./writer.js";
 
 /**
  * How a search sees the user's writes not yet in the store: `"overlay"` reads them from the outbox
@@ -31,59 +32,116 @@ export type PendingReads = "overlay" | "drain";
 export interface PendingRecord {
   record: MemoryRecord;
   vector: number[];
-  /**
-   * Written by `update()`: the drain applies it only if the record is stored when it gets there,
-   * so the search shows it only if the record is stored and no queued delete comes before it.
-   */
-  ifStored: boolean;
-  /** A delete of the same record queued before this upsert. */
-  afterDelete: boolean;
 }
+
+/** A queued upsert as `getAll` and `get` see it (no vector). */
+export interface QueuedRecord {
+  record: MemoryRecord;
+}
+
+/** One queued write, in queue order, with what the drain checks before applying it (writer.ts). */
+export type QueuedWrite<T> =
+  | { op: "upsert"; id: string; item: T; ifStored: boolean; ifStoredAs: readonly StoredAs[] }
+  | { op: "delete"; id: string; ifStoredAs: readonly StoredAs[] };
 
 /** One user's queued writes, as one search sees them. */
 export interface PendingView {
-  /** The latest queued write of each record that is an upsert: it replaces any stored version. */
-  upserts: Map<string, PendingRecord>;
-  /** Records whose latest queued write is a delete: never returned. */
-  deleted: Set<string>;
+  /** Oldest first, as the drain applies them. */
+  writes: Array<QueuedWrite<PendingRecord>>;
   /** Outbox rows read (0: nothing queued for the user). */
   rows: number;
 }
 
 /** A view with nothing queued. */
-export const NOTHING_PENDING: PendingView = { upserts: new Map(), deleted: new Set(), rows: 0 };
+export const NOTHING_PENDING: PendingView = { writes: [], rows: 0 };
 
 /** One user's queued writes as `getAll` and `get` see them: {@link PendingView} without vectors. */
 export interface QueuedRecords {
-  upserts: Map<string, Omit<PendingRecord, "vector">>;
-  deleted: Set<string>;
+  writes: Array<QueuedWrite<QueuedRecord>>;
   rows: number;
+}
+
+/** What the queue leaves once drained: records it writes, and records it removes. */
+export interface Drained<T> {
+  /** The record's last write that lands: it replaces any stored version. */
+  upserts: Map<string, T>;
+  /** Records whose last write that lands is a delete: never returned. */
+  deleted: Set<string>;
+}
+
+/** A stored record as a write's condition sees it (erased_updates.ts `versionOf`). */
+export type StoredLookup = (id: string) => Pick<MemoryRecord, "content" | "updatedAt"> | undefined;
+
+/**
+ * The user's queued writes replayed over the store as `stored` reads it, as the drain will apply
+ * them (writer.ts): oldest first, consecutive writes of one kind as one step whose conditions are
+ * checked before the step (the drain's store call and its `staleWrites` check, writer.ts
+ * `storeCalls`), an update (`ifStored`) only over a stored record, a write with `ifStoredAs` only
+ * while each of its records is stored as one of the versions it names. Writes that will be
+ * dropped change nothing here.
+ */
+export function drainedOver<T extends { record: MemoryRecord }>(writes: ReadonlyArray<QueuedWrite<T>>, stored: StoredLookup): Drained<T> {
+  const versions = new Map<string, string | null>();
+  const version = (id: string): string | null => {
+    if (versions.has(id)) return versions.get(id)!;
+    const record = stored(id);
+    return record === undefined ? null : versionOf(record);
+  };
+  const holds = (write: QueuedWrite<T>): boolean =>
+    (write.op !== "upsert" || !write.ifStored || version(write.id) !== null) &&
+    write.ifStoredAs.every((condition) => {
+      const now = version(condition.id);
+      return now !== null && condition.versions.includes(now);
+    });
+  const drained: Drained<T> = { upserts: new Map(), deleted: new Set() };
+  for (let start = 0; start < writes.length; ) {
+    let end = start + 1;
+    while (end < writes.length && writes[end]!.op === writes[start]!.op) end += 1;
+    const landing = writes.slice(start, end).filter(holds);
+    for (const write of landing) {
+      if (write.op === "upsert") {
+        versions.set(write.id, versionOf(write.item.record));
+        drained.deleted.delete(write.id);
+        drained.upserts.set(write.id, write.item);
+      } else {
+        versions.set(write.id, null);
+        drained.upserts.delete(write.id);
+        drained.deleted.add(write.id);
+      }
+    }
+    start = end;
+  }
+  return drained;
+}
+
+/**
+ * The ids whose stored version the queue's conditional writes depend on: a read that shows only
+ * some records (`get` of one id, `getAll` narrowed by a filter) looks these up too, so that
+ * {@link drainedOver} sees them as the drain will.
+ */
+export function conditionIds(queued: { writes: ReadonlyArray<QueuedWrite<unknown>> }): string[] {
+  const ids = new Set<string>();
+  for (const write of queued.writes) {
+    if (write.op === "upsert" && write.ifStored) ids.add(write.id);
+    for (const condition of write.ifStoredAs) ids.add(condition.id);
+  }
+  return [...ids];
 }
 
 /**
  * The user's records as listed by the store (`list`, read after the outbox), with their queued
- * writes applied as the drain will apply them: a queued delete hides the stored record, a queued
- * upsert replaces it or adds one (an update, `ifStored`, only over a stored record with no delete
- * queued before it), filtered as the list was. Newest first, as `ChromaStore.list` orders.
+ * writes applied as the drain will apply them ({@link drainedOver}), filtered as the list was.
+ * `others`: stored records outside the list that the queue's conditions name ({@link conditionIds}).
+ * Newest first, as `ChromaStore.list` orders.
  */
-export function withQueued(stored: MemoryRecord[], queued: QueuedRecords, filter: StoreFilter): MemoryRecord[] {
+export function withQueued(stored: MemoryRecord[], queued: QueuedRecords, filter: StoreFilter, others: readonly MemoryRecord[] = []): MemoryRecord[] {
   if (queued.rows === 0) return stored;
-  const storedIds = new Set(stored.map((record) => record.id));
-  const records = stored.filter((record) => !queued.deleted.has(record.id) && !queued.upserts.has(record.id));
-  for (const [id, item] of queued.upserts) {
-    // An update's record keeps its kind and scope, so "not in the filtered list" is "not stored" for it.
-    if (landsOver(item, storedIds.has(id)) && matchesFilter(item.record, filter)) records.push(item.record);
-  }
+  const byId = new Map([...others, ...stored].map((record) => [record.id, record]));
+  const drained = drainedOver(queued.writes, (id) => byId.get(id));
+  const records = stored.filter((record) => !drained.deleted.has(record.id) && !drained.upserts.has(record.id));
+  // An update's record keeps its kind and scope, so one outside the list stays outside the filter.
+  for (const { record } of drained.upserts.values()) if (matchesFilter(record, filter)) records.push(record);
   return records.sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id));
-}
-
-/**
- * Whether a queued upsert will be stored when the drain gets to it, given whether its record is
- * stored now: an update (`ifStored`) only over a stored record with no delete queued before it;
- * any other upsert always. The rule of writer.ts `ifStored`, for every read of queued writes.
- */
-export function landsOver(item: Pick<PendingRecord, "ifStored" | "afterDelete">, stored: boolean): boolean {
-  return !item.ifStored || (stored && !item.afterDelete);
 }
 
 /** Checks `recallIndex.pending`. */
@@ -208,11 +266,8 @@ export class PendingOverlay {
    * for the reason at the top of this file.
    */
   async records(userId: string): Promise<QueuedRecords> {
-    const rows = await this.outbox.pending({ userId });
-    const { upserts, deleted, deletedAt } = latestOf(rows);
-    const queued: QueuedRecords = { upserts: new Map(), deleted, rows: rows.length };
-    for (const row of upserts) queued.upserts.set(row.payload.record.id, this.queuedItem(row, deletedAt));
-    return queued;
+    const rows = inOrder(await this.outbox.pending({ userId }));
+    return { writes: rows.map((row) => queuedWrite(row, (op) => ({ record: this.stored(op) }))), rows: rows.length };
   }
 
   private async viewOf(userId: string, rows: Array<PendingWrite<WriteOp>>, written: WrittenMeanwhile): Promise<PendingView | undefined> {
@@ -220,22 +275,22 @@ export class PendingOverlay {
       this.drop(userId);
       return NOTHING_PENDING;
     }
-    const { upserts, deleted, deletedAt } = latestOf(rows);
-    const view: PendingView = { upserts: new Map(), deleted, rows: rows.length };
+    const ordered = inOrder(rows);
+    // Not only each record's latest upsert: a later conditional write of the same record may be
+    // dropped, and then an earlier one is what the drain leaves. One that a later write always
+    // replaces is never what a read shows, and needs no vector ({@link superseded}).
+    const hidden = superseded(ordered);
+    const upserts = ordered.filter((row): row is PendingWrite<UpsertOp> => row.payload.op === "upsert" && !hidden.has(row.seq));
     const kept = this.vectors.get(userId);
     const toEmbed = upserts.filter((row) => row.payload.embedding === undefined && kept?.get(row.seq) === undefined).length;
     if (toEmbed > this.maxEmbedPerRead) return undefined;
     const vectors = await this.vectorsOf(userId, upserts, written);
-    upserts.forEach((row, i) => view.upserts.set(row.payload.record.id, { ...this.queuedItem(row, deletedAt), vector: vectors[i]! }));
-    return view;
-  }
-
-  /** A queued upsert as reads see it, given where the user's deletes were queued ({@link latestOf}). */
-  private queuedItem(row: PendingWrite<UpsertOp>, deletedAt: Map<string, number>): Omit<PendingRecord, "vector"> {
-    const op = row.payload;
-    const before = deletedAt.get(op.record.id);
+    const bySeq = new Map(upserts.map((row, i) => [row.seq, vectors[i]!]));
     // As the drain will store it: text queued by an older version without text safety is repaired.
-    return { record: this.stored(op), ifStored: op.ifStored === true, afterDelete: before !== undefined && before < row.seq };
+    // A superseded upsert still counts for the conditions of the writes after it; its empty vector
+    // is never ranked (recall.ts ranks only vectors of the query's size, and it never lands last).
+    const writes = ordered.map((row) => queuedWrite(row, (op, seq) => ({ record: this.stored(op), vector: bySeq.get(seq) ?? [] })));
+    return { writes, rows: rows.length };
   }
 
   /** The rows' vectors: the queued one, else one embedded before for the same row, else embedded now (in one call). */
@@ -300,20 +355,32 @@ interface WrittenMeanwhile {
   erased: boolean;
 }
 
-/** Each record's latest queued write (oldest first: a later row replaces an earlier one), and where its deletes were queued. */
-function latestOf(rows: Array<PendingWrite<WriteOp>>): { upserts: Array<PendingWrite<UpsertOp>>; deleted: Set<string>; deletedAt: Map<string, number> } {
-  const latest = new Map<string, PendingWrite<WriteOp>>();
-  const deletedAt = new Map<string, number>();
-  for (const row of rows) {
-    const id = row.payload.op === "upsert" ? row.payload.record.id : row.payload.id;
-    if (row.payload.op === "delete") deletedAt.set(id, row.seq);
-    latest.set(id, row);
+/** The rows in the order the drain applies them. */
+function inOrder(rows: Array<PendingWrite<WriteOp>>): Array<PendingWrite<WriteOp>> {
+  return [...rows].sort((a, b) => a.seq - b.seq);
+}
+
+/**
+ * The seqs of upserts that a later write of the same record always replaces: one with no condition
+ * (neither `ifStored` nor `ifStoredAs`), which the drain never drops.
+ */
+function superseded(rows: ReadonlyArray<PendingWrite<WriteOp>>): Set<number> {
+  const replaced = new Set<number>();
+  const certain = new Set<string>();
+  for (let i = rows.length - 1; i >= 0; i -= 1) {
+    const op = rows[i]!.payload;
+    const id = op.op === "upsert" ? op.record.id : op.id;
+    if (op.op === "upsert" && certain.has(id)) replaced.add(rows[i]!.seq);
+    const conditional = (op.ifStoredAs?.length ?? 0) > 0 || (op.op === "upsert" && op.ifStored === true);
+    if (!conditional) certain.add(id);
   }
-  const upserts: Array<PendingWrite<UpsertOp>> = [];
-  const deleted = new Set<string>();
-  for (const [id, row] of latest) {
-    if (row.payload.op === "delete") deleted.add(id);
-    else upserts.push(row as PendingWrite<UpsertOp>);
-  }
-  return { upserts, deleted, deletedAt };
+  return replaced;
+}
+
+/** A row as {@link drainedOver} replays it; `item` makes an upsert's record (and vector) as reads see it. */
+function queuedWrite<T>(row: PendingWrite<WriteOp>, item: (op: UpsertOp, seq: number) => T): QueuedWrite<T> {
+  const op = row.payload;
+  const ifStoredAs = op.ifStoredAs ?? [];
+  if (op.op === "delete") return { op: "delete", id: op.id, ifStoredAs };
+  return { op: "upsert", id: op.record.id, item: item(op, row.seq), ifStored: op.ifStored === true, ifStoredAs };
 }

@@ -11,7 +11,7 @@ import type { MemoryRecord } from "../core/types.js";
 import type { StoredRecord, StoreFilter, StoreRevision } from "../store/types.js";
 import type { RevisionBump } from "../state/types.js";
 import { STATE_REVISION, type GatedStore, type WriteListener } from "./gated_store.js";
-import { landsOver, type PendingReads, type PendingRecord, type PendingView } from "./pending_overlay.js";
+import { drainedOver, type Drained, type PendingReads, type PendingRecord, type PendingView } from "./pending_overlay.js";
 import { UserIndex } from "./user_index.js";
 import { stripUndefined } from "../core/validate.js";
 
@@ -208,9 +208,11 @@ export class Recall implements WriteListener {
   }
 
   private async rankOn(index: UserIndex, request: RankRequest): Promise<Ranked[]> {
-    const { userId, query, vector, limit, filter, now, ranker, pending } = request;
+    const { userId, query, vector, limit, filter, now, ranker } = request;
     const n = Math.max(ranker.candidates, limit);
-    // A stored memory with a queued write is the queued version (an upsert) or gone (a delete).
+    // The queue as the drain will leave it over these stored records (a write it will drop changes nothing).
+    const pending = request.pending && drainedOver(request.pending.writes, (id) => index.record(id));
+    // A stored memory with a queued write that lands is the queued version (an upsert) or gone (a delete).
     const queued = (id: string): boolean => pending !== undefined && (pending.deleted.has(id) || pending.upserts.has(id));
     const accepts = (id: string): boolean => {
       if (queued(id)) return false;
@@ -240,7 +242,7 @@ export class Recall implements WriteListener {
       }
     }
     if (!pending) return rankCandidates([...candidates.values()], now, ranker, (id) => index.neighbours(id), query);
-    const landed = landing(index, pending, vector.length);
+    const landed = landing(pending, vector.length);
     for (const candidate of queuedCandidates(index, request, landed, n)) candidates.set(candidate.record.id, candidate);
     // Neighbouring turns as they will be once the queue is drained, so a memory scores the same
     // before and after the drain (a turn's neighbour may still be queued, or replaced).
@@ -320,12 +322,12 @@ export class Recall implements WriteListener {
 }
 
 /**
- * The queued upserts the drain will store, whatever the request's filter: an update the drain would
- * drop (its record deleted before it gets there, see writer.ts `ifStored`) is left out, and so is a
- * vector of another size than the query's (the store refuses it beside the others).
+ * The queued upserts the drain will store ({@link drainedOver} left out those it will drop),
+ * whatever the request's filter, less a vector of another size than the query's (the store refuses
+ * it beside the others).
  */
-function landing(index: UserIndex, pending: PendingView, dimensions: number): PendingRecord[] {
-  return [...pending.upserts.values()].filter((item) => item.vector.length === dimensions && landsOver(item, index.record(item.record.id) !== undefined));
+function landing(pending: Drained<PendingRecord>, dimensions: number): PendingRecord[] {
+  return [...pending.upserts.values()].filter((item) => item.vector.length === dimensions);
 }
 
 /**
