@@ -97,7 +97,7 @@ export class Memory {
       mode: this.config.writes,
       writer: async () => (await this.lifecycle.setup()).writer,
       closed: () => this.lifecycle.isClosed,
-      history: async (userId, memoryId) => (await this.lifecycle.setup()).state.history.forMemory(memoryId, userId),
+      history: async (userId, memoryIds) => [...(await (await this.lifecycle.setup()).state.history.forMemories(memoryIds, userId)).values()].flat(),
     });
   }
 
@@ -356,8 +356,11 @@ export class Memory {
     // What lands after this check is caught by the drain: forget's writes carry `ifStoredAs`.
     const plan = await withoutChanged(store, scope.userId, planForget(items, rules, now), items);
     const ops = forgetWriteOps(plan, items, now);
-    const pending = ops.length > 0 && (await this.policy.write(scope.userId, ops));
-    return forgetReport(plan, pending);
+    if (ops.length === 0) return forgetReport(plan, false);
+    const { pending, dropped } = await this.policy.writeSeen(scope.userId, ops);
+    // A removal the drain dropped (its records changed after the check above) did not happen. The
+    // ops are the merges' updates, then the removals in plan order (forgetWriteOps).
+    return forgetReport({ ...plan, removals: plan.removals.filter((_, i) => !dropped.has(plan.updates.length + i)) }, pending);
   }
 
   /**

@@ -17,8 +17,8 @@ export interface WritePolicyInput {
   writer(): Promise<Writer>;
   /** True once the Memory closed: a drain scheduled for later then has nothing to do (its writes stay durable). */
   closed(): boolean;
-  /** A memory's history (the shared state's): whether an update another process drained was recorded. */
-  history(userId: string, memoryId: string): Promise<HistoryEntry[]>;
+  /** The history entries of these memories (the shared state's): whether a write another process drained was recorded. */
+  history(userId: string, memoryIds: readonly string[]): Promise<HistoryEntry[]>;
 }
 
 /**
@@ -43,6 +43,26 @@ function verdict(error: EngramError, waiting: boolean): "wait" | "retry" | "drop
  * user's writes drains them itself and never waits for a turn.
  */
 export const MAX_BACKGROUND_DRAINS = 8;
+
+/** What a write through the policy came to ({@link WritePolicy.writeSeen}). */
+export interface Written {
+  /** The writes are not all in the store yet: an outage kept them queued, or (background) the drain runs later. */
+  pending: boolean;
+  /** Indexes in the written ops of conditional writes the drain dropped (empty while pending: not known yet). */
+  dropped: ReadonlySet<number>;
+}
+
+/** A write applied only under a condition, which the drain may drop (erased_updates.ts). */
+function isConditional(op: WriteOp): boolean {
+  return (op.op === "upsert" && op.ifStored === true) || (op.ifStoredAs?.length ?? 0) > 0;
+}
+
+/** The history entry a queued write records once applied. */
+function isEntryOf(entry: HistoryEntry, note: HistoryNote): boolean {
+  return (
+    entry.memoryId === note.memoryId && entry.event === note.event && entry.at === note.at && entry.newContent === note.newContent && entry.reason === note.reason
+  );
+}
 
 /** The error of an update whose memory was deleted before its write reached the store. */
 function deletedMeanwhile(id: string): EngramError {
@@ -74,45 +94,65 @@ export class WritePolicy {
   /**
    * Writes through the outbox. Returns true when the writes are not in the store yet: the store was
    * down, or (background) the drain runs after the call returns. `mode` overrides the Memory's
-   * (fact extraction, already off the caller's path, writes `"sync"`).
+   * (fact extraction, already off the caller's path, writes `"sync"`). Throws NOT_FOUND for a
+   * caller's update the drain dropped ({@link writeSeen}).
    */
   async write(userId: string, ops: WriteOp[], mode: WriteMode = this.input.mode): Promise<boolean> {
+    return (await this.writeAs(userId, ops, mode, isCallerUpdate)).pending;
+  }
+
+  /**
+   * {@link write}, also telling which of the conditional writes (`ifStored`, `ifStoredAs`) the drain
+   * dropped because their records changed after they were decided: what a caller reporting its
+   * writes as done (a forgetting pass) must leave out. Known once they were drained (not pending).
+   */
+  writeSeen(userId: string, ops: WriteOp[], mode: WriteMode = this.input.mode): Promise<Written> {
+    return this.writeAs(userId, ops, mode, isConditional);
+  }
+
+  private async writeAs(userId: string, ops: WriteOp[], mode: WriteMode, checked: (op: WriteOp) => boolean): Promise<Written> {
     const writer = await this.input.writer();
     const seqs = await writer.enqueue(userId, ops);
     if (mode === "background") {
       this.schedule(userId);
-      return true;
+      return { pending: true, dropped: new Set() };
     }
     const result = await writer.drain(userId);
-    const pending = await this.settle(writer, result, seqs);
-    if (!pending) await this.confirmUpdates(userId, ops, seqs, result);
-    return pending;
+    if (await this.settle(writer, result, seqs)) return { pending: true, dropped: new Set() };
+    const dropped = await this.droppedOf(userId, ops, seqs, result, checked);
+    // The caller is never answered with an updated record that was not stored.
+    const update = [...dropped].map((i) => ops[i]!).find(isCallerUpdate);
+    if (update) throw deletedMeanwhile(update.record.id);
+    return { pending: false, dropped };
   }
 
   /**
-   * Throws NOT_FOUND for a caller's update (`update()`, {@link isCallerUpdate}) that the drain
-   * dropped: its memory was deleted (by another call, process or replica) after the update read it
-   * and before its write reached the store. The caller is never answered with a record that was
-   * not stored. Run once the user's queue is drained (no outage): each of the caller's writes was
-   * then applied or dropped, by this drain, or by another process's that took it first, or as part
-   * of a later update of the same record that replaced it in the queue. In the last two cases this
-   * drain cannot tell, and history can: an applied update's entry is recorded in the transaction
-   * that completes its row (carried by the row that replaced it), a dropped one's never.
+   * The indexes in `ops` of the `checked` writes the drain dropped (erased_updates.ts): an update
+   * whose memory was deleted (by another call, process or replica) after the update read it, a
+   * decision made on a copy changed since. Run once the user's queue is drained (no outage): each
+   * write was then applied or dropped, by this drain, or by another process's that took it first,
+   * or as part of a later write of the same record that replaced it in the queue; and a write
+   * decided on a copy (`ifStoredAs`, `keepQueued`) may not have been queued at all, the record's
+   * queued write staying in its place (with its seq). This drain's result tells the first case;
+   * history tells them all: an applied write's entry is recorded in the transaction that completes
+   * its row (carried by a row that replaced it), a dropped one's never.
    */
-  private async confirmUpdates(userId: string, ops: WriteOp[], seqs: number[], result: DrainResult): Promise<void> {
-    const dropped = new Set((result.dropped ?? []).map((write) => write.seq));
+  private async droppedOf(userId: string, ops: WriteOp[], seqs: number[], result: DrainResult, checked: (op: WriteOp) => boolean): Promise<Set<number>> {
+    const droppedHere = new Set((result.dropped ?? []).map((write) => write.seq));
     const written = new Set(result.written ?? []);
+    const dropped = new Set<number>();
+    const unsure: Array<{ i: number; note: HistoryNote }> = [];
     for (const [i, op] of ops.entries()) {
-      if (!isCallerUpdate(op) || op.history === null) continue;
-      const seq = seqs[i]!;
-      if (written.has(seq)) continue;
-      if (dropped.has(seq) || !(await this.recorded(userId, op.history))) throw deletedMeanwhile(op.record.id);
+      if (!checked(op) || op.history === null) continue;
+      const ours = (op.ifStoredAs?.length ?? 0) === 0; // its seq is its own row's
+      if (ours && written.has(seqs[i]!)) continue;
+      if (ours && droppedHere.has(seqs[i]!)) dropped.add(i);
+      else unsure.push({ i, note: op.history });
     }
-  }
-
-  private async recorded(userId: string, note: HistoryNote): Promise<boolean> {
-    const entries = await this.input.history(userId, note.memoryId);
-    return entries.some((entry) => entry.event === note.event && entry.at === note.at && entry.newContent === note.newContent && entry.reason === note.reason);
+    if (unsure.length === 0) return dropped;
+    const entries = await this.input.history(userId, [...new Set(unsure.map(({ note }) => note.memoryId))]);
+    for (const { i, note } of unsure) if (!entries.some((entry) => isEntryOf(entry, note))) dropped.add(i);
+    return dropped;
   }
 
   /** The next successful read replays what an outage left behind; an outage that remains is thrown. */
