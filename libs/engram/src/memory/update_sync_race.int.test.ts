@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { join } from "node:path";
+import Database from "better-sqlite3";
+import pg from "pg";
 import { startTestChroma, type TestChroma } from "../tests/chroma.js";
 import { HashEmbeddings } from "../tests/hash_embeddings.js";
 import { PeerError } from "../tests/peers.js";
@@ -7,6 +9,7 @@ import { freshDatabase, startPostgres, type TestPostgres } from "../tests/postgr
 import { startReplyHoldProxy, type ReplyHoldProxy, type SeenRequest } from "../tests/reply_hold_proxy.js";
 import type { StatePeerOptions } from "../tests/state_peer.js";
 import { startStatePeer, type StatePeer } from "../tests/state_peers.js";
+import { waitFor } from "../tests/wait.js";
 import { Memory } from "./memory.js";
 
 /*
@@ -87,15 +90,36 @@ describe.each(["sqlite", "postgres"] as const)("a synchronous update racing anot
 
   const folder = (name: string) => join(chroma.dir, `${kind}-${n}${pgUrl === undefined ? "" : `-${name}`}`);
 
+  /** A process of the current test on its data folder (SQLite: one folder for all) and the suite's state. */
+  const start = (name: string, options: Partial<StatePeerOptions>): StatePeer => {
+    const peer = startStatePeer({ dataDir: folder(name), chromaUrl: chroma.server.url, writes: "sync", ...(pgUrl !== undefined ? { postgres: pgUrl } : {}), ...options });
+    peers.push(peer);
+    return peer;
+  };
+
   /** Two processes, A through the proxy and B straight to Chroma, on one data folder (SQLite) or one database. */
   const pair = (): [StatePeer, StatePeer, string] => {
     n += 1;
-    const start = (name: string, options: Partial<StatePeerOptions>): StatePeer => {
-      const peer = startStatePeer({ dataDir: folder(name), chromaUrl: chroma.server.url, writes: "sync", ...(pgUrl !== undefined ? { postgres: pgUrl } : {}), ...options });
-      peers.push(peer);
-      return peer;
-    };
     return [start("a", { chromaUrl: proxy.url }), start("b", {}), `user-${kind}-${n}`];
+  };
+
+  /** Whether the shared state's outbox holds this write of the user, read without a Memory. */
+  const isQueued = async (userId: string, key: string): Promise<boolean> => {
+    if (pgUrl === undefined) {
+      const db = new Database(join(folder("a"), "engram.sqlite"), { readonly: true, fileMustExist: true });
+      try {
+        return db.prepare("SELECT 1 FROM outbox WHERE user_id = ? AND key = ?").get(userId, key) !== undefined;
+      } finally {
+        db.close();
+      }
+    }
+    const client = new pg.Client({ connectionString: pgUrl });
+    await client.connect();
+    try {
+      return (await client.query("SELECT 1 FROM engram.outbox WHERE user_id = $1 AND key = $2", [userId, key])).rowCount! > 0;
+    } finally {
+      await client.end();
+    }
   };
 
   it("fails with NOT_FOUND, and changes nothing, when the memory was deleted before the update reached the store", async () => {
@@ -122,6 +146,39 @@ describe.each(["sqlite", "postgres"] as const)("a synchronous update racing anot
         ["ADD", "I work in a bakery."],
         ["DELETE", null],
       ]);
+    }
+  });
+
+  // A third process's drain holds the user's drain lock (its own write's answer held) while A queues
+  // its update behind B's delete: the drain that drops A's write may be C's, not A's (with SQLite's
+  // polled lock C takes the lock again first, and does; PostgreSQL hands it to A's waiting drain),
+  // and A's drain then finds nothing to tell it; history does (no UPDATE recorded).
+  it("fails with NOT_FOUND when the drain of another process dropped it", async () => {
+    const [a, b, userId] = pair();
+    const c = start("c", { chromaUrl: proxy.url });
+    const user = { userId };
+    const id = (await a.call<{ results: Stored[] }>("add", "I work in a bakery.", user)).results[0]!.id;
+
+    const read = proxy.hold(readOf(id));
+    const updating = a.call<Stored>("update", id, "I work in a library.", user).then(
+      (record) => ({ record }),
+      (error: unknown) => ({ error }),
+    );
+    await read.answered;
+    await b.call("delete", id, user);
+    const upsert = proxy.hold((request) => request.path.endsWith("/upsert") && request.body.includes("I keep bees."));
+    const adding = c.call("add", "I keep bees.", user);
+    await upsert.answered; // C holds the drain lock
+    read.release();
+    expect(await waitFor(() => isQueued(userId, `upsert:${id}`))).toBe(true);
+    upsert.release();
+    await adding;
+    const outcome = await updating;
+
+    expect("error" in outcome && outcome.error instanceof PeerError ? outcome.error.code : outcome).toBe("NOT_FOUND");
+    for (const peer of [a, b, c]) {
+      expect(await peer.call<Stored | null>("get", id, user)).toBeNull();
+      expect((await peer.call<Entry[]>("history", id, user)).map((entry) => entry.event)).toEqual(["ADD", "DELETE"]);
     }
   });
 
