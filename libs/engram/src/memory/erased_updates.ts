@@ -3,8 +3,10 @@
  * memory is gone (another instance deleted it, or erased its user, between the update's existence
  * check and the queueing of its write), and decisions made on an old copy (forgetting, facts). The
  * drain (writer.ts) drops them unapplied instead of bringing a deleted memory back or overwriting a
- * newer change; the write is ordered before the change it overlapped, which is a valid order for
- * two concurrent calls.
+ * newer change. Nobody is told it happened as if applied: a sync `update()` whose write is dropped
+ * fails with NOT_FOUND, a background one's drain warns (`ENGRAM_UPDATE_DROPPED`), a sync
+ * forgetting pass leaves the dropped removals out of its report (write_policy.ts), and reads of
+ * the queue never show a write that will be dropped (pending_overlay.ts `drainedOver`).
  */
 import type { PendingWrite } from "../state/types.js";
 import type { EpisodicStore } from "../store/types.js";
