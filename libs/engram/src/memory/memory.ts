@@ -15,6 +15,7 @@ import { planForget, resolveForgetRules, type ForgetOptions, type ForgetReport }
 import { consolidateSession, type EndSessionOptions, type EndSessionResult } from "../consolidation/end_session.js";
 import { boostByEntities } from "../scoring/entities.js";
 import { addUpserts, extractionJobs, underIdLock, type AddWrite } from "./add_ops.js";
+import { eraseFilings } from "./delete_all_filings.js";
 import { resolveInfer } from "./facts.js";
 import { forgetReport, forgetWriteOps, loadForgetItems, withoutChanged } from "./forget_ops.js";
 import { MemoryLifecycle, resolveMemoryConfig, type MemoryConfig, type MemoryParts } from "./lifecycle.js";
@@ -322,6 +323,8 @@ export class Memory {
       );
     }
     const { store, state, recall } = await this.parts();
+    // The checkpointer's filings before anything: none read before this step writes after it.
+    await eraseFilings(state, scope.userId);
     // Waiting fact extraction first (a run in flight settles without writing), then pending writes.
     // The "facts" lock taken there is released before the "drain" lock below (never the reverse order).
     const extractions = await this.scheduling.forgetUser(state, scope.userId);

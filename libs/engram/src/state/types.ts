@@ -264,9 +264,15 @@ export const THREAD_CLAIM_KEY = "claim";
 
 /** The checkpointer's bookkeeping: what was taken per (thread, user), and filings not yet done. */
 export interface FilingState<M extends FilingMessage = FilingMessage> {
-  /** Takes the messages not taken before and queues them, atomically; returns those queued. */
+  /**
+   * Takes the messages not taken before and queues them, atomically; returns those queued. Takes
+   * nothing into a thread left to `ERASED_OWNER` by an erasure (unless `userId` is among its users):
+   * a run that passed `claim` before its user was erased files nothing after the erasure.
+   */
   take(threadId: string, userId: string, messages: M[]): Promise<M[]>;
   pending(limit: number): Promise<Array<PendingFiling<M>>>;
+  /** The seqs of `seqs` still queued: not done, dropped nor erased since `pending` read them. */
+  queued(seqs: number[]): Promise<number[]>;
   size(): Promise<number>;
   complete(seqs: number[]): Promise<void>;
   fail(seqs: number[], error: string): Promise<void>;
@@ -281,7 +287,10 @@ export interface FilingState<M extends FilingMessage = FilingMessage> {
   claim(threadId: string, userId: string): Promise<string[]>;
   dropPending(threadId: string): Promise<number>;
   forgetThread(threadId: string): Promise<void>;
-  /** Erasure of a user: their filing rows of every thread. */
+  /**
+   * Erasure of a user: their filing rows of every thread, their threads left to `ERASED_OWNER`
+   * (as `StateBackend.deleteUser`), atomically with respect to `take`.
+   */
   deleteUser(userId: string): Promise<number>;
 }
 

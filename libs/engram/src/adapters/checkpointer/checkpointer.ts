@@ -20,7 +20,8 @@ import { defaultWarningHandler } from "../../graph/types.js";
 import type { Memory } from "../../memory/memory.js";
 import { openDatabase } from "../../state/sqlite/database.js";
 import { SqliteState } from "../../state/sqlite/index.js";
-import type { FilingState } from "../../state/types.js";
+import type { FilingState, StateBackend } from "../../state/types.js";
+import { FILING_LOCK } from "../../memory/delete_all_filings.js";
 import { FilingWorker } from "./filing_worker.js";
 import { moveLegacyFilings } from "./legacy_log.js";
 import { filableMessages, type FilableMessage } from "./messages.js";
@@ -100,7 +101,13 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
     this.databasePath = options.databasePath ?? join(options.memory.dataFolder, CHECKPOINTS_FILE_NAME);
     this.messagesChannel = options.messagesChannel ?? "messages";
     const importance = options.importance === undefined ? 0.5 : validateImportance(options.importance);
-    this.worker = new FilingWorker(this.memory, () => this.filingLog(), importance, options.onFilingError);
+    this.worker = new FilingWorker(
+      this.memory,
+      () => this.filingLog(),
+      (userId, fn) => this.state().leases.exclusive(userId, FILING_LOCK, fn),
+      importance,
+      options.onFilingError,
+    );
     const retention = validateRetention(options.retention);
     if (retention && (retention.keepLast !== undefined || retention.idleTtlMs !== undefined)) {
       // A given saver Engram cannot prune is refused now, before anything is stored.
@@ -308,6 +315,11 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
     }
   }
 
+  /** The state that keeps the filing log and the locks. */
+  private state(): StateBackend {
+    return this.options.state ?? this.memory.state;
+  }
+
   /** The user and thread to file for, or undefined when the config names no user. */
   private filerOf(config: RunnableConfig): { userId: string; threadId: string } | undefined {
     // A run that names no user is stored and not filed; one that names a bad user is refused.
@@ -344,7 +356,7 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
   private async openFilingLog(): Promise<FilingState<FilableMessage>> {
     // Memory's state (or the one in options) keeps the log, SQLite as PostgreSQL: Memory.deleteAll
     // erases the user's rows of it there, in the same step as the rest of the user.
-    const state = this.options.state ?? this.memory.state;
+    const state = this.state();
     await state.setup();
     const log = state.filings<FilableMessage>();
     if (state instanceof SqliteState && existsSync(this.databasePath)) {

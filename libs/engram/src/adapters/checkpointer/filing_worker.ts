@@ -36,9 +36,14 @@ export class FilingWorker {
   /** What `recall` last returned per (user, thread): never filed back when a reply echoes it. */
   private readonly shown = new Map<string, string[]>();
 
+  /**
+   * @param userLock runs a section under the user's `FILING_LOCK` (memory/delete_all_filings.ts),
+   *   across every process on the state: the lock `Memory.deleteAll` erases the user's filings under.
+   */
   constructor(
     private readonly memory: Memory,
     private readonly log: () => Promise<FilingState<FilableMessage>>,
+    private readonly userLock: <T>(userId: string, section: () => Promise<T>) => Promise<T>,
     private readonly importance: number,
     private readonly onFilingError: EngramCheckpointerOptions["onFilingError"],
   ) {}
@@ -80,6 +85,9 @@ export class FilingWorker {
       const deleted: Record<string, number> = {};
       // An erased user's threads are owned by nobody (ERASED_OWNER): no memories to delete.
       for (const userId of (await log.usersOf(threadId)).filter((user) => user !== ERASED_OWNER)) {
+        // A filing of the thread that checked its rows before the drop (in any process) writes
+        // under this lock: once it is ours, that write has landed, and the loop below deletes it.
+        await this.userLock(userId, async () => undefined);
         deleted[userId] = 0;
         for (;;) {
           const page = await this.memory.getAll({ userId, threadId, limit: 1_000 });
@@ -138,8 +146,9 @@ export class FilingWorker {
       // several times faster than one message at a time.
       for (const whole of groupFilings(pending, MESSAGES_PER_ADD)) {
         const group = this.withoutEngramContext(whole);
-        const outcome: FilingOutcome =
-          group.messages.length === 0 ? { filed: 0, skipped: [] } : await fileMessages(this.memory, group, this.importance);
+        const outcome = await this.fileIfQueued(log, group);
+        // Erased, dropped or done by another worker since read: the next read has what is left.
+        if (outcome === undefined) continue;
         if (outcome.error) {
           await log.fail(group.seqs, outcome.error.message);
           return outcome.error;
@@ -153,6 +162,19 @@ export class FilingWorker {
         }
       }
     }
+  }
+
+  /**
+   * Files the group if all its filings are still queued, checked and written under the user's
+   * filing lock: `Memory.deleteAll` (in any process) erases the user's filings under it, so
+   * messages read before an erasure are either written before it (and erased by it) or not at all.
+   * Undefined when some are gone.
+   */
+  private fileIfQueued(log: FilingState<FilableMessage>, group: FilingGroup): Promise<FilingOutcome | undefined> {
+    return this.userLock(group.userId, async () => {
+      if ((await log.queued(group.seqs)).length < group.seqs.length) return undefined;
+      return group.messages.length === 0 ? { filed: 0, skipped: [] } : fileMessages(this.memory, group, this.importance);
+    });
   }
 
   private exclusive<T>(task: () => Promise<T>): Promise<T> {

@@ -29,11 +29,23 @@ export class PostgresFilings<M extends FilingMessage = FilingMessage> implements
     return this.handle.table("checkpointer_queue");
   }
 
-  /** Takes the messages not taken before and queues them, in one transaction; returns those queued. */
+  /**
+   * Takes the messages not taken before and queues them, in one transaction; returns those queued
+   * (none when the thread is an erased user's: see `FilingState.take`).
+   */
   async take(threadId: string, userId: string, messages: M[]): Promise<M[]> {
     if (messages.length === 0) return [];
     const now = this.handle.clock();
     return this.handle.tx("filings.take", async (client) => {
+      // Shared with other takes, exclusive with the user's erasure (`deleteUser`): without it a
+      // take that read the owners before an erasure committed would insert its rows after it.
+      await client.query("SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))", [this.userLock(userId)]);
+      const { rows: owners } = await client.query<{ user_id: string }>(
+        `SELECT user_id FROM ${this.filed} WHERE thread_id = $1 UNION SELECT user_id FROM ${this.queue} WHERE thread_id = $1`,
+        [threadId],
+      );
+      const users = owners.map((row) => row.user_id);
+      if (users.includes(ERASED_OWNER) && !users.includes(userId)) return [];
       const { rows } = await client.query<{ message_key: string }>(
         `INSERT INTO ${this.filed} (thread_id, user_id, message_key) SELECT $1, $2, k FROM unnest($3::text[]) AS k
          ON CONFLICT DO NOTHING RETURNING message_key`,
@@ -138,14 +150,37 @@ export class PostgresFilings<M extends FilingMessage = FilingMessage> implements
     await this.handle.query("filings.forgetThread", `DELETE FROM ${this.filed} WHERE thread_id = $1`, [threadId]);
   }
 
-  /** Erasure of a user: the user's taken keys and waiting filings of every thread; returns how many rows. */
+  /**
+   * Erasure of a user: the user's taken keys and waiting filings of every thread, their threads
+   * left to `ERASED_OWNER` (as `StateBackend.deleteUser` does), in one transaction that no `take`
+   * of the user overlaps; returns how many rows of the user went.
+   */
   async deleteUser(userId: string): Promise<number> {
-    const rows = await this.handle.query<{ n: string }>(
-      "filings.deleteUser",
-      `WITH a AS (DELETE FROM ${this.filed} WHERE user_id = $1 RETURNING 1), b AS (DELETE FROM ${this.queue} WHERE user_id = $1 RETURNING 1)
-       SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b) AS n`,
-      [userId],
-    );
-    return Number(rows[0]?.n ?? 0);
+    return this.handle.tx("filings.deleteUser", async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [this.userLock(userId)]);
+      await client.query(
+        `INSERT INTO ${this.filed} (thread_id, user_id, message_key)
+         SELECT thread_id, $2, $3 FROM ${this.filed} WHERE user_id = $1 UNION SELECT thread_id, $2, $3 FROM ${this.queue} WHERE user_id = $1
+         ON CONFLICT DO NOTHING`,
+        [userId, ERASED_OWNER, THREAD_CLAIM_KEY],
+      );
+      const { rows } = await client.query<{ n: string }>(
+        `WITH a AS (DELETE FROM ${this.filed} WHERE user_id = $1 RETURNING 1), b AS (DELETE FROM ${this.queue} WHERE user_id = $1 RETURNING 1)
+         SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b) AS n`,
+        [userId],
+      );
+      return Number(rows[0]?.n ?? 0);
+    });
+  }
+
+  /** The seqs of `seqs` still queued (not done, dropped nor erased since they were read). */
+  async queued(seqs: number[]): Promise<number[]> {
+    if (seqs.length === 0) return [];
+    const rows = await this.handle.query<{ seq: string }>("filings.queued", `SELECT seq FROM ${this.queue} WHERE seq = ANY($1::bigint[])`, [seqs]);
+    return rows.map((row) => Number(row.seq));
+  }
+
+  private userLock(userId: string): string {
+    return `engram:filing-user:${this.handle.schema}:${userId}`;
   }
 }

@@ -144,7 +144,9 @@ describe("SqliteState meta and erasure", () => {
     expect(await state.history.countUser("alice")).toBe(0);
     expect(await state.usage.totals({ userId: "alice" })).toEqual([]);
     expect(await state.filings().usersOf("t")).toEqual([]);
-    // Taken keys were forgotten: the same message can be filed again for a new user of that id.
-    expect(await state.filings().take("t", "alice", [{ key: "m1" }])).toEqual([{ key: "m1" }]);
+    // Taken keys were forgotten: the same message can be filed again for a new user of that id,
+    // in a new thread (her old ones are nobody's: ERASED_OWNER, and take nothing any more).
+    expect(await state.filings().take("t", "alice", [{ key: "m1" }])).toEqual([]);
+    expect(await state.filings().take("t2", "alice", [{ key: "m1" }])).toEqual([{ key: "m1" }]);
   });
 });

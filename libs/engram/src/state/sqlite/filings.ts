@@ -31,15 +31,20 @@ export class SqliteFilings<M extends FilingMessage = FilingMessage> implements F
 
   /**
    * Takes the messages not taken before for this thread and user, and queues them, atomically.
-   * Returns the messages queued (empty when all were taken already).
+   * Returns the messages queued (empty when all were taken already, or when the thread is an erased
+   * user's: see `FilingState.take`).
    */
   async take(threadId: string, userId: string, messages: M[]): Promise<M[]> {
     if (messages.length === 0) return [];
     this.setup();
     // No cache of taken keys in process: another instance (or process) may forget the thread or
     // erase the user, and a stale cache would then skip messages that must be filed again.
+    // Immediate: the owner check and the inserts are one step against another process's erasure.
     return runSql(this.db, "checkpointer.take", () =>
       this.db.transaction(() => {
+        // A thread of an erased user (see `FilingState.take`).
+        const owners = this.usersNow(threadId);
+        if (owners.includes(ERASED_OWNER) && !owners.includes(userId)) return [];
         const insert = this.db.prepare(
           "INSERT OR IGNORE INTO engram_checkpointer_filed (thread_id, user_id, message_key) VALUES (?, ?, ?)",
         );
@@ -50,7 +55,7 @@ export class SqliteFilings<M extends FilingMessage = FilingMessage> implements F
             .run(threadId, userId, JSON.stringify(taken), Date.now());
         }
         return taken;
-      })(),
+      }).immediate(),
     );
   }
 
@@ -153,17 +158,41 @@ export class SqliteFilings<M extends FilingMessage = FilingMessage> implements F
     );
   }
 
-  /** Erasure of a user: their taken keys and waiting filings of every thread. Returns how many rows. */
+  /**
+   * Erasure of a user: their taken keys and waiting filings of every thread, their threads left
+   * to `ERASED_OWNER` (as `StateBackend.deleteUser` does), in one transaction. Returns how many
+   * rows of the user went.
+   */
   async deleteUser(userId: string): Promise<number> {
     this.setup();
     const removed = runSql(this.db, "checkpointer.deleteUser", () =>
-      this.db.transaction(
-        () =>
+      this.db.transaction(() => {
+        this.db
+          .prepare(
+            `INSERT OR IGNORE INTO engram_checkpointer_filed (thread_id, user_id, message_key)
+             SELECT thread_id, ?, ? FROM engram_checkpointer_filed WHERE user_id = ?
+             UNION SELECT thread_id, ?, ? FROM engram_checkpointer_queue WHERE user_id = ?`,
+          )
+          .run(ERASED_OWNER, THREAD_CLAIM_KEY, userId, ERASED_OWNER, THREAD_CLAIM_KEY, userId);
+        return (
           this.db.prepare("DELETE FROM engram_checkpointer_filed WHERE user_id = ?").run(userId).changes +
-          this.db.prepare("DELETE FROM engram_checkpointer_queue WHERE user_id = ?").run(userId).changes,
-      )(),
+          this.db.prepare("DELETE FROM engram_checkpointer_queue WHERE user_id = ?").run(userId).changes
+        );
+      }).immediate(),
     );
     return removed;
+  }
+
+  /** The seqs of `seqs` still queued (not done, dropped nor erased since they were read). */
+  async queued(seqs: number[]): Promise<number[]> {
+    if (seqs.length === 0) return [];
+    this.setup();
+    return runSql(this.db, "checkpointer.queued", () =>
+      this.db
+        .prepare<number[], { seq: number }>(`SELECT seq FROM engram_checkpointer_queue WHERE seq IN (${seqs.map(() => "?").join(", ")})`)
+        .all(...seqs)
+        .map((row) => row.seq),
+    );
   }
 
   private setup(): void {

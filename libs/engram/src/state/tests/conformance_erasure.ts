@@ -32,7 +32,10 @@ export function erasureCases({ store, one }: StateKit): void {
       expect(await state.jobs("other").size("bob")).toBe(1);
       expect(await state.usage.totals({ userId: "bob" })).toHaveLength(1);
     }
-    expect((await replicaA.filings().take("t1", "alice", [{ key: "1" }])).map((x) => x.key)).toEqual(["1"]);
+    // Her threads are nobody's now (ERASED_OWNER): a run of hers that claimed one before the
+    // erasure files nothing into it after; a new thread of hers files from scratch.
+    expect(await replicaA.filings().take("t1", "alice", [{ key: "1" }])).toEqual([]);
+    expect((await replicaA.filings().take("t2", "alice", [{ key: "1" }])).map((x) => x.key)).toEqual(["1"]);
   });
 
   it("a closed instance refuses every call with CLOSED; closing twice is fine", async () => {
