@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import type Database from "better-sqlite3";
 import { EngramError } from "../../core/errors.js";
 import { freeBytes, fullDiskNote } from "../../core/full_disk.js";
+import { missingAddonSentence } from "./native_addon.js";
 
 /** A better-sqlite3 connection (the type only: the module loads on the first open). */
 export type SqliteDatabase = Database.Database;
@@ -19,9 +20,14 @@ let driver: typeof Database | undefined;
 function loadDriver(): typeof Database {
   if (driver) return driver;
   try {
-    driver = createRequire(import.meta.url)("better-sqlite3") as typeof Database;
+    const loaded = createRequire(import.meta.url)("better-sqlite3") as typeof Database;
+    // Its native addon loads with the first connection, not with the module: one in memory makes
+    // a missing addon fail here, as the driver failing to load, and not as a file that cannot open.
+    new loaded(":memory:").close();
+    driver = loaded;
   } catch (error) {
-    throw new EngramError("OUTBOX_ERROR", `The SQLite state needs better-sqlite3, which failed to load: ${messageOf(error)}. Use PostgreSQL state ({ state: { postgres } }) where native modules cannot load.`, {
+    const addon = missingAddonSentence(error);
+    throw new EngramError("OUTBOX_ERROR", `The SQLite state needs better-sqlite3, which failed to load: ${messageOf(error)}.${addon} Use PostgreSQL state ({ state: { postgres } }) where native modules cannot load.`, {
       cause: error,
     });
   }
