@@ -36,6 +36,12 @@ import { prunerFor, RetentionRunner, validateRetention, type CheckpointPruner, t
 /** File name of the default SQLite saver and of the bookkeeping, inside Memory's data folder. */
 export const CHECKPOINTS_FILE_NAME = "checkpoints.sqlite";
 
+/**
+ * The name of a thread's lock (`LeaseState.exclusive`, keyed by the thread id in place of a user
+ * id): the writes of runs that name a user, and `deleteThread`, take it.
+ */
+const THREAD_LOCK = "checkpointer-thread";
+
 type DeltaHistoryOptions = Parameters<BaseCheckpointSaver["getDeltaChannelHistory"]>[0];
 type DeltaHistory = Awaited<ReturnType<BaseCheckpointSaver["getDeltaChannelHistory"]>>;
 
@@ -60,7 +66,8 @@ type DeltaHistory = Awaited<ReturnType<BaseCheckpointSaver["getDeltaChannelHisto
  *   checkpoints repeat it; tool and system messages, and AI messages without text, are not filed.
  * - A thread belongs to the user of its first run: a run of another user on it is refused
  *   (`INVALID_SCOPE`) before the model sees the thread or anything is filed.
- * - `deleteThread` deletes the checkpoints and the thread's memories of every user who filed into it.
+ * - `deleteThread` deletes the checkpoints and the thread's memories of every user who filed into it;
+ *   a write of a run in flight on the thread, in any process on the state, lands before or after it.
  * - `retention` (off by default) keeps the last N checkpoints of a thread and expires idle threads
  *   over `SqliteSaver` and `PostgresSaver`: `prune()`, or a background sweep.
  */
@@ -176,8 +183,10 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
 
   /** The inner saver's; checked as `put` (another user's pending writes would resume in the owner's next run). */
   override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {
-    await this.checkOwner(config);
-    return (await this.getSaver()).putWrites(config, writes, taskId, taskPath);
+    return this.underThreadLock(config, async () => {
+      await this.checkOwner(config);
+      return (await this.getSaver()).putWrites(config, writes, taskId, taskPath);
+    });
   }
 
   override async getDeltaChannelHistory(options: DeltaHistoryOptions): Promise<DeltaHistory> {
@@ -202,21 +211,31 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
     newVersions: ChannelVersions,
   ): Promise<RunnableConfig> {
     const filer = this.filerOf(config);
-    if (filer) await this.checkOwner(config);
-    const stored = await (await this.getSaver()).put(config, checkpoint, metadata, newVersions);
-    if (filer) {
-      const messages = filableMessages(checkpoint.channel_values?.[this.messagesChannel]);
-      await this.worker.record(filer.threadId, filer.userId, messages);
-    }
+    const stored = await this.underThreadLock(config, async () => {
+      if (filer) await this.checkOwner(config);
+      const done = await (await this.getSaver()).put(config, checkpoint, metadata, newVersions);
+      if (filer) {
+        const messages = filableMessages(checkpoint.channel_values?.[this.messagesChannel]);
+        await this.worker.record(filer.threadId, filer.userId, messages);
+      }
+      return done;
+    });
     this.retention?.start();
     return stored;
   }
 
-  /** Deletes the thread's checkpoints (inner saver), then its memories (`deleteThreadMemories`). */
+  /**
+   * Deletes the thread's checkpoints (inner saver), then its memories (`deleteThreadMemories`),
+   * which frees the thread id. A run's `put` or `putWrites` in flight on the thread, in any process
+   * on the state, lands before (and is deleted) or after (on a thread that is then its user's).
+   */
   override async deleteThread(threadId: string): Promise<void> {
-    checkThreadId(threadId);
-    await (await this.getSaver()).deleteThread(threadId);
-    await this.deleteThreadMemories(threadId);
+    const id = checkThreadId(threadId);
+    this.checkOpen();
+    await this.threadLock(id, async () => {
+      await (await this.getSaver()).deleteThread(id);
+      await this.deleteThreadMemories(id);
+    });
   }
 
   /**
@@ -313,6 +332,26 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
         "EngramCheckpointer: this thread belongs to another user; give each user threads of their own (thread_id).",
       );
     }
+  }
+
+  /**
+   * Runs a write of a run that names a user on its thread (its owner check, the saver's write and
+   * the filing's record) under the thread's lock, across every process on the state, as
+   * `deleteThread` runs. Without it a checkpoint whose owner check passed before `deleteThread`
+   * could land after the thread's checkpoints were deleted and its id freed: in a thread with no
+   * owner, which another user's first run would claim and read. Other writes are not checked, so
+   * they take no lock.
+   */
+  private underThreadLock<T>(config: RunnableConfig, write: () => Promise<T>): Promise<T> {
+    if (!runNamesUser(config)) return write();
+    const { threadId } = scopeFromRun(config, "EngramCheckpointer");
+    return threadId === undefined ? write() : this.threadLock(threadId, write);
+  }
+
+  private async threadLock<T>(threadId: string, section: () => Promise<T>): Promise<T> {
+    // The state must be open (setup) before its leases are used: the filing log opens it.
+    await this.filingLog();
+    return this.state().leases.exclusive(threadId, THREAD_LOCK, section);
   }
 
   /** The state that keeps the filing log and the locks. */

@@ -10,6 +10,8 @@ import type { ErasePeerOptions } from "./erase_peer.js";
  * What an erasure removed never comes back, when the erasure runs in one process and the user's
  * run (or its background filing) in another, on one shared state and saver (a data folder's
  * SQLite, or PostgreSQL for replicas):
+ * - `deleteThread` while the owner's run is storing a checkpoint: the thread is never left with a
+ *   checkpoint and no owner, which another user's first run would claim and read;
  * - `deleteAll` (or `deleteThread`) while a filing that read the user's (thread's) messages before
  *   it is writing them: they do not reach Memory after the erasure;
  * - `deleteAll` while the user's run is storing a checkpoint: its messages are not filed after.
@@ -67,6 +69,23 @@ async function whileErasing(erasure: Promise<unknown>): Promise<void> {
 }
 
 describe.each(["sqlite", "postgres"] as const)("erasures across processes (%s state)", (state) => {
+  it("deleteThread during the owner's put: no checkpoint is left in an unowned thread for another user to read", async () => {
+    const [alice, other] = await pair(`thread-race-${state}`, state);
+    expect(await alice.call("put", "alice", "t1", "hello")).toBe("stored");
+    // The input checkpoint of alice's next run (LangGraph's step -1: the new message is in
+    // `__start__`, not yet in `messages`) passes its owner check, then the thread is deleted.
+    await alice.call("holdPut", "alice", "t1", "alice's secret plan", "__start__");
+    const deleting = other.call("deleteThread", "t1");
+    await whileErasing(deleting);
+    expect(await alice.call("finishPut")).toBe("stored");
+    await deleting;
+    await alice.call("flush");
+    // Bob's first run on the id reads the thread first: nothing of alice's may be there.
+    const seen = await other.call<unknown>("read", "bob", "t1");
+    expect(JSON.stringify(seen)).not.toContain("secret");
+    expect(await other.call("memories", "alice")).toEqual([]);
+  });
+
   it("deleteAll during a filing that read the user's messages: they are not written after the erasure", async () => {
     // Writes "sync": the filing embeds its messages before it queues them (on the add's path).
     const [alice, other] = await pair(`filing-race-${state}`, state, "sync");
