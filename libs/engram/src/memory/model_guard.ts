@@ -47,6 +47,12 @@ export class ModelGuard {
   /** The folder's marker was read and agreed: it only changes by `engram reembed`. */
   private folderAgreed = false;
 
+  /**
+   * The prefix held no data when first checked: until a marker appears, later checks read only
+   * the marker (data can only come after a claim now), not the server's collection list.
+   */
+  private storeWasEmpty = false;
+
   /** A folder claim in flight (one state write for concurrent first writes). */
   private folderClaim?: Promise<void>;
 
@@ -147,8 +153,9 @@ export class ModelGuard {
     const { modelId, unmarkedModelId, prefix } = this.options;
     const recorded =
       (await readStoreModel(client, prefix)) ??
-      ((await storeHasData(client, prefix)) ? await recordStoreModel(client, prefix, unmarkedModelId ?? modelId, { replace: false }) : undefined);
+      (!this.storeWasEmpty && (await storeHasData(client, prefix)) ? await recordStoreModel(client, prefix, unmarkedModelId ?? modelId, { replace: false }) : undefined);
     if (recorded === undefined) {
+      this.storeWasEmpty = true;
       this.storeChecked = undefined;
       return;
     }
