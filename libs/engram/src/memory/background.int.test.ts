@@ -1,6 +1,7 @@
-import { describe, expect, it, jest } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { Embeddings } from "@langchain/core/embeddings";
 import { testMemories } from "../tests/memories.js";
+import { warningsWithCode } from "../tests/warnings.js";
 
 const memories = testMemories();
 
@@ -30,15 +31,6 @@ class SwitchedEmbeddings extends Embeddings {
   async embedQuery(text: string): Promise<number[]> {
     return (await this.embedDocuments([text]))[0]!;
   }
-}
-
-/** Process warnings with `code`, from a spy on `process.emitWarning` (Jest's sandbox hides the event). */
-function warningsWithCode(code: string): { seen: string[]; stop(): void } {
-  const seen: string[] = [];
-  const spy = jest.spyOn(process, "emitWarning").mockImplementation(((warning: string | Error, options?: { code?: string }) => {
-    if (options?.code === code) seen.push(String(warning));
-  }) as typeof process.emitWarning);
-  return { seen, stop: () => spy.mockRestore() };
 }
 
 describe('Memory with writes: "background"', () => {

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { testMemories } from "../tests/memories.js";
-import { startReplyHoldProxy, type ReplyHoldProxy, type SeenRequest } from "../tests/reply_hold_proxy.js";
+import { replyHoldProxySuite, type SeenRequest } from "../tests/reply_hold_proxy.js";
 import type { Memory } from "./memory.js";
 
 // A forgetting pass plans from a snapshot of the user's records (read in batches, then planned:
@@ -9,20 +9,12 @@ import type { Memory } from "./memory.js";
 const DAY = 86_400_000;
 const T0 = 20_000 * DAY;
 const memories = testMemories();
-let proxy: ReplyHoldProxy;
+const held = replyHoldProxySuite(() => memories.chroma.server.url);
 let suite = 0;
-
-beforeAll(async () => {
-  proxy = await startReplyHoldProxy(memories.chroma.server.url);
-});
-
-afterAll(async () => {
-  await proxy.close();
-});
 
 function memoryAt(clock: { now: number }): Memory {
   const name = `fr${(suite += 1)}`;
-  return memories.open(name, { prefix: name, chroma: { url: proxy.url }, clock: () => clock.now, writes: "sync" });
+  return memories.open(name, { prefix: name, chroma: { url: held.proxy.url }, clock: () => clock.now, writes: "sync" });
 }
 
 /** Forget's read of the records with their vectors: a store get of several ids. */
@@ -30,7 +22,7 @@ const forgetRead = (request: SeenRequest): boolean => request.path.endsWith("/ge
 
 /** Runs forget, and `meanwhile` after its read was answered and before it may act on it. */
 async function forgetAround(m: Memory, options: Parameters<Memory["forget"]>[0], meanwhile: () => Promise<void>) {
-  const hold = proxy.hold(forgetRead);
+  const hold = held.proxy.hold(forgetRead);
   const forgetting = m.forget(options);
   await hold.answered;
   await meanwhile();
@@ -96,7 +88,7 @@ describe("forget racing the user's changes", () => {
     // The second read of both records is the check: hold its answer.
     let reads = 0;
     const secondRead = (request: SeenRequest): boolean => forgetRead(request) && (reads += 1) === 2;
-    const hold = proxy.hold(secondRead);
+    const hold = held.proxy.hold(secondRead);
     const forgetting = m.forget(user);
     await hold.answered;
     clock.now = T0 + 1;

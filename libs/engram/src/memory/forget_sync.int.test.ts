@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { HashEmbeddings } from "../tests/hash_embeddings.js";
 import { testMemories } from "../tests/memories.js";
-import { startReplyHoldProxy, type ReplyHoldProxy, type SeenRequest } from "../tests/reply_hold_proxy.js";
+import { replyHoldProxySuite, requestIds } from "../tests/reply_hold_proxy.js";
 
 /*
  * What a synchronous forgetting pass reports when the drain drops its writes. Its merges and deletes
@@ -11,27 +11,17 @@ import { startReplyHoldProxy, type ReplyHoldProxy, type SeenRequest } from "../t
  */
 
 const memories = testMemories();
-let proxy: ReplyHoldProxy;
-
-beforeAll(async () => {
-  proxy = await startReplyHoldProxy(memories.chroma.server.url);
-});
-
-afterAll(async () => {
-  await proxy.close();
-});
-
-const idsOf = (request: SeenRequest): string[] => (JSON.parse(request.body || "{}") as { ids?: string[] }).ids ?? [];
+const held = replyHoldProxySuite(() => memories.chroma.server.url);
 
 describe("a synchronous forgetting pass whose writes the drain drops", () => {
   it("reports nothing removed when the user changed the kept record after the pass's last check", async () => {
-    const m = memories.open("forget-sync", { prefix: "fs", chroma: { url: proxy.url }, embeddings: new HashEmbeddings(), writes: "sync" });
+    const m = memories.open("forget-sync", { prefix: "fs", chroma: { url: held.proxy.url }, embeddings: new HashEmbeddings(), writes: "sync" });
     const user = { userId: "eli" };
     const [kept] = (await m.add("I take the 7:40 train to work every morning.", { ...user, importance: 0.7 })).results;
     const [dup] = (await m.add("I take the 7:40 train to work every morning", user)).results;
 
     let reads = 0;
-    const check = proxy.hold((request) => request.path.endsWith("/get") && idsOf(request).length >= 2 && (reads += 1) === 2);
+    const check = held.proxy.hold((request) => request.path.endsWith("/get") && requestIds(request).length >= 2 && (reads += 1) === 2);
     const forgetting = m.forget(user);
     await check.answered;
     await m.update(kept!.id, "I cycle to work now, no more trains", user);

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { HashEmbeddings } from "../tests/hash_embeddings.js";
 import { testMemories } from "../tests/memories.js";
-import { startReplyHoldProxy, type ReplyHoldProxy, type SeenRequest } from "../tests/reply_hold_proxy.js";
+import { replyHoldProxySuite, requestIds } from "../tests/reply_hold_proxy.js";
 
 /*
  * What a read shows of queued conditional writes. A forgetting pass queues its merges and deletes
@@ -15,21 +15,11 @@ import { startReplyHoldProxy, type ReplyHoldProxy, type SeenRequest } from "../t
  */
 
 const memories = testMemories();
-let proxy: ReplyHoldProxy;
-
-beforeAll(async () => {
-  proxy = await startReplyHoldProxy(memories.chroma.server.url);
-});
-
-afterAll(async () => {
-  await proxy.close();
-});
-
-const idsOf = (request: SeenRequest): string[] => (JSON.parse(request.body || "{}") as { ids?: string[] }).ids ?? [];
+const held = replyHoldProxySuite(() => memories.chroma.server.url);
 
 describe("a read while a forgetting pass's conditional writes wait in the outbox", () => {
   it("shows the records as the drain will leave them: the user's update stays, the duplicate is not hidden", async () => {
-    const m = memories.open("overlay-sync", { prefix: "os", chroma: { url: proxy.url }, embeddings: new HashEmbeddings(), writes: "background" });
+    const m = memories.open("overlay-sync", { prefix: "os", chroma: { url: held.proxy.url }, embeddings: new HashEmbeddings(), writes: "background" });
     const user = { userId: "eli" };
     const [kept] = (await m.add("I take the 7:40 train to work every morning.", { ...user, importance: 0.7 })).results;
     const [dup] = (await m.add("I take the 7:40 train to work every morning", user)).results;
@@ -38,13 +28,13 @@ describe("a read while a forgetting pass's conditional writes wait in the outbox
     // forget reads both records twice (its plan, then its check of what changed meanwhile): the
     // check's answer is held while the user updates the kept record, so the merge is decided on the old copy.
     let reads = 0;
-    const check = proxy.hold((request) => request.path.endsWith("/get") && idsOf(request).length >= 2 && (reads += 1) === 2);
+    const check = held.proxy.hold((request) => request.path.endsWith("/get") && requestIds(request).length >= 2 && (reads += 1) === 2);
     const forgetting = m.forget(user);
     await check.answered;
     await m.update(kept!.id, "I cycle to work now, no more trains", user);
     await m.flush();
     // The drain's read of the records the queued writes are conditioned on is held: they stay queued.
-    const drainCheck = proxy.hold((request) => request.path.endsWith("/get") && idsOf(request).includes(kept!.id));
+    const drainCheck = held.proxy.hold((request) => request.path.endsWith("/get") && requestIds(request).includes(kept!.id));
     check.release();
     const report = await forgetting;
     expect(report).toMatchObject({ pending: true, removedIds: [dup!.id] }); // queued, not applied

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, jest } from "@jest/globals";
+import { afterEach, describe, expect, it } from "@jest/globals";
 import { join } from "node:path";
 import { isEngramError } from "../core/errors.js";
 import { deterministicId } from "../core/ids.js";
@@ -7,17 +7,9 @@ import type { MemoryRecord } from "../core/types.js";
 import { SqliteState } from "../state/sqlite/index.js";
 import { testMemories } from "../tests/memories.js";
 import type { WriteOp } from "./writer.js";
+import { warningsWithCode } from "../tests/warnings.js";
 
 const memories = testMemories();
-
-/** Process warnings with `code`, from a spy on `process.emitWarning` (Jest's sandbox hides the event). */
-function warningsWithCode(code: string): { seen: string[]; stop(): void } {
-  const seen: string[] = [];
-  const spy = jest.spyOn(process, "emitWarning").mockImplementation(((warning: string | Error, options?: { code?: string }) => {
-    if (options?.code === code) seen.push(String(warning));
-  }) as typeof process.emitWarning);
-  return { seen, stop: () => spy.mockRestore() };
-}
 
 let stopWarnings: (() => void) | undefined;
 afterEach(() => stopWarnings?.());

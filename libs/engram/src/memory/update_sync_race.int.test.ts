@@ -11,6 +11,7 @@ import type { StatePeerOptions } from "../tests/state_peer.js";
 import { startStatePeer, type StatePeer } from "../tests/state_peers.js";
 import { waitFor } from "../tests/wait.js";
 import { Memory } from "./memory.js";
+import { warningsWithCode } from "../tests/warnings.js";
 
 /*
  * A synchronous update racing another process's delete of the same memory, with real processes
@@ -36,15 +37,6 @@ interface Entry {
   event: string;
   oldContent: string | null;
   newContent: string | null;
-}
-
-/** Process warnings with `code`, from a spy on `process.emitWarning` (Jest's sandbox hides the event). */
-function warningsWithCode(code: string): { seen: string[]; stop(): void } {
-  const seen: string[] = [];
-  const spy = jest.spyOn(process, "emitWarning").mockImplementation(((warning: string | Error, options?: { code?: string }) => {
-    if (options?.code === code) seen.push(String(warning));
-  }) as typeof process.emitWarning);
-  return { seen, stop: () => spy.mockRestore() };
 }
 
 let chroma: TestChroma;

@@ -5,6 +5,7 @@
  * planner working from a snapshot), without timing anything. (tests/chroma_proxy.ts holds
  * requests, so a held read would read the state at its release.)
  */
+import { afterAll, beforeAll } from "@jest/globals";
 import { createServer, request as forward, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -21,6 +22,31 @@ export interface ReplyHold {
   readonly answered: Promise<SeenRequest>;
   /** Sends the held answer to its client; later matching requests pass. */
   release(): void;
+}
+
+/** The record ids a Chroma request names in its body (a get, upsert or delete by id). */
+export function requestIds(request: SeenRequest): string[] {
+  return (JSON.parse(request.body || "{}") as { ids?: string[] }).ids ?? [];
+}
+
+/**
+ * A proxy in front of the suite's server for the whole suite (started in `beforeAll`, closed in
+ * `afterAll`); `target` is read once the suite's server runs.
+ */
+export function replyHoldProxySuite(target: () => string): { readonly proxy: ReplyHoldProxy } {
+  let proxy: ReplyHoldProxy | undefined;
+  beforeAll(async () => {
+    proxy = await startReplyHoldProxy(target());
+  });
+  afterAll(async () => {
+    await proxy?.close();
+  });
+  return {
+    get proxy() {
+      if (proxy === undefined) throw new Error("replyHoldProxySuite(): the proxy starts in beforeAll; use it from a test.");
+      return proxy;
+    },
+  };
 }
 
 export interface ReplyHoldProxy {
