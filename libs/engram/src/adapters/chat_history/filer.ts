@@ -2,6 +2,8 @@ import { AIMessage, type BaseMessage } from "@langchain/core/messages";
 import { summarize } from "../../consolidation/summarize.js";
 import { deterministicId } from "../../core/ids.js";
 import type { MemoryRecord } from "../../core/types.js";
+import { FILING_LOCK } from "../../memory/delete_all_filings.js";
+import type { Memory } from "../../memory/memory.js";
 import { exchangeText, textOf } from "../../turn/messages.js";
 import type { ImportanceScorer } from "../../scoring/importance/types.js";
 import { stripEngramContext } from "../../turn/engram_context.js";
@@ -63,8 +65,29 @@ export async function retireSummaries(context: Pick<FilingContext, "memory" | "u
  * stores nothing new); the turns that left the window and no summary covers yet are summarized
  * into one `summary` record naming their message ids. Returns the exchanges it looked at, so the
  * caller files only newer ones next time.
+ *
+ * `read` gives the thread's messages. It is called, and everything written, under the user's
+ * filing lock (memory/delete_all_filings.ts), which `Memory.deleteAll` takes before it erases
+ * anything, in every process on the state: a filing that read the conversation before an erasure
+ * (its summary can take a model call of seconds) has written before the erasure, which then
+ * removes it, and writes nothing after it.
  */
-export async function fileThread(context: FilingContext, all: readonly BaseMessage[], filedExchanges: number): Promise<number> {
+export async function fileThread(context: FilingContext, read: () => Promise<BaseMessage[]>, filedExchanges: number): Promise<number> {
+  return underFilingLock(context, async () => fileMessages(context, await read(), filedExchanges));
+}
+
+/**
+ * Runs `section` under the user's filing lock when the memory is an Engram `Memory` (one with a
+ * state); an object with only the methods the history needs has no erasure to wait for.
+ */
+async function underFilingLock<R>(context: Pick<FilingContext, "memory" | "userId">, section: () => Promise<R>): Promise<R> {
+  const state = (context.memory as Partial<Pick<Memory, "state">>).state;
+  if (!state) return section();
+  await state.setup();
+  return state.leases.exclusive(context.userId, FILING_LOCK, section);
+}
+
+async function fileMessages(context: FilingContext, all: readonly BaseMessage[], filedExchanges: number): Promise<number> {
   const { summaries, covered } = await storedSummaries(context);
   // What getMessages() showed the model of its own making: a model that echoes it does not get
   // it stored again (no memory of memory).

@@ -170,8 +170,7 @@ export class EngramChatMessageHistory extends BaseListChatMessageHistory {
     state.tail = state.tail
       .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
       .then(async () => {
-        const all = await this.history.getMessages();
-        state.filed = await fileThread(this.context, all, state.filed);
+        state.filed = await fileThread(this.context, () => this.history.getMessages(), state.filed);
       })
       .catch((error: unknown) => {
         try {
