@@ -4,10 +4,10 @@
 // README names, then the doors' optional peers and TypeScript), and runs there, offline (the
 // embedded default: a local Chroma server, local embeddings; a fake chat model):
 // the README's example (as .mjs with node, and as .ts under `tsc --strict --skipLibCheck false`),
-// `engram --help` and `engram list` on the example's data folder, and one example per door
-// (graph, middleware, checkpointer, store, retriever, chat history, tools, classic), each compiled
-// with the same strict tsc and run with node; then it checks that no Chroma server of the project
-// is left running. The monorepo's tests resolve `engram` through a workspace symlink and a
+// `engram --help`, `engram list` on the example's data folder, `engram mcp` (answers, and exits
+// once its client closes the pipe), and one example per door (graph, middleware, checkpointer,
+// store, retriever, chat history, tools, classic), each compiled with the same strict tsc and run
+// with node; then it checks that no Chroma server of the project is left running. The monorepo's tests resolve `engram` through a workspace symlink and a
 // hoisted node_modules, which hides a file the package forgets, a dependency only the monorepo
 // has, or declarations a user's compiler rejects: this is the check of what a user gets.
 //
@@ -292,6 +292,14 @@ await step("npx engram list --user alice (the README example's data folder, .eng
   expectExit0(result, "engram list");
   if (!result.stdout.includes("User prefers Python for data science")) throw new Error(`the example's memory is not listed: ${result.stdout}`);
   return result.stdout.trim().split("\n")[0];
+});
+
+await step("npx engram mcp --user alice: answers initialize, exits 0 once its client closes the pipe", async () => {
+  const initialize = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "check-install", version: "1" } } };
+  const result = await run(NPM, ["exec", "--", "engram", "mcp", "--user", "alice"], { cwd: project, timeoutMs: 180_000, input: `${JSON.stringify(initialize)}\n` });
+  expectExit0(result, "engram mcp");
+  if (!result.stdout.includes('"serverInfo":{"name":"engram"')) throw new Error(`no answer to initialize: ${result.stdout}`);
+  return result.stdout.trim().slice(0, 200);
 });
 
 for (const door of Object.keys(DOORS)) {

@@ -10,10 +10,12 @@ export interface CliIO {
   /** Folder that relative paths (`--data-dir`, files) resolve against. @default process.cwd() */
   cwd: string;
   /**
-   * Resolves, with the signal's name, when a foreground command (`server start`) should stop.
+   * Resolves, with the signal's name, when a foreground command (`server start`) should stop; with
+   * "cancelled" once `cancel` aborts, for a command that ends on its own too (`mcp` when its
+   * client closes the pipe): the wait then leaves nothing behind that would keep the process alive.
    * @default the first SIGINT or SIGTERM the process receives
    */
-  untilStopped(): Promise<string>;
+  untilStopped(cancel?: AbortSignal): Promise<string>;
 }
 
 /** What a caller may override; everything left out comes from the process. */
@@ -29,20 +31,27 @@ export function resolveIO(options: CliOptions = {}): CliIO {
 }
 
 /**
- * Waits for SIGINT or SIGTERM. Signal listeners do not keep Node's event loop alive, and the
- * local server's child process is unref'd on purpose, so a timer holds the process open meanwhile.
+ * Waits for SIGINT or SIGTERM, or for `cancel`. Signal listeners do not keep Node's event loop
+ * alive, and the local server's child process is unref'd on purpose, so a timer holds the process
+ * open meanwhile: every way out clears it (a wait left behind kept `engram mcp` running for ever
+ * after its client had gone).
  */
-function untilSignal(): Promise<string> {
+function untilSignal(cancel?: AbortSignal): Promise<string> {
   return new Promise((done) => {
+    if (cancel?.aborted) return done("cancelled");
     const keepAlive = setInterval(() => undefined, 1 << 30);
-    const stop = (signal: NodeJS.Signals) => {
+    const finish = (reason: string) => {
       clearInterval(keepAlive);
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
-      done(signal);
+      cancel?.removeEventListener("abort", cancelled);
+      done(reason);
     };
+    const stop = (signal: NodeJS.Signals) => finish(signal);
+    const cancelled = () => finish("cancelled");
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
+    cancel?.addEventListener("abort", cancelled, { once: true });
   });
 }
 

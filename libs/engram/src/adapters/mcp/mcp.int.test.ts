@@ -6,6 +6,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { createAgent } from "langchain";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startTestChroma, type TestChroma } from "../../tests/chroma.js";
@@ -194,4 +195,26 @@ describe("a LangChain agent with the tools from @langchain/mcp-adapters", () => 
       await client.close();
     }
   });
+});
+
+describe("engram mcp when its client closes the pipe", () => {
+  let child: ReturnType<typeof spawn> | undefined;
+  afterAll(() => {
+    // A server that hung is stopped, so the failure leaves no process behind.
+    if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
+
+  it("answers what it was sent, then exits 0 (the usual way an MCP client stops a server)", async () => {
+    // Before: the command returned but its wait for a signal kept a timer, so the process ran
+    // until killed. The test's own limit is what catches that hang.
+    const initialize = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } } };
+    const server = spawn(process.execPath, serverArgs("frank"), { stdio: ["pipe", "pipe", "inherit"] });
+    child = server;
+    let out = "";
+    server.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => server.on("close", (code) => resolve(code)));
+    server.stdin.end(`${JSON.stringify(initialize)}\n`);
+    expect(await exited).toBe(0);
+    expect(JSON.parse(out.trim().split("\n")[0]!)).toMatchObject({ id: 1, result: { serverInfo: { name: "engram" } } });
+  }, 300_000);
 });

@@ -35,7 +35,9 @@ export function registerMcpCommand(program: Command, io: CliIO): void {
       });
       await server.connect(transport);
       io.err(`engram mcp: serving the memory of ${JSON.stringify(flags.user)} over stdio\n`);
-      await Promise.race([closed, io.untilStopped()]);
+      const ended = new AbortController();
+      await Promise.race([closed, io.untilStopped(ended.signal)]);
+      ended.abort(); // the client went first: stop waiting for a signal, so the process can exit
       await server.close();
     });
   });
