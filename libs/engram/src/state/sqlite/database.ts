@@ -72,9 +72,9 @@ export function openDatabase(file: string): Database.Database {
   let db: Database.Database | undefined;
   try {
     db = new Driver(file);
-    db.pragma("journal_mode = WAL");
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    useWal(db);
     db.pragma("synchronous = NORMAL");
-    db.pragma("busy_timeout = 5000");
     return db;
   } catch (error) {
     db?.close();
@@ -82,6 +82,33 @@ export function openDatabase(file: string): Database.Database {
       cause: error,
       details: { file },
     });
+  }
+}
+
+/** How long a statement waits for another connection's lock (SQLite's busy timeout). */
+const BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * Puts the database in WAL mode, which the file then keeps. Switching takes an exclusive lock, and
+ * SQLite answers SQLITE_BUSY at once, without its busy handler, when another connection holds a
+ * write lock meanwhile: two processes opening one new data folder at the same moment (the second
+ * switching while the first creates its tables) failed with "database is locked". So the mode is
+ * read first (a file already in WAL needs no switch), and a busy switch is tried again until the
+ * busy timeout. The waits block like SQLite's own busy handler does: opening is synchronous.
+ */
+function useWal(db: Database.Database): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  const isWal = (mode: unknown): boolean => String(mode).toLowerCase() === "wal";
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      // A switch SQLite could not make returns the mode it kept: tried again too.
+      if (isWal(db.pragma("journal_mode", { simple: true })) || isWal(db.pragma("journal_mode = WAL", { simple: true }))) return;
+    } catch (error) {
+      if ((error as { code?: unknown })?.code !== "SQLITE_BUSY" || Date.now() >= deadline) throw error;
+    }
+    // Still in the rollback journal at the deadline: it works, with less concurrency; a later open switches it.
+    if (Date.now() >= deadline) return;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(10 * 2 ** attempt, 200));
   }
 }
 
