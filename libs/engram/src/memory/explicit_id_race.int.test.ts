@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
+import { describe, expect, it, jest } from "@jest/globals";
 import { join } from "node:path";
 import type { HistoryEntry, MemoryRecord } from "../core/types.js";
-import { startTestChroma, type TestChroma } from "../tests/chroma.js";
-import { freshDatabase, startPostgres, type TestPostgres } from "../tests/postgres.js";
 import type { StatePeerOptions } from "../tests/state_peer.js";
+import { raceSuite } from "../tests/peers.js";
 import { startStatePeer, type StatePeer } from "../tests/state_peers.js";
 import type { AddResult } from "./options.js";
 
@@ -19,22 +18,10 @@ import type { AddResult } from "./options.js";
 jest.setTimeout(600_000); // a hang, not a slow machine (jest.config.cjs)
 
 const ROUNDS = 10;
-let chroma: TestChroma;
-let postgres: TestPostgres | undefined;
-const peers: StatePeer[] = [];
-
-beforeAll(async () => {
-  chroma = await startTestChroma();
-});
-afterAll(async () => {
-  for (const peer of peers.splice(0)) await peer.close();
-  await postgres?.stop();
-  await chroma?.stop();
-});
+const suite = raceSuite();
 
 function start(options: Omit<StatePeerOptions, "chromaUrl">): StatePeer {
-  const peer = startStatePeer({ ...options, chromaUrl: chroma.server.url });
-  peers.push(peer);
+  const peer = suite.keep(startStatePeer({ ...options, chromaUrl: suite.chroma.server.url }));
   return peer;
 }
 
@@ -63,22 +50,21 @@ async function race(a: StatePeer, b: StatePeer, userId: string): Promise<void> {
 
 describe("Memory.add of one explicit id with two texts at once", () => {
   it("in one process: one add stores its text, the other is told it was not stored", async () => {
-    const peer = start({ dataDir: join(chroma.dir, "one-process"), writes: "background" });
+    const peer = start({ dataDir: join(suite.chroma.dir, "one-process"), writes: "background" });
     await race(peer, peer, "alice");
   });
 
   it("in two processes on one data folder (SQLite state)", async () => {
-    const dataDir = join(chroma.dir, "shared-folder");
+    const dataDir = join(suite.chroma.dir, "shared-folder");
     const a = start({ dataDir, writes: "sync" });
     const b = start({ dataDir, writes: "sync" });
     await race(a, b, "bob");
   });
 
   it("in two replicas on PostgreSQL state", async () => {
-    postgres = await startPostgres();
-    const url = await freshDatabase(postgres.url, "engram_explicit_id");
-    const a = start({ dataDir: join(chroma.dir, "replica-a"), writes: "background", postgres: url });
-    const b = start({ dataDir: join(chroma.dir, "replica-b"), writes: "background", postgres: url });
+    const url = await suite.database("engram_explicit_id");
+    const a = start({ dataDir: join(suite.chroma.dir, "replica-a"), writes: "background", postgres: url });
+    const b = start({ dataDir: join(suite.chroma.dir, "replica-b"), writes: "background", postgres: url });
     await race(a, b, "carol");
   });
 });

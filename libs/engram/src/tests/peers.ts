@@ -3,6 +3,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { startTestChroma, type TestChroma } from "./chroma.js";
+import { freshDatabase, startPostgres, type TestPostgres } from "./postgres.js";
 
 /** What a peer's `call` rejects with when the peer's Memory threw. */
 export class PeerError extends Error {
@@ -133,6 +134,49 @@ export function peerSuite(): PeerSuite {
     start(options) {
       const peer = startPeer(options);
       peers.push(peer);
+      return peer;
+    },
+  };
+}
+
+/** What a suite of race tests across processes gets from `raceSuite()`. */
+export interface RaceSuite {
+  /** The suite's Chroma server and temporary folder (from the suite's own hooks on). */
+  readonly chroma: TestChroma;
+  /** A new database on the suite's PostgreSQL server, started on first use. */
+  database(name: string): Promise<string>;
+  /** Keeps `peer` to be closed after the suite (later ones first); returns it. */
+  keep<P extends { close(): Promise<void> }>(peer: P): P;
+}
+
+/**
+ * A real Chroma server started before the suite and, when a test asks for a database, a real
+ * PostgreSQL server; after the suite, every kept peer closed, then both servers stopped. Call it
+ * at the top of a test file or `describe`.
+ */
+export function raceSuite(): RaceSuite {
+  const kept: Array<{ close(): Promise<void> }> = [];
+  let chroma: TestChroma | undefined;
+  let postgres: Promise<TestPostgres> | undefined;
+  beforeAll(async () => {
+    chroma = await startTestChroma();
+  });
+  afterAll(async () => {
+    for (const peer of kept.splice(0).reverse()) await peer.close();
+    await (await postgres?.catch(() => undefined))?.stop();
+    await chroma?.stop();
+  });
+  return {
+    get chroma() {
+      if (chroma === undefined) throw new Error("raceSuite(): the test server starts in beforeAll; use it from a hook or a test.");
+      return chroma;
+    },
+    async database(name) {
+      postgres ??= startPostgres();
+      return freshDatabase((await postgres).url, name);
+    },
+    keep(peer) {
+      kept.push(peer);
       return peer;
     },
   };

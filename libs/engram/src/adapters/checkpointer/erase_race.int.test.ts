@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
+import { describe, expect, it, jest } from "@jest/globals";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startTestChroma, type TestChroma } from "../../tests/chroma.js";
-import { startScriptPeer, type KillablePeer } from "../../tests/peers.js";
-import { freshDatabase, startPostgres, type TestPostgres } from "../../tests/postgres.js";
+import { raceSuite, startScriptPeer, type KillablePeer } from "../../tests/peers.js";
 import type { ErasePeerOptions } from "./erase_peer.js";
 
 /*
@@ -21,34 +19,19 @@ import type { ErasePeerOptions } from "./erase_peer.js";
 jest.setTimeout(600_000); // a hang, not a slow machine (jest.config.cjs)
 
 const PEER = fileURLToPath(new URL("./erase_peer.ts", import.meta.url));
-let chroma: TestChroma;
-let postgres: TestPostgres | undefined;
-const peers: KillablePeer[] = [];
-
-beforeAll(async () => {
-  chroma = await startTestChroma();
-});
-afterAll(async () => {
-  for (const peer of peers.splice(0)) await peer.close();
-  await postgres?.stop();
-  await chroma?.stop();
-});
+const suite = raceSuite();
 
 /** Two processes on one data folder (or one PostgreSQL state) and one saver file, both warm. */
 async function pair(name: string, state: "sqlite" | "postgres", writes?: "sync"): Promise<[KillablePeer, KillablePeer]> {
   const options: ErasePeerOptions = {
     ...(writes ? { writes } : {}),
-    chromaUrl: chroma.server.url,
-    dataDir: join(chroma.dir, name),
-    saverFile: join(chroma.dir, `${name}-checkpoints.sqlite`),
+    chromaUrl: suite.chroma.server.url,
+    dataDir: join(suite.chroma.dir, name),
+    saverFile: join(suite.chroma.dir, `${name}-checkpoints.sqlite`),
   };
-  if (state === "postgres") {
-    postgres ??= await startPostgres();
-    options.postgres = await freshDatabase(postgres.url, `engram_${name.replace(/-/g, "_")}`);
-  }
-  const a = startScriptPeer(PEER, options);
-  const b = startScriptPeer(PEER, options);
-  peers.push(a, b);
+  if (state === "postgres") options.postgres = await suite.database(`engram_${name.replace(/-/g, "_")}`);
+  const a = suite.keep(startScriptPeer(PEER, options));
+  const b = suite.keep(startScriptPeer(PEER, options));
   // One after the other: the first opens (creates) the data folder's database. Each opens its
   // filing log now, while nothing waits in it: a log opened later would have the peer file what
   // the other one recorded, as a second worker on the log.

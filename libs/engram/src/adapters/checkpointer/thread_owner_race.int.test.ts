@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
+import { describe, expect, it, jest } from "@jest/globals";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startTestChroma, type TestChroma } from "../../tests/chroma.js";
-import { PeerError, startScriptPeer, type KillablePeer } from "../../tests/peers.js";
-import { freshDatabase, startPostgres, type TestPostgres } from "../../tests/postgres.js";
+import { PeerError, raceSuite, startScriptPeer } from "../../tests/peers.js";
 import type { OwnerPeerOptions } from "./owner_peer.js";
 
 /*
@@ -18,24 +16,12 @@ jest.setTimeout(600_000); // a hang, not a slow machine (jest.config.cjs)
 
 const PEER = fileURLToPath(new URL("./owner_peer.ts", import.meta.url));
 const THREADS = 8;
-let chroma: TestChroma;
-let postgres: TestPostgres | undefined;
-const peers: KillablePeer[] = [];
-
-beforeAll(async () => {
-  chroma = await startTestChroma();
-});
-afterAll(async () => {
-  for (const peer of peers.splice(0)) await peer.close();
-  await postgres?.stop();
-  await chroma?.stop();
-});
+const suite = raceSuite();
 
 /** Each thread's outcome for alice and bob: "stored", or the error code. */
 async function race(options: Omit<OwnerPeerOptions, "chromaUrl" | "slowMs">): Promise<void> {
-  const alice = startScriptPeer(PEER, { ...options, chromaUrl: chroma.server.url, slowMs: 150 } satisfies OwnerPeerOptions);
-  const bob = startScriptPeer(PEER, { ...options, chromaUrl: chroma.server.url, slowMs: 150 } satisfies OwnerPeerOptions);
-  peers.push(alice, bob);
+  const alice = suite.keep(startScriptPeer(PEER, { ...options, chromaUrl: suite.chroma.server.url, slowMs: 150 } satisfies OwnerPeerOptions));
+  const bob = suite.keep(startScriptPeer(PEER, { ...options, chromaUrl: suite.chroma.server.url, slowMs: 150 } satisfies OwnerPeerOptions));
   // Both processes are up (and their state open) before the race.
   await Promise.all([alice.call("put", "alice", "warm-alice", "hello"), bob.call("put", "bob", "warm-bob", "hello")]);
   const outcome = (call: Promise<unknown>) => call.then(String, (error: unknown) => (error instanceof PeerError ? error.code ?? error.message : String(error)));
@@ -67,13 +53,12 @@ function expectOneWinner(results: Array<[string, string]>): void {
 
 describe("EngramCheckpointer: two users' first runs on one new thread, in two processes at once", () => {
   it("SQLite bookkeeping shared by two processes: the first claim wins, the other run is refused", async () => {
-    const dataDir = join(chroma.dir, "sqlite-race");
-    await race({ dataDir, databasePath: join(chroma.dir, "sqlite-race-checkpoints.sqlite") });
+    const dataDir = join(suite.chroma.dir, "sqlite-race");
+    await race({ dataDir, databasePath: join(suite.chroma.dir, "sqlite-race-checkpoints.sqlite") });
   });
 
   it("PostgreSQL state shared by two replicas: the first claim wins, the other run is refused", async () => {
-    postgres = await startPostgres();
-    const url = await freshDatabase(postgres.url, "engram_owner_race");
-    await race({ dataDir: join(chroma.dir, "pg-race"), databasePath: join(chroma.dir, "pg-unused.sqlite"), postgres: url });
+    const url = await suite.database("engram_owner_race");
+    await race({ dataDir: join(suite.chroma.dir, "pg-race"), databasePath: join(suite.chroma.dir, "pg-unused.sqlite"), postgres: url });
   });
 });
