@@ -114,17 +114,23 @@ describe.each(["sqlite", "postgres"] as const)("a synchronous update racing anot
     }
   };
 
-  it("fails with NOT_FOUND, and changes nothing, when the memory was deleted before the update reached the store", async () => {
-    const [a, b, userId] = pair();
-    const user = { userId };
-    const id = (await a.call<{ results: Stored[] }>("add", "I work in a bakery.", user)).results[0]!.id;
-
+  /** A's update of `id` to "I work in a library.", once A has read the memory: the read's answer is held until `read.release()`. */
+  async function updateHeldAfterRead(a: StatePeer, id: string, user: { userId: string }) {
     const read = proxy.hold(readOf(id));
     const updating = a.call<Stored>("update", id, "I work in a library.", user).then(
       (record) => ({ record }),
       (error: unknown) => ({ error }),
     );
-    await read.answered; // A has read the memory
+    await read.answered;
+    return { read, updating };
+  }
+
+  it("fails with NOT_FOUND, and changes nothing, when the memory was deleted before the update reached the store", async () => {
+    const [a, b, userId] = pair();
+    const user = { userId };
+    const id = (await a.call<{ results: Stored[] }>("add", "I work in a bakery.", user)).results[0]!.id;
+
+    const { read, updating } = await updateHeldAfterRead(a, id, user); // A has read the memory
     await b.call("delete", id, user);
     read.release();
     const outcome = await updating;
@@ -151,12 +157,7 @@ describe.each(["sqlite", "postgres"] as const)("a synchronous update racing anot
     const user = { userId };
     const id = (await a.call<{ results: Stored[] }>("add", "I work in a bakery.", user)).results[0]!.id;
 
-    const read = proxy.hold(readOf(id));
-    const updating = a.call<Stored>("update", id, "I work in a library.", user).then(
-      (record) => ({ record }),
-      (error: unknown) => ({ error }),
-    );
-    await read.answered;
+    const { read, updating } = await updateHeldAfterRead(a, id, user);
     await b.call("delete", id, user);
     const upsert = proxy.hold((request) => request.path.endsWith("/upsert") && request.body.includes("I keep bees."));
     const adding = c.call("add", "I keep bees.", user);
