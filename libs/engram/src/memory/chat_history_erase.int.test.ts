@@ -42,8 +42,7 @@ describe("deleteAll during a chat history's filing", () => {
     });
     const history = new EngramChatMessageHistory({ memory, userId: "alice", threadId: "s1", window: { maxTurns: 1 }, summaryModel: model, importanceThreshold: 0 });
     // One append, so one filing: it reads both turns, files them, and summarizes the first, which
-    // left the window. (A filing that starts after the erasure files what the app's chat history
-    // still holds: clearing that history is the app's part of erasing a user.)
+    // left the window. (A filing that starts after the erasure files nothing: the case below.)
     await history.addMessages([
       new HumanMessage({ id: "h1", content: "I have diabetes." }),
       new AIMessage({ id: "a1", content: "Noted." }),
@@ -60,6 +59,40 @@ describe("deleteAll during a chat history's filing", () => {
     await erasing;
     await history.flush();
     expect(await memory.getAll({ userId: "alice" })).toEqual([]);
+    await memory.close();
+  });
+
+  it("the conversation goes on after the erasure: its earlier turns, still in the app's history, are not filed again until clear()", async () => {
+    const memory = new Memory({ dataDir: join(chroma.dir, "chat-erase-on"), chroma: { url: chroma.server.url }, embeddings: new HashEmbeddings() });
+    const model = new RecordingChatModel({ replies: ["Bob keeps his savings in a shoebox.", "Bob plays chess on Sundays."] });
+    const options = { memory, userId: "bob", threadId: "s1", window: { maxTurns: 1 }, summaryModel: model, importanceThreshold: 0 };
+    const history = new EngramChatMessageHistory(options);
+    await history.addMessages([new HumanMessage({ id: "h1", content: "My savings are in a shoebox." }), new AIMessage({ id: "a1", content: "Noted." })]);
+    await history.addMessages([new HumanMessage({ id: "h2", content: "I bank nowhere else." }), new AIMessage({ id: "a2", content: "Understood." })]);
+    await history.flush();
+    expect((await memory.getAll({ userId: "bob" })).map((record) => record.content)).toContain("Bob keeps his savings in a shoebox.");
+    await memory.deleteAll({ userId: "bob" });
+
+    // The app keeps its history; the next turn, in this process and in a new history object (the
+    // way RunnableWithMessageHistory makes one per run), files nothing of the erased turns.
+    await history.addMessages([new HumanMessage({ id: "h3", content: "What else?" }), new AIMessage({ id: "a3", content: "Nothing." })]);
+    await history.flush();
+    const next = new EngramChatMessageHistory(options);
+    await next.addMessages([new HumanMessage({ id: "h4", content: "Still there?" }), new AIMessage({ id: "a4", content: "Yes." })]);
+    await next.flush();
+    expect(await memory.getAll({ userId: "bob" })).toEqual([]);
+    expect(model.prompts).toHaveLength(1);
+
+    // clear() empties the thread's history: the next conversation on it is filed again.
+    await next.clear();
+    await next.addMessages([new HumanMessage({ id: "h5", content: "I play chess on Sundays." }), new AIMessage({ id: "a5", content: "Nice." })]);
+    await next.addMessages([new HumanMessage({ id: "h6", content: "Mostly the Sicilian." }), new AIMessage({ id: "a6", content: "Sharp." })]);
+    await next.flush();
+    const contents = (await memory.getAll({ userId: "bob" })).map((record) => record.content);
+    expect(contents).toContain("Bob plays chess on Sundays.");
+    expect(contents.join("\n")).not.toContain("shoebox");
+    expect(model.prompts[1]).toContain("I play chess on Sundays.");
+    expect(model.prompts[1]).not.toContain("shoebox");
     await memory.close();
   });
 });

@@ -1,9 +1,11 @@
 import { AIMessage, type BaseMessage } from "@langchain/core/messages";
 import { summarize } from "../../consolidation/summarize.js";
-import { deterministicId } from "../../core/ids.js";
+import { deterministicId, shortHash } from "../../core/ids.js";
 import type { MemoryRecord } from "../../core/types.js";
 import { FILING_LOCK } from "../../memory/delete_all_filings.js";
 import type { Memory } from "../../memory/memory.js";
+import { ERASED_OWNER } from "../../state/erased_owner.js";
+import type { StateBackend } from "../../state/types.js";
 import { exchangeText, textOf } from "../../turn/messages.js";
 import type { ImportanceScorer } from "../../scoring/importance/types.js";
 import { stripEngramContext } from "../../turn/engram_context.js";
@@ -73,18 +75,47 @@ export async function retireSummaries(context: Pick<FilingContext, "memory" | "u
  * removes it, and writes nothing after it.
  */
 export async function fileThread(context: FilingContext, read: () => Promise<BaseMessage[]>, filedExchanges: number): Promise<number> {
-  return underFilingLock(context, async () => fileMessages(context, await read(), filedExchanges));
+  return underFilingLock(context, async (state) => {
+    const messages = await read();
+    // The thread of an erased user files nothing more: its turns from before the erasure are still
+    // in the app's chat history (Engram never rewrites it), and filing them would bring the erased
+    // memories back. `clear()` empties that history and frees the thread.
+    if (state && (await state.filings().claim(claimKey(context), context.userId)).includes(ERASED_OWNER)) return filedExchanges;
+    return fileMessages(context, messages, filedExchanges);
+  });
+}
+
+/**
+ * After `clear()` emptied the app's history of the thread: a thread its user's erasure had closed
+ * (`fileThread`) files again, the turns from before the erasure being gone.
+ */
+export async function reopenErasedThread(context: Pick<FilingContext, "memory" | "userId" | "threadId">): Promise<void> {
+  await underFilingLock(context, async (state) => {
+    if (!state) return;
+    const key = claimKey(context);
+    if ((await state.filings().claim(key, context.userId)).includes(ERASED_OWNER)) await state.filings().forgetThread(key);
+  });
+}
+
+/**
+ * The thread's claim in the filing log (FilingState.claim), which `Memory.deleteAll` leaves to
+ * `ERASED_OWNER`: a key of this user's thread alone, apart from the checkpointer's thread ids and
+ * from other users' threads of the same name. Hashed, since an erasure leaves it behind and must
+ * not leave the user's id.
+ */
+function claimKey(context: Pick<FilingContext, "userId" | "threadId">): string {
+  return `chat-history:${shortHash(`${context.userId}\u0000${context.threadId}`)}`;
 }
 
 /**
  * Runs `section` under the user's filing lock when the memory is an Engram `Memory` (one with a
  * state); an object with only the methods the history needs has no erasure to wait for.
  */
-async function underFilingLock<R>(context: Pick<FilingContext, "memory" | "userId">, section: () => Promise<R>): Promise<R> {
+async function underFilingLock<R>(context: Pick<FilingContext, "memory" | "userId">, section: (state?: StateBackend) => Promise<R>): Promise<R> {
   const state = (context.memory as Partial<Pick<Memory, "state">>).state;
   if (!state) return section();
   await state.setup();
-  return state.leases.exclusive(context.userId, FILING_LOCK, section);
+  return state.leases.exclusive(context.userId, FILING_LOCK, () => section(state));
 }
 
 async function fileMessages(context: FilingContext, all: readonly BaseMessage[], filedExchanges: number): Promise<number> {

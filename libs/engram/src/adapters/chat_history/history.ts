@@ -9,7 +9,7 @@ import type { WarningHandler } from "../../turn/types.js";
 import { countTokens } from "../../working/tokens.js";
 import { selectWindow } from "../../working/window.js";
 import { SUMMARY_HEADING } from "../../turn/engram_context.js";
-import { fileThread, retireSummaries, storedSummaries, type FilingContext } from "./filer.js";
+import { fileThread, reopenErasedThread, retireSummaries, storedSummaries, type FilingContext } from "./filer.js";
 import type { EngramChatMessageHistoryOptions } from "./options.js";
 import { identify } from "./thread.js";
 import { describeValue } from "../../core/describe.js";
@@ -148,13 +148,14 @@ export class EngramChatMessageHistory extends BaseListChatMessageHistory {
   /**
    * Empties the chat history of this thread: the next conversation on it starts with no summary.
    * Long-term memory keeps what was filed (episodes, and the summaries, now marked `CLEARED` and
-   * left out of this thread's history).
+   * left out of this thread's history). A thread its user's erasure closed to filing files again.
    */
   override async clear(): Promise<void> {
     await this.filing().tail;
     await this.history.clear();
     this.filing().filed = 0;
     await retireSummaries(this.context);
+    await reopenErasedThread(this.context);
   }
 
   /** Waits until everything appended so far is filed (for tests, shutdown, or before a read elsewhere). */
