@@ -129,7 +129,8 @@ export async function localServerState(path: string): Promise<LocalServerState> 
   return { status: running ? "running" : "gone", server };
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid runs (signal 0). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
