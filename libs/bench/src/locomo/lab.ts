@@ -438,6 +438,11 @@ function product(baseSetting: Setting, axes: Partial<Record<keyof Setting, numbe
   return settings;
 }
 
+/** The later rows' fixed axes: what "final" never chose (recency, entity) at 0, dates at its choice. */
+const FIXED: Setting = { ...DEFAULT, recency: 0, entity: 0, date: 0.4 };
+/** The axes the "both vectors" and "mapped" rows re-fit beside their own. */
+const BOTH_AXES = { lexical: [0.6, 1, 1.5, 2.5, 4], neighbour: [0.3, 0.5], session: [0, 0.4] };
+
 /** Each row: the grid its folds choose from (the library's current weights are always in it). */
 const refit = opts.model === "static" ? { lexical: [0.6, 1, 1.5, 2.5, 4], neighbour: [0.3, 0.5, 0.8] } : { lexical: [0.4, 0.6, 1], neighbour: [0.2, 0.3, 0.5] };
 const VARIANTS: Record<string, { label: string; grid: () => Setting[] }> = {
@@ -482,7 +487,7 @@ const VARIANTS: Record<string, { label: string; grid: () => Setting[] }> = {
   late: {
     label: "final's choices + late interaction over static pieces",
     grid: () =>
-      product({ ...DEFAULT, recency: 0, entity: 0, date: 0.4 }, {
+      product(FIXED, {
         lexical: refit.lexical.slice(1),
         neighbour: refit.neighbour.slice(1),
         session: [0, 0.4],
@@ -494,37 +499,21 @@ const VARIANTS: Record<string, { label: string; grid: () => Setting[] }> = {
   second: {
     label: "both vectors: cosine mixed with the second cache's (--second)",
     grid: () =>
-      product({ ...DEFAULT, recency: 0, entity: 0, date: 0.4 }, {
-        lexical: [0.6, 1, 1.5, 2.5, 4],
-        neighbour: [0.3, 0.5],
-        session: [0, 0.4],
-        second: [0, 0.25, 0.5, 0.75, 1],
-      }),
+      product(FIXED, { ...BOTH_AXES, second: [0, 0.25, 0.5, 0.75, 1] }),
   },
   // The same with the cosine's scale chosen too: the rows above kept the static model's spread (4,
   // standardized cosines) even when the mixed cosine is all USE-Lite's, whose own weights use 0.
   secondSpread: {
     label: "both vectors, the cosine's spread re-fitted with the mix",
     grid: () =>
-      product({ ...DEFAULT, recency: 0, entity: 0, date: 0.4 }, {
-        spread: [0, 4],
-        lexical: [0.6, 1, 1.5, 2.5, 4],
-        neighbour: [0.3, 0.5],
-        session: [0, 0.4],
-        second: [0, 0.5, 0.75, 1],
-      }),
+      product(FIXED, { spread: [0, 4], ...BOTH_AXES, second: [0, 0.5, 0.75, 1] }),
   },
   // One vector per memory in USE-Lite's space (`--vectors`: the turns' USE-Lite vectors, or their
   // mapped static drafts; the questions' static vectors mapped by static_model/both_map.py).
   mapped: {
     label: "one vector in USE-Lite's space, the question's static vector mapped (--vectors)",
     grid: () =>
-      product({ ...DEFAULT, recency: 0, entity: 0, date: 0.4 }, {
-        spread: [0, 4],
-        lexical: [0.6, 1, 1.5, 2.5, 4],
-        neighbour: [0.3, 0.5],
-        session: [0, 0.4],
-      }),
+      product(FIXED, { spread: [0, 4], ...BOTH_AXES }),
   },
   both: {
     label: "both vectors (--second) and dense feedback in the memories' second space, re-fitted together",
@@ -539,7 +528,7 @@ const VARIANTS: Record<string, { label: string; grid: () => Setting[] }> = {
   dprf2: {
     label: "both vectors, no USE-Lite query: dense feedback in the memories' USE-Lite space (--second)",
     grid: () =>
-      product({ ...DEFAULT, recency: 0, entity: 0, date: 0.4 }, {
+      product(FIXED, {
         lexical: refit.lexical,
         neighbour: refit.neighbour.slice(1),
         session: [0, 0.4],
@@ -550,7 +539,7 @@ const VARIANTS: Record<string, { label: string; grid: () => Setting[] }> = {
   qexp: {
     label: "+ query expansion with the static table's neighbouring pieces (BM25 of the neighbours)",
     grid: () =>
-      product({ ...DEFAULT, recency: 0, entity: 0, date: 0.4 }, {
+      product(FIXED, {
         lexical: refit.lexical,
         neighbour: refit.neighbour.slice(1),
         session: [0, 0.4],
@@ -561,7 +550,7 @@ const VARIANTS: Record<string, { label: string; grid: () => Setting[] }> = {
   dprf: {
     label: "wide + dense feedback (Rocchio on the first pass' top memories)",
     grid: () =>
-      product({ ...DEFAULT, recency: 0, entity: 0, date: 0.4 }, {
+      product(FIXED, {
         lexical: opts.model === "static" ? [2.5, 4, 6] : [0.6, 1, 1.5],
         spread: [base.spread],
         neighbour: refit.neighbour.slice(1),
