@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it, jest } from "@jest/globals";
-import { spawn } from "node:child_process";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tempDir } from "../tests/chroma.js";
+import { runReportingChild, type ChildOutcome } from "../tests/reporting_child.js";
 
 // close() lets go of everything the instance started, the default embeddings' worker threads
 // included: a Memory or EngramStore made without `embeddings` creates its own LocalEmbeddings, so
@@ -27,30 +27,10 @@ interface ChildReport {
   runningAfterClose: number;
 }
 
-async function runChild(mode: "memory" | "store"): Promise<{ code: number | null; signal: string | null; report?: ChildReport; err: string }> {
+async function runChild(mode: "memory" | "store"): Promise<ChildOutcome<ChildReport>> {
   const dir = await tempDir("engram-close-");
   folders.push(dir);
-  const config = { mode, dataDir: join(dir, "data") };
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ["--import", "tsx", CHILD, JSON.stringify(config)], {
-      env: { ...process.env, NODE_OPTIONS: "" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    proc.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-    proc.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
-    proc.on("close", (code, signal) => {
-      const last = out.trim().split("\n").pop() ?? "";
-      let report: ChildReport | undefined;
-      try {
-        report = JSON.parse(last) as ChildReport;
-      } catch {
-        report = undefined;
-      }
-      resolve({ code, signal, report, err });
-    });
-  });
+  return runReportingChild<ChildReport>(CHILD, { mode, dataDir: join(dir, "data") });
 }
 
 describe("close() stops the default embeddings' worker threads, and the process then exits by itself", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it, jest } from "@jest/globals";
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { tempDir } from "../tests/chroma.js";
+import { runReportingChild, type ChildOutcome } from "../tests/reporting_child.js";
 
 jest.setTimeout(600_000); // a hang, not a slow machine (jest.config.cjs)
 
@@ -13,26 +13,8 @@ interface ChildReport {
   hits: Array<string | undefined>;
 }
 
-function runChild(root: string, folders: number): Promise<{ code: number | null; report?: ChildReport; err: string }> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ["--import", "tsx", CHILD, JSON.stringify({ root, folders })], {
-      env: { ...process.env, NODE_OPTIONS: "" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    proc.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-    proc.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
-    proc.on("close", (code) => {
-      let report: ChildReport | undefined;
-      try {
-        report = JSON.parse(out.trim().split("\n").pop() ?? "") as ChildReport;
-      } catch {
-        report = undefined;
-      }
-      resolve({ code, report, err });
-    });
-  });
+function runChild(root: string, folders: number): Promise<ChildOutcome<ChildReport>> {
+  return runReportingChild<ChildReport>(CHILD, { root, folders });
 }
 
 /**
