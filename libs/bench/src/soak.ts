@@ -13,7 +13,7 @@
  * plateau brings it near zero). It measures the source of this tree (libs/engram/src).
  */
 import { readdirSync } from "node:fs";
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,6 +22,7 @@ import { Command } from "commander";
 import { machineInfo, formatMachine } from "./machine.js";
 import { median } from "./stats.js";
 import { Prng } from "./data.js";
+import { writeSoakReport } from "./soak_runs.js";
 
 interface Record {
   id: string;
@@ -148,10 +149,7 @@ async function main(): Promise<void> {
   console.log(formatMachine(report.machine));
   console.log("median ms per call:", JSON.stringify(report.medianMs));
   console.log("heap MiB per 1,000 calls:", JSON.stringify(report.heapMiBPer1000Calls));
-  await mkdir(opts.out, { recursive: true });
-  const file = join(opts.out, `soak-${opts.label}.json`);
-  await writeFile(file, JSON.stringify(report, null, 2));
-  console.log(`written to ${file}`);
+  await writeSoakReport(opts.out, `soak-${opts.label}`, report);
 }
 
 await main();

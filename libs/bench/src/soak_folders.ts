@@ -10,12 +10,12 @@
  *
  *   node --expose-gc --import tsx src/soak_folders.ts [--folders 30] [--baseline <ref>] [--label x]
  */
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
 import { formatMachine, machineInfo } from "./machine.js";
-import { treeAgainstBaseline } from "./soak_runs.js";
+import { treeAgainstBaseline, writeSoakReport } from "./soak_runs.js";
 
 interface FolderMemory {
   add(input: string, options: { userId: string }): Promise<unknown>;
@@ -86,10 +86,7 @@ async function main(): Promise<void> {
   const runs = await treeAgainstBaseline<EngramModule, Sample[]>(opts.baseline, run);
   const report = { label: opts.label, machine: machineInfo(), folders: Number(opts.folders), runs };
   console.log(formatMachine(report.machine));
-  await mkdir(opts.out, { recursive: true });
-  const file = join(opts.out, `soak-folders-${opts.label}.json`);
-  await writeFile(file, JSON.stringify(report, null, 2));
-  console.log(`written to ${file}`);
+  await writeSoakReport(opts.out, `soak-folders-${opts.label}`, report);
 }
 
 await main();

@@ -3,6 +3,8 @@
  * (baseline_source.ts), run one after the other in one process, with one static model shared by
  * both, so the two runs meet the same machine and the same heap.
  */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { importBaseline } from "./baseline_source.js";
 
@@ -28,4 +30,12 @@ export async function treeAgainstBaseline<M extends SoakModule, S>(baseline: str
     await embeddings.close?.();
   }
   return runs;
+}
+
+/** Writes a soak's report as `<out>/<name>.json` and says where. */
+export async function writeSoakReport(out: string, name: string, report: unknown): Promise<void> {
+  await mkdir(out, { recursive: true });
+  const file = join(out, `${name}.json`);
+  await writeFile(file, JSON.stringify(report, null, 2));
+  console.log(`written to ${file}`);
 }

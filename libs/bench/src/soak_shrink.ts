@@ -17,12 +17,12 @@
  *
  *   node --expose-gc --import tsx src/soak_shrink.ts [--users 10] [--memories 2000] [--keep 50] [--visitors 2000] [--baseline <ref>] [--label x]
  */
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
 import { formatMachine, machineInfo } from "./machine.js";
-import { treeAgainstBaseline } from "./soak_runs.js";
+import { treeAgainstBaseline, writeSoakReport } from "./soak_runs.js";
 
 interface ShrinkMemory {
   addMany(items: Array<{ content: string }>, options: { userId: string }): Promise<unknown>;
@@ -144,10 +144,7 @@ async function main(): Promise<void> {
   const runs = await treeAgainstBaseline<EngramModule, Sample[]>(opts.baseline, run);
   const report = { label: opts.label, machine: machineInfo(), users: Number(opts.users), memories: Number(opts.memories), keep: Number(opts.keep), visitors: Number(opts.visitors), runs };
   console.log(formatMachine(report.machine));
-  await mkdir(opts.out, { recursive: true });
-  const file = join(opts.out, `soak-shrink-${opts.label}.json`);
-  await writeFile(file, JSON.stringify(report, null, 2));
-  console.log(`written to ${file}`);
+  await writeSoakReport(opts.out, `soak-shrink-${opts.label}`, report);
 }
 
 await main();
