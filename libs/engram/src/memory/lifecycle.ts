@@ -168,7 +168,8 @@ export class MemoryLifecycle {
       throw error;
     });
     // A folder no model has claimed yet may be claimed by another process's first write at any
-    // time: until then each call reads its marker (model_guard.ts); afterwards this costs nothing.
+    // time: until then each call reads its marker (model_guard.ts); afterwards calls skip it.
+    if (this.config.modelGuard.folderAgreed) return this.opening;
     return this.opening.then(async (parts) => {
       await this.config.modelGuard.current(parts.state.meta);
       return parts;

@@ -44,8 +44,12 @@ export class ModelGuard {
   /** The server's marker was read and agreed (a mismatch, once found, stays). */
   private storeAgreed = false;
 
-  /** The folder's marker was read and agreed: it only changes by `engram reembed`. */
-  private folderAgreed = false;
+  private folderMatches = false;
+
+  /** The folder's marker was read and agreed: it only changes by `engram reembed`, so it is not read again. */
+  get folderAgreed(): boolean {
+    return this.folderMatches;
+  }
 
   /**
    * The prefix held no data when first checked: until a marker appears, later checks read only
@@ -71,7 +75,7 @@ export class ModelGuard {
    * by another process's first write at any time, so its marker is read again until it names one.
    */
   async current(meta: MetaState): Promise<void> {
-    if (this.folderAgreed) return;
+    if (this.folderMatches) return;
     this.agreeFolder(await meta.get(MODEL_KEY));
   }
 
@@ -81,7 +85,7 @@ export class ModelGuard {
    * `EMBEDDINGS_MISMATCH` when another model claimed it first.
    */
   async claimFolder(meta: MetaState): Promise<void> {
-    if (this.folderAgreed) return;
+    if (this.folderMatches) return;
     this.folderClaim ??= meta
       .set(MODEL_KEY, this.options.modelId, { replace: false })
       .then((recorded) => this.agreeFolder(recorded))
@@ -145,7 +149,7 @@ export class ModelGuard {
   private agreeFolder(recorded: string | undefined): void {
     if (recorded === undefined) return;
     if (recorded !== this.options.modelId) throw this.mismatch(recorded, `The data folder ${this.options.dataDir} holds`);
-    this.folderAgreed = true;
+    this.folderMatches = true;
   }
 
   /** Reads the server's marker: one that names another model refuses; none recorded is checked again on the next call. */
