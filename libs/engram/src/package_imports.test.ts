@@ -209,3 +209,35 @@ describe("the declarations of the packages Engram's declarations name", () => {
     expect(KNOWN_UNDECLARED.map((entry) => entry.split(" imports ")[1]!).filter((name) => !readme.includes(name))).toEqual([]);
   });
 });
+
+/**
+ * The package ships dist/ and no src/ (package.json `files`), so a source map that only pointed at
+ * `../src/...` would send a debugger, or the stack traces of `node --enable-source-maps`, to a file
+ * the user does not have: every map must carry the text of each source it names.
+ */
+describe("engram's source maps", () => {
+  const dist = join(root, "dist");
+  function maps(dir: string): string[] {
+    return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return maps(path);
+      return entry.name.endsWith(".js.map") ? [path] : [];
+    });
+  }
+
+  it("carry the source they map, the same text as the file in src/", () => {
+    const files = maps(dist);
+    // A broken scan would find none and pass: the package has well over a hundred modules.
+    expect(files.length).toBeGreaterThan(100);
+    const missing = files.flatMap((file) => {
+      const map = JSON.parse(readFileSync(file, "utf8")) as { sources: string[]; sourcesContent?: Array<string | null> };
+      return map.sources.flatMap((source, i) => {
+        const text = map.sourcesContent?.[i];
+        if (typeof text !== "string") return [`${relative(dist, file)}: no text for ${source}`];
+        return text === readFileSync(join(dirname(file), source), "utf8") ? [] : [`${relative(dist, file)}: ${source} differs from src/`];
+      });
+    });
+    expect(missing).toEqual([]);
+  });
+});
+
