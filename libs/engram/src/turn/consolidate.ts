@@ -10,6 +10,7 @@ import { isEngramError } from "../core/errors.js";
 import type { MemoryRecord, Scope, ScoredMemory } from "../core/types.js";
 import { selectWindow } from "../working/window.js";
 import { contextOf, withoutEngramContext } from "./echo.js";
+import { offTheStream } from "./off_stream.js";
 import type { ResolvedTurnOptions } from "./options.js";
 
 /** What consolidation did. */
@@ -58,8 +59,9 @@ export async function consolidateTurn(
       const context = contextOf(state);
       // The running summary first: it writes nothing, so when it fails nothing is filed and the
       // later turn that folds these turns in files them once (filed first, they were filed again).
-      const summary = await summarize({ previousSummary: state.summary, evicted: said, ...summarizeOptions });
-      await storeWindow(memory, scope, evicted, {
+      // The summary model's text (and the scorer's) is upkeep, kept out of the run's messages stream.
+      const summary = await offTheStream(() => summarize({ previousSummary: state.summary, evicted: said, ...summarizeOptions }));
+      await offTheStream(() => storeWindow(memory, scope, evicted, {
         clean: (exchange) => withoutEngramContext(exchange, context),
         scorer: options.scorer,
         importanceThreshold: options.importanceThreshold,
@@ -67,7 +69,7 @@ export async function consolidateTurn(
         summaryMaxTokens: options.summaryMaxTokens,
         ...(onUsage ? { onUsage } : {}),
         ...(scoreSummary ? {} : { summaryImportance: 0.5 }),
-      });
+      }));
       result.summary = summary;
       result.evictedIds = evicted.map((m) => m.id).filter((id): id is string => typeof id === "string");
     } catch (error) {

@@ -9,6 +9,7 @@ import type { MemoryRecord, Scope, ScoredMemory } from "../core/types.js";
 import { consolidateTurn } from "./consolidate.js";
 import { contextOf, withoutEngramContext } from "./echo.js";
 import { exchangeText, lastExchange } from "./messages.js";
+import { offTheStream } from "./off_stream.js";
 import type { ResolvedTurnOptions } from "./options.js";
 
 /** Short-term memory at the end of a turn: the conversation including the new exchange. */
@@ -56,7 +57,8 @@ export async function scoreExchange(
   if (exchange.length === 0) return 0;
   let value: number;
   try {
-    value = (await options.scorer.score({ text: exchangeText(exchange), novelty: noveltyOf(state) })).value;
+    // An LLM scorer's rating is not the agent's answer: kept out of the run's messages stream.
+    value = (await offTheStream(() => options.scorer.score({ text: exchangeText(exchange), novelty: noveltyOf(state) }))).value;
   } catch (error) {
     options.warn(`Scoring the turn failed (${(error as Error)?.message ?? error}); it counts with importance 0.5.`, error);
     return 0.5;
@@ -86,7 +88,8 @@ export async function rememberExchange(
   const exchange = withoutEngramContext(lastExchange(state.messages), contextOf(state));
   if (exchange.length === 0) return false;
   try {
-    await options.memory.add(exchange, { ...scope, kind: "episode", importance: clamp(state.importance), oversize: "split" });
+    // Fact extraction inside `add` (facts: { background: false }) calls a model: not the answer either.
+    await offTheStream(() => options.memory.add(exchange, { ...scope, kind: "episode", importance: clamp(state.importance), oversize: "split" }));
     return true;
   } catch (error) {
     options.warn(
