@@ -1,17 +1,23 @@
 import type { ChildProcess } from "node:child_process";
-import { rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { EngramError } from "../core/errors.js";
 import { fullDiskNote } from "../core/full_disk.js";
-import { freePort, heartbeat, listening, SERVER_STATE_FILE, sleep, type ServerState } from "./chroma_probe.js";
+import { freePort, heartbeat, listening, localServerState, SERVER_STATE_FILE, sleep, type ServerState } from "./chroma_probe.js";
 import { childExited, launch, outputs, STDERR_LIMIT, stopChild } from "./chroma_launch.js";
 import { withFetchPool } from "./fetch_pool.js";
 import type { ChromaServer } from "./chroma_server.js";
+import { underStartLock } from "./start_lock.js";
 
 /*
  * The servers this process started, and keeping them alive: a server that dies on its own is
  * started again on its folder (with backoff, `maxRestarts` a minute, then CHROMA_EXITED), and
  * every handle to it follows the new port. Spawning is chroma_launch.ts's job.
+ *
+ * A restart is a start on the folder like any other: it holds the folder's start lock
+ * (start_lock.ts), and a server another process started there meanwhile (one that had reused this
+ * one and whose grace ran out) is joined, not doubled: the entry then points at that server
+ * ("adopted": its own child stays the dead one) until it dies in turn.
  */
 
 /** Deaths are counted over this window: `maxRestarts` in a minute, then `CHROMA_EXITED`. */
@@ -79,19 +85,32 @@ function restart(entry: Owned): Promise<void> {
         // server on the same folder is never started. Clients keep using it; should it die too,
         // the next heal finds it gone and starts one.
         if (await heartbeat(host, entry.state.port, 500)) return;
-        // The old port is reused when free (clients reconnect unchanged); when something took it,
-        // a new one: every handle reads host and port from the entry, so clients follow.
-        const port = (await listening(host, entry.state.port)) ? await freePort(host) : entry.state.port;
-        let child: ChildProcess;
+        let started: { child: ChildProcess; port: number } | { adopted: ServerState };
         try {
-          child = await launch(entry.path, host, port, entry.stopTimeoutMs, entry.startTimeoutMs);
+          started = await underStartLock(entry.path, entry.startTimeoutMs, async () => {
+            // Checked again holding the lock: a process that reused this server may have started
+            // one on the folder while this one was down (its grace ran out first).
+            const found = await localServerState(entry.path);
+            if (found.status === "running") return { adopted: found.server };
+            // The old port is reused when free (clients reconnect unchanged); when something took
+            // it, a new one: every handle reads host and port from the entry, so clients follow.
+            const port = (await listening(host, entry.state.port)) ? await freePort(host) : entry.state.port;
+            return { child: await launch(entry.path, host, port, entry.stopTimeoutMs, entry.startTimeoutMs), port };
+          });
         } catch (error) {
           const stderr = (error as EngramError).details?.["stderr"];
           entry.deathOutput = (entry.deathOutput + "\n" + (typeof stderr === "string" ? stderr : (error as Error).message)).trim().slice(-STDERR_LIMIT);
           continue;
         }
+        if ("adopted" in started) {
+          // Handles follow the other process's server; that process restarts it when it dies.
+          entry.state = started.adopted;
+          return;
+        }
+        const { child, port } = started;
         if (entry.stopping) {
           await stopChild(child, entry.stopTimeoutMs);
+          await forgetState(entry.path, child);
           return;
         }
         entry.child = child;
@@ -120,9 +139,30 @@ function giveUp(entry: Owned): EngramError {
     { details: { path: entry.path, exits: entry.deaths.length, stderr: output } },
   );
   if (owned.get(entry.path) === entry) owned.delete(entry.path);
-  void rm(join(entry.path, SERVER_STATE_FILE), { force: true }).catch(() => undefined);
+  void forgetState(entry.path, entry.child).catch(() => undefined);
   return entry.failure;
 }
+
+/**
+ * Removes the folder's state file if it still names `child`'s server, holding the start lock: a
+ * server another process started on the folder (after this one died, or adopted by it) keeps its
+ * file, or the next process would find no server and start a second one beside it.
+ */
+async function forgetState(path: string, child: ChildProcess): Promise<void> {
+  const file = join(path, SERVER_STATE_FILE);
+  await underStartLock(path, FORGET_WAIT_MS, async () => {
+    let pid: unknown;
+    try {
+      pid = (JSON.parse(await readFile(file, "utf8")) as { pid?: unknown } | null)?.pid;
+    } catch {
+      return;
+    }
+    if (pid === child.pid) await rm(file, { force: true });
+  }).catch(() => undefined); // no lock in time: the file names a stopped server, which reads as gone
+}
+
+/** How long a stop waits for the start lock to remove its state file. */
+const FORGET_WAIT_MS = 10_000;
 
 async function healOwned(entry: Owned): Promise<void> {
   if (entry.failure) throw entry.failure;
@@ -226,7 +266,7 @@ export function ownedHandle(entry: Owned): ChromaServer {
     path: entry.path,
     reused,
     get pid() {
-      return entry.child.pid;
+      return entry.state.pid;
     },
     get restarts() {
       return entry.restarts;
@@ -246,7 +286,7 @@ export function ownedHandle(entry: Owned): ChromaServer {
         if (owned.get(entry.path) === entry) owned.delete(entry.path);
         await entry.restarting?.catch(() => undefined);
         await stopChild(entry.child, entry.stopTimeoutMs);
-        if (!entry.failure) await rm(join(entry.path, SERVER_STATE_FILE), { force: true });
+        if (!entry.failure) await forgetState(entry.path, entry.child);
       })();
       await entry.stopping;
     },
