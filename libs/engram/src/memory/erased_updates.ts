@@ -11,6 +11,7 @@
 import type { PendingWrite } from "../state/types.js";
 import type { EpisodicStore } from "../store/types.js";
 import type { MemoryRecord } from "../core/types.js";
+import { isCallerUpdate, landOn } from "./update_rebase.js";
 import type { UpsertOp, WriteOp } from "./writer.js";
 
 /**
@@ -29,7 +30,8 @@ export function versionOf(record: Pick<MemoryRecord, "content" | "updatedAt">): 
  * changed since. Only such writes are checked: a write whose record may never have been stored
  * (an add, or an update of a fact still queued) is always applied. Costs one store read, only for
  * a group holding a marked write. Run inside the drain lock, after the group's predecessors were
- * applied: what it reads is what the write would land on.
+ * applied: what it reads is what the write would land on. A caller's update that is kept is made
+ * to land on the record as read here, in place (update_rebase.ts `landOn`).
  */
 export async function staleWrites(store: EpisodicStore, userId: string, group: Array<PendingWrite<WriteOp>>): Promise<Set<number>> {
   const isUpdate = (op: WriteOp): op is UpsertOp => op.op === "upsert" && op.ifStored === true;
@@ -40,7 +42,8 @@ export async function staleWrites(store: EpisodicStore, userId: string, group: A
     if (isUpdate(payload)) ids.add(payload.record.id);
     for (const condition of payload.ifStoredAs ?? []) ids.add(condition.id);
   }
-  const stored = new Map((await store.get(userId, [...ids])).map((hit) => [hit.record.id, versionOf(hit.record)]));
+  const records = new Map((await store.get(userId, [...ids])).map((hit) => [hit.record.id, hit.record]));
+  const stored = new Map([...records].map(([id, record]) => [id, versionOf(record)]));
   const stale = (op: WriteOp): boolean =>
     (isUpdate(op) && !stored.has(op.record.id)) ||
     (op.ifStoredAs ?? []).some((condition) => {
@@ -48,5 +51,9 @@ export async function staleWrites(store: EpisodicStore, userId: string, group: A
       return version === undefined || !condition.versions.includes(version);
     });
   // One queued write per (user, key): a group never holds two upserts of one record.
-  return new Set(marked.filter((row) => stale(row.payload)).map((row) => row.seq));
+  const staleSeqs = new Set(marked.filter((row) => stale(row.payload)).map((row) => row.seq));
+  for (const row of marked) {
+    if (!staleSeqs.has(row.seq) && isCallerUpdate(row.payload)) landOn(row.payload, records.get(row.payload.record.id)!);
+  }
+  return staleSeqs;
 }

@@ -278,7 +278,7 @@ export class Memory {
     const after = patched(before, patch, this.config.clock(), this.config.entities.extract);
     const embedding =
       patch.content !== undefined && patch.content !== before.content ? (await this.config.embedder.embedToStore([patch.content]))[0]! : hit.embedding ?? [];
-    await this.policy.write(scope.userId, [
+    const { updated } = await this.policy.writeSeen(scope.userId, [
       {
         op: "upsert",
         record: after,
@@ -288,7 +288,8 @@ export class Memory {
         ifStored: true,
       },
     ]);
-    return after;
+    // As stored: a forgetting merge that landed since the read gave it its sources (update_rebase.ts).
+    return updated.get(0) ?? after;
   }
 
   /** Deletes one memory of the user. */

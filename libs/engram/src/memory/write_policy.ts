@@ -4,7 +4,7 @@
  * (the caller by an error, or nobody waiting: a process warning).
  */
 import { EngramError, type EngramErrorCode } from "../core/errors.js";
-import type { HistoryEntry } from "../core/types.js";
+import type { HistoryEntry, MemoryRecord } from "../core/types.js";
 import { isCallerUpdate, type DrainResult, type HistoryNote, type Writer, type WriteOp } from "./writer.js";
 
 /** When `add`, `update` and `delete` return (MemoryOptions.writes). */
@@ -50,6 +50,11 @@ export interface Written {
   pending: boolean;
   /** Indexes in the written ops of conditional writes the drain dropped (empty while pending: not known yet). */
   dropped: ReadonlySet<number>;
+  /**
+   * Indexes in the written ops of callers' updates this call's drain applied, with the record as
+   * stored (writer.ts `DrainResult.updated`): it landed on the stored record's sources.
+   */
+  updated: ReadonlyMap<number, MemoryRecord>;
 }
 
 /** A write applied only under a condition, which the drain may drop (erased_updates.ts). */
@@ -115,15 +120,21 @@ export class WritePolicy {
     const seqs = await writer.enqueue(userId, ops);
     if (mode === "background") {
       this.schedule(userId);
-      return { pending: true, dropped: new Set() };
+      return { pending: true, dropped: new Set(), updated: new Map() };
     }
     const result = await writer.drain(userId);
-    if (await this.settle(writer, result, seqs)) return { pending: true, dropped: new Set() };
+    if (await this.settle(writer, result, seqs)) return { pending: true, dropped: new Set(), updated: new Map() };
     const dropped = await this.droppedOf(userId, ops, seqs, result, checked);
     // The caller is never answered with an updated record that was not stored.
     const update = [...dropped].map((i) => ops[i]!).find(isCallerUpdate);
     if (update) throw deletedMeanwhile(update.record.id);
-    return { pending: false, dropped };
+    const stored = new Map((result.updated ?? []).map(({ seq, record }) => [seq, record]));
+    const updated = new Map<number, MemoryRecord>();
+    seqs.forEach((seq, i) => {
+      const record = stored.get(seq);
+      if (record) updated.set(i, record);
+    });
+    return { pending: false, dropped, updated };
   }
 
   /**

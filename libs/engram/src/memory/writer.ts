@@ -8,6 +8,9 @@ import type { HistoryEvent, MemoryRecord } from "../core/types.js";
 import type { LeaseState, NewHistoryEntry, OutboxState, PendingWrite } from "../state/types.js";
 import type { EpisodicStore } from "../store/types.js";
 import { staleWrites } from "./erased_updates.js";
+import { isCallerUpdate } from "./update_rebase.js";
+
+export { isCallerUpdate };
 
 /** What happened, for the history log, applied together with the write. */
 export interface HistoryNote {
@@ -83,6 +86,11 @@ export interface DrainResult {
   /** Outbox sequence numbers of the writes this drain applied to the store. */
   written?: number[];
   /**
+   * Callers' updates ({@link isCallerUpdate}) this drain applied, each with its record as stored:
+   * with the sources and last access of the record it landed on (update_rebase.ts).
+   */
+  updated?: Array<{ seq: number; record: MemoryRecord }>;
+  /**
    * Writes this drain dropped unapplied because what they were decided on changed (erased_updates.ts):
    * an update of a memory deleted meanwhile, a forgetting or fact decision made on an old copy.
    */
@@ -97,15 +105,6 @@ export interface DroppedWrite {
   id: string;
   /** A caller's `update()` ({@link isCallerUpdate}): someone was told it would be stored. */
   update: boolean;
-}
-
-/**
- * A write queued by `update()`: an upsert marked `ifStored` on nothing else (fact reconciliation's
- * updates carry `ifStoredAs` too: a decision of Engram's own, which may be overtaken silently).
- * Its caller was answered with the updated record, so dropping it is reported (write_policy.ts).
- */
-export function isCallerUpdate(op: WriteOp): op is UpsertOp {
-  return op.op === "upsert" && op.ifStored === true && (op.ifStoredAs?.length ?? 0) === 0;
 }
 
 /** A write the store refused on its own (not an outage), dropped so it cannot block later ones. */
@@ -140,6 +139,7 @@ interface Tally {
   refused: RefusedWrite[];
   written: number[];
   dropped: DroppedWrite[];
+  updated: Array<{ seq: number; record: MemoryRecord }>;
 }
 
 /** What a {@link Writer} works with. */
@@ -353,13 +353,14 @@ export class Writer {
   }
 
   private async drainNow(userId?: string): Promise<DrainResult> {
-    const tally: Tally = { applied: 0, refused: [], written: [], dropped: [] };
+    const tally: Tally = { applied: 0, refused: [], written: [], dropped: [], updated: [] };
     const result = async (extra: Partial<DrainResult> = {}): Promise<DrainResult> => ({
       applied: tally.applied,
       pending: await this.outbox.size(userId),
       ...(tally.refused.length > 0 ? { refused: tally.refused } : {}),
       ...(tally.written.length > 0 ? { written: tally.written } : {}),
       ...(tally.dropped.length > 0 ? { dropped: tally.dropped } : {}),
+      ...(tally.updated.length > 0 ? { updated: tally.updated } : {}),
       ...extra,
     });
     if (userId !== undefined) return result(await this.drainUser(userId, tally));
@@ -439,7 +440,10 @@ export class Writer {
       const error = await applying;
       await this.finish(first.userId, outcome.done);
       tally.applied += outcome.done.length;
-      for (const row of outcome.done) tally.written.push(row.seq);
+      for (const row of outcome.done) {
+        tally.written.push(row.seq);
+        if (isCallerUpdate(row.payload)) tally.updated.push({ seq: row.seq, record: row.payload.record });
+      }
       if (error) {
         const settled = new Set(outcome.done.map((row) => row.seq));
         const failed = group.filter((row) => !settled.has(row.seq)).map((row) => row.seq);

@@ -1,0 +1,99 @@
+import { describe, expect, it, jest } from "@jest/globals";
+import { join } from "node:path";
+import { startForgetPeer } from "../tests/forget_peers.js";
+import type { ForgetPeerOptions } from "../tests/forget_peer.js";
+import { raceSuite } from "../tests/peers.js";
+import { replyHoldProxySuite, requestIds, type SeenRequest } from "../tests/reply_hold_proxy.js";
+import type { StatePeer } from "../tests/state_peers.js";
+
+/*
+ * A user's `update` racing a forgetting pass's merge of the same memory, in two real processes
+ * sharing one store and one state (the data folder's SQLite, or PostgreSQL for replicas). Process
+ * A's update reads the memory (the read's answer held by a proxy, tests/reply_hold_proxy.ts), then
+ * process B's forgetting pass merges a near-duplicate into it (the kept record takes both message
+ * ids, the duplicate is deleted), then A's update goes on. A's write was the record as A read it
+ * with the user's change: it wrote the kept record's old sources back over the merge's, and the
+ * duplicate's message id was gone from every record. The user's change must land over the merged
+ * record: the user's text, the merge's sources.
+ */
+
+jest.setTimeout(300_000); // a hang, not a slow machine
+
+interface Stored {
+  id: string;
+  content: string;
+  importance: number;
+  source: { messageIds?: string[] };
+}
+
+interface Entry {
+  event: string;
+  reason: string;
+  newContent: string | null;
+}
+
+const suite = raceSuite();
+const held = replyHoldProxySuite(() => suite.chroma.server.url);
+
+/** A store read of exactly this record by id (update's read of the memory it changes). */
+const readOf =
+  (id: string) =>
+  (request: SeenRequest): boolean =>
+    request.path.endsWith("/get") && requestIds(request).length === 1 && requestIds(request)[0] === id;
+
+const KEPT = "I take the 7:40 train to work every morning.";
+const DUPLICATE = "I take the 7:40 train to work every morning";
+
+describe.each(["sqlite", "postgres"] as const)("an update racing another process's forgetting merge, state in %s", (kind) => {
+  let n = 0;
+
+  /** Two processes of a new test, A through the proxy and B straight to Chroma, on one data folder (SQLite) or one database. */
+  async function pair(): Promise<{ a: StatePeer; b: StatePeer; user: { userId: string } }> {
+    n += 1;
+    const postgres = kind === "postgres" ? await suite.database(`engram_merge_race_${n}`) : undefined;
+    const start = (name: string, chromaUrl: string): StatePeer => {
+      const options: ForgetPeerOptions = {
+        dataDir: join(suite.chroma.dir, `${kind}-${n}${postgres === undefined ? "" : `-${name}`}`),
+        chromaUrl,
+        writes: "sync",
+        ...(postgres !== undefined ? { postgres } : {}),
+      };
+      return suite.keep(startForgetPeer(options));
+    };
+    return { a: start("a", held.proxy.url), b: start("b", suite.chroma.server.url), user: { userId: `user-${kind}-${n}` } };
+  }
+
+  /** The kept record (said in message m-1, more important) and its duplicate (message m-2), added by A. */
+  async function twoSayings(a: StatePeer, user: { userId: string }): Promise<{ kept: string; duplicate: string }> {
+    const add = (id: string, content: string, importance: number) =>
+      a.call<{ results: Stored[] }>("add", [{ role: "user", id, content }], { ...user, importance }).then((r) => r.results[0]!.id);
+    return { kept: await add("m-1", KEPT, 0.7), duplicate: await add("m-2", DUPLICATE, 0.5) };
+  }
+
+  it("keeps the merge's sources and the user's text when the merge landed after the update read the memory", async () => {
+    const { a, b, user } = await pair();
+    const { kept, duplicate } = await twoSayings(a, user);
+
+    const read = held.proxy.hold(readOf(kept));
+    const updating = a.call<Stored>("update", kept, "I take the 7:40 train to work every weekday morning.", user);
+    await read.answered; // A has read the record as it was before the merge
+    const report = await b.call<{ removedIds: string[] }>("forget", user);
+    expect(report.removedIds).toEqual([duplicate]);
+    read.release();
+    const updated = await updating;
+
+    expect(updated.content).toBe("I take the 7:40 train to work every weekday morning.");
+    for (const peer of [a, b]) {
+      const record = await peer.call<Stored | null>("get", kept, user);
+      expect(record?.content).toBe("I take the 7:40 train to work every weekday morning.");
+      expect([...(record?.source.messageIds ?? [])].sort()).toEqual(["m-1", "m-2"]);
+      expect(await peer.call<Stored | null>("get", duplicate, user)).toBeNull();
+      expect((await peer.call<Entry[]>("history", kept, user)).map((entry) => `${entry.event}:${entry.reason}`)).toEqual([
+        "ADD:add",
+        "UPDATE:dedupe",
+        "UPDATE:update",
+      ]);
+    }
+    expect([...(updated.source.messageIds ?? [])].sort()).toEqual(["m-1", "m-2"]);
+  });
+});
