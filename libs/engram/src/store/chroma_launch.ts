@@ -22,8 +22,18 @@ const GLIBC_HINT =
 /** How much of a server's output is kept for error messages. */
 export const STDERR_LIMIT = 8_192;
 
-/** Spawns a supervised server and waits for its heartbeat; records it in the folder's state file. */
-export async function launch(path: string, host: string, port: number, stopTimeoutMs: number, startTimeoutMs: number): Promise<ChildProcess> {
+/**
+ * Spawns a supervised server and waits for its heartbeat; records it in the folder's state file.
+ * `spawned` is told the supervisor's pid first (the start lock records it: start_lock.ts).
+ */
+export async function launch(
+  path: string,
+  host: string,
+  port: number,
+  stopTimeoutMs: number,
+  startTimeoutMs: number,
+  spawned?: (pid: number | undefined) => Promise<void>,
+): Promise<ChildProcess> {
   const binding = chromaBindingPath();
   const args = ["run", "--path", path, "--host", host, "--port", String(port)];
   const child = spawn(
@@ -42,6 +52,8 @@ export async function launch(path: string, host: string, port: number, stopTimeo
   void exited.then((value) => {
     exitedWith = value;
   });
+  // After the exit listener: an exit during this wait is still seen.
+  await spawned?.(child.pid);
   while (Date.now() < deadline && exitedWith === undefined) {
     if (await heartbeat(host, port)) {
       ready = true;

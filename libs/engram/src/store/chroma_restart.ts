@@ -87,7 +87,7 @@ function restart(entry: Owned): Promise<void> {
         if (await heartbeat(host, entry.state.port, 500)) return;
         let started: { child: ChildProcess; port: number } | { adopted: ServerState };
         try {
-          started = await underStartLock(entry.path, entry.startTimeoutMs, async () => {
+          started = await underStartLock(entry.path, entry.startTimeoutMs, async (lock) => {
             // Checked again holding the lock: a process that reused this server may have started
             // one on the folder while this one was down (its grace ran out first).
             const found = await localServerState(entry.path);
@@ -95,7 +95,7 @@ function restart(entry: Owned): Promise<void> {
             // The old port is reused when free (clients reconnect unchanged); when something took
             // it, a new one: every handle reads host and port from the entry, so clients follow.
             const port = (await listening(host, entry.state.port)) ? await freePort(host) : entry.state.port;
-            return { child: await launch(entry.path, host, port, entry.stopTimeoutMs, entry.startTimeoutMs), port };
+            return { child: await launch(entry.path, host, port, entry.stopTimeoutMs, entry.startTimeoutMs, lock.launched), port };
           });
         } catch (error) {
           const stderr = (error as EngramError).details?.["stderr"];

@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { EngramError } from "../core/errors.js";
 import { assertPortFree, ensureWritable, freePort, heartbeat, localServerState, sleep, type ServerState } from "./chroma_probe.js";
 import { launch } from "./chroma_launch.js";
-import { underStartLock } from "./start_lock.js";
+import { underStartLock, type StartLock } from "./start_lock.js";
 import { owned, ownedHandle, watch, type Owned } from "./chroma_restart.js";
 import { describeValue } from "../core/describe.js";
 
@@ -141,10 +141,10 @@ async function startOrReuse(
   await ensureWritable(path);
   // Another process may be starting one on this folder right now: one start at a time, and the
   // next finds the server the first started (store/start_lock.ts).
-  return underStartLock(path, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, () => startOrReuseNow(path, host, options));
+  return underStartLock(path, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, (lock) => startOrReuseNow(path, host, options, lock));
 }
 
-async function startOrReuseNow(path: string, host: string, options: ChromaServerOptions): Promise<Owned | ServerState> {
+async function startOrReuseNow(path: string, host: string, options: ChromaServerOptions, lock: StartLock): Promise<Owned | ServerState> {
   const previous = await localServerState(path);
   if (previous.status === "running") return previous.server;
   let port = options.port;
@@ -155,7 +155,7 @@ async function startOrReuseNow(path: string, host: string, options: ChromaServer
   }
   const stopTimeoutMs = options.stopTimeoutMs ?? 5_000;
   const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-  const child = await launch(path, host, port, stopTimeoutMs, startTimeoutMs);
+  const child = await launch(path, host, port, stopTimeoutMs, startTimeoutMs, lock.launched);
   const entry: Owned = {
     path,
     child,

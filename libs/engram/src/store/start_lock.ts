@@ -4,9 +4,16 @@
  * the folder: the second's migration then died ("table collections already exists"), or two
  * servers ran on one folder. A start (the check for a running server, the launch, the state
  * file) runs holding a lock file in the folder, created exclusively; the others wait, then find
- * the server it started and reuse it.
+ * the server it started and reuse it. A restart after a server died takes the same lock.
+ *
+ * The file names its holder (pid, and on Linux the process's start time, so that a pid the OS
+ * gave to another process since is not taken for the holder) and, once launched, the supervisor
+ * of the server it is starting. A holder that is gone (killed during its start) leaves the lock
+ * to the waiters only once that server is gone too: its supervisor stops it when its parent dies,
+ * and a waiter that started a server meanwhile ran a second one on the folder beside the dying one.
  */
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { link, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { EngramError } from "../core/errors.js";
 import { isAlive, sleep } from "./chroma_probe.js";
@@ -14,48 +21,165 @@ import { isAlive, sleep } from "./chroma_probe.js";
 /** The lock file, in the Chroma data folder beside the server's state file. */
 export const START_LOCK_FILE = "engram-chroma-start.lock";
 
+/** What the lock file holds. */
+interface Holder {
+  pid: number;
+  /** The holder's start time (Linux: /proc/<pid>/stat), undefined where the OS does not say. */
+  since?: string;
+  /** Unique to this holding: a take-over removes exactly the lock it found stale. */
+  nonce: string;
+  /** The supervisor pid of the server this start launched (chroma_launch.ts), once spawned. */
+  server?: number;
+}
+
+/** What a start holding the lock tells it. */
+export interface StartLock {
+  /** Records the supervisor just spawned: waiters leave the lock alone until it is gone. */
+  launched(pid: number | undefined): Promise<void>;
+}
+
 /**
  * Runs `start` holding the folder's start lock, waiting up to `waitMs` for another process's start
- * to finish. A lock whose holder process is gone (killed during its start) is taken over.
+ * to finish. A lock whose holder process is gone (killed during its start) is taken over once the
+ * server it was launching is gone too.
  * @throws EngramError `CHROMA_START_TIMEOUT` when another start holds it past `waitMs`.
  */
-export async function underStartLock<T>(path: string, waitMs: number, start: () => Promise<T>): Promise<T> {
+export async function underStartLock<T>(path: string, waitMs: number, start: (lock: StartLock) => Promise<T>): Promise<T> {
   const file = join(path, START_LOCK_FILE);
+  const me: Holder = { pid: process.pid, since: await startedAt(process.pid), nonce: randomUUID() };
   const deadline = Date.now() + waitMs;
   for (;;) {
-    try {
-      await writeFile(file, String(process.pid), { flag: "wx" });
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    }
+    if (await create(file, me)) break;
     const holder = await holderOf(file);
-    if (holder !== undefined && !isAlive(holder)) {
-      // Removed only while it still names the dead holder: a waiter that took it over since keeps it.
-      if ((await holderOf(file)) === holder) await rm(file, { force: true });
+    if (holder === "none") continue; // released meanwhile
+    if (holder !== undefined && !(await holds(holder))) {
+      await takeOver(file, holder);
       continue;
     }
     if (Date.now() >= deadline) {
+      const pid = holder?.pid;
+      const server = holder?.server !== undefined && isAlive(holder.server) && !isAlive(holder.pid) ? holder.server : undefined;
       throw new EngramError(
         "CHROMA_START_TIMEOUT",
-        `Another process (pid ${holder ?? "unknown"}) has been starting the Chroma server for ${path} for over ${waitMs} ms; ` +
-          `if no such process runs, remove ${file}.`,
-        { details: { path, holder } },
+        server !== undefined
+          ? `A process that died while starting the Chroma server for ${path} left a server (supervisor pid ${server}) that has not stopped in ${waitMs} ms; ` +
+              `stop that process, or remove ${file} if it does not serve the folder.`
+          : `Another process (pid ${pid ?? "unknown"}) has been starting the Chroma server for ${path} for over ${waitMs} ms; ` +
+              `if no such process runs, remove ${file}.`,
+        { details: { path, holder: pid, server } },
       );
     }
     await sleep(50);
   }
+  const lock: StartLock = {
+    launched: async (pid) => {
+      if (pid === undefined) return;
+      me.server = pid;
+      // Replaced whole (rename), so a waiter never reads half a file. Best effort: without it a
+      // waiter only takes the lock over sooner.
+      await replace(file, me).catch(() => undefined);
+    },
+  };
   try {
-    return await start();
+    return await start(lock);
   } finally {
-    await rm(file, { force: true });
+    const now = await holderOf(file);
+    if (now !== "none" && now?.nonce === me.nonce) await rm(file, { force: true });
   }
 }
 
-async function holderOf(file: string): Promise<number | undefined> {
+/** Whether the lock's holder still holds it: it runs, or the server it launched does. */
+async function holds(holder: Holder): Promise<boolean> {
+  if (isAlive(holder.pid)) {
+    const since = holder.since === undefined ? undefined : await startedAt(holder.pid);
+    // Another process with the holder's pid (the OS reused it) does not hold the lock.
+    if (since === undefined || since === holder.since) return true;
+  }
+  // A server whose supervisor runs is still on the folder: its supervisor stops it now that its
+  // parent is gone (stdin closed); a server started before that would run beside it.
+  return holder.server !== undefined && isAlive(holder.server);
+}
+
+/**
+ * Removes a stale lock, once: the waiters that found it stale race here, and a waiter that read
+ * it stale before another took it over and made a new one must not remove the new one. Only the
+ * waiter that creates the claim for this holding (its nonce) removes it, and only while it still
+ * names that holding. (A claimer killed between its claim and its removal: its claim is dropped
+ * by the next waiter, the one window left, two processes killed within moments.)
+ */
+async function takeOver(file: string, holder: Holder): Promise<void> {
+  const claim = `${file}.${holder.nonce}.takeover`;
   try {
-    const pid = Number((await readFile(file, "utf8")).trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    await writeFile(claim, String(process.pid), { flag: "wx" });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    const claimer = Number((await readFile(claim, "utf8").catch(() => "")).trim());
+    if (Number.isInteger(claimer) && claimer > 0 && !isAlive(claimer)) await rm(claim, { force: true });
+    await sleep(50);
+    return;
+  }
+  try {
+    const now = await holderOf(file);
+    if (now !== "none" && now?.nonce === holder.nonce) await rm(file, { force: true });
+  } finally {
+    await rm(claim, { force: true });
+  }
+}
+
+/** Creates the lock file naming `me`, whole (a link of a finished file); false when it exists. */
+async function create(file: string, me: Holder): Promise<boolean> {
+  const draft = `${file}.${me.nonce}.tmp`;
+  await writeFile(draft, JSON.stringify(me));
+  try {
+    await link(draft, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    return false;
+  } finally {
+    await rm(draft, { force: true });
+  }
+}
+
+async function replace(file: string, me: Holder): Promise<void> {
+  const draft = `${file}.${me.nonce}.tmp`;
+  await writeFile(draft, JSON.stringify(me));
+  await rename(draft, file);
+}
+
+/** The lock's holder; "none" when there is no lock file; undefined when it cannot be read. */
+async function holderOf(file: string): Promise<Holder | "none" | undefined> {
+  let text: string;
+  try {
+    text = (await readFile(file, "utf8")).trim();
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ENOENT" ? "none" : undefined;
+  }
+  // A bare pid: the lock file of an earlier release.
+  if (/^\d+$/.test(text)) return { pid: Number(text), nonce: `pid-${text}` };
+  try {
+    const value = JSON.parse(text) as Partial<Holder> | null;
+    if (!value || !Number.isInteger(value.pid) || typeof value.nonce !== "string" || !/^[\w-]+$/.test(value.nonce)) return undefined;
+    return {
+      pid: value.pid!,
+      nonce: value.nonce,
+      since: typeof value.since === "string" ? value.since : undefined,
+      server: Number.isInteger(value.server) ? value.server : undefined,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * When the process `pid` started (clock ticks since boot, /proc/<pid>/stat's 22nd field), or
+ * undefined where there is no /proc (macOS, Windows) or no such process.
+ */
+async function startedAt(pid: number): Promise<string | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    // The command name (2nd field) is in parentheses and may hold spaces: count after it.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
   } catch {
     return undefined;
   }
