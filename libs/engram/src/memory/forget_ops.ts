@@ -6,7 +6,7 @@ import type { ForgetItem, ForgetPlan, ForgetReport } from "../consolidation/forg
 import { isEngramError } from "../core/errors.js";
 import type { EpisodicStore, StoreFilter } from "../store/types.js";
 import { versionOf } from "./erased_updates.js";
-import type { WriteOp } from "./writer.js";
+import type { StoredAs, WriteOp } from "./writer.js";
 
 /** Ids per `store.get` call: keeps each request small whatever the user's record count. */
 const GET_BATCH = 1_000;
@@ -88,23 +88,31 @@ function canonical(value: unknown): string {
  */
 export function forgetWriteOps(plan: ForgetPlan, items: readonly ForgetItem[], now: number): WriteOp[] {
   const byId = new Map(items.map((item) => [item.record.id, item]));
-  const asRead = (id: string): string => versionOf(byId.get(id)!.record);
+  const asRead = (id: string): StoredAs => ({ id, versions: [versionOf(byId.get(id)!.record)] });
   // Each write applies only while what it was decided on is stored as read (writer.ts
-  // `ifStoredAs`): a change that lands after `withoutChanged` read the store wins. A duplicate's
-  // delete also needs its kept record as read or as this merge writes it, so a merge whose kept
-  // record's update was dropped never deletes the duplicates it would have taken in.
+  // `ifStoredAs`): a change that lands after `withoutChanged` read the store wins. A merge lands
+  // whole or not at all: the kept record takes the group's message ids only while every duplicate
+  // is stored as read (one the user changed or deleted meanwhile keeps its own), and a duplicate
+  // is deleted only once its kept record is stored as the merge wrote it. "As read" would not do:
+  // a user's update of the kept record queued after the merge replaces the merge's write in the
+  // outbox (one queued write per record), and the duplicate's message ids were then in no record.
   const merged = new Map(plan.updates.map((record) => [record.id, versionOf(record)]));
+  const duplicates = new Map<string, string[]>();
+  for (const removal of plan.removals) {
+    if (removal.mergedInto !== undefined) duplicates.set(removal.mergedInto, [...(duplicates.get(removal.mergedInto) ?? []), removal.record.id]);
+  }
   const ops: WriteOp[] = plan.updates.map((record) => ({
     op: "upsert",
     record,
     embedding: Array.from(byId.get(record.id)!.embedding),
     history: { memoryId: record.id, event: "UPDATE", oldContent: record.content, newContent: record.content, reason: "dedupe", at: now },
-    ifStoredAs: [{ id: record.id, versions: [asRead(record.id)] }],
+    ifStoredAs: [record.id, ...(duplicates.get(record.id) ?? [])].map(asRead),
   }));
   for (const removal of plan.removals) {
     const into = removal.mergedInto;
-    const ifStoredAs = [{ id: removal.record.id, versions: [asRead(removal.record.id)] }];
-    if (into !== undefined && byId.has(into)) ifStoredAs.push({ id: into, versions: [...new Set([asRead(into), merged.get(into) ?? asRead(into)])] });
+    const ifStoredAs = [asRead(removal.record.id)];
+    // A kept record evicted by the cap in the same plan is not written back: as read, then.
+    if (into !== undefined && byId.has(into)) ifStoredAs.push({ id: into, versions: [merged.get(into) ?? asRead(into).versions[0]!] });
     ops.push({
       op: "delete",
       id: removal.record.id,

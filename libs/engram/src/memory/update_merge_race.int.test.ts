@@ -1,10 +1,7 @@
 import { describe, expect, it, jest } from "@jest/globals";
-import { join } from "node:path";
-import { startForgetPeer } from "../tests/forget_peers.js";
-import type { ForgetPeerOptions } from "../tests/forget_peer.js";
-import { raceSuite } from "../tests/peers.js";
+import { addTwoSayings, oneState } from "../tests/forget_peers.js";
+import { raceSuite, type KillablePeer } from "../tests/peers.js";
 import { replyHoldProxySuite, requestIds, type SeenRequest } from "../tests/reply_hold_proxy.js";
-import type { StatePeer } from "../tests/state_peers.js";
 
 /*
  * A user's `update` racing a forgetting pass's merge of the same memory, in two real processes
@@ -41,38 +38,18 @@ const readOf =
   (request: SeenRequest): boolean =>
     request.path.endsWith("/get") && requestIds(request).length === 1 && requestIds(request)[0] === id;
 
-const KEPT = "I take the 7:40 train to work every morning.";
-const DUPLICATE = "I take the 7:40 train to work every morning";
-
 describe.each(["sqlite", "postgres"] as const)("an update racing another process's forgetting merge, state in %s", (kind) => {
   let n = 0;
 
-  /** Two processes of a new test, A through the proxy and B straight to Chroma, on one data folder (SQLite) or one database. */
-  async function pair(): Promise<{ a: StatePeer; b: StatePeer; user: { userId: string } }> {
-    n += 1;
-    const postgres = kind === "postgres" ? await suite.database(`engram_merge_race_${n}`) : undefined;
-    const start = (name: string, chromaUrl: string): StatePeer => {
-      const options: ForgetPeerOptions = {
-        dataDir: join(suite.chroma.dir, `${kind}-${n}${postgres === undefined ? "" : `-${name}`}`),
-        chromaUrl,
-        writes: "sync",
-        ...(postgres !== undefined ? { postgres } : {}),
-      };
-      return suite.keep(startForgetPeer(options));
-    };
-    return { a: start("a", held.proxy.url), b: start("b", suite.chroma.server.url), user: { userId: `user-${kind}-${n}` } };
-  }
-
-  /** The kept record (said in message m-1, more important) and its duplicate (message m-2), added by A. */
-  async function twoSayings(a: StatePeer, user: { userId: string }): Promise<{ kept: string; duplicate: string }> {
-    const add = (id: string, content: string, importance: number) =>
-      a.call<{ results: Stored[] }>("add", [{ role: "user", id, content }], { ...user, importance }).then((r) => r.results[0]!.id);
-    return { kept: await add("m-1", KEPT, 0.7), duplicate: await add("m-2", DUPLICATE, 0.5) };
+  /** Two processes of a new test, A through the proxy and B straight to Chroma, on one state. */
+  async function pair(): Promise<{ a: KillablePeer; b: KillablePeer; user: { userId: string } }> {
+    const { start, user } = await oneState(suite, kind, `merge-race-${(n += 1)}`);
+    return { a: start("a", held.proxy.url), b: start("b", suite.chroma.server.url), user };
   }
 
   it("keeps the merge's sources and the user's text when the merge landed after the update read the memory", async () => {
     const { a, b, user } = await pair();
-    const { kept, duplicate } = await twoSayings(a, user);
+    const { kept, duplicate } = await addTwoSayings(a, user);
 
     const read = held.proxy.hold(readOf(kept));
     const updating = a.call<Stored>("update", kept, "I take the 7:40 train to work every weekday morning.", user);
