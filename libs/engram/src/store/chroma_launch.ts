@@ -33,14 +33,16 @@ export async function launch(
   stopTimeoutMs: number,
   startTimeoutMs: number,
   spawned?: (pid: number | undefined) => Promise<void>,
-): Promise<ChildProcess> {
+): Promise<Launched> {
   const binding = chromaBindingPath();
   const args = ["run", "--path", path, "--host", host, "--port", String(port)];
   const child = spawn(
     process.execPath,
     ["-e", SUPERVISOR_SOURCE, binding, String(stopTimeoutMs), ...args],
-    { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, CHROMA_TELEMETRY: "false" } },
+    // fd 3: the supervisor tells Chroma's pid there.
+    { stdio: ["pipe", "pipe", "pipe", "pipe"], env: { ...process.env, CHROMA_TELEMETRY: "false" } },
   );
+  const chroma = chromaPidOf(child);
   const output = captureOutput(child);
   outputs.set(child, output);
   const exited = new Promise<number | string>((done) =>
@@ -89,8 +91,33 @@ export async function launch(
     (stream as unknown as { unref?: () => void } | null)?.unref?.();
   }
   const state: ServerState = { pid: child.pid ?? -1, host, port, path };
+  const chromaPid = await Promise.race([chroma, sleep(1_000).then(() => undefined)]);
+  (child.stdio[3] as { destroy?: () => void } | null)?.destroy?.();
+  if (chromaPid !== undefined) state.chroma = chromaPid;
   await writeFile(join(path, SERVER_STATE_FILE), JSON.stringify(state));
-  return child;
+  return { child, state };
+}
+
+/** A started server: its supervisor, and what the folder's state file records of it. */
+export interface Launched {
+  child: ChildProcess;
+  state: ServerState;
+}
+
+/** The pid the supervisor writes on fd 3 (written at once, long before the first heartbeat). */
+function chromaPidOf(child: ChildProcess): Promise<number | undefined> {
+  return new Promise((done) => {
+    const stream = child.stdio[3] as NodeJS.ReadableStream | null | undefined;
+    if (!stream) return done(undefined);
+    let text = "";
+    stream.on("data", (chunk: Buffer) => {
+      text += chunk.toString("utf8");
+      const pid = Number(text.split("\n")[0]);
+      if (text.includes("\n")) done(Number.isInteger(pid) && pid > 0 ? pid : undefined);
+    });
+    stream.on("error", () => done(undefined));
+    stream.on("end", () => done(undefined));
+  });
 }
 
 /** The recent output of each supervisor this process spawned. */

@@ -13,7 +13,13 @@ import { withFetchPool } from "./fetch_pool.js";
 
 /** What `startChromaServer` records in a data folder while a server it started runs. */
 export interface ServerState {
+  /** The supervisor's pid (chroma_supervisor.ts). */
   pid: number;
+  /**
+   * Chroma's own pid, when its supervisor told it: a Chroma whose supervisor was killed on its own
+   * still serves the folder.
+   */
+  chroma?: number;
   host: string;
   port: number;
   path: string;
@@ -112,7 +118,8 @@ export type LocalServerState =
 
 /**
  * Reads `SERVER_STATE_FILE` in the Chroma data folder `path` and checks the server it names: its
- * process alive and its heartbeat answering (a pid alone could have been reused by the OS).
+ * process alive (the supervisor, or Chroma itself, which outlives a supervisor killed on its own)
+ * and its heartbeat answering (a pid alone could have been reused by the OS).
  */
 export async function localServerState(path: string): Promise<LocalServerState> {
   let state: Partial<Record<keyof ServerState, unknown>>;
@@ -125,7 +132,9 @@ export async function localServerState(path: string): Promise<LocalServerState> 
     return { status: "unreadable" };
   }
   const server = state as ServerState;
-  const running = isAlive(server.pid) && (await heartbeat(server.host, server.port));
+  if (state.chroma !== undefined && typeof state.chroma !== "number") delete server.chroma;
+  const alive = isAlive(server.pid) || (server.chroma !== undefined && isAlive(server.chroma));
+  const running = alive && (await heartbeat(server.host, server.port));
   return { status: running ? "running" : "gone", server };
 }
 

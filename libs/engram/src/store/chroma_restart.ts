@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { EngramError } from "../core/errors.js";
 import { fullDiskNote } from "../core/full_disk.js";
 import { freePort, heartbeat, listening, localServerState, SERVER_STATE_FILE, sleep, type ServerState } from "./chroma_probe.js";
-import { childExited, launch, outputs, STDERR_LIMIT, stopChild } from "./chroma_launch.js";
+import { childExited, launch, outputs, STDERR_LIMIT, stopChild, type Launched } from "./chroma_launch.js";
 import { withFetchPool } from "./fetch_pool.js";
 import type { ChromaServer } from "./chroma_server.js";
 import { underStartLock } from "./start_lock.js";
@@ -85,7 +85,7 @@ function restart(entry: Owned): Promise<void> {
         // server on the same folder is never started. Clients keep using it; should it die too,
         // the next heal finds it gone and starts one.
         if (await heartbeat(host, entry.state.port, 500)) return;
-        let started: { child: ChildProcess; port: number } | { adopted: ServerState };
+        let started: Launched | { adopted: ServerState };
         try {
           started = await underStartLock(entry.path, entry.startTimeoutMs, async (lock) => {
             // Checked again holding the lock: a process that reused this server may have started
@@ -95,7 +95,7 @@ function restart(entry: Owned): Promise<void> {
             // The old port is reused when free (clients reconnect unchanged); when something took
             // it, a new one: every handle reads host and port from the entry, so clients follow.
             const port = (await listening(host, entry.state.port)) ? await freePort(host) : entry.state.port;
-            return { child: await launch(entry.path, host, port, entry.stopTimeoutMs, entry.startTimeoutMs, lock.launched), port };
+            return launch(entry.path, host, port, entry.stopTimeoutMs, entry.startTimeoutMs, lock.launched);
           });
         } catch (error) {
           const stderr = (error as EngramError).details?.["stderr"];
@@ -107,14 +107,14 @@ function restart(entry: Owned): Promise<void> {
           entry.state = started.adopted;
           return;
         }
-        const { child, port } = started;
+        const { child, state } = started;
         if (entry.stopping) {
           await stopChild(child, entry.stopTimeoutMs);
           await forgetState(entry.path, child);
           return;
         }
         entry.child = child;
-        entry.state = { pid: child.pid ?? -1, host, port, path: entry.path };
+        entry.state = state;
         entry.restarts += 1;
         watch(entry);
         return;
@@ -144,9 +144,10 @@ function giveUp(entry: Owned): EngramError {
 }
 
 /**
- * Removes the folder's state file if it still names `child`'s server, holding the start lock: a
- * server another process started on the folder (after this one died, or adopted by it) keeps its
- * file, or the next process would find no server and start a second one beside it.
+ * Removes the folder's state file if it still names `child`'s server and that server is gone,
+ * holding the start lock: a server another process started on the folder (after this one died, or
+ * adopted by it) keeps its file, or the next process would find no server and start a second one
+ * beside it.
  */
 async function forgetState(path: string, child: ChildProcess): Promise<void> {
   const file = join(path, SERVER_STATE_FILE);
@@ -157,7 +158,11 @@ async function forgetState(path: string, child: ChildProcess): Promise<void> {
     } catch {
       return;
     }
-    if (pid === child.pid) await rm(file, { force: true });
+    if (pid !== child.pid) return;
+    // A Chroma that outlived its supervisor (killed on its own) still serves the folder: its file
+    // stays, so that the next process uses it rather than start a second server beside it.
+    if ((await localServerState(path)).status === "running") return;
+    await rm(file, { force: true });
   }).catch(() => undefined); // no lock in time: the file names a stopped server, which reads as gone
 }
 

@@ -155,11 +155,11 @@ async function startOrReuseNow(path: string, host: string, options: ChromaServer
   }
   const stopTimeoutMs = options.stopTimeoutMs ?? 5_000;
   const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-  const child = await launch(path, host, port, stopTimeoutMs, startTimeoutMs, lock.launched);
+  const { child, state } = await launch(path, host, port, stopTimeoutMs, startTimeoutMs, lock.launched);
   const entry: Owned = {
     path,
     child,
-    state: { pid: child.pid ?? -1, host, port, path },
+    state,
     refs: 0,
     stopTimeoutMs,
     startTimeoutMs,

@@ -17,6 +17,9 @@ require(binding).cli(["chroma", ...args]);
  * The supervisor stops Chroma (SIGINT, then SIGKILL after a timeout) when its stdin closes (the
  * parent died or let go), when its parent changes, or when it is itself signalled.
  *
+ * It tells its parent Chroma's own pid on fd 3 (the folder's state file records it: a Chroma that
+ * outlives a killed supervisor still serves the folder, and must not read as gone).
+ *
  * It is plain CommonJS run with `node -e`, so it works the same from `src/` under a test runner and
  * from the compiled `dist/`. argv: <bindings file> <stop timeout ms> <chroma args...>
  */
@@ -25,6 +28,7 @@ const { spawn } = require("node:child_process");
 const [binding, stopTimeout, ...args] = process.argv.slice(1);
 const parent = process.ppid;
 const child = spawn(process.execPath, ["-e", ${JSON.stringify(LAUNCHER_SOURCE)}, binding, ...args], { stdio: ["ignore", "inherit", "inherit"] });
+try { require("node:fs").writeSync(3, String(child.pid) + "\n"); } catch {}
 let stopping = false;
 const exited = () => child.exitCode !== null || child.signalCode !== null;
 function stop() {
