@@ -8,6 +8,7 @@
  * forgetting pass leaves the dropped removals out of its report (write_policy.ts), and reads of
  * the queue never show a write that will be dropped (pending_overlay.ts `drainedOver`).
  */
+import { createHash } from "node:crypto";
 import type { PendingWrite } from "../state/types.js";
 import type { EpisodicStore } from "../store/types.js";
 import type { MemoryRecord } from "../core/types.js";
@@ -15,12 +16,32 @@ import { isCallerUpdate, landOn } from "./update_rebase.js";
 import type { UpsertOp, WriteOp } from "./writer.js";
 
 /**
- * A stored record's version for a write's `ifStoredAs` condition: its text and the time of its
- * last change. Every change through Engram sets `updatedAt`; both survive the store's round trip
- * as they are (metadata may not keep its key order).
+ * A stored record's version for a write's `ifStoredAs` condition: the whole record (its embedding
+ * aside), every object's keys sorted (the store does not keep metadata's key order), hashed. Not
+ * its text and the time of its last change alone (the format before, still read by
+ * {@link isStoredAs}): a change made in the millisecond of the one before it (two processes' calls,
+ * a fixed `clock`) left those as they were, and the cap evicted a record whose importance had just
+ * been raised, TTL deleted one whose expiry had just been extended
+ * (memory/forget_same_ms.int.test.ts). Every field survives the store's round trip as it is.
  */
-export function versionOf(record: Pick<MemoryRecord, "content" | "updatedAt">): string {
-  return JSON.stringify([record.content, record.updatedAt]);
+export function versionOf(record: MemoryRecord): string {
+  return `v2:${createHash("sha256").update(canonical(record)).digest("hex").slice(0, 32)}`;
+}
+
+/** Whether `record` is stored as one of `versions` (a condition queued by an older version names text and time only). */
+export function isStoredAs(versions: readonly string[], record: MemoryRecord): boolean {
+  const version = versionOf(record);
+  const legacy = JSON.stringify([record.content, record.updatedAt]);
+  return versions.some((one) => one === version || one === legacy);
+}
+
+/** A value as text with every object's keys sorted: the store does not keep metadata's key order. */
+export function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner !== null && typeof inner === "object" && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : inner,
+  );
 }
 
 /**
@@ -43,12 +64,11 @@ export async function staleWrites(store: EpisodicStore, userId: string, group: A
     for (const condition of payload.ifStoredAs ?? []) ids.add(condition.id);
   }
   const records = new Map((await store.get(userId, [...ids])).map((hit) => [hit.record.id, hit.record]));
-  const stored = new Map([...records].map(([id, record]) => [id, versionOf(record)]));
   const stale = (op: WriteOp): boolean =>
-    (isUpdate(op) && !stored.has(op.record.id)) ||
+    (isUpdate(op) && !records.has(op.record.id)) ||
     (op.ifStoredAs ?? []).some((condition) => {
-      const version = stored.get(condition.id);
-      return version === undefined || !condition.versions.includes(version);
+      const record = records.get(condition.id);
+      return record === undefined || !isStoredAs(condition.versions, record);
     });
   // One queued write per (user, key): a group never holds two upserts of one record.
   const staleSeqs = new Set(marked.filter((row) => stale(row.payload)).map((row) => row.seq));

@@ -5,7 +5,7 @@
 import type { ForgetItem, ForgetPlan, ForgetReport } from "../consolidation/forget.js";
 import { isEngramError } from "../core/errors.js";
 import type { EpisodicStore, StoreFilter } from "../store/types.js";
-import { versionOf } from "./erased_updates.js";
+import { canonical, versionOf } from "./erased_updates.js";
 import type { StoredAs, WriteOp } from "./writer.js";
 
 /** Ids per `store.get` call: keeps each request small whatever the user's record count. */
@@ -69,15 +69,6 @@ export async function withoutChanged(store: EpisodicStore, userId: string, plan:
     updates: plan.updates.filter((record) => !changed.has(record.id) && !spoiled.has(record.id)),
     keptIds: items.filter((item) => !removed.has(item.record.id)).map((item) => item.record.id),
   };
-}
-
-/** A record as text with every object's keys sorted: the store does not keep metadata's key order. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) =>
-    inner !== null && typeof inner === "object" && !Array.isArray(inner)
-      ? Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : inner,
-  );
 }
 
 /**

@@ -18,7 +18,7 @@ import type { MemoryRecord } from "../core/types.js";
 import type { OutboxState, PendingWrite } from "../state/types.js";
 import { matchesFilter } from "../store/filter_match.js";
 import type { StoreFilter } from "../store/types.js";
-import { versionOf } from "./erased_updates.js";
+import { isStoredAs } from "./erased_updates.js";
 import { safeText, type StoredAs, type UpsertOp, type WriteOp } from "./writer.js";
 
 /**
@@ -70,7 +70,7 @@ export interface Drained<T> {
 }
 
 /** A stored record as a write's condition sees it (erased_updates.ts `versionOf`). */
-export type StoredLookup = (id: string) => Pick<MemoryRecord, "content" | "updatedAt"> | undefined;
+export type StoredLookup = (id: string) => MemoryRecord | undefined;
 
 /**
  * The user's queued writes replayed over the store as `stored` reads it, as the drain will apply
@@ -81,17 +81,14 @@ export type StoredLookup = (id: string) => Pick<MemoryRecord, "content" | "updat
  * dropped change nothing here.
  */
 export function drainedOver<T extends { record: MemoryRecord }>(writes: ReadonlyArray<QueuedWrite<T>>, stored: StoredLookup): Drained<T> {
-  const versions = new Map<string, string | null>();
-  const version = (id: string): string | null => {
-    if (versions.has(id)) return versions.get(id)!;
-    const record = stored(id);
-    return record === undefined ? null : versionOf(record);
-  };
+  // Each record as the steps replayed so far leave it (null: deleted).
+  const landed = new Map<string, MemoryRecord | null>();
+  const current = (id: string): MemoryRecord | null => (landed.has(id) ? landed.get(id)! : (stored(id) ?? null));
   const holds = (write: QueuedWrite<T>): boolean =>
-    (write.op !== "upsert" || !write.ifStored || version(write.id) !== null) &&
+    (write.op !== "upsert" || !write.ifStored || current(write.id) !== null) &&
     write.ifStoredAs.every((condition) => {
-      const now = version(condition.id);
-      return now !== null && condition.versions.includes(now);
+      const now = current(condition.id);
+      return now !== null && isStoredAs(condition.versions, now);
     });
   const drained: Drained<T> = { upserts: new Map(), deleted: new Set() };
   for (let start = 0; start < writes.length; ) {
@@ -100,11 +97,11 @@ export function drainedOver<T extends { record: MemoryRecord }>(writes: Readonly
     const landing = writes.slice(start, end).filter(holds);
     for (const write of landing) {
       if (write.op === "upsert") {
-        versions.set(write.id, versionOf(write.item.record));
+        landed.set(write.id, write.item.record);
         drained.deleted.delete(write.id);
         drained.upserts.set(write.id, write.item);
       } else {
-        versions.set(write.id, null);
+        landed.set(write.id, null);
         drained.upserts.delete(write.id);
         drained.deleted.add(write.id);
       }

@@ -292,7 +292,7 @@ describe("Writer drain isolation (fake store)", () => {
 });
 
 describe("Writer: writes decided on a copy read earlier (ifStoredAs: forgetting, facts)", () => {
-  const v = (id: string, content = `memory ${id}`, updatedAt = record(id).updatedAt): string => versionOf({ content, updatedAt });
+  const v = (id: string, content = `memory ${id}`, updatedAt = record(id).updatedAt): string => versionOf({ ...record(id), content, updatedAt });
   const merge = (id: string, asRead: string): UpsertOp => ({
     op: "upsert",
     record: { ...record(id), updatedAt: 5, metadata: { merged: true } },
@@ -310,7 +310,7 @@ describe("Writer: writes decided on a copy read earlier (ifStoredAs: forgetting,
   it("applies a merge whose records are stored as read: the kept record's update, then its duplicate's delete", async () => {
     await writer.enqueue(USER, [upsert("k", true), upsert("d", true)]);
     await writer.drain(USER);
-    const merged = versionOf({ content: "memory k", updatedAt: 5 });
+    const merged = versionOf(merge("k", "").record);
     await writer.enqueue(USER, [merge("k", v("k")), remove("d", [{ id: "d", versions: [v("d")] }, { id: "k", versions: [v("k"), merged] }])]);
     await writer.drain(USER);
     expect(store.records.get("k")?.record.metadata).toEqual({ merged: true });
@@ -325,7 +325,7 @@ describe("Writer: writes decided on a copy read earlier (ifStoredAs: forgetting,
     // The user's update lands between the decision and its writes.
     await writer.enqueue(USER, [{ op: "upsert", record: { ...record("k2"), content: "changed k2", updatedAt: 3 }, embedding: [0, 0, 1], history: null, ifStored: true }]);
     await writer.drain(USER);
-    const merged = versionOf({ content: "memory k2", updatedAt: 5 });
+    const merged = versionOf(merge("k2", "").record);
     await writer.enqueue(USER, [merge("k2", asRead), remove("d2", [{ id: "d2", versions: [v("d2")] }, { id: "k2", versions: [asRead, merged] }])]);
     const result = await writer.drain(USER);
     expect(result.applied).toBe(0);
@@ -345,6 +345,22 @@ describe("Writer: writes decided on a copy read earlier (ifStoredAs: forgetting,
     await writer.drain(USER);
     expect(store.records.has("t1")).toBe(true);
     expect(store.records.has("t2")).toBe(false);
+  });
+
+  // A version names the whole record: a change of importance or expiry in the millisecond of the
+  // record's last change (same text, same updatedAt) is a change. A condition queued by an older
+  // version of Engram (text and time only) is still honoured as it was.
+  it("drops a delete whose record changed in its importance alone, and honours a condition in the older format", async () => {
+    await writer.enqueue(USER, [upsert("i1", true), upsert("i2", true)]);
+    await writer.drain(USER);
+    const asRead = v("i1");
+    await writer.enqueue(USER, [{ op: "upsert", record: { ...record("i1"), importance: 1 }, embedding: [0, 0, 1], history: null }]);
+    await writer.drain(USER);
+    const older = JSON.stringify([record("i2").content, record("i2").updatedAt]);
+    await writer.enqueue(USER, [remove("i1", [{ id: "i1", versions: [asRead] }]), remove("i2", [{ id: "i2", versions: [older] }])]);
+    await writer.drain(USER);
+    expect(store.records.get("i1")?.record.importance).toBe(1);
+    expect(store.records.has("i2")).toBe(false);
   });
 });
 
