@@ -1,5 +1,9 @@
-import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
+import type { RunnableConfig } from "@langchain/core/runnables";
+import type { BaseCheckpointSaver, ChannelVersions, Checkpoint, CheckpointListOptions, CheckpointMetadata, CheckpointTuple, PendingWrite } from "@langchain/langgraph-checkpoint";
+import type { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
+import type { Pool } from "pg";
 import { EngramError } from "../../core/errors.js";
+import { unreachable } from "../../state/postgres/handle.js";
 
 /** A `PostgresSaver` of `@langchain/langgraph-checkpoint-postgres`, as the factory returns it. */
 export type PostgresCheckpointSaver = BaseCheckpointSaver & {
@@ -49,8 +53,8 @@ export async function createPostgresSaver(connectionString: string, options: Pos
     throw new EngramError("INVALID_OPTIONS", `maxConnections must be an integer of at least 2, got ${String(max)}.`);
   }
   const [{ PostgresSaver }, pg] = await Promise.all([loadPostgresSaver(), import("pg")]);
-  const pool = new pg.default.Pool({ connectionString, ...(max === undefined ? {} : { max }) });
-  const saver = new PostgresSaver(pool, undefined, { schema });
+  const pool = quiet(new pg.default.Pool({ connectionString, ...(max === undefined ? {} : { max }) }));
+  const saver = new (outageTyped(PostgresSaver))(pool, undefined, { schema });
   try {
     const client = await pool.connect();
     try {
@@ -69,6 +73,66 @@ export async function createPostgresSaver(connectionString: string, options: Pos
     throw new EngramError("STORE_UNAVAILABLE", `Could not set up the PostgreSQL checkpoint tables: ${(error as Error)?.message ?? error}`, { cause: error });
   }
   return saver;
+}
+
+/**
+ * A broken connection emits "error": an idle one on the pool (PostgreSQL restarting ends every
+ * session, idle ones too), one lent out on the client itself. Unheard, either event is thrown:
+ * the app's process died of "terminating connection due to administrator command" at every
+ * restart or failover of its database. The failure reaches a caller through its query anyway, and
+ * the pool drops the broken connection and opens a new one for the next.
+ */
+function quiet(pool: Pool): Pool {
+  pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
+  return pool;
+}
+
+/** A driver error that says PostgreSQL cannot be reached, as `STORE_UNAVAILABLE`; others as they are. */
+function typed(what: string, error: unknown): unknown {
+  if (error instanceof EngramError || !unreachable(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  return new EngramError("STORE_UNAVAILABLE", `${what}: the PostgreSQL checkpoint store cannot be reached: ${message}`, {
+    cause: error,
+    details: { backend: "postgres", ...(typeof code === "string" ? { code } : {}) },
+  });
+}
+
+/**
+ * PostgresSaver whose calls fail with an `EngramError` (`STORE_UNAVAILABLE`) when the database
+ * cannot be reached, as every other Engram part does, instead of the driver's error (for a `put`
+ * cut off by a restart, the error of its ROLLBACK on the dead connection: "Client has encountered
+ * a connection error and is not queryable"). A put that fails so changed nothing, or landed whole
+ * (its COMMIT reached the server, not the answer): it is one transaction, and a checkpoint's id
+ * is its key, so the graph's next run finds it once or not at all.
+ */
+function outageTyped(Base: typeof PostgresSaver): typeof PostgresSaver {
+  return class extends Base {
+    override async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+      return super.getTuple(config).catch((error: unknown) => Promise.reject(typed("checkpoints.getTuple", error)));
+    }
+
+    override async *list(config: RunnableConfig, options?: CheckpointListOptions): AsyncGenerator<CheckpointTuple> {
+      try {
+        yield* super.list(config, options);
+      } catch (error) {
+        throw typed("checkpoints.list", error);
+      }
+    }
+
+    override async put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: ChannelVersions): Promise<RunnableConfig> {
+      return super.put(config, checkpoint, metadata, newVersions).catch((error: unknown) => Promise.reject(typed("checkpoints.put", error)));
+    }
+
+    override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string): Promise<void> {
+      return super.putWrites(config, writes, taskId).catch((error: unknown) => Promise.reject(typed("checkpoints.putWrites", error)));
+    }
+
+    override async deleteThread(threadId: string): Promise<void> {
+      return super.deleteThread(threadId).catch((error: unknown) => Promise.reject(typed("checkpoints.deleteThread", error)));
+    }
+  };
 }
 
 async function loadPostgresSaver(): Promise<typeof import("@langchain/langgraph-checkpoint-postgres")> {

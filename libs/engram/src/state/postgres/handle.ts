@@ -185,7 +185,7 @@ export class PgHandle {
     const code = sqlState(error) ?? (error as { code?: unknown } | null)?.code;
     const message = error instanceof Error ? error.message : String(error);
     const details = { backend: "postgres", schema: this.options.schema, ...(typeof code === "string" ? { code } : {}) };
-    if ((typeof code === "string" && (UNREACHABLE.has(code) || code.startsWith("08"))) || /Connection terminated|timeout exceeded when trying to connect/i.test(message)) {
+    if (unreachable(error)) {
       return new EngramError("STATE_UNAVAILABLE", `${what}: PostgreSQL cannot be reached: ${message}`, { cause: error, details });
     }
     return new EngramError("OUTBOX_ERROR", `${what} failed: ${message}`, { cause: error, details });
@@ -227,6 +227,20 @@ function quiet(pool: Pool): Pool {
   pool.on("error", () => {});
   pool.on("connect", (client) => client.on("error", () => {}));
   return pool;
+}
+
+/**
+ * Whether a driver error says the server could not be reached or the connection broke (refused,
+ * reset, shut down, restarting; a query on a client whose connection already broke), as opposed
+ * to a statement the server refused.
+ */
+export function unreachable(error: unknown): boolean {
+  const code = sqlState(error) ?? (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return (
+    (typeof code === "string" && (UNREACHABLE.has(code) || code.startsWith("08"))) ||
+    /Connection terminated|timeout exceeded when trying to connect|is not queryable/i.test(message)
+  );
 }
 
 function sqlState(error: unknown): string | undefined {

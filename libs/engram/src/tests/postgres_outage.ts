@@ -1,0 +1,52 @@
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
+import pg from "pg";
+
+const run = promisify(execFile);
+
+/** Stops and starts again the PostgreSQL cluster of a test (tests/postgres.ts): an outage of a while. */
+export interface PostgresOutage {
+  /** Stops the server (a fast shutdown: every session ends); connections are refused until `up()`. */
+  down(): Promise<void>;
+  /** Starts it again on the same port, settings and data. */
+  up(): Promise<void>;
+}
+
+function quote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The outage switch of the cluster serving `url`, a cluster started by `startPostgres()`. It asks
+ * the server where its data is and reads the command line it was started with
+ * (`postmaster.opts`), so that `up()` starts it exactly as before: tests/postgres.ts's `restart()`
+ * restarts at once, this keeps the server down for as long as a test needs.
+ */
+export async function postgresOutage(url: string): Promise<PostgresOutage> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  let data: string;
+  try {
+    data = (await client.query<{ data_directory: string }>("SHOW data_directory")).rows[0]!.data_directory;
+  } finally {
+    await client.end();
+  }
+  const opts = (await readFile(join(data, "postmaster.opts"), "utf8")).trim();
+  // `<bin>/postgres "-D" "<data>" "-p" "<port>" ...`: the binary's folder and its arguments.
+  const [binary, ...args] = [...opts.matchAll(/"([^"]*)"|(\S+)/g)].map((match) => match[1] ?? match[2]!);
+  const bin = dirname(binary!);
+  const settings = args.map((arg) => (/^[\w=./:-]+$/.test(arg) ? arg : `"${arg}"`)).join(" ");
+  const asRoot = process.getuid?.() === 0;
+  const shell = (command: string) => run("sh", ["-c", asRoot ? `su postgres -s /bin/sh -c ${quote(command)}` : command]);
+  const log = join(dirname(data), "log");
+  return {
+    down: async () => {
+      await shell(`${bin}/pg_ctl -D ${quote(data)} -m fast -w -t 300 stop >/dev/null 2>&1`);
+    },
+    up: async () => {
+      await shell(`${bin}/pg_ctl -D ${quote(data)} -o ${quote(settings)} -l ${quote(log)} -w -t 300 start >/dev/null 2>&1`);
+    },
+  };
+}
