@@ -19,6 +19,7 @@ import type { OutboxState, PendingWrite } from "../state/types.js";
 import { matchesFilter } from "../store/filter_match.js";
 import type { StoreFilter } from "../store/types.js";
 import { isStoredAs } from "./erased_updates.js";
+import { landedOn } from "./update_rebase.js";
 import { safeText, type StoredAs, type UpsertOp, type WriteOp } from "./writer.js";
 
 /**
@@ -77,8 +78,8 @@ export type StoredLookup = (id: string) => MemoryRecord | undefined;
  * them (writer.ts): oldest first, consecutive writes of one kind as one step whose conditions are
  * checked before the step (the drain's store call and its `staleWrites` check, writer.ts
  * `storeCalls`), an update (`ifStored`) only over a stored record, a write with `ifStoredAs` only
- * while each of its records is stored as one of the versions it names. Writes that will be
- * dropped change nothing here.
+ * while each of its records is stored as one of the versions it names, a caller's update with the
+ * sources of the record it lands on. Writes that will be dropped change nothing here.
  */
 export function drainedOver<T extends { record: MemoryRecord }>(writes: ReadonlyArray<QueuedWrite<T>>, stored: StoredLookup): Drained<T> {
   // Each record as the steps replayed so far leave it (null: deleted).
@@ -97,9 +98,11 @@ export function drainedOver<T extends { record: MemoryRecord }>(writes: Readonly
     const landing = writes.slice(start, end).filter(holds);
     for (const write of landing) {
       if (write.op === "upsert") {
-        landed.set(write.id, write.item.record);
+        // A caller's update lands on the stored record's sources (update_rebase.ts), as the drain does it.
+        const item = write.ifStored && write.ifStoredAs.length === 0 ? { ...write.item, record: landedOn(write.item.record, current(write.id)!) } : write.item;
+        landed.set(write.id, item.record);
         drained.deleted.delete(write.id);
-        drained.upserts.set(write.id, write.item);
+        drained.upserts.set(write.id, item);
       } else {
         landed.set(write.id, null);
         drained.upserts.delete(write.id);

@@ -42,9 +42,9 @@ describe.each(["sqlite", "postgres"] as const)("an update racing another process
   let n = 0;
 
   /** Two processes of a new test, A through the proxy and B straight to Chroma, on one state. */
-  async function pair(): Promise<{ a: KillablePeer; b: KillablePeer; user: { userId: string } }> {
+  async function pair(aOptions: { writes?: "background" } = {}): Promise<{ a: KillablePeer; b: KillablePeer; user: { userId: string } }> {
     const { start, user } = await oneState(suite, kind, `merge-race-${(n += 1)}`);
-    return { a: start("a", held.proxy.url), b: start("b", suite.chroma.server.url), user };
+    return { a: start("a", held.proxy.url, aOptions), b: start("b", suite.chroma.server.url), user };
   }
 
   it("keeps the merge's sources and the user's text when the merge landed after the update read the memory", async () => {
@@ -72,5 +72,32 @@ describe.each(["sqlite", "postgres"] as const)("an update racing another process
       ]);
     }
     expect([...(updated.source.messageIds ?? [])].sort()).toEqual(["m-1", "m-2"]);
+  });
+
+  // With background writes the update is queued when it returns, and a read in any process shows
+  // it from the outbox until the drain applies it (pending_overlay.ts). It showed the record as
+  // the update had read it: without the message ids the merge gave it, which the drain then kept.
+  it("shows, while the update waits in the outbox, the record as the drain will leave it", async () => {
+    const { a, b, user } = await pair({ writes: "background" });
+    const { kept } = await addTwoSayings(b, user);
+
+    const read = held.proxy.hold(readOf(kept));
+    const updating = a.call<Stored>("update", kept, "I take the 7:40 train to work every weekday morning.", user);
+    await read.answered;
+    await b.call("forget", user);
+    const drainCheck = held.proxy.hold(readOf(kept)); // the drain's read of the record the update lands on
+    read.release();
+    await updating; // queued
+    await drainCheck.answered;
+
+    const shown = await b.call<Stored | null>("get", kept, user);
+    expect(shown?.content).toBe("I take the 7:40 train to work every weekday morning.");
+    expect([...(shown?.source.messageIds ?? [])].sort()).toEqual(["m-1", "m-2"]);
+    const listed = (await b.call<Stored[]>("getAll", user)).map((record) => [record.content, [...(record.source.messageIds ?? [])].sort()]);
+    expect(listed).toEqual([["I take the 7:40 train to work every weekday morning.", ["m-1", "m-2"]]]);
+
+    drainCheck.release();
+    await a.call("flush");
+    expect([...((await b.call<Stored | null>("get", kept, user))?.source.messageIds ?? [])].sort()).toEqual(["m-1", "m-2"]);
   });
 });

@@ -27,7 +27,12 @@ export function isCallerUpdate(op: WriteOp): op is UpsertOp {
 
 /** The caller's update `op` as it lands on `stored`: the stored record's sources and last access, in place. */
 export function landOn(op: UpsertOp, stored: MemoryRecord): void {
+  op.record = landedOn(op.record, stored);
+}
+
+/** A caller's updated `record` with the sources and last access of the `stored` record it lands on. */
+export function landedOn(record: MemoryRecord, stored: MemoryRecord): MemoryRecord {
   const source = { ...stored.source };
   if (stored.source.messageIds) source.messageIds = [...stored.source.messageIds];
-  op.record = { ...op.record, source, lastAccessedAt: stored.lastAccessedAt };
+  return { ...record, source, lastAccessedAt: stored.lastAccessedAt };
 }
