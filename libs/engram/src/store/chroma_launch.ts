@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { EngramError } from "../core/errors.js";
 import { FULL_DISK_BYTES, fullDiskNote } from "../core/full_disk.js";
 import { chromaBindingPath } from "./chroma_binding.js";
-import { heartbeat, SERVER_STATE_FILE, sleep, type ServerState } from "./chroma_probe.js";
+import { heartbeat, SERVER_STATE_FILE, sleep, startedAt, type ServerState } from "./chroma_probe.js";
 import { SUPERVISOR_SOURCE } from "./chroma_supervisor.js";
 
 /*
@@ -93,7 +93,13 @@ export async function launch(
   const state: ServerState = { pid: child.pid ?? -1, host, port, path };
   const chromaPid = await Promise.race([chroma, sleep(1_000).then(() => undefined)]);
   (child.stdio[3] as { destroy?: () => void } | null)?.destroy?.();
-  if (chromaPid !== undefined) state.chroma = chromaPid;
+  const since = await startedAt(state.pid);
+  if (since !== undefined) state.since = since;
+  if (chromaPid !== undefined) {
+    state.chroma = chromaPid;
+    const chromaSince = await startedAt(chromaPid);
+    if (chromaSince !== undefined) state.chromaSince = chromaSince;
+  }
   await writeFile(join(path, SERVER_STATE_FILE), JSON.stringify(state));
   return { child, state };
 }

@@ -20,6 +20,9 @@ export interface ServerState {
    * still serves the folder.
    */
   chroma?: number;
+  /** When the supervisor and Chroma started (see `startedAt`): a pid reused since is not them. */
+  since?: string;
+  chromaSince?: string;
   host: string;
   port: number;
   path: string;
@@ -133,9 +136,74 @@ export async function localServerState(path: string): Promise<LocalServerState> 
   }
   const server = state as ServerState;
   if (state.chroma !== undefined && typeof state.chroma !== "number") delete server.chroma;
+  if (state.since !== undefined && typeof state.since !== "string") delete server.since;
+  if (state.chromaSince !== undefined && typeof state.chromaSince !== "string") delete server.chromaSince;
   const alive = isAlive(server.pid) || (server.chroma !== undefined && isAlive(server.chroma));
   const running = alive && (await heartbeat(server.host, server.port));
   return { status: running ? "running" : "gone", server };
+}
+
+/**
+ * The server serving the folder `path`, if any: one that answers, or one whose processes run but
+ * do not answer in time (a busy machine, a hung server). The latter is waited for up to `waitMs`
+ * where the OS cannot tell a reused pid from the server's own; where it can (Linux), it is
+ * returned at once: its requests wait or time out as an outage, and its owner restarts it if it
+ * hangs. Before, a server whose heartbeat took over a second read as gone, and the caller started
+ * a second server on the same files.
+ */
+export async function serverOnFolder(path: string, waitMs: number): Promise<ServerState | undefined> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const found = await localServerState(path);
+    if (found.status === "running") return found.server;
+    if (found.status !== "gone") return undefined;
+    const lives = await serverLives(found.server);
+    if (lives === "no") return undefined;
+    if (lives === "yes") return found.server;
+    if (Date.now() >= deadline) return undefined; // maybe a pid the OS gave to another process
+    await sleep(250);
+  }
+}
+
+/** Whether the server's supervisor or Chroma runs: "maybe" when a pid runs but its start time is unknown. */
+async function serverLives(server: ServerState): Promise<"yes" | "maybe" | "no"> {
+  const lives = [await runs(server.pid, server.since), server.chroma === undefined ? "no" : await runs(server.chroma, server.chromaSince)];
+  return lives.includes("yes") ? "yes" : lives.includes("maybe") ? "maybe" : "no";
+}
+
+/**
+ * Whether the process `pid` that started at `since` (see `startedAt`) runs: "no" when the pid is
+ * gone, a zombie (exited, its parent has not reaped it: a frozen or busy parent), or a process
+ * that started at another time (the OS gave it the pid since); "maybe" when the OS does not say
+ * (no /proc, or no `since` to compare).
+ */
+export async function runs(pid: number, since: string | undefined): Promise<"yes" | "maybe" | "no"> {
+  if (!isAlive(pid)) return "no";
+  const stat = await procStat(pid);
+  if (!stat) return "maybe";
+  if (stat[0] === "Z" || stat[0] === "X") return "no";
+  if (since === undefined) return "maybe";
+  return stat[19] === since ? "yes" : "no";
+}
+
+/**
+ * When the process `pid` started (clock ticks since boot, /proc/<pid>/stat's 22nd field), or
+ * undefined where there is no /proc (macOS, Windows) or no such process. With a pid, it tells a
+ * process from another that the OS gave the same pid later.
+ */
+export async function startedAt(pid: number): Promise<string | undefined> {
+  return (await procStat(pid))?.[19];
+}
+
+/** /proc/<pid>/stat's fields from the 3rd (the state) on; undefined without /proc. */
+async function procStat(pid: number): Promise<string[] | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    // The command name (2nd field) is in parentheses and may hold spaces: count after it.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether a process with this pid runs (signal 0). */

@@ -3,7 +3,7 @@ import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { EngramError } from "../core/errors.js";
 import { fullDiskNote } from "../core/full_disk.js";
-import { freePort, heartbeat, listening, localServerState, SERVER_STATE_FILE, sleep, type ServerState } from "./chroma_probe.js";
+import { freePort, heartbeat, listening, SERVER_STATE_FILE, serverOnFolder, sleep, type ServerState } from "./chroma_probe.js";
 import { childExited, launch, outputs, STDERR_LIMIT, stopChild, type Launched } from "./chroma_launch.js";
 import { withFetchPool } from "./fetch_pool.js";
 import type { ChromaServer } from "./chroma_server.js";
@@ -90,8 +90,8 @@ function restart(entry: Owned): Promise<void> {
           started = await underStartLock(entry.path, entry.startTimeoutMs, async (lock) => {
             // Checked again holding the lock: a process that reused this server may have started
             // one on the folder while this one was down (its grace ran out first).
-            const found = await localServerState(entry.path);
-            if (found.status === "running") return { adopted: found.server };
+            const found = await serverOnFolder(entry.path, entry.startTimeoutMs);
+            if (found) return { adopted: found };
             // The old port is reused when free (clients reconnect unchanged); when something took
             // it, a new one: every handle reads host and port from the entry, so clients follow.
             const port = (await listening(host, entry.state.port)) ? await freePort(host) : entry.state.port;
@@ -161,7 +161,7 @@ async function forgetState(path: string, child: ChildProcess): Promise<void> {
     if (pid !== child.pid) return;
     // A Chroma that outlived its supervisor (killed on its own) still serves the folder: its file
     // stays, so that the next process uses it rather than start a second server beside it.
-    if ((await localServerState(path)).status === "running") return;
+    if ((await serverOnFolder(path, 0)) !== undefined) return;
     await rm(file, { force: true });
   }).catch(() => undefined); // no lock in time: the file names a stopped server, which reads as gone
 }

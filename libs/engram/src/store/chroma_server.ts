@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { EngramError } from "../core/errors.js";
-import { assertPortFree, ensureWritable, freePort, heartbeat, localServerState, sleep, type ServerState } from "./chroma_probe.js";
+import { assertPortFree, ensureWritable, freePort, heartbeat, localServerState, serverOnFolder, sleep, type ServerState } from "./chroma_probe.js";
 import { launch } from "./chroma_launch.js";
 import { underStartLock, type StartLock } from "./start_lock.js";
 import { owned, ownedHandle, watch, type Owned } from "./chroma_restart.js";
@@ -145,8 +145,8 @@ async function startOrReuse(
 }
 
 async function startOrReuseNow(path: string, host: string, options: ChromaServerOptions, lock: StartLock): Promise<Owned | ServerState> {
-  const previous = await localServerState(path);
-  if (previous.status === "running") return previous.server;
+  const previous = await serverOnFolder(path, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+  if (previous) return previous;
   let port = options.port;
   if (port !== undefined) {
     await assertPortFree(host, port, path);

@@ -45,6 +45,14 @@ async function deadPid(): Promise<number> {
   return child.pid!;
 }
 
+async function waitForZombie(pid: number): Promise<void> {
+  for (;;) {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) return;
+    await new Promise((done) => setTimeout(done, 20));
+  }
+}
+
 async function startTime(pid: number): Promise<string> {
   const stat = await readFile(`/proc/${pid}/stat`, "utf8");
   return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]!;
@@ -59,6 +67,18 @@ describe("the start lock of a data folder", () => {
     await writeFile(join(dir, START_LOCK_FILE), JSON.stringify({ pid: other, since, nonce: "reused-holder" }));
     await expect(underStartLock(dir, 2_000, async () => "started")).resolves.toBe("started");
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("a lock whose holder exited but is not reaped yet (a zombie: its parent is frozen or busy) is taken over", async () => {
+    const dir = await folder();
+    // `sleep 0` exits at once; its parent, now `sleep 60`, never reaps it.
+    const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 60"], { stdio: ["ignore", "pipe", "inherit"] });
+    idle.push(parent);
+    const [line] = (await once(parent.stdout!, "data")) as [Buffer];
+    const zombie = Number(line.toString().trim());
+    await waitForZombie(zombie);
+    await writeFile(join(dir, START_LOCK_FILE), JSON.stringify({ pid: zombie, since: await startTime(zombie), nonce: "zombie-holder" }));
+    await expect(underStartLock(dir, 2_000, async () => "started")).resolves.toBe("started");
   });
 
   it("a live holder is waited for, then CHROMA_START_TIMEOUT names it", async () => {

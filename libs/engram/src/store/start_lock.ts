@@ -16,7 +16,7 @@ import { randomUUID } from "node:crypto";
 import { link, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { EngramError } from "../core/errors.js";
-import { isAlive, sleep } from "./chroma_probe.js";
+import { isAlive, runs, sleep, startedAt } from "./chroma_probe.js";
 
 /** The lock file, in the Chroma data folder beside the server's state file. */
 export const START_LOCK_FILE = "engram-chroma-start.lock";
@@ -90,14 +90,12 @@ export async function underStartLock<T>(path: string, waitMs: number, start: (lo
 
 /** Whether the lock's holder still holds it: it runs, or the server it launched does. */
 async function holds(holder: Holder): Promise<boolean> {
-  if (isAlive(holder.pid)) {
-    const since = holder.since === undefined ? undefined : await startedAt(holder.pid);
-    // Another process with the holder's pid (the OS reused it) does not hold the lock.
-    if (since === undefined || since === holder.since) return true;
-  }
+  // Another process with the holder's pid (the OS reused it) does not hold the lock, nor does a
+  // zombie (the holder exited; its parent has not reaped it yet).
+  if ((await runs(holder.pid, holder.since)) !== "no") return true;
   // A server whose supervisor runs is still on the folder: its supervisor stops it now that its
   // parent is gone (stdin closed); a server started before that would run beside it.
-  return holder.server !== undefined && isAlive(holder.server);
+  return holder.server !== undefined && (await runs(holder.server, undefined)) !== "no";
 }
 
 /**
@@ -166,20 +164,6 @@ async function holderOf(file: string): Promise<Holder | "none" | undefined> {
       since: typeof value.since === "string" ? value.since : undefined,
       server: Number.isInteger(value.server) ? value.server : undefined,
     };
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * When the process `pid` started (clock ticks since boot, /proc/<pid>/stat's 22nd field), or
- * undefined where there is no /proc (macOS, Windows) or no such process.
- */
-async function startedAt(pid: number): Promise<string | undefined> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-    // The command name (2nd field) is in parentheses and may hold spaces: count after it.
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
   } catch {
     return undefined;
   }
