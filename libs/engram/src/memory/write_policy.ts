@@ -79,6 +79,12 @@ function deletedMeanwhile(id: string): EngramError {
 /** Drain errors that are no write's fault: the writes wait for the next drain. */
 const OUTAGES: ReadonlySet<EngramErrorCode> = new Set<EngramErrorCode>(["STORE_UNAVAILABLE", "CHROMA_EXITED", "STATE_UNAVAILABLE", "OUTBOX_ERROR", "CLOSED"]);
 
+/** A drain that threw an outage, as the result of one that stopped at it; anything else is rethrown. */
+function outageOf(error: unknown, seqs: number[]): DrainResult {
+  if (!(error instanceof EngramError) || !OUTAGES.has(error.code)) throw error;
+  return { applied: 0, pending: seqs.length, error, failed: seqs };
+}
+
 export class WritePolicy {
   /** Users whose background drain is scheduled for the next turn of the event loop. */
   private readonly due = new Set<string>();
@@ -122,7 +128,10 @@ export class WritePolicy {
       this.schedule(userId);
       return { pending: true, dropped: new Set(), updated: new Map() };
     }
-    const result = await writer.drain(userId);
+    // Queued, so durable, from here: a drain that could not even start or finish its bookkeeping
+    // (PostgreSQL restarting while it took the user's drain lock or read the queue) leaves them
+    // queued, and the caller is told they are pending, as in a store outage, not that they failed.
+    const result = await writer.drain(userId).catch((error: unknown) => outageOf(error, seqs));
     if (await this.settle(writer, result, seqs)) return { pending: true, dropped: new Set(), updated: new Map() };
     const dropped = await this.droppedOf(userId, ops, seqs, result, checked);
     // The caller is never answered with an updated record that was not stored.
