@@ -166,7 +166,7 @@ export async function serverOnFolder(path: string, waitMs: number): Promise<Serv
 }
 
 /** Whether the server's supervisor or Chroma runs: "maybe" when a pid runs but its start time is unknown. */
-async function serverLives(server: ServerState): Promise<"yes" | "maybe" | "no"> {
+export async function serverLives(server: ServerState): Promise<"yes" | "maybe" | "no"> {
   const lives = [await runs(server.pid, server.since), server.chroma === undefined ? "no" : await runs(server.chroma, server.chromaSince)];
   return lives.includes("yes") ? "yes" : lives.includes("maybe") ? "maybe" : "no";
 }

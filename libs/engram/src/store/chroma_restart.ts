@@ -3,7 +3,7 @@ import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { EngramError } from "../core/errors.js";
 import { fullDiskNote } from "../core/full_disk.js";
-import { freePort, heartbeat, listening, SERVER_STATE_FILE, serverOnFolder, sleep, type ServerState } from "./chroma_probe.js";
+import { freePort, heartbeat, listening, SERVER_STATE_FILE, serverLives, serverOnFolder, sleep, type ServerState } from "./chroma_probe.js";
 import { childExited, launch, outputs, STDERR_LIMIT, stopChild, type Launched } from "./chroma_launch.js";
 import { withFetchPool } from "./fetch_pool.js";
 import type { ChromaServer } from "./chroma_server.js";
@@ -179,13 +179,24 @@ async function healOwned(entry: Owned): Promise<void> {
     // The refused request can come before the exit event: give the event a moment.
     if (entry.failure) throw entry.failure;
     if (entry.restarting) return entry.restarting;
-    if (childExited(entry.child)) {
+    if (await serverGone(entry)) {
       if (entry.maxRestarts === 0) return;
       return restart(entry);
     }
     if (Date.now() > deadline) return;
     await sleep(50);
   }
+}
+
+/**
+ * Whether the server the entry is on is gone: its own supervisor exited and no Chroma of it
+ * outlived it, or the processes of the server it adopted are gone. An adopted server that is only
+ * slow to answer is waited for like an own one; before, each such heal counted as a death and
+ * restarted (adopted it again), and a few in a minute ended in CHROMA_EXITED beside a live server.
+ */
+async function serverGone(entry: Owned): Promise<boolean> {
+  if (entry.state.pid === entry.child.pid && !childExited(entry.child)) return false;
+  return (await serverLives(entry.state)) === "no";
 }
 
 /** How long a suspected hung server gets to answer a plain read before it is restarted. */

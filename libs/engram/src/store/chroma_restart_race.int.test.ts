@@ -25,8 +25,8 @@ afterEach(async () => {
   }
 });
 
-function start(path: string): ServerChild {
-  const child = serverChild(path);
+function start(path: string, maxRestarts?: number): ServerChild {
+  const child = serverChild(path, maxRestarts);
   children.push(child);
   return child;
 }
@@ -34,7 +34,7 @@ function start(path: string): ServerChild {
 describe("a data folder's Chroma server restarted by two processes at once", () => {
   it("the owner's restart after a reuser started a server joins it: one server on the folder, both processes on it", async () => {
     const path = join(await tempDir("engram-restart-race-"), "chroma");
-    const owner = start(path);
+    const owner = start(path, 1); // a second death within the minute would end in CHROMA_EXITED
     expect(await owner.next()).toEqual({ ready: true });
     const first = await owner.next();
     expect(first.reused).toBe(false);
@@ -58,6 +58,18 @@ describe("a data folder's Chroma server restarted by two processes at once", () 
     expect(after.error).toBeUndefined();
     expect({ owner: after.url, chromas: chromasServing(path).length }).toEqual({ owner: healed.url, chromas: 1 });
     expect(await heartbeat("127.0.0.1", Number(new URL(after.url!).port))).toBe(true);
+
+    // The server the owner joined is slow to answer (frozen): the owner's heal waits for it, as
+    // for its own, and neither restarts it nor counts a death (before: CHROMA_EXITED at once).
+    const [joined] = chromasServing(path);
+    process.kill(joined!, "SIGSTOP");
+    try {
+      expect(await owner.ask("heal")).toEqual(after);
+    } finally {
+      process.kill(joined!, "SIGCONT");
+    }
+    expect(await owner.ask("heal")).toEqual(after);
+    expect(chromasServing(path)).toEqual([joined]);
 
     // The owner lets go first: the reuser's server (now serving both) keeps running and its state
     // file stays; then the reuser stops it, and nothing is left on the folder.

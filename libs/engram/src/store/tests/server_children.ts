@@ -29,10 +29,10 @@ export interface ServerChild {
   close(): Promise<void>;
 }
 
-export function serverChild(path: string): ServerChild {
+export function serverChild(path: string, maxRestarts?: number): ServerChild {
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, ["--import", "tsx", CHILD, path], { env, stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", CHILD, path, ...(maxRestarts === undefined ? [] : [String(maxRestarts)])], { env, stdio: ["pipe", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout! });
   const queued: ServerReport[] = [];
   const waiting: ((report: ServerReport) => void)[] = [];
