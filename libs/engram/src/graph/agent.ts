@@ -16,6 +16,7 @@ import { createRememberNode } from "./nodes/remember.js";
 import { createScoreNode } from "./nodes/score.js";
 import { GraphSessions, type SessionEnd } from "./sessions.js";
 import { MemoryState, type MemoryStateType } from "./state.js";
+import { oneRunPerThread } from "./thread_runs.js";
 import type { GraphMemory, WarningHandler } from "./types.js";
 
 export { DEFAULT_IMPORTANCE_THRESHOLD };
@@ -134,6 +135,9 @@ export function createMemoryGraph(options: MemoryGraphOptions) {
     .addEdge("consolidate", END)
     .compile({ checkpointer: options.checkpointer, store: options.store });
   sessions.attach(graph);
+  // Two runs of one thread at once would both start from its latest checkpoint, and the later end
+  // would drop the other's turn: this process takes them one at a time, as the LangGraph server does.
+  oneRunPerThread(graph);
   const controls: MemoryGraphSessions = {
     endSession: (config) => sessions.end(config, "explicit"),
     cancelIdle: () => sessions.cancelIdle(),
