@@ -18,7 +18,13 @@ const children: ServerChild[] = [];
 const frozen: number[] = [];
 
 afterEach(async () => {
-  for (const pid of frozen.splice(0)) process.kill(pid, "SIGCONT");
+  for (const pid of frozen.splice(0)) {
+    try {
+      process.kill(pid, "SIGCONT");
+    } catch {
+      // gone already
+    }
+  }
   for (const child of children.splice(0)) await child.close();
 });
 
