@@ -110,4 +110,37 @@ describe("two runs of one thread at once, in one process", () => {
     expect(texts(state.messages)).toEqual(["First question?", "Second question?", "Third question?", "Reply three."]);
     expect(state.messages.filter((message: BaseMessage) => message instanceof HumanMessage)).toHaveLength(3);
   });
+
+  it("an explicit endSession while a run of the thread is in its model call waits for that run: the session ends with its turn, no turn comes back", async () => {
+    const m = memories.open("end-during-run");
+    const gate = signal();
+    const model = new RecordingChatModel({
+      replies: [
+        "Reply one.",
+        async () => {
+          await gate.promise;
+          return "Reply two.";
+        },
+      ],
+    });
+    const graph = createMemoryGraph({ memory: m, model, importanceThreshold: 1, checkpointer: new MemorySaver(), onWarning: () => {} });
+    const cfg = runConfig("kai", "k");
+    await graph.invoke(say("The hall lamp flickers."), cfg);
+
+    const running = graph.invoke(say("The boiler makes a noise."), cfg);
+    const ending = graph.endSession(cfg);
+    // The end reads the thread now (before) or after the run (now): either way the run goes on.
+    await Promise.race([ending, new Promise((resolve) => setTimeout(resolve, RACE_WINDOW_MS))]);
+    gate.resolve();
+    const [, end] = await Promise.all([running, ending]);
+
+    const state = (await graph.getState(cfg)).values;
+    // Every turn left with the session; none came back with the run's last checkpoint.
+    expect(texts(state.messages)).toEqual([]);
+    expect(end.summarized).toBe(4);
+    await m.flush();
+    const summaries = await m.getAll({ userId: "kai", kind: "summary" });
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]!.content).toContain("boiler");
+  });
 });
