@@ -2,6 +2,7 @@
  * `engram reembed`: moves a data folder's vectors to another embedding model, in place and
  * resumable.
  */
+import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import type { ChromaClient, Collection } from "chromadb";
@@ -72,6 +73,15 @@ export interface ReembedResult {
 /** Suffix of the collection a user's records are copied into before it replaces theirs. */
 const COPY_SUFFIX = "-reembed";
 
+/** Metadata of a copy: the id of the collection it copies. */
+const COPY_OF = "engram_reembed_of";
+
+/**
+ * Passes of {@link syncCopy} before giving up: each pass re-embeds only what changed in the user's
+ * collection since the last one, so only writes that never pause can exhaust them.
+ */
+const SYNC_PASSES = 20;
+
 /**
  * Re-embeds every memory of a data folder with another model, in place, and records that model
  * (docs/embeddings.md). Run it with the applications that use the folder stopped.
@@ -124,28 +134,21 @@ export async function reembed(options: ReembedOptions): Promise<ReembedResult> {
       const base = collections.bases.get(name);
       let copy = collections.copies.get(name);
       if (base) {
-        copy ??= await client.createCollection({ name: name + COPY_SUFFIX, embeddingFunction: null, metadata: { engram: 1, ...base.metadata, ...NEW_COLLECTION_SETTINGS } });
-        const copied = new Set(await allIds(copy));
-        done += copied.size;
-        const todo = (await allIds(base)).filter((id) => !copied.has(id));
-        options.onProgress?.({ done, total });
-        for (let start = 0; start < todo.length; start += batchSize) {
-          const ids = todo.slice(start, start + batchSize);
-          const rows = await base.get({ ids, include: ["documents", "metadatas"] as never });
-          // Rows keep their text in the document or, since it moved, in the metadata (store/chroma_records.ts);
-          // the copy is written in the current layout: the text in the metadata, the document empty.
-          const texts = rows.ids.map((_, i) => rowText(rows.documents[i], rows.metadatas[i]));
-          const vectors = await embedAll(options.embeddings, texts);
-          await upsertRows(copy, {
-            ids: rows.ids,
-            embeddings: vectors,
-            documents: rows.ids.map(() => STORED_DOCUMENT),
-            metadatas: rows.metadatas.map((m, i) => ({ ...(m ?? {}), [TEXT_KEY]: texts[i]! })),
-          });
-          done += rows.ids.length;
-          reembedded += rows.ids.length;
-          options.onProgress?.({ done, total });
-        }
+        copy ??= await client.createCollection({
+          name: name + COPY_SUFFIX,
+          embeddingFunction: null,
+          metadata: { engram: 1, ...base.metadata, ...NEW_COLLECTION_SETTINGS, [COPY_OF]: base.id },
+        });
+        // A copy made from this very collection may drop what the collection no longer holds; a
+        // copy of an earlier one (the records collection was made again since) only gains.
+        const sameBase = copy.metadata?.[COPY_OF] === base.id;
+        const step = (progress: SyncStep): void => {
+          total += progress.found ?? 0;
+          done += (progress.kept ?? 0) + (progress.moved ?? 0);
+          reembedded += progress.moved ?? 0;
+          options.onProgress?.({ done: Math.min(done, total), total });
+        };
+        await syncCopy(base, copy, options.embeddings, batchSize, sameBase, step);
         // The copy is complete: it replaces the original (a crash between the two steps leaves only
         // the copy, which the next run renames).
         await client.deleteCollection({ name });
@@ -188,14 +191,77 @@ async function resetRevisions(client: ChromaClient, prefix: string, recordsColle
   }
 }
 
-/** Every id of a collection, paged (one response should not carry a whole large collection). */
-async function allIds(collection: Collection): Promise<string[]> {
-  const ids: string[] = [];
-  const page = 5_000;
+/**
+ * Brings `copy` level with `base` (re-embedding what is missing or differs, and, when `dropExtra`,
+ * deleting what `base` no longer holds), then checks again, until a pass finds nothing to do. So a
+ * write an application made on the user's collection while it was being copied (an add, an
+ * update, a delete) is in the copy when it replaces the collection, instead of being lost or
+ * undone by the swap. `step` is told of what needs no work, of records moved, and of new work found.
+ */
+async function syncCopy(
+  base: Collection,
+  copy: Collection,
+  embeddings: EmbeddingsInterface,
+  batchSize: number,
+  dropExtra: boolean,
+  step: (progress: SyncStep) => void,
+): Promise<void> {
+  for (let pass = 0; pass < SYNC_PASSES; pass += 1) {
+    const source = await fingerprints(base, true);
+    const copied = await fingerprints(copy, false);
+    const todo = [...source].filter(([id, print]) => copied.get(id) !== print).map(([id]) => id);
+    const extra = dropExtra ? [...copied.keys()].filter((id) => !source.has(id)) : [];
+    if (pass === 0) step({ kept: source.size - todo.length });
+    else if (todo.length > 0) step({ found: todo.length });
+    if (todo.length === 0 && extra.length === 0) return;
+    // Rows that changed are dropped first: an upsert merges metadata, and would keep keys the
+    // update removed. A crash in between leaves them missing from the copy, which the next run fills.
+    const stale = [...extra, ...todo.filter((id) => copied.has(id))];
+    for (let start = 0; start < stale.length; start += batchSize) await copy.delete({ ids: stale.slice(start, start + batchSize) });
+    for (let start = 0; start < todo.length; start += batchSize) {
+      const rows = await base.get({ ids: todo.slice(start, start + batchSize), include: ["documents", "metadatas"] as never });
+      if (rows.ids.length === 0) continue; // deleted meanwhile: the next pass sees it
+      // Rows keep their text in the document or, since it moved, in the metadata (store/chroma_records.ts);
+      // the copy is written in the current layout: the text in the metadata, the document empty.
+      const texts = rows.ids.map((_, i) => rowText(rows.documents[i], rows.metadatas[i]));
+      const vectors = await embedAll(embeddings, texts);
+      await upsertRows(copy, {
+        ids: rows.ids,
+        embeddings: vectors,
+        documents: rows.ids.map(() => STORED_DOCUMENT),
+        metadatas: rows.metadatas.map((m, i) => ({ ...(m ?? {}), [TEXT_KEY]: texts[i]! })),
+      });
+      step({ moved: rows.ids.length });
+    }
+  }
+  throw new EngramError(
+    "STORE_ERROR",
+    `The collection ${base.name} kept changing while it was re-embedded: stop the applications that write this data folder, then run it again (it resumes).`,
+  );
+}
+
+/** What {@link syncCopy} reports: records already in the copy, records moved, records found changed by a later pass. */
+interface SyncStep {
+  kept?: number;
+  moved?: number;
+  found?: number;
+}
+
+/** Every record of a collection, as a digest of its metadata and text (what a copy must hold), paged. */
+async function fingerprints(collection: Collection, source: boolean): Promise<Map<string, string>> {
+  const prints = new Map<string, string>();
+  const page = 1_000;
   for (let offset = 0; ; offset += page) {
-    const result = await collection.get({ limit: page, offset, include: [] as never });
-    ids.push(...result.ids);
-    if (result.ids.length < page) return ids;
+    const result = await collection.get({ limit: page, offset, include: (source ? ["documents", "metadatas"] : ["metadatas"]) as never });
+    result.ids.forEach((id, i) => {
+      const metadata: Record<string, unknown> = { ...(result.metadatas[i] ?? {}) };
+      if (source) metadata[TEXT_KEY] = rowText(result.documents[i], result.metadatas[i]);
+      const sorted = Object.keys(metadata)
+        .sort()
+        .map((key) => [key, metadata[key]]);
+      prints.set(id, createHash("sha256").update(JSON.stringify(sorted)).digest("base64"));
+    });
+    if (result.ids.length < page) return prints;
   }
 }
 
