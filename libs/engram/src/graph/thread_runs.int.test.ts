@@ -143,4 +143,18 @@ describe("two runs of one thread at once, in one process", () => {
     expect(summaries).toHaveLength(1);
     expect(summaries[0]!.content).toContain("boiler");
   });
+
+  it("a stream left early (break) lets the next run of the thread go", async () => {
+    const m = memories.open("left-stream");
+    const model = new RecordingChatModel({ replies: ["Reply one.", "Reply two."] });
+    const graph = createMemoryGraph({ memory: m, model, checkpointer: new MemorySaver(), onWarning: () => {} });
+    const cfg = runConfig("lea", "l");
+    for await (const update of await graph.stream(say("The lamp flickers."), { ...cfg, streamMode: "updates" })) {
+      expect(Object.keys(update)).toEqual(["recall"]);
+      break;
+    }
+    await graph.invoke(say("The boiler makes a noise."), cfg);
+    const state = (await graph.getState(cfg)).values;
+    expect(texts(state.messages).slice(-2)).toEqual(["The boiler makes a noise.", model.calls.length === 1 ? "Reply one." : "Reply two."]);
+  });
 });
