@@ -36,6 +36,8 @@ export type EngramErrorCode =
   // Embeddings.
   | "EMBEDDING_FAILED"
   | "EMBEDDINGS_MISMATCH"
+  // `engram reembed` refused: another run is moving the same data folder (memory/reembed_lock.ts).
+  | "REEMBED_RUNNING"
   // Chat models used by memory (fact extraction and reconciliation).
   | "MODEL_ERROR"
   | "MODEL_OUTPUT_INVALID"

@@ -18,6 +18,7 @@ import { MODEL_KEY, readStoreModel, recordStoreModel, REEMBED_PENDING } from "..
 import { isNotFound } from "../store/not_found.js";
 import { storeMarkerName } from "../store/langgraph/model_check.js";
 import { revisionLogNameOf } from "../store/revision_log.js";
+import { takeReembedLock } from "./reembed_lock.js";
 import { openState, type StateOption } from "../state/open.js";
 import type { OutboxState, StateBackend } from "../state/types.js";
 import { describeValue } from "../core/describe.js";
@@ -100,6 +101,17 @@ export async function reembed(options: ReembedOptions): Promise<ReembedResult> {
     throw new EngramError("INVALID_OPTIONS", `batchSize must be a whole number from 1 to 5000, got ${describeValue(options.batchSize)}.`);
   }
   const target = embeddingsIdentity(options.embeddings);
+  // Before anything is read or written: a second run at once would swap collections under the first.
+  const lock = await takeReembedLock(dataDir);
+  try {
+    return await moveFolder(options, dataDir, prefix, batchSize, target);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** {@link reembed}, holding the folder's lock. */
+async function moveFolder(options: ReembedOptions, dataDir: string, prefix: string, batchSize: number, target: string): Promise<ReembedResult> {
   const pending = `${REEMBED_PENDING}${target}`;
   const opened = openState(options.state, { dataDir });
   const state = opened.state;
