@@ -16,7 +16,6 @@ import { createRememberNode } from "./nodes/remember.js";
 import { createScoreNode } from "./nodes/score.js";
 import { GraphSessions, type SessionEnd } from "./sessions.js";
 import { MemoryState, type MemoryStateType } from "./state.js";
-import { insideRunOf, ThreadRuns } from "./thread_runs.js";
 import type { GraphMemory, WarningHandler } from "./types.js";
 
 export { DEFAULT_IMPORTANCE_THRESHOLD };
@@ -88,12 +87,7 @@ export function createMemoryGraph(options: MemoryGraphOptions) {
   const turn = resolveTurnOptions(options, "createMemoryGraph");
   const { memory, scorer, onWarning } = { ...options, scorer: turn.scorer, onWarning: turn.warn };
   const route = routeByImportance(turn.importanceThreshold);
-  // Two runs of one thread at once would both start from its latest checkpoint, and the later end
-  // would drop the other's turn; a session end during a run would see its turns come back with the
-  // run's last checkpoint: this process takes them one at a time, as the LangGraph server does.
-  const runs = new ThreadRuns();
   const sessions = new GraphSessions(undefined, {
-    exclusive: (config, task) => runs.exclusive(config, task),
     memory,
     scorer,
     importanceThreshold: turn.importanceThreshold,
@@ -140,10 +134,8 @@ export function createMemoryGraph(options: MemoryGraphOptions) {
     .addEdge("consolidate", END)
     .compile({ checkpointer: options.checkpointer, store: options.store });
   sessions.attach(graph);
-  runs.attach(graph);
   const controls: MemoryGraphSessions = {
-    // Called from a node or tool of the thread's own run, the end cannot wait for that run.
-    endSession: (config) => (insideRunOf(config) ? sessions.end(config, "explicit") : runs.exclusive(config, () => sessions.end(config, "explicit"))),
+    endSession: (config) => sessions.end(config, "explicit"),
     cancelIdle: () => sessions.cancelIdle(),
   };
   return Object.assign(graph, controls);

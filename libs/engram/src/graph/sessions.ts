@@ -39,11 +39,6 @@ export interface GraphSessionOptions extends Omit<EndSessionOptions, "onUsage" |
   onSessionEnd?: (end: SessionEnd) => void;
   /** Where a failed idle end is reported. @default console.warn */
   onWarning?: WarningHandler;
-  /**
-   * Runs an idle end between the thread's runs (createMemoryGraph's per-thread queue), so a run that
-   * starts as the end fires does not race it. @default undefined (the end runs at once)
-   */
-  exclusive?: <T>(config: RunnableConfig, task: () => Promise<T>) => Promise<T>;
 }
 
 interface ThreadState {
@@ -125,13 +120,7 @@ export class GraphSessions {
         this.arm(key, () => fire(firstFiredAt), Math.min(idleMs, LAST_CHECKPOINT_POLL_MS));
         return;
       }
-      const exclusive = this.options.exclusive;
-      if (exclusive === undefined) return void (await this.end(run, "idle"));
-      await exclusive(run, async () => {
-        // A run that started meanwhile was waited for, and armed a new timer as it ended: the
-        // thread is not idle, that timer ends it later.
-        if (!this.timers.has(key)) await this.end(run, "idle");
-      });
+      await this.end(run, "idle");
     };
     this.arm(key, () => fire(Date.now()), idleMs);
   }
