@@ -74,6 +74,9 @@ export interface ReembedResult {
 /** Suffix of the collection a user's records are copied into before it replaces theirs. */
 const COPY_SUFFIX = "-reembed";
 
+/** Suffix of a copy once complete, before it replaces the original. */
+const DONE_SUFFIX = "-reembedded";
+
 /** Metadata of a copy: the id of the collection it copies. */
 const COPY_OF = "engram_reembed_of";
 
@@ -125,8 +128,19 @@ async function moveFolder(options: ReembedOptions, dataDir: string, prefix: stri
     // Copies left by an unfinished run towards another model hold that model's vectors: start over.
     const resuming = folderBefore === pending || storeBefore === pending;
     const collections = await userCollections(client, prefix);
-    if (!resuming) for (const copy of collections.copies.values()) await client.deleteCollection({ name: copy.name });
-    if (!resuming) collections.copies.clear();
+    if (!resuming) {
+      for (const [name, copy] of collections.copies) {
+        if (collections.bases.has(name) || erasedWhileCopied(copy)) {
+          await dropCopy(client, copy);
+        } else {
+          // A complete copy whose original is deleted holds the user's only records (of the
+          // unfinished run's model): it becomes the original, re-embedded from there.
+          await copy.modify({ name });
+          collections.bases.set(name, copy);
+        }
+      }
+      collections.copies.clear();
+    }
 
     // From here until the end, neither model may open the folder.
     await state.meta.set(MODEL_KEY, pending, { replace: true });
@@ -160,10 +174,22 @@ async function moveFolder(options: ReembedOptions, dataDir: string, prefix: stri
           reembedded += progress.moved ?? 0;
           options.onProgress?.({ done: Math.min(done, total), total });
         };
-        await syncCopy(base, copy, options.embeddings, batchSize, sameBase, step);
-        // The copy is complete: it replaces the original (a crash between the two steps leaves only
-        // the copy, which the next run renames).
-        await client.deleteCollection({ name });
+        const synced = await syncCopy(base, copy, options.embeddings, batchSize, sameBase, step);
+        // The copy is complete: it is renamed as such, then replaces the original (a crash between
+        // these steps leaves only the complete copy, which the next run renames).
+        const erased = synced === "erased" || !(await markComplete(copy, name).then(() => dropOriginal(client, name)));
+        if (erased) {
+          // The user was erased (deleteAll) while being copied: the copy must not bring them back.
+          await dropCopy(client, copy);
+          await resetRevisions(client, prefix, name);
+          continue;
+        }
+      } else if (erasedWhileCopied(copy!)) {
+        // A copy never completed whose original is gone: the user was erased since (an unfinished
+        // run's copy is completed before its original is deleted).
+        await dropCopy(client, copy!);
+        await resetRevisions(client, prefix, name);
+        continue;
       } else {
         done += await copy!.count();
         options.onProgress?.({ done, total });
@@ -203,6 +229,39 @@ async function resetRevisions(client: ChromaClient, prefix: string, recordsColle
   }
 }
 
+/** Renames a copy as complete (before its original is deleted: see {@link erasedWhileCopied}). */
+async function markComplete(copy: Collection, name: string): Promise<void> {
+  if (copy.name !== name + DONE_SUFFIX) await copy.modify({ name: name + DONE_SUFFIX });
+}
+
+/** Deletes the original collection; false when it was gone already (the user was erased meanwhile). */
+async function dropOriginal(client: ChromaClient, name: string): Promise<boolean> {
+  try {
+    await client.deleteCollection({ name });
+    return true;
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
+}
+
+async function dropCopy(client: ChromaClient, copy: Collection): Promise<void> {
+  try {
+    await client.deleteCollection({ name: copy.name });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}
+
+/**
+ * A copy found without its original that this release started (it names the collection it
+ * copies) and never completed: its original was erased. (A copy from an earlier release, which
+ * named nothing, is renamed as before.)
+ */
+function erasedWhileCopied(copy: Collection): boolean {
+  return !copy.name.endsWith(DONE_SUFFIX) && typeof copy.metadata?.[COPY_OF] === "string";
+}
+
 /**
  * Brings `copy` level with `base` (re-embedding what is missing or differs, and, when `dropExtra`,
  * deleting what `base` no longer holds), then checks again, until a pass finds nothing to do. So a
@@ -217,21 +276,24 @@ async function syncCopy(
   batchSize: number,
   dropExtra: boolean,
   step: (progress: SyncStep) => void,
-): Promise<void> {
+): Promise<"synced" | "erased"> {
   for (let pass = 0; pass < SYNC_PASSES; pass += 1) {
     const source = await fingerprints(base, true);
+    if (source === "erased") return "erased";
     const copied = await fingerprints(copy, false);
+    if (copied === "erased") throw new Error(`the copy ${copy.name} is gone (another run of reembed?)`);
     const todo = [...source].filter(([id, print]) => copied.get(id) !== print).map(([id]) => id);
     const extra = dropExtra ? [...copied.keys()].filter((id) => !source.has(id)) : [];
     if (pass === 0) step({ kept: source.size - todo.length });
     else if (todo.length > 0) step({ found: todo.length });
-    if (todo.length === 0 && extra.length === 0) return;
+    if (todo.length === 0 && extra.length === 0) return "synced";
     // Rows that changed are dropped first: an upsert merges metadata, and would keep keys the
     // update removed. A crash in between leaves them missing from the copy, which the next run fills.
     const stale = [...extra, ...todo.filter((id) => copied.has(id))];
     for (let start = 0; start < stale.length; start += batchSize) await copy.delete({ ids: stale.slice(start, start + batchSize) });
     for (let start = 0; start < todo.length; start += batchSize) {
-      const rows = await base.get({ ids: todo.slice(start, start + batchSize), include: ["documents", "metadatas"] as never });
+      const rows = await readRows(base, todo.slice(start, start + batchSize));
+      if (rows === "erased") return "erased";
       if (rows.ids.length === 0) continue; // deleted meanwhile: the next pass sees it
       // Rows keep their text in the document or, since it moved, in the metadata (store/chroma_records.ts);
       // the copy is written in the current layout: the text in the metadata, the document empty.
@@ -259,12 +321,28 @@ interface SyncStep {
   found?: number;
 }
 
-/** Every record of a collection, as a digest of its metadata and text (what a copy must hold), paged. */
-async function fingerprints(collection: Collection, source: boolean): Promise<Map<string, string>> {
+/** Rows of the original; "erased" when the collection is gone (a deleteAll dropped it). */
+async function readRows(base: Collection, ids: string[]): Promise<Awaited<ReturnType<Collection["get"]>> | "erased"> {
+  try {
+    return await base.get({ ids, include: ["documents", "metadatas"] as never });
+  } catch (error) {
+    if (isNotFound(error)) return "erased";
+    throw error;
+  }
+}
+
+/** Every record of a collection, as a digest of its metadata and text (what a copy must hold), paged; "erased" when it is gone. */
+async function fingerprints(collection: Collection, source: boolean): Promise<Map<string, string> | "erased"> {
   const prints = new Map<string, string>();
   const page = 1_000;
   for (let offset = 0; ; offset += page) {
-    const result = await collection.get({ limit: page, offset, include: (source ? ["documents", "metadatas"] : ["metadatas"]) as never });
+    let result: Awaited<ReturnType<Collection["get"]>>;
+    try {
+      result = await collection.get({ limit: page, offset, include: (source ? ["documents", "metadatas"] : ["metadatas"]) as never });
+    } catch (error) {
+      if (isNotFound(error)) return "erased";
+      throw error;
+    }
     result.ids.forEach((id, i) => {
       const metadata: Record<string, unknown> = { ...(result.metadatas[i] ?? {}) };
       if (source) metadata[TEXT_KEY] = rowText(result.documents[i], result.metadatas[i]);
@@ -294,6 +372,7 @@ async function userCollections(client: ChromaClient, prefix: string): Promise<{ 
   const copies = new Map<string, Collection>();
   for await (const collection of collectionsStartingWith(client, `${prefix}-u-`)) {
     if (collection.name.endsWith(COPY_SUFFIX)) copies.set(collection.name.slice(0, -COPY_SUFFIX.length), collection);
+    else if (collection.name.endsWith(DONE_SUFFIX)) copies.set(collection.name.slice(0, -DONE_SUFFIX.length), collection);
     else bases.set(collection.name, collection);
   }
   return { bases, copies };
