@@ -12,6 +12,14 @@ export interface PostgresOutage {
   down(): Promise<void>;
   /** Starts it again on the same port, settings and data. */
   up(): Promise<void>;
+  /**
+   * Stops the server's processes (SIGSTOP) without ending anything: connections stay open and
+   * new ones are accepted by the kernel, but nothing answers (a frozen machine, a failover that
+   * leaves clients talking to a host that is gone).
+   */
+  freeze(): Promise<void>;
+  /** Lets the frozen processes run again (SIGCONT). */
+  thaw(): Promise<void>;
 }
 
 function quote(value: string): string {
@@ -41,10 +49,21 @@ export async function postgresOutage(url: string): Promise<PostgresOutage> {
   const asRoot = process.getuid?.() === 0;
   const shell = (command: string) => run("sh", ["-c", asRoot ? `su postgres -s /bin/sh -c ${quote(command)}` : command]);
   const log = join(dirname(data), "log");
+  // The postmaster (first line of its pid file) and its children: backends, checkpointer, ...
+  const processes = async (): Promise<string[]> => {
+    const postmaster = (await readFile(join(data, "postmaster.pid"), "utf8")).split("\n")[0]!.trim();
+    const { stdout } = await run("ps", ["-o", "pid=", "--ppid", postmaster]);
+    return [postmaster, ...stdout.split(/\s+/).filter((pid) => /^\d+$/.test(pid))];
+  };
+  const signal = async (name: "STOP" | "CONT") => {
+    await run("kill", [`-${name}`, ...(await processes())]);
+  };
   return {
     down: async () => {
       await shell(`${bin}/pg_ctl -D ${quote(data)} -m fast -w -t 300 stop >/dev/null 2>&1`);
     },
+    freeze: () => signal("STOP"),
+    thaw: () => signal("CONT"),
     up: async () => {
       await shell(`${bin}/pg_ctl -D ${quote(data)} -o ${quote(settings)} -l ${quote(log)} -w -t 300 start >/dev/null 2>&1`);
     },

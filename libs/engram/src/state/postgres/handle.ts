@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import type { Pool, PoolClient, QueryResultRow } from "pg";
 import { EngramError } from "../../core/errors.js";
 import { migrate } from "./migrations.js";
@@ -15,6 +16,9 @@ export const NOW_MS = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 /** SQLSTATEs worth one more try of the whole transaction: a deadlock or a serialization failure. */
 const RETRYABLE = new Set(["40P01", "40001"]);
 const MAX_ATTEMPTS = 4;
+
+/** How long `close()` lets connections end by themselves before it destroys their sockets. */
+const CLOSE_GRACE_MS = 5_000;
 
 /** Error codes of a connection that failed (node's, and PostgreSQL's class 08 and shutdowns). */
 const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EHOSTUNREACH", "EPIPE", "57P01", "57P02", "57P03"]);
@@ -43,6 +47,9 @@ export class PgHandle {
 
   /** Lock connections lent out: closed by `close()`, which ends the locks they hold. */
   private readonly lent = new Set<PoolClient>();
+
+  /** The sockets of this handle's connections not closed yet (see `close()`). */
+  private readonly sockets = new Set<Socket>();
 
   /** Work to stop at `close()` (lease refresh timers). */
   private readonly closeHooks = new Set<() => void>();
@@ -135,7 +142,9 @@ export class PgHandle {
     if (this.closed) throw closedError(what);
     let locks = this.locks.get(name);
     if (!locks) {
-      locks = quiet(new pg.Pool({ ...this.options.pool, max: this.options.lockConnections }));
+      // No query deadline on lock sessions: waiting for a lock another replica holds is no outage
+      // (the unlock has one of its own: leases.ts).
+      locks = this.quiet(new pg.Pool({ ...this.options.pool, query_timeout: undefined, max: this.options.lockConnections }));
       this.locks.set(name, locks);
     }
     let client: PoolClient;
@@ -172,10 +181,16 @@ export class PgHandle {
     for (const client of [...this.lent]) this.releaseLockClient(client, false);
     const locks = [...this.locks.values()];
     this.locks.clear();
-    await Promise.all(locks.map((pool) => pool.end().catch(() => {})));
     const pool = this.pool ?? (await this.readying?.catch(() => undefined));
     this.pool = undefined;
-    await pool?.end().catch(() => {});
+    const ending = Promise.all([...locks, ...(pool ? [pool] : [])].map((each) => each.end().catch(() => {})));
+    // A connection ends once the server closes it, which one that no longer answers never does
+    // (frozen, or gone without a reset): past a grace, its socket is destroyed, so close() returns.
+    let grace: NodeJS.Timeout | undefined;
+    const late = await Promise.race([ending.then(() => false), new Promise<boolean>((resolve) => (grace = setTimeout(() => resolve(true), CLOSE_GRACE_MS)))]);
+    clearTimeout(grace);
+    if (late) for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
   }
 
   /** A driver or SQL failure as an EngramError naming what failed; EngramErrors pass through. */
@@ -191,6 +206,24 @@ export class PgHandle {
     return new EngramError("OUTBOX_ERROR", `${what} failed: ${message}`, { cause: error, details });
   }
 
+  /**
+   * A connection that breaks emits "error" (besides failing its query, if one runs): an idle one on
+   * the pool, one lent out on the client itself, where pg-pool leaves no listener. Unheard, either
+   * would crash the process; the failure already reaches the caller through the query, and the pool
+   * drops the broken connection. Each connection's socket is kept until it closes, for `close()`.
+   */
+  private quiet(pool: Pool): Pool {
+    pool.on("error", () => {});
+    pool.on("connect", (client) => {
+      client.on("error", () => {});
+      const socket = (client as unknown as { connection?: { stream?: Socket } }).connection?.stream;
+      if (socket === undefined) return;
+      this.sockets.add(socket);
+      socket.once("close", () => this.sockets.delete(socket));
+    });
+    return pool;
+  }
+
   private driver(): Promise<PgModule> {
     this.pgModule ??= import("pg").then((module) => module.default);
     return this.pgModule;
@@ -200,7 +233,7 @@ export class PgHandle {
     const pg = await this.driver();
     if (this.closed) throw closedError("setup");
     if (!this.pool) {
-      this.pool = quiet(new pg.Pool(this.options.pool));
+      this.pool = this.quiet(new pg.Pool(this.options.pool));
     }
     const pool = this.pool;
     const client = await pool.connect();
@@ -217,17 +250,6 @@ export class PgHandle {
   }
 }
 
-/**
- * A connection that breaks emits "error" (besides failing its query, if one runs): an idle one on
- * the pool, one lent out on the client itself, where pg-pool leaves no listener. Unheard, either
- * would crash the process; the failure already reaches the caller through the query, and the pool
- * drops the broken connection.
- */
-function quiet(pool: Pool): Pool {
-  pool.on("error", () => {});
-  pool.on("connect", (client) => client.on("error", () => {}));
-  return pool;
-}
 
 /**
  * Whether a driver error says the server could not be reached or the connection broke (refused,
@@ -239,7 +261,7 @@ export function unreachable(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
   return (
     (typeof code === "string" && (UNREACHABLE.has(code) || code.startsWith("08"))) ||
-    /Connection terminated|timeout exceeded when trying to connect|is not queryable/i.test(message)
+    /Connection terminated|timeout exceeded when trying to connect|is not queryable|Query read timeout/i.test(message)
   );
 }
 

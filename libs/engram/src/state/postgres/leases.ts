@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { QueryConfig } from "pg";
 import type { LeaseState } from "../types.js";
 import { NOW_MS, type PgHandle } from "./handle.js";
 
@@ -107,7 +108,10 @@ export class PostgresLeases implements LeaseState {
         } finally {
           // Unlocked on the same session, which then goes back to the pool; a session that cannot
           // unlock is closed instead, and the server drops its locks with it.
-          clean = await client.query<{ ok: boolean }>("SELECT pg_advisory_unlock(hashtextextended($1, 0)) AS ok", [lock]).then(
+          // With the main pool's deadline (lock sessions have none): a server that stops answering
+          // here leaves the session unclean, and it is closed, which ends the lock with it.
+          const unlock = { text: "SELECT pg_advisory_unlock(hashtextextended($1, 0)) AS ok", values: [lock], query_timeout: this.handle.options.pool.query_timeout };
+          clean = await client.query<{ ok: boolean }>(unlock as QueryConfig).then(
             (result) => result.rows[0]?.ok === true,
             () => false,
           );

@@ -9,7 +9,11 @@ export interface PostgresStateOptions {
    * node-postgres `PoolConfig` (ssl, pool size, timeouts...). Every replica of an app points at the
    * same database and schema. Engram sets the pool's `allowExitOnIdle` to true unless you set it: idle
    * connections never keep a process alive that is done (without it, one that never calls `close()`
-   * waited for pg's idle timeout, 10 s by default, before it could exit).
+   * waited for pg's idle timeout, 10 s by default, before it could exit). It also gives every
+   * connection a deadline unless you set one: `connectionTimeoutMillis` 30,000 and `query_timeout`
+   * 60,000 (a statement not answered by then fails with `STATE_UNAVAILABLE`), and `keepAlive`: a
+   * server that stops answering (frozen, or cut off by a failover without a reset) would otherwise
+   * hold every call, and `close()`, for ever. Waits for a per-user lock have no deadline.
    */
   postgres: string | PoolConfig;
   /**
@@ -51,6 +55,9 @@ export interface ResolvedPostgresOptions {
   pollMs: number;
 }
 
+/** What Engram sets in the pool's config unless the app does (see `postgres` above). */
+const DEADLINES: PoolConfig = { allowExitOnIdle: true, connectionTimeoutMillis: 30_000, query_timeout: 60_000, keepAlive: true };
+
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /**
@@ -68,9 +75,9 @@ export function resolvePostgresOptions(options: PostgresStateOptions): ResolvedP
     if (!/^postgres(ql)?:\/\//.test(postgres)) {
       throw new EngramError("INVALID_OPTIONS", "postgres must be a connection string starting with postgres:// (or postgresql://), or a pg PoolConfig.");
     }
-    pool = { connectionString: postgres, allowExitOnIdle: true };
+    pool = { connectionString: postgres, ...DEADLINES };
   } else if (postgres !== null && typeof postgres === "object") {
-    pool = { allowExitOnIdle: true, ...postgres };
+    pool = { ...DEADLINES, ...postgres };
   } else {
     throw new EngramError("INVALID_OPTIONS", `postgres must be a connection string or a pg PoolConfig, got ${describeValue(postgres)}.`);
   }
