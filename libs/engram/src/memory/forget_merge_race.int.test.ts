@@ -106,4 +106,41 @@ describe.each(["sqlite", "postgres"] as const)("a forgetting merge racing other 
       expect(left === null ? null : [left.content, left.source.messageIds]).toEqual(what === "deleted" ? null : ["I take the 8:10 bus to work now", ["m-2"]]);
     }
   });
+
+  // Two passes at once, over groups that overlap: A's, narrowed to thread t1, merges the duplicate
+  // into the kept record; B's, over the whole user, merges both into a more important record of
+  // thread t2. A's lands first. B's merge was conditioned on its kept record alone: it took the
+  // message ids of a record A had merged (and kept) and of one A had deleted, and two records then
+  // named the same messages.
+  it("two passes at once, one merging a record the other kept: every message id named once", async () => {
+    const { start, user } = await test();
+    const [a, b] = [start("a", held.proxy.url), start("b", held.proxy.url)];
+    const say = (id: string, content: string, threadId: string, importance: number): Promise<string> =>
+      a.call<{ results: Stored[] }>("add", [{ role: "user", id, content }], { ...user, threadId, importance }).then((r) => r.results[0]!.id);
+    const top = await say("x-1", "I take the 7:40 train to work every morning!", "t2", 0.9);
+    const kept = await say("m-1", "I take the 7:40 train to work every morning.", "t1", 0.7);
+    const duplicate = await say("m-2", DUPLICATE_TEXT, "t1", 0.5);
+    const group = (ids: string[]) => {
+      let reads = 0;
+      const wanted = [...ids].sort().join();
+      return (request: SeenRequest): boolean => request.path.endsWith("/get") && [...requestIds(request)].sort().join() === wanted && (reads += 1) === 2;
+    };
+
+    const checkA = held.proxy.hold(group([kept, duplicate]));
+    const forgettingA = a.call<{ removedIds: string[] }>("forget", { ...user, threadId: "t1" });
+    await checkA.answered;
+    const checkB = held.proxy.hold(group([top, kept, duplicate]));
+    const forgettingB = b.call<{ removedIds: string[] }>("forget", user);
+    await checkB.answered; // both passes planned on the same three records
+    checkA.release();
+    expect((await forgettingA).removedIds).toEqual([duplicate]);
+    checkB.release();
+    expect((await forgettingB).removedIds).toEqual([]);
+
+    for (const peer of [a, b]) {
+      expect(await messageIdsOf(peer, user)).toEqual(["m-1", "m-2", "x-1"]);
+      expect((await peer.call<Stored | null>("get", kept, user))?.source.messageIds?.sort()).toEqual(["m-1", "m-2"]);
+      expect((await peer.call<Stored | null>("get", top, user))?.source.messageIds).toEqual(["x-1"]);
+    }
+  });
 });
