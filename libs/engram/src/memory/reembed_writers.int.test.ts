@@ -66,3 +66,25 @@ describe("reembed beside an application still writing the folder", () => {
     }
   });
 });
+
+describe("an application writing right after reembed moved its folder", () => {
+  const suite = peerSuite();
+
+  it("its next add, with no search before it, is refused rather than stored with the old model's vectors", async () => {
+    const url = suite.chroma.server.url;
+    const dataDir = join(suite.chroma.dir, "after");
+    const app = suite.start({ dataDir, chromaUrl: url, embeddings: "hash" });
+    await app.call("add", "My cat is called Miso.", alice);
+    // Same vector size as the application's model: Chroma itself would not refuse its vectors.
+    const same = new (class extends HashEmbeddings {
+      readonly modelId = "hash-other@64";
+    })(64);
+    await reembed({ dataDir, chroma: { url }, embeddings: same });
+    const refused = await app.call("add", "I live in Lisbon.", alice).then(
+      () => undefined,
+      (error: unknown) => error as { code?: string },
+    );
+    await app.close();
+    expect(refused?.code).toBe("EMBEDDINGS_MISMATCH");
+  });
+});

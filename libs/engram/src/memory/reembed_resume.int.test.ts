@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { join } from "node:path";
+import { ChromaClient } from "chromadb";
+import { openState } from "../state/open.js";
+import { collectionsStartingWith } from "../store/list_collections.js";
+import { MODEL_KEY, recordStoreModel, REEMBED_PENDING } from "../store/model_marker.js";
+import { startTestChroma, type TestChroma } from "../tests/chroma.js";
+import { HashEmbeddings } from "../tests/hash_embeddings.js";
+import { Memory } from "./memory.js";
+import { reembed } from "./reembed.js";
+
+/** A model moved to: the test embedding under another name and size. */
+class Other extends HashEmbeddings {
+  readonly modelId = "hash-other@32";
+  constructor() {
+    super(32);
+  }
+}
+
+describe("reembed towards another model after a run died between a user's swap steps", () => {
+  let chroma: TestChroma;
+  beforeAll(async () => {
+    chroma = await startTestChroma();
+  });
+  afterAll(async () => chroma.stop());
+
+  it("keeps the user's copy, their only records, when the original was already deleted", async () => {
+    const url = chroma.server.url;
+    const dataDir = join(chroma.dir, "cut");
+    const seed = new Memory({ dataDir, chroma: { url }, embeddings: new HashEmbeddings(), writes: "sync" });
+    const texts = ["My cat is called Miso.", "I live in Lisbon.", "I drink green tea."];
+    for (const text of texts) await seed.add(text, { userId: "ana" });
+    await seed.close();
+
+    // What a run towards "hash-target@128" killed right after deleting Ana's original leaves: the
+    // folder marked half-moved, and only her copy (as an earlier release named it).
+    const client = new ChromaClient({ host: chroma.server.host, port: chroma.server.port });
+    const users: string[] = [];
+    for await (const collection of collectionsStartingWith(client, "engram-u-")) users.push(collection.name);
+    expect(users).toHaveLength(1);
+    const original = await client.getCollection({ name: users[0]!, embeddingFunction: null as never });
+    await original.modify({ name: `${users[0]!}-reembed` });
+    const pending = `${REEMBED_PENDING}hash-target@128`;
+    const opened = openState(undefined, { dataDir });
+    await opened.state.setup();
+    await opened.state.meta.set(MODEL_KEY, pending, { replace: true });
+    await opened.state.close();
+    await recordStoreModel(client, "engram", pending, { replace: true });
+
+    // The user changes their mind and moves the folder to another model instead.
+    const result = await reembed({ dataDir, chroma: { url }, embeddings: new Other() });
+    expect(result).toMatchObject({ to: "hash-other@32", reembedded: 3 });
+    const after = new Memory({ dataDir, chroma: { url }, embeddings: new Other(), writes: "sync" });
+    try {
+      expect((await after.getAll({ userId: "ana", limit: 100 })).map((record) => record.content).sort()).toEqual([...texts].sort());
+    } finally {
+      await after.close();
+    }
+  });
+});
