@@ -76,6 +76,9 @@ describe.each(["sqlite", "postgres"] as const)("a forgetting merge racing other 
       expect(await messageIdsOf(peer, user)).toEqual(["m-1", "m-2"]);
       expect((await peer.call<Stored | null>("get", duplicate, user))?.content).toBe(DUPLICATE_TEXT);
       expect((await peer.call<Stored | null>("get", kept, user))?.content).toBe("I take the 7:40 train to work every weekday morning.");
+      // The merge never landed: its entry is not history (the replacing update carried it).
+      const history = await peer.call<Array<{ event: string; reason: string }>>("history", kept, user);
+      expect(history.map((entry) => `${entry.event}:${entry.reason}`)).toEqual(["ADD:add", "UPDATE:update"]);
     }
     expect(report.removedIds).toEqual([]);
   });

@@ -25,6 +25,17 @@ export function isCallerUpdate(op: WriteOp): op is UpsertOp {
   return op.op === "upsert" && op.ifStored === true && (op.ifStoredAs?.length ?? 0) === 0;
 }
 
+/**
+ * The history reasons of Engram's own decisions about a stored record, written with `ifStoredAs`:
+ * a forgetting merge's write of its kept record, a fact's invalidation or reconciliation.
+ */
+const DECISIONS: ReadonlySet<string> = new Set(["dedupe", "invalidate", "reconcile"]);
+
+/** An UPDATE entry of one of Engram's own decisions ({@link DECISIONS}). */
+export function isDecision(entry: { event: string; reason: string | null }): boolean {
+  return entry.event === "UPDATE" && entry.reason !== null && DECISIONS.has(entry.reason);
+}
+
 /** The caller's update `op` as it lands on `stored`: the stored record's sources and last access, in place. */
 export function landOn(op: UpsertOp, stored: MemoryRecord): void {
   op.record = landedOn(op.record, stored);

@@ -8,7 +8,7 @@ import type { HistoryEvent, MemoryRecord } from "../core/types.js";
 import type { LeaseState, NewHistoryEntry, OutboxState, PendingWrite } from "../state/types.js";
 import type { EpisodicStore } from "../store/types.js";
 import { staleWrites } from "./erased_updates.js";
-import { isCallerUpdate } from "./update_rebase.js";
+import { isCallerUpdate, isDecision } from "./update_rebase.js";
 
 export { isCallerUpdate };
 
@@ -609,8 +609,12 @@ function ownEntry(userId: string, op: WriteOp): NewHistoryEntry | null {
  */
 function entriesOf(row: Row): NewHistoryEntry[] {
   const own = ownEntry(row.userId, row.payload);
+  // A caller's update that replaced in the queue a decision of Engram's own about its record (a
+  // merge's write, a fact's) carries that decision's entry, but the decision never lands: the
+  // update lands on the record as stored (update_rebase.ts). Its entry is not history.
+  const carried = isCallerUpdate(row.payload) ? (row.history ?? []).filter((entry) => !isDecision(entry)) : row.history ?? [];
   const entries: NewHistoryEntry[] = [];
-  for (const entry of own ? [...(row.history ?? []), own] : row.history ?? []) {
+  for (const entry of own ? [...carried, own] : carried) {
     const last = entries[entries.length - 1];
     if (!last || !sameChange(last, entry)) entries.push(entry);
   }
