@@ -80,6 +80,9 @@ const DONE_SUFFIX = "-reembedded";
 /** Metadata of a copy: the id of the collection it copies. */
 const COPY_OF = "engram_reembed_of";
 
+/** Metadata of a copy: the model it is embedded with (kept once it replaced the original). */
+const COPY_TO = "engram_reembed_to";
+
 /**
  * Passes of {@link syncCopy} before giving up: each pass re-embeds only what changed in the user's
  * collection since the last one, so only writes that never pause can exhaust them.
@@ -159,11 +162,20 @@ async function moveFolder(options: ReembedOptions, dataDir: string, prefix: stri
     for (const name of names) {
       const base = collections.bases.get(name);
       let copy = collections.copies.get(name);
+      if (base && !copy && resuming && base.metadata?.[COPY_TO] === target) {
+        // Swapped in by the run this one resumes (killed before the folder's marker changed): its
+        // records hold the target's vectors already.
+        done += await base.count();
+        options.onProgress?.({ done: Math.min(done, total), total });
+        await resetRevisions(client, prefix, name);
+        await state.revisions.clear();
+        continue;
+      }
       if (base) {
         copy ??= await client.createCollection({
           name: name + COPY_SUFFIX,
           embeddingFunction: null,
-          metadata: { engram: 1, ...base.metadata, ...NEW_COLLECTION_SETTINGS, [COPY_OF]: base.id },
+          metadata: { engram: 1, ...base.metadata, ...NEW_COLLECTION_SETTINGS, [COPY_OF]: base.id, [COPY_TO]: target },
         });
         // A copy made from this very collection may drop what the collection no longer holds; a
         // copy of an earlier one (the records collection was made again since) only gains.

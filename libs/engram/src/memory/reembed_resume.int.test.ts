@@ -57,4 +57,35 @@ describe("reembed towards another model after a run died between a user's swap s
       await after.close();
     }
   });
+
+  it("a run killed after a user's swap, before the folder's marker changed, is resumed without re-embedding that user", async () => {
+    const url = chroma.server.url;
+    const dataDir = join(chroma.dir, "swapped");
+    const seed = new Memory({ dataDir, chroma: { url }, prefix: "swapped", embeddings: new HashEmbeddings(), writes: "sync" });
+    const texts = ["My cat is called Miso.", "I live in Lisbon.", "I drink green tea."];
+    for (const text of texts) await seed.add(text, { userId: "ana" });
+    await seed.close();
+    expect(await reembed({ dataDir, chroma: { url }, prefix: "swapped", embeddings: new Other() })).toMatchObject({ reembedded: 3 });
+
+    // What the kill leaves: every user swapped, the markers still saying "half-moved".
+    const client = new ChromaClient({ host: chroma.server.host, port: chroma.server.port });
+    const pending = `${REEMBED_PENDING}hash-other@32`;
+    const opened = openState(undefined, { dataDir });
+    await opened.state.setup();
+    await opened.state.meta.set(MODEL_KEY, pending, { replace: true });
+    await opened.state.close();
+    await recordStoreModel(client, "swapped", pending, { replace: true });
+
+    const progress: number[] = [];
+    const resumed = await reembed({ dataDir, chroma: { url }, prefix: "swapped", embeddings: new Other(), onProgress: ({ done }) => progress.push(done) });
+    expect(resumed).toMatchObject({ to: "hash-other@32", reembedded: 0, total: 3 });
+    expect(progress.at(-1)).toBe(3);
+    const after = new Memory({ dataDir, chroma: { url }, prefix: "swapped", embeddings: new Other(), writes: "sync" });
+    try {
+      expect((await after.getAll({ userId: "ana", limit: 100 })).map((record) => record.content).sort()).toEqual([...texts].sort());
+      expect((await after.search("cat Miso", { userId: "ana", limit: 1 }))[0]?.content).toBe("My cat is called Miso.");
+    } finally {
+      await after.close();
+    }
+  });
 });
