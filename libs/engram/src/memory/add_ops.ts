@@ -35,6 +35,8 @@ export interface AddWrite {
   tagEntities: boolean;
   /** Facts are extracted from it (`infer`, for its kind). */
   infer: boolean;
+  /** An expired memory said again: its stored row's keys the record lacks are removed (replay.ts). */
+  replaces?: boolean;
 }
 
 /**
@@ -42,13 +44,14 @@ export interface AddWrite {
  * computed it on the call's path (absent: embedded when drained).
  */
 export function addUpserts(writes: readonly AddWrite[], vectors: ReadonlyArray<number[] | undefined>): WriteOp[] {
-  return writes.map(({ record, at, tagEntities }, i) => {
+  return writes.map(({ record, at, tagEntities, replaces }, i) => {
     const vector = vectors[i];
     return {
       op: "upsert",
       record,
       ...(vector !== undefined ? { embedding: vector } : {}),
       ...(tagEntities ? { tagEntities: true } : {}),
+      ...(replaces ? { replaces: true } : {}),
       history: { memoryId: record.id, event: "ADD", oldContent: null, newContent: record.content, reason: "add", at },
     };
   });

@@ -135,10 +135,18 @@ export class Memory {
     const warnings = [...plan.warnings];
     // The liveness read and the queueing are one step for an explicit id (add_ops.ts).
     return underIdLock(state.leases, scope.userId, options.id !== undefined, async () => {
-      const fresh = await freshRecords({ writer, history, recall }, scope.userId, records, now, warnings);
+      const renewed = new Set<MemoryRecord>();
+      const fresh = await freshRecords({ writer, history, recall }, scope.userId, records, now, warnings, renewed);
       if (fresh.length === 0) return { results: records, pending: (await writer.pendingCount(scope.userId)) > 0, warnings };
 
-      const writes: AddWrite[] = fresh.map((record) => ({ record, scope, at: now, tagEntities: plan.tagEntities, infer: plan.infer }));
+      const writes: AddWrite[] = fresh.map((record) => ({
+        record,
+        scope,
+        at: now,
+        tagEntities: plan.tagEntities,
+        infer: plan.infer,
+        ...(renewed.has(record) ? { replaces: true } : {}),
+      }));
       return { results: records, pending: await this.storeFresh(scope, writes, now), warnings };
     });
   }
@@ -167,11 +175,17 @@ export class Memory {
     const records = built.flatMap((entry) => entry.records);
     const warnings = [...built.flatMap((entry, index) => entry.item.plan.warnings.map((warning) => `items[${index}]: ${warning}`)), ...repeated];
     return underIdLock(state.leases, scope.userId, items.some((item) => item?.id !== undefined), async () => {
-      const fresh = new Set(await freshRecords({ writer, history, recall }, scope.userId, records, now, warnings));
+      const renewed = new Set<MemoryRecord>();
+      const fresh = new Set(await freshRecords({ writer, history, recall }, scope.userId, records, now, warnings, renewed));
       const writes: AddWrite[] = built.flatMap(({ item, records: own }) =>
-        own
-          .filter((record) => fresh.has(record))
-          .map((record) => ({ record, scope: item.scope, at: item.createdAt ?? now, tagEntities: item.plan.tagEntities, infer: item.plan.infer })),
+        own.filter((record) => fresh.has(record)).map((record) => ({
+          record,
+          scope: item.scope,
+          at: item.createdAt ?? now,
+          tagEntities: item.plan.tagEntities,
+          infer: item.plan.infer,
+          ...(renewed.has(record) ? { replaces: true } : {}),
+        })),
       );
       if (writes.length === 0) return { results: records, pending: (await writer.pendingCount(scope.userId)) > 0, warnings };
       return { results: records, pending: await this.storeFresh(scope, writes, now), warnings };

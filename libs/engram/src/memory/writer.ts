@@ -44,6 +44,12 @@ export interface UpsertOp {
    * Absent: the metadata is final.
    */
   tagEntities?: boolean;
+  /**
+   * True: the record's id may be stored with keys this record lacks (an expired memory said
+   * again, replay.ts): the store removes them. Absent: a new id, or a rewrite the store detects
+   * by its `updatedAt`.
+   */
+  replaces?: boolean;
 }
 
 /**
@@ -525,7 +531,7 @@ export class Writer {
         userId,
         rows.map((row) => {
           const op = row.payload as UpsertOp;
-          return { record: op.record, embedding: op.embedding! };
+          return { record: op.record, embedding: op.embedding!, ...(op.replaces ? { replaces: true } : {}) };
         }),
       );
     } else {

@@ -122,11 +122,11 @@ export class ChromaStore implements EpisodicStore {
    * found neither version, and a process killed there left an update whose record was gone, which
    * its replay (an update applies only over a stored record) dropped with the memory
    * (memory/update_window.int.test.ts). Only rewritten records (updatedAt after createdAt) are
-   * read: an add's new id has no row.
+   * read (and records marked `replaces`): an add's new id has no row.
    */
   private async staleKeys(collection: Collection, batch: StoredRecord[], metadatas: Record<string, unknown>[]): Promise<Array<string[] | undefined>> {
     const removed: Array<string[] | undefined> = batch.map(() => undefined);
-    const rewritten = batch.flatMap((item, i) => (item.record.updatedAt !== item.record.createdAt ? [i] : []));
+    const rewritten = batch.flatMap((item, i) => (item.replaces || item.record.updatedAt !== item.record.createdAt ? [i] : []));
     if (rewritten.length === 0) return removed;
     const ids = rewritten.map((i) => batch[i]!.record.id);
     const stored = await this.call("get", () => collection.get({ ids, include: ["metadatas"] as never }));

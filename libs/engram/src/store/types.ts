@@ -19,6 +19,11 @@ export interface StoreFilter {
 export interface StoredRecord {
   record: MemoryRecord;
   embedding: number[];
+  /**
+   * The id may already be stored with keys this record lacks, though the record looks new (its
+   * `updatedAt` is its `createdAt`): an expired memory said again. The store removes those keys.
+   */
+  replaces?: boolean;
 }
 
 export interface StoreHit {

@@ -131,8 +131,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzStats> {
             check(record.scope.userId === user, () => `add returned a record of another user`);
             learn(record.id);
             const mine = ownModel();
-            // Already live (a replay of an earlier add): the stored record stays as it was.
-            if (!mine.has(record.id)) mine.set(record.id, { content: record.content, ...(record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }) });
+            // Already live (a replay of an earlier add): the stored record stays as it was. An
+            // expired one is gone: said again, it is stored anew (replay.ts).
+            if (!live(mine.get(record.id))) mine.set(record.id, { content: record.content, ...(record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }) });
           }
           break;
         }
