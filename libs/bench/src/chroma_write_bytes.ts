@@ -13,7 +13,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { tmpdir, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,6 +21,7 @@ import { ChromaClient, type Collection } from "chromadb";
 import { Command } from "commander";
 import { startChromaServer } from "../../engram/src/store/chroma_server.js";
 import { NEW_COLLECTION_SETTINGS } from "../../engram/src/store/chroma_collections.js";
+import { sumOverTree } from "./process_cpu.js";
 import { median } from "./stats.js";
 
 const opts = new Command()
@@ -34,22 +35,8 @@ const DIMS = 512;
 const RESULTS = fileURLToPath(new URL("../results/", import.meta.url));
 
 /** Bytes written by a process and its descendants (threads share the process' counter). */
-function treeWriteBytes(pid: number): number {
-  let total = 0;
-  const visit = (id: number): void => {
-    try {
-      total += Number(/write_bytes: (\d+)/.exec(readFileSync(`/proc/${id}/io`, "utf8"))?.[1] ?? 0);
-      for (const task of readdirSync(`/proc/${id}/task`)) {
-        const children = readFileSync(`/proc/${id}/task/${task}/children`, "utf8").trim();
-        for (const child of children ? children.split(" ") : []) visit(Number(child));
-      }
-    } catch {
-      // gone meanwhile
-    }
-  };
-  visit(pid);
-  return total;
-}
+const treeWriteBytes = (pid: number): number =>
+  sumOverTree(pid, (id) => Number(/write_bytes: (\d+)/.exec(readFileSync(`/proc/${id}/io`, "utf8"))?.[1] ?? 0));
 
 function unitVector(): number[] {
   const v = Array.from({ length: DIMS }, () => Math.random() - 0.5);
