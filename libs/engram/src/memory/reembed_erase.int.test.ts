@@ -1,17 +1,9 @@
 import { describe, expect, it } from "@jest/globals";
 import { join } from "node:path";
-import { HashEmbeddings } from "../tests/hash_embeddings.js";
 import { type Peer, peerSuite } from "../tests/peers.js";
 import { Memory } from "./memory.js";
 import { reembed } from "./reembed.js";
-
-/** The model moved to: the test embedding at 128 dimensions. */
-class Target extends HashEmbeddings {
-  readonly modelId = "hash-target@128";
-  constructor() {
-    super(128);
-  }
-}
+import { Target } from "../tests/reembed_targets.js";
 
 /** {@link Target}, running `during` on the first batch that holds one of Alice's memories. */
 class AliceHook extends Target {

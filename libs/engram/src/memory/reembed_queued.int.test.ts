@@ -5,14 +5,7 @@ import { startTestChroma, type TestChroma } from "../tests/chroma.js";
 import { HashEmbeddings } from "../tests/hash_embeddings.js";
 import { Memory } from "./memory.js";
 import { reembed } from "./reembed.js";
-
-/** The model moved to: the test embedding under another name and size. */
-class Other extends HashEmbeddings {
-  readonly modelId = "hash-other@32";
-  constructor() {
-    super(32);
-  }
-}
+import { Other } from "../tests/reembed_targets.js";
 
 describe("reembed of a folder with writes still queued", () => {
   let chroma: TestChroma;

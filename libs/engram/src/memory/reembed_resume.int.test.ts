@@ -8,14 +8,7 @@ import { startTestChroma, type TestChroma } from "../tests/chroma.js";
 import { HashEmbeddings } from "../tests/hash_embeddings.js";
 import { Memory } from "./memory.js";
 import { reembed } from "./reembed.js";
-
-/** A model moved to: the test embedding under another name and size. */
-class Other extends HashEmbeddings {
-  readonly modelId = "hash-other@32";
-  constructor() {
-    super(32);
-  }
-}
+import { Other } from "../tests/reembed_targets.js";
 
 describe("reembed towards another model after a run died between a user's swap steps", () => {
   let chroma: TestChroma;

@@ -7,30 +7,10 @@ import { startTestChroma, type TestChroma } from "../tests/chroma.js";
 import { HashEmbeddings } from "../tests/hash_embeddings.js";
 import { Memory } from "./memory.js";
 import { reembed } from "./reembed.js";
+import { SlowTarget, Target } from "../tests/reembed_targets.js";
 import { REEMBED_LOCK_FILE } from "./reembed_lock.js";
 
 const CLI = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
-
-/** The model moved to: the test embedding at 128 dimensions. */
-class Target extends HashEmbeddings {
-  readonly modelId = "hash-target@128";
-  constructor() {
-    super(128);
-  }
-}
-
-/** {@link Target}, running `during` inside its first embedding call. */
-class SlowTarget extends Target {
-  private calls = 0;
-  constructor(private readonly during: () => Promise<void>) {
-    super();
-  }
-  override async embedDocuments(texts: string[]): Promise<number[][]> {
-    this.calls += 1;
-    if (this.calls === 1) await this.during();
-    return super.embedDocuments(texts);
-  }
-}
 
 /** `engram reembed` in a real child process; resolves with its exit code and standard error. */
 function runCli(args: string[]): Promise<{ code: number | null; err: string }> {

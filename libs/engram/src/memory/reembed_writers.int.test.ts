@@ -6,29 +6,9 @@ import { peerSuite } from "../tests/peers.js";
 import { Memory } from "./memory.js";
 import type { AddResult } from "./options.js";
 import { reembed } from "./reembed.js";
+import { SlowTarget, Target } from "../tests/reembed_targets.js";
 
 const alice = { userId: "alice" };
-
-/** The model moved to: the test embedding at 128 dimensions. */
-class Target extends HashEmbeddings {
-  readonly modelId = "hash-target@128";
-  constructor() {
-    super(128);
-  }
-}
-
-/** {@link Target}, running `during` inside its second embedding call. */
-class SlowTarget extends Target {
-  private calls = 0;
-  constructor(private readonly during: () => Promise<void>) {
-    super();
-  }
-  override async embedDocuments(texts: string[]): Promise<number[][]> {
-    this.calls += 1;
-    if (this.calls === 2) await this.during();
-    return super.embedDocuments(texts);
-  }
-}
 
 describe("reembed beside an application still writing the folder", () => {
   const suite = peerSuite();
@@ -49,7 +29,7 @@ describe("reembed beside an application still writing the folder", () => {
       await app.call("delete", ids[0], alice);
       await app.call("delete", ids[3], alice);
       added = (await app.call<AddResult>("add", "I moved to Porto.", alice)).results[0]!.id;
-    });
+    }, 2);
     await reembed({ dataDir, chroma: { url }, embeddings: target, batchSize: 2 });
     await app.close();
 
