@@ -43,4 +43,37 @@ describe("consolidateTurn after its running summary failed", () => {
     const summaries = await m.getAll({ ...scope, kind: "summary" });
     expect(summaries.map((record) => record.source.messageIds)).toEqual([["h1", "a1", "h2", "a2"]]);
   });
+
+  it("files the turns that left the window once when the turn runs again after a crash, whatever the model says the second time", async () => {
+    // The process died after the summary record was stored and before LangGraph wrote the step's
+    // checkpoint: the resumed run consolidates the same messages again, and the summary model
+    // (temperature above 0, another day) words the summary differently. A record named by its text
+    // was a second summary of the same turns.
+    const m = memories.open("turn-rerun", { writes: "sync" });
+    const scope = { userId: "rui", threadId: "r-1" };
+    const model = new RecordingChatModel((_messages, call) => `Summary, take ${call + 1}: the user talked about the weather.`);
+    const options = {
+      memory: m,
+      window: { maxTurns: 1 },
+      summaryModel: model,
+      summaryMaxTokens: 400,
+      scorer: new HeuristicImportanceScorer(),
+      forgetEvery: 0,
+      warn: () => undefined,
+      importanceThreshold: 1.1,
+    };
+    const turn = (n: number): BaseMessage[] => [
+      new HumanMessage({ content: `Weather remark number ${n}: grey again.`, id: `h${n}` }),
+      new AIMessage({ content: "Grey days are common.", id: `a${n}` }),
+    ];
+    const state = { messages: [...turn(1), ...turn(2)], summary: "", turnsSinceForget: 0 };
+    await consolidateTurn(options, state, scope);
+    const [stored] = await m.getAll({ ...scope, kind: "summary" });
+    await consolidateTurn(options, state, scope);
+    const summaries = await m.getAll({ ...scope, kind: "summary" });
+    expect(summaries.map((record) => [record.source.messageIds, record.content])).toEqual([[["h1", "a1"], stored!.content]]);
+    // Both runs asked the model for the summary record and the running summary (its replies differ
+    // by call): the record is the first run's, kept.
+    expect(model.calls).toHaveLength(4);
+  });
 });

@@ -47,14 +47,18 @@ export function fitText(
 
 /**
  * The deterministic id of a stored item: from the message id when there is one (the same message
- * of the same thread is the same record), else from the content; a part adds its position, so the
- * parts of one message are distinct records and a replay finds each again.
+ * of the same thread is the same record); for a summary that names the messages it summarizes
+ * (`source.messageIds`), from those (a summary model words the same turns differently each time it
+ * runs: a turn run again after a crash must not file them twice); else from the content. A part
+ * adds its position, so the parts of one message are distinct records and a replay finds each again.
  */
-export function itemId(scope: Scope, kind: string, item: FittedItem): string {
+export function itemId(scope: Scope, kind: string, item: FittedItem, summarizes?: readonly string[]): string {
   const part = item.part === undefined ? [] : [`part ${item.part.index}/${item.part.count}`];
-  return item.messageId
-    ? deterministicId("message", scope.userId, scope.agentId, scope.threadId, item.messageId, ...part)
-    : deterministicId("content", scope.userId, scope.agentId, scope.threadId, kind, item.role, item.text, ...part);
+  if (item.messageId) return deterministicId("message", scope.userId, scope.agentId, scope.threadId, item.messageId, ...part);
+  if (kind === "summary" && summarizes !== undefined && summarizes.length > 0) {
+    return deterministicId("summary", scope.userId, scope.agentId, scope.threadId, JSON.stringify(summarizes), ...part);
+  }
+  return deterministicId("content", scope.userId, scope.agentId, scope.threadId, kind, item.role, item.text, ...part);
 }
 
 /** The metadata of a part: `part` and `parts` link it to its siblings (the same source). */

@@ -84,7 +84,7 @@ export function planAdd(
     items.map((item, position): MemoryRecord => {
       const itemMetadata = partMetadata(metadata, item);
       const record: MemoryRecord = {
-        id: explicitId ?? itemId(scope, kind, item),
+        id: explicitId ?? itemId(scope, kind, item, source?.messageIds),
         scope: { ...scope },
         kind,
         content: item.text,
