@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it, jest } from "@jest/globals";
+import { describe, expect, it, jest } from "@jest/globals";
 import { join } from "node:path";
 import { heartbeat, localServerState } from "./chroma_server.js";
 import { killChroma, tempDir } from "../tests/chroma.js";
 import { waitFor } from "../tests/wait.js";
-import { chromasServing, serverChild, type ServerChild } from "./tests/server_children.js";
+import { chromasServing, serverChildrenSuite } from "./tests/server_children.js";
 
 /*
  * A data folder's Chroma server dies while two application processes use it: its owner (the
@@ -16,20 +16,7 @@ import { chromasServing, serverChild, type ServerChild } from "./tests/server_ch
 
 jest.setTimeout(600_000); // a hang, not a slow machine (jest.config.cjs)
 
-const children: ServerChild[] = [];
-
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.process.signalCode === null && child.process.exitCode === null) child.process.kill("SIGCONT");
-    await child.close();
-  }
-});
-
-function start(path: string, maxRestarts?: number): ServerChild {
-  const child = serverChild(path, maxRestarts);
-  children.push(child);
-  return child;
-}
+const { start } = serverChildrenSuite();
 
 describe("a data folder's Chroma server restarted by two processes at once", () => {
   it("the owner's restart after a reuser started a server joins it: one server on the folder, both processes on it", async () => {

@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it, jest } from "@jest/globals";
+import { describe, expect, it, jest } from "@jest/globals";
 import { join } from "node:path";
 import { tempDir } from "../tests/chroma.js";
-import { chromasServing, serverChild, type ServerChild } from "./tests/server_children.js";
+import { chromasServing, serverChildrenSuite } from "./tests/server_children.js";
 
 /*
  * A data folder's Chroma runs but does not answer its heartbeat in time (a busy machine, or a hung
@@ -14,25 +14,7 @@ import { chromasServing, serverChild, type ServerChild } from "./tests/server_ch
 
 jest.setTimeout(600_000); // a hang, not a slow machine (jest.config.cjs)
 
-const children: ServerChild[] = [];
-const frozen: number[] = [];
-
-afterEach(async () => {
-  for (const pid of frozen.splice(0)) {
-    try {
-      process.kill(pid, "SIGCONT");
-    } catch {
-      // gone already
-    }
-  }
-  for (const child of children.splice(0)) await child.close();
-});
-
-function start(path: string): ServerChild {
-  const child = serverChild(path);
-  children.push(child);
-  return child;
-}
+const { start, frozen } = serverChildrenSuite();
 
 describe("a data folder whose Chroma lives but does not answer", () => {
   it("is used as it is by a process opening the folder and by a heal: no second server on the folder", async () => {

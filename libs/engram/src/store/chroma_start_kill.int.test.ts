@@ -1,10 +1,10 @@
-import { afterEach, describe, expect, it, jest } from "@jest/globals";
+import { describe, expect, it, jest } from "@jest/globals";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { START_LOCK_FILE } from "./start_lock.js";
 import { tempDir } from "../tests/chroma.js";
 import { waitFor } from "../tests/wait.js";
-import { chromasServing, serverChild, type ServerChild, type ServerReport } from "./tests/server_children.js";
+import { chromasServing, serverChildrenSuite, type ServerChild, type ServerReport } from "./tests/server_children.js";
 
 /*
  * An application process is killed (SIGKILL) while it holds a data folder's start lock, its Chroma
@@ -18,25 +18,7 @@ import { chromasServing, serverChild, type ServerChild, type ServerReport } from
 jest.setTimeout(600_000); // a hang, not a slow machine (jest.config.cjs)
 
 const WAITERS = 2;
-const children: ServerChild[] = [];
-const frozen: number[] = [];
-
-afterEach(async () => {
-  for (const pid of frozen.splice(0)) {
-    try {
-      process.kill(pid, "SIGCONT");
-    } catch {
-      // gone already
-    }
-  }
-  for (const child of children.splice(0)) await child.close();
-});
-
-function start(path: string): ServerChild {
-  const child = serverChild(path);
-  children.push(child);
-  return child;
-}
+const { start, closeAll, frozen } = serverChildrenSuite();
 
 async function lockHolder(path: string): Promise<string | undefined> {
   try {
@@ -70,7 +52,7 @@ describe("a process killed while it starts a data folder's Chroma server", () =>
       const path = join(await tempDir("engram-start-kill-"), "chroma");
       const mid = await holderMidStart(path);
       if (!mid) {
-        for (const child of children.splice(0)) await child.close();
+        await closeAll();
         continue;
       }
       done += 1;
@@ -99,7 +81,7 @@ describe("a process killed while it starts a data folder's Chroma server", () =>
       for (const index of order) await waiters[index]!.close();
       expect(await waitFor(() => chromasServing(path).length === 0)).toBe(true);
       await lockHolder(path).then((lock) => expect(lock).toBeUndefined());
-      for (const child of children.splice(0)) await child.close();
+      await closeAll();
     }
   });
 });

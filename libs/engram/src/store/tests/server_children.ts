@@ -1,3 +1,4 @@
+import { afterEach } from "@jest/globals";
 import { spawn, type ChildProcess } from "node:child_process";
 import { execFileSync } from "node:child_process";
 import { once } from "node:events";
@@ -74,3 +75,42 @@ export function chromasServing(path: string): number[] {
     .filter((line) => line.includes(".node run --path " + path + " "))
     .map((line) => Number(line.trim().split(/\s+/)[0]));
 }
+
+/**
+ * One test file's application processes and frozen (SIGSTOP) pids: after each test, whatever it
+ * did, the frozen are thawed (a frozen Chroma or child would never exit) and every child closed.
+ */
+export function serverChildrenSuite(): {
+  start(path: string, maxRestarts?: number): ServerChild;
+  /** Closes the children started so far (a test's round that starts over). */
+  closeAll(): Promise<void>;
+  frozen: number[];
+} {
+  const children: ServerChild[] = [];
+  const frozen: number[] = [];
+  afterEach(async () => {
+    for (const pid of frozen.splice(0)) {
+      try {
+        process.kill(pid, "SIGCONT");
+      } catch {
+        // gone already
+      }
+    }
+    for (const child of children.splice(0)) {
+      if (child.process.signalCode === null && child.process.exitCode === null) child.process.kill("SIGCONT");
+      await child.close();
+    }
+  });
+  return {
+    start: (path, maxRestarts) => {
+      const child = serverChild(path, maxRestarts);
+      children.push(child);
+      return child;
+    },
+    closeAll: async () => {
+      for (const child of children.splice(0)) await child.close();
+    },
+    frozen,
+  };
+}
+
