@@ -2,7 +2,7 @@ import { describe, expect, it, jest } from "@jest/globals";
 import { addTwoSayings, DUPLICATE_TEXT, oneState } from "../tests/forget_peers.js";
 import { queuedPayload } from "../tests/outbox_rows.js";
 import { raceSuite, type KillablePeer } from "../tests/peers.js";
-import { replyHoldProxySuite, requestIds, type SeenRequest } from "../tests/reply_hold_proxy.js";
+import { replyHoldProxySuite, requestIds, type SeenRequest, readOfOne } from "../tests/reply_hold_proxy.js";
 import { waitFor } from "../tests/wait.js";
 
 /*
@@ -30,12 +30,6 @@ function passCheck(): (request: SeenRequest) => boolean {
   return (request) => request.path.endsWith("/get") && requestIds(request).length >= 2 && (reads += 1) === 2;
 }
 
-/** A store read of exactly this record by id (update's read of the memory it changes). */
-const readOf =
-  (id: string) =>
-  (request: SeenRequest): boolean =>
-    request.path.endsWith("/get") && requestIds(request).length === 1 && requestIds(request)[0] === id;
-
 /** Every message id the user's stored records name, sorted: what no race may lose. */
 async function messageIdsOf(peer: KillablePeer, user: { userId: string }): Promise<string[]> {
   return (await peer.call<Stored[]>("getAll", user)).flatMap((record) => record.source.messageIds ?? []).sort();
@@ -54,7 +48,7 @@ describe.each(["sqlite", "postgres"] as const)("a forgetting merge racing other 
     const [a, b, c] = [start("a", held.proxy.url), start("b", held.proxy.url), start("c", held.proxy.url)];
     const { kept, duplicate } = await addTwoSayings(a, user);
 
-    const read = held.proxy.hold(readOf(kept));
+    const read = held.proxy.hold(readOfOne(kept));
     const updating = b.call<Stored>("update", kept, "I take the 7:40 train to work every weekday morning.", user);
     await read.answered; // B has read the kept record
     const check = held.proxy.hold(passCheck());

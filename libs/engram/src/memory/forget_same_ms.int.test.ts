@@ -1,7 +1,7 @@
 import { describe, expect, it, jest } from "@jest/globals";
 import { oneState } from "../tests/forget_peers.js";
 import { raceSuite } from "../tests/peers.js";
-import { replyHoldProxySuite, requestIds, type SeenRequest } from "../tests/reply_hold_proxy.js";
+import { replyHoldProxySuite, readOfOne } from "../tests/reply_hold_proxy.js";
 
 /*
  * A forgetting pass's writes apply only while their records are stored as the pass read them
@@ -25,12 +25,6 @@ const T0 = 20_000 * DAY;
 const suite = raceSuite();
 const held = replyHoldProxySuite(() => suite.chroma.server.url);
 
-/** The pass's check of the one record its plan removes: the first get of exactly that id once the pass started. */
-const checkOf =
-  (id: string) =>
-  (request: SeenRequest): boolean =>
-    request.path.endsWith("/get") && requestIds(request).length === 1 && requestIds(request)[0] === id;
-
 describe.each(["sqlite", "postgres"] as const)("a forgetting pass and a change in the same millisecond, state in %s", (kind) => {
   let n = 0;
 
@@ -45,7 +39,7 @@ describe.each(["sqlite", "postgres"] as const)("a forgetting pass and a change i
     const [target] = (await a.call<{ results: Stored[] }>("add", "My locker code is 4417", { ...user, ...added })).results;
     await a.call("add", "I am allergic to penicillin", { ...user, importance: 0.9 });
 
-    const check = held.proxy.hold(checkOf(target!.id));
+    const check = held.proxy.hold(readOfOne(target!.id));
     const forgetting = a.call<{ removedIds: string[] }>("forget", { ...user, ...rules });
     await check.answered; // the pass read the record as it planned it
     await b.call("update", target!.id, change, user);

@@ -1,7 +1,7 @@
 import { describe, expect, it, jest } from "@jest/globals";
 import { oneState } from "../tests/forget_peers.js";
 import { raceSuite } from "../tests/peers.js";
-import { replyHoldProxySuite, requestIds, type SeenRequest } from "../tests/reply_hold_proxy.js";
+import { replyHoldProxySuite, readOfOne } from "../tests/reply_hold_proxy.js";
 
 /*
  * A memory past its `expiresAt` is hidden from every read, and forgetting's TTL rule deletes it.
@@ -25,12 +25,6 @@ const NOTICE = "Platform 4 is closed today";
 const suite = raceSuite();
 const held = replyHoldProxySuite(() => suite.chroma.server.url);
 
-/** The pass's check of the one record its plan removes: a get of exactly that id. */
-const checkOf =
-  (id: string) =>
-  (request: SeenRequest): boolean =>
-    request.path.endsWith("/get") && requestIds(request).length === 1 && requestIds(request)[0] === id;
-
 describe.each(["sqlite", "postgres"] as const)("an expired memory said again while another process forgets, state in %s", (kind) => {
   it("is stored again, and the pass that read the expired copy leaves it", async () => {
     const { start, user } = await oneState(suite, kind, "ttl-readd");
@@ -41,7 +35,7 @@ describe.each(["sqlite", "postgres"] as const)("an expired memory said again whi
     const b = start("b", suite.chroma.server.url, { clockShiftMs: 2 * DAY });
     expect(await b.call("get", notice!.id, user)).toBeNull(); // expired: hidden
 
-    const check = held.proxy.hold(checkOf(notice!.id));
+    const check = held.proxy.hold(readOfOne(notice!.id));
     const forgetting = a.call<{ removedIds: string[] }>("forget", user);
     await check.answered; // the pass's last check read the expired copy
     const expiresAt = Date.now() + 3 * DAY;

@@ -1,7 +1,7 @@
 import { describe, expect, it, jest } from "@jest/globals";
 import { addTwoSayings, oneState } from "../tests/forget_peers.js";
 import { raceSuite, type KillablePeer } from "../tests/peers.js";
-import { replyHoldProxySuite, requestIds, type SeenRequest } from "../tests/reply_hold_proxy.js";
+import { replyHoldProxySuite, readOfOne } from "../tests/reply_hold_proxy.js";
 
 /*
  * A user's `update` racing a forgetting pass's merge of the same memory, in two real processes
@@ -32,12 +32,6 @@ interface Entry {
 const suite = raceSuite();
 const held = replyHoldProxySuite(() => suite.chroma.server.url);
 
-/** A store read of exactly this record by id (update's read of the memory it changes). */
-const readOf =
-  (id: string) =>
-  (request: SeenRequest): boolean =>
-    request.path.endsWith("/get") && requestIds(request).length === 1 && requestIds(request)[0] === id;
-
 describe.each(["sqlite", "postgres"] as const)("an update racing another process's forgetting merge, state in %s", (kind) => {
   let n = 0;
 
@@ -51,7 +45,7 @@ describe.each(["sqlite", "postgres"] as const)("an update racing another process
     const { a, b, user } = await pair();
     const { kept, duplicate } = await addTwoSayings(a, user);
 
-    const read = held.proxy.hold(readOf(kept));
+    const read = held.proxy.hold(readOfOne(kept));
     const updating = a.call<Stored>("update", kept, "I take the 7:40 train to work every weekday morning.", user);
     await read.answered; // A has read the record as it was before the merge
     const report = await b.call<{ removedIds: string[] }>("forget", user);
@@ -81,11 +75,11 @@ describe.each(["sqlite", "postgres"] as const)("an update racing another process
     const { a, b, user } = await pair({ writes: "background" });
     const { kept } = await addTwoSayings(b, user);
 
-    const read = held.proxy.hold(readOf(kept));
+    const read = held.proxy.hold(readOfOne(kept));
     const updating = a.call<Stored>("update", kept, "I take the 7:40 train to work every weekday morning.", user);
     await read.answered;
     await b.call("forget", user);
-    const drainCheck = held.proxy.hold(readOf(kept)); // the drain's read of the record the update lands on
+    const drainCheck = held.proxy.hold(readOfOne(kept)); // the drain's read of the record the update lands on
     read.release();
     await updating; // queued
     await drainCheck.answered;

@@ -30,6 +30,15 @@ export function requestIds(request: SeenRequest): string[] {
 }
 
 /**
+ * Matches a store read of exactly the record `id` by id: an update's read of the memory it
+ * changes, or a forgetting pass's last check of the one record its plan removes.
+ */
+export const readOfOne =
+  (id: string) =>
+  (request: SeenRequest): boolean =>
+    request.path.endsWith("/get") && requestIds(request).length === 1 && requestIds(request)[0] === id;
+
+/**
  * A proxy in front of the suite's server for the whole suite (started in `beforeAll`, closed in
  * `afterAll`); `target` is read once the suite's server runs.
  */
