@@ -1,15 +1,8 @@
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import type { ForgetPeerOptions } from "./forget_peer.js";
 import type { StateAt } from "./outbox_rows.js";
-import { startScriptPeer, type KillablePeer, type RaceSuite } from "./peers.js";
-
-const SCRIPT = fileURLToPath(new URL("./forget_peer.ts", import.meta.url));
-
-/** Starts tests/forget_peer.ts: a real Node process with its own Memory (forget served too), talking JSON lines. */
-export function startForgetPeer(options: ForgetPeerOptions): KillablePeer {
-  return startScriptPeer(SCRIPT, options);
-}
+import type { KillablePeer, RaceSuite } from "./peers.js";
+import { startStatePeer } from "./state_peers.js";
+import type { StatePeerOptions } from "./state_peer.js";
 
 /** Processes of one test sharing one state, and the user they work on. */
 export interface OneState {
@@ -17,7 +10,7 @@ export interface OneState {
   /** Where the shared state is (tests/outbox_rows.ts reads it). */
   state: StateAt;
   /** A new process on the state, its store at `chromaUrl` (a proxy, or the suite's server); kept by the suite. */
-  start(name: string, chromaUrl: string, options?: Partial<ForgetPeerOptions>): KillablePeer;
+  start(name: string, chromaUrl: string, options?: Partial<StatePeerOptions>): KillablePeer;
 }
 
 /**
@@ -31,7 +24,7 @@ export async function oneState(suite: RaceSuite, kind: "sqlite" | "postgres", te
     user: { userId: `user-${test}-${kind}` },
     state: postgres === undefined ? { folder: folder("") } : { postgres },
     start: (name, chromaUrl, options = {}) =>
-      suite.keep(startForgetPeer({ dataDir: folder(name), chromaUrl, writes: "sync", ...(postgres !== undefined ? { postgres } : {}), ...options })),
+      suite.keep(startStatePeer({ dataDir: folder(name), chromaUrl, writes: "sync", ...(postgres !== undefined ? { postgres } : {}), ...options })),
   };
 }
 

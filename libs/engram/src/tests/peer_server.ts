@@ -9,7 +9,7 @@
 import { createInterface } from "node:readline";
 import type { Memory } from "../memory/memory.js";
 
-type Method = "add" | "search" | "get" | "getAll" | "update" | "delete" | "deleteAll" | "history" | "flush" | "close";
+type Method = "add" | "search" | "get" | "getAll" | "update" | "delete" | "deleteAll" | "history" | "forget" | "flush" | "close";
 
 /**
  * `inOrder`: each request waits for the one before it (the test alone decides the interleaving
@@ -26,6 +26,7 @@ export function servePeer(memory: Memory, options: { inOrder: boolean }): void {
     delete: memory.delete.bind(memory),
     deleteAll: memory.deleteAll.bind(memory),
     history: memory.history.bind(memory),
+    forget: memory.forget.bind(memory),
     flush: memory.flush.bind(memory),
     close: memory.close.bind(memory),
   };
