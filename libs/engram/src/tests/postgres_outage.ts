@@ -55,8 +55,10 @@ export async function postgresOutage(url: string): Promise<PostgresOutage> {
     const { stdout } = await run("ps", ["-o", "pid=", "--ppid", postmaster]);
     return [postmaster, ...stdout.split(/\s+/).filter((pid) => /^\d+$/.test(pid))];
   };
+  // Each process on its own: one may end between the listing and its signal (a backend whose
+  // client went away, continued before its turn), which is no failure of the freeze or thaw.
   const signal = async (name: "STOP" | "CONT") => {
-    await run("kill", [`-${name}`, ...(await processes())]);
+    for (const pid of await processes()) await run("kill", [`-${name}`, pid]).catch(() => undefined);
   };
   return {
     down: async () => {

@@ -1,8 +1,10 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { BaseCheckpointSaver, ChannelVersions, Checkpoint, CheckpointListOptions, CheckpointMetadata, CheckpointTuple, PendingWrite } from "@langchain/langgraph-checkpoint";
 import type { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
-import type { Pool } from "pg";
+import type { Socket } from "node:net";
+import type { PoolConfig } from "pg";
 import { EngramError } from "../../core/errors.js";
+import { endWithin, quietPool } from "../../state/postgres/connections.js";
 import { unreachable } from "../../state/postgres/handle.js";
 
 /** A `PostgresSaver` of `@langchain/langgraph-checkpoint-postgres`, as the factory returns it. */
@@ -21,7 +23,9 @@ export interface PostgresSaverOptions {
    */
   schema?: string;
   /**
-   * Most connections the saver's pool opens.
+   * Most connections the saver's pool opens. Each connection has deadlines: 30 s to connect,
+   * 60 s a statement (then `STORE_UNAVAILABLE`), and `end()` waits at most 5 s for the database
+   * to close them.
    * @default 10 (node-postgres' default)
    */
   maxConnections?: number;
@@ -53,8 +57,9 @@ export async function createPostgresSaver(connectionString: string, options: Pos
     throw new EngramError("INVALID_OPTIONS", `maxConnections must be an integer of at least 2, got ${String(max)}.`);
   }
   const [{ PostgresSaver }, pg] = await Promise.all([loadPostgresSaver(), import("pg")]);
-  const pool = quiet(new pg.default.Pool({ connectionString, ...(max === undefined ? {} : { max }) }));
-  const saver = new (outageTyped(PostgresSaver))(pool, undefined, { schema });
+  const sockets = new Set<Socket>();
+  const pool = quietPool(new pg.default.Pool({ connectionString, ...DEADLINES, ...(max === undefined ? {} : { max }) }), sockets);
+  const saver = new (outageTyped(PostgresSaver, sockets))(pool, undefined, { schema });
   try {
     const client = await pool.connect();
     try {
@@ -76,17 +81,11 @@ export async function createPostgresSaver(connectionString: string, options: Pos
 }
 
 /**
- * A broken connection emits "error": an idle one on the pool (PostgreSQL restarting ends every
- * session, idle ones too), one lent out on the client itself. Unheard, either event is thrown:
- * the app's process died of "terminating connection due to administrator command" at every
- * restart or failover of its database. The failure reaches a caller through its query anyway, and
- * the pool drops the broken connection and opens a new one for the next.
+ * Deadlines of the saver's connections, as the state's (state/postgres/options.ts): a database
+ * that stops answering without closing anything (frozen, a host gone in a failover) fails a
+ * turn's checkpoint call with `STORE_UNAVAILABLE` instead of holding it, and the run, for ever.
  */
-function quiet(pool: Pool): Pool {
-  pool.on("error", () => {});
-  pool.on("connect", (client) => client.on("error", () => {}));
-  return pool;
-}
+const DEADLINES: PoolConfig = { connectionTimeoutMillis: 30_000, query_timeout: 60_000, keepAlive: true };
 
 /** A driver error that says PostgreSQL cannot be reached, as `STORE_UNAVAILABLE`; others as they are. */
 function typed(what: string, error: unknown): unknown {
@@ -107,8 +106,13 @@ function typed(what: string, error: unknown): unknown {
  * (its COMMIT reached the server, not the answer): it is one transaction, and a checkpoint's id
  * is its key, so the graph's next run finds it once or not at all.
  */
-function outageTyped(Base: typeof PostgresSaver): typeof PostgresSaver {
+function outageTyped(Base: typeof PostgresSaver, sockets: Set<Socket>): typeof PostgresSaver {
   return class extends Base {
+    /** The pool's end, bounded: a database that no longer answers never closes the connections. */
+    override async end(): Promise<void> {
+      await endWithin(super.end(), sockets);
+    }
+
     override async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
       return super.getTuple(config).catch((error: unknown) => Promise.reject(typed("checkpoints.getTuple", error)));
     }

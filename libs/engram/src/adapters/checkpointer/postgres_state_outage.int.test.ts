@@ -3,7 +3,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startTestChroma, type TestChroma } from "../../tests/chroma.js";
 import { freshDatabase, startPostgres, type TestPostgres } from "../../tests/postgres.js";
+import { postgresOutage, type PostgresOutage } from "../../tests/postgres_outage.js";
 import { runReportingChild } from "../../tests/reporting_child.js";
+import { isEngramError } from "../../core/errors.js";
+import { createPostgresSaver } from "./postgres_saver.js";
 
 /*
  * PostgreSQL going down and coming back (a restart, a failover) under a replica whose LangGraph
@@ -23,7 +26,9 @@ let postgres: TestPostgres | undefined;
 beforeAll(async () => {
   [chroma, postgres] = await Promise.all([startTestChroma(), startPostgres()]);
 });
+let frozen: PostgresOutage | undefined;
 afterAll(async () => {
+  await frozen?.thaw().catch(() => undefined);
   await chroma?.stop();
   await postgres?.stop();
 });
@@ -52,5 +57,57 @@ describe("a PostgreSQL checkpointer while its database goes down and comes back"
     // The turn made while down left nothing; the thread goes on from its first turn.
     expect(report.texts).toEqual(["I was born in Lisbon.", "Reply 1", "I keep bees.", "Reply 3"]);
     expect(report.filed).toEqual(["I keep bees.", "I was born in Lisbon.", "Reply 1", "Reply 3"]);
+  });
+});
+
+/** How a call ended, or "waiting" if it had not after `ms` (a call that waits for ever, as before). */
+async function outcome(call: Promise<unknown>, ms: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<string>((resolve) => (timer = setTimeout(() => resolve("waiting"), ms)));
+  const ended = call.then(
+    () => "done",
+    (error: unknown) => (isEngramError(error) ? error.code : `not an EngramError: ${String(error)}`),
+  );
+  try {
+    return await Promise.race([ended, waited]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe("a PostgreSQL checkpointer whose database stops answering (frozen: a paused machine, a host gone in a failover)", () => {
+  it("fails getTuple and put with STORE_UNAVAILABLE instead of waiting for ever, and end() returns", async () => {
+    const url = await freshDatabase(postgres!.url, "engram_ckpt_frozen");
+    frozen = await postgresOutage(url);
+    const run = { configurable: { thread_id: "t1", checkpoint_ns: "" } };
+    const checkpoint = (n: number) => ({
+      v: 4,
+      id: `1f0b0000-0000-6000-8000-${String(n).padStart(12, "0")}`,
+      ts: new Date().toISOString(),
+      channel_values: { messages: [`turn ${n}`] },
+      channel_versions: { messages: n },
+      versions_seen: {},
+    });
+    const saver = await createPostgresSaver(url, { schema: "frozen_checkpoints" });
+    await saver.put(run, checkpoint(1), { source: "input", step: -1, parents: {} }, { messages: 1 });
+    await frozen.freeze();
+    // Five minutes is far past the deadlines (60 s a statement, 30 s a connection): "waiting" is a call held for ever.
+    const [getting, putting] = await Promise.all([
+      outcome(saver.getTuple(run), 300_000),
+      outcome(saver.put(run, checkpoint(2), { source: "loop", step: 0, parents: {} }, { messages: 2 }), 300_000),
+    ]);
+    expect({ getting, putting }).toEqual({ getting: "STORE_UNAVAILABLE", putting: "STORE_UNAVAILABLE" });
+    expect(await outcome(saver.end(), 300_000)).toBe("done");
+    await frozen.thaw();
+    // A put that failed so either never reached the server or landed whole, once.
+    const next = await createPostgresSaver(url, { schema: "frozen_checkpoints" });
+    try {
+      expect([checkpoint(1).id, checkpoint(2).id]).toContain((await next.getTuple(run))?.checkpoint.id);
+      let count = 0;
+      for await (const _ of next.list(run)) count += 1;
+      expect([1, 2]).toContain(count);
+    } finally {
+      await next.end();
+    }
   });
 });

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { join } from "node:path";
+import pg from "pg";
 import { isEngramError } from "../../core/errors.js";
 import { StaticEmbeddings } from "../../embeddings/static.js";
 import { Memory } from "../../memory/memory.js";
+import { DRAIN_LOCK } from "../../memory/writer.js";
 import { startTestChroma, type TestChroma } from "../../tests/chroma.js";
 import { freshDatabase, startPostgres, type TestPostgres } from "../../tests/postgres.js";
 import { postgresOutage, type PostgresOutage } from "../../tests/postgres_outage.js";
@@ -74,6 +76,50 @@ describe("a replica whose PostgreSQL stops answering", () => {
     const next = open();
     try {
       expect((await next.getAll(user)).map((record) => record.content).sort()).toEqual(["I grew up in Tunis.", "I moved to Nice."]);
+    } finally {
+      await next.close();
+    }
+  });
+
+  it("ends a drain that waits for a user's lock when the server stops answering: the write stays queued, close() returns", async () => {
+    const url = await freshDatabase(postgres!.url, "engram_frozen_lock");
+    outage = await postgresOutage(url);
+    const open = () =>
+      new Memory({ dataDir: join(chroma!.dir, "replica-lock"), chroma: { url: chroma!.server.url }, state: { postgres: url }, embeddings: new StaticEmbeddings(), writes: "sync" });
+    const memory = open();
+    const user = { userId: "omar" };
+    await memory.add("I grew up in Rabat.", user);
+    // Another replica's drain of the user holds its drain lock (state/postgres/leases.ts).
+    const holder = new pg.Client({ connectionString: url });
+    holder.on("error", () => {});
+    await holder.connect();
+    const holderPid = (await holder.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
+    await holder.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [`engram:exclusive:${JSON.stringify(["engram", user.userId, DRAIN_LOCK])}`]);
+    const adding = memory.add("I moved to Fez.", user).then(
+      (result) => (result.pending ? "pending" : "stored"),
+      (error: unknown) => (isEngramError(error) ? error.code : String(error)),
+    );
+    const watcher = new pg.Client({ connectionString: url });
+    await watcher.connect();
+    while ((await watcher.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid <> $1", [holderPid])).rows.length === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await watcher.end();
+
+    await outage.freeze();
+    expect(await outcome(memory.close(), 300_000)).toBe("done");
+    // It was queued before its drain waited: acknowledged as pending, not failed.
+    expect(await adding).toBe("pending");
+    await outage.thaw();
+    await holder.end().catch(() => undefined);
+
+    const next = open();
+    try {
+      await next.flush();
+      const stored = await next.getAll(user);
+      expect(stored.map((record) => record.content).sort()).toEqual(["I grew up in Rabat.", "I moved to Fez."]);
+      const moved = stored.find((record) => record.content === "I moved to Fez.")!;
+      expect((await next.history(moved.id, user)).map((entry) => entry.event)).toEqual(["ADD"]);
     } finally {
       await next.close();
     }

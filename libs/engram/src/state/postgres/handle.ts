@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import type { Pool, PoolClient, QueryResultRow } from "pg";
 import { EngramError } from "../../core/errors.js";
+import { endWithin, quietPool } from "./connections.js";
 import { migrate } from "./migrations.js";
 import type { ResolvedPostgresOptions } from "./options.js";
 
@@ -16,9 +17,6 @@ export const NOW_MS = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 /** SQLSTATEs worth one more try of the whole transaction: a deadlock or a serialization failure. */
 const RETRYABLE = new Set(["40P01", "40001"]);
 const MAX_ATTEMPTS = 4;
-
-/** How long `close()` lets connections end by themselves before it destroys their sockets. */
-const CLOSE_GRACE_MS = 5_000;
 
 /** Error codes of a connection that failed (node's, and PostgreSQL's class 08 and shutdowns). */
 const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EHOSTUNREACH", "EPIPE", "57P01", "57P02", "57P03"]);
@@ -142,9 +140,9 @@ export class PgHandle {
     if (this.closed) throw closedError(what);
     let locks = this.locks.get(name);
     if (!locks) {
-      // No query deadline on lock sessions: waiting for a lock another replica holds is no outage
-      // (the unlock has one of its own: leases.ts).
-      locks = this.quiet(new pg.Pool({ ...this.options.pool, query_timeout: undefined, max: this.options.lockConnections }));
+      // No pool-wide statement deadline on lock sessions: waiting for a lock another replica holds
+      // is no outage (leases.ts gives the lock and unlock statements deadlines of their own).
+      locks = quietPool(new pg.Pool({ ...this.options.pool, query_timeout: undefined, max: this.options.lockConnections }), this.sockets);
       this.locks.set(name, locks);
     }
     let client: PoolClient;
@@ -183,14 +181,8 @@ export class PgHandle {
     this.locks.clear();
     const pool = this.pool ?? (await this.readying?.catch(() => undefined));
     this.pool = undefined;
-    const ending = Promise.all([...locks, ...(pool ? [pool] : [])].map((each) => each.end().catch(() => {})));
-    // A connection ends once the server closes it, which one that no longer answers never does
-    // (frozen, or gone without a reset): past a grace, its socket is destroyed, so close() returns.
-    let grace: NodeJS.Timeout | undefined;
-    const late = await Promise.race([ending.then(() => false), new Promise<boolean>((resolve) => (grace = setTimeout(() => resolve(true), CLOSE_GRACE_MS)))]);
-    clearTimeout(grace);
-    if (late) for (const socket of this.sockets) socket.destroy();
-    this.sockets.clear();
+    // Bounded: a server that no longer answers never closes the connections (connections.ts).
+    await endWithin(Promise.all([...locks, ...(pool ? [pool] : [])].map((each) => each.end().catch(() => {}))), this.sockets);
   }
 
   /** A driver or SQL failure as an EngramError naming what failed; EngramErrors pass through. */
@@ -206,24 +198,6 @@ export class PgHandle {
     return new EngramError("OUTBOX_ERROR", `${what} failed: ${message}`, { cause: error, details });
   }
 
-  /**
-   * A connection that breaks emits "error" (besides failing its query, if one runs): an idle one on
-   * the pool, one lent out on the client itself, where pg-pool leaves no listener. Unheard, either
-   * would crash the process; the failure already reaches the caller through the query, and the pool
-   * drops the broken connection. Each connection's socket is kept until it closes, for `close()`.
-   */
-  private quiet(pool: Pool): Pool {
-    pool.on("error", () => {});
-    pool.on("connect", (client) => {
-      client.on("error", () => {});
-      const socket = (client as unknown as { connection?: { stream?: Socket } }).connection?.stream;
-      if (socket === undefined) return;
-      this.sockets.add(socket);
-      socket.once("close", () => this.sockets.delete(socket));
-    });
-    return pool;
-  }
-
   private driver(): Promise<PgModule> {
     this.pgModule ??= import("pg").then((module) => module.default);
     return this.pgModule;
@@ -233,7 +207,7 @@ export class PgHandle {
     const pg = await this.driver();
     if (this.closed) throw closedError("setup");
     if (!this.pool) {
-      this.pool = this.quiet(new pg.Pool(this.options.pool));
+      this.pool = quietPool(new pg.Pool(this.options.pool), this.sockets);
     }
     const pool = this.pool;
     const client = await pool.connect();

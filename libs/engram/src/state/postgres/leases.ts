@@ -1,11 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { QueryConfig } from "pg";
+import type { PoolClient, QueryConfig } from "pg";
 import type { LeaseState } from "../types.js";
 import { NOW_MS, type PgHandle } from "./handle.js";
 
 /** The longest a write lease is kept alive by refreshing; it lapses `writeLeaseMs` later. */
 const MAX_HOLD_MS = 60_000;
+
+/** SQLSTATE of a lock wait that ran past `lock_timeout`. */
+const LOCK_NOT_AVAILABLE = "55P03";
 
 /**
  * Write leases and per-user exclusive sections shared by every replica on the database.
@@ -29,6 +32,9 @@ export class PostgresLeases implements LeaseState {
 
   /** Refresh timers of the leases this instance holds. */
   private readonly refreshers = new Map<string, NodeJS.Timeout>();
+
+  /** Lock sessions whose `lock_timeout` is set (see `lock`). */
+  private readonly timed = new WeakSet<PoolClient>();
 
   /** The in-process queue of each exclusive key: one connection per key per process waits. */
   private readonly local = new Map<string, Promise<void>>();
@@ -98,11 +104,7 @@ export class PostgresLeases implements LeaseState {
       const client = await this.handle.lockClient("leases.exclusive", name);
       let clean = false;
       try {
-        try {
-          await client.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [lock]);
-        } catch (error) {
-          throw this.handle.wrap("leases.exclusive", error);
-        }
+        await this.lock(client, lock);
         try {
           return await fn();
         } finally {
@@ -122,6 +124,35 @@ export class PostgresLeases implements LeaseState {
     } finally {
       done();
       if (this.local.get(key) === tail) this.local.delete(key);
+    }
+  }
+
+  /**
+   * Takes the session lock `lock` on `client`, waiting while another session holds it. A wait
+   * for a lock is no outage, but a server that stops answering (frozen, a host gone in a
+   * failover) looks the same to the client: with the pool's statement deadline (`query_timeout`),
+   * the server itself gives up each wait before it (`lock_timeout`, set once per session), and the
+   * wait is asked again; no answer by the deadline is an outage (STATE_UNAVAILABLE). Before, a
+   * drain waiting here when the server froze waited for ever, and `close()` with it.
+   */
+  private async lock(client: PoolClient, lock: string): Promise<void> {
+    const deadline = this.handle.options.pool.query_timeout ?? 0;
+    try {
+      if (deadline > 0 && !this.timed.has(client)) {
+        await client.query({ text: "SELECT set_config('lock_timeout', $1, false)", values: [String(Math.max(1, Math.floor(deadline / 2)))], query_timeout: deadline } as QueryConfig);
+        this.timed.add(client);
+      }
+      for (;;) {
+        const wait = { text: "SELECT pg_advisory_lock(hashtextextended($1, 0))", values: [lock], ...(deadline > 0 ? { query_timeout: deadline } : {}) };
+        try {
+          await client.query(wait as QueryConfig);
+          return;
+        } catch (error) {
+          if ((error as { code?: unknown } | null)?.code !== LOCK_NOT_AVAILABLE) throw error;
+        }
+      }
+    } catch (error) {
+      throw this.handle.wrap("leases.exclusive", error);
     }
   }
 
