@@ -4,6 +4,7 @@ import { HeuristicImportanceScorer } from "../scoring/importance/heuristic.js";
 import { testMemories } from "../tests/memories.js";
 import { RecordingChatModel } from "../tests/recording_model.js";
 import { consolidateTurn } from "../turn/consolidate.js";
+import type { Memory } from "../memory/memory.js";
 
 // A turn's consolidation makes two summary-model calls: the summary record of the turns leaving
 // the window and the running summary. When the running summary failed, the turns stayed in the
@@ -11,6 +12,24 @@ import { consolidateTurn } from "../turn/consolidate.js";
 // again (with the turn that left since, so under another id), and they were in long-term memory
 // twice.
 const memories = testMemories();
+
+/** Turn `n` of a thread about the weather: a user's remark and the reply. */
+const turn = (n: number): BaseMessage[] => [
+  new HumanMessage({ content: `Weather remark number ${n}: grey again.`, id: `h${n}` }),
+  new AIMessage({ content: "Grey days are common.", id: `a${n}` }),
+];
+
+/** consolidateTurn's options: a window of one turn, the summary model given, nothing kept as an episode. */
+const optionsWith = (memory: Memory, summaryModel: RecordingChatModel, warn: (message: string) => void) => ({
+  memory,
+  window: { maxTurns: 1 },
+  summaryModel,
+  summaryMaxTokens: 400,
+  scorer: new HeuristicImportanceScorer(),
+  forgetEvery: 0,
+  warn,
+  importanceThreshold: 1.1,
+});
 
 describe("consolidateTurn after its running summary failed", () => {
   it("files the turns that left the window once, in the turn that folds them in", async () => {
@@ -21,20 +40,7 @@ describe("consolidateTurn after its running summary failed", () => {
       return `Summary, take ${call + 1}: the user talked about the weather.`;
     });
     const warnings: string[] = [];
-    const options = {
-      memory: m,
-      window: { maxTurns: 1 },
-      summaryModel: model,
-      summaryMaxTokens: 400,
-      scorer: new HeuristicImportanceScorer(),
-      forgetEvery: 0,
-      warn: (message: string) => warnings.push(message),
-      importanceThreshold: 1.1,
-    };
-    const turn = (n: number): BaseMessage[] => [
-      new HumanMessage({ content: `Weather remark number ${n}: grey again.`, id: `h${n}` }),
-      new AIMessage({ content: "Grey days are common.", id: `a${n}` }),
-    ];
+    const options = optionsWith(m, model, (message) => warnings.push(message));
     const first = await consolidateTurn(options, { messages: [...turn(1), ...turn(2)], summary: "", turnsSinceForget: 0 }, scope);
     expect(first.summary).toBeUndefined();
     expect(warnings).toHaveLength(1);
@@ -52,20 +58,7 @@ describe("consolidateTurn after its running summary failed", () => {
     const m = memories.open("turn-rerun", { writes: "sync" });
     const scope = { userId: "rui", threadId: "r-1" };
     const model = new RecordingChatModel((_messages, call) => `Summary, take ${call + 1}: the user talked about the weather.`);
-    const options = {
-      memory: m,
-      window: { maxTurns: 1 },
-      summaryModel: model,
-      summaryMaxTokens: 400,
-      scorer: new HeuristicImportanceScorer(),
-      forgetEvery: 0,
-      warn: () => undefined,
-      importanceThreshold: 1.1,
-    };
-    const turn = (n: number): BaseMessage[] => [
-      new HumanMessage({ content: `Weather remark number ${n}: grey again.`, id: `h${n}` }),
-      new AIMessage({ content: "Grey days are common.", id: `a${n}` }),
-    ];
+    const options = optionsWith(m, model, () => undefined);
     const state = { messages: [...turn(1), ...turn(2)], summary: "", turnsSinceForget: 0 };
     await consolidateTurn(options, state, scope);
     const [stored] = await m.getAll({ ...scope, kind: "summary" });

@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
+import { isEngramError } from "../core/errors.js";
 
 const run = promisify(execFile);
 
@@ -70,4 +71,19 @@ export async function postgresOutage(url: string): Promise<PostgresOutage> {
       await shell(`${bin}/pg_ctl -D ${quote(data)} -o ${quote(settings)} -l ${quote(log)} -w -t 300 start >/dev/null 2>&1`);
     },
   };
+}
+
+/** How a call ended, or "waiting" if it had not after `ms` (a call that waits for ever, as before). */
+export async function outcome(call: Promise<unknown>, ms: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<string>((resolve) => (timer = setTimeout(() => resolve("waiting"), ms)));
+  const ended = call.then(
+    () => "done",
+    (error: unknown) => (isEngramError(error) ? error.code : `not an EngramError: ${String(error)}`),
+  );
+  try {
+    return await Promise.race([ended, waited]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

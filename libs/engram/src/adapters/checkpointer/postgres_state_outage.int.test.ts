@@ -3,9 +3,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startTestChroma, type TestChroma } from "../../tests/chroma.js";
 import { freshDatabase, startPostgres, type TestPostgres } from "../../tests/postgres.js";
-import { postgresOutage, type PostgresOutage } from "../../tests/postgres_outage.js";
+import { outcome, postgresOutage, type PostgresOutage } from "../../tests/postgres_outage.js";
 import { runReportingChild } from "../../tests/reporting_child.js";
-import { isEngramError } from "../../core/errors.js";
 import { createPostgresSaver } from "./postgres_saver.js";
 
 /*
@@ -59,21 +58,6 @@ describe("a PostgreSQL checkpointer while its database goes down and comes back"
     expect(report.filed).toEqual(["I keep bees.", "I was born in Lisbon.", "Reply 1", "Reply 3"]);
   });
 });
-
-/** How a call ended, or "waiting" if it had not after `ms` (a call that waits for ever, as before). */
-async function outcome(call: Promise<unknown>, ms: number): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const waited = new Promise<string>((resolve) => (timer = setTimeout(() => resolve("waiting"), ms)));
-  const ended = call.then(
-    () => "done",
-    (error: unknown) => (isEngramError(error) ? error.code : `not an EngramError: ${String(error)}`),
-  );
-  try {
-    return await Promise.race([ended, waited]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 describe("a PostgreSQL checkpointer whose database stops answering (frozen: a paused machine, a host gone in a failover)", () => {
   it("fails getTuple and put with STORE_UNAVAILABLE instead of waiting for ever, and end() returns", async () => {

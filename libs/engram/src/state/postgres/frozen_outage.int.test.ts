@@ -7,7 +7,7 @@ import { Memory } from "../../memory/memory.js";
 import { DRAIN_LOCK } from "../../memory/writer.js";
 import { startTestChroma, type TestChroma } from "../../tests/chroma.js";
 import { freshDatabase, startPostgres, type TestPostgres } from "../../tests/postgres.js";
-import { postgresOutage, type PostgresOutage } from "../../tests/postgres_outage.js";
+import { outcome, postgresOutage, type PostgresOutage } from "../../tests/postgres_outage.js";
 
 /*
  * A PostgreSQL server that stops answering without closing anything (its processes frozen with
@@ -32,21 +32,6 @@ afterAll(async () => {
   await chroma?.stop();
   await postgres?.stop();
 });
-
-/** How a call ended, or "waiting" if it had not after `ms` (a call that waits for ever, as before). */
-async function outcome(call: Promise<unknown>, ms: number): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const waited = new Promise<string>((resolve) => (timer = setTimeout(() => resolve("waiting"), ms)));
-  const ended = call.then(
-    () => "done",
-    (error: unknown) => (isEngramError(error) ? error.code : `not an EngramError: ${String(error)}`),
-  );
-  try {
-    return await Promise.race([ended, waited]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 describe("a replica whose PostgreSQL stops answering", () => {
   it("fails calls with STATE_UNAVAILABLE instead of waiting for ever, works again once it answers, and closes while it does not", async () => {
