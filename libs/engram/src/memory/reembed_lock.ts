@@ -8,18 +8,13 @@
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { link, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { EngramError } from "../core/errors.js";
+import { createLock, lockHolder, releaseLock, takeOverLock, type LockHolder } from "../store/lock_file.js";
 
 /** The lock file, in the data folder. */
 export const REEMBED_LOCK_FILE = "engram-reembed.lock";
-
-interface Holder {
-  pid: number;
-  host: string;
-  nonce: string;
-}
 
 /** A held lock: `release` removes the file (only while it still names this run). */
 export interface ReembedLock {
@@ -30,70 +25,32 @@ export interface ReembedLock {
 export async function takeReembedLock(dataDir: string): Promise<ReembedLock> {
   await mkdir(dataDir, { recursive: true });
   const path = join(dataDir, REEMBED_LOCK_FILE);
-  const me: Holder = { pid: process.pid, host: hostname(), nonce: randomUUID() };
+  const me: LockHolder = { pid: process.pid, host: hostname(), nonce: randomUUID() };
   for (let attempt = 0; attempt < 3; attempt += 1) {
-    if (await create(path, me)) {
-      return {
-        release: async () => {
-          const holder = await holderOf(path);
-          if (holder !== "none" && holder?.nonce === me.nonce) await unlink(path).catch(() => undefined);
-        },
-      };
-    }
-    const holder = await holderOf(path);
-    if (holder !== undefined && holder !== "none" && alive(holder)) {
+    if (await createLock(path, me)) return { release: () => releaseLock(path, me) };
+    const holder = await lockHolder(path);
+    if (holder === "none") continue; // released meanwhile
+    if (holder !== undefined && alive(holder)) {
       throw new EngramError(
         "REEMBED_RUNNING",
-        `Another \`engram reembed\` (process ${holder.pid} on ${holder.host}) is moving ${dataDir}: wait for it to finish. ` +
+        `Another \`engram reembed\` (process ${holder.pid} on ${holder.host ?? "this machine"}) is moving ${dataDir}: wait for it to finish. ` +
           `If no such process runs, delete ${path} and run it again (it resumes).`,
-        { details: { dataDir, pid: holder.pid, host: holder.host } },
+        { details: { dataDir, pid: holder.pid, host: holder.host ?? hostname() } },
       );
     }
-    // Its run is gone (killed): the file is stale. (Two runs taking over the same stale file at
-    // the same moment is the one window left: both read it stale before either replaced it.)
-    if (holder !== "none") await unlink(path).catch(() => undefined);
+    // Its run is gone (killed): the file is stale. One of the runs that found it so removes it
+    // (a file that is not a lock at all is removed as it is).
+    if (holder === undefined) await rm(path, { force: true });
+    else await takeOverLock(path, holder);
   }
   throw new EngramError("REEMBED_RUNNING", `Could not take ${path}: other runs of \`engram reembed\` keep taking it. Wait for them to finish.`, {
     details: { dataDir },
   });
 }
 
-/** Creates the lock file naming `me`, whole (a link of a finished file); false when it exists. */
-async function create(path: string, me: Holder): Promise<boolean> {
-  const draft = `${path}.${me.nonce}`;
-  await writeFile(draft, JSON.stringify(me));
-  try {
-    await link(draft, path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw error;
-  } finally {
-    await unlink(draft).catch(() => undefined);
-  }
-}
-
-/** The holder the file names; "none" without a file; undefined when it cannot be read as one (taken as stale). */
-async function holderOf(path: string): Promise<Holder | "none" | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return "none";
-    throw error;
-  }
-  try {
-    const value = JSON.parse(text) as Partial<Holder>;
-    if (typeof value.pid === "number" && typeof value.host === "string" && typeof value.nonce === "string") return value as Holder;
-  } catch {
-    // a torn or foreign file: stale
-  }
-  return undefined;
-}
-
 /** Whether the holder's process runs. On another host it cannot be checked: taken as running. */
-function alive(holder: Holder): boolean {
-  if (holder.host !== hostname()) return true;
+function alive(holder: LockHolder): boolean {
+  if (holder.host !== undefined && holder.host !== hostname()) return true;
   try {
     process.kill(holder.pid, 0);
     return true;

@@ -13,24 +13,13 @@
  * and a waiter that started a server meanwhile ran a second one on the folder beside the dying one.
  */
 import { randomUUID } from "node:crypto";
-import { link, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { EngramError } from "../core/errors.js";
 import { isAlive, runs, sleep, startedAt } from "./chroma_probe.js";
+import { createLock, lockHolder, releaseLock, replaceLock, takeOverLock, type LockHolder } from "./lock_file.js";
 
 /** The lock file, in the Chroma data folder beside the server's state file. */
 export const START_LOCK_FILE = "engram-chroma-start.lock";
-
-/** What the lock file holds. */
-interface Holder {
-  pid: number;
-  /** The holder's start time (Linux: /proc/<pid>/stat), undefined where the OS does not say. */
-  since?: string;
-  /** Unique to this holding: a take-over removes exactly the lock it found stale. */
-  nonce: string;
-  /** The supervisor pid of the server this start launched (chroma_launch.ts), once spawned. */
-  server?: number;
-}
 
 /** What a start holding the lock tells it. */
 export interface StartLock {
@@ -46,14 +35,14 @@ export interface StartLock {
  */
 export async function underStartLock<T>(path: string, waitMs: number, start: (lock: StartLock) => Promise<T>): Promise<T> {
   const file = join(path, START_LOCK_FILE);
-  const me: Holder = { pid: process.pid, since: await startedAt(process.pid), nonce: randomUUID() };
+  const me: LockHolder = { pid: process.pid, since: await startedAt(process.pid), nonce: randomUUID() };
   const deadline = Date.now() + waitMs;
   for (;;) {
-    if (await create(file, me)) break;
-    const holder = await holderOf(file);
+    if (await createLock(file, me)) break;
+    const holder = await lockHolder(file);
     if (holder === "none") continue; // released meanwhile
     if (holder !== undefined && !(await holds(holder))) {
-      await takeOver(file, holder);
+      await takeOverLock(file, holder);
       continue;
     }
     if (Date.now() >= deadline) {
@@ -77,94 +66,22 @@ export async function underStartLock<T>(path: string, waitMs: number, start: (lo
       me.server = pid;
       // Replaced whole (rename), so a waiter never reads half a file. Best effort: without it a
       // waiter only takes the lock over sooner.
-      await replace(file, me).catch(() => undefined);
+      await replaceLock(file, me).catch(() => undefined);
     },
   };
   try {
     return await start(lock);
   } finally {
-    const now = await holderOf(file);
-    if (now !== "none" && now?.nonce === me.nonce) await rm(file, { force: true });
+    await releaseLock(file, me);
   }
 }
 
 /** Whether the lock's holder still holds it: it runs, or the server it launched does. */
-async function holds(holder: Holder): Promise<boolean> {
+async function holds(holder: LockHolder): Promise<boolean> {
   // Another process with the holder's pid (the OS reused it) does not hold the lock, nor does a
   // zombie (the holder exited; its parent has not reaped it yet).
   if ((await runs(holder.pid, holder.since)) !== "no") return true;
   // A server whose supervisor runs is still on the folder: its supervisor stops it now that its
   // parent is gone (stdin closed); a server started before that would run beside it.
   return holder.server !== undefined && (await runs(holder.server, undefined)) !== "no";
-}
-
-/**
- * Removes a stale lock, once: the waiters that found it stale race here, and a waiter that read
- * it stale before another took it over and made a new one must not remove the new one. Only the
- * waiter that creates the claim for this holding (its nonce) removes it, and only while it still
- * names that holding. (A claimer killed between its claim and its removal: its claim is dropped
- * by the next waiter, the one window left, two processes killed within moments.)
- */
-async function takeOver(file: string, holder: Holder): Promise<void> {
-  const claim = `${file}.${holder.nonce}.takeover`;
-  try {
-    await writeFile(claim, String(process.pid), { flag: "wx" });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    const claimer = Number((await readFile(claim, "utf8").catch(() => "")).trim());
-    if (Number.isInteger(claimer) && claimer > 0 && !isAlive(claimer)) await rm(claim, { force: true });
-    await sleep(50);
-    return;
-  }
-  try {
-    const now = await holderOf(file);
-    if (now !== "none" && now?.nonce === holder.nonce) await rm(file, { force: true });
-  } finally {
-    await rm(claim, { force: true });
-  }
-}
-
-/** Creates the lock file naming `me`, whole (a link of a finished file); false when it exists. */
-async function create(file: string, me: Holder): Promise<boolean> {
-  const draft = `${file}.${me.nonce}.tmp`;
-  await writeFile(draft, JSON.stringify(me));
-  try {
-    await link(draft, file);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    return false;
-  } finally {
-    await rm(draft, { force: true });
-  }
-}
-
-async function replace(file: string, me: Holder): Promise<void> {
-  const draft = `${file}.${me.nonce}.tmp`;
-  await writeFile(draft, JSON.stringify(me));
-  await rename(draft, file);
-}
-
-/** The lock's holder; "none" when there is no lock file; undefined when it cannot be read. */
-async function holderOf(file: string): Promise<Holder | "none" | undefined> {
-  let text: string;
-  try {
-    text = (await readFile(file, "utf8")).trim();
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ENOENT" ? "none" : undefined;
-  }
-  // A bare pid: the lock file of an earlier release.
-  if (/^\d+$/.test(text)) return { pid: Number(text), nonce: `pid-${text}` };
-  try {
-    const value = JSON.parse(text) as Partial<Holder> | null;
-    if (!value || !Number.isInteger(value.pid) || typeof value.nonce !== "string" || !/^[\w-]+$/.test(value.nonce)) return undefined;
-    return {
-      pid: value.pid!,
-      nonce: value.nonce,
-      since: typeof value.since === "string" ? value.since : undefined,
-      server: Number.isInteger(value.server) ? value.server : undefined,
-    };
-  } catch {
-    return undefined;
-  }
 }
