@@ -47,9 +47,13 @@ export async function freshRecords(
   const fresh: MemoryRecord[] = [];
   const liveByHistory: MemoryRecord[] = [];
   const differing: MemoryRecord[] = [];
-  const renew = (record: MemoryRecord): void => {
+  /** Written as new, at `now` plus its position in the call. */
+  const writeAnew = (record: MemoryRecord): void => {
     record.createdAt = record.updatedAt = record.lastAccessedAt = now + records.indexOf(record);
     fresh.push(record);
+  };
+  const renew = (record: MemoryRecord): void => {
+    writeAnew(record);
     renewed.add(record);
   };
   for (const record of records) {
@@ -73,10 +77,7 @@ export async function freshRecords(
     if (firstAt !== undefined) record.createdAt = record.updatedAt = record.lastAccessedAt = firstAt;
   }
   const { gone, expired } = await notStoredLive(sources, userId, liveByHistory, now);
-  for (const record of gone) {
-    record.createdAt = record.updatedAt = record.lastAccessedAt = now + records.indexOf(record);
-    fresh.push(record);
-  }
+  for (const record of gone) writeAnew(record);
   for (const record of expired) renew(record);
   const written = new Set(fresh);
   for (const record of differing) {
