@@ -155,16 +155,19 @@ function transcript(messages: readonly BaseMessage[]): string {
   for (const message of messages) {
     const text = messageText(message).trim();
     const type = message.getType();
+    // Every part of a line that the conversation wrote goes through quotedLine, the tool calls
+    // too: a model's arguments repeat what the user asked for (a query holding ">>>" closed the
+    // block early, and what followed it read as the prompt's own instructions).
     if (type === "tool") {
-      const name = typeof message.name === "string" && message.name !== "" ? ` (${message.name})` : "";
+      const name = typeof message.name === "string" && message.name !== "" ? ` (${quotedLine(message.name)})` : "";
       const shown = text.length > MAX_TOOL_RESULT_CHARS ? `${text.slice(0, MAX_TOOL_RESULT_CHARS)}…` : text;
       lines.push(`tool result${name}: ${quotedLine(shown)}`);
       continue;
     }
-    const role = roleLabel(message);
+    const role = quotedLine(roleLabel(message));
     if (text !== "") lines.push(`${role}: ${quotedLine(text)}`);
     for (const call of (message as { tool_calls?: ReadonlyArray<{ name?: string; args?: unknown }> }).tool_calls ?? []) {
-      lines.push(`${role} called ${call.name ?? "a tool"}(${JSON.stringify(call.args ?? {})})`);
+      lines.push(`${role} called ${quotedLine(`${call.name ?? "a tool"}(${JSON.stringify(call.args ?? {})})`)}`);
     }
   }
   return lines.join("\n");
