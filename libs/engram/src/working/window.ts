@@ -43,7 +43,7 @@ interface Unit {
  * always kept; `kept` and `evicted` keep the input order, so system messages that precede the
  * kept turns come first. A turn is never split, and an AI message with tool calls is never
  * separated from its tool results, even when a malformed history puts a human message between
- * them (the turns they span then stay or leave together). The newest turn is always kept, even
+ * them or a result before its call (the turns they span then stay or leave together). The newest turn is always kept, even
  * when it alone is over budget: a prompt without the question being answered is useless.
  */
 export function selectWindow(messages: readonly BaseMessage[], options: WindowOptions = {}): WindowResult {
@@ -130,18 +130,28 @@ function buildUnits(messages: readonly BaseMessage[]): Unit[] {
 
   // joinUntil[t] = the last turn that turn t must stay together with.
   const joinUntil = turnIndices.map((_, t) => t);
+  const join = (from: number, to: number) => {
+    if (from < to) joinUntil[from] = Math.max(joinUntil[from]!, to);
+  };
   const callTurn = new Map<string, number>();
+  // Results stored ahead of their call (a history ordered by clocks that disagree, or by two
+  // writers): paired with the call when it comes, so neither is kept without the other.
+  const earlyResults = new Map<string, number[]>();
   messages.forEach((message, index) => {
     const kind = kindOf(message);
     if (kind === "ai") {
       for (const call of (message as { tool_calls?: ReadonlyArray<{ id?: string }> }).tool_calls ?? []) {
-        if (typeof call.id === "string") callTurn.set(call.id, turnOf[index]!);
+        if (typeof call.id !== "string") continue;
+        callTurn.set(call.id, turnOf[index]!);
+        for (const early of earlyResults.get(call.id) ?? []) join(early, turnOf[index]!);
+        earlyResults.delete(call.id);
       }
     } else if (kind === "tool") {
       const id = (message as { tool_call_id?: unknown }).tool_call_id;
-      const from = typeof id === "string" ? callTurn.get(id) : undefined;
-      const to = turnOf[index]!;
-      if (from !== undefined && from < to) joinUntil[from] = Math.max(joinUntil[from]!, to);
+      if (typeof id !== "string") return;
+      const from = callTurn.get(id);
+      if (from !== undefined) join(from, turnOf[index]!);
+      else earlyResults.set(id, [...(earlyResults.get(id) ?? []), turnOf[index]!]);
     }
   });
 
