@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { InFlightRequests } from "../../adapters/mcp/in_flight.js";
 import { createEngramMcpServer } from "../../adapters/mcp/server.js";
 import type { CliIO } from "../io.js";
 import { addStoreOptions, withMemory, type StoreFlags } from "../memory_options.js";
@@ -27,11 +28,14 @@ export function registerMcpCommand(program: Command, io: CliIO): void {
         version: program.version() ?? "0.0.0",
       });
       const transport = new StdioServerTransport();
+      const calls = new InFlightRequests(transport);
       // Ends when the client closes its end of the pipe (the usual way an MCP client stops a
-      // server), the transport closes, or the process is told to stop.
+      // server), the transport closes, or the process is told to stop. At end of input the calls
+      // already sent are answered first: closing at once aborted them, and a memory being added
+      // was neither stored nor reported.
       const closed = new Promise<void>((resolve) => {
         transport.onclose = () => resolve();
-        process.stdin.once("end", () => resolve());
+        process.stdin.once("end", () => void calls.idle().then(resolve));
       });
       await server.connect(transport);
       io.err(`engram mcp: serving the memory of ${JSON.stringify(flags.user)} over stdio\n`);
