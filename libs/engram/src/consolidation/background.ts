@@ -42,19 +42,26 @@ export function resolveBackgroundOptions(options: BackgroundOptions = {}): Resol
 }
 
 /** What a run of one group's jobs gets besides the jobs. */
-export interface RunContext {
+export interface RunContext<T = unknown> {
   /** Aborted when the queue closes: stop calling models, write nothing. */
   signal: AbortSignal;
   /**
-   * True while the jobs are still queued. Check it right before writing: false means the user was
-   * erased meanwhile, and nothing may be written (an erasure waits for a run in flight to settle,
-   * so one that starts after the check comes after the write).
+   * True while the run's jobs (as `narrow` left them) are still queued. Check it right before
+   * writing: false means the user was erased meanwhile, and nothing may be written (an erasure
+   * waits for a run in flight to settle, so one that starts after the check comes after the write).
    */
   stillQueued(): Promise<boolean>;
+  /**
+   * The run's jobs that are still queued, which the run is then about. The jobs were read before
+   * the handler waited for anything (another process's run of the user holds the user's lock):
+   * that run may have done some of them meanwhile, and the others, queued since, are this run's to
+   * do. Empty when none is left (done elsewhere, or the user was erased).
+   */
+  narrow(): Promise<Array<Job<T>>>;
 }
 
 /** Runs the queued jobs of one group (oldest first). Throwing leaves them queued (or drops a refusal). */
-export type JobHandler<T> = (jobs: Array<Job<T>>, context: RunContext) => Promise<void>;
+export type JobHandler<T> = (jobs: Array<Job<T>>, context: RunContext<T>) => Promise<void>;
 
 /** A failed run, as `flush()` reports it. */
 export interface JobFailure {
@@ -260,8 +267,20 @@ export class BackgroundQueue<T> {
       if (jobs.length < queued.length) this.schedule(ref, 0);
     };
     const seqs = jobs.map((job) => job.seq);
+    // What stillQueued checks: the jobs read, or those of them narrow() found still queued.
+    let live = seqs;
+    const context: RunContext<T> = {
+      signal: this.controller.signal,
+      stillQueued: async () => live.length > 0 && (await this.table.allQueued(live)),
+      narrow: async () => {
+        const queuedNow = new Set((await this.table.pending(ref)).map((job) => job.seq));
+        const left = jobs.filter((job) => queuedNow.has(job.seq));
+        live = left.map((job) => job.seq);
+        return left;
+      },
+    };
     try {
-      await this.handler(jobs, { signal: this.controller.signal, stillQueued: () => this.table.allQueued(seqs) });
+      await this.handler(jobs, context);
       await this.table.complete(seqs);
       next();
     } catch (thrown) {

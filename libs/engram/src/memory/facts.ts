@@ -131,10 +131,13 @@ export class FactPipeline {
     this.queue = new BackgroundQueue<FactJobPayload>({
       table: input.state.jobs<FactJobPayload>(QUEUE),
       // One reconciliation of a user's facts at a time, across every process on the state: two
-      // runs side by side could both add the same fact. A run that waited finds its jobs done.
+      // runs side by side could both add the same fact. A run that waited may find some of its
+      // jobs done by the run it waited for; it runs the others (skipping them all, as it did, then
+      // completing them, lost the exchanges queued after that run had read its jobs).
       handler: (jobs, context) =>
         input.state.leases.exclusive(jobs[0]!.userId, QUEUE, async () => {
-          if (await context.stillQueued()) await this.run(jobs, context);
+          const left = await context.narrow();
+          if (left.length > 0) await this.run(left, context);
         }),
       options: queueOptions,
       batch: batchSize,
@@ -193,7 +196,7 @@ export class FactPipeline {
     return this.queue.close();
   }
 
-  private async run(jobs: Array<Job<FactJobPayload>>, context: RunContext): Promise<void> {
+  private async run(jobs: Array<Job<FactJobPayload>>, context: RunContext<FactJobPayload>): Promise<void> {
     const { model } = this.input;
     const first = jobs[0]!.payload;
     const scope: Scope = { userId: first.scope.userId };

@@ -1,0 +1,108 @@
+import { describe, expect, it } from "@jest/globals";
+import { spawn } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { StaticEmbeddings } from "../embeddings/static.js";
+import { SqliteState } from "../state/sqlite/index.js";
+import type { Job, JobState } from "../state/types.js";
+import { factModel, promptKind } from "../tests/fake_chat.js";
+import { addEveryFact, namedFacts, type FactHolderConfig } from "../tests/fact_holder.js";
+import { gate } from "../tests/interleave.js";
+import { testMemories } from "../tests/memories.js";
+import { Memory } from "./memory.js";
+
+// Two processes on one data folder extract facts for the same user and thread (replicas serving
+// one conversation). A run reads its jobs, then waits for the user's "facts" lock while the other
+// process's run holds it; that run did the job it had read, not the one queued after it.
+const memories = testMemories();
+const CHILD = fileURLToPath(new URL("../tests/fact_holder_child.ts", import.meta.url));
+
+/** The real SQLite state of the folder, telling the test when a run has read a group's jobs. */
+class ReadWatchedState extends SqliteState {
+  readonly read = gate();
+
+  override jobs<T>(queue: string): JobState<T> {
+    const inner = super.jobs<T>(queue);
+    const read = this.read;
+    return {
+      add: (job) => inner.add(job),
+      pending: async (filter) => {
+        const jobs: Array<Job<T>> = await inner.pending(filter);
+        if (filter?.group !== undefined && jobs.length > 1) void read.wait();
+        return jobs;
+      },
+      groups: () => inner.groups(),
+      claim: (owner, leaseMs, filter) => inner.claim(owner, leaseMs, filter),
+      allQueued: (seqs) => inner.allQueued(seqs),
+      complete: (seqs) => inner.complete(seqs),
+      fail: (seqs, error) => inner.fail(seqs, error),
+      size: (userId) => inner.size(userId),
+      deleteUser: (userId) => inner.deleteUser(userId),
+    };
+  }
+}
+
+/** Starts the holding process; resolves its output lines as they come and its exit. */
+function startHolder(config: FactHolderConfig) {
+  const child = spawn(process.execPath, ["--import", "tsx", CHILD, JSON.stringify(config)], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, NODE_OPTIONS: "" },
+  });
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
+  const lines: string[] = [];
+  const extracting = gate();
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    lines.push(line);
+    if (line === "extracting") void extracting.wait();
+  });
+  const exited = new Promise<{ code: number | null; stderr: string }>((done) => child.once("close", (code) => done({ code, stderr })));
+  return { lines, extracting: extracting.reached, exited };
+}
+
+describe("facts: two processes extracting for one user's thread", () => {
+  it("the run that waited for the other's lock extracts the exchange queued after that run began; none twice", async () => {
+    const dataDir = join(memories.chroma.dir, "two");
+    const release = join(memories.chroma.dir, "two-release");
+    const common = { dataDir, chromaUrl: memories.chroma.server.url, prefix: "two", userId: "ana", threadId: "t" };
+    const model = factModel({
+      extract: [(messages) => JSON.stringify({ facts: namedFacts(messages[1]?.text ?? "").map((text) => ({ text, entities: [] })) })],
+      reconcile: [(messages) => addEveryFact(messages.at(-1)?.text ?? "")],
+    });
+    const state = new ReadWatchedState({ path: dataDir });
+    const m = memories.track(
+      new Memory({ dataDir, chroma: { url: common.chromaUrl }, prefix: "two", embeddings: new StaticEmbeddings(), model, state, facts: { debounceMs: 60_000 } }),
+    );
+    try {
+      // This process is open (a replica serving for a while) when the other one gets a turn of the
+      // thread; that process's run holds the user's lock, in the middle of its extraction call.
+      expect(await m.getAll({ userId: "ana" })).toEqual([]);
+      const holder = startHolder({ ...common, exchange: "remember: User has a dog named Rex", release });
+      await holder.extracting;
+      await m.add("remember: User plays the cello", { userId: "ana", threadId: "t" });
+      const flushed = m.flush();
+      // This run read both jobs of the thread (the other's, still running, and its own) before
+      // waiting for the lock; then the other run is let go, does its job and releases the lock.
+      await state.read.reached;
+      await writeFile(release, "go");
+      expect(await holder.exited).toEqual({ code: 0, stderr: expect.any(String) });
+      expect(holder.lines).toContain("done");
+      await flushed;
+
+      const extractions = model.calls.filter((messages) => promptKind(messages) === "extract").map((messages) => messages[1]!.text);
+      // The cello exchange was extracted here, and the dog's, done by the other process, not again.
+      expect(extractions.some((prompt) => prompt.includes("User plays the cello"))).toBe(true);
+      expect(extractions.some((prompt) => prompt.includes("User has a dog named Rex"))).toBe(false);
+      const facts = (await m.getAll({ userId: "ana", kind: "fact" })).map((fact) => fact.content).sort();
+      expect(facts).toEqual(["User has a dog named Rex", "User plays the cello"]);
+      expect(await m.flush()).toEqual({ applied: 0, pending: 0 });
+    } finally {
+      // A failed run of this test must not leave the other process waiting for ever.
+      await writeFile(release, "go");
+      await m.close();
+      await state.close();
+    }
+  });
+});
