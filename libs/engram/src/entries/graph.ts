@@ -5,6 +5,7 @@
  */
 export { createMemoryGraph, DEFAULT_IMPORTANCE_THRESHOLD, type MemoryGraphOptions, type MemoryGraphSessions } from "../graph/agent.js";
 export { GraphSessions, type SessionEnd } from "../graph/sessions.js";
+export { queueThreadRuns, type ThreadQueued, type ThreadRunnable } from "../turn/thread_runs.js";
 export {
   MemoryState,
   engramStateFields,

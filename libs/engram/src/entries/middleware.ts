@@ -6,3 +6,4 @@
 export { engramMiddleware, engramMiddlewareState, engramMiddlewareContext } from "../adapters/middleware/middleware.js";
 export type { EngramMiddlewareOptions } from "../adapters/middleware/options.js";
 export { MemoryContext, type MemoryContextType } from "../turn/run_context.js";
+export { queueThreadRuns, type ThreadQueued, type ThreadRunnable } from "../turn/thread_runs.js";
