@@ -63,7 +63,8 @@ When there is nothing worth remembering, answer {"facts": []}.`;
 /** The prompt: fixed instructions, then the exchange as a delimited transcript. */
 export function extractionPrompt(messages: readonly ExchangeMessage[], at: number): BaseMessage[] {
   // Each message is one line: its further lines indented, the delimiters it holds broken (framing.ts).
-  const transcript = messages.map((message) => `${message.role ?? "user"}: ${quotedLine(message.text)}`).join("\n");
+  // Its role too: a caller's string (`{ role, content }`, an imported record) that may hold both.
+  const transcript = messages.map((message) => `${quotedLine(message.role ?? "user")}: ${quotedLine(message.text)}`).join("\n");
   return [
     new SystemMessage(`${INSTRUCTIONS}\n\nToday's date: ${new Date(at).toISOString().slice(0, 10)}.`),
     new HumanMessage(`Conversation:\n<conversation>\n${transcript}\n</conversation>`),
