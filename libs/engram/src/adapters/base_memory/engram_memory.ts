@@ -5,7 +5,7 @@ import { EngramError } from "../../core/errors.js";
 import { deterministicId } from "../../core/ids.js";
 import { validateScope } from "../../core/scope.js";
 import type { Scope } from "../../core/types.js";
-import { finishTurn } from "../../turn/finish.js";
+import { finishTurn, type TurnInput } from "../../turn/finish.js";
 import { resolveTurnOptions, type ResolvedTurnOptions } from "../../turn/options.js";
 import { buildSystemPrompt } from "../../turn/prompt.js";
 import { recallFor } from "../../turn/recall.js";
@@ -108,6 +108,17 @@ export class EngramMemory extends BaseMemory {
     const input = this.text(getInputValue(inputValues, this.options.inputKey), "input");
     const output = this.text(getOutputValue(outputValues, this.options.outputKey), "output");
     const thread = this.thread();
+    // Two runs of one thread at once (a user sending twice, a chain rebuilt per request): each
+    // turn is added to the window the other left, not both to the same one, where the later
+    // save replaced the window and the summary and the earlier turn was gone from both.
+    // What the run's load recalled is read now, before an earlier save clears it.
+    const shown = { recalled: thread.lastRecalled, procedures: thread.lastProcedures ?? [] };
+    const saved = (thread.saving ?? Promise.resolve()).then(() => this.save(thread, input, output, shown));
+    thread.saving = saved.catch(() => undefined);
+    return saved;
+  }
+
+  private async save(thread: ThreadState, input: string, output: string, shown: Pick<TurnInput, "recalled" | "procedures">): Promise<void> {
     const turn = thread.turns;
     // Ids from the thread, the turn and the text: saving the same turn again stores nothing new.
     const id = (role: string, text: string) => deterministicId("engram-memory", this.userId, this.threadId, String(turn), role, text);
@@ -122,8 +133,8 @@ export class EngramMemory extends BaseMemory {
         messages,
         summary: thread.summary,
         turnsSinceForget: thread.turnsSinceForget,
-        recalled: thread.lastRecalled,
-        procedures: thread.lastProcedures ?? [],
+        recalled: shown.recalled,
+        procedures: shown.procedures,
       },
       this.scope,
     );

@@ -15,6 +15,11 @@ export interface ThreadState {
   lastRecalled: ScoredMemory[];
   /** The core blocks and instructions the last `loadMemoryVariables` showed (never stored back). */
   lastProcedures?: MemoryRecord[];
+  /**
+   * The last `saveContext` of the thread, settled or not: saves run one after another, each on
+   * the window the previous one left (two at once each replaced the window with its own turn).
+   */
+  saving?: Promise<void>;
 }
 
 /** Threads kept per `Memory` in one process; the least recently used thread is dropped past it. */
