@@ -3,6 +3,7 @@ import { MEMORY_KINDS, type MemoryKind, type Scope } from "./types.js";
 import { shortHash } from "./ids.js";
 import { checkIdText } from "./text.js";
 import { describeValue } from "./describe.js";
+import { validateOptionObject } from "./validate.js";
 
 /** Longest accepted user, agent or thread id. */
 export const MAX_ID_LENGTH = 256;
@@ -16,12 +17,37 @@ export function validateScope(input: unknown): Scope {
   if (input === null || typeof input !== "object") {
     throw new EngramError("INVALID_USER_ID", "A scope with a userId is required on every call, e.g. { userId: \"alice\" }.");
   }
-  const raw = input as Record<string, unknown>;
+  const raw = readScope(input as Record<string, unknown>);
   const userId = checkId(raw.userId, "userId", "INVALID_USER_ID");
   const scope: Scope = { userId };
   if (raw.agentId !== undefined) scope.agentId = checkId(raw.agentId, "agentId", "INVALID_SCOPE");
   if (raw.threadId !== undefined) scope.threadId = checkId(raw.threadId, "threadId", "INVALID_SCOPE");
   return scope;
+}
+
+/**
+ * The options of a call that takes a scope and nothing else (`get`, `update`, `delete`,
+ * `deleteAll`, `history`), or a scope and `extra` keys (`forget`'s rules): a key it does not know
+ * is refused, not ignored. `deleteAll({ userId, thread_id })` (a typo for `threadId`, which
+ * deleteAll refuses) used to erase every agent and thread of the user.
+ */
+export function validateScopeOptions(input: unknown, name: string, extra: readonly string[] = []): Scope {
+  if (input === null || typeof input !== "object") return validateScope(input);
+  validateOptionObject(input, `${name} options`, [...SCOPE_KEYS, ...extra], '{ userId: "alice" }');
+  return validateScope(input);
+}
+
+const SCOPE_KEYS = ["userId", "agentId", "threadId"] as const;
+
+/** The three fields, read once: a getter or Proxy trap that throws becomes a typed error. */
+function readScope(raw: Record<string, unknown>): { userId: unknown; agentId: unknown; threadId: unknown } {
+  try {
+    return { userId: raw.userId, agentId: raw.agentId, threadId: raw.threadId };
+  } catch (error) {
+    throw new EngramError("INVALID_USER_ID", `The scope could not be read: ${error instanceof Error ? error.message : describeValue(error)}.`, {
+      cause: error,
+    });
+  }
 }
 
 function checkId(value: unknown, name: string, code: "INVALID_USER_ID" | "INVALID_SCOPE"): string {

@@ -32,6 +32,11 @@ export const RESERVED_METADATA_KEYS: ReadonlySet<string> = new Set([
 
 const MAX_METADATA_KEYS = 32;
 const MAX_METADATA_STRING = 1_000;
+/** A metadata key is an id (core/text.ts): no longer than a user, agent, thread or record id. */
+const MAX_METADATA_KEY = 256;
+
+/** The latest time a `Date` can hold, in milliseconds from the epoch (and its negative, the earliest). */
+export const MAX_TIME = 8_640_000_000_000_000;
 
 /**
  * Content made safe for every driver (core/text.ts: a lone surrogate becomes U+FFFD, control
@@ -52,24 +57,27 @@ export function validateContent(input: unknown, maxChars = DEFAULT_MAX_CONTENT_C
 
 /**
  * Flat metadata only: string, finite number or boolean values, no reserved keys (the record's own
- * fields) and no keys that look like filter operators.
+ * fields), no keys that look like filter operators, none longer than an id may be (256), and not
+ * `__proto__` (an assignment to it sets no key: the value vanished, and as a filter it matched
+ * every record). The object must hold its data in its own properties: a Map, a Date or a Set has
+ * none, and was read as `{}`, its data silently dropped.
  */
 export function validateMetadata(input: unknown): Metadata {
   if (input === undefined) return {};
-  if (input === null || typeof input !== "object" || Array.isArray(input)) {
-    throw new EngramError("INVALID_METADATA", "metadata must be a plain object of flat values.");
-  }
-  const entries = Object.entries(input as Record<string, unknown>);
+  const entries = ownEntries(input, "metadata", "INVALID_METADATA", "{ topic: \"food\" }");
   if (entries.length > MAX_METADATA_KEYS) {
     throw new EngramError("INVALID_METADATA", `metadata has ${entries.length} keys; at most ${MAX_METADATA_KEYS} are allowed.`);
   }
   const clean: Metadata = {};
   for (const [key, value] of entries) {
-    if (key.length === 0 || key.startsWith("$") || key.startsWith("_engram")) {
-      throw new EngramError("INVALID_METADATA", `metadata key ${JSON.stringify(key)} is not allowed (empty, "$" or "_engram" prefix).`);
+    if (key.length === 0 || key.startsWith("$") || key.startsWith("_engram") || key === "__proto__") {
+      throw new EngramError("INVALID_METADATA", `metadata key ${describeValue(key)} is not allowed (empty, "__proto__", or a "$" or "_engram" prefix).`);
     }
     if (RESERVED_METADATA_KEYS.has(key)) {
       throw new EngramError("INVALID_METADATA", `metadata key "${key}" is reserved for the record's own field; pass it as an option instead or rename it.`);
+    }
+    if (key.length > MAX_METADATA_KEY) {
+      throw new EngramError("INVALID_METADATA", `metadata key ${describeValue(key)} is longer than ${MAX_METADATA_KEY} characters.`);
     }
     checkIdText(key, `metadata key ${JSON.stringify(key)}`, "INVALID_METADATA");
     if (typeof value === "string") {
@@ -91,6 +99,30 @@ export function validateMetadata(input: unknown): Metadata {
   return clean;
 }
 
+/**
+ * The own enumerable entries of an object a caller passed as options or metadata, read once.
+ * Refused (`code`): a non-object, an array, and an object whose data is not in its own properties
+ * (a Map, a Set, a Date, a boxed string: `Object.entries` sees none of it, so it read as `{}`).
+ * A getter or a Proxy trap that throws while it is read becomes the same typed error, with the
+ * thrown error as its cause, rather than escaping as a bare `Error`.
+ */
+export function ownEntries(value: unknown, name: string, code: "INVALID_METADATA" | "INVALID_OPTIONS", example: string): Array<[string, unknown]> {
+  try {
+    // Inside the try: `Array.isArray` throws on a revoked Proxy.
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      throw new EngramError(code, `${name} must be an object like ${example}, got ${describeValue(value)}.`);
+    }
+    const tag = Object.prototype.toString.call(value);
+    if (tag !== "[object Object]") {
+      throw new EngramError(code, `${name} must be a plain object like ${example}, got ${tag.slice(8, -1)} (its entries are not its own properties).`);
+    }
+    return Object.entries(value as Record<string, unknown>);
+  } catch (error) {
+    if (error instanceof EngramError) throw error;
+    throw new EngramError(code, `${name} could not be read: ${error instanceof Error ? error.message : describeValue(error)}.`, { cause: error });
+  }
+}
+
 export function validateImportance(value: unknown): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > 1) {
     throw new EngramError("INVALID_OPTIONS", `importance must be a number from 0 to 1, got ${describeValue(value)}.`);
@@ -98,10 +130,18 @@ export function validateImportance(value: unknown): number {
   return value;
 }
 
+/**
+ * A time: a valid Date or milliseconds since the epoch that a Date can hold (within ±{@link MAX_TIME}).
+ * A finite number outside that range was stored as a record's time, and every date made from it was
+ * invalid: `toISOString()` throws, and the dates its text speaks of were stored as "NaN-NaN-NaN".
+ */
 export function validateTime(value: unknown, name: string): number {
   const time = value instanceof Date ? value.getTime() : value;
-  if (typeof time !== "number" || !Number.isFinite(time)) {
-    throw new EngramError("INVALID_OPTIONS", `${name} must be a Date or milliseconds since the epoch, got ${describeValue(value)}.`);
+  if (typeof time !== "number" || !Number.isFinite(time) || Math.abs(time) > MAX_TIME) {
+    throw new EngramError(
+      "INVALID_OPTIONS",
+      `${name} must be a Date or milliseconds since the epoch (at most ${MAX_TIME} either way, as a Date can hold), got ${describeValue(value)}.`,
+    );
   }
   return time;
 }
@@ -128,11 +168,8 @@ export function validateRecordId(value: unknown): string {
  * write an update that changes nothing. Keys set to `undefined` (a spread of optional fields) pass.
  */
 export function validateOptionObject(value: unknown, name: string, known: readonly string[], example: string): Record<string, unknown> {
-  if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof Date) {
-    throw new EngramError("INVALID_OPTIONS", `${name} must be an object like ${example}, got ${describeValue(value)}.`);
-  }
-  const record = value as Record<string, unknown>;
-  const unknown = Object.keys(record).filter((key) => !known.includes(key) && record[key] !== undefined);
+  const entries = ownEntries(value, name, "INVALID_OPTIONS", example);
+  const unknown = entries.filter(([key, item]) => !known.includes(key) && item !== undefined).map(([key]) => key);
   if (unknown.length > 0) {
     throw new EngramError(
       "INVALID_OPTIONS",
@@ -141,7 +178,7 @@ export function validateOptionObject(value: unknown, name: string, known: readon
       { details: { unknown: unknown.slice(0, 20) } },
     );
   }
-  return record;
+  return value as Record<string, unknown>;
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import type { BaseMessage } from "@langchain/core/messages";
 import { EngramError } from "../core/errors.js";
-import { validateScope } from "../core/scope.js";
+import { validateScope, validateScopeOptions } from "../core/scope.js";
 import type { HistoryEntry, MemoryRecord, Scope, ScoredMemory } from "../core/types.js";
 import { validateContent, validateLimit, validateOptionObject, validateRecordId } from "../core/validate.js";
 import type { UsageHook } from "../core/token_usage.js";
@@ -43,6 +43,8 @@ import { WritePolicy } from "./write_policy.js";
 const SCOPE_KEYS = ["userId", "agentId", "threadId"] as const;
 const SEARCH_KEYS: readonly string[] = [...SCOPE_KEYS, "limit", "filters", "threshold", "ranker", "includeInvalid"];
 const GET_ALL_KEYS: readonly string[] = [...SCOPE_KEYS, "kind", "limit", "offset", "includeInvalid"];
+/** `forget`'s options besides the scope (ForgetRules). */
+const FORGET_RULE_KEYS: readonly string[] = ["dedupeThreshold", "halfLifeDays", "maxRecords"];
 
 /**
  * Long-term memory with the API the field knows from mem0: `add`, `search`, `get`, `getAll`,
@@ -231,7 +233,7 @@ export class Memory {
 
   /** One memory of the user, or null (also for ids of other users: nothing leaks). */
   async get(id: string, options: Scope): Promise<MemoryRecord | null> {
-    const scope = validateScope(options);
+    const scope = validateScopeOptions(options, "get()");
     const memoryId = validateRecordId(id);
     const { recall, overlay } = await this.parts();
     // As search: the user's queued writes over the store (recall's index when current), without waiting for the drain.
@@ -281,7 +283,7 @@ export class Memory {
 
   /** Changes a memory's content (re-embedded) and/or importance, metadata or expiry. */
   async update(id: string, change: string | MemoryPatch, options: Scope): Promise<MemoryRecord> {
-    const scope = validateScope(options);
+    const scope = validateScopeOptions(options, "update()");
     const memoryId = validateRecordId(id);
     const patch = checkPatch(change, this.config.maxContentChars);
     const { store } = await this.parts();
@@ -308,7 +310,7 @@ export class Memory {
 
   /** Deletes one memory of the user. */
   async delete(id: string, options: Scope): Promise<void> {
-    const scope = validateScope(options);
+    const scope = validateScopeOptions(options, "delete()");
     const memoryId = validateRecordId(id);
     const { store } = await this.parts();
     await this.policy.replayPending(scope.userId);
@@ -328,7 +330,7 @@ export class Memory {
    * (history, outbox, jobs, usage, the checkpointer's filing log). Another user's memories are untouched.
    */
   async deleteAll(options: Scope): Promise<DeleteAllResult> {
-    const scope = validateScope(options);
+    const scope = validateScopeOptions(options, "deleteAll()");
     // `search`, `getAll` and `forget` narrow to an agent or thread; erasing the whole user when a
     // call names one would remove far more than asked.
     if (scope.agentId !== undefined || scope.threadId !== undefined) {
@@ -363,7 +365,7 @@ export class Memory {
    * `planForget` and docs/forgetting.md; `agentId` / `threadId` narrow what is looked at.
    */
   async forget(options: ForgetOptions): Promise<ForgetReport> {
-    const scope = validateScope(options);
+    const scope = validateScopeOptions(options, "forget()", FORGET_RULE_KEYS);
     const rules = resolveForgetRules(options);
     const { store } = await this.parts();
     await this.policy.replayPending(scope.userId);
@@ -392,7 +394,7 @@ export class Memory {
    *   again. @default a process warning with code `ENGRAM_FORGET_FAILED`
    */
   scheduleForget(options: ForgetOptions, onError?: (error: unknown) => void): void {
-    const scope = validateScope(options);
+    const scope = validateScopeOptions(options, "scheduleForget()", FORGET_RULE_KEYS);
     resolveForgetRules(options);
     this.lifecycle.assertOpen();
     const report = onError ?? ((error: unknown) => {
@@ -425,7 +427,7 @@ export class Memory {
 
   /** Every version of a memory: created, updated, deleted, oldest first. */
   async history(id: string, options: Scope): Promise<HistoryEntry[]> {
-    const scope = validateScope(options);
+    const scope = validateScopeOptions(options, "history()");
     const memoryId = validateRecordId(id);
     const { history, writer } = await this.parts();
     // A background write records its history when it reaches the store: apply the user's queued

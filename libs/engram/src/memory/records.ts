@@ -45,6 +45,26 @@ export interface RecordRules {
 }
 
 /**
+ * The keys of `add`'s options (AddOptions, scope included). A key it does not know is refused, as
+ * `search`, `getAll` and `addMany`'s items refuse one: `{ expiresIn: 60_000 }` (a typo for
+ * `expiresAt`) stored a memory that never expires, and `{ metdata }` one without its metadata.
+ */
+export const ADD_KEYS: readonly string[] = [
+  "userId",
+  "agentId",
+  "threadId",
+  "metadata",
+  "importance",
+  "expiresAt",
+  "kind",
+  "id",
+  "source",
+  "infer",
+  "oversize",
+  "createdAt",
+];
+
+/**
  * Checks `add`'s input and options and builds its records at `now` (messages of one call 1 ms
  * apart, so their order in the thread is kept). Ids are deterministic unless `options.id` is given.
  */
@@ -54,6 +74,7 @@ export function planAdd(
   scope: Scope,
   rules: RecordRules & { infer(kind: MemoryKind): boolean },
 ): AddPlan {
+  validateOptionObject(options, "add() options", ADD_KEYS, '{ userId: "alice", importance: 0.8 }');
   const kind: MemoryKind = options.kind === undefined ? "episode" : validateKind(options.kind);
   const metadata = validateMetadata(options.metadata);
   const importance = options.importance === undefined ? 0.5 : validateImportance(options.importance);
@@ -197,7 +218,8 @@ export function validateSource(input: unknown): MemorySource {
     if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string" && id.trim() !== "")) {
       throw new EngramError("INVALID_OPTIONS", "source.messageIds must be an array of non-empty strings.");
     }
-    source.messageIds = [...(ids as string[])];
+    // Ids, as source.threadId: refused, not repaired, when one holds a control or a broken character.
+    source.messageIds = (ids as string[]).map((id, i) => checkIdText(id, `source.messageIds[${i}]`, "INVALID_OPTIONS"));
   }
   return source;
 }
