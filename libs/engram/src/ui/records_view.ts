@@ -18,7 +18,8 @@ export interface RecordPage {
  */
 export function pageOf(records: readonly MemoryRecord[], query: ListQuery, now: number): RecordPage {
   const text = query.text?.trim().toLowerCase();
-  const thread = query.thread?.trim();
+  // Exact, as ids are everywhere: " t" and "t" are two threads (the select offers both).
+  const thread = query.thread;
   const matches = records.filter((record) => {
     if (query.kind !== undefined && record.kind !== query.kind) return false;
     if (thread && record.scope.threadId !== thread && record.source.threadId !== thread) return false;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { unsafeIdReason } from "../core/text.js";
 import { MEMORY_KINDS } from "../core/types.js";
 
 /**
@@ -8,7 +9,21 @@ import { MEMORY_KINDS } from "../core/types.js";
  */
 
 const MAX_ID = 256;
-const id = z.string().trim().min(1).max(MAX_ID);
+/**
+ * A user, memory or thread id exactly as given: never trimmed, since " alice" and "alice" are two
+ * users to `Memory` (trimming showed, and let an edit erase, the other one); ids `Memory` would
+ * refuse (blank, control characters) are refused here.
+ */
+const id = z
+  .string()
+  .min(1)
+  .max(MAX_ID)
+  .superRefine((value, ctx) => {
+    const reason = unsafeIdReason(value);
+    if (reason !== undefined) ctx.addIssue({ code: "custom", message: `the id ${reason}` });
+  });
+/** A form's empty choice ("any") arrives as an empty parameter: the same as none. */
+const unset = (value: unknown) => (value === "" ? undefined : value);
 
 /** `engram ui` options, after commander has parsed the flags. */
 export const uiOptionsSchema = z.object({
@@ -36,7 +51,7 @@ const weight = z.coerce.number().finite().min(0).max(100).optional();
 
 /** `GET /users/:user` and `GET /api/users/:user/memories`: one page of a user's memories. */
 export const listQuerySchema = z.object({
-  kind: z.enum(MEMORY_KINDS as [string, ...string[]]).optional(),
+  kind: z.preprocess(unset, z.enum(MEMORY_KINDS as [string, ...string[]]).optional()),
   thread: z.string().max(MAX_ID).optional(),
   validity: z.enum(["current", "invalid", "all"]).default("all"),
   text: z.string().max(500).optional(),
