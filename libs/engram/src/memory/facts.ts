@@ -158,9 +158,13 @@ export class FactPipeline {
   /**
    * Records the extraction job for freshly stored records (durably, before any model call). In
    * the background mode it returns at once; otherwise it runs the job and throws its failure.
+   * The job's time (its facts' `validFrom`, the extraction's "today") is when the records were
+   * said: the first one's `createdAt`, which `add` and each of `addMany`'s items set from their
+   * `createdAt` option; not the time of the call, which imports an old conversation.
    */
-  async submit(scope: Scope, records: readonly MemoryRecord[], at: number): Promise<void> {
+  async submit(scope: Scope, records: readonly MemoryRecord[]): Promise<void> {
     if (records.length === 0) return;
+    const at = Math.min(...records.map((record) => record.createdAt));
     const messageIds = records.flatMap((record) => record.source.messageIds ?? []);
     const source: MemorySource = {};
     if (scope.threadId !== undefined) source.threadId = scope.threadId;

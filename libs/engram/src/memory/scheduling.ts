@@ -26,9 +26,12 @@ export class Scheduling {
     await this.facts.resume();
   }
 
-  /** Records the extraction job of freshly stored records (docs/facts.md). */
-  async extract(scope: Scope, records: readonly MemoryRecord[], at: number): Promise<void> {
-    await this.facts?.submit(scope, records, at);
+  /**
+   * Records the extraction job of freshly stored records (docs/facts.md). The job's time is when
+   * the records were said (their `createdAt`); `_calledAt`, the time of the add call, is not it.
+   */
+  async extract(scope: Scope, records: readonly MemoryRecord[], _calledAt?: number): Promise<void> {
+    await this.facts?.submit(scope, records);
   }
 
   /** Runs a forgetting pass of the user after the passes in flight; requests meanwhile fold into one. */
