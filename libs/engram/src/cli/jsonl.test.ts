@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { isEngramError } from "../core/errors.js";
 import type { MemoryRecord } from "../core/types.js";
-import { parseImportFile, toExportLine } from "./jsonl.js";
+import { decodeImportFile, parseImportFile, toExportLine } from "./jsonl.js";
 
 const record: MemoryRecord = {
   id: "m-1",
@@ -85,5 +85,33 @@ describe("import validation", () => {
     const { line, message } = refusal('{"id":"a","content":"x"}\n{"id":"b","content":"y"}\n{"id":"a","content":"z"}\n');
     expect(line).toBe(3);
     expect(message).toContain("already on line 1");
+  });
+});
+
+describe("import bytes", () => {
+  const bytes = (...parts: Array<string | number[]>): Uint8Array =>
+    Buffer.concat(parts.map((part) => (typeof part === "string" ? Buffer.from(part, "utf8") : Buffer.from(part))));
+  const refused = (input: Uint8Array): string => {
+    try {
+      decodeImportFile(input);
+    } catch (error) {
+      if (isEngramError(error, "INVALID_IMPORT")) return `${String(error.details.line)}: ${error.message}`;
+      throw error;
+    }
+    throw new Error("the bytes were accepted");
+  };
+
+  it("decode UTF-8 (a UTF-8 byte order mark is dropped) and keep every character", () => {
+    expect(decodeImportFile(bytes([0xef, 0xbb, 0xbf], '{"content":"café 日本 🎉"}\n'))).toBe('{"content":"café 日本 🎉"}\n');
+  });
+
+  it.each([
+    ["a Latin-1 byte after a character of several bytes on its line", bytes('{"content":"ok"}\n{"content":"日本 caf', [0xe9], '"}'), "2: Line 2: byte 0xe9 (byte 40 of the file)"],
+    ["a character cut off at the end of the file", bytes('{"content":"ok"}\n{"content":"x"}\n{"content":"', [0xe6, 0x97]), "3: Line 3: byte 0xe6 (byte 46 of the file)"],
+    ["a UTF-16 file", bytes([0xff, 0xfe], [0x7b, 0x00]), "1: Line 1: the file is UTF-16"],
+  ])("refuse %s, naming its line", (_what, input, start) => {
+    const message = refused(input);
+    expect(message.slice(0, start.length)).toBe(start);
+    expect(message).toMatch(/Nothing was imported\.$/);
   });
 });

@@ -74,6 +74,56 @@ const SCOPE_FIELDS = new Set(["userId", "agentId", "threadId"]);
 const SOURCE_FIELDS = new Set(["threadId", "messageIds"]);
 
 /**
+ * The import file's bytes as text. A byte that is not UTF-8 refuses the file (`INVALID_IMPORT`,
+ * naming its line): decoding it leniently would store U+FFFD in place of the character (a Latin-1
+ * "café" became "caf\uFFFD"), a silent change to the user's memory.
+ */
+export function decodeImportFile(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (cause) {
+    const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+    if (utf16) throw notUtf8(1, "the file is UTF-16 (it starts with a UTF-16 byte order mark), not UTF-8", cause);
+    const { line, offset } = firstBadByte(bytes);
+    throw notUtf8(line, `byte 0x${bytes[offset]!.toString(16).padStart(2, "0")} (byte ${offset + 1} of the file) is not UTF-8`, cause);
+  }
+}
+
+function notUtf8(line: number, why: string, cause: unknown): EngramError {
+  return new EngramError("INVALID_IMPORT", `Line ${line}: ${why}. Save the file as UTF-8. Nothing was imported.`, { cause, details: { line } });
+}
+
+/** Where the first byte that does not decode is: its 1-based line, and its offset in the file. */
+function firstBadByte(bytes: Uint8Array): { line: number; offset: number } {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let line = 1;
+  let start = 0;
+  for (let end = 0; end <= bytes.length; end += 1) {
+    if (end < bytes.length && bytes[end] !== 0x0a) continue;
+    try {
+      decoder.decode(bytes.subarray(start, end));
+    } catch {
+      // The line holds it: the longest prefix that still decodes (a whole character short of the bad byte).
+      let good = start;
+      while (good < end) {
+        let next = good + 1;
+        while (next < end && (bytes[next]! & 0xc0) === 0x80 && next - good < 4) next += 1;
+        try {
+          decoder.decode(bytes.subarray(good, next));
+        } catch {
+          return { line, offset: good };
+        }
+        good = next;
+      }
+      return { line, offset: start };
+    }
+    line += 1;
+    start = end + 1;
+  }
+  return { line, offset: 0 };
+}
+
+/**
  * Reads a whole JSON Lines file and checks every line the way `Memory.add` would, so a bad line is
  * refused (`INVALID_IMPORT`, naming its line number) before anything is written. Blank lines are
  * skipped. A repeated id is refused too: the second line would silently be a no-op.

@@ -6,7 +6,7 @@ import type { MemoryRecord } from "../../core/types.js";
 import type { Memory } from "../../memory/memory.js";
 import { MAX_ADD_MANY_ITEMS, type AddManyItem } from "../../memory/add_many.js";
 import type { CliIO } from "../io.js";
-import { parseImportFile, toExportLine, type ImportedMemory } from "../jsonl.js";
+import { decodeImportFile, parseImportFile, toExportLine, type ImportedMemory } from "../jsonl.js";
 import { addStoreOptions, withMemory, type StoreFlags } from "../memory_options.js";
 
 interface UserFlags extends StoreFlags {
@@ -42,18 +42,26 @@ export function registerTransferCommands(program: Command, io: CliIO): void {
       .argument("<file>", "the JSON Lines file"),
   ).action(async (file: string, flags: UserFlags) => {
     const path = resolve(io.cwd, file);
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readFile(path, "utf8");
+      bytes = await readFile(path);
     } catch (cause) {
       throw new EngramError("INVALID_IMPORT", `Cannot read ${file}: ${(cause as Error).message}`, { cause, details: { path } });
     }
     // The whole file first: a bad line refuses the import before the store is even opened.
-    const records = parseImportFile(text);
-    const report = await importRecords(io, flags, records);
+    const records = parseImportFile(decodeImportFile(bytes));
+    // A line already past its expiresAt (an export older than its memories' TTL) is left out: stored,
+    // it is a memory no read returns, and every later import of the file would store it anew (an
+    // expired memory said again is a new memory: memory/replay.ts), each time with a history entry.
+    const now = Date.now();
+    const live = records.filter((record) => record.expiresAt === undefined || record.expiresAt > now);
+    const expired = records.length - live.length;
+    const report = await importRecords(io, flags, live);
     io.out(
       `Imported ${report.added} memories for user ${JSON.stringify(flags.user)} from ${file}` +
-        ` (${records.length - report.added} already present${report.pending ? `, ${report.pending} waiting in the outbox for the store` : ""}).\n`,
+        ` (${live.length - report.added} already present` +
+        `${expired > 0 ? `, ${expired} expired and not imported` : ""}` +
+        `${report.pending ? `, ${report.pending} waiting in the outbox for the store` : ""}).\n`,
     );
   });
 }
