@@ -33,13 +33,17 @@ const MAX_SUMMARIES = 1000;
  * summaries live in long-term memory (kind `summary`, `source.messageIds`), so every process that
  * shares the memory sees the same ones: nothing about the thread is kept only in one process.
  */
-export async function storedSummaries(context: Pick<FilingContext, "memory" | "userId" | "threadId">): Promise<{ summaries: MemoryRecord[]; covered: Set<string> }> {
+export async function storedSummaries(
+  context: Pick<FilingContext, "memory" | "userId" | "threadId">,
+): Promise<{ summaries: MemoryRecord[]; covered: Set<string>; cleared: Map<string, MemoryRecord> }> {
   const records = await context.memory.getAll({ userId: context.userId, threadId: context.threadId, kind: "summary", limit: MAX_SUMMARIES });
-  const summaries = records
-    .filter((record) => (record.source.threadId ?? record.scope.threadId) === context.threadId && record.metadata[CLEARED] !== true)
+  const ofThread = records.filter((record) => (record.source.threadId ?? record.scope.threadId) === context.threadId);
+  const summaries = ofThread
+    .filter((record) => record.metadata[CLEARED] !== true)
     .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
   const covered = new Set(summaries.flatMap((record) => record.source.messageIds ?? []));
-  return { summaries, covered };
+  const cleared = new Map(ofThread.filter((record) => record.metadata[CLEARED] === true).map((record) => [record.id, record]));
+  return { summaries, covered, cleared };
 }
 
 /**
@@ -119,7 +123,7 @@ async function underFilingLock<R>(context: Pick<FilingContext, "memory" | "userI
 }
 
 async function fileMessages(context: FilingContext, all: readonly BaseMessage[], filedExchanges: number): Promise<number> {
-  const { summaries, covered } = await storedSummaries(context);
+  const { summaries, covered, cleared } = await storedSummaries(context);
   // What getMessages() showed the model of its own making: a model that echoes it does not get
   // it stored again (no memory of memory).
   const shown = { recalled: summaries };
@@ -130,7 +134,7 @@ async function fileMessages(context: FilingContext, all: readonly BaseMessage[],
   const { evicted } = selectWindow(all, context.window);
   const evictedSet = new Set(evicted);
   const uncovered = messages.filter((item, index) => evictedSet.has(all[index]!) && !covered.has(item.id) && item.message.getType() !== "system");
-  if (uncovered.length > 0) await fileSummary(context, uncovered);
+  if (uncovered.length > 0) await fileSummary(context, uncovered, cleared);
   return done.length;
 }
 
@@ -155,19 +159,29 @@ async function fileExchange(context: FilingContext, exchange: IdentifiedMessage[
   await context.memory.add(input, { userId: context.userId, threadId: context.threadId, kind: "episode", importance, oversize: "split" });
 }
 
-async function fileSummary(context: FilingContext, uncovered: IdentifiedMessage[]): Promise<void> {
+async function fileSummary(context: FilingContext, uncovered: IdentifiedMessage[], cleared: ReadonlyMap<string, MemoryRecord>): Promise<void> {
   const evicted = uncovered.map((item) => item.message);
   const chunk = await summarize({ previousSummary: "", evicted, model: context.model, maxTokens: context.summaryMaxTokens });
   if (chunk.trim() === "") return;
   const messageIds = uncovered.map((item) => item.id);
+  // From the messages it covers: two processes summarizing the same turns write one record.
+  const id = deterministicId("engram-chat-summary", context.userId, context.threadId, ...messageIds);
+  const retired = cleared.get(id);
+  if (retired !== undefined) {
+    // The same turns again after a clear() (same places, same words, ids from both): the add would
+    // be a replay of the retired summary, which stayed out of the thread's history, and the turns
+    // it covers came back verbatim on every later read. It is this conversation's summary again.
+    const { [CLEARED]: _retired, ...metadata } = retired.metadata;
+    await context.memory.update(id, { content: chunk, metadata }, { userId: context.userId });
+    return;
+  }
   const { value } = await context.scorer.score({ text: exchangeText(evicted) });
   await context.memory.add(chunk, {
     userId: context.userId,
     threadId: context.threadId,
     kind: "summary",
     importance: Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0.5,
-    // From the messages it covers: two processes summarizing the same turns write one record.
-    id: deterministicId("engram-chat-summary", context.userId, context.threadId, ...messageIds),
+    id,
     source: { threadId: context.threadId, messageIds },
   });
 }
