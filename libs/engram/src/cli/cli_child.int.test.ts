@@ -122,6 +122,25 @@ describe("engram import: lines already past their expiresAt", () => {
   }, SLOW);
 });
 
+describe("engram import: a line whose id is stored with other content", () => {
+  it("is named by its own line, also when another line's id is the start of its id (pet-1, pet-10)", async () => {
+    const file = join(dir, "pets.jsonl");
+    const lines = (tenth: string) =>
+      [
+        JSON.stringify({ id: "pet-1", content: "Gwen has a cat called Miso" }),
+        JSON.stringify({ id: "pet-10", content: tenth }),
+      ].join("\n") + "\n";
+    await writeFile(file, lines("Gwen has a dog called Pepper"));
+    expect((await engram(["import", file, "--user", "gwen", ...at()])).code).toBe(0);
+    await writeFile(file, lines("Gwen has a dog called Biscuit"));
+    const edited = await engram(["import", file, "--user", "gwen", ...at()]);
+    expect(edited.code).toBe(0);
+    expect(edited.err).toBe(
+      "warning: line 2: Memory pet-10 already exists with other content; it is kept as it is and this text was not stored (update() changes it).\n",
+    );
+  }, SLOW);
+});
+
 describe("engram export piped to a reader that stops early (engram export | head)", () => {
   it("ends quietly with exit code 141, no stack trace, and leaves no Chroma server running", async () => {
     const own = join(dir, "own");

@@ -111,7 +111,13 @@ function lineOf(warning: string, records: readonly ImportedMemory[], first: numb
     const record = records[first + Number(item[1])];
     return record === undefined ? warning : `line ${record.line}: ${warning.slice(item[0].length)}`;
   }
-  const named = records.find((record) => record.id !== undefined && warning.includes(record.id));
+  // The warning starts with the memory's id ("Memory <id> already exists ..."): the line of the
+  // longest id it starts with, not the first id found in it ("pet-1" is in a warning about "pet-10").
+  let named: ImportedMemory | undefined;
+  for (const record of records) {
+    if (record.id === undefined || !warning.startsWith(`Memory ${record.id} `)) continue;
+    if (named === undefined || record.id.length > named.id!.length) named = record;
+  }
   return named === undefined ? warning : `line ${named.line}: ${warning}`;
 }
 
