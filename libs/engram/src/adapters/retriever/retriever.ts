@@ -54,7 +54,7 @@ export interface EngramRetrieverOptions extends BaseRetrieverInput {
   threshold?: number;
   /**
    * Candidates asked of the ranker before near duplicates and the budget thin them out.
-   * @default max(4 * k, 20)
+   * @default max(4 * k, 20), at most 1000 (the most one Memory.search returns)
    */
   fetchK?: number;
   /**
@@ -66,6 +66,19 @@ export interface EngramRetrieverOptions extends BaseRetrieverInput {
    * @default false
    */
   excludeThread?: boolean | string;
+}
+
+/**
+ * Most results one `Memory.search` returns (its `limit` is refused above it). The retriever's
+ * `k` and `fetchK` are held to it when it is built: above it, every call failed instead.
+ */
+const MAX_SEARCH_LIMIT = 1_000;
+
+function atMostSearchLimit(value: number, name: string): number {
+  if (value > MAX_SEARCH_LIMIT) {
+    throw new EngramError("INVALID_OPTIONS", `${name} must be at most ${MAX_SEARCH_LIMIT} (the most one Memory.search returns), got ${value}.`);
+  }
+  return value;
 }
 
 /** What each document's metadata holds. */
@@ -140,13 +153,13 @@ export class EngramRetriever extends BaseRetriever<EngramDocumentMetadata> {
     }
     this.memory = checkMemory(options.memory, "EngramRetriever") as Memory;
     this.userId = options.userId === undefined ? undefined : validateScope({ userId: options.userId }).userId;
-    this.k = positiveInteger(options.k ?? 4, "k");
+    this.k = atMostSearchLimit(positiveInteger(options.k ?? 4, "k"), "k");
     this.maxTokens = options.maxTokens === undefined ? undefined : positiveInteger(options.maxTokens, "maxTokens");
     this.dedupeThreshold = options.dedupeThreshold ?? 0.75;
     if (typeof this.dedupeThreshold !== "number" || !(this.dedupeThreshold > 0 && this.dedupeThreshold <= 1)) {
       throw new EngramError("INVALID_OPTIONS", `dedupeThreshold must be a number above 0 and at most 1, got ${describeValue(options.dedupeThreshold)}.`);
     }
-    this.fetchK = positiveInteger(options.fetchK ?? Math.max(4 * this.k, 20), "fetchK");
+    this.fetchK = atMostSearchLimit(positiveInteger(options.fetchK ?? Math.min(Math.max(4 * this.k, 20), MAX_SEARCH_LIMIT), "fetchK"), "fetchK");
     if (this.fetchK < this.k) throw new EngramError("INVALID_OPTIONS", `fetchK (${this.fetchK}) must be at least k (${this.k}).`);
     // Checked now so a bad weight fails where the retriever is built, not on its first call.
     if (options.ranker !== undefined) resolveRanker(options.ranker);
@@ -181,7 +194,7 @@ export class EngramRetriever extends BaseRetriever<EngramDocumentMetadata> {
     const found = await this.memory.search(query, {
       userId,
       // The thread left out may hold many of the best matches: ask for enough to fill k without them.
-      limit: excludedThread === undefined ? this.fetchK : this.fetchK * 2,
+      limit: excludedThread === undefined ? this.fetchK : Math.min(this.fetchK * 2, MAX_SEARCH_LIMIT),
       ...(this.filters === undefined ? {} : { filters: this.filters }),
       ...(this.threshold === undefined ? {} : { threshold: this.threshold }),
       ...(this.ranker === undefined ? {} : { ranker: this.ranker }),
