@@ -82,6 +82,8 @@ export function decodeImportFile(bytes: Uint8Array): string {
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch (cause) {
+    // Anything else (a file larger than the longest string V8 can hold) is the caller's to report.
+    if ((cause as NodeJS.ErrnoException).code !== "ERR_ENCODING_INVALID_ENCODED_DATA") throw cause;
     const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
     if (utf16) throw notUtf8(1, "the file is UTF-16 (it starts with a UTF-16 byte order mark), not UTF-8", cause);
     const { line, offset } = firstBadByte(bytes);

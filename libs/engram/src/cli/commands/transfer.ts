@@ -42,14 +42,15 @@ export function registerTransferCommands(program: Command, io: CliIO): void {
       .argument("<file>", "the JSON Lines file"),
   ).action(async (file: string, flags: UserFlags) => {
     const path = resolve(io.cwd, file);
-    let bytes: Buffer;
+    let text: string;
     try {
-      bytes = await readFile(path);
+      text = decodeImportFile(await readFile(path));
     } catch (cause) {
+      if (cause instanceof EngramError) throw cause;
       throw new EngramError("INVALID_IMPORT", `Cannot read ${file}: ${(cause as Error).message}`, { cause, details: { path } });
     }
     // The whole file first: a bad line refuses the import before the store is even opened.
-    const records = parseImportFile(decodeImportFile(bytes));
+    const records = parseImportFile(text);
     // A line already past its expiresAt (an export older than its memories' TTL) is left out: stored,
     // it is a memory no read returns, and every later import of the file would store it anew (an
     // expired memory said again is a new memory: memory/replay.ts), each time with a history entry.
