@@ -1,4 +1,4 @@
-import { EngramError } from "./errors.js";
+import { EngramError, type EngramErrorCode } from "./errors.js";
 import { checkIdText, repairText, safeContent } from "./text.js";
 import type { Metadata } from "./types.js";
 import { describeValue } from "./describe.js";
@@ -106,7 +106,7 @@ export function validateMetadata(input: unknown): Metadata {
  * A getter or a Proxy trap that throws while it is read becomes the same typed error, with the
  * thrown error as its cause, rather than escaping as a bare `Error`.
  */
-export function ownEntries(value: unknown, name: string, code: "INVALID_METADATA" | "INVALID_OPTIONS", example: string): Array<[string, unknown]> {
+export function ownEntries(value: unknown, name: string, code: EngramErrorCode, example: string): Array<[string, unknown]> {
   try {
     // Inside the try: `Array.isArray` throws on a revoked Proxy.
     if (value === null || typeof value !== "object" || Array.isArray(value)) {

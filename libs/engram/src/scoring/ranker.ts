@@ -3,7 +3,7 @@ import type { MemoryRecord } from "../core/types.js";
 import { describeValue } from "../core/describe.js";
 import { boostBySession, weighBySpeaker } from "./context.js";
 import { boostByDates } from "./dates.js";
-import { stripUndefined } from "../core/validate.js";
+import { stripUndefined, validateOptionObject } from "../core/validate.js";
 
 /**
  * Weights of the recall ranker. The final score is the weighted mean of four parts, each in 0..1,
@@ -104,6 +104,9 @@ export const STATIC_RANKER: ResolvedRankerOptions = { ...DEFAULT_RANKER, lexical
 
 /** `base` holds the defaults the options fill in (the model's own, see {@link STATIC_RANKER}). */
 export function resolveRanker(options: RankerOptions = {}, base: ResolvedRankerOptions = DEFAULT_RANKER): ResolvedRankerOptions {
+  // A weight it does not know is refused, as search's per-call ranker refuses it: a Memory built
+  // with { recncy: 0.5 } ranked without it, and a retriever built with one failed every call.
+  validateOptionObject(options, "ranker", Object.keys(DEFAULT_RANKER), "{ recency: 0.1 }");
   const resolved = { ...base, ...stripUndefined(options) };
   for (const [key, value] of Object.entries(resolved)) {
     if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {

@@ -1,4 +1,5 @@
 import { EngramError } from "../../core/errors.js";
+import { ownEntries } from "../../core/validate.js";
 import type { StoreValue } from "./validate.js";
 
 export const FILTER_OPERATORS = ["$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin"] as const;
@@ -18,10 +19,10 @@ export type FilterCondition =
  */
 export function parseFilter(filter: unknown): FilterCondition[] {
   if (filter === undefined || filter === null) return [];
-  if (typeof filter !== "object" || Array.isArray(filter)) {
-    throw new EngramError("INVALID_FILTER", `filter must be an object like { status: "active", score: { $gte: 3 } }, got ${typeof filter}.`);
-  }
-  return Object.entries(filter as Record<string, unknown>).map(([key, expected]): FilterCondition => {
+  // A Map was read as no condition at all (every item matched), a throwing getter escaped as a
+  // bare Error: both are refused here with the filter's code (core/validate.ts ownEntries).
+  const fields = ownEntries(filter, "filter", "INVALID_FILTER", '{ status: "active", score: { $gte: 3 } }');
+  return fields.map(([key, expected]): FilterCondition => {
     if (!isPlainObject(expected)) return { key, kind: "equals", value: expected };
     const entries = Object.entries(expected);
     const dollar = entries.filter(([name]) => name.startsWith("$"));

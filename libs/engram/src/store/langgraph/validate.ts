@@ -97,9 +97,17 @@ export function validateValue(value: unknown): StoreValue {
   } catch (cause) {
     throw new EngramError("INVALID_VALUE", `A store value must be JSON-serializable: ${(cause as Error).message}`, { cause });
   }
+  if (json === undefined) {
+    throw new EngramError("INVALID_VALUE", "A store value must be a plain object as JSON; its toJSON() gives undefined.");
+  }
   // Text inside the value is made safe like any content (core/text.ts): Chroma's JSON parser
   // refuses a lone surrogate, and PostgreSQL a NUL.
-  const stored = JSON.parse(json, (_key, item: unknown) => (typeof item === "string" ? repairText(item) : item)) as StoreValue;
+  const stored = JSON.parse(json, (_key, item: unknown) => (typeof item === "string" ? repairText(item) : item)) as unknown;
+  // A `toJSON` method decides what JSON writes: a value whose toJSON gave a string or an array was
+  // stored and read back as that (no longer an object), one that gave null failed with a TypeError.
+  if (stored === null || typeof stored !== "object" || Array.isArray(stored)) {
+    throw new EngramError("INVALID_VALUE", `A store value must be a plain object as JSON; its toJSON() gives ${describe(stored)}.`);
+  }
   const bytes = Buffer.byteLength(JSON.stringify(json));
   if (bytes > MAX_VALUE_BYTES) {
     throw new EngramError("INVALID_VALUE", `A store value is at most ${MAX_VALUE_BYTES / 1024 / 1024} MiB as JSON (Chroma refuses larger requests), got ${(bytes / 1024 / 1024).toFixed(1)} MiB.`);
@@ -111,7 +119,7 @@ export function validateValue(value: unknown): StoreValue {
       `A store value has at most ${MAX_VALUE_FIELDS} top-level fields (each is a filter shadow on its Chroma row), got ${fields}; nest them under one field.`,
     );
   }
-  return stored;
+  return stored as StoreValue;
 }
 
 /** `index` of a put: `false` (not embedded), a list of field paths, or unset (the store's fields). */
