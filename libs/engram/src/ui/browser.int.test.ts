@@ -265,4 +265,31 @@ describe("engram ui in Chromium", () => {
     expect(await page.locator("#users tr[data-user]").evaluateAll((rows) => rows.map((row) => row.getAttribute("data-user")))).toEqual(["alice"]);
     await ctx.close();
   });
+
+  it("filters with the form's defaults (kind \"any\"), and edits a memory whose importance is 0.42", async () => {
+    const app = memories.open("app", { writes: "sync" });
+    const { results } = await app.add("Carol keeps her passport in the blue drawer", { userId: "carol", importance: 0.42 });
+    await app.add("Carol's train leaves at nine", { userId: "carol", threadId: "c-trip", importance: 0.5 });
+    await app.close();
+    const id = results[0]!.id;
+    const ctx = await context();
+    const page = await ctx.newPage();
+    page.on("dialog", (dialog) => void dialog.accept());
+
+    // Before: the form sent kind= for "any", which was refused (a 400 error page).
+    await page.goto(`${editable.origin}/users/carol?token=${editable.token}`);
+    await page.selectOption("#filters select[name=thread]", "c-trip");
+    await Promise.all([page.waitForURL(/thread=c-trip/), page.click("#filters button")]);
+    expect(await page.locator("#memories tbody tr").evaluateAll((trs) => trs.map((tr) => tr.textContent))).toEqual([expect.stringContaining("Carol's train leaves at nine")]);
+
+    // Before: the importance field's step (0.05) made 0.42 invalid, and the browser refused to submit the form.
+    await page.goto(`${editable.origin}/users/carol/memories/${encodeURIComponent(id)}`);
+    expect(await page.locator("#edit input[name=importance]").evaluate((input) => input.matches(":valid"))).toBe(true);
+    await page.fill("#edit textarea[name=content]", "Carol keeps her passport in the red drawer now");
+    await Promise.all([page.waitForEvent("load"), page.click("#edit button:text('Save')")]);
+    expect(await page.textContent("#content")).toBe("Carol keeps her passport in the red drawer now");
+    expect(await page.textContent("#importance")).toBe("0.42");
+    expect(await page.locator("#history li").evaluateAll((lis) => lis.map((li) => li.getAttribute("data-event")))).toEqual(["ADD", "UPDATE"]);
+    await ctx.close();
+  });
 });

@@ -27,7 +27,11 @@ function validity(record: MemoryRecord, now: number): Html {
 <tr><th>supersedes</th><td>${link(SUPERSEDES_KEY)}</td></tr><tr><th>superseded by</th><td>${link(SUPERSEDED_BY_KEY)}</td></tr></table>`;
 }
 
-/** `/users/:user/memories/:id`: a record (or what is left of a deleted one: its history). */
+/**
+ * `/users/:user/memories/:id`: a record (or what is left of a deleted one: its history). The edit
+ * form's importance takes any value in 0..1 (step "any"): scorers store values such as 0.42, and a
+ * coarser step made the browser refuse to submit the form, so such a memory could not be edited.
+ */
 export function recordBody(userId: string, id: string, record: MemoryRecord | null, entries: readonly HistoryEntry[], thread: readonly MemoryRecord[], allowEdit: boolean, now: number): Html {
   const head = html`<h1>Memory <code class="small">${id}</code></h1>`;
   if (!record) return html`${head}<p id="gone"><strong>Not in the store</strong> (deleted, or never written for this user).</p><h2>History</h2>${timeline(entries)}`;
@@ -49,7 +53,7 @@ export function recordBody(userId: string, id: string, record: MemoryRecord | nu
 <h2>History</h2>${timeline(entries)}
 ${thread.length > 0 ? html`<h2>Its thread (${thread.length} memories)</h2><table id="thread"><tbody>${thread.map((item) => recordRow(item, now, item.id === record.id))}</tbody></table>` : ""}
 ${allowEdit ? html`<h2>Edit</h2><form id="edit"><label>content<textarea name="content" rows="4" cols="80">${record.content}</textarea></label>
-<label>importance<input name="importance" type="number" min="0" max="1" step="0.05" value="${record.importance}"></label>
+<label>importance<input name="importance" type="number" min="0" max="1" step="any" value="${record.importance}"></label>
 <p><button>Save</button> <button type="button" class="danger" id="delete">Delete this memory</button></p></form><p id="status"></p>` : ""}`;
 }
 
