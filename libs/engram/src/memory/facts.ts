@@ -261,11 +261,19 @@ export class FactPipeline {
       return unchanged ? d : { event: "ADD", fact: d.fact, text: facts[d.fact]!.text };
     });
     // New facts: one per fact decided ADD or INVALIDATE (however many stored facts it ends).
-    const added = new Map<number, { text: string; id: string; ends: string[] }>();
+    const added = new Map<number, NewFact>();
     for (const decision of decisions) {
       if (decision.event !== "ADD" && decision.event !== "INVALIDATE") continue;
       const entry = added.get(decision.fact) ?? { text: facts[decision.fact]!.text, id: factId(scope, facts[decision.fact]!.text), ends: [] };
-      if (decision.event === "INVALIDATE") entry.ends.push(decision.id);
+      if (decision.event === "INVALIDATE") {
+        // The model sees words, not times. A stored fact that became true after this exchange was
+        // said (an old conversation imported late, a job retried after a later thread's ran) is
+        // what holds now: the contradiction ends the new fact, at the time the stored one began.
+        const since = stored.get(decision.id)?.record.metadata[VALID_FROM_KEY];
+        if (typeof since === "number" && since > at) {
+          if (entry.endedBy === undefined || since < entry.endedBy.at) entry.endedBy = { id: decision.id, at: since };
+        } else entry.ends.push(decision.id);
+      }
       added.set(decision.fact, entry);
     }
     const renamed: string[] = [];
@@ -273,6 +281,8 @@ export class FactPipeline {
       const existing = stored.get(entry.id);
       // The same fact, already current: a replay or a fact restated. Ending it would be nonsense.
       if (existing && isCurrent(existing.record, now)) entry.ends = entry.ends.filter((id) => id !== entry.id);
+      // A fact this job stores as ended, stored so already (a replay of this job): kept as it is.
+      else if (existing && entry.endedBy !== undefined && existing.record.metadata[SUPERSEDED_BY_KEY] === entry.endedBy.id) continue;
       // The same words as a fact that stopped being true: a new validity period, a new record
       // (whose id is fixed by the job, so a replay of this job finds it).
       else if (existing) {
@@ -285,7 +295,8 @@ export class FactPipeline {
     }
     const fresh = [...added.entries()].filter(([, entry]) => {
       const existing = stored.get(entry.id);
-      return !(existing && isCurrent(existing.record, now));
+      // Stored already: current, or (a fact ended on arrival) as ended as this job would store it.
+      return !(existing && (isCurrent(existing.record, now) || entry.endedBy !== undefined));
     });
     const updates = decisions.filter((d): d is Extract<FactDecision, { event: "UPDATE" }> => d.event === "UPDATE");
     const changedTexts = updates.filter((d) => {
@@ -300,6 +311,10 @@ export class FactPipeline {
       const entities = this.entitiesFor(entry.text, facts[index]!.entities);
       if (entities !== undefined) metadata[ENTITIES_KEY] = entities;
       if (entry.ends.length > 0) metadata[SUPERSEDES_KEY] = entry.ends.join("|");
+      if (entry.endedBy !== undefined) {
+        metadata[VALID_UNTIL_KEY] = entry.endedBy.at;
+        metadata[SUPERSEDED_BY_KEY] = entry.endedBy.id;
+      }
       const record: MemoryRecord = {
         id: entry.id,
         scope: { ...scope },
@@ -363,6 +378,14 @@ export class FactPipeline {
     const offline = this.input.offlineEntities ? extractEntities(text).map((entity) => entity.name) : [];
     return joinEntities([...fromModel, ...offline]);
   }
+}
+
+/** A fact a job stores: its words, its id, the stored facts it ends, and the newer one that ends it. */
+interface NewFact {
+  text: string;
+  id: string;
+  ends: string[];
+  endedBy?: { id: string; at: number };
 }
 
 /**
