@@ -220,7 +220,14 @@ function extractiveSummary(previousSummary: string, evicted: readonly BaseMessag
       const importance = sentenceImportance(text, assistant);
       if (importance === 0 && tokenize(text).length < MIN_FILLER_WORDS) continue;
       const score = assistant ? importance * ASSISTANT_FACTOR : importance;
-      sentences.push({ text, group, label: source.label, order: sentences.length, score, tokens: countTokens(text) });
+      // A sentence longer than the whole budget is cut to fit it: left whole it could never be
+      // picked, and when it was all there was (a model's one long sentence over budget, a long
+      // message without a full stop) the summary came back empty, the running summary was lost
+      // and the turns it stood for reached no summary record.
+      const room = maxTokens - 3 - countTokens(source.label);
+      const fitted = room >= 1 && countTokens(text) > room ? cutToTokens(text, room) : text;
+      if (fitted === "") continue;
+      sentences.push({ text: fitted, group, label: source.label, order: sentences.length, score, tokens: countTokens(fitted) });
     }
   });
 
@@ -277,6 +284,29 @@ function renderLines(chosen: readonly Sentence[]): string[] {
     }
   }
   return lines;
+}
+
+/**
+ * The longest beginning of `text` within `limit` tokens, cut after a whole word where there is
+ * one and marked with "…" ("" when not even that fits). Searched over a prefix of at most 10
+ * characters a token, so a very long text costs a few counts of a bounded length.
+ */
+function cutToTokens(text: string, limit: number): string {
+  const fits = (length: number) => countTokens(`${text.slice(0, length)}…`) <= limit;
+  let low = 0;
+  let high = Math.min(text.length, limit * 10);
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (fits(mid)) low = mid;
+    else high = mid - 1;
+  }
+  let cut = text.slice(0, low);
+  // Never half a character (a lone surrogate) nor, when there is a space, half a word.
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  const space = cut.search(/\s\S*$/);
+  if (space > 0 && low < text.length && !/\s/.test(text.charAt(low))) cut = cut.slice(0, space);
+  cut = cut.trimEnd();
+  return cut === "" ? "" : `${cut}…`;
 }
 
 /** Sentences: split after `.`, `!` or `?` followed by a space, and at line breaks. */
