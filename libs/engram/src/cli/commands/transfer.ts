@@ -2,9 +2,9 @@ import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { EngramError } from "../../core/errors.js";
-import type { MemoryRecord } from "../../core/types.js";
 import type { Memory } from "../../memory/memory.js";
 import { MAX_ADD_MANY_ITEMS, type AddManyItem } from "../../memory/add_many.js";
+import { everyRecord } from "../every_record.js";
 import type { CliIO } from "../io.js";
 import { decodeImportFile, parseImportFile, toExportLine, type ImportedMemory } from "../jsonl.js";
 import { addStoreOptions, withMemory, type StoreFlags } from "../memory_options.js";
@@ -12,9 +12,6 @@ import { addStoreOptions, withMemory, type StoreFlags } from "../memory_options.
 interface UserFlags extends StoreFlags {
   user: string;
 }
-
-/** `getAll` takes at most this many per call. */
-const PAGE = 10_000;
 
 /** `export` and `import`: a user's memory as JSON Lines, out and back in. */
 export function registerTransferCommands(program: Command, io: CliIO): void {
@@ -130,17 +127,6 @@ async function flushedPending(memory: Memory, userId: string): Promise<number> {
     if (error instanceof EngramError && (error.code === "STORE_UNAVAILABLE" || error.code === "CHROMA_EXITED")) return memory.state.outbox().size(userId);
     throw error;
   }
-}
-
-/** Every live record of the user (facts no longer true included), oldest first. */
-async function everyRecord(memory: Memory, userId: string): Promise<MemoryRecord[]> {
-  const records: MemoryRecord[] = [];
-  for (let offset = 0; ; offset += PAGE) {
-    const page = await memory.getAll({ userId, limit: PAGE, offset, includeInvalid: true });
-    records.push(...page);
-    if (page.length < PAGE) break;
-  }
-  return records.reverse();
 }
 
 /** Writes beside the target, then renames: a failed export never leaves half a file in its place. */
