@@ -3,7 +3,7 @@ import { MEMORY_KINDS, type MemoryKind, type Scope } from "./types.js";
 import { shortHash } from "./ids.js";
 import { checkIdText } from "./text.js";
 import { describeValue } from "./describe.js";
-import { validateOptionObject } from "./validate.js";
+import { isArray, validateOptionObject } from "./validate.js";
 
 /** Longest accepted user, agent or thread id. */
 export const MAX_ID_LENGTH = 256;
@@ -57,7 +57,7 @@ function checkId(value: unknown, name: string, code: "INVALID_USER_ID" | "INVALI
   if (typeof value !== "string") {
     throw new EngramError(
       code,
-      `${name} must be a string, got ${Array.isArray(value) ? "an array" : typeof value}` +
+      `${name} must be a string, got ${isArray(value) ? "an array" : typeof value}` +
         (typeof value === "object" ? " (filter operators are not accepted as ids)" : "") + ".",
     );
   }

@@ -136,7 +136,7 @@ export function validateImportance(value: unknown): number {
  * invalid: `toISOString()` throws, and the dates its text speaks of were stored as "NaN-NaN-NaN".
  */
 export function validateTime(value: unknown, name: string): number {
-  const time = value instanceof Date ? value.getTime() : value;
+  const time = isDate(value) ? value.getTime() : value;
   if (typeof time !== "number" || !Number.isFinite(time) || Math.abs(time) > MAX_TIME) {
     throw new EngramError(
       "INVALID_OPTIONS",
@@ -144,6 +144,27 @@ export function validateTime(value: unknown, name: string): number {
     );
   }
   return time;
+}
+
+/**
+ * `Array.isArray`, false for a revoked Proxy (on which it throws): a check, or the message that
+ * explains it, must not fail with a TypeError.
+ */
+export function isArray(value: unknown): value is unknown[] {
+  try {
+    return Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
+/** `instanceof Date`, false for a revoked Proxy (on which it throws). */
+function isDate(value: unknown): value is Date {
+  try {
+    return value instanceof Date;
+  } catch {
+    return false;
+  }
 }
 
 export function validateLimit(value: unknown, name: string, fallback: number, max = 10_000): number {

@@ -7,6 +7,7 @@ import { checkIdText } from "../core/text.js";
 import { validateKind } from "../core/scope.js";
 import type { MemoryKind, MemoryRecord, MemorySource, Scope } from "../core/types.js";
 import {
+  isArray,
   validateContent,
   validateImportance,
   validateMetadata,
@@ -88,7 +89,7 @@ export function planAdd(
   let items: FittedItem[];
   if (typeof input === "string") {
     items = fitText({ text: input }, rules.maxContentChars, oversize);
-  } else if (Array.isArray(input)) {
+  } else if (isArray(input)) {
     const normalized = normalizeMessages(input);
     warnings.push(...normalized.warnings);
     items = normalized.messages.flatMap((message) =>
