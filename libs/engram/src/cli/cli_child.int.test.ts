@@ -122,6 +122,23 @@ describe("engram import: lines already past their expiresAt", () => {
   }, SLOW);
 });
 
+describe("engram import: memories of an application with a larger maxContentChars", () => {
+  it("are refused by default with the way to import them, and import whole with --max-content-chars", async () => {
+    const file = join(dir, "long.jsonl");
+    const long = `Ida's travel diary: ${"we walked along the river and talked about old friends. ".repeat(200)}`.trim();
+    expect(long.length).toBeGreaterThan(8_000);
+    await writeFile(file, `${JSON.stringify({ id: "short", content: "Ida likes maps" })}\n${JSON.stringify({ id: "diary", content: long })}\n`);
+    const refused = await engram(["import", file, "--user", "ida", ...at()]);
+    expect({ code: refused.code, out: refused.out }).toEqual({ code: 1, out: "" });
+    expect(refused.err).toMatch(/^error \[INVALID_IMPORT\]: Line 2: Content is \d+ characters; the limit is 8000\..*import with --max-content-chars <n>\. Nothing was imported\.\n$/);
+    expect(await listOf("ida")).toEqual([]);
+
+    const imported = await engram(["import", file, "--user", "ida", "--max-content-chars", "20000", ...at()]);
+    expect(imported).toEqual({ code: 0, out: `Imported 2 memories for user "ida" from ${file} (0 already present).\n`, err: "" });
+    expect((await listOf("ida")).find((record) => record.id === "diary")?.content).toBe(long);
+  }, SLOW);
+});
+
 describe("engram import: a line whose id is stored with other content", () => {
   it("is named by its own line, also when another line's id is the start of its id (pet-1, pet-10)", async () => {
     const file = join(dir, "pets.jsonl");

@@ -141,7 +141,7 @@ export function parseImportFile(text: string, maxContentChars = DEFAULT_MAX_CONT
     try {
       record = parseLine(raw, line, maxContentChars);
     } catch (cause) {
-      const reason = cause instanceof EngramError ? `${cause.message} (${cause.code})` : (cause as Error).message;
+      const reason = cause instanceof EngramError ? `${cause.message} (${cause.code})${tooLong(cause)}` : (cause as Error).message;
       throw new EngramError("INVALID_IMPORT", `Line ${line}: ${reason} Nothing was imported.`, {
         cause,
         details: { line, ...(cause instanceof EngramError ? { reason: cause.code } : {}) },
@@ -159,6 +159,11 @@ export function parseImportFile(text: string, maxContentChars = DEFAULT_MAX_CONT
     records.push(record);
   });
   return records;
+}
+
+/** The CLI's way to raise the limit, after validateContent's words for the API's. */
+function tooLong(error: EngramError): string {
+  return error.code === "CONTENT_TOO_LARGE" ? " Memories written with a larger maxContentChars import with --max-content-chars <n>." : "";
 }
 
 function parseLine(raw: string, line: number, maxContentChars: number): ImportedMemory {

@@ -46,7 +46,7 @@ export async function withMemory<T>(
   io: CliIO,
   flags: StoreFlags,
   run: (memory: Memory) => Promise<T>,
-  extra: Pick<MemoryOptions, "clock"> = {},
+  extra: Pick<MemoryOptions, "clock" | "maxContentChars"> = {},
 ): Promise<T> {
   const dataDir = resolve(io.cwd, flags.dataDir);
   // The model the folder records (one model per folder: docs/embeddings.md), when the CLI knows it.

@@ -7,10 +7,15 @@ import { MAX_ADD_MANY_ITEMS, type AddManyItem } from "../../memory/add_many.js";
 import { everyRecord } from "../every_record.js";
 import type { CliIO } from "../io.js";
 import { decodeImportFile, parseImportFile, toExportLine, type ImportedMemory } from "../jsonl.js";
-import { addStoreOptions, withMemory, type StoreFlags } from "../memory_options.js";
+import { addStoreOptions, integerIn, withMemory, type StoreFlags } from "../memory_options.js";
 
 interface UserFlags extends StoreFlags {
   user: string;
+}
+
+interface ImportFlags extends UserFlags {
+  /** An application's `maxContentChars` above the default: its export must import back. */
+  maxContentChars?: number;
 }
 
 /** `export` and `import`: a user's memory as JSON Lines, out and back in. */
@@ -36,8 +41,13 @@ export function registerTransferCommands(program: Command, io: CliIO): void {
     program
       .command("import")
       .description("add the memories of a JSON Lines file (from export) to the user; every line is checked before anything is written")
-      .argument("<file>", "the JSON Lines file"),
-  ).action(async (file: string, flags: UserFlags) => {
+      .argument("<file>", "the JSON Lines file")
+      .option(
+        "--max-content-chars <n>",
+        "longest content a line may hold, in characters: the maxContentChars of the application that wrote the memories (default 8000)",
+        integerIn(1, 10_000_000),
+      ),
+  ).action(async (file: string, flags: ImportFlags) => {
     const path = resolve(io.cwd, file);
     let text: string;
     try {
@@ -47,7 +57,7 @@ export function registerTransferCommands(program: Command, io: CliIO): void {
       throw new EngramError("INVALID_IMPORT", `Cannot read ${file}: ${(cause as Error).message}`, { cause, details: { path } });
     }
     // The whole file first: a bad line refuses the import before the store is even opened.
-    const records = parseImportFile(text);
+    const records = parseImportFile(text, flags.maxContentChars);
     // A line already past its expiresAt (an export older than its memories' TTL) is left out: stored,
     // it is a memory no read returns, and every later import of the file would store it anew (an
     // expired memory said again is a new memory: memory/replay.ts), each time with a history entry.
@@ -69,7 +79,8 @@ export function registerTransferCommands(program: Command, io: CliIO): void {
  * transaction per call), each with its id and its creation time: the record and its history entry
  * keep the original time.
  */
-async function importRecords(io: CliIO, flags: UserFlags, records: ImportedMemory[]): Promise<{ added: number; pending: number }> {
+async function importRecords(io: CliIO, flags: ImportFlags, records: ImportedMemory[]): Promise<{ added: number; pending: number }> {
+  const limits = flags.maxContentChars === undefined ? {} : { maxContentChars: flags.maxContentChars };
   return withMemory(io, flags, async (memory) => {
     const before = (await everyRecord(memory, flags.user)).length;
     const items: AddManyItem[] = records.map((record) => ({
@@ -99,7 +110,7 @@ async function importRecords(io: CliIO, flags: UserFlags, records: ImportedMemor
     const pending = waiting ? await flushedPending(memory, flags.user) : 0;
     const after = (await everyRecord(memory, flags.user)).length;
     return { added: Math.max(0, after - before), pending };
-  });
+  }, limits);
 }
 
 /** A warning of addMany with the file's line: `items[i]` of a chunk, or the memory id a line gave. */
