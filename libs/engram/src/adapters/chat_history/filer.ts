@@ -1,5 +1,5 @@
 import { AIMessage, type BaseMessage } from "@langchain/core/messages";
-import { summarize } from "../../consolidation/summarize.js";
+import { DEFAULT_SUMMARY_MAX_TOKENS, summarize } from "../../consolidation/summarize.js";
 import { deterministicId, shortHash } from "../../core/ids.js";
 import type { MemoryRecord } from "../../core/types.js";
 import { FILING_LOCK } from "../../memory/delete_all_filings.js";
@@ -9,6 +9,7 @@ import type { StateBackend } from "../../state/types.js";
 import { exchangeText, textOf } from "../../turn/messages.js";
 import type { ImportanceScorer } from "../../scoring/importance/types.js";
 import { stripEngramContext } from "../../turn/engram_context.js";
+import { countTokens } from "../../working/tokens.js";
 import { selectWindow, type WindowOptions } from "../../working/window.js";
 import type { ChatHistoryMemory } from "./options.js";
 import { exchanges, identify, type IdentifiedMessage } from "./thread.js";
@@ -44,6 +45,30 @@ export async function storedSummaries(
   const covered = new Set(summaries.flatMap((record) => record.source.messageIds ?? []));
   const cleared = new Map(ofThread.filter((record) => record.metadata[CLEARED] === true).map((record) => [record.id, record]));
   return { summaries, covered, cleared };
+}
+
+/** Summaries read for one running summary, in budgets: bounds the work of a read in a long thread. */
+const FOLDED_BUDGETS = 8;
+
+/**
+ * The thread's summaries (oldest first) as the one running summary `getMessages()` shows, within
+ * `maxTokens`: all of them while they fit; past that, folded as the graph's running summary is
+ * (extractive `summarize`: the least important sentences give way first, old or new). Only the
+ * newest summaries were shown before, so the first turns' facts ("my sister lives in Porto") left
+ * the prompt after a few evictions of small talk, and the recipe's recall leaves the thread out
+ * (`excludeThread`): the model could no longer know them.
+ */
+export async function runningSummary(summaries: readonly MemoryRecord[], maxTokens: number | undefined): Promise<string> {
+  const budget = maxTokens ?? DEFAULT_SUMMARY_MAX_TOKENS;
+  const read: string[] = [];
+  let used = 0;
+  for (let i = summaries.length - 1; i >= 0; i -= 1) {
+    const cost = countTokens(summaries[i]!.content);
+    if (read.length > 0 && used + cost > budget * FOLDED_BUDGETS) break;
+    read.unshift(summaries[i]!.content);
+    used += cost;
+  }
+  return read.length === 0 ? "" : summarize({ previousSummary: read.join("\n"), evicted: [], maxTokens: budget });
 }
 
 /**
@@ -126,7 +151,7 @@ async function fileMessages(context: FilingContext, all: readonly BaseMessage[],
   const { summaries, covered, cleared } = await storedSummaries(context);
   // What getMessages() showed the model of its own making: a model that echoes it does not get
   // it stored again (no memory of memory).
-  const shown = { recalled: summaries };
+  const shown = { recalled: summaries, summary: await runningSummary(summaries, context.summaryMaxTokens) };
   const messages = identify(all, context.userId, context.threadId).map((item) => withoutEcho(item, shown));
   const done = exchanges(messages);
   for (const exchange of done.slice(filedExchanges)) await fileExchange(context, exchange);
@@ -139,7 +164,7 @@ async function fileMessages(context: FilingContext, all: readonly BaseMessage[],
 }
 
 /** An AI message without what Engram put into its prompt (the summary, recalled sections), same id. */
-function withoutEcho(item: IdentifiedMessage, shown: { recalled: MemoryRecord[] }): IdentifiedMessage {
+function withoutEcho(item: IdentifiedMessage, shown: { recalled: MemoryRecord[]; summary: string }): IdentifiedMessage {
   if (item.message.getType() !== "ai") return item;
   const text = textOf(item.message);
   const kept = stripEngramContext(text, shown);

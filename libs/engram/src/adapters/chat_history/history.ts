@@ -6,10 +6,9 @@ import { validateScope } from "../../core/scope.js";
 import { checkImportanceThreshold, checkModel, checkScorer, checkWarningHandler, checkWindow } from "../../turn/options.js";
 import { renamedOption } from "../../turn/renamed.js";
 import type { WarningHandler } from "../../turn/types.js";
-import { countTokens } from "../../working/tokens.js";
 import { selectWindow } from "../../working/window.js";
 import { SUMMARY_HEADING } from "../../turn/engram_context.js";
-import { fileThread, reopenErasedThread, retireSummaries, storedSummaries, type FilingContext } from "./filer.js";
+import { fileThread, reopenErasedThread, retireSummaries, runningSummary, storedSummaries, type FilingContext } from "./filer.js";
 import type { EngramChatMessageHistoryOptions } from "./options.js";
 import { identify } from "./thread.js";
 import { describeValue } from "../../core/describe.js";
@@ -35,6 +34,7 @@ const filings = new WeakMap<object, Map<string, FilingState>>();
 const MAX_THREADS = 10_000;
 
 const DEFAULT_SUMMARY_TOKENS = 400;
+
 
 /**
  * A LangChain chat history with long-term memory, for `RunnableWithMessageHistory` and anything
@@ -131,7 +131,7 @@ export class EngramChatMessageHistory extends BaseListChatMessageHistory {
     const shown = identify(all, this.userId, this.threadId)
       .filter((item) => !(evictedSet.has(item.message) && covered.has(item.id)))
       .map((item) => item.message);
-    const summary = newestWithin(summaries.map((record) => record.content), this.context.summaryMaxTokens ?? DEFAULT_SUMMARY_TOKENS);
+    const summary = await runningSummary(summaries, this.context.summaryMaxTokens);
     return summary === "" ? shown : [new SystemMessage(`${SUMMARY_HEADING}\n${summary}`), ...shown];
   }
 
@@ -213,17 +213,4 @@ function stateOf(owner: object, userId: string, threadId: string): FilingState {
   threads.set(key, state);
   if (threads.size > MAX_THREADS) threads.delete(threads.keys().next().value!);
   return state;
-}
-
-/** The newest texts that fit the budget together, oldest first. */
-function newestWithin(texts: string[], maxTokens: number): string {
-  const kept: string[] = [];
-  let used = 0;
-  for (let i = texts.length - 1; i >= 0; i -= 1) {
-    const cost = countTokens(texts[i]!);
-    if (kept.length > 0 && used + cost > maxTokens) break;
-    kept.unshift(texts[i]!);
-    used += cost;
-  }
-  return kept.join("\n");
 }
