@@ -135,7 +135,7 @@ export class FactPipeline {
       // jobs done by the run it waited for; it runs the others (skipping them all, as it did, then
       // completing them, lost the exchanges queued after that run had read its jobs).
       handler: (jobs, context) =>
-        input.state.leases.exclusive(jobs[0]!.userId, QUEUE, async () => {
+        whileLocked(input.state, jobs[0]!.userId, context.signal, async () => {
           const left = await context.narrow();
           if (left.length > 0) await this.run(left, context);
         }),
@@ -378,6 +378,32 @@ export class FactPipeline {
     const offline = this.input.offlineEntities ? extractEntities(text).map((entity) => entity.name) : [];
     return joinEntities([...fromModel, ...offline]);
   }
+}
+
+/**
+ * Runs `task` holding the user's "facts" lock. Closing (`signal`) while the lock is still awaited
+ * stops the wait: another process's run may hold it for as long as its model takes, and close()
+ * waited for that run too (for ever, behind a model that never answers). The jobs stay queued;
+ * the abandoned wait, if it still gets the lock, lets it go at once. Once the task has the lock,
+ * closing aborts its model calls and waits for it, as before.
+ */
+function whileLocked(state: StateBackend, userId: string, signal: AbortSignal, task: () => Promise<void>): Promise<void> {
+  let started = false;
+  const held = signal.aborted
+    ? Promise.resolve()
+    : state.leases.exclusive(userId, QUEUE, async () => {
+        if (signal.aborted) return;
+        started = true;
+        await task();
+      });
+  return new Promise<void>((resolve, reject) => {
+    const stop = (): void => {
+      if (!started) reject(new EngramError("CLOSED", "Closed while waiting for another run of this user's fact extraction."));
+    };
+    if (signal.aborted) stop();
+    signal.addEventListener("abort", stop, { once: true });
+    held.then(resolve, reject).finally(() => signal.removeEventListener("abort", stop));
+  });
 }
 
 /** A fact a job stores: its words, its id, the stored facts it ends, and the newer one that ends it. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -19,18 +20,25 @@ import { Memory } from "./memory.js";
 const memories = testMemories();
 const CHILD = fileURLToPath(new URL("../tests/fact_holder_child.ts", import.meta.url));
 
-/** The real SQLite state of the folder, telling the test when a run has read a group's jobs. */
+/** The real SQLite state of the folder, telling the test when a run has read `atLeast` jobs of a group. */
 class ReadWatchedState extends SqliteState {
   readonly read = gate();
 
+  constructor(
+    path: string,
+    private readonly atLeast: number,
+  ) {
+    super({ path });
+  }
+
   override jobs<T>(queue: string): JobState<T> {
     const inner = super.jobs<T>(queue);
-    const read = this.read;
+    const { read, atLeast } = this;
     return {
       add: (job) => inner.add(job),
       pending: async (filter) => {
         const jobs: Array<Job<T>> = await inner.pending(filter);
-        if (filter?.group !== undefined && jobs.length > 1) void read.wait();
+        if (filter?.group !== undefined && jobs.length >= atLeast) void read.wait();
         return jobs;
       },
       groups: () => inner.groups(),
@@ -71,7 +79,7 @@ describe("facts: two processes extracting for one user's thread", () => {
       extract: [(messages) => JSON.stringify({ facts: namedFacts(messages[1]?.text ?? "").map((text) => ({ text, entities: [] })) })],
       reconcile: [(messages) => addEveryFact(messages.at(-1)?.text ?? "")],
     });
-    const state = new ReadWatchedState({ path: dataDir });
+    const state = new ReadWatchedState(dataDir, 2);
     const m = memories.track(
       new Memory({ dataDir, chroma: { url: common.chromaUrl }, prefix: "two", embeddings: new StaticEmbeddings(), model, state, facts: { debounceMs: 60_000 } }),
     );
@@ -100,6 +108,43 @@ describe("facts: two processes extracting for one user's thread", () => {
       expect(await m.flush()).toEqual({ applied: 0, pending: 0 });
     } finally {
       // A failed run of this test must not leave the other process waiting for ever.
+      await writeFile(release, "go");
+      await m.close();
+      await state.close();
+    }
+  });
+
+  it("close() while this process's run waits for the other's lock returns without waiting for that run; the job stays queued", async () => {
+    const dataDir = join(memories.chroma.dir, "close");
+    const release = join(memories.chroma.dir, "close-release");
+    const common = { dataDir, chromaUrl: memories.chroma.server.url, prefix: "close", userId: "bo" };
+    const model = factModel({ extract: [(messages) => JSON.stringify({ facts: namedFacts(messages[1]?.text ?? "").map((text) => ({ text, entities: [] })) })] });
+    const state = new ReadWatchedState(dataDir, 1);
+    const m = memories.track(
+      new Memory({ dataDir, chroma: { url: common.chromaUrl }, prefix: "close", embeddings: new StaticEmbeddings(), model, state, facts: { debounceMs: 0 } }),
+    );
+    // The other process lets its run go after a minute at the latest (before the fix, close()
+    // waited for that).
+    let letGo: NodeJS.Timeout | undefined;
+    try {
+      expect(await m.getAll({ userId: "bo" })).toEqual([]);
+      const holder = startHolder({ ...common, threadId: "t1", exchange: "remember: User has a dog named Rex", release });
+      await holder.extracting;
+      letGo = setTimeout(() => void writeFile(release, "go"), 60_000);
+      await m.add("remember: User plays the cello", { userId: "bo", threadId: "t2" });
+      // This process's run has read its job and waits for the lock the other run holds.
+      await state.read.reached;
+      await m.close();
+      // Closed while the other run still held the lock, its model not yet let go.
+      expect(existsSync(release)).toBe(false);
+      expect(model.calls).toHaveLength(0);
+      // The job waits for the next open.
+      const queued = await state.jobs<{ messages: unknown[] }>("facts").pending({ userId: "bo", group: JSON.stringify([null, "t2"]) });
+      expect(queued.map((job) => job.payload.messages)).toEqual([[{ text: "remember: User plays the cello" }]]);
+      await writeFile(release, "go");
+      expect((await holder.exited).code).toBe(0);
+    } finally {
+      clearTimeout(letGo);
       await writeFile(release, "go");
       await m.close();
       await state.close();
