@@ -1,6 +1,8 @@
 import type { BaseMessage } from "@langchain/core/messages";
 import { Tiktoken } from "js-tiktoken/lite";
 import cl100kBase from "js-tiktoken/ranks/cl100k_base";
+import { describeValue } from "../core/describe.js";
+import { EngramError } from "../core/errors.js";
 import { contentText } from "./message_text.js";
 
 /**
@@ -111,7 +113,17 @@ function countMessageTokens(message: BaseMessage): number {
  */
 export function countTokens(input: string | readonly BaseMessage[]): number {
   if (typeof input === "string") return countTextTokens(input);
+  // A public function: a wrong value (one message, not a list of them; undefined) is a typed
+  // error, not a TypeError from deep inside the loop.
+  if (!Array.isArray(input)) {
+    throw new EngramError("INVALID_CONTENT", `countTokens takes a text or an array of chat messages; got ${describeValue(input)}.`);
+  }
   let total = 0;
-  for (const message of input) total += countMessageTokens(message);
+  input.forEach((message: unknown, index) => {
+    if (message === null || typeof message !== "object") {
+      throw new EngramError("INVALID_CONTENT", `countTokens: message ${index} is not a chat message; got ${describeValue(message)}.`);
+    }
+    total += countMessageTokens(message as BaseMessage);
+  });
   return total;
 }
