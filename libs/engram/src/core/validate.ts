@@ -55,6 +55,22 @@ export function validateContent(input: unknown, maxChars = DEFAULT_MAX_CONTENT_C
   return content;
 }
 
+/** The largest `maxContentChars`: about 3 MB of UTF-8, well within one Chroma request. */
+export const MAX_CONTENT_CHARS_LIMIT = 1_000_000;
+
+/**
+ * The `maxContentChars` option: an integer from 2 (the smallest a text can be split into parts
+ * of) to {@link MAX_CONTENT_CHARS_LIMIT}. `NaN` was taken as no limit at all (no length is greater
+ * than NaN), and 0 or 1 as a limit every add failed on.
+ */
+export function validateMaxContentChars(value: unknown): number {
+  if (value === undefined) return DEFAULT_MAX_CONTENT_CHARS;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 2 || value > MAX_CONTENT_CHARS_LIMIT) {
+    throw new EngramError("INVALID_OPTIONS", `maxContentChars must be an integer from 2 to ${MAX_CONTENT_CHARS_LIMIT}, got ${describeValue(value)}.`);
+  }
+  return value;
+}
+
 /**
  * Flat metadata only: string, finite number or boolean values, no reserved keys (the record's own
  * fields), no keys that look like filter operators, none longer than an id may be (256), and not

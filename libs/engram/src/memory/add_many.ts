@@ -84,7 +84,8 @@ export function planAddMany(
   if (items.length > MAX_ADD_MANY_ITEMS) {
     throw new EngramError("INVALID_CONTENT", `addMany() takes at most ${MAX_ADD_MANY_ITEMS} items per call, got ${items.length}: split the import.`);
   }
-  return items.map((item: unknown, index) => {
+  // Array.from, not map: a hole of a sparse array is an item too (undefined, refused), not skipped.
+  return Array.from(items as unknown[], (item: unknown, index) => {
     try {
       return planItem(item, options, scope, rules);
     } catch (error) {

@@ -73,6 +73,11 @@ function cases(id: string): Array<[string, Call, EngramErrorCode]> {
     ["addMany([{ createdAt: 1e20 }])", (m) => m.addMany([{ content: "I met Ana yesterday", createdAt: 1e20 }], U), "INVALID_OPTIONS"],
     ["update({ expiresAt: 9e15 })", (m) => m.update(id, { expiresAt: 9e15 }, U), "INVALID_OPTIONS"],
     ["search({ filters: { createdAfter: 1e20 } })", (m) => m.search("tea", { ...U, filters: { createdAfter: 1e20 } }), "INVALID_OPTIONS"],
+    // A hole of a sparse array is an item (undefined), not skipped; a role is at most a metadata string.
+    // eslint-disable-next-line no-sparse-arrays
+    ["addMany([hole, item])", (m) => m.addMany([, { content: "I like green tea" }] as never, U), "INVALID_OPTIONS"],
+    ["add([{ role: 1,001 characters }])", (m) => m.add([{ role: "r".repeat(1_001), content: "I like green tea" }], U), "INVALID_CONTENT"],
+    ["addMany([{ role: 1,001 characters }])", (m) => m.addMany([{ content: "I like green tea", role: "r".repeat(1_001) }], U), "INVALID_CONTENT"],
     // Message ids are ids, as source.threadId is.
     ["add({ source: { messageIds: [NUL] } })", (m) => m.add("I like green tea", { ...U, source: { messageIds: ["m\u00001"] } }), "INVALID_OPTIONS"],
   ];
@@ -134,6 +139,21 @@ describe("options, metadata and times that did something else than asked", () =>
     expect(all.find((record) => record.id === id)!.metadata).toEqual({ topic: "tea" });
     expect((await memory.history(id, U)).map((entry) => entry.event)).toEqual(["ADD"]);
   }, 600_000);
+
+  it("a maxContentChars or clock a Memory cannot work with is refused when it is made", () => {
+    const made = (options: Record<string, unknown>): string => {
+      try {
+        new Memory({ embeddings: new HashEmbeddings(), chroma: { url: chroma.server.url }, dataDir: join(chroma.dir, "never-opened"), ...options });
+        return "made";
+      } catch (error) {
+        return error instanceof EngramError ? error.code : String(error);
+      }
+    };
+    // NaN was no limit at all (no length is greater than NaN); 0 and 1 a limit every add failed on.
+    for (const maxContentChars of [Number.NaN, 0, 1, 2.5, Infinity, 1e12, "8000"]) expect(`${String(maxContentChars)}: ${made({ maxContentChars })}`).toBe(`${String(maxContentChars)}: INVALID_OPTIONS`);
+    expect(made({ clock: 1_700_000_000_000 })).toBe("INVALID_OPTIONS");
+    expect(made({ maxContentChars: 2, clock: () => 0 })).toBe("made");
+  });
 
   it("a thrown getter's error is the cause, and the names that are right still work", async () => {
     const error = await memory.add("x", { ...U, metadata: throwing() as never }).catch((caught: unknown) => caught);

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { EngramError } from "../core/errors.js";
 import { validatePrefix } from "../core/scope.js";
-import { DEFAULT_MAX_CONTENT_CHARS, validateLimit } from "../core/validate.js";
+import { validateLimit, validateMaxContentChars } from "../core/validate.js";
+import { describeValue } from "../core/describe.js";
 import { EmbeddingCache } from "../embeddings/cache.js";
 import { embeddingsIdentity, LEGACY_DEFAULT_MODEL_ID } from "../embeddings/identity.js";
 import { LocalEmbeddings } from "../embeddings/local.js";
@@ -57,9 +58,12 @@ export interface MemoryConfig {
 /** Resolves and checks every option: a bad value fails here, when the Memory is made. */
 export function resolveMemoryConfig(options: MemoryOptions): MemoryConfig {
   const dataDir = options.dataDir ?? ".engram";
+  // Checked before anything below makes a worker pool or opens a database.
+  const maxContentChars = validateMaxContentChars(options.maxContentChars);
+  const clock = options.clock ?? Date.now;
+  if (typeof clock !== "function") throw new EngramError("INVALID_OPTIONS", `clock must be a function returning milliseconds, got ${describeValue(clock)}.`);
   let ownedEmbeddings: LocalEmbeddings | undefined;
   const embeddings: EmbeddingsInterface = options.embeddings ?? (ownedEmbeddings = new LocalEmbeddings());
-  const clock = options.clock ?? Date.now;
   const prefix = validatePrefix(options.prefix ?? "engram");
   const modelId = embeddingsIdentity(embeddings);
   // The ranker's weights were chosen per model (cross-validated on LoCoMo dev): the static
@@ -88,7 +92,7 @@ export function resolveMemoryConfig(options: MemoryOptions): MemoryConfig {
     options,
     dataDir,
     clock,
-    maxContentChars: options.maxContentChars ?? DEFAULT_MAX_CONTENT_CHARS,
+    maxContentChars,
     prefix,
     ranker,
     entities,

@@ -65,6 +65,9 @@ export const ADD_KEYS: readonly string[] = [
   "createdAt",
 ];
 
+/** Longest role of a message, as the longest metadata string. */
+const MAX_ROLE_CHARS = 1_000;
+
 /**
  * Checks `add`'s input and options and builds its records at `now` (messages of one call 1 ms
  * apart, so their order in the thread is kept). Ids are deterministic unless `options.id` is given.
@@ -92,6 +95,9 @@ export function planAdd(
   } else if (isArray(input)) {
     const normalized = normalizeMessages(input);
     warnings.push(...normalized.warnings);
+    // A role is stored as metadata: no longer than a metadata string (it had no limit at all).
+    const long = normalized.messages.find((message) => message.role.length > MAX_ROLE_CHARS);
+    if (long) throw new EngramError("INVALID_CONTENT", `A message's role is ${long.role.length} characters; the limit is ${MAX_ROLE_CHARS}.`);
     items = normalized.messages.flatMap((message) =>
       fitText({ text: message.text, role: message.role, messageId: message.id }, rules.maxContentChars, oversize),
     );
