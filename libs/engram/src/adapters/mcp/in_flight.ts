@@ -26,12 +26,12 @@ export class InFlightRequests {
       else if (isJSONRPCNotification(message) && message.method === "notifications/cancelled") this.answered(cancelledId(message));
     };
     const send = transport.send.bind(transport);
-    transport.send = async (message, options) => {
-      try {
-        await send(message, options);
-      } finally {
-        if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) this.answered(message.id);
-      }
+    transport.send = (message, options) => {
+      const sent = send(message, options);
+      // Owed no more once handed to the output (the write starts within send): a client gone away
+      // leaves a pipe that never drains, and waiting for it held the process open for ever.
+      if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) this.answered(message.id);
+      return sent;
     };
   }
 

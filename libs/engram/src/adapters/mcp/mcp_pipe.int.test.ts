@@ -29,13 +29,16 @@ interface Reply {
   result?: { isError?: boolean; content: Array<{ type: string; text: string }> };
 }
 
+function serverArgs(user: string): string[] {
+  return ["--import", "tsx", MAIN, "mcp", "--user", user, "--data-dir", join(chroma.dir, "data"), "--chroma-url", chroma.server.url];
+}
+
 /**
  * `engram mcp` as a script drives it: every message written at once, then the end of input
  * (`printf ... | engram mcp`, or a client that sends its last call and closes the pipe).
  */
 async function piped(user: string, messages: readonly object[]): Promise<{ code: number | null; replies: Reply[] }> {
-  const args = ["--import", "tsx", MAIN, "mcp", "--user", user, "--data-dir", join(chroma.dir, "data"), "--chroma-url", chroma.server.url];
-  const server = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "inherit"] });
+  const server = spawn(process.execPath, serverArgs(user), { stdio: ["pipe", "pipe", "inherit"] });
   children.push(server);
   let out = "";
   server.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
@@ -59,6 +62,20 @@ describe("engram mcp when its client closes the pipe right after its calls", () 
     expect(listed.code).toBe(0);
     const memories = JSON.parse(listed.replies.find((one) => one.id === 2)!.result!.content[0]!.text) as Array<{ content: string }>;
     expect(memories.map((memory) => memory.content)).toEqual(["Gina keeps bees on her roof."]);
+  }, 300_000);
+
+  it("exits when the client goes away (both pipes) with a call in flight", async () => {
+    // The answer cannot be delivered: waiting for its write to drain held the process for ever.
+    // The test's own limit is what catches that hang.
+    const server = spawn(process.execPath, serverArgs("ivan"), { stdio: ["pipe", "pipe", "inherit"] });
+    children.push(server);
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => server.on("exit", (code, signal) => resolve({ code, signal })));
+    server.stdout.once("data", () => {
+      server.stdin.end([INITIALIZED, callTool(2, "add_memory", { content: "Ivan's client left mid-call." })].map((message) => `${JSON.stringify(message)}\n`).join(""));
+      server.stdout.destroy();
+    });
+    server.stdin.write(`${JSON.stringify(INITIALIZE)}\n`);
+    expect((await exited).signal).toBeNull();
   }, 300_000);
 
   it("does not wait for a call the client cancelled (it gets no answer)", async () => {
