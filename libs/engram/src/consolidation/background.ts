@@ -43,7 +43,7 @@ export function resolveBackgroundOptions(options: BackgroundOptions = {}): Resol
 
 /** What a run of one group's jobs gets besides the jobs. */
 export interface RunContext<T = unknown> {
-  /** Aborted when the queue closes: stop calling models, write nothing. */
+  /** Aborted when the queue closes or the user is erased: stop calling models, write nothing. */
   signal: AbortSignal;
   /**
    * True while the run's jobs (as `narrow` left them) are still queued. Check it right before
@@ -123,7 +123,8 @@ export class BackgroundQueue<T> {
   /** Groups due to run, in the order they became due. */
   private readonly due = new Map<string, GroupRef>();
 
-  private readonly running = new Map<string, { ref: GroupRef; done: Promise<void> }>();
+  /** Runs in flight, each with what aborts it (closing, or an erasure of its user). */
+  private readonly running = new Map<string, { ref: GroupRef; done: Promise<void>; stop: AbortController }>();
 
   private readonly busyUsers = new Set<string>();
 
@@ -132,8 +133,6 @@ export class BackgroundQueue<T> {
   private readonly failures: JobFailure[] = [];
 
   private failureCount = 0;
-
-  private readonly controller = new AbortController();
 
   private closed = false;
 
@@ -188,8 +187,9 @@ export class BackgroundQueue<T> {
   }
 
   /**
-   * Erases a user's queued jobs and waits for a run of theirs in flight to settle (it sees its
-   * jobs gone and writes nothing). Returns how many jobs were dropped.
+   * Erases a user's queued jobs, aborts a run of theirs in flight and waits for it to settle (it
+   * sees its jobs gone and writes nothing; a model call, which may take minutes, is not waited
+   * for). Returns how many jobs were dropped.
    */
   async forgetUser(userId: string): Promise<number> {
     const dropped = await this.table.deleteUser(userId);
@@ -199,6 +199,7 @@ export class BackgroundQueue<T> {
       clearTimeout(timer);
       this.timers.delete(key);
     }
+    for (const run of this.running.values()) if (run.ref.userId === userId) run.stop.abort();
     await this.until(() => ![...this.running.values()].some((run) => run.ref.userId === userId));
     return dropped;
   }
@@ -210,7 +211,7 @@ export class BackgroundQueue<T> {
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     this.due.clear();
-    this.controller.abort();
+    for (const run of this.running.values()) run.stop.abort();
     await Promise.allSettled([...this.running.values()].map((run) => run.done));
     this.notify();
   }
@@ -241,18 +242,19 @@ export class BackgroundQueue<T> {
       if (this.busyUsers.has(ref.userId) || this.running.has(key)) continue;
       this.due.delete(key);
       this.busyUsers.add(ref.userId);
-      const done = this.run(ref).finally(() => {
+      const stop = new AbortController();
+      const done = this.run(ref, stop.signal).finally(() => {
         this.busyUsers.delete(ref.userId);
         this.running.delete(key);
         this.pump();
         this.notify();
       });
-      this.running.set(key, { ref, done });
+      this.running.set(key, { ref, done, stop });
     }
     this.notify();
   }
 
-  private async run(ref: GroupRef): Promise<void> {
+  private async run(ref: GroupRef, signal: AbortSignal): Promise<void> {
     let queued: Array<Job<T>>;
     try {
       queued = await this.table.pending(ref);
@@ -270,7 +272,7 @@ export class BackgroundQueue<T> {
     // What stillQueued checks: the jobs read, or those of them narrow() found still queued.
     let live = seqs;
     const context: RunContext<T> = {
-      signal: this.controller.signal,
+      signal,
       stillQueued: async () => live.length > 0 && (await this.table.allQueued(live)),
       narrow: async () => {
         const queuedNow = new Set((await this.table.pending(ref)).map((job) => job.seq));
@@ -284,8 +286,9 @@ export class BackgroundQueue<T> {
       await this.table.complete(seqs);
       next();
     } catch (thrown) {
-      // Closing aborts the run on purpose: the jobs stay queued, untouched, for the next open.
-      if (this.closed) return;
+      // Closing aborts the run on purpose: the jobs stay queued, untouched, for the next open. An
+      // erasure of the user aborts it too: its jobs are gone, and nothing failed.
+      if (this.closed || signal.aborted) return;
       const error = asEngramError(thrown);
       if (this.isPermanent(error)) {
         await this.table.complete(seqs).catch(() => undefined);

@@ -381,8 +381,8 @@ export class FactPipeline {
 }
 
 /**
- * Runs `task` holding the user's "facts" lock. Closing (`signal`) while the lock is still awaited
- * stops the wait: another process's run may hold it for as long as its model takes, and close()
+ * Runs `task` holding the user's "facts" lock. Closing (`signal`; an erasure of the user aborts it
+ * too) while the lock is still awaited stops the wait: another process's run may hold it for as long as its model takes, and close()
  * waited for that run too (for ever, behind a model that never answers). The jobs stay queued;
  * the abandoned wait, if it still gets the lock, lets it go at once. Once the task has the lock,
  * closing aborts its model calls and waits for it, as before.
@@ -398,7 +398,7 @@ function whileLocked(state: StateBackend, userId: string, signal: AbortSignal, t
       });
   return new Promise<void>((resolve, reject) => {
     const stop = (): void => {
-      if (!started) reject(new EngramError("CLOSED", "Closed while waiting for another run of this user's fact extraction."));
+      if (!started) reject(new EngramError("CLOSED", "Stopped (closed, or the user erased) while waiting for another run of this user's fact extraction."));
     };
     if (signal.aborted) stop();
     signal.addEventListener("abort", stop, { once: true });
