@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { AIMessage, HumanMessage, SystemMessage, getBufferString, type BaseMessage } from "@langchain/core/messages";
-import { BaseMemory, getInputValue, getOutputValue, type InputValues, type MemoryVariables, type OutputValues } from "@langchain/core/memory";
+import { BaseMemory, type InputValues, type MemoryVariables, type OutputValues } from "@langchain/core/memory";
 import { EngramError } from "../../core/errors.js";
 import { deterministicId } from "../../core/ids.js";
+import { describeValue } from "../../core/describe.js";
 import { validateScope } from "../../core/scope.js";
 import type { Scope } from "../../core/types.js";
 import { finishTurn, type TurnInput } from "../../turn/finish.js";
@@ -86,7 +87,7 @@ export class EngramMemory extends BaseMemory {
   /** The window, the running summary and what long-term memory recalls for the chain's input. */
   async loadMemoryVariables(values: InputValues): Promise<MemoryVariables> {
     const thread = this.thread();
-    const input = this.text(getInputValue(values, this.options.inputKey), "input");
+    const input = this.text(chainValue(values, this.options.inputKey, "input"), "input");
     const window = [...thread.messages];
     let recollection: Recollection = { recalled: [], procedures: [], degraded: false };
     if (input.trim() !== "") recollection = await recallFor(this.turn, [...window, new HumanMessage(input)], this.scope);
@@ -105,8 +106,8 @@ export class EngramMemory extends BaseMemory {
 
   /** Records the turn: scored, stored when important, kept in the window, older turns summarized. */
   async saveContext(inputValues: InputValues, outputValues: OutputValues): Promise<void> {
-    const input = this.text(getInputValue(inputValues, this.options.inputKey), "input");
-    const output = this.text(getOutputValue(outputValues, this.options.outputKey), "output");
+    const input = this.text(chainValue(inputValues, this.options.inputKey, "input"), "input");
+    const output = this.text(chainValue(outputValues, this.options.outputKey, "output"), "output");
     const thread = this.thread();
     // Two runs of one thread at once (a user sending twice, a chain rebuilt per request): each
     // turn is added to the window the other left, not both to the same one, where the later
@@ -165,6 +166,32 @@ export class EngramMemory extends BaseMemory {
       `EngramMemory expects the chain's ${what} to be a string, got ${value === null ? "null" : typeof value}. Set ${what}Key to name the right ${what}.`,
     );
   }
+}
+
+/**
+ * The chain's input or output value: the one named by `inputKey` / `outputKey`, else the only one.
+ * LangChain's getInputValue threw a plain Error for a chain with several inputs, for a missing
+ * named key and for an empty input ("" read as missing), saying "input values have 1 keys".
+ */
+function chainValue(values: InputValues | OutputValues, key: string | undefined, what: "input" | "output"): unknown {
+  if (values === null || typeof values !== "object") {
+    throw new EngramError("INVALID_CONTENT", `EngramMemory expects the chain's ${what} values as an object, got ${describeValue(values)}.`);
+  }
+  const keys = Object.keys(values);
+  if (key !== undefined) {
+    if (!Object.hasOwn(values, key)) {
+      throw new EngramError("INVALID_OPTIONS", `EngramMemory's ${what}Key is ${JSON.stringify(key)}, and the chain's ${what}s are ${keyList(keys)}.`);
+    }
+    return (values as Record<string, unknown>)[key];
+  }
+  if (keys.length !== 1) {
+    throw new EngramError("INVALID_OPTIONS", `The chain's ${what}s are ${keyList(keys)}: name the ${what} EngramMemory reads with ${what}Key.`);
+  }
+  return (values as Record<string, unknown>)[keys[0]!];
+}
+
+function keyList(keys: readonly string[]): string {
+  return keys.length === 0 ? "none" : keys.map((key) => JSON.stringify(key)).join(", ");
 }
 
 /** Core blocks, learned instructions, the summary and the recalled memories, as the graph renders them. */
