@@ -74,6 +74,9 @@ const QUEUE = "facts";
 const MAX_BATCH_JOBS = 10;
 const MAX_BATCH_CHARS = 20_000;
 
+/** Most facts a reconciliation's search looks through for a job's own nearest (search's own limit). */
+const MAX_NEAREST = 1_000;
+
 /** How many of a thread's queued jobs, oldest first, one run takes. */
 function batchSize(jobs: ReadonlyArray<Job<FactJobPayload>>): number {
   let chars = 0;
@@ -216,12 +219,8 @@ export class FactPipeline {
       ...(usage ? { onUsage: usage("extraction", scope.userId) } : {}),
     });
     if (facts.length === 0) return;
-    const neighbours = await Promise.all(facts.map((fact) => this.input.nearest(scope, fact.text, this.neighbours)));
     const now = this.input.clock();
-    // A search without an agent returns every agent's facts; a job's facts are of its agent alone.
-    const current = neighbours.map((list) =>
-      list.filter((record) => record.kind === "fact" && isCurrent(record, now) && record.scope.agentId === scope.agentId),
-    );
+    const current = await Promise.all(facts.map((fact) => this.nearestOwn(scope, fact.text, now)));
     const decisions = await reconcileFacts({
       model,
       facts: facts.map((fact, i) => ({ text: fact.text, neighbours: current[i]!.map((record) => ({ id: record.id, content: record.content })) })),
@@ -237,6 +236,19 @@ export class FactPipeline {
     if (ops.length === 0 || !(await context.stillQueued())) return;
     // An outage leaves the facts queued in the outbox; a refusal fails this job.
     await this.input.write(scope.userId, ops);
+  }
+
+  /**
+   * The job's own current facts nearest to `text`, at most `neighbours`. A search without an agent
+   * returns every agent's facts, and a job's facts are of its agent alone: the other agents' are
+   * dropped, and the search looks further (up to MAX_NEAREST) while they crowd out the job's own.
+   */
+  private async nearestOwn(scope: Scope, text: string, now: number): Promise<MemoryRecord[]> {
+    for (let limit = this.neighbours; ; limit = Math.min(limit * 4, MAX_NEAREST)) {
+      const found = await this.input.nearest(scope, text, limit);
+      const own = found.filter((record) => record.kind === "fact" && isCurrent(record, now) && record.scope.agentId === scope.agentId);
+      if (own.length >= this.neighbours || found.length < limit || limit >= MAX_NEAREST) return own.slice(0, this.neighbours);
+    }
   }
 
   /** The writes that carry out the decisions; changes already made (a replay) are left out. */
