@@ -79,11 +79,26 @@ export async function runningSummary(summaries: readonly MemoryRecord[], maxToke
 export const CLEARED = "chatHistoryCleared";
 
 /**
+ * `clear()`'s work, under the user's filing lock as a filing's is: the app's history emptied, the
+ * thread's summaries retired, and a thread its user's erasure had closed opened again. Without the
+ * lock, another process's filing that had read the conversation before the clear (its summary can
+ * take a model call of seconds) landed its summary after the retiring, and the next conversation
+ * on the thread began with a summary of the cleared one.
+ */
+export async function clearThread(context: Pick<FilingContext, "memory" | "userId" | "threadId">, clearHistory: () => Promise<void>): Promise<void> {
+  await underFilingLock(context, async (state) => {
+    await clearHistory();
+    await retireSummaries(context);
+    if (state) await reopenIfErased(state, context);
+  });
+}
+
+/**
  * Takes the thread's summaries out of its history (`clear()`): the conversation after a clear
  * starts with no summary, and a new message at the position and with the text of a cleared one is
  * not taken for one a cleared summary covers.
  */
-export async function retireSummaries(context: Pick<FilingContext, "memory" | "userId" | "threadId">): Promise<void> {
+async function retireSummaries(context: Pick<FilingContext, "memory" | "userId" | "threadId">): Promise<void> {
   const { summaries } = await storedSummaries(context);
   for (const record of summaries) {
     await context.memory.update(record.id, { metadata: { ...record.metadata, [CLEARED]: true } }, { userId: context.userId });
@@ -118,12 +133,9 @@ export async function fileThread(context: FilingContext, read: () => Promise<Bas
  * After `clear()` emptied the app's history of the thread: a thread its user's erasure had closed
  * (`fileThread`) files again, the turns from before the erasure being gone.
  */
-export async function reopenErasedThread(context: Pick<FilingContext, "memory" | "userId" | "threadId">): Promise<void> {
-  await underFilingLock(context, async (state) => {
-    if (!state) return;
-    const key = claimKey(context);
-    if ((await state.filings().claim(key, context.userId)).includes(ERASED_OWNER)) await state.filings().forgetThread(key);
-  });
+async function reopenIfErased(state: StateBackend, context: Pick<FilingContext, "userId" | "threadId">): Promise<void> {
+  const key = claimKey(context);
+  if ((await state.filings().claim(key, context.userId)).includes(ERASED_OWNER)) await state.filings().forgetThread(key);
 }
 
 /**

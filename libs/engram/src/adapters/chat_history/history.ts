@@ -8,7 +8,7 @@ import { renamedOption } from "../../turn/renamed.js";
 import type { WarningHandler } from "../../turn/types.js";
 import { selectWindow } from "../../working/window.js";
 import { SUMMARY_HEADING } from "../../turn/engram_context.js";
-import { fileThread, reopenErasedThread, retireSummaries, runningSummary, storedSummaries, type FilingContext } from "./filer.js";
+import { clearThread, fileThread, runningSummary, storedSummaries, type FilingContext } from "./filer.js";
 import type { EngramChatMessageHistoryOptions } from "./options.js";
 import { identify } from "./thread.js";
 import { describeValue } from "../../core/describe.js";
@@ -152,10 +152,8 @@ export class EngramChatMessageHistory extends BaseListChatMessageHistory {
    */
   override async clear(): Promise<void> {
     await this.filing().tail;
-    await this.history.clear();
+    await clearThread(this.context, () => this.history.clear());
     this.filing().filed = 0;
-    await retireSummaries(this.context);
-    await reopenErasedThread(this.context);
   }
 
   /** Waits until everything appended so far is filed (for tests, shutdown, or before a read elsewhere). */
