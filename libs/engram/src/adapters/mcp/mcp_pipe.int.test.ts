@@ -27,6 +27,7 @@ const callTool = (id: number, name: string, args: Record<string, unknown>) => ({
 interface Reply {
   id: number;
   result?: { isError?: boolean; content: Array<{ type: string; text: string }> };
+  error?: { code: number; message: string };
 }
 
 function serverArgs(user: string): string[] {
@@ -83,5 +84,28 @@ describe("engram mcp when its client closes the pipe right after its calls", () 
     const run = await piped("hugo", [INITIALIZE, INITIALIZED, callTool(2, "search_memory", { query: "bees" }), cancelled]);
     expect(run.code).toBe(0);
     expect(run.replies.map((one) => one.id)).toEqual([1]);
+  }, 300_000);
+});
+
+describe("engram mcp and a message too large for any tool", () => {
+  it("refuses that call alone and answers the next ones", async () => {
+    // Over the SDK's 10 MiB stdio buffer. Before: its transport closed itself, ending the server,
+    // and neither this call nor the next got an answer.
+    const huge = callTool(2, "add_memory", { content: "z".repeat(11 * 1024 * 1024) });
+    const run = await piped("jo", [INITIALIZE, INITIALIZED, huge, callTool(3, "add_memory", { content: "Jo sends sensible memories." })]);
+    expect(run.code).toBe(0);
+    expect(run.replies.find((one) => one.id === 2)?.error).toMatchObject({ code: -32600, message: expect.stringContaining("bytes") });
+    expect(JSON.parse(run.replies.find((one) => one.id === 3)!.result!.content[0]!.text).added[0].content).toBe("Jo sends sensible memories.");
+  }, 300_000);
+
+  it("still stops on a signal while the client keeps its end open", async () => {
+    // The test's own limit is what catches a server held open by its input.
+    const server = spawn(process.execPath, serverArgs("kim"), { stdio: ["pipe", "pipe", "inherit"] });
+    children.push(server);
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => server.on("exit", (code, signal) => resolve({ code, signal })));
+    server.stdout.once("data", () => server.kill("SIGTERM"));
+    server.stdin.write(`${JSON.stringify(INITIALIZE)}\n`);
+    expect(await exited).toEqual({ code: 0, signal: null });
+    server.stdin.destroy();
   }, 300_000);
 });
