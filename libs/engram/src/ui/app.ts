@@ -153,7 +153,7 @@ export function createInspectorApp(options: InspectorAppOptions): Hono<Env> {
         error.code === "NOT_FOUND" ? 404
         : error.code === "STORE_UNAVAILABLE" ? 503
         : error.code === "EMBEDDINGS_MISMATCH" ? 409
-        : error.code.startsWith("INVALID") ? 400
+        : error.code.startsWith("INVALID") || error.code === "CONTENT_TOO_LARGE" ? 400
         : 500;
       return c.json({ error: { code: error.code, message: error.message } }, status);
     }

@@ -178,6 +178,9 @@ describe("engram ui: JSON API", () => {
       expect(response.status).toBe(400);
       expect((await read(response)).error.code).toBe("INVALID_INPUT");
     }
+    // Within the schema's bound but over Memory's content limit: refused by Memory, still a 400 (was a 500).
+    const long = await send(editable, "PATCH", `/api/users/alice/memories/${id}`, { headers, body: { content: "long ".repeat(2_000) } });
+    expect([long.status, (await read(long)).error.code]).toEqual([400, "CONTENT_TOO_LARGE"]);
     const erase = await send(editable, "POST", "/api/users/bob/erase", { headers, body: { confirm: "bobby" } });
     expect(erase.status).toBe(400);
     const record = await read(send(editable, "GET", `/api/users/alice/memories/${id}`, { headers }));
