@@ -82,7 +82,10 @@ export function registerTransferCommands(program: Command, io: CliIO): void {
 async function importRecords(io: CliIO, flags: ImportFlags, records: ImportedMemory[]): Promise<{ added: number; pending: number }> {
   const limits = flags.maxContentChars === undefined ? {} : { maxContentChars: flags.maxContentChars };
   return withMemory(io, flags, async (memory) => {
-    const before = (await everyRecord(memory, flags.user)).length;
+    // Counted by the file's own ids: an application writing the user meanwhile adds records the
+    // import did not (a count of the user's records before and after took them for imported lines).
+    const before = new Set((await everyRecord(memory, flags.user)).map((record) => record.id));
+    const added = new Set<string>();
     const items: AddManyItem[] = records.map((record) => ({
       content: record.content,
       kind: record.kind,
@@ -100,6 +103,7 @@ async function importRecords(io: CliIO, flags: ImportFlags, records: ImportedMem
     for (let first = 0; first < items.length; first += MAX_ADD_MANY_ITEMS) {
       const result = await memory.addMany(items.slice(first, first + MAX_ADD_MANY_ITEMS), { userId: flags.user, infer: false });
       waiting ||= result.pending;
+      for (const record of result.results) if (!before.has(record.id)) added.add(record.id);
       // A line whose id is already stored with other content is not imported (a replay keeps the
       // stored memory): say so, or the report's "already present" hides that the file's text was dropped.
       for (const warning of result.warnings) io.err(`warning: ${lineOf(warning, records, first)}\n`);
@@ -108,8 +112,7 @@ async function importRecords(io: CliIO, flags: ImportFlags, records: ImportedMem
     // is usually back by the end of the file, so hand them over now rather than leave them for the
     // next process that opens the folder.
     const pending = waiting ? await flushedPending(memory, flags.user) : 0;
-    const after = (await everyRecord(memory, flags.user)).length;
-    return { added: Math.max(0, after - before), pending };
+    return { added: added.size, pending };
   }, limits);
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { spawn } from "node:child_process";
-import { rm } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { StaticEmbeddings } from "../embeddings/static.js";
@@ -49,15 +49,15 @@ afterAll(async () => {
 });
 
 /** The store read of the whole user that each getAll page makes (no ids: a list). */
-const listOfHal = (request: SeenRequest): boolean =>
-  request.path.endsWith("/get") && request.body.includes('"userId":{"$eq":"hal"}') && !request.body.includes('"ids"');
+const listOf = (user: string) => (request: SeenRequest): boolean =>
+  request.path.endsWith("/get") && request.body.includes(`"userId":{"$eq":"${user}"}`) && !request.body.includes('"ids"');
 
 /**
  * `engram export` in a real child process through the proxy; `meanwhile` runs in the window after
  * its first page was read and before its second (the first list's answer is held until it is done).
  */
 async function exportDuring(meanwhile: () => Promise<void>): Promise<ExportedMemory[]> {
-  const hold = proxy.hold(listOfHal);
+  const hold = proxy.hold(listOf("hal"));
   const child = spawn(process.execPath, ["--import", "tsx", MAIN, "export", "--user", "hal", "--data-dir", dataDir, "--chroma-url", proxy.url], {
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -120,5 +120,42 @@ describe("engram export of a user of more than one page while an application cha
     expect(ids.filter((id, index) => ids.indexOf(id) !== index)).toEqual([]);
     // Oldest first, as docs/cli.md says.
     expect(lines.map((line) => line.createdAt)).toEqual([...lines.map((line) => line.createdAt)].sort((a, b) => a - b));
+  }, SLOW);
+});
+
+describe("engram import while an application writes the same user", () => {
+  it("counts the file's memories it added, not the application's", async () => {
+    const file = join(dir, "jo.jsonl");
+    await writeFile(file, Array.from({ length: 4 }, (_, i) => JSON.stringify({ id: `jo-${i}`, content: `Jo's recipe ${i}` })).join("\n") + "\n");
+    // Jo has a memory already, so her collection exists and the import's count before reads the store.
+    const seed = app();
+    try {
+      await seed.add("Jo's first note", { userId: "jo" });
+    } finally {
+      await seed.close();
+    }
+    // Held: the import's first read of the user (its count before), answered before the application writes.
+    const hold = proxy.hold(listOf("jo"));
+    const child = spawn(process.execPath, ["--import", "tsx", MAIN, "import", file, "--user", "jo", "--data-dir", dataDir, "--chroma-url", proxy.url], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (chunk: Buffer) => void (out += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => void (err += chunk.toString()));
+    const closed = new Promise<number | null>((done) => child.on("close", (code) => done(code)));
+    try {
+      await hold.answered;
+      const memory = app();
+      try {
+        await memory.addMany([{ content: "Jo's shopping list" }, { content: "Jo's train time" }, { content: "Jo's dentist" }], { userId: "jo", infer: false });
+      } finally {
+        await memory.close();
+      }
+    } finally {
+      hold.release();
+    }
+    // Before: "Imported 7 memories", the application's 3 counted as the file's.
+    expect({ code: await closed, out, err }).toEqual({ code: 0, out: `Imported 4 memories for user "jo" from ${file} (0 already present).\n`, err: "" });
   }, SLOW);
 });
