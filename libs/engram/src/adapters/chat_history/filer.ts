@@ -26,8 +26,8 @@ export interface FilingContext {
   summaryMaxTokens: number | undefined;
 }
 
-/** Summaries of a thread kept at most (a thread's older turns, a chunk each). */
-const MAX_SUMMARIES = 1000;
+/** Summaries read per page (a thread's older turns, a chunk each). */
+const SUMMARY_PAGE = 1000;
 
 /**
  * The thread's stored summaries, oldest first, and the ids of the messages they cover. The
@@ -37,7 +37,15 @@ const MAX_SUMMARIES = 1000;
 export async function storedSummaries(
   context: Pick<FilingContext, "memory" | "userId" | "threadId">,
 ): Promise<{ summaries: MemoryRecord[]; covered: Set<string>; cleared: Map<string, MemoryRecord> }> {
-  const records = await context.memory.getAll({ userId: context.userId, threadId: context.threadId, kind: "summary", limit: MAX_SUMMARIES });
+  // Every page: read up to 1000 summaries, a long thread's oldest fell out of `covered`, and the
+  // turns they cover came back verbatim into the prompt (and were summarized again, one chunk per
+  // filing, for ever).
+  const records: MemoryRecord[] = [];
+  for (let offset = 0; ; offset += SUMMARY_PAGE) {
+    const page = await context.memory.getAll({ userId: context.userId, threadId: context.threadId, kind: "summary", limit: SUMMARY_PAGE, offset });
+    records.push(...page);
+    if (page.length < SUMMARY_PAGE) break;
+  }
   const ofThread = records.filter((record) => (record.source.threadId ?? record.scope.threadId) === context.threadId);
   const summaries = ofThread
     .filter((record) => record.metadata[CLEARED] !== true)
