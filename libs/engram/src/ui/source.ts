@@ -4,6 +4,7 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import type { MemoryRecord } from "../core/types.js";
 import { collectionNameFor } from "../core/scope.js";
 import { Memory } from "../memory/memory.js";
+import { ChromaCollections } from "../store/chroma_collections.js";
 import { ChromaStore } from "../store/chroma_store.js";
 import { ChromaConnection, type ChromaConnectionOptions } from "../store/connection.js";
 import { collectionsStartingWith } from "../store/list_collections.js";
@@ -47,6 +48,9 @@ export class InspectorSource {
 
   private readonly store: ChromaStore;
 
+  /** Store calls made here, not through `store`: for its driver errors as `EngramError`s. */
+  private readonly calls: ChromaCollections;
+
   private readonly prefix: string;
 
   private readonly dataDir: string;
@@ -74,14 +78,23 @@ export class InspectorSource {
     // A second handle on the same server: the local server of a data folder is shared, not restarted.
     this.connection = new ChromaConnection(chroma, join(options.dataDir, "chroma"));
     this.store = new ChromaStore({ client: () => this.connection.client(), prefix: this.prefix, describe: () => this.connection.describe() });
+    this.calls = new ChromaCollections({ client: () => this.connection.client(), describe: () => this.connection.describe() });
   }
 
-  /** Every user with memories in the store (one collection each), most recently active first. */
+  /**
+   * Every user with memories in the store (one collection each), most recently active first. Its
+   * store calls go through the store's error handling: an outage is STORE_UNAVAILABLE (a 503, as
+   * on every other page), not an unexpected failure (a 500 with a stack in the terminal).
+   */
   async users(): Promise<UserSummary[]> {
+    const activity = await this.activity();
+    return this.calls.call("list users", () => this.listUsers(activity));
+  }
+
+  private async listUsers(activity: ReadonlyMap<string, number>): Promise<UserSummary[]> {
     const client = await this.connection.client();
     const collections = [];
     for await (const collection of collectionsStartingWith(client, `${this.prefix}-u-`, 100)) collections.push(collection);
-    const activity = await this.activity();
     const users = await Promise.all(
       collections.map(async (collection): Promise<UserSummary | undefined> => {
         const [first] = (await collection.get({ limit: 1, include: ["metadatas"] as never })).metadatas;
