@@ -126,7 +126,7 @@ async function retireSummaries(context: Pick<FilingContext, "memory" | "userId" 
  * (its summary can take a model call of seconds) has written before the erasure, which then
  * removes it, and writes nothing after it.
  */
-export async function fileThread(context: FilingContext, read: () => Promise<BaseMessage[]>, filedExchanges: number): Promise<number> {
+export async function fileThread(context: FilingContext, read: () => Promise<BaseMessage[]>, filedExchanges: FiledMark): Promise<FiledMark> {
   return underFilingLock(context, async (state) => {
     const messages = await read();
     // The thread of an erased user files nothing more: its turns from before the erasure are still
@@ -167,20 +167,34 @@ async function underFilingLock<R>(context: Pick<FilingContext, "memory" | "userI
   return state.leases.exclusive(context.userId, FILING_LOCK, () => section(state));
 }
 
-async function fileMessages(context: FilingContext, all: readonly BaseMessage[], filedExchanges: number): Promise<number> {
+/**
+ * How far this process has filed a thread: the exchanges it looked at, and the id of the last one's
+ * first message. The history can start again under it (another process's `clear()`): when the
+ * exchange at that place is no longer the same, filing starts from the beginning (what was filed
+ * before is a replay), instead of skipping the new conversation's first exchanges.
+ */
+export interface FiledMark {
+  count: number;
+  last?: string;
+}
+
+async function fileMessages(context: FilingContext, all: readonly BaseMessage[], filedExchanges: FiledMark): Promise<FiledMark> {
   const { summaries, covered, cleared } = await storedSummaries(context);
   // What getMessages() showed the model of its own making: a model that echoes it does not get
   // it stored again (no memory of memory).
   const shown = { recalled: summaries, summary: await runningSummary(summaries, context.summaryMaxTokens) };
   const messages = identify(all, context.userId, context.threadId).map((item) => withoutEcho(item, shown));
   const done = exchanges(messages);
-  for (const exchange of done.slice(filedExchanges)) await fileExchange(context, exchange);
+  const { count, last } = filedExchanges;
+  const resume = count > 0 && done[count - 1]?.[0]?.id === last ? count : 0;
+  for (const exchange of done.slice(resume)) await fileExchange(context, exchange);
 
   const { evicted } = selectWindow(all, context.window);
   const evictedSet = new Set(evicted);
   const uncovered = messages.filter((item, index) => evictedSet.has(all[index]!) && !covered.has(item.id) && item.message.getType() !== "system");
   if (uncovered.length > 0) await fileSummary(context, uncovered, cleared);
-  return done.length;
+  const newest = done.at(-1)?.[0]?.id;
+  return newest === undefined ? { count: 0 } : { count: done.length, last: newest };
 }
 
 /** An AI message without what Engram put into its prompt (the summary, recalled sections), same id. */

@@ -8,15 +8,15 @@ import { renamedOption } from "../../turn/renamed.js";
 import type { WarningHandler } from "../../turn/types.js";
 import { selectWindow } from "../../working/window.js";
 import { SUMMARY_HEADING } from "../../turn/engram_context.js";
-import { clearThread, fileThread, runningSummary, storedSummaries, type FilingContext } from "./filer.js";
+import { clearThread, fileThread, runningSummary, storedSummaries, type FiledMark, type FilingContext } from "./filer.js";
 import type { EngramChatMessageHistoryOptions } from "./options.js";
 import { identify } from "./thread.js";
 import { describeValue } from "../../core/describe.js";
 
 /** How far filing has got in one thread, shared by the histories of one memory in this process. */
 interface FilingState {
-  /** Exchanges already filed (the next filing starts after them). */
-  filed: number;
+  /** Exchanges already filed (the next filing starts after them, unless the history started again). */
+  filed: FiledMark;
   /** The filing in progress or last finished: filings of a thread run one after another. */
   tail: Promise<void>;
   /** The thread's messages when no chat history is given (made on first use). */
@@ -153,7 +153,7 @@ export class EngramChatMessageHistory extends BaseListChatMessageHistory {
   override async clear(): Promise<void> {
     await this.filing().tail;
     await clearThread(this.context, () => this.history.clear());
-    this.filing().filed = 0;
+    this.filing().filed = { count: 0 };
   }
 
   /** Waits until everything appended so far is filed (for tests, shutdown, or before a read elsewhere). */
@@ -207,7 +207,7 @@ function stateOf(owner: object, userId: string, threadId: string): FilingState {
   let state = threads.get(key);
   // Map order is insertion order: re-inserting marks the thread as most recently used.
   if (state) threads.delete(key);
-  else state = { filed: 0, tail: Promise.resolve() };
+  else state = { filed: { count: 0 }, tail: Promise.resolve() };
   threads.set(key, state);
   if (threads.size > MAX_THREADS) threads.delete(threads.keys().next().value!);
   return state;
