@@ -134,7 +134,13 @@ export function buildMany(planned: readonly PlannedItem[], now: number, warnings
   const seen = new Map<string, string>();
   let offset = 0;
   return planned.map((item, index) => {
-    const built = item.plan.build(item.createdAt ?? now + offset);
+    let built: MemoryRecord[];
+    try {
+      built = item.plan.build(item.createdAt ?? now + offset);
+    } catch (error) {
+      if (!isEngramError(error)) throw error;
+      throw new EngramError(error.code, `items[${index}]: ${error.message}`, { cause: error, details: { ...error.details, index } });
+    }
     offset += built.length;
     const records = built.filter((record) => {
       const earlier = seen.get(record.id);

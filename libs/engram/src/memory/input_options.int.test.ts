@@ -73,6 +73,12 @@ function cases(id: string): Array<[string, Call, EngramErrorCode]> {
     ["addMany([{ createdAt: 1e20 }])", (m) => m.addMany([{ content: "I met Ana yesterday", createdAt: 1e20 }], U), "INVALID_OPTIONS"],
     ["update({ expiresAt: 9e15 })", (m) => m.update(id, { expiresAt: 9e15 }, U), "INVALID_OPTIONS"],
     ["search({ filters: { createdAfter: 1e20 } })", (m) => m.search("tea", { ...U, filters: { createdAfter: 1e20 } }), "INVALID_OPTIONS"],
+    // An expiry before the memory was said: seconds instead of milliseconds, or a duration.
+    ["add({ expiresAt: in seconds })", (m) => m.add("My locker code is 4417", { ...U, expiresAt: Math.floor(Date.now() / 1000) + 3_600 }), "INVALID_OPTIONS"],
+    ["add({ expiresAt: a duration })", (m) => m.add("My locker code is 4417", { ...U, expiresAt: 3_600_000 }), "INVALID_OPTIONS"],
+    ["add({ createdAt, expiresAt before it })", (m) => m.add("My locker code is 4417", { ...U, createdAt: 1_700_000_000_000, expiresAt: 1_699_999_999_999 }), "INVALID_OPTIONS"],
+    ["addMany([{ expiresAt: a duration }])", (m) => m.addMany([{ content: "My locker code is 4417", expiresAt: 86_400_000 }], U), "INVALID_OPTIONS"],
+    ["update({ expiresAt: in seconds })", (m) => m.update(id, { expiresAt: Math.floor(Date.now() / 1000) }, U), "INVALID_OPTIONS"],
     // A hole of a sparse array is an item (undefined), not skipped; a role is at most a metadata string.
     // eslint-disable-next-line no-sparse-arrays
     ["addMany([hole, item])", (m) => m.addMany([, { content: "I like green tea" }] as never, U), "INVALID_OPTIONS"],
@@ -165,5 +171,8 @@ describe("options, metadata and times that did something else than asked", () =>
     await expect(memory.search("tea", { ...U, filters: { metadata: { topic: "tea" } } })).resolves.toHaveLength(1);
     const dated = await memory.add("I met Ana yesterday", { ...U, createdAt: new Date(8.64e15), expiresAt: 8.64e15 });
     expect(dated.results[0]!.createdAt).toBe(8.64e15);
+    // An expiry at or after the memory's own time is kept, even one already past (old data imported).
+    const imported = await memory.addMany([{ content: "My parking permit for last week", createdAt: 1_700_000_000_000, expiresAt: 1_700_000_000_000 }], U);
+    expect(imported.results[0]!.expiresAt).toBe(1_700_000_000_000);
   }, 600_000);
 });

@@ -108,8 +108,10 @@ export function planAdd(
   if (explicitId !== undefined && items.length !== 1) {
     throw new EngramError("INVALID_OPTIONS", `An explicit id names one record; this input makes ${items.length}.`);
   }
-  const build = (now: number): MemoryRecord[] =>
-    items.map((item, position): MemoryRecord => {
+  if (expiresAt !== undefined && createdAt !== undefined) checkExpiry(expiresAt, createdAt);
+  const build = (now: number): MemoryRecord[] => {
+    if (expiresAt !== undefined) checkExpiry(expiresAt, now);
+    return items.map((item, position): MemoryRecord => {
       const itemMetadata = partMetadata(metadata, item);
       const record: MemoryRecord = {
         id: explicitId ?? itemId(scope, kind, item, source?.messageIds),
@@ -133,7 +135,25 @@ export function planAdd(
       if (source !== undefined) record.source = { ...record.source, ...source };
       return record;
     });
+  };
   return { kind, infer, warnings, build, tagEntities: rules.extractEntities, ...(createdAt !== undefined ? { createdAt } : {}) };
+}
+
+/**
+ * An expiry before the memory was said is a mistake, refused: a time in seconds
+ * (`Date.now() / 1000 + 3600`) or a duration (`3_600_000`) was stored as a memory already expired,
+ * hidden from every read, and each retry stored it anew (an expired id is free), one more ADD each.
+ * An expiry at or after `createdAt` is kept, even if already past (an import of old data).
+ */
+export function checkExpiry(expiresAt: number, createdAt: number): void {
+  if (expiresAt < createdAt) {
+    throw new EngramError(
+      "INVALID_OPTIONS",
+      `expiresAt (${expiresAt}) is before the memory's createdAt (${createdAt}): it would be stored already expired. ` +
+        "expiresAt is a Date or milliseconds since the epoch (not seconds, not a duration).",
+      { details: { expiresAt, createdAt } },
+    );
+  }
 }
 
 /** `search`'s threshold and per-call ranker, checked. */
@@ -182,7 +202,10 @@ export function patched(before: MemoryRecord, patch: CheckedPatch, now: number, 
     after.metadata = withDates(extractEntities ? withEntities(withoutEntities(undated), patch.content) : undated, patch.content, before.createdAt);
   }
   if (patch.expiresAt === null) delete after.expiresAt;
-  else if (patch.expiresAt !== undefined) after.expiresAt = patch.expiresAt;
+  else if (patch.expiresAt !== undefined) {
+    checkExpiry(patch.expiresAt, before.createdAt);
+    after.expiresAt = patch.expiresAt;
+  }
   return after;
 }
 
