@@ -123,6 +123,43 @@ describe("BackgroundQueue", () => {
     expect(left).toMatchObject({ userId: "alice", attempts: 1, lastError: "model unreachable" });
   });
 
+  it("a job the model cannot take does not hold back its group: a failed job is retried alone, after the fresh ones", async () => {
+    const runs: string[][] = [];
+    // A model that refuses one prompt whatever is batched with it (a content filter, a prompt too long for it).
+    const q = queue(async (jobs) => {
+      runs.push(jobs.map((j) => j.payload.text));
+      if (jobs.some((j) => j.payload.text === "poison")) throw new EngramError("MODEL_ERROR", "content filter");
+    }, { maxAttempts: 2, retryDelayMs: 60_000 });
+    await q.submit(job("alice", "t1", "poison"));
+    expect((await q.flush()).map((f) => f.error.code)).toEqual(["MODEL_ERROR"]);
+    await q.submit(job("alice", "t1", "cat"));
+    await q.submit(job("alice", "t1", "dog"));
+    // The later jobs run together; the failed one is tried once more, alone, and is then parked.
+    expect((await q.flush()).map((f) => f.error.code)).toEqual(["MODEL_ERROR"]);
+    expect(runs).toEqual([["poison"], ["cat", "dog"], ["poison"]]);
+    const left = (await state.jobs<Payload>("test").pending()) as Array<Job<Payload>>;
+    expect(left.map((j) => [j.payload.text, j.attempts])).toEqual([["poison", 2]]);
+    // A parked job waits for a flush (or the next open): a new job of its group runs without it.
+    await q.submit(job("alice", "t1", "eel"));
+    await q.flush();
+    expect(runs.slice(3)).toEqual([["eel"], ["poison"]]);
+  });
+
+  it("retries failed jobs on their own, each alone and the least tried first, without waiting for a flush", async () => {
+    const runs: string[][] = [];
+    // The model is down for the first two calls.
+    const q = queue(async (jobs) => {
+      runs.push(jobs.map((j) => j.payload.text));
+      if (runs.length <= 2) throw new EngramError("MODEL_ERROR", "model unreachable");
+    }, { maxAttempts: 3, retryDelayMs: 5 });
+    await q.submit(job("bob", "t1", "a"));
+    await q.submit(job("bob", "t1", "b"));
+    expect((await q.flush()).map((f) => f.error.code)).toEqual(["MODEL_ERROR"]);
+    // The batch failed once; the timers retry its jobs, one per run, the least tried first.
+    while ((await q.pending()) > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(runs).toEqual([["a", "b"], ["a"], ["b"], ["a"]]);
+  });
+
   it("forgetUser drops the user's jobs and a run in flight sees it must not write", async () => {
     const hold = gate();
     const writes: string[] = [];

@@ -132,6 +132,12 @@ export class BackgroundQueue<T> {
 
   private readonly failures: JobFailure[] = [];
 
+  /**
+   * Groups being swept by `flush()` or `resume()`, with the jobs run since the sweep began: a
+   * sweep runs every job of the group once, failed and parked ones included, each failed one alone.
+   */
+  private readonly sweeps = new Map<string, Set<number>>();
+
   private failureCount = 0;
 
   private closed = false;
@@ -156,7 +162,7 @@ export class BackgroundQueue<T> {
   /** Schedules every queued group to run now (what an earlier process left behind). */
   async resume(): Promise<void> {
     this.assertOpen();
-    for (const ref of await this.table.groups()) this.schedule(ref, 0);
+    for (const ref of await this.table.groups()) this.sweep(ref);
   }
 
   /**
@@ -166,7 +172,7 @@ export class BackgroundQueue<T> {
   async flush(): Promise<JobFailure[]> {
     this.assertOpen();
     const from = this.failureCount;
-    for (const ref of await this.table.groups()) this.schedule(ref, 0);
+    for (const ref of await this.table.groups()) this.sweep(ref);
     await this.until(() => this.due.size === 0 && this.running.size === 0);
     return this.failuresSince(from);
   }
@@ -199,6 +205,7 @@ export class BackgroundQueue<T> {
       clearTimeout(timer);
       this.timers.delete(key);
     }
+    for (const key of this.sweeps.keys()) if (parseKey(key).userId === userId) this.sweeps.delete(key);
     for (const run of this.running.values()) if (run.ref.userId === userId) run.stop.abort();
     await this.until(() => ![...this.running.values()].some((run) => run.ref.userId === userId));
     return dropped;
@@ -211,9 +218,51 @@ export class BackgroundQueue<T> {
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     this.due.clear();
+    this.sweeps.clear();
     for (const run of this.running.values()) run.stop.abort();
     await Promise.allSettled([...this.running.values()].map((run) => run.done));
     this.notify();
+  }
+
+  /** Runs every job of the group now, once each (see `sweeps`). */
+  private sweep(ref: GroupRef): void {
+    this.sweeps.set(keyOf(ref), new Set());
+    this.schedule(ref, 0);
+  }
+
+  /**
+   * The jobs a run of the group takes: its fresh jobs (never run), oldest first, as many as
+   * `batch` says; without any, one job that failed before, alone, the least tried first (in a
+   * sweep, one not yet run in it; else one not parked). A failed job used to be retried in one
+   * batch with the group's later jobs: one the model cannot take (a prompt its content filter
+   * refuses, one too long for it) failed every batch it was in, and the group's later jobs never
+   * ran, for good.
+   */
+  private pick(key: string, queued: ReadonlyArray<Job<T>>): Array<Job<T>> {
+    const fresh = queued.filter((job) => job.attempts === 0);
+    if (fresh.length > 0) return fresh.slice(0, Math.max(1, Math.floor(this.batch(fresh))));
+    const swept = this.sweeps.get(key);
+    const [retried] = queued
+      .filter((job) => (swept ? !swept.has(job.seq) : job.attempts < this.options.maxAttempts))
+      .sort((a, b) => a.attempts - b.attempts || a.seq - b.seq);
+    return retried ? [retried] : [];
+  }
+
+  /**
+   * Schedules the group's next run after one: at once while fresh jobs (or, in a sweep, jobs not
+   * yet run in it) are left, else when the least tried failed job is due for a retry, if any is
+   * not parked. `left` are the jobs still queued, with their attempts as they are now.
+   */
+  private following(ref: GroupRef, left: ReadonlyArray<Job<T>>): void {
+    const key = keyOf(ref);
+    const swept = this.sweeps.get(key);
+    if (left.some((job) => job.attempts === 0 || (swept !== undefined && !swept.has(job.seq)))) {
+      this.schedule(ref, 0);
+      return;
+    }
+    this.sweeps.delete(key);
+    const retry = left.filter((job) => job.attempts < this.options.maxAttempts).map((job) => job.attempts);
+    if (retry.length > 0) this.schedule(ref, this.options.retryDelayMs * 2 ** (Math.min(...retry) - 1));
   }
 
   private schedule(ref: GroupRef, delayMs: number): void {
@@ -259,16 +308,24 @@ export class BackgroundQueue<T> {
     try {
       queued = await this.table.pending(ref);
     } catch (error) {
+      this.sweeps.delete(keyOf(ref));
       this.record({ ...ref, error: asEngramError(error), dropped: false });
       return;
     }
-    if (queued.length === 0) return;
-    const jobs = queued.slice(0, Math.max(1, Math.floor(this.batch(queued))));
-    // The jobs left for later run once this run is done (pump() holds a group while it runs).
-    const next = (): void => {
-      if (jobs.length < queued.length) this.schedule(ref, 0);
-    };
+    const key = keyOf(ref);
+    const jobs = this.pick(key, queued);
+    if (jobs.length === 0) {
+      this.sweeps.delete(key);
+      return;
+    }
     const seqs = jobs.map((job) => job.seq);
+    for (const seq of seqs) this.sweeps.get(key)?.add(seq);
+    // The jobs left run once this run is done (pump() holds a group while it runs); `failed`: this
+    // run's jobs stay queued, each tried once more.
+    const next = (failed: boolean): void => {
+      const others = queued.filter((job) => !seqs.includes(job.seq));
+      this.following(ref, failed ? [...others, ...jobs.map((job) => ({ ...job, attempts: job.attempts + 1 }))] : others);
+    };
     // What stillQueued checks: the jobs read, or those of them narrow() found still queued.
     let live = seqs;
     const context: RunContext<T> = {
@@ -284,24 +341,24 @@ export class BackgroundQueue<T> {
     try {
       await this.handler(jobs, context);
       await this.table.complete(seqs);
-      next();
+      next(false);
     } catch (thrown) {
       // Closing aborts the run on purpose: the jobs stay queued, untouched, for the next open. An
       // erasure of the user aborts it too: its jobs are gone, and nothing failed.
-      if (this.closed || signal.aborted) return;
+      if (this.closed || signal.aborted) {
+        this.sweeps.delete(key);
+        return;
+      }
       const error = asEngramError(thrown);
       if (this.isPermanent(error)) {
         await this.table.complete(seqs).catch(() => undefined);
         this.record({ ...ref, error, dropped: true });
-        next();
+        next(false);
         return;
       }
       await this.table.fail(seqs, error.message).catch(() => undefined);
       this.record({ ...ref, error, dropped: false });
-      const attempts = Math.max(...jobs.map((job) => job.attempts)) + 1;
-      if (attempts < this.options.maxAttempts) {
-        this.schedule(ref, this.options.retryDelayMs * 2 ** (attempts - 1));
-      }
+      next(true);
     }
   }
 
