@@ -45,7 +45,7 @@ New lines of conversation:
 
 New summary:`;
 
-/** Tool results can be whole documents; the summary prompt gets their beginning only. */
+/** Tool results and a tool call's arguments can be whole documents; the summary prompt gets their beginning only. */
 const MAX_TOOL_RESULT_CHARS = 1_000;
 
 /** Assistant sentences rank at this fraction of their importance: the summary is about the user. */
@@ -167,7 +167,10 @@ function transcript(messages: readonly BaseMessage[]): string {
     const role = quotedLine(roleLabel(message));
     if (text !== "") lines.push(`${role}: ${quotedLine(text)}`);
     for (const call of (message as { tool_calls?: ReadonlyArray<{ name?: string; args?: unknown }> }).tool_calls ?? []) {
-      lines.push(`${role} called ${quotedLine(`${call.name ?? "a tool"}(${JSON.stringify(call.args ?? {})})`)}`);
+      // Arguments can be whole documents too (a file to write, a page to post): their beginning only.
+      const args = JSON.stringify(call.args ?? {});
+      const shown = args.length > MAX_TOOL_RESULT_CHARS ? `${args.slice(0, MAX_TOOL_RESULT_CHARS)}…` : args;
+      lines.push(`${role} called ${quotedLine(`${call.name ?? "a tool"}(${shown})`)}`);
     }
   }
   return lines.join("\n");
