@@ -16,6 +16,7 @@ beforeAll(async () => {
   proxy = await startChromaProxy(memories.chroma.server.url);
   const app = memories.open("app", { writes: "sync" });
   await app.add("Alice waters the plants on Mondays", { userId: "alice" });
+  await app.add("Bob asked to be forgotten", { userId: "bob" });
   await app.close();
   inspector = await startInspector({
     dataDir: join(memories.chroma.dir, "app"),
@@ -28,6 +29,23 @@ beforeAll(async () => {
 afterAll(async () => {
   await inspector?.close();
   await proxy?.close();
+});
+
+describe("engram ui while the app erases a user", () => {
+  it("lists the other users when a user's collection goes away under the users page", async () => {
+    // The users page lists the collections, then reads each one's first record: hold those reads
+    // until the app has erased bob (his collection deleted). Before: a 500 (collection not found).
+    const reads = proxy.hold((request) => request.method === "POST" && request.path.endsWith("/get") && request.body.includes('"limit":1'));
+    const page = fetch(`${inspector.origin}/api/users`, { headers: { [TOKEN_HEADER]: inspector.token } });
+    await reads.arrived;
+    const app = memories.open("app", { writes: "sync" });
+    await app.deleteAll({ userId: "bob" });
+    await app.close();
+    reads.release();
+    const response = await page;
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { users: Array<{ userId: string }> }).users.map((user) => user.userId)).toEqual(["alice"]);
+  });
 });
 
 describe("engram ui while Chroma is unreachable", () => {

@@ -1,6 +1,7 @@
 /** What the inspector reads and changes: the app's Memory, its store, and its shared state. */
 import { join } from "node:path";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import { ChromaNotFoundError } from "chromadb";
 import type { MemoryRecord } from "../core/types.js";
 import { collectionNameFor } from "../core/scope.js";
 import { Memory } from "../memory/memory.js";
@@ -97,11 +98,17 @@ export class InspectorSource {
     for await (const collection of collectionsStartingWith(client, `${this.prefix}-u-`, 100)) collections.push(collection);
     const users = await Promise.all(
       collections.map(async (collection): Promise<UserSummary | undefined> => {
-        const [first] = (await collection.get({ limit: 1, include: ["metadatas"] as never })).metadatas;
-        const userId = first?.userId;
-        // An empty collection, or one that is not a user's (its name would not hash back to it).
-        if (typeof userId !== "string" || collectionNameFor(this.prefix, userId) !== collection.name) return undefined;
-        return { userId, memories: await collection.count(), lastActivity: activity.get(userId) ?? 0 };
+        try {
+          const [first] = (await collection.get({ limit: 1, include: ["metadatas"] as never })).metadatas;
+          const userId = first?.userId;
+          // An empty collection, or one that is not a user's (its name would not hash back to it).
+          if (typeof userId !== "string" || collectionNameFor(this.prefix, userId) !== collection.name) return undefined;
+          return { userId, memories: await collection.count(), lastActivity: activity.get(userId) ?? 0 };
+        } catch (error) {
+          // Erased (its collection deleted) since the listing: a user no more, not a failed page.
+          if (error instanceof ChromaNotFoundError) return undefined;
+          throw error;
+        }
       }),
     );
     return users
