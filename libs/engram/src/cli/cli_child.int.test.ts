@@ -139,6 +139,28 @@ describe("engram import: memories of an application with a larger maxContentChar
   }, SLOW);
 });
 
+describe("engram import: a line that Memory.addMany refuses", () => {
+  it("is refused with INVALID_IMPORT naming its line (not addMany's item index), and nothing is written", async () => {
+    const ok = JSON.stringify({ id: "jan-1", content: "Jan plays chess" });
+    const expired = JSON.stringify({ id: "jan-old", content: "Jan's old locker code", expiresAt: 1_000 });
+    // A thread id with a control character: addMany refuses it, and the file's check did not.
+    const bell = join(dir, "bell.jsonl");
+    await writeFile(bell, `${ok}\n${JSON.stringify({ id: "jan-2", content: "Jan sings", source: { threadId: "chat\u0007" } })}\n`);
+    const thread = await engram(["import", bell, "--user", "jan", ...at()]);
+    expect({ code: thread.code, out: thread.out }).toEqual({ code: 1, out: "" });
+    expect(thread.err).toMatch(/^error \[INVALID_IMPORT\]: Line 2: source\.threadId contains a control character.* Nothing was imported\.\n$/);
+
+    // A role longer than Memory takes (a check only addMany makes), after a blank and an expired line.
+    const role = join(dir, "role.jsonl");
+    await writeFile(role, `${ok}\n\n${expired}\n${JSON.stringify({ id: "jan-3", content: "Jan says hi", role: "r".repeat(1_001) })}\n`);
+    const long = await engram(["import", role, "--user", "jan", ...at()]);
+    expect({ code: long.code, out: long.out }).toEqual({ code: 1, out: "" });
+    expect(long.err).toBe("error [INVALID_IMPORT]: Line 4: A message's role is 1001 characters; the limit is 1000. (INVALID_CONTENT) Nothing was imported.\n");
+    expect(await listOf("jan")).toEqual([]);
+    expect(await historyOf("jan-1", "jan")).toEqual([]);
+  }, SLOW);
+});
+
 describe("engram import: a line whose id is stored with other content", () => {
   it("is named by its own line, also when another line's id is the start of its id (pet-1, pet-10)", async () => {
     const file = join(dir, "pets.jsonl");

@@ -1,6 +1,7 @@
 import { EngramError } from "../core/errors.js";
 import { validateKind, validateScope } from "../core/scope.js";
 import type { MemoryKind, MemoryRecord, MemorySource, Metadata, Scope } from "../core/types.js";
+import { validateSource } from "../memory/records.js";
 import {
   DEFAULT_MAX_CONTENT_CHARS,
   validateContent,
@@ -208,19 +209,9 @@ function parseLine(raw: string, line: number, maxContentChars: number): Imported
 function parseSource(value: unknown): MemorySource {
   const raw = plainObject(value, "source");
   onlyKnown(raw, SOURCE_FIELDS, "source.");
-  const source: MemorySource = {};
-  if (raw.threadId !== undefined) {
-    if (typeof raw.threadId !== "string" || raw.threadId.trim() === "") throw new Error("source.threadId must be a non-empty string.");
-    source.threadId = raw.threadId;
-  }
-  if (raw.messageIds !== undefined) {
-    const ids = raw.messageIds;
-    if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string" && id.trim() !== "")) {
-      throw new Error("source.messageIds must be an array of non-empty strings.");
-    }
-    source.messageIds = [...(ids as string[])];
-  }
-  return source;
+  // addMany's own check (ids refused with a control or broken character), so that a line it would
+  // refuse is refused here, by its line number, before anything is written.
+  return validateSource(raw);
 }
 
 function plainObject(value: unknown, what: string): Record<string, unknown> {

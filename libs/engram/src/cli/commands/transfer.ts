@@ -101,7 +101,9 @@ async function importRecords(io: CliIO, flags: ImportFlags, records: ImportedMem
     }));
     let waiting = false;
     for (let first = 0; first < items.length; first += MAX_ADD_MANY_ITEMS) {
-      const result = await memory.addMany(items.slice(first, first + MAX_ADD_MANY_ITEMS), { userId: flags.user, infer: false });
+      const result = await memory
+        .addMany(items.slice(first, first + MAX_ADD_MANY_ITEMS), { userId: flags.user, infer: false })
+        .catch((error: unknown) => Promise.reject(refusedLine(error, records, first)));
       waiting ||= result.pending;
       for (const record of result.results) if (!before.has(record.id)) added.add(record.id);
       // A line whose id is already stored with other content is not imported (a replay keeps the
@@ -114,6 +116,22 @@ async function importRecords(io: CliIO, flags: ImportFlags, records: ImportedMem
     const pending = waiting ? await flushedPending(memory, flags.user) : 0;
     return { added: added.size, pending };
   }, limits);
+}
+
+/**
+ * addMany's refusal of one item (`items[i]: ...`, details.index), which checks every item before it
+ * writes any, as the file's line: a check parseImportFile does not make itself still names the line
+ * (its index in the call is not the line: blank and expired lines are left out).
+ */
+function refusedLine(error: unknown, records: readonly ImportedMemory[], first: number): unknown {
+  if (!(error instanceof EngramError) || typeof error.details.index !== "number") return error;
+  const record = records[first + error.details.index];
+  if (record === undefined) return error;
+  const done = first === 0 ? "Nothing was imported." : `Lines up to ${records[first - 1]!.line} were imported, none from line ${records[first]!.line} on.`;
+  return new EngramError("INVALID_IMPORT", `Line ${record.line}: ${error.message.replace(/^items\[\d+\]: /, "")} (${error.code}) ${done}`, {
+    cause: error,
+    details: { line: record.line, reason: error.code },
+  });
 }
 
 /** A warning of addMany with the file's line: `items[i]` of a chunk, or the memory id a line gave. */
