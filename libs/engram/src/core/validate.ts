@@ -73,7 +73,7 @@ export function validateMaxContentChars(value: unknown): number {
 
 /**
  * Flat metadata only: string, finite number or boolean values, no reserved keys (the record's own
- * fields), no keys that look like filter operators, none longer than an id may be (256), and not
+ * fields, and Chroma's "chroma:" prefix), no keys that look like filter operators, none longer than an id may be (256), and not
  * `__proto__` (an assignment to it sets no key: the value vanished, and as a filter it matched
  * every record). The object must hold its data in its own properties: a Map, a Date or a Set has
  * none, and was read as `{}`, its data silently dropped.
@@ -86,8 +86,13 @@ export function validateMetadata(input: unknown): Metadata {
   }
   const clean: Metadata = {};
   for (const [key, value] of entries) {
-    if (key.length === 0 || key.startsWith("$") || key.startsWith("_engram") || key === "__proto__") {
-      throw new EngramError("INVALID_METADATA", `metadata key ${describeValue(key)} is not allowed (empty, "__proto__", or a "$" or "_engram" prefix).`);
+    // "chroma:" is Chroma's own prefix: the server drops such keys from a row without a word, so
+    // the record came back without them and a filter on one matched nothing.
+    if (key.length === 0 || key.startsWith("$") || key.startsWith("_engram") || key.startsWith("chroma:") || key === "__proto__") {
+      throw new EngramError(
+        "INVALID_METADATA",
+        `metadata key ${describeValue(key)} is not allowed (empty, "__proto__", or a "$", "_engram" or "chroma:" prefix).`,
+      );
     }
     if (RESERVED_METADATA_KEYS.has(key)) {
       throw new EngramError("INVALID_METADATA", `metadata key "${key}" is reserved for the record's own field; pass it as an option instead or rename it.`);

@@ -59,6 +59,9 @@ function cases(id: string): Array<[string, Call, EngramErrorCode]> {
     ["update({ metadata: { __proto__ } })", (m) => m.update(id, { metadata: protoKey() }, U), "INVALID_METADATA"],
     ["search({ filters: { metadata: { __proto__ } } })", (m) => m.search("tea", { ...U, filters: { metadata: protoKey() } }), "INVALID_METADATA"],
     ["addMany([{ metadata: { __proto__ } }])", (m) => m.addMany([{ content: "I like green tea", metadata: protoKey() }], U), "INVALID_METADATA"],
+    // Chroma drops "chroma:" keys from a row silently: the record lost them, a filter on one matched nothing.
+    ["add({ metadata: { chroma:source } })", (m) => m.add("I like green tea", { ...U, metadata: { "chroma:source": "chat" } }), "INVALID_METADATA"],
+    ["search({ filters: { metadata: { chroma:document } } })", (m) => m.search("tea", { ...U, filters: { metadata: { "chroma:document": "x" } } }), "INVALID_METADATA"],
     // A metadata key is an id: at most 256 characters (docs/memory.md, text safety).
     ["add({ metadata: { 257-character key } })", (m) => m.add("I like green tea", { ...U, metadata: { ["k".repeat(257)]: 1 } }), "INVALID_METADATA"],
     // Getters and Proxy traps that throw.
