@@ -45,7 +45,7 @@ export function registerTransferCommands(program: Command, io: CliIO): void {
       .option(
         "--max-content-chars <n>",
         "longest content a line may hold, in characters: the maxContentChars of the application that wrote the memories (default 8000)",
-        integerIn(1, 10_000_000),
+        integerIn(2, 1_000_000),
       ),
   ).action(async (file: string, flags: ImportFlags) => {
     const path = resolve(io.cwd, file);
