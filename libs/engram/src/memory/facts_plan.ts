@@ -27,7 +27,8 @@ export async function planFactWrites(
   const { store } = input;
   const { at, now, source } = when;
   const namedIds = given.flatMap((d) => (d.event === "ADD" || d.id === undefined ? [] : [d.id]));
-  const ids = [...new Set([...namedIds, ...given.map((d) => factId(scope, facts[d.fact]!.text))])];
+  // With every fact shown: one may hold a new fact's words under another id (below).
+  const ids = [...new Set([...namedIds, ...given.map((d) => factId(scope, facts[d.fact]!.text)), ...when.shown.keys()])];
   const stored = new Map((await store.get(scope.userId, ids, { embeddings: true })).map((hit) => [hit.record.id, hit]));
   // The model call took seconds: the user may have updated or deleted a fact it was shown. A
   // decision about a text that is no longer there would overwrite the user's change or bring
@@ -55,7 +56,18 @@ export async function planFactWrites(
     added.set(decision.fact, entry);
   }
   const renamed: string[] = [];
+  const currentAsShown = (id: string): boolean => {
+    const hit = stored.get(id);
+    return hit !== undefined && isCurrent(hit.record, now) && hit.record.content === when.shown.get(id);
+  };
   for (const entry of added.values()) {
+    // A current fact holding these words under another id (one the app added itself, one an
+    // UPDATE rewrote) is this fact: storing it under its own id made a second copy.
+    const own = stored.get(entry.id);
+    if (!(own && isCurrent(own.record, now))) {
+      const same = [...when.shown.keys()].find((id) => currentAsShown(id) && factKey(stored.get(id)!.record.content) === factKey(entry.text));
+      if (same !== undefined) entry.id = same;
+    }
     const existing = stored.get(entry.id);
     // The same fact, already current: a replay or a fact restated. Ending it would be nonsense.
     if (existing && isCurrent(existing.record, now)) entry.ends = entry.ends.filter((id) => id !== entry.id);
