@@ -48,6 +48,7 @@ function cases(id: string): Array<[string, Call, EngramErrorCode]> {
     ["update({ ttl })", (m) => m.update(id, "I am in Porto", { ...U, ttl: 5 } as never), "INVALID_OPTIONS"],
     ["get({ kind })", (m) => m.get(id, { ...U, kind: "fact" } as never), "INVALID_OPTIONS"],
     ["history({ limit })", (m) => m.history(id, { ...U, limit: 1 } as never), "INVALID_OPTIONS"],
+    ["endSession({ mesages })", (m) => m.endSession({ ...U, threadId: "chat-1", mesages: [] } as never), "INVALID_OPTIONS"],
     ["forget({ maxRecord })", (m) => m.forget({ ...U, maxRecord: 0 } as never), "INVALID_OPTIONS"],
     // Metadata whose data is not in its own properties.
     ["add({ metadata: Map })", (m) => m.add("I like green tea", { ...U, metadata: new Map([["topic", "tea"]]) as never }), "INVALID_METADATA"],

@@ -466,7 +466,7 @@ export class Memory {
     messages?: readonly BaseMessage[];
     timeOf?: EndSessionOptions["timeOf"];
   }): Promise<EndSessionResult> {
-    const scope = validateScope(input);
+    const scope = validateScopeOptions(input, "endSession()", ["messages", "timeOf"]);
     if (scope.threadId === undefined) throw new EngramError("INVALID_SCOPE", "endSession needs the threadId of the session that ended.");
     const messages = input.messages ?? [];
     if (!Array.isArray(messages) || messages.some((m) => typeof (m as Partial<BaseMessage>)?.getType !== "function")) {
