@@ -97,8 +97,10 @@ export function createInspectorApp(options: InspectorAppOptions): Hono<Env> {
   app.get("/users/:user/memories/:id", async (c) => {
     const userId = userParam(c);
     const id = idParam(c);
-    const record = await source.record(userId, id);
+    // History first: it applies the user's writes still queued in the outbox (the app's, left by
+    // an outage), so the record read next is the one the history ends with.
     const entries = await memory.history(id, { userId });
+    const record = await source.record(userId, id);
     const threadId = record?.scope.threadId ?? record?.source.threadId;
     const thread = threadId === undefined ? [] : threadOf(await source.records(userId), threadId);
     const crumbs = [{ href: `/users/${encodeURIComponent(userId)}`, label: userId }, { label: id.slice(0, 12) }];
@@ -118,8 +120,8 @@ export function createInspectorApp(options: InspectorAppOptions): Hono<Env> {
   app.get("/api/users/:user/memories/:id", async (c) => {
     const userId = userParam(c);
     const id = idParam(c);
+    const history = await memory.history(id, { userId }); // first: see the page's route
     const record = await source.record(userId, id);
-    const history = await memory.history(id, { userId });
     if (!record && history.length === 0) return c.json({ error: { code: "NOT_FOUND", message: `No memory ${id} for this user.` } }, 404);
     return c.json({ record, history });
   });
