@@ -191,15 +191,29 @@ export class EngramRetriever extends BaseRetriever<EngramDocumentMetadata> {
   override async _getRelevantDocuments(query: string): Promise<Document<EngramDocumentMetadata>[]> {
     const call = callUser.getStore() ?? { userId: this.userFor(ensureConfig()), excludedThread: this.excludedThreadFor(ensureConfig()) };
     const { userId, excludedThread } = call;
-    const found = await this.memory.search(query, {
-      userId,
-      // The thread left out may hold many of the best matches: ask for enough to fill k without them.
-      limit: excludedThread === undefined ? this.fetchK : Math.min(this.fetchK * 2, MAX_SEARCH_LIMIT),
-      ...(this.filters === undefined ? {} : { filters: this.filters }),
-      ...(this.threshold === undefined ? {} : { threshold: this.threshold }),
-      ...(this.ranker === undefined ? {} : { ranker: this.ranker }),
-    });
-    const ranked = excludedThread === undefined ? found : found.filter((memory) => (memory.source.threadId ?? memory.scope.threadId) !== excludedThread);
+    const search = (limit: number) =>
+      this.memory.search(query, {
+        userId,
+        limit,
+        ...(this.filters === undefined ? {} : { filters: this.filters }),
+        ...(this.threshold === undefined ? {} : { threshold: this.threshold }),
+        ...(this.ranker === undefined ? {} : { ranker: this.ranker }),
+      });
+    if (excludedThread === undefined) return this.select(await search(this.fetchK));
+    // The thread left out may hold all of the best matches (a long conversation about the very
+    // topic asked): ask for more until fetchK candidates of other threads are in hand, or the
+    // search has no more. Asked for twice fetchK once, a retriever found nothing of the user's other
+    // threads whenever this one held that many better matches.
+    let limit = Math.min(this.fetchK * 2, MAX_SEARCH_LIMIT);
+    for (;;) {
+      const found = await search(limit);
+      const ranked = found.filter((memory) => (memory.source.threadId ?? memory.scope.threadId) !== excludedThread);
+      if (ranked.length >= this.fetchK || found.length < limit || limit === MAX_SEARCH_LIMIT) return this.select(ranked);
+      limit = Math.min(limit * 4, MAX_SEARCH_LIMIT);
+    }
+  }
+
+  private select(ranked: readonly ScoredMemory[]): Document<EngramDocumentMetadata>[] {
     const { kept } = selectMemories(ranked, {
       k: this.k,
       maxTokens: this.maxTokens,
