@@ -102,6 +102,9 @@ describe("engram ui: security", () => {
     const first = await send(readOnly, "GET", `/users/alice?kind=fact&token=${readOnly.token}`);
     expect(first.status).toBe(303);
     expect(first.headers.get("location")).toBe("/users/alice?kind=fact");
+    // The redirect stays on this server, whatever the path (it was "//evil.example/": another host).
+    const rooted = await send(readOnly, "GET", `//evil.example/?token=${readOnly.token}`);
+    expect([rooted.status, rooted.headers.get("location")]).toEqual([303, "/evil.example/"]);
     const cookie = first.headers.get("set-cookie")!;
     expect(cookie).toContain(`${readOnly.cookieName}=${readOnly.token}`);
     expect(cookie).toMatch(/HttpOnly/i);

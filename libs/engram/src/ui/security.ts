@@ -69,7 +69,8 @@ export function guard(options: GuardOptions): MiddlewareHandler<{ Variables: Gua
       setCookie(c, options.cookieName, options.token, { httpOnly: true, sameSite: "Strict", path: "/" });
       const url = new URL(c.req.url);
       url.searchParams.delete(TOKEN_QUERY);
-      return c.redirect(`${url.pathname}${url.search}`, 303);
+      // One leading slash: a path such as "//evil.example/" would send the browser to that host.
+      return c.redirect(`${url.pathname.replace(/^\/+/, "/")}${url.search}`, 303);
     }
     if (!safe) {
       const origin = c.req.header("origin");
