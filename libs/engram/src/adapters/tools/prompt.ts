@@ -3,6 +3,7 @@ import { SystemMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { buildSystemPrompt } from "../../turn/prompt.js";
 import type { CoreBlocks } from "../../memory/blocks.js";
+import type { MemoryRecord } from "../../core/types.js";
 import type { Memory } from "../../memory/memory.js";
 import { scopeFromRun } from "../../turn/scope.js";
 import { checkMemory } from "../../turn/options.js";
@@ -46,12 +47,26 @@ export function coreMemoryPrompt(options: CoreMemoryPromptOptions) {
   }
   return async (state: { messages: BaseMessage[] }, config: RunnableConfig): Promise<BaseMessage[]> => {
     const { userId } = scopeFromRun(config, "coreMemoryPrompt");
-    const [blockRecords, procedures] = await Promise.all([
-      blocks.records({ userId }),
-      memory.getAll({ userId, kind: "procedure", limit: maxInstructions + blocks.specs.length }),
-    ]);
-    const instructions = procedures.filter((record) => record.metadata.block === undefined).slice(0, maxInstructions);
+    const [blockRecords, instructions] = await Promise.all([blocks.records({ userId }), newestInstructions(memory, userId, maxInstructions, blocks.specs.length)]);
     const system = buildSystemPrompt({ base, procedures: [...blockRecords, ...instructions], summary: "", recalled: [] });
     return [new SystemMessage(system), ...state.messages];
   };
+}
+
+/**
+ * The user's newest learned instructions (procedure records without a block), at most `max`. Block
+ * records are procedures too, and not only this CoreBlocks' (another agent's blocks of the same
+ * user): read page by page until `max` instructions are in hand, where one read of `max` plus
+ * this CoreBlocks' block count let other blocks take the places of instructions.
+ */
+async function newestInstructions(memory: Memory, userId: string, max: number, blockCount: number): Promise<MemoryRecord[]> {
+  const found: MemoryRecord[] = [];
+  // At most 1000 a read (getAll refuses more than 10,000; a large maxInstructions failed every call).
+  const page = Math.min(max + blockCount, 1000);
+  if (max === 0) return found;
+  for (let offset = 0; ; offset += page) {
+    const records = await memory.getAll({ userId, kind: "procedure", limit: page, offset });
+    found.push(...records.filter((record) => record.metadata.block === undefined));
+    if (found.length >= max || records.length < page) return found.slice(0, max);
+  }
 }
