@@ -28,7 +28,13 @@ export const extractionSchema = z.object({
     .array(
       z.object({
         text: z.string().trim().min(1).max(MAX_FACT_CHARS),
-        entities: z.array(z.string().trim().min(1).max(200)).max(20).default([]),
+        // Absent or null when the fact names nothing: many models write null for an empty list, and
+        // refusing it cost a retry, then the whole job's facts.
+        entities: z
+          .array(z.string().trim().min(1).max(200))
+          .max(20)
+          .nullish()
+          .transform((entities) => entities ?? []),
       }),
     )
     .max(50),

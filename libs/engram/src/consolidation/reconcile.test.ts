@@ -17,6 +17,13 @@ describe("extractFacts", () => {
     expect(model.prompts[0]).toContain("user: I live in Paris\nassistant: Nice!");
     expect(model.prompts[0]).toContain("Today's date: 2025-05-01");
   });
+
+  it("reads a fact with no named things given as null, as many models write it, without asking again", async () => {
+    const model = new RecordingChatModel({ replies: ['{"facts": [{"text": "User has a cat", "entities": null}]}'] });
+    const facts = await extractFacts({ model, messages: [{ role: "user", text: "I have a cat" }], at: Date.UTC(2025, 4, 1) });
+    expect(facts).toEqual([{ text: "User has a cat", entities: [] }]);
+    expect(model.calls).toHaveLength(1);
+  });
 });
 
 describe("reconcileFacts", () => {
