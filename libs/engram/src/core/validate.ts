@@ -31,6 +31,12 @@ export const RESERVED_METADATA_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 const MAX_METADATA_KEYS = 32;
+/**
+ * The keys Engram tags a record with itself (scoring/entities.ts ENTITIES_KEY, scoring/dates.ts
+ * DATES_KEY): not counted against {@link MAX_METADATA_KEYS}, so a record stored with 32 keys of
+ * the user's plus its tags can be added again as it was read (an export imported, a copy).
+ */
+export const TAG_METADATA_KEYS: ReadonlySet<string> = new Set(["entities", "dates"]);
 const MAX_METADATA_STRING = 1_000;
 /** A metadata key is an id (core/text.ts): no longer than a user, agent, thread or record id. */
 const MAX_METADATA_KEY = 256;
@@ -81,8 +87,12 @@ export function validateMaxContentChars(value: unknown): number {
 export function validateMetadata(input: unknown): Metadata {
   if (input === undefined) return {};
   const entries = ownEntries(input, "metadata", "INVALID_METADATA", "{ topic: \"food\" }");
-  if (entries.length > MAX_METADATA_KEYS) {
-    throw new EngramError("INVALID_METADATA", `metadata has ${entries.length} keys; at most ${MAX_METADATA_KEYS} are allowed.`);
+  const own = entries.filter(([key]) => !TAG_METADATA_KEYS.has(key)).length;
+  if (own > MAX_METADATA_KEYS) {
+    throw new EngramError(
+      "INVALID_METADATA",
+      `metadata has ${own} keys; at most ${MAX_METADATA_KEYS} are allowed (besides ${[...TAG_METADATA_KEYS].map((key) => `"${key}"`).join(" and ")}, which Engram tags itself).`,
+    );
   }
   const clean: Metadata = {};
   for (const [key, value] of entries) {
