@@ -34,7 +34,7 @@ export function scriptedReply(messages: readonly BaseMessage[]): string {
     .split("\n")
     .filter((line) => line.startsWith("- "))
     .map((line) => line.slice(2));
-  const summary = section(system, /Summary of the earlier conversation:\n([\s\S]*?)(?:\n\n|$)/);
+  const summary = section(system, /Summary of the earlier conversation[^\n]*:\n([\s\S]*?)(?:\n\n|$)/);
   const lines = [`${SCRIPTED_PREFIX} You said: "${lastHuman}".`];
   lines.push(recalled.length > 0 ? `I recall:\n${recalled.map((r) => `- ${r}`).join("\n")}` : "I recall nothing relevant yet.");
   if (summary !== "") lines.push(`Earlier in this conversation: ${summary}`);

@@ -4,6 +4,7 @@
  * record, never both. Real Chroma server, the local embedding model, a fake model whose prompt is
  * asserted.
  */
+import { SUMMARY_HEADING } from "../turn/engram_context.js";
 import { describe, expect, it } from "@jest/globals";
 import { HumanMessage } from "@langchain/core/messages";
 import { MemorySaver } from "@langchain/langgraph";
@@ -35,7 +36,7 @@ describe("turns leaving the window are stored once: as an episode or in a summar
     await m.flush();
 
     // The running summary still folds in both evicted turns (the second left after this prompt was built).
-    expect(model.lastSystem).toContain("Summary of the earlier conversation:\nuser: My grandmother's old piano is a 1923 Steinway");
+    expect(model.lastSystem).toContain(`${SUMMARY_HEADING}\nuser: My grandmother's old piano is a 1923 Steinway`);
     const summary = (await graph.getState(cfg)).values.summary as string;
     expect(summary).toContain("1923 Steinway");
     expect(summary).toContain("grey and rainy");

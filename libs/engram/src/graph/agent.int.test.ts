@@ -6,6 +6,7 @@ import type { Memory } from "../memory/memory.js";
 import { freePort } from "../store/chroma_server.js";
 import { testMemories } from "../tests/memories.js";
 import { RecordingChatModel } from "../tests/recording_model.js";
+import { summarySection } from "../tests/prompt_sections.js";
 import { createMemoryGraph, type MemoryGraphOptions } from "./agent.js";
 
 const memories = testMemories();
@@ -20,12 +21,6 @@ function config(userId: string, threadId: string) {
 
 function say(text: string) {
   return { messages: [new HumanMessage(text)] };
-}
-
-/** The "Summary of the earlier conversation" section of a system prompt, "" when there is none. */
-function summarySection(system: string): string {
-  const match = /Summary of the earlier conversation:\n([\s\S]*?)(?:\n\n|$)/.exec(system);
-  return match?.[1] ?? "";
 }
 
 function build(m: Memory, model: RecordingChatModel, extra: Partial<MemoryGraphOptions> = {}) {

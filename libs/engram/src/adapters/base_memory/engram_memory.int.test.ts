@@ -29,7 +29,7 @@ function lastPrompt(model: RecordingChatModel): string {
 
 /** The "Summary of the earlier conversation" section of a prompt, "" when there is none. */
 function summarySection(prompt: string): string {
-  return /Summary of the earlier conversation:\n([\s\S]*?)(?:\n\n|\nHuman:|$)/.exec(prompt)?.[1] ?? "";
+  return /Summary of the earlier conversation[^\n]*:\n([\s\S]*?)(?:\n\n|\nHuman:|$)/.exec(prompt)?.[1] ?? "";
 }
 
 async function errorCode(run: () => unknown): Promise<EngramErrorCode | unknown> {

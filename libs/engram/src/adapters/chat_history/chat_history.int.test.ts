@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { SUMMARY_HEADING } from "../../turn/engram_context.js";
+import { summarySection } from "../../tests/prompt_sections.js";
 import { PostgresChatMessageHistory } from "@langchain/community/stores/message/postgres";
 import type { DocumentInterface } from "@langchain/core/documents";
 import type { BaseChatMessageHistory } from "@langchain/core/chat_history";
@@ -79,7 +81,7 @@ describe("EngramChatMessageHistory in RunnableWithMessageHistory (in-memory hist
     // Window of 2 turns: turns 2 and 3 verbatim, then the input; turn 1 only in the summary.
     expect(fourth.humans).toEqual(["ok thanks", "I started learning the cello last month.", "What should I practise first?"]);
     expect(fourth.summary).toHaveLength(1);
-    expect(fourth.summary[0]).toContain("Summary of the earlier conversation:");
+    expect(fourth.summary[0]).toContain(SUMMARY_HEADING);
     expect(fourth.summary[0]).toContain("Marta");
     // The first turns had no summary: nothing had left the window.
     expect(parts(model.calls[1]!).summary).toEqual([]);
@@ -167,7 +169,7 @@ describe("no memory of memory", () => {
     const model = new RecordingChatModel({ replies: ["Noted."] });
     const chat = chatFor(memory, model, "fay");
     for (const input of [...conversation, "Any tips for bowing?", "Thanks!"]) await turn(chat, memory, "fay", "c1", input);
-    expect(model.prompts[model.prompts.length - 1]).toMatch(/Summary of the earlier conversation:[^]*cello/);
+    expect(summarySection(model.prompts[model.prompts.length - 1]!)).toContain("cello");
     await new EngramChatMessageHistory({ memory, userId: "fay", threadId: "c1" }).clear();
     // The same first words again: at the position and with the text of a cleared message.
     for (const input of [SISTER, "Let's plan a trip.", "Somewhere warm."]) await turn(chat, memory, "fay", "c1", input);
@@ -188,11 +190,11 @@ describe("no memory of memory", () => {
       await turn(chat, memory, "eve", "echo-1", input);
     }
     // The model was shown a summary (it left the window)...
-    expect(model.prompts.some((prompt) => prompt.includes("Summary of the earlier conversation:"))).toBe(true);
+    expect(model.prompts.some((prompt) => prompt.includes(SUMMARY_HEADING))).toBe(true);
     // ...and no record repeats it: episodes hold what was said, summaries summarize turns.
     const records = await memory.getAll({ userId: "eve", limit: 100 });
     expect(records.length).toBeGreaterThan(0);
-    for (const record of records) expect(record.content).not.toContain("Summary of the earlier conversation:");
+    for (const record of records) expect(record.content).not.toContain(SUMMARY_HEADING);
   });
 });
 
@@ -233,7 +235,7 @@ describe("EngramChatMessageHistory over PostgresChatMessageHistory (a real Postg
     // small talk, summarizes to nothing: it came back verbatim until turn 3 left and the two were
     // summarized together.)
     expect(before).toHaveLength(5);
-    expect(before[0]).toMatch(/^system: Summary of the earlier conversation:\n/);
+    expect(before[0]!.startsWith(`system: ${SUMMARY_HEADING}\n`)).toBe(true);
     expect(before[0]).toContain("Marta");
     expect(before[0]).toContain("cello");
     expect(before.slice(1)).toEqual(["human: What should I practise first?", "ai: Scales, slowly.", "human: Thanks, I will.", "ai: Good luck!"]);

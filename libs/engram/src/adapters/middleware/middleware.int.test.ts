@@ -9,6 +9,7 @@ import { isEngramError, type EngramErrorCode } from "../../core/errors.js";
 import type { Memory } from "../../memory/memory.js";
 import { testMemories } from "../../tests/memories.js";
 import { RecordingChatModel } from "../../tests/recording_model.js";
+import { summarySection } from "../../tests/prompt_sections.js";
 import { engramMiddleware } from "./middleware.js";
 import type { EngramMiddlewareOptions } from "./options.js";
 
@@ -38,10 +39,6 @@ function config(userId: string, threadId: string) {
 
 function say(text: string) {
   return { messages: [new HumanMessage(text)] };
-}
-
-function summarySection(system: string): string {
-  return /Summary of the earlier conversation:\n([\s\S]*?)(?:\n\n|$)/.exec(system)?.[1] ?? "";
 }
 
 async function errorCode(promise: Promise<unknown>): Promise<EngramErrorCode | unknown> {
