@@ -149,7 +149,7 @@ export class Memory {
         infer: plan.infer,
         ...(renewed.has(record) ? { replaces: true } : {}),
       }));
-      return { results: records, pending: await this.storeFresh(scope, writes, now), warnings };
+      return { results: records, pending: await this.storeFresh(scope, writes), warnings };
     });
   }
 
@@ -190,7 +190,7 @@ export class Memory {
         })),
       );
       if (writes.length === 0) return { results: records, pending: (await writer.pendingCount(scope.userId)) > 0, warnings };
-      return { results: records, pending: await this.storeFresh(scope, writes, now), warnings };
+      return { results: records, pending: await this.storeFresh(scope, writes), warnings };
     });
   }
 
@@ -200,10 +200,10 @@ export class Memory {
    * scope, recorded durably (the model calls run off this call's path: docs/facts.md). Resolves to
    * whether writes of the user are still queued.
    */
-  private async storeFresh(scope: Scope, writes: AddWrite[], now: number): Promise<boolean> {
+  private async storeFresh(scope: Scope, writes: AddWrite[]): Promise<boolean> {
     const vectors = await this.config.embedder.forAdd(writes.map(({ record }) => record.content), this.policy.mode);
     const pending = await this.policy.write(scope.userId, addUpserts(writes, vectors));
-    for (const job of extractionJobs(writes)) await this.scheduling.extract(job.scope, job.records, now);
+    for (const job of extractionJobs(writes)) await this.scheduling.extract(job.scope, job.records);
     return pending;
   }
 

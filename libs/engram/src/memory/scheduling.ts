@@ -28,9 +28,9 @@ export class Scheduling {
 
   /**
    * Records the extraction job of freshly stored records (docs/facts.md). The job's time is when
-   * the records were said (their `createdAt`); `_calledAt`, the time of the add call, is not it.
+   * the records were said (their `createdAt`), not the time of the add call.
    */
-  async extract(scope: Scope, records: readonly MemoryRecord[], _calledAt?: number): Promise<void> {
+  async extract(scope: Scope, records: readonly MemoryRecord[]): Promise<void> {
     await this.facts?.submit(scope, records);
   }
 
