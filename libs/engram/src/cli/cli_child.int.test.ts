@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { seedStaticFolder } from "../tests/static_folder.js";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
@@ -49,12 +50,7 @@ beforeAll(async () => {
   chroma = await startTestChroma();
   dir = await tempDir("engram-cli-child-");
   folder = join(dir, "data");
-  const memory = new Memory({ dataDir: folder, embeddings, chroma: { url: chroma.server.url }, writes: "sync" });
-  try {
-    await memory.add("Seeded so that the folder records its model", { userId: "seed" });
-  } finally {
-    await memory.close();
-  }
+  await seedStaticFolder(folder, chroma.server.url);
 }, SLOW);
 
 afterAll(async () => {

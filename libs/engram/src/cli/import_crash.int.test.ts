@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { seedStaticFolder } from "../tests/static_folder.js";
 import { spawn } from "node:child_process";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -26,12 +27,7 @@ beforeAll(async () => {
   dir = await tempDir("engram-cli-crash-");
   dataDir = join(dir, "data");
   // The folder records the static model, so the CLI embeds with it (3,000 lines in a few seconds).
-  const memory = new Memory({ dataDir, embeddings, chroma: { url: chroma.server.url }, writes: "sync" });
-  try {
-    await memory.add("Seeded so that the folder records its model", { userId: "seed" });
-  } finally {
-    await memory.close();
-  }
+  await seedStaticFolder(dataDir, chroma.server.url);
 }, SLOW);
 
 afterAll(async () => {
