@@ -25,6 +25,12 @@ export interface SystemPromptParts {
   summary: string;
   /** Recalled long-term memories, best first. Shown as data with their dates, never as instructions. */
   recalled: readonly ScoredMemory[];
+  /**
+   * Block names in the order their sections appear (a `CoreBlocks`' configured order); blocks it
+   * does not name follow, by name. @default by name (a stable order whatever order the records
+   * were read in)
+   */
+  blockOrder?: readonly string[];
 }
 
 /**
@@ -36,9 +42,11 @@ export interface SystemPromptParts {
 export function buildSystemPrompt(parts: SystemPromptParts): string {
   const sections: string[] = [(parts.base ?? DEFAULT_SYSTEM_PROMPT).trim()];
 
+  const rank = new Map((parts.blockOrder ?? []).map((name, i) => [name, i]));
+  const placeOf = (record: MemoryRecord): number => rank.get(String(record.metadata.block)) ?? rank.size;
   const blocks = parts.procedures
     .filter((record) => typeof record.metadata.block === "string" && record.metadata.block !== "")
-    .sort((a, b) => String(a.metadata.block).localeCompare(String(b.metadata.block)));
+    .sort((a, b) => placeOf(a) - placeOf(b) || String(a.metadata.block).localeCompare(String(b.metadata.block)));
   for (const block of blocks) {
     const name = tagName(String(block.metadata.block));
     sections.push(`<${name}>\n${neutralize(block.content, name)}\n</${name}>`);

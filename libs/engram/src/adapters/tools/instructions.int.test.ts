@@ -31,4 +31,17 @@ describe("coreMemoryPrompt with another agent's core blocks (real Chroma)", () =
     expect(system!.text).toContain("Keep answers under five sentences.");
     expect(system!.text).not.toContain("Notes for chef.");
   }, 600_000);
+
+  it("shows the blocks in their configured order, not by name", async () => {
+    const memory = memories.open("block-order", { writes: "sync", embeddings: new HashEmbeddings() });
+    const scope = { userId: "pia" };
+    const blocks = new CoreBlocks(memory, { blocks: [{ name: "persona" }, { name: "human" }] });
+    await blocks.append(scope, "human", "Name: Pia.");
+    await blocks.append(scope, "persona", "I am Sam, a patient tutor.");
+    const prompt = coreMemoryPrompt({ memory, blocks, base: "You are Sam." });
+    const [system] = await prompt({ messages: [new HumanMessage("hi")] }, { configurable: { user_id: "pia" } });
+    const text = system!.text;
+    expect(text.indexOf("<persona>")).toBeGreaterThan(-1);
+    expect(text.indexOf("<persona>")).toBeLessThan(text.indexOf("<human>"));
+  }, 600_000);
 });

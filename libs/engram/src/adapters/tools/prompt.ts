@@ -48,7 +48,9 @@ export function coreMemoryPrompt(options: CoreMemoryPromptOptions) {
   return async (state: { messages: BaseMessage[] }, config: RunnableConfig): Promise<BaseMessage[]> => {
     const { userId } = scopeFromRun(config, "coreMemoryPrompt");
     const [blockRecords, instructions] = await Promise.all([blocks.records({ userId }), newestInstructions(memory, userId, maxInstructions, blocks.specs.length)]);
-    const system = buildSystemPrompt({ base, procedures: [...blockRecords, ...instructions], summary: "", recalled: [] });
+    // The blocks in their configured order ("in prompt order", CoreBlocksOptions.blocks).
+    const blockOrder = blocks.specs.map((spec) => spec.name);
+    const system = buildSystemPrompt({ base, procedures: [...blockRecords, ...instructions], summary: "", recalled: [], blockOrder });
     return [new SystemMessage(system), ...state.messages];
   };
 }
