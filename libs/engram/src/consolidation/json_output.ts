@@ -172,7 +172,10 @@ function matchingClose(text: string, start: number, budget: { left: number }): n
 
 async function callModel(model: BaseChatModel, messages: BaseMessage[], options: JsonCallOptions): Promise<string> {
   try {
-    const reply = await model.invoke(messages, options.signal ? { signal: options.signal } : undefined);
+    const call = model.invoke(messages, options.signal ? { signal: options.signal } : undefined);
+    // A model that ignores the signal (a provider SDK that never answers) is left behind at once:
+    // the call's own settling, later, is swallowed.
+    const reply = options.signal ? await untilAborted(call, options.signal) : await call;
     reportUsage(options.onUsage, reply);
     return reply.text;
   } catch (cause) {
@@ -180,4 +183,20 @@ async function callModel(model: BaseChatModel, messages: BaseMessage[], options:
     const message = cause instanceof Error ? cause.message : String(cause);
     throw new EngramError("MODEL_ERROR", `The model call for ${options.what} failed: ${message}`, { cause, details: { what: options.what } });
   }
+}
+
+/** `promise`, or the signal's reason as soon as it aborts, whichever comes first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => {
+      promise.catch(() => undefined);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", abort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
+  });
 }

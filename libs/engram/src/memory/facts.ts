@@ -25,6 +25,13 @@ export interface FactOptions extends BackgroundOptions {
   background?: boolean;
   /** Nearest stored facts shown to the model for each new fact. @default 5 */
   neighbours?: number;
+  /**
+   * Longest one model call of a job (extraction or reconciliation) may take, in ms. Past it the
+   * call is abandoned and the job fails, to be retried as any failure is: a provider that never
+   * answers would otherwise hold the user's extraction lock for ever, and with it that user's
+   * extraction and `deleteAll` in every process on the state. @default 120000
+   */
+  timeoutMs?: number;
 }
 
 /** An extraction job as recorded in the job table: everything needed to run it after a crash. */
@@ -90,12 +97,15 @@ function batchSize(jobs: ReadonlyArray<Job<FactJobPayload>>): number {
 
 /** Fact options with defaults applied; `INVALID_OPTIONS` for a bad value (checked when Memory is made). */
 export function resolveFactOptions(options: FactOptions = {}): Required<FactOptions> {
-  const { background = true, neighbours = 5, ...queueOptions } = options;
+  const { background = true, neighbours = 5, timeoutMs = 120_000, ...queueOptions } = options;
   if (typeof background !== "boolean") throw new EngramError("INVALID_OPTIONS", "facts.background must be a boolean.");
   if (!Number.isInteger(neighbours) || neighbours < 1 || neighbours > 50) {
     throw new EngramError("INVALID_OPTIONS", `facts.neighbours must be an integer from 1 to 50, got ${describeValue(neighbours)}.`);
   }
-  return { background, neighbours, ...resolveBackgroundOptions(queueOptions) };
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 3_600_000) {
+    throw new EngramError("INVALID_OPTIONS", `facts.timeoutMs must be an integer from 1 to 3600000 (one hour), got ${describeValue(timeoutMs)}.`);
+  }
+  return { background, neighbours, timeoutMs, ...resolveBackgroundOptions(queueOptions) };
 }
 
 /**
@@ -126,10 +136,14 @@ export class FactPipeline {
 
   private readonly neighbours: number;
 
+  /** Longest one model call may take (FactOptions.timeoutMs). */
+  private readonly timeoutMs: number;
+
   constructor(private readonly input: FactPipelineInput) {
-    const { background, neighbours, ...queueOptions } = resolveFactOptions(input.options);
+    const { background, neighbours, timeoutMs, ...queueOptions } = resolveFactOptions(input.options);
     this.background = background;
     this.neighbours = neighbours;
+    this.timeoutMs = timeoutMs;
     this.queue = new BackgroundQueue<FactJobPayload>({
       table: input.state.jobs<FactJobPayload>(QUEUE),
       // One reconciliation of a user's facts at a time, across every process on the state: two
@@ -210,11 +224,13 @@ export class FactPipeline {
     const at = Math.max(...jobs.map((job) => job.payload.at));
     const source = mergeSources(jobs.map((job) => job.payload.source));
     const usage = this.input.usage;
+    // Each model call may take timeoutMs at most; closing or an erasure aborts it sooner.
+    const callSignal = () => AbortSignal.any([context.signal, AbortSignal.timeout(this.timeoutMs)]);
     const facts = await extractFacts({
       model,
       messages: jobs.flatMap((job) => job.payload.messages),
       at,
-      signal: context.signal,
+      signal: callSignal(),
       ...(usage ? { onUsage: usage("extraction", scope.userId) } : {}),
     });
     if (facts.length === 0) return;
@@ -223,7 +239,7 @@ export class FactPipeline {
     const decisions = await reconcileFacts({
       model,
       facts: facts.map((fact, i) => ({ text: fact.text, neighbours: current[i]!.map((record) => ({ id: record.id, content: record.content })) })),
-      signal: context.signal,
+      signal: callSignal(),
       ...(usage ? { onUsage: usage("reconciliation", scope.userId) } : {}),
     });
     // What the model was shown of each stored fact: a decision about a fact changed since is void.
