@@ -93,7 +93,8 @@ function countMessageTokens(message: BaseMessage): number {
   ) {
     return cached.tokens;
   }
-  let tokens = MESSAGE_OVERHEAD_TOKENS + countTextTokens(contentText(parts.content)) + countTextTokens(toolCallText(parts));
+  let tokens =
+    MESSAGE_OVERHEAD_TOKENS + countTextTokens(contentText(parts.content)) + countTextTokens(reasoningText(parts.content)) + countTextTokens(toolCallText(parts));
   if (typeof parts.name === "string" && parts.name.length > 0) tokens += countTextTokens(parts.name);
   cache.set(message, {
     content: parts.content,
@@ -103,6 +104,23 @@ function countMessageTokens(message: BaseMessage): number {
     tokens,
   });
   return tokens;
+}
+
+/**
+ * The reasoning a model sent back in its content: Anthropic's `thinking` blocks and LangChain's
+ * standard `reasoning` blocks. Long-term memory leaves it out (it is not what was said), but a
+ * provider bills it as input when the message is sent again, so the window counts it.
+ */
+function reasoningText(content: unknown): string {
+  if (!Array.isArray(content)) return "";
+  const texts: string[] = [];
+  for (const part of content as unknown[]) {
+    if (part === null || typeof part !== "object") continue;
+    const { type, thinking, reasoning } = part as { type?: unknown; thinking?: unknown; reasoning?: unknown };
+    if (type === "thinking" && typeof thinking === "string") texts.push(thinking);
+    else if (type === "reasoning" && typeof reasoning === "string") texts.push(reasoning);
+  }
+  return texts.join("\n");
 }
 
 /**
