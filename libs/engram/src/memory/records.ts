@@ -217,6 +217,10 @@ export function storeFilter(scope: Scope, filters: MemoryFilters | undefined): S
   if (filters === undefined) return filter;
   validateOptionObject(filters, "filters", ["kind", "createdAfter", "createdBefore", "metadata"], '{ kind: "fact" }');
   if (filters.kind !== undefined) {
+    // An empty list matched nothing, silently: a search that can return nothing is a mistake.
+    if (Array.isArray(filters.kind) && filters.kind.length === 0) {
+      throw new EngramError("INVALID_OPTIONS", 'filters.kind is an empty list, which no memory matches: name one kind or more ({ kind: ["fact", "episode"] }), or leave it out.');
+    }
     filter.kind = Array.isArray(filters.kind) ? filters.kind.map(validateKind) : validateKind(filters.kind);
   }
   if (filters.createdAfter !== undefined) filter.createdAfter = validateTime(filters.createdAfter, "createdAfter");
