@@ -257,8 +257,10 @@ function resolveSpecs(specs: readonly CoreBlockSpec[]): ResolvedCoreBlockSpec[] 
 }
 
 function requireText(value: unknown, name: string): string {
-  if (typeof value !== "string" || value.trim() === "") {
-    throw new EngramError("INVALID_CONTENT", `${name} must be a non-empty string.`);
+  // Judged as it would be stored (core/text.ts): text of control or invisible characters only
+  // ("\0\0") is no text, and was "appended" as nothing while the call reported success.
+  if (typeof value !== "string" || isBlank(repairText(value).trim())) {
+    throw new EngramError("INVALID_CONTENT", `${name} must be a non-empty string (some visible text).`);
   }
   return value.trim();
 }

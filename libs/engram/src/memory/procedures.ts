@@ -3,7 +3,7 @@
  * into the system prompt.
  */
 import { EngramError } from "../core/errors.js";
-import { validateScope } from "../core/scope.js";
+import { validateScopeOptions } from "../core/scope.js";
 import type { MemoryRecord, Metadata, Scope } from "../core/types.js";
 import { validateMetadata } from "../core/validate.js";
 import type { Memory } from "./memory.js";
@@ -41,7 +41,8 @@ export class Procedures {
 
   /** Stores an instruction (learning the same words twice keeps one). */
   async learn(instruction: string, options: LearnOptions): Promise<MemoryRecord> {
-    const scope = validateScope(options);
+    // A key it does not know is refused, not ignored (`{ expiresIn }` stored an instruction for ever).
+    const scope = validateScopeOptions(options, "learn()", ["importance", "metadata"]);
     const metadata = validateMetadata(options.metadata);
     if (BLOCK_KEY in metadata) {
       throw new EngramError("INVALID_METADATA", `metadata "${BLOCK_KEY}" marks a core block; use CoreBlocks for blocks.`);
@@ -60,7 +61,7 @@ export class Procedures {
 
   /** The user's active learned instructions, oldest first (the order they were learned in). */
   async list(options: Scope): Promise<MemoryRecord[]> {
-    const scope = validateScope(options);
+    const scope = validateScopeOptions(options, "list()");
     const owner: Scope = { userId: scope.userId };
     if (scope.agentId !== undefined) owner.agentId = scope.agentId;
     const records = await this.memory.getAll({ ...owner, kind: "procedure", limit: MAX_LISTED });
@@ -72,7 +73,7 @@ export class Procedures {
    * with an `agentId`, another agent's instructions (as `list` narrows to the agent).
    */
   async retire(id: string, options: Scope): Promise<void> {
-    const scope = validateScope(options);
+    const scope = validateScopeOptions(options, "retire()");
     const record = await this.memory.get(id, scope);
     // `get` reads at the user's level: the agent is checked here.
     const otherAgent = record !== null && scope.agentId !== undefined && record.scope.agentId !== scope.agentId;
