@@ -41,6 +41,19 @@ async function someoneWaitsForLeases(url: string, watch: { on: boolean }): Promi
   return "stopped";
 }
 
+/** Calls `read` until it answers (an outage's typed error is asked again, 100 ms apart, up to 30 s). */
+async function untilAnswers(read: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      await read();
+      return;
+    } catch (error) {
+      if (attempt >= 300) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 describe("PostgreSQL restarting while a drain's store write is in flight", () => {
   it("another replica's later update is not overwritten by that write when it lands", async () => {
     const { world } = pair;
@@ -56,12 +69,21 @@ describe("PostgreSQL restarting while a drain's store write is in flight", () =>
     await a.call("update", id, "I live in Rome.", user);
     await stale.arrived;
     await world.postgres.restart();
+    // B's pool may still hand out a connection the restart ended (its error event not yet heard,
+    // on a loaded machine): a first call can meet it (STATE_UNAVAILABLE, the typed outage). B
+    // answers a read before the update, so the update is what the test is about.
+    await untilAnswers(() => b.call("get", id, user));
 
     // B's update drains first: it must not write before A's write in flight has landed.
     const newer = world.proxies[1].hold((request) => request.path.endsWith("/upsert") && request.body.includes(id));
     const updating = b.call("update", id, "I live in Paris.", user);
     const watch = { on: true };
-    const first = await Promise.race([newer.arrived.then(() => "wrote" as const), someoneWaitsForLeases(postgres, watch)]);
+    // An update that fails ends the race too (it waited for ever before: no write, no wait).
+    const failed = updating.then(
+      () => new Promise<never>(() => undefined),
+      (error: unknown) => `update failed: ${String(error)}`,
+    );
+    const first = await Promise.race([newer.arrived.then(() => "wrote" as const), someoneWaitsForLeases(postgres, watch), failed]);
     watch.on = false;
     expect(first).toBe("waiting");
     stale.release();
