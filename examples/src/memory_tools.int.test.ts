@@ -31,8 +31,8 @@ it("the documented agent saves to core and archival memory in one thread and use
     const friday = model.calls[2]!.messages;
     expect(friday[0]!.text).toBe(
       "You are Sam. Keep your core memory about the user current.\n\n" +
-        "<human>\nName: Alice. Vegetarian.\n</human>\n\n" +
-        "<persona>\nI am Sam, a cooking assistant. I keep answers short.\n</persona>",
+        "<persona>\nI am Sam, a cooking assistant. I keep answers short.\n</persona>\n\n" +
+        "<human>\nName: Alice. Vegetarian.\n</human>",
     );
     expect(toolText(model.calls[1]!.messages)).toContain('Appended to core block "human" (24/1000 characters used).');
     expect(friday.map((m) => m.text)).not.toContain("I'm Alice. I'm vegetarian, and my sister Ana lives in Porto.");
