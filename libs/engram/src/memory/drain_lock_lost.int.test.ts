@@ -1,6 +1,7 @@
 import { describe, expect, it, jest } from "@jest/globals";
 import pg from "pg";
 import { replicaPairSuite } from "../tests/replica_pair.js";
+import { waitFor } from "../tests/wait.js";
 
 /*
  * A drain holds the user's drain lock (a PostgreSQL session lock) while its store write is in
@@ -41,19 +42,6 @@ async function someoneWaitsForLeases(url: string, watch: { on: boolean }): Promi
   return "stopped";
 }
 
-/** Calls `read` until it answers (an outage's typed error is asked again, 100 ms apart, up to 30 s). */
-async function untilAnswers(read: () => Promise<unknown>): Promise<void> {
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      await read();
-      return;
-    } catch (error) {
-      if (attempt >= 300) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
-
 describe("PostgreSQL restarting while a drain's store write is in flight", () => {
   it("another replica's later update is not overwritten by that write when it lands", async () => {
     const { world } = pair;
@@ -72,7 +60,7 @@ describe("PostgreSQL restarting while a drain's store write is in flight", () =>
     // B's pool may still hand out a connection the restart ended (its error event not yet heard,
     // on a loaded machine): a first call can meet it (STATE_UNAVAILABLE, the typed outage). B
     // answers a read before the update, so the update is what the test is about.
-    await untilAnswers(() => b.call("get", id, user));
+    expect(await waitFor(() => b.call("get", id, user).then(() => true, () => false), 30_000, 100)).toBe(true);
 
     // B's update drains first: it must not write before A's write in flight has landed.
     const newer = world.proxies[1].hold((request) => request.path.endsWith("/upsert") && request.body.includes(id));
