@@ -65,6 +65,21 @@ export class PostgresSaverPruner implements CheckpointPruner {
          RETURNING c.thread_id, c.checkpoint_ns, c.checkpoint_id`,
         [threadIds, keep],
       );
+      // Then the subgraph namespaces older than every root checkpoint left: the steps that ran
+      // them are pruned history (see SqliteSaverPruner.keepLast).
+      const finished = await client.query<DoomedRow>(
+        `WITH finished AS (
+           SELECT s.thread_id, s.checkpoint_ns FROM ${checkpoints} s
+           WHERE s.thread_id = ANY($1::text[]) AND s.checkpoint_ns <> ''
+           GROUP BY s.thread_id, s.checkpoint_ns
+           HAVING max(s.checkpoint_id) < (SELECT min(r.checkpoint_id) FROM ${checkpoints} r WHERE r.thread_id = s.thread_id AND r.checkpoint_ns = '')
+         )
+         DELETE FROM ${checkpoints} c USING finished f
+         WHERE c.thread_id = f.thread_id AND c.checkpoint_ns = f.checkpoint_ns
+         RETURNING c.thread_id, c.checkpoint_ns, c.checkpoint_id`,
+        [threadIds],
+      );
+      rows.push(...finished.rows);
       if (rows.length === 0) return [];
       await client.query(
         `DELETE FROM ${writes} w USING unnest($1::text[], $2::text[], $3::text[]) AS d(thread_id, checkpoint_ns, checkpoint_id)
@@ -93,6 +108,11 @@ export class PostgresSaverPruner implements CheckpointPruner {
       `SELECT DISTINCT thread_id FROM (
          SELECT thread_id FROM ${this.t.checkpoints} WHERE thread_id > $1
          GROUP BY thread_id, checkpoint_ns HAVING count(*) > $2
+         UNION
+         -- A subgraph namespace older than every root checkpoint (see keepLast).
+         SELECT s.thread_id FROM ${this.t.checkpoints} s WHERE s.thread_id > $1 AND s.checkpoint_ns <> ''
+         GROUP BY s.thread_id, s.checkpoint_ns
+         HAVING max(s.checkpoint_id) < (SELECT min(r.checkpoint_id) FROM ${this.t.checkpoints} r WHERE r.thread_id = s.thread_id AND r.checkpoint_ns = '')
        ) crowded ORDER BY thread_id LIMIT $3`,
       [after ?? "", keep, limit],
     );

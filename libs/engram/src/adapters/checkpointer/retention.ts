@@ -12,7 +12,9 @@ export interface CheckpointRetention {
   /**
    * Checkpoints kept per thread (and per subgraph namespace of it), newest first; `prune()` deletes
    * the older ones. The newest checkpoint is always kept, and so is any checkpoint holding writes
-   * that no later checkpoint consumed (a step in flight or failed: the run resumes from it).
+   * that no later checkpoint consumed (a step in flight or failed: the run resumes from it). A
+   * subgraph's namespace whose checkpoints are all older than every root checkpoint kept (a step
+   * of pruned history) is deleted whole.
    * @default off (every checkpoint kept)
    */
   keepLast?: number;
@@ -50,9 +52,9 @@ export interface DoomedCheckpoint {
 /** Retention SQL on one saver's own tables. */
 export interface CheckpointPruner {
   readonly kind: "sqlite" | "postgres";
-  /** Deletes the checkpoints of these threads beyond the newest `keep` per namespace (see above). */
+  /** Deletes the checkpoints of these threads beyond the newest `keep` per namespace, and finished subgraph namespaces (see above). */
   keepLast(threadIds: string[], keep: number): Promise<DoomedCheckpoint[]>;
-  /** Threads with a namespace holding more than `keep` checkpoints, by id, after `after`. */
+  /** Threads with a namespace holding more than `keep` checkpoints, or a finished subgraph namespace, by id, after `after`. */
   crowdedThreads(keep: number, after: string | undefined, limit: number): Promise<string[]>;
   /** Threads whose newest checkpoint's `ts` is before `cutoff` (ISO), by id, after `after`. */
   idleThreads(cutoff: string, after: string | undefined, limit: number): Promise<string[]>;
