@@ -224,7 +224,7 @@ export class Memory {
     if (limit === 0) return [];
     const [vector] = await this.config.embedder.embed([text]);
     const now = this.config.clock();
-    const ranked = boostByEntities(text, await recall.rank(scope.userId, text, vector!, limit, filter, now, ranker, pending), this.config.entities.boost);
+    const ranked = boostByEntities(text, await recall.rank(scope.userId, text, vector!, limit, filter, now, ranker, pending, includeInvalid), this.config.entities.boost);
     return ranked
       .filter((item) => !isExpired(item.record, now) && item.score >= threshold && (includeInvalid || isCurrent(item.record, now)))
       .slice(0, limit)

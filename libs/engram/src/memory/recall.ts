@@ -14,6 +14,8 @@ import { STATE_REVISION, type GatedStore, type WriteListener } from "./gated_sto
 import { drainedOver, type Drained, type PendingReads, type PendingRecord, type PendingView } from "./pending_overlay.js";
 import { UserIndex } from "./user_index.js";
 import { stripUndefined } from "../core/validate.js";
+import { isCurrent } from "../consolidation/validity.js";
+import { isExpired } from "./records.js";
 
 /** How much recall keeps in process. */
 export interface RecallCacheOptions {
@@ -94,6 +96,7 @@ interface RankRequest {
   now: number;
   ranker: ResolvedRankerOptions;
   pending?: PendingView;
+  includeInvalid: boolean;
 }
 
 /** A built index and the store revision it reflects (see memory/gated_store.ts). */
@@ -133,7 +136,10 @@ export class Recall implements WriteListener {
   /**
    * `ranker` overrides the instance's weights for this call only (a retriever's own weights).
    * `pending`: the user's queued writes, read from the outbox before this call (pending_overlay.ts):
-   * ranked with the stored memories, their deletes hiding stored ones.
+   * ranked with the stored memories, their deletes hiding stored ones. Memories past their expiry,
+   * and facts no longer valid unless `includeInvalid`, are never candidates (search hides them):
+   * ranked, they took candidate places, and the copy of a text kept as the best of its
+   * duplicates could be one of them, hiding the live copy with it.
    */
   async rank(
     userId: string,
@@ -144,8 +150,9 @@ export class Recall implements WriteListener {
     now: number,
     ranker: ResolvedRankerOptions = this.ranker,
     pending?: PendingView,
+    includeInvalid = false,
   ): Promise<Ranked[]> {
-    const request: RankRequest = { userId, query, vector, limit, filter, now, ranker, ...(pending && pending.rows > 0 ? { pending } : {}) };
+    const request: RankRequest = { userId, query, vector, limit, filter, now, ranker, includeInvalid, ...(pending && pending.rows > 0 ? { pending } : {}) };
     const cached = this.users.get(userId);
     if (cached && !this.building.has(userId)) {
       // Warm user: rank on the kept index while the store reads the user's revision, and keep the
@@ -210,6 +217,7 @@ export class Recall implements WriteListener {
   private async rankOn(index: UserIndex, request: RankRequest): Promise<Ranked[]> {
     const { userId, query, vector, limit, filter, now, ranker } = request;
     const n = Math.max(ranker.candidates, limit);
+    const visible = visibleAt(request);
     // The queue as the drain will leave it over these stored records (a write it will drop changes nothing).
     const pending = request.pending && drainedOver(request.pending.writes, (id) => index.record(id));
     // A stored memory with a queued write that lands is the queued version (an upsert) or gone (a delete).
@@ -217,7 +225,7 @@ export class Recall implements WriteListener {
     const accepts = (id: string): boolean => {
       if (queued(id)) return false;
       const record = index.record(id);
-      return record !== undefined && matchesFilter(record, filter);
+      return record !== undefined && matchesFilter(record, filter) && visible(record);
     };
     const candidates = new Map<string, Candidate>();
     if (index.size <= this.cache.exactSearchLimit) {
@@ -226,7 +234,7 @@ export class Recall implements WriteListener {
       }
     } else {
       for (const hit of await this.store.query(userId, vector, n, filter)) {
-        if (queued(hit.record.id)) continue;
+        if (queued(hit.record.id) || !visible(hit.record)) continue;
         candidates.set(hit.record.id, { record: hit.record, similarity: 1 - hit.distance, lexical: 0 });
       }
     }
@@ -321,6 +329,11 @@ export class Recall implements WriteListener {
   }
 }
 
+/** Whether search shows a record at the request's time: not expired, and current unless `includeInvalid`. */
+function visibleAt({ now, includeInvalid }: Pick<RankRequest, "now" | "includeInvalid">): (record: MemoryRecord) => boolean {
+  return (record) => !isExpired(record, now) && (includeInvalid || isCurrent(record, now));
+}
+
 /**
  * The queued upserts the drain will store ({@link drainedOver} left out those it will drop),
  * whatever the request's filter, less a vector of another size than the query's (the store refuses
@@ -337,7 +350,8 @@ function landing(pending: Drained<PendingRecord>, dimensions: number): PendingRe
  */
 function queuedCandidates(index: UserIndex, request: RankRequest, landed: readonly PendingRecord[], n: number): Candidate[] {
   const { query, vector, filter, ranker } = request;
-  const live = landed.filter((item) => matchesFilter(item.record, filter));
+  const visible = visibleAt(request);
+  const live = landed.filter((item) => matchesFilter(item.record, filter) && visible(item.record));
   if (live.length === 0) return [];
   const lexical = ranker.lexical > 0 ? index.lexicalStats().score(query, live.map((item) => item.record.content)) : live.map(() => 0);
   const scored = live.map((item, i): Candidate => ({ record: item.record, similarity: cosine(vector, item.vector), lexical: lexical[i]! }));
