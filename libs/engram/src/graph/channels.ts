@@ -1,4 +1,6 @@
+import type { RunnableConfig } from "@langchain/core/runnables";
 import { EngramError } from "../core/errors.js";
+import { scopeFromRun } from "../turn/scope.js";
 import type { EngramChannel } from "./state.js";
 
 /** What each channel holds, for the error message. */
@@ -25,6 +27,20 @@ export function checkThreadOwner(state: unknown, userId: string, what: string): 
       `${what}: this thread belongs to another user; give each user threads of their own (thread_id).`,
     );
   }
+}
+
+/**
+ * {@link checkThreadOwner} for the nodes after `recall`. A run resumed where it stopped
+ * (`Command({ resume })` after an `interrupt()`, `invoke(null)` after a crash) starts at the node
+ * that was pending, not at `recall`: without this, another user's resume of the thread had the
+ * model answer from the first user's window and filed that user's exchange into the other's
+ * memory. A state without an owner (a graph without the channel, a thread before its first
+ * `recall`) is not checked, and then the run's user is not required here.
+ */
+export function checkRunOwner(state: unknown, config: RunnableConfig | undefined, what: string): void {
+  const owner = ((state ?? {}) as { owner?: unknown }).owner;
+  if (typeof owner !== "string" || owner === "") return;
+  checkThreadOwner(state, scopeFromRun(config, what).userId, what);
 }
 
 /** The update that records the run's user as the thread's owner, when the state has the channel. */

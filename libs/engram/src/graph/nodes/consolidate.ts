@@ -15,7 +15,7 @@ import {
   positiveInteger,
 } from "../../turn/options.js";
 import { scopeFromRun } from "../../turn/scope.js";
-import { requireChannels } from "../channels.js";
+import { checkRunOwner, requireChannels } from "../channels.js";
 import type { MemoryStateUpdate, StateWith } from "../state.js";
 import type { GraphMemory, WarningHandler } from "../types.js";
 
@@ -66,10 +66,12 @@ export function createConsolidateNode(options: ConsolidateNodeOptions) {
   const scoreSummary = options.scorer !== undefined;
 
   return async function consolidate(
-    state: StateWith<"messages" | "summary" | "turnsSinceForget"> & Partial<StateWith<"procedures" | "recalled">>,
+    state: StateWith<"messages" | "summary" | "turnsSinceForget"> & Partial<StateWith<"procedures" | "recalled" | "owner">>,
     config?: RunnableConfig,
   ): Promise<MemoryStateUpdate> {
     requireChannels(state, "consolidate", ["messages", "summary", "turnsSinceForget"]);
+    // A run resumed here by another user must not fold the owner's turns into their memory.
+    checkRunOwner(state, config, "The memory graph");
     const scope = scopeFromRun(config, "The memory graph");
     const done = await consolidateTurn(resolved, state, scope, scoreSummary);
     const update: MemoryStateUpdate = { turnsSinceForget: done.turnsSinceForget };

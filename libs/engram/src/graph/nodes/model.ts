@@ -5,7 +5,7 @@ import type { RunnableConfig, RunnableInterface } from "@langchain/core/runnable
 import { describeValue } from "../../core/describe.js";
 import { EngramError } from "../../core/errors.js";
 import { buildSystemPrompt, DEFAULT_SYSTEM_PROMPT } from "../prompt.js";
-import { requireChannels } from "../channels.js";
+import { checkRunOwner, requireChannels } from "../channels.js";
 import type { MemoryStateUpdate, StateWith } from "../state.js";
 
 /** A chat model, or one with tools bound (`model.bindTools(...)`): anything that maps messages to a message. */
@@ -32,6 +32,8 @@ export function createModelNode(options: ModelNodeOptions) {
   }
   return async function model(state: StateWith<"messages" | "procedures" | "summary" | "recalled">, config?: RunnableConfig): Promise<MemoryStateUpdate> {
     requireChannels(state, "model", ["messages", "procedures", "summary", "recalled"]);
+    // A resumed run starts here, not at recall: the thread's window is shown to its owner only.
+    checkRunOwner(state, config, "The memory graph");
     // System messages in the state (a user's own) join the one system prompt: several system
     // messages, or one that is not first, are refused by some providers.
     const own = state.messages.filter((m) => m.getType() === "system").map((m) => m.text.trim()).filter(Boolean);

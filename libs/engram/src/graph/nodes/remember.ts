@@ -2,7 +2,7 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import { checkMemory, checkWarningHandler } from "../../turn/options.js";
 import { rememberExchange } from "../../turn/finish.js";
 import { scopeFromRun } from "../../turn/scope.js";
-import { requireChannels } from "../channels.js";
+import { checkRunOwner, requireChannels } from "../channels.js";
 import type { MemoryStateUpdate, StateWith } from "../state.js";
 import type { GraphMemory, WarningHandler } from "../types.js";
 
@@ -23,10 +23,12 @@ export interface RememberNodeOptions {
 export function createRememberNode(options: RememberNodeOptions) {
   const resolved = { memory: checkMemory(options?.memory, "createRememberNode", ["add"]), warn: checkWarningHandler(options.onWarning) };
   return async function remember(
-    state: StateWith<"messages" | "importance"> & Partial<StateWith<"summary" | "procedures" | "recalled">>,
+    state: StateWith<"messages" | "importance"> & Partial<StateWith<"summary" | "procedures" | "recalled" | "owner">>,
     config?: RunnableConfig,
   ): Promise<MemoryStateUpdate> {
     requireChannels(state, "remember", ["messages", "importance"]);
+    // A run resumed here (after a crash) by another user must not file the owner's exchange as theirs.
+    checkRunOwner(state, config, "The memory graph");
     await rememberExchange(resolved, state, scopeFromRun(config, "The memory graph"));
     return {};
   };
