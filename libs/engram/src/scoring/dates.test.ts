@@ -69,4 +69,13 @@ describe("boostByDates", () => {
     expect(boostByDates("What does she paint?", items, 0.3, AT)).toEqual(items);
     expect(boostByDates("on 8 May 2023", items, 0, AT)).toEqual(items);
   });
+
+  it("changes nothing when the date the question names lifts no memory", () => {
+    // Before, every score was divided by 1 + boost all the same: a search asking about "last
+    // week" lost, at a threshold, the memories it returned for the same question without the date.
+    expect(boostByDates("What happened on 3 January 2020?", items, 0.3, AT)).toEqual(items);
+    expect(boostByDates("What did I do last week?", items, 0.4, AT + 400 * day)).toEqual(items);
+    // A date every candidate shares has no rarity: it lifts none of them.
+    expect(boostByDates("What did she do in 2023?", items, 0.4, AT)).toEqual(items);
+  });
 });

@@ -255,7 +255,8 @@ export function withoutDates<M extends Record<string, unknown>>(metadata: M): M 
  * Re-ranks ranked memories by the dates the query names: each memory whose keys match one gains
  * `boost` times the best matching key's rarity among the candidates (`ln(N / df) / ln(N)`: a year
  * that every candidate shares lifts none of them), then the list is sorted again, best first (every score divided by
- * `1 + boost`, so scores stay in 0..1). Relative dates in the query ("last week") are resolved against `now`. No date named: unchanged.
+ * `1 + boost`, so scores stay in 0..1). Relative dates in the query ("last week") are resolved against `now`. No date named, or none
+ * that lifts a memory: unchanged.
  */
 export function boostByDates<T extends { record: MemoryRecord; score: number }>(query: string, items: readonly T[], boost: number, now: number): T[] {
   if (boost <= 0 || items.length === 0) return [...items];
@@ -271,8 +272,12 @@ export function boostByDates<T extends { record: MemoryRecord; score: number }>(
   for (const keys of matched) for (const key of keys) df.set(key, (df.get(key) ?? 0) + 1);
   const n = items.length;
   const rarity = (key: string): number => (n === 1 ? 1 : Math.log(n / df.get(key)!) / Math.log(n));
+  const weights = matched.map((keys) => Math.max(0, ...[...keys].map(rarity)));
+  // A date that lifts no memory leaves the scores as they were: divided by 1 + boost all the same,
+  // they dropped under a search's threshold only because the question named a date.
+  if (weights.every((weight) => weight === 0)) return [...items];
   const boosted = items.map((item, index) => {
-    const weight = Math.max(0, ...[...matched[index]!].map(rarity));
+    const weight = weights[index]!;
     // Divided by 1 + boost so that scores stay in 0..1; the order is the same.
     return { item: { ...item, score: (item.score + boost * weight) / (1 + boost) }, index };
   });
