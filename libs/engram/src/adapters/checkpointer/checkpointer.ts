@@ -96,7 +96,14 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
 
   private pruner?: CheckpointPruner;
 
+  /** Set once `close()` is called: new calls are refused from then on. */
+  private closing?: Promise<void>;
+
+  /** Set once the calls in flight at `close()` have settled: the bookkeeping then closes. */
   private closed = false;
+
+  /** Calls in flight (writes and reads of the saver), which `close()` waits for. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly options: EngramCheckpointerOptions) {
     super(options?.saver?.serde);
@@ -145,10 +152,12 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
    * refused with `INVALID_SCOPE`: LangGraph reads the thread here before its first step, so the
    * run stops before the model sees the other user's conversation.
    */
-  override async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
-    const tuple = await (await this.getSaver()).getTuple(config);
-    if (tuple !== undefined) await this.checkOwner(config);
-    return tuple;
+  override getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+    return this.tracked(async () => {
+      const tuple = await (await this.getSaver()).getTuple(config);
+      if (tuple !== undefined) await this.checkOwner(config);
+      return tuple;
+    });
   }
 
   /**
@@ -182,11 +191,13 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
   }
 
   /** The inner saver's; checked as `put` (another user's pending writes would resume in the owner's next run). */
-  override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {
-    return this.underThreadLock(config, async () => {
-      await this.checkOwner(config);
-      return (await this.getSaver()).putWrites(config, writes, taskId, taskPath);
-    });
+  override putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {
+    return this.tracked(() =>
+      this.underThreadLock(config, async () => {
+        await this.checkOwner(config);
+        return (await this.getSaver()).putWrites(config, writes, taskId, taskPath);
+      }),
+    );
   }
 
   override async getDeltaChannelHistory(options: DeltaHistoryOptions): Promise<DeltaHistory> {
@@ -204,7 +215,16 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
    * @throws EngramError `INVALID_USER_ID` / `INVALID_SCOPE` when `user_id` or `thread_id` is
    * present but not a usable id (checked before anything is stored).
    */
-  override async put(
+  override put(
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    newVersions: ChannelVersions,
+  ): Promise<RunnableConfig> {
+    return this.tracked(() => this.store(config, checkpoint, metadata, newVersions));
+  }
+
+  private async store(
     config: RunnableConfig,
     checkpoint: Checkpoint,
     metadata: CheckpointMetadata,
@@ -231,11 +251,12 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
    */
   override async deleteThread(threadId: string): Promise<void> {
     const id = checkThreadId(threadId);
-    this.checkOpen();
-    await this.threadLock(id, async () => {
-      await (await this.getSaver()).deleteThread(id);
-      await this.deleteThreadMemories(id);
-    });
+    await this.tracked(() =>
+      this.threadLock(id, async () => {
+        await (await this.getSaver()).deleteThread(id);
+        await this.worker.deleteThreadMemories(id);
+      }),
+    );
   }
 
   /**
@@ -245,8 +266,7 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
    */
   async deleteThreadMemories(threadId: string): Promise<DeletedThreadMemories> {
     const id = checkThreadId(threadId);
-    this.checkOpen();
-    return this.worker.deleteThreadMemories(id);
+    return this.tracked(() => this.worker.deleteThreadMemories(id));
   }
 
   /**
@@ -295,17 +315,37 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
   }
 
   /**
-   * Stops the retention sweep, waits for the filing in progress and closes the bookkeeping
-   * database and the default saver. Neither the Memory, a saver nor a state passed in options is
-   * closed. Filings still recorded are done by the next checkpointer on the same log.
+   * Refuses new calls (`CLOSED`), waits for the calls in flight (a run's `put` lands whole: its
+   * checkpoint and the record of its filing), stops the retention sweep, waits for the filing in
+   * progress and closes the bookkeeping database and the default saver. Neither the Memory, a
+   * saver nor a state passed in options is closed. Filings still recorded are done by the next
+   * checkpointer on the same log.
    */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    // Closing under a put in flight stored its checkpoint and then failed to record its filing
+    // (or, with the default saver, closed the database under it): the run failed, and its new
+    // messages were never filed by any process unless the thread had another turn.
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     this.closed = true;
     await this.retention?.stop();
     await this.worker.idle();
     this.db?.close();
     this.db = undefined;
+  }
+
+  /** Runs a call unless `close()` was called, and lets `close()` wait for it. */
+  private tracked<T>(call: () => Promise<T>): Promise<T> {
+    if (this.closing || this.closed) return Promise.reject(new EngramError("CLOSED", "This EngramCheckpointer was closed."));
+    const running = call();
+    this.inFlight.add(running);
+    const settle = () => this.inFlight.delete(running);
+    running.then(settle, settle);
+    return running;
   }
 
   /**
@@ -414,7 +454,7 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new EngramError("CLOSED", "This EngramCheckpointer was closed.");
+    if (this.closing || this.closed) throw new EngramError("CLOSED", "This EngramCheckpointer was closed.");
   }
 }
 
