@@ -6,7 +6,7 @@ import { lastHumanIndex } from "../../turn/messages.js";
 import { resolveTurnOptions } from "../../turn/options.js";
 import { buildSystemPrompt } from "../../turn/prompt.js";
 import { recallFor } from "../../turn/recall.js";
-import { scopeFromRun } from "../../turn/scope.js";
+import { scopeFromRun, type RunLike, type RunScope } from "../../turn/scope.js";
 import type { Recollection } from "../../turn/types.js";
 import { createMiddleware } from "./create.js";
 import { turnOptionsOf, type EngramMiddlewareOptions } from "./options.js";
@@ -60,16 +60,21 @@ export function engramMiddleware(options: EngramMiddlewareOptions) {
     // Fail the run before the first model call when no user is named, or when the thread (its
     // window and running summary, checkpointed by thread id alone) is another user's.
     beforeAgent: (state, runtime) => {
-      const { userId } = scopeFromRun(runtime, "engramMiddleware");
-      const owner = state.engramOwner ?? "";
-      if (owner !== "" && owner !== userId) {
-        throw new EngramError("INVALID_SCOPE", "engramMiddleware: this thread belongs to another user; give each user threads of their own (thread_id).");
-      }
-      return owner === userId ? undefined : { engramOwner: userId };
+      const { userId } = ownScope(state, runtime);
+      return state.engramOwner === userId ? undefined : { engramOwner: userId };
+    },
+
+    // A run resumed after an interrupt (human-in-the-loop, a tool's `interrupt()`) starts at the
+    // paused node, not at beforeAgent: every hook checks the thread's owner again, so another
+    // user's resume neither runs the owner's pending tool call, nor shows the model the owner's
+    // thread, nor files the owner's exchange into that user's memory.
+    wrapToolCall: (request, handler) => {
+      ownScope(request.state, request.runtime);
+      return handler(request);
     },
 
     wrapModelCall: async (request, handler) => {
-      const scope = scopeFromRun(request.runtime, "engramMiddleware");
+      const scope = ownScope(request.state, request.runtime);
       const recollection = await recallFor(turn, request.messages, scope);
       shown.set(scope.userId, latestHumanId(request.messages), recollection);
       const system = withMemory(request.systemMessage, recollection, request.state.engramSummary ?? "");
@@ -77,7 +82,7 @@ export function engramMiddleware(options: EngramMiddlewareOptions) {
     },
 
     afterAgent: async (state, runtime) => {
-      const scope = scopeFromRun(runtime, "engramMiddleware");
+      const scope = ownScope(state, runtime);
       // What the model was shown: its novelty, and what is never stored back from its reply.
       const seen = shown.take(scope.userId, latestHumanId(state.messages));
       const outcome = await finishTurn(
@@ -98,6 +103,19 @@ export function engramMiddleware(options: EngramMiddlewareOptions) {
       };
     },
   });
+}
+
+/**
+ * The run's scope, once the thread is known to be its user's (or no one's yet): the window and
+ * the running summary, checkpointed by thread id alone, are the conversation of its first user.
+ */
+function ownScope(state: { engramOwner?: string }, runtime: RunLike): RunScope {
+  const scope = scopeFromRun(runtime, "engramMiddleware");
+  const owner = state.engramOwner ?? "";
+  if (owner !== "" && owner !== scope.userId) {
+    throw new EngramError("INVALID_SCOPE", "engramMiddleware: this thread belongs to another user; give each user threads of their own (thread_id).");
+  }
+  return scope;
 }
 
 function latestHumanId(messages: readonly BaseMessage[]): string | undefined {
