@@ -42,6 +42,9 @@ export const CHECKPOINTS_FILE_NAME = "checkpoints.sqlite";
  */
 const THREAD_LOCK = "checkpointer-thread";
 
+/** The most `Memory.search` returns in one call. */
+const MAX_SEARCH_LIMIT = 1_000;
+
 type DeltaHistoryOptions = Parameters<BaseCheckpointSaver["getDeltaChannelHistory"]>[0];
 type DeltaHistory = Awaited<ReturnType<BaseCheckpointSaver["getDeltaChannelHistory"]>>;
 
@@ -296,9 +299,17 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
     if (options.otherThreadsOnly === false || typeof threadId !== "string") {
       found = await this.memory.search(query, { ...scope, limit });
     } else {
-      // Memory can narrow a search to one thread but not exclude one: ask for more, drop this thread's.
-      const hits = await this.memory.search(query, { ...scope, limit: Math.min(limit * 4 + 20, 1_000) });
-      found = hits.filter((hit) => hit.scope.threadId !== threadId).slice(0, limit);
+      // Memory can narrow a search to one thread but not exclude one: ask for more, drop this
+      // thread's, and ask for more again while they fill the answer. A long thread's own messages
+      // are the nearest to its own question: asked once, its 40 nearest could all be its own, and
+      // nothing of the user's other threads was recalled.
+      let asked = Math.min(limit * 4 + 20, MAX_SEARCH_LIMIT);
+      for (;;) {
+        const hits = await this.memory.search(query, { ...scope, limit: asked });
+        found = hits.filter((hit) => hit.scope.threadId !== threadId).slice(0, limit);
+        if (found.length >= limit || hits.length < asked || asked >= MAX_SEARCH_LIMIT) break;
+        asked = Math.min(asked * 4, MAX_SEARCH_LIMIT);
+      }
     }
     if (typeof threadId === "string") this.worker.noteShown(scope.userId, threadId, found);
     return found;
