@@ -20,12 +20,24 @@ export function lastHumanIndex(messages: readonly BaseMessage[]): number {
 }
 
 /**
+ * A human message that is not the user's: the summary `summarizationMiddleware` (langchain) puts
+ * in place of the messages it summarized ("Here is a summary of the conversation to date: ..."),
+ * marked `additional_kwargs.lc_source: "summarization"`, under the id of the first one it replaced.
+ */
+export function isConversationSummary(message: BaseMessage): boolean {
+  return isHuman(message) && message.additional_kwargs?.lc_source === "summarization";
+}
+
+/**
  * The current exchange: the latest human message and the AI replies after it that carry text
  * (tool-call-only steps and tool results are left out: they are plumbing, not conversation).
+ * None when the latest human message is a conversation summary: the user's message of the turn
+ * was summarized away (a summarization step inside the run), and the summary is a model's text,
+ * not the user's words; stored as the exchange, it was filed as what the user said.
  */
 export function lastExchange(messages: readonly BaseMessage[]): BaseMessage[] {
   const start = lastHumanIndex(messages);
-  if (start < 0) return [];
+  if (start < 0 || isConversationSummary(messages[start]!)) return [];
   return messages.slice(start).filter((m, i) => (i === 0 || isAi(m)) && textOf(m).trim() !== "");
 }
 
