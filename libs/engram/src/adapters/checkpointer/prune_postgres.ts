@@ -65,12 +65,13 @@ export class PostgresSaverPruner implements CheckpointPruner {
          RETURNING c.thread_id, c.checkpoint_ns, c.checkpoint_id`,
         [threadIds, keep],
       );
-      // Then the subgraph namespaces older than every root checkpoint left: the steps that ran
-      // them are pruned history (see SqliteSaverPruner.keepLast).
+      // Then the namespaces of subgraph calls ("node:<task id>"; not those of `checkpointer: true`
+      // subgraphs, which keep their state across calls) older than every root checkpoint left:
+      // the steps that ran them are pruned history (see SqliteSaverPruner.keepLast).
       const finished = await client.query<DoomedRow>(
         `WITH finished AS (
            SELECT s.thread_id, s.checkpoint_ns FROM ${checkpoints} s
-           WHERE s.thread_id = ANY($1::text[]) AND s.checkpoint_ns <> ''
+           WHERE s.thread_id = ANY($1::text[]) AND s.checkpoint_ns LIKE '%:%'
            GROUP BY s.thread_id, s.checkpoint_ns
            HAVING max(s.checkpoint_id) < (SELECT min(r.checkpoint_id) FROM ${checkpoints} r WHERE r.thread_id = s.thread_id AND r.checkpoint_ns = '')
          )
@@ -109,8 +110,8 @@ export class PostgresSaverPruner implements CheckpointPruner {
          SELECT thread_id FROM ${this.t.checkpoints} WHERE thread_id > $1
          GROUP BY thread_id, checkpoint_ns HAVING count(*) > $2
          UNION
-         -- A subgraph namespace older than every root checkpoint (see keepLast).
-         SELECT s.thread_id FROM ${this.t.checkpoints} s WHERE s.thread_id > $1 AND s.checkpoint_ns <> ''
+         -- A subgraph call's namespace older than every root checkpoint (see keepLast).
+         SELECT s.thread_id FROM ${this.t.checkpoints} s WHERE s.thread_id > $1 AND s.checkpoint_ns LIKE '%:%'
          GROUP BY s.thread_id, s.checkpoint_ns
          HAVING max(s.checkpoint_id) < (SELECT min(r.checkpoint_id) FROM ${this.t.checkpoints} r WHERE r.thread_id = s.thread_id AND r.checkpoint_ns = '')
        ) crowded ORDER BY thread_id LIMIT $3`,

@@ -37,15 +37,17 @@ export class SqliteSaverPruner implements CheckpointPruner {
           EXISTS (SELECT 1 FROM writes w WHERE w.thread_id = r.thread_id AND w.checkpoint_ns = r.checkpoint_ns AND w.checkpoint_id = r.checkpoint_id)
           AND NOT EXISTS (SELECT 1 FROM checkpoints c WHERE c.thread_id = r.thread_id AND c.checkpoint_ns = r.checkpoint_ns AND c.parent_checkpoint_id = r.checkpoint_id)
         )`);
-    // A subgraph's namespace ("node:<task id>", nested with "|") is written during one step of
-    // the root graph: its checkpoints are newer than the root checkpoint the step ran from and
+    // A subgraph call's namespace ("node:<task id>", nested with "|") is written during one step
+    // of the root graph: its checkpoints are newer than the root checkpoint the step ran from and
     // older than the one after it. Once every root checkpoint left is newer than all of a
     // namespace's, the step that ran it is pruned history: nothing resumes or reads it any more.
     // Kept per namespace instead, every subgraph call would leave its newest checkpoints (each a
-    // copy of the subgraph's state) for ever: a thread grew by one namespace a turn.
+    // copy of the subgraph's state) for ever: a thread grew by one namespace a turn. A subgraph
+    // compiled with `checkpointer: true` keeps one history across calls, under its namespace
+    // without task ids (no ":"): that state is live whatever its age, and never deleted here.
     const selectFinished = this.db.prepare<unknown[], DoomedRow>(`
       SELECT s.thread_id, s.checkpoint_ns, s.checkpoint_id FROM checkpoints s
-      WHERE s.thread_id IN (${marks}) AND s.checkpoint_ns <> ''
+      WHERE s.thread_id IN (${marks}) AND s.checkpoint_ns LIKE '%:%'
         AND (SELECT max(x.checkpoint_id) FROM checkpoints x WHERE x.thread_id = s.thread_id AND x.checkpoint_ns = s.checkpoint_ns)
           < (SELECT min(r.checkpoint_id) FROM checkpoints r WHERE r.thread_id = s.thread_id AND r.checkpoint_ns = '')`);
     const dropCheckpoint = this.db.prepare("DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?");
@@ -72,11 +74,11 @@ export class SqliteSaverPruner implements CheckpointPruner {
         `SELECT thread_id FROM checkpoints WHERE thread_id > ?
          GROUP BY thread_id, checkpoint_ns HAVING count(*) > ?
          UNION
-         -- A subgraph namespace older than every root checkpoint (see keepLast), e.g. left by a
-         -- version that kept the newest of each namespace.
+         -- A subgraph call's namespace older than every root checkpoint (see keepLast), e.g.
+         -- left by a version that kept the newest of each namespace.
          SELECT s.thread_id FROM (
            SELECT thread_id, checkpoint_ns, max(checkpoint_id) AS newest FROM checkpoints
-           WHERE thread_id > ? AND checkpoint_ns <> '' GROUP BY thread_id, checkpoint_ns
+           WHERE thread_id > ? AND checkpoint_ns LIKE '%:%' GROUP BY thread_id, checkpoint_ns
          ) s
          WHERE s.newest < (SELECT min(r.checkpoint_id) FROM checkpoints r WHERE r.thread_id = s.thread_id AND r.checkpoint_ns = '')
          ORDER BY thread_id LIMIT ?`,

@@ -13,8 +13,9 @@ export interface CheckpointRetention {
    * Checkpoints kept per thread (and per subgraph namespace of it), newest first; `prune()` deletes
    * the older ones. The newest checkpoint is always kept, and so is any checkpoint holding writes
    * that no later checkpoint consumed (a step in flight or failed: the run resumes from it). A
-   * subgraph's namespace whose checkpoints are all older than every root checkpoint kept (a step
-   * of pruned history) is deleted whole.
+   * subgraph call's namespace whose checkpoints are all older than every root checkpoint kept (a
+   * step of pruned history) is deleted whole; the history of a subgraph compiled with
+   * `checkpointer: true` (its state across calls) keeps its newest N, as the root does.
    * @default off (every checkpoint kept)
    */
   keepLast?: number;

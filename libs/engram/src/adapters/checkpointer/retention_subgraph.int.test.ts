@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { join } from "node:path";
 import { AIMessage, HumanMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { Command, END, interrupt, MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
+import { Annotation, Command, END, interrupt, MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
 import { HashEmbeddings } from "../../tests/hash_embeddings.js";
 import { testMemories } from "../../tests/memories.js";
 import { freshDatabase, startPostgres, type TestPostgres } from "../../tests/postgres.js";
@@ -12,7 +12,9 @@ import { createPostgresSaver } from "./postgres_saver.js";
 // keepLast on a graph that calls a subgraph every turn, over both savers Engram prunes, each on a
 // real database. Each subgraph call writes its checkpoints under a namespace of its own
 // ("node:<task id>"): kept per namespace, every call's newest checkpoints stayed for ever, and a
-// thread grew by a namespace a turn whatever keepLast said. Nothing is filed here (no user_id):
+// thread grew by a namespace a turn whatever keepLast said. A subgraph compiled with
+// `checkpointer: true` keeps its state across calls under a namespace without task ids: never a
+// call's history, whatever its age. Nothing is filed here (no user_id):
 // the Memory is only the checkpointer's state (test embeddings, never called).
 
 jest.setTimeout(600_000); // a hang, not a slow machine (jest.config.cjs)
@@ -46,7 +48,7 @@ async function subgraphNamespaces(engram: EngramCheckpointer, threadId: string):
 }
 
 describe.each(["sqlite", "postgres"] as const)("keepLast with a subgraph over %s", (kind) => {
-  it("deletes the namespaces of subgraph calls older than every root checkpoint kept, and keeps an interrupted one that a resume needs", async () => {
+  it("deletes the namespaces of subgraph calls older than every root checkpoint kept; keeps an interrupted call that a resume needs and a checkpointer: true subgraph's state", async () => {
     const name = `sub_${kind}`;
     const memory = memories.open(name, { prefix: name, embeddings: new HashEmbeddings() });
     const saver = kind === "postgres" ? await createPostgresSaver(pgUrl, { schema: name }) : undefined;
@@ -71,13 +73,30 @@ describe.each(["sqlite", "postgres"] as const)("keepLast with a subgraph over %s
       .addEdge(START, "answer")
       .addEdge("answer", END)
       .compile();
-    const graph = new StateGraph(MessagesAnnotation).addNode("sub", subgraph).addEdge(START, "sub").addEdge("sub", END).compile({ checkpointer: engram });
+    // A subgraph with a history of its own across calls (checkpointer: true): it counts its calls.
+    const Notes = Annotation.Root({ ...MessagesAnnotation.spec, calls: Annotation<number>({ reducer: (a, b) => a + b, default: () => 0 }) });
+    const notes = new StateGraph(Notes)
+      .addNode("count", (state) => ({ calls: 1, messages: [new AIMessage(`note call ${state.calls + 1}`)] }))
+      .addEdge(START, "count")
+      .addEdge("count", END)
+      .compile({ checkpointer: true });
+    const graph = new StateGraph(MessagesAnnotation)
+      .addNode("sub", subgraph)
+      .addNode("notes", notes)
+      .addConditionalEdges(START, (state) => (state.messages[state.messages.length - 1]!.text === "note" ? "notes" : "sub"), ["sub", "notes"])
+      .addEdge("sub", END)
+      .addEdge("notes", END)
+      .compile({ checkpointer: engram });
 
+    await graph.invoke({ messages: [new HumanMessage("note")] }, cfg("t"));
     for (let turn = 1; turn <= 5; turn += 1) await graph.invoke({ messages: [new HumanMessage(`turn ${turn}`)] }, cfg("t"));
-    expect((await subgraphNamespaces(engram, "t")).length).toBe(5); // one per call
+    expect((await subgraphNamespaces(engram, "t")).length).toBe(6); // one per call, and the notes' own
+    expect(await subgraphNamespaces(engram, "t")).toContain("notes");
     await engram.prune();
-    // The 2 root checkpoints kept are the last turn's: only its subgraph call is not history.
-    expect((await subgraphNamespaces(engram, "t")).length).toBeLessThanOrEqual(1);
+    // The 2 root checkpoints kept are the last turn's: only its call is not history. The notes'
+    // history is their state, however old.
+    expect((await subgraphNamespaces(engram, "t")).sort()).toEqual(expect.arrayContaining(["notes"]));
+    expect((await subgraphNamespaces(engram, "t")).filter((ns) => ns !== "notes").length).toBeLessThanOrEqual(1);
 
     // A call interrupted inside the subgraph: prune while it waits, then resume it.
     const before = await subgraphNamespaces(engram, "t");
@@ -87,19 +106,24 @@ describe.each(["sqlite", "postgres"] as const)("keepLast with a subgraph over %s
     expect(pending).toHaveLength(1);
     await engram.prune();
     expect(await subgraphNamespaces(engram, "t")).toContain(pending[0]);
-    const resumed = await graph.invoke(new Command({ resume: "yes" }), cfg("t"));
-    expect(resumed.messages.map((m) => m.text)).toEqual([
-      ...[1, 2, 3, 4, 5].flatMap((turn) => [`turn ${turn}`, `sub reply to turn ${turn}`]),
-      "ask",
-      "sub reply to ask (approved: yes)",
-    ]);
+    await graph.invoke(new Command({ resume: "yes" }), cfg("t"));
 
     // Turns go on: the thread holds at most the newest call's namespace after each prune.
     for (let turn = 6; turn <= 8; turn += 1) {
       await graph.invoke({ messages: [new HumanMessage(`turn ${turn}`)] }, cfg("t"));
       await engram.prune();
-      expect((await subgraphNamespaces(engram, "t")).length).toBeLessThanOrEqual(1);
+      expect((await subgraphNamespaces(engram, "t")).filter((ns) => ns !== "notes").length).toBeLessThanOrEqual(1);
     }
-    expect((await graph.getState(cfg("t"))).values.messages).toHaveLength(18);
+    const final = await graph.invoke({ messages: [new HumanMessage("note")] }, cfg("t"));
+    expect(final.messages.map((m) => m.text)).toEqual([
+      "note",
+      "note call 1",
+      ...[1, 2, 3, 4, 5].flatMap((turn) => [`turn ${turn}`, `sub reply to turn ${turn}`]),
+      "ask",
+      "sub reply to ask (approved: yes)",
+      ...[6, 7, 8].flatMap((turn) => [`turn ${turn}`, `sub reply to turn ${turn}`]),
+      "note",
+      "note call 2",
+    ]);
   });
 });
