@@ -237,7 +237,11 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
     const stored = await this.underThreadLock(config, async () => {
       if (filer) await this.checkOwner(config);
       const done = await (await this.getSaver()).put(config, checkpoint, metadata, newVersions);
-      if (filer) {
+      // Only the root graph's messages are the thread's conversation. A subgraph's checkpoints
+      // (checkpoint_ns "node:<task id>") hold its own: a supervisor's instruction to a worker
+      // agent was filed as something the user said, and the worker's internal replies with it.
+      // What a subgraph returns to the root is filed from the root's next checkpoint.
+      if (filer && (config.configurable?.checkpoint_ns ?? "") === "") {
         const messages = filableMessages(checkpoint.channel_values?.[this.messagesChannel]);
         await this.worker.record(filer.threadId, filer.userId, messages);
       }
