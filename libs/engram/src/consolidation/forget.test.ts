@@ -175,6 +175,20 @@ describe("planForget: the cap", () => {
     expect(reasons(plan)).toEqual({ e2: "cap" });
   });
 
+  it("never evicts a learned instruction, however old, though it counts towards the cap", () => {
+    // Before, its retention (0.5 halved for 90 days: 0.06) was the lowest, and it went first.
+    const plan = planForget(
+      [
+        item("answer-in-french", 0, { kind: "procedure", importance: 0.5, lastAccessedAt: NOW - 90 * DAY, createdAt: NOW - 90 * DAY }),
+        item("e1", 90, { importance: 0.3 }),
+        item("e2", 180, { importance: 0.2 }),
+      ],
+      { maxRecords: 2 },
+      NOW,
+    );
+    expect(reasons(plan)).toEqual({ e2: "cap" });
+  });
+
   it("does not write back a merged record that the cap then evicts", () => {
     const plan = planForget(
       [item("weak", 0, { importance: 0.1 }), item("weak-copy", 3, { importance: 0.1 }), item("strong", 90, { importance: 0.9 })],
@@ -291,11 +305,12 @@ describe("planForget: properties", () => {
         const overCap = Math.max(0, live.length - rules.maxRecords);
         expect(plan.removals.length).toBeLessThanOrEqual(expired.length + duplicates.length + overCap);
         expect(plan.removals.filter((r) => r.reason === "ttl").map((r) => r.record.id)).toEqual(expired.map((i) => i.record.id));
-        // The cap leaves exactly maxRecords, unless pinned core blocks alone are more.
-        const pinnedLive = live.filter((i) => pinned(i.record)).length;
-        const dedupeRemoved = plan.removals.filter((r) => r.reason === "dedupe").length;
-        expect(plan.keptIds.length).toBe(Math.max(Math.min(live.length - dedupeRemoved, rules.maxRecords), pinnedLive));
+        // The cap leaves exactly maxRecords, unless procedures (core blocks and learned instructions) alone are more.
+        const dedupeRemoved = new Set(plan.removals.filter((r) => r.reason === "dedupe").map((r) => r.record.id));
+        const procedures = live.filter((i) => i.record.kind === "procedure" && !dedupeRemoved.has(i.record.id)).length;
+        expect(plan.keptIds.length).toBe(Math.max(Math.min(live.length - dedupeRemoved.size, rules.maxRecords), procedures));
         expect(plan.removals.some((r) => pinned(r.record) && r.reason !== "ttl")).toBe(false);
+        expect(plan.removals.some((r) => r.record.kind === "procedure" && r.reason === "cap")).toBe(false);
       }),
       { numRuns: 300 },
     );

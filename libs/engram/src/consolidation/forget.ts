@@ -135,8 +135,11 @@ export interface ForgetPlan {
  *    `maxRecords` remain, reason "cap"; ties go oldest access first.
  *
  * Core blocks (kind "procedure" with a `block` metadata value) are pinned: never merged and never
- * evicted by the cap, since each is addressed by its name and always in the prompt. They still
- * expire, and they count towards the cap.
+ * evicted by the cap, since each is addressed by its name and always in the prompt. Learned
+ * instructions (the other procedures) are never evicted by the cap either: each stands in every
+ * system prompt until retired, and nothing reads it in a way that counts as access, so the decay
+ * made an instruction of a few months the first to go, before the week's small talk. They still
+ * merge with a restatement of themselves. Both still expire, and count towards the cap.
  *
  * Throws `INVALID_OPTIONS` for rules out of range, `INVALID_SCOPE` when the records are not all of
  * one user, `INVALID_ID` for an id given twice.
@@ -191,7 +194,7 @@ export function planForget(items: readonly ForgetItem[], rules: ForgetRules, now
   const over = remaining.length - maxRecords;
   if (over > 0) {
     const candidates = remaining
-      .filter((record) => !isPinned(record))
+      .filter((record) => record.kind !== "procedure")
       .map((record) => ({ record, retention: retention(record, now, halfLifeDays) }))
       .sort(
         (a, b) =>
