@@ -4,6 +4,7 @@ import type { BaseMessage } from "@langchain/core/messages";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { END, START, StateGraph, type BaseCheckpointSaver, type BaseStore } from "@langchain/langgraph";
+import { ToolNode } from "@langchain/langgraph/prebuilt";
 import type { ImportanceScorer } from "../scoring/importance/types.js";
 import { DEFAULT_IMPORTANCE_THRESHOLD, resolveTurnOptions } from "../turn/options.js";
 import type { WindowOptions } from "../working/window.js";
@@ -16,6 +17,7 @@ import { createRememberNode } from "./nodes/remember.js";
 import { createScoreNode } from "./nodes/score.js";
 import { GraphSessions, type SessionEnd } from "./sessions.js";
 import { MemoryState, type MemoryStateType } from "./state.js";
+import { afterModel, checkTools, refuseToolCalls, type GraphTool } from "./tools.js";
 import type { GraphMemory, WarningHandler } from "./types.js";
 
 export { DEFAULT_IMPORTANCE_THRESHOLD };
@@ -27,8 +29,15 @@ export interface MemoryGraphOptions {
    * `context.userId`), checked before the run writes anything (`MemoryContext`).
    */
   memory: GraphMemory;
-  /** The chat model (or a model with tools bound) that answers. */
+  /** The chat model that answers (with `tools`, a model that has them bound). */
   model: ChatModelLike;
+  /**
+   * Tools the model may call in a turn: each tool call of the model is run (LangGraph's
+   * `ToolNode`) and the model called again with the results, until it answers. Bind them to the
+   * model too (`model.bindTools(tools)`): a chat model given unbound is bound here.
+   * @default undefined (a reply with tool calls fails the turn with INVALID_OPTIONS)
+   */
+  tools?: GraphTool[];
   /** Importance of each exchange. @default new HeuristicImportanceScorer() (no model call) */
   scorer?: ImportanceScorer;
   /** The working window kept in the state. @default { maxTurns: 10 } */
@@ -110,6 +119,9 @@ export function createMemoryGraph(options: MemoryGraphOptions) {
   });
   // LangGraph's context schema checks the run's user before the input checkpoint is written, in
   // every copy of the compiled graph (withConfig, withListeners, a parent graph's subgraph).
+  const tools = checkTools(options.tools);
+  const model = tools.length > 0 && isUnboundChatModel(options.model) ? options.model.bindTools(tools) : options.model;
+  const answer = createModelNode({ model, systemPrompt: options.systemPrompt });
   const graph = new StateGraph({ state: MemoryState, context: MemoryContext })
     // The thread's idle time counts from the end of its latest run: stopped when a run starts,
     // started again when its last node is done. (A run that fails midway starts none: ending a
@@ -118,7 +130,12 @@ export function createMemoryGraph(options: MemoryGraphOptions) {
       sessions.runStarted(config);
       return recall(state, config);
     })
-    .addNode("model", createModelNode({ model: options.model, systemPrompt: options.systemPrompt }))
+    .addNode("model", async (state: MemoryStateType, config: RunnableConfig) => {
+      const update = await answer(state, config);
+      if (tools.length === 0) refuseToolCalls(update.messages);
+      return update;
+    })
+    .addNode("tools", new ToolNode(tools))
     .addNode("score", createScoreNode({ scorer, onWarning }))
     .addNode("remember", createRememberNode({ memory, onWarning }))
     .addNode("consolidate", async (state: MemoryStateType, config: RunnableConfig) => {
@@ -128,7 +145,10 @@ export function createMemoryGraph(options: MemoryGraphOptions) {
     })
     .addEdge(START, "recall")
     .addEdge("recall", "model")
-    .addEdge("model", "score")
+    // A reply that calls tools goes to them and back to the model (without tools, the model node
+    // refuses such a reply).
+    .addConditionalEdges("model", afterModel, ["tools", "score"])
+    .addEdge("tools", "model")
     .addConditionalEdges("score", route, ["remember", "consolidate"])
     .addEdge("remember", "consolidate")
     .addEdge("consolidate", END)
@@ -139,4 +159,9 @@ export function createMemoryGraph(options: MemoryGraphOptions) {
     cancelIdle: () => sessions.cancelIdle(),
   };
   return Object.assign(graph, controls);
+}
+
+/** A chat model of its own (not one with tools bound already: a binding has no `bindTools`). */
+function isUnboundChatModel(model: ChatModelLike): model is ChatModelLike & { bindTools(tools: GraphTool[]): ChatModelLike } {
+  return typeof (model as { bindTools?: unknown }).bindTools === "function";
 }
