@@ -72,6 +72,7 @@ export function resolveMemoryConfig(options: MemoryOptions): MemoryConfig {
   const entities = resolveEntityOptions(options.entities);
   const cache = new EmbeddingCache(validateLimit(options.embeddingCache, "embeddingCache", 1_024, 1_000_000));
   const writes = validateWrites(options.writes);
+  const embeddingTimeoutMs = validateLimit(options.embeddingTimeoutMs, "embeddingTimeoutMs", 120_000, 3_600_000);
   if (options.model) resolveFactOptions(options.facts);
   validatePendingReads(options.recallCache?.pending);
   validateRevisionSource(options.recallCache?.revisions);
@@ -97,8 +98,12 @@ export function resolveMemoryConfig(options: MemoryOptions): MemoryConfig {
     ranker,
     entities,
     writes,
-    // A vector made to be stored claims the folder for this model first (model_guard.ts).
-    embedder: new Embedder(embeddings, cache, () => modelGuard.claimFolder(state.state.meta)),
+    // A vector made to be stored claims the folder for this model first (model_guard.ts), and
+    // every vector's size is held to the folder's.
+    embedder: new Embedder(embeddings, cache, {
+      beforeStore: () => modelGuard.claimFolder(state.state.meta),
+      dimensions: (size, storing) => modelGuard.dimensions(state.state.meta, size, storing),
+    }, embeddingTimeoutMs),
     ...(ownedEmbeddings ? { ownedEmbeddings } : {}),
     ...(connection ? { connection } : {}),
     modelGuard,

@@ -6,6 +6,16 @@ import { STATIC_MODEL_ID } from "../embeddings/static.js";
 import type { MetaState } from "../state/types.js";
 import { MODEL_KEY, REEMBED_PENDING, readStoreModel, recordStoreModel, storeHasData } from "../store/model_marker.js";
 
+/**
+ * The folder's state key recording the vector size of the model that wrote it, as
+ * `<model id> <dimensions>`: a model keeps its id when only its size changes (a custom class with
+ * no `modelId`, OpenAI's `dimensions` changed under one `modelId`), and Chroma then refused each
+ * write of the new size when the drain sent it, dropping background writes already acknowledged.
+ * The id in the value makes a record of the model a folder held before `engram reembed` count
+ * as none.
+ */
+export const DIMENSIONS_KEY = "embeddings.dimensions";
+
 /** Options for {@link ModelGuard}. */
 export interface ModelGuardOptions {
   /** The model this Memory embeds with (embeddings/identity.ts). */
@@ -57,6 +67,9 @@ export class ModelGuard {
    */
   private storeWasEmpty = false;
 
+  /** The vector size the folder's record agreed with: it only changes by `engram reembed`, so it is not read again. */
+  private sizeAgreed?: number;
+
   /** A folder claim in flight (one state write for concurrent first writes). */
   private folderClaim?: Promise<void>;
 
@@ -91,6 +104,36 @@ export class ModelGuard {
       .then((recorded) => this.agreeFolder(recorded))
       .finally(() => (this.folderClaim = undefined));
     await this.folderClaim;
+  }
+
+  /**
+   * The size of this model's vectors against the size recorded for the folder: a vector to be
+   * stored (`storing`) records its size when none is recorded for this model; a vector of another
+   * size than recorded is refused with `EMBEDDINGS_MISMATCH`, so that neither a write Chroma would
+   * refuse nor a query ranked against vectors of another size goes further.
+   */
+  async dimensions(meta: MetaState, size: number, storing: boolean): Promise<void> {
+    if (this.sizeAgreed === size) return;
+    const { modelId } = this.options;
+    const read = await meta.get(DIMENSIONS_KEY);
+    let recorded = recordedSize(read, modelId);
+    if (recorded === undefined) {
+      // Read again by the next call until a write records one, as the model is (current()).
+      if (!storing) return;
+      // A record naming another model is the one the folder held before `engram reembed`: replaced.
+      recorded = recordedSize(await meta.set(DIMENSIONS_KEY, `${modelId} ${size}`, { replace: read !== undefined }), modelId);
+    }
+    if (recorded !== undefined && recorded !== size) {
+      const { dataDir, prefix } = this.options;
+      throw new EngramError(
+        "EMBEDDINGS_MISMATCH",
+        `The data folder ${dataDir} holds vectors of ${recorded} dimensions of the embedding model "${modelId}", but this Memory's model ` +
+          `of that name gives vectors of ${size}: vectors of different sizes cannot be compared. Open it with the model as it was, give the ` +
+          "new one its own `modelId` and move the folder to it with `reembed({ embeddings, ... })` (from engram; see docs/embeddings.md).",
+        { details: { recorded: `${modelId} ${recorded}`, modelId, dimensions: size, dataDir, prefix } },
+      );
+    }
+    this.sizeAgreed = size;
   }
 
   /** The client, once the server's marker for this prefix agrees with this Memory's model (or none is recorded yet). */
@@ -193,4 +236,12 @@ export class ModelGuard {
       { details: { recorded, modelId, dataDir, prefix } },
     );
   }
+}
+
+/** The size in a {@link DIMENSIONS_KEY} value when it names `modelId`; undefined otherwise. */
+function recordedSize(value: string | undefined, modelId: string): number | undefined {
+  if (value === undefined) return undefined;
+  const at = value.lastIndexOf(" ");
+  const size = Number(value.slice(at + 1));
+  return at > 0 && value.slice(0, at) === modelId && Number.isInteger(size) && size > 0 ? size : undefined;
 }

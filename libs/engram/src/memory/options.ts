@@ -87,6 +87,14 @@ export interface MemoryOptions {
    */
   embeddingCache?: number;
   /**
+   * Longest one call of the embedding model may take, in milliseconds (0: no limit). A call past
+   * it is abandoned, its answer dropped if it ever comes: a search or a sync write fails with
+   * `EMBEDDING_FAILED`, a background write stays queued for a later drain, and `flush()` and
+   * `close()` never wait for a model that does not answer longer than this.
+   * @default 120_000
+   */
+  embeddingTimeoutMs?: number;
+  /**
    * The in-process recall index: how much recall keeps in process (each searched user's records,
    * vectors and BM25 index) for an exact scan without a store round trip, how it reads queued
    * writes and where it checks that it is current (see `RecallCacheOptions`).
