@@ -4,6 +4,7 @@
  * your own, and the system prompt they build. Needs `@langchain/langgraph`.
  */
 export { createMemoryGraph, DEFAULT_IMPORTANCE_THRESHOLD, type MemoryGraphOptions, type MemoryGraphSessions } from "../graph/agent.js";
+export type { GraphTool } from "../graph/tools.js";
 export { GraphSessions, type SessionEnd } from "../graph/sessions.js";
 export { queueThreadRuns, type ThreadQueued, type ThreadRunnable } from "../turn/thread_runs.js";
 export {
