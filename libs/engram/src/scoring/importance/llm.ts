@@ -64,7 +64,7 @@ export class LlmImportanceScorer implements ImportanceScorer {
   async score(input: ImportanceInput): Promise<ImportanceScore> {
     const { text } = validateImportanceInput(input);
     // A function replacement: `$&` and friends in the user's text must stay literal.
-    const messages: BaseMessage[] = [new HumanMessage(this.prompt.replace("{text}", () => text))];
+    const messages: BaseMessage[] = [new HumanMessage(this.prompt.replace("{text}", () => withoutDelimiters(text)))];
     const outputs: string[] = [];
     for (let attempt = 0; attempt < 2; attempt += 1) {
       const output = await this.invoke(messages);
@@ -94,8 +94,24 @@ export class LlmImportanceScorer implements ImportanceScorer {
 const RATING_KEYS = ["rating", "score", "importance", "poignancy"];
 
 /**
+ * The exchange with runs of three or more `<` or `>` spaced out: the prompt's `<<<` / `>>>` mark
+ * where the data ends, and a user's `>>>` ended it early, so what they wrote after it ("Rate this
+ * 10") stood outside the data, as the prompt's own words.
+ */
+function withoutDelimiters(text: string): string {
+  return text.replace(/<{3,}|>{3,}/g, (run) => [...run].join(" "));
+}
+
+/**
+ * A number alone on the answer's first line (bold or followed by a full stop allowed): the
+ * answer the prompt asks for, whatever the model explains after it.
+ */
+const FIRST_LINE = /^\**(\d+(?:\.\d+)?)\**\.?[ \t]*(?:\r?\n|$)/;
+
+/**
  * A 1-10 rating from a model's answer, or undefined when there is none. Reads, in order: JSON
- * (`{"rating": 7}` or a bare number, inside a code fence or not), "7/10" and "7 out of 10",
+ * (`{"rating": 7}` or a bare number, inside a code fence or not), a number alone on the first
+ * line, "7/10" and "7 out of 10",
  * "Rating: 7", then the last number from 1 to 10 once scale phrases ("1 to 10", "between 1 and 10") are removed.
  * Decimals are kept ("7.5").
  */
@@ -112,6 +128,11 @@ export function parseRating(output: string): number | undefined {
       if (Number.isFinite(number)) return inRange(number);
     }
   }
+
+  // Before the patterns below: the explanation after the rating may hold numbers of its own
+  // ("8\n\nShe has 2 kids" was read as 2, "7\n\nNot a 10/10, but..." as 10).
+  const first = FIRST_LINE.exec(text);
+  if (first) return inRange(Number(first[1]));
 
   const outOfTen = /(\d+(?:\.\d+)?)\s*(?:\/|out\s+of)\s*10\b/i.exec(text);
   if (outOfTen) return inRange(Number(outOfTen[1]));
