@@ -91,7 +91,7 @@ export interface MemoryOptions {
    * it is abandoned, its answer dropped if it ever comes: a search or a sync write fails with
    * `EMBEDDING_FAILED`, a background write stays queued for a later drain, and `flush()` and
    * `close()` never wait for a model that does not answer longer than this.
-   * @default 120_000
+   * @default 120_000 for a model you pass; none for Engram's own (`LocalEmbeddings`, `StaticEmbeddings`), which fail rather than hang
    */
   embeddingTimeoutMs?: number;
   /**
