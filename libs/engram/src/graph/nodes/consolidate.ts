@@ -15,7 +15,7 @@ import {
   positiveInteger,
 } from "../../turn/options.js";
 import { scopeFromRun } from "../../turn/scope.js";
-import { checkRunOwner, requireChannels } from "../channels.js";
+import { checkThreadOwner, ownerUpdate, requireChannels } from "../channels.js";
 import type { MemoryStateUpdate, StateWith } from "../state.js";
 import type { GraphMemory, WarningHandler } from "../types.js";
 
@@ -70,11 +70,12 @@ export function createConsolidateNode(options: ConsolidateNodeOptions) {
     config?: RunnableConfig,
   ): Promise<MemoryStateUpdate> {
     requireChannels(state, "consolidate", ["messages", "summary", "turnsSinceForget"]);
-    // A run resumed here by another user must not fold the owner's turns into their memory.
-    checkRunOwner(state, config, "The memory graph");
     const scope = scopeFromRun(config, "The memory graph");
+    // A run resumed here by another user must not fold the owner's turns into their memory; in a
+    // graph without a recall node (consolidation alone) the first run's user claims the thread here.
+    checkThreadOwner(state, scope.userId, "The memory graph");
     const done = await consolidateTurn(resolved, state, scope, scoreSummary);
-    const update: MemoryStateUpdate = { turnsSinceForget: done.turnsSinceForget };
+    const update: MemoryStateUpdate = { turnsSinceForget: done.turnsSinceForget, ...ownerUpdate(state, scope.userId) };
     if (done.summary !== undefined) {
       update.summary = done.summary;
       update.messages = done.evictedIds.map((id) => new RemoveMessage({ id }));
