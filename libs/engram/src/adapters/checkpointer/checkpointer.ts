@@ -155,7 +155,8 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
    * refused with `INVALID_SCOPE`: LangGraph reads the thread here before its first step, so the
    * run stops before the model sees the other user's conversation.
    */
-  override getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+  override getTuple(given: RunnableConfig): Promise<CheckpointTuple | undefined> {
+    const config = withStringThreadId(given);
     return this.tracked(async () => {
       const tuple = await (await this.getSaver()).getTuple(config);
       if (tuple !== undefined) await this.checkOwner(config);
@@ -168,7 +169,8 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
    * a config that names a user lists the threads that user owns only: the saver would list every
    * user's checkpoints; one that names no user (the app's own) lists every thread.
    */
-  override async *list(config: RunnableConfig, options?: CheckpointListOptions): AsyncGenerator<CheckpointTuple> {
+  override async *list(given: RunnableConfig, options?: CheckpointListOptions): AsyncGenerator<CheckpointTuple> {
+    const config = withStringThreadId(given);
     await this.checkOwner(config);
     const saver = await this.getSaver();
     if (!runNamesUser(config) || scopeFromRun(config, "EngramCheckpointer").threadId !== undefined) {
@@ -194,7 +196,8 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
   }
 
   /** The inner saver's; checked as `put` (another user's pending writes would resume in the owner's next run). */
-  override putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {
+  override putWrites(given: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {
+    const config = withStringThreadId(given);
     return this.tracked(() =>
       this.underThreadLock(config, async () => {
         await this.checkOwner(config);
@@ -224,7 +227,7 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
     metadata: CheckpointMetadata,
     newVersions: ChannelVersions,
   ): Promise<RunnableConfig> {
-    return this.tracked(() => this.store(config, checkpoint, metadata, newVersions));
+    return this.tracked(() => this.store(withStringThreadId(config), checkpoint, metadata, newVersions));
   }
 
   private async store(
@@ -257,6 +260,14 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
    * on the state, lands before (and is deleted) or after (on a thread that is then its user's).
    */
   override async deleteThread(threadId: string): Promise<void> {
+    if (typeof threadId === "string" && threadId !== "" && unsafeThreadId(threadId)) {
+      // An id Memory's scope refuses (over 256 characters, a tab...): every run that named a user
+      // on it was refused before storing anything, so only runs that named no user stored
+      // checkpoints under it, and it has no memories, claims or filings. Refusing it here left
+      // those checkpoints beyond the app's reach.
+      await this.tracked(async () => (await this.getSaver()).deleteThread(threadId));
+      return;
+    }
     const id = checkThreadId(threadId);
     await this.tracked(() =>
       this.threadLock(id, async () => {
@@ -470,6 +481,28 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
 
   private checkOpen(): void {
     if (this.closing || this.closed) throw new EngramError("CLOSED", "This EngramCheckpointer was closed.");
+  }
+}
+
+/**
+ * The config as the saver gets it: a numeric `thread_id` (the LangGraph API's habit) as its
+ * string, the id Engram claims and files it under (turn/scope.ts). SqliteSaver stored the number
+ * 1 as "1.0" (better-sqlite3 binds it as REAL), so `deleteThread("1")` erased the memories and
+ * the claim and left the checkpoints, which the next user's run with thread_id 1 claimed and read.
+ */
+function withStringThreadId(config: RunnableConfig): RunnableConfig {
+  const threadId = config?.configurable?.thread_id;
+  if (typeof threadId !== "number") return config;
+  return { ...config, configurable: { ...config.configurable, thread_id: String(threadId) } };
+}
+
+/** True when Memory's scope refuses this thread id. */
+function unsafeThreadId(threadId: string): boolean {
+  try {
+    checkThreadId(threadId);
+    return false;
+  } catch {
+    return true;
   }
 }
 
