@@ -8,7 +8,8 @@ import type { BaseMessage } from "@langchain/core/messages";
 import { EngramError } from "../core/errors.js";
 import { validateScope, validateScopeOptions } from "../core/scope.js";
 import type { HistoryEntry, MemoryRecord, Scope, ScoredMemory } from "../core/types.js";
-import { validateContent, validateLimit, validateOptionObject, validateRecordId } from "../core/validate.js";
+import { validateLimit, validateOptionObject, validateRecordId } from "../core/validate.js";
+import { searchQuery } from "./recall.js";
 import type { UsageHook } from "../core/token_usage.js";
 import { isCurrent, validateIncludeInvalid } from "../consolidation/validity.js";
 import { planForget, resolveForgetRules, type ForgetOptions, type ForgetReport } from "../consolidation/forget.js";
@@ -212,7 +213,7 @@ export class Memory {
     // A key it does not know is refused, not ignored: `{ k: 3 }` (a retriever's name) returned 10.
     validateOptionObject(options, "search() options", SEARCH_KEYS, '{ userId: "alice", limit: 5 }');
     const scope = validateScope(options);
-    const text = validateContent(query, this.config.maxContentChars);
+    const text = searchQuery(query, this.config.maxContentChars);
     const limit = validateLimit(options.limit, "limit", 10, 1_000);
     const { threshold, ranker } = searchSettings(options, this.config.ranker);
     const filter = storeFilter(scope, options.filters);

@@ -4,6 +4,7 @@
  */
 import { EngramError } from "../core/errors.js";
 import { describeValue } from "../core/describe.js";
+import { safeContent } from "../core/text.js";
 import { cosine, rankCandidates, type Candidate, type Ranked, type ResolvedRankerOptions } from "../scoring/ranker.js";
 import { matchesFilter } from "../store/filter_match.js";
 import { sameRevision } from "../store/revision_log.js";
@@ -77,6 +78,19 @@ export function validateRecallSizes(options: RecallCacheOptions | undefined): vo
     if (value === undefined || (typeof value === "number" && Number.isSafeInteger(value) && value >= 1)) continue;
     throw new EngramError("INVALID_OPTIONS", `recallIndex.${key} must be a positive integer, got ${describeValue(value)}.`);
   }
+}
+
+/**
+ * A search's query, checked and repaired as content is, then cut to its first `maxChars`
+ * characters (never inside a surrogate pair) rather than refused: a query is not stored, and a
+ * retriever given a message with a pasted document failed the whole chain with CONTENT_TOO_LARGE.
+ * The beginning, as the agent doors read the first `maxQueryChars` of the latest message.
+ */
+export function searchQuery(query: unknown, maxChars: number): string {
+  const text = safeContent(query, "The query");
+  if (text.length <= maxChars) return text;
+  const high = text.charCodeAt(maxChars - 1);
+  return text.slice(0, high >= 0xd800 && high <= 0xdbff ? maxChars - 1 : maxChars).trimEnd();
 }
 
 /** Checks `recallIndex.revisions`. */
