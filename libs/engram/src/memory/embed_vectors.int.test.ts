@@ -139,3 +139,25 @@ describe("a model that keeps its id and changes its vector size between runs of 
     expect((await moved.search("sold at the market", { userId: "dana" }))[0]?.content).toBe("Dana sold her tomatoes at the market");
   });
 });
+
+describe("two data folders on one Chroma server, one model id, two vector sizes", () => {
+  it("the second folder's background write is kept queued (EMBEDDINGS_MISMATCH), not dropped, when the server's collection has the other size", async () => {
+    const first = memories.open("sized-a", { embeddings: new UserEmbeddings(16), writes: "sync", prefix: "sized" });
+    await first.add("Farid repairs old radios", { userId: "farid" });
+    // Another application, its own folder (its own size record), the same server and prefix.
+    const second = memories.open("sized-b", { embeddings: new UserEmbeddings(24), prefix: "sized" });
+    const warnings = warningsWithCode("ENGRAM_WRITE_REFUSED");
+    try {
+      expect((await second.add("Farid opened a shop in Tunis", { userId: "farid" })).pending).toBe(true);
+      expect(await codeOf(() => second.flush())).toBe("EMBEDDINGS_MISMATCH");
+      expect(warnings.seen).toEqual([]);
+    } finally {
+      warnings.stop();
+    }
+    await second.close();
+    // Kept in the second folder's outbox (its reads show it), not in the store, not dropped.
+    const reopened = memories.open("sized-b", { embeddings: new UserEmbeddings(24), prefix: "sized" });
+    expect((await reopened.getAll({ userId: "farid" })).map((r) => r.content)).toContain("Farid opened a shop in Tunis");
+    expect((await first.getAll({ userId: "farid" })).map((r) => r.content)).toEqual(["Farid repairs old radios"]);
+  });
+});

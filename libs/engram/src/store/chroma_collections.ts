@@ -185,6 +185,17 @@ export class ChromaCollections {
     if (isUnavailable(error)) {
       return new EngramError("STORE_UNAVAILABLE", `${where} is unreachable (${operation}).`, { cause: error });
     }
+    // Vectors of another size than the collection's are another model's, not a bad record: a
+    // drain keeps them queued (a STORE_ERROR dropped them) and the caller is told which sizes met.
+    const sizes = /expecting embedding with dimension of (\d+), got (\d+)/i.exec((error as Error)?.message ?? "");
+    if (sizes) {
+      return new EngramError(
+        "EMBEDDINGS_MISMATCH",
+        `${where} holds vectors of ${sizes[1]} dimensions in this collection, but the embedding model gave ${sizes[2]} (${operation}): ` +
+          "vectors of different sizes cannot be compared. Use the model that wrote the collection, or move it with `reembed` (docs/embeddings.md).",
+        { cause: error, details: { dimensions: Number(sizes[2]), expected: Number(sizes[1]) } },
+      );
+    }
     return new EngramError("STORE_ERROR", `${where} failed on ${operation}: ${(error as Error)?.message ?? String(error)}`, {
       cause: error,
     });
