@@ -8,6 +8,7 @@ import { ToolNode } from "@langchain/langgraph/prebuilt";
 import type { ImportanceScorer } from "../scoring/importance/types.js";
 import { DEFAULT_IMPORTANCE_THRESHOLD, resolveTurnOptions } from "../turn/options.js";
 import type { WindowOptions } from "../working/window.js";
+import { checkRunOwner } from "./channels.js";
 import { MemoryContext } from "./context.js";
 import { routeByImportance } from "./edges.js";
 import { createConsolidateNode } from "./nodes/consolidate.js";
@@ -122,6 +123,7 @@ export function createMemoryGraph(options: MemoryGraphOptions) {
   const tools = checkTools(options.tools);
   const model = tools.length > 0 && isUnboundChatModel(options.model) ? options.model.bindTools(tools) : options.model;
   const answer = createModelNode({ model, systemPrompt: options.systemPrompt });
+  const toolNode = new ToolNode(tools);
   const graph = new StateGraph({ state: MemoryState, context: MemoryContext })
     // The thread's idle time counts from the end of its latest run: stopped when a run starts,
     // started again when its last node is done. (A run that fails midway starts none: ending a
@@ -135,7 +137,11 @@ export function createMemoryGraph(options: MemoryGraphOptions) {
       if (tools.length === 0) refuseToolCalls(update.messages);
       return update;
     })
-    .addNode("tools", new ToolNode(tools))
+    .addNode("tools", (state: MemoryStateType, config: RunnableConfig) => {
+      // A run resumed at a tool's interrupt() starts here: only the thread's owner runs its tools.
+      checkRunOwner(state, config, "The memory graph");
+      return toolNode.invoke(state, config);
+    })
     .addNode("score", createScoreNode({ scorer, onWarning }))
     .addNode("remember", createRememberNode({ memory, onWarning }))
     .addNode("consolidate", async (state: MemoryStateType, config: RunnableConfig) => {

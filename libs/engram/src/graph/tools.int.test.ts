@@ -10,7 +10,7 @@ import { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { AIMessage, type BaseMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
 import { tool } from "@langchain/core/tools";
-import { MemorySaver } from "@langchain/langgraph";
+import { Command, interrupt, MemorySaver } from "@langchain/langgraph";
 import { z } from "zod";
 import { testMemories } from "../tests/memories.js";
 import { codeOf, runConfig, say } from "../tests/runs.js";
@@ -92,6 +92,33 @@ describe("createMemoryGraph with a model that calls tools", () => {
     expect(messages.filter((message) => ((message as AIMessage).tool_calls ?? []).length > 0)).toEqual([]);
     await m.flush();
     expect(await m.getAll({ userId: "bob" })).toEqual([]);
+  });
+
+  it("a tool paused by interrupt() runs only on its thread owner's resume; another user's resume is refused before it", async () => {
+    const m = memories.open("graph-tools-resume");
+    const asked: string[] = [];
+    const guarded = tool(
+      async ({ city }) => {
+        asked.push(interrupt({ question: `Look up ${city}?` }) as string);
+        return `rain in ${city} on Friday`;
+      },
+      { name: "weather", description: "The forecast for a city, after a person agrees.", schema: z.object({ city: z.string() }) },
+    );
+    const model = new WeatherModel();
+    const graph = createMemoryGraph({ memory: m, model, tools: [guarded], checkpointer: new MemorySaver(), onWarning: () => {} });
+
+    await graph.invoke(say("My bank PIN is 4711. What will the weather be like in Porto on Friday?"), runConfig("carol", "3"));
+    expect((await graph.getState(runConfig("carol", "3"))).next).toEqual(["tools"]);
+
+    expect(await codeOf(graph.invoke(new Command({ resume: "yes, says dan" }), runConfig("dan", "3")))).toBe("INVALID_SCOPE");
+    expect(asked).toEqual([]);
+    expect(model.prompts).toHaveLength(1);
+    await m.flush();
+    expect(await m.getAll({ userId: "dan" })).toEqual([]);
+
+    const done = await graph.invoke(new Command({ resume: "yes" }), runConfig("carol", "3"));
+    expect(asked).toEqual(["yes"]);
+    expect(done.messages.at(-1)?.text).toBe("The forecast says: rain in Porto on Friday.");
   });
 
   it("refuses a tools option that is not a list of tools when the graph is built", async () => {
