@@ -305,11 +305,12 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
    * @throws EngramError `INVALID_USER_ID` when the config names no user.
    */
   async recall(query: string, config: RunnableConfig, options: CheckpointerRecallOptions = {}): Promise<ScoredMemory[]> {
-    const configurable = config?.configurable ?? {};
-    // The turn core resolves every door's user (turn/scope.ts).
-    const scope = { userId: scopeFromRun(config, "EngramCheckpointer.recall").userId };
+    // The turn core resolves every door's user and thread (turn/scope.ts): a numeric thread_id
+    // is the string its memories were filed under, so its own memories are left out too.
+    const run = scopeFromRun(config, "EngramCheckpointer.recall");
+    const scope = { userId: run.userId };
     const limit = options.limit ?? 5;
-    const threadId = configurable.thread_id;
+    const threadId = run.threadId;
     let found: ScoredMemory[];
     if (options.otherThreadsOnly === false || typeof threadId !== "string") {
       found = await this.memory.search(query, { ...scope, limit });

@@ -13,7 +13,8 @@ import { EngramCheckpointer } from "./checkpointer.js";
 // those checkpoints through the checkpointer. And a numeric thread_id (the LangGraph API's "1"
 // habit): Engram files and claims it as "1", but SqliteSaver stored it as "1.0" (better-sqlite3
 // binds a number as REAL), so deleteThread("1") erased the memories and the claim and left the
-// checkpoints, which the next user's run with thread_id 1 then claimed and read.
+// checkpoints, which the next user's run with thread_id 1 then claimed and read; and recall on
+// thread_id 1 returned the thread's own memories, which it leaves out for a string id.
 
 jest.setTimeout(600_000); // a hang, not a slow machine (jest.config.cjs)
 
@@ -32,7 +33,7 @@ function chat(engram: EngramCheckpointer) {
 }
 
 describe("EngramCheckpointer and thread ids Memory's scope refuses", () => {
-  it("deleteThread deletes the checkpoints of a thread whose id is over 256 characters or holds a tab; a numeric thread id is stored, filed and deleted as its string", async () => {
+  it("deleteThread deletes the checkpoints of a thread whose id is over 256 characters or holds a tab; a numeric thread id is stored, filed, recalled and deleted as its string", async () => {
     const memory = memories.open("odd", { prefix: "odd", embeddings: new HashEmbeddings() });
     const engram = new EngramCheckpointer({ memory });
     checkpointers.push(engram);
@@ -58,6 +59,8 @@ describe("EngramCheckpointer and thread ids Memory's scope refuses", () => {
       "My cat is called Miso.",
       "Reply to: My cat is called Miso.",
     ]);
+    // recall leaves out the thread's own memories (they are in the window), by its string id.
+    expect(await engram.recall("What is my cat called?", numeric)).toEqual([]);
     await engram.deleteThread("1");
     expect(await memory.getAll({ userId: "alice" })).toEqual([]);
     expect(await engram.getTuple(numeric)).toBeUndefined();
