@@ -1,6 +1,9 @@
 import { describe, expect, it } from "@jest/globals";
 import { EmbeddingCache } from "./cache.js";
 
+/** The cache's bound on characters kept (cache.ts MAX_CACHED_CHARS), written out: 16 MB of UTF-16. */
+const MAX_CACHED_CHARS = 8_388_608;
+
 describe("EmbeddingCache", () => {
   it("embeds only texts it has not seen, once each, and keeps input order", async () => {
     const calls: string[][] = [];
@@ -31,5 +34,23 @@ describe("EmbeddingCache", () => {
     await off.embed(["x"], embed);
     await off.embed(["x"], embed);
     expect(calls.filter((text) => text === "x")).toHaveLength(2);
+  });
+
+  it("keeps at most MAX_CACHED_CHARS characters of text, however few the texts (long texts, maxContentChars up to 1,000,000)", async () => {
+    const embed = async (texts: string[]) => texts.map(() => [1]);
+    const cache = new EmbeddingCache(1_024);
+    const long = (i: number): string => `${i} `.padEnd(1_000_000, "x");
+    const texts = Array.from({ length: Math.ceil(MAX_CACHED_CHARS / 1_000_000) + 2 }, (_, i) => long(i));
+    for (const text of texts) await cache.embed([text], embed);
+    // The newest are kept, the oldest dropped to stay within the bound.
+    expect(cache.get(texts.at(-1)!)).toEqual([1]);
+    expect(cache.get(texts[0]!)).toBeUndefined();
+    const kept = texts.filter((text) => cache.get(text) !== undefined);
+    expect(kept.reduce((sum, text) => sum + text.length, 0)).toBeLessThanOrEqual(MAX_CACHED_CHARS);
+    // A text longer than the bound alone is embedded, not kept.
+    const huge = "y".repeat(MAX_CACHED_CHARS + 1);
+    await cache.embed([huge], embed);
+    expect(cache.get(huge)).toBeUndefined();
+    expect(cache.get(texts.at(-1)!)).toEqual([1]);
   });
 });

@@ -4,8 +4,18 @@
  * a turn (tens of milliseconds per text on two cores), so the second time should be free.
  * Vectors are returned as stored: callers must not mutate them.
  */
+/**
+ * Most characters of text the cache keeps as keys (about 16 MB of UTF-16), whatever its number of
+ * entries: its texts are as long as `maxContentChars` allows (up to 1,000,000), and 1,024 such
+ * texts kept 2 GB alive. The default 1,024 texts of at most 8,000 characters fit in it.
+ */
+export const MAX_CACHED_CHARS = 8_388_608;
+
 export class EmbeddingCache {
   private readonly entries = new Map<string, number[]>();
+
+  /** Characters of the texts in `entries`. */
+  private chars = 0;
 
   /** Texts being embedded now, by the call that embeds them. */
   private readonly inFlight = new Map<string, Promise<number[]>>();
@@ -22,10 +32,15 @@ export class EmbeddingCache {
   }
 
   set(text: string, vector: number[]): void {
-    if (this.maxEntries <= 0) return;
-    this.entries.delete(text);
+    if (this.maxEntries <= 0 || text.length > MAX_CACHED_CHARS) return;
+    if (this.entries.delete(text)) this.chars -= text.length;
     this.entries.set(text, vector);
-    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.chars += text.length;
+    while (this.entries.size > this.maxEntries || this.chars > MAX_CACHED_CHARS) {
+      const oldest = this.entries.keys().next().value!;
+      this.entries.delete(oldest);
+      this.chars -= oldest.length;
+    }
   }
 
   /**
