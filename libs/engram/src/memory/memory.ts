@@ -387,21 +387,25 @@ export class Memory {
   /**
    * `forget`, off the caller's path: checks the options, then returns at once; the pass runs after
    * this process's pending writes of the user. Passes of one user never overlap, and requests made
-   * while one runs fold into a single pass after it (a pass reads the user's records when it
-   * starts). `flush()` and `close()` wait for passes in flight. The graph's `consolidate` node uses
-   * this, so a forgetting pass (hundreds of ms for a large user) is not part of any turn.
+   * while one runs with the same scope and rules fold into a single pass after it (a pass reads the
+   * user's records when it starts); one with another thread or other rules is a pass of its own.
+   * `flush()` and `close()` wait for passes in flight. The graph's `consolidate` node uses this,
+   * so a forgetting pass (hundreds of ms for a large user) is not part of any turn.
    *
    * @param onError receives a failed pass (the store down, say); it is retried only when asked
    *   again. @default a process warning with code `ENGRAM_FORGET_FAILED`
    */
   scheduleForget(options: ForgetOptions, onError?: (error: unknown) => void): void {
     const scope = validateScopeOptions(options, "scheduleForget()", FORGET_RULE_KEYS);
-    resolveForgetRules(options);
+    const rules = resolveForgetRules(options);
     this.lifecycle.assertOpen();
+    // The pass as asked now (a caller may change its object afterwards); requests fold only with the same.
+    const pass: ForgetOptions = { ...scope, ...rules };
     const report = onError ?? ((error: unknown) => {
       process.emitWarning(`Engram's forgetting pass for a user failed: ${(error as Error)?.message ?? error}`, { code: "ENGRAM_FORGET_FAILED" });
     });
-    this.scheduling.scheduleForget(scope.userId, () => this.forget(options), report);
+    const same = JSON.stringify([scope.agentId ?? null, scope.threadId ?? null, rules.dedupeThreshold, rules.halfLifeDays, rules.maxRecords]);
+    this.scheduling.scheduleForget(scope.userId, () => this.forget(pass), report, same);
   }
 
   /**

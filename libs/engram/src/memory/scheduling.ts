@@ -34,9 +34,12 @@ export class Scheduling {
     await this.facts?.submit(scope, records);
   }
 
-  /** Runs a forgetting pass of the user after the passes in flight; requests meanwhile fold into one. */
-  scheduleForget(userId: string, pass: () => Promise<unknown>, onError: (error: unknown) => void): void {
-    this.forgetting.request(userId, pass, onError);
+  /**
+   * Runs a forgetting pass of the user after the passes in flight; requests meanwhile with the same
+   * `options` (scope and rules, as a string) fold into one.
+   */
+  scheduleForget(userId: string, pass: () => Promise<unknown>, onError: (error: unknown) => void, options = ""): void {
+    this.forgetting.request(userId, pass, onError, options);
   }
 
   /** Runs waiting extraction now and waits for it and for forgetting passes; returns extraction's failures. */

@@ -47,6 +47,24 @@ describe("UpkeepQueue", () => {
     expect(maxActive).toBe(2);
   });
 
+  it("folds only requests of the same variant; another variant runs in the same queued run, after it", async () => {
+    const queue = new UpkeepQueue();
+    const log: string[] = [];
+    const task = (name: string) => async () => {
+      log.push(name);
+    };
+    const errors: unknown[] = [];
+    expect(queue.request("alice", task("thread t1"), () => undefined, "t1")).toBe(true);
+    expect(queue.request("alice", task("thread t2"), () => undefined, "t2")).toBe(true);
+    expect(queue.request("alice", task("thread t1 again"), () => undefined, "t1")).toBe(false);
+    expect(queue.request("alice", async () => Promise.reject(new Error("t3 failed")), (error) => errors.push(error), "t3")).toBe(true);
+    expect(queue.request("alice", task("thread t4"), () => undefined, "t4")).toBe(true);
+    await queue.idle();
+    // Before, every request after the first folded into it, whatever its variant: t2 and t4 never ran.
+    expect(log).toEqual(["thread t1", "thread t2", "thread t4"]);
+    expect(errors).toHaveLength(1);
+  });
+
   it("hands a failure to onError and keeps serving the key", async () => {
     const queue = new UpkeepQueue();
     const errors: unknown[] = [];
