@@ -90,7 +90,9 @@ export class FilingWorker {
         await this.userLock(userId, async () => undefined);
         deleted[userId] = 0;
         for (;;) {
-          const page = await this.memory.getAll({ userId, threadId, limit: 1_000 });
+          // Facts whose validity ended too: a superseded fact keeps its content (getAll leaves
+          // it out unless asked), and it was left behind.
+          const page = await this.memory.getAll({ userId, threadId, limit: 1_000, includeInvalid: true });
           if (page.length === 0) break;
           for (const record of page) await this.memory.delete(record.id, { userId });
           deleted[userId] += page.length;
