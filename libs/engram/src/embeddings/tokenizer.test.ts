@@ -81,6 +81,32 @@ describe("SentencePieceTokenizer (port of USE-Lite's)", () => {
     }
   });
 
+  it("gives the original's ids on text a user may send: other spaces, NFKC expansions, controls, lone surrogates, long words", async () => {
+    const vocab = await vocabulary();
+    const original = (new EmbeddingsModel({ vocabulary: vocab, model: null } as never) as unknown as {
+      tokenizer: { encode(text: string): number[] };
+    }).tokenizer;
+    const port = new SentencePieceTokenizer(vocab);
+    // NFKC turns some into spaces or several characters (NBSP, ideographic space, ⑴, ㎡, ﬁ, ½);
+    // a lone surrogate or NUL reaches the model when LocalEmbeddings or StaticEmbeddings is used alone.
+    const odd = ["\u00a0", "\u3000", "\u2009", "\t", "\n", "\r\n", "\u2474", "\u33a1", "\ufb01", "\u00bd", "\ud800", "\udc00", "\u0000", "\u200b", "\ufeff", "\u2028", "\u0301"];
+    const word = fc.oneof(
+      fc.constantFrom(...odd),
+      fc.constantFrom("the", "un", "believ", "ably", ":30", "12", ".", "é", "😀", " "),
+      fc.constantFrom(...vocab.slice(6, 2_000).map(([piece]) => piece.replace(/\u2581/g, " "))),
+      fc.stringMatching(/^[a-z]{10,16}$/),
+    );
+    fc.assert(
+      fc.property(fc.array(word, { maxLength: 25 }), (pieces) => {
+        const text = pieces.join("");
+        const expected = original.encode(text);
+        expect(port.encode(text)).toEqual(expected);
+        expect(port.encode(text)).toEqual(expected);
+      }),
+      { numRuns: 2_000, seed: 17 },
+    );
+  });
+
   it("reads the broken scores of ':' pieces as the original does (null counts as 0)", async () => {
     const vocab = await vocabulary();
     const port = new SentencePieceTokenizer(vocab);
