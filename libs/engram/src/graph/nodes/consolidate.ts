@@ -1,5 +1,5 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import { RemoveMessage } from "@langchain/core/messages";
+import { RemoveMessage, type BaseMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { ImportanceScorer } from "../../scoring/importance/types.js";
 import type { WindowOptions } from "../../working/window.js";
@@ -76,10 +76,24 @@ export function createConsolidateNode(options: ConsolidateNodeOptions) {
     checkThreadOwner(state, scope.userId, "The memory graph");
     const done = await consolidateTurn(resolved, state, scope, scoreSummary);
     const update: MemoryStateUpdate = { turnsSinceForget: done.turnsSinceForget, ...ownerUpdate(state, scope.userId) };
-    if (done.summary !== undefined) {
-      update.summary = done.summary;
-      update.messages = done.evictedIds.map((id) => new RemoveMessage({ id }));
-    }
+    if (done.summary !== undefined) update.summary = done.summary;
+    // System messages never leave the window: a copy sent with every request would pile up in
+    // the thread for ever (the model is given each text once). Each text is kept once, the first.
+    const removed = [...(done.summary !== undefined ? done.evictedIds : []), ...repeatedSystemIds(state.messages)];
+    if (removed.length > 0) update.messages = removed.map((id) => new RemoveMessage({ id }));
     return update;
   };
+}
+
+/** Ids of the system messages whose text an earlier system message of the thread has already. */
+function repeatedSystemIds(messages: readonly BaseMessage[]): string[] {
+  const seen = new Set<string>();
+  const repeated: string[] = [];
+  for (const message of messages) {
+    if (message.getType() !== "system") continue;
+    const text = message.text.trim();
+    if (seen.has(text) && typeof message.id === "string") repeated.push(message.id);
+    seen.add(text);
+  }
+  return repeated;
 }

@@ -36,7 +36,9 @@ export function createModelNode(options: ModelNodeOptions) {
     checkRunOwner(state, config, "The memory graph");
     // System messages in the state (a user's own) join the one system prompt: several system
     // messages, or one that is not first, are refused by some providers.
-    const own = state.messages.filter((m) => m.getType() === "system").map((m) => m.text.trim()).filter(Boolean);
+    // A client that sends its system message with every request adds a copy each turn: each
+    // text is given once.
+    const own = [...new Set(state.messages.filter((m) => m.getType() === "system").map((m) => m.text.trim()).filter(Boolean))];
     const system = buildSystemPrompt({
       base: [options.systemPrompt ?? DEFAULT_SYSTEM_PROMPT, ...own].join("\n\n"),
       procedures: state.procedures,
