@@ -24,6 +24,7 @@ import { Embedder } from "./embedder.js";
 import { resolveFactOptions } from "./facts.js";
 import { GatedStore } from "./gated_store.js";
 import { ModelGuard } from "./model_guard.js";
+import { validateMemoryOptionNames } from "./known_options.js";
 import type { MemoryOptions } from "./options.js";
 import { PendingOverlay, validatePendingReads } from "./pending_overlay.js";
 import { Recall, validateRecallSizes, validateRevisionSource } from "./recall.js";
@@ -57,6 +58,7 @@ export interface MemoryConfig {
 
 /** Resolves and checks every option: a bad value fails here, when the Memory is made. */
 export function resolveMemoryConfig(options: MemoryOptions): MemoryConfig {
+  validateMemoryOptionNames(options);
   const dataDir = options.dataDir ?? ".engram";
   // Checked before anything below makes a worker pool or opens a database.
   const maxContentChars = validateMaxContentChars(options.maxContentChars);
