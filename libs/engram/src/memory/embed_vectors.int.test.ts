@@ -161,3 +161,21 @@ describe("two data folders on one Chroma server, one model id, two vector sizes"
     expect((await first.getAll({ userId: "farid" })).map((r) => r.content)).toEqual(["Farid repairs old radios"]);
   });
 });
+
+describe("engram reembed towards a model that answers NaN", () => {
+  it("fails with EMBEDDING_FAILED instead of copying NaN vectors; run again with a working model, it moves the folder", async () => {
+    const dataDir = join(memories.chroma.dir, "reembed-nan");
+    const chroma = { url: memories.chroma.server.url };
+    const first = memories.open("reembed-nan", { embeddings: new UserEmbeddings(16), writes: "sync", prefix: "rnan" });
+    await first.add("Gita teaches chess on Sundays", { userId: "gita" });
+    await first.close();
+    const broken = new UserEmbeddings(16, "users-own-model@2");
+    broken.answer = (_texts, good) => good.map((v) => v.map(() => Number.NaN));
+    expect(await codeOf(() => reembed({ dataDir, chroma, prefix: "rnan", embeddings: broken }))).toBe("EMBEDDING_FAILED");
+    // It resumes with the model fixed.
+    const moved = await reembed({ dataDir, chroma, prefix: "rnan", embeddings: new UserEmbeddings(16, "users-own-model@2") });
+    expect(moved.to).toBe("users-own-model@2");
+    const memory = memories.open("reembed-nan", { embeddings: new UserEmbeddings(16, "users-own-model@2"), prefix: "rnan" });
+    expect((await memory.search("chess", { userId: "gita" }))[0]?.content).toBe("Gita teaches chess on Sundays");
+  });
+});

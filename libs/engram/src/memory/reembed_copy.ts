@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import type { Collection } from "chromadb";
+import { checkVectors } from "../embeddings/vectors.js";
 import { EngramError } from "../core/errors.js";
 import { rowText, STORED_DOCUMENT, TEXT_KEY } from "../store/chroma_records.js";
 import { upsertRows } from "../store/chroma_upsert.js";
@@ -112,9 +113,8 @@ async function fingerprints(collection: Collection, source: boolean): Promise<Ma
 
 async function embedAll(embeddings: EmbeddingsInterface, texts: string[]): Promise<number[][]> {
   try {
-    const vectors = await embeddings.embedDocuments(texts);
-    if (vectors.length !== texts.length) throw new Error(`got ${vectors.length} vectors for ${texts.length} texts`);
-    return vectors;
+    // As Memory's (embeddings/vectors.ts): a NaN, empty, zero or odd-sized answer is refused, not copied into every user's collection.
+    return checkVectors(await embeddings.embedDocuments(texts), texts.length);
   } catch (cause) {
     if (cause instanceof EngramError) throw cause;
     throw new EngramError("EMBEDDING_FAILED", `Embedding failed: ${(cause as Error)?.message ?? cause}`, { cause });
