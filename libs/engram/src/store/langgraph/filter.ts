@@ -1,4 +1,5 @@
 import { EngramError } from "../../core/errors.js";
+import { isWellFormed, repairText } from "../../core/text.js";
 import { ownEntries } from "../../core/validate.js";
 import type { StoreValue } from "./validate.js";
 
@@ -22,7 +23,15 @@ export function parseFilter(filter: unknown): FilterCondition[] {
   // A Map was read as no condition at all (every item matched), a throwing getter escaped as a
   // bare Error: both are refused here with the filter's code (core/validate.ts ownEntries).
   const fields = ownEntries(filter, "filter", "INVALID_FILTER", '{ status: "active", score: { $gte: 3 } }');
-  return fields.map(([key, expected]): FilterCondition => {
+  return fields.map(([key, raw]): FilterCondition => {
+    if (!isWellFormed(key)) {
+      // No stored value has such a field (validate.ts refuses it), and Chroma refused the where.
+      throw new EngramError("INVALID_FILTER", "A filter field contains a broken character (a lone UTF-16 surrogate).");
+    }
+    // Text in stored values was made safe on put (validate.ts): operands are made safe the same
+    // way, so a filter matches what its text was stored as (a lone surrogate in a `where` made
+    // Chroma refuse the whole search).
+    const expected = safeOperand(raw);
     if (!isPlainObject(expected)) return { key, kind: "equals", value: expected };
     const entries = Object.entries(expected);
     const dollar = entries.filter(([name]) => name.startsWith("$"));
@@ -41,6 +50,17 @@ export function parseFilter(filter: unknown): FilterCondition[] {
     });
     return { key, kind: "operators", operators };
   });
+}
+
+/**
+ * An operand whose text holds a lone surrogate, repaired as stored text is (core/text.ts), through
+ * lists and objects. Well-formed text is left as given (what Chroma takes needs no change).
+ */
+function safeOperand(value: unknown): unknown {
+  if (typeof value === "string") return isWellFormed(value) ? value : repairText(value);
+  if (Array.isArray(value)) return value.map(safeOperand);
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, safeOperand(item)]));
+  return value;
 }
 
 /**

@@ -108,6 +108,14 @@ export function validateValue(value: unknown): StoreValue {
   if (stored === null || typeof stored !== "object" || Array.isArray(stored)) {
     throw new EngramError("INVALID_VALUE", `A store value must be a plain object as JSON; its toJSON() gives ${describe(stored)}.`);
   }
+  // A top-level field is also a key of its Chroma row's metadata (a filter shadow, rows.ts), and
+  // Chroma's JSON parser refuses a lone surrogate there: the upsert failed with STORE_ERROR after
+  // the batch's other first labels were written. Refused, never repaired: two fields must not
+  // become one.
+  const broken = Object.keys(stored).find((field) => !isWellFormed(field));
+  if (broken !== undefined) {
+    throw new EngramError("INVALID_VALUE", `A store value's field ${describeValue(broken)} contains a broken character (a lone UTF-16 surrogate).`);
+  }
   const bytes = Buffer.byteLength(JSON.stringify(json));
   if (bytes > MAX_VALUE_BYTES) {
     throw new EngramError("INVALID_VALUE", `A store value is at most ${MAX_VALUE_BYTES / 1024 / 1024} MiB as JSON (Chroma refuses larger requests), got ${(bytes / 1024 / 1024).toFixed(1)} MiB.`);
