@@ -5,11 +5,12 @@
  * `chroma: { url, path }` talked to the server at `url` while the caller thought a local folder
  * was used.
  */
+import type { OptionNames } from "../core/option_names.js";
 import { validateOptionObject } from "../core/validate.js";
 import type { MemoryOptions } from "./options.js";
 
 /** Typed against MemoryOptions: a new option fails the type check until it is listed here. */
-const MEMORY_OPTIONS: { readonly [K in keyof Required<MemoryOptions>]: true } = {
+const MEMORY_OPTIONS: OptionNames<MemoryOptions> = {
   dataDir: true,
   chroma: true,
   embeddings: true,
@@ -30,7 +31,7 @@ const MEMORY_OPTIONS: { readonly [K in keyof Required<MemoryOptions>]: true } = 
   entities: true,
 };
 
-type Nested<K extends keyof MemoryOptions> = { readonly [P in keyof Required<NonNullable<MemoryOptions[K]>>]: true };
+type Nested<K extends keyof MemoryOptions> = OptionNames<NonNullable<MemoryOptions[K]>>;
 
 const RECALL_INDEX: Nested<"recallIndex"> = { maxRecords: true, maxUsers: true, exactSearchLimit: true, pending: true, revisions: true };
 const ENTITIES: Nested<"entities"> = { extract: true, boost: true };

@@ -1,5 +1,6 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { ImportanceScorer } from "../../scoring/importance/types.js";
+import { refuseUnknownOptions, type OptionNames } from "../../core/option_names.js";
 import { renamedOption } from "../../turn/renamed.js";
 import type { TurnOptions } from "../../turn/options.js";
 import type { TurnMemory as GraphMemory, WarningHandler } from "../../turn/types.js";
@@ -77,9 +78,34 @@ export interface EngramMemoryOptions {
   onWarning?: WarningHandler;
 }
 
+/** Every name of EngramMemoryOptions. */
+const ENGRAM_MEMORY_OPTIONS: OptionNames<EngramMemoryOptions> = {
+  memory: true,
+  userId: true,
+  threadId: true,
+  returnMessages: true,
+  inputKey: true,
+  outputKey: true,
+  memoryKey: true,
+  summaryKey: true,
+  recalledKey: true,
+  contextInHistory: true,
+  humanPrefix: true,
+  aiPrefix: true,
+  window: true,
+  scorer: true,
+  importanceThreshold: true,
+  recallLimit: true,
+  summaryModel: true,
+  summaryMaxTokens: true,
+  forgetEvery: true,
+  onWarning: true,
+};
+
 /** The turn core's options from `EngramMemory`'s (the rest are the door's own). */
 export function turnOptionsOf(options: EngramMemoryOptions): TurnOptions {
   renamedOption(options, "model", "summaryModel", "EngramMemory");
+  refuseUnknownOptions(options, "EngramMemory", ENGRAM_MEMORY_OPTIONS, '{ memory, userId: "alice" }');
   const { memory, scorer, importanceThreshold, recallLimit, window, summaryModel, summaryMaxTokens, forgetEvery, onWarning } = options;
   return { memory, scorer, importanceThreshold, recallLimit, window, summaryModel, summaryMaxTokens, forgetEvery, onWarning };
 }

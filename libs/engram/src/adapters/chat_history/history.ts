@@ -9,7 +9,8 @@ import type { WarningHandler } from "../../turn/types.js";
 import { selectWindow } from "../../working/window.js";
 import { SUMMARY_HEADING } from "../../turn/engram_context.js";
 import { clearThread, fileThread, runningSummary, storedSummaries, type FiledMark, type FilingContext } from "./filer.js";
-import type { EngramChatMessageHistoryOptions } from "./options.js";
+import { CHAT_HISTORY_OPTIONS, type EngramChatMessageHistoryOptions } from "./options.js";
+import { refuseUnknownOptions } from "../../core/option_names.js";
 import { identify } from "./thread.js";
 import { describeValue } from "../../core/describe.js";
 
@@ -95,6 +96,7 @@ export class EngramChatMessageHistory extends BaseListChatMessageHistory {
     }
     // The turn core's checks: the same bad value gets the same error here as at the other doors.
     renamedOption(options, "model", "summaryModel", "EngramChatMessageHistory");
+    refuseUnknownOptions(options, "EngramChatMessageHistory", CHAT_HISTORY_OPTIONS, '{ memory, userId: "alice" }');
     const importanceThreshold = checkImportanceThreshold(options.importanceThreshold);
     const window = checkWindow(options.window);
     const summaryMaxTokens = options.summaryMaxTokens ?? DEFAULT_SUMMARY_TOKENS;

@@ -1,3 +1,4 @@
+import type { OptionNames } from "../../core/option_names.js";
 import type { BaseChatMessageHistory } from "@langchain/core/chat_history";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { WarningHandler } from "../../turn/types.js";
@@ -43,3 +44,17 @@ export interface EngramChatMessageHistoryOptions {
   /** Where a failed background filing is reported (the messages stay in `history`). @default console.warn */
   onWarning?: WarningHandler;
 }
+
+/** Every name of EngramChatMessageHistoryOptions. */
+export const CHAT_HISTORY_OPTIONS: OptionNames<EngramChatMessageHistoryOptions> = {
+  memory: true,
+  userId: true,
+  threadId: true,
+  history: true,
+  window: true,
+  scorer: true,
+  importanceThreshold: true,
+  summaryModel: true,
+  summaryMaxTokens: true,
+  onWarning: true,
+};

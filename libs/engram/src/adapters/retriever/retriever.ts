@@ -15,6 +15,7 @@ import { checkMemory, positiveInteger } from "../../turn/options.js";
 import { scopeFromRun, userOfRun } from "../../turn/scope.js";
 import { selectMemories } from "./select.js";
 import { describeValue } from "../../core/describe.js";
+import { refuseUnknownOptions, type OptionNames } from "../../core/option_names.js";
 
 /** Options of `new EngramRetriever(options)`. */
 export interface EngramRetrieverOptions extends BaseRetrieverInput {
@@ -67,6 +68,24 @@ export interface EngramRetrieverOptions extends BaseRetrieverInput {
    */
   excludeThread?: boolean | string;
 }
+
+/** Its own names and BaseRetriever's (callbacks, tags, metadata, verbose). */
+const RETRIEVER_OPTIONS: OptionNames<EngramRetrieverOptions> = {
+  memory: true,
+  userId: true,
+  k: true,
+  ranker: true,
+  maxTokens: true,
+  dedupeThreshold: true,
+  filters: true,
+  threshold: true,
+  fetchK: true,
+  excludeThread: true,
+  callbacks: true,
+  tags: true,
+  metadata: true,
+  verbose: true,
+};
 
 /**
  * Most results one `Memory.search` returns (its `limit` is refused above it). The retriever's
@@ -151,6 +170,7 @@ export class EngramRetriever extends BaseRetriever<EngramDocumentMetadata> {
     if (options === null || typeof options !== "object") {
       throw new EngramError("INVALID_OPTIONS", "EngramRetriever needs options: new EngramRetriever({ memory }).");
     }
+    refuseUnknownOptions(options, "EngramRetriever", RETRIEVER_OPTIONS, "{ memory, k: 4 }");
     this.memory = checkMemory(options.memory, "EngramRetriever") as Memory;
     this.userId = options.userId === undefined ? undefined : validateScope({ userId: options.userId }).userId;
     this.k = atMostSearchLimit(positiveInteger(options.k ?? 4, "k"), "k");

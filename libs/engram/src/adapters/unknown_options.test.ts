@@ -1,0 +1,56 @@
+import { describe, expect, it } from "@jest/globals";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { isEngramError } from "../core/errors.js";
+import { StaticEmbeddings } from "../embeddings/static.js";
+import { Memory } from "../memory/memory.js";
+import { EngramMemory } from "./base_memory/engram_memory.js";
+import { EngramChatMessageHistory } from "./chat_history/history.js";
+import { EngramRetriever } from "./retriever/retriever.js";
+
+/** The code and message `make()` throws, or undefined when it makes the door. */
+function refusal(make: () => unknown): { code: string; message: string } | undefined {
+  try {
+    make();
+    return undefined;
+  } catch (error) {
+    if (!isEngramError(error)) throw error;
+    return { code: error.code, message: error.message };
+  }
+}
+
+// Made, never opened: constructors do no I/O, so no server starts.
+const memory = new Memory({ dataDir: join(tmpdir(), "engram-unknown-options-never-opened"), embeddings: new StaticEmbeddings() });
+
+/** Options whose names are not the door's: a typo of a real one, and a name of another door. */
+type Loose = Record<string, unknown>;
+
+describe("the classic doors refuse option names they do not know", () => {
+  it("EngramRetriever: a typo of k or of excludeThread is refused, naming it; BaseRetriever's own names are taken", () => {
+    for (const [typo, real] of [["K", "k"], ["excludeThreads", "excludeThread"], ["top_k", "k"]] as const) {
+      const error = refusal(() => new EngramRetriever({ memory, userId: "alice", [typo]: 2 } as Loose as never));
+      expect(error?.code).toBe("INVALID_OPTIONS");
+      expect(error?.message).toContain(`"${typo}"`);
+      expect(error?.message).toContain(real);
+    }
+    expect(refusal(() => new EngramRetriever({ memory, k: 2, tags: ["t"], metadata: { a: 1 }, verbose: false, callbacks: [] }))).toBeUndefined();
+  });
+
+  it("EngramMemory: recallLimit misspelt, or the retriever's k, is refused; the renamed model keeps its own message", () => {
+    for (const typo of ["recalLimit", "k", "memory_key"]) {
+      const error = refusal(() => new EngramMemory({ memory, userId: "alice", [typo]: 3 } as Loose as never));
+      expect(error?.code).toBe("INVALID_OPTIONS");
+      expect(error?.message).toContain(`"${typo}"`);
+    }
+    expect(refusal(() => new EngramMemory({ memory, userId: "alice", model: {} } as Loose as never))?.message).toContain('"model" is now "summaryModel"');
+    expect(refusal(() => new EngramMemory({ memory, userId: "alice", recallLimit: 3, memoryKey: "history", onWarning: undefined }))).toBeUndefined();
+  });
+
+  it("EngramChatMessageHistory: sessionId (the name RunnableWithMessageHistory uses) is refused, pointing at threadId", () => {
+    const error = refusal(() => new EngramChatMessageHistory({ memory, userId: "alice", sessionId: "s1" } as Loose as never));
+    expect(error?.code).toBe("INVALID_OPTIONS");
+    expect(error?.message).toContain('"sessionId"');
+    expect(error?.message).toContain("threadId");
+    expect(refusal(() => new EngramChatMessageHistory({ memory, userId: "alice", threadId: "s1", window: { maxTurns: 4 } }))).toBeUndefined();
+  });
+});
