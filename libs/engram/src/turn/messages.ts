@@ -51,3 +51,20 @@ export function exchangeText(messages: readonly BaseMessage[]): string {
     .join("\n");
 }
 
+/**
+ * Ids of the system messages whose text an earlier system message of the conversation has. System
+ * messages never leave the window, so a client that sends its system message with every request
+ * would pile a copy per turn into the thread for ever: the doors remove the repeats at the end of
+ * a turn, keeping the first of each text.
+ */
+export function repeatedSystemIds(messages: readonly BaseMessage[]): string[] {
+  const seen = new Set<string>();
+  const repeated: string[] = [];
+  for (const message of messages) {
+    if (message.getType() !== "system") continue;
+    const text = message.text.trim();
+    if (seen.has(text) && typeof message.id === "string") repeated.push(message.id);
+    seen.add(text);
+  }
+  return repeated;
+}

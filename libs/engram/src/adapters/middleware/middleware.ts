@@ -2,7 +2,7 @@ import { RemoveMessage, SystemMessage, type BaseMessage } from "@langchain/core/
 import { z } from "zod";
 import { EngramError } from "../../core/errors.js";
 import { finishTurn } from "../../turn/finish.js";
-import { lastHumanIndex } from "../../turn/messages.js";
+import { lastHumanIndex, repeatedSystemIds } from "../../turn/messages.js";
 import { resolveTurnOptions } from "../../turn/options.js";
 import { buildSystemPrompt } from "../../turn/prompt.js";
 import { recallFor } from "../../turn/recall.js";
@@ -96,10 +96,12 @@ export function engramMiddleware(options: EngramMiddlewareOptions) {
         },
         scope,
       );
+      // What left the window, and repeated copies of a system message sent with every run.
+      const removed = [...outcome.evictedIds, ...repeatedSystemIds(state.messages)];
       return {
         engramSummary: outcome.summary,
         engramTurnsSinceForget: outcome.turnsSinceForget,
-        ...(outcome.evictedIds.length > 0 ? { messages: outcome.evictedIds.map((id) => new RemoveMessage({ id })) } : {}),
+        ...(removed.length > 0 ? { messages: removed.map((id) => new RemoveMessage({ id })) } : {}),
       };
     },
   });

@@ -1,9 +1,10 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import { RemoveMessage, type BaseMessage } from "@langchain/core/messages";
+import { RemoveMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { ImportanceScorer } from "../../scoring/importance/types.js";
 import type { WindowOptions } from "../../working/window.js";
 import { consolidateTurn } from "../../turn/consolidate.js";
+import { repeatedSystemIds } from "../../turn/messages.js";
 import {
   checkForgetEvery,
   checkImportanceThreshold,
@@ -83,17 +84,4 @@ export function createConsolidateNode(options: ConsolidateNodeOptions) {
     if (removed.length > 0) update.messages = removed.map((id) => new RemoveMessage({ id }));
     return update;
   };
-}
-
-/** Ids of the system messages whose text an earlier system message of the thread has already. */
-function repeatedSystemIds(messages: readonly BaseMessage[]): string[] {
-  const seen = new Set<string>();
-  const repeated: string[] = [];
-  for (const message of messages) {
-    if (message.getType() !== "system") continue;
-    const text = message.text.trim();
-    if (seen.has(text) && typeof message.id === "string") repeated.push(message.id);
-    seen.add(text);
-  }
-  return repeated;
 }
