@@ -189,6 +189,40 @@ describe("planForget: the cap", () => {
     expect(reasons(plan)).toEqual({ e2: "cap" });
   });
 
+  it("gives the kept record the group's longest life: none when a duplicate has no expiry", () => {
+    // Before, the kept record (the more important) kept its own expiry: the memory was gone the
+    // next day, though the same words were also stored for good.
+    const forever = planForget(
+      [item("today-only", 0, { importance: 0.9, expiresAt: NOW + DAY }), item("for-good", 3, { importance: 0.2 })],
+      {},
+      NOW,
+    );
+    expect(reasons(forever)).toEqual({ "for-good": "dedupe" });
+    expect(forever.updates).toHaveLength(1);
+    expect(forever.updates[0]!.id).toBe("today-only");
+    expect(forever.updates[0]!.expiresAt).toBeUndefined();
+    const longer = planForget(
+      [item("a-day", 0, { importance: 0.9, expiresAt: NOW + DAY }), item("a-week", 3, { importance: 0.2, expiresAt: NOW + 7 * DAY })],
+      {},
+      NOW,
+    );
+    expect(longer.updates[0]).toMatchObject({ id: "a-day", expiresAt: NOW + 7 * DAY });
+  });
+
+  it("never merges the same words about other days", () => {
+    // "I went to the gym yesterday", said on two days: two events.
+    const plan = planForget(
+      [
+        item("said-monday", 0, { content: "I went to the gym yesterday", metadata: { dates: "d:2026-12-06|m:2026-12|y:2026" } }),
+        item("said-thursday", 0, { content: "I went to the gym yesterday", metadata: { dates: "d:2026-12-09|m:2026-12|y:2026" } }),
+        item("said-thursday-again", 0, { content: "I went to the gym yesterday", metadata: { dates: "d:2026-12-09|m:2026-12|y:2026" } }),
+      ],
+      {},
+      NOW,
+    );
+    expect(reasons(plan)).toEqual({ "said-thursday-again": "dedupe" });
+  });
+
   it("does not write back a merged record that the cap then evicts", () => {
     const plan = planForget(
       [item("weak", 0, { importance: 0.1 }), item("weak-copy", 3, { importance: 0.1 }), item("strong", 90, { importance: 0.9 })],

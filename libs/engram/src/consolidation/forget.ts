@@ -3,6 +3,7 @@ import type { MemoryKind, MemoryRecord, Scope } from "../core/types.js";
 import { groupNearDuplicates } from "./near_duplicates.js";
 import { mayMerge, wording } from "./restatement.js";
 import { VALID_UNTIL_KEY } from "./validity.js";
+import { DATES_KEY } from "../scoring/dates.js";
 import { describeValue } from "../core/describe.js";
 
 /** The rules of forgetting. Every field is optional; the defaults are below. */
@@ -114,7 +115,8 @@ export interface ForgetPlan {
   removals: ForgetRemoval[];
   /**
    * Records that absorbed near-duplicates, to write back: `source.messageIds` is the union of the
-   * group's, `lastAccessedAt` the latest of the group's, `updatedAt` is `now`. A record that
+   * group's, `lastAccessedAt` the latest of the group's, `expiresAt` the latest (none if one has
+   * none), `updatedAt` is `now`. A record that
    * absorbed duplicates and was then evicted by the cap is not here.
    */
   updates: MemoryRecord[];
@@ -130,7 +132,9 @@ export interface ForgetPlan {
  *    `dedupeThreshold` or more are merged. The one kept is the most important, then the most
  *    recently accessed, then the most recently created (then the smallest id, so the plan is
  *    deterministic); it takes the union of the group's `source.messageIds`. The others go,
- *    reason "dedupe". Records of different kinds are never merged.
+ *    reason "dedupe". Records of different kinds are never merged, nor records whose texts speak
+ *    of other days (`metadata.dates`: "yesterday" said on two days), nor a fact that ended with
+ *    one that did not. The kept record lives as long as the longest-lived of its group.
  * 3. Cap: if more than `maxRecords` remain, the lowest retention (see {@link retention}) go until
  *    `maxRecords` remain, reason "cap"; ties go oldest access first.
  *
@@ -167,10 +171,13 @@ export function planForget(items: readonly ForgetItem[], rules: ForgetRules, now
     // records that end at the same time (or never) merge.
     const wordings = ordered.map((item) => wording(item.record.content));
     const ends = ordered.map((item) => String(item.record.metadata[VALID_UNTIL_KEY] ?? ""));
+    // The same words about other days are other events: "I went to the gym yesterday" said on
+    // Monday and on Thursday. Their resolved dates (scoring/dates.ts) tell them apart.
+    const days = ordered.map((item) => String(item.record.metadata[DATES_KEY] ?? ""));
     const representative = groupNearDuplicates(
       ordered.map((item) => item.embedding),
       dedupeThreshold,
-      (i, r) => ends[i] === ends[r] && mayMerge(wordings[i]!, wordings[r]!),
+      (i, r) => ends[i] === ends[r] && days[i] === days[r] && mayMerge(wordings[i]!, wordings[r]!),
     );
     const members = new Map<number, ForgetItem[]>();
     ordered.forEach((item, i) => {
@@ -235,7 +242,7 @@ function mergeInto(kept: MemoryRecord, duplicates: MemoryRecord[], now: number):
   const messageIds = [...new Set([kept, ...duplicates].flatMap((record) => record.source.messageIds ?? []))];
   const source = { ...kept.source };
   if (messageIds.length > 0) source.messageIds = messageIds;
-  return {
+  const merged: MemoryRecord = {
     ...kept,
     scope: { ...kept.scope },
     metadata: { ...kept.metadata },
@@ -243,6 +250,12 @@ function mergeInto(kept: MemoryRecord, duplicates: MemoryRecord[], now: number):
     lastAccessedAt: Math.max(kept.lastAccessedAt, ...duplicates.map((record) => record.lastAccessedAt)),
     updatedAt: now,
   };
+  // The group's longest life: the kept record may be a copy stored for a day, its duplicate the
+  // same words stored for good; kept with its own expiry, the memory was gone the next day.
+  const group = [kept, ...duplicates];
+  if (group.some((record) => record.expiresAt === undefined)) delete merged.expiresAt;
+  else merged.expiresAt = Math.max(...group.map((record) => record.expiresAt!));
+  return merged;
 }
 
 function byKind(items: ForgetItem[]): ForgetItem[][] {

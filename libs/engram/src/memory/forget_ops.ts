@@ -98,6 +98,10 @@ export function forgetWriteOps(plan: ForgetPlan, items: readonly ForgetItem[], n
     embedding: Array.from(byId.get(record.id)!.embedding),
     history: { memoryId: record.id, event: "UPDATE", oldContent: record.content, newContent: record.content, reason: "dedupe", at: now },
     ifStoredAs: [record.id, ...(duplicates.get(record.id) ?? [])].map(asRead),
+    // The merge may drop the kept record's expiry (a duplicate lives for good): the store removes
+    // the key even when the pass runs in the millisecond the record was made (a fixed clock), where
+    // its `updatedAt` alone does not tell it a rewrite.
+    replaces: true,
   }));
   for (const removal of plan.removals) {
     const into = removal.mergedInto;
