@@ -5,6 +5,7 @@ import type { BaseChatModel } from "@langchain/core/language_models/chat_models"
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { END, START, StateGraph, type BaseCheckpointSaver, type BaseStore } from "@langchain/langgraph";
 import { ToolNode } from "@langchain/langgraph/prebuilt";
+import { refuseUnknownOptions, type OptionNames } from "../core/option_names.js";
 import type { ImportanceScorer } from "../scoring/importance/types.js";
 import { DEFAULT_IMPORTANCE_THRESHOLD, resolveTurnOptions } from "../turn/options.js";
 import type { WindowOptions } from "../working/window.js";
@@ -83,6 +84,26 @@ export interface MemoryGraphSessions {
   cancelIdle(): void;
 }
 
+/** Every name of MemoryGraphOptions. */
+const GRAPH_OPTIONS: OptionNames<MemoryGraphOptions> = {
+  memory: true,
+  model: true,
+  tools: true,
+  scorer: true,
+  window: true,
+  importanceThreshold: true,
+  systemPrompt: true,
+  checkpointer: true,
+  store: true,
+  recallLimit: true,
+  forgetEvery: true,
+  summaryModel: true,
+  summaryMaxTokens: true,
+  onWarning: true,
+  idleMs: true,
+  onSessionEnd: true,
+};
+
 /**
  * The memory agent as a compiled LangGraph graph:
  * `recall -> model -> score -> (importance edge) -> [remember ->] consolidate`.
@@ -95,6 +116,7 @@ export interface MemoryGraphSessions {
 export function createMemoryGraph(options: MemoryGraphOptions) {
   // Every option is checked here, once, with the same codes as the other doors.
   const turn = resolveTurnOptions(options, "createMemoryGraph");
+  refuseUnknownOptions(options, "createMemoryGraph", GRAPH_OPTIONS, "{ memory, model }");
   const { memory, scorer, onWarning } = { ...options, scorer: turn.scorer, onWarning: turn.warn };
   const route = routeByImportance(turn.importanceThreshold);
   const sessions = new GraphSessions(undefined, {

@@ -12,6 +12,7 @@ import {
   type PendingWrite,
 } from "@langchain/langgraph-checkpoint";
 import { EngramError } from "../../core/errors.js";
+import { refuseUnknownOptions, type OptionNames } from "../../core/option_names.js";
 import { validateScope } from "../../core/scope.js";
 import type { ScoredMemory } from "../../core/types.js";
 import { validateImportance } from "../../core/validate.js";
@@ -41,6 +42,20 @@ export const CHECKPOINTS_FILE_NAME = "checkpoints.sqlite";
  * id): the writes of runs that name a user, and `deleteThread`, take it.
  */
 const THREAD_LOCK = "checkpointer-thread";
+
+/** Every name of EngramCheckpointerOptions. */
+const CHECKPOINTER_OPTIONS: OptionNames<EngramCheckpointerOptions> = {
+  memory: true,
+  saver: true,
+  databasePath: true,
+  state: true,
+  retention: true,
+  onWarning: true,
+  clock: true,
+  messagesChannel: true,
+  importance: true,
+  onFilingError: true,
+};
 
 /** The most `Memory.search` returns in one call. */
 const MAX_SEARCH_LIMIT = 1_000;
@@ -113,6 +128,7 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
     if (!options || typeof options !== "object" || !options.memory) {
       throw new EngramError("INVALID_OPTIONS", "EngramCheckpointer needs { memory }: the Memory that messages are filed into.");
     }
+    refuseUnknownOptions(options, "EngramCheckpointer", CHECKPOINTER_OPTIONS, "{ memory, retention: { keepLast: 20 } }");
     this.memory = options.memory;
     this.givenSaver = options.saver;
     this.databasePath = options.databasePath ?? join(options.memory.dataFolder, CHECKPOINTS_FILE_NAME);

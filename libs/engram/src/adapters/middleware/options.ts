@@ -1,6 +1,7 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { ImportanceScorer } from "../../scoring/importance/types.js";
 import type { TurnOptions } from "../../turn/options.js";
+import { refuseUnknownOptions, type OptionNames } from "../../core/option_names.js";
 import { renamedOption } from "../../turn/renamed.js";
 import type { TurnMemory as GraphMemory, WarningHandler } from "../../turn/types.js";
 import type { WindowOptions } from "../../working/window.js";
@@ -38,9 +39,23 @@ export interface EngramMiddlewareOptions {
   onWarning?: WarningHandler;
 }
 
+/** Every name of EngramMiddlewareOptions. */
+const MIDDLEWARE_OPTIONS: OptionNames<EngramMiddlewareOptions> = {
+  memory: true,
+  scorer: true,
+  importanceThreshold: true,
+  recallLimit: true,
+  window: true,
+  summaryModel: true,
+  summaryMaxTokens: true,
+  forgetEvery: true,
+  onWarning: true,
+};
+
 /** The turn core's options from the middleware's. */
 export function turnOptionsOf(options: EngramMiddlewareOptions): TurnOptions {
   renamedOption(options, "model", "summaryModel", "engramMiddleware");
+  refuseUnknownOptions(options, "engramMiddleware", MIDDLEWARE_OPTIONS, "{ memory, recallLimit: 5 }");
   const { memory, scorer, importanceThreshold, recallLimit, window, summaryModel, summaryMaxTokens, forgetEvery, onWarning } = options;
   return { memory, scorer, importanceThreshold, recallLimit, window, summaryModel, summaryMaxTokens, forgetEvery, onWarning };
 }

@@ -6,6 +6,7 @@ import {
   type OperationResults,
   type SearchItem,
 } from "@langchain/langgraph-checkpoint";
+import { refuseUnknownOptions, type OptionNames } from "../../core/option_names.js";
 import { ItemStore, type ItemResult } from "../../store/langgraph/item_store.js";
 import type { EngramStoreOptions } from "../../store/langgraph/options.js";
 import type { StoredItem } from "../../store/langgraph/rows.js";
@@ -48,6 +49,16 @@ export interface EngramPutOperation {
   ttl?: number | null;
 }
 
+/** Every name of EngramStoreOptions. */
+const STORE_OPTIONS: OptionNames<EngramStoreOptions> = {
+  dataDir: true,
+  chroma: true,
+  prefix: true,
+  index: true,
+  ttl: true,
+  clock: true,
+};
+
 /**
  * A LangGraph `BaseStore` on Chroma: put / get / delete, search by namespace prefix, filter
  * (`$eq $ne $gt $gte $lt $lte $in $nin`) and meaning, `listNamespaces`, an index naming the
@@ -63,6 +74,7 @@ export class EngramStore extends BaseStore {
 
   constructor(options: EngramStoreOptions = {}) {
     super();
+    refuseUnknownOptions(options, "EngramStore", STORE_OPTIONS, '{ dataDir: ".engram" }');
     this.engine = new ItemStore(options);
   }
 
