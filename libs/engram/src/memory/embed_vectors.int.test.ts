@@ -179,3 +179,33 @@ describe("engram reembed towards a model that answers NaN", () => {
     expect((await memory.search("chess", { userId: "gita" }))[0]?.content).toBe("Gita teaches chess on Sundays");
   });
 });
+
+describe("a model that refuses one text of a user's queued writes", () => {
+  it("leaves the user's searches working: the refused text is found by its words, the others by meaning too", async () => {
+    const model = new UserEmbeddings();
+    const refuse = (texts: string[], good: number[][]) => good.map((v, i) => (texts[i]!.includes("quarantine") ? v.map(() => Number.NaN) : v));
+    const memory = memories.open("refused-one", { embeddings: model, prefix: "rone" });
+    await memory.add("Hana keeps bees on the roof", { userId: "hana" });
+    await memory.flush();
+    model.answer = refuse;
+    const warnings = warningsWithCode("ENGRAM_EMBEDDING_FAILED");
+    try {
+      expect((await memory.add("Hana's quarantine ended on Friday", { userId: "hana" })).pending).toBe(true);
+      expect((await memory.add("Hana adopted a cat called Miso", { userId: "hana" })).pending).toBe(true);
+      // Queued behind the refused text, still read: by meaning and words, and the refused one by its words.
+      expect((await memory.search("Hana adopted a cat called Miso", { userId: "hana" }))[0]?.content).toBe("Hana adopted a cat called Miso");
+      expect((await memory.search("What ended on Friday?", { userId: "hana" }))[0]?.content).toBe("Hana's quarantine ended on Friday");
+      expect(await codeOf(() => memory.flush())).toBe("EMBEDDING_FAILED");
+      // Nothing lost: once the model takes the text, the queue drains.
+      model.answer = undefined;
+      await memory.flush();
+      expect((await memory.getAll({ userId: "hana" })).map((r) => r.content).sort()).toEqual([
+        "Hana adopted a cat called Miso",
+        "Hana keeps bees on the roof",
+        "Hana's quarantine ended on Friday",
+      ]);
+    } finally {
+      warnings.stop();
+    }
+  });
+});

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { EngramError } from "../core/errors.js";
 import type { MemoryRecord } from "../core/types.js";
 import { SqliteState } from "../state/sqlite/index.js";
 import { drainedOver, PendingOverlay, validatePendingReads, withQueued, type PendingView } from "./pending_overlay.js";
@@ -122,6 +123,29 @@ describe("PendingOverlay: a user's queued writes as one search sees them", () =>
     });
     await expect(overlay.read("alice")).rejects.toThrow("model down");
     expect(over((await overlay.read("alice"))!).upserts.get("a")?.vector).toEqual([1, 0]);
+  });
+
+  it("a text the model refuses gets no vector, the read goes on, and the next read asks the model again", async () => {
+    const outbox = state.outbox<WriteOp>();
+    await outbox.enqueue([
+      { userId: "dora", key: "upsert:p", payload: upsert("p", "poison pill") },
+      { userId: "dora", key: "upsert:c", payload: upsert("c", "Dora keeps two cats") },
+    ]);
+    const asked: string[] = [];
+    let refuse = true;
+    const overlay = new PendingOverlay(outbox, async (batch) => {
+      asked.push(...batch);
+      if (refuse && batch.some((text) => text.includes("poison"))) throw new EngramError("EMBEDDING_FAILED", "The model refused a text.");
+      return batch.map(() => [0, 1]);
+    });
+    const first = over((await overlay.read("dora"))!);
+    expect(first.upserts.get("c")?.vector).toEqual([0, 1]);
+    expect(first.upserts.get("p")?.vector).toEqual([]);
+    refuse = false;
+    expect(over((await overlay.read("dora"))!).upserts.get("p")?.vector).toEqual([0, 1]);
+    // The cats' vector was kept from the first read; the refused text was asked for again.
+    expect(asked.filter((text) => text.includes("cats"))).toHaveLength(1);
+    expect(asked.filter((text) => text.includes("poison"))).toHaveLength(2);
   });
 
   it("recallIndex.pending accepts overlay or drain", () => {

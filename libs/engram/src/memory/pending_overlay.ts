@@ -12,7 +12,7 @@
  * store before the store read. A write in both reads (drained in between) counts once: the queued
  * version wins, and it is the same write.
  */
-import { EngramError } from "../core/errors.js";
+import { EngramError, isEngramError } from "../core/errors.js";
 import { describeValue } from "../core/describe.js";
 import type { MemoryRecord } from "../core/types.js";
 import type { OutboxState, PendingWrite } from "../state/types.js";
@@ -317,13 +317,35 @@ export class PendingOverlay {
       this.kept += keep.size;
       this.evict(userId);
     }
+    // A text the model refuses (EMBEDDING_FAILED: it throws on that text, or answers NaN for it)
+    // gets no vector here, so the read ranks that row by its words alone: the row waits in the
+    // outbox until the model takes it, and every search of the user had failed meanwhile.
+    const refused = new Set<number>();
+    const vectorOf = async (row: PendingWrite<UpsertOp>): Promise<number[]> => {
+      if (row.payload.embedding !== undefined) return row.payload.embedding;
+      try {
+        return await now.get(row.seq)!.vector;
+      } catch (error) {
+        if (!isEngramError(error) || error.code !== "EMBEDDING_FAILED") throw error;
+        refused.add(row.seq);
+        return [];
+      }
+    };
     try {
-      return await Promise.all(rows.map((row) => (row.payload.embedding !== undefined ? row.payload.embedding : now.get(row.seq)!.vector)));
+      const vectors = await Promise.all(rows.map(vectorOf));
+      // A failed embedding is not kept: the next read tries again.
+      if (refused.size > 0 && this.vectors.get(userId) === keep) this.forget(userId, keep, refused);
+      return vectors;
     } catch (error) {
-      // A failed embedding is not kept: the next search tries again.
       if (this.vectors.get(userId) === keep) this.drop(userId);
       throw error;
     }
+  }
+
+  /** Drops the kept vectors of these rows of the user. */
+  private forget(userId: string, kept: Map<number, KeptVector>, seqs: Set<number>): void {
+    for (const seq of seqs) if (kept.delete(seq)) this.kept -= 1;
+    if (kept.size === 0) this.vectors.delete(userId);
   }
 
   private drop(userId: string): void {

@@ -351,10 +351,11 @@ function visibleAt({ now, includeInvalid }: Pick<RankRequest, "now" | "includeIn
 /**
  * The queued upserts the drain will store ({@link drainedOver} left out those it will drop),
  * whatever the request's filter, less a vector of another size than the query's (the store refuses
- * it beside the others).
+ * it beside the others). One with no vector is a text the model refused so far (the overlay gives
+ * it none; it waits in the outbox until the model takes it): it is ranked by its words alone.
  */
 function landing(pending: Drained<PendingRecord>, dimensions: number): PendingRecord[] {
-  return [...pending.upserts.values()].filter((item) => item.vector.length === dimensions);
+  return [...pending.upserts.values()].filter((item) => item.vector.length === dimensions || item.vector.length === 0);
 }
 
 /**
@@ -368,7 +369,7 @@ function queuedCandidates(index: UserIndex, request: RankRequest, landed: readon
   const live = landed.filter((item) => matchesFilter(item.record, filter) && visible(item.record));
   if (live.length === 0) return [];
   const lexical = ranker.lexical > 0 ? index.lexicalStats().score(query, live.map((item) => item.record.content)) : live.map(() => 0);
-  const scored = live.map((item, i): Candidate => ({ record: item.record, similarity: cosine(vector, item.vector), lexical: lexical[i]! }));
+  const scored = live.map((item, i): Candidate => ({ record: item.record, similarity: item.vector.length === 0 ? 0 : cosine(vector, item.vector), lexical: lexical[i]! }));
   if (scored.length <= n) return scored;
   const bySimilarity = [...scored].sort((a, b) => b.similarity - a.similarity).slice(0, n);
   const byLexical = scored.filter((c) => c.lexical > 0).sort((a, b) => b.lexical - a.lexical).slice(0, n);
