@@ -1,5 +1,7 @@
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { EngramError } from "../../core/errors.js";
+import { describeValue } from "../../core/describe.js";
+import { checkVectors } from "../../embeddings/vectors.js";
 import { textsAtPath } from "./field_text.js";
 import type { StoreValue } from "./validate.js";
 
@@ -28,18 +30,17 @@ export class StoreIndex {
   async embedTexts(texts: string[]): Promise<Map<string, number[]>> {
     const unique = [...new Set(texts)];
     if (unique.length === 0) return new Map();
-    const vectors = await this.call(() => this.embeddings.embedDocuments(unique));
-    if (vectors.length !== unique.length) {
-      throw new EngramError("EMBEDDING_FAILED", `The embeddings returned ${vectors.length} vectors for ${unique.length} texts.`);
-    }
+    // Checked as Memory checks them (embeddings/vectors.ts): a Float32Array is taken, an all-zero
+    // vector (no direction: found by no query) refused.
+    const vectors = checkVectors(await this.call(() => this.embeddings.embedDocuments(unique)), unique.length);
     vectors.forEach((vector) => this.checkSize(vector));
     return new Map(unique.map((text, i) => [text, vectors[i]!]));
   }
 
   async embedQuery(query: string): Promise<number[]> {
-    const vector = await this.call(() => this.embeddings.embedQuery(query));
-    this.checkSize(vector);
-    return vector;
+    const [vector] = checkVectors([await this.call(() => this.embeddings.embedQuery(query))], 1);
+    this.checkSize(vector!);
+    return vector!;
   }
 
   /**
@@ -66,7 +67,8 @@ export class StoreIndex {
       return await run();
     } catch (cause) {
       if (cause instanceof EngramError) throw cause;
-      throw new EngramError("EMBEDDING_FAILED", `Embedding failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+      const message = cause instanceof Error ? cause.message : describeValue(cause);
+      throw new EngramError("EMBEDDING_FAILED", `Embedding failed: ${message}`, { cause });
     }
   }
 }
