@@ -3,6 +3,7 @@ import { Embeddings } from "@langchain/core/embeddings";
 import { isEngramError } from "../core/errors.js";
 import { HashEmbeddings } from "../tests/hash_embeddings.js";
 import { testMemories } from "../tests/memories.js";
+import { codeOf } from "../tests/runs.js";
 import { warningsWithCode } from "../tests/warnings.js";
 import { Memory } from "./memory.js";
 
@@ -35,14 +36,6 @@ class HangingEmbeddings extends Embeddings {
   }
 }
 
-async function codeOf(run: () => Promise<unknown>): Promise<string> {
-  try {
-    await run();
-  } catch (error) {
-    return isEngramError(error) ? error.code : `not an EngramError: ${String(error)}`;
-  }
-  return "no error";
-}
 
 describe("a user's embedding model that never answers", () => {
   it("fails the calls that wait on it with EMBEDDING_FAILED after embeddingTimeoutMs; flush() and close() return; the background write is kept", async () => {
@@ -52,8 +45,8 @@ describe("a user's embedding model that never answers", () => {
     const warnings = warningsWithCode("ENGRAM_EMBEDDING_FAILED");
     try {
       expect((await memory.add("Erin keeps a sailing boat in Brest", { userId: "erin" })).pending).toBe(true);
-      expect(await codeOf(() => memory.search("Where is Erin's boat?", { userId: "erin" }))).toBe("EMBEDDING_FAILED");
-      expect(await codeOf(() => memory.flush())).toBe("EMBEDDING_FAILED");
+      expect(await codeOf(memory.search("Where is Erin's boat?", { userId: "erin" }))).toBe("EMBEDDING_FAILED");
+      expect(await codeOf(memory.flush())).toBe("EMBEDDING_FAILED");
       await memory.close();
     } finally {
       warnings.stop();
@@ -62,7 +55,7 @@ describe("a user's embedding model that never answers", () => {
     expect(model.release()).toBeGreaterThan(0);
 
     const sync = memories.open("hang", { ...options, writes: "sync" });
-    expect(await codeOf(() => sync.add("Erin sold the boat", { userId: "erin" }))).toBe("EMBEDDING_FAILED");
+    expect(await codeOf(sync.add("Erin sold the boat", { userId: "erin" }))).toBe("EMBEDDING_FAILED");
     await sync.close();
     model.release();
 

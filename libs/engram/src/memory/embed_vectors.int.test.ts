@@ -1,9 +1,9 @@
 import { describe, expect, it } from "@jest/globals";
 import { Embeddings } from "@langchain/core/embeddings";
 import { join } from "node:path";
-import { isEngramError } from "../core/errors.js";
 import { HashEmbeddings } from "../tests/hash_embeddings.js";
 import { testMemories } from "../tests/memories.js";
+import { codeOf } from "../tests/runs.js";
 import { warningsWithCode } from "../tests/warnings.js";
 import { reembed } from "./reembed.js";
 
@@ -36,14 +36,6 @@ class UserEmbeddings extends Embeddings {
   }
 }
 
-async function codeOf(run: () => Promise<unknown>): Promise<string> {
-  try {
-    await run();
-  } catch (error) {
-    return isEngramError(error) ? error.code : `not an EngramError: ${String(error)}`;
-  }
-  return "no error";
-}
 
 /** Each misbehaviour, and its code (a size other than the folder's is another model's). */
 const misbehaviours: Array<[string, Answer, string?]> = [
@@ -65,8 +57,8 @@ describe("a user's embedding model that returns something other than vectors", (
     // A good first vector: the model's size is known, as in an application running for a while.
     await sync.add("Alice keeps bees in Lyon", { userId: "alice" });
     model.answer = answer;
-    expect(await codeOf(() => sync.add("Alice moved to Porto", { userId: "alice" }))).toBe(code);
-    expect(await codeOf(() => sync.search("Where does Alice live?", { userId: "alice" }))).toBe(code);
+    expect(await codeOf(sync.add("Alice moved to Porto", { userId: "alice" }))).toBe(code);
+    expect(await codeOf(sync.search("Where does Alice live?", { userId: "alice" }))).toBe(code);
     expect((await sync.getAll({ userId: "alice" })).map((r) => r.content)).toEqual(["Alice keeps bees in Lyon"]);
     await sync.close();
 
@@ -75,7 +67,7 @@ describe("a user's embedding model that returns something other than vectors", (
     try {
       const added = await background.add("Bob plays the cello", { userId: "bob" });
       expect(added.pending).toBe(true);
-      expect(await codeOf(() => background.flush())).toBe(code);
+      expect(await codeOf(background.flush())).toBe(code);
       // Kept: the user reads it from the queue, and it is stored, with a good vector, once the model answers.
       expect((await background.getAll({ userId: "bob" })).map((r) => r.content)).toEqual(["Bob plays the cello"]);
       model.answer = undefined;
@@ -117,10 +109,10 @@ describe("a model that keeps its id and changes its vector size between runs of 
     const resized = memories.open("resized", { embeddings: new UserEmbeddings(24), prefix: "resized" });
     const warnings = warningsWithCode("ENGRAM_EMBEDDING_FAILED");
     try {
-      expect(await codeOf(() => resized.search("What does Dana grow?", { userId: "dana" }))).toBe("EMBEDDINGS_MISMATCH");
+      expect(await codeOf(resized.search("What does Dana grow?", { userId: "dana" }))).toBe("EMBEDDINGS_MISMATCH");
       const added = await resized.add("Dana bought a greenhouse", { userId: "dana" });
       expect(added.pending).toBe(true);
-      expect(await codeOf(() => resized.flush())).toBe("EMBEDDINGS_MISMATCH");
+      expect(await codeOf(resized.flush())).toBe("EMBEDDINGS_MISMATCH");
     } finally {
       warnings.stop();
     }
@@ -149,7 +141,7 @@ describe("two data folders on one Chroma server, one model id, two vector sizes"
     const warnings = warningsWithCode("ENGRAM_WRITE_REFUSED");
     try {
       expect((await second.add("Farid opened a shop in Tunis", { userId: "farid" })).pending).toBe(true);
-      expect(await codeOf(() => second.flush())).toBe("EMBEDDINGS_MISMATCH");
+      expect(await codeOf(second.flush())).toBe("EMBEDDINGS_MISMATCH");
       expect(warnings.seen).toEqual([]);
     } finally {
       warnings.stop();
@@ -171,7 +163,7 @@ describe("engram reembed towards a model that answers NaN", () => {
     await first.close();
     const broken = new UserEmbeddings(16, "users-own-model@2");
     broken.answer = (_texts, good) => good.map((v) => v.map(() => Number.NaN));
-    expect(await codeOf(() => reembed({ dataDir, chroma, prefix: "rnan", embeddings: broken }))).toBe("EMBEDDING_FAILED");
+    expect(await codeOf(reembed({ dataDir, chroma, prefix: "rnan", embeddings: broken }))).toBe("EMBEDDING_FAILED");
     // It resumes with the model fixed.
     const moved = await reembed({ dataDir, chroma, prefix: "rnan", embeddings: new UserEmbeddings(16, "users-own-model@2") });
     expect(moved.to).toBe("users-own-model@2");
@@ -195,7 +187,7 @@ describe("a model that refuses one text of a user's queued writes", () => {
       // Queued behind the refused text, still read: by meaning and words, and the refused one by its words.
       expect((await memory.search("Hana adopted a cat called Miso", { userId: "hana" }))[0]?.content).toBe("Hana adopted a cat called Miso");
       expect((await memory.search("What ended on Friday?", { userId: "hana" }))[0]?.content).toBe("Hana's quarantine ended on Friday");
-      expect(await codeOf(() => memory.flush())).toBe("EMBEDDING_FAILED");
+      expect(await codeOf(memory.flush())).toBe("EMBEDDING_FAILED");
       // Nothing lost: once the model takes the text, the queue drains.
       model.answer = undefined;
       await memory.flush();
