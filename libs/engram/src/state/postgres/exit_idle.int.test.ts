@@ -56,7 +56,7 @@ describe("a replica on PostgreSQL state that never calls close()", () => {
       import { StaticEmbeddings } from ${JSON.stringify(STATIC)};
       const memory = new Memory({
         dataDir: ${JSON.stringify(join(chroma!.dir, "replica"))},
-        chromaUrl: ${JSON.stringify(chroma!.server.url)},
+        chroma: { url: ${JSON.stringify(chroma!.server.url)} },
         state: { postgres: { connectionString: ${JSON.stringify(database)}, idleTimeoutMillis: 120000 } },
         embeddings: new StaticEmbeddings(),
         writes: "sync",
