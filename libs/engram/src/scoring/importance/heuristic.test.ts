@@ -123,3 +123,13 @@ describe("HeuristicImportanceScorer", () => {
     await expect(scorer.score({ text: "hi", novelty: Number.NaN })).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
   });
 });
+
+describe("reasons quote whole numbers", () => {
+  it("a date or a number is quoted as written, not from its last digit", () => {
+    const reasons = (text: string) => new HeuristicImportanceScorer().scoreSync({ text }).reasons;
+    expect(reasons("see you on 12 May")).toEqual(expect.arrayContaining(['dateTime: "12 May"', 'number: "12"']));
+    expect(reasons("I have 12 cats")).toContain('number: "12"');
+    expect(reasons("the flight lands 23 Aug")).toContain('dateTime: "23 Aug"');
+    expect(reasons("it costs 1,250.50 euros")).toContain('number: "1,250.50"');
+  });
+});

@@ -97,8 +97,10 @@ const PLAN = [
 const DATE_TIME = [
   /\b(?:january|february|march|april|june|july|august|september|october|november|december)\b/i,
   // "May" the month, not the verb: next to a number or after a preposition.
-  /\bMay\s+\d|\d(?:st|nd|rd|th)?\s+(?:of\s+)?May\b|\b(?:in|of|early|late|mid|this|next|last)\s+May\b/,
-  /\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?\s+\d|\d\s+(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b/,
+  // `\d+`, not `\d`: the same texts fire, and the reason quotes the whole number ("12 May", not
+  // "2 May"); starting only where a run of digits starts keeps a long run of digits linear.
+  /\bMay\s+\d+|(?<!\d)\d+(?:st|nd|rd|th)?\s+(?:of\s+)?May\b|\b(?:in|of|early|late|mid|this|next|last)\s+May\b/,
+  /\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?\s+\d+|(?<!\d)\d+\s+(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b/,
   /\b(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b/i,
   /\b(?:tomorrow|yesterday|tonight|weekend|ago|noon|midnight|o'clock)\b/i,
   /\b(?:next|last|this)\s+(?:week|month|year|morning|afternoon|evening|night|summer|winter|spring|fall|autumn)\b/i,
@@ -109,7 +111,7 @@ const DATE_TIME = [
   /\b\d{1,2}(?:st|nd|rd|th)\b/i,
 ];
 const NUMBER = [
-  /\d/,
+  /\d+(?:[.,]\d+)*/,
   /\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen)\b/i,
 ];
 
