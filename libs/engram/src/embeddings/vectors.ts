@@ -49,6 +49,16 @@ function plainNumbers(vector: unknown): unknown[] | undefined {
   return undefined;
 }
 
+/**
+ * A model call's failure as Engram reports it: an EngramError as it is (a check above, a
+ * deadline), anything else thrown by the model as `EMBEDDING_FAILED` with it as the cause.
+ */
+export function embeddingFailure(cause: unknown): EngramError {
+  if (cause instanceof EngramError) return cause;
+  const reason = cause instanceof Error ? cause.message : describeValue(cause);
+  return new EngramError("EMBEDDING_FAILED", `Embedding failed: ${reason}`, { cause });
+}
+
 function failed(what: string): EngramError {
   return new EngramError("EMBEDDING_FAILED", `The embedding model ${what}.`);
 }

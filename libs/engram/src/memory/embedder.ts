@@ -1,9 +1,7 @@
 /** Memory's embedding: the model behind a cache of recent texts, with Engram's error contract. */
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
-import { EngramError } from "../core/errors.js";
-import { describeValue } from "../core/describe.js";
 import type { EmbeddingCache } from "../embeddings/cache.js";
-import { checkVectors } from "../embeddings/vectors.js";
+import { checkVectors, embeddingFailure } from "../embeddings/vectors.js";
 import { withDeadline } from "../embeddings/deadline.js";
 import type { WriteMode } from "./write_policy.js";
 
@@ -73,9 +71,7 @@ export class Embedder {
         return fresh;
       });
     } catch (cause) {
-      if (cause instanceof EngramError) throw cause;
-      const reason = cause instanceof Error ? cause.message : describeValue(cause);
-      throw new EngramError("EMBEDDING_FAILED", `Embedding failed: ${reason}`, { cause });
+      throw embeddingFailure(cause);
     }
     // Cached vectors were held to the folder's size when made, maybe by a search before the folder
     // recorded one: the first stored records it (at once when it agrees).

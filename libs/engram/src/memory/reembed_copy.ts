@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import type { Collection } from "chromadb";
-import { checkVectors } from "../embeddings/vectors.js";
+import { checkVectors, embeddingFailure } from "../embeddings/vectors.js";
 import { EngramError } from "../core/errors.js";
 import { rowText, STORED_DOCUMENT, TEXT_KEY } from "../store/chroma_records.js";
 import { upsertRows } from "../store/chroma_upsert.js";
@@ -116,7 +116,6 @@ async function embedAll(embeddings: EmbeddingsInterface, texts: string[]): Promi
     // As Memory's (embeddings/vectors.ts): a NaN, empty, zero or odd-sized answer is refused, not copied into every user's collection.
     return checkVectors(await embeddings.embedDocuments(texts), texts.length);
   } catch (cause) {
-    if (cause instanceof EngramError) throw cause;
-    throw new EngramError("EMBEDDING_FAILED", `Embedding failed: ${(cause as Error)?.message ?? cause}`, { cause });
+    throw embeddingFailure(cause);
   }
 }

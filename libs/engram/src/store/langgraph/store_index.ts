@@ -1,7 +1,6 @@
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { EngramError } from "../../core/errors.js";
-import { describeValue } from "../../core/describe.js";
-import { checkVectors } from "../../embeddings/vectors.js";
+import { checkVectors, embeddingFailure } from "../../embeddings/vectors.js";
 import { textsAtPath } from "./field_text.js";
 import type { StoreValue } from "./validate.js";
 
@@ -52,10 +51,8 @@ export class StoreIndex {
     return unitVector(this.dims);
   }
 
+  /** A vector checkVectors passed (an array of finite numbers, not empty), held to the store's size. */
   private checkSize(vector: number[]): void {
-    if (!Array.isArray(vector) || vector.length === 0 || vector.some((x) => !Number.isFinite(x))) {
-      throw new EngramError("EMBEDDING_FAILED", "The embeddings returned an empty or non-finite vector.");
-    }
     this.dims ??= vector.length;
     if (vector.length !== this.dims) {
       throw new EngramError("EMBEDDING_FAILED", `The embeddings returned ${vector.length} dimensions; this store uses ${this.dims}.`);
@@ -66,9 +63,7 @@ export class StoreIndex {
     try {
       return await run();
     } catch (cause) {
-      if (cause instanceof EngramError) throw cause;
-      const message = cause instanceof Error ? cause.message : describeValue(cause);
-      throw new EngramError("EMBEDDING_FAILED", `Embedding failed: ${message}`, { cause });
+      throw embeddingFailure(cause);
     }
   }
 }
