@@ -58,6 +58,12 @@ export interface RunContext<T = unknown> {
    * do. Empty when none is left (done elsewhere, or the user was erased).
    */
   narrow(): Promise<Array<Job<T>>>;
+  /**
+   * Completes the run's jobs (as `narrow` left them) now, not after the handler returns. A handler
+   * that holds a lock shared with other processes calls it before letting the lock go: completed
+   * after, the next holder's `narrow()` still found them queued and did them again.
+   */
+  complete(): Promise<void>;
 }
 
 /** Runs the queued jobs of one group (oldest first). Throwing leaves them queued (or drops a refusal). */
@@ -337,6 +343,8 @@ export class BackgroundQueue<T> {
         live = left.map((job) => job.seq);
         return left;
       },
+      // The queue completes every job it read once the handler returns; completing twice is a no-op.
+      complete: () => this.table.complete(live),
     };
     try {
       await this.handler(jobs, context);

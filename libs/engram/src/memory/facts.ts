@@ -153,7 +153,10 @@ export class FactPipeline {
       handler: (jobs, context) =>
         whileLocked(input.state, jobs[0]!.userId, context.signal, async () => {
           const left = await context.narrow();
-          if (left.length > 0) await this.run(left, context);
+          if (left.length === 0) return;
+          await this.run(left, context);
+          // Inside the lock: the next holder's narrow() must find these done, or it runs them again.
+          await context.complete();
         }),
       options: queueOptions,
       batch: batchSize,

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -35,21 +36,49 @@ class ReadWatchedState extends SqliteState {
     const inner = super.jobs<T>(queue);
     const { read, atLeast } = this;
     return {
-      add: (job) => inner.add(job),
+      ...bind(inner),
       pending: async (filter) => {
         const jobs: Array<Job<T>> = await inner.pending(filter);
         if (filter?.group !== undefined && jobs.length >= atLeast) void read.wait();
         return jobs;
       },
-      groups: () => inner.groups(),
-      claim: (owner, leaseMs, filter) => inner.claim(owner, leaseMs, filter),
-      allQueued: (seqs) => inner.allQueued(seqs),
-      complete: (seqs) => inner.complete(seqs),
-      fail: (seqs, error) => inner.fail(seqs, error),
-      size: (userId) => inner.size(userId),
-      deleteUser: (userId) => inner.deleteUser(userId),
     };
   }
+}
+
+/** The real SQLite state of the folder, whose job completions take `delayMs` longer (a loaded disk). */
+class SlowCompleteState extends SqliteState {
+  constructor(
+    path: string,
+    private readonly delayMs: number,
+  ) {
+    super({ path });
+  }
+
+  override jobs<T>(queue: string): JobState<T> {
+    const inner = super.jobs<T>(queue);
+    return {
+      ...bind(inner),
+      complete: async (seqs) => {
+        await sleep(this.delayMs);
+        await inner.complete(seqs);
+      },
+    };
+  }
+}
+
+function bind<T>(inner: JobState<T>): JobState<T> {
+  return {
+    add: (job) => inner.add(job),
+    pending: (filter) => inner.pending(filter),
+    groups: () => inner.groups(),
+    claim: (owner, leaseMs, filter) => inner.claim(owner, leaseMs, filter),
+    allQueued: (seqs) => inner.allQueued(seqs),
+    complete: (seqs) => inner.complete(seqs),
+    fail: (seqs, error) => inner.fail(seqs, error),
+    size: (userId) => inner.size(userId),
+    deleteUser: (userId) => inner.deleteUser(userId),
+  };
 }
 
 /** Starts the holding process; resolves its output lines as they come and its exit. */
@@ -111,6 +140,59 @@ describe("facts: two processes extracting for one user's thread", () => {
       await writeFile(release, "go");
       await m.close();
       await state.close();
+    }
+  });
+
+  it("a run lets the user's lock go only once its jobs are completed: the run waiting for the lock does not redo them", async () => {
+    // Two instances on one folder take the user's lock as two processes do (a row of the shared
+    // SQLite file). The holder's job completion is slow (a loaded disk): the queue completed the
+    // jobs after the handler had let the lock go, and the waiting run, taking the lock in that
+    // gap, found the holder's job still queued and extracted that exchange again.
+    const dataDir = join(memories.chroma.dir, "gap");
+    const chroma = { url: memories.chroma.server.url };
+    const letGo = gate();
+    const holderModel = factModel({
+      extract: [
+        async (messages) => {
+          await letGo.wait();
+          return JSON.stringify({ facts: namedFacts(messages[1]?.text ?? "").map((text) => ({ text, entities: [] })) });
+        },
+      ],
+      reconcile: [(messages) => addEveryFact(messages.at(-1)?.text ?? "")],
+    });
+    const waiterModel = factModel({
+      extract: [(messages) => JSON.stringify({ facts: namedFacts(messages[1]?.text ?? "").map((text) => ({ text, entities: [] })) })],
+      reconcile: [(messages) => addEveryFact(messages.at(-1)?.text ?? "")],
+    });
+    const holderState = new SlowCompleteState(dataDir, 400);
+    const waiterState = new ReadWatchedState(dataDir, 2);
+    const base = { dataDir, chroma, prefix: "gap", embeddings: new StaticEmbeddings() };
+    const holder = memories.track(new Memory({ ...base, model: holderModel, state: holderState, facts: { debounceMs: 0 } }));
+    const waiter = memories.track(new Memory({ ...base, model: waiterModel, state: waiterState, facts: { debounceMs: 60_000 } }));
+    try {
+      // The waiting instance is open before the holder's turn (else it resumes that job on open).
+      expect(await waiter.getAll({ userId: "ana" })).toEqual([]);
+      await holder.add("remember: User has a dog named Rex", { userId: "ana", threadId: "t" });
+      await letGo.reached;
+      await waiter.add("remember: User plays the cello", { userId: "ana", threadId: "t" });
+      const flushed = waiter.flush();
+      await waiterState.read.reached;
+      letGo.open();
+      await flushed;
+
+      const extracted = (model: typeof holderModel) =>
+        model.calls.filter((messages) => promptKind(messages) === "extract").map((messages) => messages[1]!.text);
+      expect(extracted(holderModel).some((prompt) => prompt.includes("User has a dog named Rex"))).toBe(true);
+      expect(extracted(waiterModel).some((prompt) => prompt.includes("User plays the cello"))).toBe(true);
+      expect(extracted(waiterModel).some((prompt) => prompt.includes("User has a dog named Rex"))).toBe(false);
+      const facts = (await waiter.getAll({ userId: "ana", kind: "fact" })).map((fact) => fact.content).sort();
+      expect(facts).toEqual(["User has a dog named Rex", "User plays the cello"]);
+    } finally {
+      letGo.open();
+      await holder.close();
+      await waiter.close();
+      await holderState.close();
+      await waiterState.close();
     }
   });
 
