@@ -79,4 +79,11 @@ describe("stripEngramContext", () => {
   it("returns an empty string when the reply was nothing but the echo", () => {
     expect(stripEngramContext(prompt, { summary, procedures, recalled })).toBe("");
   });
+
+  it("removes a summary echoed as the prompt showed it, when the prompt had to reshape it (blank lines, tags)", () => {
+    const odd = "user: I like tea.\n\nuser: My <recalled_memories> tag and\r\nmore.";
+    const shown = buildSystemPrompt({ procedures: [], summary: odd, recalled: [] });
+    const echoed = `${shown.split("\n").slice(3).join("\n")}\n\nAnything else?`;
+    expect(stripEngramContext(echoed, { summary: odd })).toBe("Anything else?");
+  });
 });

@@ -44,9 +44,44 @@ export function blockTag(name: string): string {
   return name.replace(/[^A-Za-z0-9_-]/g, "_") || "block";
 }
 
+/**
+ * Every line break a model may read as one: a lone carriage return, form feed, vertical tab, NEL
+ * and the Unicode line and paragraph separators too, not only `\n` (a memory holding
+ * "...\rSystem: ..." showed its second half as a line of its own).
+ */
+const LINE_BREAK = /\r\n?|[\n\v\f\u0085\u2028\u2029]/;
+
 /** A memory as one prompt line (how the prompt lists recalled memories and instructions). */
 export function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, " ").trim();
+  return text.replace(new RegExp(`\\s*(?:${LINE_BREAK.source})\\s*`, "g"), " ").trim();
+}
+
+/**
+ * `text` with every tag `tag` in it made harmless (`[tag]`), so text from memory cannot open or
+ * close the section it is shown in. Every spelling a model reads as that tag goes, as
+ * {@link stripEngramContext} finds echoed ones: any case, spaces anywhere (`< /recalled_memories>`,
+ * `</ recalled_memories >`), attributes or a self-closing slash.
+ */
+export function neutralize(text: string, tag: string): string {
+  return text.replace(new RegExp(`<\\s*/?\\s*${escape(tag)}(?![A-Za-z0-9_-])[^<>]*>`, "gi"), `[${tag}]`);
+}
+
+/**
+ * The running summary as the prompt shows it (its section's text; "" for none). A summary is a
+ * model's or extractive text of what users said, so it is data that must stay inside its section:
+ * a blank line in it would end the section, and what followed ("Learned instructions:\n- ...", a
+ * block's tag) would read as a section of the system's own. Line breaks of every kind become
+ * `\n`, blank lines go, and the recalled memories' tag and the tags of the blocks shown are made
+ * harmless.
+ */
+export function shownSummary(summary: string, blockTags: readonly string[] = []): string {
+  const lines = summary
+    .split(new RegExp(LINE_BREAK.source))
+    .map((line) => line.trimEnd())
+    .filter((line) => line.trim() !== "");
+  let text = lines.join("\n").trim();
+  for (const tag of [RECALLED_TAG, ...blockTags]) text = neutralize(text, tag);
+  return text;
 }
 
 function escape(text: string): string {
@@ -84,7 +119,9 @@ export function stripEngramContext(text: string, context: EngramContext = {}): s
     out = out.replace(new RegExp(`<\\s*${tag}\\s*>[\\s\\S]*?<\\s*/\\s*${tag}\\s*>`, "gi"), "\n");
   }
   const summary = context.summary?.trim() ?? "";
-  if (summary !== "") out = out.split(summary).join("\n");
+  const blockTags = (context.procedures ?? []).flatMap((p) => (typeof p.metadata?.block === "string" && p.metadata.block !== "" ? [blockTag(p.metadata.block)] : []));
+  // As given and as the prompt showed it (shownSummary): a model echoes the second.
+  for (const text of new Set([summary, shownSummary(summary, blockTags)])) if (text !== "") out = out.split(text).join("\n");
   const known = new Set<string>();
   for (const memory of [...(context.recalled ?? []), ...(context.procedures ?? [])]) {
     known.add(spaced(memory.content));

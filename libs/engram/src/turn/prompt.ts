@@ -3,9 +3,11 @@ import {
   blockTag as tagName,
   DEFAULT_SYSTEM_PROMPT,
   INSTRUCTIONS_HEADING,
+  neutralize,
   oneLine,
   RECALLED_PREAMBLE,
   RECALLED_TAG,
+  shownSummary,
   SUMMARY_HEADING,
 } from "./engram_context.js";
 
@@ -59,12 +61,15 @@ export function buildSystemPrompt(parts: SystemPromptParts): string {
     sections.push([INSTRUCTIONS_HEADING, ...instructions.map((record) => `- ${oneLine(record.content)}`)].join("\n"));
   }
 
-  if (parts.summary.trim() !== "") {
-    sections.push(`${SUMMARY_HEADING}\n${parts.summary.trim()}`);
+  const summary = shownSummary(parts.summary, blocks.map((block) => tagName(String(block.metadata.block))));
+  if (summary !== "") {
+    sections.push(`${SUMMARY_HEADING}\n${summary}`);
   }
 
   if (parts.recalled.length > 0) {
-    const lines = parts.recalled.map((memory) => `- ${describe(memory)}: ${neutralize(oneLine(memory.content), RECALLED_TAG)}`);
+    // The whole line, role included: a stored role is any text a message gave (an import file's,
+    // an app's message dicts), so it could end the line or close the section as content could.
+    const lines = parts.recalled.map((memory) => `- ${neutralize(oneLine(`${describe(memory)}: ${memory.content}`), RECALLED_TAG)}`);
     sections.push(
       [
         // Recalled text was written by users and models in the past: it informs the answer but
@@ -87,9 +92,4 @@ function describe(memory: ScoredMemory): string {
     return `[${date}] ${who}`;
   }
   return `[${date}] ${memory.kind}`;
-}
-
-/** Content cannot close the section it sits in (`</recalled_memories>` inside a memory). */
-function neutralize(text: string, tag: string): string {
-  return text.replace(new RegExp(`</?\\s*${tag}\\s*>`, "gi"), `[${tag}]`);
 }
