@@ -13,6 +13,7 @@ import { recallFor } from "../../turn/recall.js";
 import type { Recollection } from "../../turn/types.js";
 import { turnOptionsOf, type EngramMemoryOptions } from "./options.js";
 import { dropThreadState, threadState, type ThreadState } from "./thread_state.js";
+import { forgetIfErased, underFilingLock } from "./erasure.js";
 
 /**
  * Engram as the `memory` of a classic LangChain chain (`ConversationChain`, `LLMChain`...): the
@@ -88,6 +89,8 @@ export class EngramMemory extends BaseMemory {
   async loadMemoryVariables(values: InputValues): Promise<MemoryVariables> {
     const thread = this.thread();
     const input = this.text(chainValue(values, this.options.inputKey, "input"), "input");
+    // The user may have been erased since the thread's last turn (in any process): see erasure.ts.
+    await forgetIfErased(this.where(), thread);
     const window = [...thread.messages];
     let recollection: Recollection = { recalled: [], procedures: [], degraded: false };
     if (input.trim() !== "") recollection = await recallFor(this.turn, [...window, new HumanMessage(input)], this.scope);
@@ -114,7 +117,13 @@ export class EngramMemory extends BaseMemory {
     // save replaced the window and the summary and the earlier turn was gone from both.
     // What the run's load recalled is read now, before an earlier save clears it.
     const shown = { recalled: thread.lastRecalled, procedures: thread.lastProcedures ?? [] };
-    const saved = (thread.saving ?? Promise.resolve()).then(() => this.save(thread, input, output, shown));
+    const saved = (thread.saving ?? Promise.resolve()).then(() =>
+      underFilingLock(this.where(), async () => {
+        // Under the lock the erasure takes first: its turns are written before it or not at all.
+        await forgetIfErased(this.where(), thread);
+        await this.save(thread, input, output, shown);
+      }),
+    );
     thread.saving = saved.catch(() => undefined);
     return saved;
   }
@@ -151,6 +160,10 @@ export class EngramMemory extends BaseMemory {
   /** Forgets this thread's window and summary; the user's long-term memory stays. */
   async clear(): Promise<void> {
     dropThreadState(this.options.memory, this.userId, this.threadId);
+  }
+
+  private where(): { memory: object; userId: string; threadId: string } {
+    return { memory: this.options.memory, userId: this.userId, threadId: this.threadId };
   }
 
   private thread(): ThreadState {
