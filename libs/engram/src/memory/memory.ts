@@ -451,6 +451,8 @@ export class Memory {
     const result = await writer.drain();
     this.policy.warnRefused(result);
     if (result.error) throw result.error;
+    // Texts the model refused alone stay queued (the rest was stored): flush did not store everything.
+    if (result.held?.[0]) throw result.held[0].error;
     if (failures[0]) throw failures[0].error;
     return { applied: result.applied, pending: result.pending };
   }

@@ -217,6 +217,15 @@ export class WritePolicy {
         { code: "ENGRAM_UPDATE_DROPPED" },
       );
     }
+    // Texts the model refused alone (and the later writes of their records): kept queued, the
+    // writes queued with them stored. Whoever queued them in the background is not waiting.
+    const held = (result.held ?? []).filter((write) => !own.includes(write.seq));
+    if (held.length > 0) {
+      process.emitWarning(
+        `Engram could not embed ${held.length} background write(s) (record ${[...new Set(held.map((write) => write.id))].join(", ")}); they stay queued and are tried again on the next drain, and the writes queued with them were stored: ${held[0]!.error.message}`,
+        { code: "ENGRAM_EMBEDDING_FAILED" },
+      );
+    }
     const others = (result.refused ?? []).filter((write) => !own.includes(write.seq));
     if (others.length === 0) return;
     process.emitWarning(
@@ -284,7 +293,9 @@ export class WritePolicy {
     // One of the caller's writes refused on its own (its batch-mates were stored): the caller is told.
     const refused = result.refused?.find((write) => own?.includes(write.seq));
     if (refused) throw refused.error;
-    if (!result.error) return false;
+    // One of the caller's writes waits behind a text the model refused: queued, so pending.
+    const held = result.held?.some((write) => own?.includes(write.seq)) ?? false;
+    if (!result.error) return held;
     const what = verdict(result.error, waiting);
     if (what === "wait") return true;
     if (what === "retry") {

@@ -101,6 +101,21 @@ export interface DrainResult {
    * an update of a memory deleted meanwhile, a forgetting or fact decision made on an old copy.
    */
   dropped?: DroppedWrite[];
+  /**
+   * Upserts whose text the model refused (it threw for that text alone, or answered a bad vector
+   * for it, while it answered the others), with the writes of the same records queued after them:
+   * kept queued, in order, for the next drain; the rest of the user's writes went on past them.
+   */
+  held?: HeldWrite[];
+}
+
+/** A write left queued because its text (or an earlier queued write of its record's) could not be embedded. */
+export interface HeldWrite {
+  seq: number;
+  userId: string;
+  /** The record written or deleted. */
+  id: string;
+  error: EngramError;
 }
 
 /** A queued write the drain dropped unapplied, its record gone or changed since it was decided. */
@@ -146,6 +161,16 @@ interface Tally {
   written: number[];
   dropped: DroppedWrite[];
   updated: Array<{ seq: number; record: MemoryRecord }>;
+  /** By seq: a write held in an earlier batch of the drain is not embedded again in a later one. */
+  held: Map<number, HeldWrite>;
+}
+
+/** What readying a group for the store came to ({@link Writer.prepare}). */
+interface Prepared {
+  /** What stops the drain (the model failing for every text, the state, the folder's model guard). */
+  error?: EngramError;
+  /** Upserts whose text alone the model refused: left without a vector, held. */
+  refused: Map<UpsertOp, EngramError>;
 }
 
 /** What a {@link Writer} works with. */
@@ -239,6 +264,9 @@ export class Writer {
 
   private readonly leases?: Pick<LeaseState, "exclusive"> & Partial<Pick<LeaseState, "settled">>;
 
+  /** Probes made: each probe's text is new, so that the embedding cache never answers one. */
+  private probes = 0;
+
   constructor(input: WriterInput) {
     this.outbox = input.outbox;
     this.store = input.store;
@@ -323,21 +351,61 @@ export class Writer {
   }
 
   /**
-   * Fills in, in place and in one model call, the vectors of upserts that `add` queued without one
-   * (`writes: "background"`).
+   * Fills in, in place, the vectors of upserts that `add` queued without one (`writes:
+   * "background"`). A text the model refuses alone is left without one and put in `refused`.
    */
-  private async embedMissing(upserts: UpsertOp[]): Promise<void> {
+  private async embedMissing(upserts: UpsertOp[], refused: Map<UpsertOp, EngramError>): Promise<void> {
     const missing = upserts.filter((op) => op.embedding === undefined);
+    const model: ModelSeen = {};
     // In slices, yielding between them: a model that computes on this thread (the static one) would
     // otherwise hold the event loop for a whole group, and with it the store call in flight.
     for (let start = 0; start < missing.length; start += EMBED_SLICE) {
       if (start > 0) await afterSend();
-      const slice = missing.slice(start, start + EMBED_SLICE);
-      const vectors = await this.embed(slice.map((op) => op.record.content));
-      slice.forEach((op, i) => {
+      await this.embedIsolating(missing.slice(start, start + EMBED_SLICE), refused, model);
+    }
+  }
+
+  /**
+   * One model call for `ops`; when the model fails it (`EMBEDDING_FAILED`: it threw, or answered a
+   * bad vector for one text, which fails the whole call) while it answers a probe, each half
+   * again, down to single texts, as {@link isolate} does with the store's refusals: one text the
+   * model refuses (a provider's content filter, a text that makes it answer NaN) never holds its
+   * batch-mates. A model that fails the probe too is down: the error stops the drain, every write
+   * kept queued, after two calls rather than one per text. A deadline passed is not isolated: a
+   * model that hangs would cost a deadline per half.
+   */
+  private async embedIsolating(ops: UpsertOp[], refused: Map<UpsertOp, EngramError>, model: ModelSeen): Promise<void> {
+    try {
+      const vectors = await this.embed(ops.map((op) => op.record.content));
+      ops.forEach((op, i) => {
         op.embedding = vectors[i];
       });
+      model.answers = true;
+    } catch (caught) {
+      const error = asStoreError(caught);
+      if (error.code !== "EMBEDDING_FAILED" || "timeoutMs" in error.details) throw error;
+      model.answers ??= await this.probeModel();
+      if (!model.answers) throw error;
+      if (ops.length === 1) {
+        refused.set(ops[0]!, error);
+        return;
+      }
+      const mid = Math.ceil(ops.length / 2);
+      await this.embedIsolating(ops.slice(0, mid), refused, model);
+      await this.embedIsolating(ops.slice(mid), refused, model);
     }
+  }
+
+  /**
+   * Whether the model answers a text no user wrote: then what it failed was the texts, not the
+   * model. A new text each time: the embedding cache would answer a repeated one without the model.
+   */
+  private probeModel(): Promise<boolean> {
+    this.probes += 1;
+    return this.embed([`Engram checks that the embedding model answers (${Date.now()}.${this.probes})`]).then(
+      () => true,
+      () => false,
+    );
   }
 
   /** Tags, in place, the records queued with `tagEntities`, yielding to the event loop between slices. */
@@ -359,7 +427,7 @@ export class Writer {
   }
 
   private async drainNow(userId?: string): Promise<DrainResult> {
-    const tally: Tally = { applied: 0, refused: [], written: [], dropped: [], updated: [] };
+    const tally: Tally = { applied: 0, refused: [], written: [], dropped: [], updated: [], held: new Map() };
     const result = async (extra: Partial<DrainResult> = {}): Promise<DrainResult> => ({
       applied: tally.applied,
       pending: await this.outbox.size(userId),
@@ -367,13 +435,17 @@ export class Writer {
       ...(tally.written.length > 0 ? { written: tally.written } : {}),
       ...(tally.dropped.length > 0 ? { dropped: tally.dropped } : {}),
       ...(tally.updated.length > 0 ? { updated: tally.updated } : {}),
+      ...(tally.held.size > 0 ? { held: [...tally.held.values()] } : {}),
       ...extra,
     });
     if (userId !== undefined) return result(await this.drainUser(userId, tally));
     // Everyone: user by user, each under their own lock (a batch of several users read outside
     // the locks would be stale by the time it is applied).
     for (;;) {
-      const users = [...new Set((await this.outbox.pending({ limit: DRAIN_BATCH })).map((row) => row.userId))];
+      // Users with writes not held: a held write waits for the next drain (a read of one more
+      // batch's worth sees past the held ones, the oldest rows).
+      const rows = await this.outbox.pending({ limit: DRAIN_BATCH + tally.held.size });
+      const users = [...new Set(rows.filter((row) => !tally.held.has(row.seq)).map((row) => row.userId))];
       if (users.length === 0) return result();
       for (const user of users) {
         const stop = await this.drainUser(user, tally);
@@ -404,7 +476,28 @@ export class Writer {
    */
   private async drainBatch(userId: string, tally: Tally): Promise<Partial<DrainResult> | undefined> {
     const refused = tally.refused;
-    const batch = await this.outbox.pending({ userId, limit: DRAIN_BATCH });
+    const read = await this.outbox.pending({ userId, limit: DRAIN_BATCH });
+    // Records with a write held (its text not embedded): their later writes wait behind it, in
+    // order, so a delete never lands before the upsert it follows (which would then resurrect it).
+    const holding = new Map<string, EngramError>();
+    const hold = async (rows: Array<{ row: Row; error: EngramError }>): Promise<void> => {
+      if (rows.length === 0) return;
+      for (const { row, error } of rows) {
+        holding.set(idOf(row.payload), error);
+        if (!tally.held.has(row.seq)) tally.held.set(row.seq, { seq: row.seq, userId: row.userId, id: idOf(row.payload), error });
+      }
+      await this.noteFailure(
+        rows.map(({ row }) => row.seq),
+        rows[0]!.error.message,
+      );
+    };
+    const batch: Row[] = [];
+    for (const row of read) {
+      const earlier = tally.held.get(row.seq);
+      if (earlier) holding.set(earlier.id, earlier.error);
+      else batch.push(row);
+    }
+    // Nothing but writes held earlier in this drain: they wait for the next one.
     if (batch.length === 0) return {};
     const groups = storeCalls(batch);
     // Pipelined: the next group's tagging and embedding (CPU here) run while this group's store
@@ -413,11 +506,26 @@ export class Writer {
     // model computes on this thread, and a preparation started first would hold the request back.
     let next = this.prepare(groups[0]!);
     for (let g = 0; g < groups.length; g += 1) {
-      let group = groups[g]!;
+      const prepared = await next;
+      const prepareNext = (): Promise<Prepared> =>
+        g + 1 < groups.length ? afterSend().then(() => this.prepare(groups[g + 1]!)) : Promise.resolve({ refused: new Map() });
+      // Refused texts, and the writes of records held before them, wait; the rest goes on.
+      const waiting: Array<{ row: Row; error: EngramError }> = [];
+      let group: Row[] = [];
+      for (const row of groups[g]!) {
+        const why = (row.payload.op === "upsert" ? prepared.refused.get(row.payload) : undefined) ?? heldBehind(row.payload, holding);
+        if (why) {
+          waiting.push({ row, error: why });
+          holding.set(idOf(row.payload), why);
+        } else group.push(row);
+      }
+      await hold(waiting);
+      if (group.length === 0) {
+        next = prepareNext();
+        continue;
+      }
+      const unprepared = prepared.error;
       const first = group[0]!;
-      const unprepared = await next;
-      const prepareNext = (): Promise<EngramError | undefined> =>
-        g + 1 < groups.length ? afterSend().then(() => this.prepare(groups[g + 1]!)) : Promise.resolve(undefined);
       const orphans = await staleWrites(this.store, first.userId, group).catch(asStoreError);
       if (orphans instanceof EngramError) {
         await this.noteFailure(group.map((row) => row.seq), orphans.message);
@@ -479,17 +587,18 @@ export class Writer {
    * store sees it; a no-op for text validated on the way in), entities tagged, vectors computed.
    * Resolves to the failure instead of rejecting: it may run ahead of a drain step that stops first.
    */
-  private prepare(rows: Row[]): Promise<EngramError | undefined> {
-    if (rows[0]!.payload.op !== "upsert") return Promise.resolve(undefined);
+  private prepare(rows: Row[]): Promise<Prepared> {
+    const refused = new Map<UpsertOp, EngramError>();
+    if (rows[0]!.payload.op !== "upsert") return Promise.resolve({ refused });
     const upserts = rows.map((row) => row.payload as UpsertOp);
     const run = async (): Promise<void> => {
       for (const op of upserts) op.record = safeText(op.record);
       await this.tagMissing(upserts);
-      await this.embedMissing(upserts);
+      await this.embedMissing(upserts, refused);
     };
     return run().then(
-      () => undefined,
-      (caught: unknown) => asStoreError(caught),
+      () => ({ refused }),
+      (caught: unknown) => ({ error: asStoreError(caught), refused }),
     );
   }
 
@@ -630,6 +739,26 @@ function entriesOf(row: Row): NewHistoryEntry[] {
 /** Two entries of one change: everything but the time alike. */
 function sameChange(a: NewHistoryEntry, b: NewHistoryEntry): boolean {
   return a.memoryId === b.memoryId && a.event === b.event && a.oldContent === b.oldContent && a.newContent === b.newContent && a.reason === b.reason;
+}
+
+/** What the drain learnt of the model while embedding one group: undefined until it answers, or a probe tells. */
+interface ModelSeen {
+  answers?: boolean;
+}
+
+/**
+ * The error of the held write that `op` waits behind: a write of a record, or decided on a record
+ * (`ifStoredAs`), that has an earlier write held.
+ */
+function heldBehind(op: WriteOp, holding: ReadonlyMap<string, EngramError>): EngramError | undefined {
+  if (holding.size === 0) return undefined;
+  const own = holding.get(idOf(op));
+  if (own) return own;
+  for (const condition of op.ifStoredAs ?? []) {
+    const error = holding.get(condition.id);
+    if (error) return error;
+  }
+  return undefined;
 }
 
 function idOf(op: WriteOp): string {
