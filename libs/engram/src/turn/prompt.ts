@@ -49,19 +49,23 @@ export function buildSystemPrompt(parts: SystemPromptParts): string {
   const blocks = parts.procedures
     .filter((record) => typeof record.metadata.block === "string" && record.metadata.block !== "")
     .sort((a, b) => placeOf(a) - placeOf(b) || String(a.metadata.block).localeCompare(String(b.metadata.block)));
-  for (const block of blocks) {
-    const name = tagName(String(block.metadata.block));
-    sections.push(`<${name}>\n${neutralize(block.content, name)}\n</${name}>`);
+  const blockTags = blocks.map((block) => tagName(String(block.metadata.block)));
+  /** No memory text opens or closes a section: neither a block's tag nor the recalled memories'. */
+  const harmless = (text: string): string => [RECALLED_TAG, ...blockTags].reduce(neutralize, text);
+  for (const [i, block] of blocks.entries()) {
+    // A block's content is written by a model from what users said (core_memory_append): one that
+    // held "</human>\n<persona>..." would show a second persona block, of the user's own making.
+    sections.push(`<${blockTags[i]}>\n${harmless(block.content)}\n</${blockTags[i]}>`);
   }
 
   const instructions = parts.procedures
     .filter((record) => record.metadata.block === undefined || record.metadata.block === "")
     .sort((a, b) => a.createdAt - b.createdAt);
   if (instructions.length > 0) {
-    sections.push([INSTRUCTIONS_HEADING, ...instructions.map((record) => `- ${oneLine(record.content)}`)].join("\n"));
+    sections.push([INSTRUCTIONS_HEADING, ...instructions.map((record) => `- ${harmless(oneLine(record.content))}`)].join("\n"));
   }
 
-  const summary = shownSummary(parts.summary, blocks.map((block) => tagName(String(block.metadata.block))));
+  const summary = shownSummary(parts.summary, blockTags);
   if (summary !== "") {
     sections.push(`${SUMMARY_HEADING}\n${summary}`);
   }
