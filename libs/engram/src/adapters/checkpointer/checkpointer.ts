@@ -26,6 +26,7 @@ import { FILING_LOCK } from "../../memory/delete_all_filings.js";
 import { FilingWorker } from "./filing_worker.js";
 import { moveLegacyFilings } from "./legacy_log.js";
 import { filableMessages, type FilableMessage } from "./messages.js";
+import { moveNumericThreadIds } from "./numeric_thread_ids.js";
 import type {
   CheckpointerFlushResult,
   CheckpointerRecallOptions,
@@ -162,6 +163,9 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
   async getSaver(): Promise<BaseCheckpointSaver> {
     if (this.givenSaver) return this.givenSaver;
     this.open();
+    // Opening the filing log moves the checkpoints older versions stored under a numeric
+    // thread id's REAL text (numeric_thread_ids.ts): done before the saver reads any thread.
+    await this.filingLog();
     this.defaultSaver ??= import("@langchain/langgraph-checkpoint-sqlite").then(({ SqliteSaver }) => new SqliteSaver(this.open()));
     return this.defaultSaver;
   }
@@ -486,6 +490,8 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
       await log.size(); // creates the state's filing tables
       moveLegacyFilings(this.open(), this.databasePath, state.file);
     }
+    // Before any claim: a claim of "1.0" made first would keep the checkpoints found there.
+    if (!this.givenSaver && existsSync(this.databasePath)) await moveNumericThreadIds(this.open(), (threadId) => log.usersOf(threadId));
     return log;
   }
 
