@@ -115,6 +115,40 @@ describe("planForget: near-duplicates", () => {
     expect(plan.keptIds).toEqual([...MEMORY_KINDS]);
   });
 
+  it("never merges two agents' records, nor two speakers': each agent reads its own", () => {
+    // The same instruction learned by two agents of the user: merged into one agent's, the other
+    // agent's system prompt lost it.
+    const plan = planForget(
+      [
+        item("planner", 0, { kind: "procedure", content: "Answer in French", scope: { userId: "u", agentId: "planner" }, importance: 0.9 }),
+        item("writer", 0, { kind: "procedure", content: "Answer in French", scope: { userId: "u", agentId: "writer" } }),
+        item("writer-again", 0, { kind: "procedure", content: "Answer in French.", scope: { userId: "u", agentId: "writer" } }),
+        item("user-said", 0, { content: "The meeting moved to 3pm", role: "user" }),
+        item("assistant-said", 0, { content: "The meeting moved to 3pm", role: "assistant" }),
+      ],
+      {},
+      NOW,
+    );
+    expect(reasons(plan)).toEqual({ "writer-again": "dedupe" });
+    expect(plan.removals[0]!.mergedInto).toBe("writer");
+  });
+
+  it("merges only records whose metadata agree, Engram's per-copy tags aside", () => {
+    // A filter on `project` found each copy; merged, one project's search lost its memory.
+    const plan = planForget(
+      [
+        item("project-a", 0, { content: "The deadline is Friday", metadata: { project: "a" }, importance: 0.9 }),
+        item("project-b", 0, { content: "The deadline is Friday", metadata: { project: "b" } }),
+        item("no-project", 0, { content: "The deadline is Friday", metadata: {} }),
+        item("project-a-again", 0, { content: "The deadline is friday!", metadata: { project: "a", entities: "friday", validFrom: NOW - 2 * DAY } }),
+      ],
+      {},
+      NOW,
+    );
+    expect(reasons(plan)).toEqual({ "project-a-again": "dedupe" });
+    expect(plan.updates.map((record) => [record.id, record.metadata])).toEqual([["project-a", { project: "a" }]]);
+  });
+
   it("honours the threshold: the same pair merges at 0.95 and stays apart at 0.99", () => {
     const pair = [item("x", 0), item("y", 12)]; // cos 0.978
     expect(reasons(planForget(pair, { dedupeThreshold: 0.95 }, NOW))).toEqual({ y: "dedupe" });

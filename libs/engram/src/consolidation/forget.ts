@@ -2,8 +2,8 @@ import { EngramError } from "../core/errors.js";
 import type { MemoryKind, MemoryRecord, Scope } from "../core/types.js";
 import { groupNearDuplicates } from "./near_duplicates.js";
 import { mayMerge, wording } from "./restatement.js";
-import { VALID_UNTIL_KEY } from "./validity.js";
-import { DATES_KEY } from "../scoring/dates.js";
+import { SUPERSEDED_BY_KEY, SUPERSEDES_KEY, VALID_FROM_KEY } from "./validity.js";
+import { ENTITIES_KEY } from "../scoring/entities.js";
 import { describeValue } from "../core/describe.js";
 
 /** The rules of forgetting. Every field is optional; the defaults are below. */
@@ -132,9 +132,10 @@ export interface ForgetPlan {
  *    `dedupeThreshold` or more are merged. The one kept is the most important, then the most
  *    recently accessed, then the most recently created (then the smallest id, so the plan is
  *    deterministic); it takes the union of the group's `source.messageIds`. The others go,
- *    reason "dedupe". Records of different kinds are never merged, nor records whose texts speak
- *    of other days (`metadata.dates`: "yesterday" said on two days), nor a fact that ended with
- *    one that did not. The kept record lives as long as the longest-lived of its group.
+ *    reason "dedupe". Records of different kinds are never merged, nor records of different
+ *    agents or speakers, nor records whose metadata differ (which also keeps apart texts that speak
+ *    of other days, `metadata.dates`, and a fact that ended from one that did not).
+ *    The kept record lives as long as the longest-lived of its group.
  * 3. Cap: if more than `maxRecords` remain, the lowest retention (see {@link retention}) go until
  *    `maxRecords` remain, reason "cap"; ties go oldest access first.
  *
@@ -170,14 +171,12 @@ export function planForget(items: readonly ForgetItem[], rules: ForgetRules, now
     // fact that ended is a period of the past, not a copy of the same words true again now: only
     // records that end at the same time (or never) merge.
     const wordings = ordered.map((item) => wording(item.record.content));
-    const ends = ordered.map((item) => String(item.record.metadata[VALID_UNTIL_KEY] ?? ""));
-    // The same words about other days are other events: "I went to the gym yesterday" said on
-    // Monday and on Thursday. Their resolved dates (scoring/dates.ts) tell them apart.
-    const days = ordered.map((item) => String(item.record.metadata[DATES_KEY] ?? ""));
+    // Only copies of one memory as every reader sees it merge (see `holderKey`).
+    const holders = ordered.map((item) => holderKey(item.record));
     const representative = groupNearDuplicates(
       ordered.map((item) => item.embedding),
       dedupeThreshold,
-      (i, r) => ends[i] === ends[r] && days[i] === days[r] && mayMerge(wordings[i]!, wordings[r]!),
+      (i, r) => holders[i] === holders[r] && mayMerge(wordings[i]!, wordings[r]!),
     );
     const members = new Map<number, ForgetItem[]>();
     ordered.forEach((item, i) => {
@@ -221,6 +220,32 @@ export function planForget(items: readonly ForgetItem[], rules: ForgetRules, now
     updates: [...merged.values()].filter((record) => !removed.has(record.id)),
     keptIds: items.filter((item) => !removed.has(item.record.id)).map((item) => item.record.id),
   };
+}
+
+/**
+ * Engram's own metadata that two copies of one memory may differ in without being two memories:
+ * the entities tagged (from the words, which may differ in case or punctuation), and when a fact
+ * was learned and what it replaced. The kept record's stand.
+ */
+const PER_COPY_KEYS: ReadonlySet<string> = new Set([ENTITIES_KEY, VALID_FROM_KEY, SUPERSEDES_KEY, SUPERSEDED_BY_KEY]);
+
+/**
+ * What two records must share to merge, besides their words: the agent, who said it, and every
+ * metadata key and value but {@link PER_COPY_KEYS}. A search, `getAll` or a system prompt reads a
+ * memory by its agent and filters it by its metadata: merged into another agent's record (an
+ * instruction two agents learned), or into one whose metadata differ (`{ project: "a" }` and
+ * `{ project: "b" }`, or a key only the removed copy had), the removed copy was gone from every read
+ * that found it. The metadata also hold what else keeps copies apart: a fact that ended
+ * (`validUntil`: a period of the past, not the same words true again), the days the words speak of
+ * (`dates`: "I went to the gym yesterday" said on Monday and on Thursday are two events), and a
+ * summary `clear()` took out of its thread's history. Threads are not compared: the same thing said
+ * in two threads is one memory of the user, with both messages as its sources.
+ */
+function holderKey(record: MemoryRecord): string {
+  const metadata = Object.entries(record.metadata)
+    .filter(([key]) => !PER_COPY_KEYS.has(key))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([record.scope.agentId ?? null, record.role ?? null, metadata]);
 }
 
 /** Core blocks are addressed by name and always shown; forgetting never merges or evicts them. */

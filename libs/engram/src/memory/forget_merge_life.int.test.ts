@@ -3,10 +3,11 @@ import { StaticEmbeddings } from "../embeddings/static.js";
 import { testMemories } from "../tests/memories.js";
 
 /*
- * Two things a merge of near-duplicates lost. The kept record (the most important) kept its own
+ * What a merge of near-duplicates lost. The kept record (the most important) kept its own
  * expiry: the same words stored once for a day and once for good were one memory gone the next
  * day. And the same words about other days ("I went to the gym yesterday", said on Monday and on
  * Thursday) are two events, yet were merged into one: a question about either day lost its answer.
+ * And a copy another agent, or another metadata filter, reads: merged away, that read lost it.
  */
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 11, 7, 12); // a Monday, noon
@@ -44,5 +45,21 @@ describe("Memory.forget's merges", () => {
     expect(best?.scope.threadId).toBe("thursday");
     const [other] = await m.search("Where did I go on 6 December 2026?", { userId, limit: 1 });
     expect(other?.scope.threadId).toBe("monday");
+  });
+
+  it("keep each agent's copy, and each copy a metadata filter finds", async () => {
+    const m = memories.open("merge-holders", { embeddings, writes: "sync" });
+    const userId = "ines";
+    const text = "Always answer in French";
+    await m.add(text, { userId, agentId: "planner", kind: "procedure", importance: 0.9 });
+    await m.add(text, { userId, agentId: "writer", kind: "procedure" });
+    // Said in two threads (the same words in one thread are one record, by id).
+    await m.add("The deadline is Friday", { userId, threadId: "t1", metadata: { project: "apollo" }, importance: 0.9 });
+    await m.add("The deadline is Friday", { userId, threadId: "t2", metadata: { project: "gemini" } });
+    expect((await m.forget({ userId })).merged).toBe(0);
+    expect((await m.getAll({ userId, agentId: "writer", kind: "procedure" })).map((record) => record.content)).toEqual([text]);
+    expect((await m.getAll({ userId, agentId: "planner", kind: "procedure" })).map((record) => record.content)).toEqual([text]);
+    const [gemini] = await m.search("When is the deadline?", { userId, filters: { metadata: { project: "gemini" } } });
+    expect(gemini?.content).toBe("The deadline is Friday");
   });
 });
