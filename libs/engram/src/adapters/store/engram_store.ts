@@ -55,6 +55,7 @@ const STORE_OPTIONS: OptionNames<EngramStoreOptions> = {
   chroma: true,
   prefix: true,
   index: true,
+  embeddingTimeoutMs: true,
   ttl: true,
   clock: true,
 };

@@ -10,7 +10,7 @@ import { planOperation, type Plan } from "./operations.js";
 import type { EngramStoreOptions, EngramStoreTtlConfig } from "./options.js";
 import { StoreReader, type ScoredItem } from "./reader.js";
 import type { StoredItem } from "./rows.js";
-import { StoreIndex } from "./store_index.js";
+import { indexTimeoutMs, StoreIndex } from "./store_index.js";
 import { validateIndexConfig, validateStorePrefix, validateTtlConfig } from "./validate.js";
 import { StoreWriter } from "./writer.js";
 
@@ -70,9 +70,11 @@ export class ItemStore {
     this.chroma = chroma;
     this.collections = new StoreCollections(prefix, chroma);
     let storeIndex: StoreIndex | undefined;
+    // Checked with or without an index, before a model is made.
+    const timeoutMs = indexTimeoutMs(options.embeddingTimeoutMs, index === false ? undefined : index.embeddings);
     if (index !== false) {
       const embeddings = index.embeddings ?? (this.ownedEmbeddings = new LocalEmbeddings());
-      storeIndex = new StoreIndex(embeddings, index.fields ?? ["$"], index.dims);
+      storeIndex = new StoreIndex(embeddings, index.fields ?? ["$"], index.dims, timeoutMs);
       this.modelCheck = new StoreModelCheck({
         prefix,
         modelId: embeddingsIdentity(embeddings),

@@ -81,6 +81,13 @@ export interface EngramStoreOptions {
    * @default { fields: ["$"], embeddings: new LocalEmbeddings() }
    */
   index?: EngramStoreIndexConfig | false;
+  /**
+   * Longest one call of the index's embedding model may take, in milliseconds (0: no limit), as
+   * `Memory`'s option of the same name. A call past it is abandoned: the `put` or `search` waiting
+   * on it fails with `EMBEDDING_FAILED`, nothing of the put written.
+   * @default 120_000 for a model you pass; none for Engram's own (`LocalEmbeddings`, `StaticEmbeddings`), which fail rather than hang
+   */
+  embeddingTimeoutMs?: number;
   /** Expiry of items. @default undefined (nothing expires) */
   ttl?: EngramStoreTtlConfig;
   /** Milliseconds since the epoch; inject one in tests. @default Date.now */

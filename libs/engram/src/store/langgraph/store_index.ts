@@ -1,5 +1,9 @@
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { EngramError } from "../../core/errors.js";
+import { validateLimit } from "../../core/validate.js";
+import { withDeadline } from "../../embeddings/deadline.js";
+import { LocalEmbeddings } from "../../embeddings/local.js";
+import { StaticEmbeddings } from "../../embeddings/static.js";
 import { checkVectors, embeddingFailure } from "../../embeddings/vectors.js";
 import { textsAtPath } from "./field_text.js";
 import type { StoreValue } from "./validate.js";
@@ -15,6 +19,8 @@ export class StoreIndex {
     private readonly embeddings: EmbeddingsInterface,
     private readonly fields: readonly string[],
     dims?: number,
+    /** Longest one model call may take ({@link indexTimeoutMs}); 0: no limit. */
+    private readonly timeoutMs = 0,
   ) {
     this.dims = dims ?? readDimensions(embeddings);
   }
@@ -31,13 +37,13 @@ export class StoreIndex {
     if (unique.length === 0) return new Map();
     // Checked as Memory checks them (embeddings/vectors.ts): a Float32Array is taken, an all-zero
     // vector (no direction: found by no query) refused.
-    const vectors = checkVectors(await this.call(() => this.embeddings.embedDocuments(unique)), unique.length);
+    const vectors = checkVectors(await this.call(() => this.embeddings.embedDocuments(unique), unique.length), unique.length);
     vectors.forEach((vector) => this.checkSize(vector));
     return new Map(unique.map((text, i) => [text, vectors[i]!]));
   }
 
   async embedQuery(query: string): Promise<number[]> {
-    const [vector] = checkVectors([await this.call(() => this.embeddings.embedQuery(query))], 1);
+    const [vector] = checkVectors([await this.call(() => this.embeddings.embedQuery(query), 1)], 1);
     this.checkSize(vector!);
     return vector!;
   }
@@ -59,13 +65,26 @@ export class StoreIndex {
     }
   }
 
-  private async call<T>(run: () => Promise<T>): Promise<T> {
+  /** A model call, under the deadline: a model that never answers fails the put or search, never hangs it. */
+  private async call<T>(run: () => Promise<T>, texts: number): Promise<T> {
     try {
-      return await run();
+      return await withDeadline(run(), this.timeoutMs, texts);
     } catch (cause) {
       throw embeddingFailure(cause);
     }
   }
+}
+
+/**
+ * The deadline of the index's model calls, as Memory resolves its own `embeddingTimeoutMs`
+ * (memory/lifecycle.ts): a model the caller passes may never answer (a request without a timeout
+ * to a server that stopped answering), and every `put` and `search` waiting on it then hung for
+ * ever; Engram's own models fail rather than hang, and get none by default.
+ * @throws EngramError `INVALID_OPTIONS` unless an integer from 0 (no limit) to 3,600,000
+ */
+export function indexTimeoutMs(value: unknown, embeddings: EmbeddingsInterface | undefined): number {
+  const ownModel = embeddings === undefined || embeddings instanceof LocalEmbeddings || embeddings instanceof StaticEmbeddings;
+  return validateLimit(value, "embeddingTimeoutMs", ownModel ? 0 : 120_000, 3_600_000);
 }
 
 export function unitVector(dims: number): number[] {
