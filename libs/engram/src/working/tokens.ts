@@ -4,6 +4,7 @@ import cl100kBase from "js-tiktoken/ranks/cl100k_base";
 import { describeValue } from "../core/describe.js";
 import { EngramError } from "../core/errors.js";
 import { contentText } from "./message_text.js";
+import { TextCounts } from "./text_counts.js";
 
 /**
  * Tokens a chat API spends on each message besides its text: the start and end markers, the role
@@ -25,25 +26,20 @@ function getEncoder(): Tiktoken {
 
 /**
  * Counts of recently seen texts. BPE in JavaScript costs about 0.2 ms per 100 characters, and the
- * same texts come back on every turn (the running summary, its sentences), so a bounded map pays
- * for itself; it is cleared whole when full, which keeps it simple and its memory bounded.
+ * same texts come back on every turn (the running summary, its sentences), so a bounded cache pays
+ * for itself. Bounded in characters too (text_counts.ts): 2,000,000 characters, 4 MB at most.
  */
-const textCache = new Map<string, number>();
-const TEXT_CACHE_ENTRIES = 10_000;
-const TEXT_CACHE_MAX_CHARS = 20_000;
+export const textCounts = new TextCounts(10_000, 2_000_000, 20_000);
 
 /** Token count of plain text. Special-token strings ("<|endoftext|>") count as ordinary text. */
 function countTextTokens(text: string): number {
   if (text.length === 0) return 0;
-  const cached = textCache.get(text);
+  const cached = textCounts.get(text);
   if (cached !== undefined) return cached;
   // Empty allowed/disallowed lists: user text that happens to contain a special token's spelling
   // must be counted, not rejected.
   const tokens = getEncoder().encode(text, [], []).length;
-  if (text.length <= TEXT_CACHE_MAX_CHARS) {
-    if (textCache.size >= TEXT_CACHE_ENTRIES) textCache.clear();
-    textCache.set(text, tokens);
-  }
+  textCounts.set(text, tokens);
   return tokens;
 }
 
