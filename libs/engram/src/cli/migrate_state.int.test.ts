@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { PostgresState } from "../state/postgres/index.js";
-import { SqliteState } from "../state/sqlite/index.js";
+import { openDatabase, SqliteState } from "../state/sqlite/index.js";
+import { SqliteFilings } from "../state/sqlite/filings.js";
 import { tempDir } from "../tests/chroma.js";
 import { freshDatabase, startPostgres, type TestPostgres } from "../tests/postgres.js";
 import { runCli } from "./program.js";
@@ -121,6 +122,42 @@ describe("engram migrate-state (SQLite data folder -> a real PostgreSQL)", () =>
       expect((await state.usage.totals({}))[0]!.calls).toBe(1);
     } finally {
       await state.close();
+    }
+  });
+
+  it("copies the filing log an older version left in checkpoints.sqlite: the threads stay their owners', the waiting filings are not lost", async () => {
+    // A folder an older version wrote and this one never opened (the checkpointer moves the log
+    // into the state on open): the log is SqliteFilings on the checkpoints file, as it was written.
+    const dir = join(folder, "legacy");
+    const state = new SqliteState({ path: dir });
+    await state.setup();
+    await state.meta.set("embeddings", "use-lite", { replace: false });
+    await state.close();
+    const db = openDatabase(join(dir, "checkpoints.sqlite"));
+    const legacy = new SqliteFilings({ db: () => db, clock: () => 2_000 });
+    await legacy.take("alice-thread", "alice", [{ key: "id:m1", text: "My PIN is 4711." }]);
+    await legacy.complete((await legacy.pending(10)).map((filing) => filing.seq)); // filed long ago
+    await legacy.take("alice-thread", "alice", [{ key: "id:m2", text: "I moved to Porto." }]); // still waiting
+    await legacy.claim("carol-thread", "carol"); // claimed, nothing filed
+    db.close();
+
+    const run = await cli(["migrate-state", "--from", "legacy", "--to", database, "--schema", "legacy"]);
+    expect(run.code).toBe(0);
+    expect(run.out).toBe('Copied 1 metadata entries, 3 filed message keys, 1 pending filings into schema "legacy".\n');
+    const copied = new PostgresState({ postgres: database, schema: "legacy" });
+    try {
+      // Bob's first run on alice's or carol's thread is refused: the threads are still theirs.
+      expect(await copied.filings().claim("alice-thread", "bob")).toEqual(["alice"]);
+      expect(await copied.filings().claim("carol-thread", "bob")).toEqual(["carol"]);
+      expect((await copied.filings().pending(10)).map((f) => [f.threadId, f.userId, f.messages])).toEqual([
+        ["alice-thread", "alice", [{ key: "id:m2", text: "I moved to Porto." }]],
+      ]);
+      await copied.filings().complete((await copied.filings().pending(10)).map((f) => f.seq));
+      const again = await cli(["migrate-state", "--from", "legacy", "--to", database, "--schema", "legacy"]);
+      expect(again.out).toBe('Copied nothing into schema "legacy"; 5 rows were there already.\n');
+      expect(await copied.filings().size()).toBe(0);
+    } finally {
+      await copied.close();
     }
   });
 

@@ -1,5 +1,5 @@
 import { existsSync, realpathSync, statSync } from "node:fs";
-import { extname } from "node:path";
+import { dirname, extname, join } from "node:path";
 import type { PoolClient } from "pg";
 import { describeValue } from "../../core/describe.js";
 import { EngramError } from "../../core/errors.js";
@@ -69,33 +69,64 @@ export async function copySqliteState(options: CopySqliteStateOptions): Promise<
   }
   const file = sourceFile(options.from);
   const handle = new PgHandle(resolvePostgresOptions(options.to));
-  const db = openDatabase(file);
   const result: CopyResult = { copied: zeros(), skipped: zeros(), metaConflicts: [] };
+  const sources: Array<{ db: SqliteDatabase; present: PartPlan[] }> = [];
   try {
+    const db = openDatabase(file);
     const source = realpathSync(file);
+    sources.push({ db, present: [] });
     // A folder last opened by an older version lacks the outbox's newer columns: added as any open adds them.
     if (tableExists(db, "outbox")) ensureOutboxTable(db);
-    const plans = planParts(handle, source, result);
-    const present = plans.filter((plan) => tableExists(db, plan.table));
-    const total = present.reduce((sum, plan) => sum + count(db, plan.table), 0);
+    sources[0]!.present = planParts(handle, source, result).filter((plan) => tableExists(db, plan.table));
+    const legacy = legacyLogFile(file);
+    if (legacy) {
+      const legacyDb = openDatabase(legacy);
+      sources.push({ db: legacyDb, present: [] });
+      // Its own source name: its queue's seqs are not the state file's.
+      sources[1]!.present = planParts(handle, realpathSync(legacy), result).filter(
+        (plan) => (plan.part === "filed" || plan.part === "filings") && tableExists(legacyDb, plan.table),
+      );
+    }
+    const total = sources.reduce((sum, { db, present }) => sum + present.reduce((n, plan) => n + count(db, plan.table), 0), 0);
     await handle.ready();
     let done = 0;
-    for (const plan of present) {
-      for (const rows of pages(db, plan, batchSize)) {
-        const written = await handle.tx(`migrate-state.${plan.part}`, (client) => plan.write(client, rows));
-        result.copied[plan.part] += written;
-        result.skipped[plan.part] += rows.length - written;
-        done += rows.length;
-        options.onProgress?.({ done, total, part: plan.part });
+    let last: CopiedPart = "meta";
+    for (const { db, present } of sources) {
+      for (const plan of present) {
+        last = plan.part;
+        for (const rows of pages(db, plan, batchSize)) {
+          const written = await handle.tx(`migrate-state.${plan.part}`, (client) => plan.write(client, rows));
+          result.copied[plan.part] += written;
+          result.skipped[plan.part] += rows.length - written;
+          done += rows.length;
+          options.onProgress?.({ done, total, part: plan.part });
+        }
       }
     }
-    options.onProgress?.({ done, total, part: present[present.length - 1]?.part ?? "meta" });
+    options.onProgress?.({ done, total, part: last });
     return result;
   } finally {
-    db.close();
+    for (const { db } of sources) db.close();
     await handle.close();
   }
 }
+
+/**
+ * The checkpointer's file beside the state (`<folder>/checkpoints.sqlite`, the default
+ * `databasePath`) when it still holds the filing log older versions kept there: who owns each
+ * thread, the messages already filed, the filings waiting. An app on this version moves it into
+ * SQLite state when it opens the folder (adapters/checkpointer/legacy_log.ts); a folder copied
+ * before that happened had it left behind, and replicas on the copy found every thread unowned
+ * (any user's first run claimed one and read its checkpoints) and the waiting filings lost.
+ */
+function legacyLogFile(stateFile: string): string | undefined {
+  const file = join(dirname(stateFile), LEGACY_LOG_FILE_NAME);
+  if (!existsSync(file) || realpathSync(file) === realpathSync(stateFile)) return undefined;
+  return file;
+}
+
+/** The checkpointer's default file in a data folder (adapters/checkpointer CHECKPOINTS_FILE_NAME). */
+const LEGACY_LOG_FILE_NAME = "checkpoints.sqlite";
 
 function sourceFile(from: string): string {
   if (typeof from !== "string" || from.trim() === "") {
