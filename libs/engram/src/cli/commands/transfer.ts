@@ -16,6 +16,8 @@ interface UserFlags extends StoreFlags {
 interface ImportFlags extends UserFlags {
   /** An application's `maxContentChars` above the default: its export must import back. */
   maxContentChars?: number;
+  /** Import `procedure` lines (core blocks, learned instructions) too. */
+  allowInstructions?: boolean;
 }
 
 /** `export` and `import`: a user's memory as JSON Lines, out and back in. */
@@ -46,7 +48,8 @@ export function registerTransferCommands(program: Command, io: CliIO): void {
         "--max-content-chars <n>",
         "longest content a line may hold, in characters: the maxContentChars of the application that wrote the memories (default 8000)",
         integerIn(2, 1_000_000),
-      ),
+      )
+      .option("--allow-instructions", "also import instructions (procedure memories: core blocks and learned instructions, kept in every system prompt of the user)"),
   ).action(async (file: string, flags: ImportFlags) => {
     const path = resolve(io.cwd, file);
     let text: string;
@@ -58,6 +61,7 @@ export function registerTransferCommands(program: Command, io: CliIO): void {
     }
     // The whole file first: a bad line refuses the import before the store is even opened.
     const records = parseImportFile(text, flags.maxContentChars);
+    refuseInstructions(records, flags.allowInstructions === true);
     // A line already past its expiresAt (an export older than its memories' TTL) is left out: stored,
     // it is a memory no read returns, and every later import of the file would store it anew (an
     // expired memory said again is a new memory: memory/replay.ts), each time with a history entry.
@@ -72,6 +76,26 @@ export function registerTransferCommands(program: Command, io: CliIO): void {
         `${report.pending ? `, ${report.pending} waiting in the outbox for the store` : ""}).\n`,
     );
   });
+}
+
+/**
+ * A `procedure` line is not a memory but an instruction: every door puts it in the system prompt
+ * of every later conversation of the user. An import file is often someone else's (a user's own
+ * export handed back, another deployment's), so one line of `"kind":"procedure"` would plant an
+ * instruction the operator never saw, as an MCP client could before `--allow-instructions`. They
+ * are imported only when asked for; otherwise the file is refused before anything is written.
+ */
+function refuseInstructions(records: readonly ImportedMemory[], allowed: boolean): void {
+  if (allowed) return;
+  const first = records.find((record) => record.kind === "procedure");
+  if (first === undefined) return;
+  const count = records.filter((record) => record.kind === "procedure").length;
+  throw new EngramError(
+    "INVALID_IMPORT",
+    `Line ${first.line}: a procedure memory is an instruction, kept in every system prompt of the user (${count} in this file); ` +
+      "import instructions only from a file you trust, with --allow-instructions. Nothing was imported.",
+    { details: { line: first.line, reason: "INSTRUCTION", instructions: count } },
+  );
 }
 
 /**
