@@ -138,6 +138,21 @@ export async function fileThread(context: FilingContext, read: () => Promise<Bas
 }
 
 /**
+ * The in-memory default history (made by Engram when the app gives none) of a thread whose user
+ * was erased: emptied, and the thread filing again. That history is Engram's own copy of the
+ * conversation, which the erasure must reach: kept, the next run of the thread showed the model
+ * everything the user had erased. An app's own history is never touched (`fileThread`).
+ */
+export async function emptyIfErased(context: Pick<FilingContext, "memory" | "userId" | "threadId">, empty: () => Promise<void>): Promise<boolean> {
+  return underFilingLock(context, async (state) => {
+    if (!state || !(await state.filings().claim(claimKey(context), context.userId)).includes(ERASED_OWNER)) return false;
+    await empty();
+    await state.filings().forgetThread(claimKey(context));
+    return true;
+  });
+}
+
+/**
  * After `clear()` emptied the app's history of the thread: a thread its user's erasure had closed
  * (`fileThread`) files again, the turns from before the erasure being gone.
  */

@@ -8,7 +8,7 @@ import { renamedOption } from "../../turn/renamed.js";
 import type { WarningHandler } from "../../turn/types.js";
 import { selectWindow } from "../../working/window.js";
 import { SUMMARY_HEADING } from "../../turn/engram_context.js";
-import { clearThread, fileThread, runningSummary, storedSummaries, type FiledMark, type FilingContext } from "./filer.js";
+import { clearThread, emptyIfErased, fileThread, runningSummary, storedSummaries, type FiledMark, type FilingContext } from "./filer.js";
 import { CHAT_HISTORY_OPTIONS, type EngramChatMessageHistoryOptions } from "./options.js";
 import { refuseUnknownOptions } from "../../core/option_names.js";
 import { identify } from "./thread.js";
@@ -71,6 +71,9 @@ export class EngramChatMessageHistory extends BaseListChatMessageHistory {
 
   private readonly warn: WarningHandler;
 
+  /** True when `history` is the in-memory default, Engram's own copy of the thread (see `fresh`). */
+  private readonly ownsHistory: boolean;
+
   constructor(options: EngramChatMessageHistoryOptions) {
     super();
     if (options === null || typeof options !== "object") {
@@ -90,6 +93,7 @@ export class EngramChatMessageHistory extends BaseListChatMessageHistory {
     const scope = validateScope({ userId: options.userId, threadId: options.threadId ?? randomUUID() });
     this.userId = scope.userId;
     this.threadId = scope.threadId!;
+    this.ownsHistory = options.history === undefined;
     this.history = options.history ?? this.defaultHistory(options.memory);
     if (typeof this.history?.getMessages !== "function" || typeof this.history.addMessages !== "function") {
       throw new EngramError("INVALID_OPTIONS", "history must be a LangChain chat history (getMessages, addMessages).");
@@ -125,6 +129,7 @@ export class EngramChatMessageHistory extends BaseListChatMessageHistory {
     // A filing in progress changes which turns the summary covers: wait for it, so the two reads
     // of one RunnableWithMessageHistory run (before and after the model) see the same history.
     await this.filing().tail;
+    await this.fresh();
     const all = await this.history.getMessages();
     const { evicted } = selectWindow(all, this.context.window);
     if (evicted.length === 0) return all;
@@ -139,6 +144,7 @@ export class EngramChatMessageHistory extends BaseListChatMessageHistory {
 
   /** Appends to the chat history, then files the thread into long-term memory off this call. */
   override async addMessages(messages: BaseMessage[]): Promise<void> {
+    await this.fresh();
     await this.history.addMessages(messages);
     this.scheduleFiling();
   }
@@ -161,6 +167,15 @@ export class EngramChatMessageHistory extends BaseListChatMessageHistory {
   /** Waits until everything appended so far is filed (for tests, shutdown, or before a read elsewhere). */
   async flush(): Promise<void> {
     await this.filing().tail;
+  }
+
+  /**
+   * The in-memory default history of a user erased since (in any process) starts over empty: it
+   * is Engram's copy of the conversation, which the erasure reaches (filer.ts `emptyIfErased`).
+   */
+  private async fresh(): Promise<void> {
+    if (!this.ownsHistory) return;
+    if (await emptyIfErased(this.context, () => this.history.clear())) this.filing().filed = { count: 0 };
   }
 
   private scheduleFiling(): void {
