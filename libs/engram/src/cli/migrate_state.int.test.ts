@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { spawn } from "node:child_process";
 import { rm } from "node:fs/promises";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { PostgresState } from "../state/postgres/index.js";
 import { openDatabase, SqliteState } from "../state/sqlite/index.js";
@@ -22,6 +25,25 @@ async function cli(args: string[]): Promise<Run> {
   const run: Run = { code: -1, out: "", err: "" };
   run.code = await runCli(args, { out: (text) => void (run.out += text), err: (text) => void (run.err += text), cwd: folder });
   return run;
+}
+
+const HOLDER = fileURLToPath(new URL("../state/tests/state_holder.ts", import.meta.url));
+
+/** A real process with the folder's state open, as a running app (state/tests/state_holder.ts). */
+function startHolder(dir: string) {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS; // Jest's flags are not for the child
+  const child = spawn(process.execPath, ["--import", "tsx", HOLDER, dir], { env, stdio: ["pipe", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  return {
+    next: async () => (await lines.next()).value as string | undefined,
+    write: () => void child.stdin.write("write\n"),
+    stop: async () => {
+      child.stdin.end();
+      await exited;
+    },
+  };
 }
 
 const usage = { inputTokens: 7, outputTokens: 3, totalTokens: 10, reported: true };
@@ -158,6 +180,34 @@ describe("engram migrate-state (SQLite data folder -> a real PostgreSQL)", () =>
       expect(await copied.filings().size()).toBe(0);
     } finally {
       await copied.close();
+    }
+  });
+
+  it("refuses a folder another process has open, copies nothing, and copies it once that process is gone", async () => {
+    const dir = join(folder, "busy");
+    await seed(dir);
+    const app = startHolder(dir);
+    try {
+      expect(await app.next()).toBe("open");
+      const run = await cli(["migrate-state", "--from", "busy", "--to", database, "--schema", "busy"]);
+      expect(run.code).toBe(1);
+      expect(run.err).toMatch(/^error \[OUTBOX_ERROR\]: .*busy\/engram\.sqlite is open in another process .*Nothing was copied\./);
+      // The app goes on writing.
+      app.write();
+      expect(await app.next()).toBe("wrote");
+    } finally {
+      await app.stop();
+    }
+    const state = new PostgresState({ postgres: database, schema: "busy" });
+    try {
+      await state.setup();
+      expect(await state.meta.hasData()).toBe(false);
+      const run = await cli(["migrate-state", "--from", "busy", "--to", database, "--schema", "busy"]);
+      expect(run.code).toBe(0);
+      expect(await state.history.countUser("carol")).toBe(2);
+      expect(await state.outbox().size()).toBe(4);
+    } finally {
+      await state.close();
     }
   });
 

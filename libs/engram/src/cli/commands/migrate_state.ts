@@ -28,7 +28,7 @@ export function registerMigrateStateCommand(program: Command, io: CliIO): void {
     .command("migrate-state")
     .description(
       "copy a data folder's state (history, queued writes, jobs, metadata, usage, the checkpointer's filing log) into PostgreSQL, " +
-        "for replicas that share it (stop the apps using the folder first; rerunning copies only what is not there yet)",
+        "for replicas that share it (stop the apps using the folder first: a folder another process has open is refused; rerunning copies only what is not there yet)",
     )
     .requiredOption("--from <dir>", "the data folder (or its engram.sqlite file) to copy from")
     .requiredOption("--to <url>", "the PostgreSQL database to copy into: postgres://user:password@host:5432/db", parsePostgresUrl)

@@ -73,8 +73,9 @@ export async function copySqliteState(options: CopySqliteStateOptions): Promise<
   const sources: Array<{ db: SqliteDatabase; present: PartPlan[] }> = [];
   try {
     const db = openDatabase(file);
-    const source = realpathSync(file);
     sources.push({ db, present: [] });
+    holdAlone(db, file);
+    const source = realpathSync(file);
     // A folder last opened by an older version lacks the outbox's newer columns: added as any open adds them.
     if (tableExists(db, "outbox")) ensureOutboxTable(db);
     sources[0]!.present = planParts(handle, source, result).filter((plan) => tableExists(db, plan.table));
@@ -82,6 +83,7 @@ export async function copySqliteState(options: CopySqliteStateOptions): Promise<
     if (legacy) {
       const legacyDb = openDatabase(legacy);
       sources.push({ db: legacyDb, present: [] });
+      holdAlone(legacyDb, legacy);
       // Its own source name: its queue's seqs are not the state file's.
       sources[1]!.present = planParts(handle, realpathSync(legacy), result).filter(
         (plan) => (plan.part === "filed" || plan.part === "filings") && tableExists(legacyDb, plan.table),
@@ -108,6 +110,33 @@ export async function copySqliteState(options: CopySqliteStateOptions): Promise<
   } finally {
     for (const { db } of sources) db.close();
     await handle.close();
+  }
+}
+
+/**
+ * Takes the file for this copy alone (SQLite's exclusive locking mode: the lock is held until the
+ * connection closes), or refuses while another process has it open. A copy of a folder in use
+ * lost what the app wrote into a part already copied, and worse: a queued write copied and then
+ * drained by the app was drained again by the replicas, over what the user did since (a memory
+ * deleted after it came back, an update was undone). An app that opens the folder during the copy
+ * waits for the lock (SQLite's busy timeout) and then fails with `OUTBOX_ERROR`: told, not lost.
+ * @throws EngramError `OUTBOX_ERROR` when another connection holds the file (even idle: a
+ * connection in WAL mode keeps its shared-memory lock while open), before anything is copied.
+ */
+function holdAlone(db: SqliteDatabase, file: string): void {
+  try {
+    db.pragma("locking_mode = EXCLUSIVE");
+    db.exec("BEGIN EXCLUSIVE");
+    db.exec("COMMIT");
+  } catch (error) {
+    if ((error as { code?: unknown })?.code !== "SQLITE_BUSY") {
+      throw new EngramError("OUTBOX_ERROR", `Cannot take ${file} for the copy: ${error instanceof Error ? error.message : String(error)}`, { cause: error, details: { file } });
+    }
+    throw new EngramError(
+      "OUTBOX_ERROR",
+      `${file} is open in another process (the app, engram ui, engram mcp...): stop the processes using the data folder, then run the copy again. Nothing was copied.`,
+      { cause: error, details: { file } },
+    );
   }
 }
 
