@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
@@ -185,14 +186,21 @@ async function flushedPending(memory: Memory, userId: string): Promise<number> {
   }
 }
 
-/** Writes beside the target, then renames: a failed export never leaves half a file in its place. */
+/**
+ * Writes beside the target, then renames: a failed export never leaves half a file in its place.
+ * The temporary file is made new ("wx": never one that exists, never through a symbolic link) under
+ * a random name: with a guessable name in a shared folder (/tmp), another local user could place a
+ * link there (the export overwrote the file it pointed to with the memories) or a file of their own
+ * (kept its owner and mode, so they could read the memories; 0o600 applies only to a new file).
+ */
 async function writeWhole(path: string, text: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
+  const temporary = `${path}.${randomBytes(8).toString("hex")}.tmp`;
   try {
-    await writeFile(temporary, text, { mode: 0o600 });
+    await writeFile(temporary, text, { mode: 0o600, flag: "wx" });
     await rename(temporary, path);
   } catch (cause) {
-    await rm(temporary, { force: true });
+    // A name already taken is someone else's file: left alone.
+    if ((cause as NodeJS.ErrnoException).code !== "EEXIST") await rm(temporary, { force: true });
     throw new EngramError("INVALID_OPTIONS", `Cannot write ${path}: ${(cause as Error).message}`, { cause, details: { path } });
   }
 }
