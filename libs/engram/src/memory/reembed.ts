@@ -15,7 +15,8 @@ import { MODEL_KEY, readStoreModel, recordStoreModel, REEMBED_PENDING } from "..
 import { isNotFound } from "../store/not_found.js";
 import { storeMarkerName } from "../store/langgraph/model_check.js";
 import { revisionLogNameOf } from "../store/revision_log.js";
-import { syncCopy, type SyncStep } from "./reembed_copy.js";
+import { embedAll, syncCopy, type SyncStep } from "./reembed_copy.js";
+import { DIMENSIONS_KEY } from "./model_guard.js";
 import { takeReembedLock } from "./reembed_lock.js";
 import { openState, type StateOption } from "../state/open.js";
 import type { OutboxState, StateBackend } from "../state/types.js";
@@ -123,6 +124,7 @@ async function moveFolder(options: ReembedOptions, dataDir: string, prefix: stri
     // Copies left by an unfinished run towards another model hold that model's vectors: start over.
     const resuming = folderBefore === pending || storeBefore === pending;
     const collections = await userCollections(client, prefix);
+    if (!resuming && from === target) await refuseResizedUnderOneId(state, collections.bases, options.embeddings, target, dataDir);
     if (!resuming) {
       for (const [name, copy] of collections.copies) {
         if (collections.bases.has(name) || erasedWhileCopied(copy)) {
@@ -217,6 +219,56 @@ async function moveFolder(options: ReembedOptions, dataDir: string, prefix: stri
     await connection.close();
     if (opened.owned) await state.close();
   }
+}
+
+/**
+ * A folder whose model id is the target's has nothing to move (another folder on the server moved
+ * the collections, or the run is repeated), unless the model changed its vector size under the
+ * same id (a custom class without `modelId`, OpenAI's `dimensions` changed): that moved nothing
+ * and recorded nothing, silently, and every later call of the folder failed with
+ * `EMBEDDINGS_MISMATCH`. It is refused here, before anything is written. Moving it instead would
+ * leave two vector spaces under one name: the id is what tells them apart everywhere (the folder's
+ * and the server's markers, a copy's target that a resumed run trusts, other folders on the
+ * server, EngramStore's marker), so neither a resumed run nor another application could tell old
+ * vectors from new.
+ * @throws EngramError `EMBEDDINGS_MISMATCH` naming both sizes and asking for a new `modelId`
+ */
+async function refuseResizedUnderOneId(
+  state: StateBackend,
+  bases: ReadonlyMap<string, Collection>,
+  embeddings: EmbeddingsInterface,
+  modelId: string,
+  dataDir: string,
+): Promise<void> {
+  const stored = (await storedSize(bases)) ?? recordedSize(await state.meta.get(DIMENSIONS_KEY), modelId);
+  if (stored === undefined) return;
+  const [vector] = await embedAll(embeddings, ["Engram measures the size of this model's vectors."]);
+  if (vector!.length === stored) return;
+  throw new EngramError(
+    "EMBEDDINGS_MISMATCH",
+    `The data folder ${dataDir} holds vectors of ${stored} dimensions of the embedding model "${modelId}", and the model given to reembed answers ` +
+      `${vector!.length} dimensions under the same id. A model's id names its vectors: give the new model its own id (a \`modelId\` property, ` +
+      `e.g. "${modelId}@${vector!.length}") and run reembed again. Nothing was changed.`,
+    { details: { modelId, stored, dimensions: vector!.length, dataDir } },
+  );
+}
+
+/** The size of a vector stored in the first of these collections that holds one. */
+async function storedSize(bases: ReadonlyMap<string, Collection>): Promise<number | undefined> {
+  for (const collection of bases.values()) {
+    const { embeddings } = await collection.get({ limit: 1, include: ["embeddings"] as never });
+    const size = embeddings?.[0]?.length;
+    if (size !== undefined && size > 0) return size;
+  }
+  return undefined;
+}
+
+/** The size a {@link DIMENSIONS_KEY} value records for `modelId` ("<model id> <size>"); undefined for another model's. */
+function recordedSize(value: string | undefined, modelId: string): number | undefined {
+  if (value === undefined) return undefined;
+  const at = value.lastIndexOf(" ");
+  const size = Number(value.slice(at + 1));
+  return at > 0 && value.slice(0, at) === modelId && Number.isInteger(size) && size > 0 ? size : undefined;
 }
 
 /**

@@ -111,7 +111,7 @@ async function fingerprints(collection: Collection, source: boolean): Promise<Ma
   }
 }
 
-async function embedAll(embeddings: EmbeddingsInterface, texts: string[]): Promise<number[][]> {
+export async function embedAll(embeddings: EmbeddingsInterface, texts: string[]): Promise<number[][]> {
   try {
     // As Memory's (embeddings/vectors.ts): a NaN, empty, zero or odd-sized answer is refused, not copied into every user's collection.
     return checkVectors(await embeddings.embedDocuments(texts), texts.length);
