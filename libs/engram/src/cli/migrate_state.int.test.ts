@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { spawn } from "node:child_process";
-import { rm } from "node:fs/promises";
+import { rename, rm } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
@@ -206,6 +206,37 @@ describe("engram migrate-state (SQLite data folder -> a real PostgreSQL)", () =>
       expect(run.code).toBe(0);
       expect(await state.history.countUser("carol")).toBe(2);
       expect(await state.outbox().size()).toBe(4);
+    } finally {
+      await state.close();
+    }
+  });
+
+  it("refuses a schema another folder was copied into, and this folder copied again from another path: nothing mixed, nothing drained comes back", async () => {
+    await seed(join(folder, "first"));
+    await seed(join(folder, "second")); // another app's folder: the same user ids, other people
+    expect((await cli(["migrate-state", "--from", "first", "--to", database, "--schema", "shared"])).code).toBe(0);
+    const state = new PostgresState({ postgres: database, schema: "shared" });
+    try {
+      // The replicas drain the copied writes.
+      await state.outbox().complete((await state.outbox().pending()).map((w) => w.seq));
+      const other = await cli(["migrate-state", "--from", "second", "--to", database, "--schema", "shared"]);
+      expect(other.code).toBe(1);
+      expect(other.err).toMatch(/^error \[INVALID_OPTIONS\]: This schema holds the state copied from .*first\/engram\.sqlite, another file than .*second\/engram\.sqlite/);
+      expect(await state.history.countUser("alice")).toBe(2);
+      expect(await state.filings().usersOf("thread-1")).toEqual(["alice", "bob"]);
+      expect(await state.filings().pending(10)).toHaveLength(2);
+
+      // The first folder moved: not taken for a new source whose queued writes were never copied.
+      await rename(join(folder, "first"), join(folder, "first-moved"));
+      const moved = await cli(["migrate-state", "--from", "first-moved", "--to", database, "--schema", "shared"]);
+      expect(moved.code).toBe(1);
+      expect(await state.outbox().size()).toBe(0);
+      expect(await state.usage.totals({ userId: "bob" })).toHaveLength(1);
+      expect((await state.usage.totals({ userId: "bob" }))[0]!.calls).toBe(1);
+      await rename(join(folder, "first-moved"), join(folder, "first"));
+      expect((await cli(["migrate-state", "--from", "first", "--to", database, "--schema", "shared"])).out).toBe(
+        'Copied nothing into schema "shared"; 17 rows were there already.\n',
+      );
     } finally {
       await state.close();
     }

@@ -76,6 +76,7 @@ export async function copySqliteState(options: CopySqliteStateOptions): Promise<
     sources.push({ db, present: [] });
     holdAlone(db, file);
     const source = realpathSync(file);
+    const own = [source];
     // A folder last opened by an older version lacks the outbox's newer columns: added as any open adds them.
     if (tableExists(db, "outbox")) ensureOutboxTable(db);
     sources[0]!.present = planParts(handle, source, result).filter((plan) => tableExists(db, plan.table));
@@ -84,6 +85,7 @@ export async function copySqliteState(options: CopySqliteStateOptions): Promise<
       const legacyDb = openDatabase(legacy);
       sources.push({ db: legacyDb, present: [] });
       holdAlone(legacyDb, legacy);
+      own.push(realpathSync(legacy));
       // Its own source name: its queue's seqs are not the state file's.
       sources[1]!.present = planParts(handle, realpathSync(legacy), result).filter(
         (plan) => (plan.part === "filed" || plan.part === "filings") && tableExists(legacyDb, plan.table),
@@ -91,6 +93,7 @@ export async function copySqliteState(options: CopySqliteStateOptions): Promise<
     }
     const total = sources.reduce((sum, { db, present }) => sum + present.reduce((n, plan) => n + count(db, plan.table), 0), 0);
     await handle.ready();
+    await handle.tx("migrate-state.source", (client) => claimTarget(client, handle, own));
     let done = 0;
     let last: CopiedPart = "meta";
     for (const { db, present } of sources) {
@@ -111,6 +114,32 @@ export async function copySqliteState(options: CopySqliteStateOptions): Promise<
     for (const { db } of sources) db.close();
     await handle.close();
   }
+}
+
+/**
+ * Records this folder as the source of the schema's copies, or refuses a schema another folder
+ * (another file: `sources` are this folder's files) was copied into. Copied in as well, the two
+ * folders' users were one: the same user id of two apps saw each other's history, a thread id of
+ * both belonged to both owners (each could claim and read the other's checkpoints), and
+ * `deleteThread` erased both. A source is known by its file's path: this folder copied again
+ * from another path is refused too, which is what it must be: its queued writes, not known as
+ * copied, would have been copied again, and the ones the replicas drained since applied twice.
+ * The table lock makes two copies at once into one schema take turns.
+ * @throws EngramError `INVALID_OPTIONS` before anything is copied.
+ */
+async function claimTarget(client: PoolClient, handle: PgHandle, sources: string[]): Promise<void> {
+  const imports = handle.table("state_imports");
+  await client.query(`LOCK TABLE ${imports} IN SHARE ROW EXCLUSIVE MODE`);
+  const { rows } = await client.query<{ source: string }>(`SELECT source FROM ${imports} WHERE NOT (source = ANY($1::text[])) LIMIT 1`, [sources]);
+  if (rows.length > 0) {
+    throw new EngramError(
+      "INVALID_OPTIONS",
+      `This schema holds the state copied from ${rows[0]!.source}, another file than ${sources[0]}: copying this folder into it would mix the two folders' users and threads. ` +
+        "Copy into another schema; if it is the same folder at another path, run the copy from the path it was copied from. Nothing was copied.",
+      { details: { source: sources[0], copiedFrom: rows[0]!.source } },
+    );
+  }
+  await client.query(`INSERT INTO ${imports} (source, part, source_seq) VALUES ($1, 'folder', 0) ON CONFLICT DO NOTHING`, [sources[0]]);
 }
 
 /**
