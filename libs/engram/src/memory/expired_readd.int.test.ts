@@ -5,11 +5,12 @@ import type { Memory } from "./memory.js";
 
 /*
  * A memory past its `expiresAt` is hidden from every read, and forgetting's TTL rule deletes it.
- * Said again (the same text in the same scope: the same id), it was taken for a replay of the
+ * Said again (the same text and metadata in the same scope: the same id), it was taken for a replay of the
  * expired record: nothing was written, `add` returned the record with its new expiry as if stored,
  * reads still hid it, and the next forgetting pass deleted it. Said again, it is stored anew, and
  * its stored row keeps none of the old record's keys (Chroma merges an upsert's metadata into the
- * row's): read back by a new process on the folder, not only from this one's queue or index.
+ * row's; the expiry is one): read back by a new process on the folder, not only from this one's
+ * queue or index. Said with other metadata, it is another memory (another id).
  */
 
 const DAY = 86_400_000;
@@ -45,7 +46,7 @@ describe.each(["background", "sync"] as const)("an expired memory said again, wr
     expect((await later.history(old!.id, { userId })).map((entry) => entry.event)).toEqual(["ADD", "ADD"]);
   });
 
-  it("said again without an expiry or its metadata keys, keeps neither", async () => {
+  it("said again without an expiry, keeps none; said with other metadata, is another memory", async () => {
     const clock = { now: T0 };
     const name = `readd-keys-${writes}`;
     const first = open(name, clock);
@@ -53,7 +54,12 @@ describe.each(["background", "sync"] as const)("an expired memory said again, wr
     const [old] = (await first.add(NOTICE, { userId, expiresAt: T0 + DAY, metadata: { line: "north" } })).results;
     await first.flush();
     clock.now = T0 + 2 * DAY;
-    await first.add(NOTICE, { userId, metadata: { station: "central" } });
+    const [again] = (await first.add(NOTICE, { userId, metadata: { line: "north" } })).results;
+    expect(again!.id).toBe(old!.id);
+    // Other metadata make another memory (memory/fit.ts itemId), which the same words do not merge
+    // with (consolidation/forget.ts).
+    const [other] = (await first.add(NOTICE, { userId, metadata: { station: "central" } })).results;
+    expect(other!.id).not.toBe(old!.id);
     await first.flush();
     await first.close();
 
@@ -62,10 +68,13 @@ describe.each(["background", "sync"] as const)("an expired memory said again, wr
     expect(stored).not.toBeNull();
     expect(stored!.expiresAt).toBeUndefined();
     // Engram's own keys (the dates a text names) aside, the new record's metadata only.
-    expect(stored!.metadata).toMatchObject({ station: "central" });
-    expect(stored!.metadata).not.toHaveProperty("line");
+    expect(stored!.metadata).toMatchObject({ line: "north" });
+    expect(stored!.metadata).not.toHaveProperty("station");
+    const central = (await later.get(other!.id, { userId })) as MemoryRecord | null;
+    expect(central!.metadata).toMatchObject({ station: "central" });
+    expect(central!.metadata).not.toHaveProperty("line");
     clock.now = T0 + 30 * DAY;
     expect((await later.forget({ userId })).removedIds).toEqual([]);
-    expect((await later.getAll({ userId })).map((record) => record.id)).toEqual([old!.id]);
+    expect((await later.getAll({ userId })).map((record) => record.id).sort()).toEqual([old!.id, other!.id].sort());
   });
 });

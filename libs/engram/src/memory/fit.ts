@@ -49,16 +49,22 @@ export function fitText(
  * The deterministic id of a stored item: from the message id when there is one (the same message
  * of the same thread is the same record); for a summary that names the messages it summarizes
  * (`source.messageIds`), from those (a summary model words the same turns differently each time it
- * runs: a turn run again after a crash must not file them twice); else from the content. A part
+ * runs: a turn run again after a crash must not file them twice); else from the content and the
+ * caller's metadata, when it has any (a replay passes the same; the same words filed under
+ * `{ project: "apollo" }` and `{ project: "gemini" }` are two memories: with the content alone the
+ * second add was taken for a replay, returned its metadata as if stored and stored nothing). A part
  * adds its position, so the parts of one message are distinct records and a replay finds each again.
  */
-export function itemId(scope: Scope, kind: string, item: FittedItem, summarizes?: readonly string[]): string {
+export function itemId(scope: Scope, kind: string, item: FittedItem, summarizes?: readonly string[], metadata: Metadata = {}): string {
   const part = item.part === undefined ? [] : [`part ${item.part.index}/${item.part.count}`];
   if (item.messageId) return deterministicId("message", scope.userId, scope.agentId, scope.threadId, item.messageId, ...part);
   if (kind === "summary" && summarizes !== undefined && summarizes.length > 0) {
     return deterministicId("summary", scope.userId, scope.agentId, scope.threadId, JSON.stringify(summarizes), ...part);
   }
-  return deterministicId("content", scope.userId, scope.agentId, scope.threadId, kind, item.role, item.text, ...part);
+  // No metadata, no extra part: the ids of such records are those earlier versions gave them.
+  const keys = Object.keys(metadata).sort();
+  const tagged = keys.length === 0 ? [] : [JSON.stringify(keys.map((key) => [key, metadata[key]]))];
+  return deterministicId("content", scope.userId, scope.agentId, scope.threadId, kind, item.role, item.text, ...part, ...tagged);
 }
 
 /** The metadata of a part: `part` and `parts` link it to its siblings (the same source). */

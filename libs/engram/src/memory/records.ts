@@ -114,7 +114,7 @@ export function planAdd(
     return items.map((item, position): MemoryRecord => {
       const itemMetadata = partMetadata(metadata, item);
       const record: MemoryRecord = {
-        id: explicitId ?? itemId(scope, kind, item, source?.messageIds),
+        id: explicitId ?? itemId(scope, kind, item, source?.messageIds, metadata),
         scope: { ...scope },
         kind,
         content: item.text,

@@ -36,4 +36,24 @@ describe("add and addMany tell a replay that keeps another text", () => {
     expect((await m.get(id, user))?.content).toBe("I live in Berlin");
     expect((await m.get("cat", user))?.content).toBe("Alice's cat is called Tom");
   });
+
+  it("the same words with other metadata are another memory; with the same metadata, a replay", async () => {
+    // Before, the second add was taken for a replay of the first: it returned { project: "gemini" }
+    // as if stored, stored nothing, and a search filtered on gemini found nothing.
+    const m = memories.open("replay-metadata", { writes: "sync" });
+    const user = { userId: "dana" };
+    const apollo = await m.add("The deadline is Friday", { ...user, metadata: { project: "apollo" } });
+    const gemini = await m.add("The deadline is Friday", { ...user, metadata: { project: "gemini" } });
+    expect(gemini.results[0]!.id).not.toBe(apollo.results[0]!.id);
+    const replay = await m.add("The deadline is Friday", { ...user, metadata: { project: "gemini" } });
+    expect(replay.results[0]!.id).toBe(gemini.results[0]!.id);
+    const stored = await m.getAll(user);
+    expect(stored.map((record) => record.metadata.project).sort()).toEqual(["apollo", "gemini"]);
+    const [found] = await m.search("When is the deadline?", { ...user, filters: { metadata: { project: "gemini" } } });
+    expect(found?.id).toBe(gemini.results[0]!.id);
+    // Without metadata, the id is the one earlier versions gave (a replay of an old call finds it):
+    // the id this add had before metadata counted.
+    const plain = await m.add("The deadline is Friday", user);
+    expect(plain.results[0]!.id).toBe("63be3d1f-815c-541a-916f-4b7b6e50fb2a");
+  });
 });
