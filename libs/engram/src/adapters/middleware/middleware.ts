@@ -21,8 +21,18 @@ export const engramMiddlewareState = z.object({
   engramSummary: z.string().default(""),
   /** Runs since forgetting last ran for the user in this thread. */
   engramTurnsSinceForget: z.number().default(0),
-  /** The user of the thread's first run: the summary and the window are that user's conversation. */
+  /**
+   * Before `_engramOwner`: the owner as a public field, which a run's input could set (so a client
+   * naming itself the owner of another user's thread passed the check). Read only for threads
+   * checkpointed before, until their owner's next run; never written.
+   */
   engramOwner: z.string().default(""),
+  /**
+   * The user of the thread's first run: the summary and the window are that user's conversation.
+   * Private (the leading `_`): createAgent leaves it out of the agent's input and output schemas,
+   * so a run's input cannot name a thread's owner; only beforeAgent writes it.
+   */
+  _engramOwner: z.string().default(""),
 });
 
 /** The run's user may come from the context: `agent.invoke(input, { context: { userId } })`. */
@@ -61,7 +71,7 @@ export function engramMiddleware(options: EngramMiddlewareOptions) {
     // window and running summary, checkpointed by thread id alone) is another user's.
     beforeAgent: (state, runtime) => {
       const { userId } = ownScope(state, runtime);
-      return state.engramOwner === userId ? undefined : { engramOwner: userId };
+      return state._engramOwner === userId ? undefined : { _engramOwner: userId };
     },
 
     // A run resumed after an interrupt (human-in-the-loop, a tool's `interrupt()`) starts at the
@@ -111,9 +121,9 @@ export function engramMiddleware(options: EngramMiddlewareOptions) {
  * The run's scope, once the thread is known to be its user's (or no one's yet): the window and
  * the running summary, checkpointed by thread id alone, are the conversation of its first user.
  */
-function ownScope(state: { engramOwner?: string }, runtime: RunLike): RunScope {
+function ownScope(state: { engramOwner?: string; _engramOwner?: string }, runtime: RunLike): RunScope {
   const scope = scopeFromRun(runtime, "engramMiddleware");
-  const owner = state.engramOwner ?? "";
+  const owner = state._engramOwner || (state.engramOwner ?? "");
   if (owner !== "" && owner !== scope.userId) {
     throw new EngramError("INVALID_SCOPE", "engramMiddleware: this thread belongs to another user; give each user threads of their own (thread_id).");
   }
