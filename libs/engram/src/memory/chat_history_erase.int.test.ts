@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { join } from "node:path";
+import { InMemoryChatMessageHistory } from "@langchain/core/chat_history";
 import { AIMessage, HumanMessage } from "@langchain/core/messages";
 import { EngramChatMessageHistory } from "../adapters/chat_history/history.js";
 import { RecordingChatModel } from "../tests/fake_chat.js";
@@ -65,7 +66,9 @@ describe("deleteAll during a chat history's filing", () => {
   it("the conversation goes on after the erasure: its earlier turns, still in the app's history, are not filed again until clear()", async () => {
     const memory = new Memory({ dataDir: join(chroma.dir, "chat-erase-on"), chroma: { url: chroma.server.url }, embeddings: new HashEmbeddings() });
     const model = new RecordingChatModel({ replies: ["Bob keeps his savings in a shoebox.", "Bob plays chess on Sundays."] });
-    const options = { memory, userId: "bob", threadId: "s1", window: { maxTurns: 1 }, summaryModel: model, importanceThreshold: 0 };
+    // The app's own history (the in-memory default is Engram's, and the erasure empties it:
+    // adapters/chat_history/erased_default.int.test.ts).
+    const options = { memory, userId: "bob", threadId: "s1", window: { maxTurns: 1 }, summaryModel: model, importanceThreshold: 0, history: new InMemoryChatMessageHistory() };
     const history = new EngramChatMessageHistory(options);
     await history.addMessages([new HumanMessage({ id: "h1", content: "My savings are in a shoebox." }), new AIMessage({ id: "a1", content: "Noted." })]);
     await history.addMessages([new HumanMessage({ id: "h2", content: "I bank nowhere else." }), new AIMessage({ id: "a2", content: "Understood." })]);
