@@ -204,6 +204,10 @@ export class ChromaCollections {
 
 function isUnavailable(error: unknown): boolean {
   if (error instanceof ChromaConnectionError) return true;
+  // A server shedding load (429), or a gateway in front of one that restarts (502, 503, 504; the
+  // client gives these as "<status>: <status text>"): not the record's fault. As a STORE_ERROR, a
+  // drain dropped the write as refused once a read answered (memory/writer_store_busy.int).
+  if ((error as Error)?.name === "ChromaRateLimitError" || /^(502|503|504): /.test((error as Error)?.message ?? "")) return true;
   const text = `${(error as Error)?.message ?? ""} ${String((error as { cause?: unknown })?.cause ?? "")}`;
   return /ECONNREFUSED|ECONNRESET|fetch failed|socket hang up|Failed to connect|ETIMEDOUT|EHOSTUNREACH/i.test(text);
 }
