@@ -27,6 +27,7 @@ import { FilingWorker } from "./filing_worker.js";
 import { moveLegacyFilings } from "./legacy_log.js";
 import { filableMessages, type FilableMessage } from "./messages.js";
 import { moveNumericThreadIds } from "./numeric_thread_ids.js";
+import { sqliteSaverDatabase } from "./prune_sqlite.js";
 import type {
   CheckpointerFlushResult,
   CheckpointerRecallOptions,
@@ -161,7 +162,11 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
    * (loaded and opened on first use: an app that passes its own saver never loads better-sqlite3).
    */
   async getSaver(): Promise<BaseCheckpointSaver> {
-    if (this.givenSaver) return this.givenSaver;
+    if (this.givenSaver) {
+      // A SqliteSaver of the app's own had the same '1.0' rows: moved as the default's are.
+      if (sqliteSaverDatabase(this.givenSaver)) await this.filingLog();
+      return this.givenSaver;
+    }
     this.open();
     // Opening the filing log moves the checkpoints older versions stored under a numeric
     // thread id's REAL text (numeric_thread_ids.ts): done before the saver reads any thread.
@@ -491,7 +496,8 @@ export class EngramCheckpointer extends BaseCheckpointSaver {
       moveLegacyFilings(this.open(), this.databasePath, state.file);
     }
     // Before any claim: a claim of "1.0" made first would keep the checkpoints found there.
-    if (!this.givenSaver && existsSync(this.databasePath)) await moveNumericThreadIds(this.open(), (threadId) => log.usersOf(threadId));
+    const saverDb = this.givenSaver ? sqliteSaverDatabase(this.givenSaver) : existsSync(this.databasePath) ? this.open() : undefined;
+    if (saverDb) await moveNumericThreadIds(saverDb, (threadId) => log.usersOf(threadId));
     return log;
   }
 

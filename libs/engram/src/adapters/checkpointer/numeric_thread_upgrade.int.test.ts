@@ -98,6 +98,28 @@ describe("EngramCheckpointer on a folder whose numeric thread ids an earlier ver
     }
   });
 
+  it("moves them in the app's own SqliteSaver too", async () => {
+    const memory = memories.open("numeric-upgrade-own", { prefix: "numup3", embeddings: new HashEmbeddings() });
+    await memory.state.setup();
+    const file = join(memory.dataFolder, "app-checkpoints.sqlite");
+    const old = new Database(file);
+    await chat(new SqliteSaver(old)).invoke({ messages: [new HumanMessage("My PIN is 1234.")] }, { configurable: { thread_id: 5, user_id: "alice" } });
+    old.close();
+    await memory.state.filings().claim("5", "alice");
+    const db = new Database(file);
+    const engram = new EngramCheckpointer({ memory, saver: new SqliteSaver(db) });
+    checkpointers.push(engram);
+    try {
+      const bob = await chat(engram).invoke({ messages: [new HumanMessage("Hi")] }, { configurable: { thread_id: "5.0", user_id: "bob" } });
+      expect(texts(bob.messages)).toEqual(["Hi", "Reply to: Hi"]);
+      const alice = await engram.getTuple({ configurable: { thread_id: 5, user_id: "alice" } });
+      expect(texts((alice?.checkpoint.channel_values.messages ?? []) as Array<{ text: string }>)).toContain("My PIN is 1234.");
+    } finally {
+      await engram.close();
+      db.close();
+    }
+  });
+
   it("two processes opening the old folder at once each read every thread moved, and the rows are moved once", async () => {
     const memory = memories.open("numeric-upgrade-peers", { prefix: "numup2", embeddings: new HashEmbeddings() });
     const threads = [-3, 7, 8, 9, 10, 11, 12, 13];
