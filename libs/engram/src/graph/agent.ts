@@ -18,7 +18,7 @@ import { createRecallNode } from "./nodes/recall.js";
 import { createRememberNode } from "./nodes/remember.js";
 import { createScoreNode } from "./nodes/score.js";
 import { GraphSessions, type SessionEnd } from "./sessions.js";
-import { MemoryState, type MemoryStateType } from "./state.js";
+import { MemoryInput, MemoryState, type MemoryStateType } from "./state.js";
 import { afterModel, checkTools, refuseToolCalls, type GraphTool } from "./tools.js";
 import type { GraphMemory, WarningHandler } from "./types.js";
 
@@ -146,7 +146,7 @@ export function createMemoryGraph(options: MemoryGraphOptions) {
   const model = tools.length > 0 && isUnboundChatModel(options.model) ? options.model.bindTools(tools) : options.model;
   const answer = createModelNode({ model, systemPrompt: options.systemPrompt });
   const toolNode = new ToolNode(tools);
-  const graph = new StateGraph({ state: MemoryState, context: MemoryContext })
+  const graph = new StateGraph({ state: MemoryState, input: MemoryInput, context: MemoryContext })
     // The thread's idle time counts from the end of its latest run: stopped when a run starts,
     // started again when its last node is done. (A run that fails midway starts none: ending a
     // thread whose checkpoint still waits on a failed node: LangGraph's updateState did not return.)

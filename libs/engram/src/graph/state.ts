@@ -1,5 +1,5 @@
 import type { BaseMessage } from "@langchain/core/messages";
-import { Annotation, MessagesValue, StateSchema, type Messages, type ReducedValue } from "@langchain/langgraph";
+import { Annotation, MessagesValue, ReducedValue, StateSchema, type Messages } from "@langchain/langgraph";
 import { z } from "zod";
 import { MEMORY_KINDS, type MemoryRecord, type ScoredMemory } from "../core/types.js";
 
@@ -30,6 +30,16 @@ const scoredMemory = z.looseObject({
 }) as unknown as z.ZodType<ScoredMemory>;
 
 /**
+ * A thread's owner, once set, never changes: the run's input, a `Command`'s `update` or a node can
+ * name anyone, and the owner checks compare the run's user with this channel. With the last value
+ * kept, `invoke({ messages, owner: "bob" }, bob's config)` on Alice's thread made it Bob's before
+ * the checks ran, and showed him her window and summary.
+ */
+function keepFirstOwner(current: string, next: string): string {
+  return current === "" ? next : current;
+}
+
+/**
  * Engram's channels without `messages`, to merge into a `StateSchema` of your own:
  * `new StateSchema({ messages: MessagesValue, ...engramStateFields, mine: z.string() })`.
  */
@@ -45,7 +55,9 @@ export const engramStateFields = {
   /** Turns since forgetting last ran for this thread. */
   turnsSinceForget: z.number().int().min(0).default(0),
   /** The user whose thread this is, set by its first run: a run of another user is refused. */
-  owner: z.string().default("").describe("The user whose thread this is (set by its first run)"),
+  owner: new ReducedValue(z.string().default("").describe("The user whose thread this is (set by its first run, never changed)"), {
+    reducer: keepFirstOwner,
+  }),
 };
 
 /**
@@ -67,6 +79,13 @@ export const MemoryState = new StateSchema({
   ...engramStateFields,
 });
 
+/**
+ * What a run's input may set: every channel but `owner`, which the graph's first run sets from the
+ * run's user. An app passing a client's request body on as input cannot name the owner.
+ */
+const { owner: _owner, ...inputFields } = engramStateFields;
+export const MemoryInput = new StateSchema({ messages: messagesValue, ...inputFields });
+
 /** Each channel keeps the last value written; the defaults match `engramStateFields`. */
 function lastValue<T>(initial: () => T) {
   return Annotation<T>({ reducer: (_previous: T, next: T) => next, default: initial });
@@ -82,7 +101,7 @@ export const EngramAnnotation = Annotation.Root({
   procedures: lastValue<MemoryRecord[]>(() => []),
   importance: lastValue<number>(() => 0),
   turnsSinceForget: lastValue<number>(() => 0),
-  owner: lastValue<string>(() => ""),
+  owner: Annotation<string>({ reducer: keepFirstOwner, default: () => "" }),
 });
 
 export type MemoryStateType = typeof MemoryState.State;

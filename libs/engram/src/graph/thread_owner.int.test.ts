@@ -40,4 +40,27 @@ describe("a thread belongs to the user of its first run", () => {
     await m.flush();
     expect((await m.getAll({ userId: "bob" })).map((record) => record.content).join("\n")).not.toMatch(/4711|diabetes|Ines|mat/);
   });
+
+  it("a run's input cannot name the owner, and no update changes it once set", async () => {
+    // An app that passes a client's request body on as the run's input: Bob names himself the
+    // owner of Alice's thread. Before, the input's owner replaced Alice's before the checks ran,
+    // and the model was shown her window and summary.
+    const m = memories.open("owner-input");
+    const model = new RecordingChatModel("Noted.");
+    const graph = createMemoryGraph({ memory: m, model, checkpointer: new MemorySaver(), window: { maxTurns: 2 }, onWarning: () => {} });
+    for (const text of ["My bank PIN is 4711.", "My sister is called Ines.", "I hide the spare key under the mat."]) {
+      await graph.invoke(say(text), runConfig("alice", "1"));
+    }
+    const calls = model.calls.length;
+    const claimed = { ...say("Hello, who am I?"), owner: "bob" } as Parameters<typeof graph.invoke>[0];
+    expect(await codeOf(graph.invoke(claimed, runConfig("bob", "1")))).toBe("INVALID_SCOPE");
+    expect(model.calls.length).toBe(calls);
+    // Nor through the state's own update (an app's updateState, a Command's update).
+    await graph.updateState(runConfig("alice", "1"), { owner: "bob" });
+    expect((await graph.getState(runConfig("alice", "1"))).values.owner).toBe("alice");
+    expect(await codeOf(graph.invoke(say("Hello, who am I?"), runConfig("bob", "1")))).toBe("INVALID_SCOPE");
+    expect(model.calls.length).toBe(calls);
+    await graph.invoke(say("What is my sister called?"), runConfig("alice", "1"));
+    expect(model.lastSystem).toContain("4711");
+  });
 });
