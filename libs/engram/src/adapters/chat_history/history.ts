@@ -7,7 +7,7 @@ import { checkImportanceThreshold, checkModel, checkScorer, checkWarningHandler,
 import { renamedOption } from "../../turn/renamed.js";
 import type { WarningHandler } from "../../turn/types.js";
 import { selectWindow } from "../../working/window.js";
-import { SUMMARY_HEADING } from "../../turn/engram_context.js";
+import { SUMMARY_HEADING, shownSummary } from "../../turn/engram_context.js";
 import { clearThread, emptyIfErased, fileThread, runningSummary, storedSummaries, type FiledMark, type FilingContext } from "./filer.js";
 import { CHAT_HISTORY_OPTIONS, type EngramChatMessageHistoryOptions } from "./options.js";
 import { refuseUnknownOptions } from "../../core/option_names.js";
@@ -139,7 +139,10 @@ export class EngramChatMessageHistory extends BaseListChatMessageHistory {
       .filter((item) => !(evictedSet.has(item.message) && covered.has(item.id)))
       .map((item) => item.message);
     const summary = await runningSummary(summaries, this.context.summaryMaxTokens);
-    return summary === "" ? shown : [new SystemMessage(`${SUMMARY_HEADING}\n${summary}`), ...shown];
+    // Shown as the prompt's summary section is: a model's blank line or Engram's tag in it must not
+    // read as a section of the system's own.
+    const text = shownSummary(summary);
+    return text === "" ? shown : [new SystemMessage(`${SUMMARY_HEADING}\n${text}`), ...shown];
   }
 
   /** Appends to the chat history, then files the thread into long-term memory off this call. */
