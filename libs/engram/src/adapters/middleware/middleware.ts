@@ -1,5 +1,6 @@
 import { RemoveMessage, SystemMessage, type BaseMessage } from "@langchain/core/messages";
 import { z } from "zod";
+import { withLangGraph } from "@langchain/langgraph/zod";
 import { EngramError } from "../../core/errors.js";
 import { finishTurn } from "../../turn/finish.js";
 import { lastHumanIndex, repeatedSystemIds } from "../../turn/messages.js";
@@ -11,6 +12,22 @@ import type { Recollection } from "../../turn/types.js";
 import { createMiddleware } from "./create.js";
 import { turnOptionsOf, type EngramMiddlewareOptions } from "./options.js";
 import { ShownRecollections } from "./shown_recollections.js";
+
+/** An owner, once set, stays (see `engramOwner`). */
+function keepFirstOwner(current: string, next: string): string {
+  return current === "" ? next : current;
+}
+
+/**
+ * `schema` with LangGraph's reducer {@link keepFirstOwner} registered for it (withLangGraph
+ * registers it for this very schema object and returns it). Typed as the schema given: withLangGraph's
+ * overloads take zod's `InteropZodType`, which a `ZodDefault` does not match in these types, and the
+ * default is what keeps the field optional in a run's input and initialized in createAgent's state.
+ */
+function keptFirst(schema: z.ZodDefault<z.ZodString>): z.ZodDefault<z.ZodString> {
+  withLangGraph(schema as unknown as z.ZodString, { reducer: { fn: keepFirstOwner }, default: () => "" });
+  return schema;
+}
 
 /**
  * The middleware's own state, checkpointed with the thread: the running summary of the turns
@@ -24,9 +41,10 @@ export const engramMiddlewareState = z.object({
   /**
    * Before `_engramOwner`: the owner as a public field, which a run's input could set (so a client
    * naming itself the owner of another user's thread passed the check). Read only for threads
-   * checkpointed before, until their owner's next run; never written.
+   * checkpointed before, until their owner's next run; never written. It keeps its first non-empty
+   * value: a run's input naming another owner of such a thread leaves it as it was.
    */
-  engramOwner: z.string().default(""),
+  engramOwner: keptFirst(z.string().default("")),
   /**
    * The user of the thread's first run: the summary and the window are that user's conversation.
    * Private (the leading `_`): createAgent leaves it out of the agent's input and output schemas,
