@@ -77,4 +77,15 @@ describe("every door refuses option names it does not know", () => {
     expect(refusal(() => new EngramStore({ dataDIr: "./elsewhere" } as Loose as never))?.message).toContain('"dataDIr"');
     expect(refusal(() => new EngramStore({ dataDir: join(tmpdir(), "engram-unknown-options-store"), prefix: "p", ttl: { defaultTtl: 5 } }))).toBeUndefined();
   });
+
+  it("EngramStore's index and ttl: a name they do not know is refused (LangGraph Python's `embed` ran on the default model)", () => {
+    const dataDir = join(tmpdir(), "engram-unknown-options-store");
+    const embeddings = new StaticEmbeddings();
+    const index = refusal(() => new EngramStore({ dataDir, index: { embed: embeddings, fields: ["text"] } } as Loose as never));
+    expect(index).toMatchObject({ code: "INVALID_OPTIONS" });
+    expect(index?.message).toContain('"embed"');
+    expect(refusal(() => new EngramStore({ dataDir, index: { feilds: ["text"] } } as Loose as never))?.message).toContain('"feilds"');
+    expect(refusal(() => new EngramStore({ dataDir, ttl: { default_ttl: 5 } } as Loose as never))?.message).toContain('"default_ttl"');
+    expect(refusal(() => new EngramStore({ dataDir, index: { embeddings, fields: ["text"], dims: 256 }, ttl: { defaultTtl: 5, refreshOnRead: true, sweepIntervalMinutes: 30 } }))).toBeUndefined();
+  });
 });

@@ -2,6 +2,7 @@ import { EngramError } from "../../core/errors.js";
 import { validatePrefix } from "../../core/scope.js";
 import { isWellFormed, repairText } from "../../core/text.js";
 import type { EngramStoreIndexConfig, EngramStoreTtlConfig } from "./options.js";
+import { refuseUnknownOptions, type OptionNames } from "../../core/option_names.js";
 import { describeValue } from "../../core/describe.js";
 
 /** A JSON object as the store keeps it. */
@@ -152,6 +153,7 @@ export function validateTtlConfig(config: unknown): EngramStoreTtlConfig {
     throw new EngramError("INVALID_TTL", `ttl must be an object like { defaultTtl: 60 }, got ${describe(config)}.`);
   }
   const raw = config as EngramStoreTtlConfig;
+  refuseUnknownOptions(raw, "EngramStore ttl", TTL_OPTION_NAMES, "{ defaultTtl: 60, refreshOnRead: true }");
   const clean: EngramStoreTtlConfig = {};
   const defaultTtl = validateTtl(raw.defaultTtl, "ttl.defaultTtl");
   if (defaultTtl !== undefined && defaultTtl !== null) clean.defaultTtl = defaultTtl;
@@ -170,6 +172,9 @@ export function validateTtlConfig(config: unknown): EngramStoreTtlConfig {
   return clean;
 }
 
+const INDEX_OPTION_NAMES: OptionNames<EngramStoreIndexConfig> = { fields: true, embeddings: true, dims: true };
+const TTL_OPTION_NAMES: OptionNames<EngramStoreTtlConfig> = { defaultTtl: true, refreshOnRead: true, sweepIntervalMinutes: true, onSweep: true };
+
 export function validateIndexConfig(index: unknown): EngramStoreIndexConfig | false {
   if (index === undefined) return {};
   if (index === false) return false;
@@ -177,6 +182,8 @@ export function validateIndexConfig(index: unknown): EngramStoreIndexConfig | fa
     throw new EngramError("INVALID_OPTIONS", `index must be false or an object like { fields: ["text"] }, got ${describe(index)}.`);
   }
   const raw = index as EngramStoreIndexConfig;
+  // A name it does not know was ignored: LangGraph Python's `embed` ran on the default local model.
+  refuseUnknownOptions(raw, "EngramStore index", INDEX_OPTION_NAMES, '{ fields: ["text"], embeddings }');
   if (raw.fields !== undefined && validatePutIndex(raw.fields) === undefined) {
     throw new EngramError("INVALID_OPTIONS", "index.fields must be a list of field paths.");
   }
