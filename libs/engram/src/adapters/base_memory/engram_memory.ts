@@ -13,7 +13,8 @@ import { recallFor } from "../../turn/recall.js";
 import type { Recollection } from "../../turn/types.js";
 import { turnOptionsOf, type EngramMemoryOptions } from "./options.js";
 import { dropThreadState, threadState, type ThreadState } from "./thread_state.js";
-import { forgetIfErased, underFilingLock } from "./erasure.js";
+import { forgetIfErased } from "./erasure.js";
+import { underFilingLock } from "../thread_claims.js";
 
 /**
  * Engram as the `memory` of a classic LangChain chain (`ConversationChain`, `LLMChain`...): the
@@ -118,7 +119,7 @@ export class EngramMemory extends BaseMemory {
     // What the run's load recalled is read now, before an earlier save clears it.
     const shown = { recalled: thread.lastRecalled, procedures: thread.lastProcedures ?? [] };
     const saved = (thread.saving ?? Promise.resolve()).then(() =>
-      underFilingLock(this.where(), async () => {
+      underFilingLock(this.options.memory, this.userId, async () => {
         // Under the lock the erasure takes first: its turns are written before it or not at all.
         await forgetIfErased(this.where(), thread);
         await this.save(thread, input, output, shown);

@@ -10,11 +10,10 @@
  * A save runs under the user's filing lock, the one the erasure takes first: it writes either
  * before the erasure (which removes it) or after it, on the emptied state.
  */
-import { shortHash } from "../../core/ids.js";
-import { FILING_LOCK } from "../../memory/delete_all_filings.js";
 import type { Memory } from "../../memory/memory.js";
 import { ERASED_OWNER } from "../../state/erased_owner.js";
 import type { StateBackend } from "../../state/types.js";
+import { threadClaimKey } from "../thread_claims.js";
 import type { ThreadState } from "./thread_state.js";
 
 interface Thread {
@@ -36,20 +35,12 @@ export async function forgetIfErased(thread: Thread, state: ThreadState): Promis
   await backend.filings().claim(key, thread.userId);
 }
 
-/** Runs `section` under the user's filing lock, when the memory is an Engram `Memory`. */
-export async function underFilingLock<R>(thread: Thread, section: () => Promise<R>): Promise<R> {
-  const backend = stateOf(thread.memory);
-  if (!backend) return section();
-  await backend.setup();
-  return backend.leases.exclusive(thread.userId, FILING_LOCK, section);
-}
-
 /** An object with only the methods the chain needs has no state, and no erasure to follow. */
 function stateOf(memory: object): StateBackend | undefined {
   return (memory as Partial<Pick<Memory, "state">>).state;
 }
 
-/** The thread's key in the filing log: apart from the checkpointer's and the chat history's; hashed, since an erasure leaves it. */
+/** The thread's key in the filing log, apart from the chat history's and the checkpointer's. */
 function claimKey(thread: Thread): string {
-  return `engram-memory:${shortHash(`${thread.userId}\u0000${thread.threadId}`)}`;
+  return threadClaimKey("engram-memory", thread.userId, thread.threadId);
 }

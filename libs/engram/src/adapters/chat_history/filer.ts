@@ -1,11 +1,10 @@
 import { AIMessage, type BaseMessage } from "@langchain/core/messages";
 import { DEFAULT_SUMMARY_MAX_TOKENS, summarize } from "../../consolidation/summarize.js";
-import { deterministicId, shortHash } from "../../core/ids.js";
+import { deterministicId } from "../../core/ids.js";
 import type { MemoryRecord } from "../../core/types.js";
-import { FILING_LOCK } from "../../memory/delete_all_filings.js";
-import type { Memory } from "../../memory/memory.js";
 import { ERASED_OWNER } from "../../state/erased_owner.js";
 import type { StateBackend } from "../../state/types.js";
+import { threadClaimKey, underFilingLock } from "../thread_claims.js";
 import { exchangeText, textOf } from "../../turn/messages.js";
 import type { ImportanceScorer } from "../../scoring/importance/types.js";
 import { stripEngramContext } from "../../turn/engram_context.js";
@@ -94,7 +93,7 @@ export const CLEARED = "chatHistoryCleared";
  * on the thread began with a summary of the cleared one.
  */
 export async function clearThread(context: Pick<FilingContext, "memory" | "userId" | "threadId">, clearHistory: () => Promise<void>): Promise<void> {
-  await underFilingLock(context, async (state) => {
+  await underFilingLock(context.memory, context.userId, async (state) => {
     await clearHistory();
     await retireSummaries(context);
     if (state) await reopenIfErased(state, context);
@@ -127,7 +126,7 @@ async function retireSummaries(context: Pick<FilingContext, "memory" | "userId" 
  * removes it, and writes nothing after it.
  */
 export async function fileThread(context: FilingContext, read: () => Promise<BaseMessage[]>, filedExchanges: FiledMark): Promise<FiledMark> {
-  return underFilingLock(context, async (state) => {
+  return underFilingLock(context.memory, context.userId, async (state) => {
     const messages = await read();
     // The thread of an erased user files nothing more: its turns from before the erasure are still
     // in the app's chat history (Engram never rewrites it), and filing them would bring the erased
@@ -144,7 +143,7 @@ export async function fileThread(context: FilingContext, read: () => Promise<Bas
  * everything the user had erased. An app's own history is never touched (`fileThread`).
  */
 export async function emptyIfErased(context: Pick<FilingContext, "memory" | "userId" | "threadId">, empty: () => Promise<void>): Promise<boolean> {
-  return underFilingLock(context, async (state) => {
+  return underFilingLock(context.memory, context.userId, async (state) => {
     if (!state || !(await state.filings().claim(claimKey(context), context.userId)).includes(ERASED_OWNER)) return false;
     await empty();
     await state.filings().forgetThread(claimKey(context));
@@ -161,26 +160,11 @@ async function reopenIfErased(state: StateBackend, context: Pick<FilingContext, 
   if ((await state.filings().claim(key, context.userId)).includes(ERASED_OWNER)) await state.filings().forgetThread(key);
 }
 
-/**
- * The thread's claim in the filing log (FilingState.claim), which `Memory.deleteAll` leaves to
- * `ERASED_OWNER`: a key of this user's thread alone, apart from the checkpointer's thread ids and
- * from other users' threads of the same name. Hashed, since an erasure leaves it behind and must
- * not leave the user's id.
- */
+/** The thread's claim in the filing log (FilingState.claim), which `Memory.deleteAll` leaves to `ERASED_OWNER`. */
 function claimKey(context: Pick<FilingContext, "userId" | "threadId">): string {
-  return `chat-history:${shortHash(`${context.userId}\u0000${context.threadId}`)}`;
+  return threadClaimKey("chat-history", context.userId, context.threadId);
 }
 
-/**
- * Runs `section` under the user's filing lock when the memory is an Engram `Memory` (one with a
- * state); an object with only the methods the history needs has no erasure to wait for.
- */
-async function underFilingLock<R>(context: Pick<FilingContext, "memory" | "userId">, section: (state?: StateBackend) => Promise<R>): Promise<R> {
-  const state = (context.memory as Partial<Pick<Memory, "state">>).state;
-  if (!state) return section();
-  await state.setup();
-  return state.leases.exclusive(context.userId, FILING_LOCK, () => section(state));
-}
 
 /**
  * How far this process has filed a thread: the exchanges it looked at, and the id of the last one's
