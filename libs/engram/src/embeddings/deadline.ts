@@ -5,7 +5,11 @@
  * drains, never returned. A call past its deadline is abandoned: LangChain's `embedDocuments` takes
  * no signal, so the call itself runs on, and its late answer (or failure) is dropped.
  */
+import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { EngramError } from "../core/errors.js";
+import { validateLimit } from "../core/validate.js";
+import { LocalEmbeddings } from "./local.js";
+import { StaticEmbeddings } from "./static.js";
 
 /** `call`, or `EMBEDDING_FAILED` once `timeoutMs` passed (0: no deadline). */
 export function withDeadline<T>(call: Promise<T>, timeoutMs: number, texts: number): Promise<T> {
@@ -26,4 +30,17 @@ export function withDeadline<T>(call: Promise<T>, timeoutMs: number, texts: numb
     );
   });
   return Promise.race([call, expired]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The `embeddingTimeoutMs` option of `Memory` and `EngramStore`, resolved. A model the caller passes
+ * may never answer (a request without a timeout to a server that stopped answering) and gets a
+ * deadline of two minutes by default; Engram's own models fail rather than hang (a crashed worker
+ * fails its calls; the static model is a table lookup), and a large drain slice on a loaded machine
+ * may take USE-Lite a minute: they get none. `embeddings` undefined: Engram's default model.
+ * @throws EngramError `INVALID_OPTIONS` unless an integer from 0 (no limit) to 3,600,000
+ */
+export function resolveEmbeddingTimeout(value: unknown, embeddings: EmbeddingsInterface | undefined): number {
+  const ownModel = embeddings === undefined || embeddings instanceof LocalEmbeddings || embeddings instanceof StaticEmbeddings;
+  return validateLimit(value, "embeddingTimeoutMs", ownModel ? 0 : 120_000, 3_600_000);
 }

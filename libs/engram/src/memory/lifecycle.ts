@@ -12,8 +12,9 @@ import { validateLimit, validateMaxContentChars } from "../core/validate.js";
 import { describeValue } from "../core/describe.js";
 import { EmbeddingCache } from "../embeddings/cache.js";
 import { embeddingsIdentity, LEGACY_DEFAULT_MODEL_ID } from "../embeddings/identity.js";
+import { resolveEmbeddingTimeout } from "../embeddings/deadline.js";
 import { LocalEmbeddings } from "../embeddings/local.js";
-import { STATIC_MODEL_ID, StaticEmbeddings } from "../embeddings/static.js";
+import { STATIC_MODEL_ID } from "../embeddings/static.js";
 import { DEFAULT_RANKER, resolveRanker, STATIC_RANKER, type ResolvedRankerOptions } from "../scoring/ranker.js";
 import { resolveEntityOptions, withEntities, type ResolvedEntityOptions } from "../scoring/entities.js";
 import { openState, type OpenedState } from "../state/open.js";
@@ -74,11 +75,7 @@ export function resolveMemoryConfig(options: MemoryOptions): MemoryConfig {
   const entities = resolveEntityOptions(options.entities);
   const cache = new EmbeddingCache(validateLimit(options.embeddingCache, "embeddingCache", 1_024, 1_000_000));
   const writes = validateWrites(options.writes);
-  // Engram's own models fail rather than hang (a crashed worker fails its calls; the static model
-  // is a table lookup), and a large drain slice on a loaded machine may take USE-Lite a minute:
-  // by default only models the caller passes get a deadline.
-  const ownModel = embeddings instanceof LocalEmbeddings || embeddings instanceof StaticEmbeddings;
-  const embeddingTimeoutMs = validateLimit(options.embeddingTimeoutMs, "embeddingTimeoutMs", ownModel ? 0 : 120_000, 3_600_000);
+  const embeddingTimeoutMs = resolveEmbeddingTimeout(options.embeddingTimeoutMs, embeddings);
   if (options.model) resolveFactOptions(options.facts);
   validatePendingReads(options.recallCache?.pending);
   validateRevisionSource(options.recallCache?.revisions);

@@ -10,7 +10,8 @@ import { planOperation, type Plan } from "./operations.js";
 import type { EngramStoreOptions, EngramStoreTtlConfig } from "./options.js";
 import { StoreReader, type ScoredItem } from "./reader.js";
 import type { StoredItem } from "./rows.js";
-import { indexTimeoutMs, StoreIndex } from "./store_index.js";
+import { StoreIndex } from "./store_index.js";
+import { resolveEmbeddingTimeout } from "../../embeddings/deadline.js";
 import { validateIndexConfig, validateStorePrefix, validateTtlConfig } from "./validate.js";
 import { StoreWriter } from "./writer.js";
 
@@ -71,7 +72,7 @@ export class ItemStore {
     this.collections = new StoreCollections(prefix, chroma);
     let storeIndex: StoreIndex | undefined;
     // Checked with or without an index, before a model is made.
-    const timeoutMs = indexTimeoutMs(options.embeddingTimeoutMs, index === false ? undefined : index.embeddings);
+    const timeoutMs = resolveEmbeddingTimeout(options.embeddingTimeoutMs, index === false ? undefined : index.embeddings);
     if (index !== false) {
       const embeddings = index.embeddings ?? (this.ownedEmbeddings = new LocalEmbeddings());
       storeIndex = new StoreIndex(embeddings, index.fields ?? ["$"], index.dims, timeoutMs);

@@ -1,9 +1,6 @@
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { EngramError } from "../../core/errors.js";
-import { validateLimit } from "../../core/validate.js";
 import { withDeadline } from "../../embeddings/deadline.js";
-import { LocalEmbeddings } from "../../embeddings/local.js";
-import { StaticEmbeddings } from "../../embeddings/static.js";
 import { checkVectors, embeddingFailure } from "../../embeddings/vectors.js";
 import { textsAtPath } from "./field_text.js";
 import type { StoreValue } from "./validate.js";
@@ -19,7 +16,7 @@ export class StoreIndex {
     private readonly embeddings: EmbeddingsInterface,
     private readonly fields: readonly string[],
     dims?: number,
-    /** Longest one model call may take ({@link indexTimeoutMs}); 0: no limit. */
+    /** Longest one model call may take (embeddings/deadline.ts resolveEmbeddingTimeout); 0: no limit. */
     private readonly timeoutMs = 0,
   ) {
     this.dims = dims ?? readDimensions(embeddings);
@@ -75,17 +72,6 @@ export class StoreIndex {
   }
 }
 
-/**
- * The deadline of the index's model calls, as Memory resolves its own `embeddingTimeoutMs`
- * (memory/lifecycle.ts): a model the caller passes may never answer (a request without a timeout
- * to a server that stopped answering), and every `put` and `search` waiting on it then hung for
- * ever; Engram's own models fail rather than hang, and get none by default.
- * @throws EngramError `INVALID_OPTIONS` unless an integer from 0 (no limit) to 3,600,000
- */
-export function indexTimeoutMs(value: unknown, embeddings: EmbeddingsInterface | undefined): number {
-  const ownModel = embeddings === undefined || embeddings instanceof LocalEmbeddings || embeddings instanceof StaticEmbeddings;
-  return validateLimit(value, "embeddingTimeoutMs", ownModel ? 0 : 120_000, 3_600_000);
-}
 
 export function unitVector(dims: number): number[] {
   return Array.from({ length: dims }, (_, i) => (i === 0 ? 1 : 0));
