@@ -239,7 +239,7 @@ export class ModelGuard {
 }
 
 /** The size in a {@link DIMENSIONS_KEY} value when it names `modelId`; undefined otherwise. */
-function recordedSize(value: string | undefined, modelId: string): number | undefined {
+export function recordedSize(value: string | undefined, modelId: string): number | undefined {
   if (value === undefined) return undefined;
   const at = value.lastIndexOf(" ");
   const size = Number(value.slice(at + 1));

@@ -16,7 +16,7 @@ import { isNotFound } from "../store/not_found.js";
 import { storeMarkerName } from "../store/langgraph/model_check.js";
 import { revisionLogNameOf } from "../store/revision_log.js";
 import { embedAll, syncCopy, type SyncStep } from "./reembed_copy.js";
-import { DIMENSIONS_KEY } from "./model_guard.js";
+import { DIMENSIONS_KEY, recordedSize } from "./model_guard.js";
 import { takeReembedLock } from "./reembed_lock.js";
 import { openState, type StateOption } from "../state/open.js";
 import type { OutboxState, StateBackend } from "../state/types.js";
@@ -261,14 +261,6 @@ async function storedSize(bases: ReadonlyMap<string, Collection>): Promise<numbe
     if (size !== undefined && size > 0) return size;
   }
   return undefined;
-}
-
-/** The size a {@link DIMENSIONS_KEY} value records for `modelId` ("<model id> <size>"); undefined for another model's. */
-function recordedSize(value: string | undefined, modelId: string): number | undefined {
-  if (value === undefined) return undefined;
-  const at = value.lastIndexOf(" ");
-  const size = Number(value.slice(at + 1));
-  return at > 0 && value.slice(0, at) === modelId && Number.isInteger(size) && size > 0 ? size : undefined;
 }
 
 /**
