@@ -1,0 +1,85 @@
+import { afterAll, describe, expect, it } from "@jest/globals";
+import { EngramError } from "../core/errors.js";
+import { LocalEmbeddings, type LocalRuntime } from "./local.js";
+
+const cosine = (a: number[], b: number[]) => a.reduce((sum, x, i) => sum + x * (b[i] ?? 0), 0);
+const largestGap = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - (b[i] ?? 0))));
+
+/**
+ * Texts that reach the model's corners: the unknown piece (id 0, which is not padding), texts past
+ * its 128 pieces, a lone piece, whitespace only, digits, non-Latin scripts and astral characters,
+ * mixed in one batch so that most rows are padded.
+ */
+const CORNERS = [
+  "What programming language does she like?",
+  "Mostly Python with pandas",
+  "Miso is a lovely name!",
+  "I went to the beach last weekend with my kids and we built a sandcastle, then we had ice cream by the pier.",
+  ".",
+  "   ",
+  "ok",
+  "Meet me at 10:45 on 2023-05-07, gate B12, flight LH 4711.",
+  "日本語のテキストと emoji 🎉🎉 and ∑∫√ symbols",
+  "Ünïcödé äccents, ñ and ß in Grüße aus München",
+  "\u0000\u0007 control characters \u200b inside",
+  Array.from({ length: 90 }, (_, i) => `word${i}`).join(" "), // several hundred pieces: clipped at 128
+  "Caroline said: \"I'm going to the LGBTQ support group tonight, it really helps me.\"",
+  "a",
+];
+
+describe("LocalEmbeddings on ONNX Runtime and on TF.js", () => {
+  const onnx = new LocalEmbeddings({ runtime: "onnx", threads: 1 });
+  const tfjs = new LocalEmbeddings({ runtime: "tfjs", threads: 1 });
+  afterAll(async () => Promise.all([onnx.close(), tfjs.close()]));
+
+  it("picks ONNX Runtime by default where onnxruntime-node is installed (it is a dependency of this repository)", () => {
+    expect(new LocalEmbeddings().runtime).toBe("onnx");
+    expect(onnx.runtime).toBe("onnx");
+    expect(tfjs.runtime).toBe("tfjs");
+  });
+
+  it("gives the same vectors as TF.js, corner texts and padded batches included", async () => {
+    const [fromOnnx, fromTfjs] = await Promise.all([onnx.embedDocuments(CORNERS), tfjs.embedDocuments(CORNERS)]);
+    expect(fromOnnx).toHaveLength(CORNERS.length);
+    CORNERS.forEach((text, i) => {
+      const a = fromOnnx[i]!;
+      const b = fromTfjs[i]!;
+      expect({ text, cosine: cosine(a, b) > 0.99999, gap: largestGap(a, b) < 1e-4 }).toEqual({ text, cosine: true, gap: true });
+    });
+    // The texts differ: equal vectors everywhere would mean the input never reached the model.
+    expect(cosine(fromOnnx[0]!, fromOnnx[1]!)).toBeLessThan(0.9);
+  });
+
+  it("reads a text the same alone and padded in a batch", async () => {
+    const batch = await onnx.embedDocuments(CORNERS);
+    for (const i of [0, 4, 6, 11]) {
+      const alone = await onnx.embedQuery(CORNERS[i]!);
+      expect(cosine(alone, batch[i]!)).toBeGreaterThan(0.99999);
+    }
+  });
+
+  it("clips a text at the model's 128 pieces, as TF.js does", async () => {
+    const long = Array.from({ length: 200 }, (_, i) => `token${i}`).join(" ");
+    const longer = `${long} and a tail that only a model reading past 128 pieces would see`;
+    const [a, b] = await onnx.embedDocuments([long, longer]);
+    expect(cosine(a!, b!)).toBeGreaterThan(0.99999);
+  });
+
+  it.each<LocalRuntime>(["onnx", "tfjs"])("%s: adds no listener to this process", async (runtime) => {
+    const events = ["unhandledRejection", "uncaughtException", "exit", "SIGINT"] as const;
+    const before = events.map((event) => process.listenerCount(event));
+    const embeddings = new LocalEmbeddings({ runtime, threads: 1 });
+    try {
+      expect(await embeddings.embedQuery(`Stays in the ${runtime} worker.`)).toHaveLength(512);
+      expect(events.map((event) => process.listenerCount(event))).toEqual(before);
+    } finally {
+      await embeddings.close();
+    }
+  });
+
+  it("refuses a runtime it does not know, before anything runs", () => {
+    const attempt = () => new LocalEmbeddings({ runtime: "cuda" as LocalRuntime });
+    expect(attempt).toThrow(EngramError);
+    expect(attempt).toThrow(/runtime must be "auto", "onnx" or "tfjs", got "cuda"/);
+  });
+});
