@@ -3,7 +3,7 @@
  * not shared): load time (construct + first embedding, file reads and TF.js start included), the
  * resident memory it adds, and one-text encode latency (p50/p95 over LoCoMo turns, warm).
  *
- *   node --import tsx src/embeddings_speed.ts [--models static,use-lite] [--texts 1000]
+ *   node --import tsx src/embeddings_speed.ts [--models static,use-lite-onnx,use-lite-tfjs] [--texts 1000]
  */
 import { execFileSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -16,7 +16,7 @@ import { summarize, type LatencySummary } from "./stats.js";
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const opts = new Command()
   .option("--data <path>", "LoCoMo json", resolve(REPO_ROOT, "../shared/bench/locomo/locomo-dev.json"))
-  .option("--models <list>", "models (static, use-lite)", "static,use-lite")
+  .option("--models <list>", "models (static, use-lite: the default runtime, use-lite-onnx, use-lite-tfjs)", "static,use-lite-onnx,use-lite-tfjs")
   .option("--texts <n>", "texts timed one by one", "1000")
   .option("--child <model>", "(internal) measure one model in this process")
   .option("--out <dir>", "output folder", "bench-results")
@@ -39,7 +39,10 @@ if (opts.child) {
   global.gc?.();
   const rss0 = process.memoryUsage().rss;
   const t0 = performance.now();
-  const model = opts.child === "static" ? new StaticEmbeddings() : new LocalEmbeddings();
+  const model =
+    opts.child === "static"
+      ? new StaticEmbeddings()
+      : new LocalEmbeddings(opts.child === "use-lite-onnx" ? { runtime: "onnx" } : opts.child === "use-lite-tfjs" ? { runtime: "tfjs" } : {});
   await model.embedQuery("The first embedding loads the model.");
   const loadMs = performance.now() - t0;
   const latencies: number[] = [];

@@ -1,6 +1,7 @@
 /**
- * The graph's overhead per turn with the static model (issue 13 item 5: p95 <= 15 ms, embedding
- * included; issue 5: p95 < 25 ms), before and after, in one process.
+ * The graph's overhead per turn (issue 13 item 5: p95 <= 15 ms, embedding included; issue 5:
+ * p95 < 25 ms), before and after, in one process: with the static model, or with USE-Lite on ONNX
+ * Runtime or TF.js (`--embeddings static,use-lite-onnx,use-lite-tfjs`: each source with each).
  *
  * A few hundred LoCoMo turns (one dev conversation, one user, one thread per session) go through
  * `createMemoryGraph` with `StaticEmbeddings` and a scripted chat model (no LLM). Each turn is timed
@@ -16,6 +17,7 @@
  *
  *   cd libs/bench && node --import tsx src/graph_overhead.ts [--turns 300] [--rounds 2] [--baseline <commit>|none]
  *     [--back-to-back] [--detail]
+ *     [--embeddings static,use-lite-onnx,use-lite-tfjs]
  */
 import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
@@ -30,6 +32,7 @@ import { MemorySaver } from "@langchain/langgraph";
 import { Command } from "commander";
 import { positiveInt } from "./cli_args.js";
 import { StaticEmbeddings } from "../../engram/src/embeddings/static.js";
+import { LocalEmbeddings } from "../../engram/src/embeddings/local.js";
 import { startChromaServer } from "../../engram/src/store/chroma_server.js";
 import type { Memory as MemoryClass } from "../../engram/src/memory/memory.js";
 import type { createMemoryGraph as createGraph } from "../../engram/src/graph/agent.js";
@@ -56,6 +59,8 @@ interface Params {
   rounds: number;
   baseline: string;
   detail?: boolean;
+  /** Comma-separated models; each source runs with each. */
+  embeddings: string;
   backToBack?: boolean;
   /** `recallIndex.revisions` of both variants (an engram source from before it ignores it). */
   revisions?: string;
@@ -69,7 +74,17 @@ interface Variant {
   name: string;
   Memory: typeof MemoryClass;
   createMemoryGraph: typeof createGraph;
+  /** The variant's model, timed. */
+  embeddings: TimedEmbeddings;
 }
+
+/** Models the bench can run (`--embeddings`): the static model, or USE-Lite on either runtime. */
+const EMBEDDINGS = {
+  static: () => new StaticEmbeddings(),
+  "use-lite-onnx": () => new LocalEmbeddings({ runtime: "onnx" }),
+  "use-lite-tfjs": () => new LocalEmbeddings({ runtime: "tfjs" }),
+} as const;
+type EmbeddingsKind = keyof typeof EMBEDDINGS;
 
 /**
  * The chat model of the runs, no LLM: "OK." to every turn, with an id derived from the human
@@ -92,14 +107,14 @@ class FakeChatModel extends BaseChatModel {
   }
 }
 
-/** The static model, timed: how long the turn spent in it. */
+/** A model, timed: how long the turn spent in it. */
 class TimedEmbeddings {
   readonly modelId: string;
   readonly dimensions = 512;
   ms = 0;
   texts = 0;
 
-  constructor(private readonly inner: StaticEmbeddings) {
+  constructor(private readonly inner: StaticEmbeddings | LocalEmbeddings) {
     this.modelId = inner.modelId;
   }
 
@@ -113,6 +128,10 @@ class TimedEmbeddings {
 
   async embedQuery(text: string): Promise<number[]> {
     return (await this.embedDocuments([text]))[0]!;
+  }
+
+  async close(): Promise<void> {
+    if (this.inner instanceof LocalEmbeddings) await this.inner.close();
   }
 }
 
@@ -161,6 +180,7 @@ function parseArgs(argv: string[]): Params | undefined {
     // `new Memory()` on its data folder's own server reads the state's: the default here too.
     .option("--revisions <source>", "recallIndex.revisions of both variants: state (the shared state's, what a Memory on its own server reads), store (Chroma's)", "state")
     .option("--durability <mode>", "LangGraph's durability of each run: async (its default), sync or exit")
+    .option("--embeddings <list>", "models, comma-separated, each run with each source: static, use-lite-onnx, use-lite-tfjs", "static")
     .option("--detail", "also time each Memory method the graph calls (search, getAll, add) per turn")
     .option("--out <dir>", "folder for graph-overhead.json", "bench-results")
     .parse(argv);
@@ -171,11 +191,11 @@ function parseArgs(argv: string[]): Params | undefined {
   return { ...o, data, out: resolve(o.out) };
 }
 
-async function loadVariant(name: string, srcDir: string): Promise<Variant> {
+async function loadVariant(name: string, srcDir: string, embeddings: TimedEmbeddings): Promise<Variant> {
   const url = (file: string) => pathToFileURL(join(srcDir, file)).href;
   const memory = (await import(url("memory/memory.ts"))) as { Memory: typeof MemoryClass };
   const graph = (await import(url("graph/agent.ts"))) as { createMemoryGraph: typeof createGraph };
-  return { name, Memory: memory.Memory, createMemoryGraph: graph.createMemoryGraph };
+  return { name, Memory: memory.Memory, createMemoryGraph: graph.createMemoryGraph, embeddings };
 }
 
 /** The engram source of `commit`, in a temporary folder that resolves packages from this repository. */
@@ -189,7 +209,6 @@ async function extractBaseline(commit: string, dir: string): Promise<string> {
 interface RunContext {
   chromaUrl: string;
   tmpDir: string;
-  embeddings: TimedEmbeddings;
   detail: boolean;
   /** Skip the flush after each turn (the background row then times nothing). */
   backToBack: boolean;
@@ -247,7 +266,7 @@ async function replay(ctx: RunContext, variant: Variant, userId: string, turns: 
   const memory = new variant.Memory({
     dataDir: await mkdtemp(join(ctx.tmpDir, `overhead-${index}-`)),
     chroma: { url: ctx.chromaUrl },
-    embeddings: ctx.embeddings,
+    embeddings: variant.embeddings,
     clock: () => now,
     prefix: `overhead-${index}`,
     writes: "background",
@@ -271,7 +290,7 @@ async function replay(ctx: RunContext, variant: Variant, userId: string, turns: 
       now = turn.date + position * 1_000;
       timer.reset();
       spent.clear();
-      ctx.embeddings.ms = 0;
+      variant.embeddings.ms = 0;
       chromaRequests.seen.clear();
       chromaRequests.counting = samples !== undefined && ctx.detail;
       const cpu0 = process.cpuUsage();
@@ -288,7 +307,7 @@ async function replay(ctx: RunContext, variant: Variant, userId: string, turns: 
       const cpu = process.cpuUsage(cpu0);
       chromaRequests.counting = false;
       for (const [key, n] of chromaRequests.seen) samples?.chroma.set(key, (samples.chroma.get(key) ?? 0) + n);
-      const modelMs = ctx.embeddings.ms;
+      const modelMs = variant.embeddings.ms;
       const calls = new Map(spent);
       const b0 = performance.now();
       if (!ctx.backToBack) await memory.flush();
@@ -370,16 +389,23 @@ async function main(): Promise<void> {
   const tmpDir = await mkdtemp(join(tmpdir(), "engram-bench-overhead-"));
   const server = await startChromaServer({ path: join(tmpDir, "chroma") });
   try {
-    const variants: Variant[] = [];
-    if (params.baseline !== "none") {
-      const dir = await mkdtemp(join(tmpDir, "baseline-"));
-      variants.push(await loadVariant(`before (${params.baseline})`, await extractBaseline(params.baseline, dir)));
+    const kinds = params.embeddings.split(",").map((kind) => kind.trim());
+    for (const kind of kinds) if (!(kind in EMBEDDINGS)) throw new Error(`--embeddings: ${Object.keys(EMBEDDINGS).join(", ")}, got ${kind}`);
+    const models = new Map<string, TimedEmbeddings>();
+    for (const kind of kinds) {
+      const model = new TimedEmbeddings(EMBEDDINGS[kind as EmbeddingsKind]());
+      await model.embedDocuments(["warm-up"]); // loads the model (a worker's, for USE-Lite)
+      models.set(kind, model);
     }
-    variants.push(await loadVariant("after (working tree)", join(REPO_ROOT, "libs/engram/src")));
+    const sources: Array<[string, string]> = [];
+    if (params.baseline !== "none") sources.push([`before (${params.baseline})`, await extractBaseline(params.baseline, await mkdtemp(join(tmpDir, "baseline-")))]);
+    sources.push(["after (working tree)", join(REPO_ROOT, "libs/engram/src")]);
+    const variants: Variant[] = [];
+    for (const [name, dir] of sources) {
+      for (const [kind, model] of models) variants.push(await loadVariant(kinds.length > 1 ? `${name}, ${kind}` : name, dir, model));
+    }
     if (params.detail) countChromaRequests();
-    const embeddings = new TimedEmbeddings(new StaticEmbeddings());
-    await embeddings.embedDocuments(["warm-up"]);
-    const ctx: RunContext = { chromaUrl: server.url, tmpDir, embeddings, detail: params.detail === true, backToBack: params.backToBack === true, ...(params.revisions === undefined ? {} : { revisions: params.revisions }), ...(params.durability === undefined ? {} : { durability: params.durability }) };
+    const ctx: RunContext = { chromaUrl: server.url, tmpDir, detail: params.detail === true, backToBack: params.backToBack === true, ...(params.revisions === undefined ? {} : { revisions: params.revisions }), ...(params.durability === undefined ? {} : { durability: params.durability }) };
     if (params.durability !== undefined && !["async", "sync", "exit"].includes(params.durability)) throw new Error(`--durability: async, sync or exit, got ${params.durability}`);
     if (params.revisions !== undefined && params.revisions !== "state" && params.revisions !== "store") throw new Error(`--revisions: state or store, got ${params.revisions}`);
     log(`Graph overhead: ${turns.length} turns of ${conv.sampleId} x ${params.rounds} rounds, ${variants.map((v) => v.name).join(" vs ")}; load ${loadStart.map((l) => l.toFixed(1)).join(" ")}`);
@@ -403,7 +429,7 @@ async function main(): Promise<void> {
     const machine = machineInfo();
     const requests = params.detail ? chromaTable(variants.map((v, i) => ({ variant: v.name, seen: samples[i]!.chroma, turns: samples[i]!.overhead.length }))) : "";
     const markdown = [
-      `Graph overhead per turn, static model: ${turns.length} turns of ${conv.sampleId} x ${params.rounds} rounds per variant${params.backToBack ? ", back to back (no flush between turns)" : ""}`,
+      `Graph overhead per turn, ${kinds.join(" and ")}: ${turns.length} turns of ${conv.sampleId} x ${params.rounds} rounds per variant${params.backToBack ? ", back to back (no flush between turns)" : ""}`,
       `(${formatMachine(machine)}; load average 1 min at start ${loadStart[0]!.toFixed(1)}, end ${loadavg()[0]!.toFixed(1)}, cores ${machine.cpus})`,
       "",
       table(results),
@@ -414,7 +440,7 @@ async function main(): Promise<void> {
     const args = process.argv.slice(2).join(" ");
     // title, command, machine, order and markdown: the report generator's convention (report/main.ts).
     const report = {
-      title: "The graph's overhead per turn with the static model, before and after",
+      title: `The graph's overhead per turn (${kinds.join(", ")}), ${sources.map(([name]) => name).join(" and ")}`,
       command: `cd libs/bench && node --import tsx src/graph_overhead.ts${args ? ` ${args}` : ""}`,
       order: 16,
       machine,
@@ -427,6 +453,7 @@ async function main(): Promise<void> {
     await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`\n${markdown}\n\n`);
     log(`Wrote ${file} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+    for (const model of models.values()) await model.close();
   } finally {
     await server.stop();
     await rm(tmpDir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 /**
- * Ingest throughput with the static model (`StaticEmbeddings`, passed explicitly) and one local
+ * Ingest throughput with the static model (`StaticEmbeddings`, passed explicitly; `--embeddings`
+ * runs USE-Lite on ONNX Runtime or TF.js instead or beside) and one local
  * Chroma server started here, against a baseline build of Engram in the same process (the library
  * source of an earlier commit, extracted with `git archive`), so a before/after pair shares the
  * machine's load. For each configuration, baseline and current run back to back:
@@ -42,10 +43,11 @@ const opts = new Command()
   .option("--turns <n>", "turns added one per call, with the default options", "2000")
   .option("--tagged <n>", "turns of each run with entity tagging on (both paths; the tagger costs milliseconds a turn; 0: none)", "2000")
   .option("--baseline <refs>", "git commit(s) whose libs/engram/src is the baseline (comma-separated: each runs before the current build; ratios against the first), or none", "f5710eb")
+  .option("--embeddings <list>", "models, comma-separated (static, use-lite-onnx, use-lite-tfjs); each runs with each build, ratios against the first entry", "static")
   .option("--rounds <n>", "baseline/current pairs per configuration, alternating (medians printed: the machine is shared)", "1")
   .option("--out <dir>", "output folder", "bench-results")
   .parse()
-  .opts<{ data: string; bulk: string; turns: string; tagged: string; baseline: string; rounds: string; out: string }>();
+  .opts<{ data: string; bulk: string; turns: string; tagged: string; baseline: string; rounds: string; embeddings: string; out: string }>();
 
 type Engine = typeof current;
 type Path = "bulk" | "single";
@@ -111,9 +113,20 @@ process.on("warning", (warning) => {
 });
 
 const baselineRefs = opts.baseline === "none" ? [] : opts.baseline.split(",").map((ref) => ref.trim());
-const engines: Array<[string, Engine]> = [];
-for (const ref of baselineRefs) engines.push([baselineRefs.length === 1 ? "baseline" : ref, (await loadBaseline(ref))!]);
-engines.push(["current", current]);
+const kinds = opts.embeddings.split(",").map((kind) => kind.trim());
+for (const kind of kinds) if (!["static", "use-lite-onnx", "use-lite-tfjs"].includes(kind)) throw new Error(`--embeddings: static, use-lite-onnx or use-lite-tfjs, got ${kind}`);
+/** USE-Lite's instances, one per runtime, shared by every build (the baseline's source may have no runtime option). */
+const localModels = new Map<string, InstanceType<typeof current.LocalEmbeddings>>();
+for (const kind of kinds.filter((k) => k !== "static")) {
+  const model = new current.LocalEmbeddings({ runtime: kind === "use-lite-onnx" ? "onnx" : "tfjs" });
+  await model.embedDocuments(["warm-up"]); // loads the model in its workers: not timed
+  localModels.set(kind, model);
+}
+const builds: Array<[string, Engine]> = [];
+for (const ref of baselineRefs) builds.push([baselineRefs.length === 1 ? "baseline" : ref, (await loadBaseline(ref))!]);
+builds.push(["current", current]);
+/** Each build with each model: [name, engine, model]. */
+const engines: Array<[string, Engine, string]> = builds.flatMap(([name, engine]) => kinds.map((kind): [string, Engine, string] => [kinds.length > 1 ? `${name} ${kind}` : name, engine, kind]));
 const firstBaseline = engines.length > 1 ? engines[0]![0] : undefined;
 const runs: Run[] = [];
 // The library's own launcher, from the source (not the built package another session may be rebuilding).
@@ -127,14 +140,14 @@ try {
     { path: "single" as const, tagging: "on" as const, turns: Number(opts.tagged) },
   ].filter((config) => config.turns > 0);
   for (const config of configs) {
-    for (let round = 1; round <= Number(opts.rounds); round += 1) for (const [name, engine] of engines) {
-      const label = `${name}-${config.path}-${config.tagging}-r${round}`;
+    for (let round = 1; round <= Number(opts.rounds); round += 1) for (const [name, engine, kind] of engines) {
+      const label = `${name.replace(/ /g, "-")}-${config.path}-${config.tagging}-r${round}`;
       const memory = new engine.Memory({
         dataDir: join(scratch.dir, label),
         chroma: { url: server.url },
         // Each build's own encoder (the model's CPU is part of a turn's), reading the same table:
         // the baseline's extracted source has no models/ folder.
-        embeddings: new engine.StaticEmbeddings({ modelPath: DEFAULT_STATIC_MODEL_PATH }),
+        embeddings: localModels.get(kind) ?? new engine.StaticEmbeddings({ modelPath: DEFAULT_STATIC_MODEL_PATH }),
         ...(config.tagging === "off" ? { entities: { extract: false, boost: 0 } } : config.tagging === "on" ? { entities: { extract: true } } : {}),
       });
       // Loads the model and the tagger, opens the state and the marker collection: not timed.
@@ -195,6 +208,7 @@ try {
     }
   }
 } finally {
+  for (const model of localModels.values()) await model.close();
   await server.stop();
   await rm(scratch.dir, { recursive: true, force: true });
 }
@@ -228,10 +242,10 @@ for (const r of runs) {
 }
 const ratio = (r: Run, pick: (x: Run) => number): string => {
   const before = rows.find((b) => b.engine === firstBaseline && b.path === r.path && b.tagging === r.tagging);
-  return r.engine === "current" && before ? ` (${(pick(r) / pick(before)).toFixed(1)}x)` : "";
+  return r.engine !== firstBaseline && before ? ` (${(pick(r) / pick(before)).toFixed(1)}x)` : "";
 };
 const markdown = [
-  `One user's LoCoMo dev turns (repeated with a round number past 2,760), static model, one local Chroma server; baseline = libs/engram/src of ${opts.baseline}, run in the same process just before each current run (rounds alternate baseline and current; each figure is the median of the rounds).`,
+  `One user's LoCoMo dev turns (repeated with a round number past 2,760), ${kinds.join(" and ")}, one local Chroma server; baseline = libs/engram/src of ${opts.baseline}, run in the same process just before each current run (rounds alternate baseline and current; each figure is the median of the rounds).`,
   "",
   "| path | entity tagging | build | turns | rounds | add (turns/s) | add p50 / p95 (ms) | incl. drain (turns/s) | CPU ms/turn: Node + Chroma | Node's until the calls returned | load (1 min) |",
   "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -248,7 +262,7 @@ await writeFile(
   JSON.stringify(
     {
       title: "Ingest throughput (static model)",
-      command: `node --import tsx src/ingest.ts --bulk ${opts.bulk} --turns ${opts.turns} --tagged ${opts.tagged} --baseline ${opts.baseline} --rounds ${opts.rounds}`,
+      command: `node --import tsx src/ingest.ts --bulk ${opts.bulk} --turns ${opts.turns} --tagged ${opts.tagged} --baseline ${opts.baseline} --embeddings ${opts.embeddings} --rounds ${opts.rounds}`,
       machine,
       machineLine: formatMachine(machine),
       runs,

@@ -49,7 +49,7 @@ interface LoadMemory {
 interface EngramModule {
   Memory: new (options: Record<string, unknown>) => LoadMemory;
   startChromaServer(options: { path: string }): Promise<{ url: string; pid: number | undefined; stop(): Promise<void> }>;
-  LocalEmbeddings?: new () => unknown;
+  LocalEmbeddings?: new (options?: { runtime?: "onnx" | "tfjs" }) => unknown;
   StaticEmbeddings?: new () => unknown;
 }
 
@@ -187,7 +187,7 @@ async function main(): Promise<void> {
       "1000",
     )
     .option("--pending <modes>", "how a search sees queued writes: drain, overlay, overlay-state (revisions from the state), several compared in one run", "drain,overlay")
-    .option("--embeddings <kind>", "default | use-lite | static", "default")
+    .option("--embeddings <kind>", "default | use-lite (the default runtime) | use-lite-onnx | use-lite-tfjs | static", "default")
     .option("--baseline <ref>", "git commit whose libs/engram/src runs the baseline:<mode> modes", "0a7ecca")
     .option("--label <label>", "name of the run in the output file", "run")
     .option("--out <dir>", "output folder", "results")
@@ -213,6 +213,8 @@ async function main(): Promise<void> {
   const chromaCpu = () => treeCpuMs(server.pid);
   let embeddings: unknown;
   if (flags.embeddings === "use-lite") embeddings = new engram.LocalEmbeddings!();
+  else if (flags.embeddings === "use-lite-onnx") embeddings = new engram.LocalEmbeddings!({ runtime: "onnx" });
+  else if (flags.embeddings === "use-lite-tfjs") embeddings = new engram.LocalEmbeddings!({ runtime: "tfjs" });
   else if (flags.embeddings === "static") embeddings = new engram.StaticEmbeddings!();
   const subjects: Subject[] = modes.map((name) => ({
     mode: name,
