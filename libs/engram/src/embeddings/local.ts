@@ -145,15 +145,23 @@ export class LocalEmbeddings extends Embeddings {
     const pool = this.acquire();
     // One text is what a turn waits on (a search); more are background work (a drain, an import).
     const priority = texts.length === 1 ? "query" : "batch";
+    // Texts of like length share a request: the model pads a request to its longest text, and a
+    // drain's texts come in any order. The vectors go back in the caller's order.
+    const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length);
     const requests: Array<Promise<number[][]>> = [];
-    for (let start = 0; start < texts.length; start += this.batchSize) {
-      requests.push(pool.run(texts.slice(start, start + this.batchSize), priority));
+    for (let start = 0; start < order.length; start += this.batchSize) {
+      requests.push(pool.run(order.slice(start, start + this.batchSize).map((i) => texts[i]!), priority));
     }
     // Every request is awaited, so a failed one never leaves the others' rejections unhandled.
     const settled = await Promise.allSettled(requests);
     const failure = settled.find((result): result is PromiseRejectedResult => result.status === "rejected");
     if (failure) throw failure.reason;
-    return settled.flatMap((result) => (result as PromiseFulfilledResult<number[][]>).value);
+    const sorted = settled.flatMap((result) => (result as PromiseFulfilledResult<number[][]>).value);
+    const vectors = new Array<number[]>(texts.length);
+    order.forEach((index, position) => {
+      vectors[index] = sorted[position]!;
+    });
+    return vectors;
   }
 
   async embedQuery(text: string): Promise<number[]> {

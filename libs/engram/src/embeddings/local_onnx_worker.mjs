@@ -5,6 +5,7 @@
 //
 // ONNX Runtime's `run` computes on the thread that calls it: here, never the caller's.
 import { parentPort } from "node:worker_threads";
+import { modelText } from "./local_text.mjs";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
@@ -35,11 +36,6 @@ async function loadModel() {
   return { session, Tensor: ort.Tensor, encode: (/** @type {string} */ text) => tokenizer.encode(text) };
 }
 
-/** The model's tokenizer splits on whitespace; an empty string breaks it (as local_worker.mjs). */
-function normalize(/** @type {string} */ text) {
-  const trimmed = text.replace(/\s+/g, " ").trim();
-  return trimmed.length > 0 ? trimmed : ".";
-}
 
 parentPort?.on("message", async (/** @type {{ id: number, texts: string[] }} */ message) => {
   const { id, texts } = message;
@@ -49,7 +45,7 @@ parentPort?.on("message", async (/** @type {{ id: number, texts: string[] }} */ 
       throw error;
     });
     const { session, Tensor, encode } = await model;
-    const { data, dims } = paddedIds(texts.map((text) => encode(normalize(text))));
+    const { data, dims } = paddedIds(texts.map((text) => encode(modelText(text))));
     const result = await session.run({ ids: new Tensor("int64", data, dims) });
     const output = result.embeddings;
     // A copy of exactly this batch's vectors, moved rather than copied again.

@@ -58,6 +58,17 @@ describe("LocalEmbeddings on ONNX Runtime and on TF.js", () => {
     }
   });
 
+  it("gives each text its own vector in the caller's order when a call is split into requests of like length", async () => {
+    const texts = Array.from({ length: 23 }, (_, i) => `${"very ".repeat((i * 7) % 23)}text number ${i} about ${i % 2 ? "cats" : "the sea"}`);
+    const split = new LocalEmbeddings({ runtime: "onnx", threads: 1, batchSize: 4 });
+    try {
+      const vectors = await split.embedDocuments(texts);
+      for (const [i, text] of texts.entries()) expect({ i, cosine: cosine(vectors[i]!, await onnx.embedQuery(text)) > 0.99999 }).toEqual({ i, cosine: true });
+    } finally {
+      await split.close();
+    }
+  });
+
   it("clips a text at the model's 128 pieces, as TF.js does", async () => {
     const long = Array.from({ length: 200 }, (_, i) => `token${i}`).join(" ");
     const longer = `${long} and a tail that only a model reading past 128 pieces would see`;

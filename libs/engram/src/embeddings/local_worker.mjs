@@ -6,6 +6,7 @@
 // The WASM glue registers `unhandledRejection` / `uncaughtException` listeners on `process` when
 // the model loads; inside a worker those belong to this thread, never to the host application.
 import { parentPort } from "node:worker_threads";
+import { modelText } from "./local_text.mjs";
 
 /** @type {Promise<{ embed(input: string[]): Promise<number[][]> }> | undefined} */
 let model;
@@ -27,11 +28,6 @@ async function loadModel() {
   return initModel(modelSource);
 }
 
-/** The model's tokenizer splits on whitespace; an empty string breaks it. */
-function normalize(text) {
-  const trimmed = text.replace(/\s+/g, " ").trim();
-  return trimmed.length > 0 ? trimmed : ".";
-}
 
 parentPort.on("message", async (message) => {
   const { id, texts } = message;
@@ -40,7 +36,7 @@ parentPort.on("message", async (message) => {
       model = undefined; // the next request tries again
       throw error;
     });
-    const vectors = await (await model).embed(texts.map(normalize));
+    const vectors = await (await model).embed(texts.map(modelText));
     const dimensions = vectors[0]?.length ?? 0;
     // One flat Float32Array, moved rather than copied: the model computes in float32 anyway.
     const flat = new Float32Array(vectors.length * dimensions);
