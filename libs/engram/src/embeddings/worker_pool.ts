@@ -26,6 +26,8 @@ export interface EmbeddingWorkerPoolOptions {
   idleTimeoutMs?: number;
   /** Names the model in error messages. @default "the embedding model" */
   name?: string;
+  /** Given to each worker as `workerData`. */
+  workerData?: unknown;
 }
 
 interface Task {
@@ -43,7 +45,7 @@ interface Slot {
   dead: boolean;
 }
 
-type Reply = { id: number; flat: Float32Array; dimensions: number } | { id: number; error: string };
+type Reply = { id: number; flat: Float32Array; dimensions: number; runtime?: string } | { id: number; error: string };
 
 /**
  * A small pool of worker threads that run an embedding model off the caller's thread. Requests
@@ -56,6 +58,9 @@ export class EmbeddingWorkerPool {
   private readonly threads: number;
   private readonly idleTimeoutMs: number;
   private readonly name: string;
+  private readonly workerData: unknown;
+  /** What the last answer said ran the model (a worker that names it), if any answered yet. */
+  answeredBy?: string;
   private readonly slots = new Set<Slot>();
   private readonly queries: Task[] = [];
   private readonly batches: Task[] = [];
@@ -67,6 +72,7 @@ export class EmbeddingWorkerPool {
     this.threads = options.threads ?? 2;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
     this.name = options.name ?? "the embedding model";
+    this.workerData = options.workerData;
     if (!Number.isInteger(this.threads) || this.threads < 1) {
       throw new EngramError("INVALID_OPTIONS", `threads must be a positive integer, got ${describeValue(options.threads)}.`);
     }
@@ -136,7 +142,7 @@ export class EmbeddingWorkerPool {
   private spawn(): Slot {
     // No flags of the host's command line: the worker is plain JavaScript and needs no loader,
     // and some flags (`--input-type`) make a worker fail to start.
-    const worker = new Worker(this.url, { execArgv: [] });
+    const worker = new Worker(this.url, { execArgv: [], workerData: this.workerData });
     const slot: Slot = { worker, dead: false };
     this.slots.add(slot);
     worker.on("message", (reply: Reply) => this.answer(slot, reply));
@@ -153,6 +159,7 @@ export class EmbeddingWorkerPool {
       if ("error" in reply) {
         task.reject(new EngramError("EMBEDDING_FAILED", `${capitalize(this.name)} failed: ${reply.error}`));
       } else {
+        if (reply.runtime !== undefined) this.answeredBy = reply.runtime;
         const vectors: number[][] = [];
         for (let i = 0; i < task.texts.length; i += 1) {
           vectors.push(Array.from(reply.flat.subarray(i * reply.dimensions, (i + 1) * reply.dimensions)));
