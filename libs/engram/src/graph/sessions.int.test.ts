@@ -99,6 +99,25 @@ describe("ending a session consolidates its window (real Chroma server, local em
     graph.cancelIdle();
   });
 
+  it("closing the Memory stops the graph's idle timers: none fires on the closed Memory (or keeps it alive until it would)", async () => {
+    const m = memories.open("end-idle-closed");
+    const warnings: string[] = [];
+    const ends: SessionEnd[] = [];
+    const graph = createMemoryGraph({
+      memory: m,
+      model: new RecordingChatModel("Noted."),
+      checkpointer: new MemorySaver(),
+      idleMs: 300,
+      onSessionEnd: (end) => ends.push(end),
+      onWarning: (message) => warnings.push(message),
+    });
+    await graph.invoke(say(FACT), config("dora", "dora-1"));
+    await m.close();
+    // A run that ends after the close arms no timer either.
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect({ warnings, ends }).toEqual({ warnings: [], ends: [] });
+  });
+
   it("the idle end waits for the run's last checkpoint: a checkpointer slower than idleMs does not make it read an older one", async () => {
     const m = memories.open("end-idle-slow-saver");
     const model = new RecordingChatModel("Noted.");

@@ -1,4 +1,5 @@
 import type { BaseMessage } from "@langchain/core/messages";
+import { isClosing, watchClose, type CloseWatcher } from "../memory/close_watch.js";
 import { RemoveMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { consolidateSession, type EndSessionOptions, type EndSessionResult } from "../consolidation/end_session.js";
@@ -57,7 +58,7 @@ interface ThreadState {
  * Idle timers are `unref`ed (they never keep a process alive) and a failed idle end is a warning,
  * never an unhandled rejection.
  */
-export class GraphSessions {
+export class GraphSessions implements CloseWatcher {
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly warn: WarningHandler;
 
@@ -73,6 +74,12 @@ export class GraphSessions {
       throw new EngramError("INVALID_OPTIONS", `idleMs must be a positive number of milliseconds, got ${describeValue(options.idleMs)}.`);
     }
     this.warn = options.onWarning ?? defaultWarningHandler;
+    watchClose(options.memory, this);
+  }
+
+  /** Its Memory closed: no session can be ended any more, and a pending timer would only keep it. */
+  memoryClosed(): void {
+    this.cancelIdle();
   }
 
   /** The compiled graph whose threads it ends. */
@@ -126,6 +133,7 @@ export class GraphSessions {
   }
 
   private arm(key: string, task: () => Promise<void>, delay: number): void {
+    if (isClosing(this.options.memory)) return;
     const timer = setTimeout(() => {
       task().catch((error: unknown) => {
         try {

@@ -4,6 +4,7 @@
  * replay.ts (replay detection), write_policy.ts (when writes return, what a failed drain keeps),
  * lifecycle.ts (options, lazy setup, closing), scheduling.ts (extraction and forgetting).
  */
+import { closeWatched } from "./close_watch.js";
 import type { BaseMessage } from "@langchain/core/messages";
 import { EngramError } from "../core/errors.js";
 import { validateScope, validateScopeOptions } from "../core/scope.js";
@@ -495,6 +496,8 @@ export class Memory {
    * opened it) and the default embeddings' worker threads (when no `embeddings` was given).
    */
   close(): Promise<void> {
+    // Graphs made on this Memory stop their idle timers, which would keep it until they fire.
+    closeWatched(this);
     return this.lifecycle.close();
   }
 
