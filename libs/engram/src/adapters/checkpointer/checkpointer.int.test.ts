@@ -10,7 +10,7 @@ import { MemorySaver } from "@langchain/langgraph-checkpoint";
 import { createReactAgent } from "@langchain/langgraph/prebuilt";
 import { createAgent, createMiddleware } from "langchain";
 import { z } from "zod";
-import { isEngramError, type EngramErrorCode } from "../../core/errors.js";
+import { EngramError, isEngramError, type EngramErrorCode } from "../../core/errors.js";
 import type { Memory } from "../../memory/memory.js";
 import type { MemoryOptions } from "../../memory/options.js";
 import { testMemories } from "../../tests/memories.js";
@@ -248,6 +248,29 @@ describe("EngramCheckpointer with an agent and a real Memory", () => {
     const parts = stored.filter((r) => r.metadata.parts === 3);
     expect(parts.map((r) => r.metadata.part).sort()).toEqual([1, 2, 3]);
     expect(parts.every((r) => r.source.messageIds?.[0] === "h2" && r.source.threadId === "t1")).toBe(true);
+  });
+
+  it("keeps the last 100 refusals for flush() and counts the rest (no onFilingError): a process that never flushes holds no more", async () => {
+    const m = await memory();
+    // Memory refuses a message for good only for input no checkpoint of LangGraph can carry (the
+    // checkpointer refuses bad ids up front, long messages are split): this Memory refuses the
+    // messages that say so, as it would refuse bad content, and stores the others for real.
+    const add = m.add.bind(m);
+    m.add = ((input: Parameters<Memory["add"]>[0], options: Parameters<Memory["add"]>[1]) =>
+      JSON.stringify(input).includes("REFUSE ME") ? Promise.reject(new EngramError("INVALID_CONTENT", "Refused for the test.")) : add(input, options)) as Memory["add"];
+    const engram = checkpointer({ memory: m, saver: new MemorySaver() });
+    const agent = createReactAgent({ llm: fakeModel().respond(new AIMessage({ id: "reply", content: "Noted." })), tools: [], checkpointer: engram });
+    const messages = Array.from({ length: 105 }, (_, i) => new HumanMessage({ id: `m-${i}`, content: `REFUSE ME ${i}` }));
+    await agent.invoke({ messages }, config("t-refusals", "alice"));
+    const result = await engram.flush();
+    expect(result.filed).toBe(1);
+    expect(result.skipped).toHaveLength(100);
+    expect(result.skippedOmitted).toBe(5);
+    // The latest are kept.
+    expect(result.skipped.at(-1)?.messageId).toBe("m-104");
+    expect(result.skipped[0]?.messageId).toBe("m-5");
+    expect((await m.getAll({ userId: "alice" })).map((r) => r.content)).toEqual(["Noted."]);
+    expect(await engram.flush()).toEqual({ filed: 0, skipped: [], pending: 0 });
   });
 
   it("refuses bad input with a typed error before anything is stored", async () => {

@@ -23,6 +23,9 @@ const MAX_SHOWN_THREADS = 1_000;
  * SQLite by default, or the app's shared state) is what makes it durable: a filing recorded but
  * not done when the process dies is done by the next worker on the same log.
  */
+/** Refusals `flush()` returns at most: the latest. */
+const MAX_SKIPPED = 100;
+
 export class FilingWorker {
   /** Filings and thread erasures run one at a time, in order. */
   private chain: Promise<unknown> = Promise.resolve();
@@ -32,6 +35,9 @@ export class FilingWorker {
   private filedSinceFlush = 0;
 
   private skipped: CheckpointerFlushResult["skipped"] = [];
+
+  /** Refusals left out of `skipped` since the last flush (it keeps the last {@link MAX_SKIPPED}). */
+  private skippedOmitted = 0;
 
   /** What `recall` last returned per (user, thread): never filed back when a reply echoes it. */
   private readonly shown = new Map<string, string[]>();
@@ -64,9 +70,16 @@ export class FilingWorker {
   async flush(): Promise<CheckpointerFlushResult> {
     const error = await this.exclusive(() => this.drain());
     if (error) throw error;
-    const result = { filed: this.filedSinceFlush, skipped: this.skipped, pending: await (await this.log()).size() };
+    const omitted = this.skippedOmitted;
+    const result: CheckpointerFlushResult = {
+      filed: this.filedSinceFlush,
+      skipped: this.skipped,
+      pending: await (await this.log()).size(),
+      ...(omitted > 0 ? { skippedOmitted: omitted } : {}),
+    };
     this.filedSinceFlush = 0;
     this.skipped = [];
+    this.skippedOmitted = 0;
     return result;
   }
 
@@ -160,7 +173,14 @@ export class FilingWorker {
         for (const skip of outcome.skipped) {
           const entry = { threadId: group.threadId, userId: group.userId, error: skip.error, ...(skip.messageId ? { messageId: skip.messageId } : {}) };
           if (this.onFilingError) this.onFilingError(skip.error, entry);
-          else this.skipped.push(entry);
+          else {
+            // A process that never flushes would otherwise keep every refusal it ever saw.
+            this.skipped.push(entry);
+            if (this.skipped.length > MAX_SKIPPED) {
+              this.skipped.shift();
+              this.skippedOmitted += 1;
+            }
+          }
         }
       }
     }

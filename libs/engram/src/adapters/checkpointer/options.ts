@@ -55,7 +55,7 @@ export interface EngramCheckpointerOptions {
    * Told when Memory refused a message for good (too large, no text...): that message is skipped,
    * the others of its checkpoint are filed. Outages are not reported here: those filings wait and
    * are retried (`flush()` throws while they cannot be done).
-   * @default errors are kept and returned by the next `flush()` in `skipped`
+   * @default errors are kept and returned by the next `flush()` in `skipped` (the last 100)
    */
   onFilingError?: (error: EngramError, filing: { threadId: string; userId: string; messageId?: string }) => void;
 }
@@ -64,8 +64,10 @@ export interface EngramCheckpointerOptions {
 export interface CheckpointerFlushResult {
   /** Messages handed to Memory by this flush (and by background filings since the last flush). */
   filed: number;
-  /** Messages Memory refused for good since the last flush, with the reason. */
+  /** Messages Memory refused for good since the last flush, with the reason: the last 100. */
   skipped: Array<{ threadId: string; userId: string; messageId?: string; error: EngramError }>;
+  /** Refusals since the last flush left out of `skipped` (older than its last 100); absent when none. */
+  skippedOmitted?: number;
   /** Filings still waiting (0 unless an outage stopped the flush). */
   pending: number;
 }
