@@ -18,7 +18,7 @@ export type LocalRuntime = "onnx" | "tfjs";
 export interface LocalEmbeddingsOptions extends EmbeddingsParams {
   /**
    * `"auto"` runs the model on ONNX Runtime when the optional dependency `onnxruntime-node` is
-   * installed with a binary for this platform (about 8 times faster), on TF.js otherwise.
+   * installed with a binary for this platform (about 6 times faster), on TF.js otherwise.
    * Where ONNX Runtime is installed but cannot load (its binaries are built for glibc: Alpine's
    * musl fails), `"auto"` runs TF.js in the same worker. `"onnx"` or `"tfjs"` asks for one;
    * `"onnx"` without a working `onnxruntime-node` fails every embedding with `EMBEDDING_FAILED`.
@@ -90,8 +90,9 @@ const pools = new Map<string, { pool: EmbeddingWorkerPool; users: number }>();
  * {@link LocalEmbeddingsOptions.runtime}). Offline, deterministic, unit-norm vectors.
  *
  * The model runs in worker threads (docs/embeddings.md): an embedding (about 2 ms for a question
- * on ONNX Runtime, 15 to 25 on TF.js) never blocks the caller's thread, single texts (queries) go ahead of queued batches, and the
- * WASM glue's process-wide error handlers stay inside the worker. Idle workers never keep the
+ * and 5 for a turn on ONNX Runtime, 15 to 30 on TF.js) never blocks the caller's thread, single
+ * texts (queries) go ahead of queued batches, and TF.js's process-wide error handlers stay inside
+ * the worker. Idle workers never keep the
  * process alive; `close()` stops them at once.
  */
 export class LocalEmbeddings extends Embeddings {
