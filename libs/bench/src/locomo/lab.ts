@@ -50,7 +50,8 @@ const turnContent = (turn: { speaker: string; text: string }): string => `${turn
 const program = new Command()
   .option("--data <path>", "LoCoMo json (default: see data_path.ts)")
   .option("--model <name>", "embedding model: use-lite (the default model) or static", "use-lite")
-  .option("--vectors <file>", "vector cache (default bench-results/lab-vectors-<model>.json)")
+  .option("--runtime <name>", "with --model use-lite: tfjs (in process, the cache's) or onnx (LocalEmbeddings on ONNX Runtime, its own cache)", "tfjs")
+  .option("--vectors <file>", "vector cache (default bench-results/lab-vectors-<model>.json, -onnx for --runtime onnx)")
   .option("--static-model <file>", "with --model static: another table file (e.g. the unmapped table, scripts/build_static_model.mjs --unmapped)")
   .option("--out <dir>", "output folder", "bench-results")
   .option("--variants <list>", "rows of the ablation (see VARIANTS)", "")
@@ -59,7 +60,7 @@ const program = new Command()
   .option("--second-pool", "also take the top candidates by the second vectors' cosine into the pool")
   .option("--dump-texts <file>", "writes {questions, turns} of the dev conversations as JSON and exits")
   .parse();
-const opts = program.opts<{ data?: string; model: string; vectors?: string; staticModel?: string; out: string; variants: string; name?: string; second?: string; secondPool?: boolean; dumpTexts?: string }>();
+const opts = program.opts<{ data?: string; model: string; runtime: string; vectors?: string; staticModel?: string; out: string; variants: string; name?: string; second?: string; secondPool?: boolean; dumpTexts?: string }>();
 const outName = opts.name ?? opts.model;
 
 const dataPath = findLocomoData(opts.data);
@@ -89,14 +90,20 @@ function secondVector(text: string): number[] {
 }
 
 // ---- vectors, cached by model and text ----------------------------------------------------------
-const cachePath = opts.vectors ?? join(opts.out, `lab-vectors-${opts.model}.json`);
+const onnx = opts.model === "use-lite" && opts.runtime === "onnx";
+if (opts.runtime !== "tfjs" && opts.runtime !== "onnx") throw new Error(`--runtime: tfjs or onnx, got ${opts.runtime}`);
+const cachePath = opts.vectors ?? join(opts.out, `lab-vectors-${opts.model}${onnx ? "-onnx" : ""}.json`);
 const cache = new Map<string, number[]>(existsSync(cachePath) ? (JSON.parse(await readFile(cachePath, "utf8")) as Array<[string, number[]]>) : []);
 async function embed(texts: string[]): Promise<number[][]> {
   const missing = [...new Set(texts.filter((t) => !cache.has(t)))];
   if (missing.length > 0) {
     const started = performance.now();
     let fresh: number[][];
-    if (opts.model === "use-lite") fresh = await embedWithUseLite(missing);
+    if (onnx) {
+      const { LocalEmbeddings } = await import("../../../engram/src/embeddings/local.js");
+      const model = new LocalEmbeddings({ runtime: "onnx" });
+      fresh = await model.embedDocuments(missing).finally(() => model.close());
+    } else if (opts.model === "use-lite") fresh = await embedWithUseLite(missing);
     else if (opts.model === "static") {
       const { StaticEmbeddings } = await import("../../../engram/src/embeddings/static.js");
       const { STATIC_MODEL_ID } = await import("../../../engram/src/embeddings/static.js");
