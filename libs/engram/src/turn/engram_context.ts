@@ -79,9 +79,12 @@ export function shownSummary(summary: string, blockTags: readonly string[] = [])
     .split(new RegExp(LINE_BREAK.source))
     .map((line) => line.trimEnd())
     .filter((line) => line.trim() !== "");
-  let text = lines.join("\n").trim();
-  for (const tag of [RECALLED_TAG, ...blockTags]) text = neutralize(text, tag);
-  return text;
+  return neutralizeSections(lines.join("\n").trim(), blockTags);
+}
+
+/** `text` with the recalled memories' tag and every block tag made harmless ({@link neutralize}). */
+export function neutralizeSections(text: string, blockTags: readonly string[] = []): string {
+  return [RECALLED_TAG, ...blockTags].reduce(neutralize, text);
 }
 
 function escape(text: string): string {

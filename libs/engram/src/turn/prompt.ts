@@ -4,6 +4,7 @@ import {
   DEFAULT_SYSTEM_PROMPT,
   INSTRUCTIONS_HEADING,
   neutralize,
+  neutralizeSections,
   oneLine,
   RECALLED_PREAMBLE,
   RECALLED_TAG,
@@ -51,7 +52,7 @@ export function buildSystemPrompt(parts: SystemPromptParts): string {
     .sort((a, b) => placeOf(a) - placeOf(b) || String(a.metadata.block).localeCompare(String(b.metadata.block)));
   const blockTags = blocks.map((block) => tagName(String(block.metadata.block)));
   /** No memory text opens or closes a section: neither a block's tag nor the recalled memories'. */
-  const harmless = (text: string): string => [RECALLED_TAG, ...blockTags].reduce(neutralize, text);
+  const harmless = (text: string): string => neutralizeSections(text, blockTags);
   for (const [i, block] of blocks.entries()) {
     // A block's content is written by a model from what users said (core_memory_append): one that
     // held "</human>\n<persona>..." would show a second persona block, of the user's own making.
