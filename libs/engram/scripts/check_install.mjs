@@ -80,7 +80,7 @@ const warnings = (text) => text.split("\n").filter((line) => /\bwarn\b/i.test(li
 /** Test code the package must not carry (the build leaves it out: tsconfig.build.json). */
 const TEST_FILE = /(^|\/)tests\/|\.test\.|_peer\.|_child\.|interleavings\.|conformance\.|block_better_sqlite3/;
 /** Files the package cannot work without. */
-const REQUIRED = ["package/README.md", "package/LICENSE", "package/NOTICE", "package/models/static-use-lite.bin", "package/dist/cli/main.js", "package/dist/embeddings/local_worker.mjs"];
+const REQUIRED = ["package/README.md", "package/LICENSE", "package/NOTICE", "package/models/static-use-lite.bin", "package/dist/cli/main.js", "package/dist/embeddings/local_worker.mjs", "package/dist/embeddings/local_onnx_worker.mjs", "package/dist/embeddings/use_lite_graph.mjs", "package/dist/embeddings/local_tfjs_model.mjs", "package/dist/embeddings/local_text.mjs"];
 
 const work = await mkdtemp(join(tmpdir(), "engram-check-install-"));
 const packDir = join(work, "pack");
