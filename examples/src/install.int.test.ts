@@ -72,7 +72,9 @@ describe("the packed package installed with npm into a new project", () => {
       await run(NPM, ["install", "--no-audit", "--no-fund", "--prefer-offline", ...packages], {
         cwd: dir,
         maxBuffer: 64 << 20,
-        env: { ...process.env, npm_config_loglevel: "error" },
+        // As docs/embeddings.md tells users: onnxruntime-node (an optional dependency) is kept
+        // without its install script's download of CUDA libraries from NuGet.
+        env: { ...process.env, npm_config_loglevel: "error", ONNXRUNTIME_NODE_INSTALL: "skip" },
       });
 
       await writeFile(join(dir, "example.mjs"), readmeExample());
@@ -95,6 +97,21 @@ describe("the packed package installed with npm into a new project", () => {
       );
       const version = await run(process.execPath, ["version.mjs"], { cwd: dir, timeout: 120_000 });
       expect(version.stdout.trim()).toBe("1.0.0");
+
+      // The default model runs on ONNX Runtime from the package as installed (its worker, the
+      // graph it writes and what they import all shipped), with USE-Lite's vectors.
+      await writeFile(
+        join(dir, "runtime.mjs"),
+        [
+          'import { LocalEmbeddings } from "engram";',
+          "const embeddings = new LocalEmbeddings();",
+          'const [a, b] = await embeddings.embedDocuments(["I moved to Lisbon in March.", "Where does she live now?"]);',
+          "console.log(embeddings.runtime, a.length, a.reduce((sum, x) => sum + x * x, 0).toFixed(3));",
+          "await embeddings.close();",
+        ].join("\n"),
+      );
+      const runtime = await run(process.execPath, ["runtime.mjs"], { cwd: dir, timeout: 120_000 });
+      expect(runtime.stdout.trim()).toBe("onnx 512 1.000");
     },
     15 * 60_000,
   );
