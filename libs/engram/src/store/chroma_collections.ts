@@ -1,7 +1,7 @@
 import { ChromaConnectionError, ChromaNotFoundError, type ChromaClient, type Collection, type Metadata } from "chromadb";
 import { EngramError } from "../core/errors.js";
 import { BoundedMap, DEFAULT_MAX_HANDLES } from "./bounded_map.js";
-import { retryingFirstWriteRace } from "./chroma_transient.js";
+import { retryingTransient } from "./chroma_transient.js";
 import { collectionsStartingWith } from "./list_collections.js";
 import { isNotFound } from "./not_found.js";
 
@@ -143,11 +143,11 @@ export class ChromaCollections {
 
   /**
    * Runs a driver call; a collection deleted elsewhere is forgotten so the next call looks again.
-   * A read that meets Chroma's first-write race is tried again (store/chroma_transient.ts).
+   * A call that meets one of Chroma's transient errors is tried again (store/chroma_transient.ts).
    */
   async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {
-      return await retryingFirstWriteRace(run);
+      return await retryingTransient(run);
     } catch (error) {
       if (error instanceof ChromaNotFoundError) this.known.clear();
       throw this.wrap(operation, error);
