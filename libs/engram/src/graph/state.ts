@@ -2,6 +2,7 @@ import type { BaseMessage } from "@langchain/core/messages";
 import { Annotation, MessagesValue, ReducedValue, StateSchema, type Messages } from "@langchain/langgraph";
 import { z } from "zod";
 import { MEMORY_KINDS, type MemoryRecord, type ScoredMemory } from "../core/types.js";
+import { keepFirstOwner } from "../turn/scope.js";
 
 /*
  * A StateSchema (not an Annotation) so the LangGraph server reads the state's JSON schema from the
@@ -28,16 +29,6 @@ const scoredMemory = z.looseObject({
   ...recordFields,
   score: z.number().describe("the ranker's fused score, 0..1"),
 }) as unknown as z.ZodType<ScoredMemory>;
-
-/**
- * A thread's owner, once set, never changes: the run's input, a `Command`'s `update` or a node can
- * name anyone, and the owner checks compare the run's user with this channel. With the last value
- * kept, `invoke({ messages, owner: "bob" }, bob's config)` on Alice's thread made it Bob's before
- * the checks ran, and showed him her window and summary.
- */
-function keepFirstOwner(current: string, next: string): string {
-  return current === "" ? next : current;
-}
 
 /**
  * Engram's channels without `messages`, to merge into a `StateSchema` of your own:

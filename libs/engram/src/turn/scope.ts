@@ -81,3 +81,14 @@ function userFields(run: RunLike | undefined): unknown[] {
   const fromContext = context !== null && typeof context === "object" ? (context as Record<string, unknown>) : {};
   return [run?.configurable?.user_id, fromContext.user_id, fromContext.userId];
 }
+
+/**
+ * The reducer of a thread's owner channel (the graph's `owner`, the middleware's legacy
+ * `engramOwner`): once set, it never changes. A run's input, a `Command`'s `update` or a node can
+ * name anyone, and the owner checks compare the run's user with this channel: with the last value
+ * kept, `invoke({ messages, owner: "bob" }, bob's config)` on Alice's thread made it Bob's before
+ * the checks ran, and showed him her window and summary.
+ */
+export function keepFirstOwner(current: string, next: string): string {
+  return current === "" ? next : current;
+}

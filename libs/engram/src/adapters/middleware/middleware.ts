@@ -7,16 +7,11 @@ import { lastHumanIndex, repeatedSystemIds } from "../../turn/messages.js";
 import { resolveTurnOptions } from "../../turn/options.js";
 import { buildSystemPrompt } from "../../turn/prompt.js";
 import { recallFor } from "../../turn/recall.js";
-import { scopeFromRun, type RunLike, type RunScope } from "../../turn/scope.js";
+import { keepFirstOwner, scopeFromRun, type RunLike, type RunScope } from "../../turn/scope.js";
 import type { Recollection } from "../../turn/types.js";
 import { createMiddleware } from "./create.js";
 import { turnOptionsOf, type EngramMiddlewareOptions } from "./options.js";
 import { ShownRecollections } from "./shown_recollections.js";
-
-/** An owner, once set, stays (see `engramOwner`). */
-function keepFirstOwner(current: string, next: string): string {
-  return current === "" ? next : current;
-}
 
 /**
  * `schema` with LangGraph's reducer {@link keepFirstOwner} registered for it (withLangGraph
