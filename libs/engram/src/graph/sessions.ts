@@ -1,8 +1,8 @@
 import type { BaseMessage } from "@langchain/core/messages";
-import { isClosing, watchClose, type CloseWatcher } from "../memory/close_watch.js";
 import { RemoveMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { consolidateSession, type EndSessionOptions, type EndSessionResult } from "../consolidation/end_session.js";
+import { isClosing, watchClose, type CloseWatcher } from "../memory/close_watch.js";
 import { describeValue } from "../core/describe.js";
 import { EngramError } from "../core/errors.js";
 import { contextOf, withoutEngramContext } from "../turn/echo.js";

@@ -4,7 +4,6 @@
  * replay.ts (replay detection), write_policy.ts (when writes return, what a failed drain keeps),
  * lifecycle.ts (options, lazy setup, closing), scheduling.ts (extraction and forgetting).
  */
-import { closeWatched } from "./close_watch.js";
 import type { BaseMessage } from "@langchain/core/messages";
 import { EngramError } from "../core/errors.js";
 import { validateScope, validateScopeOptions } from "../core/scope.js";
@@ -40,6 +39,7 @@ import { usageHook, usageReport, type UsageKind, type UsageOptions, type UsageRe
 import { DRAIN_LOCK, type WriteOp } from "./writer.js";
 import { conditionIds, withQueued } from "./pending_overlay.js";
 import { WritePolicy } from "./write_policy.js";
+import { closeWatched } from "./close_watch.js";
 
 /** The keys of `search()` and `getAll()` options (SearchOptions, GetAllOptions), scope included. */
 const SCOPE_KEYS = ["userId", "agentId", "threadId"] as const;

@@ -165,7 +165,6 @@ function claimKey(context: Pick<FilingContext, "userId" | "threadId">): string {
   return threadClaimKey("chat-history", context.userId, context.threadId);
 }
 
-
 /**
  * How far this process has filed a thread: the exchanges it looked at, and the id of the last one's
  * first message. The history can start again under it (another process's `clear()`): when the

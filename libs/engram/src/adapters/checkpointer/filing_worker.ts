@@ -17,15 +17,15 @@ const MESSAGES_PER_ADD = 64;
 /** Threads whose last recall is remembered for filing (least recently recalled dropped past it). */
 const MAX_SHOWN_THREADS = 1_000;
 
+/** Refusals `flush()` returns at most: the latest. */
+const MAX_SKIPPED = 100;
+
 /**
  * Moves recorded filings from the filing log into `Memory`, one at a time and in order (filings
  * and thread erasures share one queue), and erases a thread's memories. The log (a `FilingState`:
  * SQLite by default, or the app's shared state) is what makes it durable: a filing recorded but
  * not done when the process dies is done by the next worker on the same log.
  */
-/** Refusals `flush()` returns at most: the latest. */
-const MAX_SKIPPED = 100;
-
 export class FilingWorker {
   /** Filings and thread erasures run one at a time, in order. */
   private chain: Promise<unknown> = Promise.resolve();

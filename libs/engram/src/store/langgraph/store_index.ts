@@ -72,7 +72,6 @@ export class StoreIndex {
   }
 }
 
-
 export function unitVector(dims: number): number[] {
   return Array.from({ length: dims }, (_, i) => (i === 0 ? 1 : 0));
 }
