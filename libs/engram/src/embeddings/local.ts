@@ -143,7 +143,11 @@ export class LocalEmbeddings extends Embeddings {
    */
   get runtime(): LocalRuntime {
     const answered = this.pool?.answeredBy;
-    if (answered === "onnx" || answered === "tfjs") return answered;
+    return answered === "onnx" || answered === "tfjs" ? answered : this.chosenRuntime();
+  }
+
+  /** The `runtime` option, `"auto"` resolved for this machine: the workers Engram starts. */
+  private chosenRuntime(): LocalRuntime {
     if (this.requestedRuntime !== "auto") return this.requestedRuntime;
     return onnxRuntimeInstalled() ? "onnx" : "tfjs";
   }
@@ -196,7 +200,7 @@ export class LocalEmbeddings extends Embeddings {
 
   private acquire(): EmbeddingWorkerPool {
     if (this.pool) return this.pool;
-    const runtime = this.requestedRuntime === "auto" ? (onnxRuntimeInstalled() ? "onnx" : "tfjs") : this.requestedRuntime;
+    const runtime = this.chosenRuntime();
     // "auto" on ONNX Runtime falls back to TF.js in the worker when the runtime cannot load.
     const fallback = this.requestedRuntime === "auto" && runtime === "onnx";
     const key = `${runtime}:${fallback}:${this.poolKey}`;

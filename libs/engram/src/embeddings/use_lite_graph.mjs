@@ -134,11 +134,15 @@ export function buildUseLiteOnnx(modelDir) {
   const initializers = [];
   let counter = 0;
 
-  /** A weight of the TF.js graph whose name ends with `suffix` (exactly one must). */
-  const weight = (/** @type {string} */ suffix, /** @type {number[] | undefined} */ dims) => {
+  /** The weight of the TF.js graph whose name ends with `suffix` (exactly one must). */
+  const find = (/** @type {string} */ suffix) => {
     const names = [...weights.keys()].filter((name) => name.endsWith(suffix));
     if (names.length !== 1) throw new Error(`${names.length} weights end with ${suffix}`);
-    const found = /** @type {{ shape: number[], bytes: Uint8Array }} */ (weights.get(names[0]));
+    return /** @type {{ shape: number[], bytes: Uint8Array }} */ (weights.get(names[0]));
+  };
+  /** That weight as an initializer of the ONNX graph, named by `suffix`. */
+  const weight = (/** @type {string} */ suffix, /** @type {number[] | undefined} */ dims) => {
+    const found = find(suffix);
     initializers.push({ name: suffix, dims: dims ?? found.shape, dataType: FLOAT, rawData: found.bytes });
     return suffix;
   };
@@ -185,12 +189,8 @@ export function buildUseLiteOnnx(modelDir) {
 
   // The timing signal of positions 0 to 127, computed once here as TF.js does (sin | cos of
   // position x inverse timescale, in float32).
-  const inverse = /** @type {{ bytes: Uint8Array }} */ (weights.get(
-    [...weights.keys()].find((name) => name.endsWith("AddTimingSignal/TimingSignal/ExpandDims_1")) ?? "",
-  ));
-  if (!inverse) throw new Error("no timing signal in the model");
   // A copy: the bytes are a view into the shard's buffer, at an offset that may not be aligned.
-  const timescales = new Float32Array(Uint8Array.from(inverse.bytes).buffer);
+  const timescales = new Float32Array(Uint8Array.from(find("AddTimingSignal/TimingSignal/ExpandDims_1").bytes).buffer);
   const half = timescales.length;
   const table = new Float32Array(MAX_PIECES * half * 2);
   for (let position = 0; position < MAX_PIECES; position++) {
